@@ -1,0 +1,187 @@
+//! `slogate hit URL`: one endpoint, closed or open model, a report.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::Context;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Uri};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Exit, UsageError};
+use crate::cli::HitArgs;
+use crate::engine::{self, RunOptions, Snapshot};
+use crate::plan::{Arrivals, Endpoint, LoadPlan, Model, Transport};
+use crate::report::{Summary, Target};
+
+/// Requests sent when neither -n nor -z is given (hey's default).
+const DEFAULT_REQUESTS: u64 = 200;
+
+/// Runs `hit` and writes its report.
+pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
+    let plan = plan(args)?;
+    let progress = progress_bar(args, &plan);
+    let mut on_progress = |snapshot: &Snapshot| update(&progress, args, snapshot);
+    let options = RunOptions {
+        handle_signals: true,
+        ..RunOptions::default()
+    };
+    let results = engine::run(&plan, options, &mut on_progress)?;
+    progress.finish_and_clear();
+
+    let target = Target {
+        url: args.url.clone(),
+        method: plan.endpoints[0].method.to_string(),
+        http2: args.http2,
+    };
+    let summary = Summary::new(&results, target);
+    let renderer = args.output.renderer();
+    match &args.output_file {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            renderer.write(&summary, &mut out)?;
+            out.flush()?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            renderer.write(&summary, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(if results.interrupted {
+        Exit::Aborted
+    } else {
+        Exit::Success
+    })
+}
+
+/// Checks the arguments and resolves them into a plan.
+pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
+    let url = parse_url(&args.url)?;
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+        UsageError::new("-m/--method", format!("`{}` is not an HTTP method", args.method))
+    })?;
+    let mut headers = args
+        .headers
+        .iter()
+        .map(|h| parse_header(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(content_type) = &args.content_type {
+        let value = HeaderValue::from_str(content_type).map_err(|_| {
+            UsageError::new("-T/--content-type", format!("`{content_type}` is not a valid header value"))
+        })?;
+        headers.retain(|(name, _)| name != http::header::CONTENT_TYPE);
+        headers.push((http::header::CONTENT_TYPE, value));
+    }
+    let body = match (&args.body, &args.body_file) {
+        (Some(body), _) => Bytes::from(body.clone()),
+        (None, Some(path)) => Bytes::from(std::fs::read(path).map_err(|e| {
+            UsageError::new("-D/--body-file", format!("cannot read {}: {e}", path.display()))
+        })?),
+        (None, None) => Bytes::new(),
+    };
+    let max_requests = match (args.requests, args.duration) {
+        (None, None) => Some(DEFAULT_REQUESTS),
+        (requests, _) => requests,
+    };
+    if args.duration.is_some_and(|d| d.is_zero()) {
+        return Err(UsageError::new("-z/--duration", "must be longer than 0s"));
+    }
+    if args.timeout.is_zero() {
+        return Err(UsageError::new("-t/--timeout", "must be longer than 0s"));
+    }
+    let model = match args.rate {
+        None => Model::Closed,
+        Some(rate) => {
+            // The schedule lasts as long as the run: -z, or -n at this rate.
+            let length = match (args.duration, max_requests) {
+                (Some(duration), _) => duration,
+                (None, Some(n)) => Duration::from_secs_f64(n as f64 / rate.as_per_second()),
+                (None, None) => unreachable!("a default request count is set above"),
+            };
+            Model::Open(Arrivals::constant(rate, length))
+        }
+    };
+    let connections = args.connections as usize;
+    Ok(LoadPlan {
+        endpoints: vec![Endpoint {
+            name: url.path().to_string(),
+            method,
+            url,
+            headers,
+            body,
+            weight: 1,
+        }],
+        connections,
+        model,
+        max_requests,
+        duration: args.duration,
+        transport: Transport {
+            http2: args.http2,
+            keep_alive: !args.disable_keepalive,
+            insecure: args.insecure,
+            request_timeout: args.timeout,
+            connect_timeout: args.connect_timeout.min(args.timeout),
+        },
+        workers: args
+            .workers
+            .map_or_else(|| LoadPlan::default_workers(connections), |w| w as usize),
+    })
+}
+
+fn parse_url(text: &str) -> Result<Uri, UsageError> {
+    let bad = |why: &str| UsageError::new("URL", format!("`{text}` {why}"));
+    let url: Uri = text
+        .parse()
+        .map_err(|_| bad("is not a valid URL (expected e.g. http://127.0.0.1:8080/path)"))?;
+    match url.scheme_str() {
+        Some("http") | Some("https") => {}
+        Some(other) => return Err(bad(&format!("has scheme `{other}`; use http:// or https://"))),
+        None => return Err(bad("has no scheme; write http://… or https://…")),
+    }
+    if url.host().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    Ok(url)
+}
+
+fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), UsageError> {
+    let flag = "-H/--header";
+    let (name, value) = text.split_once(':').ok_or_else(|| {
+        UsageError::new(flag, format!("`{text}` is not `Name: value`"))
+    })?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| UsageError::new(flag, format!("`{}` is not a valid header name", name.trim())))?;
+    let value = HeaderValue::from_str(value.trim())
+        .map_err(|_| UsageError::new(flag, format!("the value of `{name}` has characters a header cannot carry")))?;
+    Ok((name, value))
+}
+
+fn progress_bar(args: &HitArgs, plan: &LoadPlan) -> ProgressBar {
+    if args.no_progress || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let (length, template) = match plan.duration {
+        Some(duration) => (duration.as_millis() as u64, "{bar:30} {elapsed:>4}/{duration_precise:.0} {msg}"),
+        None => (plan.max_requests.unwrap_or(0), "{bar:30} {pos}/{len} {msg}"),
+    };
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr_with_hz(10));
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn update(bar: &ProgressBar, args: &HitArgs, snapshot: &Snapshot) {
+    let position = match args.duration {
+        Some(_) => snapshot.elapsed.as_millis() as u64,
+        None => snapshot.requests,
+    };
+    bar.set_position(position);
+    let rate = snapshot.requests as f64 / snapshot.elapsed.as_secs_f64().max(1e-3);
+    bar.set_message(format!("{} requests, {:.0}/s, {} failed", snapshot.requests, rate, snapshot.failed));
+}

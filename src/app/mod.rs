@@ -1,0 +1,55 @@
+//! One file per subcommand. Each turns CLI arguments into a plan, runs the
+//! pipeline, and says how it ended.
+
+pub mod hit;
+
+use crate::cli::{Cli, Command};
+
+/// How a command ended, mapped to the exit codes of DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: every expectation held (or there were none).
+    Success,
+    /// 1: an expectation failed.
+    Failed,
+    /// 2: invalid input or usage; nothing was run.
+    Usage,
+    /// 3: aborted by an abort condition or a signal; reports were written.
+    Aborted,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failed => 1,
+            Exit::Usage => 2,
+            Exit::Aborted => 3,
+        }
+    }
+}
+
+/// Something the user must fix: printed as one line, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{flag}: {message}")]
+pub struct UsageError {
+    /// The flag or argument at fault, as the user typed it (`--header`, `URL`).
+    pub flag: &'static str,
+    pub message: String,
+}
+
+impl UsageError {
+    pub fn new(flag: &'static str, message: impl Into<String>) -> UsageError {
+        UsageError {
+            flag,
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Hit(args) => hit::run(&args),
+    }
+}

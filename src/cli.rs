@@ -1,0 +1,104 @@
+//! Command-line types (clap). Nothing here is used past `app`: each command
+//! turns its arguments into a plan first.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::OutputFormat;
+use crate::units::{Rate, parse_duration};
+
+/// Load generator and SLO verification harness.
+#[derive(Debug, Parser)]
+#[command(name = "slogate", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send load to one URL and report latency, status codes and errors.
+    Hit(HitArgs),
+}
+
+/// `slogate hit URL`: flags as hey and oha users know them.
+#[derive(Debug, Args)]
+pub struct HitArgs {
+    /// http:// or https:// URL to send requests to.
+    pub url: String,
+
+    /// Total number of requests (default 200 when -z is not given).
+    #[arg(short = 'n', long = "requests", value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
+
+    /// Send for this long, e.g. 30s, 2m (stops at -n too if both are given).
+    #[arg(short = 'z', long = "duration", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Concurrent connections.
+    #[arg(short = 'c', long = "connections", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub connections: u64,
+
+    /// Total rate, e.g. 200 or 200/s: open model (requests due on a schedule,
+    /// latency from the due time). Without it: closed model.
+    #[arg(short = 'q', long = "rate")]
+    pub rate: Option<Rate>,
+
+    /// HTTP method.
+    #[arg(short = 'm', long = "method", default_value = "GET")]
+    pub method: String,
+
+    /// Header `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    pub headers: Vec<String>,
+
+    /// Request body.
+    #[arg(short = 'd', long = "body", conflicts_with = "body_file")]
+    pub body: Option<String>,
+
+    /// Request body from a file.
+    #[arg(short = 'D', long = "body-file")]
+    pub body_file: Option<PathBuf>,
+
+    /// Content-Type header value.
+    #[arg(short = 'T', long = "content-type")]
+    pub content_type: Option<String>,
+
+    /// Per-request timeout, connection set-up included, e.g. 5s.
+    #[arg(short = 't', long = "timeout", default_value = "20s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Connection (TCP + TLS) timeout.
+    #[arg(long = "connect-timeout", default_value = "10s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// Use HTTP/2 (prior knowledge over http://, ALPN over https://).
+    #[arg(long)]
+    pub http2: bool,
+
+    /// Open a new connection for every request.
+    #[arg(long = "disable-keepalive")]
+    pub disable_keepalive: bool,
+
+    /// Accept any TLS certificate.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long = "output-file")]
+    pub output_file: Option<PathBuf>,
+
+    /// Worker threads (default: one per core, at most one per connection).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub workers: Option<u64>,
+
+    /// Never show the live progress line.
+    #[arg(long = "no-progress")]
+    pub no_progress: bool,
+}

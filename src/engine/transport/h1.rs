@@ -1,0 +1,424 @@
+//! HTTP/1.1 on the hot path. Requests are serialized once per endpoint and
+//! written as they are; responses are parsed with `httparse` in a buffer the
+//! connection owns and reuses, and bodies are counted and skipped, never kept.
+//!
+//! Why not hyper's client here (DESIGN.md says hyper for load): its dispatch
+//! allocates a oneshot channel and boxes per request and runs a second task
+//! per connection, which costs more CPU per request than the whole of this
+//! exchange. HTTP/2 still goes through hyper (see `h2.rs`).
+
+use bytes::Bytes;
+use http::Method;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::chunked::ChunkedSkipper;
+use super::io::{Connector, Io};
+use super::Response;
+use crate::plan::Endpoint;
+use crate::record::ErrorKind;
+
+/// Read buffer to start with; grows (up to [`MAX_HEAD_BYTES`]) only for a huge head.
+const INITIAL_BUFFER: usize = 16 * 1024;
+/// A response head larger than this is treated as invalid HTTP.
+const MAX_HEAD_BYTES: usize = 1024 * 1024;
+/// Headers parsed per response; more is invalid HTTP.
+const MAX_HEADERS: usize = 96;
+
+/// A request as it goes on the wire.
+#[derive(Debug, Clone)]
+pub struct WireRequest {
+    bytes: Bytes,
+    /// HEAD responses have no body whatever their headers say.
+    is_head: bool,
+}
+
+impl WireRequest {
+    /// Serializes `endpoint`; with `keep_alive` false, asks the server to close.
+    pub fn encode(endpoint: &Endpoint, keep_alive: bool) -> WireRequest {
+        let url = &endpoint.url;
+        let target = url.path_and_query().map_or("/", |pq| pq.as_str());
+        let mut out = Vec::with_capacity(256 + endpoint.body.len());
+        out.extend_from_slice(endpoint.method.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(target.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        let has = |name: &str| endpoint.headers.iter().any(|(n, _)| n.as_str() == name);
+        if !has("host") {
+            let authority = url.authority().map_or("", |a| a.as_str());
+            // Userinfo never goes in a Host header.
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            push_header(&mut out, b"host", host.as_bytes());
+        }
+        if !has("user-agent") {
+            push_header(&mut out, b"user-agent", crate::USER_AGENT.as_bytes());
+        }
+        for (name, value) in &endpoint.headers {
+            push_header(&mut out, name.as_str().as_bytes(), value.as_bytes());
+        }
+        let sends_body = !endpoint.body.is_empty()
+            || matches!(endpoint.method, Method::POST | Method::PUT | Method::PATCH);
+        if sends_body && !has("content-length") {
+            push_header(&mut out, b"content-length", endpoint.body.len().to_string().as_bytes());
+        }
+        if !keep_alive && !has("connection") {
+            push_header(&mut out, b"connection", b"close");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&endpoint.body);
+        WireRequest {
+            bytes: Bytes::from(out),
+            is_head: endpoint.method == Method::HEAD,
+        }
+    }
+
+    /// The serialized request.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// One HTTP/1.1 connection slot: reconnects as needed.
+pub struct H1 {
+    connector: Connector,
+    io: Option<Io>,
+    buffer: Vec<u8>,
+    /// False with --disable-keepalive: a new connection for every request.
+    keep_alive: bool,
+}
+
+/// A failed exchange.
+struct Failure {
+    kind: ErrorKind,
+    /// The server closed the connection cleanly (FIN) before sending a byte
+    /// of response: what a server does to a keep-alive connection it found
+    /// idle too long, racing our request.
+    idle_close: bool,
+}
+
+impl H1 {
+    pub fn new(connector: Connector, keep_alive: bool) -> H1 {
+        H1 {
+            connector,
+            io: None,
+            buffer: vec![0; INITIAL_BUFFER],
+            keep_alive,
+        }
+    }
+
+    /// Forgets the connection (after a timeout cut an exchange short).
+    pub fn reset(&mut self) {
+        self.io = None;
+    }
+
+    /// Sends `request` and reads the whole response.
+    pub async fn send(&mut self, request: &WireRequest) -> Result<Response, ErrorKind> {
+        let mut retried = false;
+        loop {
+            let reused = self.io.is_some();
+            let io = match &mut self.io {
+                Some(io) => io,
+                None => self.io.insert(self.connector.connect().await?),
+            };
+            match exchange(io, &mut self.buffer, request).await {
+                Ok((response, reusable)) => {
+                    if !(reusable && self.keep_alive) {
+                        self.io = None;
+                    }
+                    return Ok(response);
+                }
+                Err(failure) => {
+                    self.io = None;
+                    // A kept-alive connection the server closed while it sat idle
+                    // is the connection's end, not the request's: retry once on
+                    // a fresh connection, as browsers and Go's client do. A reset
+                    // (RST), or a close after part of a response, is a failure
+                    // and counted: fault injection relies on that.
+                    if reused && !retried && failure.idle_close {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(failure.kind);
+                }
+            }
+        }
+    }
+}
+
+/// What the head says about the body that follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    Empty,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+/// A parsed response head.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    status: u16,
+    length: usize,
+    body: Body,
+    keep_alive: bool,
+}
+
+/// Parses a response head at the start of `bytes`; None if incomplete.
+fn parse_head(bytes: &[u8], is_head_request: bool) -> Result<Option<Head>, ErrorKind> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let length = match response.parse(bytes) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(ErrorKind::InvalidHttp),
+    };
+    let status = response.code.ok_or(ErrorKind::InvalidHttp)?;
+    let mut keep_alive = response.version == Some(1);
+    let mut content_length: Option<u64> = None;
+    let mut chunked = false;
+    for header in response.headers.iter() {
+        if header.name.eq_ignore_ascii_case("content-length") {
+            let value = std::str::from_utf8(header.value)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or(ErrorKind::InvalidHttp)?;
+            if content_length.is_some_and(|seen| seen != value) {
+                return Err(ErrorKind::InvalidHttp);
+            }
+            content_length = Some(value);
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            // Chunked must be the last coding; anything else reads to close.
+            chunked = header
+                .value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            if !chunked {
+                content_length = None;
+            }
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            for token in header.value.split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                if token.eq_ignore_ascii_case(b"close") {
+                    keep_alive = false;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    keep_alive = true;
+                }
+            }
+        }
+    }
+    let body = if is_head_request || status == 204 || status == 304 || (100..200).contains(&status)
+    {
+        Body::Empty
+    } else if chunked {
+        Body::Chunked
+    } else if let Some(length) = content_length {
+        Body::Length(length)
+    } else {
+        keep_alive = false;
+        Body::UntilClose
+    };
+    Ok(Some(Head {
+        status,
+        length,
+        body,
+        keep_alive,
+    }))
+}
+
+/// Writes the request and reads one full response; returns it and whether
+/// the connection can be reused.
+async fn exchange(
+    io: &mut Io,
+    buffer: &mut Vec<u8>,
+    request: &WireRequest,
+) -> Result<(Response, bool), Failure> {
+    let io_failure = |e: std::io::Error| Failure {
+        kind: ErrorKind::from_io(&e),
+        idle_close: false,
+    };
+    io.write_all(request.as_bytes()).await.map_err(io_failure)?;
+    let mut filled = 0;
+    let mut received = 0u64;
+    let head = loop {
+        match parse_head(&buffer[..filled], request.is_head) {
+            Err(kind) => {
+                return Err(Failure {
+                    kind,
+                    idle_close: false,
+                });
+            }
+            Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
+                // An interim response (100 Continue, 103 Early Hints): drop it
+                // and read on to the final one.
+                buffer.copy_within(head.length..filled, 0);
+                filled -= head.length;
+                continue;
+            }
+            Ok(Some(head)) => break head,
+            Ok(None) => {}
+        }
+        if filled == buffer.len() {
+            if buffer.len() >= MAX_HEAD_BYTES {
+                return Err(Failure {
+                    kind: ErrorKind::InvalidHttp,
+                    idle_close: false,
+                });
+            }
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        let n = io.read(&mut buffer[filled..]).await.map_err(io_failure)?;
+        if n == 0 {
+            return Err(Failure {
+                kind: ErrorKind::ConnectionReset,
+                idle_close: received == 0,
+            });
+        }
+        filled += n;
+        received += n as u64;
+    };
+    let early_eof = || Failure {
+        kind: ErrorKind::ConnectionReset,
+        idle_close: false,
+    };
+    let mut keep_alive = head.keep_alive;
+    let already = filled - head.length;
+    match head.body {
+        Body::Empty => keep_alive &= already == 0,
+        Body::Length(length) => {
+            let mut remaining = length.saturating_sub(already as u64);
+            // Bytes past the body would be taken for the next response.
+            keep_alive &= already as u64 <= length;
+            while remaining > 0 {
+                let n = io
+                    .read(&mut buffer[..])
+                    .await
+                    .map_err(io_failure)?;
+                if n == 0 {
+                    return Err(early_eof());
+                }
+                received += n as u64;
+                if n as u64 > remaining {
+                    keep_alive = false;
+                }
+                remaining = remaining.saturating_sub(n as u64);
+            }
+        }
+        Body::Chunked => {
+            let mut skipper = ChunkedSkipper::default();
+            let malformed = |_| Failure {
+                kind: ErrorKind::InvalidHttp,
+                idle_close: false,
+            };
+            let used = skipper
+                .feed(&buffer[head.length..filled])
+                .map_err(malformed)?;
+            keep_alive &= used == already;
+            while !skipper.is_done() {
+                let n = io
+                    .read(&mut buffer[..])
+                    .await
+                    .map_err(io_failure)?;
+                if n == 0 {
+                    return Err(early_eof());
+                }
+                received += n as u64;
+                let used = skipper.feed(&buffer[..n]).map_err(malformed)?;
+                keep_alive &= used == n;
+            }
+        }
+        Body::UntilClose => loop {
+            let n = io
+                .read(&mut buffer[..])
+                .await
+                .map_err(io_failure)?;
+            if n == 0 {
+                break;
+            }
+            received += n as u64;
+        },
+    }
+    Ok((
+        Response {
+            status: head.status,
+            bytes_received: received,
+        },
+        keep_alive,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderName, HeaderValue, Uri};
+
+    use super::*;
+
+    fn endpoint(method: Method, url: &str, body: &'static str) -> Endpoint {
+        Endpoint {
+            name: "t".into(),
+            method,
+            url: url.parse::<Uri>().unwrap(),
+            headers: vec![(
+                HeaderName::from_static("x-test"),
+                HeaderValue::from_static("1"),
+            )],
+            body: Bytes::from_static(body.as_bytes()),
+            weight: 1,
+        }
+    }
+
+    #[test]
+    fn encodes_a_request_once() {
+        let get = WireRequest::encode(&endpoint(Method::GET, "http://h:8080/a?b=1", ""), true);
+        assert_eq!(
+            std::str::from_utf8(get.as_bytes()).unwrap(),
+            format!(
+                "GET /a?b=1 HTTP/1.1\r\nhost: h:8080\r\nuser-agent: {}\r\nx-test: 1\r\n\r\n",
+                crate::USER_AGENT
+            )
+        );
+        let post = WireRequest::encode(&endpoint(Method::POST, "http://h/", "hi"), false);
+        let text = std::str::from_utf8(post.as_bytes()).unwrap();
+        assert!(text.starts_with("POST / HTTP/1.1\r\nhost: h\r\n"), "{text}");
+        assert!(text.ends_with("content-length: 2\r\nconnection: close\r\n\r\nhi"), "{text}");
+    }
+
+    #[test]
+    fn heads_say_how_the_body_ends() {
+        let parse = |text: &str| parse_head(text.as_bytes(), false).unwrap().unwrap();
+        let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+        assert_eq!((head.status, head.body, head.keep_alive), (200, Body::Length(5), true));
+        assert_eq!(head.length, 38);
+        let head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assert_eq!(head.body, Body::Chunked);
+        let head = parse("HTTP/1.0 200 OK\r\n\r\n");
+        assert_eq!((head.body, head.keep_alive), (Body::UntilClose, false));
+        let head = parse("HTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\n");
+        assert_eq!((head.body, head.keep_alive), (Body::Empty, true));
+        let head = parse("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assert_eq!((head.status, head.keep_alive), (503, false));
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", false).unwrap().is_none());
+    }
+
+    #[test]
+    fn garbage_heads_are_invalid_http() {
+        for bad in [
+            "SSH-2.0-OpenSSH_9.2\r\n\r\n",
+            "HTTP/1.1 2000 OK\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        ] {
+            assert_eq!(
+                parse_head(bad.as_bytes(), false).unwrap_err(),
+                ErrorKind::InvalidHttp,
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! How requests reach the target: the stream (`io`: TCP, TLS), HTTP/1.1 on the
+//! hot path (`h1`, our own lean client), HTTP/2 via hyper (`h2`), and one
+//! [`Client`] per connection slot that hides which one is in use.
+
+mod chunked;
+mod h1;
+mod h2;
+mod io;
+mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use rustls::pki_types::ServerName;
+
+pub use io::Connector;
+
+use crate::plan::{Endpoint, Transport};
+use crate::record::ErrorKind;
+use h1::{H1, WireRequest};
+use h2::H2;
+
+/// A complete response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    /// Bytes of response read off the wire (HTTP/1.1: head and body; HTTP/2:
+    /// body only, as header blocks are compressed).
+    pub bytes_received: u64,
+}
+
+/// Everything connection slots share, prepared once before the run.
+pub struct Wire {
+    connector: Connector,
+    http2: bool,
+    keep_alive: bool,
+    endpoints: Vec<Endpoint>,
+    h1_requests: Vec<WireRequest>,
+}
+
+impl Wire {
+    /// Resolves the target and prepares requests. All endpoints must share
+    /// one scheme, host and port.
+    pub async fn prepare(endpoints: &[Endpoint], transport: &Transport) -> anyhow::Result<Wire> {
+        let first = endpoints.first().context("no request to send")?;
+        let url = &first.url;
+        let scheme = url.scheme_str().unwrap_or("http");
+        let host = url.host().context("the URL has no host")?;
+        let tls = match scheme {
+            "http" => false,
+            "https" => true,
+            other => bail!("unsupported URL scheme `{other}` (use http:// or https://)"),
+        };
+        let port = url.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        for endpoint in endpoints {
+            let same = endpoint.url.scheme_str() == url.scheme_str()
+                && endpoint.url.host() == url.host()
+                && endpoint.url.port_u16() == url.port_u16();
+            if !same {
+                bail!(
+                    "request `{}` goes to {} but the run targets {}; one run sends to one origin",
+                    endpoint.name,
+                    endpoint.url,
+                    url
+                );
+            }
+        }
+        let bare_host = host.trim_start_matches('[').trim_end_matches(']');
+        let address = resolve(bare_host, port).await?;
+        let tls = if tls {
+            let alpn: &[&[u8]] = if transport.http2 { &[b"h2"] } else { &[b"http/1.1"] };
+            let config = tls::client_config(transport.insecure, alpn);
+            let name = ServerName::try_from(bare_host.to_string())
+                .with_context(|| format!("`{host}` is not a valid TLS server name"))?;
+            Some((config, name))
+        } else {
+            None
+        };
+        Ok(Wire {
+            connector: Connector::new(address, tls, transport.connect_timeout),
+            http2: transport.http2,
+            keep_alive: transport.keep_alive,
+            h1_requests: endpoints
+                .iter()
+                .map(|e| WireRequest::encode(e, transport.keep_alive))
+                .collect(),
+            endpoints: endpoints.to_vec(),
+        })
+    }
+
+}
+
+async fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
+    let mut addresses = tokio::net::lookup_host((host, port))
+        .await
+        .with_context(|| format!("cannot resolve `{host}`"))?;
+    // Resolved once, like wrk: DNS is not what a load test measures.
+    addresses
+        .next()
+        .with_context(|| format!("`{host}` resolves to no address"))
+}
+
+/// One connection slot.
+pub enum Client {
+    H1(H1),
+    H2(H2),
+}
+
+impl Client {
+    /// A slot that connects lazily on its first request.
+    pub fn new(wire: &Wire) -> Client {
+        if wire.http2 {
+            Client::H2(H2::new(wire.connector.clone()))
+        } else {
+            Client::H1(H1::new(wire.connector.clone(), wire.keep_alive))
+        }
+    }
+
+    /// Sends one request for `endpoint` and reads its whole response.
+    pub async fn send(&mut self, wire: &Arc<Wire>, endpoint: usize) -> Result<Response, ErrorKind> {
+        match self {
+            Client::H1(h1) => h1.send(&wire.h1_requests[endpoint]).await,
+            Client::H2(h2) => h2.send(&wire.endpoints[endpoint]).await,
+        }
+    }
+
+    /// Drops the connection (an exchange was abandoned half way).
+    pub fn reset(&mut self) {
+        match self {
+            Client::H1(h1) => h1.reset(),
+            Client::H2(h2) => h2.reset(),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! What the engine runs, resolved from the CLI or a scenario: endpoints with
+//! their wire details, the load model, stop conditions and transport options.
+//! Pure data; nothing here does I/O.
+
+mod arrivals;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Uri};
+
+pub use arrivals::{Arrivals, Segment};
+
+/// One kind of request the engine sends.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Name used in reports.
+    pub name: String,
+    pub method: Method,
+    /// Absolute `http://` or `https://` URL.
+    pub url: Uri,
+    /// Extra headers, sent in this order.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Bytes,
+    /// Relative share of requests in a mix (>= 1).
+    pub weight: u32,
+}
+
+/// How requests are paced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Model {
+    /// Each connection sends its next request when the last one answered.
+    Closed,
+    /// Requests are due on a schedule, whether or not earlier ones answered.
+    Open(Arrivals),
+}
+
+/// Connection-level options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transport {
+    /// Speak HTTP/2 (prior knowledge over http://, ALPN over https://).
+    pub http2: bool,
+    /// Reuse connections between requests (HTTP/1.1 keep-alive).
+    pub keep_alive: bool,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+    /// Limit for one whole request, connection set-up included.
+    pub request_timeout: Duration,
+    /// Limit for establishing a connection (TCP and TLS).
+    pub connect_timeout: Duration,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport {
+            http2: false,
+            keep_alive: true,
+            insecure: false,
+            request_timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A load run, ready for the engine.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// At least one; all share one scheme, host and port.
+    pub endpoints: Vec<Endpoint>,
+    /// Concurrent connections (closed model: virtual users; open model: the
+    /// most requests in flight at once).
+    pub connections: usize,
+    pub model: Model,
+    /// Stop after this many requests.
+    pub max_requests: Option<u64>,
+    /// Stop sending after this long.
+    pub duration: Option<Duration>,
+    pub transport: Transport,
+    /// Worker threads (each with its own event loop and recorder).
+    pub workers: usize,
+}
+
+impl LoadPlan {
+    /// Worker threads to use on this machine for `connections` connections:
+    /// one per core, never more than there are connections.
+    pub fn default_workers(connections: usize) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cores.min(connections).max(1)
+    }
+}

@@ -1,0 +1,67 @@
+//! Measurements: the [`Sample`] of one request, the per-worker [`Recorder`],
+//! mergeable [`Stats`], the per-second [`Timeline`], and the merged
+//! [`RunResults`] every report reads.
+
+mod outcome;
+mod recorder;
+mod sample;
+mod stats;
+mod timeline;
+
+use std::time::{Duration, SystemTime};
+
+pub use outcome::{ErrorKind, Outcome};
+pub use recorder::{Flush, Progress, Recorder};
+pub use sample::Sample;
+pub use stats::{LATE_THRESHOLD, MAX_TRACKABLE_US, Stats, latency_histogram};
+pub use timeline::{Second, Timeline, TimelineRow};
+
+use crate::units::Rate;
+
+/// Everything a finished (or interrupted) run measured.
+#[derive(Debug, Clone)]
+pub struct RunResults {
+    /// Names of the endpoints, in index order.
+    pub endpoint_names: Vec<String>,
+    /// Totals per endpoint.
+    pub per_endpoint: Vec<Stats>,
+    /// Totals over all endpoints.
+    pub total: Stats,
+    /// Per second × endpoint.
+    pub timeline: Vec<TimelineRow>,
+    /// Wall-clock time the run started.
+    pub started_at: SystemTime,
+    /// From the start until the last request ended (or the run was stopped).
+    pub elapsed: Duration,
+    /// Connections (closed model: concurrent virtual users).
+    pub connections: usize,
+    /// The open model's schedule and how well it was kept; None for closed.
+    pub open: Option<OpenModelStats>,
+    /// True when a signal stopped the run early.
+    pub interrupted: bool,
+}
+
+/// How the open model kept its schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenModelStats {
+    /// The rate asked for (the mean over the run for a changing schedule).
+    pub target_rate: Rate,
+    /// Requests due while the run lasted.
+    pub due: u64,
+    /// Requests sent.
+    pub started: u64,
+    /// Requests due but never sent because no connection was free before the end.
+    pub dropped: u64,
+}
+
+impl RunResults {
+    /// Requests per second that ended, over the elapsed time.
+    pub fn achieved_rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.total.requests as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}

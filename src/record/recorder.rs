@@ -1,0 +1,135 @@
+//! The per-worker recorder. Each worker thread owns one; recording a sample is
+//! a few array increments and two histogram records, with no lock, channel
+//! message or allocation. Once a second the finished bucket is handed to the
+//! collector over a channel: that is the "merge on an interval".
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::timeline::Second;
+use super::{Sample, Stats};
+
+/// What a worker tells the collector.
+#[derive(Debug)]
+pub enum Flush {
+    /// The worker's buckets for `second`; it is done with every second before
+    /// `closed_through`.
+    Second {
+        worker: usize,
+        second: u64,
+        buckets: Vec<Second>,
+        closed_through: u64,
+    },
+    /// The worker has finished; these are its totals per endpoint.
+    Done {
+        worker: usize,
+        totals: Vec<Stats>,
+        started: u64,
+    },
+}
+
+/// Counters a worker publishes for the live display; read-only for everyone
+/// else. Aligned so two workers never share a cache line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct Progress {
+    /// Requests ended.
+    pub requests: AtomicU64,
+    /// Of which failed (no response, or status >= 400).
+    pub failed: AtomicU64,
+}
+
+/// One worker's recorder.
+pub struct Recorder {
+    worker: usize,
+    run_start: Instant,
+    totals: Vec<Stats>,
+    current: Vec<Second>,
+    current_second: u64,
+    requests: u64,
+    failed: u64,
+    started: u64,
+    progress: Arc<Progress>,
+    flush: UnboundedSender<Flush>,
+}
+
+impl Recorder {
+    /// A recorder for `endpoints` endpoints, with the run's common start time.
+    pub fn new(
+        worker: usize,
+        endpoints: usize,
+        run_start: Instant,
+        progress: Arc<Progress>,
+        flush: UnboundedSender<Flush>,
+    ) -> Recorder {
+        Recorder {
+            worker,
+            run_start,
+            totals: vec![Stats::default(); endpoints],
+            current: vec![Second::default(); endpoints],
+            current_second: 0,
+            requests: 0,
+            failed: 0,
+            started: 0,
+            progress,
+            flush,
+        }
+    }
+
+    /// Notes that a request is being sent (for the dropped-request count).
+    pub fn note_started(&mut self) {
+        self.started += 1;
+    }
+
+    /// Adds one finished request.
+    pub fn record(&mut self, sample: &Sample) {
+        let second = sample.ended.saturating_duration_since(self.run_start).as_secs();
+        if second != self.current_second {
+            self.rotate(second);
+        }
+        self.totals[sample.endpoint].record(sample);
+        self.current[sample.endpoint].record(sample);
+        self.requests += 1;
+        if !sample.outcome.is_success() {
+            self.failed += 1;
+        }
+        self.progress.requests.store(self.requests, Ordering::Relaxed);
+        self.progress.failed.store(self.failed, Ordering::Relaxed);
+    }
+
+    /// Hands over the current bucket if the clock has moved past its second,
+    /// so idle workers do not hold back the timeline.
+    pub fn tick(&mut self, now: Instant) {
+        let second = now.saturating_duration_since(self.run_start).as_secs();
+        if second > self.current_second {
+            self.rotate(second);
+        }
+    }
+
+    fn rotate(&mut self, second: u64) {
+        let fresh = vec![Second::default(); self.current.len()];
+        let buckets = std::mem::replace(&mut self.current, fresh);
+        let finished = self.current_second;
+        self.current_second = second;
+        // A send only fails when the collector is gone, i.e. the run is over.
+        let _ = self.flush.send(Flush::Second {
+            worker: self.worker,
+            second: finished,
+            buckets,
+            closed_through: second,
+        });
+    }
+
+    /// Hands over the last bucket and the totals.
+    pub fn finish(&mut self) {
+        self.rotate(u64::MAX);
+        let _ = self.flush.send(Flush::Done {
+            worker: self.worker,
+            totals: std::mem::take(&mut self.totals),
+            started: self.started,
+        });
+    }
+}

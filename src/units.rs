@@ -1,0 +1,261 @@
+//! Quantities people write by hand: `"250ms"`, `"1.5s"`, `"2m"`, `"1k/s"`,
+//! `"99.9%"`. Parsed once at the edge into named types, displayed the way a
+//! person would write them back.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Why a quantity could not be read, phrased so it can follow "invalid value `x`: ".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnitError(String);
+
+/// Parses a duration such as `250ms`, `1.5s`, `2m`, `1h30m`, `500us`.
+///
+/// A bare number is rejected on purpose: `-z 10` could mean seconds or
+/// milliseconds, and guessing wrong silently changes a run by 1000×.
+pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(UnitError("expected a duration such as 30s, 250ms or 2m".into()));
+    }
+    let mut total_ns: f64 = 0.0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if number_len == 0 {
+            return Err(UnitError(format!(
+                "expected a number at `{rest}` (durations look like 30s, 250ms, 1m30s)"
+            )));
+        }
+        let number: f64 = rest[..number_len]
+            .parse()
+            .map_err(|_| UnitError(format!("`{}` is not a number", &rest[..number_len])))?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit_ns = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "d" => 86400e9,
+            "" => {
+                return Err(UnitError(format!(
+                    "`{text}` has no unit; write e.g. {number}s or {number}ms"
+                )));
+            }
+            other => {
+                return Err(UnitError(format!(
+                    "unknown duration unit `{other}` (use ns, us, ms, s, m, h or d)"
+                )));
+            }
+        };
+        total_ns += number * unit_ns;
+        rest = &rest[unit_len..];
+    }
+    if !total_ns.is_finite() || total_ns > Duration::MAX.as_nanos() as f64 {
+        return Err(UnitError(format!("`{text}` is too long a duration")));
+    }
+    Ok(Duration::from_nanos(total_ns.round() as u64))
+}
+
+/// Formats a duration compactly for people: `850µs`, `12.3ms`, `1.250s`, `2m05s`.
+pub fn format_duration(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.0}µs")
+    } else if us < 1e6 {
+        format!("{:.2}ms", us / 1e3)
+    } else if us < 60e6 {
+        format!("{:.3}s", us / 1e6)
+    } else {
+        let secs = d.as_secs();
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    }
+}
+
+/// A request rate in requests per second.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Rate {
+    per_second: f64,
+}
+
+impl Rate {
+    /// A rate of `per_second` requests per second; must be finite and > 0.
+    pub fn per_second(per_second: f64) -> Result<Rate, UnitError> {
+        if per_second.is_finite() && per_second > 0.0 {
+            Ok(Rate { per_second })
+        } else {
+            Err(UnitError(format!(
+                "a rate must be a positive number of requests per second, not {per_second}"
+            )))
+        }
+    }
+
+    /// Requests per second.
+    pub fn as_per_second(self) -> f64 {
+        self.per_second
+    }
+}
+
+impl FromStr for Rate {
+    type Err = UnitError;
+
+    /// Accepts `200`, `200/s`, `1.5k/s`, `12000/m`, `1M/h`.
+    fn from_str(text: &str) -> Result<Rate, UnitError> {
+        let text = text.trim();
+        let (amount, per) = match text.split_once('/') {
+            Some((amount, per)) => (amount.trim(), per.trim()),
+            None => (text, "s"),
+        };
+        let per_seconds = match per {
+            "s" | "sec" => 1.0,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            other => {
+                return Err(UnitError(format!(
+                    "unknown rate unit `/{other}` (use /s, /m or /h, e.g. 200/s)"
+                )));
+            }
+        };
+        let (digits, multiplier) = match amount.chars().last() {
+            Some('k') | Some('K') => (&amount[..amount.len() - 1], 1e3),
+            Some('M') => (&amount[..amount.len() - 1], 1e6),
+            _ => (amount, 1.0),
+        };
+        let count: f64 = digits.parse().map_err(|_| {
+            UnitError(format!(
+                "`{text}` is not a rate; write e.g. 200/s, 1.5k/s or 600/m"
+            ))
+        })?;
+        Rate::per_second(count * multiplier / per_seconds)
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/s", trim_float(self.per_second))
+    }
+}
+
+/// A share of a whole, such as an error ratio: written `1%`, `99.9%` or `0.01`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Ratio(f64);
+
+impl Ratio {
+    /// The ratio as a fraction in 0..=1.
+    pub fn fraction(self) -> f64 {
+        self.0
+    }
+}
+
+impl FromStr for Ratio {
+    type Err = UnitError;
+
+    fn from_str(text: &str) -> Result<Ratio, UnitError> {
+        let text = text.trim();
+        let (digits, scale) = match text.strip_suffix('%') {
+            Some(digits) => (digits.trim(), 100.0),
+            None => (text, 1.0),
+        };
+        let value: f64 = digits
+            .parse()
+            .map_err(|_| UnitError(format!("`{text}` is not a ratio; write e.g. 1% or 0.01")))?;
+        let fraction = value / scale;
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(UnitError(format!("`{text}` is outside 0%..100%")));
+        }
+        Ok(Ratio(fraction))
+    }
+}
+
+impl fmt::Display for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", trim_float(self.0 * 100.0))
+    }
+}
+
+/// Formats a byte count with binary prefixes: `512 B`, `1.5 KiB`, `2.00 MiB`.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
+fn trim_float(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_every_unit() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("500us").unwrap(), Duration::from_micros(500));
+        assert_eq!(parse_duration("10ns").unwrap(), Duration::from_nanos(10));
+    }
+
+    #[test]
+    fn durations_without_unit_or_with_junk_are_refused() {
+        assert!(parse_duration("10").unwrap_err().0.contains("has no unit"));
+        assert!(parse_duration("10parsecs").unwrap_err().0.contains("unknown duration unit"));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("1..2s").is_err());
+        assert!(parse_duration("99999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!("200/s".parse::<Rate>().unwrap().as_per_second(), 200.0);
+        assert_eq!("200".parse::<Rate>().unwrap().as_per_second(), 200.0);
+        assert_eq!("1.5k/s".parse::<Rate>().unwrap().as_per_second(), 1500.0);
+        assert_eq!("600/m".parse::<Rate>().unwrap().as_per_second(), 10.0);
+        assert!("0/s".parse::<Rate>().is_err());
+        assert!("-5/s".parse::<Rate>().is_err());
+        assert!("fast".parse::<Rate>().is_err());
+        assert!("5/fortnight".parse::<Rate>().is_err());
+        assert_eq!("1.5k/s".parse::<Rate>().unwrap().to_string(), "1500/s");
+    }
+
+    #[test]
+    fn ratios() {
+        assert_eq!("1%".parse::<Ratio>().unwrap().fraction(), 0.01);
+        assert_eq!("0.25".parse::<Ratio>().unwrap().fraction(), 0.25);
+        assert!("150%".parse::<Ratio>().is_err());
+        assert_eq!("99.9%".parse::<Ratio>().unwrap().to_string(), "99.9%");
+    }
+
+    #[test]
+    fn human_formats() {
+        assert_eq!(format_duration(Duration::from_micros(850)), "850µs");
+        assert_eq!(format_duration(Duration::from_micros(12_345)), "12.35ms");
+        assert_eq!(format_duration(Duration::from_millis(1250)), "1.250s");
+        assert_eq!(format_duration(Duration::from_secs(125)), "2m05s");
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(1536), "1.50 KiB");
+    }
+}

@@ -1,0 +1,215 @@
+//! The binary as a user runs it.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::server::{Reply, Server};
+
+fn slogate(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(args)
+        .output()
+        .expect("slogate runs")
+}
+
+#[test]
+fn bad_input_is_one_line_naming_the_flag_with_exit_code_2() {
+    let _serial = crate::support::serial();
+    let cases: &[(&[&str], &str)] = &[
+        (&["hit", "not a url"], "URL"),
+        (&["hit", "ftp://127.0.0.1/"], "use http:// or https://"),
+        (&["hit", "127.0.0.1:8080/"], "URL"),
+        (&["hit", "http://127.0.0.1:1/", "-H", "NoColon"], "-H/--header"),
+        (&["hit", "http://127.0.0.1:1/", "-H", "Bad Name: x"], "-H/--header"),
+        (&["hit", "http://127.0.0.1:1/", "-z", "10"], "--duration"),
+        (&["hit", "http://127.0.0.1:1/", "-z", "0s"], "-z/--duration"),
+        (&["hit", "http://127.0.0.1:1/", "-c", "0"], "--connections"),
+        (&["hit", "http://127.0.0.1:1/", "-n", "0"], "--requests"),
+        (&["hit", "http://127.0.0.1:1/", "-q", "fast"], "--rate"),
+        (&["hit", "http://127.0.0.1:1/", "-m", "GE T"], "-m/--method"),
+        (&["hit", "http://127.0.0.1:1/", "-d", "x", "-D", "f"], "--body"),
+        (&["hit", "http://127.0.0.1:1/", "-D", "/nonexistent/body"], "-D/--body-file"),
+        (&["hit", "http://127.0.0.1:1/", "-o", "yaml"], "--output"),
+        (&["hit", "http://127.0.0.1:1/", "--bogus"], "--bogus"),
+        (&["hit"], "URL"),
+    ];
+    for (args, flag) in cases {
+        let output = slogate(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line, got {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: `{flag}` not named in {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: nothing was run");
+    }
+}
+
+#[test]
+fn text_report_shows_percentiles_histogram_statuses_and_errors() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|call| Reply::status(if call.index % 4 == 0 { 500 } else { 200 }));
+    let output = slogate(&["hit", &server.url("/"), "-n", "400", "-c", "4"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "Requests:\t400",
+        "Success ratio:\t75.00 %",
+        "p99.9",
+        "Latency histogram (ms):",
+        "[200]\t300 responses",
+        "[500]\t100 responses",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    assert!(output.stderr.is_empty(), "no progress line when not a TTY");
+}
+
+#[test]
+fn json_and_csv_carry_the_same_numbers() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|call| Reply::status(if call.index % 5 == 0 { 404 } else { 200 }));
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("out.json");
+    let output = slogate(&[
+        "hit",
+        &server.url("/"),
+        "-n",
+        "500",
+        "-q",
+        "1000",
+        "-o",
+        "json",
+        "--output-file",
+        json_path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.stdout.is_empty(), "the report went to the file");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    assert_eq!(json["schema"], "slogate.hit/v1");
+    assert_eq!(json["requests"], 500);
+    assert_eq!(json["status_codes"]["200"], 400);
+    assert_eq!(json["status_codes"]["404"], 100);
+    assert_eq!(json["model"], "open");
+    assert_eq!(json["open_model"]["due"], 500);
+    assert_eq!(json["open_model"]["target_rate"], 1000.0);
+    let p99 = json["latency_ms"]["p99"].as_f64().unwrap();
+    check_schema(&json);
+
+    let output = slogate(&["hit", &server.url("/"), "-n", "500", "-o", "csv"]);
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let rows: Vec<(String, String, String)> = reader
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .expect("valid CSV");
+    let get = |section: &str, key: &str| {
+        rows.iter()
+            .find(|(s, k, _)| s == section && k == key)
+            .map(|(_, _, v)| v.clone())
+    };
+    assert_eq!(get("summary", "requests").as_deref(), Some("500"));
+    assert_eq!(get("status_codes", "200").as_deref(), Some("400"));
+    assert_eq!(get("status_codes", "404").as_deref(), Some("100"));
+    assert!(get("latency_ms", "p99").is_some());
+    assert!(p99 > 0.0);
+}
+
+/// Checks the JSON against reports/hit.schema.json: every required property
+/// present, no property the schema does not describe, types as declared.
+fn check_schema(json: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../reports/hit.schema.json")).unwrap();
+    if let Err(error) = check_against(json, &schema, &schema, "$") {
+        panic!("the JSON report does not match its schema: {error}");
+    }
+}
+
+fn check_against(
+    value: &serde_json::Value,
+    schema: &serde_json::Value,
+    root: &serde_json::Value,
+    path: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/$defs/");
+        return check_against(value, &root["$defs"][name], root, path);
+    }
+    if let Some(alternatives) = schema.get("anyOf").and_then(Value::as_array) {
+        let errors: Vec<String> = alternatives
+            .iter()
+            .filter_map(|alternative| check_against(value, alternative, root, path).err())
+            .collect();
+        return if errors.len() < alternatives.len() {
+            Ok(())
+        } else {
+            Err(errors.join(" / "))
+        };
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let actual = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let type_ok = types.is_empty()
+        || types.contains(&actual)
+        || (actual == "integer" && types.contains(&"number"));
+    if !type_ok {
+        return Err(format!("{path}: {actual} where the schema says {types:?}"));
+    }
+    if let Value::Object(map) = value {
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let key = required.as_str().unwrap();
+            if !map.contains_key(key) {
+                return Err(format!("{path}: missing required `{key}`"));
+            }
+        }
+        for (key, child) in map {
+            let child_schema = schema["properties"]
+                .get(key)
+                .or_else(|| schema.get("additionalProperties").filter(|s| s.is_object()))
+                .ok_or_else(|| format!("{path}.{key}: not in the schema"))?;
+            check_against(child, child_schema, root, &format!("{path}.{key}"))?;
+        }
+    }
+    if let Value::Array(items) = value {
+        for (i, item) in items.iter().enumerate() {
+            check_against(item, &schema["items"], root, &format!("{path}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn sigterm_stops_the_run_within_a_second_and_still_reports() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::delayed(200, Duration::from_millis(5)));
+    let child = Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(["hit", &server.url("/"), "-z", "60s", "-c", "4", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let signalled = Instant::now();
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let output = child.wait_with_output().unwrap();
+    let stopped_in = signalled.elapsed();
+    assert!(stopped_in < Duration::from_secs(1), "stopped in {stopped_in:?}");
+    assert_eq!(output.status.code(), Some(3), "interrupted runs exit 3");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["interrupted"], true);
+    assert!(json["requests"].as_u64().unwrap() > 100);
+    let duration = json["duration_s"].as_f64().unwrap();
+    assert!((1.4..2.5).contains(&duration), "duration {duration}");
+}

@@ -1,0 +1,11 @@
+//! slogate's integration tests: one binary, every test against real servers
+//! on 127.0.0.1:0.
+
+mod support;
+
+mod cli; // the binary: bad input exits 2 with one line, formats, signals
+mod counts; // exact request counts, status distribution, timeline
+mod errors; // refused, reset, hang: counted by kind, run completes
+mod latency; // known delays and coordinated omission
+mod open_model; // schedule accuracy, constant and ramp
+mod transport; // HTTPS, HTTP/2, chunked bodies, keep-alive

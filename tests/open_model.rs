@@ -1,0 +1,74 @@
+use std::time::Duration;
+
+use slogate::engine::{self, RunOptions};
+use slogate::plan::{Arrivals, Model, Segment};
+use slogate::units::Rate;
+
+use crate::support::server::{Reply, Server};
+use crate::support::{hit, hit_args};
+
+#[test]
+fn achieved_rate_is_within_one_percent_of_target() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let results = hit(&[&server.url("/"), "-q", "500/s", "-z", "3s", "-c", "10"]);
+    let open = results.open.as_ref().expect("open model");
+    assert_eq!(open.target_rate.as_per_second(), 500.0);
+    assert_eq!(open.due, 1500);
+    assert_eq!(open.started, 1500);
+    assert_eq!(open.dropped, 0);
+    assert_eq!(results.total.requests, 1500);
+    let achieved = results.achieved_rate();
+    assert!((achieved / 500.0 - 1.0).abs() < 0.01, "achieved {achieved}/s");
+    // Each full second carries its share.
+    for row in results.timeline.iter().filter(|r| r.second < 3) {
+        assert!((495..=505).contains(&row.requests), "second {}: {}", row.second, row.requests);
+    }
+    // Ten connections are plenty for 500/s of fast responses: at most a
+    // stray scheduler hiccup on this shared machine starts late.
+    assert!(results.total.late_starts <= 15, "late {}", results.total.late_starts);
+}
+
+#[test]
+fn requests_wait_for_a_free_connection_and_that_wait_is_counted() {
+    let _serial = crate::support::serial();
+    // One connection, a 20 ms service, 100/s due: the connection can do 50/s,
+    // so requests queue and start later and later.
+    let server = Server::start(|_| Reply::delayed(200, Duration::from_millis(20)));
+    let results = hit(&[&server.url("/"), "-q", "100", "-z", "2s", "-c", "1"]);
+    let open = results.open.as_ref().unwrap();
+    assert_eq!(open.due, 200);
+    // About 100 sent in 2 s; the rest never got a connection.
+    assert!((90..=105).contains(&open.started), "started {}", open.started);
+    assert_eq!(open.dropped, open.due - open.started);
+    assert!(results.total.late_starts as f64 >= 0.8 * open.started as f64);
+    let corrected_max = results.total.latency_us.max() as f64 / 1000.0;
+    let service_max = results.total.service_us.max() as f64 / 1000.0;
+    assert!(corrected_max > 900.0, "queued requests waited ~1 s: {corrected_max}");
+    assert!(service_max < 30.0, "each took 20 ms once sent: {service_max}");
+}
+
+#[test]
+fn a_ramp_changes_the_rate_over_time() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let mut plan = slogate::app::hit::plan(&hit_args(&[&server.url("/"), "-c", "8"])).unwrap();
+    let rate = |r| Rate::per_second(r).unwrap();
+    // 100/s → 300/s over 2 s, then 300/s for 1 s: 400 + 300 requests.
+    plan.model = Model::Open(Arrivals::new(vec![
+        Segment::ramp(rate(100.0), rate(300.0), Duration::from_secs(2)),
+        Segment::constant(rate(300.0), Duration::from_secs(1)),
+    ]));
+    plan.max_requests = None;
+    plan.duration = Some(Duration::from_secs(3));
+    let results = engine::run(&plan, RunOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!(results.total.requests, 700);
+    assert_eq!(server.received(), 700);
+    let per_second: Vec<u64> = results.timeline.iter().map(|r| r.requests).collect();
+    // ∫ rate: second 0 → 150, second 1 → 250, second 2 → 300 (±1 at edges).
+    let expected = [150, 250, 300];
+    for (second, want) in expected.iter().enumerate() {
+        let got = per_second.get(second).copied().unwrap_or(0);
+        assert!(got.abs_diff(*want) <= 3, "second {second}: {got} (want {want}): {per_second:?}");
+    }
+}

@@ -1,0 +1,34 @@
+//! Test helpers: real HTTP servers on 127.0.0.1:0, and running `hit` in process.
+
+pub mod server;
+
+use slogate::cli::{Cli, Command};
+use slogate::engine::{self, RunOptions};
+use slogate::record::RunResults;
+
+/// Serializes the tests that measure time: on a 2-core machine, two load
+/// runs side by side would each measure the other. Every test that runs load
+/// holds this for its duration.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `slogate hit ARGS...` in process and returns what it measured.
+pub fn hit(args: &[&str]) -> RunResults {
+    let plan = slogate::app::hit::plan(&hit_args(args)).expect("valid arguments");
+    engine::run(&plan, RunOptions::default(), &mut |_| {}).expect("the run starts")
+}
+
+/// Parses `slogate hit ARGS...` into its arguments.
+pub fn hit_args(args: &[&str]) -> slogate::cli::HitArgs {
+    let argv = ["slogate", "hit"].iter().chain(args).copied();
+    match <Cli as clap::Parser>::try_parse_from(argv).expect("arguments parse").command {
+        Command::Hit(args) => args,
+    }
+}
+
+/// Milliseconds of a microsecond histogram value.
+pub fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
