@@ -29,9 +29,15 @@ fn main() -> ExitCode {
 fn clap_exit(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match error.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = error.print();
-            ExitCode::from(if error.use_stderr() { Exit::Usage.code() } else { 0 })
+            ExitCode::from(if error.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                0
+            })
         }
         _ => {
             // clap's message is a paragraph (then usage and a tip); its

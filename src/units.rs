@@ -18,7 +18,9 @@ pub struct UnitError(String);
 pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(UnitError("expected a duration such as 30s, 250ms or 2m".into()));
+        return Err(UnitError(
+            "expected a duration such as 30s, 250ms or 2m".into(),
+        ));
     }
     let mut total_ns: f64 = 0.0;
     let mut rest = text;
@@ -221,7 +223,12 @@ mod tests {
     #[test]
     fn durations_without_unit_or_with_junk_are_refused() {
         assert!(parse_duration("10").unwrap_err().0.contains("has no unit"));
-        assert!(parse_duration("10parsecs").unwrap_err().0.contains("unknown duration unit"));
+        assert!(
+            parse_duration("10parsecs")
+                .unwrap_err()
+                .0
+                .contains("unknown duration unit")
+        );
         assert!(parse_duration("").is_err());
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("1..2s").is_err());

@@ -19,16 +19,28 @@ fn bad_input_is_one_line_naming_the_flag_with_exit_code_2() {
         (&["hit", "not a url"], "URL"),
         (&["hit", "ftp://127.0.0.1/"], "use http:// or https://"),
         (&["hit", "127.0.0.1:8080/"], "URL"),
-        (&["hit", "http://127.0.0.1:1/", "-H", "NoColon"], "-H/--header"),
-        (&["hit", "http://127.0.0.1:1/", "-H", "Bad Name: x"], "-H/--header"),
+        (
+            &["hit", "http://127.0.0.1:1/", "-H", "NoColon"],
+            "-H/--header",
+        ),
+        (
+            &["hit", "http://127.0.0.1:1/", "-H", "Bad Name: x"],
+            "-H/--header",
+        ),
         (&["hit", "http://127.0.0.1:1/", "-z", "10"], "--duration"),
         (&["hit", "http://127.0.0.1:1/", "-z", "0s"], "-z/--duration"),
         (&["hit", "http://127.0.0.1:1/", "-c", "0"], "--connections"),
         (&["hit", "http://127.0.0.1:1/", "-n", "0"], "--requests"),
         (&["hit", "http://127.0.0.1:1/", "-q", "fast"], "--rate"),
         (&["hit", "http://127.0.0.1:1/", "-m", "GE T"], "-m/--method"),
-        (&["hit", "http://127.0.0.1:1/", "-d", "x", "-D", "f"], "--body"),
-        (&["hit", "http://127.0.0.1:1/", "-D", "/nonexistent/body"], "-D/--body-file"),
+        (
+            &["hit", "http://127.0.0.1:1/", "-d", "x", "-D", "f"],
+            "--body",
+        ),
+        (
+            &["hit", "http://127.0.0.1:1/", "-D", "/nonexistent/body"],
+            "-D/--body-file",
+        ),
         (&["hit", "http://127.0.0.1:1/", "-o", "yaml"], "--output"),
         (&["hit", "http://127.0.0.1:1/", "--bogus"], "--bogus"),
         (&["hit"], "URL"),
@@ -37,8 +49,15 @@ fn bad_input_is_one_line_naming_the_flag_with_exit_code_2() {
         let output = slogate(args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line, got {stderr}");
-        assert!(stderr.contains(flag), "{args:?}: `{flag}` not named in {stderr}");
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {stderr}"
+        );
+        assert!(
+            stderr.contains(flag),
+            "{args:?}: `{flag}` not named in {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(output.stdout.is_empty(), "{args:?}: nothing was run");
     }
@@ -82,7 +101,12 @@ fn json_and_csv_carry_the_same_numbers() {
         "--output-file",
         json_path.to_str().unwrap(),
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(output.stdout.is_empty(), "the report went to the file");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
@@ -194,7 +218,16 @@ fn sigterm_stops_the_run_within_a_second_and_still_reports() {
     let _serial = crate::support::serial();
     let server = Server::start(|_| Reply::delayed(200, Duration::from_millis(5)));
     let child = Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .args(["hit", &server.url("/"), "-z", "60s", "-c", "4", "-o", "json"])
+        .args([
+            "hit",
+            &server.url("/"),
+            "-z",
+            "60s",
+            "-c",
+            "4",
+            "-o",
+            "json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -205,7 +238,10 @@ fn sigterm_stops_the_run_within_a_second_and_still_reports() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let output = child.wait_with_output().unwrap();
     let stopped_in = signalled.elapsed();
-    assert!(stopped_in < Duration::from_secs(1), "stopped in {stopped_in:?}");
+    assert!(
+        stopped_in < Duration::from_secs(1),
+        "stopped in {stopped_in:?}"
+    );
     assert_eq!(output.status.code(), Some(3), "interrupted runs exit 3");
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["interrupted"], true);

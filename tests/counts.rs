@@ -18,7 +18,11 @@ fn counts_and_status_distribution_are_exact() {
     });
     let results = hit(&[&server.url("/mix"), "-n", "2000", "-c", "16"]);
     assert_eq!(results.total.requests, 2000);
-    assert_eq!(server.received(), 2000, "exactly -n requests reach the server");
+    assert_eq!(
+        server.received(),
+        2000,
+        "exactly -n requests reach the server"
+    );
     let statuses: Vec<_> = results.total.statuses.iter().collect();
     assert_eq!(
         statuses,
@@ -58,11 +62,17 @@ fn method_headers_and_body_reach_the_wire() {
         "-T",
         "application/json",
     ]);
-    assert_eq!(results.total.statuses.iter().collect::<Vec<_>>(), vec![(201, 3)]);
+    assert_eq!(
+        results.total.statuses.iter().collect::<Vec<_>>(),
+        vec![(201, 3)]
+    );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 3);
     let call = &seen[0];
-    assert_eq!((call.method.as_str(), call.path.as_str()), ("POST", "/submit?x=1"));
+    assert_eq!(
+        (call.method.as_str(), call.path.as_str()),
+        ("POST", "/submit?x=1")
+    );
     assert_eq!(call.body, b"{\"a\":1}");
     let header = |name: &str| {
         call.headers

@@ -10,12 +10,19 @@ use crate::support::server::{Reply, Server};
 fn a_refused_port_is_counted_as_connect_refused() {
     let _serial = crate::support::serial();
     // Bind then drop: nothing listens on the port any more.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let results = hit(&[&format!("http://127.0.0.1:{port}/"), "-n", "50", "-c", "5"]);
     assert_eq!(results.total.requests, 50);
     assert_eq!(results.total.errors_of(ErrorKind::ConnectRefused), 50);
     assert_eq!(results.total.statuses.total(), 0);
-    assert!(results.total.latency_us.is_empty(), "no response, no latency");
+    assert!(
+        results.total.latency_us.is_empty(),
+        "no response, no latency"
+    );
 }
 
 #[test]

@@ -19,14 +19,26 @@ fn achieved_rate_is_within_one_percent_of_target() {
     assert_eq!(open.dropped, 0);
     assert_eq!(results.total.requests, 1500);
     let achieved = results.achieved_rate();
-    assert!((achieved / 500.0 - 1.0).abs() < 0.01, "achieved {achieved}/s");
+    assert!(
+        (achieved / 500.0 - 1.0).abs() < 0.01,
+        "achieved {achieved}/s"
+    );
     // Each full second carries its share.
     for row in results.timeline.iter().filter(|r| r.second < 3) {
-        assert!((495..=505).contains(&row.requests), "second {}: {}", row.second, row.requests);
+        assert!(
+            (495..=505).contains(&row.requests),
+            "second {}: {}",
+            row.second,
+            row.requests
+        );
     }
     // Ten connections are plenty for 500/s of fast responses: at most a
     // stray scheduler hiccup on this shared machine starts late.
-    assert!(results.total.late_starts <= 15, "late {}", results.total.late_starts);
+    assert!(
+        results.total.late_starts <= 15,
+        "late {}",
+        results.total.late_starts
+    );
 }
 
 #[test]
@@ -39,13 +51,23 @@ fn requests_wait_for_a_free_connection_and_that_wait_is_counted() {
     let open = results.open.as_ref().unwrap();
     assert_eq!(open.due, 200);
     // About 100 sent in 2 s; the rest never got a connection.
-    assert!((90..=105).contains(&open.started), "started {}", open.started);
+    assert!(
+        (90..=105).contains(&open.started),
+        "started {}",
+        open.started
+    );
     assert_eq!(open.dropped, open.due - open.started);
     assert!(results.total.late_starts as f64 >= 0.8 * open.started as f64);
     let corrected_max = results.total.latency_us.max() as f64 / 1000.0;
     let service_max = results.total.service_us.max() as f64 / 1000.0;
-    assert!(corrected_max > 900.0, "queued requests waited ~1 s: {corrected_max}");
-    assert!(service_max < 30.0, "each took 20 ms once sent: {service_max}");
+    assert!(
+        corrected_max > 900.0,
+        "queued requests waited ~1 s: {corrected_max}"
+    );
+    assert!(
+        service_max < 30.0,
+        "each took 20 ms once sent: {service_max}"
+    );
 }
 
 #[test]
@@ -69,6 +91,9 @@ fn a_ramp_changes_the_rate_over_time() {
     let expected = [150, 250, 300];
     for (second, want) in expected.iter().enumerate() {
         let got = per_second.get(second).copied().unwrap_or(0);
-        assert!(got.abs_diff(*want) <= 3, "second {second}: {got} (want {want}): {per_second:?}");
+        assert!(
+            got.abs_diff(*want) <= 3,
+            "second {second}: {got} (want {want}): {per_second:?}"
+        );
     }
 }

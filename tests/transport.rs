@@ -38,10 +38,12 @@ fn start(serve: Serve) -> SocketAddr {
                 let (stream, _) = listener.accept().await.unwrap();
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
-                        let body = format!("{:?}", request.version());
-                        Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body))))
-                    });
+                    let service = service_fn(
+                        |request: hyper::Request<hyper::body::Incoming>| async move {
+                            let body = format!("{:?}", request.version());
+                            Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body))))
+                        },
+                    );
                     match serve {
                         Serve::H2c => {
                             let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
@@ -49,13 +51,16 @@ fn start(serve: Serve) -> SocketAddr {
                                 .await;
                         }
                         Serve::Tls => {
-                            let Ok(tls) = acceptor.accept(stream).await else { return };
+                            let Ok(tls) = acceptor.accept(stream).await else {
+                                return;
+                            };
                             let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
                             let io = TokioIo::new(tls);
                             if h2 {
-                                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                                    .serve_connection(io, service)
-                                    .await;
+                                let _ =
+                                    hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                                        .serve_connection(io, service)
+                                        .await;
                             } else {
                                 let _ = hyper::server::conn::http1::Builder::new()
                                     .serve_connection(io, service)
@@ -92,7 +97,10 @@ fn https_with_an_untrusted_certificate_is_a_tls_error_unless_insecure() {
     let strict = hit(&[&url, "-n", "5", "-c", "1"]);
     assert_eq!(strict.total.errors_of(ErrorKind::Tls), 5);
     let insecure = hit(&[&url, "-n", "20", "-c", "2", "--insecure"]);
-    assert_eq!(insecure.total.statuses.iter().collect::<Vec<_>>(), vec![(200, 20)]);
+    assert_eq!(
+        insecure.total.statuses.iter().collect::<Vec<_>>(),
+        vec![(200, 20)]
+    );
     // "HTTP/1.1" body: 8 bytes on top of each response head.
     assert!(insecure.total.bytes_received > 20 * 8);
 }
@@ -104,7 +112,11 @@ fn http2_over_tls_and_cleartext() {
         let addr = start(serve);
         let url = format!("{scheme}://{addr}/");
         let results = hit(&[&url, "-n", "30", "-c", "3", "--http2", "--insecure"]);
-        assert_eq!(results.total.statuses.iter().collect::<Vec<_>>(), vec![(200, 30)], "{scheme}");
+        assert_eq!(
+            results.total.statuses.iter().collect::<Vec<_>>(),
+            vec![(200, 30)],
+            "{scheme}"
+        );
         // The body is the version the server saw: "HTTP/2.0", 8 bytes.
         assert_eq!(results.total.bytes_received, 30 * 8, "{scheme}");
     }
@@ -122,8 +134,15 @@ fn chunked_bodies_are_read_to_the_end_and_connections_reused() {
         chunked: true,
     });
     let results = hit(&[&server.url("/"), "-n", "100", "-c", "2"]);
-    assert_eq!(results.total.statuses.iter().collect::<Vec<_>>(), vec![(200, 100)]);
-    assert_eq!(server.accepted(), 2, "keep-alive reuses the two connections");
+    assert_eq!(
+        results.total.statuses.iter().collect::<Vec<_>>(),
+        vec![(200, 100)]
+    );
+    assert_eq!(
+        server.accepted(),
+        2,
+        "keep-alive reuses the two connections"
+    );
     assert!(results.total.bytes_received > 100 * body.len() as u64);
 }
 
@@ -131,7 +150,17 @@ fn chunked_bodies_are_read_to_the_end_and_connections_reused() {
 fn disable_keepalive_opens_a_connection_per_request() {
     let _serial = crate::support::serial();
     let server = Server::start(|_| Reply::status(200));
-    let results = hit(&[&server.url("/"), "-n", "30", "-c", "3", "--disable-keepalive"]);
-    assert_eq!(results.total.statuses.iter().collect::<Vec<_>>(), vec![(200, 30)]);
+    let results = hit(&[
+        &server.url("/"),
+        "-n",
+        "30",
+        "-c",
+        "3",
+        "--disable-keepalive",
+    ]);
+    assert_eq!(
+        results.total.statuses.iter().collect::<Vec<_>>(),
+        vec![(200, 30)]
+    );
     assert_eq!(server.accepted(), 30);
 }

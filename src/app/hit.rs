@@ -39,8 +39,8 @@ pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     let renderer = args.output.renderer();
     match &args.output_file {
         Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::new(file);
             renderer.write(&summary, &mut out)?;
             out.flush()?;
@@ -63,7 +63,10 @@ pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
 pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
     let url = parse_url(&args.url)?;
     let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
-        UsageError::new("-m/--method", format!("`{}` is not an HTTP method", args.method))
+        UsageError::new(
+            "-m/--method",
+            format!("`{}` is not an HTTP method", args.method),
+        )
     })?;
     let mut headers = args
         .headers
@@ -72,7 +75,10 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(content_type) = &args.content_type {
         let value = HeaderValue::from_str(content_type).map_err(|_| {
-            UsageError::new("-T/--content-type", format!("`{content_type}` is not a valid header value"))
+            UsageError::new(
+                "-T/--content-type",
+                format!("`{content_type}` is not a valid header value"),
+            )
         })?;
         headers.retain(|(name, _)| name != http::header::CONTENT_TYPE);
         headers.push((http::header::CONTENT_TYPE, value));
@@ -80,7 +86,10 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
     let body = match (&args.body, &args.body_file) {
         (Some(body), _) => Bytes::from(body.clone()),
         (None, Some(path)) => Bytes::from(std::fs::read(path).map_err(|e| {
-            UsageError::new("-D/--body-file", format!("cannot read {}: {e}", path.display()))
+            UsageError::new(
+                "-D/--body-file",
+                format!("cannot read {}: {e}", path.display()),
+            )
         })?),
         (None, None) => Bytes::new(),
     };
@@ -140,7 +149,11 @@ fn parse_url(text: &str) -> Result<Uri, UsageError> {
         .map_err(|_| bad("is not a valid URL (expected e.g. http://127.0.0.1:8080/path)"))?;
     match url.scheme_str() {
         Some("http") | Some("https") => {}
-        Some(other) => return Err(bad(&format!("has scheme `{other}`; use http:// or https://"))),
+        Some(other) => {
+            return Err(bad(&format!(
+                "has scheme `{other}`; use http:// or https://"
+            )));
+        }
         None => return Err(bad("has no scheme; write http://… or https://…")),
     }
     if url.host().is_none_or(str::is_empty) {
@@ -151,13 +164,21 @@ fn parse_url(text: &str) -> Result<Uri, UsageError> {
 
 fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), UsageError> {
     let flag = "-H/--header";
-    let (name, value) = text.split_once(':').ok_or_else(|| {
-        UsageError::new(flag, format!("`{text}` is not `Name: value`"))
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| UsageError::new(flag, format!("`{text}` is not `Name: value`")))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        UsageError::new(
+            flag,
+            format!("`{}` is not a valid header name", name.trim()),
+        )
     })?;
-    let name = HeaderName::from_bytes(name.trim().as_bytes())
-        .map_err(|_| UsageError::new(flag, format!("`{}` is not a valid header name", name.trim())))?;
-    let value = HeaderValue::from_str(value.trim())
-        .map_err(|_| UsageError::new(flag, format!("the value of `{name}` has characters a header cannot carry")))?;
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        UsageError::new(
+            flag,
+            format!("the value of `{name}` has characters a header cannot carry"),
+        )
+    })?;
     Ok((name, value))
 }
 
@@ -166,7 +187,10 @@ fn progress_bar(args: &HitArgs, plan: &LoadPlan) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let (length, template) = match plan.duration {
-        Some(duration) => (duration.as_millis() as u64, "{bar:30} {elapsed:>4}/{duration_precise:.0} {msg}"),
+        Some(duration) => (
+            duration.as_millis() as u64,
+            "{bar:30} {elapsed:>4}/{duration_precise:.0} {msg}",
+        ),
         None => (plan.max_requests.unwrap_or(0), "{bar:30} {pos}/{len} {msg}"),
     };
     let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr_with_hz(10));
@@ -183,5 +207,8 @@ fn update(bar: &ProgressBar, args: &HitArgs, snapshot: &Snapshot) {
     };
     bar.set_position(position);
     let rate = snapshot.requests as f64 / snapshot.elapsed.as_secs_f64().max(1e-3);
-    bar.set_message(format!("{} requests, {:.0}/s, {} failed", snapshot.requests, rate, snapshot.failed));
+    bar.set_message(format!(
+        "{} requests, {:.0}/s, {} failed",
+        snapshot.requests, rate, snapshot.failed
+    ));
 }

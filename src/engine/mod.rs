@@ -77,7 +77,8 @@ async fn collect(
     let mut threads = Vec::with_capacity(workers);
     let mut starters = Vec::with_capacity(workers);
     for (index, progress) in progress.iter().enumerate() {
-        let connections = plan.connections / workers + usize::from(index < plan.connections % workers);
+        let connections =
+            plan.connections / workers + usize::from(index < plan.connections % workers);
         let (start_tx, start_rx) = std::sync::mpsc::channel();
         let wiring = worker::Wiring {
             progress: progress.clone(),

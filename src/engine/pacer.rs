@@ -125,7 +125,10 @@ mod tests {
     #[test]
     fn weights_are_spread_evenly() {
         assert_eq!(weighted_order(&[1]), vec![0]);
-        assert_eq!(weighted_order(&[90, 10]), vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+        assert_eq!(
+            weighted_order(&[90, 10]),
+            vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
+        );
         assert_eq!(weighted_order(&[2, 1]), vec![0, 1, 0]);
     }
 
@@ -144,7 +147,11 @@ mod tests {
     fn closed_model_stops_at_max_requests() {
         let pacer = Pacer::new(&Model::Closed, &endpoints(), Some(3), None, Instant::now());
         let now = Instant::now();
-        assert!((0..3).all(|_| pacer.claim(now) == Some(Ticket { endpoint: 0, due: None })));
+        assert!((0..3).all(|_| pacer.claim(now)
+            == Some(Ticket {
+                endpoint: 0,
+                due: None
+            })));
         assert_eq!(pacer.claim(now), None);
     }
 
@@ -153,7 +160,13 @@ mod tests {
         let start = Instant::now();
         let rate = Rate::per_second(10.0).unwrap();
         let model = Model::Open(Arrivals::constant(rate, Duration::from_secs(60)));
-        let pacer = Pacer::new(&model, &endpoints(), None, Some(Duration::from_secs(1)), start);
+        let pacer = Pacer::new(
+            &model,
+            &endpoints(),
+            None,
+            Some(Duration::from_secs(1)),
+            start,
+        );
         let dues: Vec<_> = std::iter::from_fn(|| pacer.claim(start)).collect();
         assert_eq!(dues.len(), 10);
         assert_eq!(dues[3].due, Some(start + Duration::from_millis(300)));

@@ -64,10 +64,8 @@ pub fn run(worker: usize, connections: usize, wiring: Wiring) -> std::io::Result
         for _ in 0..connections {
             connections_set.spawn_local(connection(shared.clone(), recorder.clone()));
         }
-        let ticker = tokio::task::spawn_local(tick_every_second(
-            shared.run_start,
-            recorder.clone(),
-        ));
+        let ticker =
+            tokio::task::spawn_local(tick_every_second(shared.run_start, recorder.clone()));
         let all_done = async { while connections_set.join_next().await.is_some() {} };
         tokio::select! {
             _ = all_done => {}
@@ -99,9 +97,11 @@ async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>) {
             }
         };
         recorder.borrow_mut().note_started();
-        let result =
-            tokio::time::timeout(shared.request_timeout, client.send(&shared.wire, ticket.endpoint))
-                .await;
+        let result = tokio::time::timeout(
+            shared.request_timeout,
+            client.send(&shared.wire, ticket.endpoint),
+        )
+        .await;
         let ended = Instant::now();
         let (outcome, bytes_received) = match result {
             Ok(Ok(response)) => (

@@ -86,7 +86,10 @@ impl Recorder {
 
     /// Adds one finished request.
     pub fn record(&mut self, sample: &Sample) {
-        let second = sample.ended.saturating_duration_since(self.run_start).as_secs();
+        let second = sample
+            .ended
+            .saturating_duration_since(self.run_start)
+            .as_secs();
         if second != self.current_second {
             self.rotate(second);
         }
@@ -96,7 +99,9 @@ impl Recorder {
         if !sample.outcome.is_success() {
             self.failed += 1;
         }
-        self.progress.requests.store(self.requests, Ordering::Relaxed);
+        self.progress
+            .requests
+            .store(self.requests, Ordering::Relaxed);
         self.progress.failed.store(self.failed, Ordering::Relaxed);
     }
 

@@ -198,7 +198,10 @@ mod tests {
     fn a_second_is_finished_only_when_every_worker_is_past_it() {
         let mut timeline = Timeline::new(2, 1);
         timeline.add(0, 0, &[bucket(3, 10)], 1);
-        assert!(timeline.rows().is_empty(), "worker 1 has not reported second 0");
+        assert!(
+            timeline.rows().is_empty(),
+            "worker 1 has not reported second 0"
+        );
         timeline.add(1, 0, &[bucket(2, 20)], 1);
         assert_eq!(timeline.rows().len(), 1);
         let row = &timeline.rows()[0];
@@ -213,6 +216,9 @@ mod tests {
         timeline.add(0, 3, &[bucket(1, 1)], 4);
         timeline.add(0, 1, &[bucket(1, 1)], 4);
         let rows = timeline.finish();
-        assert_eq!(rows.iter().map(|r| r.second).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(
+            rows.iter().map(|r| r.second).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
     }
 }

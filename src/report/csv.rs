@@ -21,15 +21,27 @@ impl Format for Csv {
         row("summary", "method", summary.target.method.clone())?;
         row("summary", "model", summary.model.to_string())?;
         row("summary", "connections", summary.connections.to_string())?;
-        row("summary", "started_at_unix_ms", summary.started_at_unix_ms.to_string())?;
+        row(
+            "summary",
+            "started_at_unix_ms",
+            summary.started_at_unix_ms.to_string(),
+        )?;
         row("summary", "interrupted", summary.interrupted.to_string())?;
         row("summary", "duration_s", summary.duration_s.to_string())?;
         row("summary", "requests", summary.requests.to_string())?;
         row("summary", "responses", summary.responses.to_string())?;
         row("summary", "successes", summary.successes.to_string())?;
         row("summary", "success_ratio", optional(summary.success_ratio))?;
-        row("summary", "requests_per_second", summary.requests_per_second.to_string())?;
-        row("summary", "bytes_received", summary.bytes_received.to_string())?;
+        row(
+            "summary",
+            "requests_per_second",
+            summary.requests_per_second.to_string(),
+        )?;
+        row(
+            "summary",
+            "bytes_received",
+            summary.bytes_received.to_string(),
+        )?;
         for (section, distribution) in [
             ("latency_ms", &summary.latency_ms),
             ("service_time_ms", &summary.service_time_ms),
@@ -42,7 +54,11 @@ impl Format for Csv {
             }
         }
         for bar in &summary.histogram {
-            row("histogram", &bar.up_to_ms.to_string(), bar.count.to_string())?;
+            row(
+                "histogram",
+                &bar.up_to_ms.to_string(),
+                bar.count.to_string(),
+            )?;
         }
         for (status, count) in &summary.status_codes {
             row("status_codes", status, count.to_string())?;
@@ -52,11 +68,19 @@ impl Format for Csv {
         }
         if let Some(open) = &summary.open_model {
             row("open_model", "target_rate", open.target_rate.to_string())?;
-            row("open_model", "achieved_rate", open.achieved_rate.to_string())?;
+            row(
+                "open_model",
+                "achieved_rate",
+                open.achieved_rate.to_string(),
+            )?;
             row("open_model", "due", open.due.to_string())?;
             row("open_model", "started", open.started.to_string())?;
             row("open_model", "late_starts", open.late_starts.to_string())?;
-            row("open_model", "late_threshold_ms", open.late_threshold_ms.to_string())?;
+            row(
+                "open_model",
+                "late_threshold_ms",
+                open.late_threshold_ms.to_string(),
+            )?;
             row("open_model", "dropped", open.dropped.to_string())?;
         }
         for tick in &summary.timeline {

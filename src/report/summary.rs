@@ -147,7 +147,11 @@ impl Summary {
             schema: SCHEMA,
             slogate_version: env!("CARGO_PKG_VERSION"),
             target,
-            model: if results.open.is_some() { "open" } else { "closed" },
+            model: if results.open.is_some() {
+                "open"
+            } else {
+                "closed"
+            },
             connections: results.connections,
             started_at_unix_ms: results
                 .started_at
@@ -197,7 +201,7 @@ fn bars(histogram: &Histogram<u64>, buckets: usize) -> Vec<Bar> {
     let width = (high - low) / buckets as f64;
     let mut bars: Vec<Bar> = (0..=buckets)
         .map(|i| Bar {
-            up_to_ms: (low + width * i as f64) / 1000.0,
+            up_to_ms: (low + width * i as f64).round() / 1000.0,
             count: 0,
         })
         .collect();

@@ -14,8 +14,22 @@ const BAR_WIDTH: u64 = 40;
 
 impl Format for Text {
     fn write(&self, s: &Summary, out: &mut dyn Write) -> anyhow::Result<()> {
-        writeln!(out, "Summary:{}", if s.interrupted { "  (INTERRUPTED: partial results)" } else { "" })?;
-        writeln!(out, "  Target:\t{} {}{}", s.target.method, s.target.url, if s.target.http2 { " (HTTP/2)" } else { "" })?;
+        writeln!(
+            out,
+            "Summary:{}",
+            if s.interrupted {
+                "  (INTERRUPTED: partial results)"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(
+            out,
+            "  Target:\t{} {}{}",
+            s.target.method,
+            s.target.url,
+            if s.target.http2 { " (HTTP/2)" } else { "" }
+        )?;
         let model = match s.model {
             "open" => format!("open (up to {} connections)", s.connections),
             _ => format!("closed, {} connections", s.connections),
@@ -25,7 +39,13 @@ impl Format for Text {
         writeln!(out, "  Duration:\t{:.3} s", s.duration_s)?;
         writeln!(out, "  Requests/sec:\t{:.1}", s.requests_per_second)?;
         match s.success_ratio {
-            Some(ratio) => writeln!(out, "  Success ratio:\t{:.2} % ({} of {} below HTTP 400)", ratio * 100.0, s.successes, s.requests)?,
+            Some(ratio) => writeln!(
+                out,
+                "  Success ratio:\t{:.2} % ({} of {} below HTTP 400)",
+                ratio * 100.0,
+                s.successes,
+                s.requests
+            )?,
             None => writeln!(out, "  Success ratio:\tno requests")?,
         }
         writeln!(out, "  Received:\t{}", format_bytes(s.bytes_received))?;
@@ -33,10 +53,23 @@ impl Format for Text {
         if let Some(open) = &s.open_model {
             writeln!(out, "\nSchedule (open model):")?;
             writeln!(out, "  Target rate:\t{:.1}/s", open.target_rate)?;
-            writeln!(out, "  Achieved rate:\t{:.1}/s ({:.2} % of target)", open.achieved_rate, 100.0 * open.achieved_rate / open.target_rate)?;
+            writeln!(
+                out,
+                "  Achieved rate:\t{:.1}/s ({:.2} % of target)",
+                open.achieved_rate,
+                100.0 * open.achieved_rate / open.target_rate
+            )?;
             writeln!(out, "  Due / sent:\t{} / {}", open.due, open.started)?;
-            writeln!(out, "  Late starts:\t{} (started > {} ms after due, waiting for a free connection)", open.late_starts, open.late_threshold_ms)?;
-            writeln!(out, "  Dropped:\t{} (due, never sent before the end)", open.dropped)?;
+            writeln!(
+                out,
+                "  Late starts:\t{} (sent > {} ms after due: no free connection, or the generator fell behind)",
+                open.late_starts, open.late_threshold_ms
+            )?;
+            writeln!(
+                out,
+                "  Dropped:\t{} (due, never sent before the end)",
+                open.dropped
+            )?;
         }
 
         match (&s.latency_ms, &s.service_time_ms, s.model) {
@@ -46,7 +79,10 @@ impl Format for Text {
                 write_distribution(out, latency)?;
             }
             (Some(latency), service, _) => {
-                writeln!(out, "\nLatency (ms, from intended send time: includes waiting; coordinated-omission corrected):")?;
+                writeln!(
+                    out,
+                    "\nLatency (ms, from intended send time: includes waiting; coordinated-omission corrected):"
+                )?;
                 write_distribution(out, latency)?;
                 if let Some(service) = service {
                     writeln!(out, "\nService time (ms, from actual send):")?;
@@ -57,10 +93,22 @@ impl Format for Text {
 
         if !s.histogram.is_empty() {
             writeln!(out, "\nLatency histogram (ms):")?;
-            let tallest = s.histogram.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+            let tallest = s
+                .histogram
+                .iter()
+                .map(|b| b.count)
+                .max()
+                .unwrap_or(0)
+                .max(1);
             for bar in &s.histogram {
                 let width = (bar.count * BAR_WIDTH).div_ceil(tallest) as usize;
-                writeln!(out, "  {:>10.3} [{:>8}] |{}", bar.up_to_ms, bar.count, "■".repeat(width))?;
+                writeln!(
+                    out,
+                    "  {:>10.3} [{:>8}] |{}",
+                    bar.up_to_ms,
+                    bar.count,
+                    "■".repeat(width)
+                )?;
             }
         }
 
@@ -83,8 +131,19 @@ impl Format for Text {
 }
 
 fn write_distribution(out: &mut dyn Write, d: &Distribution) -> std::io::Result<()> {
-    writeln!(out, "  min {:.3}  mean {:.3}  stdev {:.3}  max {:.3}", d.min, d.mean, d.stdev, d.max)?;
-    for (label, value) in [("p50", d.p50), ("p75", d.p75), ("p90", d.p90), ("p95", d.p95), ("p99", d.p99), ("p99.9", d.p99_9)] {
+    writeln!(
+        out,
+        "  min {:.3}  mean {:.3}  stdev {:.3}  max {:.3}",
+        d.min, d.mean, d.stdev, d.max
+    )?;
+    for (label, value) in [
+        ("p50", d.p50),
+        ("p75", d.p75),
+        ("p90", d.p90),
+        ("p95", d.p95),
+        ("p99", d.p99),
+        ("p99.9", d.p99_9),
+    ] {
         writeln!(out, "  {label:>6}\t{value:.3}")?;
     }
     Ok(())

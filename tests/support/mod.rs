@@ -23,7 +23,10 @@ pub fn hit(args: &[&str]) -> RunResults {
 /// Parses `slogate hit ARGS...` into its arguments.
 pub fn hit_args(args: &[&str]) -> slogate::cli::HitArgs {
     let argv = ["slogate", "hit"].iter().chain(args).copied();
-    match <Cli as clap::Parser>::try_parse_from(argv).expect("arguments parse").command {
+    match <Cli as clap::Parser>::try_parse_from(argv)
+        .expect("arguments parse")
+        .command
+    {
         Command::Hit(args) => args,
     }
 }

@@ -179,7 +179,11 @@ fn serve(
             match stream.read(&mut chunk) {
                 Ok(0) => return Ok(()),
                 Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
                 Err(e) => return Err(e),
             }
         };
@@ -189,7 +193,11 @@ fn serve(
             match stream.read(&mut chunk) {
                 Ok(0) => return Ok(()),
                 Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
                 Err(e) => return Err(e),
             }
             continue;
@@ -218,14 +226,15 @@ fn serve(
                     }
                     response.extend_from_slice(b"0\r\n\r\n");
                 } else {
-                    response.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
+                    response.extend_from_slice(
+                        format!("content-length: {}\r\n\r\n", body.len()).as_bytes(),
+                    );
                     response.extend_from_slice(&body);
                 }
                 stream.write_all(&response)?;
-                let close = call
-                    .headers
-                    .iter()
-                    .any(|(name, value)| name == "connection" && value.eq_ignore_ascii_case("close"));
+                let close = call.headers.iter().any(|(name, value)| {
+                    name == "connection" && value.eq_ignore_ascii_case("close")
+                });
                 if close {
                     return Ok(());
                 }
@@ -255,7 +264,12 @@ fn parse_request(buffer: &[u8]) -> Option<(usize, (Call, usize))> {
     let headers: Vec<(String, String)> = request
         .headers
         .iter()
-        .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
     let body_len = headers
         .iter()

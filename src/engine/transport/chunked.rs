@@ -5,18 +5,31 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Reading the hex size of the next chunk.
-    Size { size: u64, digits: u8 },
+    Size {
+        size: u64,
+        digits: u8,
+    },
     /// After the size: an extension (`;name=value`) up to the line end.
-    Extension { size: u64 },
+    Extension {
+        size: u64,
+    },
     /// Expecting `\n` after the size line's `\r`.
-    SizeLf { size: u64 },
+    SizeLf {
+        size: u64,
+    },
     /// Inside chunk data.
-    Data { remaining: u64 },
+    Data {
+        remaining: u64,
+    },
     /// Expecting the `\r\n` after chunk data (`seen` of 2 bytes consumed).
-    DataCrlf { seen: u8 },
+    DataCrlf {
+        seen: u8,
+    },
     /// After the last chunk: trailer lines; `line_len` counts bytes of the
     /// current line, an empty line ends the body.
-    Trailer { line_len: u32 },
+    Trailer {
+        line_len: u32,
+    },
     Done,
 }
 
@@ -149,7 +162,11 @@ mod tests {
     fn skips_a_body_whatever_the_read_boundaries() {
         let body = b"5\r\nhello\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
         for piece in 1..body.len() {
-            assert_eq!(skip_all(body, piece), Ok((body.len() - 4, true)), "piece {piece}");
+            assert_eq!(
+                skip_all(body, piece),
+                Ok((body.len() - 4, true)),
+                "piece {piece}"
+            );
         }
     }
 

@@ -11,9 +11,9 @@ use bytes::Bytes;
 use http::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::Response;
 use super::chunked::ChunkedSkipper;
 use super::io::{Connector, Io};
-use super::Response;
 use crate::plan::Endpoint;
 use crate::record::ErrorKind;
 
@@ -58,7 +58,11 @@ impl WireRequest {
         let sends_body = !endpoint.body.is_empty()
             || matches!(endpoint.method, Method::POST | Method::PUT | Method::PATCH);
         if sends_body && !has("content-length") {
-            push_header(&mut out, b"content-length", endpoint.body.len().to_string().as_bytes());
+            push_header(
+                &mut out,
+                b"content-length",
+                endpoint.body.len().to_string().as_bytes(),
+            );
         }
         if !keep_alive && !has("connection") {
             push_header(&mut out, b"connection", b"close");
@@ -296,10 +300,7 @@ async fn exchange(
             // Bytes past the body would be taken for the next response.
             keep_alive &= already as u64 <= length;
             while remaining > 0 {
-                let n = io
-                    .read(&mut buffer[..])
-                    .await
-                    .map_err(io_failure)?;
+                let n = io.read(&mut buffer[..]).await.map_err(io_failure)?;
                 if n == 0 {
                     return Err(early_eof());
                 }
@@ -321,10 +322,7 @@ async fn exchange(
                 .map_err(malformed)?;
             keep_alive &= used == already;
             while !skipper.is_done() {
-                let n = io
-                    .read(&mut buffer[..])
-                    .await
-                    .map_err(io_failure)?;
+                let n = io.read(&mut buffer[..]).await.map_err(io_failure)?;
                 if n == 0 {
                     return Err(early_eof());
                 }
@@ -334,10 +332,7 @@ async fn exchange(
             }
         }
         Body::UntilClose => loop {
-            let n = io
-                .read(&mut buffer[..])
-                .await
-                .map_err(io_failure)?;
+            let n = io.read(&mut buffer[..]).await.map_err(io_failure)?;
             if n == 0 {
                 break;
             }
@@ -386,14 +381,20 @@ mod tests {
         let post = WireRequest::encode(&endpoint(Method::POST, "http://h/", "hi"), false);
         let text = std::str::from_utf8(post.as_bytes()).unwrap();
         assert!(text.starts_with("POST / HTTP/1.1\r\nhost: h\r\n"), "{text}");
-        assert!(text.ends_with("content-length: 2\r\nconnection: close\r\n\r\nhi"), "{text}");
+        assert!(
+            text.ends_with("content-length: 2\r\nconnection: close\r\n\r\nhi"),
+            "{text}"
+        );
     }
 
     #[test]
     fn heads_say_how_the_body_ends() {
         let parse = |text: &str| parse_head(text.as_bytes(), false).unwrap().unwrap();
         let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
-        assert_eq!((head.status, head.body, head.keep_alive), (200, Body::Length(5), true));
+        assert_eq!(
+            (head.status, head.body, head.keep_alive),
+            (200, Body::Length(5), true)
+        );
         assert_eq!(head.length, 38);
         let head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
         assert_eq!(head.body, Body::Chunked);
@@ -403,7 +404,11 @@ mod tests {
         assert_eq!((head.body, head.keep_alive), (Body::Empty, true));
         let head = parse("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         assert_eq!((head.status, head.keep_alive), (503, false));
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", false).unwrap().is_none());
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", false)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

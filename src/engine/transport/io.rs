@@ -71,7 +71,6 @@ impl Connector {
             .await
             .unwrap_or(Err(ErrorKind::ConnectTimeout))
     }
-
 }
 
 impl AsyncRead for Io {

@@ -69,7 +69,11 @@ impl Wire {
         let bare_host = host.trim_start_matches('[').trim_end_matches(']');
         let address = resolve(bare_host, port).await?;
         let tls = if tls {
-            let alpn: &[&[u8]] = if transport.http2 { &[b"h2"] } else { &[b"http/1.1"] };
+            let alpn: &[&[u8]] = if transport.http2 {
+                &[b"h2"]
+            } else {
+                &[b"http/1.1"]
+            };
             let config = tls::client_config(transport.insecure, alpn);
             let name = ServerName::try_from(bare_host.to_string())
                 .with_context(|| format!("`{host}` is not a valid TLS server name"))?;
@@ -88,7 +92,6 @@ impl Wire {
             endpoints: endpoints.to_vec(),
         })
     }
-
 }
 
 async fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {

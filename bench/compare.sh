@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs slogate, wrk, oha and hey one after another against one local nginx
+# (one worker, `return 200`), 50 connections, the same duration each, and
+# prints requests/s, generator CPU per request (user+sys of the generator
+# process / requests) and peak RSS, with ratios to wrk and oha.
+#
+#   bench/compare.sh [DURATION_SECONDS]     (default 10)
+#
+# Installs what is missing: wrk, hey, nginx-light and GNU time from Debian,
+# oha with `cargo install oha`. Traffic stays on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${1:-10}"
+connections=50
+port=18080
+url="http://127.0.0.1:${port}/"
+
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v hey >/dev/null || need_apt+=(hey)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+[ -x /usr/bin/time ] || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+command -v oha >/dev/null || cargo install oha --locked
+cargo build --release --quiet
+
+work="$(mktemp -d)"
+cleanup() {
+    if [ -f "$work/nginx.pid" ]; then
+        local pid
+        pid="$(cat "$work/nginx.pid")"
+        kill "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+/usr/sbin/nginx -p "$work" -c "$PWD/bench/nginx.conf"
+sleep 0.5
+curl -fsS "$url" >/dev/null
+
+# measure NAME COMMAND...: runs COMMAND under GNU time; leaves its output in
+# $work/NAME.out and "user sys maxrss_kb" in $work/NAME.time.
+measure() {
+    local name="$1"
+    shift
+    /usr/bin/time -o "$work/$name.time" -f "%U %S %M" "$@" >"$work/$name.out" 2>"$work/$name.err"
+    sleep 1
+}
+
+measure slogate ./target/release/slogate hit "$url" -z "${seconds}s" -c "$connections" -o json --no-progress
+measure wrk wrk -t 2 -c "$connections" -d "${seconds}s" "$url"
+measure oha oha -z "${seconds}s" -c "$connections" --no-tui --output-format json "$url"
+measure hey hey -z "${seconds}s" -c "$connections" "$url"
+
+python3 - "$work" "$seconds" <<'PY'
+import json, re, sys
+work, seconds = sys.argv[1], float(sys.argv[2])
+
+def read(name):
+    return open(f"{work}/{name}.out").read()
+
+def requests(name):
+    out = read(name)
+    if name == "slogate":
+        d = json.loads(out)
+        return d["requests"], d["requests"] - d["successes"]
+    if name == "oha":
+        d = json.loads(out)
+        total = sum(d["statusCodeDistribution"].values())
+        bad = total - d["statusCodeDistribution"].get("200", 0)
+        return total + sum(d.get("errorDistribution", {}).values()), bad
+    if name == "wrk":
+        total = int(re.search(r"(\d+) requests in", out).group(1))
+        m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return total, int(m.group(1)) if m else 0
+    if name == "hey":
+        total = sum(int(n) for n in re.findall(r"\[\d{3}\]\s+(\d+) responses", out))
+        bad = sum(int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out) if code != "200")
+        return total, bad
+
+rows = {}
+for name in ["slogate", "wrk", "oha", "hey"]:
+    user, sys_, rss = open(f"{work}/{name}.time").read().split()[-3:]
+    total, bad = requests(name)
+    cpu_us = (float(user) + float(sys_)) * 1e6 / max(total, 1)
+    rows[name] = dict(total=total, bad=bad, rps=total / seconds, cpu=cpu_us, rss=int(rss) / 1024)
+
+wrk, oha = rows["wrk"], rows["oha"]
+print(f"{seconds:.0f} s each, {50} connections, nginx (1 worker) on 127.0.0.1, 2 cores shared by generator and server")
+print(f"| tool | requests | non-200 | req/s | CPU µs/req | CPU/req vs wrk | req/s vs oha | peak RSS MiB |")
+print(f"|---|---:|---:|---:|---:|---:|---:|---:|")
+for name, r in rows.items():
+    print(f"| {name} | {r['total']} | {r['bad']} | {r['rps']:.0f} | {r['cpu']:.2f} | {r['cpu']/wrk['cpu']:.2f}× | {r['rps']/oha['rps']:.2f}× | {r['rss']:.1f} |")
+PY
