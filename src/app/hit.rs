@@ -22,7 +22,7 @@ const DEFAULT_REQUESTS: u64 = 200;
 pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     let plan = plan(args)?;
     let progress = progress_bar(args, &plan);
-    let mut on_progress = |snapshot: &Snapshot| update(&progress, args, snapshot);
+    let mut on_progress = |snapshot: &Snapshot| update(&progress, &plan, snapshot);
     let options = RunOptions {
         handle_signals: true,
         ..RunOptions::default()
@@ -186,29 +186,34 @@ fn progress_bar(args: &HitArgs, plan: &LoadPlan) -> ProgressBar {
     if args.no_progress || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let (length, template) = match plan.duration {
-        Some(duration) => (
-            duration.as_millis() as u64,
-            "{bar:30} {elapsed:>4}/{duration_precise:.0} {msg}",
-        ),
-        None => (plan.max_requests.unwrap_or(0), "{bar:30} {pos}/{len} {msg}"),
+    let length = match plan.duration {
+        Some(duration) => duration.as_millis() as u64,
+        None => plan.max_requests.unwrap_or(0),
     };
     let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr_with_hz(10));
-    if let Ok(style) = ProgressStyle::with_template(template) {
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {msg}") {
         bar.set_style(style);
     }
     bar
 }
 
-fn update(bar: &ProgressBar, args: &HitArgs, snapshot: &Snapshot) {
-    let position = match args.duration {
-        Some(_) => snapshot.elapsed.as_millis() as u64,
-        None => snapshot.requests,
+fn update(bar: &ProgressBar, plan: &LoadPlan, snapshot: &Snapshot) {
+    let elapsed = snapshot.elapsed.as_secs_f64();
+    let (position, so_far) = match (plan.duration, plan.max_requests) {
+        (Some(duration), _) => (
+            snapshot.elapsed.as_millis() as u64,
+            format!(
+                "{elapsed:.1}s of {}",
+                crate::units::format_duration(duration)
+            ),
+        ),
+        (None, Some(max)) => (snapshot.requests, format!("{} of {max}", snapshot.requests)),
+        (None, None) => (snapshot.requests, format!("{}", snapshot.requests)),
     };
     bar.set_position(position);
-    let rate = snapshot.requests as f64 / snapshot.elapsed.as_secs_f64().max(1e-3);
+    let rate = snapshot.requests as f64 / elapsed.max(1e-3);
     bar.set_message(format!(
-        "{} requests, {:.0}/s, {} failed",
-        snapshot.requests, rate, snapshot.failed
+        "{so_far} · {} requests, {rate:.0}/s, {} failed",
+        snapshot.requests, snapshot.failed
     ));
 }

@@ -85,6 +85,7 @@ pub fn run(worker: usize, connections: usize, wiring: Wiring) -> std::io::Result
 async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>) {
     let mut client = Client::new(&shared.wire);
     let mut sleep = PreciseSleep::new();
+    let mut timeout = LazyTimeout::new(shared.request_timeout);
     while let Some(ticket) = shared.pacer.claim(Instant::now()) {
         let (intended, started) = match ticket.due {
             Some(due) => {
@@ -97,11 +98,10 @@ async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>) {
             }
         };
         recorder.borrow_mut().note_started();
-        let result = tokio::time::timeout(
-            shared.request_timeout,
-            client.send(&shared.wire, ticket.endpoint),
-        )
-        .await;
+        let deadline = started + shared.request_timeout;
+        let result = timeout
+            .run(deadline, client.send(&shared.wire, ticket.endpoint))
+            .await;
         let ended = Instant::now();
         let (outcome, bytes_received) = match result {
             Ok(Ok(response)) => (
@@ -111,7 +111,7 @@ async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>) {
                 response.bytes_received,
             ),
             Ok(Err(kind)) => (Outcome::Error(kind), 0),
-            Err(_elapsed) => {
+            Err(TimedOut) => {
                 client.reset();
                 (Outcome::Error(ErrorKind::RequestTimeout), 0)
             }
@@ -124,6 +124,53 @@ async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>) {
             outcome,
             bytes_received,
         });
+    }
+}
+
+/// A per-request timeout that does not touch the timer wheel per request.
+///
+/// `tokio::time::timeout` registers a timer entry (under the driver's lock)
+/// for every request and removes it after. Deadlines on one connection only
+/// move forward, so one timer per connection is enough: when it fires before
+/// the current request's deadline it is re-armed to that deadline. It then
+/// fires about once per timeout period, not once per request.
+struct LazyTimeout {
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// The per-request limit; the timer never points past now + this, so it
+    /// is never later than the next request's deadline.
+    limit: Duration,
+}
+
+/// The request's deadline passed.
+struct TimedOut;
+
+impl LazyTimeout {
+    fn new(timeout: Duration) -> LazyTimeout {
+        LazyTimeout {
+            timer: Box::pin(tokio::time::sleep(timeout)),
+            limit: timeout,
+        }
+    }
+
+    async fn run<F: std::future::Future>(
+        &mut self,
+        deadline: Instant,
+        future: F,
+    ) -> Result<F::Output, TimedOut> {
+        tokio::pin!(future);
+        loop {
+            tokio::select! {
+                biased;
+                output = &mut future => return Ok(output),
+                _ = &mut self.timer => {
+                    if Instant::now() >= deadline {
+                        self.timer.as_mut().reset((Instant::now() + self.limit).into());
+                        return Err(TimedOut);
+                    }
+                    self.timer.as_mut().reset(deadline.into());
+                }
+            }
+        }
     }
 }
 
