@@ -17,10 +17,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size difference between variants is irrelevant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send load to one URL and report latency, status codes and errors.
     Hit(HitArgs),
+    /// Validate scenario files without running them.
+    Check(CheckArgs),
+}
+
+/// `slogate check FILE...`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files to validate.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// `slogate hit URL`: flags as hey and oha users know them.

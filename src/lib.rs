@@ -19,9 +19,11 @@
 pub mod app;
 pub mod cli;
 pub mod engine;
+pub mod expect;
 pub mod plan;
 pub mod record;
 pub mod report;
+pub mod scenario;
 pub mod units;
 
 /// The User-Agent sent unless a request sets its own.

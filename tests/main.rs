@@ -3,6 +3,7 @@
 
 mod support;
 
+mod check; // scenario validation: malformed corpus with exact messages, `slogate check`
 mod cli; // the binary: bad input exits 2 with one line, formats, signals
 mod counts; // exact request counts, status distribution, timeline
 mod errors; // refused, reset, hang: counted by kind, run completes

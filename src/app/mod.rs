@@ -1,6 +1,7 @@
 //! One file per subcommand. Each turns CLI arguments into a plan, runs the
 //! pipeline, and says how it ended.
 
+pub mod check;
 pub mod hit;
 
 use crate::cli::{Cli, Command};
@@ -51,5 +52,6 @@ impl UsageError {
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Hit(args) => hit::run(&args),
+        Command::Check(args) => Ok(check::run(&args)),
     }
 }

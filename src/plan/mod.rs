@@ -3,6 +3,7 @@
 //! Pure data; nothing here does I/O.
 
 mod arrivals;
+pub mod template;
 
 use std::time::Duration;
 

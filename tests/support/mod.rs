@@ -28,6 +28,7 @@ pub fn hit_args(args: &[&str]) -> slogate::cli::HitArgs {
         .command
     {
         Command::Hit(args) => args,
+        other => panic!("not a hit command: {other:?}"),
     }
 }
 

@@ -1,0 +1,40 @@
+//! `slogate check FILE...`: validates scenario files, prints every error with
+//! its line and column, and exits 2 if any file is invalid (0 otherwise), so
+//! it can run in pre-commit hooks and CI.
+
+use super::Exit;
+use crate::cli::CheckArgs;
+use crate::scenario;
+
+/// Checks every file; reports on stdout (valid) and stderr (errors).
+pub fn run(args: &CheckArgs) -> Exit {
+    let mut invalid = 0;
+    for path in &args.files {
+        match scenario::load(path) {
+            Ok(s) => {
+                let expectations: usize = s.expectations.len()
+                    + s.phases.iter().map(|p| p.expectations.len()).sum::<usize>();
+                println!(
+                    "ok: {} ({}: {} phases, {} requests, {} expectations, {} abort conditions)",
+                    path.display(),
+                    s.name,
+                    s.phases.len(),
+                    s.requests.len(),
+                    expectations,
+                    s.aborts.len()
+                );
+            }
+            Err(errors) => {
+                invalid += 1;
+                for error in errors {
+                    eprintln!("error: {error}");
+                }
+            }
+        }
+    }
+    if invalid > 0 {
+        Exit::Usage
+    } else {
+        Exit::Success
+    }
+}

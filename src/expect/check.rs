@@ -1,0 +1,331 @@
+//! Client-side checks: what is measured (`latency p95`, `error_rate`, ...),
+//! how it is compared, and the compact syntax people write them in:
+//! `latency p95 < 500ms`, `error_rate < 1%`, `throughput >= 190/s`,
+//! `availability >= 99.9%`, `status 5xx < 1%`, `requests >= 1000`.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::units::{Rate, Ratio, format_duration, parse_duration};
+
+/// A statistic of the latency distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LatencyStat {
+    /// A quantile in 0..1 (p95 = 0.95).
+    Quantile(f64),
+    Min,
+    Mean,
+    Max,
+}
+
+/// Which responses a status share counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    /// `5xx`: the hundreds digit.
+    Class(u16),
+    /// `503`: one code.
+    Code(u16),
+}
+
+impl StatusMatch {
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusMatch::Class(class) => status / 100 == class,
+            StatusMatch::Code(code) => status == code,
+        }
+    }
+}
+
+/// What is measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Metric {
+    /// Latency from the intended send time, in ms.
+    Latency(LatencyStat),
+    /// Failed requests / requests (transport errors and unexpected statuses).
+    ErrorRate,
+    /// 1 − error rate.
+    Availability,
+    /// Requests ended per second.
+    Throughput,
+    /// Share of requests with a matching status.
+    StatusShare(StatusMatch),
+    /// Number of requests ended.
+    Requests,
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    pub fn holds(self, measured: f64, wanted: f64) -> bool {
+        match self {
+            Op::Lt => measured < wanted,
+            Op::Le => measured <= wanted,
+            Op::Gt => measured > wanted,
+            Op::Ge => measured >= wanted,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+}
+
+/// A metric compared with a threshold, in the metric's unit (ms, fraction,
+/// per second, count).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub metric: Metric,
+    pub op: Op,
+    pub threshold: f64,
+}
+
+impl Check {
+    /// Formats a measured (or wanted) value in the metric's unit.
+    pub fn format_value(&self, value: f64) -> String {
+        match self.metric {
+            Metric::Latency(_) => format_duration(Duration::from_secs_f64(value.max(0.0) / 1000.0)),
+            Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) => {
+                format!("{}%", trim(value * 100.0))
+            }
+            Metric::Throughput => format!("{}/s", trim(value)),
+            Metric::Requests => format!("{value:.0}"),
+        }
+    }
+
+    /// The wanted side, e.g. `< 500ms`.
+    pub fn wanted(&self) -> String {
+        format!("{} {}", self.op.symbol(), self.format_value(self.threshold))
+    }
+}
+
+fn trim(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Metric::Latency(LatencyStat::Quantile(q)) => write!(f, "latency p{}", trim(q * 100.0)),
+            Metric::Latency(LatencyStat::Min) => write!(f, "latency min"),
+            Metric::Latency(LatencyStat::Mean) => write!(f, "latency mean"),
+            Metric::Latency(LatencyStat::Max) => write!(f, "latency max"),
+            Metric::ErrorRate => write!(f, "error_rate"),
+            Metric::Availability => write!(f, "availability"),
+            Metric::Throughput => write!(f, "throughput"),
+            Metric::StatusShare(StatusMatch::Class(c)) => write!(f, "status {c}xx"),
+            Metric::StatusShare(StatusMatch::Code(c)) => write!(f, "status {c}"),
+            Metric::Requests => write!(f, "requests"),
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.metric, self.wanted())
+    }
+}
+
+/// The metric names the compact syntax knows, for "did you mean".
+pub const METRIC_NAMES: [&str; 6] = [
+    "latency",
+    "error_rate",
+    "availability",
+    "throughput",
+    "status",
+    "requests",
+];
+
+/// Parses the metric part: `latency p95`, `error_rate`, `status 5xx`, ...
+pub fn parse_metric(text: &str) -> Result<Metric, String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words.as_slice() {
+        ["latency", stat] => parse_latency_stat(stat).map(Metric::Latency),
+        ["latency"] => {
+            Err("`latency` needs a statistic: p50, p90, p95, p99, p99.9, min, mean or max".into())
+        }
+        ["error_rate"] => Ok(Metric::ErrorRate),
+        ["availability"] => Ok(Metric::Availability),
+        ["throughput"] => Ok(Metric::Throughput),
+        ["requests"] => Ok(Metric::Requests),
+        ["status", which] => parse_status(which).map(Metric::StatusShare),
+        ["status"] => Err(
+            "`status` needs a code or class, e.g. `status 5xx < 1%` or `status 200 >= 99%`".into(),
+        ),
+        [first, ..] => Err(match crate::scenario::nearest(first, METRIC_NAMES) {
+            Some(name) => format!("unknown metric `{first}`; did you mean `{name}`?"),
+            None => format!(
+                "unknown metric `{first}` (known: {})",
+                METRIC_NAMES.join(", ")
+            ),
+        }),
+        [] => Err("empty expectation".into()),
+    }
+}
+
+fn parse_latency_stat(stat: &str) -> Result<LatencyStat, String> {
+    match stat {
+        "min" => Ok(LatencyStat::Min),
+        "mean" | "avg" => Ok(LatencyStat::Mean),
+        "max" => Ok(LatencyStat::Max),
+        _ => {
+            let percent = stat
+                .strip_prefix('p')
+                .and_then(|p| p.parse::<f64>().ok())
+                .filter(|p| *p > 0.0 && *p < 100.0)
+                .ok_or_else(|| {
+                    format!("`{stat}` is not a latency statistic (p50, p95, p99.9, min, mean, max)")
+                })?;
+            // Rounded so p99.9 is exactly 0.999, not 0.9990000000000001.
+            Ok(LatencyStat::Quantile((percent * 1e7).round() / 1e9))
+        }
+    }
+}
+
+fn parse_status(which: &str) -> Result<StatusMatch, String> {
+    let bad = || format!("`{which}` is not a status code or class (e.g. 503 or 5xx)");
+    if let Some(class) = which.strip_suffix("xx") {
+        let class: u16 = class.parse().map_err(|_| bad())?;
+        return (1..=5)
+            .contains(&class)
+            .then_some(StatusMatch::Class(class))
+            .ok_or_else(bad);
+    }
+    let code: u16 = which.parse().map_err(|_| bad())?;
+    (100..=599)
+        .contains(&code)
+        .then_some(StatusMatch::Code(code))
+        .ok_or_else(bad)
+}
+
+/// Parses a threshold in the metric's unit.
+pub fn parse_threshold(metric: Metric, text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    match metric {
+        Metric::Latency(_) => parse_duration(text)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .map_err(|e| e.to_string()),
+        Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) => text
+            .parse::<Ratio>()
+            .map(Ratio::fraction)
+            .map_err(|e| e.to_string()),
+        Metric::Throughput => text
+            .parse::<Rate>()
+            .map(Rate::as_per_second)
+            .map_err(|e| e.to_string()),
+        Metric::Requests => text
+            .parse::<u64>()
+            .map(|n| n as f64)
+            .map_err(|_| format!("`{text}` is not a number of requests")),
+    }
+}
+
+/// Parses `METRIC OP VALUE`, e.g. `latency p95 < 500ms`.
+pub fn parse_check(text: &str) -> Result<Check, String> {
+    let (at, op, width) = find_op(text).ok_or_else(|| {
+        format!("`{text}` has no comparison; write e.g. `latency p95 < 500ms` or `error_rate < 1%`")
+    })?;
+    let metric = parse_metric(&text[..at])?;
+    let value = text[at + width..].trim();
+    if value.is_empty() {
+        return Err(format!("`{text}` has nothing after `{}`", op.symbol()));
+    }
+    let threshold = parse_threshold(metric, value)?;
+    Ok(Check {
+        metric,
+        op,
+        threshold,
+    })
+}
+
+fn find_op(text: &str) -> Option<(usize, Op, usize)> {
+    let at = text.find(['<', '>'])?;
+    let rest = &text[at..];
+    Some(if rest.starts_with("<=") {
+        (at, Op::Le, 2)
+    } else if rest.starts_with(">=") {
+        (at, Op::Ge, 2)
+    } else if rest.starts_with('<') {
+        (at, Op::Lt, 1)
+    } else {
+        (at, Op::Gt, 1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_checks() {
+        let check = parse_check("latency p95 < 500ms").unwrap();
+        assert_eq!(check.metric, Metric::Latency(LatencyStat::Quantile(0.95)));
+        assert_eq!((check.op, check.threshold), (Op::Lt, 500.0));
+        assert_eq!(check.to_string(), "latency p95 < 500.00ms");
+        let check = parse_check("latency p99.9 <= 1s").unwrap();
+        assert_eq!(check.metric, Metric::Latency(LatencyStat::Quantile(0.999)));
+        assert_eq!(check.to_string(), "latency p99.9 <= 1.000s");
+        assert_eq!(parse_check("error_rate < 1%").unwrap().threshold, 0.01);
+        assert_eq!(parse_check("throughput >= 190/s").unwrap().threshold, 190.0);
+        assert_eq!(
+            parse_check("status 5xx < 0.5%").unwrap().metric,
+            Metric::StatusShare(StatusMatch::Class(5))
+        );
+        assert_eq!(parse_check("requests >= 1000").unwrap().threshold, 1000.0);
+        assert_eq!(
+            parse_check("availability >= 99.9%").unwrap().to_string(),
+            "availability >= 99.9%"
+        );
+    }
+
+    #[test]
+    fn mistakes_say_what_is_wrong() {
+        assert!(
+            parse_check("latency p95 500ms")
+                .unwrap_err()
+                .contains("no comparison")
+        );
+        assert!(
+            parse_check("latncy p95 < 5ms")
+                .unwrap_err()
+                .contains("did you mean `latency`")
+        );
+        assert!(
+            parse_check("latency p95 < 500")
+                .unwrap_err()
+                .contains("has no unit")
+        );
+        assert!(
+            parse_check("latency p200 < 5ms")
+                .unwrap_err()
+                .contains("not a latency statistic")
+        );
+        assert!(
+            parse_check("error_rate < 150%")
+                .unwrap_err()
+                .contains("outside")
+        );
+        assert!(
+            parse_check("status 7xx < 1%")
+                .unwrap_err()
+                .contains("not a status")
+        );
+        assert!(
+            parse_check("error_rate <")
+                .unwrap_err()
+                .contains("nothing after")
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! Request templates: `${NAME}` (a target's base URL or an environment
+//! variable, filled in once), and per-request functions in `{{ }}`:
+//! `{{ rand 10 100 }}`, `{{ choice red green blue }}`, `{{ counter }}`,
+//! `{{ uuid }}`, `{{ csv users.email }}`. Compiled once into parts; rendering
+//! appends to a caller's buffer.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// A piece of a compiled template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Literal(String),
+    /// `${NAME}` of a target: its base URL is filled in when the run starts.
+    Target(String),
+    /// Integer in `low..=high`.
+    Rand {
+        low: i64,
+        high: i64,
+    },
+    Choice(Vec<String>),
+    /// 0, 1, 2, ... across the whole run.
+    Counter,
+    Uuid,
+    /// A column of the current request's row of a CSV data set.
+    Csv {
+        dataset: String,
+        column: usize,
+    },
+}
+
+/// A compiled template.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Template {
+    pub parts: Vec<Part>,
+}
+
+/// What a template may refer to while it compiles.
+pub struct Names<'a> {
+    pub targets: &'a [String],
+    /// Data set name → column names.
+    pub datasets: &'a BTreeMap<String, Vec<String>>,
+    /// Looks up an environment variable.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Functions available in `{{ }}`, for "did you mean".
+pub const FUNCTIONS: [&str; 5] = ["rand", "choice", "counter", "uuid", "csv"];
+
+impl Template {
+    /// Compiles `text`; the error says what is wrong, with a hint where one helps.
+    pub fn compile(text: &str, names: &Names) -> Result<Template, (String, Option<String>)> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix("${") {
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| (format!("`${{` without a closing `}}` in `{text}`"), None))?;
+                let inner = &after[..end];
+                let (name, default) = match inner.split_once(":-") {
+                    Some((name, default)) => (name, Some(default)),
+                    None => (inner, None),
+                };
+                if names.targets.iter().any(|t| t == name) {
+                    flush(&mut literal, &mut parts);
+                    parts.push(Part::Target(name.to_string()));
+                } else if let Some(value) = (names.env)(name).or(default.map(str::to_string)) {
+                    literal.push_str(&value);
+                } else {
+                    let hint = crate::scenario::nearest(
+                        name,
+                        names.targets.iter().map(String::as_str),
+                    )
+                    .map(|t| format!("did you mean the target `{t}`?"))
+                    .or_else(|| {
+                        Some(format!(
+                            "set it (export {name}=...) or give a default: ${{{name}:-value}}"
+                        ))
+                    });
+                    return Err((
+                        format!("`${{{name}}}` is neither a target nor a set environment variable"),
+                        hint,
+                    ));
+                }
+                rest = &after[end + 1..];
+            } else if let Some(after) = rest.strip_prefix("{{") {
+                let end = after.find("}}").ok_or_else(|| {
+                    (format!("`{{{{` without a closing `}}}}` in `{text}`"), None)
+                })?;
+                flush(&mut literal, &mut parts);
+                parts.push(compile_function(after[..end].trim(), names)?);
+                rest = &after[end + 2..];
+            } else {
+                let next = rest[1..].find(['$', '{']).map_or(rest.len(), |i| i + 1);
+                literal.push_str(&rest[..next]);
+                rest = &rest[next..];
+            }
+        }
+        flush(&mut literal, &mut parts);
+        Ok(Template { parts })
+    }
+
+    /// True when rendering gives the same bytes every time.
+    pub fn is_static(&self) -> bool {
+        self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
+    }
+
+    /// Fills in targets' base URLs.
+    pub fn bind_targets(&self, urls: &BTreeMap<String, String>) -> Template {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Target(name) => literal.push_str(urls.get(name).map_or("", String::as_str)),
+                Part::Literal(text) => literal.push_str(text),
+                other => {
+                    flush(&mut literal, &mut parts);
+                    parts.push(other.clone());
+                }
+            }
+        }
+        flush(&mut literal, &mut parts);
+        Template { parts }
+    }
+
+    /// The text of a template with no per-request parts.
+    pub fn as_static(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// Appends one rendering to `out`.
+    pub fn render(&self, values: &mut dyn Values, out: &mut String) {
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Target(_) => {}
+                Part::Rand { low, high } => {
+                    let span = (high - low) as u64 + 1;
+                    let _ = write!(out, "{}", low + (values.random() % span) as i64);
+                }
+                Part::Choice(options) => {
+                    out.push_str(&options[(values.random() % options.len() as u64) as usize]);
+                }
+                Part::Counter => {
+                    let _ = write!(out, "{}", values.counter());
+                }
+                Part::Uuid => {
+                    let (a, b) = (values.random(), values.random());
+                    // Version 4, variant 1.
+                    let a = (a & 0xffff_ffff_ffff_0fff) | 0x4000;
+                    let b = (b & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+                    let _ = write!(
+                        out,
+                        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                        a >> 32,
+                        (a >> 16) & 0xffff,
+                        a & 0xffff,
+                        b >> 48,
+                        b & 0xffff_ffff_ffff
+                    );
+                }
+                Part::Csv { dataset, column } => out.push_str(values.csv(dataset, *column)),
+            }
+        }
+    }
+}
+
+/// Where a rendering gets its per-request values.
+pub trait Values {
+    /// A uniformly random u64.
+    fn random(&mut self) -> u64;
+    /// The next value of the run-wide counter.
+    fn counter(&mut self) -> u64;
+    /// The column of the row this request uses from `dataset`.
+    fn csv(&mut self, dataset: &str, column: usize) -> &str;
+}
+
+fn flush(literal: &mut String, parts: &mut Vec<Part>) {
+    if !literal.is_empty() {
+        parts.push(Part::Literal(std::mem::take(literal)));
+    }
+}
+
+fn compile_function(call: &str, names: &Names) -> Result<Part, (String, Option<String>)> {
+    let words: Vec<&str> = call.split_whitespace().collect();
+    let usage = |text: &str| Err((text.to_string(), None));
+    match words.as_slice() {
+        ["rand", low, high] => {
+            let (Ok(low), Ok(high)) = (low.parse::<i64>(), high.parse::<i64>()) else {
+                return usage("`rand` takes two integers: {{ rand 10 100 }}");
+            };
+            if low > high {
+                return usage("`rand LOW HIGH` needs LOW <= HIGH");
+            }
+            Ok(Part::Rand { low, high })
+        }
+        ["rand", ..] => usage("`rand` takes two integers: {{ rand 10 100 }}"),
+        ["choice", options @ ..] if !options.is_empty() => Ok(Part::Choice(
+            options.iter().map(|s| s.to_string()).collect(),
+        )),
+        ["choice"] => usage("`choice` takes one or more words: {{ choice red green blue }}"),
+        ["counter"] => Ok(Part::Counter),
+        ["uuid"] => Ok(Part::Uuid),
+        ["csv", reference] => {
+            let Some((dataset, column)) = reference.split_once('.') else {
+                return usage("`csv` takes DATASET.COLUMN: {{ csv users.email }}");
+            };
+            let Some(columns) = names.datasets.get(dataset) else {
+                let hint =
+                    crate::scenario::nearest(dataset, names.datasets.keys().map(String::as_str))
+                        .map(|d| format!("did you mean `{d}`?"))
+                        .or_else(|| Some("declare it under `data:` with a csv file".to_string()));
+                return Err((format!("no data set `{dataset}`"), hint));
+            };
+            match columns.iter().position(|c| c == column) {
+                Some(index) => Ok(Part::Csv {
+                    dataset: dataset.to_string(),
+                    column: index,
+                }),
+                None => Err((
+                    format!(
+                        "data set `{dataset}` has no column `{column}` (columns: {})",
+                        columns.join(", ")
+                    ),
+                    crate::scenario::nearest(column, columns.iter().map(String::as_str))
+                        .map(|c| format!("did you mean `{c}`?")),
+                )),
+            }
+        }
+        ["csv", ..] => usage("`csv` takes DATASET.COLUMN: {{ csv users.email }}"),
+        [name, ..] => Err((
+            format!(
+                "unknown template function `{name}` (known: {})",
+                FUNCTIONS.join(", ")
+            ),
+            crate::scenario::nearest(name, FUNCTIONS).map(|f| format!("did you mean `{f}`?")),
+        )),
+        [] => usage("empty `{{ }}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed(u64, u64);
+    impl Values for Fixed {
+        fn random(&mut self) -> u64 {
+            self.0 += 1;
+            self.0
+        }
+        fn counter(&mut self) -> u64 {
+            self.1 += 1;
+            self.1 - 1
+        }
+        fn csv(&mut self, _: &str, column: usize) -> &str {
+            ["alice", "alice@example.com"][column]
+        }
+    }
+
+    fn compile(text: &str) -> Result<Template, (String, Option<String>)> {
+        let datasets = BTreeMap::from([(
+            "users".to_string(),
+            vec!["name".to_string(), "email".to_string()],
+        )]);
+        let env = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
+        let names = Names {
+            targets: &["api".to_string()],
+            datasets: &datasets,
+            env: &env,
+        };
+        Template::compile(text, &names)
+    }
+
+    #[test]
+    fn compiles_and_renders() {
+        let template =
+            compile("${api}/x?n={{ rand 10 12 }}&u={{ csv users.email }}&t=${TOKEN}&c={{counter}}")
+                .unwrap();
+        assert!(!template.is_static());
+        let bound = template.bind_targets(&BTreeMap::from([(
+            "api".to_string(),
+            "http://h:1".to_string(),
+        )]));
+        let mut out = String::new();
+        let mut values = Fixed(0, 0);
+        bound.render(&mut values, &mut out);
+        assert_eq!(out, "http://h:1/x?n=11&u=alice@example.com&t=s3cret&c=0");
+        assert_eq!(
+            compile("${MISSING:-dflt}").unwrap().as_static().unwrap(),
+            "dflt"
+        );
+        let mut uuid = String::new();
+        compile("{{ uuid }}")
+            .unwrap()
+            .render(&mut values, &mut uuid);
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "4");
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        assert!(
+            compile("${NOPE}")
+                .unwrap_err()
+                .0
+                .contains("neither a target")
+        );
+        assert_eq!(
+            compile("${apj}").unwrap_err().1.unwrap(),
+            "did you mean the target `api`?"
+        );
+        assert_eq!(
+            compile("{{ rnd 1 2 }}").unwrap_err().1.unwrap(),
+            "did you mean `rand`?"
+        );
+        assert!(
+            compile("{{ rand 5 1 }}")
+                .unwrap_err()
+                .0
+                .contains("LOW <= HIGH")
+        );
+        assert_eq!(
+            compile("{{ csv users.emial }}").unwrap_err().1.unwrap(),
+            "did you mean `email`?"
+        );
+        assert!(
+            compile("{{ uuid")
+                .unwrap_err()
+                .0
+                .contains("without a closing")
+        );
+    }
+}

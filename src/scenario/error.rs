@@ -1,0 +1,153 @@
+//! Errors in scenario files, in the form a person fixes fastest: file, line
+//! and column, what was expected, the offending line with a caret, and a hint
+//! (the nearest valid name for a misspelt key).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A position in a file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl From<serde_saphyr::Location> for Position {
+    fn from(location: serde_saphyr::Location) -> Position {
+        Position {
+            line: location.line(),
+            column: location.column(),
+        }
+    }
+}
+
+/// Something wrong with a scenario file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    pub position: Option<Position>,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The text of the offending line, for the caret display.
+    pub source_line: Option<String>,
+}
+
+impl ScenarioError {
+    /// An error at `position` of `file` whose text is `source`.
+    pub fn at(
+        file: &Path,
+        source: &str,
+        position: Option<Position>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        let source_line = position.and_then(|p| {
+            source
+                .lines()
+                .nth(p.line.saturating_sub(1) as usize)
+                .map(str::to_string)
+        });
+        ScenarioError {
+            file: file.to_path_buf(),
+            position,
+            message: message.into(),
+            hint: None,
+            source_line,
+        }
+    }
+
+    /// Adds a hint line.
+    pub fn hint(mut self, hint: impl Into<String>) -> ScenarioError {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some(p) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file.display(),
+                p.line,
+                p.column,
+                self.message
+            )?,
+            None => write!(f, "{}: {}", self.file.display(), self.message)?,
+        }
+        if let (Some(line), Some(p)) = (&self.source_line, self.position) {
+            let number = p.line.to_string();
+            let pad = " ".repeat(number.len());
+            // Columns count characters; a tab in the prefix keeps its width.
+            let prefix: String = line
+                .chars()
+                .take(p.column.saturating_sub(1) as usize)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(f, "\n {number} | {line}\n {pad} | {prefix}^")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if close enough to be a
+/// plausible typo: 1 edit for words of up to 3 characters, else a third of
+/// the length and at least 2 (a swap of two letters is 2 edits).
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let length = word.chars().count();
+    let limit = if length <= 3 { 1 } else { (length / 3).max(2) };
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_names_catch_typos_only() {
+        let keys = ["name", "duration", "load", "expect"];
+        assert_eq!(nearest("duraton", keys), Some("duration"));
+        assert_eq!(nearest("expects", keys), Some("expect"));
+        assert_eq!(nearest("colour", keys), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn display_points_at_the_column() {
+        let source = "a: 1\nphases:\n    duraton: 5s\n";
+        let error = ScenarioError::at(
+            Path::new("s.yaml"),
+            source,
+            Some(Position { line: 3, column: 5 }),
+            "unknown key `duraton`",
+        )
+        .hint("did you mean `duration`?");
+        assert_eq!(
+            error.to_string(),
+            "s.yaml:3:5: unknown key `duraton`\n 3 |     duraton: 5s\n   |     ^\n  hint: did you mean `duration`?"
+        );
+    }
+}

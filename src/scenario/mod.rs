@@ -1,0 +1,100 @@
+//! Scenario files: the YAML model (`model`), its validation into resolved
+//! types (`resolve`), and errors with file, line, column and a hint (`error`).
+//! `load` is the one entry point; nothing is run here.
+
+mod error;
+mod model;
+mod resolve;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::{Position, ScenarioError, edit_distance, nearest};
+pub use resolve::resolve;
+
+use crate::expect::{Abort, Expectation};
+use crate::plan::Transport;
+use crate::plan::template::Template;
+
+/// A validated scenario, ready to be planned.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    pub file: PathBuf,
+    pub targets: Vec<(String, Target)>,
+    pub datasets: Vec<Dataset>,
+    pub requests: Vec<Request>,
+    pub phases: Vec<Phase>,
+    /// Expectations over the whole run.
+    pub expectations: Vec<Expectation>,
+    pub aborts: Vec<Abort>,
+    pub transport: Transport,
+}
+
+/// Where a target is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Url(String),
+    /// The embedded demo service, started for the run.
+    Demo,
+}
+
+/// A CSV data set, loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Rows in file order (wrapping around) or at random, per request.
+    pub random: bool,
+}
+
+/// One kind of request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub name: String,
+    pub method: http::Method,
+    pub url: Template,
+    pub headers: Vec<(http::HeaderName, Template)>,
+    pub body: Template,
+    pub weight: u32,
+    /// Statuses that count as success; None: below 400.
+    pub expect_status: Option<Vec<u16>>,
+}
+
+/// One phase.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub name: String,
+    pub duration: Option<Duration>,
+    pub requests: Option<u64>,
+    pub load: Load,
+    pub expectations: Vec<Expectation>,
+}
+
+/// How a phase loads the target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load {
+    /// Requests due on a schedule; at most `connections` in flight.
+    Open {
+        arrivals: crate::plan::Arrivals,
+        connections: usize,
+    },
+    /// `concurrency` virtual users, each pausing `think` between requests.
+    Closed { concurrency: usize, think: Duration },
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        vec![ScenarioError::at(
+            path,
+            "",
+            None,
+            format!("cannot read the file: {e}"),
+        )]
+    })?;
+    let env = |name: &str| std::env::var(name).ok();
+    resolve(path, &source, &env)
+}

@@ -1,0 +1,205 @@
+//! The scenario file as written: serde types mirroring the YAML, every key
+//! checked (`deny_unknown_fields`), values that need our own parsing kept as
+//! located strings so their errors can point at them. Nothing outside
+//! `scenario` sees these types; `resolve` turns them into a plan.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_saphyr::Spanned;
+
+/// A located string.
+pub type Text = Spanned<String>;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: Text,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub targets: BTreeMap<String, Spanned<StringOr<TargetMap>>>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub data: BTreeMap<String, Spanned<DataSource>>,
+    pub requests: Vec<Spanned<RequestSpec>>,
+    pub phases: Vec<Spanned<PhaseSpec>>,
+    /// Expectations over the whole run.
+    #[serde(default)]
+    pub expect: Vec<Spanned<StringOr<ExpectMap>>>,
+    #[serde(default)]
+    pub abort: Vec<Text>,
+}
+
+/// `targets.NAME: {demo: true}` or `{url: ...}` (a plain string is a URL).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetMap {
+    #[serde(default)]
+    pub url: Option<Text>,
+    #[serde(default)]
+    pub demo: Option<Spanned<bool>>,
+}
+
+/// Values every request or phase takes unless it says otherwise.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default)]
+    pub timeout: Option<Text>,
+    #[serde(default)]
+    pub connect_timeout: Option<Text>,
+    #[serde(default)]
+    pub connections: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Text>,
+    #[serde(default)]
+    pub http2: Option<bool>,
+    #[serde(default)]
+    pub insecure: Option<bool>,
+}
+
+/// `data.NAME: {csv: FILE, order: sequential|random}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSource {
+    pub csv: Text,
+    #[serde(default)]
+    pub order: Option<Text>,
+}
+
+/// One kind of request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    pub name: Text,
+    pub url: Text,
+    #[serde(default)]
+    pub method: Option<Text>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Text>,
+    #[serde(default)]
+    pub body: Option<Text>,
+    #[serde(default)]
+    pub weight: Option<Spanned<u32>>,
+    /// Statuses that count as success (default: below 400).
+    #[serde(default)]
+    pub expect_status: Option<Vec<Spanned<u16>>>,
+}
+
+/// One phase of the run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    pub name: Text,
+    #[serde(default)]
+    pub duration: Option<Text>,
+    #[serde(default)]
+    pub requests: Option<Spanned<u64>>,
+    pub load: Spanned<LoadSpec>,
+    #[serde(default)]
+    pub expect: Vec<Spanned<StringOr<ExpectMap>>>,
+}
+
+/// How a phase loads the target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSpec {
+    /// Open model: `200/s`, or `{from: 10/s, to: 500/s}`.
+    #[serde(default)]
+    pub rate: Option<Spanned<StringOr<RampSpec>>>,
+    /// Open model in steps: `[{rate: 10/s, duration: 10s}, ...]`.
+    #[serde(default)]
+    pub steps: Option<Vec<Spanned<StepSpec>>>,
+    /// Closed model: this many virtual users.
+    #[serde(default)]
+    pub concurrency: Option<Spanned<u64>>,
+    /// Closed model: pause between a response and the next request.
+    #[serde(default)]
+    pub think: Option<Text>,
+    /// Open model: most requests in flight (default from `defaults`, else 100).
+    #[serde(default)]
+    pub connections: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RampSpec {
+    pub from: Text,
+    pub to: Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    pub rate: Text,
+    pub duration: Text,
+}
+
+/// The structured form of an expectation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectMap {
+    /// The compact form (`latency p95 < 500ms`), with the keys below around it.
+    #[serde(default)]
+    pub check: Option<Text>,
+    /// Or the metric (`latency p95`, `error_rate`, ...) with a bound.
+    #[serde(default)]
+    pub metric: Option<Text>,
+    #[serde(default)]
+    pub below: Option<Text>,
+    #[serde(default)]
+    pub at_most: Option<Text>,
+    #[serde(default)]
+    pub above: Option<Text>,
+    #[serde(default)]
+    pub at_least: Option<Text>,
+    /// Only requests of this name.
+    #[serde(default)]
+    pub request: Option<Text>,
+    /// No data is not a failure.
+    #[serde(default)]
+    pub optional: Option<bool>,
+}
+
+/// A value written either as a string (or number) or as a map.
+#[derive(Debug)]
+pub enum StringOr<T> {
+    String(String),
+    Map(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for StringOr<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Either<T> {
+            type Value = StringOr<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a map")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StringOr::String(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(StringOr::String(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(StringOr::String(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(StringOr::String(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(StringOr::String(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(StringOr::Map)
+            }
+        }
+        deserializer.deserialize_any(Either(PhantomData))
+    }
+}

@@ -1,0 +1,864 @@
+//! Validation: the YAML model in, a [`Scenario`] out, or every error found
+//! (not just the first), each at its line and column.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_saphyr::Spanned;
+
+use super::model::{self, ExpectMap, LoadSpec, ScenarioFile, StringOr, Text};
+use super::{Dataset, Load, Phase, Position, Request, Scenario, ScenarioError, Target, nearest};
+use crate::expect::{Expectation, parse_abort, parse_check, parse_metric, parse_threshold};
+use crate::plan::template::{Names, Template};
+use crate::plan::{Arrivals, Segment, Transport};
+use crate::units::{Rate, parse_duration};
+
+/// Connections for an open-model phase that names none.
+const DEFAULT_OPEN_CONNECTIONS: u64 = 100;
+
+/// Keys of each map in the file, for "did you mean" on unknown keys.
+const KEYS: &[&[&str]] = &[
+    &[
+        "name",
+        "description",
+        "targets",
+        "defaults",
+        "data",
+        "requests",
+        "phases",
+        "expect",
+        "abort",
+    ],
+    &["url", "demo"],
+    &[
+        "timeout",
+        "connect_timeout",
+        "connections",
+        "headers",
+        "http2",
+        "insecure",
+    ],
+    &["csv", "order"],
+    &[
+        "name",
+        "url",
+        "method",
+        "headers",
+        "body",
+        "weight",
+        "expect_status",
+    ],
+    &["name", "duration", "requests", "load", "expect"],
+    &["rate", "steps", "concurrency", "think", "connections"],
+    &["from", "to"],
+    &[
+        "check", "metric", "below", "at_most", "above", "at_least", "request", "optional",
+    ],
+];
+
+/// Parses and validates `source` (the text of `file`).
+pub fn resolve(
+    file: &Path,
+    source: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Scenario, Vec<ScenarioError>> {
+    let parsed: ScenarioFile =
+        serde_saphyr::from_str(source).map_err(|e| vec![yaml_error(file, source, &e)])?;
+    let mut v = Validator {
+        file,
+        source,
+        errors: Vec::new(),
+    };
+    let scenario = v.scenario(parsed, env);
+    if v.errors.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(v.errors)
+    }
+}
+
+/// Turns a serde-saphyr error into ours, with a "did you mean" for unknown keys.
+fn yaml_error(file: &Path, source: &str, error: &serde_saphyr::Error) -> ScenarioError {
+    let position = error.location().map(Position::from);
+    let text = error.without_snippet().to_string();
+    // "error: line 4 column 5: unknown field `x`, expected one of a, b"
+    let message = text
+        .split_once("column ")
+        .and_then(|(_, rest)| rest.split_once(": "))
+        .map_or(text.as_str(), |(_, message)| message)
+        .trim()
+        .to_string();
+    // serde-saphyr repeats the position at the end of some messages.
+    let message = match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(", column ") => message[..at].to_string(),
+        _ => message,
+    };
+    let message = message
+        .replace("unknown field", "unknown key")
+        .replace(
+            "expected sequence start",
+            "expected a list (lines starting with `- `)",
+        )
+        .replace(
+            "expected mapping start",
+            "expected a map (`key: value` lines)",
+        );
+    let message = if message.starts_with("invalid u") || message.starts_with("invalid i") {
+        "expected a whole number".to_string()
+    } else {
+        message
+    };
+    let mut result = ScenarioError::at(file, source, position, message.clone());
+    if let Some(rest) = message.strip_prefix("unknown key `")
+        && let Some((key, _)) = rest.split_once('`')
+    {
+        let candidates = KEYS.iter().flat_map(|keys| keys.iter().copied());
+        if let Some(near) = nearest(key, candidates) {
+            result = result.hint(format!("did you mean `{near}`?"));
+        }
+    } else if message.starts_with("missing field") {
+        result.message = message.replace("missing field", "missing key");
+    }
+    result
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    source: &'a str,
+    errors: Vec<ScenarioError>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, at: Option<Position>, message: impl Into<String>, hint: Option<String>) {
+        let mut error = ScenarioError::at(self.file, self.source, at, message);
+        error.hint = hint;
+        self.errors.push(error);
+    }
+
+    fn at<T>(spanned: &Spanned<T>) -> Option<Position> {
+        Some(Position::from(spanned.referenced))
+    }
+
+    fn duration(&mut self, text: &Text, what: &str) -> Option<Duration> {
+        match parse_duration(&text.value) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => {
+                self.error(
+                    Self::at(text),
+                    format!("{what} must be longer than 0s"),
+                    None,
+                );
+                None
+            }
+            Err(e) => {
+                self.error(Self::at(text), format!("{what}: {e}"), None);
+                None
+            }
+        }
+    }
+
+    fn rate(&mut self, text: &Text, what: &str) -> Option<Rate> {
+        match text.value.parse::<Rate>() {
+            Ok(rate) => Some(rate),
+            Err(e) => {
+                self.error(Self::at(text), format!("{what}: {e}"), None);
+                None
+            }
+        }
+    }
+
+    fn scenario(&mut self, file: ScenarioFile, env: &dyn Fn(&str) -> Option<String>) -> Scenario {
+        if file.name.value.trim().is_empty() {
+            self.error(
+                Self::at(&file.name),
+                "`name` is empty",
+                Some("name the scenario: it names the results directory".into()),
+            );
+        }
+        let targets = self.targets(&file.targets, env);
+        // Every declared name, valid or not, so one bad target gives one error.
+        let target_names: Vec<String> = file.targets.keys().cloned().collect();
+        let datasets = self.datasets(&file.data);
+        let columns: BTreeMap<String, Vec<String>> = datasets
+            .iter()
+            .map(|d| (d.name.clone(), d.columns.clone()))
+            .collect();
+        let names = Names {
+            targets: &target_names,
+            datasets: &columns,
+            env,
+        };
+        let transport = self.transport(&file.defaults);
+        let mut default_headers = Vec::new();
+        for (name, value) in &file.defaults.headers {
+            if let Some(header) = self.header(name, value, &names) {
+                default_headers.push(header);
+            }
+        }
+        let requests = self.requests(&file.requests, &names, &default_headers);
+        let request_names: Vec<String> = requests.iter().map(|r| r.name.clone()).collect();
+        if file.phases.is_empty() {
+            self.error(
+                None,
+                "`phases` is empty",
+                Some("add at least one phase with a duration and a load".into()),
+            );
+        }
+        let default_connections = file.defaults.connections.as_ref().map(|c| c.value);
+        let phases = file
+            .phases
+            .iter()
+            .filter_map(|phase| self.phase(phase, &request_names, default_connections))
+            .collect::<Vec<_>>();
+        let mut seen = Vec::new();
+        for phase in &file.phases {
+            if seen.contains(&phase.value.name.value) {
+                self.error(
+                    Self::at(&phase.value.name),
+                    format!("a second phase named `{}`", phase.value.name.value),
+                    Some("phase names identify results; make them unique".into()),
+                );
+            }
+            seen.push(phase.value.name.value.clone());
+        }
+        let expectations = self.expectations(&file.expect, &request_names);
+        let aborts = file
+            .abort
+            .iter()
+            .filter_map(|text| match parse_abort(&text.value) {
+                Ok(abort) => Some(abort),
+                Err(e) => {
+                    self.error(
+                        Self::at(text),
+                        format!("abort condition: {e}"),
+                        Some("e.g. `error_rate > 50% for 15s`".into()),
+                    );
+                    None
+                }
+            })
+            .collect();
+        Scenario {
+            name: file.name.value.clone(),
+            description: file.description.clone(),
+            file: self.file.to_path_buf(),
+            targets,
+            datasets,
+            requests,
+            phases,
+            expectations,
+            aborts,
+            transport,
+        }
+    }
+
+    fn targets(
+        &mut self,
+        targets: &BTreeMap<String, Spanned<StringOr<model::TargetMap>>>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Vec<(String, Target)> {
+        let mut out = Vec::new();
+        if targets.is_empty() {
+            self.error(
+                None,
+                "`targets` is empty",
+                Some(
+                    "name at least one: `api: http://127.0.0.1:8080` or `api: {demo: true}`".into(),
+                ),
+            );
+        }
+        for (name, spec) in targets {
+            let at = Self::at(spec);
+            let target = match &spec.value {
+                StringOr::String(url) => self.target_url(url, at, env),
+                StringOr::Map(map) => match (&map.url, &map.demo) {
+                    (Some(url), None) => self.target_url(&url.value, Self::at(url), env),
+                    (None, Some(demo)) if demo.value => Some(Target::Demo),
+                    (None, Some(demo)) => {
+                        self.error(
+                            Self::at(demo),
+                            "`demo: false` names no target",
+                            Some("give a `url` instead".into()),
+                        );
+                        None
+                    }
+                    _ => {
+                        self.error(
+                            at,
+                            format!("target `{name}` needs exactly one of `url` or `demo: true`"),
+                            None,
+                        );
+                        None
+                    }
+                },
+            };
+            if let Some(target) = target {
+                out.push((name.clone(), target));
+            }
+        }
+        out
+    }
+
+    fn target_url(
+        &mut self,
+        url: &str,
+        at: Option<Position>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<Target> {
+        // Environment variables in a target URL are filled in at load time.
+        let expanded = expand_env(url, env);
+        let text = match expanded {
+            Ok(text) => text,
+            Err(name) => {
+                self.error(
+                    at,
+                    format!("`${{{name}}}` in a target URL is not a set environment variable"),
+                    Some(format!(
+                        "export {name}=http://... or write ${{{name}:-http://127.0.0.1:8080}}"
+                    )),
+                );
+                return None;
+            }
+        };
+        match text.parse::<http::Uri>() {
+            Ok(uri)
+                if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() =>
+            {
+                Some(Target::Url(text.trim_end_matches('/').to_string()))
+            }
+            _ => {
+                self.error(
+                    at,
+                    format!("`{text}` is not an http:// or https:// URL"),
+                    Some("e.g. http://127.0.0.1:8080".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn datasets(&mut self, data: &BTreeMap<String, Spanned<model::DataSource>>) -> Vec<Dataset> {
+        let mut out = Vec::new();
+        for (name, source) in data {
+            let path = self
+                .file
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(&source.value.csv.value);
+            let random = match source.value.order.as_ref().map(|o| o.value.as_str()) {
+                None | Some("sequential") => false,
+                Some("random") => true,
+                Some(other) => {
+                    let at = source.value.order.as_ref().and_then(Self::at);
+                    self.error(
+                        at,
+                        format!("`order: {other}`: expected `sequential` or `random`"),
+                        None,
+                    );
+                    false
+                }
+            };
+            let at = Self::at(&source.value.csv);
+            let mut reader = match csv::Reader::from_path(&path) {
+                Ok(reader) => reader,
+                Err(e) => {
+                    self.error(
+                        at,
+                        format!("cannot read CSV `{}`: {e}", path.display()),
+                        Some("paths are relative to the scenario file".into()),
+                    );
+                    continue;
+                }
+            };
+            let columns: Vec<String> = match reader.headers() {
+                Ok(headers) => headers.iter().map(str::to_string).collect(),
+                Err(e) => {
+                    self.error(
+                        at,
+                        format!("CSV `{}` has no header row: {e}", path.display()),
+                        None,
+                    );
+                    continue;
+                }
+            };
+            let mut rows = Vec::new();
+            for record in reader.records() {
+                match record {
+                    Ok(record) => rows.push(record.iter().map(str::to_string).collect()),
+                    Err(e) => {
+                        self.error(at, format!("CSV `{}`: {e}", path.display()), None);
+                        break;
+                    }
+                }
+            }
+            if rows.is_empty() {
+                self.error(
+                    at,
+                    format!("CSV `{}` has no data rows", path.display()),
+                    None,
+                );
+                continue;
+            }
+            out.push(Dataset {
+                name: name.clone(),
+                columns,
+                rows,
+                random,
+            });
+        }
+        out
+    }
+
+    fn transport(&mut self, defaults: &model::Defaults) -> Transport {
+        let mut transport = Transport::default();
+        if let Some(timeout) = &defaults.timeout
+            && let Some(d) = self.duration(timeout, "timeout")
+        {
+            transport.request_timeout = d;
+        }
+        if let Some(timeout) = &defaults.connect_timeout
+            && let Some(d) = self.duration(timeout, "connect_timeout")
+        {
+            transport.connect_timeout = d;
+        }
+        transport.http2 = defaults.http2.unwrap_or(false);
+        transport.insecure = defaults.insecure.unwrap_or(false);
+        transport
+    }
+
+    fn header(
+        &mut self,
+        name: &str,
+        value: &Text,
+        names: &Names,
+    ) -> Option<(http::HeaderName, Template)> {
+        let Ok(header) = http::HeaderName::from_bytes(name.as_bytes()) else {
+            self.error(
+                Self::at(value),
+                format!("`{name}` is not a valid header name"),
+                None,
+            );
+            return None;
+        };
+        self.template(value, names).map(|t| (header, t))
+    }
+
+    fn template(&mut self, text: &Text, names: &Names) -> Option<Template> {
+        match Template::compile(&text.value, names) {
+            Ok(template) => Some(template),
+            Err((message, hint)) => {
+                self.error(Self::at(text), message, hint);
+                None
+            }
+        }
+    }
+
+    fn requests(
+        &mut self,
+        specs: &[Spanned<model::RequestSpec>],
+        names: &Names,
+        default_headers: &[(http::HeaderName, Template)],
+    ) -> Vec<Request> {
+        if specs.is_empty() {
+            self.error(
+                None,
+                "`requests` is empty",
+                Some("add one: `- {name: home, url: \"${api}/\"}`".into()),
+            );
+        }
+        let mut out: Vec<Request> = Vec::new();
+        for spec in specs {
+            let spec = &spec.value;
+            if out.iter().any(|r| r.name == spec.name.value) {
+                self.error(
+                    Self::at(&spec.name),
+                    format!("a second request named `{}`", spec.name.value),
+                    Some("request names identify results; make them unique".into()),
+                );
+            }
+            let method = match &spec.method {
+                None => http::Method::GET,
+                Some(text) => {
+                    match http::Method::from_bytes(text.value.to_ascii_uppercase().as_bytes()) {
+                        Ok(method) => method,
+                        Err(_) => {
+                            self.error(
+                                Self::at(text),
+                                format!("`{}` is not an HTTP method", text.value),
+                                None,
+                            );
+                            http::Method::GET
+                        }
+                    }
+                }
+            };
+            let url = self.template(&spec.url, names);
+            if let Some(url) = &url
+                && !matches!(
+                    url.parts.first(),
+                    Some(crate::plan::template::Part::Target(_))
+                )
+                && !url
+                    .as_static()
+                    .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
+            {
+                self.error(
+                    Self::at(&spec.url),
+                    format!(
+                        "`{}` must start with a target (`${{api}}/path`) or http(s)://",
+                        spec.url.value
+                    ),
+                    None,
+                );
+            }
+            let mut headers: Vec<(http::HeaderName, Template)> = default_headers.to_vec();
+            for (name, value) in &spec.headers {
+                if let Some((name, template)) = self.header(name, value, names) {
+                    headers.retain(|(n, _)| *n != name);
+                    headers.push((name, template));
+                }
+            }
+            let body = spec
+                .body
+                .as_ref()
+                .and_then(|b| self.template(b, names))
+                .unwrap_or_default();
+            let weight = match &spec.weight {
+                Some(w) if w.value == 0 => {
+                    self.error(
+                        Self::at(w),
+                        "`weight` must be at least 1",
+                        Some("remove the request to send none of it".into()),
+                    );
+                    1
+                }
+                Some(w) if w.value > 10_000 => {
+                    self.error(
+                        Self::at(w),
+                        "`weight` must be at most 10000",
+                        Some("weights are relative: 90 and 10 mean the same as 9 and 1".into()),
+                    );
+                    1
+                }
+                Some(w) => w.value,
+                None => 1,
+            };
+            let expect_status = spec.expect_status.as_ref().map(|codes| {
+                codes
+                    .iter()
+                    .filter_map(|code| {
+                        if (100..=599).contains(&code.value) {
+                            Some(code.value)
+                        } else {
+                            self.error(
+                                Self::at(code),
+                                format!("{} is not an HTTP status code", code.value),
+                                None,
+                            );
+                            None
+                        }
+                    })
+                    .collect()
+            });
+            if let Some(url) = url {
+                out.push(Request {
+                    name: spec.name.value.clone(),
+                    method,
+                    url,
+                    headers,
+                    body,
+                    weight,
+                    expect_status,
+                });
+            }
+        }
+        out
+    }
+
+    fn phase(
+        &mut self,
+        spec: &Spanned<model::PhaseSpec>,
+        request_names: &[String],
+        default_connections: Option<u64>,
+    ) -> Option<Phase> {
+        let at = Self::at(spec);
+        let spec = &spec.value;
+        let duration = spec
+            .duration
+            .as_ref()
+            .and_then(|d| self.duration(d, "duration"));
+        let requests = spec.requests.as_ref().map(|r| r.value);
+        if spec.duration.is_none() && requests.is_none() {
+            self.error(
+                at,
+                format!(
+                    "phase `{}` needs a `duration` or a `requests` count",
+                    spec.name.value
+                ),
+                Some("e.g. `duration: 60s`".into()),
+            );
+        }
+        if let Some(r) = &spec.requests
+            && r.value == 0
+        {
+            self.error(Self::at(r), "`requests` must be at least 1", None);
+        }
+        let expectations = self.expectations(&spec.expect, request_names);
+        let load = self.load(
+            &spec.load,
+            duration,
+            spec.duration.is_some(),
+            default_connections,
+        )?;
+        Some(Phase {
+            name: spec.name.value.clone(),
+            duration,
+            requests,
+            load,
+            expectations,
+        })
+    }
+
+    /// `duration_given` is false when the phase has no `duration` key (an
+    /// invalid one was reported already).
+    fn load(
+        &mut self,
+        spec: &Spanned<LoadSpec>,
+        duration: Option<Duration>,
+        duration_given: bool,
+        default_connections: Option<u64>,
+    ) -> Option<Load> {
+        let at = Self::at(spec);
+        let spec = &spec.value;
+        let models = [
+            spec.rate.is_some(),
+            spec.steps.is_some(),
+            spec.concurrency.is_some(),
+        ];
+        if models.iter().filter(|m| **m).count() != 1 {
+            self.error(at, "`load` needs exactly one of `rate`, `steps` (open model) or `concurrency` (closed model)", Some("e.g. `load: {rate: 200/s}` or `load: {concurrency: 20}`".into()));
+            return None;
+        }
+        if let Some(concurrency) = &spec.concurrency {
+            if let Some(c) = &spec.connections {
+                self.error(Self::at(c), "`connections` is for the open model; with `concurrency` every virtual user has its own", None);
+            }
+            if concurrency.value == 0 || concurrency.value > 100_000 {
+                self.error(
+                    Self::at(concurrency),
+                    "`concurrency` must be between 1 and 100000",
+                    None,
+                );
+                return None;
+            }
+            let think = match &spec.think {
+                Some(text) => match parse_duration(&text.value) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        self.error(Self::at(text), format!("think: {e}"), None);
+                        Duration::ZERO
+                    }
+                },
+                None => Duration::ZERO,
+            };
+            return Some(Load::Closed {
+                concurrency: concurrency.value as usize,
+                think,
+            });
+        }
+        if let Some(think) = &spec.think {
+            self.error(
+                Self::at(think),
+                "`think` is for the closed model (`concurrency`)",
+                Some("in the open model the rate sets the pace".into()),
+            );
+        }
+        let connections = spec
+            .connections
+            .as_ref()
+            .map(|c| c.value)
+            .or(default_connections)
+            .unwrap_or(DEFAULT_OPEN_CONNECTIONS);
+        if connections == 0 || connections > 100_000 {
+            let position = spec.connections.as_ref().and_then(Self::at).or(at);
+            self.error(position, "`connections` must be between 1 and 100000", None);
+            return None;
+        }
+        let segments = if let Some(steps) = &spec.steps {
+            if steps.is_empty() {
+                self.error(at, "`steps` is empty", None);
+                return None;
+            }
+            let mut segments = Vec::new();
+            for step in steps {
+                let rate = self.rate(&step.value.rate, "rate");
+                let length = self.duration(&step.value.duration, "duration");
+                segments.push(Segment::constant(rate?, length?));
+            }
+            let total: Duration = segments.iter().map(|s| s.duration).sum();
+            if let Some(d) = duration
+                && d != total
+            {
+                self.error(
+                    at,
+                    format!(
+                        "the steps last {} but the phase's duration is {}",
+                        crate::units::format_duration(total),
+                        crate::units::format_duration(d)
+                    ),
+                    Some("leave out the phase's `duration`: the steps set it".into()),
+                );
+            }
+            segments
+        } else {
+            let rate = spec.rate.as_ref().expect("checked above");
+            let Some(length) = duration else {
+                if !duration_given {
+                    self.error(
+                        Self::at(rate),
+                        "an open-model phase needs a `duration`",
+                        Some("the rate applies over a time: add `duration: 60s`".into()),
+                    );
+                }
+                return None;
+            };
+            match &rate.value {
+                StringOr::String(text) => match text.parse::<Rate>() {
+                    Ok(r) => vec![Segment::constant(r, length)],
+                    Err(e) => {
+                        self.error(Self::at(rate), format!("rate: {e}"), None);
+                        return None;
+                    }
+                },
+                StringOr::Map(ramp) => {
+                    let from = self.rate(&ramp.from, "from");
+                    let to = self.rate(&ramp.to, "to");
+                    vec![Segment::ramp(from?, to?, length)]
+                }
+            }
+        };
+        Some(Load::Open {
+            arrivals: Arrivals::new(segments),
+            connections: connections as usize,
+        })
+    }
+
+    fn expectations(
+        &mut self,
+        specs: &[Spanned<StringOr<ExpectMap>>],
+        request_names: &[String],
+    ) -> Vec<Expectation> {
+        let mut out = Vec::new();
+        for spec in specs {
+            let at = Self::at(spec);
+            let source = at.map_or_else(
+                || self.file.display().to_string(),
+                |p| format!("{}:{}:{}", self.file.display(), p.line, p.column),
+            );
+            let (check, request, optional) = match &spec.value {
+                StringOr::String(text) => (parse_check(text), None, false),
+                StringOr::Map(map) => (
+                    self.structured_check(map),
+                    map.request.as_ref(),
+                    map.optional.unwrap_or(false),
+                ),
+            };
+            let check = match check {
+                Ok(check) => check,
+                Err(message) => {
+                    self.error(
+                        at,
+                        format!("expectation: {message}"),
+                        Some(
+                            "e.g. `latency p95 < 500ms`, `error_rate < 1%`, `throughput >= 190/s`"
+                                .into(),
+                        ),
+                    );
+                    continue;
+                }
+            };
+            if let Some(request) = request
+                && !request_names.contains(&request.value)
+            {
+                let hint = nearest(&request.value, request_names.iter().map(String::as_str))
+                    .map(|n| format!("did you mean `{n}`?"));
+                self.error(
+                    Self::at(request),
+                    format!("no request named `{}`", request.value),
+                    hint,
+                );
+                continue;
+            }
+            out.push(Expectation {
+                check,
+                request: request.map(|r| r.value.clone()),
+                optional,
+                source,
+            });
+        }
+        out
+    }
+
+    fn structured_check(&mut self, map: &ExpectMap) -> Result<crate::expect::Check, String> {
+        let bounds = [
+            ("<", &map.below),
+            ("<=", &map.at_most),
+            (">", &map.above),
+            (">=", &map.at_least),
+        ];
+        let given: Vec<_> = bounds.iter().filter(|(_, b)| b.is_some()).collect();
+        match (&map.check, &map.metric) {
+            (Some(check), None) if given.is_empty() => parse_check(&check.value),
+            (None, Some(metric)) if given.len() == 1 => {
+                let (op, bound) = given[0];
+                let bound = bound.as_ref().expect("filtered");
+                let metric = parse_metric(&metric.value)?;
+                parse_threshold(metric, &bound.value)?;
+                parse_check(&format!(
+                    "{} {op} {}",
+                    metric_text(&map.metric),
+                    bound.value
+                ))
+            }
+            (None, Some(_)) => {
+                Err("give `metric` exactly one of `below`, `at_most`, `above`, `at_least`".into())
+            }
+            (Some(_), _) => {
+                Err("`check` stands alone: don't combine it with `metric` or a bound".into())
+            }
+            (None, None) => Err(
+                "a structured expectation needs `check: \"...\"` or `metric` with a bound".into(),
+            ),
+        }
+    }
+}
+
+fn metric_text(metric: &Option<Text>) -> &str {
+    metric.as_ref().map_or("", |m| m.value.as_str())
+}
+
+/// Fills `${NAME}` (and `${NAME:-default}`) from the environment.
+fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let inner = &after[..end];
+        let (name, default) = match inner.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (inner, None),
+        };
+        match env(name).or(default.map(str::to_string)) {
+            Some(value) => out.push_str(&value),
+            None => return Err(name.to_string()),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}

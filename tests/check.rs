@@ -1,0 +1,84 @@
+//! Scenario validation: every malformed file under tests/scenarios/invalid
+//! gives exactly the message in its `.err` file (run with SLOGATE_BLESS=1 to
+//! rewrite them after a deliberate change, then review the diff), and none
+//! panics. Valid shipped scenarios pass `slogate check`.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The environment the corpus is checked with: only what a test sets.
+fn env(name: &str) -> Option<String> {
+    (name == "SLOGATE_TEST_TOKEN").then(|| "t0ken".to_string())
+}
+
+#[test]
+fn every_malformed_scenario_gives_its_exact_message() {
+    let dir = Path::new("tests/scenarios/invalid");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 25, "the corpus holds {} files", files.len());
+    let bless = std::env::var_os("SLOGATE_BLESS").is_some();
+    let mut mismatches = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap();
+        let errors = match slogate::scenario::resolve(file, &source, &env) {
+            Ok(_) => panic!("{} was accepted", file.display()),
+            Err(errors) => errors,
+        };
+        let got: String = errors.iter().map(|e| format!("{e}\n")).collect();
+        let expected_path = file.with_extension("err");
+        if bless {
+            std::fs::write(&expected_path, &got).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != expected {
+            mismatches.push(format!(
+                "{}:\n--- expected\n{expected}--- got\n{got}",
+                file.display()
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn shipped_scenarios_are_valid() {
+    let output = Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .arg("check")
+        .args(
+            std::fs::read_dir("scenarios")
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml")),
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("ok: scenarios/smoke.yaml (smoke: 1 phases, 2 requests, 5 expectations, 1 abort conditions)"), "{stdout}");
+}
+
+#[test]
+fn check_exits_2_and_names_file_line_and_column() {
+    let output = Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(["check", "tests/scenarios/invalid/02-unknown-phase-key.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: tests/scenarios/invalid/02-unknown-phase-key.yaml:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `duration`?"), "{stderr}");
+}
