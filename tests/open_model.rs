@@ -77,13 +77,13 @@ fn a_ramp_changes_the_rate_over_time() {
     let mut plan = slogate::app::hit::plan(&hit_args(&[&server.url("/"), "-c", "8"])).unwrap();
     let rate = |r| Rate::per_second(r).unwrap();
     // 100/s → 300/s over 2 s, then 300/s for 1 s: 400 + 300 requests.
-    plan.model = Model::Open(Arrivals::new(vec![
+    plan.phases[0].model = Model::Open(Arrivals::new(vec![
         Segment::ramp(rate(100.0), rate(300.0), Duration::from_secs(2)),
         Segment::constant(rate(300.0), Duration::from_secs(1)),
     ]));
-    plan.max_requests = None;
-    plan.duration = Some(Duration::from_secs(3));
-    let results = engine::run(&plan, RunOptions::default(), &mut |_| {}).unwrap();
+    plan.phases[0].max_requests = None;
+    plan.phases[0].duration = Some(Duration::from_secs(3));
+    let results = engine::run(&plan, RunOptions::default(), &mut |_| {}, &mut |_| None).unwrap();
     assert_eq!(results.total.requests, 700);
     assert_eq!(server.received(), 700);
     let per_second: Vec<u64> = results.timeline.iter().map(|r| r.requests).collect();

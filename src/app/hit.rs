@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::{Exit, UsageError};
 use crate::cli::HitArgs;
 use crate::engine::{self, RunOptions, Snapshot};
-use crate::plan::{Arrivals, Endpoint, LoadPlan, Model, Transport};
+use crate::plan::{Arrivals, Endpoint, LoadPlan, Model, PhasePlan, Transport};
 use crate::report::{Summary, Target};
 
 /// Requests sent when neither -n nor -z is given (hey's default).
@@ -27,7 +27,7 @@ pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
         handle_signals: true,
         ..RunOptions::default()
     };
-    let results = engine::run(&plan, options, &mut on_progress)?;
+    let results = engine::run(&plan, options, &mut on_progress, &mut |_| None)?;
     progress.finish_and_clear();
 
     let target = Target {
@@ -125,10 +125,14 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
             body,
             weight: 1,
         }],
-        connections,
-        model,
-        max_requests,
-        duration: args.duration,
+        phases: vec![PhasePlan {
+            name: "hit".to_string(),
+            model,
+            connections,
+            max_requests,
+            duration: args.duration,
+            think: Duration::ZERO,
+        }],
         transport: Transport {
             http2: args.http2,
             keep_alive: !args.disable_keepalive,
@@ -186,9 +190,9 @@ fn progress_bar(args: &HitArgs, plan: &LoadPlan) -> ProgressBar {
     if args.no_progress || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let length = match plan.duration {
+    let length = match plan.phases[0].duration {
         Some(duration) => duration.as_millis() as u64,
-        None => plan.max_requests.unwrap_or(0),
+        None => plan.phases[0].max_requests.unwrap_or(0),
     };
     let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr_with_hz(10));
     if let Ok(style) = ProgressStyle::with_template("{bar:30} {msg}") {
@@ -199,7 +203,7 @@ fn progress_bar(args: &HitArgs, plan: &LoadPlan) -> ProgressBar {
 
 fn update(bar: &ProgressBar, plan: &LoadPlan, snapshot: &Snapshot) {
     let elapsed = snapshot.elapsed.as_secs_f64();
-    let (position, so_far) = match (plan.duration, plan.max_requests) {
+    let (position, so_far) = match (plan.phases[0].duration, plan.phases[0].max_requests) {
         (Some(duration), _) => (
             snapshot.elapsed.as_millis() as u64,
             format!(

@@ -14,8 +14,10 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use tokio::sync::{mpsc, watch};
 
-use crate::plan::{LoadPlan, Model};
-use crate::record::{Flush, OpenModelStats, Progress, RunResults, Stats, Timeline};
+use crate::plan::{LoadPlan, Model, PhasePlan};
+use crate::record::{
+    Flush, OpenModelStats, PhaseResults, Progress, RunResults, Stats, Timeline, TimelineRow,
+};
 use pacer::Pacer;
 use transport::Wire;
 
@@ -47,7 +49,12 @@ impl Default for RunOptions {
     }
 }
 
-/// Runs `plan` to completion (or interruption) and returns what it measured.
+/// Called with each batch of finished timeline rows; returns why the run
+/// must stop (an abort condition held), or None to go on.
+pub type OnSecond<'a> = &'a mut dyn FnMut(&[TimelineRow]) -> Option<String>;
+
+/// Runs `plan` to completion (or interruption, or abort) and returns what it
+/// measured.
 ///
 /// Errors only for what prevents a run from starting (unresolvable host, no
 /// threads); every failure of the target is data in the results.
@@ -55,21 +62,31 @@ pub fn run(
     plan: &LoadPlan,
     options: RunOptions,
     on_progress: &mut dyn FnMut(&Snapshot),
+    on_second: OnSecond,
 ) -> anyhow::Result<RunResults> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the control event loop")?;
-    runtime.block_on(collect(plan, options, on_progress))
+    runtime.block_on(collect(plan, options, on_progress, on_second))
+}
+
+/// Splits `connections` over `workers` as evenly as possible.
+fn split(connections: usize, workers: usize) -> Vec<usize> {
+    (0..workers)
+        .map(|index| connections / workers + usize::from(index < connections % workers))
+        .collect()
 }
 
 async fn collect(
     plan: &LoadPlan,
     options: RunOptions,
     on_progress: &mut dyn FnMut(&Snapshot),
+    on_second: OnSecond<'_>,
 ) -> anyhow::Result<RunResults> {
+    anyhow::ensure!(!plan.phases.is_empty(), "the plan has no phase");
     let wire = Arc::new(Wire::prepare(&plan.endpoints, &plan.transport).await?);
-    let workers = plan.workers.clamp(1, plan.connections.max(1));
+    let workers = plan.workers.clamp(1, plan.connections());
     let (flush_tx, mut flush_rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let progress: Vec<Arc<Progress>> = (0..workers).map(|_| Arc::default()).collect();
@@ -77,73 +94,124 @@ async fn collect(
     let mut threads = Vec::with_capacity(workers);
     let mut starters = Vec::with_capacity(workers);
     for (index, progress) in progress.iter().enumerate() {
-        let connections =
-            plan.connections / workers + usize::from(index < plan.connections % workers);
-        let (start_tx, start_rx) = std::sync::mpsc::channel();
+        let (phase_tx, phase_rx) = std::sync::mpsc::channel();
         let wiring = worker::Wiring {
             progress: progress.clone(),
             flush: flush_tx.clone(),
             stop: stop_rx.clone(),
             ready: ready.clone(),
-            start: start_rx,
+            phases: phase_rx,
         };
         let thread = std::thread::Builder::new()
             .name(format!("slogate-worker-{index}"))
-            .spawn(move || worker::run(index, connections, wiring))
+            .spawn(move || worker::run(index, wiring))
             .context("cannot start a worker thread")?;
         threads.push(thread);
-        starters.push(start_tx);
+        starters.push(phase_tx);
     }
+    drop(flush_tx);
     ready.wait();
     // The clock starts once every event loop is up.
     let started_at = SystemTime::now();
     let run_start = Instant::now();
-    let shared = Arc::new(worker::Shared {
-        pacer: Pacer::new(
-            &plan.model,
-            &plan.endpoints,
-            plan.max_requests,
-            plan.duration,
-            run_start,
-        ),
-        wire,
-        request_timeout: plan.transport.request_timeout,
-        run_start,
-        endpoints: plan.endpoints.len(),
-    });
-    for starter in starters {
-        // A worker whose event loop failed has gone; its error surfaces at join.
-        let _ = starter.send(shared.clone());
-    }
-    drop(flush_tx);
 
-    let mut timeline = Timeline::new(workers, plan.endpoints.len());
-    let mut per_endpoint = vec![Stats::default(); plan.endpoints.len()];
-    let mut started = 0u64;
+    let endpoints = plan.endpoints.len();
+    let mut timeline = Timeline::new(workers, endpoints);
+    let mut reported_rows = 0;
+    let mut phases = Vec::with_capacity(plan.phases.len());
     let mut interrupted_at: Option<Instant> = None;
+    let mut aborted: Option<(String, Instant)> = None;
     let mut ticker = tokio::time::interval(options.progress_every);
     let signal = wait_for_signal(options.handle_signals);
     tokio::pin!(signal);
-    loop {
-        tokio::select! {
-            message = flush_rx.recv() => match message {
-                Some(Flush::Second { worker, second, buckets, closed_through }) => {
-                    timeline.add(worker, second, &buckets, closed_through);
-                }
-                Some(Flush::Done { totals, started: worker_started, .. }) => {
-                    for (mine, theirs) in per_endpoint.iter_mut().zip(&totals) {
-                        mine.merge(theirs);
+    let mut channel_open = true;
+    for (index, phase) in plan.phases.iter().enumerate() {
+        if interrupted_at.is_some() || aborted.is_some() || !channel_open {
+            break;
+        }
+        let phase_start = Instant::now();
+        let shared = Arc::new(worker::Shared {
+            index,
+            pacer: Pacer::new(
+                &phase.model,
+                &plan.endpoints,
+                phase.max_requests,
+                phase.duration,
+                phase_start,
+            ),
+            wire: wire.clone(),
+            request_timeout: plan.transport.request_timeout,
+            run_start,
+            endpoints,
+            connections: split(phase.connections, workers),
+            think: phase.think,
+        });
+        for starter in &starters {
+            // A worker whose event loop failed has gone; its error surfaces at join.
+            let _ = starter.send(shared.clone());
+        }
+        let mut per_endpoint = vec![Stats::default(); endpoints];
+        let mut started = 0u64;
+        let mut done = 0;
+        while done < workers {
+            tokio::select! {
+                message = flush_rx.recv() => match message {
+                    Some(Flush::Second { worker, second, buckets, closed_through }) => {
+                        timeline.add(worker, second, &buckets, closed_through);
+                        let rows = &timeline.rows()[reported_rows..];
+                        reported_rows = timeline.rows().len();
+                        if aborted.is_none() && let Some(reason) = on_second(rows) {
+                            aborted = Some((reason, Instant::now()));
+                            let _ = stop_tx.send(true);
+                        }
                     }
-                    started += worker_started;
+                    Some(Flush::PhaseDone { totals, started: worker_started, .. }) => {
+                        for (mine, theirs) in per_endpoint.iter_mut().zip(&totals) {
+                            mine.merge(theirs);
+                        }
+                        started += worker_started;
+                        done += 1;
+                    }
+                    // Every worker has gone (a worker failed to start).
+                    None => {
+                        channel_open = false;
+                        break;
+                    }
+                },
+                _ = &mut signal, if interrupted_at.is_none() => {
+                    interrupted_at = Some(Instant::now());
+                    let _ = stop_tx.send(true);
                 }
-                // Every worker has finished and dropped its sender.
-                None => break,
-            },
-            _ = &mut signal, if interrupted_at.is_none() => {
-                interrupted_at = Some(Instant::now());
-                let _ = stop_tx.send(true);
+                _ = ticker.tick() => on_progress(&snapshot(run_start, &progress)),
             }
-            _ = ticker.tick() => on_progress(&snapshot(run_start, &progress)),
+        }
+        let stopped_at = interrupted_at.or(aborted.as_ref().map(|(_, at)| *at));
+        let phase_end = stopped_at.unwrap_or_else(Instant::now).max(phase_start);
+        let mut total = Stats::default();
+        for stats in &per_endpoint {
+            total.merge(stats);
+        }
+        phases.push(PhaseResults {
+            name: phase.name.clone(),
+            open: open_model_stats(phase, &shared.pacer, phase_start, phase_end, started),
+            per_endpoint,
+            total,
+            start_offset: phase_start - run_start,
+            elapsed: phase_end - phase_start,
+            connections: phase.connections,
+        });
+    }
+    // Closing the phase channels ends the workers; drain their last buckets.
+    drop(starters);
+    while let Some(message) = flush_rx.recv().await {
+        if let Flush::Second {
+            worker,
+            second,
+            buckets,
+            closed_through,
+        } = message
+        {
+            timeline.add(worker, second, &buckets, closed_through);
         }
     }
     let finished = Instant::now();
@@ -155,12 +223,19 @@ async fn collect(
     }
     on_progress(&snapshot(run_start, &progress));
 
-    let end = interrupted_at.unwrap_or(finished);
+    let end = interrupted_at
+        .or(aborted.as_ref().map(|(_, at)| *at))
+        .unwrap_or(finished);
+    let mut per_endpoint = vec![Stats::default(); endpoints];
+    for phase in &phases {
+        for (mine, theirs) in per_endpoint.iter_mut().zip(&phase.per_endpoint) {
+            mine.merge(theirs);
+        }
+    }
     let mut total = Stats::default();
     for stats in &per_endpoint {
         total.merge(stats);
     }
-    let open = open_model_stats(plan, &shared.pacer, run_start, end, started);
     Ok(RunResults {
         endpoint_names: plan.endpoints.iter().map(|e| e.name.clone()).collect(),
         per_endpoint,
@@ -168,9 +243,11 @@ async fn collect(
         timeline: timeline.finish(),
         started_at,
         elapsed: end - run_start,
-        connections: plan.connections,
-        open,
+        connections: plan.connections(),
+        open: phases.first().and_then(|p| p.open.clone()),
         interrupted: interrupted_at.is_some(),
+        aborted: aborted.map(|(reason, _)| reason),
+        phases,
     })
 }
 
@@ -183,22 +260,24 @@ fn snapshot(run_start: Instant, progress: &[Arc<Progress>]) -> Snapshot {
     }
 }
 
-/// How the open model kept to its schedule over `[run_start, end)`.
+/// How an open-model phase kept to its schedule over `[phase_start, end)`.
 fn open_model_stats(
-    plan: &LoadPlan,
+    phase: &PhasePlan,
     pacer: &Pacer,
-    run_start: Instant,
+    phase_start: Instant,
     end: Instant,
     started: u64,
 ) -> Option<OpenModelStats> {
-    let Model::Open(_) = plan.model else {
+    let Model::Open(_) = phase.model else {
         return None;
     };
     let arrivals = pacer.arrivals()?;
     let sending_ended = pacer.deadline().map_or(end, |deadline| deadline.min(end));
-    let span = (sending_ended - run_start).min(arrivals.duration());
+    let span = sending_ended
+        .saturating_duration_since(phase_start)
+        .min(arrivals.duration());
     let mut due = arrivals.due_before(span);
-    if let Some(max) = plan.max_requests {
+    if let Some(max) = phase.max_requests {
         due = due.min(max);
     }
     Some(OpenModelStats {

@@ -17,13 +17,18 @@ use super::timer::PreciseSleep;
 use super::transport::{Client, Wire};
 use crate::record::{ErrorKind, Flush, Outcome, Progress, Recorder, Sample};
 
-/// What all workers share, read-only.
+/// What all workers share during one phase, read-only.
 pub struct Shared {
+    pub index: usize,
     pub pacer: Pacer,
     pub wire: Arc<Wire>,
     pub request_timeout: Duration,
     pub run_start: Instant,
     pub endpoints: usize,
+    /// Connections each worker runs in this phase.
+    pub connections: Vec<usize>,
+    /// Closed model: pause after each response.
+    pub think: Duration,
 }
 
 /// How a worker is wired to the control thread.
@@ -34,47 +39,77 @@ pub struct Wiring {
     /// Every worker and the control thread meet here once their event loops
     /// exist, so thread start-up is not charged to the first requests.
     pub ready: Arc<Barrier>,
-    /// The run, sent once the clock has started.
-    pub start: std_mpsc::Receiver<Arc<Shared>>,
+    /// Each phase, sent when it starts; closed when the run is over.
+    pub phases: std_mpsc::Receiver<Arc<Shared>>,
 }
 
-/// Runs one worker to completion (or until `stop` turns true), then hands its
-/// totals to the collector.
-pub fn run(worker: usize, connections: usize, wiring: Wiring) -> std::io::Result<()> {
+/// Runs one worker: every phase the control thread sends, on connections
+/// kept from one phase to the next, until the channel closes or `stop` turns
+/// true; reports each phase's totals and the last timeline bucket.
+pub fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
     wiring.ready.wait();
     let runtime = runtime?;
-    let Ok(shared) = wiring.start.recv() else {
+    let Wiring {
+        progress,
+        flush,
+        mut stop,
+        phases,
+        ..
+    } = wiring;
+    let Ok(first) = phases.recv() else {
         // The control thread gave up before starting the run.
         return Ok(());
     };
-    let (progress, flush, mut stop) = (wiring.progress, wiring.flush, wiring.stop);
     let local = LocalSet::new();
     let recorder = Rc::new(RefCell::new(Recorder::new(
         worker,
-        shared.endpoints,
-        shared.run_start,
+        first.endpoints,
+        first.run_start,
         progress,
         flush,
     )));
-    local.block_on(&runtime, async {
-        let mut connections_set = JoinSet::new();
-        for _ in 0..connections {
-            connections_set.spawn_local(connection(shared.clone(), recorder.clone()));
+    let ticker = local.spawn_local(tick_every_second(first.run_start, recorder.clone()));
+    let mut clients: Vec<Client> = Vec::new();
+    let mut phase = Some(first);
+    while let Some(shared) = phase.take() {
+        let connections = shared.connections[worker];
+        while clients.len() < connections {
+            clients.push(Client::new(&shared.wire));
         }
-        let ticker =
-            tokio::task::spawn_local(tick_every_second(shared.run_start, recorder.clone()));
-        let all_done = async { while connections_set.join_next().await.is_some() {} };
-        tokio::select! {
-            _ = all_done => {}
-            _ = stop.wait_for(|stopped| *stopped) => {}
+        let stopped = local.block_on(&runtime, async {
+            let mut set = JoinSet::new();
+            for client in clients.drain(..connections) {
+                set.spawn_local(connection(shared.clone(), recorder.clone(), client));
+            }
+            let mut stopped = false;
+            loop {
+                tokio::select! {
+                    joined = set.join_next() => match joined {
+                        Some(Ok(client)) => clients.push(client),
+                        // A connection task cannot panic but for a bug; its
+                        // slot is lost, the phase goes on.
+                        Some(Err(_)) => {}
+                        None => break,
+                    },
+                    _ = stop.wait_for(|stopped| *stopped), if !stopped => {
+                        // Requests in flight are abandoned, not recorded.
+                        stopped = true;
+                        set.abort_all();
+                    }
+                }
+            }
+            stopped
+        });
+        recorder.borrow_mut().phase_done(shared.index);
+        if stopped {
+            break;
         }
-        // Stopped by a signal: requests in flight are abandoned, not recorded.
-        connections_set.abort_all();
-        ticker.abort();
-    });
+        phase = phases.recv().ok();
+    }
+    ticker.abort();
     drop(local);
     recorder.borrow_mut().finish();
     Ok(())
@@ -82,8 +117,11 @@ pub fn run(worker: usize, connections: usize, wiring: Wiring) -> std::io::Result
 
 /// One connection slot: claim a request, wait until it is due, send it,
 /// record it; until the pacer has no more.
-async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>) {
-    let mut client = Client::new(&shared.wire);
+async fn connection(
+    shared: Arc<Shared>,
+    recorder: Rc<RefCell<Recorder>>,
+    mut client: Client,
+) -> Client {
     let mut sleep = PreciseSleep::new();
     let mut timeout = LazyTimeout::new(shared.request_timeout);
     while let Some(ticket) = shared.pacer.claim(Instant::now()) {
@@ -124,7 +162,11 @@ async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>) {
             outcome,
             bytes_received,
         });
+        if !shared.think.is_zero() {
+            tokio::time::sleep(shared.think).await;
+        }
     }
+    client
 }
 
 /// A per-request timeout that does not touch the timer wheel per request.

@@ -63,19 +63,29 @@ impl Default for Transport {
     }
 }
 
-/// A load run, ready for the engine.
+/// One phase of a run: a load model and when it stops.
 #[derive(Debug, Clone)]
-pub struct LoadPlan {
-    /// At least one; all share one scheme, host and port.
-    pub endpoints: Vec<Endpoint>,
-    /// Concurrent connections (closed model: virtual users; open model: the
-    /// most requests in flight at once).
-    pub connections: usize,
+pub struct PhasePlan {
+    pub name: String,
     pub model: Model,
+    /// Closed model: virtual users. Open model: the most requests in flight.
+    pub connections: usize,
     /// Stop after this many requests.
     pub max_requests: Option<u64>,
     /// Stop sending after this long.
     pub duration: Option<Duration>,
+    /// Closed model: pause between a response and the next request.
+    pub think: Duration,
+}
+
+/// A load run, ready for the engine: phases run back to back on the same
+/// connections.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// At least one; all share one scheme, host and port.
+    pub endpoints: Vec<Endpoint>,
+    /// At least one.
+    pub phases: Vec<PhasePlan>,
     pub transport: Transport,
     /// Worker threads (each with its own event loop and recorder).
     pub workers: usize,
@@ -87,5 +97,15 @@ impl LoadPlan {
     pub fn default_workers(connections: usize) -> usize {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         cores.min(connections).max(1)
+    }
+
+    /// The most connections any phase uses.
+    pub fn connections(&self) -> usize {
+        self.phases
+            .iter()
+            .map(|p| p.connections)
+            .max()
+            .unwrap_or(1)
+            .max(1)
     }
 }

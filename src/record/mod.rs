@@ -33,12 +33,49 @@ pub struct RunResults {
     pub started_at: SystemTime,
     /// From the start until the last request ended (or the run was stopped).
     pub elapsed: Duration,
-    /// Connections (closed model: concurrent virtual users).
+    /// The most connections any phase used.
     pub connections: usize,
-    /// The open model's schedule and how well it was kept; None for closed.
+    /// The first phase's schedule and how well it was kept (the whole story
+    /// for `hit`, which has one phase); None for the closed model.
     pub open: Option<OpenModelStats>,
     /// True when a signal stopped the run early.
     pub interrupted: bool,
+    /// Why an abort condition stopped the run, if one did.
+    pub aborted: Option<String>,
+    /// Each phase that ran (or began), in order.
+    pub phases: Vec<PhaseResults>,
+}
+
+/// What one phase measured.
+#[derive(Debug, Clone)]
+pub struct PhaseResults {
+    pub name: String,
+    /// Totals per endpoint.
+    pub per_endpoint: Vec<Stats>,
+    /// Totals over all endpoints.
+    pub total: Stats,
+    /// When the phase began, from the start of the run.
+    pub start_offset: Duration,
+    /// How long it lasted (until its last request ended).
+    pub elapsed: Duration,
+    pub connections: usize,
+    pub open: Option<OpenModelStats>,
+}
+
+impl PhaseResults {
+    /// Requests per second that ended, over the phase.
+    pub fn achieved_rate(&self) -> f64 {
+        rate(self.total.requests, self.elapsed)
+    }
+}
+
+fn rate(requests: u64, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 {
+        requests as f64 / secs
+    } else {
+        0.0
+    }
 }
 
 /// How the open model kept its schedule.
@@ -57,11 +94,6 @@ pub struct OpenModelStats {
 impl RunResults {
     /// Requests per second that ended, over the elapsed time.
     pub fn achieved_rate(&self) -> f64 {
-        let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 {
-            self.total.requests as f64 / secs
-        } else {
-            0.0
-        }
+        rate(self.total.requests, self.elapsed)
     }
 }

@@ -23,9 +23,10 @@ pub enum Flush {
         buckets: Vec<Second>,
         closed_through: u64,
     },
-    /// The worker has finished; these are its totals per endpoint.
-    Done {
+    /// The worker has finished a phase; these are its totals per endpoint.
+    PhaseDone {
         worker: usize,
+        phase: usize,
         totals: Vec<Stats>,
         started: u64,
     },
@@ -128,13 +129,19 @@ impl Recorder {
         });
     }
 
-    /// Hands over the last bucket and the totals.
+    /// Hands over the phase's totals and starts counting the next phase.
+    pub fn phase_done(&mut self, phase: usize) {
+        let fresh = vec![Stats::default(); self.totals.len()];
+        let _ = self.flush.send(Flush::PhaseDone {
+            worker: self.worker,
+            phase,
+            totals: std::mem::replace(&mut self.totals, fresh),
+            started: std::mem::take(&mut self.started),
+        });
+    }
+
+    /// Hands over the last bucket: the worker is done with the run.
     pub fn finish(&mut self) {
         self.rotate(u64::MAX);
-        let _ = self.flush.send(Flush::Done {
-            worker: self.worker,
-            totals: std::mem::take(&mut self.totals),
-            started: self.started,
-        });
     }
 }
