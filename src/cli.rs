@@ -25,6 +25,23 @@ pub enum Command {
     Hit(HitArgs),
     /// Validate scenario files without running them.
     Check(CheckArgs),
+    /// Run a scenario: phases of load, expectations, a verdict and reports.
+    Run(RunArgs),
+}
+
+/// `slogate run FILE`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+
+    /// Results directory (default: reports/<scenario>-<UTC timestamp>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Never show the live progress line.
+    #[arg(long = "no-progress")]
+    pub no_progress: bool,
 }
 
 /// `slogate check FILE...`.

@@ -200,6 +200,30 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// A UTC time as `20261122T055312Z` (for directory names).
+pub fn format_utc_compact(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 fn trim_float(value: f64) -> String {
     let text = format!("{value:.3}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
@@ -254,6 +278,15 @@ mod tests {
         assert_eq!("0.25".parse::<Ratio>().unwrap().fraction(), 0.25);
         assert!("150%".parse::<Ratio>().is_err());
         assert_eq!("99.9%".parse::<Ratio>().unwrap().to_string(), "99.9%");
+    }
+
+    #[test]
+    fn utc_timestamps() {
+        let at = |secs| std::time::UNIX_EPOCH + Duration::from_secs(secs);
+        assert_eq!(format_utc_compact(at(0)), "19700101T000000Z");
+        assert_eq!(format_utc_compact(at(951_782_400)), "20000229T000000Z");
+        // Checked with `date -u -d @1795325547 +%Y%m%dT%H%M%SZ`.
+        assert_eq!(format_utc_compact(at(1_795_325_547)), "20261122T053227Z");
     }
 
     #[test]

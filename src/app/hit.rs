@@ -124,6 +124,7 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
             headers,
             body,
             weight: 1,
+            dynamic: None,
         }],
         phases: vec![PhasePlan {
             name: "hit".to_string(),

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod hit;
+pub mod run;
 
 use crate::cli::{Cli, Command};
 
@@ -53,5 +54,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Hit(args) => hit::run(&args),
         Command::Check(args) => Ok(check::run(&args)),
+        Command::Run(args) => run::run(&args),
     }
 }

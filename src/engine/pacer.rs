@@ -140,6 +140,7 @@ mod tests {
             headers: vec![],
             body: bytes::Bytes::new(),
             weight: 1,
+            dynamic: None,
         }]
     }
 

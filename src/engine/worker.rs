@@ -77,7 +77,8 @@ pub fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
     while let Some(shared) = phase.take() {
         let connections = shared.connections[worker];
         while clients.len() < connections {
-            clients.push(Client::new(&shared.wire));
+            let seed = ((worker as u64) << 32) | clients.len() as u64;
+            clients.push(Client::new(&shared.wire, seed));
         }
         let stopped = local.block_on(&runtime, async {
             let mut set = JoinSet::new();

@@ -3,10 +3,8 @@
 //! `latency p95 < 500ms`, `error_rate < 1%`, `throughput >= 190/s`,
 //! `availability >= 99.9%`, `status 5xx < 1%`, `requests >= 1000`.
 
+use crate::units::{Rate, Ratio, parse_duration};
 use std::fmt;
-use std::time::Duration;
-
-use crate::units::{Rate, Ratio, format_duration, parse_duration};
 
 /// A statistic of the latency distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,7 +93,7 @@ impl Check {
     /// Formats a measured (or wanted) value in the metric's unit.
     pub fn format_value(&self, value: f64) -> String {
         match self.metric {
-            Metric::Latency(_) => format_duration(Duration::from_secs_f64(value.max(0.0) / 1000.0)),
+            Metric::Latency(_) => format_ms(value),
             Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) => {
                 format!("{}%", trim(value * 100.0))
             }
@@ -107,6 +105,17 @@ impl Check {
     /// The wanted side, e.g. `< 500ms`.
     pub fn wanted(&self) -> String {
         format!("{} {}", self.op.symbol(), self.format_value(self.threshold))
+    }
+}
+
+/// Milliseconds as people write them: `850µs`, `312.5ms`, `1.25s`.
+fn format_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{:.0}µs", ms * 1000.0)
+    } else if ms < 1000.0 {
+        format!("{}ms", trim(ms))
+    } else {
+        format!("{}s", trim(ms / 1000.0))
     }
 }
 
@@ -273,10 +282,10 @@ mod tests {
         let check = parse_check("latency p95 < 500ms").unwrap();
         assert_eq!(check.metric, Metric::Latency(LatencyStat::Quantile(0.95)));
         assert_eq!((check.op, check.threshold), (Op::Lt, 500.0));
-        assert_eq!(check.to_string(), "latency p95 < 500.00ms");
+        assert_eq!(check.to_string(), "latency p95 < 500ms");
         let check = parse_check("latency p99.9 <= 1s").unwrap();
         assert_eq!(check.metric, Metric::Latency(LatencyStat::Quantile(0.999)));
-        assert_eq!(check.to_string(), "latency p99.9 <= 1.000s");
+        assert_eq!(check.to_string(), "latency p99.9 <= 1s");
         assert_eq!(parse_check("error_rate < 1%").unwrap().threshold, 0.01);
         assert_eq!(parse_check("throughput >= 190/s").unwrap().threshold, 190.0);
         assert_eq!(

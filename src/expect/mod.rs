@@ -1,14 +1,20 @@
 //! Expectations: what a run must show, where (whole run, a phase, a request
 //! name), and the abort conditions that stop a run early.
 
+mod abort;
 mod check;
+mod evaluate;
+mod verdict;
 
 use std::time::Duration;
 
+pub use abort::AbortWatch;
 pub use check::{
     Check, LatencyStat, METRIC_NAMES, Metric, Op, StatusMatch, parse_check, parse_metric,
     parse_threshold,
 };
+pub use evaluate::evaluate;
+pub use verdict::{Outcome, Sample, Verdict, failures, judge};
 
 /// A check with its scope, as the scenario states it.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +52,19 @@ pub fn parse_abort(text: &str) -> Result<Abort, String> {
             "`{}` cannot be an abort condition; use error_rate, availability, status or latency",
             check.metric
         ));
+    }
+    // The per-second timeline keeps p50, p95 and p99, and status classes.
+    match check.metric {
+        Metric::Latency(LatencyStat::Quantile(q)) if [0.5, 0.95, 0.99].contains(&q) => {}
+        Metric::Latency(_) => {
+            return Err("an abort condition on latency uses p50, p95 or p99".into());
+        }
+        Metric::StatusShare(StatusMatch::Code(_)) => {
+            return Err(
+                "an abort condition on status uses a class (e.g. `status 5xx > 20%`)".into(),
+            );
+        }
+        _ => {}
     }
     if sustained < Duration::from_secs(1) {
         return Err(

@@ -3,14 +3,21 @@
 //! Pure data; nothing here does I/O.
 
 mod arrivals;
+mod compile;
+mod render;
 pub mod template;
+pub use compile::compile;
+pub use render::RenderState;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
 pub use arrivals::{Arrivals, Segment};
+use template::Template;
 
 /// One kind of request the engine sends.
 #[derive(Debug, Clone)]
@@ -25,6 +32,37 @@ pub struct Endpoint {
     pub body: Bytes,
     /// Relative share of requests in a mix (>= 1).
     pub weight: u32,
+    /// Parts filled in per request (templates); None: `url`, `headers` and
+    /// `body` are sent as they are.
+    pub dynamic: Option<Arc<Dynamic>>,
+}
+
+/// The per-request parts of an endpoint. Target URLs are already bound;
+/// the URL renders to an absolute URL on the run's one origin.
+#[derive(Debug)]
+pub struct Dynamic {
+    pub url: Template,
+    pub headers: Vec<(HeaderName, Template)>,
+    pub body: Template,
+    pub data: Arc<Data>,
+}
+
+/// CSV data sets and the run-wide counter, shared by all connections.
+#[derive(Debug, Default)]
+pub struct Data {
+    pub sets: Vec<DataSet>,
+    pub counter: AtomicU64,
+}
+
+/// One CSV data set.
+#[derive(Debug)]
+pub struct DataSet {
+    pub name: String,
+    pub rows: Vec<Vec<String>>,
+    /// A random row per request, or rows in order (wrapping around).
+    pub random: bool,
+    /// Next row in order.
+    pub next: AtomicU64,
 }
 
 /// How requests are paced.

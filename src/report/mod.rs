@@ -3,6 +3,7 @@
 
 mod csv;
 mod json;
+pub mod run;
 mod summary;
 mod text;
 

@@ -35,9 +35,8 @@ pub struct Scenario {
 /// Where a target is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
+    /// A base URL, without a trailing slash.
     Url(String),
-    /// The embedded demo service, started for the run.
-    Demo,
 }
 
 /// A CSV data set, loaded.

@@ -35,14 +35,11 @@ pub struct ScenarioFile {
     pub abort: Vec<Text>,
 }
 
-/// `targets.NAME: {demo: true}` or `{url: ...}` (a plain string is a URL).
+/// `targets.NAME: {url: ...}` (a plain string is a URL).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetMap {
-    #[serde(default)]
-    pub url: Option<Text>,
-    #[serde(default)]
-    pub demo: Option<Spanned<bool>>,
+    pub url: Text,
 }
 
 /// Values every request or phase takes unless it says otherwise.

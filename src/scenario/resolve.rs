@@ -30,7 +30,7 @@ const KEYS: &[&[&str]] = &[
         "expect",
         "abort",
     ],
-    &["url", "demo"],
+    &["url"],
     &[
         "timeout",
         "connect_timeout",
@@ -271,26 +271,7 @@ impl Validator<'_> {
             let at = Self::at(spec);
             let target = match &spec.value {
                 StringOr::String(url) => self.target_url(url, at, env),
-                StringOr::Map(map) => match (&map.url, &map.demo) {
-                    (Some(url), None) => self.target_url(&url.value, Self::at(url), env),
-                    (None, Some(demo)) if demo.value => Some(Target::Demo),
-                    (None, Some(demo)) => {
-                        self.error(
-                            Self::at(demo),
-                            "`demo: false` names no target",
-                            Some("give a `url` instead".into()),
-                        );
-                        None
-                    }
-                    _ => {
-                        self.error(
-                            at,
-                            format!("target `{name}` needs exactly one of `url` or `demo: true`"),
-                            None,
-                        );
-                        None
-                    }
-                },
+                StringOr::Map(map) => self.target_url(&map.url.value, Self::at(&map.url), env),
             };
             if let Some(target) = target {
                 out.push((name.clone(), target));

@@ -9,6 +9,8 @@
 
 use bytes::Bytes;
 use http::Method;
+use std::io::Write as _;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::Response;
@@ -79,6 +81,68 @@ impl WireRequest {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// True for HEAD, whose response has no body.
+    pub fn is_head(&self) -> bool {
+        self.is_head
+    }
+}
+
+/// Renders a templated request into `out` (cleared first). `text` is scratch
+/// space; both are owned by the connection and reused, so rendering
+/// allocates only while they grow.
+pub fn encode_dynamic(
+    endpoint: &Endpoint,
+    dynamic: &crate::plan::Dynamic,
+    state: &mut crate::plan::RenderState,
+    keep_alive: bool,
+    text: &mut String,
+    out: &mut Vec<u8>,
+) {
+    state.next_request();
+    out.clear();
+    out.extend_from_slice(endpoint.method.as_str().as_bytes());
+    out.push(b' ');
+    text.clear();
+    dynamic.url.render(state, text);
+    out.extend_from_slice(path_and_query(text).as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let authority = endpoint.url.authority().map_or("", |a| a.as_str());
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let has = |name: &str| dynamic.headers.iter().any(|(n, _)| n.as_str() == name);
+    if !has("host") {
+        push_header(out, b"host", host.as_bytes());
+    }
+    if !has("user-agent") {
+        push_header(out, b"user-agent", crate::USER_AGENT.as_bytes());
+    }
+    for (name, template) in &dynamic.headers {
+        text.clear();
+        template.render(state, text);
+        push_header(out, name.as_str().as_bytes(), text.as_bytes());
+    }
+    text.clear();
+    dynamic.body.render(state, text);
+    let sends_body =
+        !text.is_empty() || matches!(endpoint.method, Method::POST | Method::PUT | Method::PATCH);
+    if sends_body && !has("content-length") {
+        // Formatted straight into the buffer: no String per request.
+        let _ = write!(out, "content-length: {}\r\n", text.len());
+    }
+    if !keep_alive && !has("connection") {
+        push_header(out, b"connection", b"close");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// The path and query of an absolute URL (`/` when it has none).
+fn path_and_query(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |at| &url[at + 3..]);
+    match after_scheme.find('/') {
+        Some(at) => &after_scheme[at..],
+        None => "/",
+    }
 }
 
 fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -121,8 +185,8 @@ impl H1 {
         self.io = None;
     }
 
-    /// Sends `request` and reads the whole response.
-    pub async fn send(&mut self, request: &WireRequest) -> Result<Response, ErrorKind> {
+    /// Sends `request` (serialized bytes) and reads the whole response.
+    pub async fn send(&mut self, request: &[u8], is_head: bool) -> Result<Response, ErrorKind> {
         let mut retried = false;
         loop {
             let reused = self.io.is_some();
@@ -130,7 +194,7 @@ impl H1 {
                 Some(io) => io,
                 None => self.io.insert(self.connector.connect().await?),
             };
-            match exchange(io, &mut self.buffer, request).await {
+            match exchange(io, &mut self.buffer, request, is_head).await {
                 Ok((response, reusable)) => {
                     if !(reusable && self.keep_alive) {
                         self.io = None;
@@ -241,17 +305,18 @@ fn parse_head(bytes: &[u8], is_head_request: bool) -> Result<Option<Head>, Error
 async fn exchange(
     io: &mut Io,
     buffer: &mut Vec<u8>,
-    request: &WireRequest,
+    request: &[u8],
+    is_head: bool,
 ) -> Result<(Response, bool), Failure> {
     let io_failure = |e: std::io::Error| Failure {
         kind: ErrorKind::from_io(&e),
         idle_close: false,
     };
-    io.write_all(request.as_bytes()).await.map_err(io_failure)?;
+    io.write_all(request).await.map_err(io_failure)?;
     let mut filled = 0;
     let mut received = 0u64;
     let head = loop {
-        match parse_head(&buffer[..filled], request.is_head) {
+        match parse_head(&buffer[..filled], is_head) {
             Err(kind) => {
                 return Err(Failure {
                     kind,
@@ -365,6 +430,7 @@ mod tests {
             )],
             body: Bytes::from_static(body.as_bytes()),
             weight: 1,
+            dynamic: None,
         }
     }
 

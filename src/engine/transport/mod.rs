@@ -16,6 +16,7 @@ use rustls::pki_types::ServerName;
 
 pub use io::Connector;
 
+use crate::plan::RenderState;
 use crate::plan::{Endpoint, Transport};
 use crate::record::ErrorKind;
 use h1::{H1, WireRequest};
@@ -104,35 +105,110 @@ async fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("`{host}` resolves to no address"))
 }
 
-/// One connection slot.
-pub enum Client {
+/// One connection slot, with its scratch space for templated requests.
+pub struct Client {
+    protocol: Protocol,
+    render: Option<RenderState>,
+    text: String,
+    bytes: Vec<u8>,
+}
+
+enum Protocol {
     H1(H1),
     H2(H2),
 }
 
 impl Client {
-    /// A slot that connects lazily on its first request.
-    pub fn new(wire: &Wire) -> Client {
-        if wire.http2 {
-            Client::H2(H2::new(wire.connector.clone()))
+    /// A slot that connects lazily on its first request; `seed` gives its
+    /// templates their own random sequence.
+    pub fn new(wire: &Wire, seed: u64) -> Client {
+        let protocol = if wire.http2 {
+            Protocol::H2(H2::new(wire.connector.clone()))
         } else {
-            Client::H1(H1::new(wire.connector.clone(), wire.keep_alive))
+            Protocol::H1(H1::new(wire.connector.clone(), wire.keep_alive))
+        };
+        let render = wire
+            .endpoints
+            .iter()
+            .find_map(|e| e.dynamic.as_ref())
+            .map(|dynamic| RenderState::new(dynamic.data.clone(), seed));
+        Client {
+            protocol,
+            render,
+            text: String::new(),
+            bytes: Vec::new(),
         }
     }
 
     /// Sends one request for `endpoint` and reads its whole response.
     pub async fn send(&mut self, wire: &Arc<Wire>, endpoint: usize) -> Result<Response, ErrorKind> {
-        match self {
-            Client::H1(h1) => h1.send(&wire.h1_requests[endpoint]).await,
-            Client::H2(h2) => h2.send(&wire.endpoints[endpoint]).await,
+        let spec = &wire.endpoints[endpoint];
+        match (&mut self.protocol, &spec.dynamic, &mut self.render) {
+            (Protocol::H1(h1), None, _) => {
+                let request = &wire.h1_requests[endpoint];
+                h1.send(request.as_bytes(), request.is_head()).await
+            }
+            (Protocol::H1(h1), Some(dynamic), Some(state)) => {
+                h1::encode_dynamic(
+                    spec,
+                    dynamic,
+                    state,
+                    wire.keep_alive,
+                    &mut self.text,
+                    &mut self.bytes,
+                );
+                h1.send(&self.bytes, spec.method == http::Method::HEAD)
+                    .await
+            }
+            (Protocol::H2(h2), None, _) => h2.send(spec).await,
+            (Protocol::H2(h2), Some(dynamic), Some(state)) => {
+                let rendered = render_endpoint(spec, dynamic, state, &mut self.text);
+                h2.send(&rendered).await
+            }
+            // A dynamic endpoint always has a render state (see `new`).
+            (_, Some(_), None) => Err(ErrorKind::Other),
         }
     }
 
     /// Drops the connection (an exchange was abandoned half way).
     pub fn reset(&mut self) {
-        match self {
-            Client::H1(h1) => h1.reset(),
-            Client::H2(h2) => h2.reset(),
+        match &mut self.protocol {
+            Protocol::H1(h1) => h1.reset(),
+            Protocol::H2(h2) => h2.reset(),
         }
+    }
+}
+
+/// A templated endpoint rendered into a plain one, for HTTP/2 (which builds
+/// an `http::Request` per request anyway). A rendering that is not a valid
+/// URL or header keeps the endpoint's static value.
+fn render_endpoint(
+    spec: &Endpoint,
+    dynamic: &crate::plan::Dynamic,
+    state: &mut RenderState,
+    text: &mut String,
+) -> Endpoint {
+    state.next_request();
+    text.clear();
+    dynamic.url.render(state, text);
+    let url = text.parse().unwrap_or_else(|_| spec.url.clone());
+    let mut headers = Vec::with_capacity(dynamic.headers.len());
+    for (name, template) in &dynamic.headers {
+        text.clear();
+        template.render(state, text);
+        if let Ok(value) = http::HeaderValue::from_str(text) {
+            headers.push((name.clone(), value));
+        }
+    }
+    text.clear();
+    dynamic.body.render(state, text);
+    Endpoint {
+        name: spec.name.clone(),
+        method: spec.method.clone(),
+        url,
+        headers,
+        body: bytes::Bytes::copy_from_slice(text.as_bytes()),
+        weight: spec.weight,
+        dynamic: None,
     }
 }

@@ -1,0 +1,107 @@
+//! `slogate run FILE`: the pipeline, one line per stage: load the scenario,
+//! compile the plan, run the engine (watching abort conditions and writing
+//! the timeline as it goes), judge the expectations, write the reports, and
+//! say how it ended.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Exit;
+use crate::cli::RunArgs;
+use crate::engine::{self, RunOptions, Snapshot};
+use crate::expect::{self, AbortWatch};
+use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
+use crate::{plan, scenario};
+
+/// Runs a scenario and writes its results directory.
+pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
+    let scenario = match scenario::load(&args.file) {
+        Ok(scenario) => scenario,
+        Err(errors) => {
+            for error in errors {
+                eprintln!("error: {error}");
+            }
+            return Ok(Exit::Usage);
+        }
+    };
+    let plan = plan::compile(&scenario).map_err(|e| super::UsageError::new("FILE", e))?;
+    let out = results_dir(args, &scenario.name)?;
+    let mut timeline =
+        TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;
+    let mut aborts = AbortWatch::new(scenario.aborts.clone());
+    let names: Vec<String> = plan.endpoints.iter().map(|e| e.name.clone()).collect();
+    let progress = progress_bar(args);
+    let options = RunOptions {
+        handle_signals: true,
+        ..RunOptions::default()
+    };
+    let results = engine::run(
+        &plan,
+        options,
+        &mut |snapshot: &Snapshot| update(&progress, snapshot),
+        &mut |rows| {
+            // A failed append loses nothing: the file is rewritten at the end.
+            let _ = TimelineCsv::append(&mut timeline, rows, &names);
+            aborts.observe(rows)
+        },
+    )?;
+    progress.finish_and_clear();
+    let verdicts = expect::evaluate(&scenario, &results);
+    let report = RunReport::new(&scenario, &results, verdicts);
+    reports::write_all(&out, &report)?;
+    reports::write_terminal(&report, &mut std::io::stdout().lock())?;
+    println!("results: {}", out.display());
+    Ok(match report.ending {
+        Ending::Passed => Exit::Success,
+        Ending::Failed => Exit::Failed,
+        Ending::Aborted | Ending::Interrupted => Exit::Aborted,
+    })
+}
+
+/// `--out`, or `reports/<scenario>-<UTC timestamp>/`; created.
+fn results_dir(args: &RunArgs, name: &str) -> anyhow::Result<PathBuf> {
+    let dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => {
+            let safe: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let stamp = crate::units::format_utc_compact(std::time::SystemTime::now());
+            PathBuf::from("reports").join(format!("{safe}-{stamp}"))
+        }
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn progress_bar(args: &RunArgs) -> ProgressBar {
+    if args.no_progress || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn update(bar: &ProgressBar, snapshot: &Snapshot) {
+    let elapsed = snapshot.elapsed.as_secs_f64();
+    bar.set_message(format!(
+        "{elapsed:.1}s · {} requests, {:.0}/s, {} failed",
+        snapshot.requests,
+        snapshot.requests as f64 / elapsed.max(1e-3),
+        snapshot.failed
+    ));
+    bar.tick();
+}

@@ -1,0 +1,79 @@
+//! Expectations of a scenario against the results of its run.
+
+use std::time::Duration;
+
+use super::{Expectation, Sample, Verdict, failures, judge};
+
+/// Judges every expectation of `scenario` against `results`: each phase's
+/// own, then the run's. A phase that never ran gives NO DATA.
+pub fn evaluate(
+    scenario: &crate::scenario::Scenario,
+    results: &crate::record::RunResults,
+) -> Vec<Verdict> {
+    let expect_status: Vec<Option<&[u16]>> = scenario
+        .requests
+        .iter()
+        .map(|r| r.expect_status.as_deref())
+        .collect();
+    let names = &results.endpoint_names;
+    let empty = crate::record::Stats::default();
+    let mut verdicts = Vec::new();
+    let mut judge_all = |expectations: &[Expectation],
+                         scope: &str,
+                         total: &crate::record::Stats,
+                         per_endpoint: &[crate::record::Stats],
+                         elapsed: Duration| {
+        for expectation in expectations {
+            let (stats, failures, scope) = match &expectation.request {
+                Some(name) => {
+                    let index = names.iter().position(|n| n == name);
+                    let stats = index.and_then(|i| per_endpoint.get(i)).unwrap_or(&empty);
+                    let statuses = index.and_then(|i| expect_status.get(i).copied()).flatten();
+                    (
+                        stats,
+                        failures(stats, statuses),
+                        format!("{scope}, request {name}"),
+                    )
+                }
+                None => {
+                    let failed = per_endpoint
+                        .iter()
+                        .zip(&expect_status)
+                        .map(|(stats, statuses)| failures(stats, *statuses))
+                        .sum();
+                    (total, failed, scope.to_string())
+                }
+            };
+            verdicts.push(judge(
+                expectation,
+                &Sample {
+                    stats,
+                    elapsed,
+                    failures,
+                },
+                scope,
+            ));
+        }
+    };
+    for (index, phase) in scenario.phases.iter().enumerate() {
+        let scope = format!("phase {}", phase.name);
+        match results.phases.get(index) {
+            Some(ran) => judge_all(
+                &phase.expectations,
+                &scope,
+                &ran.total,
+                &ran.per_endpoint,
+                ran.elapsed,
+            ),
+            None => judge_all(&phase.expectations, &scope, &empty, &[], Duration::ZERO),
+        }
+    }
+    judge_all(
+        &scenario.expectations,
+        "run",
+        &results.total,
+        &results.per_endpoint,
+        results.elapsed,
+    );
+    verdicts
+}

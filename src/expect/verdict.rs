@@ -1,0 +1,142 @@
+//! Expectations against results: each gives a verdict with the measured
+//! value, the wanted value and where it was measured. No data is NO DATA,
+//! never a pass.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{Check, Expectation, LatencyStat, Metric};
+use crate::record::Stats;
+
+/// The outcome of one expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    NoData,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::NoData => "NO DATA",
+        }
+    }
+}
+
+/// One expectation, judged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// The check as written back, e.g. `latency p95 < 500.00ms`.
+    pub check: String,
+    /// Where it applies: `phase steady`, `phase steady, request health`, `run`.
+    pub scope: String,
+    /// The measured value in the metric's unit, if there was data.
+    pub measured: Option<f64>,
+    /// The measured value for people, e.g. `312.5ms`; `no data` without.
+    pub measured_text: String,
+    /// The wanted side, e.g. `< 500.00ms`.
+    pub wanted: String,
+    pub outcome: Outcome,
+    /// NO DATA of an optional expectation does not fail the run.
+    pub optional: bool,
+    /// `file:line:col` of the expectation.
+    pub source: String,
+}
+
+impl Verdict {
+    /// True when this verdict fails the run.
+    pub fn fails_run(&self) -> bool {
+        match self.outcome {
+            Outcome::Pass => false,
+            Outcome::Fail => true,
+            Outcome::NoData => !self.optional,
+        }
+    }
+}
+
+/// What an expectation is measured over.
+pub struct Sample<'a> {
+    pub stats: &'a Stats,
+    pub elapsed: Duration,
+    /// Failed requests, counted per request kind with its own idea of
+    /// success (see [`failures`]) before they are added up.
+    pub failures: u64,
+}
+
+/// Requests in `stats` that failed: no response, or a status outside
+/// `expect_status` (below 400 when None).
+pub fn failures(stats: &Stats, expect_status: Option<&[u16]>) -> u64 {
+    let unexpected: u64 = stats
+        .statuses
+        .iter()
+        .filter(|(status, _)| match expect_status {
+            Some(expected) => !expected.contains(status),
+            None => *status >= 400,
+        })
+        .map(|(_, count)| count)
+        .sum();
+    stats.transport_errors() + unexpected
+}
+
+/// Judges `expectation` over `sample`, in `scope`.
+pub fn judge(expectation: &Expectation, sample: &Sample, scope: String) -> Verdict {
+    let measured = measure(&expectation.check, sample);
+    let check = &expectation.check;
+    let outcome = match measured {
+        None => Outcome::NoData,
+        Some(value) if check.op.holds(value, check.threshold) => Outcome::Pass,
+        Some(_) => Outcome::Fail,
+    };
+    Verdict {
+        check: check.to_string(),
+        scope,
+        measured,
+        measured_text: measured.map_or_else(|| "no data".to_string(), |v| check.format_value(v)),
+        wanted: check.wanted(),
+        outcome,
+        optional: expectation.optional,
+        source: expectation.source.clone(),
+    }
+}
+
+fn measure(check: &Check, sample: &Sample) -> Option<f64> {
+    let stats = sample.stats;
+    let requests = stats.requests;
+    let ratio = |count: u64| (requests > 0).then(|| count as f64 / requests as f64);
+    match check.metric {
+        Metric::Latency(stat) => {
+            let h = &stats.latency_us;
+            if h.is_empty() {
+                return None;
+            }
+            let us = match stat {
+                LatencyStat::Quantile(q) => h.value_at_quantile(q) as f64,
+                LatencyStat::Min => h.min() as f64,
+                LatencyStat::Max => h.max() as f64,
+                LatencyStat::Mean => h.mean(),
+            };
+            Some(us / 1000.0)
+        }
+        Metric::ErrorRate => ratio(sample.failures),
+        Metric::Availability => ratio(requests - sample.failures.min(requests)),
+        Metric::StatusShare(which) => ratio(
+            stats
+                .statuses
+                .iter()
+                .filter(|(status, _)| which.matches(*status))
+                .map(|(_, count)| count)
+                .sum(),
+        ),
+        Metric::Throughput => {
+            let secs = sample.elapsed.as_secs_f64();
+            (requests > 0 && secs > 0.0).then(|| requests as f64 / secs)
+        }
+        // A count is data even when it is zero.
+        Metric::Requests => Some(requests as f64),
+    }
+}

@@ -1,0 +1,144 @@
+//! Scenario → plan: binds target URLs into the request templates, turns
+//! templates with no per-request part into plain values, and maps each
+//! phase's load onto the engine's models.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use bytes::Bytes;
+
+use super::template::Template;
+use super::{Data, DataSet, Dynamic, Endpoint, LoadPlan, Model, PhasePlan};
+use crate::scenario::{Load, Scenario, Target};
+
+/// Compiles a validated scenario. Fails only for what validation cannot see
+/// before targets are known (requests to more than one origin).
+pub fn compile(scenario: &Scenario) -> Result<LoadPlan, String> {
+    let urls: BTreeMap<String, String> = scenario
+        .targets
+        .iter()
+        .map(|(name, Target::Url(url))| (name.clone(), url.clone()))
+        .collect();
+    let data = Arc::new(Data {
+        sets: scenario
+            .datasets
+            .iter()
+            .map(|d| DataSet {
+                name: d.name.clone(),
+                rows: d.rows.clone(),
+                random: d.random,
+                next: AtomicU64::new(0),
+            })
+            .collect(),
+        counter: AtomicU64::new(0),
+    });
+    let mut endpoints = Vec::new();
+    for request in &scenario.requests {
+        let url = request.url.bind_targets(&urls);
+        let headers: Vec<_> = request
+            .headers
+            .iter()
+            .map(|(name, t)| (name.clone(), t.bind_targets(&urls)))
+            .collect();
+        let body = request.body.bind_targets(&urls);
+        let all_static =
+            url.is_static() && body.is_static() && headers.iter().all(|(_, t)| t.is_static());
+        let origin_url = origin(&url).ok_or_else(|| {
+            format!(
+                "request `{}`: the URL must start with a target or http(s)://host",
+                request.name
+            )
+        })?;
+        let endpoint = if all_static {
+            let text = url.as_static().unwrap_or_default();
+            let parsed = text
+                .parse()
+                .map_err(|_| format!("request `{}`: `{text}` is not a valid URL", request.name))?;
+            let mut static_headers = Vec::new();
+            for (name, template) in &headers {
+                let value = template.as_static().unwrap_or_default();
+                let value = http::HeaderValue::from_str(&value).map_err(|_| {
+                    format!(
+                        "request `{}`: header `{name}` has characters a header cannot carry",
+                        request.name
+                    )
+                })?;
+                static_headers.push((name.clone(), value));
+            }
+            Endpoint {
+                name: request.name.clone(),
+                method: request.method.clone(),
+                url: parsed,
+                headers: static_headers,
+                body: Bytes::from(body.as_static().unwrap_or_default()),
+                weight: request.weight,
+                dynamic: None,
+            }
+        } else {
+            Endpoint {
+                name: request.name.clone(),
+                method: request.method.clone(),
+                url: origin_url,
+                headers: Vec::new(),
+                body: Bytes::new(),
+                weight: request.weight,
+                dynamic: Some(Arc::new(Dynamic {
+                    url,
+                    headers,
+                    body,
+                    data: data.clone(),
+                })),
+            }
+        };
+        endpoints.push(endpoint);
+    }
+    let phases = scenario
+        .phases
+        .iter()
+        .map(|phase| match &phase.load {
+            Load::Open {
+                arrivals,
+                connections,
+            } => PhasePlan {
+                name: phase.name.clone(),
+                model: Model::Open(arrivals.clone()),
+                connections: *connections,
+                max_requests: phase.requests,
+                duration: phase.duration.or(Some(arrivals.duration())),
+                think: std::time::Duration::ZERO,
+            },
+            Load::Closed { concurrency, think } => PhasePlan {
+                name: phase.name.clone(),
+                model: Model::Closed,
+                connections: *concurrency,
+                max_requests: phase.requests,
+                duration: phase.duration,
+                think: *think,
+            },
+        })
+        .collect::<Vec<_>>();
+    let connections = phases.iter().map(|p| p.connections).max().unwrap_or(1);
+    Ok(LoadPlan {
+        endpoints,
+        phases,
+        transport: scenario.transport.clone(),
+        workers: LoadPlan::default_workers(connections),
+    })
+}
+
+/// `scheme://authority/` of a URL template's literal start.
+fn origin(url: &Template) -> Option<http::Uri> {
+    let first = match url.parts.first()? {
+        super::template::Part::Literal(text) => text.as_str(),
+        _ => return None,
+    };
+    let scheme_end = first.find("://")? + 3;
+    let authority_end = first[scheme_end..]
+        .find(['/', '?'])
+        .map_or(first.len(), |i| scheme_end + i);
+    if authority_end == scheme_end {
+        return None;
+    }
+    format!("{}/", &first[..authority_end]).parse().ok()
+}

@@ -1,0 +1,109 @@
+//! `junit.xml`: one testcase per expectation, so a CI system lists them; a
+//! failure (or non-optional NO DATA) carries the measured and wanted values.
+
+use std::io::Write;
+
+use super::{Artifact, Ending, RunReport};
+use crate::expect::Outcome;
+
+pub struct Junit;
+
+impl Artifact for Junit {
+    fn file_name(&self) -> &'static str {
+        "junit.xml"
+    }
+
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> anyhow::Result<()> {
+        let failures = report.checks.iter().filter(|c| c.fails_run()).count();
+        let skipped = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::NoData && c.optional)
+            .count();
+        let stopped = matches!(report.ending, Ending::Aborted | Ending::Interrupted);
+        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(
+            out,
+            r#"<testsuites name="slogate" tests="{}" failures="{}" errors="{}" time="{:.3}">"#,
+            report.checks.len(),
+            failures,
+            usize::from(stopped),
+            report.duration_s
+        )?;
+        writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}">"#,
+            xml(&report.scenario),
+            report.checks.len(),
+            failures,
+            usize::from(stopped),
+            skipped,
+            report.duration_s
+        )?;
+        if stopped {
+            let why = report
+                .abort_reason
+                .clone()
+                .unwrap_or_else(|| "interrupted by a signal".to_string());
+            writeln!(
+                out,
+                r#"    <testcase classname="{}" name="run completed">"#,
+                xml(&report.scenario)
+            )?;
+            writeln!(out, r#"      <error message="{}"/>"#, xml(&why))?;
+            writeln!(out, "    </testcase>")?;
+        }
+        for check in &report.checks {
+            writeln!(
+                out,
+                r#"    <testcase classname="{}.{}" name="{}">"#,
+                xml(&report.scenario),
+                xml(&check.scope),
+                xml(&check.check)
+            )?;
+            let detail = format!(
+                "measured {}, wanted {} ({})",
+                check.measured_text, check.wanted, check.source
+            );
+            match check.outcome {
+                Outcome::Pass => {}
+                Outcome::Fail => writeln!(
+                    out,
+                    r#"      <failure message="{}" type="FAIL"/>"#,
+                    xml(&detail)
+                )?,
+                Outcome::NoData if check.optional => {
+                    writeln!(out, r#"      <skipped message="{}"/>"#, xml(&detail))?
+                }
+                Outcome::NoData => writeln!(
+                    out,
+                    r#"      <failure message="{}" type="NO DATA"/>"#,
+                    xml(&detail)
+                )?,
+            }
+            writeln!(out, r#"      <system-out>{}</system-out>"#, xml(&detail))?;
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+        writeln!(out, "</testsuites>")?;
+        Ok(())
+    }
+}
+
+/// Escapes text for an XML attribute or element.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters are not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}

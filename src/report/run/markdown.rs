@@ -1,0 +1,76 @@
+//! `summary.md`: what a CI job summary or a PR comment shows: the ending,
+//! per-phase load and latency, and the checks.
+
+use std::io::Write;
+
+use super::{Artifact, Ending, RunReport};
+
+pub struct Markdown;
+
+impl Artifact for Markdown {
+    fn file_name(&self) -> &'static str {
+        "summary.md"
+    }
+
+    fn write(&self, r: &RunReport, out: &mut dyn Write) -> anyhow::Result<()> {
+        let ending = match r.ending {
+            Ending::Passed => "PASSED".to_string(),
+            Ending::Failed => format!(
+                "FAILED ({} of {} checks)",
+                r.failed_checks(),
+                r.checks.len()
+            ),
+            Ending::Aborted => format!("ABORTED: {}", r.abort_reason.as_deref().unwrap_or("")),
+            Ending::Interrupted => "INTERRUPTED".to_string(),
+        };
+        writeln!(out, "## slogate: `{}` — {ending}\n", r.scenario)?;
+        writeln!(
+            out,
+            "{} requests in {:.1} s from `{}`.\n",
+            r.run.requests, r.duration_s, r.file
+        )?;
+        writeln!(
+            out,
+            "| phase | model | requests | req/s | errors | p50 | p95 | p99 | max |"
+        )?;
+        writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
+        for p in &r.phases {
+            let errors = p.measured.requests - p.measured.successes_below_400;
+            let ms = |f: fn(&crate::report::Distribution) -> f64| {
+                p.measured
+                    .latency_ms
+                    .as_ref()
+                    .map_or_else(|| "–".to_string(), |d| format!("{:.1} ms", f(d)))
+            };
+            writeln!(
+                out,
+                "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",
+                p.name,
+                p.model,
+                p.measured.requests,
+                p.requests_per_second,
+                errors,
+                ms(|d| d.p50),
+                ms(|d| d.p95),
+                ms(|d| d.p99),
+                ms(|d| d.max)
+            )?;
+        }
+        if !r.checks.is_empty() {
+            writeln!(out, "\n| | check | where | measured | wanted |")?;
+            writeln!(out, "|---|---|---|---:|---|")?;
+            for c in &r.checks {
+                writeln!(
+                    out,
+                    "| {} | `{}` | {} | {} | `{}` |",
+                    c.outcome.label(),
+                    c.check,
+                    c.scope,
+                    c.measured_text,
+                    c.wanted
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,52 @@
+//! The files of a run's results directory, one type per file behind one
+//! trait, and the terminal report. Adding a file means a new type here and a
+//! line in [`ARTIFACTS`].
+
+mod checks;
+mod junit;
+mod markdown;
+mod model;
+mod summary_json;
+mod text;
+mod timeline;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+pub use model::{Ending, RunReport, SCHEMA};
+pub use text::write_terminal;
+pub use timeline::TimelineCsv;
+
+/// One file of the results directory.
+pub trait Artifact {
+    /// Its name inside the directory.
+    fn file_name(&self) -> &'static str;
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> anyhow::Result<()>;
+}
+
+/// Every file written at the end of a run.
+pub const ARTIFACTS: [&dyn Artifact; 5] = [
+    &summary_json::SummaryJson,
+    &timeline::TimelineCsv,
+    &checks::ChecksCsv,
+    &junit::Junit,
+    &markdown::Markdown,
+];
+
+/// Writes every artifact into `dir` (which exists).
+pub fn write_all(dir: &Path, report: &RunReport) -> anyhow::Result<()> {
+    for artifact in ARTIFACTS {
+        let path = dir.join(artifact.file_name());
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        artifact
+            .write(report, &mut out)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        out.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! The report of a scenario run, computed once from the results and the
+//! verdicts; every file of the results directory renders it. Its JSON form
+//! (`summary.json`) is documented by `reports/run.schema.json`.
+
+use std::time::UNIX_EPOCH;
+
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
+use serde::Serialize;
+
+use crate::expect::Verdict;
+use crate::record::{RunResults, Stats, TimelineRow};
+use crate::report::Distribution;
+
+/// Identifies the JSON layout; bumped on any incompatible change.
+pub const SCHEMA: &str = "slogate.run/v1";
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// Every expectation held.
+    Passed,
+    /// At least one expectation failed (or had no data and is not optional).
+    Failed,
+    /// An abort condition stopped it.
+    Aborted,
+    /// A signal stopped it.
+    Interrupted,
+}
+
+/// Measurements of a set of requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured {
+    pub requests: u64,
+    pub successes_below_400: u64,
+    pub transport_errors: u64,
+    pub status_codes: std::collections::BTreeMap<String, u64>,
+    pub errors: std::collections::BTreeMap<&'static str, u64>,
+    pub latency_ms: Option<Distribution>,
+    pub service_time_ms: Option<Distribution>,
+    /// HdrHistograms (µs, V2 + DEFLATE, base64) so runs can be merged and
+    /// re-rendered later.
+    pub latency_histogram: String,
+    pub service_time_histogram: String,
+}
+
+impl Measured {
+    pub fn of(stats: &Stats) -> Measured {
+        Measured {
+            requests: stats.requests,
+            successes_below_400: stats.successes(),
+            transport_errors: stats.transport_errors(),
+            status_codes: stats
+                .statuses
+                .iter()
+                .map(|(s, n)| (s.to_string(), n))
+                .collect(),
+            errors: crate::record::ErrorKind::ALL
+                .iter()
+                .map(|kind| (kind.name(), stats.errors_of(*kind)))
+                .collect(),
+            latency_ms: Distribution::of(&stats.latency_us),
+            service_time_ms: Distribution::of(&stats.service_us),
+            latency_histogram: serialize(&stats.latency_us),
+            service_time_histogram: serialize(&stats.service_us),
+        }
+    }
+}
+
+fn serialize(histogram: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    // Serializing into a Vec cannot fail but for a bug in the serializer.
+    if V2DeflateSerializer::new()
+        .serialize(histogram, &mut bytes)
+        .is_err()
+    {
+        return String::new();
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// One request kind within a phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestReport {
+    pub name: String,
+    #[serde(flatten)]
+    pub measured: Measured,
+}
+
+/// How an open-model phase kept its schedule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Schedule {
+    pub target_rate: f64,
+    pub due: u64,
+    pub started: u64,
+    pub late_starts: u64,
+    pub dropped: u64,
+}
+
+/// One phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseReport {
+    pub name: String,
+    /// Seconds from the start of the run.
+    pub start_s: f64,
+    pub duration_s: f64,
+    /// `open` or `closed`.
+    pub model: &'static str,
+    pub connections: usize,
+    pub requests_per_second: f64,
+    #[serde(flatten)]
+    pub measured: Measured,
+    pub schedule: Option<Schedule>,
+    pub per_request: Vec<RequestReport>,
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub schema: &'static str,
+    pub slogate_version: &'static str,
+    pub scenario: String,
+    pub file: String,
+    pub started_at_unix_ms: u64,
+    pub duration_s: f64,
+    pub ending: Ending,
+    pub abort_reason: Option<String>,
+    pub phases: Vec<PhaseReport>,
+    pub run: Measured,
+    pub checks: Vec<Verdict>,
+    pub timeline: Vec<TimelineRow>,
+    pub request_names: Vec<String>,
+}
+
+impl RunReport {
+    pub fn new(
+        scenario: &crate::scenario::Scenario,
+        results: &RunResults,
+        checks: Vec<Verdict>,
+    ) -> RunReport {
+        let ending = if results.aborted.is_some() {
+            Ending::Aborted
+        } else if results.interrupted {
+            Ending::Interrupted
+        } else if checks.iter().any(Verdict::fails_run) {
+            Ending::Failed
+        } else {
+            Ending::Passed
+        };
+        RunReport {
+            schema: SCHEMA,
+            slogate_version: env!("CARGO_PKG_VERSION"),
+            scenario: scenario.name.clone(),
+            file: scenario.file.display().to_string(),
+            started_at_unix_ms: results
+                .started_at
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            duration_s: results.elapsed.as_secs_f64(),
+            ending,
+            abort_reason: results.aborted.clone(),
+            phases: results
+                .phases
+                .iter()
+                .map(|phase| PhaseReport {
+                    name: phase.name.clone(),
+                    start_s: phase.start_offset.as_secs_f64(),
+                    duration_s: phase.elapsed.as_secs_f64(),
+                    model: if phase.open.is_some() {
+                        "open"
+                    } else {
+                        "closed"
+                    },
+                    connections: phase.connections,
+                    requests_per_second: phase.achieved_rate(),
+                    measured: Measured::of(&phase.total),
+                    schedule: phase.open.as_ref().map(|open| Schedule {
+                        target_rate: open.target_rate.as_per_second(),
+                        due: open.due,
+                        started: open.started,
+                        late_starts: phase.total.late_starts,
+                        dropped: open.dropped,
+                    }),
+                    per_request: results
+                        .endpoint_names
+                        .iter()
+                        .zip(&phase.per_endpoint)
+                        .map(|(name, stats)| RequestReport {
+                            name: name.clone(),
+                            measured: Measured::of(stats),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            run: Measured::of(&results.total),
+            checks,
+            timeline: results.timeline.clone(),
+            request_names: results.endpoint_names.clone(),
+        }
+    }
+
+    /// Verdicts that fail the run.
+    pub fn failed_checks(&self) -> usize {
+        self.checks.iter().filter(|c| c.fails_run()).count()
+    }
+}

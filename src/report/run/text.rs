@@ -1,0 +1,87 @@
+//! The terminal report of a run: per phase the load achieved and latency,
+//! then the checks table and the ending.
+
+use std::io::Write;
+
+use super::{Ending, RunReport};
+
+/// Writes the terminal report.
+pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "Scenario {} ({})", r.scenario, r.file)?;
+    writeln!(
+        out,
+        "\n{:<16} {:>6} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10}",
+        "phase", "model", "requests", "req/s", "errors", "p50", "p95", "p99"
+    )?;
+    for p in &r.phases {
+        let errors = p.measured.requests - p.measured.successes_below_400;
+        let ms = |f: fn(&crate::report::Distribution) -> f64| {
+            p.measured
+                .latency_ms
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |d| format!("{:.2}ms", f(d)))
+        };
+        writeln!(
+            out,
+            "{:<16} {:>6} {:>9} {:>9.1} {:>8} {:>10} {:>10} {:>10}",
+            p.name,
+            p.model,
+            p.measured.requests,
+            p.requests_per_second,
+            errors,
+            ms(|d| d.p50),
+            ms(|d| d.p95),
+            ms(|d| d.p99)
+        )?;
+        if let Some(s) = &p.schedule
+            && (s.late_starts > 0 || s.dropped > 0)
+        {
+            writeln!(
+                out,
+                "{:<16} schedule {:.1}/s: {} due, {} sent late, {} dropped",
+                "", s.target_rate, s.due, s.late_starts, s.dropped
+            )?;
+        }
+    }
+    if !r.checks.is_empty() {
+        let width = r
+            .checks
+            .iter()
+            .map(|c| c.check.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let scope_width = r
+            .checks
+            .iter()
+            .map(|c| c.scope.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        writeln!(
+            out,
+            "\n{:<7}  {:<width$}  {:<scope_width$}  {:>12}  wanted",
+            "", "check", "where", "measured"
+        )?;
+        for c in &r.checks {
+            let label = if c.optional && c.outcome == crate::expect::Outcome::NoData {
+                "no data"
+            } else {
+                c.outcome.label()
+            };
+            writeln!(
+                out,
+                "{label:<7}  {:<width$}  {:<scope_width$}  {:>12}  {}",
+                c.check, c.scope, c.measured_text, c.wanted
+            )?;
+        }
+    }
+    let ending = match r.ending {
+        Ending::Passed => format!("PASSED: {} checks held", r.checks.len()),
+        Ending::Failed => format!("FAILED: {} of {} checks", r.failed_checks(), r.checks.len()),
+        Ending::Aborted => format!("ABORTED: {}", r.abort_reason.as_deref().unwrap_or("")),
+        Ending::Interrupted => "INTERRUPTED: partial results".to_string(),
+    };
+    writeln!(out, "\n{ending}")?;
+    Ok(())
+}
