@@ -9,4 +9,5 @@ mod counts; // exact request counts, status distribution, timeline
 mod errors; // refused, reset, hang: counted by kind, run completes
 mod latency; // known delays and coordinated omission
 mod open_model; // schedule accuracy, constant and ramp
+mod run; // `slogate run`: phases, CSV data on the wire, verdicts, abort, NO DATA, exit codes
 mod transport; // HTTPS, HTTP/2, chunked bodies, keep-alive

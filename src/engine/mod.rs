@@ -186,6 +186,13 @@ async fn collect(
             }
         }
         let stopped_at = interrupted_at.or(aborted.as_ref().map(|(_, at)| *at));
+        // An open-model phase's last request is due just before its end; the
+        // phase still lasts its whole duration, so the next starts on time.
+        if stopped_at.is_none()
+            && let Some(deadline) = shared.pacer.deadline()
+        {
+            tokio::time::sleep_until(deadline.into()).await;
+        }
         let phase_end = stopped_at.unwrap_or_else(Instant::now).max(phase_start);
         let mut total = Stats::default();
         for stats in &per_endpoint {

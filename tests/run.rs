@@ -1,0 +1,323 @@
+//! `slogate run` end to end: scenario files against real servers, the exit
+//! code, and the files of the results directory.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::support::server::{Reply, Server};
+
+/// Writes `scenario` into a fresh directory and runs it; returns the output
+/// and the results directory.
+fn run(scenario: &str, files: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.yaml");
+    std::fs::write(&file, scenario).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(["run", file.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    (output, dir)
+}
+
+fn json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("out/summary.json")).unwrap()).unwrap()
+}
+
+fn text(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join("out").join(name)).unwrap()
+}
+
+#[test]
+fn phases_run_back_to_back_with_the_right_counts() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let scenario = format!(
+        r#"
+name: counts
+targets:
+  api: {}
+requests:
+  - {{name: a, url: "${{api}}/a", weight: 3}}
+  - {{name: b, url: "${{api}}/b", weight: 1}}
+phases:
+  - name: open
+    duration: 2s
+    load: {{rate: 100/s, connections: 10}}
+  - name: closed
+    requests: 50
+    load: {{concurrency: 2}}
+  - name: ramp
+    duration: 2s
+    load: {{rate: {{from: 50/s, to: 150/s}}, connections: 10}}
+"#,
+        server.url("")
+    );
+    let (output, dir) = run(&scenario, &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = json(dir.path());
+    let phases = summary["phases"].as_array().unwrap();
+    let requests: Vec<u64> = phases
+        .iter()
+        .map(|p| p["requests"].as_u64().unwrap())
+        .collect();
+    assert_eq!(requests, vec![200, 50, 200]);
+    assert_eq!(server.received(), 450);
+    // The weights hold in every phase: 3 of every 4 requests are `a`.
+    let open_a = phases[0]["per_request"][0]["requests"].as_u64().unwrap();
+    assert_eq!(open_a, 150);
+    assert_eq!(phases[1]["model"], "closed");
+    // Phases follow each other: each starts after the previous one's length.
+    let start = |i: usize| phases[i]["start_s"].as_f64().unwrap();
+    assert!(
+        start(1) >= 2.0 && start(2) > start(1),
+        "starts {} {} {}",
+        start(0),
+        start(1),
+        start(2)
+    );
+    assert_eq!(summary["ending"], "passed");
+}
+
+#[test]
+fn csv_rows_templates_and_headers_reach_the_wire() {
+    let _serial = crate::support::serial();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let server = Server::start(move |call| {
+        seen2.lock().unwrap().push(call.clone());
+        Reply::status(201)
+    });
+    let scenario = format!(
+        r#"
+name: csv
+targets:
+  api: {}
+data:
+  users: {{csv: users.csv}}
+requests:
+  - name: order
+    method: POST
+    url: "${{api}}/users/{{{{ csv users.id }}}}?n={{{{ rand 5 7 }}}}"
+    headers:
+      X-Email: "{{{{ csv users.email }}}}"
+    body: '{{"seq": {{{{ counter }}}}, "id": {{{{ csv users.id }}}}}}'
+    expect_status: [201]
+phases:
+  - name: all
+    requests: 7
+    load: {{concurrency: 1}}
+    expect:
+      - error_rate < 1%
+"#,
+        server.url("")
+    );
+    let csv = "id,email\n1,ada@example.com\n2,grace@example.com\n3,edsger@example.com\n";
+    let (output, _dir) = run(&scenario, &[("users.csv", csv)]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 7);
+    for (i, call) in seen.iter().enumerate() {
+        let id = i % 3 + 1;
+        assert_eq!(call.method, "POST");
+        let (path, query) = call.path.split_once('?').unwrap();
+        assert_eq!(path, format!("/users/{id}"));
+        let n: u32 = query.strip_prefix("n=").unwrap().parse().unwrap();
+        assert!((5..=7).contains(&n), "{query}");
+        let email = call
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-email")
+            .map(|(_, v)| v.as_str());
+        let emails = ["ada@example.com", "grace@example.com", "edsger@example.com"];
+        assert_eq!(email, Some(emails[i % 3]));
+        // Rows are taken in order; the counter runs across the run.
+        assert_eq!(
+            String::from_utf8_lossy(&call.body),
+            format!("{{\"seq\": {i}, \"id\": {id}}}")
+        );
+    }
+}
+
+#[test]
+fn every_kind_of_expectation_can_fail_and_exits_1() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|call| {
+        Reply::delayed(
+            if call.index % 2 == 0 { 200 } else { 500 },
+            Duration::from_millis(20),
+        )
+    });
+    let scenario = format!(
+        r#"
+name: failing
+targets:
+  api: {}
+requests:
+  - {{name: slow, url: "${{api}}/slow"}}
+phases:
+  - name: only
+    requests: 40
+    load: {{concurrency: 2}}
+    expect:
+      - latency p95 < 5ms
+      - error_rate < 1%
+      - availability >= 99%
+      - throughput >= 1000/s
+      - status 5xx < 1%
+      - requests >= 1000
+      - {{metric: latency max, at_most: 1ms, request: slow}}
+"#,
+        server.url("")
+    );
+    let (output, dir) = run(&scenario, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let checks = text(dir.path(), "checks.csv");
+    let rows: Vec<&str> = checks.lines().skip(1).collect();
+    assert_eq!(rows.len(), 7, "{checks}");
+    assert!(rows.iter().all(|r| r.contains(",FAIL,")), "{checks}");
+    assert!(
+        checks.contains("error_rate < 1%,phase only,50%,0.5,< 1%,FAIL"),
+        "{checks}"
+    );
+    assert!(
+        checks.contains("requests >= 1000,phase only,40,40,>= 1000,FAIL"),
+        "{checks}"
+    );
+    let junit = text(dir.path(), "junit.xml");
+    assert_eq!(junit.matches(r#"type="FAIL""#).count(), 7, "{junit}");
+    assert!(junit.contains("measured 50%, wanted &lt; 1%"), "{junit}");
+    let summary = json(dir.path());
+    assert_eq!(summary["ending"], "failed");
+    let p95 = summary["checks"][0]["measured"].as_f64().unwrap();
+    assert!(p95 >= 20.0, "measured p95 {p95} ms");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("FAILED: 7 of 7 checks"), "{stdout}");
+}
+
+#[test]
+fn an_abort_condition_stops_the_run_with_exit_3_and_reports() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(503));
+    let scenario = format!(
+        r#"
+name: abort
+targets:
+  api: {}
+requests:
+  - {{name: x, url: "${{api}}/x"}}
+phases:
+  - name: long
+    duration: 60s
+    load: {{rate: 50/s}}
+  - name: never
+    duration: 5s
+    load: {{rate: 50/s}}
+    expect:
+      - error_rate < 1%
+abort:
+  - error_rate > 50% for 2s
+"#,
+        server.url("")
+    );
+    let started = std::time::Instant::now();
+    let (output, dir) = run(&scenario, &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped early: {:?}",
+        started.elapsed()
+    );
+    let summary = json(dir.path());
+    assert_eq!(summary["ending"], "aborted");
+    let reason = summary["abort_reason"].as_str().unwrap();
+    assert!(reason.contains("error_rate > 50% for 2s"), "{reason}");
+    assert_eq!(
+        summary["phases"].as_array().unwrap().len(),
+        1,
+        "the second phase never started"
+    );
+    // The never-started phase's expectation is NO DATA.
+    assert_eq!(summary["checks"][0]["outcome"], "NO_DATA");
+    assert!(text(dir.path(), "junit.xml").contains("<error message=\"abort condition"));
+    assert!(text(dir.path(), "timeline.csv").lines().count() >= 3);
+    assert!(text(dir.path(), "summary.md").contains("ABORTED"));
+}
+
+#[test]
+fn no_data_is_reported_and_fails_unless_optional() {
+    let _serial = crate::support::serial();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let scenario = |optional: bool| {
+        format!(
+            r#"
+name: nodata
+targets:
+  api: http://127.0.0.1:{port}
+requests:
+  - {{name: x, url: "${{api}}/x"}}
+phases:
+  - name: p
+    requests: 5
+    load: {{concurrency: 1}}
+    expect:
+      - {{check: "latency p95 < 1s", optional: {optional}}}
+"#
+        )
+    };
+    let (output, dir) = run(&scenario(false), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let checks = text(dir.path(), "checks.csv");
+    assert!(
+        checks.contains("latency p95 < 1s,phase p,no data,,< 1s,NO DATA,false"),
+        "{checks}"
+    );
+    assert!(text(dir.path(), "junit.xml").contains(r#"type="NO DATA""#));
+    let (output, dir) = run(&scenario(true), &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "optional NO DATA does not fail"
+    );
+    assert!(text(dir.path(), "junit.xml").contains("<skipped"));
+}
+
+#[test]
+fn an_invalid_scenario_exits_2_and_runs_nothing() {
+    let _serial = crate::support::serial();
+    let (output, dir) = run(
+        "name: x\ntargets: {api: http://127.0.0.1:1}\nrequests: []\nphases: []\n",
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`requests` is empty"));
+    assert!(
+        !dir.path().join("out").exists(),
+        "no results directory for a run that never started"
+    );
+}
