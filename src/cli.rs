@@ -27,6 +27,16 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a scenario: phases of load, expectations, a verdict and reports.
     Run(RunArgs),
+    /// Run the embedded demo service (instrumented, with fault knobs).
+    Demo(DemoArgs),
+}
+
+/// `slogate demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// `slogate run FILE`.

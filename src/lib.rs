@@ -18,6 +18,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod expect;
 pub mod plan;

@@ -6,6 +6,7 @@ mod support;
 mod check; // scenario validation: malformed corpus with exact messages, `slogate check`
 mod cli; // the binary: bad input exits 2 with one line, formats, signals
 mod counts; // exact request counts, status distribution, timeline
+mod demo; // the embedded demo service: promtool-valid metrics, exact counters, fault knobs
 mod errors; // refused, reset, hang: counted by kind, run completes
 mod latency; // known delays and coordinated omission
 mod open_model; // schedule accuracy, constant and ramp

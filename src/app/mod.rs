@@ -55,5 +55,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Hit(args) => hit::run(&args),
         Command::Check(args) => Ok(check::run(&args)),
         Command::Run(args) => run::run(&args),
+        Command::Demo(args) => crate::demo::run_standalone(args.listen).map(|()| Exit::Success),
     }
 }

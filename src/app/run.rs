@@ -27,7 +27,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Usage);
         }
     };
-    let plan = plan::compile(&scenario).map_err(|e| super::UsageError::new("FILE", e))?;
+    let demos = start_demos(&scenario)?;
+    let urls = demos
+        .iter()
+        .map(|(name, demo)| (name.clone(), demo.url()))
+        .collect();
+    let plan = plan::compile(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let out = results_dir(args, &scenario.name)?;
     let mut timeline =
         TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;
@@ -59,6 +64,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         Ending::Failed => Exit::Failed,
         Ending::Aborted | Ending::Interrupted => Exit::Aborted,
     })
+}
+
+/// Starts the embedded demo service for each target that asks for it, on a
+/// free port of 127.0.0.1; they stop when the returned values drop.
+fn start_demos(scenario: &scenario::Scenario) -> anyhow::Result<Vec<(String, crate::demo::Demo)>> {
+    scenario
+        .targets
+        .iter()
+        .filter(|(_, target)| *target == scenario::Target::Demo)
+        .map(|(name, _)| {
+            let demo = crate::demo::Demo::start(([127, 0, 0, 1], 0).into())?;
+            Ok((name.clone(), demo))
+        })
+        .collect()
 }
 
 /// `--out`, or `reports/<scenario>-<UTC timestamp>/`; created.

@@ -12,14 +12,24 @@ use super::template::Template;
 use super::{Data, DataSet, Dynamic, Endpoint, LoadPlan, Model, PhasePlan};
 use crate::scenario::{Load, Scenario, Target};
 
-/// Compiles a validated scenario. Fails only for what validation cannot see
-/// before targets are known (requests to more than one origin).
-pub fn compile(scenario: &Scenario) -> Result<LoadPlan, String> {
-    let urls: BTreeMap<String, String> = scenario
-        .targets
-        .iter()
-        .map(|(name, Target::Url(url))| (name.clone(), url.clone()))
-        .collect();
+/// Compiles a validated scenario; `started` gives the base URL of each
+/// target the run started itself (the embedded demo service). Fails only for
+/// what validation cannot see before targets are known.
+pub fn compile(
+    scenario: &Scenario,
+    started: &BTreeMap<String, String>,
+) -> Result<LoadPlan, String> {
+    let mut urls = BTreeMap::new();
+    for (name, target) in &scenario.targets {
+        let url = match target {
+            Target::Url(url) => url.clone(),
+            Target::Demo => started
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("target `{name}`: the demo service was not started"))?,
+        };
+        urls.insert(name.clone(), url);
+    }
     let data = Arc::new(Data {
         sets: scenario
             .datasets

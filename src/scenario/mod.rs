@@ -37,6 +37,8 @@ pub struct Scenario {
 pub enum Target {
     /// A base URL, without a trailing slash.
     Url(String),
+    /// The embedded demo service, started for the run.
+    Demo,
 }
 
 /// A CSV data set, loaded.

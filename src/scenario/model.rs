@@ -35,11 +35,15 @@ pub struct ScenarioFile {
     pub abort: Vec<Text>,
 }
 
-/// `targets.NAME: {url: ...}` (a plain string is a URL).
+/// `targets.NAME: {url: ...}` or `{demo: true}` (a plain string is a URL).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetMap {
-    pub url: Text,
+    #[serde(default)]
+    pub url: Option<Text>,
+    /// The embedded demo service, started for the run.
+    #[serde(default)]
+    pub demo: Option<Spanned<bool>>,
 }
 
 /// Values every request or phase takes unless it says otherwise.

@@ -30,7 +30,7 @@ const KEYS: &[&[&str]] = &[
         "expect",
         "abort",
     ],
-    &["url"],
+    &["url", "demo"],
     &[
         "timeout",
         "connect_timeout",
@@ -271,7 +271,19 @@ impl Validator<'_> {
             let at = Self::at(spec);
             let target = match &spec.value {
                 StringOr::String(url) => self.target_url(url, at, env),
-                StringOr::Map(map) => self.target_url(&map.url.value, Self::at(&map.url), env),
+                StringOr::Map(map) => match (&map.url, &map.demo) {
+                    (Some(url), None) => self.target_url(&url.value, Self::at(url), env),
+                    (None, Some(demo)) if demo.value => Some(Target::Demo),
+                    _ => {
+                        let hint = "e.g. `api: http://127.0.0.1:8080`, `api: {url: ...}` or `api: {demo: true}`";
+                        self.error(
+                            at,
+                            format!("target `{name}` needs a `url` or `demo: true`"),
+                            Some(hint.into()),
+                        );
+                        None
+                    }
+                },
             };
             if let Some(target) = target {
                 out.push((name.clone(), target));

@@ -36,3 +36,23 @@ pub fn hit_args(args: &[&str]) -> slogate::cli::HitArgs {
 pub fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
+
+/// Finds an external tool the test needs. Under CI (CI=true) a missing tool
+/// fails the test; elsewhere the test says how to install it and is skipped.
+pub fn require_tool(name: &str, debian_package: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    });
+    if found.is_none() {
+        let hint = format!(
+            "`{name}` is missing: install it with `apt-get install {debian_package}` (.ci/run does)"
+        );
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{hint}");
+        }
+        eprintln!("skipped: {hint}");
+    }
+    found
+}

@@ -31,11 +31,11 @@ impl Artifact for Markdown {
         )?;
         writeln!(
             out,
-            "| phase | model | requests | req/s | errors | p50 | p95 | p99 | max |"
+            "| phase | model | requests | req/s | failed | p50 | p95 | p99 | max |"
         )?;
         writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
         for p in &r.phases {
-            let errors = p.measured.requests - p.measured.successes_below_400;
+            let errors = p.measured.failed;
             let ms = |f: fn(&crate::report::Distribution) -> f64| {
                 p.measured
                     .latency_ms

@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
-use crate::expect::Verdict;
+use crate::expect::{Verdict, failures};
 use crate::record::{RunResults, Stats, TimelineRow};
 use crate::report::Distribution;
 
@@ -34,6 +34,9 @@ pub enum Ending {
 #[derive(Debug, Clone, Serialize)]
 pub struct Measured {
     pub requests: u64,
+    /// Requests that failed: no response, or a status the request does not
+    /// expect (below 400 unless it lists `expect_status`).
+    pub failed: u64,
     pub successes_below_400: u64,
     pub transport_errors: u64,
     pub status_codes: std::collections::BTreeMap<String, u64>,
@@ -47,9 +50,10 @@ pub struct Measured {
 }
 
 impl Measured {
-    pub fn of(stats: &Stats) -> Measured {
+    pub fn of(stats: &Stats, failed: u64) -> Measured {
         Measured {
             requests: stats.requests,
+            failed,
             successes_below_400: stats.successes(),
             transport_errors: stats.transport_errors(),
             status_codes: stats
@@ -140,6 +144,18 @@ impl RunReport {
         results: &RunResults,
         checks: Vec<Verdict>,
     ) -> RunReport {
+        let expect_status: Vec<Option<&[u16]>> = scenario
+            .requests
+            .iter()
+            .map(|r| r.expect_status.as_deref())
+            .collect();
+        let failed = |per_endpoint: &[Stats]| -> u64 {
+            per_endpoint
+                .iter()
+                .zip(&expect_status)
+                .map(|(stats, statuses)| failures(stats, *statuses))
+                .sum()
+        };
         let ending = if results.aborted.is_some() {
             Ending::Aborted
         } else if results.interrupted {
@@ -175,7 +191,7 @@ impl RunReport {
                     },
                     connections: phase.connections,
                     requests_per_second: phase.achieved_rate(),
-                    measured: Measured::of(&phase.total),
+                    measured: Measured::of(&phase.total, failed(&phase.per_endpoint)),
                     schedule: phase.open.as_ref().map(|open| Schedule {
                         target_rate: open.target_rate.as_per_second(),
                         due: open.due,
@@ -187,14 +203,15 @@ impl RunReport {
                         .endpoint_names
                         .iter()
                         .zip(&phase.per_endpoint)
-                        .map(|(name, stats)| RequestReport {
+                        .zip(&expect_status)
+                        .map(|((name, stats), statuses)| RequestReport {
                             name: name.clone(),
-                            measured: Measured::of(stats),
+                            measured: Measured::of(stats, failures(stats, *statuses)),
                         })
                         .collect(),
                 })
                 .collect(),
-            run: Measured::of(&results.total),
+            run: Measured::of(&results.total, failed(&results.per_endpoint)),
             checks,
             timeline: results.timeline.clone(),
             request_names: results.endpoint_names.clone(),

@@ -11,10 +11,10 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
     writeln!(
         out,
         "\n{:<16} {:>6} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10}",
-        "phase", "model", "requests", "req/s", "errors", "p50", "p95", "p99"
+        "phase", "model", "requests", "req/s", "failed", "p50", "p95", "p99"
     )?;
     for p in &r.phases {
-        let errors = p.measured.requests - p.measured.successes_below_400;
+        let errors = p.measured.failed;
         let ms = |f: fn(&crate::report::Distribution) -> f64| {
             p.measured
                 .latency_ms

@@ -1,0 +1,111 @@
+//! The demo service's fault knobs: a share of requests answered with an
+//! error status, and added latency with jitter. Set at runtime with
+//! `POST /admin/faults`, read with `GET /admin/faults`.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Response, StatusCode};
+use serde::{Deserialize, Serialize};
+
+/// The knobs, as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// Share of /data requests answered with `error_status`, 0..=1.
+    pub error_ratio: f64,
+    pub error_status: u16,
+    /// Added to every /data request.
+    pub latency_ms: f64,
+    /// Plus a uniform random 0..jitter_ms.
+    pub jitter_ms: f64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            error_ratio: 0.0,
+            error_status: 500,
+            latency_ms: 0.0,
+            jitter_ms: 0.0,
+        }
+    }
+}
+
+impl Faults {
+    /// Checks the ranges; the error says which knob is out of range.
+    pub fn validated(self) -> Result<Faults, String> {
+        if !(0.0..=1.0).contains(&self.error_ratio) {
+            return Err(format!(
+                "error_ratio must be within 0..1, not {}",
+                self.error_ratio
+            ));
+        }
+        if !(100..=599).contains(&self.error_status) {
+            return Err(format!(
+                "error_status must be an HTTP status (100..599), not {}",
+                self.error_status
+            ));
+        }
+        for (name, value) in [
+            ("latency_ms", self.latency_ms),
+            ("jitter_ms", self.jitter_ms),
+        ] {
+            if !(0.0..=600_000.0).contains(&value) {
+                return Err(format!("{name} must be within 0..600000, not {value}"));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// The current knobs and a random sequence for applying them.
+#[derive(Default)]
+pub struct Knobs {
+    current: Mutex<Faults>,
+    sequence: AtomicU64,
+}
+
+impl Knobs {
+    pub fn get(&self) -> Faults {
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set(&self, faults: Faults) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    /// Waits the injected latency; returns the injected error, if this
+    /// request draws one.
+    pub async fn apply(&self) -> Option<Response<Full<Bytes>>> {
+        let faults = self.get();
+        let delay = faults.latency_ms + faults.jitter_ms * self.uniform();
+        if delay > 0.0 {
+            tokio::time::sleep(Duration::from_secs_f64(delay / 1000.0)).await;
+        }
+        if faults.error_ratio > 0.0 && self.uniform() < faults.error_ratio {
+            let mut response = Response::new(Full::new(Bytes::from_static(b"injected failure\n")));
+            *response.status_mut() = StatusCode::from_u16(faults.error_status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return Some(response);
+        }
+        None
+    }
+
+    /// A uniform number in 0..1 (SplitMix64 over a shared counter).
+    fn uniform(&self) -> f64 {
+        let mut x = self
+            .sequence
+            .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^= x >> 31;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

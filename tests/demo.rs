@@ -1,0 +1,208 @@
+//! The embedded demo service: valid exposition (checked by Prometheus'
+//! promtool), counters that agree exactly with what the client sent, fault
+//! knobs that do what they say, and `{demo: true}` targets in scenarios.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+
+use slogate::demo::Demo;
+
+use crate::support::hit;
+
+/// A plain HTTP/1.0 exchange; returns (status, body).
+fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+/// The value of the series whose line starts with `series ` in `text`.
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .map(|v| v.trim().parse().unwrap())
+}
+
+#[test]
+fn counters_agree_exactly_with_what_the_client_sent() {
+    let _serial = crate::support::serial();
+    let demo = Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let url = format!("{}/data/process?records=7", demo.url());
+    let results = hit(&[&url, "-n", "500", "-c", "5"]);
+    assert_eq!(
+        results.total.statuses.iter().collect::<Vec<_>>(),
+        vec![(200, 500)]
+    );
+    let (status, metrics) = http(demo.addr(), "GET", "/metrics", "");
+    assert_eq!(status, 200);
+    let series = r#"http_requests_total{method="GET",endpoint="/data/process",status="200"}"#;
+    assert_eq!(value(&metrics, series), Some(500.0), "{metrics}");
+    assert_eq!(
+        value(&metrics, "pipeline_records_processed_total"),
+        Some(3500.0)
+    );
+    let count = r#"http_request_duration_seconds_count{method="GET",endpoint="/data/process"}"#;
+    assert_eq!(value(&metrics, count), Some(500.0));
+    // The server's own view of latency agrees with the client's: every
+    // request took at least the 1 ms + 7 × 50 µs of its work.
+    let fast =
+        r#"http_request_duration_seconds_bucket{le="0.005",method="GET",endpoint="/data/process"}"#;
+    assert!(value(&metrics, fast).unwrap() > 0.0);
+    assert!(
+        results.total.latency_us.min() >= 1350,
+        "client min {} µs",
+        results.total.latency_us.min()
+    );
+}
+
+#[test]
+fn metrics_are_valid_exposition_for_promtool() {
+    let _serial = crate::support::serial();
+    let Some(promtool) = crate::support::require_tool("promtool", "prometheus") else {
+        return;
+    };
+    let demo = Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    hit(&[
+        &format!("{}/data/process", demo.url()),
+        "-n",
+        "50",
+        "-c",
+        "2",
+    ]);
+    hit(&[&format!("{}/data/error", demo.url()), "-n", "5", "-c", "1"]);
+    let (_, metrics) = http(demo.addr(), "GET", "/metrics", "");
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {}{}\n{metrics}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(metrics.contains(r#"status="500""#), "the 500s are counted");
+    assert!(metrics.contains("process_resident_memory_bytes "));
+}
+
+#[test]
+fn fault_knobs_inject_errors_and_latency() {
+    let _serial = crate::support::serial();
+    let demo = Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let (status, body) = http(
+        demo.addr(),
+        "POST",
+        "/admin/faults",
+        r#"{"error_ratio": 0.3, "error_status": 503}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let results = hit(&[
+        &format!("{}/data/process?records=0", demo.url()),
+        "-n",
+        "2000",
+        "-c",
+        "10",
+    ]);
+    let injected = results.total.statuses.in_range(503, 503) as f64 / 2000.0;
+    // 2000 draws at p = 0.3: the standard deviation is 1 %; 4 of them is 4 %.
+    assert!((injected - 0.3).abs() < 0.04, "injected {injected}");
+    let (_, body) = http(demo.addr(), "GET", "/admin/faults", "");
+    assert!(body.contains(r#""error_status":503"#), "{body}");
+
+    let (status, _) = http(
+        demo.addr(),
+        "POST",
+        "/admin/faults",
+        r#"{"latency_ms": 30}"#,
+    );
+    assert_eq!(status, 200);
+    let results = hit(&[
+        &format!("{}/data/process?records=0", demo.url()),
+        "-n",
+        "20",
+        "-c",
+        "2",
+    ]);
+    assert_eq!(
+        results.total.statuses.iter().collect::<Vec<_>>(),
+        vec![(200, 20)],
+        "setting latency reset the errors"
+    );
+    assert!(
+        results.total.latency_us.min() >= 31_000,
+        "min {} µs",
+        results.total.latency_us.min()
+    );
+
+    for bad in [r#"{"error_ratio": 2}"#, r#"{"latency": 5}"#, "not json"] {
+        let (status, body) = http(demo.addr(), "POST", "/admin/faults", bad);
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body.contains("error"), "{body}");
+    }
+}
+
+#[test]
+fn a_scenario_can_target_the_embedded_demo() {
+    let _serial = crate::support::serial();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.yaml");
+    std::fs::write(
+        &file,
+        r#"
+name: tiny-demo
+targets:
+  api: {demo: true}
+requests:
+  - {name: process, url: "${api}/data/process?records={{ rand 1 20 }}"}
+  - {name: error, url: "${api}/data/error", expect_status: [500]}
+phases:
+  - name: steady
+    duration: 2s
+    load: {rate: 100/s}
+    expect:
+      - error_rate < 1%
+      - latency p99 < 200ms
+      - {check: "status 500 >= 99%", request: error}
+"#,
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(["run", file.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("PASSED: 3 checks held"), "{stdout}");
+}
