@@ -87,6 +87,7 @@ phases:
         start(2)
     );
     assert_eq!(summary["ending"], "passed");
+    crate::support::check_schema(&summary, include_str!("../reports/run.schema.json"));
 }
 
 #[test]
@@ -205,6 +206,7 @@ phases:
     assert!(junit.contains("measured 50%, wanted &lt; 1%"), "{junit}");
     let summary = json(dir.path());
     assert_eq!(summary["ending"], "failed");
+    crate::support::check_schema(&summary, include_str!("../reports/run.schema.json"));
     let p95 = summary["checks"][0]["measured"].as_f64().unwrap();
     assert!(p95 >= 20.0, "measured p95 {p95} ms");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -320,4 +322,73 @@ fn an_invalid_scenario_exits_2_and_runs_nothing() {
         !dir.path().join("out").exists(),
         "no results directory for a run that never started"
     );
+}
+
+#[test]
+fn think_time_and_steps_shape_the_load() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let scenario = format!(
+        r#"
+name: shapes
+targets:
+  api: {}
+requests:
+  - {{name: x, url: "${{api}}/x"}}
+phases:
+  - name: thinking
+    duration: 1s
+    load: {{concurrency: 2, think: 100ms}}
+  - name: steps
+    load:
+      steps:
+        - {{rate: 50/s, duration: 1s}}
+        - {{rate: 150/s, duration: 1s}}
+"#,
+        server.url("")
+    );
+    let (output, dir) = run(&scenario, &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = json(dir.path());
+    let phases = summary["phases"].as_array().unwrap();
+    // Two users, each sending every ~100 ms for 1 s: 2 × 10, give or take one each.
+    let thinking = phases[0]["requests"].as_u64().unwrap();
+    assert!((18..=22).contains(&thinking), "thinking: {thinking}");
+    assert_eq!(phases[1]["requests"], 200);
+    assert_eq!(phases[1]["schedule"]["due"], 200);
+}
+
+#[test]
+fn sigterm_stops_a_run_with_exit_3_and_writes_the_reports() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.yaml");
+    let scenario = format!(
+        "name: long\ntargets: {{api: \"{}\"}}\nrequests: [{{name: x, url: \"${{api}}/x\"}}]\nphases:\n  - {{name: p, duration: 60s, load: {{rate: 100/s}}, expect: [error_rate < 1%]}}\n",
+        server.url("")
+    );
+    std::fs::write(&file, scenario).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(["run", file.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let summary = json(dir.path());
+    assert_eq!(summary["ending"], "interrupted");
+    let requests = summary["run"]["requests"].as_u64().unwrap();
+    assert!((150..=300).contains(&requests), "{requests}");
+    assert!(text(dir.path(), "junit.xml").contains("interrupted by a signal"));
+    assert!(text(dir.path(), "timeline.csv").lines().count() >= 3);
 }

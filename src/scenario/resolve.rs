@@ -581,7 +581,8 @@ impl Validator<'_> {
             .as_ref()
             .and_then(|d| self.duration(d, "duration"));
         let requests = spec.requests.as_ref().map(|r| r.value);
-        if spec.duration.is_none() && requests.is_none() {
+        // Steps carry their own durations.
+        if spec.duration.is_none() && requests.is_none() && spec.load.value.steps.is_none() {
             self.error(
                 at,
                 format!(

@@ -56,3 +56,78 @@ pub fn require_tool(name: &str, debian_package: &str) -> Option<std::path::PathB
     }
     found
 }
+
+/// Checks JSON against a JSON Schema of ours: every required property
+/// present, no property the schema does not describe, types as declared,
+/// `$ref` and `anyOf` followed. (The subset our schemas use.)
+pub fn check_schema(json: &serde_json::Value, schema: &str) {
+    let schema: serde_json::Value = serde_json::from_str(schema).unwrap();
+    if let Err(error) = check_against(json, &schema, &schema, "$") {
+        panic!("the JSON report does not match its schema: {error}");
+    }
+}
+
+fn check_against(
+    value: &serde_json::Value,
+    schema: &serde_json::Value,
+    root: &serde_json::Value,
+    path: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/$defs/");
+        return check_against(value, &root["$defs"][name], root, path);
+    }
+    if let Some(alternatives) = schema.get("anyOf").and_then(Value::as_array) {
+        let errors: Vec<String> = alternatives
+            .iter()
+            .filter_map(|alternative| check_against(value, alternative, root, path).err())
+            .collect();
+        return if errors.len() < alternatives.len() {
+            Ok(())
+        } else {
+            Err(errors.join(" / "))
+        };
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let actual = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let type_ok = types.is_empty()
+        || types.contains(&actual)
+        || (actual == "integer" && types.contains(&"number"));
+    if !type_ok {
+        return Err(format!("{path}: {actual} where the schema says {types:?}"));
+    }
+    if let Value::Object(map) = value {
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let key = required.as_str().unwrap();
+            if !map.contains_key(key) {
+                return Err(format!("{path}: missing required `{key}`"));
+            }
+        }
+        for (key, child) in map {
+            let child_schema = schema["properties"]
+                .get(key)
+                .or_else(|| schema.get("additionalProperties").filter(|s| s.is_object()))
+                .ok_or_else(|| format!("{path}.{key}: not in the schema"))?;
+            check_against(child, child_schema, root, &format!("{path}.{key}"))?;
+        }
+    }
+    if let Value::Array(items) = value {
+        for (i, item) in items.iter().enumerate() {
+            check_against(item, &schema["items"], root, &format!("{path}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
