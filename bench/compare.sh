@@ -16,30 +16,13 @@ connections=50
 port=18080
 url="http://127.0.0.1:${port}/"
 
-need_apt=()
-command -v wrk >/dev/null || need_apt+=(wrk)
-command -v hey >/dev/null || need_apt+=(hey)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
-[ -x /usr/bin/time ] || need_apt+=(time)
-if [ ${#need_apt[@]} -gt 0 ]; then
-    apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+source bench/nginx.sh
+ensure_apt wrk wrk
+ensure_apt hey hey
+ensure_apt time /usr/bin/time
 command -v oha >/dev/null || cargo install oha --locked
 cargo build --release --quiet
-
-work="$(mktemp -d)"
-cleanup() {
-    if [ -f "$work/nginx.pid" ]; then
-        local pid
-        pid="$(cat "$work/nginx.pid")"
-        kill "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-/usr/sbin/nginx -p "$work" -c "$PWD/bench/nginx.conf"
-sleep 0.5
+start_nginx
 curl -fsS "$url" >/dev/null
 
 # measure NAME COMMAND...: runs COMMAND under GNU time; leaves its output in

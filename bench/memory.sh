@@ -5,23 +5,10 @@
 #   bench/memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x /usr/sbin/nginx ] && [ -x /usr/bin/time ] || {
-    apt-get update -qq && apt-get install -y -qq nginx-light time >/dev/null
-}
+source bench/nginx.sh
+ensure_apt time /usr/bin/time
 cargo build --release --quiet
-work="$(mktemp -d)"
-cleanup() {
-    if [ -f "$work/nginx.pid" ]; then
-        local pid
-        pid="$(cat "$work/nginx.pid")"
-        kill "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-/usr/sbin/nginx -p "$work" -c "$PWD/bench/nginx.conf"
-sleep 0.5
+start_nginx
 
 echo "| requests | duration s | peak RSS MiB |"
 echo "|---:|---:|---:|"

@@ -4,7 +4,8 @@
 //! panics. Valid shipped scenarios pass `slogate check`.
 
 use std::path::Path;
-use std::process::Command;
+
+use crate::support::slogate;
 
 /// The environment the corpus is checked with: only what a test sets.
 fn env(name: &str) -> Option<String> {
@@ -48,16 +49,16 @@ fn every_malformed_scenario_gives_its_exact_message() {
 
 #[test]
 fn shipped_scenarios_are_valid() {
-    let output = Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .arg("check")
-        .args(
-            std::fs::read_dir("scenarios")
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "yaml")),
-        )
-        .output()
-        .unwrap();
+    let mut files: Vec<String> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let output = slogate(&args);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         output.status.code(),
@@ -70,10 +71,7 @@ fn shipped_scenarios_are_valid() {
 
 #[test]
 fn check_exits_2_and_names_file_line_and_column() {
-    let output = Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .args(["check", "tests/scenarios/invalid/02-unknown-phase-key.yaml"])
-        .output()
-        .unwrap();
+    let output = slogate(&["check", "tests/scenarios/invalid/02-unknown-phase-key.yaml"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

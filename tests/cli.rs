@@ -4,13 +4,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::server::{Reply, Server};
-
-fn slogate(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .args(args)
-        .output()
-        .expect("slogate runs")
-}
+use crate::support::slogate;
 
 #[test]
 fn bad_input_is_one_line_naming_the_flag_with_exit_code_2() {

@@ -192,11 +192,13 @@ phases:
 "#,
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .args(["run", file.to_str().unwrap(), "--out"])
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let out = dir.path().join("out");
+    let output = crate::support::slogate(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         output.status.code(),

@@ -32,10 +32,12 @@ fn achieved_rate_is_within_one_percent_of_target() {
             row.requests
         );
     }
-    // Ten connections are plenty for 500/s of fast responses: at most a
-    // stray scheduler hiccup on this shared machine starts late.
+    // Ten connections are plenty for 500/s of fast responses. Late starts
+    // come only from scheduler stalls of this shared 2-core VM (a few ms, a
+    // handful of due requests each; 25 seen under a loaded CI run): far
+    // below the hundreds a saturated run shows (see the next test).
     assert!(
-        results.total.late_starts <= 15,
+        results.total.late_starts <= 75,
         "late {}",
         results.total.late_starts
     );

@@ -2,27 +2,46 @@
 //! code, and the files of the results directory.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::server::{Reply, Server};
 
-/// Writes `scenario` into a fresh directory and runs it; returns the output
-/// and the results directory.
-fn run(scenario: &str, files: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
+/// Writes `scenario` (and `files` beside it) into a fresh directory and
+/// starts `slogate run` on it, results into `out/` there.
+fn start(scenario: &str, files: &[(&str, &str)]) -> (Child, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scenario.yaml");
     std::fs::write(&file, scenario).unwrap();
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_slogate"))
+    let child = Command::new(env!("CARGO_BIN_EXE_slogate"))
         .args(["run", file.to_str().unwrap(), "--out"])
         .arg(dir.path().join("out"))
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    (output, dir)
+    (child, dir)
+}
+
+/// Runs a scenario to its end; returns the output and the directory.
+fn run(scenario: &str, files: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
+    let (child, dir) = start(scenario, files);
+    (child.wait_with_output().unwrap(), dir)
+}
+
+/// Asserts the exit code, showing what the run printed otherwise.
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn json(dir: &Path) -> serde_json::Value {
@@ -59,12 +78,7 @@ phases:
         server.url("")
     );
     let (output, dir) = run(&scenario, &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 0);
     let summary = json(dir.path());
     let phases = summary["phases"].as_array().unwrap();
     let requests: Vec<u64> = phases
@@ -125,13 +139,7 @@ phases:
     );
     let csv = "id,email\n1,ada@example.com\n2,grace@example.com\n3,edsger@example.com\n";
     let (output, _dir) = run(&scenario, &[("users.csv", csv)]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 0);
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 7);
     for (i, call) in seen.iter().enumerate() {
@@ -240,12 +248,7 @@ abort:
     );
     let started = std::time::Instant::now();
     let (output, dir) = run(&scenario, &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 3);
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "stopped early: {:?}",
@@ -348,12 +351,7 @@ phases:
         server.url("")
     );
     let (output, dir) = run(&scenario, &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 0);
     let summary = json(dir.path());
     let phases = summary["phases"].as_array().unwrap();
     // Two users, each sending every ~100 ms for 1 s: 2 × 10, give or take one each.
@@ -367,19 +365,11 @@ phases:
 fn sigterm_stops_a_run_with_exit_3_and_writes_the_reports() {
     let _serial = crate::support::serial();
     let server = Server::start(|_| Reply::status(200));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("scenario.yaml");
     let scenario = format!(
         "name: long\ntargets: {{api: \"{}\"}}\nrequests: [{{name: x, url: \"${{api}}/x\"}}]\nphases:\n  - {{name: p, duration: 60s, load: {{rate: 100/s}}, expect: [error_rate < 1%]}}\n",
         server.url("")
     );
-    std::fs::write(&file, scenario).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .args(["run", file.to_str().unwrap(), "--out"])
-        .arg(dir.path().join("out"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (child, dir) = start(&scenario, &[]);
     std::thread::sleep(Duration::from_millis(2500));
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };

@@ -4,6 +4,7 @@
 
 mod error;
 mod model;
+mod phases;
 mod resolve;
 
 use std::path::{Path, PathBuf};

@@ -32,6 +32,14 @@ pub fn hit_args(args: &[&str]) -> slogate::cli::HitArgs {
     }
 }
 
+/// Runs the slogate binary with `args` to its end.
+pub fn slogate(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(args)
+        .output()
+        .expect("slogate runs")
+}
+
 /// Milliseconds of a microsecond histogram value.
 pub fn ms(us: u64) -> f64 {
     us as f64 / 1000.0

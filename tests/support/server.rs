@@ -169,30 +169,16 @@ fn serve(
     let mut chunk = [0u8; 8192];
     loop {
         // Read until a full request (head and body) is buffered.
-        let (head_len, call) = loop {
-            if let Some(parsed) = parse_request(&buffer) {
-                break parsed;
-            }
+        let complete = parse_request(&buffer)
+            .filter(|(head_len, (_, body_len))| buffer.len() >= head_len + body_len);
+        let Some((head_len, (mut call, body_len))) = complete else {
             if stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
             match stream.read(&mut chunk) {
                 Ok(0) => return Ok(()),
                 Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => return Err(e),
-            }
-        };
-        let (mut call, body_len) = call;
-        if buffer.len() < head_len + body_len {
-            // Body still arriving: read more and parse again.
-            match stream.read(&mut chunk) {
-                Ok(0) => return Ok(()),
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                // The read timeout: look at the stop flag and read again.
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -201,7 +187,7 @@ fn serve(
                 Err(e) => return Err(e),
             }
             continue;
-        }
+        };
         call.body = buffer[head_len..head_len + body_len].to_vec();
         buffer.drain(..head_len + body_len);
         call.index = received.fetch_add(1, Ordering::SeqCst);

@@ -36,12 +36,7 @@ impl Artifact for Markdown {
         writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
         for p in &r.phases {
             let errors = p.measured.failed;
-            let ms = |f: fn(&crate::report::Distribution) -> f64| {
-                p.measured
-                    .latency_ms
-                    .as_ref()
-                    .map_or_else(|| "–".to_string(), |d| format!("{:.1} ms", f(d)))
-            };
+            let ms = |f: fn(&crate::report::Distribution) -> f64| p.latency_cell(f, 1);
             writeln!(
                 out,
                 "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",

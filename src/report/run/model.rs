@@ -120,6 +120,16 @@ pub struct PhaseReport {
     pub per_request: Vec<RequestReport>,
 }
 
+impl PhaseReport {
+    /// A latency statistic in ms, formatted with `decimals`; `-` without data.
+    pub fn latency_cell(&self, stat: fn(&Distribution) -> f64, decimals: usize) -> String {
+        self.measured
+            .latency_ms
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |d| format!("{:.decimals$} ms", stat(d)))
+    }
+}
+
 /// Everything a run reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {

@@ -15,12 +15,7 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
     )?;
     for p in &r.phases {
         let errors = p.measured.failed;
-        let ms = |f: fn(&crate::report::Distribution) -> f64| {
-            p.measured
-                .latency_ms
-                .as_ref()
-                .map_or_else(|| "-".to_string(), |d| format!("{:.2}ms", f(d)))
-        };
+        let ms = |f: fn(&crate::report::Distribution) -> f64| p.latency_cell(f, 2);
         writeln!(
             out,
             "{:<16} {:>6} {:>9} {:>9.1} {:>8} {:>10} {:>10} {:>10}",

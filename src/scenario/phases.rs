@@ -1,0 +1,280 @@
+//! Validation of phases: the load model of each, and expectations (the
+//! phase's own and the run's). Part of [`super::resolve`].
+
+use std::time::Duration;
+
+use serde_saphyr::Spanned;
+
+use super::model::{self, ExpectMap, LoadSpec, StringOr, Text};
+use super::resolve::Validator;
+use super::{Load, Phase, nearest};
+use crate::expect::{Expectation, parse_check, parse_metric, parse_threshold};
+use crate::plan::{Arrivals, Segment};
+use crate::units::{Rate, parse_duration};
+
+/// Connections for an open-model phase that names none.
+const DEFAULT_OPEN_CONNECTIONS: u64 = 100;
+
+impl Validator<'_> {
+    pub(super) fn phase(
+        &mut self,
+        spec: &Spanned<model::PhaseSpec>,
+        request_names: &[String],
+        default_connections: Option<u64>,
+    ) -> Option<Phase> {
+        let at = Self::at(spec);
+        let spec = &spec.value;
+        let duration = spec
+            .duration
+            .as_ref()
+            .and_then(|d| self.duration(d, "duration"));
+        let requests = spec.requests.as_ref().map(|r| r.value);
+        // Steps carry their own durations.
+        if spec.duration.is_none() && requests.is_none() && spec.load.value.steps.is_none() {
+            self.error(
+                at,
+                format!(
+                    "phase `{}` needs a `duration` or a `requests` count",
+                    spec.name.value
+                ),
+                Some("e.g. `duration: 60s`".into()),
+            );
+        }
+        if let Some(r) = &spec.requests
+            && r.value == 0
+        {
+            self.error(Self::at(r), "`requests` must be at least 1", None);
+        }
+        let expectations = self.expectations(&spec.expect, request_names);
+        let load = self.load(
+            &spec.load,
+            duration,
+            spec.duration.is_some(),
+            default_connections,
+        )?;
+        Some(Phase {
+            name: spec.name.value.clone(),
+            duration,
+            requests,
+            load,
+            expectations,
+        })
+    }
+
+    /// `duration_given` is false when the phase has no `duration` key (an
+    /// invalid one was reported already).
+    fn load(
+        &mut self,
+        spec: &Spanned<LoadSpec>,
+        duration: Option<Duration>,
+        duration_given: bool,
+        default_connections: Option<u64>,
+    ) -> Option<Load> {
+        let at = Self::at(spec);
+        let spec = &spec.value;
+        let models = [
+            spec.rate.is_some(),
+            spec.steps.is_some(),
+            spec.concurrency.is_some(),
+        ];
+        if models.iter().filter(|m| **m).count() != 1 {
+            self.error(at, "`load` needs exactly one of `rate`, `steps` (open model) or `concurrency` (closed model)", Some("e.g. `load: {rate: 200/s}` or `load: {concurrency: 20}`".into()));
+            return None;
+        }
+        if let Some(concurrency) = &spec.concurrency {
+            if let Some(c) = &spec.connections {
+                self.error(Self::at(c), "`connections` is for the open model; with `concurrency` every virtual user has its own", None);
+            }
+            if concurrency.value == 0 || concurrency.value > 100_000 {
+                self.error(
+                    Self::at(concurrency),
+                    "`concurrency` must be between 1 and 100000",
+                    None,
+                );
+                return None;
+            }
+            let think = match &spec.think {
+                Some(text) => match parse_duration(&text.value) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        self.error(Self::at(text), format!("think: {e}"), None);
+                        Duration::ZERO
+                    }
+                },
+                None => Duration::ZERO,
+            };
+            return Some(Load::Closed {
+                concurrency: concurrency.value as usize,
+                think,
+            });
+        }
+        if let Some(think) = &spec.think {
+            self.error(
+                Self::at(think),
+                "`think` is for the closed model (`concurrency`)",
+                Some("in the open model the rate sets the pace".into()),
+            );
+        }
+        let connections = spec
+            .connections
+            .as_ref()
+            .map(|c| c.value)
+            .or(default_connections)
+            .unwrap_or(DEFAULT_OPEN_CONNECTIONS);
+        if connections == 0 || connections > 100_000 {
+            let position = spec.connections.as_ref().and_then(Self::at).or(at);
+            self.error(position, "`connections` must be between 1 and 100000", None);
+            return None;
+        }
+        let segments = if let Some(steps) = &spec.steps {
+            if steps.is_empty() {
+                self.error(at, "`steps` is empty", None);
+                return None;
+            }
+            let mut segments = Vec::new();
+            for step in steps {
+                let rate = self.rate(&step.value.rate, "rate");
+                let length = self.duration(&step.value.duration, "duration");
+                segments.push(Segment::constant(rate?, length?));
+            }
+            let total: Duration = segments.iter().map(|s| s.duration).sum();
+            if let Some(d) = duration
+                && d != total
+            {
+                self.error(
+                    at,
+                    format!(
+                        "the steps last {} but the phase's duration is {}",
+                        crate::units::format_duration(total),
+                        crate::units::format_duration(d)
+                    ),
+                    Some("leave out the phase's `duration`: the steps set it".into()),
+                );
+            }
+            segments
+        } else {
+            let rate = spec.rate.as_ref().expect("checked above");
+            let Some(length) = duration else {
+                if !duration_given {
+                    self.error(
+                        Self::at(rate),
+                        "an open-model phase needs a `duration`",
+                        Some("the rate applies over a time: add `duration: 60s`".into()),
+                    );
+                }
+                return None;
+            };
+            match &rate.value {
+                StringOr::String(text) => match text.parse::<Rate>() {
+                    Ok(r) => vec![Segment::constant(r, length)],
+                    Err(e) => {
+                        self.error(Self::at(rate), format!("rate: {e}"), None);
+                        return None;
+                    }
+                },
+                StringOr::Map(ramp) => {
+                    let from = self.rate(&ramp.from, "from");
+                    let to = self.rate(&ramp.to, "to");
+                    vec![Segment::ramp(from?, to?, length)]
+                }
+            }
+        };
+        Some(Load::Open {
+            arrivals: Arrivals::new(segments),
+            connections: connections as usize,
+        })
+    }
+
+    pub(super) fn expectations(
+        &mut self,
+        specs: &[Spanned<StringOr<ExpectMap>>],
+        request_names: &[String],
+    ) -> Vec<Expectation> {
+        let mut out = Vec::new();
+        for spec in specs {
+            let at = Self::at(spec);
+            let source = at.map_or_else(
+                || self.file.display().to_string(),
+                |p| format!("{}:{}:{}", self.file.display(), p.line, p.column),
+            );
+            let (check, request, optional) = match &spec.value {
+                StringOr::String(text) => (parse_check(text), None, false),
+                StringOr::Map(map) => (
+                    self.structured_check(map),
+                    map.request.as_ref(),
+                    map.optional.unwrap_or(false),
+                ),
+            };
+            let check = match check {
+                Ok(check) => check,
+                Err(message) => {
+                    self.error(
+                        at,
+                        format!("expectation: {message}"),
+                        Some(
+                            "e.g. `latency p95 < 500ms`, `error_rate < 1%`, `throughput >= 190/s`"
+                                .into(),
+                        ),
+                    );
+                    continue;
+                }
+            };
+            if let Some(request) = request
+                && !request_names.contains(&request.value)
+            {
+                let hint = nearest(&request.value, request_names.iter().map(String::as_str))
+                    .map(|n| format!("did you mean `{n}`?"));
+                self.error(
+                    Self::at(request),
+                    format!("no request named `{}`", request.value),
+                    hint,
+                );
+                continue;
+            }
+            out.push(Expectation {
+                check,
+                request: request.map(|r| r.value.clone()),
+                optional,
+                source,
+            });
+        }
+        out
+    }
+
+    fn structured_check(&mut self, map: &ExpectMap) -> Result<crate::expect::Check, String> {
+        let bounds = [
+            ("<", &map.below),
+            ("<=", &map.at_most),
+            (">", &map.above),
+            (">=", &map.at_least),
+        ];
+        let given: Vec<_> = bounds.iter().filter(|(_, b)| b.is_some()).collect();
+        match (&map.check, &map.metric) {
+            (Some(check), None) if given.is_empty() => parse_check(&check.value),
+            (None, Some(metric)) if given.len() == 1 => {
+                let (op, bound) = given[0];
+                let bound = bound.as_ref().expect("filtered");
+                let metric = parse_metric(&metric.value)?;
+                parse_threshold(metric, &bound.value)?;
+                parse_check(&format!(
+                    "{} {op} {}",
+                    metric_text(&map.metric),
+                    bound.value
+                ))
+            }
+            (None, Some(_)) => {
+                Err("give `metric` exactly one of `below`, `at_most`, `above`, `at_least`".into())
+            }
+            (Some(_), _) => {
+                Err("`check` stands alone: don't combine it with `metric` or a bound".into())
+            }
+            (None, None) => Err(
+                "a structured expectation needs `check: \"...\"` or `metric` with a bound".into(),
+            ),
+        }
+    }
+}
+
+fn metric_text(metric: &Option<Text>) -> &str {
+    metric.as_ref().map_or("", |m| m.value.as_str())
+}
