@@ -153,6 +153,23 @@ impl Stats {
     pub fn errors_of(&self, kind: ErrorKind) -> u64 {
         self.errors[kind.index()]
     }
+
+    /// Failure counts keyed by kind name, every kind present: the form the
+    /// JSON reports use.
+    pub fn errors_by_name(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        ErrorKind::ALL
+            .iter()
+            .map(|kind| (kind.name(), self.errors_of(*kind)))
+            .collect()
+    }
+
+    /// Response counts keyed by status code (as text, as JSON object keys).
+    pub fn statuses_by_code(&self) -> std::collections::BTreeMap<String, u64> {
+        self.statuses
+            .iter()
+            .map(|(status, count)| (status.to_string(), count))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::UNIX_EPOCH;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::record::{ErrorKind, RunResults, TimelineRow};
+use crate::record::{RunResults, TimelineRow};
 
 /// Identifies the JSON layout; bumped on any incompatible change.
 pub const SCHEMA: &str = "slogate.hit/v1";
@@ -169,15 +169,8 @@ impl Summary {
             latency_ms: Distribution::of(&total.latency_us),
             service_time_ms: Distribution::of(&total.service_us),
             histogram: bars(&total.latency_us, 10),
-            status_codes: total
-                .statuses
-                .iter()
-                .map(|(status, count)| (status.to_string(), count))
-                .collect(),
-            errors: ErrorKind::ALL
-                .iter()
-                .map(|kind| (kind.name(), total.errors_of(*kind)))
-                .collect(),
+            status_codes: total.statuses_by_code(),
+            errors: total.errors_by_name(),
             open_model: results.open.as_ref().map(|open| OpenModel {
                 target_rate: open.target_rate.as_per_second(),
                 achieved_rate: results.achieved_rate(),

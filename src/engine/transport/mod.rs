@@ -68,7 +68,7 @@ impl Wire {
             }
         }
         let bare_host = host.trim_start_matches('[').trim_end_matches(']');
-        let address = resolve(bare_host, port).await?;
+        let address = resolve(bare_host, port, transport.connect_timeout).await?;
         let tls = if tls {
             let alpn: &[&[u8]] = if transport.http2 {
                 &[b"h2"]
@@ -95,14 +95,33 @@ impl Wire {
     }
 }
 
-async fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
-    let mut addresses = tokio::net::lookup_host((host, port))
+/// Resolves once, like wrk: DNS is not what a load test measures. When a
+/// name has several addresses (`localhost`: ::1 and 127.0.0.1), the first
+/// that accepts a connection wins, so a server listening on only one of
+/// them is found; if none does, the first is used and the failures are
+/// counted in the run.
+async fn resolve(
+    host: &str,
+    port: u16,
+    timeout: std::time::Duration,
+) -> anyhow::Result<SocketAddr> {
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .with_context(|| format!("cannot resolve `{host}`"))?;
-    // Resolved once, like wrk: DNS is not what a load test measures.
-    addresses
-        .next()
-        .with_context(|| format!("`{host}` resolves to no address"))
+        .with_context(|| format!("cannot resolve `{host}`"))?
+        .collect();
+    let first = *addresses
+        .first()
+        .with_context(|| format!("`{host}` resolves to no address"))?;
+    if addresses.len() > 1 {
+        for address in &addresses {
+            let probe =
+                tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address)).await;
+            if matches!(probe, Ok(Ok(_))) {
+                return Ok(*address);
+            }
+        }
+    }
+    Ok(first)
 }
 
 /// One connection slot, with its scratch space for templated requests.

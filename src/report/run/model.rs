@@ -56,15 +56,8 @@ impl Measured {
             failed,
             successes_below_400: stats.successes(),
             transport_errors: stats.transport_errors(),
-            status_codes: stats
-                .statuses
-                .iter()
-                .map(|(s, n)| (s.to_string(), n))
-                .collect(),
-            errors: crate::record::ErrorKind::ALL
-                .iter()
-                .map(|kind| (kind.name(), stats.errors_of(*kind)))
-                .collect(),
+            status_codes: stats.statuses_by_code(),
+            errors: stats.errors_by_name(),
             latency_ms: Distribution::of(&stats.latency_us),
             service_time_ms: Distribution::of(&stats.service_us),
             latency_histogram: serialize(&stats.latency_us),
