@@ -21,6 +21,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod expect;
+pub mod metrics;
 pub mod plan;
 pub mod record;
 pub mod report;

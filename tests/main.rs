@@ -8,6 +8,7 @@ mod cli; // the binary: bad input exits 2 with one line, formats, signals
 mod counts; // exact request counts, status distribution, timeline
 mod demo; // the embedded demo service: promtool-valid metrics, exact counters, fault knobs
 mod errors; // refused, reset, hang: counted by kind, run completes
+mod exposition; // the exposition parser on real Prometheus, Alertmanager, node exporter output vs promtool
 mod latency; // known delays and coordinated omission
 mod open_model; // schedule accuracy, constant and ramp
 mod run; // `slogate run`: phases, CSV data on the wire, verdicts, abort, NO DATA, exit codes
