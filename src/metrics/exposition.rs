@@ -490,9 +490,12 @@ fn find_blank(bytes: &[u8], mut at: usize) -> usize {
 mod tests {
     use super::*;
 
+    /// Name, labels, value and timestamp of a sample, owned.
+    type Owned = (String, Vec<(String, String)>, f64, Option<i64>);
+
     #[derive(Debug, Default)]
     struct Collect {
-        samples: Vec<(String, Vec<(String, String)>, f64, Option<i64>)>,
+        samples: Vec<Owned>,
         metadata: Vec<String>,
     }
 
