@@ -2,31 +2,14 @@
 //! promtool), counters that agree exactly with what the client sent, fault
 //! knobs that do what they say, and `{demo: true}` targets in scenarios.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::net::SocketAddr;
 
 use slogate::demo::Demo;
 
 use crate::support::hit;
 
-/// A plain HTTP/1.0 exchange; returns (status, body).
 fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
-    (status, body)
+    crate::support::http(addr, method, path, &[], body)
 }
 
 /// The value of the series whose line starts with `series ` in `text`.
@@ -87,20 +70,7 @@ fn metrics_are_valid_exposition_for_promtool() {
     ]);
     hit(&[&format!("{}/data/error", demo.url()), "-n", "5", "-c", "1"]);
     let (_, metrics) = http(demo.addr(), "GET", "/metrics", "");
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(metrics.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = crate::support::run_with_input(&promtool, &["check", "metrics"], &metrics);
     assert!(
         output.status.success(),
         "promtool check metrics: {}{}\n{metrics}",

@@ -4,7 +4,6 @@
 //! series as `promtool check metrics --extended` counts.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -42,16 +41,9 @@ impl Visitor for Families {
     }
 }
 
-/// GET `path` with an optional Accept header; the body.
+/// GET `path` with an Accept header; the body.
 fn get(addr: SocketAddr, path: &str, accept: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nAccept: {accept}\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default()
+    crate::support::http(addr, "GET", path, &[&format!("Accept: {accept}")], "").1
 }
 
 fn free_port() -> u16 {
@@ -96,22 +88,10 @@ fn start(program: &std::path::Path, args: &[String], addr: SocketAddr) -> Proces
 
 /// Series per family as `promtool check metrics --extended` counts them.
 fn promtool_counts(promtool: &std::path::Path, text: &str) -> BTreeMap<String, usize> {
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics", "--extended"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    // promtool exits non-zero for lint findings (e.g. missing HELP); the
-    // cardinality table is printed either way.
-    let output = child.wait_with_output().unwrap();
+    // promtool prints the table only when its lint finds nothing; the
+    // caller checks that it is not empty.
+    let output =
+        crate::support::run_with_input(promtool, &["check", "metrics", "--extended"], text);
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .skip(1)

@@ -20,17 +20,6 @@ pub enum Format {
     OpenMetrics,
 }
 
-impl Format {
-    /// The format a `Content-Type` header names (0.0.4 unless OpenMetrics).
-    pub fn from_content_type(content_type: &str) -> Format {
-        if content_type.starts_with("application/openmetrics-text") {
-            Format::OpenMetrics
-        } else {
-            Format::Text
-        }
-    }
-}
-
 /// A metric family's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricType {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use rustls::pki_types::ServerName;
 
-pub use io::Connector;
+use io::Connector;
 
 use crate::plan::RenderState;
 use crate::plan::{Endpoint, Transport};
