@@ -125,6 +125,7 @@ async fn collect(
     let signal = wait_for_signal(options.handle_signals);
     tokio::pin!(signal);
     let mut channel_open = true;
+    let mut worker_lost = false;
     for (index, phase) in plan.phases.iter().enumerate() {
         if interrupted_at.is_some() || aborted.is_some() || !channel_open {
             break;
@@ -172,7 +173,7 @@ async fn collect(
                         started += worker_started;
                         done += 1;
                     }
-                    // Every worker has gone (a worker failed to start).
+                    // Every worker has gone.
                     None => {
                         channel_open = false;
                         break;
@@ -182,8 +183,20 @@ async fn collect(
                     interrupted_at = Some(Instant::now());
                     let _ = stop_tx.send(true);
                 }
-                _ = ticker.tick() => on_progress(&snapshot(run_start, &progress)),
+                _ = ticker.tick() => {
+                    on_progress(&snapshot(run_start, &progress));
+                    // A worker gone mid-phase (its event loop failed to
+                    // start, or a bug) would never report: stop, don't hang.
+                    if threads.iter().any(std::thread::JoinHandle::is_finished) {
+                        worker_lost = true;
+                        let _ = stop_tx.send(true);
+                        break;
+                    }
+                }
             }
+        }
+        if worker_lost {
+            break;
         }
         let stopped_at = interrupted_at.or(aborted.as_ref().map(|(_, at)| *at));
         // An open-model phase's last request is due just before its end; the
@@ -228,6 +241,10 @@ async fn collect(
             Err(_) => anyhow::bail!("a worker thread panicked; this is a bug in slogate"),
         }
     }
+    anyhow::ensure!(
+        !worker_lost,
+        "a worker thread stopped during the run; this is a bug in slogate"
+    );
     on_progress(&snapshot(run_start, &progress));
 
     let end = interrupted_at
