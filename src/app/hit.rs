@@ -125,6 +125,7 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
             body,
             weight: 1,
             dynamic: None,
+            expect_status: None,
         }],
         phases: vec![PhasePlan {
             name: "hit".to_string(),

@@ -116,6 +116,12 @@ async fn collect(
     let run_start = Instant::now();
 
     let endpoints = plan.endpoints.len();
+    let success: Arc<Vec<_>> = Arc::new(
+        plan.endpoints
+            .iter()
+            .map(|e| crate::record::success_table(e.expect_status.as_deref()))
+            .collect(),
+    );
     let mut timeline = Timeline::new(workers, endpoints);
     let mut reported_rows = 0;
     let mut phases = Vec::with_capacity(plan.phases.len());
@@ -143,7 +149,7 @@ async fn collect(
             wire: wire.clone(),
             request_timeout: plan.transport.request_timeout,
             run_start,
-            endpoints,
+            success: success.clone(),
             connections: split(phase.connections, workers),
             think: phase.think,
         });
@@ -187,7 +193,9 @@ async fn collect(
                     on_progress(&snapshot(run_start, &progress));
                     // A worker gone mid-phase (its event loop failed to
                     // start, or a bug) would never report: stop, don't hang.
-                    if threads.iter().any(std::thread::JoinHandle::is_finished) {
+                    // After a stop, workers end on purpose, having reported.
+                    let stopping = *stop_tx.borrow();
+                    if !stopping && threads.iter().any(std::thread::JoinHandle::is_finished) {
                         worker_lost = true;
                         let _ = stop_tx.send(true);
                         break;

@@ -141,6 +141,7 @@ mod tests {
             body: bytes::Bytes::new(),
             weight: 1,
             dynamic: None,
+            expect_status: None,
         }]
     }
 

@@ -15,7 +15,7 @@ use tokio::task::{JoinSet, LocalSet};
 use super::pacer::Pacer;
 use super::timer::PreciseSleep;
 use super::transport::{Client, Wire};
-use crate::record::{ErrorKind, Flush, Outcome, Progress, Recorder, Sample};
+use crate::record::{ErrorKind, Flush, Outcome, Progress, Recorder, Sample, SuccessTable};
 
 /// What all workers share during one phase, read-only.
 pub struct Shared {
@@ -24,7 +24,8 @@ pub struct Shared {
     pub wire: Arc<Wire>,
     pub request_timeout: Duration,
     pub run_start: Instant,
-    pub endpoints: usize,
+    /// Per endpoint, which statuses succeed.
+    pub success: Arc<Vec<SuccessTable>>,
     /// Connections each worker runs in this phase.
     pub connections: Vec<usize>,
     /// Closed model: pause after each response.
@@ -66,7 +67,7 @@ pub fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
     let local = LocalSet::new();
     let recorder = Rc::new(RefCell::new(Recorder::new(
         worker,
-        first.endpoints,
+        first.success.clone(),
         first.run_start,
         progress,
         flush,

@@ -84,6 +84,7 @@ pub fn compile(
                 body: Bytes::from(body.as_static().unwrap_or_default()),
                 weight: request.weight,
                 dynamic: None,
+                expect_status: request.expect_status.clone(),
             }
         } else {
             Endpoint {
@@ -93,6 +94,7 @@ pub fn compile(
                 headers: Vec::new(),
                 body: Bytes::new(),
                 weight: request.weight,
+                expect_status: request.expect_status.clone(),
                 dynamic: Some(Arc::new(Dynamic {
                     url,
                     headers,

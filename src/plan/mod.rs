@@ -35,6 +35,8 @@ pub struct Endpoint {
     /// Parts filled in per request (templates); None: `url`, `headers` and
     /// `body` are sent as they are.
     pub dynamic: Option<Arc<Dynamic>>,
+    /// Statuses that count as success; None: below 400.
+    pub expect_status: Option<Vec<u16>>,
 }
 
 /// The per-request parts of an endpoint. Target URLs are already bound;

@@ -113,10 +113,3 @@ pub enum Outcome {
     /// No (complete) response.
     Error(ErrorKind),
 }
-
-impl Outcome {
-    /// True for a response below 400: the request did what was asked.
-    pub fn is_success(self) -> bool {
-        matches!(self, Outcome::Response { status } if status < 400)
-    }
-}

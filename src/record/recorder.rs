@@ -10,7 +10,7 @@ use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::timeline::Second;
-use super::{Sample, Stats};
+use super::{Outcome, Sample, Stats, SuccessTable};
 
 /// What a worker tells the collector.
 #[derive(Debug)]
@@ -55,17 +55,21 @@ pub struct Recorder {
     started: u64,
     progress: Arc<Progress>,
     flush: UnboundedSender<Flush>,
+    /// Per endpoint, which statuses succeed.
+    success: Arc<Vec<SuccessTable>>,
 }
 
 impl Recorder {
-    /// A recorder for `endpoints` endpoints, with the run's common start time.
+    /// A recorder for endpoints that succeed as `success` says, with the
+    /// run's common start time.
     pub fn new(
         worker: usize,
-        endpoints: usize,
+        success: Arc<Vec<SuccessTable>>,
         run_start: Instant,
         progress: Arc<Progress>,
         flush: UnboundedSender<Flush>,
     ) -> Recorder {
+        let endpoints = success.len();
         Recorder {
             worker,
             run_start,
@@ -77,6 +81,7 @@ impl Recorder {
             started: 0,
             progress,
             flush,
+            success,
         }
     }
 
@@ -94,10 +99,16 @@ impl Recorder {
         if second != self.current_second {
             self.rotate(second);
         }
+        let ok = match sample.outcome {
+            Outcome::Response { status } => {
+                self.success[sample.endpoint][usize::from(status).min(999)]
+            }
+            Outcome::Error(_) => false,
+        };
         self.totals[sample.endpoint].record(sample);
-        self.current[sample.endpoint].record(sample);
+        self.current[sample.endpoint].record(sample, ok);
         self.requests += 1;
-        if !sample.outcome.is_success() {
+        if !ok {
             self.failed += 1;
         }
         self.progress

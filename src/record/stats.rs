@@ -29,6 +29,21 @@ pub fn record_us(histogram: &mut Histogram<u64>, value: Duration) {
     histogram.saturating_record(us);
 }
 
+/// Which status codes count as success for one endpoint, indexed by status.
+pub type SuccessTable = Box<[bool; 1000]>;
+
+/// The table for `expect_status` (None: every status below 400).
+pub fn success_table(expect_status: Option<&[u16]>) -> SuccessTable {
+    let mut table = Box::new([false; 1000]);
+    for (status, success) in table.iter_mut().enumerate() {
+        *success = match expect_status {
+            Some(expected) => expected.iter().any(|s| usize::from(*s) == status),
+            None => (100..400).contains(&status),
+        };
+    }
+    table
+}
+
 /// Exact count of responses per status code (100..=999).
 #[derive(Debug, Clone)]
 pub struct StatusCounts(Box<[u64; 1000]>);

@@ -16,7 +16,8 @@ use super::{ErrorKind, Outcome, Sample};
 pub struct Second {
     /// Requests that ended.
     pub requests: u64,
-    /// Responses with status < 400.
+    /// Requests that succeeded (an expected status: below 400 unless the
+    /// request lists `expect_status`).
     pub ok: u64,
     /// Responses by status class: 1xx .. 5xx at index 0 .. 4.
     pub status_classes: [u64; 5],
@@ -40,14 +41,14 @@ impl Default for Second {
 }
 
 impl Second {
-    /// Adds one sample.
-    pub fn record(&mut self, sample: &Sample) {
+    /// Adds one sample; `ok` says whether it succeeded.
+    pub fn record(&mut self, sample: &Sample, ok: bool) {
         self.requests += 1;
+        if ok {
+            self.ok += 1;
+        }
         match sample.outcome {
             Outcome::Response { status } => {
-                if status < 400 {
-                    self.ok += 1;
-                }
                 let class = usize::from(status / 100).clamp(1, 5) - 1;
                 self.status_classes[class] += 1;
                 record_us(&mut self.latency_us, sample.latency());
@@ -80,7 +81,7 @@ pub struct TimelineRow {
     pub endpoint: usize,
     /// Requests that ended in this second.
     pub requests: u64,
-    /// Of which responses with status < 400.
+    /// Of which succeeded (an expected status).
     pub ok: u64,
     /// Responses by status class, 1xx .. 5xx.
     pub status_classes: [u64; 5],
@@ -182,14 +183,18 @@ mod tests {
         let mut second = Second::default();
         let now = Instant::now();
         for _ in 0..requests {
-            second.record(&Sample {
-                endpoint: 0,
-                intended: now,
-                started: now,
-                ended: now + Duration::from_millis(latency_ms),
-                outcome: Outcome::Response { status: 200 },
-                bytes_received: 0,
-            });
+            let ok = true;
+            second.record(
+                &Sample {
+                    endpoint: 0,
+                    intended: now,
+                    started: now,
+                    ended: now + Duration::from_millis(latency_ms),
+                    outcome: Outcome::Response { status: 200 },
+                    bytes_received: 0,
+                },
+                ok,
+            );
         }
         second
     }

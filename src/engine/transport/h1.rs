@@ -431,6 +431,7 @@ mod tests {
             body: Bytes::from_static(body.as_bytes()),
             weight: 1,
             dynamic: None,
+            expect_status: None,
         }
     }
 

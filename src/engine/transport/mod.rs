@@ -229,5 +229,6 @@ fn render_endpoint(
         body: bytes::Bytes::copy_from_slice(text.as_bytes()),
         weight: spec.weight,
         dynamic: None,
+        expect_status: spec.expect_status.clone(),
     }
 }
