@@ -45,7 +45,7 @@ pub struct RunArgs {
     /// The scenario file.
     pub file: PathBuf,
 
-    /// Results directory (default: reports/<scenario>-<UTC timestamp>/).
+    /// Results directory (default: reports/SCENARIO-UTCTIMESTAMP/).
     #[arg(long)]
     pub out: Option<PathBuf>,
 

@@ -1,20 +1,32 @@
 //! slogate: a load generator and SLO verification harness.
 //!
 //! ```text
-//! CLI / scenario ─► Plan (pure: endpoints, load model, stop, transport)
-//!                ─► Engine (worker threads, each with its event loop and recorder)
-//!                ─► RunResults (histograms per endpoint, per-second timeline)
-//!                ─► Reports (text, JSON, CSV) ─► exit code
+//! scenario.yaml ─► Scenario (validated, errors with file:line:col)   scenario
+//!               ─► Plan (pure: endpoints, phases, arrival schedules)   plan
+//!               ─► Engine (worker threads, each with its event loop    engine
+//!                  and recorder; abort conditions watched per second)
+//!               ─► RunResults (histograms per phase × endpoint,        record
+//!                  per-second timeline)
+//!               ─► Verdicts (each expectation: measured vs wanted)     expect
+//!               ─► Reports (terminal, JSON, CSV, JUnit, Markdown)      report
+//!               ─► exit code                                           app
 //! ```
+//!
+//! `slogate hit` enters the same pipeline with a one-phase plan built from
+//! its flags.
 //!
 //! Where things live:
 //! - `cli`: clap types only; `app`: one file per subcommand.
 //! - `units`: "250ms", "1k/s", "99.9%".
-//! - `plan`: what the engine runs; `plan::Arrivals`: open-model schedules.
+//! - `scenario`: the YAML model, validation, error messages.
+//! - `plan`: what the engine runs; arrival schedules; request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
 //!   HTTP/2, TLS), precise timer.
 //! - `record`: samples, per-worker recorders, mergeable stats, timeline.
-//! - `report`: one file per output format behind one trait.
+//! - `expect`: check syntax, verdicts, abort conditions.
+//! - `report`: `hit` formats, and the files of a run's results directory.
+//! - `demo`: the embedded, instrumented demo service.
+//! - `metrics`: the Prometheus exposition parser.
 
 pub mod app;
 pub mod cli;
