@@ -241,6 +241,7 @@ phases:
     load: {{rate: 50/s}}
     expect:
       - error_rate < 1%
+      - requests >= 1
 abort:
   - error_rate > 50% for 2s
 "#,
@@ -263,8 +264,9 @@ abort:
         1,
         "the second phase never started"
     );
-    // The never-started phase's expectation is NO DATA.
+    // The never-started phase's expectations are NO DATA, even a count.
     assert_eq!(summary["checks"][0]["outcome"], "NO_DATA");
+    assert_eq!(summary["checks"][1]["outcome"], "NO_DATA");
     assert!(text(dir.path(), "junit.xml").contains("<error message=\"abort condition"));
     assert!(text(dir.path(), "timeline.csv").lines().count() >= 3);
     assert!(text(dir.path(), "summary.md").contains("ABORTED"));

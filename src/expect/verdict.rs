@@ -83,9 +83,10 @@ pub fn failures(stats: &Stats, expect_status: Option<&[u16]>) -> u64 {
     stats.transport_errors() + unexpected
 }
 
-/// Judges `expectation` over `sample`, in `scope`.
-pub fn judge(expectation: &Expectation, sample: &Sample, scope: String) -> Verdict {
-    let measured = measure(&expectation.check, sample);
+/// Judges `expectation` over `sample`, in `scope`; None: the scope never
+/// ran (a phase after an abort), which is NO DATA whatever the metric.
+pub fn judge(expectation: &Expectation, sample: Option<&Sample>, scope: String) -> Verdict {
+    let measured = sample.and_then(|sample| measure(&expectation.check, sample));
     let check = &expectation.check;
     let outcome = match measured {
         None => Outcome::NoData,
