@@ -59,13 +59,8 @@ fn shipped_scenarios_are_valid() {
         .chain(files.iter().map(String::as_str))
         .collect();
     let output = slogate(&args);
+    crate::support::assert_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     assert!(stdout.contains("ok: scenarios/smoke.yaml (smoke: 1 phases, 2 requests, 5 expectations, 1 abort conditions)"), "{stdout}");
 }
 

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::assert_exit;
 use crate::support::server::{Reply, Server};
 
 /// Writes `scenario` (and `files` beside it) into a fresh directory and
@@ -31,17 +32,6 @@ fn start(scenario: &str, files: &[(&str, &str)]) -> (Child, tempfile::TempDir) {
 fn run(scenario: &str, files: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
     let (child, dir) = start(scenario, files);
     (child.wait_with_output().unwrap(), dir)
-}
-
-/// Asserts the exit code, showing what the run printed otherwise.
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 fn json(dir: &Path) -> serde_json::Value {

@@ -13,9 +13,7 @@ use std::time::{Duration, SystemTime};
 pub use outcome::{ErrorKind, Outcome};
 pub use recorder::{Flush, Progress, Recorder};
 pub use sample::Sample;
-pub use stats::{
-    LATE_THRESHOLD, MAX_TRACKABLE_US, Stats, SuccessTable, latency_histogram, success_table,
-};
+pub use stats::{LATE_THRESHOLD, Stats, SuccessTable, latency_histogram, success_table};
 pub use timeline::{Second, Timeline, TimelineRow};
 
 use crate::units::Rate;

@@ -56,19 +56,6 @@ impl ErrorKind {
         }
     }
 
-    /// What a person reads in the terminal report.
-    pub fn describe(self) -> &'static str {
-        match self {
-            ErrorKind::ConnectRefused => "connection refused",
-            ErrorKind::ConnectTimeout => "connect timeout",
-            ErrorKind::RequestTimeout => "request timeout",
-            ErrorKind::ConnectionReset => "connection reset / closed early",
-            ErrorKind::InvalidHttp => "invalid HTTP response",
-            ErrorKind::Tls => "TLS error",
-            ErrorKind::Other => "other I/O error",
-        }
-    }
-
     /// Classifies an I/O error seen while a request was being written or its
     /// response read (not while connecting: see [`ErrorKind::from_connect`]).
     pub fn from_io(error: &io::Error) -> ErrorKind {

@@ -99,6 +99,17 @@ pub fn run_with_input(
     child.wait_with_output().unwrap()
 }
 
+/// Asserts a process's exit code, showing what it printed otherwise.
+pub fn assert_exit(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Milliseconds of a microsecond histogram value.
 pub fn ms(us: u64) -> f64 {
     us as f64 / 1000.0

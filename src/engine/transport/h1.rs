@@ -37,40 +37,14 @@ pub struct WireRequest {
 impl WireRequest {
     /// Serializes `endpoint`; with `keep_alive` false, asks the server to close.
     pub fn encode(endpoint: &Endpoint, keep_alive: bool) -> WireRequest {
-        let url = &endpoint.url;
-        let target = url.path_and_query().map_or("/", |pq| pq.as_str());
-        let mut out = Vec::with_capacity(256 + endpoint.body.len());
-        out.extend_from_slice(endpoint.method.as_str().as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(target.as_bytes());
-        out.extend_from_slice(b" HTTP/1.1\r\n");
+        let target = endpoint.url.path_and_query().map_or("/", |pq| pq.as_str());
         let has = |name: &str| endpoint.headers.iter().any(|(n, _)| n.as_str() == name);
-        if !has("host") {
-            let authority = url.authority().map_or("", |a| a.as_str());
-            // Userinfo never goes in a Host header.
-            let host = authority.rsplit('@').next().unwrap_or(authority);
-            push_header(&mut out, b"host", host.as_bytes());
-        }
-        if !has("user-agent") {
-            push_header(&mut out, b"user-agent", crate::USER_AGENT.as_bytes());
-        }
+        let mut out = Vec::with_capacity(256 + endpoint.body.len());
+        head_start(&mut out, endpoint, target, &has);
         for (name, value) in &endpoint.headers {
             push_header(&mut out, name.as_str().as_bytes(), value.as_bytes());
         }
-        let sends_body = !endpoint.body.is_empty()
-            || matches!(endpoint.method, Method::POST | Method::PUT | Method::PATCH);
-        if sends_body && !has("content-length") {
-            push_header(
-                &mut out,
-                b"content-length",
-                endpoint.body.len().to_string().as_bytes(),
-            );
-        }
-        if !keep_alive && !has("connection") {
-            push_header(&mut out, b"connection", b"close");
-        }
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&endpoint.body);
+        head_end(&mut out, &endpoint.method, &endpoint.body, keep_alive, &has);
         WireRequest {
             bytes: Bytes::from(out),
             is_head: endpoint.method == Method::HEAD,
@@ -101,21 +75,10 @@ pub fn encode_dynamic(
 ) {
     state.next_request();
     out.clear();
-    out.extend_from_slice(endpoint.method.as_str().as_bytes());
-    out.push(b' ');
     text.clear();
     dynamic.url.render(state, text);
-    out.extend_from_slice(path_and_query(text).as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
-    let authority = endpoint.url.authority().map_or("", |a| a.as_str());
-    let host = authority.rsplit('@').next().unwrap_or(authority);
     let has = |name: &str| dynamic.headers.iter().any(|(n, _)| n.as_str() == name);
-    if !has("host") {
-        push_header(out, b"host", host.as_bytes());
-    }
-    if !has("user-agent") {
-        push_header(out, b"user-agent", crate::USER_AGENT.as_bytes());
-    }
+    head_start(out, endpoint, path_and_query(text), &has);
     for (name, template) in &dynamic.headers {
         text.clear();
         template.render(state, text);
@@ -123,17 +86,46 @@ pub fn encode_dynamic(
     }
     text.clear();
     dynamic.body.render(state, text);
+    head_end(out, &endpoint.method, text.as_bytes(), keep_alive, &has);
+}
+
+/// The request line, then the headers slogate adds unless the request sets
+/// them (`has`): Host (from the endpoint's URL, without userinfo) and
+/// User-Agent.
+fn head_start(out: &mut Vec<u8>, endpoint: &Endpoint, target: &str, has: &dyn Fn(&str) -> bool) {
+    out.extend_from_slice(endpoint.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    if !has("host") {
+        let authority = endpoint.url.authority().map_or("", |a| a.as_str());
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        push_header(out, b"host", host.as_bytes());
+    }
+    if !has("user-agent") {
+        push_header(out, b"user-agent", crate::USER_AGENT.as_bytes());
+    }
+}
+
+/// Content-Length and Connection unless set, the blank line, the body.
+fn head_end(
+    out: &mut Vec<u8>,
+    method: &Method,
+    body: &[u8],
+    keep_alive: bool,
+    has: &dyn Fn(&str) -> bool,
+) {
     let sends_body =
-        !text.is_empty() || matches!(endpoint.method, Method::POST | Method::PUT | Method::PATCH);
+        !body.is_empty() || matches!(*method, Method::POST | Method::PUT | Method::PATCH);
     if sends_body && !has("content-length") {
         // Formatted straight into the buffer: no String per request.
-        let _ = write!(out, "content-length: {}\r\n", text.len());
+        let _ = write!(out, "content-length: {}\r\n", body.len());
     }
     if !keep_alive && !has("connection") {
         push_header(out, b"connection", b"close");
     }
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(body);
 }
 
 /// The path and query of an absolute URL (`/` when it has none).
