@@ -29,12 +29,14 @@
 //! - `metrics`: the Prometheus exposition parser.
 
 pub mod app;
+pub mod backend;
 pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod expect;
 pub mod metrics;
 pub mod plan;
+pub mod promql;
 pub mod record;
 pub mod report;
 pub mod scenario;

@@ -4,9 +4,11 @@
 //! series as `promtool check metrics --extended` counts.
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use crate::support::process::{self, Process, free_port};
 
 use slogate::metrics::exposition::{Format, Metadata, MetricType, Sample, Visitor, parse};
 
@@ -46,44 +48,11 @@ fn get(addr: SocketAddr, path: &str, accept: &str) -> String {
     crate::support::http(addr, "GET", path, &[&format!("Accept: {accept}")], "").1
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process killed on drop.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `program` with `args` and waits until `addr` answers /metrics.
+/// Starts `program` and waits until `addr` serves /metrics.
 fn start(program: &std::path::Path, args: &[String], addr: SocketAddr) -> Process {
-    let child = Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-    let process = Process(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if TcpStream::connect(addr).is_ok() && get(addr, "/metrics", "*/*").contains("# TYPE") {
-            return process;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!(
-        "{} did not serve /metrics on {addr} within 20 s",
-        program.display()
-    );
+    process::start(program, args, addr, |addr| {
+        get(addr, "/metrics", "*/*").contains("# TYPE")
+    })
 }
 
 /// Series per family as `promtool check metrics --extended` counts them.

@@ -11,5 +11,6 @@ mod errors; // refused, reset, hang: counted by kind, run completes
 mod exposition; // the exposition parser on real Prometheus, Alertmanager, node exporter output vs promtool
 mod latency; // known delays and coordinated omission
 mod open_model; // schedule accuracy, constant and ramp
+mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
 mod run; // `slogate run`: phases, CSV data on the wire, verdicts, abort, NO DATA, exit codes
 mod transport; // HTTPS, HTTP/2, chunked bodies, keep-alive

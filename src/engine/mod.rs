@@ -5,7 +5,7 @@
 
 mod pacer;
 mod timer;
-mod transport;
+pub(crate) mod transport;
 mod worker;
 
 use std::sync::{Arc, Barrier};

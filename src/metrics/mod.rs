@@ -1,5 +1,7 @@
 //! Prometheus metrics on the client side: the exposition parser (text 0.0.4
-//! and OpenMetrics). The scraper, the in-memory series store and the PromQL
-//! evaluator will live beside it.
+//! and OpenMetrics), the in-memory series store, and the scraper that fills
+//! it during a run.
 
 pub mod exposition;
+pub mod scrape;
+pub mod store;

@@ -6,7 +6,7 @@ mod chunked;
 mod h1;
 mod h2;
 mod io;
-mod tls;
+pub(crate) mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,0 +1,111 @@
+//! Where PromQL is answered: the embedded evaluator over scraped data, or a
+//! real Prometheus over its HTTP API. One trait, two implementations; the
+//! expectations do not know which they talk to.
+
+mod prometheus;
+
+use std::time::Duration;
+
+pub use prometheus::Prometheus;
+
+use crate::metrics::store::{Labels, Store};
+use crate::promql::{self, Evaluator, Value};
+
+/// An instant query's answer: labelled values (a scalar is one value with
+/// no labels).
+pub type Answer = Vec<(Labels, f64)>;
+
+/// Answers PromQL.
+pub trait QueryBackend {
+    /// Evaluates `expr` at `t` (ms since the epoch).
+    fn instant(&self, expr: &str, t: i64) -> Result<Answer, BackendError>;
+    /// Evaluates `expr` at each step from `start` to `end`.
+    fn range(
+        &self,
+        expr: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<promql::Series>, BackendError>;
+    /// For reports: `embedded` or the server's URL.
+    fn describe(&self) -> String;
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BackendError {
+    /// The expression itself is at fault (bad syntax, unsupported).
+    #[error("{0}")]
+    Query(String),
+    /// The server could not be asked, or answered nonsense.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// The embedded evaluator over a store.
+pub struct Embedded<'s> {
+    pub store: &'s Store,
+    pub lookback: Duration,
+    /// Subquery step when none is written.
+    pub default_step: Duration,
+}
+
+impl<'s> Embedded<'s> {
+    pub fn new(store: &'s Store) -> Embedded<'s> {
+        Embedded {
+            store,
+            lookback: Duration::from_secs(300),
+            default_step: Duration::from_secs(60),
+        }
+    }
+
+    fn evaluator(&self) -> Evaluator<'s> {
+        Evaluator::new(self.store)
+            .with_lookback(self.lookback)
+            .with_default_step(self.default_step)
+    }
+}
+
+impl QueryBackend for Embedded<'_> {
+    fn instant(&self, expr: &str, t: i64) -> Result<Answer, BackendError> {
+        let parsed = promql::parse(expr).map_err(|e| BackendError::Query(e.to_string()))?;
+        match self.evaluator().instant(&parsed, t) {
+            Ok(Value::Scalar(v)) => Ok(vec![(Labels::empty(), v)]),
+            Ok(Value::Vector(samples)) => {
+                Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect())
+            }
+            Ok(other) => Err(BackendError::Query(format!(
+                "`{expr}` gives a {}; an expectation needs a scalar or an instant vector",
+                other.kind()
+            ))),
+            Err(e) => Err(BackendError::Query(e.to_string())),
+        }
+    }
+
+    fn range(
+        &self,
+        expr: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<promql::Series>, BackendError> {
+        let parsed = promql::parse(expr).map_err(|e| BackendError::Query(e.to_string()))?;
+        self.evaluator()
+            .range(&parsed, start, end, step)
+            .map_err(|e| BackendError::Query(e.to_string()))
+    }
+
+    fn describe(&self) -> String {
+        "embedded".into()
+    }
+}
+
+/// A blocking HTTP client with our TLS setup (ring, Mozilla roots).
+pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::blocking::Client> {
+    let tls = crate::engine::transport::tls::client_config(false, &[b"http/1.1"]);
+    Ok(reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured((*tls).clone())
+        .timeout(timeout)
+        .user_agent(crate::USER_AGENT)
+        .no_proxy()
+        .build()?)
+}

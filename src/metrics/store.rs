@@ -1,0 +1,312 @@
+//! The in-memory series store: one series per label set (the metric name is
+//! the label `__name__`), samples in time order, Prometheus's staleness
+//! marker when a series disappears. Limits on series and samples turn
+//! unbounded growth into a clear error.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// The label a series' metric name is kept in.
+pub const NAME: &str = "__name__";
+
+/// The NaN bit pattern Prometheus writes when a series goes stale; any other
+/// NaN is a value.
+pub const STALE_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// The staleness marker as a value.
+pub fn stale() -> f64 {
+    f64::from_bits(STALE_BITS)
+}
+
+pub fn is_stale(value: f64) -> bool {
+    value.to_bits() == STALE_BITS
+}
+
+/// A label set, sorted by name, shared cheaply.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Labels(Arc<[(String, String)]>);
+
+impl Labels {
+    /// Sorts `pairs` by name and drops empty values (an empty value is the
+    /// same as no label, as in Prometheus).
+    pub fn new(mut pairs: Vec<(String, String)>) -> Labels {
+        pairs.retain(|(_, value)| !value.is_empty());
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        Labels(pairs.into())
+    }
+
+    pub fn empty() -> Labels {
+        Labels::default()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| self.0[i].1.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.get(NAME)
+    }
+
+    /// The same labels without the metric name.
+    pub fn without_name(&self) -> Labels {
+        if self.name().is_none() {
+            return self.clone();
+        }
+        self.filter(|name| name != NAME)
+    }
+
+    /// Keeps the labels for which `keep(name)` holds.
+    pub fn filter(&self, mut keep: impl FnMut(&str) -> bool) -> Labels {
+        Labels(
+            self.0
+                .iter()
+                .filter(|(n, _)| keep(n))
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+        )
+    }
+
+    /// Sets (or, with an empty value, removes) one label.
+    pub fn with(&self, name: &str, value: &str) -> Labels {
+        let mut pairs: Vec<(String, String)> =
+            self.0.iter().filter(|(n, _)| n != name).cloned().collect();
+        if !value.is_empty() {
+            pairs.push((name.to_string(), value.to_string()));
+        }
+        Labels::new(pairs)
+    }
+}
+
+impl fmt::Display for Labels {
+    /// `name{a="1", b="2"}`, as Prometheus prints a series.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(name) = self.name() {
+            f.write_str(name)?;
+        }
+        f.write_str("{")?;
+        let mut first = true;
+        for (name, value) in self.iter().filter(|(n, _)| *n != NAME) {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "{name}=\"{}\"", value.escape_default())?;
+        }
+        f.write_str("}")
+    }
+}
+
+impl fmt::Debug for Labels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// One sample: milliseconds since the epoch and a value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub t: i64,
+    pub v: f64,
+}
+
+/// One series.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub labels: Labels,
+    /// `labels` without `__name__`, kept so functions need not rebuild it.
+    pub without_name: Labels,
+    /// In time order; may hold staleness markers.
+    pub points: Vec<Point>,
+}
+
+/// How much a store may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub series: usize,
+    pub samples: usize,
+}
+
+impl Default for Limits {
+    /// 100,000 series and 50 million samples (about 800 MB).
+    fn default() -> Limits {
+        Limits {
+            series: 100_000,
+            samples: 50_000_000,
+        }
+    }
+}
+
+/// Why a sample was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "series limit reached: {limit} series are stored (raise metrics.max_series, or drop metrics you do not query)"
+    )]
+    TooManySeries { limit: usize },
+    #[error(
+        "sample limit reached: {limit} samples are stored (raise metrics.max_samples, or scrape less often)"
+    )]
+    TooManySamples { limit: usize },
+}
+
+/// Series by label set.
+#[derive(Debug, Clone, Default)]
+pub struct Store {
+    series: Vec<Series>,
+    index: HashMap<Labels, usize>,
+    by_name: HashMap<String, Vec<usize>>,
+    samples: usize,
+    limits: Limits,
+}
+
+impl Store {
+    pub fn new(limits: Limits) -> Store {
+        Store {
+            limits,
+            ..Store::default()
+        }
+    }
+
+    pub fn series(&self) -> &[Series] {
+        &self.series
+    }
+
+    /// Indices of the series named `name`.
+    pub fn named(&self, name: &str) -> &[usize] {
+        self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn sample_count(&self) -> usize {
+        self.samples
+    }
+
+    /// The index of the series with `labels`, created if new.
+    pub fn series_id(&mut self, labels: &Labels) -> Result<usize, StoreError> {
+        if let Some(&id) = self.index.get(labels) {
+            return Ok(id);
+        }
+        if self.series.len() >= self.limits.series {
+            return Err(StoreError::TooManySeries {
+                limit: self.limits.series,
+            });
+        }
+        let id = self.series.len();
+        self.series.push(Series {
+            labels: labels.clone(),
+            without_name: labels.without_name(),
+            points: Vec::new(),
+        });
+        self.index.insert(labels.clone(), id);
+        if let Some(name) = labels.name() {
+            self.by_name.entry(name.to_string()).or_default().push(id);
+        }
+        Ok(id)
+    }
+
+    /// Appends a sample. One at or before the series' last timestamp is
+    /// dropped, as Prometheus drops out-of-order samples; returns whether it
+    /// was stored.
+    pub fn append(&mut self, id: usize, t: i64, v: f64) -> Result<bool, StoreError> {
+        if self.samples >= self.limits.samples {
+            return Err(StoreError::TooManySamples {
+                limit: self.limits.samples,
+            });
+        }
+        let points = &mut self.series[id].points;
+        if points.last().is_some_and(|last| last.t >= t) {
+            return Ok(false);
+        }
+        points.push(Point { t, v });
+        self.samples += 1;
+        Ok(true)
+    }
+
+    /// Appends by label set.
+    pub fn add(&mut self, labels: &Labels, t: i64, v: f64) -> Result<bool, StoreError> {
+        let id = self.series_id(labels)?;
+        self.append(id, t, v)
+    }
+
+    /// The earliest and latest sample times, if any.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let first = self
+            .series
+            .iter()
+            .filter_map(|s| s.points.first())
+            .map(|p| p.t)
+            .min()?;
+        let last = self
+            .series
+            .iter()
+            .filter_map(|s| s.points.last())
+            .map(|p| p.t)
+            .max()?;
+        Some((first, last))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        Labels::new(
+            pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn labels_are_sorted_and_empty_values_dropped() {
+        let l = labels(&[("b", "2"), (NAME, "up"), ("a", "1"), ("c", "")]);
+        assert_eq!(l.to_string(), "up{a=\"1\", b=\"2\"}");
+        assert_eq!(l.get("c"), None);
+        assert_eq!(l.without_name().to_string(), "{a=\"1\", b=\"2\"}");
+        assert_eq!(l.with("a", "").to_string(), "up{b=\"2\"}");
+    }
+
+    #[test]
+    fn out_of_order_samples_are_dropped_and_limits_hold() {
+        let mut store = Store::new(Limits {
+            series: 2,
+            samples: 3,
+        });
+        let a = labels(&[(NAME, "a")]);
+        assert!(store.add(&a, 1000, 1.0).unwrap());
+        assert!(!store.add(&a, 1000, 2.0).unwrap());
+        assert!(store.add(&a, 2000, stale()).unwrap());
+        assert!(is_stale(store.series()[0].points[1].v));
+        assert!(!is_stale(f64::NAN));
+        store.add(&labels(&[(NAME, "b")]), 1000, 1.0).unwrap();
+        assert_eq!(
+            store.add(&labels(&[(NAME, "c")]), 1000, 1.0),
+            Err(StoreError::TooManySeries { limit: 2 })
+        );
+        assert_eq!(
+            store.add(&a, 3000, 1.0),
+            Err(StoreError::TooManySamples { limit: 3 })
+        );
+        assert_eq!(store.named("a"), &[0]);
+        assert_eq!(store.time_range(), Some((1000, 2000)));
+    }
+}

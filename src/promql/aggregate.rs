@@ -1,0 +1,137 @@
+//! Aggregation operators with `by` / `without`.
+
+use std::collections::HashMap;
+
+use promql_parser::parser::token::{
+    T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_MAX, T_MIN, T_QUANTILE, T_STDDEV,
+    T_STDVAR, T_SUM, T_TOPK,
+};
+use promql_parser::parser::{AggregateExpr, LabelModifier};
+
+use super::eval::Evaluator;
+use super::functions::{kahan_inc, quantile, scalar_arg, string_arg};
+use super::{Error, Labels, Sample, Value};
+use crate::metrics::store::NAME;
+
+pub(super) fn eval<'s>(
+    ev: &Evaluator<'s>,
+    agg: &AggregateExpr,
+    t: i64,
+) -> Result<Value<'s>, Error> {
+    let op = agg.op.id();
+    let input = match ev.eval(&agg.expr, t)? {
+        Value::Vector(v) => v,
+        other => {
+            return Err(Error::Eval(format!(
+                "an aggregation needs an instant vector, not a {}",
+                other.kind()
+            )));
+        }
+    };
+    let grouping = |labels: &Labels| group_labels(labels, agg.modifier.as_ref());
+    // Groups in order of first appearance.
+    let mut order: Vec<Labels> = Vec::new();
+    let mut groups: HashMap<Labels, Vec<Sample>> = HashMap::new();
+    if op == T_COUNT_VALUES {
+        let label = match &agg.param {
+            Some(p) => string_arg(p)?,
+            None => return Err(Error::Eval("count_values needs a label name".into())),
+        };
+        let mut counts: Vec<(Labels, f64)> = Vec::new();
+        for s in &input {
+            let labels = grouping(&s.labels).with(&label, &super::format_value(s.v));
+            match counts.iter_mut().find(|(l, _)| *l == labels) {
+                Some((_, n)) => *n += 1.0,
+                None => counts.push((labels, 1.0)),
+            }
+        }
+        return Ok(Value::Vector(
+            counts
+                .into_iter()
+                .map(|(labels, v)| Sample { labels, t, v })
+                .collect(),
+        ));
+    }
+    for s in input {
+        let key = grouping(&s.labels);
+        match groups.get_mut(&key) {
+            Some(members) => members.push(s),
+            None => {
+                order.push(key.clone());
+                groups.insert(key, vec![s]);
+            }
+        }
+    }
+    let param = match &agg.param {
+        Some(p) if op == T_TOPK || op == T_BOTTOMK || op == T_QUANTILE => {
+            Some(scalar_arg(ev, p, t)?)
+        }
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for key in order {
+        let members = groups.remove(&key).unwrap_or_default();
+        let values = || members.iter().map(|s| s.v);
+        let v = match op {
+            T_SUM => {
+                let (mut sum, mut c) = (0.0, 0.0);
+                for v in values() {
+                    (sum, c) = kahan_inc(v, sum, c);
+                }
+                if sum.is_infinite() { sum } else { sum + c }
+            }
+            T_AVG => super::functions::kahan_sum(values()) / members.len() as f64,
+            T_COUNT => members.len() as f64,
+            T_GROUP => 1.0,
+            T_MIN => values().fold(
+                f64::NAN,
+                |acc, v| if acc > v || acc.is_nan() { v } else { acc },
+            ),
+            T_MAX => values().fold(
+                f64::NAN,
+                |acc, v| if acc < v || acc.is_nan() { v } else { acc },
+            ),
+            T_STDVAR => super::functions::variance(values()),
+            T_STDDEV => super::functions::variance(values()).sqrt(),
+            T_QUANTILE => {
+                let mut v: Vec<f64> = values().collect();
+                quantile(param.unwrap_or(f64::NAN), &mut v)
+            }
+            T_TOPK | T_BOTTOMK => {
+                let k = param.unwrap_or(0.0);
+                if k.is_nan() || k < 1.0 {
+                    continue;
+                }
+                let mut members = members;
+                let top = op == T_TOPK;
+                // NaN ranks last either way.
+                members.sort_by(|a, b| match (a.v.is_nan(), b.v.is_nan()) {
+                    (true, true) => std::cmp::Ordering::Equal,
+                    (true, false) => std::cmp::Ordering::Greater,
+                    (false, true) => std::cmp::Ordering::Less,
+                    _ if top => b.v.total_cmp(&a.v),
+                    _ => a.v.total_cmp(&b.v),
+                });
+                let k = (k.min(members.len() as f64)) as usize;
+                out.extend(members.into_iter().take(k).map(|s| Sample { t, ..s }));
+                continue;
+            }
+            _ => {
+                return Err(Error::Unsupported(format!("the aggregation `{}`", agg.op)));
+            }
+        };
+        out.push(Sample { labels: key, t, v });
+    }
+    Ok(Value::Vector(out))
+}
+
+/// The labels of the group a series falls in.
+fn group_labels(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
+    match modifier {
+        None => Labels::empty(),
+        Some(LabelModifier::Include(by)) => labels.filter(|n| by.labels.iter().any(|l| l == n)),
+        Some(LabelModifier::Exclude(without)) => {
+            labels.filter(|n| n != NAME && !without.labels.iter().any(|l| l == n))
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Binary operators: arithmetic, comparison (filter or `bool`) and set
+//! operators, with `on` / `ignoring` and `group_left` / `group_right`
+//! (Prometheus's `VectorBinop`, `VectorAnd/Or/Unless`).
+
+use std::collections::{HashMap, HashSet};
+
+use promql_parser::parser::token::{
+    T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
+    T_MUL, T_NEQ, T_POW, T_SUB, TokenId,
+};
+use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
+
+use super::eval::{Evaluator, check_unique};
+use super::{Error, Labels, Sample, Value};
+use crate::metrics::store::NAME;
+
+pub(super) fn eval<'s>(ev: &Evaluator<'s>, b: &BinaryExpr, t: i64) -> Result<Value<'s>, Error> {
+    let op = b.op.id();
+    let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+    let lhs = ev.eval(&b.lhs, t)?;
+    let rhs = ev.eval(&b.rhs, t)?;
+    match (lhs, rhs) {
+        (Value::Scalar(l), Value::Scalar(r)) => {
+            let (v, keep) = apply(op, l, r)?;
+            if is_comparison(op) {
+                // The parser insists on `bool` between scalars.
+                return Ok(Value::Scalar(if keep { 1.0 } else { 0.0 }));
+            }
+            Ok(Value::Scalar(v))
+        }
+        (Value::Vector(v), Value::Scalar(s)) => vector_scalar(op, v, s, false, return_bool, t),
+        (Value::Scalar(s), Value::Vector(v)) => vector_scalar(op, v, s, true, return_bool, t),
+        (Value::Vector(l), Value::Vector(r)) => {
+            let modifier = b.modifier.clone().unwrap_or_default();
+            match op {
+                T_LAND => Ok(Value::Vector(and_unless(l, &r, &modifier, true))),
+                T_LUNLESS => Ok(Value::Vector(and_unless(l, &r, &modifier, false))),
+                T_LOR => Ok(Value::Vector(or(l, r, &modifier))),
+                _ => vector_vector(op, l, r, &modifier, return_bool, t),
+            }
+        }
+        (l, r) => Err(Error::Eval(format!(
+            "operator `{}` between a {} and a {}",
+            b.op,
+            l.kind(),
+            r.kind()
+        ))),
+    }
+}
+
+fn is_comparison(op: TokenId) -> bool {
+    matches!(op, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
+}
+
+/// `vectorElemBinop`: the value, and whether a comparison holds.
+fn apply(op: TokenId, l: f64, r: f64) -> Result<(f64, bool), Error> {
+    Ok(match op {
+        T_ADD => (l + r, true),
+        T_SUB => (l - r, true),
+        T_MUL => (l * r, true),
+        T_DIV => (l / r, true),
+        T_POW => (l.powf(r), true),
+        T_MOD => (l % r, true),
+        T_ATAN2 => (l.atan2(r), true),
+        T_EQLC => (l, l == r),
+        T_NEQ => (l, l != r),
+        T_GTR => (l, l > r),
+        T_LSS => (l, l < r),
+        T_GTE => (l, l >= r),
+        T_LTE => (l, l <= r),
+        _ => return Err(Error::Unsupported(format!("the operator with token {op}"))),
+    })
+}
+
+fn vector_scalar<'s>(
+    op: TokenId,
+    v: Vec<Sample>,
+    s: f64,
+    scalar_left: bool,
+    return_bool: bool,
+    t: i64,
+) -> Result<Value<'s>, Error> {
+    let comparison = is_comparison(op);
+    let mut out = Vec::with_capacity(v.len());
+    for sample in v {
+        let (l, r) = if scalar_left {
+            (s, sample.v)
+        } else {
+            (sample.v, s)
+        };
+        let (mut value, keep) = apply(op, l, r)?;
+        if comparison && scalar_left {
+            // The vector's value is kept, whichever side it is on.
+            value = sample.v;
+        }
+        let value = if return_bool {
+            if keep { 1.0 } else { 0.0 }
+        } else if keep {
+            value
+        } else {
+            continue;
+        };
+        let labels = if !comparison || return_bool {
+            sample.labels.without_name()
+        } else {
+            sample.labels
+        };
+        out.push(Sample {
+            labels,
+            t,
+            v: value,
+        });
+    }
+    if !comparison || return_bool {
+        check_unique(&out)?;
+    }
+    Ok(Value::Vector(out))
+}
+
+/// The matching signature of a series: the `on` labels, or all but the
+/// `ignoring` ones and the name.
+fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
+    match matching {
+        Some(LabelModifier::Include(on)) => labels.filter(|n| on.labels.iter().any(|l| l == n)),
+        Some(LabelModifier::Exclude(ignoring)) => {
+            labels.filter(|n| n != NAME && !ignoring.labels.iter().any(|l| l == n))
+        }
+        None => labels.without_name(),
+    }
+}
+
+fn and_unless(l: Vec<Sample>, r: &[Sample], m: &BinModifier, and: bool) -> Vec<Sample> {
+    let right: HashSet<Labels> = r
+        .iter()
+        .map(|s| signature(&s.labels, m.matching.as_ref()))
+        .collect();
+    l.into_iter()
+        .filter(|s| right.contains(&signature(&s.labels, m.matching.as_ref())) == and)
+        .collect()
+}
+
+fn or(l: Vec<Sample>, r: Vec<Sample>, m: &BinModifier) -> Vec<Sample> {
+    let left: HashSet<Labels> = l
+        .iter()
+        .map(|s| signature(&s.labels, m.matching.as_ref()))
+        .collect();
+    let mut out = l;
+    out.extend(
+        r.into_iter()
+            .filter(|s| !left.contains(&signature(&s.labels, m.matching.as_ref()))),
+    );
+    out
+}
+
+fn vector_vector<'s>(
+    op: TokenId,
+    lhs: Vec<Sample>,
+    rhs: Vec<Sample>,
+    m: &BinModifier,
+    return_bool: bool,
+    t: i64,
+) -> Result<Value<'s>, Error> {
+    let matching = m.matching.as_ref();
+    let (include, one_to_many) = match &m.card {
+        VectorMatchCardinality::ManyToOne(labels) => (labels.labels.clone(), false),
+        VectorMatchCardinality::OneToMany(labels) => (labels.labels.clone(), true),
+        _ => (Vec::new(), false),
+    };
+    let one_to_one = matches!(
+        m.card,
+        VectorMatchCardinality::OneToOne | VectorMatchCardinality::ManyToMany
+    );
+    // The "one" side is on the right; swap for group_right.
+    let (many, one) = if one_to_many { (rhs, lhs) } else { (lhs, rhs) };
+    let mut right: HashMap<Labels, &Sample> = HashMap::with_capacity(one.len());
+    for s in &one {
+        let sig = signature(&s.labels, matching);
+        if let Some(previous) = right.insert(sig.clone(), s) {
+            let side = if one_to_many { "left" } else { "right" };
+            return Err(Error::Eval(format!(
+                "found duplicate series for the match group {sig} on the {side} hand-side of the operation: [{}, {}]; many-to-many matching not allowed: matching labels must be unique on one side",
+                previous.labels, s.labels
+            )));
+        }
+    }
+    let drop_name = !is_comparison(op) || return_bool;
+    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
+    let mut out = Vec::new();
+    for ls in &many {
+        let sig = signature(&ls.labels, matching);
+        let Some(rs) = right.get(&sig) else {
+            continue;
+        };
+        let (l, r) = if one_to_many {
+            (rs.v, ls.v)
+        } else {
+            (ls.v, rs.v)
+        };
+        let (value, keep) = apply(op, l, r)?;
+        let value = if return_bool {
+            if keep { 1.0 } else { 0.0 }
+        } else if keep {
+            value
+        } else {
+            continue;
+        };
+        // `resultMetric`.
+        let mut labels = if drop_name {
+            ls.labels.without_name()
+        } else {
+            ls.labels.clone()
+        };
+        if one_to_one {
+            labels = match matching {
+                Some(LabelModifier::Include(on)) => {
+                    labels.filter(|n| on.labels.iter().any(|l| l == n))
+                }
+                Some(LabelModifier::Exclude(ignoring)) => {
+                    labels.filter(|n| !ignoring.labels.iter().any(|l| l == n))
+                }
+                None => labels,
+            };
+        }
+        for name in &include {
+            labels = labels.with(name, rs.labels.get(name).unwrap_or(""));
+        }
+        let seen = matched.entry(sig).or_default();
+        if one_to_one {
+            if !seen.is_empty() {
+                return Err(Error::Eval(
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
+                ));
+            }
+            seen.insert(Labels::empty());
+        } else if !seen.insert(labels.clone()) {
+            return Err(Error::Eval(
+                "multiple matches for labels: grouping labels must ensure unique matches".into(),
+            ));
+        }
+        out.push(Sample {
+            labels,
+            t,
+            v: value,
+        });
+    }
+    Ok(Value::Vector(out))
+}

@@ -1,0 +1,354 @@
+//! The evaluator: expressions at an instant, and range queries as instants
+//! at every step.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
+
+use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
+
+use super::{Error, Matrix, RangeSeries, Sample, Series, Value};
+use crate::metrics::store::{NAME, Point, Store, is_stale};
+
+/// Evaluates expressions over one store.
+pub struct Evaluator<'s> {
+    store: &'s Store,
+    lookback: i64,
+    default_step: i64,
+    /// The query's range, for `@ start()` and `@ end()`.
+    pub(super) start: i64,
+    pub(super) end: i64,
+    /// Series each selector matches, resolved once per query (keyed by the
+    /// selector's address, valid while the query's AST lives).
+    selections: RefCell<HashMap<*const VectorSelector, Rc<[usize]>>>,
+}
+
+impl<'s> Evaluator<'s> {
+    /// Lookback 5 minutes, subquery step 1 minute, as Prometheus's defaults.
+    pub fn new(store: &'s Store) -> Evaluator<'s> {
+        Evaluator {
+            store,
+            lookback: 300_000,
+            default_step: 60_000,
+            start: 0,
+            end: 0,
+            selections: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn with_lookback(mut self, lookback: Duration) -> Self {
+        self.lookback = lookback.as_millis() as i64;
+        self
+    }
+
+    /// The step of subqueries that do not give one (Prometheus: the global
+    /// evaluation interval; in rule groups, the group's interval).
+    pub fn with_default_step(mut self, step: Duration) -> Self {
+        self.default_step = (step.as_millis() as i64).max(1);
+        self
+    }
+
+    /// Evaluates `expr` at `t` (ms since the epoch).
+    pub fn instant(&mut self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
+        self.selections.borrow_mut().clear();
+        self.start = t;
+        self.end = t;
+        self.eval(expr, t)
+    }
+
+    /// Evaluates `expr` at every step from `start` to `end` (inclusive);
+    /// series sorted by labels.
+    pub fn range(
+        &mut self,
+        expr: &Expr,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<Series>, Error> {
+        if step <= 0 {
+            return Err(Error::Eval(
+                "the step of a range query must be positive".into(),
+            ));
+        }
+        if end < start {
+            return Err(Error::Eval(
+                "a range query's end is before its start".into(),
+            ));
+        }
+        self.selections.borrow_mut().clear();
+        self.start = start;
+        self.end = end;
+        let mut series: BTreeMap<super::Labels, Vec<Point>> = BTreeMap::new();
+        let mut t = start;
+        while t <= end {
+            match self.eval(expr, t)? {
+                Value::Scalar(v) => series
+                    .entry(super::Labels::empty())
+                    .or_default()
+                    .push(Point { t, v }),
+                Value::Vector(samples) => {
+                    for s in samples {
+                        series
+                            .entry(s.labels)
+                            .or_default()
+                            .push(Point { t, v: s.v });
+                    }
+                }
+                other => {
+                    return Err(Error::Eval(format!(
+                        "a range query needs a scalar or an instant vector, not a {}",
+                        other.kind()
+                    )));
+                }
+            }
+            t += step;
+        }
+        Ok(series
+            .into_iter()
+            .map(|(labels, points)| Series { labels, points })
+            .collect())
+    }
+
+    pub(super) fn eval(&self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
+        match expr {
+            Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
+            Expr::StringLiteral(s) => Ok(Value::String(s.val.clone())),
+            Expr::Paren(p) => self.eval(&p.expr, t),
+            Expr::VectorSelector(vs) => Ok(Value::Vector(self.vector_selector(vs, t))),
+            Expr::MatrixSelector(ms) => {
+                let range = ms.range.as_millis() as i64;
+                Ok(Value::Matrix(self.matrix_selector(&ms.vs, range, t)))
+            }
+            Expr::Subquery(sq) => {
+                let end = self.shifted(sq.at.as_ref(), sq.offset.as_ref(), t);
+                let step = sq
+                    .step
+                    .map(|s| s.as_millis() as i64)
+                    .unwrap_or(self.default_step)
+                    .max(1);
+                Ok(Value::Matrix(self.subquery(
+                    &sq.expr,
+                    end,
+                    sq.range.as_millis() as i64,
+                    step,
+                )?))
+            }
+            Expr::Unary(u) => match self.eval(&u.expr, t)? {
+                Value::Scalar(v) => Ok(Value::Scalar(-v)),
+                Value::Vector(samples) => {
+                    let out: Vec<Sample> = samples
+                        .into_iter()
+                        .map(|s| Sample {
+                            labels: s.labels.without_name(),
+                            t: s.t,
+                            v: -s.v,
+                        })
+                        .collect();
+                    check_unique(&out)?;
+                    Ok(Value::Vector(out))
+                }
+                other => Err(Error::Eval(format!("unary minus on a {}", other.kind()))),
+            },
+            Expr::Binary(b) => super::binary::eval(self, b, t),
+            Expr::Aggregate(a) => super::aggregate::eval(self, a, t),
+            Expr::Call(c) => super::functions::call(self, c, t),
+            Expr::Extension(_) => Err(Error::Unsupported("an extension expression".into())),
+        }
+    }
+
+    /// The time a selector or subquery is evaluated at: `@` replaces `t`,
+    /// then `offset` moves back.
+    pub(super) fn shifted(&self, at: Option<&AtModifier>, offset: Option<&Offset>, t: i64) -> i64 {
+        let base = match at {
+            None => t,
+            Some(AtModifier::Start) => self.start,
+            Some(AtModifier::End) => self.end,
+            Some(AtModifier::At(time)) => system_ms(*time),
+        };
+        match offset {
+            None => base,
+            Some(Offset::Pos(d)) => base - d.as_millis() as i64,
+            Some(Offset::Neg(d)) => base + d.as_millis() as i64,
+        }
+    }
+
+    fn selection(&self, vs: &VectorSelector) -> Rc<[usize]> {
+        let key = vs as *const VectorSelector;
+        if let Some(ids) = self.selections.borrow().get(&key) {
+            return ids.clone();
+        }
+        let ids: Rc<[usize]> = select(self.store, vs).into();
+        self.selections.borrow_mut().insert(key, ids.clone());
+        ids
+    }
+
+    pub(super) fn vector_selector(&self, vs: &VectorSelector, t: i64) -> Vec<Sample> {
+        let at = self.shifted(vs.at.as_ref(), vs.offset.as_ref(), t);
+        let series = self.store.series();
+        let mut out = Vec::new();
+        for &id in self.selection(vs).iter() {
+            let points = &series[id].points;
+            let end = points.partition_point(|p| p.t <= at);
+            if end == 0 {
+                continue;
+            }
+            let last = points[end - 1];
+            if last.t > at - self.lookback && !is_stale(last.v) {
+                out.push(Sample {
+                    labels: series[id].labels.clone(),
+                    t: last.t,
+                    v: last.v,
+                });
+            }
+        }
+        out
+    }
+
+    pub(super) fn matrix_selector(&self, vs: &VectorSelector, range: i64, t: i64) -> Matrix<'s> {
+        let end = self.shifted(vs.at.as_ref(), vs.offset.as_ref(), t);
+        let start = end - range;
+        let store: &'s Store = self.store;
+        let series = store.series();
+        let mut out = Vec::new();
+        for &id in self.selection(vs).iter() {
+            let all = &series[id].points;
+            let from = all.partition_point(|p| p.t <= start);
+            let to = all.partition_point(|p| p.t <= end);
+            if from >= to {
+                continue;
+            }
+            let window = &all[from..to];
+            let points = if window.iter().any(|p| is_stale(p.v)) {
+                let kept: Vec<Point> = window.iter().copied().filter(|p| !is_stale(p.v)).collect();
+                if kept.is_empty() {
+                    continue;
+                }
+                Cow::Owned(kept)
+            } else {
+                Cow::Borrowed(window)
+            };
+            out.push(RangeSeries {
+                labels: series[id].labels.clone(),
+                without_name: series[id].without_name.clone(),
+                points,
+            });
+        }
+        Matrix {
+            start,
+            end,
+            series: out,
+        }
+    }
+
+    fn subquery(&self, expr: &Expr, end: i64, range: i64, step: i64) -> Result<Matrix<'s>, Error> {
+        let start = end - range;
+        let mut t = step * start.div_euclid(step);
+        if t <= start {
+            t += step;
+        }
+        let mut series: BTreeMap<super::Labels, Vec<Point>> = BTreeMap::new();
+        while t <= end {
+            match self.eval(expr, t)? {
+                Value::Scalar(v) => series
+                    .entry(super::Labels::empty())
+                    .or_default()
+                    .push(Point { t, v }),
+                Value::Vector(samples) => {
+                    for s in samples {
+                        series
+                            .entry(s.labels)
+                            .or_default()
+                            .push(Point { t, v: s.v });
+                    }
+                }
+                other => {
+                    return Err(Error::Eval(format!(
+                        "a subquery needs a scalar or an instant vector inside, not a {}",
+                        other.kind()
+                    )));
+                }
+            }
+            t += step;
+        }
+        Ok(Matrix {
+            start,
+            end,
+            series: series
+                .into_iter()
+                .map(|(labels, points)| RangeSeries {
+                    without_name: labels.without_name(),
+                    labels,
+                    points: Cow::Owned(points),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Milliseconds since the epoch (negative before it).
+pub(super) fn system_ms(time: SystemTime) -> i64 {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as i64,
+        Err(e) => -(e.duration().as_millis() as i64),
+    }
+}
+
+/// The series of `store` a selector matches: every matcher, the name, and
+/// any of the `or` alternatives.
+fn select(store: &Store, vs: &VectorSelector) -> Vec<usize> {
+    let matches = |labels: &super::Labels, matchers: &[Matcher]| {
+        matchers
+            .iter()
+            .all(|m| m.is_match(labels.get(&m.name).unwrap_or("")))
+    };
+    let name_equal = vs.name.clone().or_else(|| {
+        vs.matchers
+            .matchers
+            .iter()
+            .find(|m| m.name == NAME && m.op == MatchOp::Equal)
+            .map(|m| m.value.clone())
+    });
+    let candidates: Vec<usize> = match &name_equal {
+        Some(name) if vs.matchers.or_matchers.is_empty() => store.named(name).to_vec(),
+        _ => (0..store.series().len()).collect(),
+    };
+    let series = store.series();
+    candidates
+        .into_iter()
+        .filter(|&id| {
+            let labels = &series[id].labels;
+            if vs.name.as_deref().is_some_and(|n| labels.name() != Some(n)) {
+                return false;
+            }
+            if vs.matchers.or_matchers.is_empty() {
+                matches(labels, &vs.matchers.matchers)
+            } else {
+                vs.matchers
+                    .or_matchers
+                    .iter()
+                    .any(|alt| matches(labels, alt))
+            }
+        })
+        .collect()
+}
+
+/// Prometheus refuses a vector with two elements of one label set (e.g. two
+/// metrics that became alike when their names were dropped).
+pub(super) fn check_unique(samples: &[Sample]) -> Result<(), Error> {
+    if samples.len() < 2 {
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::with_capacity(samples.len());
+    for s in samples {
+        if !seen.insert(&s.labels) {
+            return Err(Error::Eval(format!(
+                "vector cannot contain metrics with the same labelset {}",
+                s.labels
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! PromQL evaluation over the in-memory store, with Prometheus 3 semantics.
+//! Parsing is the `promql-parser` crate's; evaluation is ours (no Rust crate
+//! evaluates PromQL).
+//!
+//! Semantics followed (Prometheus 3):
+//! - range selectors and the lookback window are left-open: `x[5m]` at `t`
+//!   holds the samples in `(t-5m, t]`; an instant selector takes the latest
+//!   sample in `(t-lookback, t]` unless it is a staleness marker;
+//! - `offset` and `@` (with `start()` / `end()`) move the evaluation time of
+//!   the selector or subquery they modify;
+//! - `rate`/`increase`/`delta` extrapolate as Prometheus does, counter
+//!   resets included; functions, arithmetic and `bool` comparisons drop the
+//!   metric name; `last_over_time`, `label_*`, `sort*`, filters and set
+//!   operators keep it;
+//! - subquery steps are aligned to multiples of the step, in `(t-range, t]`.
+//!
+//! Range queries evaluate the expression at every step; selections are
+//! resolved once per query.
+
+mod aggregate;
+mod binary;
+mod eval;
+mod functions;
+
+use std::borrow::Cow;
+use std::fmt;
+
+pub use crate::metrics::store::{Labels, Point};
+pub use eval::Evaluator;
+
+/// Errors of parsing or evaluation, with what went wrong in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("cannot parse the PromQL expression: {0}")]
+    Parse(String),
+    #[error("{0}")]
+    Eval(String),
+    #[error("{0} is not supported by slogate's PromQL evaluator")]
+    Unsupported(String),
+}
+
+/// Parses an expression.
+pub fn parse(text: &str) -> Result<promql_parser::parser::Expr, Error> {
+    promql_parser::parser::parse(text).map_err(|e| Error::Parse(e.trim().to_string()))
+}
+
+/// One element of an instant vector: labels, the time of the sample (the
+/// evaluation time, except straight from a selector), and the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub labels: Labels,
+    pub t: i64,
+    pub v: f64,
+}
+
+/// A series over a range. Points are borrowed from the store when they
+/// can be (no staleness marker in the window), so a range selector over
+/// a long window costs no copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeSeries<'s> {
+    pub labels: Labels,
+    /// `labels` without `__name__`, for functions that drop it.
+    pub without_name: Labels,
+    pub points: Cow<'s, [Point]>,
+}
+
+/// What an expression evaluates to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'s> {
+    Scalar(f64),
+    String(String),
+    Vector(Vec<Sample>),
+    /// Series over `(start, end]` (a range selector or subquery).
+    Matrix(Matrix<'s>),
+}
+
+/// A range vector with the window it was selected over, which `rate` and
+/// friends extrapolate to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix<'s> {
+    pub start: i64,
+    pub end: i64,
+    pub series: Vec<RangeSeries<'s>>,
+}
+
+/// A series of a range query's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub points: Vec<Point>,
+}
+
+impl Value<'_> {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Scalar(_) => "scalar",
+            Value::String(_) => "string",
+            Value::Vector(_) => "instant vector",
+            Value::Matrix(_) => "range vector",
+        }
+    }
+}
+
+/// Formats a value as Prometheus's API does: shortest form, `NaN`, `+Inf`,
+/// `-Inf`.
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Parses a value in Prometheus's string form.
+pub fn parse_value(text: &str) -> Option<f64> {
+    match text {
+        "NaN" => Some(f64::NAN),
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        _ => text.parse().ok(),
+    }
+}
+
+impl fmt::Display for Sample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.labels, format_value(self.v))
+    }
+}
