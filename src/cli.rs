@@ -29,6 +29,54 @@ pub enum Command {
     Run(RunArgs),
     /// Run the embedded demo service (instrumented, with fault knobs).
     Demo(DemoArgs),
+    /// Evaluate a PromQL expression on live scrapes, a finished run's data,
+    /// or a Prometheus.
+    Query(QueryArgs),
+}
+
+/// `slogate query EXPR`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["scrape", "run", "prometheus"])))]
+pub struct QueryArgs {
+    /// The PromQL expression.
+    pub expr: String,
+
+    /// Scrape this /metrics URL (repeatable) and query what was scraped.
+    #[arg(long)]
+    pub scrape: Vec<String>,
+
+    /// With --scrape: keep scraping this long first (rates need two scrapes).
+    #[arg(long = "for", value_parser = parse_duration, default_value = "0s")]
+    pub scrape_for: Duration,
+
+    /// With --scrape: the scrape interval.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub interval: Duration,
+
+    /// Query the data a `slogate run` saved in this results directory.
+    #[arg(long, conflicts_with = "scrape")]
+    pub run: Option<PathBuf>,
+
+    /// Ask this Prometheus (base URL) instead.
+    #[arg(long, conflicts_with_all = ["scrape", "run"])]
+    pub prometheus: Option<String>,
+
+    /// Evaluation time: Unix seconds, or `-30s` before the latest sample
+    /// (default: the latest sample; with --prometheus, now).
+    #[arg(long, allow_hyphen_values = true)]
+    pub time: Option<String>,
+
+    /// A range query over this long, ending at the evaluation time.
+    #[arg(long, value_parser = parse_duration)]
+    pub range: Option<Duration>,
+
+    /// Step of a range query.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub step: Duration,
+
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// `slogate demo`.

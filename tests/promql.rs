@@ -177,7 +177,11 @@ fn embedded_promql_agrees_with_prometheus() {
         .collect();
     let load_end = ms(load_end);
     // Half an interval after a scrape, 3 s before the load ended.
-    let scrape = *up_times.iter().rev().find(|&&t| t < load_end - 3000).unwrap();
+    let scrape = *up_times
+        .iter()
+        .rev()
+        .find(|&&t| t < load_end - 3000)
+        .unwrap();
     let instants = [scrape + 500, scrape + 500 - 17_000];
     let embedded = Embedded::new(&stored);
     let mut disagreements = Vec::new();
@@ -192,7 +196,9 @@ fn embedded_promql_agrees_with_prometheus() {
                 }
             };
             if theirs.is_empty() && !EMPTY.contains(template) {
-                disagreements.push(format!("{expr}: Prometheus answered nothing; the corpus should exercise it"));
+                disagreements.push(format!(
+                    "{expr}: Prometheus answered nothing; the corpus should exercise it"
+                ));
             }
             match embedded.instant(&expr, t) {
                 Ok(ours) => disagreements.extend(disagreement(&expr, &ours, &theirs, 1e-6)),
@@ -225,9 +231,21 @@ fn embedded_promql_agrees_with_prometheus() {
             "{expr}: label sets"
         );
         for (a, b) in ours.iter().zip(&theirs) {
-            assert_eq!(times(&a.points), times(&b.points), "{expr}: steps of {}", a.labels);
+            assert_eq!(
+                times(&a.points),
+                times(&b.points),
+                "{expr}: steps of {}",
+                a.labels
+            );
             for (p, q) in a.points.iter().zip(&b.points) {
-                assert!(close(p.v, q.v, 1e-6), "{expr} {} at {}: {} vs {}", a.labels, p.t, p.v, q.v);
+                assert!(
+                    close(p.v, q.v, 1e-6),
+                    "{expr} {} at {}: {} vs {}",
+                    a.labels,
+                    p.t,
+                    p.v,
+                    q.v
+                );
             }
         }
     }
@@ -288,7 +306,9 @@ fn read_back(prometheus: &process::Prometheus) -> Store {
 }
 
 fn ms(time: SystemTime) -> i64 {
-    time.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as i64
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 fn times(points: &[Point]) -> Vec<i64> {
@@ -331,4 +351,240 @@ fn disagreement(
         .zip(&theirs)
         .find(|((_, a), (_, b))| !close(*a, *b, relative))
         .map(|((l, a), (_, b))| format!("{expr}: {l}: slogate {a}, Prometheus {b}"))
+}
+
+/// checks.csv rows as (check, outcome, measured text, measured value).
+fn checks(dir: &std::path::Path) -> Vec<(String, String, String, String)> {
+    let mut reader = csv::Reader::from_path(dir.join("checks.csv")).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                r[5].to_string(),
+                r[2].to_string(),
+                r[3].to_string(),
+            )
+        })
+        .collect()
+}
+
+fn outcome_of<'a>(
+    rows: &'a [(String, String, String, String)],
+    check: &str,
+) -> &'a (String, String, String, String) {
+    rows.iter()
+        .find(|r| r.0.contains(check))
+        .unwrap_or_else(|| panic!("no check with {check}: {rows:?}"))
+}
+
+#[test]
+fn run_judges_promql_expectations_on_its_own_scrapes() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("promql.yaml");
+    std::fs::write(
+        &scenario,
+        r#"name: promql
+targets:
+  api: {demo: true}
+metrics:
+  scrape:
+    - {url: "${api}/metrics", interval: 500ms, job: demo}
+requests:
+  - {name: process, url: "${api}/data/process"}
+phases:
+  - name: load
+    duration: 6s
+    load: {rate: 100/s}
+    expect:
+      - promql: sum(rate(http_requests_total{endpoint="/data/process"}[2s])) > 50
+      - {promql: 'sum(rate(http_requests_total{endpoint="/data/process"}[2s])) > 100000', holds: always}
+      - {promql: 'up{job="demo"} == 1', holds: 90%}
+      - {promql: 'rate(http_requests_total[2s]) > 1000', holds: eventually, step: 1s}
+      - promql: nonexistent_metric > 0
+      - {promql: 'http_requests_total{endpoint="/data/process"}', at_least: 100}
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = support::slogate(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    support::assert_exit(&output, 1);
+    let rows = checks(&out);
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    let pass = outcome_of(&rows, "[2s])) > 50");
+    assert_eq!(pass.1, "PASS", "{pass:?}");
+    let rate: f64 = pass.3.parse().unwrap();
+    assert!((80.0..120.0).contains(&rate), "{pass:?}");
+    let always = outcome_of(&rows, "> 100000");
+    assert_eq!(always.1, "FAIL");
+    assert!(always.2.starts_with("failed at +"), "{always:?}");
+    assert_eq!(outcome_of(&rows, "up{").1, "PASS");
+    let never = outcome_of(&rows, "rate(http_requests_total[2s]) > 1000");
+    assert_eq!(never.1, "FAIL");
+    assert!(never.2.contains("never held"), "{never:?}");
+    let none = outcome_of(&rows, "nonexistent_metric");
+    assert_eq!(
+        (none.1.as_str(), none.2.as_str()),
+        ("NO DATA", "no data (empty result)")
+    );
+    let bound = outcome_of(
+        &rows,
+        "http_requests_total{endpoint=\"/data/process\"} >= 100",
+    );
+    assert_eq!(bound.1, "PASS", "{bound:?}");
+    assert!(
+        bound.2.contains("endpoint=\"/data/process\""),
+        "the labels are shown: {bound:?}"
+    );
+
+    // The scrapes are saved, end with the last request, and can be queried.
+    let query = support::slogate(&[
+        "query",
+        r#"sum(http_requests_total{endpoint="/data/process"})"#,
+        "--run",
+        out.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    support::assert_exit(&query, 0);
+    let answer: serde_json::Value = serde_json::from_slice(&query.stdout).unwrap();
+    let counted: f64 = answer["result"][0]["value"][1]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let sent = summary["phases"][0]["requests"].as_f64().unwrap();
+    assert_eq!(
+        counted, sent,
+        "the service counted every request the run sent"
+    );
+}
+
+#[test]
+fn query_reads_live_scrapes_and_says_what_is_wrong() {
+    let _serial = serial();
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr: SocketAddr = demo.url().trim_start_matches("http://").parse().unwrap();
+    for _ in 0..3 {
+        assert_eq!(support::http(addr, "GET", "/health", &[], "").0, 200);
+    }
+    let metrics = format!("{}/metrics", demo.url());
+    let output = support::slogate(&[
+        "query",
+        r#"http_requests_total{endpoint="/health"}"#,
+        "--scrape",
+        &metrics,
+        "-o",
+        "csv",
+    ]);
+    support::assert_exit(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("series,timestamp,value\n"), "{text}");
+    assert!(text.contains("job=\"\"slogate\"\""), "{text}");
+    assert!(text.trim_end().ends_with(",3"), "{text}");
+    // Two seconds of scrapes: a rate over them.
+    let output = support::slogate(&[
+        "query",
+        "sum(rate(scrape_samples_scraped[5s])) >= 0",
+        "--scrape",
+        &metrics,
+        "--for",
+        "2s",
+        "--interval",
+        "500ms",
+    ]);
+    support::assert_exit(&output, 0);
+    let bad = support::slogate(&["query", "rate(up[5m]", "--scrape", &metrics]);
+    support::assert_exit(&bad, 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unclosed left parenthesis"));
+    let unsupported = support::slogate(&[
+        "query",
+        "double_exponential_smoothing(up[5m], 0.5, 0.5)",
+        "--scrape",
+        &metrics,
+    ]);
+    support::assert_exit(&unsupported, 2);
+    let stderr = String::from_utf8_lossy(&unsupported.stderr);
+    assert!(
+        stderr.contains("double_exponential_smoothing") && stderr.contains("not supported"),
+        "{stderr}"
+    );
+    let missing = support::slogate(&["query", "up", "--run", "/nonexistent"]);
+    support::assert_exit(&missing, 2);
+}
+
+#[test]
+fn run_asks_a_real_prometheus() {
+    let Some(binary) = support::require_tool("prometheus", "prometheus") else {
+        return;
+    };
+    let _serial = serial();
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let demo_addr = demo.url().trim_start_matches("http://").to_string();
+    let prometheus = process::Prometheus::start(
+        &binary,
+        &format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{demo_addr}']\n"
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("prometheus.yaml");
+    std::fs::write(
+        &scenario,
+        r#"name: against-prometheus
+targets:
+  api: ${SLOGATE_TEST_DEMO}
+metrics:
+  prometheus: ${SLOGATE_TEST_PROMETHEUS}
+requests:
+  - {name: process, url: "${api}/data/process"}
+phases:
+  - name: load
+    duration: 8s
+    load: {rate: 100/s}
+    expect:
+      - promql: sum(rate(http_requests_total{endpoint="/data/process"}[4s])) > 50
+      - {promql: 'up{job="demo"} == 1', holds: always, step: 1s}
+      - promql: sum(rate(http_requests_total{endpoint="/data/process"}[4s])) > 100000
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-progress",
+        ])
+        .env("SLOGATE_TEST_DEMO", demo.url())
+        .env("SLOGATE_TEST_PROMETHEUS", prometheus.url())
+        .output()
+        .unwrap();
+    support::assert_exit(&output, 1);
+    let rows = checks(&out);
+    assert_eq!(outcome_of(&rows, "> 50").1, "PASS", "{rows:?}");
+    assert_eq!(outcome_of(&rows, "up{").1, "PASS", "{rows:?}");
+    let fail = outcome_of(&rows, "> 100000");
+    assert_eq!(fail.1, "FAIL");
+    let measured: f64 = fail.3.parse().unwrap();
+    assert!(
+        (60.0..140.0).contains(&measured),
+        "Prometheus's rate: {fail:?}"
+    );
+    assert!(
+        !out.join("metrics.jsonl").exists(),
+        "nothing was scraped by slogate"
+    );
 }

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod hit;
+pub mod query;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Hit(args) => hit::run(&args),
         Command::Check(args) => Ok(check::run(&args)),
         Command::Run(args) => run::run(&args),
+        Command::Query(args) => query::run(&args),
         Command::Demo(args) => crate::demo::run_standalone(args.listen).map(|()| Exit::Success),
     }
 }

@@ -1,18 +1,23 @@
 //! `slogate run FILE`: the pipeline, one line per stage: load the scenario,
-//! compile the plan, run the engine (watching abort conditions and writing
-//! the timeline as it goes), judge the expectations, write the reports, and
-//! say how it ended.
+//! compile the plan, start scraping, run the engine (watching abort
+//! conditions and writing the timeline as it goes), judge the expectations
+//! (client-side, then PromQL), write the reports, and say how it ended.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Exit;
+use crate::backend::{Embedded, Prometheus};
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
 use crate::expect::{self, AbortWatch};
+use crate::metrics::saved;
+use crate::metrics::scrape::{Scraper, Target};
+use crate::metrics::store::Store;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
 use crate::{plan, scenario};
 
@@ -34,6 +39,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .collect();
     let plan = plan::compile(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let out = results_dir(args, &scenario.name)?;
+    let scraper = start_scraper(&scenario, &urls)?;
     let mut timeline =
         TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
@@ -54,7 +60,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         },
     )?;
     progress.finish_and_clear();
-    let verdicts = expect::evaluate(&scenario, &results);
+    let mut verdicts = expect::evaluate(&scenario, &results);
+    verdicts.extend(server_side(&scenario, &results, scraper, &out)?);
     let report = RunReport::new(&scenario, &results, verdicts);
     reports::write_all(&out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
@@ -64,6 +71,66 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         Ending::Failed => Exit::Failed,
         Ending::Aborted | Ending::Interrupted => Exit::Aborted,
     })
+}
+
+/// Starts scraping the scenario's `metrics.scrape` targets, if any.
+fn start_scraper(
+    scenario: &scenario::Scenario,
+    urls: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<Option<Scraper>> {
+    let Some(metrics) = scenario.metrics.as_ref().filter(|m| !m.scrape.is_empty()) else {
+        return Ok(None);
+    };
+    // Every target's base URL: given, or the demo started for it.
+    let bases: std::collections::BTreeMap<String, String> = scenario
+        .targets
+        .iter()
+        .filter_map(|(name, target)| match target {
+            scenario::Target::Url(url) => Some((name.clone(), url.clone())),
+            scenario::Target::Demo => urls.get(name).map(|u| (name.clone(), u.clone())),
+        })
+        .collect();
+    let targets = metrics
+        .scrape
+        .iter()
+        .map(|s| Target {
+            url: s.url.bind_targets(&bases).as_static().unwrap_or_default(),
+            job: s.job.clone(),
+            interval: s.interval,
+        })
+        .collect();
+    Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
+}
+
+/// Stops scraping, saves what was scraped, and judges the PromQL
+/// expectations against the embedded evaluator or the scenario's Prometheus.
+fn server_side(
+    scenario: &scenario::Scenario,
+    results: &crate::record::RunResults,
+    scraper: Option<Scraper>,
+    out: &std::path::Path,
+) -> anyhow::Result<Vec<expect::Verdict>> {
+    let scraped = scraper.map(Scraper::stop);
+    if let Some(scraped) = &scraped {
+        for problem in &scraped.problems {
+            eprintln!("warning: {problem}");
+        }
+        saved::save(&scraped.store, &out.join(saved::FILE))?;
+    }
+    let Some(metrics) = &scenario.metrics else {
+        return Ok(Vec::new());
+    };
+    if let Some(url) = &metrics.prometheus {
+        // Let Prometheus scrape past the end of the run before asking it.
+        std::thread::sleep(Duration::from_secs(2));
+        let backend = Prometheus::new(url)?;
+        return Ok(expect::evaluate_promql(scenario, results, &backend));
+    }
+    let empty = Store::default();
+    let store = scraped.as_ref().map_or(&empty, |s| &s.store);
+    let mut backend = Embedded::new(store);
+    backend.lookback = metrics.lookback;
+    Ok(expect::evaluate_promql(scenario, results, &backend))
 }
 
 /// Starts the embedded demo service for each target that asks for it, on a

@@ -81,3 +81,43 @@ pub fn evaluate(
     );
     verdicts
 }
+
+/// Judges the scenario's PromQL expectations with `backend`: each phase's
+/// over the phase's time, then the run's over the whole run.
+pub fn evaluate_promql(
+    scenario: &crate::scenario::Scenario,
+    results: &crate::record::RunResults,
+    backend: &dyn crate::backend::QueryBackend,
+) -> Vec<Verdict> {
+    let step = scenario
+        .metrics
+        .as_ref()
+        .map_or(Duration::from_secs(1), |m| m.default_step());
+    let ms = |offset: Duration| crate::metrics::scrape::system_ms(results.started_at + offset);
+    let mut verdicts = Vec::new();
+    for (index, phase) in scenario.phases.iter().enumerate() {
+        let scope = format!("phase {}", phase.name);
+        for e in &phase.promql {
+            verdicts.push(match results.phases.get(index) {
+                Some(ran) => super::promql::judge(
+                    e,
+                    backend,
+                    (ms(ran.start_offset), ms(ran.start_offset + ran.elapsed)),
+                    step,
+                    scope.clone(),
+                ),
+                None => super::promql::never_ran(e, scope.clone()),
+            });
+        }
+    }
+    for e in &scenario.promql {
+        verdicts.push(super::promql::judge(
+            e,
+            backend,
+            (ms(Duration::ZERO), ms(results.elapsed)),
+            step,
+            "run".into(),
+        ));
+    }
+    verdicts
+}

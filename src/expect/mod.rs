@@ -4,6 +4,7 @@
 mod abort;
 mod check;
 mod evaluate;
+mod promql;
 mod verdict;
 
 use std::time::Duration;
@@ -13,7 +14,8 @@ pub use check::{
     Check, LatencyStat, METRIC_NAMES, Metric, Op, StatusMatch, parse_check, parse_metric,
     parse_threshold,
 };
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, evaluate_promql};
+pub use promql::{Compare, Holds, PromqlExpectation, split_comparison};
 pub use verdict::{Outcome, Sample, Verdict, failures, judge};
 
 /// A check with its scope, as the scenario states it.

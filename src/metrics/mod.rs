@@ -3,5 +3,6 @@
 //! it during a run.
 
 pub mod exposition;
+pub mod saved;
 pub mod scrape;
 pub mod store;

@@ -5,7 +5,7 @@
 //! `scrape_duration_seconds`, `scrape_samples_scraped`,
 //! `scrape_samples_post_metric_relabeling` and `scrape_series_added` are
 //! recorded, and series that vanish (or a failed scrape's) get a staleness
-//! marker.
+//! marker. Stopping takes one last scrape of every target.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,8 +86,8 @@ impl Scraper {
         })
     }
 
-    /// Stops every thread (after any scrape in progress) and hands back
-    /// the store.
+    /// Stops every thread, each after one last scrape, and hands back the
+    /// store.
     pub fn stop(self) -> Scraped {
         self.stop.store(true, Ordering::Relaxed);
         for thread in self.threads {
@@ -112,15 +112,12 @@ fn scrape_loop(
     let mut failures_reported = 0;
     for k in 0u32.. {
         let due = begin + target.interval * k;
-        while Instant::now() < due {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
+        while Instant::now() < due && !stop.load(Ordering::Relaxed) {
             std::thread::sleep((due - Instant::now()).min(Duration::from_millis(50)));
         }
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
+        // Stopping takes one last scrape, so the saved data ends with what
+        // the service reported after the run's last request.
+        let last = stop.load(Ordering::Relaxed);
         let body = fetch(client, &target.url);
         let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
         match state.record(&mut store, body) {
@@ -142,6 +139,9 @@ fn scrape_loop(
                     .push(format!("scraping {} stopped: {full}", target.url));
                 return;
             }
+        }
+        if last {
+            return;
         }
     }
 }

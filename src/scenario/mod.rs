@@ -13,7 +13,8 @@ use std::time::Duration;
 pub use error::{Position, ScenarioError, edit_distance, nearest};
 pub use resolve::resolve;
 
-use crate::expect::{Abort, Expectation};
+use crate::expect::{Abort, Expectation, PromqlExpectation};
+use crate::metrics::store::Limits;
 use crate::plan::Transport;
 use crate::plan::template::Template;
 
@@ -29,8 +30,43 @@ pub struct Scenario {
     pub phases: Vec<Phase>,
     /// Expectations over the whole run.
     pub expectations: Vec<Expectation>,
+    /// PromQL expectations over the whole run.
+    pub promql: Vec<PromqlExpectation>,
     pub aborts: Vec<Abort>,
     pub transport: Transport,
+    /// Where server-side metrics come from; None: nowhere.
+    pub metrics: Option<Metrics>,
+}
+
+/// `metrics:` resolved.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub scrape: Vec<Scrape>,
+    /// Ask this Prometheus (base URL) instead of the embedded evaluator.
+    pub prometheus: Option<String>,
+    pub lookback: Duration,
+    pub limits: Limits,
+}
+
+impl Metrics {
+    /// The step of `always` / `eventually` checks that give none: the
+    /// shortest scrape interval, else 1 s.
+    pub fn default_step(&self) -> Duration {
+        self.scrape
+            .iter()
+            .map(|s| s.interval)
+            .min()
+            .unwrap_or(Duration::from_secs(1))
+    }
+}
+
+/// One scrape target.
+#[derive(Debug, Clone)]
+pub struct Scrape {
+    /// May name targets (`${api}/metrics`), filled in when the run starts.
+    pub url: Template,
+    pub job: String,
+    pub interval: Duration,
 }
 
 /// Where a target is.
@@ -73,6 +109,7 @@ pub struct Phase {
     pub requests: Option<u64>,
     pub load: Load,
     pub expectations: Vec<Expectation>,
+    pub promql: Vec<PromqlExpectation>,
 }
 
 /// How a phase loads the target.

@@ -33,6 +33,38 @@ pub struct ScenarioFile {
     pub expect: Vec<Spanned<StringOr<ExpectMap>>>,
     #[serde(default)]
     pub abort: Vec<Text>,
+    /// Where server-side metrics come from.
+    #[serde(default)]
+    pub metrics: Option<Spanned<MetricsSpec>>,
+}
+
+/// `metrics:`: scrape targets for the embedded evaluator, or a Prometheus.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSpec {
+    #[serde(default)]
+    pub scrape: Vec<Spanned<StringOr<ScrapeSpec>>>,
+    /// Ask this Prometheus instead of the embedded evaluator.
+    #[serde(default)]
+    pub prometheus: Option<Text>,
+    /// How far back an instant selector looks (default 5m).
+    #[serde(default)]
+    pub lookback: Option<Text>,
+    #[serde(default)]
+    pub max_series: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub max_samples: Option<Spanned<u64>>,
+}
+
+/// One scrape target (a plain string is its URL).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScrapeSpec {
+    pub url: Text,
+    #[serde(default)]
+    pub interval: Option<Text>,
+    #[serde(default)]
+    pub job: Option<Text>,
 }
 
 /// `targets.NAME: {url: ...}` or `{demo: true}` (a plain string is a URL).
@@ -165,6 +197,15 @@ pub struct ExpectMap {
     /// No data is not a failure.
     #[serde(default)]
     pub optional: Option<bool>,
+    /// A PromQL expression, with its comparison (`... < 0.01`) or a bound.
+    #[serde(default)]
+    pub promql: Option<Text>,
+    /// `end` (default), `always`, `eventually`, or `95%` of the steps.
+    #[serde(default)]
+    pub holds: Option<Text>,
+    /// Evaluation step for `always` / `eventually` / `P%`.
+    #[serde(default)]
+    pub step: Option<Text>,
 }
 
 /// A value written either as a string (or number) or as a map.

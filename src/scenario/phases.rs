@@ -8,7 +8,10 @@ use serde_saphyr::Spanned;
 use super::model::{self, ExpectMap, LoadSpec, StringOr, Text};
 use super::resolve::Validator;
 use super::{Load, Phase, nearest};
-use crate::expect::{Expectation, parse_check, parse_metric, parse_threshold};
+use crate::expect::{
+    Compare, Expectation, Holds, PromqlExpectation, parse_check, parse_metric, parse_threshold,
+    split_comparison,
+};
 use crate::plan::{Arrivals, Segment};
 use crate::units::{Rate, parse_duration};
 
@@ -45,7 +48,7 @@ impl Validator<'_> {
         {
             self.error(Self::at(r), "`requests` must be at least 1", None);
         }
-        let expectations = self.expectations(&spec.expect, request_names);
+        let (expectations, promql) = self.expectations(&spec.expect, request_names);
         let load = self.load(
             &spec.load,
             duration,
@@ -58,6 +61,7 @@ impl Validator<'_> {
             requests,
             load,
             expectations,
+            promql,
         })
     }
 
@@ -189,14 +193,23 @@ impl Validator<'_> {
         &mut self,
         specs: &[Spanned<StringOr<ExpectMap>>],
         request_names: &[String],
-    ) -> Vec<Expectation> {
+    ) -> (Vec<Expectation>, Vec<PromqlExpectation>) {
         let mut out = Vec::new();
+        let mut promql = Vec::new();
         for spec in specs {
             let at = Self::at(spec);
             let source = at.map_or_else(
                 || self.file.display().to_string(),
                 |p| format!("{}:{}:{}", self.file.display(), p.line, p.column),
             );
+            if let StringOr::Map(map) = &spec.value
+                && let Some(expr) = &map.promql
+            {
+                if let Some(e) = self.promql_expectation(map, expr, source) {
+                    promql.push(e);
+                }
+                continue;
+            }
             let (check, request, optional) = match &spec.value {
                 StringOr::String(text) => (parse_check(text), None, false),
                 StringOr::Map(map) => (
@@ -238,7 +251,89 @@ impl Validator<'_> {
                 source,
             });
         }
-        out
+        (out, promql)
+    }
+
+    /// `{promql: "EXPR < 0.01", holds: always, step: 5s}`, or the expression
+    /// with one of `below`, `at_most`, `above`, `at_least`.
+    fn promql_expectation(
+        &mut self,
+        map: &ExpectMap,
+        expr: &Text,
+        source: String,
+    ) -> Option<PromqlExpectation> {
+        let hint = Some(
+            "e.g. `promql: sum(rate(http_requests_total{status=~\"5..\"}[1m])) / sum(rate(http_requests_total[1m])) < 0.01`".into(),
+        );
+        if let Some(field) = [
+            ("check", map.check.is_some()),
+            ("metric", map.metric.is_some()),
+            ("request", map.request.is_some()),
+        ]
+        .iter()
+        .find(|(_, given)| *given)
+        {
+            self.error(
+                Self::at(expr),
+                format!("`{}` does not go with `promql`", field.0),
+                Some("a PromQL expectation is the expression and its comparison".into()),
+            );
+            return None;
+        }
+        let bounds = [
+            (Compare::Lt, &map.below),
+            (Compare::Le, &map.at_most),
+            (Compare::Gt, &map.above),
+            (Compare::Ge, &map.at_least),
+        ];
+        let given: Vec<_> = bounds.iter().filter(|(_, b)| b.is_some()).collect();
+        let parsed = match given.as_slice() {
+            [] => split_comparison(&expr.value),
+            [(compare, Some(bound))] => crate::promql::parse(&expr.value)
+                .map_err(|e| e.to_string())
+                .and_then(|_| {
+                    parse_number(&bound.value).map(|n| (expr.value.trim().to_string(), *compare, n))
+                }),
+            _ => Err("give at most one of `below`, `at_most`, `above`, `at_least`".into()),
+        };
+        let (measured, compare, threshold) = match parsed {
+            Ok(parsed) => parsed,
+            Err(message) => {
+                self.error(Self::at(expr), format!("promql: {message}"), hint);
+                return None;
+            }
+        };
+        let holds = match &map.holds {
+            None => Holds::End,
+            Some(text) => match Holds::parse(&text.value) {
+                Ok(holds) => holds,
+                Err(message) => {
+                    self.error(Self::at(text), message, None);
+                    return None;
+                }
+            },
+        };
+        let step = match &map.step {
+            Some(text) => Some(self.duration(text, "step")?),
+            None => None,
+        };
+        if step.is_some() && holds == Holds::End {
+            self.error(
+                map.step.as_ref().and_then(Self::at),
+                "`step` applies to `holds: always`, `eventually` or a share of steps",
+                None,
+            );
+            return None;
+        }
+        Some(PromqlExpectation {
+            expr: measured,
+            compare,
+            threshold,
+            holds,
+            step,
+            optional: map.optional.unwrap_or(false),
+            source,
+        })
     }
 
     fn structured_check(&mut self, map: &ExpectMap) -> Result<crate::expect::Check, String> {
@@ -277,4 +372,17 @@ impl Validator<'_> {
 
 fn metric_text(metric: &Option<Text>) -> &str {
     metric.as_ref().map_or("", |m| m.value.as_str())
+}
+
+/// A threshold: `0.05`, `5%`, `1e3`.
+fn parse_number(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    if let Some(percent) = text.strip_suffix('%') {
+        return percent
+            .trim()
+            .parse::<f64>()
+            .map(|p| p / 100.0)
+            .map_err(|_| format!("`{text}` is not a number"));
+    }
+    crate::promql::parse_value(text).ok_or_else(|| format!("`{text}` is not a number"))
 }

@@ -8,8 +8,11 @@ use std::time::Duration;
 use serde_saphyr::Spanned;
 
 use super::model::{self, ScenarioFile, StringOr, Text};
-use super::{Dataset, Position, Request, Scenario, ScenarioError, Target, nearest};
+use super::{
+    Dataset, Metrics, Position, Request, Scenario, ScenarioError, Scrape, Target, nearest,
+};
 use crate::expect::parse_abort;
+use crate::metrics::store::Limits;
 use crate::plan::Transport;
 use crate::plan::template::{Names, Template};
 use crate::units::{Rate, parse_duration};
@@ -26,6 +29,7 @@ const KEYS: &[&[&str]] = &[
         "phases",
         "expect",
         "abort",
+        "metrics",
     ],
     &["url", "demo"],
     &[
@@ -51,7 +55,16 @@ const KEYS: &[&[&str]] = &[
     &["from", "to"],
     &[
         "check", "metric", "below", "at_most", "above", "at_least", "request", "optional",
+        "promql", "holds", "step",
     ],
+    &[
+        "scrape",
+        "prometheus",
+        "lookback",
+        "max_series",
+        "max_samples",
+    ],
+    &["url", "interval", "job"],
 ];
 
 /// Parses and validates `source` (the text of `file`).
@@ -224,7 +237,22 @@ impl Validator<'_> {
             }
             seen.push(phase.value.name.value.clone());
         }
-        let expectations = self.expectations(&file.expect, &request_names);
+        let (expectations, promql) = self.expectations(&file.expect, &request_names);
+        let metrics = file.metrics.as_ref().and_then(|m| self.metrics(m, &names));
+        let uses_promql = !promql.is_empty() || phases.iter().any(|p| !p.promql.is_empty());
+        let has_source = metrics
+            .as_ref()
+            .is_some_and(|m| !m.scrape.is_empty() || m.prometheus.is_some());
+        if uses_promql && !has_source && (file.metrics.is_none() || metrics.is_some()) {
+            self.error(
+                None,
+                "PromQL expectations need metrics to query",
+                Some(
+                    "add `metrics: {scrape: [\"${api}/metrics\"]}` (embedded) or `metrics: {prometheus: http://127.0.0.1:9090}`"
+                        .into(),
+                ),
+            );
+        }
         let aborts = file
             .abort
             .iter()
@@ -249,9 +277,112 @@ impl Validator<'_> {
             requests,
             phases,
             expectations,
+            promql,
             aborts,
             transport,
+            metrics,
         }
+    }
+
+    fn metrics(&mut self, spec: &Spanned<model::MetricsSpec>, names: &Names) -> Option<Metrics> {
+        let spec = &spec.value;
+        let mut ok = true;
+        let mut scrape = Vec::new();
+        for entry in &spec.scrape {
+            let at = Self::at(entry);
+            let (url, interval, job) = match &entry.value {
+                StringOr::String(url) => (url.clone(), None, None),
+                StringOr::Map(map) => (
+                    map.url.value.clone(),
+                    map.interval.as_ref(),
+                    map.job.as_ref(),
+                ),
+            };
+            let interval = match interval {
+                Some(text) => match self.duration(text, "interval") {
+                    Some(d) if d >= Duration::from_millis(100) => d,
+                    Some(_) => {
+                        self.error(Self::at(text), "a scrape interval of at least 100ms", None);
+                        ok = false;
+                        continue;
+                    }
+                    None => {
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => Duration::from_secs(1),
+            };
+            let template = match Template::compile(&url, names) {
+                Ok(template) => template,
+                Err((message, hint)) => {
+                    self.error(at, format!("scrape URL: {message}"), hint);
+                    ok = false;
+                    continue;
+                }
+            };
+            // Only targets and environment variables: one URL for the run.
+            let probe: BTreeMap<String, String> = names
+                .targets
+                .iter()
+                .map(|t| (t.clone(), "http://127.0.0.1".to_string()))
+                .collect();
+            if template.bind_targets(&probe).as_static().is_none() {
+                self.error(
+                    at,
+                    format!("scrape URL `{url}` may use targets and environment variables only"),
+                    Some("e.g. `${api}/metrics`".into()),
+                );
+                ok = false;
+                continue;
+            }
+            scrape.push(Scrape {
+                url: template,
+                job: job.map_or_else(|| "slogate".to_string(), |j| j.value.clone()),
+                interval,
+            });
+        }
+        let prometheus = match &spec.prometheus {
+            Some(text) => match Template::compile(&text.value, names)
+                .ok()
+                .and_then(|t| t.as_static())
+            {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    Some(url.trim_end_matches('/').to_string())
+                }
+                _ => {
+                    self.error(
+                        Self::at(text),
+                        format!("`prometheus: {}` is not an http(s) URL", text.value),
+                        Some("e.g. `prometheus: http://127.0.0.1:9090`".into()),
+                    );
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        let lookback = match &spec.lookback {
+            Some(text) => self.duration(text, "lookback").unwrap_or_else(|| {
+                ok = false;
+                Duration::from_secs(300)
+            }),
+            None => Duration::from_secs(300),
+        };
+        let defaults = Limits::default();
+        let limit = |value: &Option<Spanned<u64>>, default: usize| {
+            value.as_ref().map_or(default, |v| v.value as usize)
+        };
+        let limits = Limits {
+            series: limit(&spec.max_series, defaults.series),
+            samples: limit(&spec.max_samples, defaults.samples),
+        };
+        ok.then_some(Metrics {
+            scrape,
+            prometheus,
+            lookback,
+            limits,
+        })
     }
 
     fn targets(

@@ -39,10 +39,14 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
         }
     }
     if !r.checks.is_empty() {
+        // Long checks (PromQL) go on a line of their own, so the table
+        // stays narrow; measured comes last, as it can be long.
+        const MAX_CHECK: usize = 40;
         let width = r
             .checks
             .iter()
-            .map(|c| c.check.len())
+            .map(|c| c.check.chars().count())
+            .filter(|&n| n <= MAX_CHECK)
             .max()
             .unwrap_or(5)
             .max(5);
@@ -53,10 +57,17 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             .max()
             .unwrap_or(5)
             .max(5);
+        let wanted_width = r
+            .checks
+            .iter()
+            .map(|c| c.wanted.chars().count())
+            .max()
+            .unwrap_or(6)
+            .max(6);
         writeln!(
             out,
-            "\n{:<7}  {:<width$}  {:<scope_width$}  {:>12}  wanted",
-            "", "check", "where", "measured"
+            "\n{:<7}  {:<width$}  {:<scope_width$}  {:<wanted_width$}  measured",
+            "", "check", "where", "wanted"
         )?;
         for c in &r.checks {
             let label = if c.optional && c.outcome == crate::expect::Outcome::NoData {
@@ -64,10 +75,17 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             } else {
                 c.outcome.label()
             };
+            let check = if c.check.chars().count() > MAX_CHECK {
+                writeln!(out, "{label:<7}  {}", c.check)?;
+                ""
+            } else {
+                c.check.as_str()
+            };
+            let label = if check.is_empty() { "" } else { label };
             writeln!(
                 out,
-                "{label:<7}  {:<width$}  {:<scope_width$}  {:>12}  {}",
-                c.check, c.scope, c.measured_text, c.wanted
+                "{label:<7}  {check:<width$}  {:<scope_width$}  {:<wanted_width$}  {}",
+                c.scope, c.wanted, c.measured_text
             )?;
         }
     }

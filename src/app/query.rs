@@ -1,0 +1,247 @@
+//! `slogate query EXPR`: one PromQL expression against live scrapes, a
+//! finished run's saved data, or a Prometheus; instant or range; printed as
+//! a table, JSON (shaped like Prometheus's API answer) or CSV.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Exit, UsageError};
+use crate::backend::{BackendError, Embedded, Prometheus, QueryBackend};
+use crate::cli::QueryArgs;
+use crate::metrics::saved;
+use crate::metrics::scrape::{self, Scraper, Target, TargetState, system_ms};
+use crate::metrics::store::{Labels, Store};
+use crate::promql::{self, Series, format_value};
+use crate::report::OutputFormat;
+
+pub fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
+    promql::parse(&args.expr).map_err(|e| UsageError::new("EXPR", e.to_string()))?;
+    let (store, latest) = if let Some(url) = &args.prometheus {
+        let backend = Prometheus::new(url)?;
+        let now = system_ms(std::time::SystemTime::now());
+        return answer(args, &backend, now);
+    } else if let Some(dir) = &args.run {
+        let store = saved::load(&dir.join(saved::FILE))
+            .map_err(|e| UsageError::new("--run", format!("{e:#}")))?;
+        let latest = store.time_range().map(|r| r.1);
+        (store, latest)
+    } else {
+        let store = scrape_now(args)?;
+        let latest = store.time_range().map(|r| r.1);
+        (store, latest)
+    };
+    let Some(latest) = latest else {
+        return Err(UsageError::new("EXPR", "no samples to query").into());
+    };
+    answer(args, &Embedded::new(&store), latest)
+}
+
+/// Scrapes `--scrape` targets once, or for `--for`.
+fn scrape_now(args: &QueryArgs) -> anyhow::Result<Store> {
+    let targets: Vec<Target> = args
+        .scrape
+        .iter()
+        .map(|url| {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(UsageError::new(
+                    "--scrape",
+                    format!("`{url}` is not an http(s) URL"),
+                ));
+            }
+            Ok(Target {
+                url: url.clone(),
+                job: "slogate".into(),
+                interval: args.interval,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if args.scrape_for.is_zero() {
+        let client = crate::backend::http_client(Duration::from_secs(10))?;
+        let mut store = Store::default();
+        for target in &targets {
+            let fetched = scrape::fetch(&client, &target.url);
+            if let Some(why) = TargetState::new(target).record(&mut store, fetched)? {
+                eprintln!("warning: scrape of {} failed: {why}", target.url);
+            }
+        }
+        return Ok(store);
+    }
+    let scraper = Scraper::start(targets, Store::default())?;
+    std::thread::sleep(args.scrape_for + Duration::from_millis(200));
+    let scraped = scraper.stop();
+    for problem in &scraped.problems {
+        eprintln!("warning: {problem}");
+    }
+    Ok(scraped.store)
+}
+
+/// `--time`: Unix seconds, or `-DURATION` before `latest`.
+fn evaluation_time(args: &QueryArgs, latest: i64) -> Result<i64, UsageError> {
+    let Some(text) = &args.time else {
+        return Ok(latest);
+    };
+    if let Some(ago) = text.strip_prefix('-') {
+        let ago = crate::units::parse_duration(ago)
+            .map_err(|e| UsageError::new("--time", e.to_string()))?;
+        return Ok(latest - ago.as_millis() as i64);
+    }
+    text.parse::<f64>()
+        .map(|s| (s * 1000.0).round() as i64)
+        .map_err(|_| {
+            UsageError::new(
+                "--time",
+                format!("`{text}` is neither Unix seconds nor `-30s`"),
+            )
+        })
+}
+
+fn answer(args: &QueryArgs, backend: &dyn QueryBackend, latest: i64) -> anyhow::Result<Exit> {
+    let t = evaluation_time(args, latest)?;
+    let failed = |e: BackendError| -> anyhow::Error {
+        match e {
+            BackendError::Query(why) => UsageError::new("EXPR", why).into(),
+            BackendError::Unavailable(why) => anyhow::anyhow!(why),
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match args.range {
+        None => {
+            let mut answer = backend.instant(&args.expr, t).map_err(failed)?;
+            answer.sort_by(|a, b| a.0.cmp(&b.0));
+            print_instant(&mut out, args.output, &answer, t)?;
+        }
+        Some(range) => {
+            if args.step.is_zero() {
+                return Err(UsageError::new("--step", "must be more than 0").into());
+            }
+            let start = t - range.as_millis() as i64;
+            let series = backend
+                .range(&args.expr, start, t, args.step.as_millis() as i64)
+                .map_err(failed)?;
+            print_range(&mut out, args.output, &series, start)?;
+        }
+    }
+    Ok(Exit::Success)
+}
+
+fn seconds(t: i64) -> f64 {
+    t as f64 / 1000.0
+}
+
+fn series_name(labels: &Labels) -> String {
+    if labels.is_empty() {
+        "{}".into()
+    } else {
+        labels.to_string()
+    }
+}
+
+fn labels_json(labels: &Labels) -> serde_json::Value {
+    labels
+        .iter()
+        .map(|(n, v)| (n.to_string(), json!(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+fn print_instant(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    answer: &[(Labels, f64)],
+    t: i64,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Text => {
+            let width = answer
+                .iter()
+                .map(|(l, _)| series_name(l).len())
+                .max()
+                .unwrap_or(6)
+                .max(6);
+            writeln!(out, "{:<width$}  value    (at {})", "series", seconds(t))?;
+            for (labels, v) in answer {
+                writeln!(out, "{:<width$}  {}", series_name(labels), format_value(*v))?;
+            }
+            if answer.is_empty() {
+                writeln!(out, "(empty result)")?;
+            }
+        }
+        OutputFormat::Json => {
+            let result: Vec<_> = answer
+                .iter()
+                .map(|(l, v)| json!({"metric": labels_json(l), "value": [seconds(t), format_value(*v)]}))
+                .collect();
+            writeln!(out, "{}", json!({"resultType": "vector", "result": result}))?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["series", "timestamp", "value"])?;
+            for (labels, v) in answer {
+                w.write_record([
+                    series_name(labels),
+                    seconds(t).to_string(),
+                    format_value(*v),
+                ])?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn print_range(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    series: &[Series],
+    start: i64,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Text => {
+            for s in series {
+                writeln!(out, "{}", series_name(&s.labels))?;
+                for p in &s.points {
+                    writeln!(
+                        out,
+                        "  {:>9}  {}",
+                        format!("+{}s", seconds(p.t - start)),
+                        format_value(p.v)
+                    )?;
+                }
+            }
+            if series.is_empty() {
+                writeln!(out, "(empty result)")?;
+            }
+        }
+        OutputFormat::Json => {
+            let result: Vec<_> = series
+                .iter()
+                .map(|s| {
+                    let values: Vec<_> = s
+                        .points
+                        .iter()
+                        .map(|p| json!([seconds(p.t), format_value(p.v)]))
+                        .collect();
+                    json!({"metric": labels_json(&s.labels), "values": values})
+                })
+                .collect();
+            writeln!(out, "{}", json!({"resultType": "matrix", "result": result}))?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["series", "timestamp", "value"])?;
+            for s in series {
+                for p in &s.points {
+                    w.write_record([
+                        series_name(&s.labels),
+                        seconds(p.t).to_string(),
+                        format_value(p.v),
+                    ])?;
+                }
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,431 @@
+//! Server-side expectations: a PromQL expression compared with a number,
+//! at the end of a phase, at every step of it (`always`), at some step
+//! (`eventually`), or at a share of its steps (`95%`). Every series of the
+//! answer must satisfy the comparison; an empty answer is NO DATA.
+
+use std::time::Duration;
+
+use promql_parser::parser::token::{T_EQLC, T_GTE, T_GTR, T_LSS, T_LTE, T_NEQ};
+use promql_parser::parser::{BinaryExpr, Expr};
+
+use super::{Outcome, Verdict};
+use crate::backend::QueryBackend;
+use crate::metrics::store::Labels;
+use crate::promql::{format_short, format_value};
+
+/// A comparison of PromQL values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl Compare {
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Compare::Lt => value < threshold,
+            Compare::Le => value <= threshold,
+            Compare::Gt => value > threshold,
+            Compare::Ge => value >= threshold,
+            Compare::Eq => value == threshold,
+            Compare::Ne => value != threshold,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Compare::Lt => "<",
+            Compare::Le => "<=",
+            Compare::Gt => ">",
+            Compare::Ge => ">=",
+            Compare::Eq => "==",
+            Compare::Ne => "!=",
+        }
+    }
+
+    /// The same comparison with its sides swapped (`1 < x` is `x > 1`).
+    fn flipped(self) -> Compare {
+        match self {
+            Compare::Lt => Compare::Gt,
+            Compare::Le => Compare::Ge,
+            Compare::Gt => Compare::Lt,
+            Compare::Ge => Compare::Le,
+            other => other,
+        }
+    }
+
+    /// Of two values, the one further from holding.
+    fn worse(self, a: f64, b: f64) -> bool {
+        match self {
+            Compare::Lt | Compare::Le => a > b,
+            Compare::Gt | Compare::Ge => a < b,
+            Compare::Eq | Compare::Ne => false,
+        }
+    }
+}
+
+/// When over the phase the comparison must hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Holds {
+    /// At the phase's (or run's) end.
+    End,
+    /// At every step with data.
+    Always,
+    /// At one step at least.
+    Eventually,
+    /// At this share (0..=1) of the steps with data.
+    AtLeast(f64),
+}
+
+impl Holds {
+    pub fn parse(text: &str) -> Result<Holds, String> {
+        match text.trim() {
+            "end" => Ok(Holds::End),
+            "always" => Ok(Holds::Always),
+            "eventually" => Ok(Holds::Eventually),
+            other => other
+                .parse::<crate::units::Ratio>()
+                .map(|r| Holds::AtLeast(r.fraction()))
+                .map_err(|_| {
+                    format!("`holds: {other}`: expected `end`, `always`, `eventually` or a share of steps such as `95%`")
+                }),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Holds::End => "at the end".into(),
+            Holds::Always => "always".into(),
+            Holds::Eventually => "eventually".into(),
+            Holds::AtLeast(share) => format!("at >= {}% of steps", trim(share * 100.0)),
+        }
+    }
+}
+
+/// A PromQL expectation as the scenario states it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromqlExpectation {
+    /// The measured expression (without the comparison).
+    pub expr: String,
+    pub compare: Compare,
+    pub threshold: f64,
+    pub holds: Holds,
+    /// Step for the range forms; None: the scenario's default.
+    pub step: Option<Duration>,
+    pub optional: bool,
+    pub source: String,
+}
+
+/// Parses `EXPR OP NUMBER` (or `NUMBER OP EXPR`), the comparison at the top
+/// of the expression, without `bool`.
+pub fn split_comparison(text: &str) -> Result<(String, Compare, f64), String> {
+    let expr = crate::promql::parse(text).map_err(|e| e.to_string())?;
+    let Expr::Binary(BinaryExpr {
+        op,
+        lhs,
+        rhs,
+        modifier,
+    }) = &expr
+    else {
+        return Err(format!(
+            "`{text}` has no comparison at the top; write e.g. `{text} < 0.01`, or give a bound (`below: 0.01`)"
+        ));
+    };
+    let compare = match op.id() {
+        T_LSS => Compare::Lt,
+        T_LTE => Compare::Le,
+        T_GTR => Compare::Gt,
+        T_GTE => Compare::Ge,
+        T_EQLC => Compare::Eq,
+        T_NEQ => Compare::Ne,
+        _ => {
+            return Err(format!(
+                "`{text}` has no comparison at the top; write e.g. `... < 0.01`, or give a bound (`below: 0.01`)"
+            ));
+        }
+    };
+    if modifier.as_ref().is_some_and(|m| m.return_bool) {
+        return Err("drop `bool`: the expectation compares the values itself".into());
+    }
+    match (number(lhs), number(rhs)) {
+        (_, Some(n)) => Ok((lhs.to_string(), compare, n)),
+        (Some(n), None) => Ok((rhs.to_string(), compare.flipped(), n)),
+        (None, None) => Err(format!(
+            "`{text}`: one side of the comparison must be a number, e.g. `... < 0.01`"
+        )),
+    }
+}
+
+fn number(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::NumberLiteral(n) => Some(n.val),
+        Expr::Paren(p) => number(&p.expr),
+        Expr::Unary(u) => number(&u.expr).map(|n| -n),
+        _ => None,
+    }
+}
+
+fn trim(value: f64) -> String {
+    let text = format!("{value:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// One series' value with its labels, for verdict text.
+fn labelled(labels: &Labels, v: f64) -> String {
+    if labels.is_empty() {
+        format_short(v)
+    } else {
+        format!("{} {labels}", format_short(v))
+    }
+}
+
+/// The verdict of an expectation whose phase never ran.
+pub fn never_ran(e: &PromqlExpectation, scope: String) -> Verdict {
+    Verdict {
+        check: format!(
+            "promql: {} {} {}",
+            e.expr,
+            e.compare.symbol(),
+            format_value(e.threshold)
+        ),
+        scope,
+        measured: None,
+        measured_text: "no data (the phase did not run)".into(),
+        wanted: format!(
+            "{} {} {}",
+            e.compare.symbol(),
+            format_value(e.threshold),
+            e.holds.describe()
+        ),
+        outcome: Outcome::NoData,
+        optional: e.optional,
+        source: e.source.clone(),
+    }
+}
+
+/// Judges `e` over `(start, end)` (ms) with `backend`; `step` is used by the
+/// range forms when the expectation gives none.
+pub fn judge(
+    e: &PromqlExpectation,
+    backend: &dyn QueryBackend,
+    window: (i64, i64),
+    default_step: Duration,
+    scope: String,
+) -> Verdict {
+    let (start, end) = window;
+    let wanted = format!(
+        "{} {} {}",
+        e.compare.symbol(),
+        format_value(e.threshold),
+        e.holds.describe()
+    );
+    let verdict = |outcome: Outcome, measured: Option<f64>, text: String| Verdict {
+        check: format!(
+            "promql: {} {} {}",
+            e.expr,
+            e.compare.symbol(),
+            format_value(e.threshold)
+        ),
+        scope: scope.clone(),
+        measured,
+        measured_text: text,
+        wanted: wanted.clone(),
+        outcome,
+        optional: e.optional,
+        source: e.source.clone(),
+    };
+    let holds = |v: f64| e.compare.holds(v, e.threshold);
+    if e.holds == Holds::End {
+        return match backend.instant(&e.expr, end) {
+            Err(why) => verdict(Outcome::Fail, None, format!("error: {why}")),
+            Ok(answer) if answer.is_empty() => {
+                verdict(Outcome::NoData, None, "no data (empty result)".into())
+            }
+            Ok(answer) => {
+                let failing: Vec<_> = answer.iter().filter(|(_, v)| !holds(*v)).collect();
+                // The worst failing series, or the worst of all when none fails.
+                let pool: Vec<&(Labels, f64)> = if failing.is_empty() {
+                    answer.iter().collect()
+                } else {
+                    failing.clone()
+                };
+                let worst = pool
+                    .into_iter()
+                    .reduce(|a, s| if e.compare.worse(s.1, a.1) { s } else { a })
+                    .expect("not empty");
+                let shown: Vec<String> = if failing.is_empty() {
+                    vec![labelled(&worst.0, worst.1)]
+                } else {
+                    failing
+                        .iter()
+                        .take(3)
+                        .map(|(l, v)| labelled(l, *v))
+                        .collect()
+                };
+                let mut text = shown.join(", ");
+                if failing.len() > 3 {
+                    text.push_str(&format!(" (+{} more)", failing.len() - 3));
+                }
+                if answer.len() > 1 {
+                    text.push_str(&format!(
+                        " [{} of {} series fail]",
+                        failing.len(),
+                        answer.len()
+                    ));
+                }
+                let outcome = if failing.is_empty() {
+                    Outcome::Pass
+                } else {
+                    Outcome::Fail
+                };
+                verdict(outcome, Some(worst.1), text)
+            }
+        };
+    }
+    let step = e.step.unwrap_or(default_step).as_millis().max(1) as i64;
+    let series = match backend.range(&e.expr, start, end, step) {
+        Ok(series) => series,
+        Err(why) => return verdict(Outcome::Fail, None, format!("error: {why}")),
+    };
+    // Per step: does every series hold; the worst value and its series.
+    let mut steps: std::collections::BTreeMap<i64, (bool, f64, &Labels)> = Default::default();
+    for s in &series {
+        for p in &s.points {
+            let entry = steps.entry(p.t).or_insert((true, p.v, &s.labels));
+            entry.0 &= holds(p.v);
+            let replaces = if holds(entry.1) {
+                !holds(p.v) || e.compare.worse(p.v, entry.1)
+            } else {
+                !holds(p.v) && e.compare.worse(p.v, entry.1)
+            };
+            if replaces {
+                (entry.1, entry.2) = (p.v, &s.labels);
+            }
+        }
+    }
+    let total = (end - start) / step + 1;
+    if steps.is_empty() {
+        return verdict(
+            Outcome::NoData,
+            None,
+            format!("no data at any of {total} steps"),
+        );
+    }
+    let held = steps.values().filter(|s| s.0).count();
+    let with_data = steps.len();
+    let at = |t: i64| format!("+{}s", trim((t - start) as f64 / 1000.0));
+    let gaps = if (with_data as i64) < total {
+        format!("; no data at {} of {total} steps", total - with_data as i64)
+    } else {
+        String::new()
+    };
+    // The worst step among those that failed, or among all when none did.
+    let failed_any = held < with_data;
+    let (worst_t, worst) = steps
+        .iter()
+        .filter(|(_, s)| !failed_any || !s.0)
+        .reduce(|a, s| if e.compare.worse(s.1.1, a.1.1) { s } else { a })
+        .map(|(t, s)| (*t, s))
+        .expect("not empty");
+    let worst_text = format!("worst {} at {}", labelled(worst.2, worst.1), at(worst_t));
+    match e.holds {
+        Holds::Always => {
+            let outcome = if held == with_data {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            };
+            let first_fail = steps.iter().find(|(_, s)| !s.0).map(|(t, _)| *t);
+            let text = match first_fail {
+                None => format!("held at {held}/{with_data} steps, {worst_text}{gaps}"),
+                Some(t) => format!(
+                    "failed at {} ({held}/{with_data} steps held), {worst_text}{gaps}",
+                    at(t)
+                ),
+            };
+            verdict(outcome, Some(worst.1), text)
+        }
+        Holds::Eventually => match steps.iter().find(|(_, s)| s.0) {
+            Some((t, s)) => verdict(
+                Outcome::Pass,
+                Some(s.1),
+                format!("first held at {}: {}{gaps}", at(*t), labelled(s.2, s.1)),
+            ),
+            None => verdict(
+                Outcome::Fail,
+                Some(worst.1),
+                format!("never held in {with_data} steps; best {}{gaps}", {
+                    let best = steps
+                        .values()
+                        .fold(worst, |a, s| if e.compare.worse(a.1, s.1) { s } else { a });
+                    labelled(best.2, best.1)
+                }),
+            ),
+        },
+        Holds::AtLeast(share) => {
+            let measured = held as f64 / with_data as f64;
+            let outcome = if measured >= share {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            };
+            verdict(
+                outcome,
+                Some(measured),
+                format!(
+                    "held at {}% of steps ({held}/{with_data}), {worst_text}{gaps}",
+                    trim(measured * 100.0)
+                ),
+            )
+        }
+        Holds::End => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparisons_split_from_the_expression() {
+        let (expr, compare, n) =
+            split_comparison("sum(rate(x[1m])) / sum(rate(y[1m])) < 0.01").unwrap();
+        assert_eq!(
+            (expr.as_str(), compare, n),
+            ("sum(rate(x[1m])) / sum(rate(y[1m]))", Compare::Lt, 0.01)
+        );
+        let (expr, compare, n) = split_comparison("0.5 <= up").unwrap();
+        assert_eq!((expr.as_str(), compare, n), ("up", Compare::Ge, 0.5));
+        assert!(
+            split_comparison("rate(x[1m])")
+                .unwrap_err()
+                .contains("no comparison")
+        );
+        assert!(
+            split_comparison("up > bool 1")
+                .unwrap_err()
+                .contains("bool")
+        );
+        assert!(
+            split_comparison("up > up")
+                .unwrap_err()
+                .contains("must be a number")
+        );
+        assert!(
+            split_comparison("rate(x[1m] < 1")
+                .unwrap_err()
+                .contains("cannot parse")
+        );
+    }
+
+    #[test]
+    fn holds_forms() {
+        assert_eq!(Holds::parse("always"), Ok(Holds::Always));
+        assert_eq!(Holds::parse("95%"), Ok(Holds::AtLeast(0.95)));
+        assert!(Holds::parse("sometimes").is_err());
+    }
+}

@@ -1,0 +1,131 @@
+//! Scraped data saved with a run's results (`metrics.jsonl`), so the run
+//! can be queried afterwards: one JSON object per line and series,
+//! `{"labels": {...}, "t": [ms...], "v": [values...]}`, where a value that
+//! JSON cannot hold is a string: `"NaN"`, `"+Inf"`, `"-Inf"`, or `"stale"`
+//! for Prometheus's staleness marker.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use super::store::{Labels, Limits, Store, is_stale, stale};
+
+pub const FILE: &str = "metrics.jsonl";
+
+pub fn save(store: &Store, path: &Path) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut out = BufWriter::new(file);
+    for series in store.series() {
+        let labels: serde_json::Map<String, Value> = series
+            .labels
+            .iter()
+            .map(|(n, v)| (n.to_string(), Value::String(v.to_string())))
+            .collect();
+        let t: Vec<i64> = series.points.iter().map(|p| p.t).collect();
+        let v: Vec<Value> = series
+            .points
+            .iter()
+            .map(|p| match p.v {
+                v if is_stale(v) => json!("stale"),
+                v if v.is_finite() => json!(v),
+                v => json!(crate::promql::format_value(v)),
+            })
+            .collect();
+        serde_json::to_writer(&mut out, &json!({"labels": labels, "t": t, "v": v}))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn load(path: &Path) -> anyhow::Result<Store> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut store = Store::new(Limits {
+        series: usize::MAX,
+        samples: usize::MAX,
+    });
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        let bad = |why: &str| anyhow::anyhow!("{}:{}: {why}", path.display(), index + 1);
+        let json: Value = serde_json::from_str(&line).map_err(|e| bad(&e.to_string()))?;
+        let labels = json["labels"]
+            .as_object()
+            .ok_or_else(|| bad("no `labels` object"))?
+            .iter()
+            .map(|(n, v)| {
+                Ok((
+                    n.clone(),
+                    v.as_str()
+                        .ok_or_else(|| bad("a label value that is not a string"))?
+                        .to_string(),
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let labels = Labels::new(labels);
+        let (Some(t), Some(v)) = (json["t"].as_array(), json["v"].as_array()) else {
+            return Err(bad("`t` and `v` must be lists"));
+        };
+        if t.len() != v.len() {
+            return Err(bad("`t` and `v` differ in length"));
+        }
+        let id = store.series_id(&labels)?;
+        for (t, v) in t.iter().zip(v) {
+            let t = t
+                .as_i64()
+                .ok_or_else(|| bad("a time that is not an integer"))?;
+            let v = match v {
+                Value::String(s) if s == "stale" => stale(),
+                Value::String(s) => crate::promql::parse_value(s)
+                    .ok_or_else(|| bad("a value that is not a number"))?,
+                other => other
+                    .as_f64()
+                    .ok_or_else(|| bad("a value that is not a number"))?,
+            };
+            store.append(id, t, v)?;
+        }
+    }
+    Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_special_values() {
+        let mut store = Store::default();
+        let labels = Labels::new(vec![
+            ("__name__".into(), "x".into()),
+            ("a".into(), "1".into()),
+        ]);
+        for (t, v) in [
+            (1000, 1.5),
+            (2000, f64::NAN),
+            (3000, f64::INFINITY),
+            (4000, stale()),
+        ] {
+            store.add(&labels, t, v).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        save(&store, &path).unwrap();
+        let back = load(&path).unwrap();
+        let points = &back.series()[0].points;
+        assert_eq!(back.series()[0].labels, labels);
+        assert_eq!(points[0].v, 1.5);
+        assert!(points[1].v.is_nan() && !is_stale(points[1].v));
+        assert_eq!(points[2].v, f64::INFINITY);
+        assert!(is_stale(points[3].v));
+        std::fs::write(&path, "{\"labels\": {}, \"t\": [1], \"v\": []}\n").unwrap();
+        assert!(
+            load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains(":1: `t` and `v` differ")
+        );
+    }
+}
