@@ -23,9 +23,43 @@ pub fn is_stale(value: f64) -> bool {
     value.to_bits() == STALE_BITS
 }
 
-/// A label set, sorted by name, shared cheaply.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Labels(Arc<[(String, String)]>);
+/// A label set, sorted by name, shared cheaply, with its hash computed
+/// once (evaluation hashes label sets constantly).
+#[derive(Clone, Default)]
+pub struct Labels(Arc<LabelPairs>);
+
+#[derive(Default)]
+struct LabelPairs {
+    pairs: Box<[(String, String)]>,
+    hash: u64,
+}
+
+impl PartialEq for Labels {
+    fn eq(&self, other: &Labels) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.0.hash == other.0.hash && self.0.pairs == other.0.pairs)
+    }
+}
+
+impl Eq for Labels {}
+
+impl std::hash::Hash for Labels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash);
+    }
+}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Labels) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Labels {
+    fn cmp(&self, other: &Labels) -> std::cmp::Ordering {
+        self.0.pairs.cmp(&other.0.pairs)
+    }
+}
 
 impl Labels {
     /// Sorts `pairs` by name and drops empty values (an empty value is the
@@ -34,7 +68,18 @@ impl Labels {
         pairs.retain(|(_, value)| !value.is_empty());
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         pairs.dedup_by(|a, b| a.0 == b.0);
-        Labels(pairs.into())
+        Labels::sorted(pairs)
+    }
+
+    /// From pairs already sorted, unique and non-empty.
+    fn sorted(pairs: Vec<(String, String)>) -> Labels {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = rustc_hash::FxHasher::default();
+        pairs.hash(&mut hasher);
+        Labels(Arc::new(LabelPairs {
+            pairs: pairs.into_boxed_slice(),
+            hash: hasher.finish(),
+        }))
     }
 
     pub fn empty() -> Labels {
@@ -42,22 +87,23 @@ impl Labels {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        let pairs = &self.0.pairs;
+        pairs
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .ok()
-            .map(|i| self.0[i].1.as_str())
+            .map(|i| pairs[i].1.as_str())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.0.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.pairs.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.pairs.is_empty()
     }
 
     pub fn name(&self) -> Option<&str> {
@@ -74,20 +120,25 @@ impl Labels {
 
     /// Keeps the labels for which `keep(name)` holds.
     pub fn filter(&self, mut keep: impl FnMut(&str) -> bool) -> Labels {
-        Labels(
+        Labels::sorted(
             self.0
+                .pairs
                 .iter()
                 .filter(|(n, _)| keep(n))
                 .cloned()
-                .collect::<Vec<_>>()
-                .into(),
+                .collect(),
         )
     }
 
     /// Sets (or, with an empty value, removes) one label.
     pub fn with(&self, name: &str, value: &str) -> Labels {
-        let mut pairs: Vec<(String, String)> =
-            self.0.iter().filter(|(n, _)| n != name).cloned().collect();
+        let mut pairs: Vec<(String, String)> = self
+            .0
+            .pairs
+            .iter()
+            .filter(|(n, _)| n != name)
+            .cloned()
+            .collect();
         if !value.is_empty() {
             pairs.push((name.to_string(), value.to_string()));
         }
@@ -135,6 +186,9 @@ pub struct Series {
     pub without_name: Labels,
     /// In time order; may hold staleness markers.
     pub points: Vec<Point>,
+    /// Whether any point is a staleness marker (most series have none, and
+    /// a range selection then needs no scan).
+    pub has_stale: bool,
 }
 
 /// How much a store may hold.
@@ -213,6 +267,7 @@ impl Store {
             labels: labels.clone(),
             without_name: labels.without_name(),
             points: Vec::new(),
+            has_stale: false,
         });
         self.index.insert(labels.clone(), id);
         if let Some(name) = labels.name() {
@@ -230,11 +285,12 @@ impl Store {
                 limit: self.limits.samples,
             });
         }
-        let points = &mut self.series[id].points;
-        if points.last().is_some_and(|last| last.t >= t) {
+        let series = &mut self.series[id];
+        if series.points.last().is_some_and(|last| last.t >= t) {
             return Ok(false);
         }
-        points.push(Point { t, v });
+        series.points.push(Point { t, v });
+        series.has_stale |= is_stale(v);
         self.samples += 1;
         Ok(true)
     }

@@ -1,7 +1,5 @@
 //! Aggregation operators with `by` / `without`.
 
-use std::collections::HashMap;
-
 use promql_parser::parser::token::{
     T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_MAX, T_MIN, T_QUANTILE, T_STDDEV,
     T_STDVAR, T_SUM, T_TOPK,
@@ -29,9 +27,6 @@ pub(super) fn eval<'s>(
         }
     };
     let grouping = |labels: &Labels| group_labels(labels, agg.modifier.as_ref());
-    // Groups in order of first appearance.
-    let mut order: Vec<Labels> = Vec::new();
-    let mut groups: HashMap<Labels, Vec<Sample>> = HashMap::new();
     if op == T_COUNT_VALUES {
         let label = match &agg.param {
             Some(p) => string_arg(p)?,
@@ -52,15 +47,19 @@ pub(super) fn eval<'s>(
                 .collect(),
         ));
     }
-    for s in input {
-        let key = grouping(&s.labels);
-        match groups.get_mut(&key) {
-            Some(members) => members.push(s),
-            None => {
-                order.push(key.clone());
-                groups.insert(key, vec![s]);
-            }
+    // Groups in order of first appearance; each group's labels built once.
+    let modifier = agg.modifier.as_ref();
+    let (group_of, firsts) = super::group_by(input.iter().map(|s| &s.labels), |n| match modifier {
+        None => false,
+        Some(LabelModifier::Include(by)) => by.labels.iter().any(|l| l == n),
+        Some(LabelModifier::Exclude(without)) => {
+            n != NAME && !without.labels.iter().any(|l| l == n)
         }
+    });
+    let mut groups: Vec<(Labels, Vec<Sample>)> =
+        firsts.iter().map(|l| (grouping(l), Vec::new())).collect();
+    for (s, g) in input.into_iter().zip(group_of) {
+        groups[g].1.push(s);
     }
     let param = match &agg.param {
         Some(p) if op == T_TOPK || op == T_BOTTOMK || op == T_QUANTILE => {
@@ -69,8 +68,7 @@ pub(super) fn eval<'s>(
         _ => None,
     };
     let mut out = Vec::new();
-    for key in order {
-        let members = groups.remove(&key).unwrap_or_default();
+    for (key, members) in groups {
         let values = || members.iter().map(|s| s.v);
         let v = match op {
             T_SUM => {

@@ -3,7 +3,9 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
@@ -23,7 +25,14 @@ pub struct Evaluator<'s> {
     pub(super) end: i64,
     /// Series each selector matches, resolved once per query (keyed by the
     /// selector's address, valid while the query's AST lives).
-    selections: RefCell<HashMap<*const VectorSelector, Rc<[usize]>>>,
+    selections: RefCell<FxHashMap<*const VectorSelector, Rc<[usize]>>>,
+    /// Per selector and selected series, where the last window began and
+    /// ended: a range query's next step starts its search there instead of
+    /// binary-searching (which misses the cache at every probe).
+    cursors: RefCell<FxHashMap<*const VectorSelector, Vec<(usize, usize)>>>,
+    /// Per series, the running sum of counter-reset corrections, built on
+    /// first use by `rate` and friends (see [`Evaluator::reset_correction`]).
+    corrections: RefCell<FxHashMap<usize, Rc<[f64]>>>,
 }
 
 impl<'s> Evaluator<'s> {
@@ -35,7 +44,9 @@ impl<'s> Evaluator<'s> {
             default_step: 60_000,
             start: 0,
             end: 0,
-            selections: RefCell::new(HashMap::new()),
+            selections: RefCell::new(FxHashMap::default()),
+            cursors: RefCell::new(FxHashMap::default()),
+            corrections: RefCell::new(FxHashMap::default()),
         }
     }
 
@@ -53,7 +64,7 @@ impl<'s> Evaluator<'s> {
 
     /// Evaluates `expr` at `t` (ms since the epoch).
     pub fn instant(&mut self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
-        self.selections.borrow_mut().clear();
+        self.clear();
         self.start = t;
         self.end = t;
         self.eval(expr, t)
@@ -78,7 +89,7 @@ impl<'s> Evaluator<'s> {
                 "a range query's end is before its start".into(),
             ));
         }
-        self.selections.borrow_mut().clear();
+        self.clear();
         self.start = start;
         self.end = end;
         let mut series: BTreeMap<super::Labels, Vec<Point>> = BTreeMap::new();
@@ -110,6 +121,35 @@ impl<'s> Evaluator<'s> {
             .into_iter()
             .map(|(labels, points)| Series { labels, points })
             .collect())
+    }
+
+    fn clear(&self) {
+        self.selections.borrow_mut().clear();
+        self.cursors.borrow_mut().clear();
+    }
+
+    /// What a counter's resets add to `last - first` over `points[from..to]`
+    /// of series `id`: each value before a drop.
+    pub(super) fn reset_correction(&self, id: usize, from: usize, to: usize) -> f64 {
+        let prefix = {
+            let mut cache = self.corrections.borrow_mut();
+            cache
+                .entry(id)
+                .or_insert_with(|| {
+                    let points = &self.store.series()[id].points;
+                    let mut sum = 0.0;
+                    let mut prefix = Vec::with_capacity(points.len());
+                    for (i, p) in points.iter().enumerate() {
+                        if i > 0 && p.v < points[i - 1].v {
+                            sum += points[i - 1].v;
+                        }
+                        prefix.push(sum);
+                    }
+                    prefix.into()
+                })
+                .clone()
+        };
+        prefix[to - 1] - prefix[from]
     }
 
     pub(super) fn eval(&self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
@@ -185,13 +225,24 @@ impl<'s> Evaluator<'s> {
         ids
     }
 
+    /// The cursors of `vs`'s selected series, `n` of them.
+    fn cursors(&self, vs: &VectorSelector, n: usize) -> std::cell::RefMut<'_, Vec<(usize, usize)>> {
+        std::cell::RefMut::map(self.cursors.borrow_mut(), |c| {
+            c.entry(vs as *const VectorSelector)
+                .or_insert_with(|| vec![(0, 0); n])
+        })
+    }
+
     pub(super) fn vector_selector(&self, vs: &VectorSelector, t: i64) -> Vec<Sample> {
         let at = self.shifted(vs.at.as_ref(), vs.offset.as_ref(), t);
         let series = self.store.series();
+        let selection = self.selection(vs);
+        let mut cursors = self.cursors(vs, selection.len());
         let mut out = Vec::new();
-        for &id in self.selection(vs).iter() {
+        for (k, &id) in selection.iter().enumerate() {
             let points = &series[id].points;
-            let end = points.partition_point(|p| p.t <= at);
+            let end = seek(points, cursors[k].1, at);
+            cursors[k].1 = end;
             if end == 0 {
                 continue;
             }
@@ -212,28 +263,32 @@ impl<'s> Evaluator<'s> {
         let start = end - range;
         let store: &'s Store = self.store;
         let series = store.series();
+        let selection = self.selection(vs);
+        let mut cursors = self.cursors(vs, selection.len());
         let mut out = Vec::new();
-        for &id in self.selection(vs).iter() {
+        for (k, &id) in selection.iter().enumerate() {
             let all = &series[id].points;
-            let from = all.partition_point(|p| p.t <= start);
-            let to = all.partition_point(|p| p.t <= end);
+            let from = seek(all, cursors[k].0, start);
+            let to = seek(all, cursors[k].1.max(from), end);
+            cursors[k] = (from, to);
             if from >= to {
                 continue;
             }
             let window = &all[from..to];
-            let points = if window.iter().any(|p| is_stale(p.v)) {
+            let (points, source) = if series[id].has_stale && window.iter().any(|p| is_stale(p.v)) {
                 let kept: Vec<Point> = window.iter().copied().filter(|p| !is_stale(p.v)).collect();
                 if kept.is_empty() {
                     continue;
                 }
-                Cow::Owned(kept)
+                (Cow::Owned(kept), None)
             } else {
-                Cow::Borrowed(window)
+                (Cow::Borrowed(window), Some((id, from)))
             };
             out.push(RangeSeries {
                 labels: series[id].labels.clone(),
                 without_name: series[id].without_name.clone(),
                 points,
+                source,
             });
         }
         Matrix {
@@ -282,10 +337,29 @@ impl<'s> Evaluator<'s> {
                     without_name: labels.without_name(),
                     labels,
                     points: Cow::Owned(points),
+                    source: None,
                 })
                 .collect(),
         })
     }
+}
+
+/// The first index of `points` after time `t` (`partition_point(p.t <= t)`),
+/// searched from `hint`, where it was for an earlier time: a few steps
+/// forward usually; a binary search when the answer is far or behind.
+fn seek(points: &[Point], hint: usize, t: i64) -> usize {
+    let hint = hint.min(points.len());
+    if hint > 0 && points[hint - 1].t > t {
+        return points[..hint].partition_point(|p| p.t <= t);
+    }
+    let mut i = hint;
+    for _ in 0..8 {
+        if i == points.len() || points[i].t > t {
+            return i;
+        }
+        i += 1;
+    }
+    i + points[i..].partition_point(|p| p.t <= t)
 }
 
 /// Milliseconds since the epoch (negative before it).
@@ -341,7 +415,7 @@ pub(super) fn check_unique(samples: &[Sample]) -> Result<(), Error> {
     if samples.len() < 2 {
         return Ok(());
     }
-    let mut seen = std::collections::HashSet::with_capacity(samples.len());
+    let mut seen = rustc_hash::FxHashSet::default();
     for s in samples {
         if !seen.insert(&s.labels) {
             return Err(Error::Eval(format!(

@@ -28,14 +28,30 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             let v = vector(0)?;
             return Ok(Value::Scalar(if v.len() == 1 { v[0].v } else { f64::NAN }));
         }
-        "rate" => over_range(&matrix(0)?, t, false, |p, m| {
-            extrapolated_rate(p, m, true, true)
-        }),
-        "increase" => over_range(&matrix(0)?, t, false, |p, m| {
-            extrapolated_rate(p, m, true, false)
-        }),
+        "rate" | "increase" => {
+            let m = matrix(0)?;
+            let is_rate = name == "rate";
+            m.series
+                .iter()
+                .filter_map(|s| {
+                    // Resets from the series' running sum when the window
+                    // is the store's own; else counted.
+                    let resets = match s.source {
+                        Some((id, from)) if s.points.len() >= 2 => {
+                            ev.reset_correction(id, from, from + s.points.len())
+                        }
+                        _ => scan_resets(&s.points),
+                    };
+                    Some(Sample {
+                        labels: s.without_name.clone(),
+                        t,
+                        v: extrapolated_rate(&s.points, &m, Some(resets), is_rate)?,
+                    })
+                })
+                .collect()
+        }
         "delta" => over_range(&matrix(0)?, t, false, |p, m| {
-            extrapolated_rate(p, m, false, false)
+            extrapolated_rate(p, m, None, false)
         }),
         "irate" => over_range(&matrix(0)?, t, false, |p, _| instant_value(p, true)),
         "idelta" => over_range(&matrix(0)?, t, false, |p, _| instant_value(p, false)),
@@ -354,11 +370,23 @@ fn go_max(a: f64, b: f64) -> f64 {
     }
 }
 
-/// `extrapolatedRate` of Prometheus 3 (promql/functions.go).
+/// What counter resets within `points` add to `last - first`: each value
+/// before a drop.
+fn scan_resets(points: &[Point]) -> f64 {
+    points
+        .windows(2)
+        .filter(|w| w[1].v < w[0].v)
+        .map(|w| w[0].v)
+        .sum()
+}
+
+/// `extrapolatedRate` of Prometheus 3 (promql/functions.go); `resets` is
+/// the counter-reset correction for a counter (rate, increase), None for a
+/// gauge (delta).
 fn extrapolated_rate(
     points: &[Point],
     m: &Matrix<'_>,
-    is_counter: bool,
+    resets: Option<f64>,
     is_rate: bool,
 ) -> Option<f64> {
     if points.len() < 2 {
@@ -366,16 +394,8 @@ fn extrapolated_rate(
     }
     let first = points[0];
     let last = points[points.len() - 1];
-    let mut result = last.v - first.v;
-    if is_counter {
-        let mut previous = first.v;
-        for p in &points[1..] {
-            if p.v < previous {
-                result += previous;
-            }
-            previous = p.v;
-        }
-    }
+    let is_counter = resets.is_some();
+    let result = last.v - first.v + resets.unwrap_or(0.0);
     let mut to_start = (first.t - m.start) as f64 / 1000.0;
     let mut to_end = (m.end - last.t) as f64 / 1000.0;
     let sampled = (last.t - first.t) as f64 / 1000.0;
@@ -546,18 +566,21 @@ fn absent(empty: bool, arg: &Expr, t: i64) -> Vec<Sample> {
 /// `histogram_quantile` over classic buckets: series grouped by their labels
 /// without `le`, then `BucketQuantile` of Prometheus 3.
 fn histogram_quantile(q: f64, v: Vec<Sample>, t: i64) -> Vec<Sample> {
-    let mut groups: std::collections::BTreeMap<Labels, Vec<(f64, f64)>> = Default::default();
-    for s in v {
-        let Some(le) = s.labels.get("le").and_then(super::parse_value) else {
-            continue;
-        };
-        let key = s.labels.filter(|n| n != "le" && n != NAME);
-        groups.entry(key).or_default().push((le, s.v));
-    }
-    groups
+    let v: Vec<(f64, Sample)> = v
         .into_iter()
+        .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
+        .collect();
+    let keep = |n: &str| n != "le" && n != NAME;
+    let (group_of, firsts) = super::group_by(v.iter().map(|(_, s)| &s.labels), keep);
+    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
+    for ((le, s), g) in v.iter().zip(group_of) {
+        groups[g].push((*le, s.v));
+    }
+    firsts
+        .iter()
+        .zip(groups)
         .map(|(labels, mut buckets)| Sample {
-            labels,
+            labels: labels.filter(keep),
             t,
             v: bucket_quantile(q, &mut buckets),
         })

@@ -39,6 +39,42 @@ pub enum Error {
     Unsupported(String),
 }
 
+/// Splits `labels` into groups by the labels `keep` selects, in order of
+/// first appearance: returns each item's group and each group's first
+/// item. Groups are found by a hash of the selected labels (no allocation
+/// per item), confirmed by comparing them.
+pub(crate) fn group_by<'a>(
+    labels: impl Iterator<Item = &'a Labels>,
+    keep: impl Fn(&str) -> bool,
+) -> (Vec<usize>, Vec<&'a Labels>) {
+    use std::hash::{Hash, Hasher};
+    let mut by_hash: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
+    let mut firsts: Vec<&'a Labels> = Vec::new();
+    let mut group_of = Vec::new();
+    for l in labels {
+        let mut hasher = rustc_hash::FxHasher::default();
+        for pair in l.iter().filter(|(n, _)| keep(n)) {
+            pair.hash(&mut hasher);
+        }
+        let candidates = by_hash.entry(hasher.finish()).or_default();
+        let same = |other: &Labels| {
+            l.iter()
+                .filter(|(n, _)| keep(n))
+                .eq(other.iter().filter(|(n, _)| keep(n)))
+        };
+        let group = match candidates.iter().find(|&&g| same(firsts[g])) {
+            Some(&g) => g,
+            None => {
+                candidates.push(firsts.len());
+                firsts.push(l);
+                firsts.len() - 1
+            }
+        };
+        group_of.push(group);
+    }
+    (group_of, firsts)
+}
+
 /// Parses an expression.
 pub fn parse(text: &str) -> Result<promql_parser::parser::Expr, Error> {
     promql_parser::parser::parse(text).map_err(|e| Error::Parse(e.trim().to_string()))
@@ -62,6 +98,9 @@ pub struct RangeSeries<'s> {
     /// `labels` without `__name__`, for functions that drop it.
     pub without_name: Labels,
     pub points: Cow<'s, [Point]>,
+    /// Series index in the store and the index of the first point, when the
+    /// points are the store's own (no staleness marker removed).
+    pub source: Option<(usize, usize)>,
 }
 
 /// What an expression evaluates to.
