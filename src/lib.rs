@@ -7,7 +7,10 @@
 //!                  and recorder; abort conditions watched per second)
 //!               ─► RunResults (histograms per phase × endpoint,        record
 //!                  per-second timeline)
-//!               ─► Verdicts (each expectation: measured vs wanted)     expect
+//!   beside it:  ─► Scraper (service's /metrics into a series store)   metrics
+//!               ─► Verdicts (each expectation: measured vs wanted;     expect
+//!                  PromQL ones through the embedded evaluator or a     promql,
+//!                  real Prometheus)                                   backend
 //!               ─► Reports (terminal, JSON, CSV, JUnit, Markdown)      report
 //!               ─► exit code                                           app
 //! ```
@@ -26,7 +29,10 @@
 //! - `expect`: check syntax, verdicts, abort conditions.
 //! - `report`: `hit` formats, and the files of a run's results directory.
 //! - `demo`: the embedded, instrumented demo service.
-//! - `metrics`: the Prometheus exposition parser.
+//! - `metrics`: the exposition parser, the series store, the scraper, and
+//!   the saved scrapes of a run.
+//! - `promql`: the PromQL evaluator (Prometheus 3 semantics) over the store.
+//! - `backend`: one trait answering PromQL, embedded or a real Prometheus.
 
 pub mod app;
 pub mod backend;

@@ -27,6 +27,7 @@ pub(super) fn eval<'s>(
         }
     };
     let grouping = |labels: &Labels| group_labels(labels, agg.modifier.as_ref());
+    let grouping = &grouping;
     if op == T_COUNT_VALUES {
         let label = match &agg.param {
             Some(p) => string_arg(p)?,
@@ -56,8 +57,11 @@ pub(super) fn eval<'s>(
             n != NAME && !without.labels.iter().any(|l| l == n)
         }
     });
-    let mut groups: Vec<(Labels, Vec<Sample>)> =
-        firsts.iter().map(|l| (grouping(l), Vec::new())).collect();
+    let site = agg as *const AggregateExpr as usize;
+    let mut groups: Vec<(Labels, Vec<Sample>)> = firsts
+        .iter()
+        .map(|l| (ev.derived(site, l, grouping), Vec::new()))
+        .collect();
     for (s, g) in input.into_iter().zip(group_of) {
         groups[g].1.push(s);
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
-use super::{Error, Matrix, RangeSeries, Sample, Series, Value};
+use super::{Error, Labels, Matrix, RangeSeries, Sample, Series, Value};
 use crate::metrics::store::{NAME, Point, Store, is_stale};
 
 /// Evaluates expressions over one store.
@@ -33,6 +33,10 @@ pub struct Evaluator<'s> {
     /// Per series, the running sum of counter-reset corrections, built on
     /// first use by `rate` and friends (see [`Evaluator::reset_correction`]).
     corrections: RefCell<FxHashMap<usize, Rc<[f64]>>>,
+    /// Labels derived from labels at one place of the query (an
+    /// aggregation's group, `histogram_quantile`'s output), kept across the
+    /// steps of a range query so they are built once, not at every step.
+    derived: RefCell<FxHashMap<(usize, Labels), Labels>>,
 }
 
 impl<'s> Evaluator<'s> {
@@ -47,6 +51,7 @@ impl<'s> Evaluator<'s> {
             selections: RefCell::new(FxHashMap::default()),
             cursors: RefCell::new(FxHashMap::default()),
             corrections: RefCell::new(FxHashMap::default()),
+            derived: RefCell::new(FxHashMap::default()),
         }
     }
 
@@ -126,6 +131,24 @@ impl<'s> Evaluator<'s> {
     fn clear(&self) {
         self.selections.borrow_mut().clear();
         self.cursors.borrow_mut().clear();
+        self.derived.borrow_mut().clear();
+    }
+
+    /// `make(from)`, remembered for `site` (the address of the node that
+    /// derives it) and `from` during this query.
+    pub(super) fn derived(
+        &self,
+        site: usize,
+        from: &Labels,
+        make: impl FnOnce(&Labels) -> Labels,
+    ) -> Labels {
+        let key = (site, from.clone());
+        if let Some(labels) = self.derived.borrow().get(&key) {
+            return labels.clone();
+        }
+        let labels = make(from);
+        self.derived.borrow_mut().insert(key, labels.clone());
+        labels
     }
 
     /// What a counter's resets add to `last - first` over `points[from..to]`

@@ -244,7 +244,10 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                 })
                 .collect()
         }
-        "histogram_quantile" => histogram_quantile(scalar(0)?, vector(1)?, t),
+        "histogram_quantile" => {
+            let site = call as *const Call as usize;
+            histogram_quantile(ev, site, scalar(0)?, vector(1)?, t)
+        }
         "minute" | "hour" | "day_of_week" | "day_of_month" | "day_of_year" | "days_in_month"
         | "month" | "year" => {
             let part = |seconds: f64| date_part(name, seconds);
@@ -565,7 +568,15 @@ fn absent(empty: bool, arg: &Expr, t: i64) -> Vec<Sample> {
 
 /// `histogram_quantile` over classic buckets: series grouped by their labels
 /// without `le`, then `BucketQuantile` of Prometheus 3.
-fn histogram_quantile(q: f64, v: Vec<Sample>, t: i64) -> Vec<Sample> {
+/// Output labels are derived once per query at `site` (see
+/// [`Evaluator::derived`]).
+fn histogram_quantile(
+    ev: &Evaluator<'_>,
+    site: usize,
+    q: f64,
+    v: Vec<Sample>,
+    t: i64,
+) -> Vec<Sample> {
     let v: Vec<(f64, Sample)> = v
         .into_iter()
         .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
@@ -580,7 +591,7 @@ fn histogram_quantile(q: f64, v: Vec<Sample>, t: i64) -> Vec<Sample> {
         .iter()
         .zip(groups)
         .map(|(labels, mut buckets)| Sample {
-            labels: labels.filter(keep),
+            labels: ev.derived(site, labels, |l| l.filter(keep)),
             t,
             v: bucket_quantile(q, &mut buckets),
         })

@@ -21,6 +21,8 @@ mod aggregate;
 mod binary;
 mod eval;
 mod functions;
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -183,17 +185,5 @@ pub fn parse_value(text: &str) -> Option<f64> {
 impl fmt::Display for Sample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.labels, format_value(self.v))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn short_values() {
-        assert_eq!(super::format_short(0.00955072840790843), "0.009551");
-        assert_eq!(super::format_short(157.33333333333334), "157.3");
-        assert_eq!(super::format_short(12034.7), "12035");
-        assert_eq!(super::format_short(1.0), "1");
-        assert_eq!(super::format_short(f64::NAN), "NaN");
     }
 }
