@@ -98,7 +98,9 @@ fn main() {
         "sum by (endpoint) (rate(http_requests_total[1m]))",
         "avg_over_time(queue_depth[5m]) > 100",
     ];
-    println!("range queries over the hour at 1 s steps (3,540 evaluations each: from the first minute on):");
+    println!(
+        "range queries over the hour at 1 s steps (3,540 evaluations each: from the first minute on):"
+    );
     let mut total = 0.0;
     for expr in expressions {
         let parsed = parse(expr).unwrap();

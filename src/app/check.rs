@@ -14,13 +14,16 @@ pub fn run(args: &CheckArgs) -> Exit {
             Ok(s) => {
                 let expectations: usize = s.expectations.len()
                     + s.phases.iter().map(|p| p.expectations.len()).sum::<usize>();
+                let promql: usize =
+                    s.promql.len() + s.phases.iter().map(|p| p.promql.len()).sum::<usize>();
                 println!(
-                    "ok: {} ({}: {} phases, {} requests, {} expectations, {} abort conditions)",
+                    "ok: {} ({}: {} phases, {} requests, {} expectations, {} PromQL expectations, {} abort conditions)",
                     path.display(),
                     s.name,
                     s.phases.len(),
                     s.requests.len(),
                     expectations,
+                    promql,
                     s.aborts.len()
                 );
             }

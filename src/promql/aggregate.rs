@@ -107,13 +107,7 @@ pub(super) fn eval<'s>(
                 let mut members = members;
                 let top = op == T_TOPK;
                 // NaN ranks last either way.
-                members.sort_by(|a, b| match (a.v.is_nan(), b.v.is_nan()) {
-                    (true, true) => std::cmp::Ordering::Equal,
-                    (true, false) => std::cmp::Ordering::Greater,
-                    (false, true) => std::cmp::Ordering::Less,
-                    _ if top => b.v.total_cmp(&a.v),
-                    _ => a.v.total_cmp(&b.v),
-                });
+                members.sort_by(|a, b| super::functions::nan_last(a.v, b.v, top));
                 let k = (k.min(members.len() as f64)) as usize;
                 out.extend(members.into_iter().take(k).map(|s| Sample { t, ..s }));
                 continue;

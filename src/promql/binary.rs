@@ -72,6 +72,16 @@ fn apply(op: TokenId, l: f64, r: f64) -> Result<(f64, bool), Error> {
     })
 }
 
+/// A comparison's outcome: 1/0 with `bool`, else the value if it holds;
+/// arithmetic always keeps.
+fn result(value: f64, keep: bool, return_bool: bool) -> Option<f64> {
+    if return_bool {
+        Some(if keep { 1.0 } else { 0.0 })
+    } else {
+        keep.then_some(value)
+    }
+}
+
 fn vector_scalar<'s>(
     op: TokenId,
     v: Vec<Sample>,
@@ -93,11 +103,7 @@ fn vector_scalar<'s>(
             // The vector's value is kept, whichever side it is on.
             value = sample.v;
         }
-        let value = if return_bool {
-            if keep { 1.0 } else { 0.0 }
-        } else if keep {
-            value
-        } else {
+        let Some(value) = result(value, keep, return_bool) else {
             continue;
         };
         let labels = if !comparison || return_bool {
@@ -197,11 +203,7 @@ fn vector_vector<'s>(
             (ls.v, rs.v)
         };
         let (value, keep) = apply(op, l, r)?;
-        let value = if return_bool {
-            if keep { 1.0 } else { 0.0 }
-        } else if keep {
-            value
-        } else {
+        let Some(value) = result(value, keep, return_bool) else {
             continue;
         };
         // `resultMetric`.

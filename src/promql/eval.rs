@@ -97,31 +97,7 @@ impl<'s> Evaluator<'s> {
         self.clear();
         self.start = start;
         self.end = end;
-        let mut series: BTreeMap<super::Labels, Vec<Point>> = BTreeMap::new();
-        let mut t = start;
-        while t <= end {
-            match self.eval(expr, t)? {
-                Value::Scalar(v) => series
-                    .entry(super::Labels::empty())
-                    .or_default()
-                    .push(Point { t, v }),
-                Value::Vector(samples) => {
-                    for s in samples {
-                        series
-                            .entry(s.labels)
-                            .or_default()
-                            .push(Point { t, v: s.v });
-                    }
-                }
-                other => {
-                    return Err(Error::Eval(format!(
-                        "a range query needs a scalar or an instant vector, not a {}",
-                        other.kind()
-                    )));
-                }
-            }
-            t += step;
-        }
+        let series = self.steps(expr, start, end, step, "a range query")?;
         Ok(series
             .into_iter()
             .map(|(labels, points)| Series { labels, points })
@@ -321,17 +297,22 @@ impl<'s> Evaluator<'s> {
         }
     }
 
-    fn subquery(&self, expr: &Expr, end: i64, range: i64, step: i64) -> Result<Matrix<'s>, Error> {
-        let start = end - range;
-        let mut t = step * start.div_euclid(step);
-        if t <= start {
-            t += step;
-        }
-        let mut series: BTreeMap<super::Labels, Vec<Point>> = BTreeMap::new();
+    /// `expr` at `first`, `first + step`, ... up to `end`, as series;
+    /// `what` names the caller for the error on a range vector or string.
+    fn steps(
+        &self,
+        expr: &Expr,
+        first: i64,
+        end: i64,
+        step: i64,
+        what: &str,
+    ) -> Result<BTreeMap<Labels, Vec<Point>>, Error> {
+        let mut series: BTreeMap<Labels, Vec<Point>> = BTreeMap::new();
+        let mut t = first;
         while t <= end {
             match self.eval(expr, t)? {
                 Value::Scalar(v) => series
-                    .entry(super::Labels::empty())
+                    .entry(Labels::empty())
                     .or_default()
                     .push(Point { t, v }),
                 Value::Vector(samples) => {
@@ -344,13 +325,23 @@ impl<'s> Evaluator<'s> {
                 }
                 other => {
                     return Err(Error::Eval(format!(
-                        "a subquery needs a scalar or an instant vector inside, not a {}",
+                        "{what} needs a scalar or an instant vector, not a {}",
                         other.kind()
                     )));
                 }
             }
             t += step;
         }
+        Ok(series)
+    }
+
+    fn subquery(&self, expr: &Expr, end: i64, range: i64, step: i64) -> Result<Matrix<'s>, Error> {
+        let start = end - range;
+        let mut t = step * start.div_euclid(step);
+        if t <= start {
+            t += step;
+        }
+        let series = self.steps(expr, t, end, step, "a subquery")?;
         Ok(Matrix {
             start,
             end,

@@ -182,13 +182,7 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
         "sort" | "sort_desc" => {
             let mut v = vector(0)?;
             let desc = name == "sort_desc";
-            v.sort_by(|a, b| match (a.v.is_nan(), b.v.is_nan()) {
-                (true, true) => std::cmp::Ordering::Equal,
-                (true, false) => std::cmp::Ordering::Greater,
-                (false, true) => std::cmp::Ordering::Less,
-                _ if desc => b.v.total_cmp(&a.v),
-                _ => a.v.total_cmp(&b.v),
-            });
+            v.sort_by(|a, b| nan_last(a.v, b.v, desc));
             return Ok(Value::Vector(v));
         }
         "label_replace" => {
@@ -354,6 +348,18 @@ fn map(v: Vec<Sample>, t: i64, f: impl Fn(f64) -> f64) -> Vec<Sample> {
             v: f(s.v),
         })
         .collect()
+}
+
+/// Orders values ascending (or descending), NaN last either way.
+pub(super) fn nan_last(a: f64, b: f64, descending: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ if descending => b.total_cmp(&a),
+        _ => a.total_cmp(&b),
+    }
 }
 
 /// Go's math.Min and math.Max: NaN wins.
@@ -679,7 +685,7 @@ fn date_part(function: &str, seconds: f64) -> f64 {
     let secs = seconds.floor() as i64;
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = crate::units::civil_from_days(days);
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     let month_days = [
         31,
@@ -706,20 +712,6 @@ fn date_part(function: &str, seconds: f64) -> f64 {
         "month" => month,
         _ => year,
     }) as f64
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
