@@ -61,7 +61,7 @@ fn shipped_scenarios_are_valid() {
     let output = slogate(&args);
     crate::support::assert_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("ok: scenarios/smoke.yaml (smoke: 1 phases, 2 requests, 5 expectations, 0 PromQL expectations, 1 abort conditions)"), "{stdout}");
+    assert!(stdout.contains("ok: scenarios/smoke.yaml (smoke: 1 phases, 2 requests, 5 expectations, 2 PromQL expectations, 1 abort conditions)"), "{stdout}");
 }
 
 #[test]

@@ -588,3 +588,45 @@ phases:
         "nothing was scraped by slogate"
     );
 }
+
+#[test]
+fn a_full_store_stops_scraping_with_a_clear_message_and_the_run_goes_on() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("limit.yaml");
+    std::fs::write(
+        &scenario,
+        r#"name: limit
+targets:
+  api: {demo: true}
+metrics:
+  scrape: ["${api}/metrics"]
+  max_series: 10
+requests:
+  - {name: health, url: "${api}/health"}
+phases:
+  - name: load
+    duration: 2s
+    load: {rate: 20/s}
+    expect:
+      - error_rate < 1%
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = support::slogate(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    support::assert_exit(&output, 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("series limit reached: 10 series are stored (raise metrics.max_series"),
+        "{stderr}"
+    );
+    let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert_eq!(saved.lines().count(), 10, "the store kept what fit");
+}
