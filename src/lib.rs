@@ -33,6 +33,7 @@
 //!   the saved scrapes of a run.
 //! - `promql`: the PromQL evaluator (Prometheus 3 semantics) over the store.
 //! - `backend`: one trait answering PromQL, embedded or a real Prometheus.
+//! - `rules`: Prometheus rule files, read and validated.
 
 pub mod app;
 pub mod backend;
@@ -45,6 +46,7 @@ pub mod plan;
 pub mod promql;
 pub mod record;
 pub mod report;
+pub mod rules;
 pub mod scenario;
 pub mod units;
 

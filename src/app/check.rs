@@ -1,4 +1,5 @@
-//! `slogate check FILE...`: validates scenario files, prints every error with
+//! `slogate check FILE...`: validates scenario files and Prometheus rule
+//! files (told apart by a top-level `groups:`), prints every error with
 //! its line and column, and exits 2 if any file is invalid (0 otherwise), so
 //! it can run in pre-commit hooks and CI.
 
@@ -10,6 +11,26 @@ use crate::scenario;
 pub fn run(args: &CheckArgs) -> Exit {
     let mut invalid = 0;
     for path in &args.files {
+        let source = std::fs::read_to_string(path).unwrap_or_default();
+        if crate::rules::is_rule_file(&source) {
+            match crate::rules::load(path) {
+                Ok(file) => {
+                    let (recording, alerting) = file.rule_count();
+                    println!(
+                        "ok: {} (rules: {} groups, {recording} recording and {alerting} alerting rules)",
+                        path.display(),
+                        file.groups.len()
+                    );
+                }
+                Err(errors) => {
+                    invalid += 1;
+                    for error in errors {
+                        eprintln!("error: {error}");
+                    }
+                }
+            }
+            continue;
+        }
         match scenario::load(path) {
             Ok(s) => {
                 let expectations: usize = s.expectations.len()

@@ -3,7 +3,7 @@
 //! `load` is the one entry point; nothing is run here.
 
 mod error;
-mod model;
+pub(crate) mod model;
 mod phases;
 mod resolve;
 
@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::{Position, ScenarioError, edit_distance, nearest};
-pub use resolve::resolve;
+pub use model::{StringOr, Text};
+pub use resolve::{resolve, yaml_error_with_keys};
 
 use crate::expect::{Abort, Expectation, PromqlExpectation};
 use crate::metrics::store::Limits;

@@ -90,6 +90,17 @@ pub fn resolve(
 
 /// Turns a serde-saphyr error into ours, with a "did you mean" for unknown keys.
 fn yaml_error(file: &Path, source: &str, error: &serde_saphyr::Error) -> ScenarioError {
+    yaml_error_with_keys(file, source, error, KEYS)
+}
+
+/// A serde-saphyr error as ours; `keys` are the file format's keys, for
+/// "did you mean" on unknown ones.
+pub fn yaml_error_with_keys(
+    file: &Path,
+    source: &str,
+    error: &serde_saphyr::Error,
+    keys: &[&[&str]],
+) -> ScenarioError {
     let position = error.location().map(Position::from);
     let text = error.without_snippet().to_string();
     // "error: line 4 column 5: unknown field `x`, expected one of a, b"
@@ -123,7 +134,7 @@ fn yaml_error(file: &Path, source: &str, error: &serde_saphyr::Error) -> Scenari
     if let Some(rest) = message.strip_prefix("unknown key `")
         && let Some((key, _)) = rest.split_once('`')
     {
-        let candidates = KEYS.iter().flat_map(|keys| keys.iter().copied());
+        let candidates = keys.iter().flat_map(|keys| keys.iter().copied());
         if let Some(near) = nearest(key, candidates) {
             result = result.hint(format!("did you mean `{near}`?"));
         }

@@ -1,0 +1,429 @@
+//! Prometheus rule files as teams write them (`groups:` of recording and
+//! alerting rules), read and validated as `promtool check rules` does:
+//! unknown keys, a rule that is neither or both `record` and `alert`,
+//! empty or unparsable `expr`, bad durations (Prometheus's own format:
+//! `90s`, `1h30m`, `1d`, no fractions), invalid metric and label names,
+//! keys that only alerting rules take, duplicate group names. Every error
+//! has file, line and column. Evaluating the groups is still to come.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::scenario::{Position, ScenarioError, StringOr, Text, yaml_error_with_keys};
+
+const KEYS: &[&[&str]] = &[
+    &["groups"],
+    &[
+        "name",
+        "interval",
+        "limit",
+        "query_offset",
+        "labels",
+        "rules",
+    ],
+    &[
+        "record",
+        "alert",
+        "expr",
+        "for",
+        "keep_firing_for",
+        "labels",
+        "annotations",
+    ],
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    groups: Vec<Spanned<GroupSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupSpec {
+    name: Text,
+    #[serde(default)]
+    interval: Option<Text>,
+    #[serde(default)]
+    limit: Option<u64>,
+    #[serde(default)]
+    query_offset: Option<Text>,
+    #[serde(default)]
+    labels: BTreeMap<String, Text>,
+    #[serde(default)]
+    rules: Vec<Spanned<RuleSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    #[serde(default)]
+    record: Option<Text>,
+    #[serde(default)]
+    alert: Option<Text>,
+    /// A string, or a bare number (`expr: 1`).
+    expr: Spanned<StringOr<BTreeMap<String, String>>>,
+    #[serde(default, rename = "for")]
+    for_: Option<Text>,
+    #[serde(default)]
+    keep_firing_for: Option<Text>,
+    #[serde(default)]
+    labels: BTreeMap<String, Text>,
+    #[serde(default)]
+    annotations: BTreeMap<String, Text>,
+}
+
+/// A validated rule file.
+#[derive(Debug, Clone)]
+pub struct RuleFile {
+    pub path: PathBuf,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    /// None: the scenario's (or Prometheus's global) evaluation interval.
+    pub interval: Option<Duration>,
+    pub labels: BTreeMap<String, String>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub kind: RuleKind,
+    pub expr: String,
+    pub labels: BTreeMap<String, String>,
+    /// `file:line:col` of the rule.
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum RuleKind {
+    Recording {
+        record: String,
+    },
+    Alerting {
+        alert: String,
+        pending_for: Duration,
+        keep_firing_for: Duration,
+        annotations: BTreeMap<String, String>,
+    },
+}
+
+impl RuleFile {
+    pub fn rule_count(&self) -> (usize, usize) {
+        let rules = self.groups.iter().flat_map(|g| &g.rules);
+        let alerts = rules
+            .clone()
+            .filter(|r| matches!(r.kind, RuleKind::Alerting { .. }))
+            .count();
+        (rules.count() - alerts, alerts)
+    }
+}
+
+/// Whether `source` looks like a rule file (a top-level `groups:` key).
+pub fn is_rule_file(source: &str) -> bool {
+    source.lines().any(|l| l.starts_with("groups:"))
+}
+
+/// Reads and validates a rule file.
+pub fn load(path: &Path) -> Result<RuleFile, Vec<ScenarioError>> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        vec![ScenarioError::at(
+            path,
+            "",
+            None,
+            format!("cannot read the file: {e}"),
+        )]
+    })?;
+    resolve(path, &source)
+}
+
+/// Validates `source`, the text of `path`.
+pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>> {
+    let spec: FileSpec = serde_saphyr::from_str(source)
+        .map_err(|e| vec![yaml_error_with_keys(path, source, &e, KEYS)])?;
+    let mut errors = Vec::new();
+    let mut error = |at: Option<Position>, message: String, hint: Option<&str>| {
+        let mut e = ScenarioError::at(path, source, at, message);
+        if let Some(hint) = hint {
+            e = e.hint(hint);
+        }
+        errors.push(e);
+    };
+    let at = |location: &serde_saphyr::Location| Some(Position::from(*location));
+    let mut groups = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    for group in &spec.groups {
+        let g = &group.value;
+        if g.name.value.trim().is_empty() {
+            error(at(&g.name.referenced), "a group needs a name".into(), None);
+        } else if names.contains(&g.name.value.as_str()) {
+            error(
+                at(&g.name.referenced),
+                format!("a second group named `{}`", g.name.value),
+                Some("group names must be unique within a file"),
+            );
+        }
+        names.push(&g.name.value);
+        let interval = g.interval.as_ref().and_then(|text| {
+            duration(&text.value)
+                .map_err(|e| error(at(&text.referenced), format!("interval: {e}"), None))
+                .ok()
+        });
+        if let Some(offset) = &g.query_offset
+            && let Err(e) = duration(&offset.value)
+        {
+            error(at(&offset.referenced), format!("query_offset: {e}"), None);
+        }
+        // `limit` is accepted as Prometheus accepts it; it bounds how many
+        // alerts a group may produce, which matters to evaluation only.
+        let _ = g.limit;
+        for (name, value) in &g.labels {
+            if !is_label_name(name) {
+                error(
+                    at(&value.referenced),
+                    format!("invalid label name `{name}`"),
+                    None,
+                );
+            }
+        }
+        let mut rules = Vec::new();
+        for rule in &g.rules {
+            let r = &rule.value;
+            let rule_at = at(&rule.referenced);
+            let source_text = rule_at.map_or(path.display().to_string(), |p| {
+                format!("{}:{}:{}", path.display(), p.line, p.column)
+            });
+            let expr = match &r.expr.value {
+                StringOr::String(text) => text.trim().to_string(),
+                StringOr::Map(_) => {
+                    error(
+                        at(&r.expr.referenced),
+                        "`expr` must be a PromQL expression (a string)".into(),
+                        None,
+                    );
+                    continue;
+                }
+            };
+            if expr.is_empty() {
+                error(at(&r.expr.referenced), "`expr` is empty".into(), None);
+            } else if let Err(e) = crate::promql::parse(&expr) {
+                error(at(&r.expr.referenced), format!("expr: {e}"), None);
+            }
+            let mut labels = BTreeMap::new();
+            for (name, value) in &r.labels {
+                if !is_label_name(name) || name == "__name__" {
+                    error(
+                        at(&value.referenced),
+                        format!("invalid label name `{name}`"),
+                        Some("label names match [a-zA-Z_][a-zA-Z0-9_]* and are not __name__"),
+                    );
+                }
+                labels.insert(name.clone(), value.value.clone());
+            }
+            let kind = match (&r.record, &r.alert) {
+                (Some(_), Some(alert)) => {
+                    error(
+                        at(&alert.referenced),
+                        "a rule is either `record` or `alert`, not both".into(),
+                        None,
+                    );
+                    continue;
+                }
+                (None, None) => {
+                    error(
+                        rule_at,
+                        "a rule needs `record: NAME` or `alert: NAME`".into(),
+                        None,
+                    );
+                    continue;
+                }
+                (Some(record), None) => {
+                    if !is_metric_name(&record.value) {
+                        error(
+                            at(&record.referenced),
+                            format!("invalid recording rule name `{}`", record.value),
+                            Some("metric names match [a-zA-Z_:][a-zA-Z0-9_:]*"),
+                        );
+                    }
+                    for (key, given) in [
+                        ("for", r.for_.as_ref()),
+                        ("keep_firing_for", r.keep_firing_for.as_ref()),
+                    ] {
+                        if let Some(text) = given {
+                            error(
+                                at(&text.referenced),
+                                format!("`{key}` applies to alerting rules only"),
+                                None,
+                            );
+                        }
+                    }
+                    if let Some((_, value)) = r.annotations.iter().next() {
+                        error(
+                            at(&value.referenced),
+                            "`annotations` apply to alerting rules only".into(),
+                            None,
+                        );
+                    }
+                    RuleKind::Recording {
+                        record: record.value.clone(),
+                    }
+                }
+                (None, Some(alert)) => {
+                    if alert.value.trim().is_empty() {
+                        error(at(&alert.referenced), "`alert` is empty".into(), None);
+                    }
+                    let mut read = |text: Option<&Text>, key: &str| match text {
+                        None => Duration::ZERO,
+                        Some(text) => duration(&text.value).unwrap_or_else(|e| {
+                            error(at(&text.referenced), format!("{key}: {e}"), None);
+                            Duration::ZERO
+                        }),
+                    };
+                    let pending_for = read(r.for_.as_ref(), "for");
+                    let keep_firing_for = read(r.keep_firing_for.as_ref(), "keep_firing_for");
+                    let mut annotations = BTreeMap::new();
+                    for (name, value) in &r.annotations {
+                        if !is_label_name(name) {
+                            error(
+                                at(&value.referenced),
+                                format!("invalid annotation name `{name}`"),
+                                None,
+                            );
+                        }
+                        if value.value.matches("{{").count() != value.value.matches("}}").count() {
+                            error(
+                                at(&value.referenced),
+                                format!("annotation `{name}`: unbalanced `{{{{` and `}}}}`"),
+                                None,
+                            );
+                        }
+                        annotations.insert(name.clone(), value.value.clone());
+                    }
+                    RuleKind::Alerting {
+                        alert: alert.value.clone(),
+                        pending_for,
+                        keep_firing_for,
+                        annotations,
+                    }
+                }
+            };
+            rules.push(Rule {
+                kind,
+                expr,
+                labels,
+                source: source_text,
+            });
+        }
+        groups.push(Group {
+            name: g.name.value.clone(),
+            interval,
+            labels: g
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect(),
+            rules,
+        });
+    }
+    if errors.is_empty() {
+        Ok(RuleFile {
+            path: path.to_path_buf(),
+            groups,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// A duration in Prometheus's format: units ms, s, m, h, d, w, y, each at
+/// most once, largest first, whole numbers only (`1h30m`, `90s`, `0`).
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!(
+            "`{text}` is not a Prometheus duration (whole numbers with units y, w, d, h, m, s, ms, largest first: `90s`, `1h30m`)"
+        )
+    };
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    const UNITS: [(&str, u64); 7] = [
+        ("y", 365 * 86_400_000),
+        ("w", 7 * 86_400_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ];
+    let mut rest = text;
+    let mut next_unit = 0;
+    let mut ms: u64 = 0;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        // "ms" before "m": the longer unit name wins.
+        let unit = if rest.starts_with("ms") {
+            "ms"
+        } else {
+            rest.get(..1).ok_or_else(bad)?
+        };
+        let index = UNITS.iter().position(|(u, _)| *u == unit).ok_or_else(bad)?;
+        if index < next_unit {
+            return Err(bad());
+        }
+        next_unit = index + 1;
+        ms = number
+            .checked_mul(UNITS[index].1)
+            .and_then(|v| v.checked_add(ms))
+            .ok_or_else(bad)?;
+        rest = &rest[unit.len()..];
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_durations() {
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(duration("1m500ms"), Ok(Duration::from_millis(60_500)));
+        assert_eq!(duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(duration("0"), Ok(Duration::ZERO));
+        for bad in ["1.5m", "30m1h", "5", "m", "", "5 m", "1x", "1s1s"] {
+            assert!(duration(bad).is_err(), "{bad}");
+        }
+    }
+}

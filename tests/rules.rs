@@ -1,0 +1,81 @@
+//! Rule files: every malformed file under tests/rules/invalid gives exactly
+//! the message in its `.err` file (SLOGATE_BLESS=1 rewrites them) and is
+//! rejected by `promtool check rules` too; the shipped rules are accepted by
+//! both, with the same number of rules.
+
+use std::path::Path;
+
+use crate::support::{self, slogate};
+
+#[test]
+fn malformed_rule_files_are_rejected_like_promtool_does() {
+    let promtool = support::require_tool("promtool", "prometheus");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/invalid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{} files", files.len());
+    let bless = std::env::var_os("SLOGATE_BLESS").is_some();
+    let mut mismatches = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let source = std::fs::read_to_string(file).unwrap();
+        let errors = match slogate::rules::resolve(relative, &source) {
+            Ok(_) => panic!("{} was accepted", file.display()),
+            Err(errors) => errors,
+        };
+        let got: String = errors.iter().map(|e| format!("{e}\n")).collect();
+        let expected_path = file.with_extension("err");
+        if bless {
+            std::fs::write(&expected_path, &got).unwrap();
+        } else if std::fs::read_to_string(&expected_path).unwrap_or_default() != got {
+            mismatches.push(format!("{}:\n{got}", file.display()));
+        }
+        if let Some(promtool) = &promtool {
+            let output = std::process::Command::new(promtool)
+                .args(["check", "rules"])
+                .arg(file)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&output.stdout).to_string()
+                + &String::from_utf8_lossy(&output.stderr);
+            assert!(
+                !output.status.success(),
+                "promtool accepts {} but slogate rejects it:\n{got}",
+                file.display()
+            );
+            assert!(text.contains("FAILED") || text.contains("error"), "{text}");
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "messages differ:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn shipped_rules_pass_both_checks() {
+    let file = "scenarios/rules/demo-alerts.yml";
+    let output = slogate(&["check", file]);
+    support::assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("(rules: 3 groups, 2 recording and 5 alerting rules)"),
+        "{stdout}"
+    );
+    let Some(promtool) = support::require_tool("promtool", "prometheus") else {
+        return;
+    };
+    let output = std::process::Command::new(promtool)
+        .args(["check", "rules", file])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("SUCCESS: 7 rules found"), "{text}");
+}
