@@ -133,15 +133,7 @@ pub fn is_rule_file(source: &str) -> bool {
 
 /// Reads and validates a rule file.
 pub fn load(path: &Path) -> Result<RuleFile, Vec<ScenarioError>> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        vec![ScenarioError::at(
-            path,
-            "",
-            None,
-            format!("cannot read the file: {e}"),
-        )]
-    })?;
-    resolve(path, &source)
+    resolve(path, &crate::scenario::read(path)?)
 }
 
 /// Validates `source`, the text of `path`.

@@ -125,16 +125,21 @@ pub enum Load {
     Closed { concurrency: usize, think: Duration },
 }
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
+/// The text of a file, or the error that says why it cannot be read.
+pub fn read(path: &Path) -> Result<String, Vec<ScenarioError>> {
+    std::fs::read_to_string(path).map_err(|e| {
         vec![ScenarioError::at(
             path,
             "",
             None,
             format!("cannot read the file: {e}"),
         )]
-    })?;
+    })
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
+    let source = read(path)?;
     let env = |name: &str| std::env::var(name).ok();
     resolve(path, &source, &env)
 }
