@@ -630,3 +630,63 @@ phases:
     let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert_eq!(saved.lines().count(), 10, "the store kept what fit");
 }
+
+#[test]
+fn an_unreachable_prometheus_fails_the_checks_and_the_reports_are_written() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("down.yaml");
+    let closed = process::free_port();
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name: down
+targets:
+  api: {{demo: true}}
+metrics:
+  prometheus: http://127.0.0.1:{closed}
+requests:
+  - {{name: health, url: "${{api}}/health"}}
+phases:
+  - name: load
+    duration: 1s
+    load: {{rate: 20/s}}
+    expect:
+      - promql: up == 1
+      - {{promql: 'up == 1', holds: always}}
+"#
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = support::slogate(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    support::assert_exit(&output, 1);
+    let rows = checks(&out);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        assert_eq!(row.1, "FAIL", "{row:?}");
+        assert!(
+            row.2
+                .starts_with(&format!("error: Prometheus at http://127.0.0.1:{closed}")),
+            "{row:?}"
+        );
+    }
+    assert!(out.join("summary.json").exists() && out.join("junit.xml").exists());
+    let query = support::slogate(&[
+        "query",
+        "up",
+        "--prometheus",
+        &format!("http://127.0.0.1:{closed}"),
+    ]);
+    support::assert_exit(&query, 2);
+    assert!(
+        String::from_utf8_lossy(&query.stderr)
+            .contains(&format!("Prometheus at http://127.0.0.1:{closed}"))
+    );
+}

@@ -160,7 +160,15 @@ fn print_instant(
                 .max()
                 .unwrap_or(6)
                 .max(6);
-            writeln!(out, "{:<width$}  value    (at {})", "series", seconds(t))?;
+            let utc = crate::units::format_utc_compact(
+                std::time::UNIX_EPOCH + Duration::from_millis(t.max(0) as u64),
+            );
+            writeln!(
+                out,
+                "{:<width$}  value    (at {} = {utc})",
+                "series",
+                seconds(t)
+            )?;
             for (labels, v) in answer {
                 writeln!(out, "{:<width$}  {}", series_name(labels), format_value(*v))?;
             }
@@ -199,6 +207,10 @@ fn print_range(
 ) -> std::io::Result<()> {
     match format {
         OutputFormat::Text => {
+            let utc = crate::units::format_utc_compact(
+                std::time::UNIX_EPOCH + Duration::from_millis(start.max(0) as u64),
+            );
+            writeln!(out, "from {} = {utc}", seconds(start))?;
             for s in series {
                 writeln!(out, "{}", series_name(&s.labels))?;
                 for p in &s.points {
