@@ -81,15 +81,7 @@ fn start_scraper(
     let Some(metrics) = scenario.metrics.as_ref().filter(|m| !m.scrape.is_empty()) else {
         return Ok(None);
     };
-    // Every target's base URL: given, or the demo started for it.
-    let bases: std::collections::BTreeMap<String, String> = scenario
-        .targets
-        .iter()
-        .filter_map(|(name, target)| match target {
-            scenario::Target::Url(url) => Some((name.clone(), url.clone())),
-            scenario::Target::Demo => urls.get(name).map(|u| (name.clone(), u.clone())),
-        })
-        .collect();
+    let bases = plan::target_urls(scenario, urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let targets = metrics
         .scrape
         .iter()
@@ -115,7 +107,10 @@ fn server_side(
         for problem in &scraped.problems {
             eprintln!("warning: {problem}");
         }
-        saved::save(&scraped.store, &out.join(saved::FILE))?;
+        // A failed save loses the saved scrapes, not the verdicts.
+        if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
+            eprintln!("warning: {e:#}");
+        }
     }
     let Some(metrics) = &scenario.metrics else {
         return Ok(Vec::new());

@@ -12,13 +12,12 @@ use super::template::Template;
 use super::{Data, DataSet, Dynamic, Endpoint, LoadPlan, Model, PhasePlan};
 use crate::scenario::{Load, Scenario, Target};
 
-/// Compiles a validated scenario; `started` gives the base URL of each
-/// target the run started itself (the embedded demo service). Fails only for
-/// what validation cannot see before targets are known.
-pub fn compile(
+/// Every target's base URL: as given, or that of the demo service the run
+/// started for it (`started`).
+pub fn target_urls(
     scenario: &Scenario,
     started: &BTreeMap<String, String>,
-) -> Result<LoadPlan, String> {
+) -> Result<BTreeMap<String, String>, String> {
     let mut urls = BTreeMap::new();
     for (name, target) in &scenario.targets {
         let url = match target {
@@ -30,6 +29,17 @@ pub fn compile(
         };
         urls.insert(name.clone(), url);
     }
+    Ok(urls)
+}
+
+/// Compiles a validated scenario; `started` gives the base URL of each
+/// target the run started itself (the embedded demo service). Fails only for
+/// what validation cannot see before targets are known.
+pub fn compile(
+    scenario: &Scenario,
+    started: &BTreeMap<String, String>,
+) -> Result<LoadPlan, String> {
+    let urls = target_urls(scenario, started)?;
     let data = Arc::new(Data {
         sets: scenario
             .datasets

@@ -6,7 +6,7 @@ mod arrivals;
 mod compile;
 mod render;
 pub mod template;
-pub use compile::compile;
+pub use compile::{compile, target_urls};
 pub use render::RenderState;
 
 use std::sync::Arc;
