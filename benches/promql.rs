@@ -14,15 +14,6 @@ const LE: [&str; 12] = [
     "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf",
 ];
 
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    Labels::new(
-        pairs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-    )
-}
-
 /// 60 endpoints × (4 status counters + 12 buckets) + 40 gauges = 1,000
 /// series, one sample a second for an hour, with a counter reset at 30 min.
 fn store(start: i64) -> Store {
@@ -33,7 +24,7 @@ fn store(start: i64) -> Store {
         for (i, status) in ["200", "404", "500", "503"].iter().enumerate() {
             let rate = [50.0, 2.0, 0.5, 0.1][i] * (1.0 + e as f64 / 60.0);
             let id = store
-                .series_id(&labels(&[
+                .series_id(&Labels::from_pairs(&[
                     ("__name__", "http_requests_total"),
                     ("endpoint", &endpoint),
                     ("status", status),
@@ -45,7 +36,7 @@ fn store(start: i64) -> Store {
         for (i, le) in LE.iter().enumerate() {
             let rate = 50.0 * (i + 1) as f64 / LE.len() as f64;
             let id = store
-                .series_id(&labels(&[
+                .series_id(&Labels::from_pairs(&[
                     ("__name__", "http_request_duration_seconds_bucket"),
                     ("endpoint", &endpoint),
                     ("le", le),
@@ -57,7 +48,7 @@ fn store(start: i64) -> Store {
     }
     for q in 0..40 {
         let id = store
-            .series_id(&labels(&[
+            .series_id(&Labels::from_pairs(&[
                 ("__name__", "queue_depth"),
                 ("queue", &format!("q{q}")),
                 ("job", "api"),

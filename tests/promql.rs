@@ -353,6 +353,31 @@ fn disagreement(
         .map(|((l, a), (_, b))| format!("{expr}: {l}: slogate {a}, Prometheus {b}"))
 }
 
+/// Runs a scenario given as YAML text, with extra environment variables;
+/// returns the temporary directory (keep it alive), the results directory
+/// and what the binary did.
+fn run_scenario(
+    yaml: &str,
+    env: &[(&str, String)],
+) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.yaml");
+    std::fs::write(&scenario, yaml).unwrap();
+    let out = dir.path().join("out");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-progress",
+        ])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    (dir, out, output)
+}
+
 /// checks.csv rows as (check, outcome, measured text, measured value).
 fn checks(dir: &std::path::Path) -> Vec<(String, String, String, String)> {
     let mut reader = csv::Reader::from_path(dir.join("checks.csv")).unwrap();
@@ -382,10 +407,7 @@ fn outcome_of<'a>(
 #[test]
 fn run_judges_promql_expectations_on_its_own_scrapes() {
     let _serial = serial();
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("promql.yaml");
-    std::fs::write(
-        &scenario,
+    let (_dir, out, output) = run_scenario(
         r#"name: promql
 targets:
   api: {demo: true}
@@ -406,16 +428,8 @@ phases:
       - promql: nonexistent_metric > 0
       - {promql: 'http_requests_total{endpoint="/data/process"}', at_least: 100}
 "#,
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let output = support::slogate(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-progress",
-    ]);
+        &[],
+    );
     support::assert_exit(&output, 1);
     let rows = checks(&out);
     assert_eq!(rows.len(), 6, "{rows:?}");
@@ -537,10 +551,7 @@ fn run_asks_a_real_prometheus() {
             "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{demo_addr}']\n"
         ),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("prometheus.yaml");
-    std::fs::write(
-        &scenario,
+    let (_dir, out, output) = run_scenario(
         r#"name: against-prometheus
 targets:
   api: ${SLOGATE_TEST_DEMO}
@@ -557,21 +568,11 @@ phases:
       - {promql: 'up{job="demo"} == 1', holds: always, step: 1s}
       - promql: sum(rate(http_requests_total{endpoint="/data/process"}[4s])) > 100000
 "#,
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--no-progress",
-        ])
-        .env("SLOGATE_TEST_DEMO", demo.url())
-        .env("SLOGATE_TEST_PROMETHEUS", prometheus.url())
-        .output()
-        .unwrap();
+        &[
+            ("SLOGATE_TEST_DEMO", demo.url()),
+            ("SLOGATE_TEST_PROMETHEUS", prometheus.url()),
+        ],
+    );
     support::assert_exit(&output, 1);
     let rows = checks(&out);
     assert_eq!(outcome_of(&rows, "> 50").1, "PASS", "{rows:?}");
@@ -592,10 +593,7 @@ phases:
 #[test]
 fn a_full_store_stops_scraping_with_a_clear_message_and_the_run_goes_on() {
     let _serial = serial();
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("limit.yaml");
-    std::fs::write(
-        &scenario,
+    let (_dir, out, output) = run_scenario(
         r#"name: limit
 targets:
   api: {demo: true}
@@ -611,16 +609,8 @@ phases:
     expect:
       - error_rate < 1%
 "#,
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let output = support::slogate(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-progress",
-    ]);
+        &[],
+    );
     support::assert_exit(&output, 0);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -634,12 +624,9 @@ phases:
 #[test]
 fn an_unreachable_prometheus_fails_the_checks_and_the_reports_are_written() {
     let _serial = serial();
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("down.yaml");
     let closed = process::free_port();
-    std::fs::write(
-        &scenario,
-        format!(
+    let (_dir, out, output) = run_scenario(
+        &format!(
             r#"name: down
 targets:
   api: {{demo: true}}
@@ -656,16 +643,8 @@ phases:
       - {{promql: 'up == 1', holds: always}}
 "#
         ),
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let output = support::slogate(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-progress",
-    ]);
+        &[],
+    );
     support::assert_exit(&output, 1);
     let rows = checks(&out);
     assert_eq!(rows.len(), 2, "{rows:?}");

@@ -82,6 +82,16 @@ impl Labels {
         }))
     }
 
+    /// From borrowed pairs, e.g. `Labels::from_pairs(&[("__name__", "up")])`.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Labels {
+        Labels::new(
+            pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
     pub fn empty() -> Labels {
         Labels::default()
     }
@@ -323,18 +333,9 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        Labels::new(
-            pairs
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn labels_are_sorted_and_empty_values_dropped() {
-        let l = labels(&[("b", "2"), (NAME, "up"), ("a", "1"), ("c", "")]);
+        let l = Labels::from_pairs(&[("b", "2"), (NAME, "up"), ("a", "1"), ("c", "")]);
         assert_eq!(l.to_string(), "up{a=\"1\", b=\"2\"}");
         assert_eq!(l.get("c"), None);
         assert_eq!(l.without_name().to_string(), "{a=\"1\", b=\"2\"}");
@@ -347,15 +348,17 @@ mod tests {
             series: 2,
             samples: 3,
         });
-        let a = labels(&[(NAME, "a")]);
+        let a = Labels::from_pairs(&[(NAME, "a")]);
         assert!(store.add(&a, 1000, 1.0).unwrap());
         assert!(!store.add(&a, 1000, 2.0).unwrap());
         assert!(store.add(&a, 2000, stale()).unwrap());
         assert!(is_stale(store.series()[0].points[1].v));
         assert!(!is_stale(f64::NAN));
-        store.add(&labels(&[(NAME, "b")]), 1000, 1.0).unwrap();
+        store
+            .add(&Labels::from_pairs(&[(NAME, "b")]), 1000, 1.0)
+            .unwrap();
         assert_eq!(
-            store.add(&labels(&[(NAME, "c")]), 1000, 1.0),
+            store.add(&Labels::from_pairs(&[(NAME, "c")]), 1000, 1.0),
             Err(StoreError::TooManySeries { limit: 2 })
         );
         assert_eq!(

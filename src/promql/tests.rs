@@ -5,21 +5,12 @@
 use super::{Evaluator, Value, parse};
 use crate::metrics::store::{Labels, Store, stale};
 
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    Labels::new(
-        pairs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-    )
-}
-
 /// `x{i="a"}` and `x{i="b"}`: a counter every 10 s from t=0 to 100 s, with
 /// a reset at 50 s; `b` goes stale at 60 s.
 fn store() -> Store {
     let mut store = Store::default();
-    let a = labels(&[("__name__", "x"), ("i", "a")]);
-    let b = labels(&[("__name__", "x"), ("i", "b")]);
+    let a = Labels::from_pairs(&[("__name__", "x"), ("i", "a")]);
+    let b = Labels::from_pairs(&[("__name__", "x"), ("i", "b")]);
     for k in 0..=10i64 {
         let v = if k < 5 {
             k as f64 * 10.0
