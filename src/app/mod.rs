@@ -2,6 +2,7 @@
 //! pipeline, and says how it ended.
 
 pub mod check;
+pub mod drill;
 pub mod hit;
 pub mod query;
 pub mod run;

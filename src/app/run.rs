@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::Exit;
+use super::{Exit, drill};
 use crate::backend::{Embedded, Prometheus};
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
@@ -40,6 +40,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let plan = plan::compile(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let out = results_dir(args, &scenario.name)?;
     let scraper = start_scraper(&scenario, &urls)?;
+    let bases =
+        plan::target_urls(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
+    let mut faults = drill::FaultSwitch::new(&scenario, bases);
     let mut timeline =
         TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
@@ -49,7 +52,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         handle_signals: true,
         ..RunOptions::default()
     };
-    let results = engine::run(
+    let results = engine::run_phases(
         &plan,
         options,
         &mut |snapshot: &Snapshot| update(&progress, snapshot),
@@ -58,10 +61,21 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             let _ = TimelineCsv::append(&mut timeline, rows, &names);
             aborts.observe(rows)
         },
-    )?;
+        &mut |phase| faults.enter(phase),
+    );
+    // Faults off even when the run failed to start.
+    faults.finish();
+    let results = results?;
     progress.finish_and_clear();
     let mut verdicts = expect::evaluate(&scenario, &results);
-    verdicts.extend(server_side(&scenario, &results, scraper, &out)?);
+    verdicts.extend(faults.verdicts());
+    verdicts.extend(server_side(
+        &scenario,
+        &results,
+        scraper,
+        &faults.log,
+        &out,
+    )?);
     let report = RunReport::new(&scenario, &results, verdicts);
     reports::write_all(&out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
@@ -94,12 +108,14 @@ fn start_scraper(
     Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
 }
 
-/// Stops scraping, saves what was scraped, and judges the PromQL
-/// expectations against the embedded evaluator or the scenario's Prometheus.
+/// Stops scraping, saves what was scraped, evaluates the rules, and judges
+/// the PromQL and alert expectations against the embedded evaluator or the
+/// scenario's Prometheus.
 fn server_side(
     scenario: &scenario::Scenario,
     results: &crate::record::RunResults,
     scraper: Option<Scraper>,
+    faults: &[drill::FaultChange],
     out: &std::path::Path,
 ) -> anyhow::Result<Vec<expect::Verdict>> {
     let scraped = scraper.map(Scraper::stop);
@@ -115,17 +131,52 @@ fn server_side(
     let Some(metrics) = &scenario.metrics else {
         return Ok(Vec::new());
     };
+    let expects_alerts = !scenario.alerts.is_empty()
+        || scenario.no_other_alerts.is_some()
+        || scenario.phases.iter().any(|p| !p.alerts.is_empty());
     if let Some(url) = &metrics.prometheus {
-        // Let Prometheus scrape past the end of the run before asking it.
+        // Let Prometheus scrape and evaluate past the end of the run.
         std::thread::sleep(Duration::from_secs(2));
         let backend = Prometheus::new(url)?;
-        return Ok(expect::evaluate_promql(scenario, results, &backend));
+        let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
+        if expects_alerts {
+            let (start, end) = run_window(results);
+            match drill::read_alerts(&backend, start, end, metrics.evaluation_interval) {
+                Ok(alerts) => {
+                    drill::save(&alerts, faults, out)?;
+                    verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
+                }
+                Err(e) => {
+                    let alerts = drill::Alerts {
+                        evaluated_by: format!("{url} (unreachable: {e})"),
+                        ..Default::default()
+                    };
+                    verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
+                }
+            }
+        }
+        return Ok(verdicts);
     }
-    let empty = Store::default();
-    let store = scraped.as_ref().map_or(&empty, |s| &s.store);
-    let mut backend = Embedded::new(store);
+    let mut store = scraped.map(|s| s.store).unwrap_or_default();
+    if !scenario.rules.is_empty() {
+        let alerts = drill::evaluate_rules(scenario, &mut store)?;
+        drill::save(&alerts, faults, out)?;
+        let mut backend = Embedded::new(&store);
+        backend.lookback = metrics.lookback;
+        let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
+        verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
+        return Ok(verdicts);
+    }
+    let mut backend = Embedded::new(&store);
     backend.lookback = metrics.lookback;
     Ok(expect::evaluate_promql(scenario, results, &backend))
+}
+
+/// The run's time as ms since the epoch, plus the scrapes after it.
+fn run_window(results: &crate::record::RunResults) -> (i64, i64) {
+    let start = crate::metrics::scrape::system_ms(results.started_at);
+    let end = crate::metrics::scrape::system_ms(results.started_at + results.elapsed);
+    (start, end + 1000)
 }
 
 /// Starts the embedded demo service for each target that asks for it, on a

@@ -109,3 +109,42 @@ impl Knobs {
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// Sets the knobs of the demo service at `base` (`http://host:port`) with
+/// `POST /admin/faults`, as a scenario's phase does when it starts. Plain
+/// HTTP/1.1 over a std socket: it is called from the engine's control
+/// loop between phases, and must not need an event loop of its own.
+pub fn set_remote(base: &str, faults: &Faults) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let authority = base
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{base}: the demo's fault knobs are set over plain http://"))?
+        .trim_end_matches('/');
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(authority)
+        .map_err(|e| format!("{authority}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{authority}: no address"))?;
+    let timeout = Duration::from_secs(2);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot reach {base}: {e}"))?;
+    stream.set_read_timeout(Some(timeout)).ok();
+    stream.set_write_timeout(Some(timeout)).ok();
+    let body = serde_json::to_string(faults).map_err(|e| e.to_string())?;
+    let request = format!(
+        "POST /admin/faults HTTP/1.1\r\nHost: {authority}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("{base}: {e}"))?;
+    let mut response = Vec::new();
+    let _ = stream.take(64 * 1024).read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response);
+    let status = text.split_whitespace().nth(1).unwrap_or("");
+    if status == "200" {
+        Ok(())
+    } else {
+        let first = text.lines().next().unwrap_or("no answer");
+        Err(format!("POST {base}/admin/faults: {first}"))
+    }
+}

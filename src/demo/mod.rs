@@ -23,7 +23,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
-pub use faults::Faults;
+pub use faults::{Faults, set_remote as set_faults_remote};
 use metrics::{Metrics, RequestLabels, RouteLabels};
 
 /// Records processed when `records` is not given.

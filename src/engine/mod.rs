@@ -53,6 +53,10 @@ impl Default for RunOptions {
 /// must stop (an abort condition held), or None to go on.
 pub type OnSecond<'a> = &'a mut dyn FnMut(&[TimelineRow]) -> Option<String>;
 
+/// Called as each phase starts, with its index, just before its first
+/// request is due (the scenario switches faults here).
+pub type OnPhase<'a> = &'a mut dyn FnMut(usize);
+
 /// Runs `plan` to completion (or interruption, or abort) and returns what it
 /// measured.
 ///
@@ -64,11 +68,22 @@ pub fn run(
     on_progress: &mut dyn FnMut(&Snapshot),
     on_second: OnSecond,
 ) -> anyhow::Result<RunResults> {
+    run_phases(plan, options, on_progress, on_second, &mut |_| {})
+}
+
+/// [`run`], calling `on_phase` as each phase starts.
+pub fn run_phases(
+    plan: &LoadPlan,
+    options: RunOptions,
+    on_progress: &mut dyn FnMut(&Snapshot),
+    on_second: OnSecond,
+    on_phase: OnPhase,
+) -> anyhow::Result<RunResults> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the control event loop")?;
-    runtime.block_on(collect(plan, options, on_progress, on_second))
+    runtime.block_on(collect(plan, options, on_progress, on_second, on_phase))
 }
 
 /// Splits `connections` over `workers` as evenly as possible.
@@ -83,6 +98,7 @@ async fn collect(
     options: RunOptions,
     on_progress: &mut dyn FnMut(&Snapshot),
     on_second: OnSecond<'_>,
+    on_phase: OnPhase<'_>,
 ) -> anyhow::Result<RunResults> {
     anyhow::ensure!(!plan.phases.is_empty(), "the plan has no phase");
     let wire = Arc::new(Wire::prepare(&plan.endpoints, &plan.transport).await?);
@@ -136,6 +152,7 @@ async fn collect(
         if interrupted_at.is_some() || aborted.is_some() || !channel_open {
             break;
         }
+        on_phase(index);
         let phase_start = Instant::now();
         let shared = Arc::new(worker::Shared {
             index,

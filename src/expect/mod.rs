@@ -2,6 +2,7 @@
 //! name), and the abort conditions that stop a run early.
 
 mod abort;
+pub mod alert;
 mod check;
 mod evaluate;
 mod promql;
@@ -10,6 +11,7 @@ mod verdict;
 use std::time::Duration;
 
 pub use abort::AbortWatch;
+pub use alert::{AlertExpectation, When};
 pub use check::{
     Check, LatencyStat, METRIC_NAMES, Metric, Op, StatusMatch, parse_check, parse_metric,
     parse_threshold,

@@ -14,6 +14,9 @@ use crate::record::Stats;
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Outcome {
     Pass,
+    /// Passed, with something to look at (an alert that was pending in a
+    /// phase where it must stay quiet); does not fail the run.
+    Warn,
     Fail,
     NoData,
 }
@@ -22,6 +25,7 @@ impl Outcome {
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Pass => "PASS",
+            Outcome::Warn => "WARN",
             Outcome::Fail => "FAIL",
             Outcome::NoData => "NO DATA",
         }
@@ -52,7 +56,7 @@ impl Verdict {
     /// True when this verdict fails the run.
     pub fn fails_run(&self) -> bool {
         match self.outcome {
-            Outcome::Pass => false,
+            Outcome::Pass | Outcome::Warn => false,
             Outcome::Fail => true,
             Outcome::NoData => !self.optional,
         }

@@ -4,7 +4,19 @@
 //! empty or unparsable `expr`, bad durations (Prometheus's own format:
 //! `90s`, `1h30m`, `1d`, no fractions), invalid metric and label names,
 //! keys that only alerting rules take, duplicate group names. Every error
-//! has file, line and column. Evaluating the groups is still to come.
+//! has file, line and column. `eval` evaluates the groups over a store,
+//! `alert` is the alert state machine, `template` expands labels and
+//! annotations, `timeline` is what the alerts did.
+
+pub mod alert;
+pub mod estimate;
+pub mod eval;
+pub mod template;
+pub mod timeline;
+
+pub use alert::{External, State};
+pub use eval::{Options, RuleError, RuleSet};
+pub use timeline::{AlertHistory, Episode, Timeline};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -89,6 +101,8 @@ pub struct Group {
     pub name: String,
     /// None: the scenario's (or Prometheus's global) evaluation interval.
     pub interval: Option<Duration>,
+    /// Evaluate this much in the past (for data that arrives late).
+    pub query_offset: Option<Duration>,
     pub labels: BTreeMap<String, String>,
     pub rules: Vec<Rule>,
 }
@@ -168,11 +182,11 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                 .map_err(|e| error(at(&text.referenced), format!("interval: {e}"), None))
                 .ok()
         });
-        if let Some(offset) = &g.query_offset
-            && let Err(e) = duration(&offset.value)
-        {
-            error(at(&offset.referenced), format!("query_offset: {e}"), None);
-        }
+        let query_offset = g.query_offset.as_ref().and_then(|text| {
+            duration(&text.value)
+                .map_err(|e| error(at(&text.referenced), format!("query_offset: {e}"), None))
+                .ok()
+        });
         // `limit` is accepted as Prometheus accepts it; it bounds how many
         // alerts a group may produce, which matters to evaluation only.
         let _ = g.limit;
@@ -215,6 +229,15 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                         at(&value.referenced),
                         format!("invalid label name `{name}`"),
                         Some("label names match [a-zA-Z_][a-zA-Z0-9_]* and are not __name__"),
+                    );
+                }
+                if r.alert.is_some()
+                    && let Err(e) = template::Template::parse(&value.value)
+                {
+                    error(
+                        at(&value.referenced),
+                        format!("label `{name}`: template: {e}"),
+                        None,
                     );
                 }
                 labels.insert(name.clone(), value.value.clone());
@@ -289,10 +312,10 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                                 None,
                             );
                         }
-                        if value.value.matches("{{").count() != value.value.matches("}}").count() {
+                        if let Err(e) = template::Template::parse(&value.value) {
                             error(
                                 at(&value.referenced),
-                                format!("annotation `{name}`: unbalanced `{{{{` and `}}}}`"),
+                                format!("annotation `{name}`: template: {e}"),
                                 None,
                             );
                         }
@@ -316,6 +339,7 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
         groups.push(Group {
             name: g.name.value.clone(),
             interval,
+            query_offset,
             labels: g
                 .labels
                 .iter()

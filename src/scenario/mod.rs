@@ -2,6 +2,7 @@
 //! types (`resolve`), and errors with file, line, column and a hint (`error`).
 //! `load` is the one entry point; nothing is run here.
 
+mod alerts;
 mod error;
 pub(crate) mod model;
 mod phases;
@@ -10,11 +11,12 @@ mod resolve;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use alerts::fault_target;
 pub use error::{Position, ScenarioError, edit_distance, nearest};
 pub use model::{StringOr, Text};
 pub use resolve::{resolve, yaml_error_with_keys};
 
-use crate::expect::{Abort, Expectation, PromqlExpectation};
+use crate::expect::{Abort, AlertExpectation, Expectation, PromqlExpectation};
 use crate::metrics::store::Limits;
 use crate::plan::Transport;
 use crate::plan::template::Template;
@@ -33,6 +35,12 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// PromQL expectations over the whole run.
     pub promql: Vec<PromqlExpectation>,
+    /// Alert expectations over the whole run.
+    pub alerts: Vec<AlertExpectation>,
+    /// Where `no_other_alerts: true` was written, if it was.
+    pub no_other_alerts: Option<String>,
+    /// Rule files, loaded and validated.
+    pub rules: Vec<crate::rules::RuleFile>,
     pub aborts: Vec<Abort>,
     pub transport: Transport,
     /// Where server-side metrics come from; None: nowhere.
@@ -47,6 +55,11 @@ pub struct Metrics {
     pub prometheus: Option<String>,
     pub lookback: Duration,
     pub limits: Limits,
+    /// For rule groups without an `interval`: `evaluation_interval`, else
+    /// the shortest scrape interval, else 1 s.
+    pub evaluation_interval: Duration,
+    /// Check that alerts reached this Alertmanager (base URL).
+    pub alertmanager: Option<String>,
 }
 
 impl Metrics {
@@ -111,6 +124,17 @@ pub struct Phase {
     pub load: Load,
     pub expectations: Vec<Expectation>,
     pub promql: Vec<PromqlExpectation>,
+    pub alerts: Vec<AlertExpectation>,
+    /// Faults switched on as the phase starts and off as it ends.
+    pub faults: Vec<DemoFault>,
+}
+
+/// The demo service's fault knobs set for a phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoFault {
+    /// The target that runs the demo service.
+    pub target: String,
+    pub knobs: crate::demo::Faults,
 }
 
 /// How a phase loads the target.

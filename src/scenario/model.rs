@@ -36,6 +36,9 @@ pub struct ScenarioFile {
     /// Where server-side metrics come from.
     #[serde(default)]
     pub metrics: Option<Spanned<MetricsSpec>>,
+    /// Prometheus rule files, relative to the scenario file.
+    #[serde(default)]
+    pub rules: Vec<Text>,
 }
 
 /// `metrics:`: scrape targets for the embedded evaluator, or a Prometheus.
@@ -54,6 +57,12 @@ pub struct MetricsSpec {
     pub max_series: Option<Spanned<u64>>,
     #[serde(default)]
     pub max_samples: Option<Spanned<u64>>,
+    /// How often rule groups without an `interval` are evaluated.
+    #[serde(default)]
+    pub evaluation_interval: Option<Text>,
+    /// Check that alerts reached this Alertmanager.
+    #[serde(default)]
+    pub alertmanager: Option<Text>,
 }
 
 /// One scrape target (a plain string is its URL).
@@ -136,6 +145,35 @@ pub struct PhaseSpec {
     pub load: Spanned<LoadSpec>,
     #[serde(default)]
     pub expect: Vec<Spanned<StringOr<ExpectMap>>>,
+    /// Faults switched on for this phase (and off after it).
+    #[serde(default)]
+    pub faults: Vec<Spanned<FaultSpec>>,
+}
+
+/// One fault of a phase.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// The demo service's own knobs.
+    #[serde(default)]
+    pub demo: Option<Spanned<DemoFaultSpec>>,
+}
+
+/// `{demo: {target: api, error_ratio: 20%, error_status: 503, latency: 300ms}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoFaultSpec {
+    /// Which target runs the demo (default: the only one).
+    #[serde(default)]
+    pub target: Option<Text>,
+    #[serde(default)]
+    pub error_ratio: Option<Text>,
+    #[serde(default)]
+    pub error_status: Option<Spanned<u16>>,
+    #[serde(default)]
+    pub latency: Option<Text>,
+    #[serde(default)]
+    pub jitter: Option<Text>,
 }
 
 /// How a phase loads the target.
@@ -206,6 +244,27 @@ pub struct ExpectMap {
     /// Evaluation step for `always` / `eventually` / `P%`.
     #[serde(default)]
     pub step: Option<Text>,
+    /// An alert expectation: the alert's name, with one of the keys below.
+    #[serde(default)]
+    pub alert: Option<Text>,
+    #[serde(default)]
+    pub fires_within: Option<Text>,
+    #[serde(default)]
+    pub fires_after: Option<Text>,
+    #[serde(default)]
+    pub resolves_within: Option<Text>,
+    /// `inactive` or `firing`, for the whole phase.
+    #[serde(default)]
+    pub stays: Option<Text>,
+    /// Labels the alert must carry (exact values).
+    #[serde(default)]
+    pub labels: BTreeMap<String, Text>,
+    /// Annotations the alert must carry (regular expressions, searched).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, Text>,
+    /// Run-wide: only alerts named in alert expectations may fire.
+    #[serde(default)]
+    pub no_other_alerts: Option<Spanned<bool>>,
 }
 
 /// A value written either as a string (or number) or as a map.

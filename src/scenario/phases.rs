@@ -8,6 +8,16 @@ use serde_saphyr::Spanned;
 use super::model::{self, ExpectMap, LoadSpec, StringOr, Text};
 use super::resolve::Validator;
 use super::{Load, Phase, nearest};
+use crate::expect::AlertExpectation;
+
+/// The expectations of a phase or of the run, by kind.
+pub(super) struct Expectations {
+    pub client: Vec<Expectation>,
+    pub promql: Vec<PromqlExpectation>,
+    pub alerts: Vec<AlertExpectation>,
+    /// Where `no_other_alerts: true` was written.
+    pub no_other_alerts: Option<String>,
+}
 use crate::expect::{
     Compare, Expectation, Holds, PromqlExpectation, parse_check, parse_metric, parse_threshold,
     split_comparison,
@@ -48,7 +58,18 @@ impl Validator<'_> {
         {
             self.error(Self::at(r), "`requests` must be at least 1", None);
         }
-        let (expectations, promql) = self.expectations(&spec.expect, request_names);
+        let expect = self.expectations(&spec.expect, request_names);
+        if let Some(source) = &expect.no_other_alerts {
+            self.error(
+                spec.expect.iter().find_map(|e| match &e.value {
+                    StringOr::Map(m) => m.no_other_alerts.as_ref().and_then(Self::at),
+                    StringOr::String(_) => None,
+                }),
+                "`no_other_alerts` is run-wide: put it in the run's `expect`",
+                Some(format!("found at {source}")),
+            );
+        }
+        let faults = self.faults(&spec.faults);
         let load = self.load(
             &spec.load,
             duration,
@@ -60,8 +81,10 @@ impl Validator<'_> {
             duration,
             requests,
             load,
-            expectations,
-            promql,
+            expectations: expect.client,
+            promql: expect.promql,
+            alerts: expect.alerts,
+            faults,
         })
     }
 
@@ -193,9 +216,11 @@ impl Validator<'_> {
         &mut self,
         specs: &[Spanned<StringOr<ExpectMap>>],
         request_names: &[String],
-    ) -> (Vec<Expectation>, Vec<PromqlExpectation>) {
+    ) -> Expectations {
         let mut out = Vec::new();
         let mut promql = Vec::new();
+        let mut alerts = Vec::new();
+        let mut no_other_alerts = None;
         for spec in specs {
             let at = Self::at(spec);
             let source = at.map_or_else(
@@ -207,6 +232,22 @@ impl Validator<'_> {
             {
                 if let Some(e) = self.promql_expectation(map, expr, source) {
                     promql.push(e);
+                }
+                continue;
+            }
+            if let StringOr::Map(map) = &spec.value
+                && let Some(alert) = &map.alert
+            {
+                if let Some(e) = self.alert_expectation(map, alert, source) {
+                    alerts.push(e);
+                }
+                continue;
+            }
+            if let StringOr::Map(map) = &spec.value
+                && let Some(flag) = &map.no_other_alerts
+            {
+                if self.no_other_alerts(map, flag) {
+                    no_other_alerts = Some(source);
                 }
                 continue;
             }
@@ -251,7 +292,12 @@ impl Validator<'_> {
                 source,
             });
         }
-        (out, promql)
+        Expectations {
+            client: out,
+            promql,
+            alerts,
+            no_other_alerts,
+        }
     }
 
     /// `{promql: "EXPR < 0.01", holds: always, step: 5s}`, or the expression
@@ -375,7 +421,7 @@ fn metric_text(metric: &Option<Text>) -> &str {
 }
 
 /// A threshold: `0.05`, `5%`, `1e3`.
-fn parse_number(text: &str) -> Result<f64, String> {
+pub(super) fn parse_number(text: &str) -> Result<f64, String> {
     let text = text.trim();
     if let Some(percent) = text.strip_suffix('%') {
         return percent

@@ -30,6 +30,7 @@ const KEYS: &[&[&str]] = &[
         "expect",
         "abort",
         "metrics",
+        "rules",
     ],
     &["url", "demo"],
     &[
@@ -50,12 +51,29 @@ const KEYS: &[&[&str]] = &[
         "weight",
         "expect_status",
     ],
-    &["name", "duration", "requests", "load", "expect"],
+    &["name", "duration", "requests", "load", "expect", "faults"],
     &["rate", "steps", "concurrency", "think", "connections"],
     &["from", "to"],
     &[
-        "check", "metric", "below", "at_most", "above", "at_least", "request", "optional",
-        "promql", "holds", "step",
+        "check",
+        "metric",
+        "below",
+        "at_most",
+        "above",
+        "at_least",
+        "request",
+        "optional",
+        "promql",
+        "holds",
+        "step",
+        "alert",
+        "fires_within",
+        "fires_after",
+        "resolves_within",
+        "stays",
+        "labels",
+        "annotations",
+        "no_other_alerts",
     ],
     &[
         "scrape",
@@ -63,8 +81,12 @@ const KEYS: &[&[&str]] = &[
         "lookback",
         "max_series",
         "max_samples",
+        "evaluation_interval",
+        "alertmanager",
     ],
     &["url", "interval", "job"],
+    &["demo"],
+    &["target", "error_ratio", "error_status", "latency", "jitter"],
 ];
 
 /// Parses and validates `source` (the text of `file`).
@@ -248,16 +270,35 @@ impl Validator<'_> {
             }
             seen.push(phase.value.name.value.clone());
         }
-        let (expectations, promql) = self.expectations(&file.expect, &request_names);
+        let expect = self.expectations(&file.expect, &request_names);
         let metrics = file.metrics.as_ref().and_then(|m| self.metrics(m, &names));
-        let uses_promql = !promql.is_empty() || phases.iter().any(|p| !p.promql.is_empty());
+        let rules = self.rule_files(&file.rules);
+        let alerts_expected =
+            !expect.alerts.is_empty() || phases.iter().any(|p| !p.alerts.is_empty());
+        let uses_promql = !expect.promql.is_empty()
+            || phases.iter().any(|p| !p.promql.is_empty())
+            || !rules.is_empty()
+            || alerts_expected;
+        self.check_alert_names(&expect, &phases, &rules, &metrics);
+        for phase in &phases {
+            for fault in &phase.faults {
+                if let Err(e) = super::alerts::fault_target(fault, &targets) {
+                    let at = file
+                        .phases
+                        .iter()
+                        .find(|spec| spec.value.name.value == phase.name)
+                        .and_then(|spec| Self::at(&spec.value.name));
+                    self.error(at, format!("phase `{}`: {e}", phase.name), None);
+                }
+            }
+        }
         let has_source = metrics
             .as_ref()
             .is_some_and(|m| !m.scrape.is_empty() || m.prometheus.is_some());
         if uses_promql && !has_source && (file.metrics.is_none() || metrics.is_some()) {
             self.error(
                 None,
-                "PromQL expectations need metrics to query",
+                "PromQL and alert expectations (and rules) need metrics to query",
                 Some(
                     "add `metrics: {scrape: [\"${api}/metrics\"]}` (embedded) or `metrics: {prometheus: http://127.0.0.1:9090}`"
                         .into(),
@@ -287,8 +328,11 @@ impl Validator<'_> {
             datasets,
             requests,
             phases,
-            expectations,
-            promql,
+            expectations: expect.client,
+            promql: expect.promql,
+            alerts: expect.alerts,
+            no_other_alerts: expect.no_other_alerts,
+            rules,
             aborts,
             transport,
             metrics,
@@ -388,11 +432,41 @@ impl Validator<'_> {
             series: limit(&spec.max_series, defaults.series),
             samples: limit(&spec.max_samples, defaults.samples),
         };
+        let evaluation_interval = match &spec.evaluation_interval {
+            Some(text) => self
+                .duration(text, "evaluation_interval")
+                .unwrap_or_else(|| {
+                    ok = false;
+                    Duration::from_secs(1)
+                }),
+            None => scrape
+                .iter()
+                .map(|s| s.interval)
+                .min()
+                .unwrap_or(Duration::from_secs(1)),
+        };
+        let alertmanager = match &spec.alertmanager {
+            Some(text) => {
+                let url = text.value.trim_end_matches('/').to_string();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    self.error(
+                        Self::at(text),
+                        format!("`alertmanager: {}` is not an http(s) URL", text.value),
+                        Some("e.g. `alertmanager: http://127.0.0.1:9093`".into()),
+                    );
+                    ok = false;
+                }
+                Some(url)
+            }
+            None => None,
+        };
         ok.then_some(Metrics {
             scrape,
             prometheus,
             lookback,
             limits,
+            evaluation_interval,
+            alertmanager,
         })
     }
 

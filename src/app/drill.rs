@@ -1,0 +1,358 @@
+//! What a game-day drill adds to a run: the demo service's faults switched
+//! at phase boundaries, the rule groups evaluated over the scraped data
+//! (or the alert timeline read back from a real Prometheus), and the alert
+//! expectations judged against that timeline.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::backend::{BackendError, QueryBackend};
+use crate::demo::Faults;
+use crate::expect::alert::{self, Context as AlertContext, Window};
+use crate::expect::{AlertExpectation, Outcome, Verdict, When};
+use crate::metrics::store::Store;
+use crate::record::RunResults;
+use crate::rules::{self, RuleError, RuleSet, Timeline};
+use crate::scenario::{Scenario, fault_target};
+
+/// Sets each phase's demo faults as it starts and clears them after.
+pub struct FaultSwitch<'a> {
+    scenario: &'a Scenario,
+    /// Target name to base URL.
+    bases: BTreeMap<String, String>,
+    /// Knobs as last set, per target.
+    current: BTreeMap<String, Faults>,
+    pub log: Vec<FaultChange>,
+}
+
+/// One change of a target's knobs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FaultChange {
+    /// The phase that starts (None: after the last phase).
+    pub phase: Option<String>,
+    pub target: String,
+    pub knobs: Faults,
+    pub error: Option<String>,
+}
+
+impl<'a> FaultSwitch<'a> {
+    pub fn new(scenario: &'a Scenario, bases: BTreeMap<String, String>) -> FaultSwitch<'a> {
+        FaultSwitch {
+            scenario,
+            bases,
+            current: BTreeMap::new(),
+            log: Vec::new(),
+        }
+    }
+
+    /// Phase `index` starts: its faults on, the previous phase's off.
+    pub fn enter(&mut self, index: usize) {
+        let phase = &self.scenario.phases[index];
+        let mut wanted: BTreeMap<String, Faults> = self
+            .current
+            .keys()
+            .map(|target| (target.clone(), Faults::default()))
+            .collect();
+        for fault in &phase.faults {
+            if let Ok(target) = fault_target(fault, &self.scenario.targets) {
+                wanted.insert(target.to_string(), fault.knobs.clone());
+            }
+        }
+        self.apply(Some(phase.name.clone()), wanted);
+    }
+
+    /// The run is over: every knob back to its default.
+    pub fn finish(&mut self) {
+        let wanted = self
+            .current
+            .keys()
+            .map(|target| (target.clone(), Faults::default()))
+            .collect();
+        self.apply(None, wanted);
+    }
+
+    fn apply(&mut self, phase: Option<String>, wanted: BTreeMap<String, Faults>) {
+        for (target, knobs) in wanted {
+            let unchanged = self
+                .current
+                .get(&target)
+                .map_or(knobs == Faults::default(), |k| *k == knobs);
+            if unchanged {
+                continue;
+            }
+            let error = match self.bases.get(&target) {
+                Some(base) => crate::demo::set_faults_remote(base, &knobs).err(),
+                None => Some(format!("no URL for target `{target}`")),
+            };
+            if error.is_none() {
+                if knobs == Faults::default() {
+                    self.current.remove(&target);
+                } else {
+                    self.current.insert(target.clone(), knobs.clone());
+                }
+            }
+            self.log.push(FaultChange {
+                phase: phase.clone(),
+                target,
+                knobs,
+                error,
+            });
+        }
+    }
+
+    /// A FAIL for every fault that could not be switched: the drill did
+    /// not test what it says.
+    pub fn verdicts(&self) -> Vec<Verdict> {
+        self.log
+            .iter()
+            .filter_map(|change| {
+                let error = change.error.as_ref()?;
+                Some(Verdict {
+                    check: format!(
+                        "demo faults on {}: {}",
+                        change.target,
+                        describe(&change.knobs)
+                    ),
+                    scope: change
+                        .phase
+                        .as_ref()
+                        .map_or("run".into(), |p| format!("phase {p}")),
+                    measured: None,
+                    measured_text: format!("not applied: {error}"),
+                    wanted: "applied".into(),
+                    outcome: Outcome::Fail,
+                    optional: false,
+                    source: self.scenario.file.display().to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// `error_ratio 20% (503), latency 300ms ± 50ms`, or `none`.
+pub fn describe(knobs: &Faults) -> String {
+    let mut parts = Vec::new();
+    if knobs.error_ratio > 0.0 {
+        parts.push(format!(
+            "error_ratio {}% ({})",
+            crate::promql::format_short(knobs.error_ratio * 100.0),
+            knobs.error_status
+        ));
+    }
+    if knobs.latency_ms > 0.0 || knobs.jitter_ms > 0.0 {
+        parts.push(format!(
+            "latency {}ms + up to {}ms",
+            crate::promql::format_short(knobs.latency_ms),
+            crate::promql::format_short(knobs.jitter_ms)
+        ));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// What the rules did over a run.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Alerts {
+    /// `embedded`, or the Prometheus the timeline was read from.
+    pub evaluated_by: String,
+    pub timeline: Timeline,
+    /// Evaluation failures, one per rule and message (with a count).
+    pub errors: Vec<(RuleError, usize)>,
+}
+
+/// Evaluates the scenario's rule files over everything scraped, writing
+/// the rules' series into `store`.
+pub fn evaluate_rules(scenario: &Scenario, store: &mut Store) -> anyhow::Result<Alerts> {
+    let metrics = scenario.metrics.as_ref();
+    let options = rules::Options {
+        default_interval: metrics.map_or(Duration::from_secs(1), |m| m.evaluation_interval),
+        lookback: metrics.map_or(Duration::from_secs(300), |m| m.lookback),
+        external: rules::External::default(),
+    };
+    let mut set = RuleSet::new(&scenario.rules, options).map_err(anyhow::Error::msg)?;
+    if let Some((first, last)) = store.time_range() {
+        set.run(store, first - 1, last);
+    }
+    let mut errors: Vec<(RuleError, usize)> = Vec::new();
+    for error in set.errors {
+        match errors
+            .iter_mut()
+            .find(|(e, _)| e.source == error.source && e.message == error.message)
+        {
+            Some((_, count)) => *count += 1,
+            None => errors.push((error, 1)),
+        }
+    }
+    Ok(Alerts {
+        evaluated_by: "embedded".into(),
+        timeline: set.timeline,
+        errors,
+    })
+}
+
+/// Reads the alert timeline of `(start, end)` from `ALERTS` and
+/// `ALERTS_FOR_STATE`, with range queries at `step`.
+pub fn read_alerts(
+    backend: &dyn QueryBackend,
+    start: i64,
+    end: i64,
+    step: Duration,
+) -> Result<Alerts, BackendError> {
+    let step = step.as_millis().max(1) as i64;
+    let alerts = backend.range("ALERTS", start, end, step)?;
+    let for_state = backend.range("ALERTS_FOR_STATE", start, end, step)?;
+    let source = backend.describe();
+    Ok(Alerts {
+        timeline: Timeline::from_series(&alerts, &for_state, step, end, &source),
+        evaluated_by: source,
+        errors: Vec::new(),
+    })
+}
+
+/// Writes `alerts.json` into the results directory.
+pub fn save(alerts: &Alerts, faults: &[FaultChange], out: &Path) -> anyhow::Result<()> {
+    let path = out.join("alerts.json");
+    let json = serde_json::json!({
+        "evaluated_by": alerts.evaluated_by,
+        "alerts": alerts.timeline.alerts,
+        "rule_errors": alerts.errors.iter().map(|(e, count)| serde_json::json!({
+            "rule": e.rule, "source": e.source, "first_at_ms": e.t, "message": e.message, "count": count,
+        })).collect::<Vec<_>>(),
+        "faults": faults,
+    });
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Judges every alert expectation (phases', then the run's, then
+/// `no_other_alerts`).
+pub fn judge(
+    scenario: &Scenario,
+    results: &RunResults,
+    alerts: &Alerts,
+    backend: &dyn QueryBackend,
+) -> Vec<Verdict> {
+    let ms = |offset: Duration| crate::metrics::scrape::system_ms(results.started_at + offset);
+    let run_end = ms(results.elapsed);
+    let mut verdicts = Vec::new();
+    for (index, phase) in scenario.phases.iter().enumerate() {
+        let scope = format!("phase {}", phase.name);
+        for e in &phase.alerts {
+            let Some(ran) = results.phases.get(index) else {
+                verdicts.push(never_ran(e, scope.clone()));
+                continue;
+            };
+            let window = Window {
+                start: ms(ran.start_offset),
+                end: ms(ran.start_offset + ran.elapsed),
+                run_end,
+            };
+            let error_ratio =
+                crate::expect::failures(&ran.total, None) as f64 / ran.total.requests.max(1) as f64;
+            let context = context(scenario, e, backend, window, Some(error_ratio));
+            verdicts.push(alert::judge(
+                e,
+                &alerts.timeline,
+                window,
+                scope.clone(),
+                &context,
+            ));
+        }
+    }
+    let whole = Window {
+        start: ms(Duration::ZERO),
+        end: run_end,
+        run_end,
+    };
+    for e in &scenario.alerts {
+        let context = context(scenario, e, backend, whole, None);
+        verdicts.push(alert::judge(
+            e,
+            &alerts.timeline,
+            whole,
+            "run".into(),
+            &context,
+        ));
+    }
+    if let Some(source) = &scenario.no_other_alerts {
+        let mut names: Vec<&str> = scenario
+            .alerts
+            .iter()
+            .chain(scenario.phases.iter().flat_map(|p| &p.alerts))
+            .map(|e| e.alert.as_str())
+            .collect();
+        names.sort();
+        names.dedup();
+        verdicts.push(alert::no_other_alerts(
+            &alerts.timeline,
+            &names,
+            whole,
+            source,
+        ));
+    }
+    for (error, count) in &alerts.errors {
+        eprintln!(
+            "warning: rule {} ({}) failed at {count} evaluation(s): {}",
+            error.rule, error.source, error.message
+        );
+    }
+    verdicts
+}
+
+/// The expected detection time (for a fault phase) and, for an alert
+/// that must fire, the selectors that match nothing.
+fn context(
+    scenario: &Scenario,
+    e: &AlertExpectation,
+    backend: &dyn QueryBackend,
+    window: Window,
+    error_ratio: Option<f64>,
+) -> AlertContext {
+    let mut context = AlertContext::default();
+    if !matches!(e.when, When::Fires { .. }) {
+        return context;
+    }
+    if let Some(r) = error_ratio.filter(|r| *r > 0.0) {
+        context.expected = rules::estimate::detection(&scenario.rules, &e.alert, r);
+    }
+    if let Some(expr) = rules::estimate::alert_expr(&scenario.rules, &e.alert) {
+        let seconds = ((window.run_end - window.start) / 1000).max(1) + 60;
+        let empty: Vec<String> = rules::estimate::selectors(&scenario.rules, &expr)
+            .into_iter()
+            .filter(|s| {
+                let probe = format!("count(last_over_time({s}[{seconds}s]))");
+                backend
+                    .instant(&probe, window.run_end)
+                    .is_ok_and(|answer| answer.is_empty())
+            })
+            .collect();
+        if !empty.is_empty() {
+            context.hint = Some(format!(
+                "the selector{} `{}` match{} no series in the data (a typo in a metric or label name?)",
+                if empty.len() > 1 { "s" } else { "" },
+                empty.join("`, `"),
+                if empty.len() > 1 { "" } else { "es" }
+            ));
+        }
+    }
+    context
+}
+
+fn never_ran(e: &AlertExpectation, scope: String) -> Verdict {
+    Verdict {
+        check: e.describe(),
+        scope,
+        measured: None,
+        measured_text: "no data (the phase did not run)".into(),
+        wanted: String::new(),
+        outcome: Outcome::NoData,
+        optional: false,
+        source: e.source.clone(),
+    }
+}

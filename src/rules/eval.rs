@@ -1,0 +1,374 @@
+//! Rule groups evaluated over a store, as Prometheus's rule manager does:
+//! each group at its interval, its rules in order, so a recording rule's
+//! output is read by the rules after it (and by later evaluations); a
+//! series a rule returned last time and not this time gets a staleness
+//! marker; alerting rules add their `ALERTS` and `ALERTS_FOR_STATE`
+//! series. The result is the alert timeline, and the store holds every
+//! series the rules wrote, for PromQL expectations to read.
+
+use std::time::Duration;
+
+use promql_parser::parser::Expr;
+use rustc_hash::FxHashSet;
+
+use super::alert::{AlertingRule, External, State};
+use super::timeline::Timeline;
+use super::{RuleFile, RuleKind};
+use crate::metrics::store::{Labels, NAME, Store, stale};
+use crate::promql::{self, Evaluator, Value};
+
+/// How rules are evaluated.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// For groups that name no `interval`.
+    pub default_interval: Duration,
+    pub lookback: Duration,
+    pub external: External,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            default_interval: Duration::from_secs(60),
+            lookback: Duration::from_secs(300),
+            external: External::default(),
+        }
+    }
+}
+
+/// Every group of some rule files, ready to evaluate.
+pub struct RuleSet {
+    pub groups: Vec<GroupState>,
+    options: Options,
+    pub timeline: Timeline,
+    pub errors: Vec<RuleError>,
+}
+
+/// One group and the state of its rules.
+pub struct GroupState {
+    pub name: String,
+    pub file: String,
+    pub interval_ms: i64,
+    offset_ms: i64,
+    pub rules: Vec<RuleState>,
+}
+
+pub struct RuleState {
+    pub name: String,
+    pub source: String,
+    /// The expression's text, for messages.
+    pub expr_text: String,
+    expr: Expr,
+    kind: Kind,
+    /// Series written at the previous evaluation (for staleness markers).
+    previous: FxHashSet<Labels>,
+}
+
+enum Kind {
+    Recording(Labels),
+    Alerting(AlertingRule),
+}
+
+/// A rule that failed at one evaluation (the others go on).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RuleError {
+    pub rule: String,
+    pub source: String,
+    pub t: i64,
+    pub message: String,
+}
+
+impl RuleSet {
+    /// Parses every rule's expression; errors name the rule.
+    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, String> {
+        let mut groups = Vec::new();
+        for file in files {
+            for group in &file.groups {
+                let interval = group.interval.unwrap_or(options.default_interval);
+                let mut rules = Vec::new();
+                for rule in &group.rules {
+                    let expr = promql::parse(&rule.expr)
+                        .map_err(|e| format!("{}: expr: {e}", rule.source))?;
+                    let mut labels = group.labels.clone();
+                    labels.extend(rule.labels.clone());
+                    let (name, kind) = match &rule.kind {
+                        RuleKind::Recording { record } => {
+                            let pairs = labels.into_iter().collect::<Vec<_>>();
+                            (record.clone(), Kind::Recording(Labels::new(pairs)))
+                        }
+                        RuleKind::Alerting {
+                            alert,
+                            pending_for,
+                            keep_firing_for,
+                            annotations,
+                        } => (
+                            alert.clone(),
+                            Kind::Alerting(AlertingRule::new(
+                                alert,
+                                pending_for.as_millis() as i64,
+                                keep_firing_for.as_millis() as i64,
+                                labels,
+                                annotations.clone(),
+                            )),
+                        ),
+                    };
+                    rules.push(RuleState {
+                        name,
+                        source: rule.source.clone(),
+                        expr_text: rule.expr.clone(),
+                        expr,
+                        kind,
+                        previous: FxHashSet::default(),
+                    });
+                }
+                groups.push(GroupState {
+                    name: group.name.clone(),
+                    file: file.path.display().to_string(),
+                    interval_ms: (interval.as_millis() as i64).max(1),
+                    offset_ms: group.query_offset.map_or(0, |d| d.as_millis() as i64),
+                    rules,
+                });
+            }
+        }
+        Ok(RuleSet {
+            groups,
+            options,
+            timeline: Timeline::default(),
+            errors: Vec::new(),
+        })
+    }
+
+    /// Evaluates every group at its interval over `(from, to]`, groups
+    /// interleaved in time order (ties in file order), writing into
+    /// `store`. Evaluation times are multiples of each group's interval.
+    pub fn run(&mut self, store: &mut Store, from: i64, to: i64) {
+        let mut next: Vec<i64> = self
+            .groups
+            .iter()
+            .map(|g| (from.div_euclid(g.interval_ms) + 1) * g.interval_ms)
+            .collect();
+        while let Some((index, &t)) = next
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| **t <= to)
+            .min_by_key(|(i, t)| (**t, *i))
+        {
+            self.eval_group(index, store, t);
+            next[index] = t + self.groups[index].interval_ms;
+        }
+    }
+
+    /// Evaluates one group at `t` (ms), writing its series into `store`.
+    pub fn eval_group(&mut self, index: usize, store: &mut Store, t: i64) {
+        let group = &mut self.groups[index];
+        let query_at = t - group.offset_ms;
+        for rule in &mut group.rules {
+            let result = {
+                let mut evaluator = Evaluator::new(store)
+                    .with_lookback(self.options.lookback)
+                    .with_default_step(Duration::from_millis(group.interval_ms as u64));
+                match evaluator.instant(&rule.expr, query_at) {
+                    Ok(Value::Vector(samples)) => {
+                        Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect())
+                    }
+                    Ok(Value::Scalar(v)) => Ok(vec![(Labels::empty(), v)]),
+                    Ok(other) => Err(format!(
+                        "rule result is not a vector or scalar: {}",
+                        other.kind()
+                    )),
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            let written: Result<Vec<(Labels, f64)>, String> =
+                result.and_then(|samples: Vec<(Labels, f64)>| match &mut rule.kind {
+                    Kind::Recording(labels) => record(&rule.name, labels, samples),
+                    Kind::Alerting(alerting) => {
+                        let transitions = alerting.eval(&samples, t, &self.options.external)?;
+                        for transition in transitions {
+                            self.timeline.record(&rule.source, &transition);
+                        }
+                        Ok(alerting.series())
+                    }
+                });
+            let written = match written {
+                Ok(written) => written,
+                Err(message) => {
+                    self.errors.push(RuleError {
+                        rule: rule.name.clone(),
+                        source: rule.source.clone(),
+                        t,
+                        message,
+                    });
+                    continue;
+                }
+            };
+            let mut now = FxHashSet::default();
+            for (labels, value) in written {
+                if let Err(e) = store.add(&labels, t, value) {
+                    self.errors.push(RuleError {
+                        rule: rule.name.clone(),
+                        source: rule.source.clone(),
+                        t,
+                        message: e.to_string(),
+                    });
+                    break;
+                }
+                now.insert(labels);
+            }
+            for gone in rule.previous.difference(&now) {
+                let _ = store.add(gone, t, stale());
+            }
+            rule.previous = now;
+        }
+    }
+
+    /// The firing alerts of every rule named `alertname`.
+    pub fn firing(&self, alertname: &str) -> Vec<&super::alert::Alert> {
+        self.alerting_rules()
+            .filter(|rule| rule.name == alertname)
+            .flat_map(|rule| rule.alerts())
+            .filter(|alert| alert.state == State::Firing)
+            .collect()
+    }
+
+    /// Every alerting rule, in file and group order.
+    pub fn alerting_rules(&self) -> impl Iterator<Item = &AlertingRule> {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .filter_map(|rule| match &rule.kind {
+                Kind::Alerting(a) => Some(a),
+                Kind::Recording(_) => None,
+            })
+    }
+
+    /// The alerting rules' names and expressions.
+    pub fn alert_exprs(&self) -> Vec<(&str, &str, &str)> {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .filter(|r| matches!(r.kind, Kind::Alerting(_)))
+            .map(|r| (r.name.as_str(), r.expr_text.as_str(), r.source.as_str()))
+            .collect()
+    }
+
+    /// Every rule's expression.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.groups.iter().flat_map(|g| &g.rules).map(|r| &r.expr)
+    }
+
+    /// Names the recording rules write.
+    pub fn recorded_names(&self) -> FxHashSet<&str> {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .filter(|r| matches!(r.kind, Kind::Recording(_)))
+            .map(|r| r.name.as_str())
+            .collect()
+    }
+}
+
+/// A recording rule's output: the result renamed, the rule's labels set.
+fn record(
+    name: &str,
+    rule_labels: &Labels,
+    samples: Vec<(Labels, f64)>,
+) -> Result<Vec<(Labels, f64)>, String> {
+    let mut seen = FxHashSet::default();
+    let mut out = Vec::with_capacity(samples.len());
+    for (labels, value) in samples {
+        let mut labels = labels.with(NAME, name);
+        for (k, v) in rule_labels.iter() {
+            labels = labels.with(k, v);
+        }
+        if !seen.insert(labels.clone()) {
+            return Err(
+                "vector contains metrics with the same labelset after applying rule labels".into(),
+            );
+        }
+        out.push((labels, value));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn rules(yaml: &str) -> RuleSet {
+        let file = super::super::resolve(Path::new("t.yml"), yaml).unwrap();
+        RuleSet::new(
+            &[file],
+            Options {
+                default_interval: Duration::from_secs(1),
+                ..Options::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn recording_rules_feed_later_rules_and_alerts_become_series() {
+        let mut set = rules(
+            "groups:\n  - name: g\n    rules:\n      - record: job:x:doubled\n        expr: x * 2\n      - alert: Big\n        expr: job:x:doubled > 10\n        for: 2s\n",
+        );
+        let mut store = Store::default();
+        let x = Labels::from_pairs(&[("__name__", "x"), ("job", "a")]);
+        for s in 0..10 {
+            store
+                .add(&x, s * 1000, if s < 5 { 1.0 } else { 6.0 })
+                .unwrap();
+        }
+        set.run(&mut store, 0, 9_000);
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        let history = &set.timeline.alerts[0];
+        let episode = &history.episodes[0];
+        assert_eq!(episode.pending_at, 5_000);
+        assert_eq!(episode.fired_at, Some(7_000));
+        assert_eq!(episode.resolved_at, None);
+        let recorded = Labels::from_pairs(&[("__name__", "job:x:doubled"), ("job", "a")]);
+        let id = store.series_id(&recorded).unwrap();
+        assert_eq!(store.series()[id].points.len(), 9);
+        let firing = Labels::from_pairs(&[
+            ("__name__", "ALERTS"),
+            ("alertname", "Big"),
+            ("alertstate", "firing"),
+            ("job", "a"),
+        ]);
+        let id = store.series_id(&firing).unwrap();
+        assert_eq!(store.series()[id].points[0].t, 7_000);
+        let pending = firing.with("alertstate", "pending");
+        let id = store.series_id(&pending).unwrap();
+        let points = &store.series()[id].points;
+        // Pending at 5 s and 6 s, then a staleness marker when it fired.
+        assert_eq!(points.len(), 3);
+        assert!(crate::metrics::store::is_stale(points[2].v));
+    }
+
+    #[test]
+    fn a_failing_rule_is_reported_and_the_others_go_on() {
+        let mut set = rules(
+            "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: x\n        labels: {job: same}\n      - alert: Up\n        expr: vector(1)\n",
+        );
+        let mut store = Store::default();
+        store
+            .add(
+                &Labels::from_pairs(&[("__name__", "x"), ("job", "a")]),
+                0,
+                1.0,
+            )
+            .unwrap();
+        store
+            .add(
+                &Labels::from_pairs(&[("__name__", "x"), ("job", "b")]),
+                0,
+                1.0,
+            )
+            .unwrap();
+        set.run(&mut store, 0, 1_000);
+        assert_eq!(set.errors.len(), 1);
+        assert!(set.errors[0].message.contains("same labelset"));
+        assert_eq!(set.firing("Up").len(), 1);
+    }
+}

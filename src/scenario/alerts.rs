@@ -1,0 +1,327 @@
+//! Validation of what game-day drills add to a scenario: rule files,
+//! alert expectations, and the demo service's faults per phase. Part of
+//! [`super::resolve`].
+
+use std::time::Duration;
+
+use serde_saphyr::Spanned;
+
+use super::model::{self, ExpectMap, Text};
+use super::phases::{Expectations, parse_number};
+use super::resolve::Validator;
+use super::{DemoFault, Metrics, Phase, nearest};
+use crate::expect::{AlertExpectation, When};
+use crate::rules::{RuleFile, RuleKind};
+
+impl Validator<'_> {
+    /// `{alert: NAME, fires_within: 90s, labels: {...}, annotations: {...}}`.
+    pub(super) fn alert_expectation(
+        &mut self,
+        map: &ExpectMap,
+        alert: &Text,
+        source: String,
+    ) -> Option<AlertExpectation> {
+        let hint = || {
+            Some(
+                "e.g. `{alert: HighErrorRate, fires_within: 90s}`, `{alert: HighErrorRate, stays: inactive}`, `{alert: HighErrorRate, resolves_within: 60s}`"
+                    .to_string(),
+            )
+        };
+        let stray = [
+            ("check", map.check.is_some()),
+            ("metric", map.metric.is_some()),
+            ("request", map.request.is_some()),
+            ("holds", map.holds.is_some()),
+            ("step", map.step.is_some()),
+            ("below", map.below.is_some()),
+            ("above", map.above.is_some()),
+            ("at_most", map.at_most.is_some()),
+            ("at_least", map.at_least.is_some()),
+            ("optional", map.optional.is_some()),
+        ];
+        if let Some((key, _)) = stray.iter().find(|(_, given)| *given) {
+            self.error(
+                Self::at(alert),
+                format!("`{key}` does not go with `alert`"),
+                hint(),
+            );
+            return None;
+        }
+        if alert.value.trim().is_empty() {
+            self.error(Self::at(alert), "`alert` is empty", hint());
+            return None;
+        }
+        let mut duration = |text: &Option<Text>, what: &str| -> Result<Option<Duration>, ()> {
+            match text {
+                None => Ok(None),
+                Some(text) => match crate::units::parse_duration(&text.value) {
+                    Ok(d) => Ok(Some(d)),
+                    Err(e) => {
+                        self.error(Self::at(text), format!("{what}: {e}"), None);
+                        Err(())
+                    }
+                },
+            }
+        };
+        let within = duration(&map.fires_within, "fires_within").ok()?;
+        let after = duration(&map.fires_after, "fires_after").ok()?;
+        let resolves = duration(&map.resolves_within, "resolves_within").ok()?;
+        let stays = map.stays.as_ref();
+        let fires = within.is_some() || after.is_some();
+        let kinds =
+            usize::from(fires) + usize::from(resolves.is_some()) + usize::from(stays.is_some());
+        if kinds != 1 {
+            self.error(
+                Self::at(alert),
+                format!(
+                    "alert `{}` needs one of `fires_within`/`fires_after`, `stays` or `resolves_within`",
+                    alert.value
+                ),
+                hint(),
+            );
+            return None;
+        }
+        let when = if fires {
+            if let (Some(a), Some(w)) = (after, within)
+                && a > w
+            {
+                self.error(
+                    map.fires_after.as_ref().and_then(Self::at),
+                    "`fires_after` is longer than `fires_within`",
+                    None,
+                );
+                return None;
+            }
+            When::Fires {
+                after: after.unwrap_or_default(),
+                within,
+            }
+        } else if let Some(d) = resolves {
+            When::ResolvesWithin(d)
+        } else {
+            let stays = stays.expect("one kind");
+            match stays.value.as_str() {
+                "inactive" => When::StaysInactive,
+                "firing" => When::StaysFiring,
+                other => {
+                    self.error(
+                        Self::at(stays),
+                        format!("`stays: {other}`: expected `inactive` or `firing`"),
+                        None,
+                    );
+                    return None;
+                }
+            }
+        };
+        let labels = map
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
+        let mut annotations = Vec::new();
+        for (name, pattern) in &map.annotations {
+            match regex::Regex::new(&pattern.value) {
+                Ok(re) => annotations.push((name.clone(), re)),
+                Err(e) => {
+                    self.error(
+                        Self::at(pattern),
+                        format!("annotation `{name}`: not a regular expression: {e}"),
+                        Some(
+                            "annotations are matched as regular expressions, searched in the text"
+                                .into(),
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(AlertExpectation {
+            alert: alert.value.clone(),
+            when,
+            labels,
+            annotations,
+            source,
+        })
+    }
+
+    /// `{no_other_alerts: true}` stands alone.
+    pub(super) fn no_other_alerts(&mut self, map: &ExpectMap, flag: &Spanned<bool>) -> bool {
+        let alone = map.check.is_none()
+            && map.metric.is_none()
+            && map.fires_within.is_none()
+            && map.stays.is_none()
+            && map.resolves_within.is_none()
+            && map.labels.is_empty();
+        if !alone {
+            self.error(
+                Self::at(flag),
+                "`no_other_alerts` stands alone: `- {no_other_alerts: true}`",
+                None,
+            );
+            return false;
+        }
+        flag.value
+    }
+
+    /// Loads the rule files, relative to the scenario's directory.
+    pub(super) fn rule_files(&mut self, paths: &[Text]) -> Vec<RuleFile> {
+        let dir = self.file.parent().unwrap_or(std::path::Path::new("."));
+        let mut files = Vec::new();
+        for text in paths {
+            let path = dir.join(&text.value);
+            if !path.is_file() {
+                self.error(
+                    Self::at(text),
+                    format!("no rule file at {}", path.display()),
+                    Some("rule file paths are relative to the scenario file".into()),
+                );
+                continue;
+            }
+            match crate::rules::load(&path) {
+                Ok(file) => files.push(file),
+                Err(errors) => self.errors.extend(errors),
+            }
+        }
+        files
+    }
+
+    /// Alert expectations name alerts of the rule files, and have rules or
+    /// a Prometheus to come from.
+    pub(super) fn check_alert_names(
+        &mut self,
+        run: &Expectations,
+        phases: &[Phase],
+        rules: &[RuleFile],
+        metrics: &Option<Metrics>,
+    ) {
+        let expectations = run
+            .alerts
+            .iter()
+            .chain(phases.iter().flat_map(|p| &p.alerts));
+        let prometheus = metrics.as_ref().is_some_and(|m| m.prometheus.is_some());
+        let names: Vec<&str> = rules
+            .iter()
+            .flat_map(|f| &f.groups)
+            .flat_map(|g| &g.rules)
+            .filter_map(|r| match &r.kind {
+                RuleKind::Alerting { alert, .. } => Some(alert.as_str()),
+                RuleKind::Recording { .. } => None,
+            })
+            .collect();
+        for e in expectations {
+            if rules.is_empty() && !prometheus {
+                self.error(
+                    None,
+                    format!("alert expectations need rules: `{}` comes from no rule file", e.alert),
+                    Some("add `rules: [rules/alerts.yml]`, or `metrics: {prometheus: URL}` to read a Prometheus's alerts".into()),
+                );
+                return;
+            }
+            if !rules.is_empty() && !names.contains(&e.alert.as_str()) {
+                let hint = nearest(&e.alert, names.iter().copied())
+                    .map(|n| format!("did you mean `{n}`?"))
+                    .or_else(|| Some(format!("the rule files define: {}", names.join(", "))));
+                self.error(
+                    None,
+                    format!(
+                        "no alerting rule named `{}` in the rule files ({})",
+                        e.alert, e.source
+                    ),
+                    hint,
+                );
+            }
+        }
+    }
+
+    /// `faults: [{demo: {error_ratio: 20%, error_status: 503, latency: 300ms}}]`.
+    pub(super) fn faults(&mut self, specs: &[Spanned<model::FaultSpec>]) -> Vec<DemoFault> {
+        let mut out = Vec::new();
+        for spec in specs {
+            let Some(demo) = &spec.value.demo else {
+                self.error(
+                    Self::at(spec),
+                    "a fault needs a kind: `demo`",
+                    Some("e.g. `faults: [{demo: {error_ratio: 20%, error_status: 503}}]`".into()),
+                );
+                continue;
+            };
+            if let Some(fault) = self.demo_fault(demo) {
+                out.push(fault);
+            }
+        }
+        out
+    }
+
+    fn demo_fault(&mut self, spec: &Spanned<model::DemoFaultSpec>) -> Option<DemoFault> {
+        let at = Self::at(spec);
+        let spec = &spec.value;
+        let mut knobs = crate::demo::Faults::default();
+        if let Some(ratio) = &spec.error_ratio {
+            match parse_number(&ratio.value) {
+                Ok(r) if (0.0..=1.0).contains(&r) => knobs.error_ratio = r,
+                Ok(_) | Err(_) => {
+                    self.error(
+                        Self::at(ratio),
+                        format!(
+                            "error_ratio `{}` is not within 0..1 (or 0%..100%)",
+                            ratio.value
+                        ),
+                        None,
+                    );
+                    return None;
+                }
+            }
+        }
+        if let Some(status) = &spec.error_status {
+            knobs.error_status = status.value;
+        }
+        for (text, knob) in [
+            (&spec.latency, &mut knobs.latency_ms),
+            (&spec.jitter, &mut knobs.jitter_ms),
+        ] {
+            if let Some(text) = text {
+                match crate::units::parse_duration(&text.value) {
+                    Ok(d) => *knob = d.as_secs_f64() * 1000.0,
+                    Err(e) => {
+                        self.error(Self::at(text), e.to_string(), None);
+                        return None;
+                    }
+                }
+            }
+        }
+        let knobs = match knobs.validated() {
+            Ok(knobs) => knobs,
+            Err(e) => {
+                self.error(at, format!("demo fault: {e}"), None);
+                return None;
+            }
+        };
+        Some(DemoFault {
+            target: spec
+                .target
+                .as_ref()
+                .map(|t| t.value.clone())
+                .unwrap_or_default(),
+            knobs,
+        })
+    }
+}
+
+/// The target a demo fault applies to: the one named, else the only one
+/// (checked when the scenario is loaded).
+pub fn fault_target<'a>(
+    fault: &'a DemoFault,
+    targets: &'a [(String, super::Target)],
+) -> Result<&'a str, String> {
+    if !fault.target.is_empty() {
+        return targets
+            .iter()
+            .find(|(name, _)| *name == fault.target)
+            .map(|(name, _)| name.as_str())
+            .ok_or_else(|| format!("no target named `{}`", fault.target));
+    }
+    match targets {
+        [(name, _)] => Ok(name),
+        _ => Err("name the demo's target: `demo: {target: api, ...}`".into()),
+    }
+}
