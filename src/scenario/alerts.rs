@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_saphyr::Spanned;
 
 use super::model::{self, ExpectMap, Text};
-use super::phases::{Expectations, parse_number};
+use super::phases::parse_number;
 use super::resolve::Validator;
-use super::{DemoFault, Metrics, Phase, nearest};
+use super::{DemoFault, Metrics, nearest};
 use crate::expect::{AlertExpectation, When};
 use crate::rules::{RuleFile, RuleKind};
 
@@ -49,6 +49,9 @@ impl Validator<'_> {
         }
         if alert.value.trim().is_empty() {
             self.error(Self::at(alert), "`alert` is empty", hint());
+            return None;
+        }
+        if !self.check_alert_name(alert) {
             return None;
         }
         let mut duration = |text: &Option<Text>, what: &str| -> Result<Option<Duration>, ()> {
@@ -185,50 +188,57 @@ impl Validator<'_> {
         files
     }
 
-    /// Alert expectations name alerts of the rule files, and have rules or
-    /// a Prometheus to come from.
-    pub(super) fn check_alert_names(
-        &mut self,
-        run: &Expectations,
-        phases: &[Phase],
+    /// The alerting rules expectations may name: Some(Ok(names)) from the
+    /// rule files; Some(Err(())) when there is nothing to read alerts from
+    /// (no rules and no Prometheus); None when any name may do (a
+    /// Prometheus's own rules, or rule files that failed to load).
+    pub(super) fn known_alerts(
+        &self,
         rules: &[RuleFile],
         metrics: &Option<Metrics>,
-    ) {
-        let expectations = run
-            .alerts
-            .iter()
-            .chain(phases.iter().flat_map(|p| &p.alerts));
-        let prometheus = metrics.as_ref().is_some_and(|m| m.prometheus.is_some());
-        let names: Vec<&str> = rules
+        rules_given: bool,
+    ) -> Option<Result<Vec<String>, ()>> {
+        if rules_given && rules.is_empty() {
+            return None;
+        }
+        if rules.is_empty() {
+            let prometheus = metrics.as_ref().is_some_and(|m| m.prometheus.is_some());
+            return (!prometheus).then_some(Err(()));
+        }
+        Some(Ok(rules
             .iter()
             .flat_map(|f| &f.groups)
             .flat_map(|g| &g.rules)
             .filter_map(|r| match &r.kind {
-                RuleKind::Alerting { alert, .. } => Some(alert.as_str()),
+                RuleKind::Alerting { alert, .. } => Some(alert.clone()),
                 RuleKind::Recording { .. } => None,
             })
-            .collect();
-        for e in expectations {
-            if rules.is_empty() && !prometheus {
+            .collect()))
+    }
+
+    /// Whether an expectation may name `alert`; reports why not.
+    fn check_alert_name(&mut self, alert: &Text) -> bool {
+        match &self.alert_names {
+            None => true,
+            Some(Err(())) => {
                 self.error(
-                    None,
-                    format!("alert expectations need rules: `{}` comes from no rule file", e.alert),
+                    Self::at(alert),
+                    format!("alert expectations need rules: `{}` comes from no rule file", alert.value),
                     Some("add `rules: [rules/alerts.yml]`, or `metrics: {prometheus: URL}` to read a Prometheus's alerts".into()),
                 );
-                return;
+                false
             }
-            if !rules.is_empty() && !names.contains(&e.alert.as_str()) {
-                let hint = nearest(&e.alert, names.iter().copied())
+            Some(Ok(names)) if names.contains(&alert.value) => true,
+            Some(Ok(names)) => {
+                let hint = nearest(&alert.value, names.iter().map(String::as_str))
                     .map(|n| format!("did you mean `{n}`?"))
                     .or_else(|| Some(format!("the rule files define: {}", names.join(", "))));
                 self.error(
-                    None,
-                    format!(
-                        "no alerting rule named `{}` in the rule files ({})",
-                        e.alert, e.source
-                    ),
+                    Self::at(alert),
+                    format!("no alerting rule named `{}` in the rule files", alert.value),
                     hint,
                 );
+                false
             }
         }
     }

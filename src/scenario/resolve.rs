@@ -101,6 +101,7 @@ pub fn resolve(
         file,
         source,
         errors: Vec::new(),
+        alert_names: None,
     };
     let scenario = v.scenario(parsed, env);
     if v.errors.is_empty() {
@@ -170,6 +171,9 @@ pub(super) struct Validator<'a> {
     pub(super) file: &'a Path,
     pub(super) source: &'a str,
     pub(super) errors: Vec<ScenarioError>,
+    /// The alerting rules of the rule files (None: no rule files, or a
+    /// Prometheus whose rules slogate does not see).
+    pub(super) alert_names: Option<Result<Vec<String>, ()>>,
 }
 
 impl Validator<'_> {
@@ -253,6 +257,9 @@ impl Validator<'_> {
                 Some("add at least one phase with a duration and a load".into()),
             );
         }
+        let metrics = file.metrics.as_ref().and_then(|m| self.metrics(m, &names));
+        let rules = self.rule_files(&file.rules);
+        self.alert_names = self.known_alerts(&rules, &metrics, !file.rules.is_empty());
         let default_connections = file.defaults.connections.as_ref().map(|c| c.value);
         let phases = file
             .phases
@@ -271,15 +278,12 @@ impl Validator<'_> {
             seen.push(phase.value.name.value.clone());
         }
         let expect = self.expectations(&file.expect, &request_names);
-        let metrics = file.metrics.as_ref().and_then(|m| self.metrics(m, &names));
-        let rules = self.rule_files(&file.rules);
         let alerts_expected =
             !expect.alerts.is_empty() || phases.iter().any(|p| !p.alerts.is_empty());
         let uses_promql = !expect.promql.is_empty()
             || phases.iter().any(|p| !p.promql.is_empty())
             || !rules.is_empty()
             || alerts_expected;
-        self.check_alert_names(&expect, &phases, &rules, &metrics);
         for phase in &phases {
             for fault in &phase.faults {
                 if let Err(e) = super::alerts::fault_target(fault, &targets) {
