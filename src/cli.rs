@@ -32,6 +32,21 @@ pub enum Command {
     /// Evaluate a PromQL expression on live scrapes, a finished run's data,
     /// or a Prometheus.
     Query(QueryArgs),
+    /// Run Prometheus rule unit tests (the `promtool test rules` format).
+    TestRules(TestRulesArgs),
+}
+
+/// `slogate test-rules FILE...`.
+#[derive(Debug, Args)]
+pub struct TestRulesArgs {
+    /// Unit-test files (`rule_files`, `tests` with `input_series`,
+    /// `alert_rule_test`, `promql_expr_test`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
 }
 
 /// `slogate query EXPR`.

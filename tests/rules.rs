@@ -79,3 +79,87 @@ fn shipped_rules_pass_both_checks() {
     assert!(output.status.success(), "{text}");
     assert!(text.contains("SUCCESS: 7 rules found"), "{text}");
 }
+
+/// The unit-test corpus (tests/rules/unit: passing and failing files,
+/// alerts and expressions, chained recording rules, group order, templates,
+/// gaps and staleness markers): `slogate test-rules` gives the verdict the
+/// file's header states (`# Fails:` or not), and Debian's `promtool test
+/// rules` gives the same one.
+#[test]
+fn test_rules_gives_promtools_verdicts() {
+    let promtool = support::require_tool("promtool", "prometheus");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/unit");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15, "{} files", files.len());
+    let (mut passing, mut failing) = (0, 0);
+    for file in &files {
+        let designed_to_fail = std::fs::read_to_string(file)
+            .unwrap()
+            .starts_with("# Fails:");
+        let ours = slogate(&["test-rules", file.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&ours.stdout);
+        assert_eq!(
+            ours.status.success(),
+            !designed_to_fail,
+            "{}:\n{text}",
+            file.display()
+        );
+        if let Some(promtool) = &promtool {
+            let theirs = std::process::Command::new(promtool)
+                .args(["test", "rules"])
+                .arg(file)
+                .output()
+                .unwrap();
+            assert_eq!(
+                theirs.status.success(),
+                ours.status.success(),
+                "{}: promtool and slogate disagree\npromtool:\n{}{}\nslogate:\n{text}",
+                file.display(),
+                String::from_utf8_lossy(&theirs.stdout),
+                String::from_utf8_lossy(&theirs.stderr)
+            );
+        }
+        if designed_to_fail {
+            failing += 1;
+        } else {
+            passing += 1;
+        }
+    }
+    assert!(
+        passing >= 5 && failing >= 5,
+        "{passing} pass, {failing} fail"
+    );
+}
+
+/// `--junit` writes one testcase per test group, failures with the diff.
+#[test]
+fn test_rules_writes_junit() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/unit");
+    let junit = std::env::temp_dir().join(format!("slogate-junit-{}.xml", std::process::id()));
+    let output = slogate(&[
+        "test-rules",
+        dir.join("19-no-alert-expected.yml").to_str().unwrap(),
+        dir.join("04-recording-chain.yml").to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    support::assert_exit(&output, 1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    std::fs::remove_file(&junit).ok();
+    assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+    assert!(
+        xml.contains(r#"<testcase name="healthy traffic">"#),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    assert!(xml.contains("firing, not expected"), "{xml}");
+}

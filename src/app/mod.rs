@@ -6,6 +6,7 @@ pub mod drill;
 pub mod hit;
 pub mod query;
 pub mod run;
+pub mod test_rules;
 
 use crate::cli::{Cli, Command};
 
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => Ok(check::run(&args)),
         Command::Run(args) => run::run(&args),
         Command::Query(args) => query::run(&args),
+        Command::TestRules(args) => test_rules::run(&args),
         Command::Demo(args) => crate::demo::run_standalone(args.listen).map(|()| Exit::Success),
     }
 }

@@ -13,6 +13,7 @@ pub mod estimate;
 pub mod eval;
 pub mod template;
 pub mod timeline;
+pub mod unittest;
 
 pub use alert::{External, State};
 pub use eval::{Options, RuleError, RuleSet};

@@ -92,7 +92,7 @@ impl Artifact for Junit {
 }
 
 /// Escapes text for an XML attribute or element.
-fn xml(text: &str) -> String {
+pub fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
