@@ -164,6 +164,12 @@ pub struct Alerts {
     pub timeline: Timeline,
     /// Evaluation failures, one per rule and message (with a count).
     pub errors: Vec<(RuleError, usize)>,
+    /// Read back from `ALERTS`, which carries no annotations.
+    #[serde(skip)]
+    pub without_annotations: bool,
+    /// What the Alertmanager held during the run, if one was watched.
+    #[serde(skip)]
+    pub alertmanager: Option<crate::backend::alertmanager::Watched>,
 }
 
 /// Evaluates the scenario's rule files over everything scraped, writing
@@ -193,6 +199,7 @@ pub fn evaluate_rules(scenario: &Scenario, store: &mut Store) -> anyhow::Result<
         evaluated_by: "embedded".into(),
         timeline: set.timeline,
         errors,
+        ..Alerts::default()
     })
 }
 
@@ -211,7 +218,8 @@ pub fn read_alerts(
     Ok(Alerts {
         timeline: Timeline::from_series(&alerts, &for_state, step, end, &source),
         evaluated_by: source,
-        errors: Vec::new(),
+        without_annotations: true,
+        ..Alerts::default()
     })
 }
 
@@ -225,6 +233,7 @@ pub fn save(alerts: &Alerts, faults: &[FaultChange], out: &Path) -> anyhow::Resu
             "rule": e.rule, "source": e.source, "first_at_ms": e.t, "message": e.message, "count": count,
         })).collect::<Vec<_>>(),
         "faults": faults,
+        "alertmanager": alerts.alertmanager,
     });
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("cannot write {}", path.display()))

@@ -40,6 +40,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let plan = plan::compile(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let out = results_dir(args, &scenario.name)?;
     let scraper = start_scraper(&scenario, &urls)?;
+    let alertmanager = match scenario.metrics.as_ref().and_then(|m| m.alertmanager.as_ref()) {
+        Some(url) => Some(crate::backend::alertmanager::Watch::start(url, Duration::from_secs(1))?),
+        None => None,
+    };
     let bases =
         plan::target_urls(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let mut faults = drill::FaultSwitch::new(&scenario, bases);
@@ -73,6 +77,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         &scenario,
         &results,
         scraper,
+        alertmanager,
         &faults.log,
         &out,
     )?);
@@ -115,6 +120,7 @@ fn server_side(
     scenario: &scenario::Scenario,
     results: &crate::record::RunResults,
     scraper: Option<Scraper>,
+    alertmanager: Option<crate::backend::alertmanager::Watch>,
     faults: &[drill::FaultChange],
     out: &std::path::Path,
 ) -> anyhow::Result<Vec<expect::Verdict>> {
@@ -141,14 +147,17 @@ fn server_side(
         let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
         if expects_alerts {
             let (start, end) = run_window(results);
+            let watched = alertmanager.map(crate::backend::alertmanager::Watch::stop);
             match drill::read_alerts(&backend, start, end, metrics.evaluation_interval) {
-                Ok(alerts) => {
+                Ok(mut alerts) => {
+                    alerts.alertmanager = watched;
                     drill::save(&alerts, faults, out)?;
                     verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
                 }
                 Err(e) => {
                     let alerts = drill::Alerts {
                         evaluated_by: format!("{url} (unreachable: {e})"),
+                        alertmanager: watched,
                         ..Default::default()
                     };
                     verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
@@ -157,6 +166,8 @@ fn server_side(
         }
         return Ok(verdicts);
     }
+    // Only a Prometheus sends alerts; the scenario check keeps this None.
+    drop(alertmanager.map(crate::backend::alertmanager::Watch::stop));
     let mut store = scraped.map(|s| s.store).unwrap_or_default();
     if !scenario.rules.is_empty() {
         let alerts = drill::evaluate_rules(scenario, &mut store)?;

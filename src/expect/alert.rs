@@ -22,6 +22,8 @@ pub struct AlertExpectation {
     /// Annotations the alert must carry, as regular expressions searched
     /// in the expanded text.
     pub annotations: Vec<(String, regex::Regex)>,
+    /// With an Alertmanager: the receiver it must be routed to.
+    pub receiver: Option<String>,
     pub source: String,
 }
 
@@ -55,6 +57,9 @@ pub struct Context {
     pub expected: Option<(f64, String)>,
     /// Why it may not have fired (e.g. a selector that matches nothing).
     pub hint: Option<String>,
+    /// False when the timeline came from `ALERTS`, which carries no
+    /// annotations; they are then checked at the Alertmanager, if any.
+    pub annotations_unknown: bool,
 }
 
 impl AlertExpectation {
@@ -215,7 +220,8 @@ pub fn judge(
                         format!("pending at {}, fired at {}", at(ep.pending_at), at(fired))
                     };
                     let early = fired < from;
-                    let annotations_ok = e.matches_annotations(ep);
+                    let annotations_ok =
+                        context.annotations_unknown || e.matches_annotations(ep);
                     if !annotations_ok {
                         let got: Vec<String> = e
                             .annotations
@@ -243,6 +249,11 @@ pub fn judge(
                     } else {
                         Outcome::Fail
                     };
+                    if context.annotations_unknown && !e.annotations.is_empty() {
+                        verdict
+                            .measured_text
+                            .push_str("; annotations are not in ALERTS: checked at the Alertmanager");
+                    }
                 }
             }
         }
@@ -386,4 +397,85 @@ pub fn no_other_alerts(
         optional: false,
         source: source.to_string(),
     }
+}
+
+/// With an Alertmanager: whether the alert a `fires` expectation wants
+/// reached it, routed to the wanted receiver, neither silenced nor
+/// inhibited, with the wanted labels and annotations.
+pub fn reached_alertmanager(
+    e: &AlertExpectation,
+    watched: &crate::backend::alertmanager::Watched,
+    window: Window,
+    scope: String,
+) -> Verdict {
+    let at = |t: i64| format!("+{}s", trim((t - window.start) as f64 / 1000.0));
+    let mut verdict = Verdict {
+        check: format!("alert {} reaches Alertmanager", e.alert),
+        scope,
+        measured: None,
+        measured_text: String::new(),
+        wanted: match &e.receiver {
+            Some(r) => format!("received, routed to {r}, not silenced or inhibited"),
+            None => "received, not silenced or inhibited".into(),
+        },
+        outcome: Outcome::Fail,
+        optional: false,
+        source: e.source.clone(),
+    };
+    let candidates: Vec<_> = watched
+        .sightings
+        .iter()
+        .filter(|s| s.labels.get("alertname") == Some(&e.alert))
+        .filter(|s| e.labels.iter().all(|(k, v)| s.labels.get(k) == Some(v)))
+        .filter(|s| s.last_seen >= window.start)
+        .collect();
+    let Some(first) = candidates.iter().min_by_key(|s| s.first_seen) else {
+        verdict.measured_text = format!(
+            "never seen at {} ({} polls)",
+            watched.url, watched.polls
+        );
+        if let Some(problem) = watched.problems.first() {
+            verdict.measured_text.push_str(&format!("; {problem}"));
+        }
+        return verdict;
+    };
+    verdict.measured = Some((first.first_seen - window.start) as f64 / 1000.0);
+    let mut text = format!(
+        "received at {}, receivers {}, {}",
+        at(first.first_seen),
+        if first.receivers.is_empty() {
+            "(none)".to_string()
+        } else {
+            first.receivers.join(", ")
+        },
+        first.state
+    );
+    let mut ok = true;
+    if !first.silenced_by.is_empty() {
+        text.push_str(&format!(", silenced by {}", first.silenced_by.join(", ")));
+        ok = false;
+    }
+    if !first.inhibited_by.is_empty() {
+        text.push_str(&format!(", inhibited by {}", first.inhibited_by.join(", ")));
+        ok = false;
+    }
+    if let Some(receiver) = &e.receiver
+        && !first.receivers.contains(receiver)
+    {
+        text.push_str(&format!("; not routed to {receiver}"));
+        ok = false;
+    }
+    for (name, re) in &e.annotations {
+        let value = first.annotations.get(name);
+        if !value.is_some_and(|v| re.is_match(v)) {
+            text.push_str(&format!(
+                "; annotation {name}={:?}",
+                value.map_or("(none)", String::as_str)
+            ));
+            ok = false;
+        }
+    }
+    verdict.measured_text = text;
+    verdict.outcome = if ok { Outcome::Pass } else { Outcome::Fail };
+    verdict
 }

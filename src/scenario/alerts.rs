@@ -138,11 +138,22 @@ impl Validator<'_> {
                 }
             }
         }
+        if let Some(receiver) = &map.receiver
+            && !matches!(when, When::Fires { .. })
+        {
+            self.error(
+                Self::at(receiver),
+                "`receiver` goes with `fires_within` or `fires_after`",
+                None,
+            );
+            return None;
+        }
         Some(AlertExpectation {
             alert: alert.value.clone(),
             when,
             labels,
             annotations,
+            receiver: map.receiver.as_ref().map(|r| r.value.clone()),
             source,
         })
     }

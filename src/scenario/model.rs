@@ -262,6 +262,9 @@ pub struct ExpectMap {
     /// Annotations the alert must carry (regular expressions, searched).
     #[serde(default)]
     pub annotations: BTreeMap<String, Text>,
+    /// The Alertmanager receiver the alert must be routed to.
+    #[serde(default)]
+    pub receiver: Option<Text>,
     /// Run-wide: only alerts named in alert expectations may fire.
     #[serde(default)]
     pub no_other_alerts: Option<Spanned<bool>>,

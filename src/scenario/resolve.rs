@@ -450,6 +450,15 @@ impl Validator<'_> {
                 .unwrap_or(Duration::from_secs(1)),
         };
         let alertmanager = match &spec.alertmanager {
+            Some(text) if prometheus.is_none() => {
+                self.error(
+                    Self::at(text),
+                    "`alertmanager` needs `prometheus`: the Prometheus sends the alerts",
+                    Some("the embedded rule evaluator judges alerts itself; it sends none".into()),
+                );
+                ok = false;
+                None
+            }
             Some(text) => {
                 let url = text.value.trim_end_matches('/').to_string();
                 if !(url.starts_with("http://") || url.starts_with("https://")) {

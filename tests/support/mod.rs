@@ -210,3 +210,54 @@ fn check_against(
     }
     Ok(())
 }
+
+/// Runs a scenario given as YAML text, with extra environment variables;
+/// returns the temporary directory (keep it alive), the results directory
+/// and what the binary did.
+pub fn run_scenario(
+    yaml: &str,
+    env: &[(&str, String)],
+) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.yaml");
+    std::fs::write(&scenario, yaml).unwrap();
+    let out = dir.path().join("out");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-progress",
+        ])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    (dir, out, output)
+}
+
+/// checks.csv rows as (check, outcome, measured text, measured value).
+pub fn checks(dir: &std::path::Path) -> Vec<(String, String, String, String)> {
+    let mut reader = csv::Reader::from_path(dir.join("checks.csv")).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                r[5].to_string(),
+                r[2].to_string(),
+                r[3].to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn outcome_of<'a>(
+    rows: &'a [(String, String, String, String)],
+    check: &str,
+) -> &'a (String, String, String, String) {
+    rows.iter()
+        .find(|r| r.0.contains(check))
+        .unwrap_or_else(|| panic!("no check with {check}: {rows:?}"))
+}

@@ -1,0 +1,232 @@
+//! Game-day drills end to end: the shipped gameday.yaml passes with the
+//! embedded evaluator; the same drill against a real Prometheus (scraping
+//! the same demo, same rules, 1 s scrape and evaluation) and a real
+//! Alertmanager passes too, and its alert timeline, read back from
+//! `ALERTS`, agrees with the embedded evaluator's on the very samples
+//! slogate scraped alongside; drills with broken rules fail with the
+//! reason.
+
+use std::path::Path;
+use std::time::Duration;
+
+use slogate::metrics::saved;
+use slogate::rules::{Options, RuleSet};
+
+use crate::support::{self, checks, outcome_of, process, run_scenario};
+
+/// (name, first pending, first fired, first resolved) per alert in an
+/// alerts.json, ms.
+fn episodes(alerts: &serde_json::Value) -> Vec<(String, i64, Option<i64>, Option<i64>)> {
+    alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| {
+            let name = a["name"].as_str().unwrap().to_string();
+            a["episodes"].as_array().unwrap().iter().map(move |e| {
+                (
+                    name.clone(),
+                    e["pending_at"].as_i64().unwrap(),
+                    e["fired_at"].as_i64(),
+                    e["resolved_at"].as_i64(),
+                )
+            })
+        })
+        .collect()
+}
+
+fn gameday() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gameday.yaml"))
+        .unwrap()
+}
+
+#[test]
+fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
+    let yaml = gameday().replace(
+        "rules: [rules/demo-alerts.yml]",
+        &format!(
+            "rules: [{}/scenarios/rules/demo-alerts.yml]",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    );
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    support::assert_exit(&output, 0);
+    let rows = checks(&out);
+    assert_eq!(rows.len(), 12, "{text}");
+    for row in &rows {
+        assert_eq!(row.1, "PASS", "{row:?}\n{text}");
+    }
+    let fired = outcome_of(&rows, "alert HighErrorRate fires within 25s");
+    assert!(fired.2.contains("pending at +") && fired.2.contains("expected ≈"), "{fired:?}");
+    let alerts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("alerts.json")).unwrap()).unwrap();
+    // Fired: the drill rules; the production HighErrorRate (5m window, for
+    // 5m) may go pending but cannot fire in a drill this short.
+    let fired: Vec<String> = episodes(&alerts)
+        .into_iter()
+        .filter(|e| e.2.is_some())
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(fired, ["HighErrorRate", "HighLatency"], "{alerts}");
+    assert_eq!(alerts["faults"].as_array().unwrap().len(), 4, "{alerts}");
+}
+
+#[test]
+fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_evaluator() {
+    let Some(prometheus_bin) = support::require_tool("prometheus", "prometheus") else {
+        return;
+    };
+    let Some(alertmanager_bin) =
+        support::require_tool("prometheus-alertmanager", "prometheus-alertmanager")
+    else {
+        return;
+    };
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let am_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        am_dir.path().join("alertmanager.yml"),
+        "route:\n  receiver: drill-pager\n  group_wait: 1s\nreceivers:\n  - name: drill-pager\n",
+    )
+    .unwrap();
+    let am_addr: std::net::SocketAddr = ([127, 0, 0, 1], process::free_port()).into();
+    let _alertmanager = process::start(
+        &alertmanager_bin,
+        &[
+            format!("--config.file={}", am_dir.path().join("alertmanager.yml").display()),
+            format!("--storage.path={}", am_dir.path().join("data").display()),
+            format!("--web.listen-address={am_addr}"),
+            "--cluster.listen-address=".into(),
+        ],
+        am_addr,
+        |addr| support::http(addr, "GET", "/-/ready", &[], "").0 == 200,
+    );
+    let prometheus = process::Prometheus::start(
+        &prometheus_bin,
+        &format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+             rule_files: [{root}/scenarios/rules/demo-alerts.yml]\n\
+             alerting:\n  alertmanagers:\n    - static_configs: [{{targets: [\"{am_addr}\"]}}]\n\
+             scrape_configs:\n  - job_name: demo\n    static_configs: [{{targets: [\"{}\"]}}]\n",
+            demo.addr()
+        ),
+    );
+    // The shipped drill, pointed at the demo Prometheus scrapes; slogate
+    // scrapes it too, so the embedded evaluator can judge the same run.
+    let yaml = gameday()
+        .replace("  api: {demo: true}", &format!("  api: {}", demo.url()))
+        .replace(
+            "  evaluation_interval: 1s",
+            &format!(
+                "  evaluation_interval: 1s\n  prometheus: {}\n  alertmanager: http://{am_addr}",
+                prometheus.url()
+            ),
+        )
+        .replace(
+            "rules: [rules/demo-alerts.yml]",
+            &format!("rules: [{root}/scenarios/rules/demo-alerts.yml]"),
+        )
+        .replace(
+            "        labels: {severity: critical, window: drill}",
+            "        labels: {severity: critical, window: drill}\n        receiver: drill-pager",
+        );
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let rows = checks(&out);
+    support::assert_exit(&output, 0);
+    for row in &rows {
+        assert_eq!(row.1, "PASS", "{row:?}\n{text}");
+    }
+    for alert in ["HighErrorRate", "HighLatency"] {
+        let reached = outcome_of(&rows, &format!("alert {alert} reaches Alertmanager"));
+        assert!(reached.2.contains("active"), "{reached:?}");
+    }
+    assert!(outcome_of(&rows, "alert HighErrorRate reaches").2.contains("drill-pager"));
+
+    // The embedded evaluator on slogate's own scrapes of the same run.
+    let store = saved::load(&out.join(saved::FILE)).unwrap();
+    let file = slogate::rules::load(&Path::new(root).join("scenarios/rules/demo-alerts.yml")).unwrap();
+    let mut set = RuleSet::new(
+        &[file],
+        Options {
+            default_interval: Duration::from_secs(1),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let mut store = store;
+    let (first, last) = store.time_range().unwrap();
+    set.run(&mut store, first - 1, last);
+    let embedded: Vec<_> = {
+        let json = serde_json::to_value(&set.timeline).unwrap();
+        episodes(&json)
+    };
+    let real = episodes(
+        &serde_json::from_str(&std::fs::read_to_string(out.join("alerts.json")).unwrap()).unwrap(),
+    );
+    let names = |e: &[(String, i64, Option<i64>, Option<i64>)]| -> Vec<String> {
+        e.iter().map(|x| x.0.clone()).collect()
+    };
+    assert_eq!(names(&embedded), names(&real), "embedded {embedded:?}\nprometheus {real:?}");
+    // One evaluation interval plus one scrape interval.
+    let tolerance = 2_000;
+    for (ours, theirs) in embedded.iter().zip(&real) {
+        let fired = (ours.2.unwrap() - theirs.2.unwrap()).abs();
+        let resolved = (ours.3.unwrap() - theirs.3.unwrap()).abs();
+        eprintln!("{}: fired {fired} ms apart, resolved {resolved} ms apart", ours.0);
+        assert!(fired <= tolerance, "{}: fired {fired} ms apart\n{ours:?}\n{theirs:?}", ours.0);
+        assert!(
+            resolved <= tolerance,
+            "{}: resolved {resolved} ms apart\n{ours:?}\n{theirs:?}",
+            ours.0
+        );
+    }
+}
+
+#[test]
+fn drills_with_broken_rules_fail_with_the_reason() {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/drills/broken-alerts.yml");
+    let yaml = format!(
+        r#"name: broken-drill
+targets:
+  api: {{demo: true}}
+metrics:
+  scrape: [{{url: "${{api}}/metrics", interval: 1s, job: demo}}]
+rules: [{}]
+requests:
+  - {{name: process, url: "${{api}}/data/process"}}
+phases:
+  - name: healthy
+    duration: 6s
+    load: {{rate: 50/s}}
+    expect:
+      - {{alert: Noisy, stays: inactive}}
+  - name: inject
+    duration: 15s
+    load: {{rate: 50/s}}
+    faults: [{{demo: {{error_ratio: 50%, error_status: 503}}}}]
+    expect:
+      - {{alert: SlowToFire, fires_within: 10s}}
+      - {{alert: TypoErrorRate, fires_within: 10s}}
+"#,
+        rules.display()
+    );
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    support::assert_exit(&output, 1);
+    let rows = checks(&out);
+    let noisy = outcome_of(&rows, "alert Noisy stays inactive");
+    assert_eq!(noisy.1, "FAIL", "{noisy:?}");
+    assert!(noisy.2.starts_with("fired at +"), "{noisy:?}");
+    let slow = outcome_of(&rows, "alert SlowToFire");
+    assert_eq!(slow.1, "FAIL", "{slow:?}");
+    assert!(slow.2.starts_with("pending at +") && slow.2.contains("never fired"), "{slow:?}");
+    let typo = outcome_of(&rows, "alert TypoErrorRate");
+    assert_eq!(typo.1, "FAIL", "{typo:?}");
+    assert!(
+        typo.2.contains("never pending or firing")
+            && typo.2.contains("`http_request_total{status=~\"5..\"}`")
+            && typo.2.contains("match no series"),
+        "{typo:?}"
+    );
+}
