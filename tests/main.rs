@@ -6,8 +6,8 @@ mod support;
 mod check; // scenario validation: malformed corpus with exact messages, `slogate check`
 mod cli; // the binary: bad input exits 2 with one line, formats, signals
 mod counts; // exact request counts, status distribution, timeline
-mod drill; // game-day drills: gameday.yaml embedded and against real Prometheus + Alertmanager, broken rules fail
 mod demo; // the embedded demo service: promtool-valid metrics, exact counters, fault knobs
+mod drill; // game-day drills: gameday.yaml embedded and against real Prometheus + Alertmanager, broken rules fail
 mod errors; // refused, reset, hang: counted by kind, run completes
 mod exposition; // the exposition parser on real Prometheus, Alertmanager, node exporter output vs promtool
 mod latency; // known delays and coordinated omission

@@ -264,7 +264,7 @@ pub fn judge(
             };
             let error_ratio =
                 crate::expect::failures(&ran.total, None) as f64 / ran.total.requests.max(1) as f64;
-            let context = context(scenario, e, backend, window, Some(error_ratio));
+            let context = context(scenario, e, backend, window, Some(error_ratio), alerts);
             verdicts.push(alert::judge(
                 e,
                 &alerts.timeline,
@@ -272,6 +272,7 @@ pub fn judge(
                 scope.clone(),
                 &context,
             ));
+            verdicts.extend(at_alertmanager(e, alerts, window, &scope));
         }
     }
     let whole = Window {
@@ -280,7 +281,7 @@ pub fn judge(
         run_end,
     };
     for e in &scenario.alerts {
-        let context = context(scenario, e, backend, whole, None);
+        let context = context(scenario, e, backend, whole, None, alerts);
         verdicts.push(alert::judge(
             e,
             &alerts.timeline,
@@ -288,6 +289,7 @@ pub fn judge(
             "run".into(),
             &context,
         ));
+        verdicts.extend(at_alertmanager(e, alerts, whole, "run"));
     }
     if let Some(source) = &scenario.no_other_alerts {
         let mut names: Vec<&str> = scenario
@@ -322,8 +324,12 @@ fn context(
     backend: &dyn QueryBackend,
     window: Window,
     error_ratio: Option<f64>,
+    alerts: &Alerts,
 ) -> AlertContext {
-    let mut context = AlertContext::default();
+    let mut context = AlertContext {
+        annotations_unknown: alerts.without_annotations,
+        ..AlertContext::default()
+    };
     if !matches!(e.when, When::Fires { .. }) {
         return context;
     }
@@ -351,6 +357,19 @@ fn context(
         }
     }
     context
+}
+
+/// For an alert that must fire, with an Alertmanager watched: whether it
+/// got there.
+fn at_alertmanager(
+    e: &AlertExpectation,
+    alerts: &Alerts,
+    window: Window,
+    scope: &str,
+) -> Option<Verdict> {
+    let watched = alerts.alertmanager.as_ref()?;
+    matches!(e.when, When::Fires { .. })
+        .then(|| alert::reached_alertmanager(e, watched, window, scope.to_string()))
 }
 
 fn never_ran(e: &AlertExpectation, scope: String) -> Verdict {

@@ -40,8 +40,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let plan = plan::compile(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let out = results_dir(args, &scenario.name)?;
     let scraper = start_scraper(&scenario, &urls)?;
-    let alertmanager = match scenario.metrics.as_ref().and_then(|m| m.alertmanager.as_ref()) {
-        Some(url) => Some(crate::backend::alertmanager::Watch::start(url, Duration::from_secs(1))?),
+    let alertmanager = match scenario
+        .metrics
+        .as_ref()
+        .and_then(|m| m.alertmanager.as_ref())
+    {
+        Some(url) => Some(crate::backend::alertmanager::Watch::start(
+            url,
+            Duration::from_secs(1),
+        )?),
         None => None,
     };
     let bases =

@@ -90,7 +90,11 @@ fn poll(client: &reqwest::blocking::Client, url: &str, watched: &mut Watched) {
     let now = crate::metrics::scrape::system_ms(std::time::SystemTime::now());
     let answer = client
         .get(url)
-        .query(&[("active", "true"), ("silenced", "true"), ("inhibited", "true")])
+        .query(&[
+            ("active", "true"),
+            ("silenced", "true"),
+            ("inhibited", "true"),
+        ])
         .send()
         .and_then(|r| r.error_for_status())
         .and_then(|r| r.json::<Json>());

@@ -220,8 +220,7 @@ pub fn judge(
                         format!("pending at {}, fired at {}", at(ep.pending_at), at(fired))
                     };
                     let early = fired < from;
-                    let annotations_ok =
-                        context.annotations_unknown || e.matches_annotations(ep);
+                    let annotations_ok = context.annotations_unknown || e.matches_annotations(ep);
                     if !annotations_ok {
                         let got: Vec<String> = e
                             .annotations
@@ -250,9 +249,9 @@ pub fn judge(
                         Outcome::Fail
                     };
                     if context.annotations_unknown && !e.annotations.is_empty() {
-                        verdict
-                            .measured_text
-                            .push_str("; annotations are not in ALERTS: checked at the Alertmanager");
+                        verdict.measured_text.push_str(
+                            "; annotations are not in ALERTS: checked at the Alertmanager",
+                        );
                     }
                 }
             }
@@ -430,10 +429,7 @@ pub fn reached_alertmanager(
         .filter(|s| s.last_seen >= window.start)
         .collect();
     let Some(first) = candidates.iter().min_by_key(|s| s.first_seen) else {
-        verdict.measured_text = format!(
-            "never seen at {} ({} polls)",
-            watched.url, watched.polls
-        );
+        verdict.measured_text = format!("never seen at {} ({} polls)", watched.url, watched.polls);
         if let Some(problem) = watched.problems.first() {
             verdict.measured_text.push_str(&format!("; {problem}"));
         }
