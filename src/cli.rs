@@ -115,6 +115,12 @@ pub struct RunArgs {
     /// Never show the live progress line.
     #[arg(long = "no-progress")]
     pub no_progress: bool,
+
+    /// After the run, write a promtool unit-test file: the scraped series
+    /// the scenario's rules read and the alerts observed on them
+    /// (`promtool test rules FILE` passes on it).
+    #[arg(long = "export-promtool-test", value_name = "FILE")]
+    pub export_promtool_test: Option<PathBuf>,
 }
 
 /// `slogate check FILE...`.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use slogate::metrics::saved;
 use slogate::rules::{Options, RuleSet};
 
-use crate::support::{self, checks, outcome_of, process, run_scenario};
+use crate::support::{self, checks, outcome_of, process, run_scenario, run_scenario_with};
 
 /// (name, first pending, first fired, first resolved) per alert in an
 /// alerts.json, ms.
@@ -49,7 +49,13 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
             env!("CARGO_MANIFEST_DIR")
         ),
     );
-    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    let exported = tempfile::tempdir().unwrap();
+    let test_file = exported.path().join("gameday.test.yml");
+    let (_dir, out, output) = run_scenario_with(
+        &yaml,
+        &[],
+        &["--export-promtool-test", test_file.to_str().unwrap()],
+    );
     let text = String::from_utf8_lossy(&output.stdout);
     support::assert_exit(&output, 0);
     let rows = checks(&out);
@@ -73,6 +79,50 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
         .collect();
     assert_eq!(fired, ["HighErrorRate", "HighLatency"], "{alerts}");
     assert_eq!(alerts["faults"].as_array().unwrap().len(), 4, "{alerts}");
+
+    // The drill as a promtool unit test: real promtool passes it, and
+    // fails it once the rules change (HighErrorRate's `for` 10s → 20s).
+    let written = std::fs::read_to_string(&test_file).unwrap();
+    assert!(
+        written.contains("alertname: \"HighErrorRate\""),
+        "{written}"
+    );
+    assert!(written.contains("exp_annotations:"), "{written}");
+    let Some(promtool) = support::require_tool("promtool", "prometheus") else {
+        return;
+    };
+    assert!(text.contains("passes under promtool"), "{text}");
+    let check = |file: &Path| {
+        std::process::Command::new(&promtool)
+            .args(["test", "rules"])
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let passed = check(&test_file);
+    assert!(
+        passed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&passed.stdout)
+    );
+    let rules = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rules/demo-alerts.yml"),
+    )
+    .unwrap();
+    let slower = rules.replacen("for: 10s", "for: 20s", 1);
+    assert_ne!(slower, rules);
+    std::fs::write(exported.path().join("slower.yml"), slower).unwrap();
+    let rule_line = written
+        .lines()
+        .find(|l| l.contains("demo-alerts.yml"))
+        .unwrap();
+    let mutated = written.replace(rule_line, "  - slower.yml");
+    std::fs::write(exported.path().join("mutated.test.yml"), mutated).unwrap();
+    let failed = check(&exported.path().join("mutated.test.yml"));
+    // promtool reports failures on stderr.
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success(), "{said}");
+    assert!(said.contains("alertname: HighErrorRate"), "{said}");
 }
 
 #[test]

@@ -180,6 +180,7 @@ pub fn evaluate_rules(scenario: &Scenario, store: &mut Store) -> anyhow::Result<
         default_interval: metrics.map_or(Duration::from_secs(1), |m| m.evaluation_interval),
         lookback: metrics.map_or(Duration::from_secs(300), |m| m.lookback),
         external: rules::External::default(),
+        legacy_rate_extrapolation: false,
     };
     let mut set = RuleSet::new(&scenario.rules, options).map_err(anyhow::Error::msg)?;
     if let Some((first, last)) = store.time_range() {

@@ -16,9 +16,10 @@ use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
 use crate::expect::{self, AbortWatch};
 use crate::metrics::saved;
-use crate::metrics::scrape::{Scraper, Target};
+use crate::metrics::scrape::{Scraped, Scraper, Target};
 use crate::metrics::store::Store;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
+use crate::rules::export::Promtool;
 use crate::{plan, scenario};
 
 /// Runs a scenario and writes its results directory.
@@ -37,6 +38,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .iter()
         .map(|(name, demo)| (name.clone(), demo.url()))
         .collect();
+    if args.export_promtool_test.is_some() && scenario.rules.is_empty() {
+        eprintln!(
+            "error: --export-promtool-test: {} names no rule files (`rules:`); there are no alerts to export",
+            args.file.display()
+        );
+        return Ok(Exit::Usage);
+    }
     let plan = plan::compile(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let out = results_dir(args, &scenario.name)?;
     let scraper = start_scraper(&scenario, &urls)?;
@@ -80,10 +88,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     progress.finish_and_clear();
     let mut verdicts = expect::evaluate(&scenario, &results);
     verdicts.extend(faults.verdicts());
+    let scraped = scraper.map(Scraper::stop);
+    let exported = args
+        .export_promtool_test
+        .as_deref()
+        .map(|dest| export_promtool_test(&scenario, scraped.as_ref(), dest));
     verdicts.extend(server_side(
         &scenario,
         &results,
-        scraper,
+        scraped,
         alertmanager,
         &faults.log,
         &out,
@@ -92,7 +105,30 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     reports::write_all(&out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
     println!("results: {}", out.display());
+    let export_failed = match (exported, &args.export_promtool_test) {
+        (Some(Ok((done, promtool))), Some(dest)) => {
+            println!(
+                "promtool test: {} ({} series, {} samples over {}, {} alert tests); {}",
+                dest.display(),
+                done.series,
+                done.samples,
+                crate::units::format_duration(done.span),
+                done.alert_tests,
+                match promtool {
+                    Some(p) => format!("passes under {}", p.version),
+                    None => "no promtool here to check it with".into(),
+                }
+            );
+            false
+        }
+        (Some(Err(e)), _) => {
+            eprintln!("error: --export-promtool-test: {e}");
+            true
+        }
+        _ => false,
+    };
     Ok(match report.ending {
+        Ending::Passed if export_failed => Exit::Failed,
         Ending::Passed => Exit::Success,
         Ending::Failed => Exit::Failed,
         Ending::Aborted | Ending::Interrupted => Exit::Aborted,
@@ -126,12 +162,11 @@ fn start_scraper(
 fn server_side(
     scenario: &scenario::Scenario,
     results: &crate::record::RunResults,
-    scraper: Option<Scraper>,
+    scraped: Option<Scraped>,
     alertmanager: Option<crate::backend::alertmanager::Watch>,
     faults: &[drill::FaultChange],
     out: &std::path::Path,
 ) -> anyhow::Result<Vec<expect::Verdict>> {
-    let scraped = scraper.map(Scraper::stop);
     if let Some(scraped) = &scraped {
         for problem in &scraped.problems {
             eprintln!("warning: {problem}");
@@ -188,6 +223,58 @@ fn server_side(
     let mut backend = Embedded::new(&store);
     backend.lookback = metrics.lookback;
     Ok(expect::evaluate_promql(scenario, results, &backend))
+}
+
+/// Writes the `--export-promtool-test` file from what was scraped.
+fn export_promtool_test(
+    scenario: &scenario::Scenario,
+    scraped: Option<&Scraped>,
+    dest: &std::path::Path,
+) -> Result<(crate::rules::export::Exported, Option<Promtool>), String> {
+    let (Some(scraped), Some(metrics)) = (scraped, &scenario.metrics) else {
+        return Err("nothing was scraped (the scenario has no `metrics.scrape`)".into());
+    };
+    let step = metrics
+        .scrape
+        .iter()
+        .map(|s| s.interval)
+        .min()
+        .unwrap_or(metrics.evaluation_interval);
+    // Expectations for the promtool that will check the file, if one is
+    // here: it is then run on the file.
+    let scratch = dest.parent().filter(|p| !p.as_os_str().is_empty());
+    let promtool = Promtool::probe(scratch.unwrap_or(std::path::Path::new(".")));
+    let title = format!(
+        "The alert drill of scenario `{}`. Expectations computed for {}.",
+        scenario.name,
+        match &promtool {
+            Some(p) if p.legacy => format!(
+                "{} (rate extrapolation from before Prometheus commit 7f912db, 2024)",
+                p.version
+            ),
+            Some(p) => p.version.clone(),
+            None => "Prometheus 3".into(),
+        }
+    );
+    let exported = crate::rules::export::promtool_test(
+        &scenario.rules,
+        &scraped.store,
+        step,
+        metrics.evaluation_interval,
+        dest,
+        &title,
+        promtool.as_ref().is_some_and(|p| p.legacy),
+    )?;
+    if let Some(promtool) = &promtool {
+        Promtool::check(dest).map_err(|output| {
+            format!(
+                "{} fails under {}:\n{output}",
+                dest.display(),
+                promtool.version
+            )
+        })?;
+    }
+    Ok((exported, promtool))
 }
 
 /// The run's time as ms since the epoch, plus the scrapes after it.

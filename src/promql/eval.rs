@@ -37,6 +37,8 @@ pub struct Evaluator<'s> {
     /// aggregation's group, `histogram_quantile`'s output), kept across the
     /// steps of a range query so they are built once, not at every step.
     derived: RefCell<FxHashMap<(usize, Labels), Labels>>,
+    /// `rate` and friends extrapolate as Prometheus did before 2024.
+    pub(super) legacy_rate: bool,
 }
 
 impl<'s> Evaluator<'s> {
@@ -52,7 +54,16 @@ impl<'s> Evaluator<'s> {
             cursors: RefCell::new(FxHashMap::default()),
             corrections: RefCell::new(FxHashMap::default()),
             derived: RefCell::new(FxHashMap::default()),
+            legacy_rate: false,
         }
+    }
+
+    /// `rate`, `increase` and `delta` extrapolate as Prometheus releases
+    /// before its 2024 fix of the zero-point limit did (Debian 12's
+    /// promtool 2.42 among them), for files meant for such a promtool.
+    pub fn with_legacy_rate_extrapolation(mut self, legacy: bool) -> Self {
+        self.legacy_rate = legacy;
+        self
     }
 
     pub fn with_lookback(mut self, lookback: Duration) -> Self {
@@ -386,7 +397,7 @@ pub(super) fn system_ms(time: SystemTime) -> i64 {
 
 /// The series of `store` a selector matches: every matcher, the name, and
 /// any of the `or` alternatives.
-fn select(store: &Store, vs: &VectorSelector) -> Vec<usize> {
+pub fn select(store: &Store, vs: &VectorSelector) -> Vec<usize> {
     let matches = |labels: &super::Labels, matchers: &[Matcher]| {
         matchers
             .iter()

@@ -45,13 +45,13 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                     Some(Sample {
                         labels: s.without_name.clone(),
                         t,
-                        v: extrapolated_rate(&s.points, &m, Some(resets), is_rate)?,
+                        v: extrapolated_rate(&s.points, &m, Some(resets), is_rate, ev.legacy_rate)?,
                     })
                 })
                 .collect()
         }
         "delta" => over_range(&matrix(0)?, t, false, |p, m| {
-            extrapolated_rate(p, m, None, false)
+            extrapolated_rate(p, m, None, false, ev.legacy_rate)
         }),
         "irate" => over_range(&matrix(0)?, t, false, |p, _| instant_value(p, true)),
         "idelta" => over_range(&matrix(0)?, t, false, |p, _| instant_value(p, false)),
@@ -391,12 +391,15 @@ fn scan_resets(points: &[Point]) -> f64 {
 
 /// `extrapolatedRate` of Prometheus 3 (promql/functions.go); `resets` is
 /// the counter-reset correction for a counter (rate, increase), None for a
-/// gauge (delta).
+/// gauge (delta). `legacy`: as Prometheus before its commit 7f912db
+/// ("Fix limiting of extrapolation to negative values", 2024, e.g.
+/// Debian 12's 2.42), which tested the zero point before the 110 % rule.
 fn extrapolated_rate(
     points: &[Point],
     m: &Matrix<'_>,
     resets: Option<f64>,
     is_rate: bool,
+    legacy: bool,
 ) -> Option<f64> {
     if points.len() < 2 {
         return None;
@@ -410,16 +413,24 @@ fn extrapolated_rate(
     let sampled = (last.t - first.t) as f64 / 1000.0;
     let average = sampled / (points.len() - 1) as f64;
     let threshold = average * 1.1;
+    let zero_point = |to_start: &mut f64| {
+        if is_counter && result > 0.0 && first.v >= 0.0 {
+            // Counters cannot go below zero: extrapolate no further than
+            // the point where this one would have been zero.
+            let to_zero = sampled * (first.v / result);
+            if to_zero < *to_start {
+                *to_start = to_zero;
+            }
+        }
+    };
+    if legacy {
+        zero_point(&mut to_start);
+    }
     if to_start >= threshold {
         to_start = average / 2.0;
     }
-    if is_counter && result > 0.0 && first.v >= 0.0 {
-        // Counters cannot go below zero: extrapolate no further than the
-        // point where this one would have been zero.
-        let to_zero = sampled * (first.v / result);
-        if to_zero < to_start {
-            to_start = to_zero;
-        }
+    if !legacy {
+        zero_point(&mut to_start);
     }
     if to_end >= threshold {
         to_end = average / 2.0;

@@ -28,7 +28,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub use crate::metrics::store::{Labels, Point};
-pub use eval::Evaluator;
+pub use eval::{Evaluator, select};
 
 /// Errors of parsing or evaluation, with what went wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -24,6 +24,8 @@ pub struct Options {
     pub default_interval: Duration,
     pub lookback: Duration,
     pub external: External,
+    /// See [`crate::promql::Evaluator::with_legacy_rate_extrapolation`].
+    pub legacy_rate_extrapolation: bool,
 }
 
 impl Default for Options {
@@ -32,6 +34,7 @@ impl Default for Options {
             default_interval: Duration::from_secs(60),
             lookback: Duration::from_secs(300),
             external: External::default(),
+            legacy_rate_extrapolation: false,
         }
     }
 }
@@ -166,6 +169,7 @@ impl RuleSet {
             let result = {
                 let mut evaluator = Evaluator::new(store)
                     .with_lookback(self.options.lookback)
+                    .with_legacy_rate_extrapolation(self.options.legacy_rate_extrapolation)
                     .with_default_step(Duration::from_millis(group.interval_ms as u64));
                 match evaluator.instant(&rule.expr, query_at) {
                     Ok(Value::Vector(samples)) => {

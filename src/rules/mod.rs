@@ -11,6 +11,7 @@
 pub mod alert;
 pub mod estimate;
 pub mod eval;
+pub mod export;
 pub mod template;
 pub mod timeline;
 pub mod unittest;

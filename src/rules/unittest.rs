@@ -269,6 +269,7 @@ fn run_group(
             default_interval: Duration::from_millis(eval_interval as u64),
             lookback: Duration::from_secs(300),
             external,
+            legacy_rate_extrapolation: false,
         },
     )?;
     // Groups in `group_eval_order`, the others first in file order.
@@ -349,7 +350,7 @@ fn run_group(
 }
 
 /// Prometheus's duration format for messages (`10m`, `1h30m`, `0s`).
-fn show_duration(ms: i64) -> String {
+pub(super) fn show_duration(ms: i64) -> String {
     if ms == 0 {
         return "0s".into();
     }

@@ -218,6 +218,15 @@ pub fn run_scenario(
     yaml: &str,
     env: &[(&str, String)],
 ) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
+    run_scenario_with(yaml, env, &[])
+}
+
+/// [`run_scenario`] with more arguments for `slogate run`.
+pub fn run_scenario_with(
+    yaml: &str,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("scenario.yaml");
     std::fs::write(&scenario, yaml).unwrap();
@@ -230,6 +239,7 @@ pub fn run_scenario(
             out.to_str().unwrap(),
             "--no-progress",
         ])
+        .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .unwrap();
