@@ -48,6 +48,7 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod scenario;
+pub mod slo;
 pub mod units;
 
 /// The User-Agent sent unless a request sets its own.

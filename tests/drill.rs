@@ -1,7 +1,8 @@
 //! Game-day drills end to end: the shipped gameday.yaml passes with the
 //! embedded evaluator; the same drill against a real Prometheus (scraping
 //! the same demo, same rules, 1 s scrape and evaluation) and a real
-//! Alertmanager passes too, and its alert timeline, read back from
+//! Alertmanager passes too (but for the alert someone silenced, which
+//! must fail), and its alert timeline, read back from
 //! `ALERTS`, agrees with the embedded evaluator's on the very samples
 //! slogate scraped alongside; drills with broken rules fail with the
 //! reason.
@@ -168,6 +169,20 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
             demo.addr()
         ),
     );
+    // Someone silenced HighLatency: the drill must say the page would not
+    // have gone out.
+    let (status, body) = support::http(
+        am_addr,
+        "POST",
+        "/api/v2/silences",
+        &["Content-Type: application/json"],
+        r#"{"matchers": [{"name": "alertname", "value": "HighLatency", "isRegex": false, "isEqual": true}],
+            "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z",
+            "createdBy": "slogate test", "comment": "maintenance"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let silence: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let silence = silence["silenceID"].as_str().unwrap().to_string();
     // The shipped drill, pointed at the demo Prometheus scrapes; slogate
     // scrapes it too, so the embedded evaluator can judge the same run.
     let yaml = gameday()
@@ -210,18 +225,23 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
         std::fs::write(kept.join(file), body).unwrap();
     }
     let rows = checks(&out);
-    support::assert_exit(&output, 0);
-    for row in &rows {
+    support::assert_exit(&output, 1);
+    let silenced = "alert HighLatency reaches Alertmanager";
+    for row in rows.iter().filter(|r| r.0 != silenced) {
         assert_eq!(row.1, "PASS", "{row:?}\n{text}");
     }
-    for alert in ["HighErrorRate", "HighLatency"] {
-        let reached = outcome_of(&rows, &format!("alert {alert} reaches Alertmanager"));
-        assert!(reached.2.contains("active"), "{reached:?}");
-    }
+    let reached = outcome_of(&rows, "alert HighErrorRate reaches Alertmanager");
     assert!(
-        outcome_of(&rows, "alert HighErrorRate reaches")
+        reached.2.contains("receivers drill-pager, active"),
+        "{reached:?}"
+    );
+    let muted = outcome_of(&rows, silenced);
+    assert_eq!(muted.1, "FAIL", "{muted:?}");
+    assert!(
+        muted
             .2
-            .contains("drill-pager")
+            .contains(&format!("suppressed, silenced by {silence}")),
+        "{muted:?}"
     );
 
     // The embedded evaluator on slogate's own scrapes of the same run.
@@ -335,5 +355,110 @@ phases:
             && typo.2.contains("`http_request_total{status=~\"5..\"}`")
             && typo.2.contains("match no series"),
         "{typo:?}"
+    );
+}
+
+#[test]
+fn slos_report_budget_burn_rates_and_the_page() {
+    let yaml = r#"name: slo-drill
+targets:
+  api: {demo: true}
+metrics:
+  scrape: [{url: "${api}/metrics", interval: 1s, job: demo}]
+requests:
+  - {name: process, url: "${api}/data/process"}
+phases:
+  - name: healthy
+    duration: 10s
+    load: {rate: 50/s}
+  - name: inject
+    duration: 10s
+    load: {rate: 50/s}
+    faults: [{demo: {error_ratio: 50%, error_status: 503}}]
+  - name: recover
+    duration: 5s
+    load: {rate: 50/s}
+slos:
+  - name: client
+    objective: 99.5%
+    period: 30d
+    sli: {client: availability}
+    expect:
+      - page fires
+      - budget_consumed < 1%
+      - compliance >= 99%
+  - name: server
+    objective: 99.5%
+    sli:
+      errors: 'http_requests_total{endpoint="/data/process",status=~"5.."}'
+      total: 'http_requests_total{endpoint="/data/process"}'
+    expect:
+      - page fires
+  - name: production
+    objective: 99.5%
+    sli: {client: availability}
+    before_run: healthy
+    expect:
+      - page quiet
+"#;
+    let (_dir, out, output) = run_scenario(yaml, &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    // compliance >= 99% fails: a fifth of the run failed.
+    support::assert_exit(&output, 1);
+    let rows = checks(&out);
+    // In order: client's three, server's one, production's one.
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "page fires",
+            "budget_consumed < 1%",
+            "compliance >= 99%",
+            "page fires",
+            "page quiet"
+        ],
+        "{text}"
+    );
+    assert!(rows[0].2.starts_with("fires at +1"), "{:?}", rows[0]);
+    let outcomes: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(outcomes, ["PASS", "PASS", "FAIL", "PASS", "PASS"], "{text}");
+    let slos: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("slos.json")).unwrap()).unwrap();
+    let client = &slos[0];
+    let server = &slos[1];
+    let production = &slos[2];
+    // The client saw every request; compliance is its success ratio, the
+    // budget the burn rate times 25 s of a 30-day period.
+    let (bad, total) = (
+        client["bad"].as_f64().unwrap(),
+        client["total"].as_f64().unwrap(),
+    );
+    assert!((200.0..=300.0).contains(&bad), "{client}");
+    assert!((1200.0..=1300.0).contains(&total), "{client}");
+    let burn = (bad / total) / 0.005;
+    assert!(
+        (client["burn_rate"].as_f64().unwrap() - burn).abs() < 1e-6,
+        "{client}"
+    );
+    let seconds = client["data_seconds"].as_f64().unwrap();
+    let budget = burn * seconds / (30.0 * 86400.0);
+    assert!(
+        (client["budget_consumed"].as_f64().unwrap() - budget).abs() < 1e-9,
+        "{client}"
+    );
+    // The service's own counters tell the same story within a few percent
+    // (increase() extrapolates over the window's edges).
+    let server_compliance = server["compliance"].as_f64().unwrap();
+    let client_compliance = client["compliance"].as_f64().unwrap();
+    assert!(
+        (server_compliance - client_compliance).abs() < 0.03,
+        "server {server}\nclient {client}"
+    );
+    assert!(server["page_at"].as_f64().is_some(), "{server}");
+    // 10 s of errors in hours of healthy traffic would not page.
+    assert!(production["page_at"].is_null(), "{production}");
+    assert!(
+        text.contains("SLO client: 99.5% of client availability over 30d"),
+        "{text}"
     );
 }

@@ -20,6 +20,7 @@ use crate::metrics::scrape::{Scraped, Scraper, Target};
 use crate::metrics::store::Store;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
 use crate::rules::export::Promtool;
+use crate::slo::{self, SloReport};
 use crate::{plan, scenario};
 
 /// Runs a scenario and writes its results directory.
@@ -93,17 +94,27 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .export_promtool_test
         .as_deref()
         .map(|dest| export_promtool_test(&scenario, scraped.as_ref(), dest));
-    verdicts.extend(server_side(
+    let (server, slos) = server_side(
         &scenario,
         &results,
         scraped,
         alertmanager,
         &faults.log,
         &out,
-    )?);
+    )?;
+    verdicts.extend(server);
+    verdicts.extend(crate::slo::verdicts(&scenario.slos, &slos));
+    if !slos.is_empty() {
+        let path = out.join("slos.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&slos)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let report = RunReport::new(&scenario, &results, verdicts);
     reports::write_all(&out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
+    if !slos.is_empty() {
+        print!("\n{}", crate::slo::text(&slos));
+    }
     println!("results: {}", out.display());
     let export_failed = match (exported, &args.export_promtool_test) {
         (Some(Ok((done, promtool))), Some(dest)) => {
@@ -166,7 +177,7 @@ fn server_side(
     alertmanager: Option<crate::backend::alertmanager::Watch>,
     faults: &[drill::FaultChange],
     out: &std::path::Path,
-) -> anyhow::Result<Vec<expect::Verdict>> {
+) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
     if let Some(scraped) = &scraped {
         for problem in &scraped.problems {
             eprintln!("warning: {problem}");
@@ -177,7 +188,7 @@ fn server_side(
         }
     }
     let Some(metrics) = &scenario.metrics else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), slo::evaluate(&scenario.slos, results, None)));
     };
     let expects_alerts = !scenario.alerts.is_empty()
         || scenario.no_other_alerts.is_some()
@@ -206,7 +217,8 @@ fn server_side(
                 }
             }
         }
-        return Ok(verdicts);
+        let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
+        return Ok((verdicts, slos));
     }
     // Only a Prometheus sends alerts; the scenario check keeps this None.
     drop(alertmanager.map(crate::backend::alertmanager::Watch::stop));
@@ -218,11 +230,13 @@ fn server_side(
         backend.lookback = metrics.lookback;
         let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
         verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
-        return Ok(verdicts);
+        let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
+        return Ok((verdicts, slos));
     }
     let mut backend = Embedded::new(&store);
     backend.lookback = metrics.lookback;
-    Ok(expect::evaluate_promql(scenario, results, &backend))
+    let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
+    Ok((expect::evaluate_promql(scenario, results, &backend), slos))
 }
 
 /// Writes the `--export-promtool-test` file from what was scraped.

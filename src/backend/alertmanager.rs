@@ -157,10 +157,14 @@ fn poll(client: &reqwest::blocking::Client, url: &str, watched: &mut Watched) {
                 if known.state != "suppressed" {
                     known.state = seen.state;
                 }
-                known.silenced_by.extend(seen.silenced_by);
-                known.silenced_by.dedup();
-                known.inhibited_by.extend(seen.inhibited_by);
-                known.inhibited_by.dedup();
+                for (all, now) in [
+                    (&mut known.silenced_by, seen.silenced_by),
+                    (&mut known.inhibited_by, seen.inhibited_by),
+                ] {
+                    all.extend(now);
+                    all.sort();
+                    all.dedup();
+                }
             }
             None => watched.sightings.push(seen),
         }

@@ -7,6 +7,7 @@ mod error;
 pub(crate) mod model;
 mod phases;
 mod resolve;
+mod slos;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,6 +42,8 @@ pub struct Scenario {
     pub no_other_alerts: Option<String>,
     /// Rule files, loaded and validated.
     pub rules: Vec<crate::rules::RuleFile>,
+    /// Service level objectives, judged over the run.
+    pub slos: Vec<crate::slo::Slo>,
     pub aborts: Vec<Abort>,
     pub transport: Transport,
     /// Where server-side metrics come from; None: nowhere.

@@ -39,6 +39,37 @@ pub struct ScenarioFile {
     /// Prometheus rule files, relative to the scenario file.
     #[serde(default)]
     pub rules: Vec<Text>,
+    /// Service level objectives.
+    #[serde(default)]
+    pub slos: Vec<Spanned<SloSpec>>,
+}
+
+/// `slos: [{name, objective: 99.9%, period: 30d, sli: {...}, expect: [...]}]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloSpec {
+    pub name: Text,
+    pub objective: Text,
+    #[serde(default)]
+    pub period: Option<Text>,
+    pub sli: Spanned<SliSpec>,
+    #[serde(default)]
+    pub expect: Vec<Text>,
+    /// `healthy` or `none` (default): what windows see before the run.
+    #[serde(default)]
+    pub before_run: Option<Text>,
+}
+
+/// `{client: availability}` or `{errors: SELECTOR, total: SELECTOR}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SliSpec {
+    #[serde(default)]
+    pub client: Option<Text>,
+    #[serde(default)]
+    pub errors: Option<Text>,
+    #[serde(default)]
+    pub total: Option<Text>,
 }
 
 /// `metrics:`: scrape targets for the embedded evaluator, or a Prometheus.

@@ -31,6 +31,7 @@ const KEYS: &[&[&str]] = &[
         "abort",
         "metrics",
         "rules",
+        "slos",
     ],
     &["url", "demo"],
     &[
@@ -87,6 +88,8 @@ const KEYS: &[&[&str]] = &[
     &["url", "interval", "job"],
     &["demo"],
     &["target", "error_ratio", "error_status", "latency", "jitter"],
+    &["name", "objective", "period", "sli", "expect", "before_run"],
+    &["client", "errors", "total"],
 ];
 
 /// Parses and validates `source` (the text of `file`).
@@ -309,6 +312,21 @@ impl Validator<'_> {
                 ),
             );
         }
+        let slos = self.slos(&file.slos);
+        if slos
+            .iter()
+            .any(|s| matches!(s.sli, crate::slo::Sli::Promql { .. }))
+            && !has_source
+        {
+            self.error(
+                None,
+                "a PromQL SLI (`errors`, `total`) needs metrics to query",
+                Some(
+                    "add `metrics: {scrape: [\"${api}/metrics\"]}` or `metrics: {prometheus: URL}`"
+                        .into(),
+                ),
+            );
+        }
         let aborts = file
             .abort
             .iter()
@@ -337,6 +355,7 @@ impl Validator<'_> {
             alerts: expect.alerts,
             no_other_alerts: expect.no_other_alerts,
             rules,
+            slos,
             aborts,
             transport,
             metrics,
