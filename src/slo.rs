@@ -47,8 +47,13 @@ pub enum Sli {
     /// The client's requests: failed ones (transport errors, unexpected
     /// statuses) are the bad events.
     ClientAvailability,
-    /// Counter selectors: `errors` counts bad events, `total` all events.
-    Promql { errors: String, total: String },
+    /// Counter selectors: `events` counts bad events (`errors:`) or good
+    /// ones (`good: true`, e.g. a latency bucket), `total` all events.
+    Promql {
+        events: String,
+        good: bool,
+        total: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,8 +123,12 @@ pub fn evaluate(
         .map(|slo| {
             let measured = match &slo.sli {
                 Sli::ClientAvailability => Ok(client(results)),
-                Sli::Promql { errors, total } => match backend {
-                    Some(backend) => promql(backend, results, errors, total),
+                Sli::Promql {
+                    events,
+                    good,
+                    total,
+                } => match backend {
+                    Some(backend) => promql(backend, results, events, *good, total),
                     None => Err("a PromQL SLI needs `metrics`".to_string()),
                 },
             };
@@ -171,7 +180,8 @@ fn from_seconds(seconds: &[(f64, f64)]) -> Measured {
 fn promql(
     backend: &dyn QueryBackend,
     results: &RunResults,
-    errors: &str,
+    events: &str,
+    good: bool,
     total: &str,
 ) -> Result<Measured, String> {
     let start = crate::metrics::scrape::system_ms(results.started_at);
@@ -189,16 +199,32 @@ fn promql(
         for (slot, (window, _)) in row.iter_mut().zip(WINDOWS) {
             let window = window.min(end);
             let all = increase(total, window, t)?;
-            // No error series yet: no errors.
-            let bad = increase(errors, window, t)?.unwrap_or(0.0);
-            *slot = all.map(|a| (bad, a));
+            // No error series (yet): no errors; no good series: all bad.
+            let counted = increase(events, window, t)?.unwrap_or(0.0);
+            *slot = all.map(|a| {
+                (
+                    if good {
+                        (a - counted).max(0.0)
+                    } else {
+                        counted
+                    },
+                    a,
+                )
+            });
         }
         windows.push(row);
     }
     let t = start + n as i64 * 1000;
     let all = increase(total, n, t)?
         .ok_or_else(|| format!("`{total}` matches no series with two samples in the run"))?;
-    let bad = increase(errors, n, t)?.unwrap_or(0.0);
+    let counted = increase(events, n, t)?;
+    let bad = if good {
+        let counted = counted
+            .ok_or_else(|| format!("`{events}` matches no series with two samples in the run"))?;
+        (all - counted).max(0.0)
+    } else {
+        counted.unwrap_or(0.0)
+    };
     Ok(Measured {
         bad,
         total: all,
@@ -214,7 +240,12 @@ fn report(slo: &Slo, measured: Result<Measured, String>) -> SloReport {
         period_seconds: slo.period.as_secs(),
         sli: match &slo.sli {
             Sli::ClientAvailability => "client availability".into(),
-            Sli::Promql { errors, total } => format!("{errors} / {total}"),
+            Sli::Promql {
+                events,
+                good: false,
+                total,
+            } => format!("1 - {events} / {total}"),
+            Sli::Promql { events, total, .. } => format!("{events} / {total}"),
         },
         compliance: None,
         bad: None,

@@ -400,6 +400,11 @@ slos:
     before_run: healthy
     expect:
       - page quiet
+  - name: latency
+    objective: 99%
+    sli:
+      good: 'http_request_duration_seconds_bucket{endpoint="/data/process",le="0.25"}'
+      total: 'http_request_duration_seconds_count{endpoint="/data/process"}'
 "#;
     let (_dir, out, output) = run_scenario(yaml, &[]);
     let text = String::from_utf8_lossy(&output.stdout);
@@ -457,6 +462,11 @@ slos:
     assert!(server["page_at"].as_f64().is_some(), "{server}");
     // 10 s of errors in hours of healthy traffic would not page.
     assert!(production["page_at"].is_null(), "{production}");
+    // Every request took well under 250 ms: the latency SLI from the
+    // duration histogram (good = the 0.25 bucket) is met.
+    let latency = &slos[3];
+    assert!(latency["compliance"].as_f64().unwrap() > 0.999, "{latency}");
+    assert!(latency["total"].as_f64().unwrap() > 1000.0, "{latency}");
     assert!(
         text.contains("SLO client: 99.5% of client availability over 30d"),
         "{text}"

@@ -60,7 +60,7 @@ pub struct SloSpec {
     pub before_run: Option<Text>,
 }
 
-/// `{client: availability}` or `{errors: SELECTOR, total: SELECTOR}`.
+/// `{client: availability}`, or `{errors|good: SELECTOR, total: SELECTOR}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SliSpec {
@@ -68,6 +68,8 @@ pub struct SliSpec {
     pub client: Option<Text>,
     #[serde(default)]
     pub errors: Option<Text>,
+    #[serde(default)]
+    pub good: Option<Text>,
     #[serde(default)]
     pub total: Option<Text>,
 }

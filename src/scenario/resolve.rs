@@ -89,7 +89,7 @@ const KEYS: &[&[&str]] = &[
     &["demo"],
     &["target", "error_ratio", "error_status", "latency", "jitter"],
     &["name", "objective", "period", "sli", "expect", "before_run"],
-    &["client", "errors", "total"],
+    &["client", "errors", "good", "total"],
 ];
 
 /// Parses and validates `source` (the text of `file`).

@@ -94,30 +94,46 @@ impl Validator<'_> {
 
     fn sli(&mut self, spec: &Spanned<super::model::SliSpec>) -> Option<Sli> {
         let s = &spec.value;
-        let hint = Some("`sli: {client: availability}` or `sli: {errors: 'http_requests_total{status=~\"5..\"}', total: http_requests_total}`".to_string());
-        match (&s.client, &s.errors, &s.total) {
-            (Some(client), None, None) if client.value == "availability" => {
+        let hint = Some(
+            "`sli: {client: availability}`, `sli: {errors: 'http_requests_total{status=~\"5..\"}', total: http_requests_total}` or `sli: {good: 'http_request_duration_seconds_bucket{le=\"0.25\"}', total: http_request_duration_seconds_count}`"
+                .to_string(),
+        );
+        let promql = |v: &mut Self, events: &Text, good: bool, total: &Text| {
+            let ok = v.selector(events) & v.selector(total);
+            ok.then(|| Sli::Promql {
+                events: events.value.trim().to_string(),
+                good,
+                total: total.value.trim().to_string(),
+            })
+        };
+        match (&s.client, &s.errors, &s.good, &s.total) {
+            (Some(client), None, None, None) if client.value == "availability" => {
                 Some(Sli::ClientAvailability)
             }
-            (Some(client), None, None) => {
+            (Some(client), None, None, None) => {
                 self.error(
                     Self::at(client),
                     format!("`client: {}` is not a client SLI", client.value),
-                    Some("the client SLI is `availability` (requests that succeeded, honouring `expect_status`)".into()),
+                    Some("the client SLI is `availability` (requests that succeeded, honouring `expect_status`); for latency use the duration histogram: `good: 'http_request_duration_seconds_bucket{le=\"0.25\"}', total: http_request_duration_seconds_count`".into()),
                 );
                 None
             }
-            (None, Some(errors), Some(total)) => {
-                let ok = self.selector(errors) & self.selector(total);
-                ok.then(|| Sli::Promql {
-                    errors: errors.value.trim().to_string(),
-                    total: total.value.trim().to_string(),
-                })
+            (None, Some(errors), None, Some(total)) => promql(self, errors, false, total),
+            (None, None, Some(good), Some(total)) => promql(self, good, true, total),
+            (None, Some(_), Some(good), _) => {
+                self.error(
+                    Self::at(good),
+                    "an SLI counts `errors` or `good` events, not both",
+                    hint,
+                );
+                None
             }
-            (None, Some(one), None) | (None, None, Some(one)) => {
+            (None, Some(one), None, None)
+            | (None, None, Some(one), None)
+            | (None, None, None, Some(one)) => {
                 self.error(
                     Self::at(one),
-                    "an SLI from PromQL needs both `errors` and `total`",
+                    "an SLI from PromQL needs `total` and one of `errors`, `good`",
                     hint,
                 );
                 None
@@ -125,7 +141,7 @@ impl Validator<'_> {
             _ => {
                 self.error(
                     Self::at(spec),
-                    "`sli` is either `client` or `errors` with `total`",
+                    "`sli` is either `client` or `errors`/`good` with `total`",
                     hint,
                 );
                 None
