@@ -47,6 +47,10 @@ pub enum Sli {
     /// The client's requests: failed ones (transport errors, unexpected
     /// statuses) are the bad events.
     ClientAvailability,
+    /// The client's requests: those answered within the threshold (any
+    /// status, latency from the intended send time) are the good events;
+    /// to the per-second histogram's 2 significant digits.
+    ClientLatency(Duration),
     /// Counter selectors: `events` counts bad events (`errors:`) or good
     /// ones (`good: true`, e.g. a latency bucket), `total` all events.
     Promql {
@@ -119,10 +123,15 @@ pub fn evaluate(
     results: &RunResults,
     backend: Option<&dyn QueryBackend>,
 ) -> Vec<SloReport> {
+    let thresholds = client_latency_thresholds(slos);
     slos.iter()
         .map(|slo| {
             let measured = match &slo.sli {
-                Sli::ClientAvailability => Ok(client(results)),
+                Sli::ClientAvailability => Ok(client(results, None)),
+                Sli::ClientLatency(t) => {
+                    let i = thresholds.iter().position(|x| x == t).unwrap_or(0);
+                    Ok(client(results, Some((i, *t))))
+                }
                 Sli::Promql {
                     events,
                     good,
@@ -137,13 +146,32 @@ pub fn evaluate(
         .collect()
 }
 
-/// The client's requests, per second of the timeline.
-fn client(results: &RunResults) -> Measured {
+/// The latency thresholds the engine must count under, per second, for
+/// the client latency SLIs of `slos` (in this order).
+pub fn client_latency_thresholds(slos: &[Slo]) -> Vec<Duration> {
+    let mut out = Vec::new();
+    for slo in slos {
+        if let Sli::ClientLatency(t) = slo.sli
+            && !out.contains(&t)
+        {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// The client's requests, per second of the timeline: failures are bad,
+/// or with a latency threshold, requests not answered within it.
+fn client(results: &RunResults, threshold: Option<(usize, Duration)>) -> Measured {
     let n = (results.elapsed.as_secs_f64().ceil() as usize).max(1);
     let mut seconds = vec![(0.0, 0.0); n];
     for row in &results.timeline {
         if let Some(slot) = seconds.get_mut(row.second as usize) {
-            slot.0 += (row.requests - row.ok) as f64;
+            let good = match threshold {
+                None => row.ok,
+                Some((i, _)) => row.under.get(i).copied().unwrap_or(0),
+            };
+            slot.0 += row.requests.saturating_sub(good) as f64;
             slot.1 += row.requests as f64;
         }
     }
@@ -196,8 +224,14 @@ fn promql(
     for end in 1..=n {
         let t = start + end as i64 * 1000;
         let mut row = [None; WINDOWS.len()];
-        for (slot, (window, _)) in row.iter_mut().zip(WINDOWS) {
-            let window = window.min(end);
+        for i in 0..WINDOWS.len() {
+            let window = WINDOWS[i].0.min(end);
+            // Windows past the run start are the same window: asked once.
+            if let Some(j) = (0..i).find(|&j| WINDOWS[j].0.min(end) == window) {
+                row[i] = row[j];
+                continue;
+            }
+            let slot = &mut row[i];
             let all = increase(total, window, t)?;
             // No error series (yet): no errors; no good series: all bad.
             let counted = increase(events, window, t)?.unwrap_or(0.0);
@@ -240,6 +274,10 @@ fn report(slo: &Slo, measured: Result<Measured, String>) -> SloReport {
         period_seconds: slo.period.as_secs(),
         sli: match &slo.sli {
             Sli::ClientAvailability => "client availability".into(),
+            Sli::ClientLatency(t) => format!(
+                "client requests answered within {}",
+                crate::units::format_duration(*t)
+            ),
             Sli::Promql {
                 events,
                 good: false,

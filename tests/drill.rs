@@ -405,6 +405,12 @@ slos:
     sli:
       good: 'http_request_duration_seconds_bucket{endpoint="/data/process",le="0.25"}'
       total: 'http_request_duration_seconds_count{endpoint="/data/process"}'
+  - name: client-latency
+    objective: 99%
+    sli: {client: latency < 100ms}
+  - name: client-latency-impossible
+    objective: 99%
+    sli: {client: latency < 1ms}
 "#;
     let (_dir, out, output) = run_scenario(yaml, &[]);
     let text = String::from_utf8_lossy(&output.stdout);
@@ -467,6 +473,16 @@ slos:
     let latency = &slos[3];
     assert!(latency["compliance"].as_f64().unwrap() > 0.999, "{latency}");
     assert!(latency["total"].as_f64().unwrap() > 1000.0, "{latency}");
+    // The client's own latencies: every request was answered well within
+    // 100 ms; the demo's /data/process takes at least 1.5 ms, so only
+    // (some of) the fast 503s make 1 ms.
+    assert!(
+        slos[4]["compliance"].as_f64().unwrap() > 0.99,
+        "{}",
+        slos[4]
+    );
+    assert_eq!(slos[4]["total"], client["total"]);
+    assert!(slos[5]["compliance"].as_f64().unwrap() < 0.5, "{}", slos[5]);
     assert!(
         text.contains("SLO client: 99.5% of client availability over 30d"),
         "{text}"

@@ -145,6 +145,7 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
         workers: args
             .workers
             .map_or_else(|| LoadPlan::default_workers(connections), |w| w as usize),
+        latency_thresholds: Vec::new(),
     })
 }
 

@@ -138,7 +138,12 @@ async fn collect(
             .map(|e| crate::record::success_table(e.expect_status.as_deref()))
             .collect(),
     );
-    let mut timeline = Timeline::new(workers, endpoints);
+    let thresholds = plan
+        .latency_thresholds
+        .iter()
+        .map(|d| d.as_micros() as u64)
+        .collect();
+    let mut timeline = Timeline::new(workers, endpoints, thresholds);
     let mut reported_rows = 0;
     let mut phases = Vec::with_capacity(plan.phases.len());
     let mut interrupted_at: Option<Instant> = None;

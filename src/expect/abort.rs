@@ -124,6 +124,7 @@ mod tests {
             p50_ms: Some(1.0),
             p95_ms: Some(2.0),
             p99_ms: Some(3.0),
+            under: Vec::new(),
         }
     }
 

@@ -146,6 +146,7 @@ pub fn compile(
         phases,
         transport: scenario.transport.clone(),
         workers: LoadPlan::default_workers(connections),
+        latency_thresholds: crate::slo::client_latency_thresholds(&scenario.slos),
     })
 }
 

@@ -129,6 +129,10 @@ pub struct LoadPlan {
     pub transport: Transport,
     /// Worker threads (each with its own event loop and recorder).
     pub workers: usize,
+    /// Per second, the responses at or under each of these latencies are
+    /// counted (client latency SLIs), to the per-second histogram's 2
+    /// significant digits.
+    pub latency_thresholds: Vec<Duration>,
 }
 
 impl LoadPlan {

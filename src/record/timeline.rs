@@ -91,6 +91,9 @@ pub struct TimelineRow {
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// Responses at or under each of the plan's latency thresholds.
+    #[serde(skip)]
+    pub under: Vec<u64>,
 }
 
 /// Merges the per-second buckets of all workers into rows.
@@ -99,16 +102,19 @@ pub struct Timeline {
     endpoints: usize,
     /// For each worker, every second before this one is complete.
     closed_through: Vec<u64>,
+    /// µs: responses at or under each are counted per row.
+    thresholds: Vec<u64>,
     open: BTreeMap<u64, Vec<Second>>,
     rows: Vec<TimelineRow>,
 }
 
 impl Timeline {
     /// A timeline fed by `workers` workers measuring `endpoints` endpoints.
-    pub fn new(workers: usize, endpoints: usize) -> Timeline {
+    pub fn new(workers: usize, endpoints: usize, thresholds: Vec<u64>) -> Timeline {
         Timeline {
             endpoints,
             closed_through: vec![0; workers],
+            thresholds,
             open: BTreeMap::new(),
             rows: Vec::new(),
         }
@@ -167,6 +173,18 @@ impl Timeline {
                     p50_ms: quantile(0.50),
                     p95_ms: quantile(0.95),
                     p99_ms: quantile(0.99),
+                    under: self
+                        .thresholds
+                        .iter()
+                        .map(|&t| {
+                            bucket
+                                .latency_us
+                                .iter_recorded()
+                                .take_while(|v| v.value_iterated_to() <= t)
+                                .map(|v| v.count_at_value())
+                                .sum()
+                        })
+                        .collect(),
                 });
             }
         }
@@ -201,7 +219,7 @@ mod tests {
 
     #[test]
     fn a_second_is_finished_only_when_every_worker_is_past_it() {
-        let mut timeline = Timeline::new(2, 1);
+        let mut timeline = Timeline::new(2, 1, Vec::new());
         timeline.add(0, 0, &[bucket(3, 10)], 1);
         assert!(
             timeline.rows().is_empty(),
@@ -217,7 +235,7 @@ mod tests {
 
     #[test]
     fn finish_flushes_the_rest_in_order() {
-        let mut timeline = Timeline::new(2, 1);
+        let mut timeline = Timeline::new(2, 1, Vec::new());
         timeline.add(0, 3, &[bucket(1, 1)], 4);
         timeline.add(0, 1, &[bucket(1, 1)], 4);
         let rows = timeline.finish();

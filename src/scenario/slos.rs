@@ -110,11 +110,41 @@ impl Validator<'_> {
             (Some(client), None, None, None) if client.value == "availability" => {
                 Some(Sli::ClientAvailability)
             }
+            (Some(client), None, None, None)
+                if client.value.trim_start().starts_with("latency") =>
+            {
+                let words: Vec<&str> = client.value.split_whitespace().collect();
+                match words.as_slice() {
+                    ["latency", "<" | "<=", limit] => match crate::units::parse_duration(limit) {
+                        Ok(d) if !d.is_zero() => Some(Sli::ClientLatency(d)),
+                        Ok(_) => {
+                            self.error(Self::at(client), "a latency threshold of zero", None);
+                            None
+                        }
+                        Err(e) => {
+                            self.error(
+                                Self::at(client),
+                                format!("`client: {}`: {e}", client.value),
+                                None,
+                            );
+                            None
+                        }
+                    },
+                    _ => {
+                        self.error(
+                            Self::at(client),
+                            format!("`client: {}` is not a client SLI", client.value),
+                            Some("e.g. `client: latency < 300ms` (requests answered within 300 ms are good)".into()),
+                        );
+                        None
+                    }
+                }
+            }
             (Some(client), None, None, None) => {
                 self.error(
                     Self::at(client),
                     format!("`client: {}` is not a client SLI", client.value),
-                    Some("the client SLI is `availability` (requests that succeeded, honouring `expect_status`); for latency use the duration histogram: `good: 'http_request_duration_seconds_bucket{le=\"0.25\"}', total: http_request_duration_seconds_count`".into()),
+                    Some("client SLIs: `availability` (requests that succeeded, honouring `expect_status`) or `latency < 300ms` (requests answered within it)".into()),
                 );
                 None
             }
