@@ -57,7 +57,7 @@ pub struct Context {
     pub expected: Option<(f64, String)>,
     /// Why it may not have fired (e.g. a selector that matches nothing).
     pub hint: Option<String>,
-    /// False when the timeline came from `ALERTS`, which carries no
+    /// True when the timeline came from `ALERTS`, which carries no
     /// annotations; they are then checked at the Alertmanager, if any.
     pub annotations_unknown: bool,
 }
