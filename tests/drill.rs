@@ -360,21 +360,29 @@ phases:
 
 #[test]
 fn slos_report_budget_burn_rates_and_the_page() {
+    // The shipped burn-rate alerts judge the same drill: the drill pair
+    // (1m & 5s above 14.4 × 0.5 %) pages during the errors.
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rules/demo-slo-alerts.yml");
     let yaml = r#"name: slo-drill
 targets:
   api: {demo: true}
 metrics:
   scrape: [{url: "${api}/metrics", interval: 1s, job: demo}]
+rules: [RULES]
 requests:
   - {name: process, url: "${api}/data/process"}
 phases:
   - name: healthy
     duration: 10s
     load: {rate: 50/s}
+    expect:
+      - {alert: ErrorBudgetBurn, stays: inactive}
   - name: inject
     duration: 10s
     load: {rate: 50/s}
     faults: [{demo: {error_ratio: 50%, error_status: 503}}]
+    expect:
+      - {alert: ErrorBudgetBurn, fires_within: 8s, labels: {window: drill, severity: page}}
   - name: recover
     duration: 5s
     load: {rate: 50/s}
@@ -411,17 +419,20 @@ slos:
   - name: client-latency-impossible
     objective: 99%
     sli: {client: latency < 1ms}
-"#;
-    let (_dir, out, output) = run_scenario(yaml, &[]);
+"#
+    .replace("RULES", &rules.display().to_string());
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
     let text = String::from_utf8_lossy(&output.stdout);
     // compliance >= 99% fails: a fifth of the run failed.
     support::assert_exit(&output, 1);
     let rows = checks(&out);
-    // In order: client's three, server's one, production's one.
+    // In order: the alerts, client's three, server's one, production's one.
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(
         names,
         [
+            "alert ErrorBudgetBurn stays inactive",
+            "alert ErrorBudgetBurn fires within 8s {severity=\"page\", window=\"drill\"}",
             "page fires",
             "budget_consumed < 1%",
             "compliance >= 99%",
@@ -430,9 +441,13 @@ slos:
         ],
         "{text}"
     );
-    assert!(rows[0].2.starts_with("fires at +1"), "{:?}", rows[0]);
+    assert!(rows[2].2.starts_with("fires at +1"), "{:?}", rows[2]);
     let outcomes: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-    assert_eq!(outcomes, ["PASS", "PASS", "FAIL", "PASS", "PASS"], "{text}");
+    assert_eq!(
+        outcomes,
+        ["PASS", "PASS", "PASS", "PASS", "FAIL", "PASS", "PASS"],
+        "{text}"
+    );
     let slos: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("slos.json")).unwrap()).unwrap();
     let client = &slos[0];

@@ -80,6 +80,29 @@ fn shipped_rules_pass_both_checks() {
     assert!(text.contains("SUCCESS: 7 rules found"), "{text}");
 }
 
+#[test]
+fn shipped_burn_rate_rules_pass_both_checks() {
+    let file = "scenarios/rules/demo-slo-alerts.yml";
+    let output = slogate(&["check", file]);
+    support::assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("(rules: 3 groups, 8 recording and 2 alerting rules)"),
+        "{stdout}"
+    );
+    let Some(promtool) = support::require_tool("promtool", "prometheus") else {
+        return;
+    };
+    let output = std::process::Command::new(promtool)
+        .args(["check", "rules", file])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("SUCCESS: 10 rules found"), "{text}");
+}
+
 /// The unit-test corpus (tests/rules/unit: passing and failing files,
 /// alerts and expressions, chained recording rules, group order, templates,
 /// gaps and staleness markers): `slogate test-rules` gives the verdict the
