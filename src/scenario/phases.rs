@@ -223,10 +223,7 @@ impl Validator<'_> {
         let mut no_other_alerts = None;
         for spec in specs {
             let at = Self::at(spec);
-            let source = at.map_or_else(
-                || self.file.display().to_string(),
-                |p| format!("{}:{}:{}", self.file.display(), p.line, p.column),
-            );
+            let source = self.source_of(spec);
             if let StringOr::Map(map) = &spec.value
                 && let Some(expr) = &map.promql
             {

@@ -195,6 +195,14 @@ impl Validator<'_> {
         Some(Position::from(spanned.referenced))
     }
 
+    /// `file:line:col` of `spanned`, for verdicts.
+    pub(super) fn source_of<T>(&self, spanned: &Spanned<T>) -> String {
+        Self::at(spanned).map_or_else(
+            || self.file.display().to_string(),
+            |p| format!("{}:{}:{}", self.file.display(), p.line, p.column),
+        )
+    }
+
     pub(super) fn duration(&mut self, text: &Text, what: &str) -> Option<Duration> {
         match parse_duration(&text.value) {
             Ok(d) if !d.is_zero() => Some(d),

@@ -231,11 +231,4 @@ impl Validator<'_> {
             }
         }
     }
-
-    fn source_of<T>(&self, spanned: &Spanned<T>) -> String {
-        Self::at(spanned).map_or_else(
-            || self.file.display().to_string(),
-            |p| format!("{}:{}:{}", self.file.display(), p.line, p.column),
-        )
-    }
 }
