@@ -34,6 +34,49 @@ pub enum Command {
     Query(QueryArgs),
     /// Run Prometheus rule unit tests (the `promtool test rules` format).
     TestRules(TestRulesArgs),
+    /// Run a fault proxy in front of a service or one of its dependencies.
+    Proxy(ProxyArgs),
+}
+
+/// `slogate proxy --upstream URL`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where to forward: http://host:port (http mode) or host:port (tcp mode).
+    #[arg(long)]
+    pub upstream: String,
+
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7001")]
+    pub listen: std::net::SocketAddr,
+
+    /// http: per-request faults; tcp: per-connection faults on byte streams.
+    #[arg(long, default_value = "http", value_parser = ["http", "tcp"])]
+    pub mode: String,
+
+    /// Address of the control API (/faults) and /metrics.
+    #[arg(long, default_value = "127.0.0.1:7002")]
+    pub control: std::net::SocketAddr,
+
+    /// A fault to apply from the start, e.g. "abort status=503 probability=20% for=5m"
+    /// (repeatable; each lasts its `for`, default 10m).
+    #[arg(long = "fault", value_name = "FAULT")]
+    pub faults: Vec<String>,
+
+    /// Allow listening on a non-loopback address.
+    #[arg(long = "allow-remote")]
+    pub allow_remote: bool,
+
+    /// Name in metrics (`proxy` label).
+    #[arg(long, default_value = "proxy")]
+    pub name: String,
+
+    /// Client connections open at once; more are reset at accept.
+    #[arg(long = "max-connections", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
+    /// http mode: how long the upstream has to answer before a 504.
+    #[arg(long = "upstream-timeout", value_parser = parse_duration, default_value = "60s")]
+    pub upstream_timeout: Duration,
 }
 
 /// `slogate test-rules FILE...`.
@@ -100,6 +143,12 @@ pub struct DemoArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+
+    /// A dependency (http://host:port, e.g. a second demo): every
+    /// /data/process first asks its /data/process, answering 502 when it
+    /// fails and waiting as long as it takes.
+    #[arg(long)]
+    pub upstream: Option<String>,
 }
 
 /// `slogate run FILE`.

@@ -34,6 +34,7 @@
 //! - `promql`: the PromQL evaluator (Prometheus 3 semantics) over the store.
 //! - `backend`: one trait answering PromQL, embedded or a real Prometheus.
 //! - `rules`: Prometheus rule files, read and validated.
+//! - `proxy`: the fault proxy (HTTP and TCP), its faults and control API.
 
 pub mod app;
 pub mod backend;
@@ -44,8 +45,10 @@ pub mod expect;
 pub mod metrics;
 pub mod plan;
 pub mod promql;
+pub mod proxy;
 pub mod record;
 pub mod report;
+pub mod rng;
 pub mod rules;
 pub mod scenario;
 pub mod slo;

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod drill;
 pub mod hit;
+pub mod proxy;
 pub mod query;
 pub mod run;
 pub mod test_rules;
@@ -60,6 +61,29 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Run(args) => run::run(&args),
         Command::Query(args) => query::run(&args),
         Command::TestRules(args) => test_rules::run(&args),
-        Command::Demo(args) => crate::demo::run_standalone(args.listen).map(|()| Exit::Success),
+        Command::Demo(args) => crate::demo::run_standalone(args.listen, args.upstream.as_deref())
+            .map(|()| Exit::Success),
+        Command::Proxy(args) => proxy::run(&args),
     }
+}
+
+/// Blocks until Ctrl-C or SIGTERM.
+pub fn wait_for_signal() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        anyhow::Ok(())
+    })
 }

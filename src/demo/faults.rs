@@ -3,7 +3,6 @@
 //! `POST /admin/faults`, read with `GET /admin/faults`.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -66,7 +65,7 @@ impl Faults {
 #[derive(Default)]
 pub struct Knobs {
     current: Mutex<Faults>,
-    sequence: AtomicU64,
+    rng: crate::rng::SharedRng,
 }
 
 impl Knobs {
@@ -85,28 +84,17 @@ impl Knobs {
     /// request draws one.
     pub async fn apply(&self) -> Option<Response<Full<Bytes>>> {
         let faults = self.get();
-        let delay = faults.latency_ms + faults.jitter_ms * self.uniform();
+        let delay = faults.latency_ms + faults.jitter_ms * self.rng.uniform();
         if delay > 0.0 {
             tokio::time::sleep(Duration::from_secs_f64(delay / 1000.0)).await;
         }
-        if faults.error_ratio > 0.0 && self.uniform() < faults.error_ratio {
+        if faults.error_ratio > 0.0 && self.rng.uniform() < faults.error_ratio {
             let mut response = Response::new(Full::new(Bytes::from_static(b"injected failure\n")));
             *response.status_mut() = StatusCode::from_u16(faults.error_status)
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return Some(response);
         }
         None
-    }
-
-    /// A uniform number in 0..1 (SplitMix64 over a shared counter).
-    fn uniform(&self) -> f64 {
-        let mut x = self
-            .sequence
-            .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        x ^= x >> 31;
-        (x >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

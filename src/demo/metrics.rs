@@ -1,7 +1,9 @@
 //! The demo service's metrics, named as the services in the teams' write-ups
 //! name theirs: `http_requests_total{method,endpoint,status}`,
 //! `http_request_duration_seconds{method,endpoint}`, `http_requests_in_progress`,
-//! `pipeline_records_processed_total`, plus process metrics.
+//! `pipeline_records_processed_total`, `upstream_requests_total{status}` and
+//! `upstream_request_duration_seconds` (with a dependency), plus process
+//! metrics.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -28,6 +30,12 @@ pub struct RouteLabels {
     pub endpoint: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UpstreamLabels {
+    /// The dependency's status, or `error` (no answer) / `timeout`.
+    pub status: String,
+}
+
 fn histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }
@@ -39,6 +47,8 @@ pub struct Metrics {
     pub duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pub in_progress: Gauge,
     pub records: Counter,
+    pub upstream_requests: Family<UpstreamLabels, Counter>,
+    pub upstream_duration: Histogram,
 }
 
 impl Metrics {
@@ -70,8 +80,23 @@ impl Metrics {
             "Records processed by /data/process",
             records.clone(),
         );
+        let upstream_requests = Family::<UpstreamLabels, Counter>::default();
+        registry.register(
+            "upstream_requests",
+            "Requests to the dependency (--upstream), by its status",
+            upstream_requests.clone(),
+        );
+        let upstream_duration = histogram();
+        registry.register_with_unit(
+            "upstream_request_duration",
+            "Time the dependency took to answer",
+            prometheus_client::registry::Unit::Seconds,
+            upstream_duration.clone(),
+        );
         Metrics {
             registry,
+            upstream_requests,
+            upstream_duration,
             requests,
             duration,
             in_progress,

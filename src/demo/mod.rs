@@ -9,6 +9,7 @@
 mod faults;
 mod metrics;
 mod process;
+mod upstream;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
 pub use faults::{Faults, set_remote as set_faults_remote};
+pub(crate) use metrics::to_classic;
 use metrics::{Metrics, RequestLabels, RouteLabels};
 
 /// Records processed when `records` is not given.
@@ -36,6 +38,7 @@ const MAX_BODY: usize = 64 * 1024;
 struct State {
     metrics: Metrics,
     faults: faults::Knobs,
+    upstream: Option<upstream::Upstream>,
 }
 
 /// A running demo service; stops when dropped.
@@ -49,6 +52,17 @@ impl Demo {
     /// Starts the service on `listen` (port 0 picks a free port) on its own
     /// thread and event loop.
     pub fn start(listen: SocketAddr) -> anyhow::Result<Demo> {
+        Demo::start_with(listen, None)
+    }
+
+    /// Starts the service with a dependency: every `/data/process` first
+    /// asks `upstream`'s `/data/process` (a second demo, or a proxy in
+    /// front of one).
+    pub fn start_with(listen: SocketAddr, upstream: Option<&str>) -> anyhow::Result<Demo> {
+        let upstream = upstream
+            .map(upstream::Upstream::new)
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
         let listener = std::net::TcpListener::bind(listen)
             .with_context(|| format!("cannot listen on {listen}"))?;
         listener.set_nonblocking(true)?;
@@ -62,7 +76,7 @@ impl Demo {
             .spawn(move || {
                 runtime.block_on(async move {
                     match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => serve(listener, stop_rx).await,
+                        Ok(listener) => serve(listener, upstream, stop_rx).await,
                         Err(e) => eprintln!("demo service: {e}"),
                     }
                 });
@@ -96,10 +110,15 @@ impl Drop for Demo {
     }
 }
 
-async fn serve(listener: tokio::net::TcpListener, mut stop: oneshot::Receiver<()>) {
+async fn serve(
+    listener: tokio::net::TcpListener,
+    upstream: Option<upstream::Upstream>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let state = Arc::new(State {
         metrics: Metrics::new(),
         faults: faults::Knobs::default(),
+        upstream,
     });
     loop {
         let (stream, _) = tokio::select! {
@@ -208,7 +227,8 @@ fn metrics(state: &State, openmetrics: bool) -> Response<Full<Bytes>> {
 }
 
 /// Processes N records: CPU work and a wait that grow with N (1 ms + 50 µs
-/// per record), after the injected faults.
+/// per record), after the injected faults and, with a dependency, after
+/// the dependency has processed them too.
 async fn data_process(state: &State, query: &str) -> Response<Full<Bytes>> {
     let records = match query
         .split('&')
@@ -226,6 +246,11 @@ async fn data_process(state: &State, query: &str) -> Response<Full<Bytes>> {
         },
     };
     if let Some(failure) = state.faults.apply().await {
+        return failure;
+    }
+    if let Some(upstream) = &state.upstream
+        && let Err(failure) = upstream.process(records, &state.metrics).await
+    {
         return failure;
     }
     let mut checksum: u64 = 0xcbf2_9ce4_8422_2325;
@@ -271,9 +296,12 @@ async fn set_faults(state: &State, request: Request<Incoming>) -> Response<Full<
 }
 
 /// Runs the demo service on `listen` until Ctrl-C or SIGTERM.
-pub fn run_standalone(listen: SocketAddr) -> anyhow::Result<()> {
-    let demo = Demo::start(listen)?;
+pub fn run_standalone(listen: SocketAddr, upstream: Option<&str>) -> anyhow::Result<()> {
+    let demo = Demo::start_with(listen, upstream)?;
     println!("demo service listening on {}", demo.url());
+    if let Some(upstream) = upstream {
+        println!("  depends on {upstream}/data/process");
+    }
     println!("  GET  {}/data/process?records=N", demo.url());
     println!("  GET  {}/data/error", demo.url());
     println!("  GET  {}/health", demo.url());
@@ -282,23 +310,7 @@ pub fn run_standalone(listen: SocketAddr) -> anyhow::Result<()> {
         "  POST {}/admin/faults  {{\"error_ratio\": 0.2, \"error_status\": 503, \"latency_ms\": 100, \"jitter_ms\": 50}}",
         demo.url()
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        #[cfg(unix)]
-        {
-            let mut terminate =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        tokio::signal::ctrl_c().await?;
-        anyhow::Ok(())
-    })?;
+    crate::app::wait_for_signal()?;
     drop(demo);
     Ok(())
 }
