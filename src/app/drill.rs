@@ -1,11 +1,12 @@
-//! What a game-day drill adds to a run: the demo service's faults switched
-//! at phase boundaries, the rule groups evaluated over the scraped data
+//! What a game-day drill adds to a run: the demo service's and the proxies'
+//! faults switched at phase boundaries, the rule groups evaluated over the scraped data
 //! (or the alert timeline read back from a real Prometheus), and the alert
 //! expectations judged against that timeline.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 
@@ -14,11 +15,14 @@ use crate::demo::Faults;
 use crate::expect::alert::{self, Context as AlertContext, Window};
 use crate::expect::{AlertExpectation, Outcome, Verdict, When};
 use crate::metrics::store::Store;
+use crate::proxy::Proxy;
+use crate::proxy::table::Active;
 use crate::record::RunResults;
 use crate::rules::{self, RuleError, RuleSet, Timeline};
 use crate::scenario::{Scenario, fault_target};
 
-/// Sets each phase's demo faults as it starts and clears them after.
+/// Sets each phase's demo and proxy faults as it starts and clears them
+/// after.
 pub struct FaultSwitch<'a> {
     scenario: &'a Scenario,
     /// Target name to base URL.
@@ -26,6 +30,27 @@ pub struct FaultSwitch<'a> {
     /// Knobs as last set, per target.
     current: BTreeMap<String, Faults>,
     pub log: Vec<FaultChange>,
+    proxies: &'a [Proxy],
+    /// Proxy faults in effect: their proxy, phase, fault and start.
+    open: Vec<(String, String, Arc<Active>, SystemTime)>,
+    /// Proxy faults that were in effect, with what they did.
+    pub windows: Vec<FaultWindow>,
+}
+
+/// When a proxy fault was in effect, and what it did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FaultWindow {
+    pub proxy: String,
+    pub phase: String,
+    pub fault: crate::proxy::FaultSpec,
+    pub describe: String,
+    #[serde(skip)]
+    pub start: SystemTime,
+    #[serde(skip)]
+    pub end: SystemTime,
+    /// Requests (http) or connections (tcp) that matched it and drew.
+    pub matched: u64,
+    pub injected: u64,
 }
 
 /// One change of a target's knobs.
@@ -39,18 +64,28 @@ pub struct FaultChange {
 }
 
 impl<'a> FaultSwitch<'a> {
-    pub fn new(scenario: &'a Scenario, bases: BTreeMap<String, String>) -> FaultSwitch<'a> {
+    pub fn new(
+        scenario: &'a Scenario,
+        bases: BTreeMap<String, String>,
+        proxies: &'a [Proxy],
+    ) -> FaultSwitch<'a> {
         FaultSwitch {
             scenario,
             bases,
             current: BTreeMap::new(),
             log: Vec::new(),
+            proxies,
+            open: Vec::new(),
+            windows: Vec::new(),
         }
     }
 
     /// Phase `index` starts: its faults on, the previous phase's off.
     pub fn enter(&mut self, index: usize) {
         let phase = &self.scenario.phases[index];
+        // Proxies first: switching them is a swap in memory, exact at the
+        // boundary; the demo's knobs take an HTTP request each.
+        self.switch_proxies(Some(index));
         let mut wanted: BTreeMap<String, Faults> = self
             .current
             .keys()
@@ -64,8 +99,46 @@ impl<'a> FaultSwitch<'a> {
         self.apply(Some(phase.name.clone()), wanted);
     }
 
+    /// Replaces every proxy's faults with those of phase `index` (None:
+    /// none), closing the windows of the faults it ends.
+    fn switch_proxies(&mut self, index: Option<usize>) {
+        let now = tokio::time::Instant::now();
+        let wall = SystemTime::now();
+        let phase = index.map(|i| &self.scenario.phases[i]);
+        for proxy in self.proxies {
+            let faults: Vec<(crate::proxy::FaultSpec, crate::proxy::Fault)> = phase
+                .iter()
+                .flat_map(|p| &p.proxy_faults)
+                .filter(|f| f.proxy == proxy.name())
+                .map(|f| (f.spec.clone(), f.fault.clone()))
+                .collect();
+            let had = self.open.iter().any(|(name, ..)| name == proxy.name());
+            if faults.is_empty() && !had {
+                continue;
+            }
+            let bound = phase
+                .and_then(|p| p.duration)
+                .unwrap_or(crate::proxy::fault::MAX_BOUND);
+            proxy.table().replace(faults, bound, now);
+            let (closing, staying): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open)
+                .into_iter()
+                .partition(|(name, ..)| name == proxy.name());
+            self.open = staying;
+            for (name, phase_name, active, start) in closing {
+                self.windows.push(window(name, phase_name, &active, start, wall, now));
+            }
+            if let Some(phase) = phase {
+                for active in proxy.table().snapshot().iter() {
+                    self.open
+                        .push((proxy.name().to_string(), phase.name.clone(), active.clone(), wall));
+                }
+            }
+        }
+    }
+
     /// The run is over: every knob back to its default.
     pub fn finish(&mut self) {
+        self.switch_proxies(None);
         let wanted = self
             .current
             .keys()
@@ -130,6 +203,79 @@ impl<'a> FaultSwitch<'a> {
             })
             .collect()
     }
+}
+
+/// A closed window: a fault with a `for` shorter than its phase ended at
+/// its bound.
+fn window(
+    proxy: String,
+    phase: String,
+    active: &Active,
+    start: SystemTime,
+    wall: SystemTime,
+    now: tokio::time::Instant,
+) -> FaultWindow {
+    let early = now.saturating_duration_since(active.ends);
+    let count = crate::proxy::FaultCount::from(active);
+    FaultWindow {
+        proxy,
+        phase,
+        fault: active.spec.clone(),
+        describe: count.describe,
+        start,
+        end: wall.checked_sub(early).unwrap_or(wall),
+        matched: count.matched,
+        injected: count.injected,
+    }
+}
+
+/// The proxy fault windows as text, offsets from the run's start.
+pub fn windows_text(windows: &[FaultWindow], started: SystemTime) -> String {
+    let offset = |t: SystemTime| {
+        t.duration_since(started)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
+    let mut text = String::from("Proxy faults:\n");
+    for w in windows {
+        let share = if w.matched > 0 {
+            format!(" ({:.2}%)", w.injected as f64 * 100.0 / w.matched as f64)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "  {:<10} {:<12} +{:.3}s → +{:.3}s  {:<28} matched {}, injected {}{share}\n",
+            w.proxy,
+            w.phase,
+            offset(w.start),
+            offset(w.end),
+            w.describe,
+            w.matched,
+            w.injected,
+        ));
+    }
+    text
+}
+
+/// Writes `faults.json`: each proxy fault's window (ms since the epoch and
+/// seconds from the run's start) and counts.
+pub fn save_windows(windows: &[FaultWindow], started: SystemTime, out: &Path) -> anyhow::Result<()> {
+    let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
+    let json: Vec<serde_json::Value> = windows
+        .iter()
+        .map(|w| {
+            let mut value = serde_json::to_value(w).unwrap_or_default();
+            if let Some(map) = value.as_object_mut() {
+                map.insert("start_ms".into(), crate::metrics::scrape::system_ms(w.start).into());
+                map.insert("end_ms".into(), crate::metrics::scrape::system_ms(w.end).into());
+                map.insert("start_offset_seconds".into(), offset(w.start).into());
+                map.insert("end_offset_seconds".into(), offset(w.end).into());
+            }
+            value
+        })
+        .collect();
+    let path = out.join("faults.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `error_ratio 20% (503), latency 300ms ± 50ms`, or `none`.

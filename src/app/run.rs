@@ -34,11 +34,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Usage);
         }
     };
-    let demos = start_demos(&scenario)?;
-    let urls = demos
-        .iter()
-        .map(|(name, demo)| (name.clone(), demo.url()))
-        .collect();
+    let services = start_services(&scenario)?;
+    let urls = services.urls.clone();
     if args.export_promtool_test.is_some() && scenario.rules.is_empty() {
         eprintln!(
             "error: --export-promtool-test: {} names no rule files (`rules:`); there are no alerts to export",
@@ -48,7 +45,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     }
     let plan = plan::compile(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
     let out = results_dir(args, &scenario.name)?;
-    let scraper = start_scraper(&scenario, &urls)?;
+    let scraper = start_scraper(&scenario, &urls, &services.proxies)?;
     let alertmanager = match scenario
         .metrics
         .as_ref()
@@ -62,7 +59,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     };
     let bases =
         plan::target_urls(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
-    let mut faults = drill::FaultSwitch::new(&scenario, bases);
+    let mut faults = drill::FaultSwitch::new(&scenario, bases, &services.proxies);
     let mut timeline =
         TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
@@ -115,6 +112,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     if !slos.is_empty() {
         print!("\n{}", crate::slo::text(&slos));
     }
+    if !faults.windows.is_empty() {
+        print!("\n{}", drill::windows_text(&faults.windows, results.started_at));
+        drill::save_windows(&faults.windows, results.started_at, &out)?;
+    }
     println!("results: {}", out.display());
     let export_failed = match (exported, &args.export_promtool_test) {
         (Some(Ok((done, promtool))), Some(dest)) => {
@@ -150,12 +151,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
 fn start_scraper(
     scenario: &scenario::Scenario,
     urls: &std::collections::BTreeMap<String, String>,
+    proxies: &[crate::proxy::Proxy],
 ) -> anyhow::Result<Option<Scraper>> {
     let Some(metrics) = scenario.metrics.as_ref().filter(|m| !m.scrape.is_empty()) else {
         return Ok(None);
     };
     let bases = plan::target_urls(scenario, urls).map_err(|e| super::UsageError::new("FILE", e))?;
-    let targets = metrics
+    let mut targets: Vec<Target> = metrics
         .scrape
         .iter()
         .map(|s| Target {
@@ -164,6 +166,13 @@ fn start_scraper(
             interval: s.interval,
         })
         .collect();
+    // The proxies' own metrics (what was injected), at the shortest interval.
+    let interval = metrics.default_step();
+    targets.extend(proxies.iter().map(|p| Target {
+        url: format!("{}/metrics", p.control_url()),
+        job: "slogate_proxy".into(),
+        interval,
+    }));
     Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
 }
 
@@ -298,18 +307,67 @@ fn run_window(results: &crate::record::RunResults) -> (i64, i64) {
     (start, end + 1000)
 }
 
-/// Starts the embedded demo service for each target that asks for it, on a
-/// free port of 127.0.0.1; they stop when the returned values drop.
-fn start_demos(scenario: &scenario::Scenario) -> anyhow::Result<Vec<(String, crate::demo::Demo)>> {
-    scenario
-        .targets
-        .iter()
-        .filter(|(_, target)| *target == scenario::Target::Demo)
-        .map(|(name, _)| {
-            let demo = crate::demo::Demo::start(([127, 0, 0, 1], 0).into())?;
-            Ok((name.clone(), demo))
-        })
-        .collect()
+/// What a run starts itself: demo services and fault proxies, with the
+/// base URL of each by name.
+struct Services {
+    urls: std::collections::BTreeMap<String, String>,
+    /// Held so they serve until the run ends; dropped before the proxies,
+    /// so a demo's dependency outlives it.
+    #[expect(dead_code, reason = "held for its lifetime, never read")]
+    demos: Vec<crate::demo::Demo>,
+    proxies: Vec<crate::proxy::Proxy>,
+}
+
+/// Starts the demos without a dependency, then the proxies (whose
+/// upstreams may be those demos), then the demos whose dependency is a
+/// proxy or a target, each on 127.0.0.1 (a proxy where it says).
+fn start_services(scenario: &scenario::Scenario) -> anyhow::Result<Services> {
+    let mut urls = std::collections::BTreeMap::new();
+    let mut demos = Vec::new();
+    for (name, target) in &scenario.targets {
+        match target {
+            scenario::Target::Demo { upstream: None } => {
+                let demo = crate::demo::Demo::start(([127, 0, 0, 1], 0).into())?;
+                urls.insert(name.clone(), demo.url());
+                demos.push(demo);
+            }
+            scenario::Target::Url(url) => {
+                urls.insert(name.clone(), url.clone());
+            }
+            scenario::Target::Demo { .. } => {}
+        }
+    }
+    let mut proxies = Vec::new();
+    for decl in &scenario.proxies {
+        let upstream = urls.get(&decl.upstream).unwrap_or(&decl.upstream).clone();
+        let mut config = crate::proxy::Config::new(&decl.name, decl.mode, decl.listen, &upstream);
+        config.control = decl.control;
+        config.allow_remote = decl.allow_remote;
+        let proxy = crate::proxy::Proxy::start(config)?;
+        urls.insert(decl.name.clone(), proxy.url());
+        proxies.push(proxy);
+    }
+    for (name, target) in &scenario.targets {
+        if let scenario::Target::Demo { upstream: Some(upstream) } = target {
+            let upstream = urls.get(upstream).unwrap_or(upstream).clone();
+            let demo = crate::demo::Demo::start_with(([127, 0, 0, 1], 0).into(), Some(&upstream))?;
+            urls.insert(name.clone(), demo.url());
+            demos.push(demo);
+        }
+    }
+    // Only what the run started: target URLs are added by `target_urls`.
+    urls.retain(|name, _| {
+        scenario.proxies.iter().any(|p| p.name == *name)
+            || scenario
+                .targets
+                .iter()
+                .any(|(n, t)| n == name && matches!(t, scenario::Target::Demo { .. }))
+    });
+    Ok(Services {
+        urls,
+        demos,
+        proxies,
+    })
 }
 
 /// `--out`, or `reports/<scenario>-<UTC timestamp>/`; created.

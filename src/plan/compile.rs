@@ -22,12 +22,19 @@ pub fn target_urls(
     for (name, target) in &scenario.targets {
         let url = match target {
             Target::Url(url) => url.clone(),
-            Target::Demo => started
+            Target::Demo { .. } => started
                 .get(name)
                 .cloned()
                 .ok_or_else(|| format!("target `{name}`: the demo service was not started"))?,
         };
         urls.insert(name.clone(), url);
+    }
+    for proxy in &scenario.proxies {
+        let url = started
+            .get(&proxy.name)
+            .cloned()
+            .ok_or_else(|| format!("proxy `{}` was not started", proxy.name))?;
+        urls.insert(proxy.name.clone(), url);
     }
     Ok(urls)
 }

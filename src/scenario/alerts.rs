@@ -254,23 +254,45 @@ impl Validator<'_> {
         }
     }
 
-    /// `faults: [{demo: {error_ratio: 20%, error_status: 503, latency: 300ms}}]`.
-    pub(super) fn faults(&mut self, specs: &[Spanned<model::FaultSpec>]) -> Vec<DemoFault> {
-        let mut out = Vec::new();
+    /// `faults: [{demo: {error_ratio: 20%, ...}}, {proxy: db, kind: abort, ...}]`.
+    pub(super) fn faults(
+        &mut self,
+        specs: &[Spanned<model::FaultSpec>],
+        phase_duration: Option<std::time::Duration>,
+    ) -> (Vec<DemoFault>, Vec<super::ProxyFault>) {
+        let mut demo_faults = Vec::new();
+        let mut proxy_faults = Vec::new();
         for spec in specs {
-            let Some(demo) = &spec.value.demo else {
-                self.error(
+            match (&spec.value.demo, &spec.value.proxy) {
+                (Some(demo), None) => {
+                    if spec.value.kind.is_some() {
+                        self.error(
+                            Self::at(spec),
+                            "a `demo` fault sets the demo's knobs; `kind` and the keys after it are for `proxy` faults",
+                            Some("put each in a fault of its own".into()),
+                        );
+                    } else if let Some(fault) = self.demo_fault(demo) {
+                        demo_faults.push(fault);
+                    }
+                }
+                (None, Some(_)) => {
+                    if let Some(fault) = self.proxy_fault(spec, phase_duration) {
+                        proxy_faults.push(fault);
+                    }
+                }
+                (Some(_), Some(_)) => self.error(
                     Self::at(spec),
-                    "a fault needs a kind: `demo`",
-                    Some("e.g. `faults: [{demo: {error_ratio: 20%, error_status: 503}}]`".into()),
-                );
-                continue;
-            };
-            if let Some(fault) = self.demo_fault(demo) {
-                out.push(fault);
+                    "a fault is either `demo` or `proxy`, not both",
+                    Some("list them as two faults".into()),
+                ),
+                (None, None) => self.error(
+                    Self::at(spec),
+                    "a fault needs a kind: `demo` or `proxy`",
+                    Some("e.g. `faults: [{demo: {error_ratio: 20%}}]` or `[{proxy: db, kind: abort, status: 503, probability: 20%}]`".into()),
+                ),
             }
         }
-        out
+        (demo_faults, proxy_faults)
     }
 
     fn demo_fault(&mut self, spec: &Spanned<model::DemoFaultSpec>) -> Option<DemoFault> {

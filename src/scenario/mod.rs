@@ -6,6 +6,7 @@ mod alerts;
 mod error;
 pub(crate) mod model;
 mod phases;
+mod proxies;
 mod resolve;
 mod slos;
 
@@ -48,6 +49,28 @@ pub struct Scenario {
     pub transport: Transport,
     /// Where server-side metrics come from; None: nowhere.
     pub metrics: Option<Metrics>,
+    /// Fault proxies started for the run.
+    pub proxies: Vec<ProxyDecl>,
+}
+
+/// A fault proxy the run starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyDecl {
+    pub name: String,
+    pub mode: crate::proxy::Mode,
+    pub listen: std::net::SocketAddr,
+    pub control: std::net::SocketAddr,
+    /// A target's name, or a URL / host:port.
+    pub upstream: String,
+    pub allow_remote: bool,
+}
+
+/// A fault a proxy applies during a phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyFault {
+    pub proxy: String,
+    pub spec: crate::proxy::FaultSpec,
+    pub fault: crate::proxy::Fault,
 }
 
 /// `metrics:` resolved.
@@ -91,8 +114,9 @@ pub struct Scrape {
 pub enum Target {
     /// A base URL, without a trailing slash.
     Url(String),
-    /// The embedded demo service, started for the run.
-    Demo,
+    /// The embedded demo service, started for the run; with a dependency
+    /// (a proxy's or target's name, or a URL).
+    Demo { upstream: Option<String> },
 }
 
 /// A CSV data set, loaded.
@@ -130,6 +154,8 @@ pub struct Phase {
     pub alerts: Vec<AlertExpectation>,
     /// Faults switched on as the phase starts and off as it ends.
     pub faults: Vec<DemoFault>,
+    /// Proxy faults, switched the same way.
+    pub proxy_faults: Vec<ProxyFault>,
 }
 
 /// The demo service's fault knobs set for a phase.

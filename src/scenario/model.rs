@@ -42,6 +42,25 @@ pub struct ScenarioFile {
     /// Service level objectives.
     #[serde(default)]
     pub slos: Vec<Spanned<SloSpec>>,
+    /// Fault proxies started for the run.
+    #[serde(default)]
+    pub proxies: BTreeMap<String, Spanned<ProxySpec>>,
+}
+
+/// `proxies.NAME: {listen, upstream, mode, control, allow_remote}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySpec {
+    #[serde(default)]
+    pub listen: Option<Text>,
+    /// A target's name, or a URL (http mode) / host:port (tcp mode).
+    pub upstream: Text,
+    #[serde(default)]
+    pub mode: Option<Text>,
+    #[serde(default)]
+    pub control: Option<Text>,
+    #[serde(default)]
+    pub allow_remote: Option<bool>,
 }
 
 /// `slos: [{name, objective: 99.9%, period: 30d, sli: {...}, expect: [...]}]`.
@@ -118,6 +137,9 @@ pub struct TargetMap {
     /// The embedded demo service, started for the run.
     #[serde(default)]
     pub demo: Option<Spanned<bool>>,
+    /// The demo's dependency: a proxy's or target's name, or a URL.
+    #[serde(default)]
+    pub upstream: Option<Text>,
 }
 
 /// Values every request or phase takes unless it says otherwise.
@@ -190,6 +212,37 @@ pub struct FaultSpec {
     /// The demo service's own knobs.
     #[serde(default)]
     pub demo: Option<Spanned<DemoFaultSpec>>,
+    /// A fault applied by this proxy (the keys below are its settings).
+    #[serde(default)]
+    pub proxy: Option<Text>,
+    #[serde(default)]
+    pub kind: Option<Text>,
+    #[serde(default)]
+    pub probability: Option<Spanned<StringOr<RampSpec>>>,
+    #[serde(default)]
+    pub status: Option<Spanned<u16>>,
+    #[serde(default)]
+    pub body: Option<Text>,
+    #[serde(default)]
+    pub latency: Option<Text>,
+    #[serde(default)]
+    pub jitter: Option<Text>,
+    #[serde(default)]
+    pub p50: Option<Text>,
+    #[serde(default)]
+    pub p99: Option<Text>,
+    #[serde(default)]
+    pub rate: Option<Text>,
+    #[serde(default)]
+    pub direction: Option<Text>,
+    #[serde(default)]
+    pub after: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub path: Option<Text>,
+    #[serde(default)]
+    pub header: Option<Text>,
+    #[serde(default, rename = "for")]
+    pub bound: Option<Text>,
 }
 
 /// `{demo: {target: api, error_ratio: 20%, error_status: 503, latency: 300ms}}`.

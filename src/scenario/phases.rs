@@ -69,7 +69,7 @@ impl Validator<'_> {
                 Some(format!("found at {source}")),
             );
         }
-        let faults = self.faults(&spec.faults);
+        let (faults, proxy_faults) = self.faults(&spec.faults, duration);
         let load = self.load(
             &spec.load,
             duration,
@@ -85,6 +85,7 @@ impl Validator<'_> {
             promql: expect.promql,
             alerts: expect.alerts,
             faults,
+            proxy_faults,
         })
     }
 

@@ -32,8 +32,9 @@ const KEYS: &[&[&str]] = &[
         "metrics",
         "rules",
         "slos",
+        "proxies",
     ],
-    &["url", "demo"],
+    &["url", "demo", "upstream"],
     &[
         "timeout",
         "connect_timeout",
@@ -90,6 +91,25 @@ const KEYS: &[&[&str]] = &[
     &["target", "error_ratio", "error_status", "latency", "jitter"],
     &["name", "objective", "period", "sli", "expect", "before_run"],
     &["client", "errors", "good", "total"],
+    &["listen", "upstream", "mode", "control", "allow_remote"],
+    &[
+        "demo",
+        "proxy",
+        "kind",
+        "probability",
+        "status",
+        "body",
+        "latency",
+        "jitter",
+        "p50",
+        "p99",
+        "rate",
+        "direction",
+        "after",
+        "path",
+        "header",
+        "for",
+    ],
 ];
 
 /// Parses and validates `source` (the text of `file`).
@@ -105,6 +125,7 @@ pub fn resolve(
         source,
         errors: Vec::new(),
         alert_names: None,
+        proxy_modes: BTreeMap::new(),
     };
     let scenario = v.scenario(parsed, env);
     if v.errors.is_empty() {
@@ -177,6 +198,8 @@ pub(super) struct Validator<'a> {
     /// The alerting rules of the rule files (None: no rule files, or a
     /// Prometheus whose rules slogate does not see).
     pub(super) alert_names: Option<Result<Vec<String>, ()>>,
+    /// The proxies declared, for the phases' faults.
+    pub(super) proxy_modes: BTreeMap<String, crate::proxy::Mode>,
 }
 
 impl Validator<'_> {
@@ -241,7 +264,11 @@ impl Validator<'_> {
         }
         let targets = self.targets(&file.targets, env);
         // Every declared name, valid or not, so one bad target gives one error.
-        let target_names: Vec<String> = file.targets.keys().cloned().collect();
+        let mut target_names: Vec<String> = file.targets.keys().cloned().collect();
+        let proxies = self.proxies(&file.proxies, &targets, &target_names);
+        // `${db}` in a URL is the proxy's address.
+        target_names.extend(file.proxies.keys().cloned());
+        self.demo_upstreams(&file.targets, &target_names);
         let datasets = self.datasets(&file.data);
         let columns: BTreeMap<String, Vec<String>> = datasets
             .iter()
@@ -364,6 +391,7 @@ impl Validator<'_> {
             no_other_alerts: expect.no_other_alerts,
             rules,
             slos,
+            proxies,
             aborts,
             transport,
             metrics,
@@ -531,7 +559,9 @@ impl Validator<'_> {
                 StringOr::String(url) => self.target_url(url, at, env),
                 StringOr::Map(map) => match (&map.url, &map.demo) {
                     (Some(url), None) => self.target_url(&url.value, Self::at(url), env),
-                    (None, Some(demo)) if demo.value => Some(Target::Demo),
+                    (None, Some(demo)) if demo.value => Some(Target::Demo {
+                        upstream: map.upstream.as_ref().map(|u| u.value.clone()),
+                    }),
                     _ => {
                         let hint = "e.g. `api: http://127.0.0.1:8080`, `api: {url: ...}` or `api: {demo: true}`";
                         self.error(
@@ -548,6 +578,44 @@ impl Validator<'_> {
             }
         }
         out
+    }
+
+    /// A demo's `upstream` names a proxy or a target, or is a URL.
+    fn demo_upstreams(
+        &mut self,
+        targets: &BTreeMap<String, Spanned<StringOr<model::TargetMap>>>,
+        names: &[String],
+    ) {
+        for (name, spec) in targets {
+            let StringOr::Map(map) = &spec.value else {
+                continue;
+            };
+            let Some(upstream) = &map.upstream else {
+                continue;
+            };
+            let problem = if map.demo.as_ref().is_none_or(|d| !d.value) {
+                Some((
+                    format!("target `{name}`: `upstream` is the demo service's dependency"),
+                    "only `{demo: true, upstream: ...}` takes it".to_string(),
+                ))
+            } else if upstream.value == *name {
+                Some((
+                    format!("target `{name}` cannot be its own upstream"),
+                    "start a second demo as the backend: `backend: {demo: true}`".into(),
+                ))
+            } else if names.contains(&upstream.value) || upstream.value.starts_with("http://") {
+                None
+            } else {
+                Some((
+                    format!("target `{name}`: upstream `{}` is neither a proxy, a target nor an http:// URL", upstream.value),
+                    nearest(&upstream.value, names.iter().map(String::as_str))
+                        .map_or("e.g. `upstream: db` (a proxy)".into(), |n| format!("did you mean `{n}`?")),
+                ))
+            };
+            if let Some((message, hint)) = problem {
+                self.error(Self::at(upstream), message, Some(hint));
+            }
+        }
     }
 
     fn target_url(
