@@ -125,12 +125,17 @@ impl<'a> FaultSwitch<'a> {
                 .partition(|(name, ..)| name == proxy.name());
             self.open = staying;
             for (name, phase_name, active, start) in closing {
-                self.windows.push(window(name, phase_name, &active, start, wall, now));
+                self.windows
+                    .push(window(name, phase_name, &active, start, wall, now));
             }
             if let Some(phase) = phase {
                 for active in proxy.table().snapshot().iter() {
-                    self.open
-                        .push((proxy.name().to_string(), phase.name.clone(), active.clone(), wall));
+                    self.open.push((
+                        proxy.name().to_string(),
+                        phase.name.clone(),
+                        active.clone(),
+                        wall,
+                    ));
                 }
             }
         }
@@ -231,10 +236,7 @@ fn window(
 
 /// The proxy fault windows as text, offsets from the run's start.
 pub fn windows_text(windows: &[FaultWindow], started: SystemTime) -> String {
-    let offset = |t: SystemTime| {
-        t.duration_since(started)
-            .map_or(0.0, |d| d.as_secs_f64())
-    };
+    let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
     let mut text = String::from("Proxy faults:\n");
     for w in windows {
         let share = if w.matched > 0 {
@@ -258,15 +260,25 @@ pub fn windows_text(windows: &[FaultWindow], started: SystemTime) -> String {
 
 /// Writes `faults.json`: each proxy fault's window (ms since the epoch and
 /// seconds from the run's start) and counts.
-pub fn save_windows(windows: &[FaultWindow], started: SystemTime, out: &Path) -> anyhow::Result<()> {
+pub fn save_windows(
+    windows: &[FaultWindow],
+    started: SystemTime,
+    out: &Path,
+) -> anyhow::Result<()> {
     let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
     let json: Vec<serde_json::Value> = windows
         .iter()
         .map(|w| {
             let mut value = serde_json::to_value(w).unwrap_or_default();
             if let Some(map) = value.as_object_mut() {
-                map.insert("start_ms".into(), crate::metrics::scrape::system_ms(w.start).into());
-                map.insert("end_ms".into(), crate::metrics::scrape::system_ms(w.end).into());
+                map.insert(
+                    "start_ms".into(),
+                    crate::metrics::scrape::system_ms(w.start).into(),
+                );
+                map.insert(
+                    "end_ms".into(),
+                    crate::metrics::scrape::system_ms(w.end).into(),
+                );
                 map.insert("start_offset_seconds".into(), offset(w.start).into());
                 map.insert("end_offset_seconds".into(), offset(w.end).into());
             }

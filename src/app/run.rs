@@ -113,7 +113,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         print!("\n{}", crate::slo::text(&slos));
     }
     if !faults.windows.is_empty() {
-        print!("\n{}", drill::windows_text(&faults.windows, results.started_at));
+        print!(
+            "\n{}",
+            drill::windows_text(&faults.windows, results.started_at)
+        );
         drill::save_windows(&faults.windows, results.started_at, &out)?;
     }
     println!("results: {}", out.display());
@@ -348,7 +351,10 @@ fn start_services(scenario: &scenario::Scenario) -> anyhow::Result<Services> {
         proxies.push(proxy);
     }
     for (name, target) in &scenario.targets {
-        if let scenario::Target::Demo { upstream: Some(upstream) } = target {
+        if let scenario::Target::Demo {
+            upstream: Some(upstream),
+        } = target
+        {
             let upstream = urls.get(upstream).unwrap_or(upstream).clone();
             let demo = crate::demo::Demo::start_with(([127, 0, 0, 1], 0).into(), Some(&upstream))?;
             urls.insert(name.clone(), demo.url());

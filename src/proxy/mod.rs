@@ -45,6 +45,9 @@ pub struct Config {
     pub max_connections: usize,
     /// http mode: how long the upstream has to answer (504 after).
     pub upstream_timeout: Duration,
+    /// http mode: how long a client has to send a request's headers
+    /// (slowloris clients are closed after it).
+    pub header_timeout: Duration,
 }
 
 impl Config {
@@ -58,6 +61,7 @@ impl Config {
             allow_remote: false,
             max_connections: 10_000,
             upstream_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -145,6 +149,7 @@ impl Proxy {
             .build()?;
         let serving = shared.clone();
         let max_connections = config.max_connections;
+        let header_timeout = config.header_timeout;
         let thread = std::thread::Builder::new()
             .name(format!("slogate-proxy-{}", config.name))
             .spawn(move || {
@@ -163,7 +168,7 @@ impl Proxy {
                     tokio::spawn(prune(serving.clone()));
                     let limit = Arc::new(Semaphore::new(max_connections));
                     tokio::select! {
-                        _ = accept(listener, addr, serving, upstream, limit) => {}
+                        _ = accept(listener, addr, serving, upstream, limit, header_timeout) => {}
                         _ = stop_rx => {}
                     }
                 });
@@ -254,6 +259,7 @@ async fn accept(
     shared: Arc<Shared>,
     upstream: Upstream,
     limit: Arc<Semaphore>,
+    header_timeout: Duration,
 ) {
     let mut changes = shared.table.subscribe();
     loop {
@@ -305,8 +311,8 @@ async fn accept(
                     builder
                         .http1()
                         .timer(TokioTimer::new())
-                        // Slowloris: a client gets 10 s to send its headers.
-                        .header_read_timeout(Duration::from_secs(10));
+                        // Slowloris: a client gets this long for its headers.
+                        .header_read_timeout(header_timeout);
                     let _ = builder
                         .serve_connection(TokioIo::new(stream), service)
                         .await;

@@ -38,7 +38,11 @@ impl Validator<'_> {
                 Some(text) => match text.value.parse::<Mode>() {
                     Ok(mode) => mode,
                     Err(e) => {
-                        self.error(Self::at(text), e, Some("`mode: http` or `mode: tcp`".into()));
+                        self.error(
+                            Self::at(text),
+                            e,
+                            Some("`mode: http` or `mode: tcp`".into()),
+                        );
                         continue;
                     }
                 },
@@ -88,7 +92,9 @@ impl Validator<'_> {
                         .unwrap_or_else(|| "a target's name, or http://host:port".into());
                     self.error(
                         Self::at(&spec.upstream),
-                        format!("proxy `{name}`: upstream `{upstream}` is neither a target nor a URL"),
+                        format!(
+                            "proxy `{name}`: upstream `{upstream}` is neither a target nor a URL"
+                        ),
                         Some(hint),
                     );
                     false
@@ -172,7 +178,11 @@ impl Validator<'_> {
             Ok(fault) => fault,
             Err(e) => {
                 let at = key_position(spec, &e).or(Self::at(spanned));
-                self.error(at, format!("proxy `{}`: {}", proxy.value, e.message), e.hint);
+                self.error(
+                    at,
+                    format!("proxy `{}`: {}", proxy.value, e.message),
+                    e.hint,
+                );
                 return None;
             }
         };

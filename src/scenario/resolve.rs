@@ -607,9 +607,14 @@ impl Validator<'_> {
                 None
             } else {
                 Some((
-                    format!("target `{name}`: upstream `{}` is neither a proxy, a target nor an http:// URL", upstream.value),
+                    format!(
+                        "target `{name}`: upstream `{}` is neither a proxy, a target nor an http:// URL",
+                        upstream.value
+                    ),
                     nearest(&upstream.value, names.iter().map(String::as_str))
-                        .map_or("e.g. `upstream: db` (a proxy)".into(), |n| format!("did you mean `{n}`?")),
+                        .map_or("e.g. `upstream: db` (a proxy)".into(), |n| {
+                            format!("did you mean `{n}`?")
+                        }),
                 ))
             };
             if let Some((message, hint)) = problem {
