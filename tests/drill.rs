@@ -503,3 +503,35 @@ slos:
         "{text}"
     );
 }
+
+#[test]
+fn the_shipped_dependency_gameday_fires_and_resolves_the_services_alerts() {
+    let _serial = support::serial();
+    let yaml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gameday-dependency.yaml"),
+    )
+    .unwrap()
+    .replace(
+        "rules: [rules/demo-alerts.yml]",
+        &format!(
+            "rules: [{}/scenarios/rules/demo-alerts.yml]",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    );
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    support::assert_exit(&output, 0);
+    let rows = checks(&out);
+    assert_eq!(rows.len(), 15, "{text}");
+    assert!(rows.iter().all(|r| r.1 == "PASS"), "{text}");
+    // The faults were between the api and its backend: the api's alerts
+    // fired (labels job=api), the backend's never did.
+    let fired = outcome_of(&rows, "alert HighErrorRate fires within 25s");
+    assert!(fired.2.contains(r#"job="api""#), "{fired:?}");
+    let alerts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("alerts.json")).unwrap()).unwrap();
+    for alert in alerts["alerts"].as_array().unwrap() {
+        assert_ne!(alert["labels"]["job"], "backend", "{alert}");
+    }
+    assert!(text.contains("Proxy faults:"), "{text}");
+}

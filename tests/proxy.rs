@@ -559,3 +559,79 @@ fn hostile_clients_and_huge_bodies_leave_the_proxy_up_and_small() {
     assert!(peak < 40 * 1024, "peak RSS {peak} kB");
     eprintln!("proxy peak RSS after 128 MiB of bodies and 400 hostile clients: {peak} kB");
 }
+
+#[test]
+fn a_scenario_switches_proxy_faults_exactly_at_phase_boundaries_and_ramps_them() {
+    let _serial = crate::support::serial();
+    let yaml = r#"
+name: proxied
+targets:
+  backend: {demo: true}
+proxies:
+  front: {upstream: backend}
+requests:
+  - name: health
+    url: "${front}/health"
+phases:
+  - name: calm
+    duration: 3s
+    load: {rate: 300/s}
+    expect: [error_rate < 0.01%]
+  - name: ramp
+    duration: 6s
+    load: {rate: 300/s}
+    faults:
+      - {proxy: front, kind: abort, status: 503, probability: {from: 0%, to: 30%}}
+    expect: [error_rate > 10%, error_rate < 20%]
+  - name: after
+    duration: 3s
+    load: {rate: 300/s}
+    expect: [error_rate < 0.01%]
+"#;
+    let (_dir, out, output) = crate::support::run_scenario(yaml, &[]);
+    crate::support::assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Proxy faults:"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let phases = summary["phases"].as_array().unwrap();
+    let phase = |name: &str| phases.iter().find(|p| p["name"] == name).unwrap();
+    // Not one error outside the fault's phase: the switch happens before
+    // the phase's first request and after the last one of the phase before.
+    assert_eq!(phase("calm")["failed"], 0);
+    assert_eq!(phase("after")["failed"], 0);
+    let windows: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("faults.json")).unwrap()).unwrap();
+    let window = &windows[0];
+    assert_eq!(window["phase"], "ramp");
+    let ramp = phase("ramp");
+    let start = window["start_offset_seconds"].as_f64().unwrap();
+    let phase_start = ramp["start_s"].as_f64().unwrap();
+    assert!(
+        start <= phase_start && phase_start - start < 0.01,
+        "window from {start}, phase from {phase_start}"
+    );
+    // Every request of the phase drew, and the injected ones are its 503s.
+    assert_eq!(window["matched"], ramp["requests"]);
+    assert_eq!(window["injected"], ramp["failed"]);
+    let n = ramp["requests"].as_u64().unwrap();
+    let injected = window["injected"].as_u64().unwrap();
+    // The ramp 0 → 30 % averages 15 %; the variance of a sum of
+    // Bernoulli draws is at most that of a binomial at 15 %.
+    assert_binomial(injected, n, 0.15);
+    // It ramped: the phase's last second (8) has several times the errors
+    // of its first (3).
+    let mut timeline = csv::Reader::from_path(out.join("timeline.csv")).unwrap();
+    let headers = timeline.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (second_col, errors_col) = (column("second"), column("status_5xx"));
+    let rows: Vec<(u64, u64)> = timeline
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[second_col].parse().unwrap(), r[errors_col].parse().unwrap()))
+        .collect();
+    let errors_in = |second: u64| rows.iter().filter(|r| r.0 == second).map(|r| r.1).sum::<u64>();
+    let (first, last) = (errors_in(3), errors_in(8));
+    let ramp_errors: Vec<u64> = (3..9).map(errors_in).collect();
+    assert!(last > 4 * first.max(1), "errors per second over the ramp: {ramp_errors:?}");
+}
