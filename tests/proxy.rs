@@ -628,10 +628,23 @@ phases:
     let rows: Vec<(u64, u64)> = timeline
         .records()
         .map(|r| r.unwrap())
-        .map(|r| (r[second_col].parse().unwrap(), r[errors_col].parse().unwrap()))
+        .map(|r| {
+            (
+                r[second_col].parse().unwrap(),
+                r[errors_col].parse().unwrap(),
+            )
+        })
         .collect();
-    let errors_in = |second: u64| rows.iter().filter(|r| r.0 == second).map(|r| r.1).sum::<u64>();
+    let errors_in = |second: u64| {
+        rows.iter()
+            .filter(|r| r.0 == second)
+            .map(|r| r.1)
+            .sum::<u64>()
+    };
     let (first, last) = (errors_in(3), errors_in(8));
     let ramp_errors: Vec<u64> = (3..9).map(errors_in).collect();
-    assert!(last > 4 * first.max(1), "errors per second over the ramp: {ramp_errors:?}");
+    assert!(
+        last > 4 * first.max(1),
+        "errors per second over the ramp: {ramp_errors:?}"
+    );
 }

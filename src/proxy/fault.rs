@@ -473,17 +473,15 @@ impl Fault {
         let what = match &self.action {
             Action::Abort { status, .. } => format!("abort {status}"),
             Action::Latency(Delay::Uniform { base, jitter }) if jitter.is_zero() => {
-                format!("latency {}", crate::units::format_duration(*base))
+                format!("latency {}", short(*base))
             }
-            Action::Latency(Delay::Uniform { base, jitter }) => format!(
-                "latency {}+0..{}",
-                crate::units::format_duration(*base),
-                crate::units::format_duration(*jitter)
-            ),
+            Action::Latency(Delay::Uniform { base, jitter }) => {
+                format!("latency {}+0..{}", short(*base), short(*jitter))
+            }
             Action::Latency(Delay::LogNormal { mu, sigma }) => format!(
                 "latency p50 {} p99 {}",
-                crate::units::format_duration(Duration::from_secs_f64(mu.exp())),
-                crate::units::format_duration(Duration::from_secs_f64(
+                short(Duration::from_secs_f64(mu.exp())),
+                short(Duration::from_secs_f64(
                     (mu + sigma * Z99).exp().min(MAX_DELAY.as_secs_f64())
                 ))
             ),
@@ -515,6 +513,18 @@ impl Fault {
             }
         }
         text
+    }
+}
+
+/// `200ms`, `1.5s`, `10m`: as one would write it.
+fn short(d: Duration) -> String {
+    let seconds = d.as_secs_f64();
+    if seconds < 1.0 {
+        format!("{}ms", crate::promql::format_short(seconds * 1000.0))
+    } else if seconds < 60.0 || seconds % 60.0 != 0.0 {
+        format!("{}s", crate::promql::format_short(seconds))
+    } else {
+        format!("{}m", crate::promql::format_short(seconds / 60.0))
     }
 }
 

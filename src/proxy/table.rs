@@ -284,10 +284,11 @@ mod tests {
         let a = table.add(spec.clone(), f.clone(), Duration::from_secs(30));
         let b = table.add(spec, f, Duration::from_secs(5));
         let t = table.clone();
-        let waiting = tokio::spawn(async move { t.until_gone(a.id).await });
+        let a_id = a.id;
+        let waiting = tokio::spawn(async move { t.until_gone(a_id).await });
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(!waiting.is_finished());
-        table.remove(a.id);
+        table.remove(a_id);
         waiting.await.unwrap();
         let started = tokio::time::Instant::now();
         table.until_gone(b.id).await;
