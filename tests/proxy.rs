@@ -442,6 +442,37 @@ fn a_non_loopback_listen_address_is_refused_without_allow_remote() {
     assert!(stderr.contains("--allow-remote"), "{stderr}");
 }
 
+/// Runs `slogate proxy --upstream UPSTREAM EXTRA...` on free ports until
+/// its control API answers; returns the process, its listen and control
+/// addresses.
+fn spawn_proxy(upstream: &str, extra: &[&str]) -> (std::process::Child, SocketAddr, SocketAddr) {
+    let listen: SocketAddr = format!("127.0.0.1:{}", crate::support::process::free_port())
+        .parse()
+        .unwrap();
+    let control: SocketAddr = format!("127.0.0.1:{}", crate::support::process::free_port())
+        .parse()
+        .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args([
+            "proxy",
+            "--listen",
+            &listen.to_string(),
+            "--control",
+            &control.to_string(),
+        ])
+        .args(["--upstream", upstream])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(control).is_err() {
+        assert!(Instant::now() < deadline, "the proxy never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, listen, control)
+}
+
 /// Peak resident memory of a process, from /proc.
 fn peak_rss_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -466,27 +497,7 @@ fn hostile_clients_and_huge_bodies_leave_the_proxy_up_and_small() {
         },
         chunked: false,
     });
-    let listen = crate::support::process::free_port();
-    let control = crate::support::process::free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .args([
-            "proxy",
-            "--listen",
-            &format!("127.0.0.1:{listen}"),
-            "--control",
-            &format!("127.0.0.1:{control}"),
-            "--upstream",
-            &server.url(""),
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{listen}").parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < deadline, "the proxy never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut child, addr, _) = spawn_proxy(&server.url(""), &[]);
     // A 64 MiB upload and a 64 MiB download, streamed through.
     let mut stream = TcpStream::connect(addr).unwrap();
     let head = format!(
@@ -647,4 +658,66 @@ phases:
         last > 4 * first.max(1),
         "errors per second over the ramp: {ramp_errors:?}"
     );
+}
+
+#[test]
+fn slogate_proxy_takes_faults_from_the_command_line_and_the_control_api() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let output = crate::support::slogate(&[
+        "proxy",
+        "--upstream",
+        &server.url(""),
+        "--fault",
+        "abort stauts=503",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        "error: --fault: `abort stauts=503`: unknown fault setting `stauts`; did you mean `status`?"
+    );
+    let (child, addr, api) = spawn_proxy(
+        &server.url(""),
+        &["--fault", "abort status=418 path=/teapot for=1m"],
+    );
+    let http = crate::support::http;
+    assert_eq!(http(addr, "GET", "/teapot", &[], "").0, 418);
+    assert_eq!(http(addr, "GET", "/", &[], "").0, 200);
+    let (status, body) = http(
+        api,
+        "POST",
+        "/faults",
+        &[],
+        r#"{"kind": "abort", "status": 502, "path": "/", "for": "1m"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let added: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(http(addr, "GET", "/", &[], "").0, 502);
+    let (status, body) = http(api, "GET", "/faults", &[], "");
+    assert_eq!(status, 200);
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed["faults"].as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(listed["faults"][0]["injected"], 1, "{listed}");
+    let (status, body) = http(api, "POST", "/faults", &[], r#"{"kind": "reset"}"#);
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("a `reset` fault needs a proxy in tcp mode"),
+        "{body}"
+    );
+    let path = format!("/faults/{}", added["id"]);
+    assert_eq!(http(api, "DELETE", &path, &[], "").0, 200);
+    assert_eq!(http(api, "DELETE", &path, &[], "").0, 404);
+    assert_eq!(http(addr, "GET", "/", &[], "").0, 200);
+    // SIGTERM: the faults go, the process ends cleanly.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("fault 1: abort 418 100% path /teapot* for 1m00s"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("stopped; 1 fault(s) removed"), "{stdout}");
 }
