@@ -533,5 +533,5 @@ fn the_shipped_dependency_gameday_fires_and_resolves_the_services_alerts() {
     for alert in alerts["alerts"].as_array().unwrap() {
         assert_ne!(alert["labels"]["job"], "backend", "{alert}");
     }
-    assert!(text.contains("Proxy faults:"), "{text}");
+    assert!(text.contains("abort 503 25%"), "{text}");
 }

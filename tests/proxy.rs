@@ -602,11 +602,20 @@ phases:
     let (_dir, out, output) = crate::support::run_scenario(yaml, &[]);
     crate::support::assert_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("Proxy faults:"), "{stdout}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    crate::support::check_schema(&summary, include_str!("../reports/run.schema.json"));
     let phases = summary["phases"].as_array().unwrap();
     let phase = |name: &str| phases.iter().find(|p| p["name"] == name).unwrap();
+    // The reports show the window: summary.json, summary.md, the terminal.
+    let reported = &summary["fault_windows"][0];
+    assert_eq!(reported["fault"], "abort 503 0%..30%");
+    let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        markdown.contains("| front | ramp | ") && markdown.contains("`abort 503 0%..30%`"),
+        "{markdown}"
+    );
+    assert!(stdout.contains("abort 503 0%..30%"), "{stdout}");
     // Not one error outside the fault's phase: the switch happens before
     // the phase's first request and after the last one of the phase before.
     assert_eq!(phase("calm")["failed"], 0);

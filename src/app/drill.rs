@@ -234,28 +234,24 @@ fn window(
     }
 }
 
-/// The proxy fault windows as text, offsets from the run's start.
-pub fn windows_text(windows: &[FaultWindow], started: SystemTime) -> String {
+/// The proxy fault windows for the reports, offsets from the run's start.
+pub fn window_reports(
+    windows: &[FaultWindow],
+    started: SystemTime,
+) -> Vec<crate::report::run::FaultWindow> {
     let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
-    let mut text = String::from("Proxy faults:\n");
-    for w in windows {
-        let share = if w.matched > 0 {
-            format!(" ({:.2}%)", w.injected as f64 * 100.0 / w.matched as f64)
-        } else {
-            String::new()
-        };
-        text.push_str(&format!(
-            "  {:<10} {:<12} +{:.3}s → +{:.3}s  {:<28} matched {}, injected {}{share}\n",
-            w.proxy,
-            w.phase,
-            offset(w.start),
-            offset(w.end),
-            w.describe,
-            w.matched,
-            w.injected,
-        ));
-    }
-    text
+    windows
+        .iter()
+        .map(|w| crate::report::run::FaultWindow {
+            proxy: w.proxy.clone(),
+            phase: w.phase.clone(),
+            fault: w.describe.clone(),
+            start_s: offset(w.start),
+            end_s: offset(w.end),
+            matched: w.matched,
+            injected: w.injected,
+        })
+        .collect()
 }
 
 /// Writes `faults.json`: each proxy fault's window (ms since the epoch and

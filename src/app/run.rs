@@ -106,17 +106,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         std::fs::write(&path, serde_json::to_string_pretty(&slos)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let report = RunReport::new(&scenario, &results, verdicts);
+    let mut report = RunReport::new(&scenario, &results, verdicts);
+    report.fault_windows = drill::window_reports(&faults.windows, results.started_at);
     reports::write_all(&out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
     if !slos.is_empty() {
         print!("\n{}", crate::slo::text(&slos));
     }
     if !faults.windows.is_empty() {
-        print!(
-            "\n{}",
-            drill::windows_text(&faults.windows, results.started_at)
-        );
         drill::save_windows(&faults.windows, results.started_at, &out)?;
     }
     println!("results: {}", out.display());

@@ -1,5 +1,5 @@
 //! `summary.md`: what a CI job summary or a PR comment shows: the ending,
-//! per-phase load and latency, and the checks.
+//! per-phase load and latency, the proxy faults' windows, and the checks.
 
 use std::io::Write;
 
@@ -50,6 +50,27 @@ impl Artifact for Markdown {
                 ms(|d| d.p99),
                 ms(|d| d.max)
             )?;
+        }
+        if !r.fault_windows.is_empty() {
+            writeln!(
+                out,
+                "\n| proxy | phase | in effect (s) | fault | matched | injected | share |"
+            )?;
+            writeln!(out, "|---|---|---|---|---:|---:|---:|")?;
+            for w in &r.fault_windows {
+                writeln!(
+                    out,
+                    "| {} | {} | {:.3} – {:.3} | `{}` | {} | {} | {} |",
+                    w.proxy,
+                    w.phase,
+                    w.start_s,
+                    w.end_s,
+                    w.fault,
+                    w.matched,
+                    w.injected,
+                    w.share()
+                )?;
+            }
         }
         if !r.checks.is_empty() {
             writeln!(out, "\n| | check | where | measured | wanted |")?;

@@ -16,7 +16,7 @@ use std::path::Path;
 use anyhow::Context;
 
 pub use junit::xml as xml_escape;
-pub use model::{Ending, RunReport, SCHEMA};
+pub use model::{Ending, FaultWindow, RunReport, SCHEMA};
 pub use text::write_terminal;
 pub use timeline::TimelineCsv;
 

@@ -139,6 +139,33 @@ pub struct RunReport {
     pub checks: Vec<Verdict>,
     pub timeline: Vec<TimelineRow>,
     pub request_names: Vec<String>,
+    /// When each proxy fault was in effect, and what it did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fault_windows: Vec<FaultWindow>,
+}
+
+/// A proxy fault's window, seconds from the run's start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FaultWindow {
+    pub proxy: String,
+    pub phase: String,
+    pub fault: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Requests (http) or connections (tcp) that matched and drew.
+    pub matched: u64,
+    pub injected: u64,
+}
+
+impl FaultWindow {
+    /// `23.65%` of matched, or `-`.
+    pub fn share(&self) -> String {
+        if self.matched == 0 {
+            "-".into()
+        } else {
+            format!("{:.2}%", self.injected as f64 * 100.0 / self.matched as f64)
+        }
+    }
 }
 
 impl RunReport {
@@ -218,6 +245,7 @@ impl RunReport {
             checks,
             timeline: results.timeline.clone(),
             request_names: results.endpoint_names.clone(),
+            fault_windows: Vec::new(),
         }
     }
 

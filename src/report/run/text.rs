@@ -38,6 +38,32 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             )?;
         }
     }
+    if !r.fault_windows.is_empty() {
+        let fault_width = r
+            .fault_windows
+            .iter()
+            .map(|w| w.fault.chars().count())
+            .max()
+            .unwrap_or(5);
+        writeln!(
+            out,
+            "\n{:<12} {:<16} {:>21}  {:<fault_width$}  {:>9} {:>9} {:>8}",
+            "proxy", "phase", "in effect", "fault", "matched", "injected", "share"
+        )?;
+        for w in &r.fault_windows {
+            writeln!(
+                out,
+                "{:<12} {:<16} {:>21}  {:<fault_width$}  {:>9} {:>9} {:>8}",
+                w.proxy,
+                w.phase,
+                format!("+{:.3}s → +{:.3}s", w.start_s, w.end_s),
+                w.fault,
+                w.matched,
+                w.injected,
+                w.share()
+            )?;
+        }
+    }
     if !r.checks.is_empty() {
         // Long checks (PromQL) go on a line of their own, so the table
         // stays narrow; measured comes last, as it can be long.
