@@ -36,6 +36,15 @@ pub enum Command {
     TestRules(TestRulesArgs),
     /// Run a fault proxy in front of a service or one of its dependencies.
     Proxy(ProxyArgs),
+    /// Render a results directory's index.html again from its saved data.
+    Report(ReportArgs),
+}
+
+/// `slogate report DIR`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results directory written by `slogate run`.
+    pub dir: PathBuf,
 }
 
 /// `slogate proxy --upstream URL`.

@@ -202,17 +202,23 @@ pub fn format_bytes(bytes: u64) -> String {
 
 /// A UTC time as `20261122T055312Z` (for directory names).
 pub fn format_utc_compact(time: std::time::SystemTime) -> String {
+    let (year, month, day, hour, minute, second) = utc_parts(time);
+    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
+}
+
+/// A UTC time as `2026-11-22 05:53:12` (for people).
+pub fn format_utc(time: std::time::SystemTime) -> String {
+    let (year, month, day, hour, minute, second) = utc_parts(time);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}")
+}
+
+fn utc_parts(time: std::time::SystemTime) -> (i64, i64, i64, u64, u64, u64) {
     let secs = time
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    (year, month, day, rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 fn trim_float(value: f64) -> String {

@@ -64,6 +64,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Demo(args) => crate::demo::run_standalone(args.listen, args.upstream.as_deref())
             .map(|()| Exit::Success),
         Command::Proxy(args) => proxy::run(&args),
+        Command::Report(args) => {
+            let path = crate::report::html::write(&args.dir)
+                .map_err(|e| UsageError::new("DIR", format!("{e:#}")))?;
+            println!("{}", path.display());
+            Ok(Exit::Success)
+        }
     }
 }
 

@@ -116,6 +116,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     if !faults.windows.is_empty() {
         drill::save_windows(&faults.windows, results.started_at, &out)?;
     }
+    // Last: the page reads the files written above.
+    if let Err(e) = crate::report::html::write(&out) {
+        eprintln!("warning: index.html not written: {e:#}");
+    }
     println!("results: {}", out.display());
     let export_failed = match (exported, &args.export_promtool_test) {
         (Some(Ok((done, promtool))), Some(dest)) => {

@@ -1,0 +1,306 @@
+//! The report's charts, drawn with `plotters` into SVG strings: over time
+//! (throughput, latency percentiles, errors by kind) with the phases as
+//! bands and the fault windows marked, the latency distribution per phase
+//! (HdrHistogram's percentile plot), and the alert timeline.
+//!
+//! Colors are the Okabe–Ito palette (distinguishable with the common color
+//! blindnesses), and every series also differs by its label in the
+//! legend. plotters escapes the text it writes into the SVG (names and
+//! labels from outside included; the report test feeds it markup), so
+//! text goes to it unescaped.
+
+use plotters::prelude::*;
+
+use super::escape;
+
+use super::saved::{FaultWindow, Phase};
+
+/// Okabe–Ito: blue, orange, bluish green, vermillion, reddish purple, sky
+/// blue, yellow, black.
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0xF0, 0xE4, 0x42),
+    RGBColor(0x00, 0x00, 0x00),
+];
+
+const WIDTH: u32 = 960;
+const HEIGHT: u32 = 280;
+
+/// One line of a chart.
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+    /// Drawn dashed (service time beside latency, say).
+    pub dashed: bool,
+}
+
+/// What every over-time chart shares: the phases and fault windows.
+pub struct Backdrop<'a> {
+    pub phases: &'a [Phase],
+    pub faults: &'a [FaultWindow],
+    pub duration_s: f64,
+}
+
+type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn max_y(series: &[Series], floor: f64) -> f64 {
+    let top = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|y| y.is_finite())
+        .fold(0.0f64, f64::max);
+    (top * 1.1).max(floor)
+}
+
+/// A chart of `series` over the run's seconds, with phase bands (named at
+/// the top) and fault windows (hatched strip at the bottom).
+pub fn over_time(y_desc: &str, series: &[Series], backdrop: &Backdrop) -> String {
+    let mut svg = String::new();
+    // A failed drawing leaves a note in place of the chart, not a broken page.
+    if let Err(e) = draw_over_time(&mut svg, y_desc, series, backdrop) {
+        return format!(
+            "<p class=\"note\">chart not drawn: {}</p>",
+            escape(&e.to_string())
+        );
+    }
+    svg
+}
+
+fn draw_over_time(
+    svg: &mut String,
+    y_desc: &str,
+    series: &[Series],
+    backdrop: &Backdrop,
+) -> DrawResult<()> {
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let x_max = backdrop.duration_s.max(1.0);
+    let y_max = max_y(series, 1.0);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(34)
+        .y_label_area_size(62)
+        .build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
+    // Phase bands, alternating shades, named at the top.
+    for (index, phase) in backdrop.phases.iter().enumerate() {
+        let shade = if index % 2 == 0 { 0.06 } else { 0.13 };
+        let end = (phase.start_s + phase.duration_s).min(x_max);
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(phase.start_s, 0.0), (end, y_max)],
+            BLACK.mix(shade).filled(),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            phase.name.clone(),
+            (phase.start_s + x_max * 0.005, y_max * 0.97),
+            ("sans-serif", 12).into_font().color(&BLACK.mix(0.7)),
+        )))?;
+    }
+    // Fault windows: a strip along the bottom, edged in vermillion.
+    for window in backdrop.faults {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [
+                (window.start_s, 0.0),
+                (window.end_s.min(x_max), y_max * 0.04),
+            ],
+            PALETTE[3].mix(0.5).filled(),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!("fault: {}", window.fault),
+            (window.start_s + x_max * 0.005, y_max * 0.09),
+            ("sans-serif", 11).into_font().color(&PALETTE[3]),
+        )))?;
+    }
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the start")
+        .y_desc(y_desc)
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for (index, s) in series.iter().enumerate() {
+        let color = PALETTE[index % PALETTE.len()];
+        let style = color.stroke_width(2);
+        let drawn = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 6, 4, style))?
+        } else {
+            chart.draw_series(LineSeries::new(s.points.iter().copied(), style))?
+        };
+        drawn.label(s.label.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+        });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// x of the percentile plot: `-log10(1 - q)` (0 = p0, 1 = p90, 2 = p99, ...).
+pub fn percentile_x(q: f64) -> f64 {
+    -(1.0 - q).max(1e-9).log10()
+}
+
+fn percentile_label(x: f64) -> String {
+    let q = 100.0 * (1.0 - 10f64.powf(-x));
+    format!(
+        "p{}",
+        crate::promql::format_short((q * 1000.0).round() / 1000.0)
+    )
+}
+
+/// The latency distribution: latency (ms, log scale) by percentile (log
+/// scale of 1 − q), one line per series.
+pub fn percentiles(series: &[Series]) -> String {
+    let mut svg = String::new();
+    if let Err(e) = draw_percentiles(&mut svg, series) {
+        return format!(
+            "<p class=\"note\">chart not drawn: {}</p>",
+            escape(&e.to_string())
+        );
+    }
+    svg
+}
+
+fn draw_percentiles(svg: &mut String, series: &[Series]) -> DrawResult<()> {
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT + 40)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let x_max = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold(2.0f64, f64::max)
+        .ceil();
+    let y_max = max_y(series, 1.0);
+    let y_min = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|y| *y > 0.0)
+        .fold(y_max, f64::min)
+        .max(0.001)
+        * 0.8;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(34)
+        .y_label_area_size(62)
+        .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("percentile")
+        .y_desc("ms (log scale)")
+        .x_labels(x_max as usize + 1)
+        .x_label_formatter(&|x| percentile_label(*x))
+        .y_labels(8)
+        .y_label_formatter(&|y| crate::promql::format_short(*y))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for (index, s) in series.iter().enumerate() {
+        let color = PALETTE[(index / 2) % PALETTE.len()];
+        let style = color.stroke_width(2);
+        let points = s.points.iter().copied().filter(|p| p.1 > 0.0);
+        let drawn = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points, style))?
+        };
+        drawn.label(s.label.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+        });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// One row of the alert timeline: its name and label set, and when it was
+/// pending and firing (seconds since the start).
+pub struct AlertRow {
+    pub label: String,
+    pub pending: Vec<(f64, f64)>,
+    pub firing: Vec<(f64, f64)>,
+}
+
+/// Pending (light, outlined) and firing (solid) bars per alert.
+pub fn alert_timeline(rows: &[AlertRow], backdrop: &Backdrop) -> String {
+    let mut svg = String::new();
+    if let Err(e) = draw_alert_timeline(&mut svg, rows, backdrop) {
+        return format!(
+            "<p class=\"note\">chart not drawn: {}</p>",
+            escape(&e.to_string())
+        );
+    }
+    svg
+}
+
+fn draw_alert_timeline(svg: &mut String, rows: &[AlertRow], backdrop: &Backdrop) -> DrawResult<()> {
+    let height = 80 + 34 * rows.len() as u32;
+    let root = SVGBackend::with_string(svg, (WIDTH, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let x_max = backdrop.duration_s.max(1.0);
+    let n = rows.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(34)
+        .y_label_area_size(10)
+        .build_cartesian_2d(0f64..x_max, 0f64..n)?;
+    for (index, phase) in backdrop.phases.iter().enumerate() {
+        let shade = if index % 2 == 0 { 0.06 } else { 0.13 };
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [
+                (phase.start_s, 0.0),
+                ((phase.start_s + phase.duration_s).min(x_max), n),
+            ],
+            BLACK.mix(shade).filled(),
+        )))?;
+    }
+    for window in backdrop.faults {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(window.start_s, 0.0), (window.end_s.min(x_max), n * 0.03)],
+            PALETTE[3].mix(0.5).filled(),
+        )))?;
+    }
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the start")
+        .disable_y_mesh()
+        .disable_y_axis()
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for (index, row) in rows.iter().enumerate() {
+        let y = n - index as f64 - 1.0;
+        for (from, to) in &row.pending {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(*from, y + 0.25), (*to, y + 0.6)],
+                PALETTE[1].mix(0.35).filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(*from, y + 0.25), (*to, y + 0.6)],
+                PALETTE[1].stroke_width(1),
+            )))?;
+        }
+        for (from, to) in &row.firing {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(*from, y + 0.25), (*to, y + 0.6)],
+                PALETTE[3].filled(),
+            )))?;
+        }
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{}. {}", index + 1, row.label),
+            (x_max * 0.005, y + 0.9),
+            ("sans-serif", 12).into_font().color(&BLACK),
+        )))?;
+    }
+    root.present()?;
+    Ok(())
+}

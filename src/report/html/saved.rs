@@ -1,0 +1,170 @@
+//! What the HTML report reads: the files a run left in its results
+//! directory (`summary.json`, and when present `alerts.json`, `slos.json`,
+//! `faults.json`), so a report can be rendered again later from the same
+//! data (`slogate report DIR`).
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The parts of `summary.json` the page shows.
+#[derive(Debug, Deserialize)]
+pub struct Summary {
+    pub slogate_version: String,
+    pub scenario: String,
+    pub file: String,
+    pub started_at_unix_ms: u64,
+    pub duration_s: f64,
+    pub ending: String,
+    #[serde(default)]
+    pub abort_reason: Option<String>,
+    pub phases: Vec<Phase>,
+    pub run: Measured,
+    pub checks: Vec<Check>,
+    pub timeline: Vec<Row>,
+    pub request_names: Vec<String>,
+    #[serde(default)]
+    pub fault_windows: Vec<FaultWindow>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Measured {
+    pub requests: u64,
+    pub failed: u64,
+    #[serde(default)]
+    pub status_codes: std::collections::BTreeMap<String, u64>,
+    #[serde(default)]
+    pub errors: std::collections::BTreeMap<String, u64>,
+    #[serde(default)]
+    pub latency_ms: Option<Distribution>,
+    #[serde(default)]
+    pub latency_histogram: String,
+    #[serde(default)]
+    pub service_time_histogram: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Distribution {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Phase {
+    pub name: String,
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub requests_per_second: f64,
+    #[serde(flatten)]
+    pub measured: Measured,
+    #[serde(default)]
+    pub per_request: Vec<PerRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PerRequest {
+    pub name: String,
+    #[serde(flatten)]
+    pub measured: Measured,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Check {
+    pub check: String,
+    pub scope: String,
+    pub measured_text: String,
+    pub wanted: String,
+    pub outcome: String,
+    #[serde(default)]
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Row {
+    pub second: u64,
+    pub endpoint: usize,
+    pub requests: u64,
+    pub ok: u64,
+    pub status_classes: [u64; 5],
+    pub errors: Vec<u64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FaultWindow {
+    pub proxy: String,
+    pub phase: String,
+    pub fault: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub matched: u64,
+    pub injected: u64,
+}
+
+/// `alerts.json`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Alerts {
+    #[serde(default)]
+    pub evaluated_by: String,
+    #[serde(default)]
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Alert {
+    pub name: String,
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub episodes: Vec<Episode>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Episode {
+    pub pending_at: i64,
+    #[serde(default)]
+    pub fired_at: Option<i64>,
+    #[serde(default)]
+    pub resolved_at: Option<i64>,
+}
+
+/// Everything read from a results directory.
+pub struct Saved {
+    pub summary: Summary,
+    pub alerts: Option<Alerts>,
+    /// `slos.json` as written (its layout belongs to `slo.rs`).
+    pub slos: Option<serde_json::Value>,
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Option<T>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .with_context(|| format!("{} is not what slogate writes", path.display()))
+}
+
+impl Saved {
+    pub fn read(dir: &Path) -> anyhow::Result<Saved> {
+        let summary_path = dir.join("summary.json");
+        let summary = read_json(&summary_path)?.with_context(|| {
+            format!(
+                "{}: no summary.json; is this a results directory of `slogate run`?",
+                dir.display()
+            )
+        })?;
+        Ok(Saved {
+            summary,
+            alerts: read_json(&dir.join("alerts.json"))?,
+            slos: read_json(&dir.join("slos.json"))?,
+        })
+    }
+}

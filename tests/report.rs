@@ -1,0 +1,271 @@
+//! The HTML report: written by every run, self-contained (no script, no
+//! request leaves it), every chart and check present, untrusted strings
+//! escaped, rendered again identically by `slogate report DIR`; and in a
+//! real headless Chromium: no console error, no network request, every
+//! chart drawn with a size, a screenshot saved.
+
+use std::path::Path;
+
+use crate::support::{self, run_scenario};
+
+const SCENARIO: &str = r#"
+name: report
+targets:
+  api: {demo: true}
+requests:
+  - {name: process, url: "${api}/data/process?records=5", weight: 3}
+  - {name: "<script>alert('name')</script>", url: "${api}/health"}
+phases:
+  - name: warm
+    duration: 3s
+    load: {rate: 100/s}
+    expect: [error_rate < 1%]
+  - name: "x\" onmouseover=\"alert(1)"
+    duration: 3s
+    load: {rate: 100/s}
+    expect:
+      - latency p99 < 1us
+      - error_rate < 1%
+"#;
+
+fn page(out: &Path) -> String {
+    std::fs::read_to_string(out.join("index.html")).unwrap()
+}
+
+#[test]
+fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
+    let _serial = support::serial();
+    let (_dir, out, output) = run_scenario(SCENARIO, &[]);
+    support::assert_exit(&output, 1);
+    let html = page(&out);
+    // Self-contained: no script, nothing fetched.
+    assert!(!html.contains("<script"), "a script element in the page");
+    for attribute in ["src=", "href=\"http", "href='http", "url("] {
+        assert!(!html.contains(attribute), "{attribute} in the page");
+    }
+    // Every chart, each an inline SVG.
+    for id in [
+        "throughput",
+        "latency-over-time",
+        "errors-over-time",
+        "distribution-phases",
+        "distribution-requests",
+    ] {
+        let at = html
+            .find(&format!("<figure id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no chart {id}"));
+        let figure = &html[at..at + html[at..].find("</figure>").unwrap()];
+        assert!(figure.contains("<svg"), "chart {id} has no SVG");
+    }
+    // Every check listed, the failing one first and linked to its chart.
+    let rows = support::checks(&out);
+    assert_eq!(html.matches("<tr class=\"check\">").count(), rows.len());
+    let first = html.find("<tr class=\"check\">").unwrap();
+    let first_row = &html[first..first + html[first..].find("</tr>").unwrap()];
+    assert!(first_row.contains("✘ FAIL"), "{first_row}");
+    assert!(
+        first_row
+            .contains("<a href=\"#latency-over-time\"><code>latency p99 &lt; 1.00µs</code></a>")
+            || first_row.contains("href=\"#latency-over-time\""),
+        "{first_row}"
+    );
+    assert!(html.contains("✔ PASS"));
+    assert!(html.contains("<pre>slogate run "), "no reproduce box");
+    // The hostile names arrive as text.
+    assert!(!html.contains("<script>alert"));
+    assert!(html.contains("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;"));
+    assert!(!html.contains("\" onmouseover=\""));
+    assert!(html.contains("x&quot; onmouseover=&quot;alert(1)"));
+}
+
+#[test]
+fn slogate_report_renders_the_same_page_again_from_the_saved_data() {
+    let _serial = support::serial();
+    let (_dir, out, output) = run_scenario(SCENARIO, &[]);
+    support::assert_exit(&output, 1);
+    let first = page(&out);
+    std::fs::remove_file(out.join("index.html")).unwrap();
+    let output = support::slogate(&["report", out.to_str().unwrap()]);
+    support::assert_exit(&output, 0);
+    assert_eq!(page(&out), first);
+    let empty = tempfile::tempdir().unwrap();
+    let output = support::slogate(&["report", empty.path().to_str().unwrap()]);
+    support::assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no summary.json; is this a results directory of `slogate run`?"),
+        "{stderr}"
+    );
+}
+
+/// A WebDriver session on a headless Chromium (chromedriver), spoken to
+/// over its HTTP API; ended when dropped.
+struct Browser {
+    driver: std::process::Child,
+    base: String,
+    session: String,
+    client: reqwest::blocking::Client,
+}
+
+impl Browser {
+    fn start(chromium: &Path, chromedriver: &Path) -> Browser {
+        let port = support::process::free_port();
+        let driver = std::process::Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        // slogate's client: rustls with the provider slogate installs.
+        let client = slogate::backend::http_client(std::time::Duration::from_secs(30)).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while client.get(format!("{base}/status")).send().is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "chromedriver never answered"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let capabilities = serde_json::json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,900", "--no-proxy-server", "--disable-background-networking"],
+            },
+            "goog:loggingPrefs": {"browser": "ALL"},
+        }}});
+        let answer: serde_json::Value = client
+            .post(format!("{base}/session"))
+            .json(&capabilities)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let session = answer["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {answer}"))
+            .to_string();
+        Browser {
+            driver,
+            base,
+            session,
+            client,
+        }
+    }
+
+    fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.client.request(method, url);
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let answer: serde_json::Value = request.send().unwrap().json().unwrap();
+        answer["value"].clone()
+    }
+
+    fn run(&self, script: &str) -> serde_json::Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            serde_json::json!({"script": script, "args": []}),
+        )
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[test]
+fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
+    let (Some(chromium), Some(chromedriver)) = (
+        support::require_tool("chromium", "chromium"),
+        support::require_tool("chromedriver", "chromium-driver"),
+    ) else {
+        return;
+    };
+    let _serial = support::serial();
+    let (_dir, out, output) = run_scenario(SCENARIO, &[]);
+    support::assert_exit(&output, 1);
+    let browser = Browser::start(&chromium, &chromedriver);
+    let url = format!("file://{}", out.join("index.html").display());
+    browser.call(
+        reqwest::Method::POST,
+        "/url",
+        serde_json::json!({"url": url}),
+    );
+    let sizes = browser.run(
+        "return Array.from(document.querySelectorAll('figure.chart svg')).map(s => { const r = s.getBoundingClientRect(); return [s.closest('figure').id, r.width, r.height]; })",
+    );
+    let sizes = sizes.as_array().unwrap();
+    assert_eq!(sizes.len(), 5, "{sizes:?}");
+    for size in sizes {
+        assert!(
+            size[1].as_f64().unwrap() > 100.0 && size[2].as_f64().unwrap() > 100.0,
+            "chart drawn without a size: {size}"
+        );
+    }
+    // Nothing fetched, nothing executed, nothing complained about.
+    assert_eq!(
+        browser.run("return performance.getEntriesByType('resource').length"),
+        0
+    );
+    assert_eq!(browser.run("return document.scripts.length"), 0);
+    let handlers = browser.run(
+        "return Array.from(document.querySelectorAll('*')).filter(e => Array.from(e.attributes).some(a => a.name.startsWith('on'))).length",
+    );
+    assert_eq!(handlers, 0, "an element carries an event handler attribute");
+    let log = browser.call(
+        reqwest::Method::POST,
+        "/se/log",
+        serde_json::json!({"type": "browser"}),
+    );
+    let complaints: Vec<&serde_json::Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["level"] == "SEVERE" || entry["level"] == "WARNING")
+        .collect();
+    assert!(complaints.is_empty(), "console: {complaints:?}");
+    let load_ms = browser.run(
+        "const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime;",
+    );
+    assert!(load_ms.as_f64().unwrap() < 2000.0, "loaded in {load_ms} ms");
+    // A screenshot of the whole page, kept with the test output.
+    let height = browser
+        .run("return document.documentElement.scrollHeight")
+        .as_u64()
+        .unwrap();
+    browser.call(
+        reqwest::Method::POST,
+        "/window/rect",
+        serde_json::json!({"width": 1280, "height": height.min(16_000)}),
+    );
+    let png = browser.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null);
+    let png = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        png.as_str().unwrap(),
+    )
+    .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
+    std::fs::write(&saved, png).unwrap();
+    eprintln!(
+        "screenshot: {} (page loaded in {load_ms} ms)",
+        saved.display()
+    );
+}
