@@ -100,8 +100,9 @@ fn draw_over_time(
             ("sans-serif", 12).into_font().color(&BLACK.mix(0.7)),
         )))?;
     }
-    // Fault windows: a strip along the bottom, edged in vermillion.
-    for window in backdrop.faults {
+    // Fault windows: a strip along the bottom, labelled above it (faults
+    // starting together are stacked).
+    for (index, window) in backdrop.faults.iter().enumerate() {
         chart.draw_series(std::iter::once(Rectangle::new(
             [
                 (window.start_s, 0.0),
@@ -111,7 +112,10 @@ fn draw_over_time(
         )))?;
         chart.draw_series(std::iter::once(Text::new(
             format!("fault: {}", window.fault),
-            (window.start_s + x_max * 0.005, y_max * 0.09),
+            (
+                window.start_s + x_max * 0.005,
+                y_max * (0.09 + 0.06 * (index % 4) as f64),
+            ),
             ("sans-serif", 11).into_font().color(&PALETTE[3]),
         )))?;
     }
