@@ -38,6 +38,31 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Render a results directory's index.html again from its saved data.
     Report(ReportArgs),
+    /// Compare two runs of one scenario; exit 1 on a regression.
+    Compare(CompareArgs),
+}
+
+/// `slogate compare BASE NEW`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Results directory of the baseline run.
+    pub base: PathBuf,
+    /// Results directory of the run to judge.
+    pub new: PathBuf,
+    /// Allowed regressions: p50, p95, p99 (percent slower), error_rate (in
+    /// percentage points, `pp`), throughput (percent lower).
+    #[arg(
+        long = "max-regression",
+        default_value = "p95=10%,p99=20%,error_rate=0.5pp,throughput=5%"
+    )]
+    pub max_regression: String,
+    /// Latency differences smaller than this never count as regressions
+    /// (sub-millisecond noise).
+    #[arg(long = "min-latency-delta", value_parser = parse_duration, default_value = "1ms")]
+    pub min_latency_delta: Duration,
+    /// Where to write compare.md and compare.html (default: NEW).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `slogate report DIR`.

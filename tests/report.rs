@@ -269,3 +269,69 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
         saved.display()
     );
 }
+
+fn timed_scenario(name: &str) -> String {
+    format!(
+        r#"
+name: {name}
+targets:
+  api: "${{API}}"
+requests:
+  - {{name: home, url: "${{api}}/"}}
+phases:
+  - name: steady
+    duration: 3s
+    load: {{rate: 50/s}}
+"#
+    )
+}
+
+#[test]
+fn compare_flags_a_latency_regression_and_refuses_different_scenarios() {
+    use crate::support::server::{Reply, Server};
+    let _serial = support::serial();
+    let fast = Server::start(|_| Reply::delayed(200, std::time::Duration::from_millis(20)));
+    let slow = Server::start(|_| Reply::delayed(200, std::time::Duration::from_millis(40)));
+    let (_a, base, output) = run_scenario(&timed_scenario("cmp"), &[("API", fast.url(""))]);
+    support::assert_exit(&output, 0);
+    let (_b, same, output) = run_scenario(&timed_scenario("cmp"), &[("API", fast.url(""))]);
+    support::assert_exit(&output, 0);
+    let (_c, worse, output) = run_scenario(&timed_scenario("cmp"), &[("API", slow.url(""))]);
+    support::assert_exit(&output, 0);
+    // The same server twice: within 50 % at p95 (this VM's noise), no
+    // regression.
+    let output = support::slogate(&[
+        "compare",
+        base.to_str().unwrap(),
+        same.to_str().unwrap(),
+        "--max-regression",
+        "p95=50%,error_rate=0.5pp",
+    ]);
+    support::assert_exit(&output, 0);
+    // Twice as slow: p95 +100 % breaks the default 10 %.
+    let output = support::slogate(&["compare", base.to_str().unwrap(), worse.to_str().unwrap()]);
+    support::assert_exit(&output, 1);
+    let md = std::fs::read_to_string(worse.join("compare.md")).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.contains("| phase steady |") && l.contains("`p95`"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        row.starts_with("| ✘ |") && row.contains("more than 10% slower"),
+        "{row}"
+    );
+    let html = std::fs::read_to_string(worse.join("compare.html")).unwrap();
+    assert!(html.contains("✘ regression") && !html.contains("<script"));
+    // Another scenario: a clear error, exit 2.
+    let (_d, other, output) = run_scenario(&timed_scenario("other"), &[("API", fast.url(""))]);
+    support::assert_exit(&output, 0);
+    let output = support::slogate(&["compare", base.to_str().unwrap(), other.to_str().unwrap()]);
+    support::assert_exit(&output, 2);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "BASE ran scenario `cmp`, NEW ran `other`: compare two runs of the same scenario"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

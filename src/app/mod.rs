@@ -2,6 +2,7 @@
 //! pipeline, and says how it ended.
 
 pub mod check;
+pub mod compare;
 pub mod drill;
 pub mod hit;
 pub mod proxy;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Demo(args) => crate::demo::run_standalone(args.listen, args.upstream.as_deref())
             .map(|()| Exit::Success),
         Command::Proxy(args) => proxy::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::Report(args) => {
             let path = crate::report::html::write(&args.dir)
                 .map_err(|e| UsageError::new("DIR", format!("{e:#}")))?;

@@ -8,7 +8,7 @@
 //! check text) goes through [`escape`].
 
 mod charts;
-mod saved;
+pub mod saved;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -75,6 +75,8 @@ pub struct PerRequest {
 pub struct Check {
     pub check: String,
     pub scope: String,
+    #[serde(default)]
+    pub measured: Option<f64>,
     pub measured_text: String,
     pub wanted: String,
     pub outcome: String,
