@@ -1,7 +1,8 @@
-//! What a game-day drill adds to a run: the demo service's and the proxies'
-//! faults switched at phase boundaries, the rule groups evaluated over the scraped data
-//! (or the alert timeline read back from a real Prometheus), and the alert
-//! expectations judged against that timeline.
+//! What a game-day drill adds to a run: the demo service's and the
+//! proxies' faults switched at phase boundaries (with the proxies' fault
+//! windows), the rule groups evaluated over the scraped data (or the alert
+//! timeline read back from a real Prometheus), and the alert expectations
+//! judged against that timeline.
 
 use std::collections::BTreeMap;
 use std::path::Path;
