@@ -335,3 +335,52 @@ fn compare_flags_a_latency_regression_and_refuses_different_scenarios() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_thirty_minute_report_stays_small_and_loads_fast_in_chromium() {
+    let (Some(chromium), Some(chromedriver)) = (
+        support::require_tool("chromium", "chromium"),
+        support::require_tool("chromedriver", "chromium-driver"),
+    ) else {
+        return;
+    };
+    let _serial = support::serial();
+    let (_dir, out, output) = run_scenario(SCENARIO, &[]);
+    support::assert_exit(&output, 1);
+    // Stretch the saved run to 30 minutes: the timeline's rows repeated
+    // second after second (two request names, 3,600 rows), as a 30-minute
+    // run would save them; the page is then rendered from that data.
+    let path = out.join("summary.json");
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let rows = summary["timeline"].as_array().unwrap().clone();
+    let mut stretched = Vec::new();
+    for second in 0..1800u64 {
+        for row in rows.iter().filter(|r| r["second"] == second % 6) {
+            let mut row = row.clone();
+            row["second"] = second.into();
+            stretched.push(row);
+        }
+    }
+    summary["timeline"] = stretched.into();
+    summary["duration_s"] = 1800.0.into();
+    summary["phases"][1]["duration_s"] = 1797.0.into();
+    std::fs::write(&path, serde_json::to_string(&summary).unwrap()).unwrap();
+    let output = support::slogate(&["report", out.to_str().unwrap()]);
+    support::assert_exit(&output, 0);
+    let bytes = std::fs::metadata(out.join("index.html")).unwrap().len();
+    assert!(bytes < 2_000_000, "index.html is {bytes} bytes");
+    let browser = Browser::start(&chromium, &chromedriver);
+    let url = format!("file://{}", out.join("index.html").display());
+    browser.call(
+        reqwest::Method::POST,
+        "/url",
+        serde_json::json!({"url": url}),
+    );
+    let load_ms = browser.run(
+        "const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime;",
+    );
+    let load_ms = load_ms.as_f64().unwrap();
+    assert!(load_ms < 2000.0, "loaded in {load_ms} ms");
+    eprintln!("30-minute report: {bytes} bytes, loaded in {load_ms:.0} ms");
+}
