@@ -98,6 +98,14 @@ fn slogate_report_renders_the_same_page_again_from_the_saved_data() {
     );
 }
 
+/// Debian's chromium and chromedriver, if installed (under CI=true they
+/// must be).
+fn browser_tools() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let chromium = support::require_tool("chromium", "chromium");
+    let chromedriver = support::require_tool("chromedriver", "chromium-driver");
+    Some((chromium?, chromedriver?))
+}
+
 /// A WebDriver session on a headless Chromium (chromedriver), spoken to
 /// over its HTTP API; ended when dropped.
 struct Browser {
@@ -170,6 +178,16 @@ impl Browser {
         answer["value"].clone()
     }
 
+    /// Loads a local file.
+    fn open(&self, page: &Path) {
+        let url = format!("file://{}", page.display());
+        self.call(
+            reqwest::Method::POST,
+            "/url",
+            serde_json::json!({"url": url}),
+        );
+    }
+
     fn run(&self, script: &str) -> serde_json::Value {
         self.call(
             reqwest::Method::POST,
@@ -192,22 +210,14 @@ impl Drop for Browser {
 
 #[test]
 fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
-    let (Some(chromium), Some(chromedriver)) = (
-        support::require_tool("chromium", "chromium"),
-        support::require_tool("chromedriver", "chromium-driver"),
-    ) else {
+    let Some((chromium, chromedriver)) = browser_tools() else {
         return;
     };
     let _serial = support::serial();
     let (_dir, out, output) = run_scenario(SCENARIO, &[]);
     support::assert_exit(&output, 1);
     let browser = Browser::start(&chromium, &chromedriver);
-    let url = format!("file://{}", out.join("index.html").display());
-    browser.call(
-        reqwest::Method::POST,
-        "/url",
-        serde_json::json!({"url": url}),
-    );
+    browser.open(&out.join("index.html"));
     let sizes = browser.run(
         "return Array.from(document.querySelectorAll('figure.chart svg')).map(s => { const r = s.getBoundingClientRect(); return [s.closest('figure').id, r.width, r.height]; })",
     );
@@ -338,10 +348,7 @@ fn compare_flags_a_latency_regression_and_refuses_different_scenarios() {
 
 #[test]
 fn a_thirty_minute_report_stays_small_and_loads_fast_in_chromium() {
-    let (Some(chromium), Some(chromedriver)) = (
-        support::require_tool("chromium", "chromium"),
-        support::require_tool("chromedriver", "chromium-driver"),
-    ) else {
+    let Some((chromium, chromedriver)) = browser_tools() else {
         return;
     };
     let _serial = support::serial();
@@ -371,12 +378,7 @@ fn a_thirty_minute_report_stays_small_and_loads_fast_in_chromium() {
     let bytes = std::fs::metadata(out.join("index.html")).unwrap().len();
     assert!(bytes < 2_000_000, "index.html is {bytes} bytes");
     let browser = Browser::start(&chromium, &chromedriver);
-    let url = format!("file://{}", out.join("index.html").display());
-    browser.call(
-        reqwest::Method::POST,
-        "/url",
-        serde_json::json!({"url": url}),
-    );
+    browser.open(&out.join("index.html"));
     let load_ms = browser.run(
         "const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime;",
     );
