@@ -384,11 +384,8 @@ fn tcp_refuse_and_blackhole() {
 #[test]
 fn a_dead_upstream_is_a_502_and_a_slow_one_a_504() {
     let _serial = crate::support::serial();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens on it.
+    let port = crate::support::process::free_port();
     let proxy = proxy(Mode::Http, &format!("http://127.0.0.1:{port}"), &[]);
     let results = hit(&[&proxy.url(), "-n", "50", "-c", "5"]);
     assert_eq!(results.total.statuses.in_range(502, 502), 50);

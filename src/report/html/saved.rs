@@ -8,6 +8,9 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Deserialize;
 
+/// As `summary.json` holds it (the report model's own type).
+pub use crate::report::run::FaultWindow;
+
 /// The parts of `summary.json` the page shows.
 #[derive(Debug, Deserialize)]
 pub struct Summary {
@@ -95,17 +98,6 @@ pub struct Row {
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FaultWindow {
-    pub proxy: String,
-    pub phase: String,
-    pub fault: String,
-    pub start_s: f64,
-    pub end_s: f64,
-    pub matched: u64,
-    pub injected: u64,
 }
 
 /// `alerts.json`.

@@ -145,7 +145,7 @@ pub struct RunReport {
 }
 
 /// A proxy fault's window, seconds from the run's start.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct FaultWindow {
     pub proxy: String,
     pub phase: String,
