@@ -40,6 +40,24 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two runs of one scenario; exit 1 on a regression.
     Compare(CompareArgs),
+    /// Merge the results of a scenario's shards (`run --shard i/N`) into one
+    /// results directory, judging the client-side expectations again.
+    Merge(MergeArgs),
+}
+
+/// `slogate merge DIR... --out DIR`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Results directories of the shards.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// The merged results directory (created).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The scenario file, when it is not where the shards ran it from (the
+    /// path in their summary.json).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
 }
 
 /// `slogate compare BASE NEW`.
@@ -204,6 +222,12 @@ pub struct RunArgs {
     /// (`promtool test rules FILE` passes on it).
     #[arg(long = "export-promtool-test", value_name = "FILE")]
     pub export_promtool_test: Option<PathBuf>,
+
+    /// Run shard i of N (e.g. 2/3): rates, virtual users and request
+    /// counts divided by N, CSV data rows dealt out round robin; put the
+    /// shards' results together with `slogate merge`.
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<crate::scenario::Shard>,
 }
 
 /// `slogate check FILE...`.

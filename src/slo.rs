@@ -60,6 +60,13 @@ pub enum Sli {
     },
 }
 
+impl Sli {
+    /// Measured from the client's own requests (not the service's metrics).
+    pub fn is_client(&self) -> bool {
+        matches!(self, Sli::ClientAvailability | Sli::ClientLatency(_))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SloExpectation {
     pub kind: SloCheck,

@@ -11,6 +11,7 @@ mod drill; // game-day drills: gameday.yaml embedded and against real Prometheus
 mod errors; // refused, reset, hang: counted by kind, run completes
 mod exposition; // the exposition parser on real Prometheus, Alertmanager, node exporter output vs promtool
 mod latency; // known delays and coordinated omission
+mod merge; // --shard and `slogate merge`: three shards merge to one run's percentiles
 mod open_model; // schedule accuracy, constant and ramp
 mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
 mod proxy; // the fault proxy: each fault kind client and server side, ratios within binomial bounds, hostile clients

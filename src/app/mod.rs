@@ -5,6 +5,7 @@ pub mod check;
 pub mod compare;
 pub mod drill;
 pub mod hit;
+pub mod merge;
 pub mod proxy;
 pub mod query;
 pub mod run;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             .map(|()| Exit::Success),
         Command::Proxy(args) => proxy::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Report(args) => {
             let path = crate::report::html::write(&args.dir)
                 .map_err(|e| UsageError::new("DIR", format!("{e:#}")))?;

@@ -25,7 +25,7 @@ use crate::{plan, scenario};
 
 /// Runs a scenario and writes its results directory.
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
-    let scenario = match scenario::load(&args.file) {
+    let mut scenario = match scenario::load(&args.file) {
         Ok(scenario) => scenario,
         Err(errors) => {
             for error in errors {
@@ -34,6 +34,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Usage);
         }
     };
+    if let Some(shard) = args.shard
+        && let Err(e) = shard.apply(&mut scenario)
+    {
+        eprintln!("error: --shard {shard}: {e}");
+        return Ok(Exit::Usage);
+    }
     let services = start_services(&scenario)?;
     let urls = services.urls.clone();
     if args.export_promtool_test.is_some() && scenario.rules.is_empty() {
@@ -108,6 +114,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     }
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.fault_windows = drill::window_reports(&faults.windows, results.started_at);
+    report.shard = args.shard;
     reports::write_all(&out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
     if !slos.is_empty() {

@@ -140,6 +140,20 @@ impl Arrivals {
         let secs = self.duration().as_secs_f64();
         Rate::per_second(*self.counts_before.last().unwrap() / secs).ok()
     }
+
+    /// The same schedule with every rate divided by `parts` (one shard's
+    /// share of the load).
+    pub fn divided(&self, parts: u32) -> Arrivals {
+        let share = |rate: Rate| {
+            Rate::per_second(rate.as_per_second() / f64::from(parts.max(1))).unwrap_or(rate)
+        };
+        Arrivals::new(
+            self.segments
+                .iter()
+                .map(|s| Segment::ramp(share(s.from), share(s.to), s.duration))
+                .collect(),
+        )
+    }
 }
 
 #[cfg(test)]

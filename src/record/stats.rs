@@ -59,6 +59,11 @@ impl StatusCounts {
         self.0[usize::from(status).min(999)] += 1;
     }
 
+    /// Adds `count` responses of `status` (100..=999).
+    pub fn add_count(&mut self, status: u16, count: u64) {
+        self.0[usize::from(status).min(999)] += count;
+    }
+
     fn merge(&mut self, other: &StatusCounts) {
         for (mine, theirs) in self.0.iter_mut().zip(other.0.iter()) {
             *mine += theirs;

@@ -91,8 +91,9 @@ pub struct TimelineRow {
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
-    /// Responses at or under each of the plan's latency thresholds.
-    #[serde(skip)]
+    /// Responses at or under each of the plan's latency thresholds (the
+    /// client latency SLIs'), so `merge` can judge them again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub under: Vec<u64>,
 }
 

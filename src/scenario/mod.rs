@@ -8,6 +8,7 @@ pub(crate) mod model;
 mod phases;
 mod proxies;
 mod resolve;
+mod shard;
 mod slos;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ pub use alerts::fault_target;
 pub use error::{Position, ScenarioError, edit_distance, nearest};
 pub use model::{StringOr, Text};
 pub use resolve::{resolve, yaml_error_with_keys};
+pub use shard::Shard;
 
 use crate::expect::{Abort, AlertExpectation, Expectation, PromqlExpectation};
 use crate::metrics::store::Limits;

@@ -86,7 +86,8 @@ fn chart_of(check: &str) -> &'static str {
     }
 }
 
-fn decode(histogram: &str) -> Option<Histogram<u64>> {
+/// A histogram as `summary.json` holds it (V2 + DEFLATE, base64).
+pub(crate) fn decode(histogram: &str) -> Option<Histogram<u64>> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(histogram)
         .ok()?;
@@ -129,10 +130,15 @@ pub fn render(saved: &Saved) -> String {
     );
     let _ = writeln!(
         page,
-        "<header><h1>{}</h1><p class=\"meta\"><code>{}</code> · started {} UTC · {:.1} s · {} requests, {} failed</p>\
+        "<header><h1>{}</h1><p class=\"meta\"><code>{}</code>{} · started {} UTC · {:.1} s · {} requests, {} failed</p>\
          <p><span class=\"verdict {}\">{}</span> {}</p></header>",
         escape(&s.scenario),
         escape(&s.file),
+        match (s.shard, s.merged_from.len()) {
+            (Some(shard), _) => format!(" · shard {shard}"),
+            (None, 0) => String::new(),
+            (None, n) => format!(" · {n} shards merged (over-time percentiles: the highest shard's per second)"),
+        },
         crate::units::format_utc(started),
         s.duration_s,
         s.run.requests,
@@ -161,12 +167,29 @@ pub fn render(saved: &Saved) -> String {
     tables_section(&mut page, s);
     let _ = write!(
         page,
-        "<h2 id=\"reproduce\">Reproduce</h2><pre>slogate run {}</pre>\
+        "<h2 id=\"reproduce\">Reproduce</h2><pre>{}</pre>\
          <p class=\"note\">slogate {} · this page: <code>slogate report DIR</code> renders it again from the results directory.</p>\n</body></html>\n",
-        escape(&s.file),
+        escape(&reproduce(s)),
         escape(&s.slogate_version)
     );
     page
+}
+
+/// The command that made these results: a run (of one shard), or the
+/// merge of shards' runs.
+fn reproduce(s: &saved::Summary) -> String {
+    if !s.merged_from.is_empty() {
+        let count = s.merged_from.len();
+        return format!(
+            "# on each of {count} machines, shard i of {count}:\nslogate run {} --shard i/{count} --out DIR\n# then\nslogate merge {} --out DIR",
+            s.file,
+            s.merged_from.join(" ")
+        );
+    }
+    match s.shard {
+        Some(shard) => format!("slogate run {} --shard {shard}", s.file),
+        None => format!("slogate run {}", s.file),
+    }
 }
 
 fn checks_section(page: &mut String, s: &saved::Summary) {

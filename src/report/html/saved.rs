@@ -29,6 +29,10 @@ pub struct Summary {
     pub request_names: Vec<String>,
     #[serde(default)]
     pub fault_windows: Vec<FaultWindow>,
+    #[serde(default)]
+    pub shard: Option<crate::scenario::Shard>,
+    #[serde(default)]
+    pub merged_from: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,10 +65,25 @@ pub struct Phase {
     pub start_s: f64,
     pub duration_s: f64,
     pub requests_per_second: f64,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub connections: usize,
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
     #[serde(flatten)]
     pub measured: Measured,
     #[serde(default)]
     pub per_request: Vec<PerRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Schedule {
+    pub target_rate: f64,
+    pub due: u64,
+    pub started: u64,
+    pub late_starts: u64,
+    pub dropped: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +117,8 @@ pub struct Row {
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    #[serde(default)]
+    pub under: Vec<u64>,
 }
 
 /// `alerts.json`.

@@ -142,6 +142,12 @@ pub struct RunReport {
     /// When each proxy fault was in effect, and what it did.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fault_windows: Vec<FaultWindow>,
+    /// `--shard i/N`: this run is one shard's share of the scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::scenario::Shard>,
+    /// Written by `slogate merge`: the shards' results directories.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
 /// A proxy fault's window, seconds from the run's start.
@@ -246,6 +252,8 @@ impl RunReport {
             timeline: results.timeline.clone(),
             request_names: results.endpoint_names.clone(),
             fault_windows: Vec::new(),
+            shard: None,
+            merged_from: Vec::new(),
         }
     }
 
