@@ -213,3 +213,106 @@ fn merges_and_splits_that_do_not_fit_are_refused() {
         "{stderr}"
     );
 }
+
+/// The YAML documents of a manifest file.
+fn manifest(path: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    text.split("\n---\n")
+        .map(|doc| serde_saphyr::from_str(doc).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .collect()
+}
+
+fn of_kind<'a>(docs: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind}"))
+}
+
+/// The container's shell script and environment.
+fn script(job: &serde_json::Value) -> (String, Vec<(String, String)>) {
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["command"], serde_json::json!(["/bin/sh", "-c"]));
+    let env = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (container["args"][0].as_str().unwrap().to_string(), env)
+}
+
+/// ci/k8s as a cluster would run it, each pod's script run here with the
+/// environment Kubernetes gives it (JOB_COMPLETION_INDEX, the manifest's
+/// env), paths moved into a temporary directory and the target a demo.
+#[test]
+fn the_kubernetes_jobs_scripts_shard_and_merge() {
+    let _serial = support::serial();
+    let shards = manifest("ci/k8s/slogate-shards.yaml");
+    let merge = manifest("ci/k8s/slogate-merge.yaml");
+    let job = of_kind(&shards, "Job");
+    let (shard_script, shard_env) = script(job);
+    let count = job["spec"]["completions"].as_u64().unwrap();
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    assert_eq!(job["spec"]["parallelism"].as_u64(), Some(count));
+    assert!(
+        shard_env.contains(&("SHARDS".into(), count.to_string())),
+        "SHARDS must be {count}: {shard_env:?}"
+    );
+    let (merge_script, _) = script(of_kind(&merge, "Job"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.yaml");
+    let configmap = of_kind(&shards, "ConfigMap");
+    std::fs::write(
+        &scenario,
+        configmap["data"]["scenario.yaml"].as_str().unwrap(),
+    )
+    .unwrap();
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_slogate")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let pod = |script: &str, index: Option<u64>| {
+        let mut command = Command::new("/bin/sh");
+        command
+            .args(["-c", script])
+            .envs(shard_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("PATH", &path)
+            .env("SCENARIO", &scenario)
+            .env("RESULTS", &results)
+            .env("SLOGATE_TARGET", demo.url())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(index) = index {
+            command.env("JOB_COMPLETION_INDEX", index.to_string());
+        }
+        command.spawn().unwrap()
+    };
+    let pods: Vec<_> = (0..count).map(|i| pod(&shard_script, Some(i))).collect();
+    for (i, pod) in pods.into_iter().enumerate() {
+        let output = pod.wait_with_output().unwrap();
+        // The pod succeeds although its third of the throughput failed.
+        assert_exit(&output, 0);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("FAIL     throughput >= 140/s"),
+            "pod {i}: {text}"
+        );
+        let s = summary(&results.join(format!("shard-{i}")));
+        assert_eq!(s["shard"]["index"], i + 1);
+    }
+    let output = pod(&merge_script, None).wait_with_output().unwrap();
+    let text = ok(&output, 0);
+    assert!(text.contains("PASS     throughput >= 140/s"), "{text}");
+    // summary.md printed to the Job's log.
+    assert!(text.contains("## slogate"), "{text}");
+    let merged = summary(&results.join("merged"));
+    let requests = merged["run"]["requests"].as_u64().unwrap();
+    assert!((2_900..=3_000).contains(&requests), "{requests} requests");
+}

@@ -137,7 +137,9 @@ pub fn render(saved: &Saved) -> String {
         match (s.shard, s.merged_from.len()) {
             (Some(shard), _) => format!(" · shard {shard}"),
             (None, 0) => String::new(),
-            (None, n) => format!(" · {n} shards merged (over-time percentiles: the highest shard's per second)"),
+            (None, n) => format!(
+                " · {n} shards merged (over-time percentiles: the highest shard's per second)"
+            ),
         },
         crate::units::format_utc(started),
         s.duration_s,
