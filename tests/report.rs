@@ -6,20 +6,28 @@
 
 use std::path::Path;
 
+use crate::support::server::{Reply, Server};
 use crate::support::{self, run_scenario};
 
 const SCENARIO: &str = r#"
 name: report
 targets:
   api: {demo: true}
+  hostile: "${HOSTILE}"
+metrics:
+  scrape: ["${api}/metrics", {url: "${hostile}/metrics", job: hostile}]
 requests:
   - {name: process, url: "${api}/data/process?records=5", weight: 3}
   - {name: "<script>alert('name')</script>", url: "${api}/health"}
+expect:
+  - {promql: 'sum(rate(http_requests_total[2s])) > 0', holds: 50%}
 phases:
   - name: warm
     duration: 3s
     load: {rate: 100/s}
-    expect: [error_rate < 1%]
+    expect:
+      - error_rate < 1%
+      - {promql: 'hostile_value > 5', holds: always}
   - name: "x\" onmouseover=\"alert(1)"
     duration: 3s
     load: {rate: 100/s}
@@ -28,6 +36,21 @@ phases:
       - error_rate < 1%
 "#;
 
+/// A /metrics whose label values are markup.
+const HOSTILE_METRICS: &str = "# TYPE hostile_value gauge\nhostile_value{name=\"<script>alert('label')</script>\",attr=\"x\\\" onmouseover=\\\"alert(2)\"} 1\n";
+
+/// Runs [`SCENARIO`] with its hostile metrics server; the server must
+/// outlive the run only.
+fn run_report_scenario() -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
+    let hostile = Server::start(|_| Reply::Respond {
+        status: 200,
+        delay: std::time::Duration::ZERO,
+        body: HOSTILE_METRICS.as_bytes().to_vec(),
+        chunked: false,
+    });
+    run_scenario(SCENARIO, &[("HOSTILE", hostile.url(""))])
+}
+
 fn page(out: &Path) -> String {
     std::fs::read_to_string(out.join("index.html")).unwrap()
 }
@@ -35,7 +58,7 @@ fn page(out: &Path) -> String {
 #[test]
 fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
     let _serial = support::serial();
-    let (_dir, out, output) = run_scenario(SCENARIO, &[]);
+    let (_dir, out, output) = run_report_scenario();
     support::assert_exit(&output, 1);
     let html = page(&out);
     // Self-contained: no script, nothing fetched.
@@ -43,13 +66,15 @@ fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
     for attribute in ["src=", "href=\"http", "href='http", "url("] {
         assert!(!html.contains(attribute), "{attribute} in the page");
     }
-    // Every chart, each an inline SVG.
+    // Every chart, each an inline SVG: the PromQL checks' too.
     for id in [
         "throughput",
         "latency-over-time",
         "errors-over-time",
         "distribution-phases",
         "distribution-requests",
+        "promql-0",
+        "promql-1",
     ] {
         let at = html
             .find(&format!("<figure id=\"{id}\""))
@@ -69,19 +94,32 @@ fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
             || first_row.contains("href=\"#latency-over-time\""),
         "{first_row}"
     );
+    // The failing PromQL check links to its own chart, which draws its
+    // threshold.
+    assert!(
+        html.contains("<a href=\"#promql-0\"><code>promql: hostile_value &gt; 5</code></a>"),
+        "the PromQL check is not linked to its chart"
+    );
+    let at = html.find("<figure id=\"promql-0\"").unwrap();
+    assert!(html[at..].contains("threshold &gt; 5"), "no threshold line");
+    assert!(html.contains("<figure id=\"promql-1\""));
     assert!(html.contains("✔ PASS"));
     assert!(html.contains("<pre>slogate run "), "no reproduce box");
     // The hostile names arrive as text.
     assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;"));
     assert!(!html.contains("\" onmouseover=\""));
+    // Label values from a hostile /metrics, in the checks table and in the
+    // chart's legend.
+    assert!(!html.contains("onmouseover=\"alert(2)"));
+    assert!(html.contains("&lt;script&gt;alert(\\&#39;label\\&#39;)&lt;/script&gt;"));
     assert!(html.contains("x&quot; onmouseover=&quot;alert(1)"));
 }
 
 #[test]
 fn slogate_report_renders_the_same_page_again_from_the_saved_data() {
     let _serial = support::serial();
-    let (_dir, out, output) = run_scenario(SCENARIO, &[]);
+    let (_dir, out, output) = run_report_scenario();
     support::assert_exit(&output, 1);
     let first = page(&out);
     std::fs::remove_file(out.join("index.html")).unwrap();
@@ -214,7 +252,7 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
         return;
     };
     let _serial = support::serial();
-    let (_dir, out, output) = run_scenario(SCENARIO, &[]);
+    let (_dir, out, output) = run_report_scenario();
     support::assert_exit(&output, 1);
     let browser = Browser::start(&chromium, &chromedriver);
     browser.open(&out.join("index.html"));
@@ -222,7 +260,7 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
         "return Array.from(document.querySelectorAll('figure.chart svg')).map(s => { const r = s.getBoundingClientRect(); return [s.closest('figure').id, r.width, r.height]; })",
     );
     let sizes = sizes.as_array().unwrap();
-    assert_eq!(sizes.len(), 5, "{sizes:?}");
+    assert_eq!(sizes.len(), 7, "{sizes:?}");
     for size in sizes {
         assert!(
             size[1].as_f64().unwrap() > 100.0 && size[2].as_f64().unwrap() > 100.0,
@@ -352,7 +390,7 @@ fn a_thirty_minute_report_stays_small_and_loads_fast_in_chromium() {
         return;
     };
     let _serial = support::serial();
-    let (_dir, out, output) = run_scenario(SCENARIO, &[]);
+    let (_dir, out, output) = run_report_scenario();
     support::assert_exit(&output, 1);
     // Stretch the saved run to 30 minutes: the timeline's rows repeated
     // second after second (two request names, 3,600 rows), as a 30-minute
@@ -373,6 +411,26 @@ fn a_thirty_minute_report_stays_small_and_loads_fast_in_chromium() {
     summary["duration_s"] = 1800.0.into();
     summary["phases"][1]["duration_s"] = 1797.0.into();
     std::fs::write(&path, serde_json::to_string(&summary).unwrap()).unwrap();
+    // The PromQL checks' series as a 30-minute run saves them: at most 600
+    // points each (the step grows to 3 s).
+    let path = out.join("promql.json");
+    let mut promql: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for check in promql.as_array_mut().unwrap() {
+        check["step_s"] = 3.0.into();
+        for line in check["series"].as_array_mut().unwrap() {
+            let values: Vec<f64> = line["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p[1].as_f64().unwrap())
+                .collect();
+            line["points"] = (0..600)
+                .map(|i| serde_json::json!([i as f64 * 3.0, values[i % values.len()]]))
+                .collect();
+        }
+    }
+    std::fs::write(&path, serde_json::to_string(&promql).unwrap()).unwrap();
     let output = support::slogate(&["report", out.to_str().unwrap()]);
     support::assert_exit(&output, 0);
     let bytes = std::fs::metadata(out.join("index.html")).unwrap().len();

@@ -25,7 +25,12 @@ use crate::scenario::{self, Shard};
 use crate::units::Rate;
 
 /// Files about the service, copied from the first shard that has them.
-const SERVER_FILES: [&str; 3] = ["alerts.json", "faults.json", crate::metrics::saved::FILE];
+const SERVER_FILES: [&str; 4] = [
+    "alerts.json",
+    "faults.json",
+    crate::metrics::saved::FILE,
+    crate::report::series::FILE,
+];
 
 /// One shard's results directory, read.
 struct Part {

@@ -218,6 +218,7 @@ fn server_side(
         std::thread::sleep(Duration::from_secs(2));
         let backend = Prometheus::new(url)?;
         let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
+        save_series(scenario, results, &backend, out);
         if expects_alerts {
             let (start, end) = run_window(results);
             let watched = alertmanager.map(crate::backend::alertmanager::Watch::stop);
@@ -249,6 +250,7 @@ fn server_side(
         let mut backend = Embedded::new(&store);
         backend.lookback = metrics.lookback;
         let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
+        save_series(scenario, results, &backend, out);
         verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
         let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
         return Ok((verdicts, slos));
@@ -256,7 +258,22 @@ fn server_side(
     let mut backend = Embedded::new(&store);
     backend.lookback = metrics.lookback;
     let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
+    save_series(scenario, results, &backend, out);
     Ok((expect::evaluate_promql(scenario, results, &backend), slos))
+}
+
+/// Saves every PromQL check's series over the run for the HTML report; a
+/// failure costs the charts, not the run.
+fn save_series(
+    scenario: &scenario::Scenario,
+    results: &crate::record::RunResults,
+    backend: &dyn crate::backend::QueryBackend,
+    out: &std::path::Path,
+) {
+    let series = crate::report::series::collect(scenario, results, backend);
+    if let Err(e) = crate::report::series::save(&series, out) {
+        eprintln!("warning: {e:#}");
+    }
 }
 
 /// Writes the `--export-promtool-test` file from what was scraped.

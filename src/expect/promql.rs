@@ -120,6 +120,18 @@ pub struct PromqlExpectation {
     pub source: String,
 }
 
+impl PromqlExpectation {
+    /// How verdicts and reports name it: `promql: EXPR < 0.01`.
+    pub fn check_text(&self) -> String {
+        format!(
+            "promql: {} {} {}",
+            self.expr,
+            self.compare.symbol(),
+            format_value(self.threshold)
+        )
+    }
+}
+
 /// Parses `EXPR OP NUMBER` (or `NUMBER OP EXPR`), the comparison at the top
 /// of the expression, without `bool`.
 pub fn split_comparison(text: &str) -> Result<(String, Compare, f64), String> {
@@ -186,12 +198,7 @@ fn labelled(labels: &Labels, v: f64) -> String {
 /// The verdict of an expectation whose phase never ran.
 pub fn never_ran(e: &PromqlExpectation, scope: String) -> Verdict {
     Verdict {
-        check: format!(
-            "promql: {} {} {}",
-            e.expr,
-            e.compare.symbol(),
-            format_value(e.threshold)
-        ),
+        check: e.check_text(),
         scope,
         measured: None,
         measured_text: "no data (the phase did not run)".into(),
@@ -224,12 +231,7 @@ pub fn judge(
         e.holds.describe()
     );
     let verdict = |outcome: Outcome, measured: Option<f64>, text: String| Verdict {
-        check: format!(
-            "promql: {} {} {}",
-            e.expr,
-            e.compare.symbol(),
-            format_value(e.threshold)
-        ),
+        check: e.check_text(),
         scope: scope.clone(),
         measured,
         measured_text: text,

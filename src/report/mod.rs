@@ -5,6 +5,7 @@ mod csv;
 pub mod html;
 mod json;
 pub mod run;
+pub mod series;
 mod summary;
 mod text;
 

@@ -60,9 +60,46 @@ fn max_y(series: &[Series], floor: f64) -> f64 {
 /// A chart of `series` over the run's seconds, with phase bands (named at
 /// the top) and fault windows (hatched strip at the bottom).
 pub fn over_time(y_desc: &str, series: &[Series], backdrop: &Backdrop) -> String {
+    let y_range = (0.0, max_y(series, 1.0));
+    draw_or_note(|svg| draw_over_time(svg, y_desc, series, backdrop, y_range, None))
+}
+
+/// [`over_time`] for a PromQL check's series: the y axis fits the values
+/// and the threshold (drawn as a dashed line, labelled), negative ones too.
+pub fn against_threshold(
+    series: &[Series],
+    backdrop: &Backdrop,
+    threshold: f64,
+    label: &str,
+) -> String {
+    let values = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .chain([threshold, 0.0])
+        .filter(|v| v.is_finite());
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let pad = ((high - low) * 0.1)
+        .max(high.abs().max(low.abs()) * 0.1)
+        .max(1e-9);
+    let y_range = (if low < 0.0 { low - pad } else { 0.0 }, high + pad);
+    draw_or_note(|svg| {
+        draw_over_time(
+            svg,
+            "value",
+            series,
+            backdrop,
+            y_range,
+            Some((threshold, label)),
+        )
+    })
+}
+
+/// A failed drawing leaves a note in place of the chart, not a broken page.
+fn draw_or_note(draw: impl FnOnce(&mut String) -> DrawResult<()>) -> String {
     let mut svg = String::new();
-    // A failed drawing leaves a note in place of the chart, not a broken page.
-    if let Err(e) = draw_over_time(&mut svg, y_desc, series, backdrop) {
+    if let Err(e) = draw(&mut svg) {
         return format!(
             "<p class=\"note\">chart not drawn: {}</p>",
             escape(&e.to_string())
@@ -76,27 +113,29 @@ fn draw_over_time(
     y_desc: &str,
     series: &[Series],
     backdrop: &Backdrop,
+    (y_min, y_max): (f64, f64),
+    threshold: Option<(f64, &str)>,
 ) -> DrawResult<()> {
     let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
     let x_max = backdrop.duration_s.max(1.0);
-    let y_max = max_y(series, 1.0);
     let mut chart = ChartBuilder::on(&root)
         .margin(12)
         .x_label_area_size(34)
         .y_label_area_size(62)
-        .build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
+        .build_cartesian_2d(0f64..x_max, y_min..y_max)?;
+    let height = y_max - y_min;
     // Phase bands, alternating shades, named at the top.
     for (index, phase) in backdrop.phases.iter().enumerate() {
         let shade = if index % 2 == 0 { 0.06 } else { 0.13 };
         let end = (phase.start_s + phase.duration_s).min(x_max);
         chart.draw_series(std::iter::once(Rectangle::new(
-            [(phase.start_s, 0.0), (end, y_max)],
+            [(phase.start_s, y_min), (end, y_max)],
             BLACK.mix(shade).filled(),
         )))?;
         chart.draw_series(std::iter::once(Text::new(
             phase.name.clone(),
-            (phase.start_s + x_max * 0.005, y_max * 0.97),
+            (phase.start_s + x_max * 0.005, y_min + height * 0.97),
             ("sans-serif", 12).into_font().color(&BLACK.mix(0.7)),
         )))?;
     }
@@ -105,8 +144,8 @@ fn draw_over_time(
     for (index, window) in backdrop.faults.iter().enumerate() {
         chart.draw_series(std::iter::once(Rectangle::new(
             [
-                (window.start_s, 0.0),
-                (window.end_s.min(x_max), y_max * 0.04),
+                (window.start_s, y_min),
+                (window.end_s.min(x_max), y_min + height * 0.04),
             ],
             PALETTE[3].mix(0.5).filled(),
         )))?;
@@ -114,7 +153,7 @@ fn draw_over_time(
             format!("fault: {}", window.fault),
             (
                 window.start_s + x_max * 0.005,
-                y_max * (0.09 + 0.06 * (index % 4) as f64),
+                y_min + height * (0.09 + 0.06 * (index % 4) as f64),
             ),
             ("sans-serif", 11).into_font().color(&PALETTE[3]),
         )))?;
@@ -125,6 +164,18 @@ fn draw_over_time(
         .y_desc(y_desc)
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
+    if let Some((value, label)) = threshold {
+        let style = BLACK.stroke_width(2);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, value), (x_max, value)],
+                10,
+                5,
+                style,
+            ))?
+            .label(label.to_string())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+    }
     for (index, s) in series.iter().enumerate() {
         let color = PALETTE[index % PALETTE.len()];
         let style = color.stroke_width(2);
@@ -163,14 +214,7 @@ fn percentile_label(x: f64) -> String {
 /// The latency distribution: latency (ms, log scale) by percentile (log
 /// scale of 1 − q), one line per series.
 pub fn percentiles(series: &[Series]) -> String {
-    let mut svg = String::new();
-    if let Err(e) = draw_percentiles(&mut svg, series) {
-        return format!(
-            "<p class=\"note\">chart not drawn: {}</p>",
-            escape(&e.to_string())
-        );
-    }
-    svg
+    draw_or_note(|svg| draw_percentiles(svg, series))
 }
 
 fn draw_percentiles(svg: &mut String, series: &[Series]) -> DrawResult<()> {
@@ -237,14 +281,7 @@ pub struct AlertRow {
 
 /// Pending (light, outlined) and firing (solid) bars per alert.
 pub fn alert_timeline(rows: &[AlertRow], backdrop: &Backdrop) -> String {
-    let mut svg = String::new();
-    if let Err(e) = draw_alert_timeline(&mut svg, rows, backdrop) {
-        return format!(
-            "<p class=\"note\">chart not drawn: {}</p>",
-            escape(&e.to_string())
-        );
-    }
-    svg
+    draw_or_note(|svg| draw_alert_timeline(svg, rows, backdrop))
 }
 
 fn draw_alert_timeline(svg: &mut String, rows: &[AlertRow], backdrop: &Backdrop) -> DrawResult<()> {

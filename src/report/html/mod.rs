@@ -18,6 +18,7 @@ use anyhow::Context;
 use base64::Engine as _;
 use hdrhistogram::Histogram;
 
+use crate::report::series::CheckSeries;
 use charts::{AlertRow, Backdrop, Series};
 pub use saved::Saved;
 
@@ -152,7 +153,7 @@ pub fn render(saved: &Saved) -> String {
             _ => format!("{} of {} checks failed", failing.len(), s.checks.len()),
         }
     );
-    checks_section(&mut page, s);
+    checks_section(&mut page, s, &saved.promql);
     let backdrop = Backdrop {
         phases: &s.phases,
         faults: &s.fault_windows,
@@ -160,6 +161,7 @@ pub fn render(saved: &Saved) -> String {
     };
     over_time_section(&mut page, s, &backdrop);
     distribution_section(&mut page, s);
+    server_section(&mut page, &saved.promql, &backdrop);
     if let Some(alerts) = &saved.alerts {
         alerts_section(&mut page, alerts, s, &backdrop);
     }
@@ -194,7 +196,7 @@ fn reproduce(s: &saved::Summary) -> String {
     }
 }
 
-fn checks_section(page: &mut String, s: &saved::Summary) {
+fn checks_section(page: &mut String, s: &saved::Summary, promql: &[CheckSeries]) {
     page.push_str("<h2 id=\"checks\">Checks</h2>\n");
     if s.checks.is_empty() {
         page.push_str("<p class=\"note\">No expectations.</p>\n");
@@ -209,11 +211,14 @@ fn checks_section(page: &mut String, s: &saved::Summary) {
     for c in ordered {
         let class = c.outcome.replace(' ', "");
         let check = if c.outcome == "FAIL" {
-            format!(
-                "<a href=\"#{}\"><code>{}</code></a>",
-                chart_of(&c.check),
-                escape(&c.check)
-            )
+            let chart = match promql
+                .iter()
+                .position(|p| p.check == c.check && p.scope == c.scope)
+            {
+                Some(index) => format!("promql-{index}"),
+                None => chart_of(&c.check).to_string(),
+            };
+            format!("<a href=\"#{chart}\"><code>{}</code></a>", escape(&c.check))
         } else {
             format!("<code>{}</code>", escape(&c.check))
         };
@@ -238,6 +243,63 @@ fn figure(page: &mut String, id: &str, title: &str, svg: &str, caption: &str) {
         escape(title),
         escape(caption)
     );
+}
+
+/// Every PromQL check's series over the run, with its threshold.
+fn server_section(page: &mut String, promql: &[CheckSeries], backdrop: &Backdrop) {
+    if promql.is_empty() {
+        return;
+    }
+    page.push_str("<h2 id=\"server\">Server side: PromQL checks</h2>\n");
+    for (index, check) in promql.iter().enumerate() {
+        let title = format!("{} ({})", check.check, check.scope);
+        if let Some(error) = &check.error {
+            let _ = writeln!(
+                page,
+                "<figure id=\"promql-{index}\" class=\"chart\"><h3>{}</h3><p class=\"note\">no series: {}</p></figure>",
+                escape(&title),
+                escape(error)
+            );
+            continue;
+        }
+        let series: Vec<Series> = check
+            .series
+            .iter()
+            .map(|line| Series {
+                label: if line.labels.is_empty() || line.labels == "{}" {
+                    check.expr.chars().take(60).collect()
+                } else {
+                    line.labels.clone()
+                },
+                points: line.points.clone(),
+                dashed: false,
+            })
+            .collect();
+        let threshold = format!(
+            "threshold {} {}",
+            check.compare,
+            crate::promql::format_value(check.threshold)
+        );
+        let more = if check.more_series > 0 {
+            format!(
+                " {} more series not drawn (those closest to holding).",
+                check.more_series
+            )
+        } else {
+            String::new()
+        };
+        figure(
+            page,
+            &format!("promql-{index}"),
+            &title,
+            &charts::against_threshold(&series, backdrop, check.threshold, &threshold),
+            &format!(
+                "{} evaluated every {} s over the whole run; the dashed line is the threshold.{more}",
+                check.expr,
+                crate::promql::format_short(check.step_s)
+            ),
+        );
+    }
 }
 
 fn over_time_section(page: &mut String, s: &saved::Summary, backdrop: &Backdrop) {

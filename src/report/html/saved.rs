@@ -154,6 +154,8 @@ pub struct Saved {
     pub alerts: Option<Alerts>,
     /// `slos.json` as written (its layout belongs to `slo.rs`).
     pub slos: Option<serde_json::Value>,
+    /// `promql.json`: every PromQL check's series over the run.
+    pub promql: Vec<crate::report::series::CheckSeries>,
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Option<T>> {
@@ -180,6 +182,7 @@ impl Saved {
             summary,
             alerts: read_json(&dir.join("alerts.json"))?,
             slos: read_json(&dir.join("slos.json"))?,
+            promql: read_json(&dir.join(crate::report::series::FILE))?.unwrap_or_default(),
         })
     }
 }
