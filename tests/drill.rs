@@ -502,6 +502,25 @@ slos:
         text.contains("SLO client: 99.5% of client availability over 30d"),
         "{text}"
     );
+    // The alert timeline draws each expectation's window: inactive through
+    // `healthy`, firing by 8 s into `inject`.
+    let alerts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("alerts.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let expected = alerts["expected"].as_array().unwrap();
+    assert_eq!(expected.len(), 2, "{expected:?}");
+    assert_eq!(expected[0]["kind"], "quiet");
+    assert_eq!(expected[0]["start_s"], summary["phases"][0]["start_s"]);
+    assert_eq!(expected[1]["kind"], "fires");
+    let inject = summary["phases"][1]["start_s"].as_f64().unwrap();
+    assert_eq!(expected[1]["start_s"].as_f64(), Some(inject));
+    assert!((expected[1]["end_s"].as_f64().unwrap() - (inject + 8.0)).abs() < 1e-9);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("expected (phase inject): alert ErrorBudgetBurn fires within 8s"),
+        "the expected window is not in the alert timeline"
+    );
 }
 
 #[test]

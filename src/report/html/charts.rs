@@ -277,6 +277,8 @@ pub struct AlertRow {
     pub label: String,
     pub pending: Vec<(f64, f64)>,
     pub firing: Vec<(f64, f64)>,
+    /// An expectation's row: where it wants the alert (hatched).
+    pub expected: Option<(f64, f64)>,
 }
 
 /// Pending (light, outlined) and firing (solid) bars per alert.
@@ -334,6 +336,24 @@ fn draw_alert_timeline(svg: &mut String, rows: &[AlertRow], backdrop: &Backdrop)
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(*from, y + 0.25), (*to, y + 0.6)],
                 PALETTE[3].filled(),
+            )))?;
+        }
+        if let Some((from, to)) = row.expected {
+            let (from, to) = (from.clamp(0.0, x_max), to.clamp(0.0, x_max));
+            // Diagonal hatching, so the window reads without its color.
+            let hatch = (0..)
+                .map(|i| from + f64::from(i) * x_max / 160.0)
+                .take_while(|x| *x < to)
+                .map(|x| {
+                    PathElement::new(
+                        vec![(x, y + 0.25), ((x + x_max / 320.0).min(to), y + 0.6)],
+                        PALETTE[2].stroke_width(1),
+                    )
+                });
+            chart.draw_series(hatch)?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(from, y + 0.25), (to, y + 0.6)],
+                PALETTE[2].stroke_width(2),
             )))?;
         }
         chart.draw_series(std::iter::once(Text::new(

@@ -506,7 +506,7 @@ fn alerts_section(
     backdrop: &Backdrop,
 ) {
     page.push_str("<h2 id=\"alerts\">Alerts</h2>\n");
-    if alerts.alerts.is_empty() {
+    if alerts.alerts.is_empty() && alerts.expected.is_empty() {
         let _ = writeln!(
             page,
             "<p>No alert went pending or fired (rules evaluated by {}).</p>",
@@ -529,6 +529,7 @@ fn alerts_section(
             label: format!("{} {{{}}}", alert.name, labels.join(", ")),
             pending: Vec::new(),
             firing: Vec::new(),
+            expected: None,
         };
         for e in &alert.episodes {
             let fired = e
@@ -545,13 +546,36 @@ fn alerts_section(
         }
         rows.push(row);
     }
+    // Each expectation's window beside the rows of its alert (at the end
+    // for an alert that never went pending).
+    for e in &alerts.expected {
+        let row = AlertRow {
+            label: format!("expected ({}): {}", e.scope, e.expectation),
+            pending: Vec::new(),
+            firing: Vec::new(),
+            expected: Some((e.start_s, e.end_s)),
+        };
+        let after = rows
+            .iter()
+            .rposition(|r| r.expected.is_none() && r.label.split(' ').next() == Some(&e.alert))
+            .map_or(rows.len(), |i| i + 1);
+        // After the alert's rows and the expectations already placed there.
+        let at = after
+            + rows[after..]
+                .iter()
+                .take_while(|r| {
+                    r.expected.is_some() && r.label.contains(&format!(": alert {} ", e.alert))
+                })
+                .count();
+        rows.insert(at, row);
+    }
     figure(
         page,
         "alert-timeline",
         "Alert timeline",
         &charts::alert_timeline(&rows, backdrop),
         &format!(
-            "Pending (light, outlined) and firing (solid) per alert and label set; evaluated by {}. The expected windows are in the checks above.",
+            "Pending (light, outlined) and firing (solid) per alert and label set, evaluated by {}; beside each alert, hatched, the window each expectation wants it in (fires: by the window's end; stays quiet or firing: throughout; resolves: by its end).",
             alerts.evaluated_by
         ),
     );

@@ -128,6 +128,19 @@ pub struct Alerts {
     pub evaluated_by: String,
     #[serde(default)]
     pub alerts: Vec<Alert>,
+    /// Where the alert expectations want each alert.
+    #[serde(default)]
+    pub expected: Vec<Expected>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Expected {
+    pub alert: String,
+    pub expectation: String,
+    pub scope: String,
+    pub kind: String,
+    pub start_s: f64,
+    pub end_s: f64,
 }
 
 #[derive(Debug, Deserialize)]
