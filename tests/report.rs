@@ -70,6 +70,7 @@ fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
     for id in [
         "throughput",
         "latency-over-time",
+        "service-time-over-time",
         "errors-over-time",
         "distribution-phases",
         "distribution-requests",
@@ -260,7 +261,7 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
         "return Array.from(document.querySelectorAll('figure.chart svg')).map(s => { const r = s.getBoundingClientRect(); return [s.closest('figure').id, r.width, r.height]; })",
     );
     let sizes = sizes.as_array().unwrap();
-    assert_eq!(sizes.len(), 7, "{sizes:?}");
+    assert_eq!(sizes.len(), 8, "{sizes:?}");
     for size in sizes {
         assert!(
             size[1].as_f64().unwrap() > 100.0 && size[2].as_f64().unwrap() > 100.0,

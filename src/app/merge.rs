@@ -397,6 +397,9 @@ fn timeline(parts: &[Part]) -> Vec<TimelineRow> {
                     p50_ms: None,
                     p95_ms: None,
                     p99_ms: None,
+                    service_p50_ms: None,
+                    service_p95_ms: None,
+                    service_p99_ms: None,
                     under: vec![0; row.under.len()],
                 });
             merged.requests += row.requests;
@@ -410,6 +413,9 @@ fn timeline(parts: &[Part]) -> Vec<TimelineRow> {
             merged.p50_ms = max(merged.p50_ms, row.p50_ms);
             merged.p95_ms = max(merged.p95_ms, row.p95_ms);
             merged.p99_ms = max(merged.p99_ms, row.p99_ms);
+            merged.service_p50_ms = max(merged.service_p50_ms, row.service_p50_ms);
+            merged.service_p95_ms = max(merged.service_p95_ms, row.service_p95_ms);
+            merged.service_p99_ms = max(merged.service_p99_ms, row.service_p99_ms);
             if merged.under.len() < row.under.len() {
                 merged.under.resize(row.under.len(), 0);
             }

@@ -124,6 +124,9 @@ mod tests {
             p50_ms: Some(1.0),
             p95_ms: Some(2.0),
             p99_ms: Some(3.0),
+            service_p50_ms: Some(0.5),
+            service_p95_ms: Some(1.0),
+            service_p99_ms: Some(1.5),
             under: Vec::new(),
         }
     }

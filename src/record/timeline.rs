@@ -26,6 +26,8 @@ pub struct Second {
     /// Latency (from intended send) of the responses, µs, 2 significant digits:
     /// enough for a per-second p99 and 1/16 of the size of a 3-digit one.
     pub latency_us: Histogram<u64>,
+    /// Service time (from the actual send) of the responses, µs, likewise.
+    pub service_us: Histogram<u64>,
 }
 
 impl Default for Second {
@@ -36,6 +38,7 @@ impl Default for Second {
             status_classes: [0; 5],
             errors: [0; ErrorKind::COUNT],
             latency_us: latency_histogram(2),
+            service_us: latency_histogram(2),
         }
     }
 }
@@ -52,6 +55,7 @@ impl Second {
                 let class = usize::from(status / 100).clamp(1, 5) - 1;
                 self.status_classes[class] += 1;
                 record_us(&mut self.latency_us, sample.latency());
+                record_us(&mut self.service_us, sample.service_time());
             }
             Outcome::Error(kind) => self.errors[kind.index()] += 1,
         }
@@ -68,6 +72,9 @@ impl Second {
         }
         self.latency_us
             .add(&other.latency_us)
+            .expect("histograms share bounds");
+        self.service_us
+            .add(&other.service_us)
             .expect("histograms share bounds");
     }
 }
@@ -91,6 +98,10 @@ pub struct TimelineRow {
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// Service time percentiles of the responses in this second, ms.
+    pub service_p50_ms: Option<f64>,
+    pub service_p95_ms: Option<f64>,
+    pub service_p99_ms: Option<f64>,
     /// Responses at or under each of the plan's latency thresholds (the
     /// client latency SLIs'), so `merge` can judge them again.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -160,10 +171,12 @@ impl Timeline {
             }
             let (second, buckets) = entry.remove_entry();
             for (endpoint, bucket) in buckets.iter().enumerate() {
-                let quantile = |q: f64| {
-                    (!bucket.latency_us.is_empty())
-                        .then(|| bucket.latency_us.value_at_quantile(q) as f64 / 1000.0)
+                let quantile_of = |histogram: &Histogram<u64>, q: f64| {
+                    (!histogram.is_empty())
+                        .then(|| histogram.value_at_quantile(q) as f64 / 1000.0)
                 };
+                let quantile = |q: f64| quantile_of(&bucket.latency_us, q);
+                let service = |q: f64| quantile_of(&bucket.service_us, q);
                 self.rows.push(TimelineRow {
                     second,
                     endpoint,
@@ -174,6 +187,9 @@ impl Timeline {
                     p50_ms: quantile(0.50),
                     p95_ms: quantile(0.95),
                     p99_ms: quantile(0.99),
+                    service_p50_ms: service(0.50),
+                    service_p95_ms: service(0.95),
+                    service_p99_ms: service(0.99),
                     under: self
                         .thresholds
                         .iter()

@@ -302,6 +302,34 @@ fn server_section(page: &mut String, promql: &[CheckSeries], backdrop: &Backdrop
     }
 }
 
+/// One line per request name and percentile of the timeline's rows.
+fn percentile_lines(
+    s: &saved::Summary,
+    percentiles: [(&str, fn(&saved::Row) -> Option<f64>, bool); 3],
+) -> Vec<Series> {
+    let mut lines = Vec::new();
+    for (index, name) in s.request_names.iter().enumerate() {
+        for (label, pick, dashed) in percentiles {
+            let points: Vec<(f64, f64)> = s
+                .timeline
+                .iter()
+                .filter(|r| r.endpoint == index)
+                .filter_map(|r| pick(r).map(|v| (r.second as f64 + 0.5, v)))
+                .collect();
+            lines.push(Series {
+                label: if s.request_names.len() > 1 {
+                    format!("{name} {label}")
+                } else {
+                    label.to_string()
+                },
+                points,
+                dashed,
+            });
+        }
+    }
+    lines
+}
+
 fn over_time_section(page: &mut String, s: &saved::Summary, backdrop: &Backdrop) {
     page.push_str("<h2 id=\"over-time\">Over time</h2>\n");
     let mut per_second: BTreeMap<u64, (u64, u64, [u64; 5], Vec<u64>)> = BTreeMap::new();
@@ -356,34 +384,15 @@ fn over_time_section(page: &mut String, s: &saved::Summary, backdrop: &Backdrop)
         &charts::over_time("requests per second", &throughput, backdrop),
         "Requests ended per second (all request names); shaded bands are the phases, the strip at the bottom the fault windows.",
     );
-    let mut latency = Vec::new();
-    for (index, name) in s.request_names.iter().enumerate() {
-        for (label, pick, dashed) in [
-            (
-                "p50",
-                (|r: &saved::Row| r.p50_ms) as fn(&saved::Row) -> Option<f64>,
-                true,
-            ),
-            ("p95", |r: &saved::Row| r.p95_ms, false),
-            ("p99", |r: &saved::Row| r.p99_ms, false),
-        ] {
-            let points: Vec<(f64, f64)> = s
-                .timeline
-                .iter()
-                .filter(|r| r.endpoint == index)
-                .filter_map(|r| pick(r).map(|v| (at(r.second), v)))
-                .collect();
-            latency.push(Series {
-                label: if s.request_names.len() > 1 {
-                    format!("{name} {label}")
-                } else {
-                    label.to_string()
-                },
-                points,
-                dashed,
-            });
-        }
-    }
+    type Pick = fn(&saved::Row) -> Option<f64>;
+    let latency = percentile_lines(
+        s,
+        [
+            ("p50", |r| r.p50_ms, true),
+            ("p95", |r| r.p95_ms, false),
+            ("p99", |r| r.p99_ms, false),
+        ],
+    );
     figure(
         page,
         "latency-over-time",
@@ -391,7 +400,23 @@ fn over_time_section(page: &mut String, s: &saved::Summary, backdrop: &Backdrop)
         &charts::over_time("ms", &latency, backdrop),
         "Per second and request name, from the intended send time (corrected for coordinated omission).",
     );
+    let service: Vec<Series> = percentile_lines(
+        s,
+        [
+            ("p50", (|r| r.service_p50_ms) as Pick, true),
+            ("p95", |r| r.service_p95_ms, false),
+            ("p99", |r| r.service_p99_ms, false),
+        ],
+    );
+    figure(
+        page,
+        "service-time-over-time",
+        "Service time percentiles",
+        &charts::over_time("ms", &service, backdrop),
+        "Per second and request name, from the actual send: what the server took. Where latency is above it, requests waited to be sent (the load generator or its connections were the queue).",
+    );
     let mut errors = Vec::new();
+
     for (class, label) in [(3, "4xx"), (4, "5xx")] {
         errors.push(Series {
             label: label.into(),

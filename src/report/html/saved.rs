@@ -118,6 +118,12 @@ pub struct Row {
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     #[serde(default)]
+    pub service_p50_ms: Option<f64>,
+    #[serde(default)]
+    pub service_p95_ms: Option<f64>,
+    #[serde(default)]
+    pub service_p99_ms: Option<f64>,
+    #[serde(default)]
     pub under: Vec<u64>,
 }
 

@@ -28,6 +28,9 @@ impl TimelineCsv {
                 "p50_ms",
                 "p95_ms",
                 "p99_ms",
+                "service_p50_ms",
+                "service_p95_ms",
+                "service_p99_ms",
             ]
             .iter()
             .map(|s| s.to_string()),
@@ -49,6 +52,9 @@ impl TimelineCsv {
             optional(row.p50_ms),
             optional(row.p95_ms),
             optional(row.p99_ms),
+            optional(row.service_p50_ms),
+            optional(row.service_p95_ms),
+            optional(row.service_p99_ms),
         ]);
         record
     }
