@@ -172,8 +172,7 @@ impl Timeline {
             let (second, buckets) = entry.remove_entry();
             for (endpoint, bucket) in buckets.iter().enumerate() {
                 let quantile_of = |histogram: &Histogram<u64>, q: f64| {
-                    (!histogram.is_empty())
-                        .then(|| histogram.value_at_quantile(q) as f64 / 1000.0)
+                    (!histogram.is_empty()).then(|| histogram.value_at_quantile(q) as f64 / 1000.0)
                 };
                 let quantile = |q: f64| quantile_of(&bucket.latency_us, q);
                 let service = |q: f64| quantile_of(&bucket.service_us, q);

@@ -23,11 +23,13 @@ impl Artifact for Markdown {
             Ending::Aborted => format!("ABORTED: {}", r.abort_reason.as_deref().unwrap_or("")),
             Ending::Interrupted => "INTERRUPTED".to_string(),
         };
-        writeln!(out, "## slogate: `{}` — {ending}\n", r.scenario)?;
+        writeln!(out, "## slogate: {} — {ending}\n", code(&r.scenario))?;
         writeln!(
             out,
-            "{} requests in {:.1} s from `{}`.\n",
-            r.run.requests, r.duration_s, r.file
+            "{} requests in {:.1} s from {}.\n",
+            r.run.requests,
+            r.duration_s,
+            code(&r.file)
         )?;
         writeln!(
             out,
@@ -40,7 +42,7 @@ impl Artifact for Markdown {
             writeln!(
                 out,
                 "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",
-                p.name,
+                text(&p.name),
                 p.model,
                 p.measured.requests,
                 p.requests_per_second,
@@ -60,12 +62,12 @@ impl Artifact for Markdown {
             for w in &r.fault_windows {
                 writeln!(
                     out,
-                    "| {} | {} | {:.3} – {:.3} | `{}` | {} | {} | {} |",
-                    w.proxy,
-                    w.phase,
+                    "| {} | {} | {:.3} – {:.3} | {} | {} | {} | {} |",
+                    text(&w.proxy),
+                    text(&w.phase),
                     w.start_s,
                     w.end_s,
-                    w.fault,
+                    code(&w.fault),
                     w.matched,
                     w.injected,
                     w.share()
@@ -78,15 +80,35 @@ impl Artifact for Markdown {
             for c in &r.checks {
                 writeln!(
                     out,
-                    "| {} | `{}` | {} | {} | `{}` |",
+                    "| {} | {} | {} | {} | {} |",
                     c.outcome.label(),
-                    c.check,
-                    c.scope,
-                    c.measured_text,
-                    c.wanted
+                    code(&c.check),
+                    text(&c.scope),
+                    text(&c.measured_text),
+                    code(&c.wanted)
                 )?;
             }
         }
         Ok(())
+    }
+}
+
+/// Text for a table cell: a `|` would end the cell, markup would render,
+/// a line break would end the table.
+fn text(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A code span for a table cell: `|` escaped (tables split cells before
+/// code spans), longer fences around backticks.
+fn code(s: &str) -> String {
+    let body = s.replace('|', "\\|").replace(['\n', '\r'], " ");
+    if body.contains('`') {
+        format!("`` {body} ``")
+    } else {
+        format!("`{body}`")
     }
 }

@@ -3,6 +3,8 @@
 //! line in [`ARTIFACTS`].
 
 mod checks;
+#[cfg(test)]
+mod golden;
 mod junit;
 mod markdown;
 mod model;

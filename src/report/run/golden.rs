@@ -1,0 +1,195 @@
+//! Golden tests of the text files of a results directory (`summary.md`,
+//! `checks.csv`, `timeline.csv`, `junit.xml`): a run with fixed timings,
+//! status codes and failures, and names that need escaping in every format,
+//! rendered and compared byte for byte with `tests/golden/run/`.
+//! `SLOGATE_BLESS=1 cargo test --lib golden` writes the files afresh (read
+//! the diff before committing it).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::{ARTIFACTS, RunReport};
+use crate::record::{ErrorKind, Outcome, PhaseResults, RunResults, Sample, Stats, TimelineRow};
+
+const SCENARIO: &str = r#"
+name: golden
+targets:
+  api: http://127.0.0.1:9
+requests:
+  - {name: home, url: "${api}/", weight: 3}
+  - {name: 'search "q" | <b>, & more', url: "${api}/search", expect_status: [200, 404]}
+phases:
+  - name: warm
+    duration: 2s
+    load: {concurrency: 2}
+    expect:
+      - latency p95 < 50ms
+      - {check: error_rate < 1%, request: home}
+      - {check: latency p99 < 5ms, request: 'search "q" | <b>, & more'}
+  - name: "peak | hot"
+    duration: 2s
+    load: {rate: 10/s}
+    expect:
+      - error_rate < 1%
+      - latency p99 < 20ms
+expect:
+  - requests >= 30
+  - throughput >= 100/s
+"#;
+
+/// A request to `endpoint` that waited `wait_ms` to be sent and took
+/// `service_ms`.
+fn sample(endpoint: usize, outcome: Outcome, wait_ms: u64, service_ms: u64) -> Sample {
+    let intended = Instant::now();
+    let started = intended + Duration::from_millis(wait_ms);
+    Sample {
+        endpoint,
+        intended,
+        started,
+        ended: started + Duration::from_millis(service_ms),
+        outcome,
+        bytes_received: 120,
+    }
+}
+
+fn phase(
+    name: &str,
+    start_s: u64,
+    samples: &[Sample],
+    open: Option<crate::record::OpenModelStats>,
+) -> PhaseResults {
+    let mut per_endpoint = vec![Stats::default(), Stats::default()];
+    let mut total = Stats::default();
+    for s in samples {
+        per_endpoint[s.endpoint].record(s);
+        total.record(s);
+    }
+    PhaseResults {
+        name: name.into(),
+        per_endpoint,
+        total,
+        start_offset: Duration::from_secs(start_s),
+        elapsed: Duration::from_secs(2),
+        connections: 2,
+        open,
+    }
+}
+
+fn row(second: u64, endpoint: usize, requests: u64, ok: u64, p99: f64) -> TimelineRow {
+    let mut errors = [0; ErrorKind::COUNT];
+    errors[ErrorKind::ConnectionReset.index()] = requests - ok;
+    TimelineRow {
+        second,
+        endpoint,
+        requests,
+        ok,
+        status_classes: [0, ok, 0, 0, 0],
+        errors,
+        p50_ms: Some(p99 / 4.0),
+        p95_ms: Some(p99 / 2.0),
+        p99_ms: Some(p99),
+        service_p50_ms: Some(p99 / 8.0),
+        service_p95_ms: Some(p99 / 4.0),
+        service_p99_ms: Some(p99 / 2.0),
+        under: Vec::new(),
+    }
+}
+
+/// The report of a made-up run of [`SCENARIO`]: every number fixed.
+fn report() -> RunReport {
+    let scenario = crate::scenario::resolve(Path::new("golden.yaml"), SCENARIO, &|_| None)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let ok = Outcome::Response { status: 200 };
+    let mut warm = Vec::new();
+    for i in 0..18 {
+        warm.push(sample(0, ok, 0, 2 + i));
+    }
+    warm.push(sample(1, Outcome::Response { status: 404 }, 0, 7));
+    warm.push(sample(1, Outcome::Error(ErrorKind::ConnectionReset), 0, 1));
+    let mut peak = Vec::new();
+    for i in 0..12 {
+        peak.push(sample(0, ok, i, 3));
+    }
+    peak.push(sample(1, Outcome::Response { status: 500 }, 0, 40));
+    let phases = vec![
+        phase("warm", 0, &warm, None),
+        phase(
+            "peak | hot",
+            2,
+            &peak,
+            Some(crate::record::OpenModelStats {
+                target_rate: crate::units::Rate::per_second(10.0).expect("a rate"),
+                due: 20,
+                started: 13,
+                dropped: 7,
+            }),
+        ),
+    ];
+    let mut per_endpoint = vec![Stats::default(), Stats::default()];
+    let mut total = Stats::default();
+    for p in &phases {
+        for (sum, s) in per_endpoint.iter_mut().zip(&p.per_endpoint) {
+            sum.merge(s);
+        }
+        total.merge(&p.total);
+    }
+    let results = RunResults {
+        endpoint_names: scenario.requests.iter().map(|r| r.name.clone()).collect(),
+        per_endpoint,
+        total,
+        timeline: vec![
+            row(0, 0, 9, 9, 12.0),
+            row(0, 1, 1, 1, 7.0),
+            row(1, 0, 9, 9, 19.0),
+            row(1, 1, 1, 0, 1.0),
+            row(2, 0, 6, 6, 3.0),
+            row(3, 0, 6, 6, 14.0),
+            row(3, 1, 1, 1, 40.0),
+        ],
+        started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+        elapsed: Duration::from_secs(4),
+        connections: 2,
+        open: None,
+        interrupted: false,
+        aborted: None,
+        phases,
+    };
+    let verdicts = crate::expect::evaluate(&scenario, &results);
+    RunReport::new(&scenario, &results, verdicts)
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/run")
+}
+
+#[test]
+fn text_reports_match_their_golden_files() {
+    let report = report();
+    let bless = std::env::var_os("SLOGATE_BLESS").is_some();
+    let mut differ = Vec::new();
+    for artifact in ARTIFACTS {
+        let name = artifact.file_name();
+        // summary.json holds compressed histograms; its schema test covers it.
+        if name.ends_with(".json") {
+            continue;
+        }
+        let mut written = Vec::new();
+        artifact.write(&report, &mut written).expect("renders");
+        let written = String::from_utf8(written).expect("UTF-8");
+        let path = golden_dir().join(name);
+        if bless {
+            std::fs::create_dir_all(golden_dir()).expect("golden dir");
+            std::fs::write(&path, &written).expect("golden file");
+            continue;
+        }
+        let golden = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (SLOGATE_BLESS=1 writes it)", path.display()));
+        if golden != written {
+            differ.push(format!(
+                "{name} differs from {}:\n--- golden\n{golden}\n--- now\n{written}",
+                path.display()
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
