@@ -302,11 +302,11 @@ fn server_section(page: &mut String, promql: &[CheckSeries], backdrop: &Backdrop
     }
 }
 
+/// A percentile of a timeline row, by name; drawn dashed or not.
+type Percentile = (&'static str, fn(&saved::Row) -> Option<f64>, bool);
+
 /// One line per request name and percentile of the timeline's rows.
-fn percentile_lines(
-    s: &saved::Summary,
-    percentiles: [(&str, fn(&saved::Row) -> Option<f64>, bool); 3],
-) -> Vec<Series> {
+fn percentile_lines(s: &saved::Summary, percentiles: [Percentile; 3]) -> Vec<Series> {
     let mut lines = Vec::new();
     for (index, name) in s.request_names.iter().enumerate() {
         for (label, pick, dashed) in percentiles {
@@ -384,7 +384,6 @@ fn over_time_section(page: &mut String, s: &saved::Summary, backdrop: &Backdrop)
         &charts::over_time("requests per second", &throughput, backdrop),
         "Requests ended per second (all request names); shaded bands are the phases, the strip at the bottom the fault windows.",
     );
-    type Pick = fn(&saved::Row) -> Option<f64>;
     let latency = percentile_lines(
         s,
         [
@@ -403,7 +402,7 @@ fn over_time_section(page: &mut String, s: &saved::Summary, backdrop: &Backdrop)
     let service: Vec<Series> = percentile_lines(
         s,
         [
-            ("p50", (|r| r.service_p50_ms) as Pick, true),
+            ("p50", |r| r.service_p50_ms, true),
             ("p95", |r| r.service_p95_ms, false),
             ("p99", |r| r.service_p99_ms, false),
         ],
