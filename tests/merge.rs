@@ -159,7 +159,10 @@ fn three_shards_merge_to_the_percentiles_of_one_run() {
     assert_eq!(a[0]["bad"], 31.0, "{a}");
     assert_eq!(b[0]["total"], a[0]["total"], "{b}");
     assert_eq!(b[0]["bad"], a[0]["bad"], "{b}");
-    assert!(merged.join("index.html").exists());
+    // The page says what it is and how it was made.
+    let page = std::fs::read_to_string(merged.join("index.html")).unwrap();
+    assert!(page.contains(" · 3 shards merged"), "no merge mark");
+    assert!(page.contains("--shard i/3 --out DIR\n# then\nslogate merge "));
 }
 
 #[test]
