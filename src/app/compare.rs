@@ -14,6 +14,7 @@ use super::{Exit, UsageError};
 use crate::cli::CompareArgs;
 use crate::report::html::saved::{Measured, Summary};
 use crate::report::html::{Saved, escape};
+use crate::report::run::{markdown_code as code, markdown_text as text};
 
 /// One metric's allowed regression.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -235,22 +236,23 @@ fn value(v: Option<f64>) -> String {
 pub fn markdown(base: &Path, new: &Path, scenario: &str, rows: &[Row]) -> String {
     let regressions = rows.iter().filter(|r| r.regression.is_some()).count();
     let mut out = format!(
-        "## slogate compare: `{scenario}` — {}\n\nBASE `{}` → NEW `{}`\n\n| | where | metric | base | new | change | limit broken |\n|---|---|---|---:|---:|---:|---|\n",
+        "## slogate compare: {} — {}\n\nBASE {} → NEW {}\n\n| | where | metric | base | new | change | limit broken |\n|---|---|---|---:|---:|---:|---|\n",
+        code(scenario),
         if regressions == 0 {
             "no regression".to_string()
         } else {
             format!("{regressions} regression(s)")
         },
-        base.display(),
-        new.display()
+        code(&base.display().to_string()),
+        code(&new.display().to_string())
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | `{}` | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             if r.regression.is_some() { "✘" } else { "✔" },
-            r.scope.replace('|', "\\|"),
-            r.metric.replace('|', "\\|"),
+            text(&r.scope),
+            code(&r.metric),
             value(r.base),
             value(r.new),
             r.change,

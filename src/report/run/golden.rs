@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{ARTIFACTS, RunReport};
+use super::{ARTIFACTS, Artifact as _, RunReport};
 use crate::record::{ErrorKind, Outcome, PhaseResults, RunResults, Sample, Stats, TimelineRow};
 
 const SCENARIO: &str = r#"
@@ -95,20 +95,21 @@ fn row(second: u64, endpoint: usize, requests: u64, ok: u64, p99: f64) -> Timeli
     }
 }
 
-/// The report of a made-up run of [`SCENARIO`]: every number fixed.
-fn report() -> RunReport {
+/// The report of a made-up run of [`SCENARIO`]: every number fixed;
+/// `slower_ms` is added to every service time.
+fn report(slower_ms: u64) -> RunReport {
     let scenario = crate::scenario::resolve(Path::new("golden.yaml"), SCENARIO, &|_| None)
         .unwrap_or_else(|e| panic!("{e:?}"));
     let ok = Outcome::Response { status: 200 };
     let mut warm = Vec::new();
     for i in 0..18 {
-        warm.push(sample(0, ok, 0, 2 + i));
+        warm.push(sample(0, ok, 0, 2 + i + slower_ms));
     }
     warm.push(sample(1, Outcome::Response { status: 404 }, 0, 7));
     warm.push(sample(1, Outcome::Error(ErrorKind::ConnectionReset), 0, 1));
     let mut peak = Vec::new();
     for i in 0..12 {
-        peak.push(sample(0, ok, i, 3));
+        peak.push(sample(0, ok, i, 3 + slower_ms));
     }
     peak.push(sample(1, Outcome::Response { status: 500 }, 0, 40));
     let phases = vec![
@@ -164,7 +165,7 @@ fn golden_dir() -> PathBuf {
 
 #[test]
 fn text_reports_match_their_golden_files() {
-    let report = report();
+    let report = report(0);
     let bless = std::env::var_os("SLOGATE_BLESS").is_some();
     let mut differ = Vec::new();
     for artifact in ARTIFACTS {
@@ -192,4 +193,47 @@ fn text_reports_match_their_golden_files() {
         }
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+/// `compare.md` of the run against itself made 5 ms slower: the same
+/// layout, escaping and judgement every time.
+#[test]
+fn compare_markdown_matches_its_golden_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let saved = |name: &str, report: &RunReport| {
+        let path = dir.path().join(name);
+        std::fs::create_dir(&path).expect("dir");
+        let mut json = Vec::new();
+        super::summary_json::SummaryJson
+            .write(report, &mut json)
+            .expect("renders");
+        std::fs::write(path.join("summary.json"), json).expect("written");
+        crate::report::html::Saved::read(&path).expect("reads back")
+    };
+    let (base, new) = (saved("base", &report(0)), saved("new", &report(5)));
+    let limits =
+        crate::app::compare::Limits::parse("p95=10%,p99=20%,error_rate=0.5pp,throughput=5%")
+            .expect("limits");
+    let rows = crate::app::compare::compare(
+        &base.summary,
+        &new.summary,
+        &limits,
+        Duration::from_millis(1),
+    )
+    .expect("comparable");
+    let written =
+        crate::app::compare::markdown(Path::new("base/"), Path::new("new/"), "golden", &rows);
+    let path = golden_dir().join("compare.md");
+    if std::env::var_os("SLOGATE_BLESS").is_some() {
+        std::fs::write(&path, &written).expect("golden file");
+        return;
+    }
+    let golden = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (SLOGATE_BLESS=1 writes it)", path.display()));
+    assert_eq!(
+        golden,
+        written,
+        "compare.md differs from {}",
+        path.display()
+    );
 }

@@ -95,7 +95,7 @@ impl Artifact for Markdown {
 
 /// Text for a table cell: a `|` would end the cell, markup would render,
 /// a line break would end the table.
-fn text(s: &str) -> String {
+pub fn text(s: &str) -> String {
     s.replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -104,7 +104,7 @@ fn text(s: &str) -> String {
 
 /// A code span for a table cell: `|` escaped (tables split cells before
 /// code spans), longer fences around backticks.
-fn code(s: &str) -> String {
+pub fn code(s: &str) -> String {
     let body = s.replace('|', "\\|").replace(['\n', '\r'], " ");
     if body.contains('`') {
         format!("`` {body} ``")
