@@ -105,7 +105,21 @@ fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
     assert!(html[at..].contains("threshold &gt; 5"), "no threshold line");
     assert!(html.contains("<figure id=\"promql-1\""));
     assert!(html.contains("✔ PASS"));
-    assert!(html.contains("<pre>slogate run "), "no reproduce box");
+    // The reproduce box has the command as typed; the header the targets.
+    let at = html
+        .find("<h2 id=\"reproduce\">Reproduce</h2><pre>")
+        .expect("no reproduce box");
+    let reproduce = &html[at..at + html[at..].find("</pre>").unwrap()];
+    assert!(
+        reproduce.contains("slogate run ")
+            && reproduce.contains(" --out ")
+            && reproduce.contains(" --no-progress"),
+        "{reproduce}"
+    );
+    assert!(
+        html.contains("targets: api <code>http://127.0.0.1:"),
+        "no targets in the header"
+    );
     // The hostile names arrive as text.
     assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;"));

@@ -157,6 +157,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.fault_windows = first.summary.fault_windows.clone();
     report.merged_from = parts.iter().map(|p| p.dir.display().to_string()).collect();
+    report.targets = first.summary.targets.clone();
     reports::write_all(&args.out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
     if let Err(e) = crate::report::html::write(&args.out) {

@@ -65,7 +65,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     };
     let bases =
         plan::target_urls(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
-    let mut faults = drill::FaultSwitch::new(&scenario, bases, &services.proxies);
+    let mut faults = drill::FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
     let mut timeline =
         TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
@@ -115,6 +115,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.fault_windows = drill::window_reports(&faults.windows, results.started_at);
     report.shard = args.shard;
+    report.targets = bases;
     reports::write_all(&out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
     if !slos.is_empty() {

@@ -131,7 +131,7 @@ pub fn render(saved: &Saved) -> String {
     );
     let _ = writeln!(
         page,
-        "<header><h1>{}</h1><p class=\"meta\"><code>{}</code>{} · started {} UTC · {:.1} s · {} requests, {} failed</p>\
+        "<header><h1>{}</h1><p class=\"meta\"><code>{}</code>{} · {} → {} UTC ({:.1} s) · {} requests, {} failed</p>{}\
          <p><span class=\"verdict {}\">{}</span> {}</p></header>",
         escape(&s.scenario),
         escape(&s.file),
@@ -143,9 +143,24 @@ pub fn render(saved: &Saved) -> String {
             ),
         },
         crate::units::format_utc(started),
+        crate::units::format_utc(
+            started + std::time::Duration::from_secs_f64(s.duration_s.max(0.0))
+        ),
         s.duration_s,
         s.run.requests,
         s.run.failed,
+        if s.targets.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p class=\"meta\">targets: {}</p>",
+                s.targets
+                    .iter()
+                    .map(|(name, url)| format!("{} <code>{}</code>", escape(name), escape(url)))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            )
+        },
         escape(&s.ending),
         escape(&s.ending.to_uppercase()),
         match (s.ending.as_str(), &s.abort_reason) {
@@ -179,20 +194,42 @@ pub fn render(saved: &Saved) -> String {
     page
 }
 
-/// The command that made these results: a run (of one shard), or the
-/// merge of shards' runs.
+/// The command that made these results, as typed (older results: as it
+/// would be typed); for a merge, the shards' commands before it.
 fn reproduce(s: &saved::Summary) -> String {
+    let typed = (!s.command.is_empty()).then(|| shell_words(&s.command));
     if !s.merged_from.is_empty() {
         let count = s.merged_from.len();
         return format!(
-            "# on each of {count} machines, shard i of {count}:\nslogate run {} --shard i/{count} --out DIR\n# then\nslogate merge {} --out DIR",
-            s.file,
-            s.merged_from.join(" ")
+            "# on each of {count} machines, shard i of {count}:\nslogate run {} --shard i/{count} --out DIR\n# then\n{}",
+            shell_word(&s.file),
+            typed.unwrap_or_else(|| format!(
+                "slogate merge {} --out DIR",
+                shell_words(&s.merged_from)
+            ))
         );
     }
-    match s.shard {
-        Some(shard) => format!("slogate run {} --shard {shard}", s.file),
-        None => format!("slogate run {}", s.file),
+    typed.unwrap_or_else(|| match s.shard {
+        Some(shard) => format!("slogate run {} --shard {shard}", shell_word(&s.file)),
+        None => format!("slogate run {}", shell_word(&s.file)),
+    })
+}
+
+/// `words` as a POSIX shell would read them back.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=,@%+".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -639,8 +676,17 @@ fn slos_section(page: &mut String, slos: &serde_json::Value) {
     page.push_str("</tbody></table>\n");
 }
 
+/// Failed over all, as a percentage; `-` without requests.
+fn error_rate(m: &saved::Measured) -> String {
+    if m.requests == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}%", m.failed as f64 * 100.0 / m.requests as f64)
+    }
+}
+
 fn tables_section(page: &mut String, s: &saved::Summary) {
-    page.push_str("<h2 id=\"phases\">Phases and requests</h2>\n<table><thead><tr><th>phase</th><th>request</th><th>count</th><th>req/s</th><th>failed</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n");
+    page.push_str("<h2 id=\"phases\">Phases and requests</h2>\n<table><thead><tr><th>phase</th><th>request</th><th>count</th><th>req/s</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n");
     let cells = |m: &saved::Measured| match &m.latency_ms {
         Some(d) => format!(
             "<td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td>",
@@ -651,22 +697,24 @@ fn tables_section(page: &mut String, s: &saved::Summary) {
     for phase in &s.phases {
         let _ = writeln!(
             page,
-            "<tr><td>{}</td><td><em>all</em></td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td>{}</tr>",
+            "<tr><td>{}</td><td><em>all</em></td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
             escape(&phase.name),
             phase.measured.requests,
             phase.requests_per_second,
             phase.measured.failed,
+            error_rate(&phase.measured),
             cells(&phase.measured)
         );
         for request in &phase.per_request {
             let rate = request.measured.requests as f64 / phase.duration_s.max(1e-9);
             let _ = writeln!(
                 page,
-                "<tr><td></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td>{}</tr>",
+                "<tr><td></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
                 escape(&request.name),
                 request.measured.requests,
                 rate,
                 request.measured.failed,
+                error_rate(&request.measured),
                 cells(&request.measured)
             );
         }
@@ -713,6 +761,23 @@ mod tests {
         assert_eq!(
             escape(r#"<script>alert("x")</script> & 'y'"#),
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+
+    #[test]
+    fn commands_are_quoted_as_a_shell_reads_them_back() {
+        let words = [
+            "slogate",
+            "run",
+            "my scenario.yaml",
+            "--out",
+            "it's",
+            "",
+            "a=b,c/d",
+        ];
+        assert_eq!(
+            shell_words(&words.map(String::from)),
+            r#"slogate run 'my scenario.yaml' --out 'it'\''s' '' a=b,c/d"#
         );
     }
 }

@@ -33,6 +33,10 @@ pub struct Summary {
     pub shard: Option<crate::scenario::Shard>,
     #[serde(default)]
     pub merged_from: Vec<String>,
+    #[serde(default)]
+    pub targets: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

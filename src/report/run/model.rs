@@ -148,6 +148,12 @@ pub struct RunReport {
     /// Written by `slogate merge`: the shards' results directories.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// Each target's base URL, by name (a started demo's or proxy's too).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub targets: std::collections::BTreeMap<String, String>,
+    /// The command line that made these results, as typed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
 }
 
 /// A proxy fault's window, seconds from the run's start.
@@ -254,6 +260,8 @@ impl RunReport {
             fault_windows: Vec::new(),
             shard: None,
             merged_from: Vec::new(),
+            targets: std::collections::BTreeMap::new(),
+            command: std::env::args().collect(),
         }
     }
 
