@@ -179,10 +179,11 @@ fn draw_over_time(
     for (index, s) in series.iter().enumerate() {
         let color = PALETTE[index % PALETTE.len()];
         let style = color.stroke_width(2);
+        let points = decimate(&s.points, x_max, (WIDTH / 2) as usize);
         let drawn = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 6, 4, style))?
+            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
         } else {
-            chart.draw_series(LineSeries::new(s.points.iter().copied(), style))?
+            chart.draw_series(LineSeries::new(points, style))?
         };
         drawn.label(s.label.clone()).legend(move |(x, y)| {
             PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
@@ -196,6 +197,46 @@ fn draw_over_time(
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+/// At most two points per `buckets`-th of the x range: the lowest and the
+/// highest of the bucket, in x order. Drawn `buckets` wide or narrower,
+/// the line looks the same as with every point (spikes included), and a
+/// long run's page stays small.
+pub fn decimate(points: &[(f64, f64)], x_max: f64, buckets: usize) -> Vec<(f64, f64)> {
+    if points.len() <= 2 * buckets || x_max <= 0.0 {
+        return points.to_vec();
+    }
+    let width = x_max / buckets as f64;
+    let mut out = Vec::with_capacity(2 * buckets + 2);
+    let mut start = 0;
+    while start < points.len() {
+        let bucket = (points[start].0 / width).floor();
+        let end = start
+            + points[start..]
+                .iter()
+                .take_while(|p| (p.0 / width).floor() == bucket)
+                .count()
+                .max(1);
+        let group = &points[start..end];
+        let low = group
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.1.total_cmp(&b.1.1));
+        let high = group
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1));
+        if let (Some((i, lo)), Some((j, hi))) = (low, high) {
+            match i.cmp(&j) {
+                std::cmp::Ordering::Less => out.extend([*lo, *hi]),
+                std::cmp::Ordering::Greater => out.extend([*hi, *lo]),
+                std::cmp::Ordering::Equal => out.push(*lo),
+            }
+        }
+        start = end;
+    }
+    out
 }
 
 /// x of the percentile plot: `-log10(1 - q)` (0 = p0, 1 = p90, 2 = p99, ...).
@@ -364,4 +405,30 @@ fn draw_alert_timeline(svg: &mut String, rows: &[AlertRow], backdrop: &Backdrop)
     }
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimation_keeps_each_buckets_extremes_in_order() {
+        let points: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, (i % 7) as f64)).collect();
+        let thin = decimate(&points, 1000.0, 100);
+        assert!(thin.len() <= 200, "{}", thin.len());
+        // Every bucket of 10 points holds a 0 and a 6.
+        assert_eq!(thin.iter().filter(|p| p.1 == 6.0).count(), 100);
+        assert_eq!(thin.iter().filter(|p| p.1 == 0.0).count(), 100);
+        assert!(thin.windows(2).all(|w| w[0].0 < w[1].0));
+        // A spike survives.
+        let spiky: Vec<(f64, f64)> = (0..1000)
+            .map(|i| (i as f64, if i == 517 { 99.0 } else { 1.0 }))
+            .collect();
+        assert!(decimate(&spiky, 1000.0, 100).contains(&(517.0, 99.0)));
+        // Few points: unchanged.
+        assert_eq!(
+            decimate(&points[..150], 1000.0, 100),
+            points[..150].to_vec()
+        );
+    }
 }
