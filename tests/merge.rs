@@ -183,6 +183,15 @@ fn merges_and_splits_that_do_not_fit_are_refused() {
         "{stderr}"
     );
 
+    // Merging into a shard would overwrite it.
+    let output = slogate(&["merge", s, "--out", s]).output().unwrap();
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is one of the shards: merge into a new directory"),
+        "{stderr}"
+    );
+
     // Six virtual users cannot be split seven ways.
     let output = run(&scenario, &dir.path().join("s7"), Some("1/7"))
         .output()

@@ -73,6 +73,20 @@ impl Part {
 
 /// Merges the shards and writes the merged results directory.
 pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if let Some(dir) = args.dirs.iter().find(|d| same(d, &args.out)) {
+        return Err(UsageError::new(
+            "--out",
+            format!(
+                "{} is one of the shards: merge into a new directory",
+                dir.display()
+            ),
+        )
+        .into());
+    }
     let parts = args
         .dirs
         .iter()
