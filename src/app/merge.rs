@@ -128,7 +128,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
 
     // Client-side: judged again on the merged data.
     let mut verdicts = expect::evaluate(&scenario, &results);
-    let mut slo_reports = crate::slo::evaluate(&scenario.slos, &results, None);
+    let slo_reports = crate::slo::evaluate(&scenario.slos, &results, None);
     let client: Vec<usize> = (0..scenario.slos.len())
         .filter(|&i| scenario.slos[i].sli.is_client())
         .collect();
@@ -166,7 +166,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         }
     }
     if !scenario.slos.is_empty() {
-        write_slos(&parts, &scenario, &mut slo_reports, &args.out)?;
+        write_slos(&parts, &scenario, &slo_reports, &args.out)?;
     }
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.fault_windows = first.summary.fault_windows.clone();
@@ -480,7 +480,7 @@ fn stats(measured: &saved::Measured) -> anyhow::Result<Stats> {
 fn write_slos(
     parts: &[Part],
     scenario: &scenario::Scenario,
-    reports_now: &mut [crate::slo::SloReport],
+    reports_now: &[crate::slo::SloReport],
     out: &Path,
 ) -> anyhow::Result<()> {
     let saved: Option<Vec<serde_json::Value>> = parts.iter().find_map(|p| {
