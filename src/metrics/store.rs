@@ -169,7 +169,16 @@ impl fmt::Display for Labels {
                 f.write_str(", ")?;
             }
             first = false;
-            write!(f, "{name}=\"{}\"", value.escape_default())?;
+            // As Prometheus quotes a label value: backslash, double quote
+            // and line feed escaped, any other character as it is.
+            write!(
+                f,
+                "{name}=\"{}\"",
+                value
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('\n', "\\n")
+            )?;
         }
         f.write_str("}")
     }
@@ -340,6 +349,12 @@ mod tests {
         assert_eq!(l.get("c"), None);
         assert_eq!(l.without_name().to_string(), "{a=\"1\", b=\"2\"}");
         assert_eq!(l.with("a", "").to_string(), "up{b=\"2\"}");
+    }
+
+    #[test]
+    fn label_values_print_as_prometheus_quotes_them() {
+        let l = Labels::from_pairs(&[("v", "café 'x' \"y\" a\\b\nc")]);
+        assert_eq!(l.to_string(), r#"{v="café 'x' \"y\" a\\b\nc"}"#);
     }
 
     #[test]
