@@ -162,7 +162,15 @@ fn three_shards_merge_to_the_percentiles_of_one_run() {
     // The page says what it is and how it was made.
     let page = std::fs::read_to_string(merged.join("index.html")).unwrap();
     assert!(page.contains(" · 3 shards merged"), "no merge mark");
-    assert!(page.contains("--shard i/3 --out DIR\n# then\nslogate merge "));
+    // The shards' command, then the merge as it was typed.
+    let at = page
+        .find("--shard i/3 --out DIR\n# then\n")
+        .expect("no shard command");
+    let merge_line = page[at..].lines().nth(2).unwrap_or_default();
+    assert!(
+        merge_line.contains("slogate merge ") && merge_line.contains(" --out "),
+        "{merge_line}"
+    );
 }
 
 #[test]
