@@ -395,7 +395,7 @@ pub struct ExpectedWindow {
 }
 
 /// Every alert expectation's window over the phases that ran.
-pub fn expected_windows(scenario: &Scenario, results: &RunResults) -> Vec<ExpectedWindow> {
+fn expected_windows(scenario: &Scenario, results: &RunResults) -> Vec<ExpectedWindow> {
     let window = |e: &AlertExpectation, scope: String, start: f64, end: f64| {
         let (kind, from, to) = match e.when {
             When::Fires { after, within } => (
@@ -430,17 +430,19 @@ pub fn expected_windows(scenario: &Scenario, results: &RunResults) -> Vec<Expect
     out
 }
 
-/// Writes `alerts.json` into the results directory.
+/// Writes `alerts.json` into the results directory, with the window each of
+/// the scenario's alert expectations wants its alert in.
 pub fn save(
     alerts: &Alerts,
     faults: &[FaultChange],
-    expected: &[ExpectedWindow],
+    scenario: &Scenario,
+    results: &RunResults,
     out: &Path,
 ) -> anyhow::Result<()> {
     let path = out.join("alerts.json");
     let json = serde_json::json!({
         "evaluated_by": alerts.evaluated_by,
-        "expected": expected,
+        "expected": expected_windows(scenario, results),
         "alerts": alerts.timeline.alerts,
         "rule_errors": alerts.errors.iter().map(|(e, count)| serde_json::json!({
             "rule": e.rule, "source": e.source, "first_at_ms": e.t, "message": e.message, "count": count,

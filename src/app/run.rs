@@ -226,12 +226,7 @@ fn server_side(
             match drill::read_alerts(&backend, start, end, metrics.evaluation_interval) {
                 Ok(mut alerts) => {
                     alerts.alertmanager = watched;
-                    drill::save(
-                        &alerts,
-                        faults,
-                        &drill::expected_windows(scenario, results),
-                        out,
-                    )?;
+                    drill::save(&alerts, faults, scenario, results, out)?;
                     verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
                 }
                 Err(e) => {
@@ -252,12 +247,7 @@ fn server_side(
     let mut store = scraped.map(|s| s.store).unwrap_or_default();
     if !scenario.rules.is_empty() {
         let alerts = drill::evaluate_rules(scenario, &mut store)?;
-        drill::save(
-            &alerts,
-            faults,
-            &drill::expected_windows(scenario, results),
-            out,
-        )?;
+        drill::save(&alerts, faults, scenario, results, out)?;
         let mut backend = Embedded::new(&store);
         backend.lookback = metrics.lookback;
         let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
