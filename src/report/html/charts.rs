@@ -96,6 +96,38 @@ pub fn against_threshold(
     })
 }
 
+/// Draws each line (the palette's `color`-th color, dashed or solid) with
+/// its legend entry, then the legend at `position`.
+fn draw_lines<'a, 's, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    lines: impl Iterator<Item = (usize, &'s Series, Vec<(f64, f64)>)>,
+    position: SeriesLabelPosition,
+) -> DrawResult<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (color, s, points) in lines {
+        let color = PALETTE[color % PALETTE.len()];
+        let style = color.stroke_width(2);
+        let drawn = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points, style))?
+        };
+        drawn.label(s.label.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+        });
+    }
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    Ok(())
+}
+
 /// A failed drawing leaves a note in place of the chart, not a broken page.
 fn draw_or_note(draw: impl FnOnce(&mut String) -> DrawResult<()>) -> String {
     let mut svg = String::new();
@@ -176,25 +208,14 @@ fn draw_over_time(
             .label(label.to_string())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
     }
-    for (index, s) in series.iter().enumerate() {
-        let color = PALETTE[index % PALETTE.len()];
-        let style = color.stroke_width(2);
-        let points = decimate(&s.points, x_max, (WIDTH / 2) as usize);
-        let drawn = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
-        } else {
-            chart.draw_series(LineSeries::new(points, style))?
-        };
-        drawn.label(s.label.clone()).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-        });
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    draw_lines(
+        &mut chart,
+        series
+            .iter()
+            .enumerate()
+            .map(|(index, s)| (index, s, decimate(&s.points, x_max, (WIDTH / 2) as usize))),
+        SeriesLabelPosition::UpperRight,
+    )?;
     root.present()?;
     Ok(())
 }
@@ -289,25 +310,15 @@ fn draw_percentiles(svg: &mut String, series: &[Series]) -> DrawResult<()> {
         .y_label_formatter(&|y| crate::promql::format_short(*y))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    for (index, s) in series.iter().enumerate() {
-        let color = PALETTE[(index / 2) % PALETTE.len()];
-        let style = color.stroke_width(2);
-        let points = s.points.iter().copied().filter(|p| p.1 > 0.0);
-        let drawn = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
-        } else {
-            chart.draw_series(LineSeries::new(points, style))?
-        };
-        drawn.label(s.label.clone()).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-        });
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    // A color per pair of lines (latency and service time of one name).
+    draw_lines(
+        &mut chart,
+        series.iter().enumerate().map(|(index, s)| {
+            let points = s.points.iter().copied().filter(|p| p.1 > 0.0).collect();
+            (index / 2, s, points)
+        }),
+        SeriesLabelPosition::UpperLeft,
+    )?;
     root.present()?;
     Ok(())
 }
