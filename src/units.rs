@@ -147,7 +147,11 @@ impl fmt::Display for Rate {
     }
 }
 
-/// A share of a whole, such as an error ratio: written `1%`, `99.9%` or `0.01`.
+/// A share of a whole, such as an error ratio: written `1%` or `99.9%`.
+///
+/// A bare number is refused rather than guessed: `error_rate < 1` could mean
+/// 1 % or 100 %, and `error_rate < 0.5` 0.5 % or 50 %, and a gate that reads
+/// the wrong one passes when it should fail.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Ratio(f64);
 
@@ -156,6 +160,25 @@ impl Ratio {
     pub fn fraction(self) -> f64 {
         self.0
     }
+
+    /// A probability, where a bare number in 0..=1 is the convention
+    /// (`probability: 0.2`) and `20%` is accepted as well. Not for
+    /// thresholds: those go through [`FromStr`], which wants the `%`.
+    pub fn parse_probability(text: &str) -> Result<Ratio, UnitError> {
+        let text = text.trim();
+        if text.ends_with('%') {
+            return text.parse();
+        }
+        match text.parse::<f64>() {
+            Ok(value) if (0.0..=1.0).contains(&value) => Ok(Ratio(value)),
+            Ok(_) => Err(UnitError(format!(
+                "`{text}` is outside 0..1; write a probability as e.g. 0.2 or 20%"
+            ))),
+            Err(_) => Err(UnitError(format!(
+                "`{text}` is not a probability; write e.g. 0.2 or 20%"
+            ))),
+        }
+    }
 }
 
 impl FromStr for Ratio {
@@ -163,14 +186,31 @@ impl FromStr for Ratio {
 
     fn from_str(text: &str) -> Result<Ratio, UnitError> {
         let text = text.trim();
-        let (digits, scale) = match text.strip_suffix('%') {
-            Some(digits) => (digits.trim(), 100.0),
-            None => (text, 1.0),
+        let Some(digits) = text.strip_suffix('%') else {
+            return Err(UnitError(match text.parse::<f64>() {
+                Ok(value) if (0.0..=1.0).contains(&value) => format!(
+                    "`{text}` is a bare number, which could mean {}% or {}%; write the one you mean with `%`",
+                    trim_float(value),
+                    trim_float(value * 100.0)
+                ),
+                Ok(value) if value.is_finite() => format!(
+                    "`{text}` is a bare number; a ratio needs `%`: write {}%",
+                    trim_float(value)
+                ),
+                _ => format!("`{text}` is not a ratio; write a percentage such as 1% or 99.9%"),
+            }));
         };
+        let digits = digits.trim();
         let value: f64 = digits
             .parse()
-            .map_err(|_| UnitError(format!("`{text}` is not a ratio; write e.g. 1% or 0.01")))?;
-        let fraction = value / scale;
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| {
+                UnitError(format!(
+                    "`{text}` is not a ratio; write a percentage such as 1% or 99.9%"
+                ))
+            })?;
+        let fraction = value / 100.0;
         if !(0.0..=1.0).contains(&fraction) {
             return Err(UnitError(format!("`{text}` is outside 0%..100%")));
         }
@@ -287,7 +327,14 @@ mod tests {
     #[test]
     fn ratios() {
         assert_eq!("1%".parse::<Ratio>().unwrap().fraction(), 0.01);
-        assert_eq!("0.25".parse::<Ratio>().unwrap().fraction(), 0.25);
+        // A bare number is refused, with both readings in the hint.
+        let bare = "1".parse::<Ratio>().unwrap_err().to_string();
+        assert!(bare.contains("could mean 1% or 100%"), "{bare}");
+        assert!("0.01".parse::<Ratio>().is_err());
+        assert!("NaN%".parse::<Ratio>().is_err());
+        assert_eq!(Ratio::parse_probability("0.25").unwrap().fraction(), 0.25);
+        assert_eq!(Ratio::parse_probability("25%").unwrap().fraction(), 0.25);
+        assert!(Ratio::parse_probability("2").is_err());
         assert!("150%".parse::<Ratio>().is_err());
         assert_eq!("99.9%".parse::<Ratio>().unwrap().to_string(), "99.9%");
     }

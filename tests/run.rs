@@ -226,6 +226,8 @@ phases:
   - name: long
     duration: 60s
     load: {{rate: 50/s}}
+    expect:
+      - throughput >= 40/s
   - name: never
     duration: 5s
     load: {{rate: 50/s}}
@@ -254,9 +256,20 @@ abort:
         1,
         "the second phase never started"
     );
+    // The phase cut short: throughput over the seconds it ran, not its
+    // scheduled 60 s, and said so.
+    let long = &summary["phases"][0];
+    assert_eq!(long["cut_short"], true);
+    assert_eq!(long["scheduled_s"], 60.0);
+    let throughput = &summary["checks"][0];
+    assert_eq!(throughput["outcome"], "PASS", "{throughput}");
+    let measured = throughput["measured"].as_f64().unwrap();
+    assert!((40.0..=60.0).contains(&measured), "{throughput}");
+    let shown = throughput["measured_text"].as_str().unwrap();
+    assert!(shown.contains("(cut short after "), "{shown}");
     // The never-started phase's expectations are NO DATA, even a count.
-    assert_eq!(summary["checks"][0]["outcome"], "NO_DATA");
     assert_eq!(summary["checks"][1]["outcome"], "NO_DATA");
+    assert_eq!(summary["checks"][2]["outcome"], "NO_DATA");
     assert!(text(dir.path(), "junit.xml").contains("<error message=\"abort condition"));
     assert!(text(dir.path(), "timeline.csv").lines().count() >= 3);
     assert!(text(dir.path(), "summary.md").contains("ABORTED"));

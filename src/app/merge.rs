@@ -330,6 +330,8 @@ fn combine(parts: &[Part]) -> anyhow::Result<RunResults> {
             total,
             start_offset: secs(ran.iter().map(|(_, p)| p.start_s).fold(f64::MAX, f64::min)),
             elapsed: secs(ran.iter().map(|(_, p)| p.duration_s).fold(0.0, f64::max)),
+            scheduled: model.scheduled_s.map(secs),
+            cut_short: ran.iter().any(|(_, p)| p.cut_short),
             connections: ran.iter().map(|(_, p)| p.connections).sum(),
             open,
         });

@@ -248,6 +248,8 @@ async fn collect(
             total,
             start_offset: phase_start - run_start,
             elapsed: phase_end - phase_start,
+            scheduled: phase.duration,
+            cut_short: stopped_at.is_some(),
             connections: phase.connections,
         });
     }

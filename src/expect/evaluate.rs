@@ -18,58 +18,61 @@ pub fn evaluate(
     let names = &results.endpoint_names;
     let empty = crate::record::Stats::default();
     let mut verdicts = Vec::new();
-    // `ran`: totals, per-endpoint stats and elapsed time; None if the scope
+    // `ran`: totals, per-endpoint stats and the throughput window; None if the scope
     // never ran.
-    let mut judge_all =
-        |expectations: &[Expectation],
-         scope: &str,
-         ran: Option<(&crate::record::Stats, &[crate::record::Stats], Duration)>| {
-            let Some((total, per_endpoint, elapsed)) = ran else {
-                for expectation in expectations {
-                    let scope = match &expectation.request {
-                        Some(name) => format!("{scope}, request {name}"),
-                        None => scope.to_string(),
-                    };
-                    verdicts.push(judge(expectation, None, scope));
-                }
-                return;
-            };
+    let mut judge_all = |expectations: &[Expectation],
+                         scope: &str,
+                         ran: Option<(
+        &crate::record::Stats,
+        &[crate::record::Stats],
+        crate::record::Window,
+    )>| {
+        let Some((total, per_endpoint, window)) = ran else {
             for expectation in expectations {
-                let (stats, failures, scope) = match &expectation.request {
-                    Some(name) => {
-                        let index = names.iter().position(|n| n == name);
-                        let stats = index.and_then(|i| per_endpoint.get(i)).unwrap_or(&empty);
-                        let statuses = index.and_then(|i| expect_status.get(i).copied()).flatten();
-                        (
-                            stats,
-                            failures(stats, statuses),
-                            format!("{scope}, request {name}"),
-                        )
-                    }
-                    None => {
-                        let failed = per_endpoint
-                            .iter()
-                            .zip(&expect_status)
-                            .map(|(stats, statuses)| failures(stats, *statuses))
-                            .sum();
-                        (total, failed, scope.to_string())
-                    }
+                let scope = match &expectation.request {
+                    Some(name) => format!("{scope}, request {name}"),
+                    None => scope.to_string(),
                 };
-                let sample = Sample {
-                    stats,
-                    elapsed,
-                    failures,
-                };
-                verdicts.push(judge(expectation, Some(&sample), scope));
+                verdicts.push(judge(expectation, None, scope));
             }
+            return;
         };
+        for expectation in expectations {
+            let (stats, failures, scope) = match &expectation.request {
+                Some(name) => {
+                    let index = names.iter().position(|n| n == name);
+                    let stats = index.and_then(|i| per_endpoint.get(i)).unwrap_or(&empty);
+                    let statuses = index.and_then(|i| expect_status.get(i).copied()).flatten();
+                    (
+                        stats,
+                        failures(stats, statuses),
+                        format!("{scope}, request {name}"),
+                    )
+                }
+                None => {
+                    let failed = per_endpoint
+                        .iter()
+                        .zip(&expect_status)
+                        .map(|(stats, statuses)| failures(stats, *statuses))
+                        .sum();
+                    (total, failed, scope.to_string())
+                }
+            };
+            let sample = Sample {
+                stats,
+                window,
+                failures,
+            };
+            verdicts.push(judge(expectation, Some(&sample), scope));
+        }
+    };
     for (index, phase) in scenario.phases.iter().enumerate() {
         let scope = format!("phase {}", phase.name);
         match results.phases.get(index) {
             Some(ran) => judge_all(
                 &phase.expectations,
                 &scope,
-                Some((&ran.total, &ran.per_endpoint, ran.elapsed)),
+                Some((&ran.total, &ran.per_endpoint, ran.window())),
             ),
             None => judge_all(&phase.expectations, &scope, None),
         }
@@ -77,7 +80,7 @@ pub fn evaluate(
     judge_all(
         &scenario.expectations,
         "run",
-        Some((&results.total, &results.per_endpoint, results.elapsed)),
+        Some((&results.total, &results.per_endpoint, results.window())),
     );
     verdicts
 }

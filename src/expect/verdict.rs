@@ -2,12 +2,10 @@
 //! value, the wanted value and where it was measured. No data is NO DATA,
 //! never a pass.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 use super::{Check, Expectation, LatencyStat, Metric};
-use crate::record::Stats;
+use crate::record::{Stats, Window};
 
 /// The outcome of one expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +64,8 @@ impl Verdict {
 /// What an expectation is measured over.
 pub struct Sample<'a> {
     pub stats: &'a Stats,
-    pub elapsed: Duration,
+    /// The time throughput is measured over.
+    pub window: Window,
     /// Failed requests, counted per request kind with its own idea of
     /// success (see [`failures`]) before they are added up.
     pub failures: u64,
@@ -101,7 +100,19 @@ pub fn judge(expectation: &Expectation, sample: Option<&Sample>, scope: String) 
         check: check.to_string(),
         scope,
         measured,
-        measured_text: measured.map_or_else(|| "no data".to_string(), |v| check.format_value(v)),
+        measured_text: match (measured, sample) {
+            (None, _) => "no data".to_string(),
+            (Some(v), Some(sample))
+                if check.metric == Metric::Throughput && sample.window.cut_short =>
+            {
+                format!(
+                    "{} (cut short after {})",
+                    check.format_value(v),
+                    crate::units::format_duration(sample.window.elapsed)
+                )
+            }
+            (Some(v), _) => check.format_value(v),
+        },
         wanted: check.wanted(),
         outcome,
         optional: expectation.optional,
@@ -137,10 +148,8 @@ fn measure(check: &Check, sample: &Sample) -> Option<f64> {
                 .map(|(_, count)| count)
                 .sum(),
         ),
-        Metric::Throughput => {
-            let secs = sample.elapsed.as_secs_f64();
-            (requests > 0 && secs > 0.0).then(|| requests as f64 / secs)
-        }
+        // Zero requests over a whole phase is a throughput of zero.
+        Metric::Throughput => sample.window.rate(requests),
         // A count is data even when it is zero.
         Metric::Requests => Some(requests as f64),
     }

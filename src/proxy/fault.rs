@@ -594,7 +594,7 @@ fn delay(spec: &FaultSpec) -> Result<Delay, FaultError> {
 
 fn ratio(key: &'static str, value: &Scalar) -> Result<f64, FaultError> {
     let text = value.to_string();
-    text.parse::<Ratio>()
+    Ratio::parse_probability(&text)
         .map(Ratio::fraction)
         .map_err(|e| error(key, e.to_string(), Some("e.g. `20%` or `0.2`")))
 }

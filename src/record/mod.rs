@@ -58,23 +58,62 @@ pub struct PhaseResults {
     pub start_offset: Duration,
     /// How long it lasted (until its last request ended).
     pub elapsed: Duration,
+    /// The duration the scenario gave it, if it gave one.
+    pub scheduled: Option<Duration>,
+    /// True when an abort or a signal ended it before its own end.
+    pub cut_short: bool,
     pub connections: usize,
     pub open: Option<OpenModelStats>,
 }
 
 impl PhaseResults {
-    /// Requests per second that ended, over the phase.
+    /// The time this phase's throughput is measured over.
+    pub fn window(&self) -> Window {
+        Window {
+            elapsed: self.elapsed,
+            scheduled: self.scheduled,
+            cut_short: self.cut_short,
+        }
+    }
+
+    /// Requests per second that ended, over the phase's [`Window`] (0 when
+    /// it is too short to say).
     pub fn achieved_rate(&self) -> f64 {
-        rate(self.total.requests, self.elapsed)
+        self.window().rate(self.total.requests).unwrap_or(0.0)
     }
 }
 
-fn rate(requests: u64, elapsed: Duration) -> f64 {
-    let secs = elapsed.as_secs_f64();
-    if secs > 0.0 {
-        requests as f64 / secs
-    } else {
-        0.0
+/// The time a throughput is measured over. Requests are divided by the
+/// scheduled duration of a phase that ran its course (not by the span
+/// between its first and last request, which one request makes tiny), by
+/// the elapsed time of a phase without one (`requests: N`) or of one cut
+/// short; a phase cut short within its first second is too little to judge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub elapsed: Duration,
+    pub scheduled: Option<Duration>,
+    pub cut_short: bool,
+}
+
+impl Window {
+    /// Less than this of a phase cut short is no throughput at all.
+    pub const MIN_CUT_SHORT: Duration = Duration::from_secs(1);
+
+    /// The seconds requests are divided by; None when there is too little.
+    pub fn seconds(&self) -> Option<f64> {
+        let span = match self.scheduled {
+            // A count-bound phase may end before its duration: what it took.
+            Some(scheduled) if !self.cut_short && self.elapsed >= scheduled => scheduled,
+            _ if self.cut_short && self.elapsed < Self::MIN_CUT_SHORT => return None,
+            _ => self.elapsed,
+        };
+        let secs = span.as_secs_f64();
+        (secs > 0.0).then_some(secs)
+    }
+
+    /// `requests` per second over the window; None when there is too little.
+    pub fn rate(&self, requests: u64) -> Option<f64> {
+        self.seconds().map(|secs| requests as f64 / secs)
     }
 }
 
@@ -92,8 +131,51 @@ pub struct OpenModelStats {
 }
 
 impl RunResults {
-    /// Requests per second that ended, over the elapsed time.
+    /// The time the run's throughput is measured over: all of it, marked
+    /// cut short when an abort or a signal ended it.
+    pub fn window(&self) -> Window {
+        Window {
+            elapsed: self.elapsed,
+            scheduled: None,
+            cut_short: self.aborted.is_some() || self.interrupted,
+        }
+    }
+
+    /// Requests per second that ended, over the run's [`Window`].
     pub fn achieved_rate(&self) -> f64 {
-        rate(self.total.requests, self.elapsed)
+        self.window().rate(self.total.requests).unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Window;
+    use std::time::Duration;
+
+    fn window(elapsed_ms: u64, scheduled_s: Option<u64>, cut_short: bool) -> Window {
+        Window {
+            elapsed: Duration::from_millis(elapsed_ms),
+            scheduled: scheduled_s.map(Duration::from_secs),
+            cut_short,
+        }
+    }
+
+    #[test]
+    fn throughput_is_over_the_scheduled_duration() {
+        // A 10 s phase whose last request ended at 10.2 s: over 10 s.
+        assert_eq!(window(10_200, Some(10), false).rate(1000), Some(100.0));
+        // A count-bound phase that finished early: over what it took.
+        assert_eq!(window(2_000, Some(10), false).rate(100), Some(50.0));
+        assert_eq!(window(500, None, false).rate(100), Some(200.0));
+        // Cut short after 4 s: over the 4 s it ran.
+        assert_eq!(window(4_000, Some(10), true).rate(100), Some(25.0));
+    }
+
+    #[test]
+    fn a_phase_cut_short_at_once_has_no_throughput() {
+        // One request 0.6 ms into an aborted phase is not 1,671/s.
+        assert_eq!(window(0, Some(10), true).rate(1), None);
+        assert_eq!(window(999, Some(10), true).rate(1), None);
+        assert_eq!(window(0, None, false).rate(1), None);
     }
 }

@@ -68,6 +68,10 @@ pub struct Phase {
     pub name: String,
     pub start_s: f64,
     pub duration_s: f64,
+    #[serde(default)]
+    pub scheduled_s: Option<f64>,
+    #[serde(default)]
+    pub cut_short: bool,
     pub requests_per_second: f64,
     #[serde(default)]
     pub model: String,

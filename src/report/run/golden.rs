@@ -70,6 +70,8 @@ fn phase(
         total,
         start_offset: Duration::from_secs(start_s),
         elapsed: Duration::from_secs(2),
+        scheduled: Some(Duration::from_secs(2)),
+        cut_short: false,
         connections: 2,
         open,
     }

@@ -103,6 +103,12 @@ pub struct PhaseReport {
     /// Seconds from the start of the run.
     pub start_s: f64,
     pub duration_s: f64,
+    /// The duration the scenario gave the phase, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_s: Option<f64>,
+    /// An abort or a signal ended the phase before its own end.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cut_short: bool,
     /// `open` or `closed`.
     pub model: &'static str,
     pub connections: usize,
@@ -226,6 +232,8 @@ impl RunReport {
                     name: phase.name.clone(),
                     start_s: phase.start_offset.as_secs_f64(),
                     duration_s: phase.elapsed.as_secs_f64(),
+                    scheduled_s: phase.scheduled.map(|d| d.as_secs_f64()),
+                    cut_short: phase.cut_short,
                     model: if phase.open.is_some() {
                         "open"
                     } else {
