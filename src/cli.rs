@@ -316,4 +316,14 @@ pub struct HitArgs {
     /// Never show the live progress line.
     #[arg(long = "no-progress")]
     pub no_progress: bool,
+
+    /// An expectation in the scenario syntax, e.g. 'p99 < 200ms',
+    /// 'error_rate < 1%', 'throughput >= 500/s' (repeatable): exit 1 when
+    /// one fails. Without any, hit still exits 1 when no request succeeded.
+    #[arg(long = "expect", value_name = "CHECK")]
+    pub expect: Vec<String>,
+
+    /// Statuses that count as success, e.g. 200,404 (default: below 400).
+    #[arg(long = "expect-status", value_name = "CODES", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(100..=599))]
+    pub expect_status: Vec<u16>,
 }

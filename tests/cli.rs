@@ -168,3 +168,95 @@ fn sigterm_stops_the_run_within_a_second_and_still_reports() {
     let duration = json["duration_s"].as_f64().unwrap();
     assert!((1.4..2.5).contains(&duration), "duration {duration}");
 }
+
+#[test]
+fn hit_exits_1_when_no_request_succeeded() {
+    let _serial = crate::support::serial();
+    // Refused: nothing listens on a port just freed.
+    let port = crate::support::process::free_port();
+    let refused = format!("http://127.0.0.1:{port}/");
+    let reset = Server::reset_on_accept();
+    let failing = Server::start(|_| Reply::status(503));
+    for url in [refused, reset.url("/"), failing.url("/")] {
+        let output = slogate(&["hit", &url, "-n", "20", "-c", "2", "--no-progress"]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{url}: {stdout}");
+        assert!(
+            stdout.contains("FAIL     some request succeeded (availability > 0%)\tmeasured 0%"),
+            "{url}: {stdout}"
+        );
+        assert!(stdout.contains("FAILED: 1 of 1 checks"), "{url}: {stdout}");
+    }
+    // HTTP/2 against an HTTP/1.1-only server: every request fails too.
+    let h1 = Server::start(|_| Reply::status(200));
+    let output = slogate(&[
+        "hit",
+        &h1.url("/"),
+        "-n",
+        "5",
+        "-c",
+        "1",
+        "--http2",
+        "-t",
+        "300ms",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    // Statuses the caller expects are successes.
+    let output = slogate(&[
+        "hit",
+        &failing.url("/"),
+        "-n",
+        "20",
+        "--expect-status",
+        "503",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("(20 of 20 with status 503)"), "{stdout}");
+    assert!(!stdout.contains("Checks:"), "{stdout}");
+}
+
+#[test]
+fn hit_expectations_gate_the_exit_code() {
+    let _serial = crate::support::serial();
+    // One request in ten answers 500, each after 30 ms.
+    let server = Server::start(|call| {
+        let status = if call.index % 10 == 0 { 500 } else { 200 };
+        Reply::delayed(status, Duration::from_millis(30))
+    });
+    let url = server.url("/");
+    let hit = |expects: &[&str]| {
+        let mut args = vec!["hit", url.as_str(), "-n", "100", "-c", "5", "-o", "json"];
+        for e in expects {
+            args.extend(["--expect", e]);
+        }
+        let output = slogate(&args);
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        crate::support::check_schema(&json, include_str!("../reports/hit.schema.json"));
+        (output.status.code(), json)
+    };
+    let (code, json) = hit(&["p99 < 2s", "error_rate < 20%", "requests >= 100"]);
+    assert_eq!(code, Some(0), "{json}");
+    let checks = json["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 4, "three asked, and some request succeeded");
+    assert!(checks.iter().all(|c| c["outcome"] == "PASS"), "{json}");
+    assert_eq!(checks[1]["measured"], 0.1);
+    assert_eq!(checks[0]["source"], "--expect #1");
+
+    let (code, json) = hit(&["latency p50 < 10ms", "error_rate < 1%"]);
+    assert_eq!(code, Some(1), "{json}");
+    let checks = json["checks"].as_array().unwrap();
+    assert_eq!(checks[0]["outcome"], "FAIL", "30 ms is not under 10 ms");
+    assert_eq!(checks[1]["outcome"], "FAIL", "10% is not under 1%");
+    assert_eq!(checks[2]["outcome"], "PASS", "90 of 100 succeeded");
+
+    // The scenario's rules: a bare ratio is refused before anything is sent.
+    let output = slogate(&["hit", &url, "-n", "5", "--expect", "error_rate < 1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--expect: `error_rate < 1`: `1` is a bare number"),
+        "{stderr}"
+    );
+    assert_eq!(server.received(), 200, "the refused run sent nothing");
+}

@@ -12,7 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::{Exit, UsageError};
 use crate::cli::HitArgs;
 use crate::engine::{self, RunOptions, Snapshot};
+use crate::expect::{self, Expectation};
 use crate::plan::{Arrivals, Endpoint, LoadPlan, Model, PhasePlan, Transport};
+use crate::record::RunResults;
 use crate::report::{Summary, Target};
 
 /// Requests sent when neither -n nor -z is given (hey's default).
@@ -20,6 +22,7 @@ const DEFAULT_REQUESTS: u64 = 200;
 
 /// Runs `hit` and writes its report.
 pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
+    let expectations = expectations(args)?;
     let plan = plan(args)?;
     let progress = progress_bar(args, &plan);
     let mut on_progress = |snapshot: &Snapshot| update(&progress, &plan, snapshot);
@@ -34,8 +37,11 @@ pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
         url: args.url.clone(),
         method: plan.endpoints[0].method.to_string(),
         http2: args.http2,
+        expect_status: plan.endpoints[0].expect_status.clone(),
     };
-    let summary = Summary::new(&results, target);
+    let checks = judge(&expectations, &results, target.expect_status.as_deref());
+    let failed = checks.iter().any(expect::Verdict::fails_run);
+    let summary = Summary::new(&results, target).with_checks(checks);
     let renderer = args.output.renderer();
     match &args.output_file {
         Some(path) => {
@@ -54,9 +60,68 @@ pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     }
     Ok(if results.interrupted {
         Exit::Aborted
+    } else if failed {
+        Exit::Failed
     } else {
         Exit::Success
     })
+}
+
+/// Where the implicit expectation of every `hit` comes from.
+const NONE_SUCCEEDED: &str = "default: hit fails when no request succeeded";
+
+/// The `--expect` flags, parsed; each names its place on the command line.
+pub fn expectations(args: &HitArgs) -> Result<Vec<Expectation>, UsageError> {
+    args.expect
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let check = expect::parse_check(text)
+                .map_err(|e| UsageError::new("--expect", format!("`{text}`: {e}")))?;
+            Ok(Expectation {
+                check,
+                request: None,
+                optional: false,
+                source: format!("--expect #{}", index + 1),
+            })
+        })
+        .collect()
+}
+
+/// Judges the expectations over the run, and the one every `hit` has: some
+/// request succeeded (a run where every request was refused, reset or
+/// answered 5xx must not exit 0). That one is listed when it fails, or when
+/// there are others to list it with.
+pub fn judge(
+    expectations: &[Expectation],
+    results: &RunResults,
+    expect_status: Option<&[u16]>,
+) -> Vec<expect::Verdict> {
+    let sample = results.phases.first().map(|phase| expect::Sample {
+        stats: &results.total,
+        window: phase.window(),
+        failures: expect::failures(&results.total, expect_status),
+    });
+    let mut verdicts: Vec<_> = expectations
+        .iter()
+        .map(|e| expect::judge(e, sample.as_ref(), "run".into()))
+        .collect();
+    let some_success = Expectation {
+        check: expect::Check {
+            metric: expect::Metric::Availability,
+            op: expect::Op::Gt,
+            threshold: 0.0,
+        },
+        request: None,
+        optional: false,
+        source: NONE_SUCCEEDED.into(),
+    };
+    let mut verdict = expect::judge(&some_success, sample.as_ref(), "run".into());
+    verdict.check = format!("some request succeeded ({})", some_success.check);
+    if verdict.fails_run() || !verdicts.is_empty() {
+        verdicts.push(verdict);
+    }
+    verdicts
 }
 
 /// Checks the arguments and resolves them into a plan.
@@ -125,7 +190,7 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
             body,
             weight: 1,
             dynamic: None,
-            expect_status: None,
+            expect_status: (!args.expect_status.is_empty()).then(|| args.expect_status.clone()),
         }],
         phases: vec![PhasePlan {
             name: "hit".to_string(),

@@ -173,6 +173,10 @@ pub fn parse_metric(text: &str) -> Result<Metric, String> {
         ["status"] => Err(
             "`status` needs a code or class, e.g. `status 5xx < 1%` or `status 200 >= 99%`".into(),
         ),
+        // `p99 < 200ms`, as hey and oha users write it: a latency quantile.
+        [stat] if stat.starts_with('p') && stat[1..].starts_with(|c: char| c.is_ascii_digit()) => {
+            parse_latency_stat(stat).map(Metric::Latency)
+        }
         [first, ..] => Err(match crate::scenario::nearest(first, METRIC_NAMES) {
             Some(name) => format!("unknown metric `{first}`; did you mean `{name}`?"),
             None => format!(
@@ -293,6 +297,12 @@ mod tests {
             Metric::StatusShare(StatusMatch::Class(5))
         );
         assert_eq!(parse_check("requests >= 1000").unwrap().threshold, 1000.0);
+        // The short form of a latency quantile.
+        assert_eq!(
+            parse_check("p99 < 200ms").unwrap(),
+            parse_check("latency p99 < 200ms").unwrap()
+        );
+        assert!(parse_check("p1000 < 2ms").is_err());
         assert_eq!(
             parse_check("availability >= 99.9%").unwrap().to_string(),
             "availability >= 99.9%"

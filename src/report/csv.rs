@@ -92,6 +92,11 @@ impl Format for Csv {
             row("timeline", &key("p95_ms"), optional(tick.p95_ms))?;
             row("timeline", &key("p99_ms"), optional(tick.p99_ms))?;
         }
+        for check in &summary.checks {
+            // `check,<check>,<outcome> <measured>`: one cell a verdict.
+            let verdict = format!("{} {}", check.outcome.label(), check.measured_text);
+            row("check", &check.check, verdict)?;
+        }
         csv.flush()?;
         Ok(())
     }

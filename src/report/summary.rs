@@ -19,6 +19,10 @@ pub struct Target {
     pub url: String,
     pub method: String,
     pub http2: bool,
+    /// `--expect-status`: the statuses that count as success (default:
+    /// below 400).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<Vec<u16>>,
 }
 
 /// Latency distribution, in milliseconds.
@@ -136,6 +140,9 @@ pub struct Summary {
     pub errors: BTreeMap<&'static str, u64>,
     pub open_model: Option<OpenModel>,
     pub timeline: Vec<Tick>,
+    /// `--expect` verdicts (and the implicit "some request succeeded").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::expect::Verdict>,
 }
 
 impl Summary {
@@ -143,6 +150,8 @@ impl Summary {
     pub fn new(results: &RunResults, target: Target) -> Summary {
         let total = &results.total;
         let responses = total.statuses.total();
+        let successes =
+            total.requests - crate::expect::failures(total, target.expect_status.as_deref());
         Summary {
             schema: SCHEMA,
             slogate_version: env!("CARGO_PKG_VERSION"),
@@ -161,9 +170,8 @@ impl Summary {
             duration_s: results.elapsed.as_secs_f64(),
             requests: total.requests,
             responses,
-            successes: total.successes(),
-            success_ratio: (total.requests > 0)
-                .then(|| total.successes() as f64 / total.requests as f64),
+            successes,
+            success_ratio: (total.requests > 0).then(|| successes as f64 / total.requests as f64),
             requests_per_second: results.achieved_rate(),
             bytes_received: total.bytes_received,
             latency_ms: Distribution::of(&total.latency_us),
@@ -181,7 +189,18 @@ impl Summary {
                 dropped: open.dropped,
             }),
             timeline: ticks(&results.timeline),
+            checks: Vec::new(),
         }
+    }
+
+    /// The summary with its verdicts.
+    pub fn with_checks(self, checks: Vec<crate::expect::Verdict>) -> Summary {
+        Summary { checks, ..self }
+    }
+
+    /// Verdicts that fail the run.
+    pub fn failed_checks(&self) -> usize {
+        self.checks.iter().filter(|c| c.fails_run()).count()
     }
 }
 

@@ -41,10 +41,21 @@ impl Format for Text {
         match s.success_ratio {
             Some(ratio) => writeln!(
                 out,
-                "  Success ratio:\t{:.2} % ({} of {} below HTTP 400)",
+                "  Success ratio:\t{:.2} % ({} of {} {})",
                 ratio * 100.0,
                 s.successes,
-                s.requests
+                s.requests,
+                match &s.target.expect_status {
+                    None => "below HTTP 400".to_string(),
+                    Some(codes) => format!(
+                        "with status {}",
+                        codes
+                            .iter()
+                            .map(u16::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
             )?,
             None => writeln!(out, "  Success ratio:\tno requests")?,
         }
@@ -124,6 +135,25 @@ impl Format for Text {
             writeln!(out, "\nErrors (no response):")?;
             for (kind, count) in errors {
                 writeln!(out, "  {kind}\t{count}")?;
+            }
+        }
+
+        if !s.checks.is_empty() {
+            writeln!(out, "\nChecks:")?;
+            for check in &s.checks {
+                writeln!(
+                    out,
+                    "  {:<8} {}\tmeasured {}",
+                    check.outcome.label(),
+                    check.check,
+                    check.measured_text
+                )?;
+            }
+            let failed = s.failed_checks();
+            if failed == 0 {
+                writeln!(out, "\nPASSED: {} checks held", s.checks.len())?;
+            } else {
+                writeln!(out, "\nFAILED: {failed} of {} checks", s.checks.len())?;
             }
         }
         Ok(())
