@@ -51,9 +51,13 @@ pub struct MergeArgs {
     /// Results directories of the shards.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// The merged results directory (created).
+    /// The merged results directory (created). One that already holds
+    /// results is refused unless --force.
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace the results in --out.
+    #[arg(long)]
+    pub force: bool,
     /// The scenario file, when it is not where the shards ran it from (the
     /// path in their summary.json).
     #[arg(long)]
@@ -209,9 +213,15 @@ pub struct RunArgs {
     /// The scenario file.
     pub file: PathBuf,
 
-    /// Results directory (default: reports/SCENARIO-UTCTIMESTAMP/).
+    /// Results directory (default: reports/SCENARIO-UTCTIMESTAMP/). One
+    /// that already holds results is refused unless --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
+
+    /// Replace the results in --out (slogate's files there are removed
+    /// first; others are left alone).
+    #[arg(long)]
+    pub force: bool,
 
     /// Never show the live progress line.
     #[arg(long = "no-progress")]

@@ -423,3 +423,62 @@ abort:
     }
     assert_eq!((requests, ok), (150, 150), "{timeline}");
 }
+
+#[test]
+fn out_into_a_results_directory_is_refused_unless_force() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let scenario = format!(
+        r#"
+name: twice
+targets:
+  api: {}
+requests:
+  - {{name: x, url: "${{api}}/x"}}
+phases:
+  - name: a
+    requests: 5
+    load: {{concurrency: 1}}
+"#,
+        server.url("")
+    );
+    let (output, dir) = run(&scenario, &[]);
+    assert_exit(&output, 0);
+    let out = dir.path().join("out");
+    // What `slogate compare` left beside the first run's results.
+    std::fs::write(out.join("compare.md"), "stale").unwrap();
+    let again = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_slogate"))
+            .args([
+                "run",
+                dir.path().join("scenario.yaml").to_str().unwrap(),
+                "--out",
+            ])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = again(&[]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("already holds results (summary.json,"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --force to replace them"), "{stderr}");
+    assert_eq!(server.received(), 5, "the refused run sent nothing");
+    assert_eq!(
+        std::fs::read_to_string(out.join("compare.md")).unwrap(),
+        "stale"
+    );
+
+    let output = again(&["--force"]);
+    assert_exit(&output, 0);
+    assert_eq!(server.received(), 10);
+    assert!(
+        !out.join("compare.md").exists(),
+        "no stale comparison beside new results"
+    );
+    assert!(out.join("summary.json").exists());
+}

@@ -125,6 +125,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Usage);
     }
     let results = combine(&parts).map_err(|e| UsageError::new("DIR", format!("{e:#}")))?;
+    reports::dir::prepare(&args.out, args.force)
+        .map_err(|e| UsageError::new("--out", e.to_string()))?;
 
     // Client-side: judged again on the merged data.
     let mut verdicts = expect::evaluate(&scenario, &results);
@@ -157,8 +159,6 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         );
     }
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
     for name in SERVER_FILES {
         if let Some(from) = parts.iter().map(|p| p.dir.join(name)).find(|f| f.exists()) {
             std::fs::copy(&from, args.out.join(name))

@@ -402,8 +402,9 @@ fn start_services(scenario: &scenario::Scenario) -> anyhow::Result<Services> {
     })
 }
 
-/// `--out`, or `reports/<scenario>-<UTC timestamp>/`; created.
-fn results_dir(args: &RunArgs, name: &str) -> anyhow::Result<PathBuf> {
+/// `--out` (refused if it holds results, unless `--force`), or
+/// `reports/<scenario>-<UTC timestamp>/`; created.
+fn results_dir(args: &RunArgs, name: &str) -> Result<PathBuf, super::UsageError> {
     let dir = match &args.out {
         Some(dir) => dir.clone(),
         None => {
@@ -418,10 +419,11 @@ fn results_dir(args: &RunArgs, name: &str) -> anyhow::Result<PathBuf> {
                 })
                 .collect();
             let stamp = crate::units::format_utc_compact(std::time::SystemTime::now());
-            PathBuf::from("reports").join(format!("{safe}-{stamp}"))
+            reports::dir::unused(PathBuf::from("reports").join(format!("{safe}-{stamp}")))
         }
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    reports::dir::prepare(&dir, args.force)
+        .map_err(|e| super::UsageError::new("--out", e.to_string()))?;
     Ok(dir)
 }
 

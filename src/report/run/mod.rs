@@ -3,6 +3,7 @@
 //! line in [`ARTIFACTS`].
 
 mod checks;
+pub mod dir;
 #[cfg(test)]
 mod golden;
 mod junit;
