@@ -9,7 +9,12 @@ use crate::support::slogate;
 
 /// The environment the corpus is checked with: only what a test sets.
 fn env(name: &str) -> Option<String> {
-    (name == "SLOGATE_TEST_TOKEN").then(|| "t0ken".to_string())
+    match name {
+        "SLOGATE_TEST_TOKEN" => Some("t0ken".to_string()),
+        // A value that would split a request on the wire.
+        "SLOGATE_TEST_CRLF" => Some("a\r\nInjected: yes".to_string()),
+        _ => None,
+    }
 }
 
 #[test]

@@ -49,7 +49,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         );
         return Ok(Exit::Usage);
     }
-    let plan = plan::compile(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
+    let plan = match plan::compile(&scenario, &urls) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.file.display());
+            return Ok(Exit::Usage);
+        }
+    };
     let out = results_dir(args, &scenario.name)?;
     let scraper = start_scraper(&scenario, &urls, &services.proxies)?;
     let alertmanager = match scenario
@@ -63,8 +69,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         )?),
         None => None,
     };
-    let bases =
-        plan::target_urls(&scenario, &urls).map_err(|e| super::UsageError::new("FILE", e))?;
+    let bases = plan::target_urls(&scenario, &urls)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     let mut faults = drill::FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
     let mut timeline =
         TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;

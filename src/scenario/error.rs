@@ -40,16 +40,20 @@ impl ScenarioError {
         position: Option<Position>,
         message: impl Into<String>,
     ) -> ScenarioError {
+        // The excerpt, not the line: a line can be 100 MB long.
         let source_line = position.and_then(|p| {
             source
                 .lines()
                 .nth(p.line.saturating_sub(1) as usize)
-                .map(str::to_string)
+                .map(|line| {
+                    let keep = (p.column as usize + MAX_EXCERPT_SUFFIX).max(MAX_LINE) + 1;
+                    line.chars().take(keep).collect()
+                })
         });
         ScenarioError {
             file: file.to_path_buf(),
             position,
-            message: message.into(),
+            message: bounded(&message.into(), MAX_MESSAGE),
             hint: None,
             source_line,
         }
@@ -78,19 +82,63 @@ impl fmt::Display for ScenarioError {
         if let (Some(line), Some(p)) = (&self.source_line, self.position) {
             let number = p.line.to_string();
             let pad = " ".repeat(number.len());
+            let (shown, caret) = window(line, p.column.saturating_sub(1) as usize);
             // Columns count characters; a tab in the prefix keeps its width.
-            let prefix: String = line
+            let prefix: String = shown
                 .chars()
-                .take(p.column.saturating_sub(1) as usize)
+                .take(caret)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            write!(f, "\n {number} | {line}\n {pad} | {prefix}^")?;
+            write!(f, "\n {number} | {shown}\n {pad} | {prefix}^")?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
         }
         Ok(())
     }
+}
+
+/// A line up to this long is shown whole; a longer one around the column.
+const MAX_LINE: usize = 200;
+/// Characters of a long line shown before and after the column.
+const MAX_EXCERPT_PREFIX: usize = 80;
+const MAX_EXCERPT_SUFFIX: usize = 80;
+/// A message quotes what was written; past this it is cut.
+const MAX_MESSAGE: usize = 400;
+
+/// At most `max` characters of `text`, with `…` where it was cut.
+pub fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!(
+            "{}… ({} characters in all)",
+            &text[..cut],
+            text.chars().count()
+        ),
+    }
+}
+
+/// The part of `line` around character `column` that an error shows, and
+/// where the column falls in it: long lines are cut on both sides.
+fn window(line: &str, column: usize) -> (String, usize) {
+    if line.chars().count() <= MAX_LINE {
+        return (line.to_string(), column);
+    }
+    let start = column.saturating_sub(MAX_EXCERPT_PREFIX);
+    let mut shown: String = line
+        .chars()
+        .skip(start)
+        .take(column - start + MAX_EXCERPT_SUFFIX)
+        .collect();
+    let mut caret = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        caret += 1;
+    }
+    if line.chars().count() > column + MAX_EXCERPT_SUFFIX {
+        shown.push('…');
+    }
+    (shown, caret)
 }
 
 /// The candidate closest to `word` by edit distance, if close enough to be a
@@ -148,6 +196,34 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "s.yaml:3:5: unknown key `duraton`\n 3 |     duraton: 5s\n   |     ^\n  hint: did you mean `duration`?"
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_column() {
+        let line = format!("url: \"{}{}\"", "a".repeat(100_000), "BAD");
+        let column = line.find("BAD").unwrap() as u64 + 1;
+        let error = ScenarioError::at(
+            Path::new("s.yaml"),
+            &line,
+            Some(Position { line: 1, column }),
+            format!("`{line}` is wrong"),
+        );
+        let shown = error.to_string();
+        assert!(shown.len() < 1_000, "{} bytes", shown.len());
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(
+            lines[0].contains("… (100021 characters in all)"),
+            "{}",
+            lines[0]
+        );
+        // The caret is under the B of BAD.
+        let b = lines[1].chars().position(|c| c == 'B').unwrap();
+        assert_eq!(lines[2].chars().position(|c| c == '^'), Some(b), "{shown}");
+        assert!(
+            lines[1].starts_with(" 1 | …a") && lines[1].ends_with("BAD\""),
+            "{}",
+            lines[1]
         );
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod model;
 mod phases;
 mod proxies;
 mod resolve;
+mod sendable;
 mod shard;
 mod slos;
 

@@ -286,7 +286,8 @@ impl Validator<'_> {
                 default_headers.push(header);
             }
         }
-        let requests = self.requests(&file.requests, &names, &default_headers);
+        let target_map: BTreeMap<String, Target> = targets.iter().cloned().collect();
+        let requests = self.requests(&file.requests, &names, &default_headers, &target_map);
         let request_names: Vec<String> = requests.iter().map(|r| r.name.clone()).collect();
         if file.phases.is_empty() {
             self.error(
@@ -764,7 +765,9 @@ impl Validator<'_> {
             );
             return None;
         };
-        self.template(value, names).map(|t| (header, t))
+        let template = self.template(value, names)?;
+        self.sendable_header(name, &template, value);
+        Some((header, template))
     }
 
     fn template(&mut self, text: &Text, names: &Names) -> Option<Template> {
@@ -782,6 +785,7 @@ impl Validator<'_> {
         specs: &[Spanned<model::RequestSpec>],
         names: &Names,
         default_headers: &[(http::HeaderName, Template)],
+        targets: &BTreeMap<String, Target>,
     ) -> Vec<Request> {
         if specs.is_empty() {
             self.error(
@@ -791,6 +795,8 @@ impl Validator<'_> {
             );
         }
         let mut out: Vec<Request> = Vec::new();
+        // The first request's origin, which every other must share.
+        let mut first_origin: Option<(super::sendable::Origin, String)> = None;
         for spec in specs {
             let spec = &spec.value;
             if out.iter().any(|r| r.name == spec.name.value) {
@@ -834,6 +840,23 @@ impl Validator<'_> {
                     ),
                     None,
                 );
+            }
+            if let Some(url) = &url {
+                self.sendable_url(url, &spec.url, targets);
+                match (self.origin(url, &spec.url, targets), &first_origin) {
+                    (Some(origin), None) => first_origin = Some((origin, spec.name.value.clone())),
+                    (Some(origin), Some((first, first_name))) if origin != *first => {
+                        self.error(
+                            Self::at(&spec.url),
+                            format!(
+                                "request `{}` goes to {origin} but request `{first_name}` goes to {first}; one run sends to one origin",
+                                spec.name.value
+                            ),
+                            Some("run one scenario per service, or put both behind one proxy".into()),
+                        );
+                    }
+                    _ => {}
+                }
             }
             let mut headers: Vec<(http::HeaderName, Template)> = default_headers.to_vec();
             for (name, value) in &spec.headers {
