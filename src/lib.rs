@@ -21,6 +21,8 @@
 //! Where things live:
 //! - `cli`: clap types only; `app`: one file per subcommand.
 //! - `units`: "250ms", "1k/s", "99.9%".
+//! - `diag`: what every parser's errors share (serde's words in the
+//!   file's terms, where invalid UTF-8 starts).
 //! - `scenario`: the YAML model, validation, error messages.
 //! - `plan`: what the engine runs; arrival schedules; request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
@@ -40,6 +42,7 @@ pub mod app;
 pub mod backend;
 pub mod cli;
 pub mod demo;
+pub mod diag;
 pub mod engine;
 pub mod expect;
 pub mod metrics;

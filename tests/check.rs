@@ -30,8 +30,11 @@ fn every_malformed_scenario_gives_its_exact_message() {
     let bless = std::env::var_os("SLOGATE_BLESS").is_some();
     let mut mismatches = Vec::new();
     for file in &files {
-        let source = std::fs::read_to_string(file).unwrap();
-        let errors = match slogate::scenario::resolve(file, &source, &env) {
+        // Read as `check` and `run` read it: a file that is not UTF-8 is
+        // one of the cases.
+        let errors = match slogate::scenario::read(file)
+            .and_then(|source| slogate::scenario::resolve(file, &source, &env))
+        {
             Ok(_) => panic!("{} was accepted", file.display()),
             Err(errors) => errors,
         };

@@ -710,6 +710,11 @@ fn slogate_proxy_takes_faults_from_the_command_line_and_the_control_api() {
         body.contains("a `reset` fault needs a proxy in tcp mode"),
         "{body}"
     );
+    // A body of the wrong shape is told in JSON's terms, not Rust's.
+    let (status, body) = http(api, "POST", "/faults", &[], "[]");
+    assert_eq!(status, 400);
+    assert!(body.contains("expected a map (`key: value`)"), "{body}");
+    assert!(!body.contains("struct"), "{body}");
     let path = format!("/faults/{}", added["id"]);
     assert_eq!(http(api, "DELETE", &path, &[], "").0, 200);
     assert_eq!(http(api, "DELETE", &path, &[], "").0, 404);

@@ -155,7 +155,8 @@ async fn add(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes
             return problem(
                 StatusCode::BAD_REQUEST,
                 format!(
-                    "{e}; e.g. {{\"kind\": \"abort\", \"status\": 503, \"probability\": \"20%\", \"for\": \"5m\"}}"
+                    "{}; e.g. {{\"kind\": \"abort\", \"status\": 503, \"probability\": \"20%\", \"for\": \"5m\"}}",
+                    crate::diag::plain(&e.to_string())
                 ),
             );
         }

@@ -47,7 +47,17 @@ impl ScenarioError {
                 .nth(p.line.saturating_sub(1) as usize)
                 .map(|line| {
                     let keep = (p.column as usize + MAX_EXCERPT_SUFFIX).max(MAX_LINE) + 1;
-                    line.chars().take(keep).collect()
+                    // Control characters would act on the terminal: shown as �.
+                    line.chars()
+                        .take(keep)
+                        .map(|c| {
+                            if c.is_control() && c != '\t' {
+                                '\u{fffd}'
+                            } else {
+                                c
+                            }
+                        })
+                        .collect()
                 })
         });
         ScenarioError {

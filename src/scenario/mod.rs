@@ -11,6 +11,7 @@ mod resolve;
 mod sendable;
 mod shard;
 mod slos;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,8 +19,9 @@ use std::time::Duration;
 pub use alerts::fault_target;
 pub use error::{Position, ScenarioError, edit_distance, nearest};
 pub use model::{StringOr, Text};
-pub use resolve::{resolve, yaml_error_with_keys};
+pub use resolve::resolve;
 pub use shard::Shard;
+pub use yaml::error_with_keys as yaml_error_with_keys;
 
 use crate::expect::{Abort, AlertExpectation, Expectation, PromqlExpectation};
 use crate::metrics::store::Limits;
@@ -183,14 +185,7 @@ pub enum Load {
 
 /// The text of a file, or the error that says why it cannot be read.
 pub fn read(path: &Path) -> Result<String, Vec<ScenarioError>> {
-    std::fs::read_to_string(path).map_err(|e| {
-        vec![ScenarioError::at(
-            path,
-            "",
-            None,
-            format!("cannot read the file: {e}"),
-        )]
-    })
+    yaml::read(path).map_err(|e| vec![e])
 }
 
 /// Reads and validates a scenario file.

@@ -26,8 +26,8 @@ pub struct ScenarioFile {
     pub defaults: Defaults,
     #[serde(default)]
     pub data: BTreeMap<String, Spanned<DataSource>>,
-    pub requests: Vec<Spanned<RequestSpec>>,
-    pub phases: Vec<Spanned<PhaseSpec>>,
+    pub requests: Spanned<Vec<Spanned<RequestSpec>>>,
+    pub phases: Spanned<Vec<Spanned<PhaseSpec>>>,
     /// Expectations over the whole run.
     #[serde(default)]
     pub expect: Vec<Spanned<StringOr<ExpectMap>>>,

@@ -137,58 +137,7 @@ pub fn resolve(
 
 /// Turns a serde-saphyr error into ours, with a "did you mean" for unknown keys.
 fn yaml_error(file: &Path, source: &str, error: &serde_saphyr::Error) -> ScenarioError {
-    yaml_error_with_keys(file, source, error, KEYS)
-}
-
-/// A serde-saphyr error as ours; `keys` are the file format's keys, for
-/// "did you mean" on unknown ones.
-pub fn yaml_error_with_keys(
-    file: &Path,
-    source: &str,
-    error: &serde_saphyr::Error,
-    keys: &[&[&str]],
-) -> ScenarioError {
-    let position = error.location().map(Position::from);
-    let text = error.without_snippet().to_string();
-    // "error: line 4 column 5: unknown field `x`, expected one of a, b"
-    let message = text
-        .split_once("column ")
-        .and_then(|(_, rest)| rest.split_once(": "))
-        .map_or(text.as_str(), |(_, message)| message)
-        .trim()
-        .to_string();
-    // serde-saphyr repeats the position at the end of some messages.
-    let message = match message.rfind(" at line ") {
-        Some(at) if message[at..].contains(", column ") => message[..at].to_string(),
-        _ => message,
-    };
-    let message = message
-        .replace("unknown field", "unknown key")
-        .replace(
-            "expected sequence start",
-            "expected a list (lines starting with `- `)",
-        )
-        .replace(
-            "expected mapping start",
-            "expected a map (`key: value` lines)",
-        );
-    let message = if message.starts_with("invalid u") || message.starts_with("invalid i") {
-        "expected a whole number".to_string()
-    } else {
-        message
-    };
-    let mut result = ScenarioError::at(file, source, position, message.clone());
-    if let Some(rest) = message.strip_prefix("unknown key `")
-        && let Some((key, _)) = rest.split_once('`')
-    {
-        let candidates = keys.iter().flat_map(|keys| keys.iter().copied());
-        if let Some(near) = nearest(key, candidates) {
-            result = result.hint(format!("did you mean `{near}`?"));
-        }
-    } else if message.starts_with("missing field") {
-        result.message = message.replace("missing field", "missing key");
-    }
-    result
+    super::yaml::error_with_keys(file, source, error, KEYS)
 }
 
 pub(super) struct Validator<'a> {
@@ -289,9 +238,9 @@ impl Validator<'_> {
         let target_map: BTreeMap<String, Target> = targets.iter().cloned().collect();
         let requests = self.requests(&file.requests, &names, &default_headers, &target_map);
         let request_names: Vec<String> = requests.iter().map(|r| r.name.clone()).collect();
-        if file.phases.is_empty() {
+        if file.phases.value.is_empty() {
             self.error(
-                None,
+                Self::at(&file.phases),
                 "`phases` is empty",
                 Some("add at least one phase with a duration and a load".into()),
             );
@@ -302,11 +251,12 @@ impl Validator<'_> {
         let default_connections = file.defaults.connections.as_ref().map(|c| c.value);
         let phases = file
             .phases
+            .value
             .iter()
             .filter_map(|phase| self.phase(phase, &request_names, default_connections))
             .collect::<Vec<_>>();
         let mut seen = Vec::new();
-        for phase in &file.phases {
+        for phase in &file.phases.value {
             if seen.contains(&phase.value.name.value) {
                 self.error(
                     Self::at(&phase.value.name),
@@ -328,6 +278,7 @@ impl Validator<'_> {
                 if let Err(e) = super::alerts::fault_target(fault, &targets) {
                     let at = file
                         .phases
+                        .value
                         .iter()
                         .find(|spec| spec.value.name.value == phase.name)
                         .and_then(|spec| Self::at(&spec.value.name));
@@ -782,14 +733,14 @@ impl Validator<'_> {
 
     fn requests(
         &mut self,
-        specs: &[Spanned<model::RequestSpec>],
+        specs: &Spanned<Vec<Spanned<model::RequestSpec>>>,
         names: &Names,
         default_headers: &[(http::HeaderName, Template)],
         targets: &BTreeMap<String, Target>,
     ) -> Vec<Request> {
-        if specs.is_empty() {
+        if specs.value.is_empty() {
             self.error(
-                None,
+                Self::at(specs),
                 "`requests` is empty",
                 Some("add one: `- {name: home, url: \"${api}/\"}`".into()),
             );
@@ -797,7 +748,7 @@ impl Validator<'_> {
         let mut out: Vec<Request> = Vec::new();
         // The first request's origin, which every other must share.
         let mut first_origin: Option<(super::sendable::Origin, String)> = None;
-        for spec in specs {
+        for spec in &specs.value {
             let spec = &spec.value;
             if out.iter().any(|r| r.name == spec.name.value) {
                 self.error(
