@@ -477,8 +477,8 @@ pub fn judge(
                 end: ms(ran.start_offset + ran.elapsed),
                 run_end,
             };
-            let error_ratio =
-                crate::expect::failures(&ran.total, None) as f64 / ran.total.requests.max(1) as f64;
+            let error_ratio = crate::expect::failures(&ran.total.unpack(), None) as f64
+                / ran.total.requests.max(1) as f64;
             let context = context(scenario, e, backend, window, Some(error_ratio), alerts);
             verdicts.push(alert::judge(
                 e,

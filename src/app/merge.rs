@@ -18,7 +18,9 @@ use serde::Deserialize;
 use super::{Exit, UsageError};
 use crate::cli::MergeArgs;
 use crate::expect::{self, Verdict};
-use crate::record::{ErrorKind, OpenModelStats, PhaseResults, RunResults, Stats, TimelineRow};
+use crate::record::{
+    ErrorKind, OpenModelStats, Packed, PhaseResults, RunResults, Stats, TimelineRow,
+};
 use crate::report::html::saved;
 use crate::report::run::{self as reports, Ending, RunReport};
 use crate::scenario::{self, Shard};
@@ -287,6 +289,8 @@ fn combine(parts: &[Part]) -> anyhow::Result<RunResults> {
         .max()
         .unwrap_or(0);
     let mut merged_phases = Vec::with_capacity(phases);
+    // The run's per-request totals, added up as each phase is merged.
+    let mut run_per_endpoint = vec![Stats::default(); names.len()];
     for index in 0..phases {
         let ran: Vec<(&Part, &saved::Phase)> = parts
             .iter()
@@ -324,10 +328,13 @@ fn combine(parts: &[Part]) -> anyhow::Result<RunResults> {
             })
         });
         let (_, model) = ran[0];
+        for (sum, stats) in run_per_endpoint.iter_mut().zip(&per_endpoint) {
+            sum.merge(stats);
+        }
         merged_phases.push(PhaseResults {
             name: model.name.clone(),
-            per_endpoint,
-            total,
+            per_endpoint: per_endpoint.iter().map(Packed::pack).collect(),
+            total: Packed::pack(&total),
             start_offset: secs(ran.iter().map(|(_, p)| p.start_s).fold(f64::MAX, f64::min)),
             elapsed: secs(ran.iter().map(|(_, p)| p.duration_s).fold(0.0, f64::max)),
             scheduled: model.scheduled_s.map(secs),
@@ -341,12 +348,7 @@ fn combine(parts: &[Part]) -> anyhow::Result<RunResults> {
         total.merge(&stats(&part.summary.run).with_context(|| part.dir.display().to_string())?);
     }
     total.late_starts = merged_phases.iter().map(|p| p.total.late_starts).sum();
-    let mut per_endpoint = vec![Stats::default(); names.len()];
-    for phase in &merged_phases {
-        for (sum, stats) in per_endpoint.iter_mut().zip(&phase.per_endpoint) {
-            sum.merge(stats);
-        }
-    }
+    let per_endpoint = run_per_endpoint;
     let started_ms = parts
         .iter()
         .map(|p| p.summary.started_at_unix_ms)

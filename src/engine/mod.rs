@@ -146,6 +146,8 @@ async fn collect(
     let mut timeline = Timeline::new(workers, endpoints, thresholds);
     let mut reported_rows = 0;
     let mut phases = Vec::with_capacity(plan.phases.len());
+    // The run's totals, added up as each phase ends (its own are packed).
+    let mut run_per_endpoint = vec![Stats::default(); endpoints];
     let mut interrupted_at: Option<Instant> = None;
     let mut aborted: Option<(String, Instant)> = None;
     let mut ticker = tokio::time::interval(options.progress_every);
@@ -238,14 +240,18 @@ async fn collect(
         }
         let phase_end = stopped_at.unwrap_or_else(Instant::now).max(phase_start);
         let mut total = Stats::default();
-        for stats in &per_endpoint {
+        for (stats, run) in per_endpoint.iter().zip(&mut run_per_endpoint) {
             total.merge(stats);
+            run.merge(stats);
         }
         phases.push(PhaseResults {
             name: phase.name.clone(),
             open: open_model_stats(phase, &shared.pacer, phase_start, phase_end, started),
-            per_endpoint,
-            total,
+            per_endpoint: per_endpoint
+                .iter()
+                .map(crate::record::Packed::pack)
+                .collect(),
+            total: crate::record::Packed::pack(&total),
             start_offset: phase_start - run_start,
             elapsed: phase_end - phase_start,
             scheduled: phase.duration,
@@ -282,12 +288,7 @@ async fn collect(
     let end = interrupted_at
         .or(aborted.as_ref().map(|(_, at)| *at))
         .unwrap_or(finished);
-    let mut per_endpoint = vec![Stats::default(); endpoints];
-    for phase in &phases {
-        for (mine, theirs) in per_endpoint.iter_mut().zip(&phase.per_endpoint) {
-            mine.merge(theirs);
-        }
-    }
+    let per_endpoint = run_per_endpoint;
     let mut total = Stats::default();
     for stats in &per_endpoint {
         total.merge(stats);

@@ -69,11 +69,15 @@ pub fn evaluate(
     for (index, phase) in scenario.phases.iter().enumerate() {
         let scope = format!("phase {}", phase.name);
         match results.phases.get(index) {
-            Some(ran) => judge_all(
-                &phase.expectations,
-                &scope,
-                Some((&ran.total, &ran.per_endpoint, ran.window())),
-            ),
+            Some(ran) => {
+                let total = ran.total.unpack();
+                let per_endpoint: Vec<_> = ran.per_endpoint.iter().map(|p| p.unpack()).collect();
+                judge_all(
+                    &phase.expectations,
+                    &scope,
+                    Some((&total, &per_endpoint, ran.window())),
+                )
+            }
             None => judge_all(&phase.expectations, &scope, None),
         }
     }

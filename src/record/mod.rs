@@ -3,6 +3,7 @@
 //! [`RunResults`] every report reads.
 
 mod outcome;
+mod packed;
 mod recorder;
 mod sample;
 mod stats;
@@ -11,6 +12,7 @@ mod timeline;
 use std::time::{Duration, SystemTime};
 
 pub use outcome::{ErrorKind, Outcome};
+pub use packed::Packed;
 pub use recorder::{Flush, Progress, Recorder};
 pub use sample::Sample;
 pub use stats::{LATE_THRESHOLD, Stats, SuccessTable, latency_histogram, success_table};
@@ -46,14 +48,15 @@ pub struct RunResults {
     pub phases: Vec<PhaseResults>,
 }
 
-/// What one phase measured.
+/// What one phase measured, packed: a run keeps every phase's results
+/// until its reports are written, and phases may be many.
 #[derive(Debug, Clone)]
 pub struct PhaseResults {
     pub name: String,
     /// Totals per endpoint.
-    pub per_endpoint: Vec<Stats>,
+    pub per_endpoint: Vec<Packed>,
     /// Totals over all endpoints.
-    pub total: Stats,
+    pub total: Packed,
     /// When the phase began, from the start of the run.
     pub start_offset: Duration,
     /// How long it lasted (until its last request ended).

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{ARTIFACTS, Artifact as _, RunReport};
-use crate::record::{ErrorKind, Outcome, PhaseResults, RunResults, Sample, Stats, TimelineRow};
+use crate::record::{
+    ErrorKind, Outcome, Packed, PhaseResults, RunResults, Sample, Stats, TimelineRow,
+};
 
 const SCENARIO: &str = r#"
 name: golden
@@ -66,8 +68,8 @@ fn phase(
     }
     PhaseResults {
         name: name.into(),
-        per_endpoint,
-        total,
+        per_endpoint: per_endpoint.iter().map(Packed::pack).collect(),
+        total: Packed::pack(&total),
         start_offset: Duration::from_secs(start_s),
         elapsed: Duration::from_secs(2),
         scheduled: Some(Duration::from_secs(2)),
@@ -132,9 +134,9 @@ fn report(slower_ms: u64) -> RunReport {
     let mut total = Stats::default();
     for p in &phases {
         for (sum, s) in per_endpoint.iter_mut().zip(&p.per_endpoint) {
-            sum.merge(s);
+            sum.merge(&s.unpack());
         }
-        total.merge(&p.total);
+        total.merge(&p.total.unpack());
     }
     let results = RunResults {
         endpoint_names: scenario.requests.iter().map(|r| r.name.clone()).collect(),

@@ -10,7 +10,7 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
 use crate::expect::{Verdict, failures};
-use crate::record::{RunResults, Stats, TimelineRow};
+use crate::record::{Packed, RunResults, Stats, TimelineRow};
 use crate::report::Distribution;
 
 /// Identifies the JSON layout; bumped on any incompatible change.
@@ -228,37 +228,42 @@ impl RunReport {
             phases: results
                 .phases
                 .iter()
-                .map(|phase| PhaseReport {
-                    name: phase.name.clone(),
-                    start_s: phase.start_offset.as_secs_f64(),
-                    duration_s: phase.elapsed.as_secs_f64(),
-                    scheduled_s: phase.scheduled.map(|d| d.as_secs_f64()),
-                    cut_short: phase.cut_short,
-                    model: if phase.open.is_some() {
-                        "open"
-                    } else {
-                        "closed"
-                    },
-                    connections: phase.connections,
-                    requests_per_second: phase.achieved_rate(),
-                    measured: Measured::of(&phase.total, failed(&phase.per_endpoint)),
-                    schedule: phase.open.as_ref().map(|open| Schedule {
-                        target_rate: open.target_rate.as_per_second(),
-                        due: open.due,
-                        started: open.started,
-                        late_starts: phase.total.late_starts,
-                        dropped: open.dropped,
-                    }),
-                    per_request: results
-                        .endpoint_names
-                        .iter()
-                        .zip(&phase.per_endpoint)
-                        .zip(&expect_status)
-                        .map(|((name, stats), statuses)| RequestReport {
-                            name: name.clone(),
-                            measured: Measured::of(stats, failures(stats, *statuses)),
-                        })
-                        .collect(),
+                .map(|phase| {
+                    let total = phase.total.unpack();
+                    let per_endpoint: Vec<Stats> =
+                        phase.per_endpoint.iter().map(Packed::unpack).collect();
+                    PhaseReport {
+                        name: phase.name.clone(),
+                        start_s: phase.start_offset.as_secs_f64(),
+                        duration_s: phase.elapsed.as_secs_f64(),
+                        scheduled_s: phase.scheduled.map(|d| d.as_secs_f64()),
+                        cut_short: phase.cut_short,
+                        model: if phase.open.is_some() {
+                            "open"
+                        } else {
+                            "closed"
+                        },
+                        connections: phase.connections,
+                        requests_per_second: phase.achieved_rate(),
+                        measured: Measured::of(&total, failed(&per_endpoint)),
+                        schedule: phase.open.as_ref().map(|open| Schedule {
+                            target_rate: open.target_rate.as_per_second(),
+                            due: open.due,
+                            started: open.started,
+                            late_starts: phase.total.late_starts,
+                            dropped: open.dropped,
+                        }),
+                        per_request: results
+                            .endpoint_names
+                            .iter()
+                            .zip(&per_endpoint)
+                            .zip(&expect_status)
+                            .map(|((name, stats), statuses)| RequestReport {
+                                name: name.clone(),
+                                measured: Measured::of(stats, failures(stats, *statuses)),
+                            })
+                            .collect(),
+                    }
                 })
                 .collect(),
             run: Measured::of(&results.total, failed(&results.per_endpoint)),
