@@ -60,7 +60,7 @@ fn phase(
     samples: &[Sample],
     open: Option<crate::record::OpenModelStats>,
 ) -> PhaseResults {
-    let mut per_endpoint = vec![Stats::default(), Stats::default()];
+    let mut per_endpoint = [Stats::default(), Stats::default()];
     let mut total = Stats::default();
     for s in samples {
         per_endpoint[s.endpoint].record(s);
