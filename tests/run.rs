@@ -482,3 +482,61 @@ phases:
     );
     assert!(out.join("summary.json").exists());
 }
+
+#[test]
+fn the_load_s_results_are_on_disk_before_server_side_judging() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    // Nothing listens there: judging waits for it, then finds it down.
+    let prometheus = format!("http://127.0.0.1:{}", crate::support::process::free_port());
+    let scenario = format!(
+        r#"
+name: early
+targets:
+  api: {}
+metrics:
+  prometheus: {prometheus}
+requests:
+  - {{name: x, url: "${{api}}/x"}}
+phases:
+  - name: a
+    requests: 10
+    load: {{concurrency: 1}}
+    expect:
+      - {{promql: 'up == 1', holds: always}}
+"#,
+        server.url("")
+    );
+    let (mut child, dir) = start(&scenario, &[]);
+    let summary = dir.path().join("out/summary.json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let complete = || {
+        std::fs::read(&summary)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some()
+    };
+    while !complete() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // As if judging had crashed: killed the moment the first results land.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let json = json(dir.path());
+    assert_eq!(json["run"]["requests"], 10);
+    assert_eq!(json["ending"], "failed", "{json}");
+    let pending = json["checks"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        pending["check"],
+        "server-side checks (PromQL, alerts, SLOs)"
+    );
+    assert_eq!(pending["outcome"], "NO_DATA");
+    assert!(
+        pending["measured_text"]
+            .as_str()
+            .unwrap()
+            .contains("slogate stopped before it judged them"),
+        "{pending}"
+    );
+}

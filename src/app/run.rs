@@ -103,14 +103,33 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .export_promtool_test
         .as_deref()
         .map(|dest| export_promtool_test(&scenario, scraped.as_ref(), dest));
-    let (server, slos) = server_side(
+    // The load's results reach the disk before server-side judging, which
+    // reads other people's metrics and rules and can fail late: that loses
+    // nothing, and the files say the checks were not judged (NO DATA).
+    if scenario.has_server_side_checks() {
+        let mut early = verdicts.clone();
+        early.push(expect::Verdict::not_judged(
+            &args.file,
+            "slogate stopped before it judged them",
+        ));
+        reports::write_all(&out, &RunReport::new(&scenario, &results, early))?;
+    }
+    let judged = server_side(
         &scenario,
         &results,
         scraped,
         alertmanager,
         &faults.log,
         &out,
-    )?;
+    );
+    let (server, slos) = judged.unwrap_or_else(|e| {
+        eprintln!("error: server-side checks not judged: {e:#}");
+        let why = format!("{e:#}");
+        (
+            vec![expect::Verdict::not_judged(&args.file, &why)],
+            Vec::new(),
+        )
+    });
     verdicts.extend(server);
     verdicts.extend(crate::slo::verdicts(&scenario.slos, &slos));
     if !slos.is_empty() {

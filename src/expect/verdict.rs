@@ -51,6 +51,23 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Stands for the server-side checks (PromQL, alerts, SLOs) until they
+    /// are judged, or when judging them failed (`why`): NO DATA, which
+    /// fails the run, so results written before judging never read as a
+    /// pass.
+    pub fn not_judged(file: &std::path::Path, why: &str) -> Verdict {
+        Verdict {
+            check: "server-side checks (PromQL, alerts, SLOs)".into(),
+            scope: "run".into(),
+            measured: None,
+            measured_text: format!("not judged: {why}"),
+            wanted: "judged".into(),
+            outcome: Outcome::NoData,
+            optional: false,
+            source: file.display().to_string(),
+        }
+    }
+
     /// True when this verdict fails the run.
     pub fn fails_run(&self) -> bool {
         match self.outcome {

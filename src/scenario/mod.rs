@@ -183,6 +183,22 @@ pub enum Load {
     Closed { concurrency: usize, think: Duration },
 }
 
+impl Scenario {
+    /// True when some expectation is judged on the service's side (PromQL,
+    /// alerts, SLOs), after the load.
+    pub fn has_server_side_checks(&self) -> bool {
+        !self.promql.is_empty()
+            || !self.alerts.is_empty()
+            || self.no_other_alerts.is_some()
+            || !self.slos.is_empty()
+            || !self.rules.is_empty()
+            || self
+                .phases
+                .iter()
+                .any(|p| !p.promql.is_empty() || !p.alerts.is_empty())
+    }
+}
+
 /// The text of a file, or the error that says why it cannot be read.
 pub fn read(path: &Path) -> Result<String, Vec<ScenarioError>> {
     yaml::read(path).map_err(|e| vec![e])

@@ -40,17 +40,23 @@ pub const ARTIFACTS: [&dyn Artifact; 5] = [
     &markdown::Markdown,
 ];
 
-/// Writes every artifact into `dir` (which exists).
+/// Writes every artifact into `dir` (which exists). Each file is written
+/// beside its place and renamed into it, so a run stopped mid-write leaves
+/// the previous version whole, never half a file.
 pub fn write_all(dir: &Path, report: &RunReport) -> anyhow::Result<()> {
     for artifact in ARTIFACTS {
         let path = dir.join(artifact.file_name());
-        let file = std::fs::File::create(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+        let partial = dir.join(format!(".{}.partial", artifact.file_name()));
+        let file = std::fs::File::create(&partial)
+            .with_context(|| format!("cannot create {}", partial.display()))?;
         let mut out = std::io::BufWriter::new(file);
         artifact
             .write(report, &mut out)
             .with_context(|| format!("cannot write {}", path.display()))?;
         out.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        drop(out);
+        std::fs::rename(&partial, &path)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
