@@ -21,6 +21,8 @@
 //! Where things live:
 //! - `cli`: clap types only; `app`: one file per subcommand.
 //! - `units`: "250ms", "1k/s", "99.9%".
+//! - `redact`: secrets (URL userinfo, secret query values) out of every
+//!   output.
 //! - `scenario`: the YAML model, validation, error messages.
 //! - `plan`: what the engine runs; arrival schedules; request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
@@ -47,6 +49,7 @@ pub mod plan;
 pub mod promql;
 pub mod proxy;
 pub mod record;
+pub mod redact;
 pub mod report;
 pub mod rng;
 pub mod rules;

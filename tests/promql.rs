@@ -154,6 +154,7 @@ fn embedded_promql_agrees_with_prometheus() {
             url: format!("{}/metrics", demo.url()),
             job: "demo".into(),
             interval: Duration::from_secs(1),
+            limits: Default::default(),
         }],
         Store::default(),
     )

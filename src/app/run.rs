@@ -176,6 +176,7 @@ fn start_scraper(
             url: s.url.bind_targets(&bases).as_static().unwrap_or_default(),
             job: s.job.clone(),
             interval: s.interval,
+            limits: s.limits,
         })
         .collect();
     // The proxies' own metrics (what was injected), at the shortest interval.
@@ -184,6 +185,7 @@ fn start_scraper(
         url: format!("{}/metrics", p.control_url()),
         job: "slogate_proxy".into(),
         interval,
+        limits: Default::default(),
     }));
     Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
 }

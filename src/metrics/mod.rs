@@ -3,6 +3,9 @@
 //! it during a run.
 
 pub mod exposition;
+pub mod fetch;
+pub mod loss;
 pub mod saved;
 pub mod scrape;
 pub mod store;
+pub mod validate;

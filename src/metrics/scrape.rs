@@ -6,15 +6,25 @@
 //! `scrape_samples_post_metric_relabeling` and `scrape_series_added` are
 //! recorded, and series that vanish (or a failed scrape's) get a staleness
 //! marker. Stopping takes one last scrape of every target.
+//!
+//! A scrape is bounded as Prometheus bounds it: by its body size and its
+//! sample count (either fails the scrape: `up` = 0), and it is stored only
+//! once the whole body has parsed ([`super::validate`]), so a malformed or
+//! oversized body costs no memory beyond itself. What the store's limits
+//! drop is recorded as a [`Loss`], as are the scrapes the limits failed;
+//! scraping goes on.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::exposition::{self, Format, Visitor};
+use super::exposition::{self, Visitor};
+pub use super::fetch::{Fetched, ScrapeError, fetch};
+use super::loss::{Loss, LossKind};
 use super::store::{Labels, NAME, Store, StoreError, stale};
+use super::validate::{self, Checked};
 
 /// One target.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +32,33 @@ pub struct Target {
     pub url: String,
     pub job: String,
     pub interval: Duration,
+    pub limits: ScrapeLimits,
+}
+
+/// What one scrape may bring: Prometheus's `body_size_limit` and
+/// `sample_limit` (unlimited by default there; a tool that holds every
+/// sample in memory needs a default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScrapeLimits {
+    /// A body of this many bytes or more fails the scrape.
+    pub body_size_bytes: u64,
+    /// More samples than this (duplicates aside) fail the scrape.
+    pub samples: usize,
+}
+
+impl ScrapeLimits {
+    pub const DEFAULT_BODY_SIZE_BYTES: u64 = 16 * 1024 * 1024;
+    pub const DEFAULT_SAMPLES: usize = 200_000;
+}
+
+impl Default for ScrapeLimits {
+    /// 16 MiB and 200,000 samples.
+    fn default() -> ScrapeLimits {
+        ScrapeLimits {
+            body_size_bytes: Self::DEFAULT_BODY_SIZE_BYTES,
+            samples: Self::DEFAULT_SAMPLES,
+        }
+    }
 }
 
 impl Target {
@@ -56,7 +93,7 @@ pub struct Scraper {
 }
 
 /// What scraping left: the store, and what went wrong (failed scrapes are
-/// counted in `up`; a full store stops scraping).
+/// counted in `up`; what the store's limits dropped is in its losses).
 pub struct Scraped {
     pub store: Store,
     pub problems: Vec<String>,
@@ -110,6 +147,14 @@ fn scrape_loop(
     let begin = Instant::now();
     let mut state = TargetState::new(target);
     let mut failures_reported = 0;
+    let mut duplicates_reported = false;
+    let shown = crate::redact::url(&target.url);
+    let report = |line: String| {
+        problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
+    };
     for k in 0u32.. {
         let due = begin + target.interval * k;
         while Instant::now() < due && !stop.load(Ordering::Relaxed) {
@@ -118,27 +163,31 @@ fn scrape_loop(
         // Stopping takes one last scrape, so the saved data ends with what
         // the service reported after the run's last request.
         let last = stop.load(Ordering::Relaxed);
-        let body = fetch(client, &target.url);
-        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-        match state.record(&mut store, body) {
-            Ok(None) => {}
-            Ok(Some(failure)) => {
-                // One line per target for the first few; `up` has them all.
-                if failures_reported < 3 {
-                    failures_reported += 1;
-                    problems
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(format!("scrape of {} failed: {failure}", target.url));
-                }
-            }
-            Err(full) => {
-                problems
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(format!("scraping {} stopped: {full}", target.url));
-                return;
-            }
+        // Checked before the store is locked: a big body does not hold up
+        // the other targets.
+        let checked = state.check(fetch(client, &target.url, &target.limits));
+        let recorded = {
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            state.store(&mut store, checked)
+        };
+        if let Some(failure) = &recorded.failure
+            && failures_reported < 3
+        {
+            // One line per target for the first few; `up` has them all.
+            failures_reported += 1;
+            report(crate::redact::text(&format!(
+                "scrape of {shown} failed: {failure}"
+            )));
+        }
+        if recorded.duplicates > 0 && !duplicates_reported {
+            duplicates_reported = true;
+            report(format!(
+                "scrape of {shown}: {} duplicate samples dropped (a series repeated within one scrape; Prometheus drops them too)",
+                recorded.duplicates
+            ));
+        }
+        for kind in recorded.new_losses {
+            report(format!("scrape of {shown}: {}", kind.describe()));
         }
         if last {
             return;
@@ -146,68 +195,34 @@ fn scrape_loop(
     }
 }
 
-/// A scrape's outcome before it is stored.
-pub struct Fetched {
-    /// When the scrape began, ms since the epoch.
-    pub t: i64,
-    pub duration: Duration,
-    pub result: Result<(String, Format), String>,
+/// What storing one scrape did.
+#[derive(Debug, Default, PartialEq)]
+pub struct Recorded {
+    /// Why the scrape failed (`up` = 0).
+    pub failure: Option<ScrapeError>,
+    /// Samples dropped as repeats of a series already in the scrape.
+    pub duplicates: usize,
+    /// Losses that began with this scrape (not those it carried on).
+    pub new_losses: Vec<LossKind>,
 }
 
-/// One scrape.
-pub fn fetch(client: &reqwest::blocking::Client, url: &str) -> Fetched {
-    let t = system_ms(SystemTime::now());
-    let started = Instant::now();
-    let result = client
-        .get(url)
-        .header(
-            "Accept",
-            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-        )
-        .send()
-        .map_err(|e| describe(&e))
-        .and_then(|response| {
-            let status = response.status();
-            if !status.is_success() {
-                return Err(format!("server returned HTTP status {status}"));
-            }
-            let format = match response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-            {
-                Some(ct) if ct.starts_with("application/openmetrics-text") => Format::OpenMetrics,
-                _ => Format::Text,
-            };
-            response
-                .text()
-                .map(|body| (body, format))
-                .map_err(|e| describe(&e))
-        });
-    Fetched {
-        t,
-        duration: started.elapsed(),
-        result,
-    }
+/// A scrape after its first pass: parsed and within its limits, or failed.
+pub struct CheckedScrape {
+    t: i64,
+    duration: Duration,
+    result: Result<(String, exposition::Format, Checked), ScrapeError>,
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-/// What one target needs between scrapes: its labels and the series it
-/// reported last time (for staleness).
+/// What one target needs between scrapes: its labels, the series it
+/// reported last time (for staleness), and the losses its last scrape
+/// recorded (so consecutive ones make one entry).
 pub struct TargetState {
     job: String,
     instance: String,
+    shown: String,
+    limits: ScrapeLimits,
     previous: HashSet<usize>,
+    losses: BTreeMap<LossKind, usize>,
 }
 
 impl TargetState {
@@ -215,52 +230,96 @@ impl TargetState {
         TargetState {
             job: target.job.clone(),
             instance: target.instance(),
+            shown: crate::redact::url(&target.url),
+            limits: target.limits,
             previous: HashSet::new(),
+            losses: BTreeMap::new(),
         }
     }
 
-    /// Stores a scrape; Ok(Some(why)) when it failed (up = 0), Err when the
-    /// store is full.
-    pub fn record(
-        &mut self,
-        store: &mut Store,
-        fetched: Fetched,
-    ) -> Result<Option<String>, StoreError> {
-        let t = fetched.t;
-        let parsed = fetched.result.and_then(|(body, format)| {
-            let mut collect = Collect {
-                samples: Vec::new(),
-                job: &self.job,
-                instance: &self.instance,
-            };
-            exposition::parse(&body, format, &mut collect)
-                .map(|_| collect.samples)
-                .map_err(|e| format!("invalid exposition: {e}"))
+    /// The first pass: parse the body and apply the sample limit.
+    pub fn check(&self, fetched: Fetched) -> CheckedScrape {
+        let result = fetched.result.and_then(|(body, format)| {
+            let checked = validate::check(&body, format, self.limits.samples)?;
+            Ok((body, format, checked))
         });
-        let (samples, failure) = match parsed {
-            Ok(samples) => (samples, None),
-            Err(why) => (Vec::new(), Some(why)),
+        CheckedScrape {
+            t: fetched.t,
+            duration: fetched.duration,
+            result,
+        }
+    }
+
+    /// Checks and stores a scrape.
+    pub fn record(&mut self, store: &mut Store, fetched: Fetched) -> Recorded {
+        let checked = self.check(fetched);
+        self.store(store, checked)
+    }
+
+    /// The second pass: stores a checked scrape (nothing of a failed one
+    /// but `up` = 0 and staleness markers), with Prometheus's
+    /// `up` and `scrape_*` series.
+    pub fn store(&mut self, store: &mut Store, checked: CheckedScrape) -> Recorded {
+        let t = checked.t;
+        let mut append = Append {
+            store,
+            checked: None,
+            index: 0,
+            t,
+            job: &self.job,
+            instance: &self.instance,
+            current: HashSet::new(),
+            added: 0,
+            series_dropped: 0,
+            series_samples_dropped: 0,
+            store_samples_dropped: 0,
         };
-        let mut current = HashSet::with_capacity(samples.len());
-        let mut added = 0;
-        let scraped = samples.len();
-        for (labels, explicit, v) in samples {
-            let before = store.series().len();
-            let id = store.series_id(&labels)?;
-            added += usize::from(store.series().len() > before);
-            store.append(id, explicit.unwrap_or(t), v)?;
-            if explicit.is_none() {
-                current.insert(id);
+        let mut recorded = Recorded::default();
+        let mut lost: Vec<(LossKind, u64, u64)> = Vec::new();
+        let scraped = match checked.result {
+            Ok((body, format, checked)) => {
+                recorded.duplicates = checked.duplicates;
+                let samples = checked.samples;
+                append.checked = Some(checked);
+                if let Err(e) = exposition::parse(&body, format, &mut append) {
+                    // The first pass parsed the same text; kept as a failure
+                    // rather than a panic all the same.
+                    recorded.failure = Some(ScrapeError::Invalid(e));
+                }
+                samples
             }
+            Err(failure) => {
+                match failure {
+                    ScrapeError::BodySizeLimit { .. } => lost.push((LossKind::BodySizeLimit, 0, 0)),
+                    ScrapeError::SampleLimit { .. } => lost.push((LossKind::SampleLimit, 0, 0)),
+                    _ => {}
+                }
+                recorded.failure = Some(failure);
+                0
+            }
+        };
+        let Append {
+            store,
+            mut current,
+            added,
+            mut series_dropped,
+            mut series_samples_dropped,
+            mut store_samples_dropped,
+            ..
+        } = append;
+        if recorded.failure.is_some() {
+            current.clear();
         }
         for &gone in self.previous.difference(&current) {
-            store.append(gone, t, stale())?;
+            if store.append(gone, t, stale()).is_err() {
+                store_samples_dropped += 1;
+            }
         }
         self.previous = current;
-        let up = if failure.is_some() { 0.0 } else { 1.0 };
+        let up = if recorded.failure.is_some() { 0.0 } else { 1.0 };
         for (name, v) in [
             ("up", up),
-            ("scrape_duration_seconds", fetched.duration.as_secs_f64()),
+            ("scrape_duration_seconds", checked.duration.as_secs_f64()),
             ("scrape_samples_scraped", scraped as f64),
             ("scrape_samples_post_metric_relabeling", scraped as f64),
             ("scrape_series_added", added as f64),
@@ -270,21 +329,71 @@ impl TargetState {
                 ("job".into(), self.job.clone()),
                 ("instance".into(), self.instance.clone()),
             ]);
-            store.add(&labels, t, v)?;
+            match store.add(&labels, t, v) {
+                Ok(_) => {}
+                Err(StoreError::TooManySeries { .. }) => {
+                    series_dropped += 1;
+                    series_samples_dropped += 1;
+                }
+                Err(StoreError::TooManySamples { .. }) => store_samples_dropped += 1,
+            }
         }
-        Ok(failure)
+        if series_dropped > 0 {
+            lost.push((
+                LossKind::SeriesLimit,
+                series_dropped as u64,
+                series_samples_dropped as u64,
+            ));
+        }
+        if store_samples_dropped > 0 {
+            lost.push((LossKind::StoreSampleLimit, 0, store_samples_dropped as u64));
+        }
+        let mut losses = BTreeMap::new();
+        for (kind, series, samples) in lost {
+            let loss = Loss {
+                kind,
+                target: self.shown.clone(),
+                job: self.job.clone(),
+                first_ms: t,
+                last_ms: t,
+                scrapes: 1,
+                series_dropped: series,
+                samples_dropped: samples,
+            };
+            let carried = self.losses.get(&kind).copied();
+            if carried.is_none() {
+                recorded.new_losses.push(kind);
+            }
+            losses.insert(kind, store.record_loss(loss, carried));
+        }
+        self.losses = losses;
+        recorded
     }
 }
 
-/// Samples of one scrape with the target's labels added.
-struct Collect<'a> {
-    samples: Vec<(Labels, Option<i64>, f64)>,
+/// The second pass: each sample, with the target's labels added, into the
+/// store; what its limits refuse is counted.
+struct Append<'a> {
+    store: &'a mut Store,
+    checked: Option<Checked>,
+    index: usize,
+    t: i64,
     job: &'a str,
     instance: &'a str,
+    current: HashSet<usize>,
+    added: usize,
+    series_dropped: usize,
+    series_samples_dropped: usize,
+    store_samples_dropped: usize,
 }
 
-impl Visitor for Collect<'_> {
+impl Visitor for Append<'_> {
     fn sample(&mut self, sample: &exposition::Sample<'_>) {
+        let index = self.index;
+        self.index += 1;
+        if self.checked.as_ref().is_some_and(|c| c.is_duplicate(index)) {
+            return;
+        }
         let mut pairs = Vec::with_capacity(sample.labels.len() + 3);
         pairs.push((NAME.to_string(), sample.name.to_string()));
         for label in sample.labels {
@@ -297,8 +406,24 @@ impl Visitor for Collect<'_> {
         }
         pairs.push(("job".into(), self.job.to_string()));
         pairs.push(("instance".into(), self.instance.to_string()));
-        self.samples
-            .push((Labels::new(pairs), sample.timestamp_ms, sample.value));
+        let labels = Labels::new(pairs);
+        let before = self.store.series().len();
+        let id = match self.store.series_id(&labels) {
+            Ok(id) => id,
+            Err(_) => {
+                // The series limit: this series is not stored.
+                self.series_dropped += 1;
+                self.series_samples_dropped += 1;
+                return;
+            }
+        };
+        self.added += usize::from(self.store.series().len() > before);
+        if self.store.append(id, sample.timestamp_ms.unwrap_or(self.t), sample.value).is_err() {
+            self.store_samples_dropped += 1;
+        }
+        if sample.timestamp_ms.is_none() {
+            self.current.insert(id);
+        }
     }
 }
 
@@ -311,12 +436,14 @@ pub fn system_ms(time: SystemTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::exposition::Format;
 
     fn target(url: &str) -> Target {
         Target {
             url: url.into(),
             job: "demo".into(),
             interval: Duration::from_secs(1),
+            limits: ScrapeLimits::default(),
         }
     }
 
@@ -343,16 +470,16 @@ mod tests {
             result: Ok((body.to_string(), Format::Text)),
         };
         let a = "# TYPE a counter\na{job=\"x\"} 1\nb 2\n";
-        assert_eq!(state.record(&mut store, ok(1000, a)), Ok(None));
-        assert_eq!(state.record(&mut store, ok(2000, "b 3\n")), Ok(None));
+        assert_eq!(state.record(&mut store, ok(1000, a)).failure, None);
+        assert_eq!(state.record(&mut store, ok(2000, "b 3\n")).failure, None);
         let failed = Fetched {
             t: 3000,
             duration: Duration::from_millis(1),
-            result: Err("connection refused".into()),
+            result: Err(ScrapeError::Fetch("connection refused".into())),
         };
         assert_eq!(
-            state.record(&mut store, failed),
-            Ok(Some("connection refused".into()))
+            state.record(&mut store, failed).failure,
+            Some(ScrapeError::Fetch("connection refused".into()))
         );
         let find = |text: &str| {
             store

@@ -109,6 +109,8 @@ pub struct Scrape {
     pub url: Template,
     pub job: String,
     pub interval: Duration,
+    /// `body_size_limit` and `sample_limit`.
+    pub limits: crate::metrics::scrape::ScrapeLimits,
 }
 
 /// Where a target is.

@@ -126,6 +126,12 @@ pub struct ScrapeSpec {
     pub interval: Option<Text>,
     #[serde(default)]
     pub job: Option<Text>,
+    /// A body this large or larger fails the scrape, e.g. `16MiB`.
+    #[serde(default)]
+    pub body_size_limit: Option<Text>,
+    /// More samples than this fail the scrape.
+    #[serde(default)]
+    pub sample_limit: Option<Spanned<u64>>,
 }
 
 /// `targets.NAME: {url: ...}` or `{demo: true}` (a plain string is a URL).
