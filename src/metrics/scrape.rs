@@ -186,8 +186,11 @@ fn scrape_loop(
                 recorded.duplicates
             ));
         }
+        // A failed scrape was reported above; a partly stored one is new.
         for kind in recorded.new_losses {
-            report(format!("scrape of {shown}: {}", kind.describe()));
+            if matches!(kind, LossKind::SeriesLimit | LossKind::StoreSampleLimit) {
+                report(format!("scrape of {shown}: {}", kind.describe()));
+            }
         }
         if last {
             return;
