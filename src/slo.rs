@@ -380,6 +380,7 @@ pub fn verdicts(slos: &[Slo], reports: &[SloReport]) -> Vec<Verdict> {
                 outcome: Outcome::NoData,
                 optional: false,
                 source: e.source.clone(),
+                truncated: false,
             };
             let no_data = report
                 .problem

@@ -93,6 +93,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let mut verdicts = expect::evaluate(&scenario, &results);
     verdicts.extend(faults.verdicts());
     let scraped = scraper.map(Scraper::stop);
+    let losses = scraped
+        .as_ref()
+        .map(|s| s.store.losses().to_vec())
+        .unwrap_or_default();
     let exported = args
         .export_promtool_test
         .as_deref()
@@ -115,7 +119,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.fault_windows = drill::window_reports(&faults.windows, results.started_at);
     report.shard = args.shard;
-    report.targets = bases;
+    report.targets = bases
+        .into_iter()
+        .map(|(name, url)| (name, crate::redact::url(&url)))
+        .collect();
+    report.scrape_losses = reports::ScrapeLoss::of(&losses, report.started_at_unix_ms);
     reports::write_all(&out, &report)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
     if !slos.is_empty() {
