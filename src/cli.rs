@@ -316,4 +316,9 @@ pub struct HitArgs {
     /// Never show the live progress line.
     #[arg(long = "no-progress")]
     pub no_progress: bool,
+
+    /// Hide this query parameter's value in every output, beside api_key,
+    /// token, password, secret, key... (repeatable).
+    #[arg(long = "redact", value_name = "PARAM")]
+    pub redact: Vec<String>,
 }

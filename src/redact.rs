@@ -72,6 +72,37 @@ pub fn is_secret_param(name: &str) -> bool {
 /// its secret query values replaced by `***`. Text that is no URL comes
 /// back as it is.
 pub fn url(url: &str) -> String {
+    redact(url, true)
+}
+
+/// Free text (a message, a command line, a line of a file) with every URL
+/// in it redacted. A URL runs from its scheme to the first blank, quote,
+/// `<`, `>` or backtick; within text, a secret value also ends at `,`,
+/// `;`, `|` or a closing bracket, so a CSV or Markdown row around it stays
+/// whole.
+pub fn text(text: &str) -> String {
+    if !text.contains("://") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |i| i + 1);
+        let end = rest[at..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .map_or(rest.len(), |i| at + i);
+        out.push_str(&rest[..start]);
+        out.push_str(&redact(&rest[start..end], false));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// [`url`] and [`text`]: `whole` when `url` is exactly one URL.
+fn redact(url: &str, whole: bool) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
@@ -98,56 +129,101 @@ pub fn url(url: &str) -> String {
         None => out.push_str(authority),
     }
     let rest = &url[authority_end..];
-    let (before_fragment, fragment) = match rest.find('#') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match before_fragment.split_once('?') {
+    match rest.split_once('?') {
         Some((path, query)) => {
             out.push_str(path);
             out.push('?');
-            out.push_str(&redact_query(query));
+            out.push_str(&redact_query(query, whole));
         }
-        None => out.push_str(before_fragment),
+        None => out.push_str(rest),
     }
-    out.push_str(fragment);
     out
 }
 
-/// `name=value&...` with secret values replaced.
-fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_secret_param(name) => format!("{name}={MASK}"),
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+/// `name=value&...` with secret values replaced; a value ends at `&` or
+/// `#` (and, within text, at a delimiter of what surrounds the URL).
+fn redact_query(query: &str, whole: bool) -> String {
+    let mut out = String::with_capacity(query.len());
+    let mut rest = query;
+    loop {
+        let pair_end = rest.find(['&', '#']).unwrap_or(rest.len());
+        let pair = &rest[..pair_end];
+        match pair.split_once('=') {
+            Some((name, value)) if is_secret_param(name.strip_prefix("amp;").unwrap_or(name)) => {
+                out.push_str(name);
+                out.push('=');
+                out.push_str(MASK);
+                if !whole && let Some(cut) = value.find([',', ';', '|', ')', ']', '}']) {
+                    out.push_str(&value[cut..]);
+                }
+            }
+            _ => out.push_str(pair),
+        }
+        if pair_end == rest.len() {
+            return out;
+        }
+        let separator = &rest[pair_end..pair_end + 1];
+        if separator == "#" {
+            // The fragment is not a query.
+            out.push_str(&rest[pair_end..]);
+            return out;
+        }
+        out.push_str(separator);
+        rest = &rest[pair_end + 1..];
+    }
 }
 
-/// Free text (a message, a command line) with every URL in it redacted.
-/// A URL runs from its scheme to the first blank, quote, `<`, `>` or
-/// backtick.
-pub fn text(text: &str) -> String {
-    if !text.contains("://") {
-        return text.to_string();
+/// A writer that redacts each line it is given before passing it on: the
+/// results directory's files and `hit`'s outputs go through it, so a URL
+/// cannot reach one of them whole, whichever field it came in by. (A URL
+/// never spans lines in any of slogate's formats.)
+pub struct Writer<W: std::io::Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: std::io::Write> Writer<W> {
+    pub fn new(inner: W) -> Writer<W> {
+        Writer {
+            inner,
+            line: Vec::new(),
+        }
     }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let start = rest[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map_or(0, |i| i + 1);
-        let end = rest[at..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
-            .map_or(rest.len(), |i| at + i);
-        out.push_str(&rest[..start]);
-        out.push_str(&url(&rest[start..end]));
-        rest = &rest[end..];
+
+    fn pass_line(&mut self) -> std::io::Result<()> {
+        if self.line.windows(3).any(|w| w == b"://") {
+            let line = text(&String::from_utf8_lossy(&self.line));
+            self.inner.write_all(line.as_bytes())?;
+        } else {
+            self.inner.write_all(&self.line)?;
+        }
+        self.line.clear();
+        Ok(())
     }
-    out.push_str(rest);
-    out
+}
+
+impl<W: std::io::Write> std::io::Write for Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for chunk in buf.split_inclusive(|&b| b == b'\n') {
+            self.line.extend_from_slice(chunk);
+            if chunk.ends_with(b"\n") {
+                self.pass_line()?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.pass_line()?;
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for Writer<W> {
+    fn drop(&mut self) {
+        // What was not flushed is still passed on, redacted.
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 /// `%5F` and such decoded, so `api%5Fkey` is `api_key`; anything else as is.
@@ -206,6 +282,26 @@ mod tests {
             "scrape of http://u:***@h:1/m?token=*** failed: refused; see \"https://x:***@z/\""
         );
         assert_eq!(text("no url here"), "no url here");
+        // A CSV row and an HTML-escaped query stay whole around the secret.
+        assert_eq!(
+            text("check,http://h/?api_key=k3y,PASS,http://h/?x=1&amp;token=t&amp;y=2"),
+            "check,http://h/?api_key=***,PASS,http://h/?x=1&amp;token=***&amp;y=2"
+        );
+    }
+
+    #[test]
+    fn the_writer_redacts_every_line_whatever_the_chunks() {
+        let mut out = Vec::new();
+        {
+            let mut writer = Writer::new(&mut out);
+            use std::io::Write as _;
+            writer.write_all(b"a http://u:s3c").unwrap();
+            writer.write_all(b"ret@h/ b\nplain\nhttp://h/?token=k3y").unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a http://u:***@h/ b\nplain\nhttp://h/?token=***"
+        );
     }
 
     #[test]

@@ -284,7 +284,10 @@ pub fn save_windows(
         })
         .collect();
     let path = out.join("faults.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
+    std::fs::write(
+        &path,
+        crate::redact::text(&serde_json::to_string_pretty(&json)?),
+    )
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -451,7 +454,10 @@ pub fn save(
         "faults": faults,
         "alertmanager": alerts.alertmanager,
     });
-    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
+    std::fs::write(
+        &path,
+        crate::redact::text(&serde_json::to_string_pretty(&json)?),
+    )
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

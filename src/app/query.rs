@@ -84,7 +84,7 @@ fn scrape_now(args: &QueryArgs) -> anyhow::Result<Store> {
     std::thread::sleep(args.scrape_for + Duration::from_millis(200));
     let scraped = scraper.stop();
     for problem in &scraped.problems {
-        eprintln!("warning: {problem}");
+        eprintln!("warning: {}", crate::redact::text(problem));
     }
     Ok(scraped.store)
 }

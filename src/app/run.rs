@@ -29,11 +29,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         Ok(scenario) => scenario,
         Err(errors) => {
             for error in errors {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", crate::redact::text(&error.to_string()));
             }
             return Ok(Exit::Usage);
         }
     };
+    crate::redact::add_params(&scenario.redact);
     if let Some(shard) = args.shard
         && let Err(e) = shard.apply(&mut scenario)
     {
@@ -113,7 +114,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     verdicts.extend(crate::slo::verdicts(&scenario.slos, &slos));
     if !slos.is_empty() {
         let path = out.join("slos.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&slos)?)
+        std::fs::write(
+            &path,
+            crate::redact::text(&serde_json::to_string_pretty(&slos)?),
+        )
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let mut report = RunReport::new(&scenario, &results, verdicts);
@@ -125,7 +129,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .collect();
     report.scrape_losses = reports::ScrapeLoss::of(&losses, report.started_at_unix_ms);
     reports::write_all(&out, &report)?;
-    reports::write_terminal(&report, &mut std::io::stdout().lock())?;
+    reports::write_terminal(
+        &report,
+        &mut crate::redact::Writer::new(std::io::stdout().lock()),
+    )?;
     if !slos.is_empty() {
         print!("\n{}", crate::slo::text(&slos));
     }
@@ -211,11 +218,11 @@ fn server_side(
 ) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
     if let Some(scraped) = &scraped {
         for problem in &scraped.problems {
-            eprintln!("warning: {problem}");
+            eprintln!("warning: {}", crate::redact::text(problem));
         }
         // A failed save loses the saved scrapes, not the verdicts.
         if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
-            eprintln!("warning: {e:#}");
+            eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
         }
     }
     let Some(metrics) = &scenario.metrics else {
@@ -283,7 +290,7 @@ fn save_series(
 ) {
     let series = crate::report::series::collect(scenario, results, backend);
     if let Err(e) = crate::report::series::save(&series, out) {
-        eprintln!("warning: {e:#}");
+        eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Scenario {
     pub metrics: Option<Metrics>,
     /// Fault proxies started for the run.
     pub proxies: Vec<ProxyDecl>,
+    /// `redact:`: more query parameters to hide in outputs.
+    pub redact: Vec<String>,
 }
 
 /// A fault proxy the run starts.

@@ -45,6 +45,10 @@ pub struct ScenarioFile {
     /// Fault proxies started for the run.
     #[serde(default)]
     pub proxies: BTreeMap<String, Spanned<ProxySpec>>,
+    /// Query parameters whose values are hidden in every output, beside
+    /// the built-in ones (`api_key`, `token`, ...).
+    #[serde(default)]
+    pub redact: Vec<Text>,
 }
 
 /// `proxies.NAME: {listen, upstream, mode, control, allow_remote}`.

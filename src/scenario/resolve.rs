@@ -34,6 +34,7 @@ const KEYS: &[&[&str]] = &[
         "rules",
         "slos",
         "proxies",
+        "redact",
     ],
     &["url", "demo", "upstream"],
     &[
@@ -396,7 +397,26 @@ impl Validator<'_> {
             aborts,
             transport,
             metrics,
+            redact: self.redact(&file.redact),
         }
+    }
+
+    /// `redact:`: query parameter names, each a plain name.
+    fn redact(&mut self, names: &[Text]) -> Vec<String> {
+        let mut kept = Vec::new();
+        for name in names {
+            let text = name.value.trim();
+            if text.is_empty() || text.contains(['=', '&', '?', '#', ' ', '\t']) {
+                self.error(
+                    Self::at(name),
+                    format!("redact: `{}` is not a query parameter name", name.value),
+                    Some("e.g. `redact: [session_id, signature]`".into()),
+                );
+            } else {
+                kept.push(text.to_string());
+            }
+        }
+        kept
     }
 
     /// A scrape's `body_size_limit` and `sample_limit`, or the defaults.

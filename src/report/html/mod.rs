@@ -43,7 +43,7 @@ pub fn write(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     let saved = Saved::read(dir)?;
     let page = render(&saved);
     let path = dir.join("index.html");
-    std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, crate::redact::text(&page)).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
 

@@ -45,7 +45,8 @@ pub fn write_all(dir: &Path, report: &RunReport) -> anyhow::Result<()> {
         let path = dir.join(artifact.file_name());
         let file = std::fs::File::create(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
-        let mut out = std::io::BufWriter::new(file);
+        // Every file through the redactor: no field can carry a secret out.
+        let mut out = crate::redact::Writer::new(std::io::BufWriter::new(file));
         artifact
             .write(report, &mut out)
             .with_context(|| format!("cannot write {}", path.display()))?;
