@@ -236,7 +236,11 @@ fn percent_decoded(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
             (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
                 out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
                 i += 3;
@@ -268,10 +272,7 @@ mod tests {
             url("http://h/?Token=a&client_secret=b&x-api-key=c&api%5Fkey=d&monkey=e&keys=f"),
             "http://h/?Token=***&client_secret=***&x-api-key=***&api%5Fkey=***&monkey=e&keys=f"
         );
-        assert_eq!(
-            url("http://127.0.0.1/a@b?q=1"),
-            "http://127.0.0.1/a@b?q=1"
-        );
+        assert_eq!(url("http://127.0.0.1/a@b?q=1"), "http://127.0.0.1/a@b?q=1");
         assert_eq!(url("not a url"), "not a url");
     }
 
@@ -296,7 +297,9 @@ mod tests {
             let mut writer = Writer::new(&mut out);
             use std::io::Write as _;
             writer.write_all(b"a http://u:s3c").unwrap();
-            writer.write_all(b"ret@h/ b\nplain\nhttp://h/?token=k3y").unwrap();
+            writer
+                .write_all(b"ret@h/ b\nplain\nhttp://h/?token=k3y")
+                .unwrap();
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),

@@ -289,8 +289,18 @@ mod tests {
         assert_eq!(parse_bytes("100MB"), Ok(100 << 20));
         assert_eq!(parse_bytes("1.5KiB"), Ok(1536));
         assert_eq!(parse_bytes("800B"), Ok(800));
-        assert!(parse_bytes("1024").unwrap_err().to_string().contains("has no unit"));
-        assert!(parse_bytes("3 apples").unwrap_err().to_string().contains("unknown size unit"));
+        assert!(
+            parse_bytes("1024")
+                .unwrap_err()
+                .to_string()
+                .contains("has no unit")
+        );
+        assert!(
+            parse_bytes("3 apples")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown size unit")
+        );
         assert!(parse_bytes("MiB").is_err());
         assert!(parse_bytes("99999999999TiB").is_err());
     }

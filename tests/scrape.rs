@@ -128,7 +128,10 @@ phases:
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let check = &summary["checks"][0];
-    assert_eq!((&check["outcome"], &check["truncated"]), (&"FAIL".into(), &true.into()));
+    assert_eq!(
+        (&check["outcome"], &check["truncated"]),
+        (&"FAIL".into(), &true.into())
+    );
     let mut kinds: Vec<(&str, &str)> = summary["scrape_losses"]
         .as_array()
         .unwrap()
@@ -137,7 +140,10 @@ phases:
         .collect();
     // Each target scrapes on its own thread: in whichever order.
     kinds.sort();
-    assert_eq!(kinds, [("big", "body_size_limit"), ("many", "sample_limit")]);
+    assert_eq!(
+        kinds,
+        [("big", "body_size_limit"), ("many", "sample_limit")]
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     for expected in [
         "/big failed: body size limit exceeded: the body reached 1.00 KiB",
@@ -167,7 +173,16 @@ phases:
     assert!(values.iter().all(|v| v == 1.0), "{values:?}");
     for job in ["big", "many", "utf8"] {
         let up = of("up", job);
-        assert!(up[0]["v"].as_array().unwrap().iter().all(|v| v == 0.0), "{job}");
+        assert!(
+            up[0]["v"].as_array().unwrap().iter().all(|v| v == 0.0),
+            "{job}"
+        );
     }
-    assert!(of("up", "dups")[0]["v"].as_array().unwrap().iter().all(|v| v == 1.0));
+    assert!(
+        of("up", "dups")[0]["v"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v == 1.0)
+    );
 }

@@ -85,10 +85,8 @@ phases:
       - promql: sum(hits_total) >= 1
 "#
     );
-    let (_dir, out, output) = crate::support::run_scenario(
-        &yaml,
-        &[("SLOGATE_SECRET_TOKEN", "t0k3n".to_string())],
-    );
+    let (_dir, out, output) =
+        crate::support::run_scenario(&yaml, &[("SLOGATE_SECRET_TOKEN", "t0k3n".to_string())]);
     assert_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -288,7 +288,7 @@ pub fn save_windows(
         &path,
         crate::redact::text(&serde_json::to_string_pretty(&json)?),
     )
-        .with_context(|| format!("cannot write {}", path.display()))
+    .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `error_ratio 20% (503), latency 300ms ± 50ms`, or `none`.
@@ -458,7 +458,7 @@ pub fn save(
         &path,
         crate::redact::text(&serde_json::to_string_pretty(&json)?),
     )
-        .with_context(|| format!("cannot write {}", path.display()))
+    .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Judges every alert expectation (phases', then the run's, then
@@ -515,12 +515,7 @@ pub fn judge(
             .collect();
         names.sort();
         names.dedup();
-        let mut verdict = alert::no_other_alerts(
-            &alerts.timeline,
-            &names,
-            whole,
-            source,
-        );
+        let mut verdict = alert::no_other_alerts(&alerts.timeline, &names, whole, source);
         verdict.mark_truncated(&backend.losses(whole.start, whole.end), whole.start);
         verdicts.push(verdict);
     }

@@ -504,5 +504,5 @@ fn write_slos(
         &path,
         crate::redact::text(&serde_json::to_string_pretty(&values)?),
     )
-        .with_context(|| format!("cannot write {}", path.display()))
+    .with_context(|| format!("cannot write {}", path.display()))
 }

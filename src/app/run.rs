@@ -118,7 +118,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             &path,
             crate::redact::text(&serde_json::to_string_pretty(&slos)?),
         )
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.fault_windows = drill::window_reports(&faults.windows, results.started_at);

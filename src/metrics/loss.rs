@@ -24,7 +24,9 @@ impl LossKind {
     /// What happened, for people.
     pub fn describe(self) -> &'static str {
         match self {
-            LossKind::SeriesLimit => "series limit (metrics.max_series) reached: new series dropped",
+            LossKind::SeriesLimit => {
+                "series limit (metrics.max_series) reached: new series dropped"
+            }
             LossKind::StoreSampleLimit => {
                 "sample limit (metrics.max_samples) reached: samples dropped"
             }

@@ -421,7 +421,11 @@ impl Visitor for Append<'_> {
             }
         };
         self.added += usize::from(self.store.series().len() > before);
-        if self.store.append(id, sample.timestamp_ms.unwrap_or(self.t), sample.value).is_err() {
+        if self
+            .store
+            .append(id, sample.timestamp_ms.unwrap_or(self.t), sample.value)
+            .is_err()
+        {
             self.store_samples_dropped += 1;
         }
         if sample.timestamp_ms.is_none() {

@@ -43,7 +43,8 @@ pub fn write(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     let saved = Saved::read(dir)?;
     let page = render(&saved);
     let path = dir.join("index.html");
-    std::fs::write(&path, crate::redact::text(&page)).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, crate::redact::text(&page))
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
 
@@ -292,7 +293,11 @@ fn losses_section(page: &mut String, s: &saved::Summary) {
     }
     page.push_str("<h2 id=\"losses\">Scraped data lost</h2><p class=\"fail\">Checks that read these times are marked TRUNCATED and cannot pass.</p><ul>\n");
     for loss in &s.scrape_losses {
-        let _ = writeln!(page, "<li>{}</li>", escape(&crate::redact::text(&loss.text)));
+        let _ = writeln!(
+            page,
+            "<li>{}</li>",
+            escape(&crate::redact::text(&loss.text))
+        );
     }
     page.push_str("</ul>\n");
 }

@@ -65,7 +65,10 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
         }
     }
     if !r.scrape_losses.is_empty() {
-        writeln!(out, "\nscraped data lost (checks over these times are marked):")?;
+        writeln!(
+            out,
+            "\nscraped data lost (checks over these times are marked):"
+        )?;
         for loss in &r.scrape_losses {
             writeln!(out, "  {}", loss.text)?;
         }
