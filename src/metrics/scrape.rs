@@ -513,4 +513,65 @@ mod tests {
             [2.0, 0.0, 0.0]
         );
     }
+
+    #[test]
+    fn consecutive_losses_make_one_entry_and_a_gap_starts_another() {
+        use crate::metrics::store::Limits;
+        let mut store = Store::new(Limits {
+            series: 7,
+            samples: 1_000,
+        });
+        let mut state = TargetState::new(&target("http://u:p@127.0.0.1:1/metrics?token=t"));
+        let scrape = |t: i64, body: &str| Fetched {
+            t,
+            duration: Duration::from_millis(1),
+            result: Ok((body.to_string(), Format::Text)),
+        };
+        // `a`, `b` and the 5 of `up` and `scrape_*` fill the store.
+        let two = "a 1\nb 1\n";
+        let four = "a 1\nb 1\nc 1\nd 1\n";
+        assert_eq!(
+            state.record(&mut store, scrape(500, two)),
+            Recorded::default()
+        );
+        let first = state.record(&mut store, scrape(1000, four));
+        assert_eq!(first.new_losses, [LossKind::SeriesLimit]);
+        assert!(
+            state
+                .record(&mut store, scrape(2000, four))
+                .new_losses
+                .is_empty()
+        );
+        assert_eq!(
+            state.record(&mut store, scrape(3000, two)),
+            Recorded::default()
+        );
+        assert_eq!(
+            state.record(&mut store, scrape(4000, four)).new_losses,
+            [LossKind::SeriesLimit]
+        );
+        let losses = store.losses();
+        assert_eq!(losses.len(), 2, "{losses:?}");
+        assert_eq!(
+            (losses[0].first_ms, losses[0].last_ms, losses[0].scrapes),
+            (1000, 2000, 2)
+        );
+        assert_eq!(
+            (losses[0].series_dropped, losses[0].samples_dropped),
+            (2, 4)
+        );
+        assert_eq!((losses[1].first_ms, losses[1].scrapes), (4000, 1));
+        assert_eq!(
+            losses[0].target,
+            "http://u:***@127.0.0.1:1/metrics?token=***"
+        );
+        let too_big = Fetched {
+            t: 5000,
+            duration: Duration::from_millis(1),
+            result: Err(ScrapeError::BodySizeLimit { limit: 10 }),
+        };
+        let failed = state.record(&mut store, too_big);
+        assert!(failed.failure.is_some_and(|f| f.is_limit()));
+        assert_eq!(store.losses()[2].kind, LossKind::BodySizeLimit);
+    }
 }
