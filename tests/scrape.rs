@@ -49,6 +49,15 @@ phases:
     load: {{rate: 10/s}}
     expect:
       - promql: max(m) < 100
+slos:
+  - name: server
+    objective: 99%
+    sli: {{errors: 'm{{i="299"}}', total: m}}
+    expect: [compliance >= 99%]
+  - name: client
+    objective: 99%
+    sli: {{client: availability}}
+    expect: [compliance >= 99%]
 "#,
         server.url("")
     );
@@ -65,6 +74,25 @@ phases:
     assert!(
         measured.contains("TRUNCATED DATA") && measured.contains("series limit"),
         "{measured}"
+    );
+    // An SLO over the scraped counters read the loss too; the client's did not.
+    let slo = |name: &str| {
+        summary["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["scope"] == format!("slo {name}"))
+            .unwrap_or_else(|| panic!("no slo {name}: {summary}"))
+            .clone()
+    };
+    let server_slo = slo("server");
+    assert_eq!(server_slo["truncated"], true, "{server_slo}");
+    assert_ne!(server_slo["outcome"], "PASS", "{server_slo}");
+    let client_slo = slo("client");
+    assert_eq!(
+        (&client_slo["truncated"], &client_slo["outcome"]),
+        (&false.into(), &"PASS".into()),
+        "{client_slo}"
     );
     let loss = &summary["scrape_losses"][0];
     assert_eq!(loss["kind"], "series_limit");

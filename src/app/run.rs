@@ -111,7 +111,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         &out,
     )?;
     verdicts.extend(server);
-    verdicts.extend(crate::slo::verdicts(&scenario.slos, &slos));
+    let mut slo_verdicts = crate::slo::verdicts(&scenario.slos, &slos);
+    let origin = crate::metrics::scrape::system_ms(results.started_at);
+    crate::slo::mark_truncated(&scenario.slos, &mut slo_verdicts, &losses, origin);
+    verdicts.extend(slo_verdicts);
     if !slos.is_empty() {
         let path = out.join("slos.json");
         std::fs::write(
