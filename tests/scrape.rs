@@ -108,6 +108,10 @@ slos:
     let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(markdown.contains("**Scraped data lost**"), "{markdown}");
     assert!(markdown.contains("TRUNCATED DATA"), "{markdown}");
+    for file in ["junit.xml", "checks.csv"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(text.contains("TRUNCATED DATA"), "{file}: {text}");
+    }
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(page.contains("id=\"losses\"") && page.contains(">TRUNCATED</a>"));
     let stdout = String::from_utf8_lossy(&output.stdout);
