@@ -88,8 +88,10 @@ pub fn text(text: &str) -> String {
     let mut rest = text;
     while let Some(at) = rest.find("://") {
         let start = rest[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let end = rest[at..]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
             .map_or(rest.len(), |i| at + i);
@@ -305,6 +307,40 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "a http://u:***@h/ b\nplain\nhttp://h/?token=***"
         );
+    }
+
+    #[test]
+    fn mangled_text_never_panics_and_never_keeps_a_password() {
+        let alphabet = [
+            "://", "@", ":", "?", "&", "=", "#", "%", "é", "ł", " ", ",", "\"", "token", "pw",
+            "http", "/",
+        ];
+        let mut state: u64 = 0x9e37_79b9;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let pieces = next() % 12 + 1;
+            let input: String = (0..pieces)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let _ = text(&input);
+            let _ = url(&input);
+        }
+        let secret = "http://u:pw1@h/?token=pw2&x=1";
+        for before in ["", "é", "a b ", "\"", "ł:", "|"] {
+            for after in ["", "ł", " é", ",", "\"x", "|"] {
+                let shown = text(&format!("{before}{secret}{after}"));
+                assert!(!shown.contains("pw1") && !shown.contains("pw2"), "{shown}");
+                assert!(
+                    shown.starts_with(before) && shown.ends_with(after),
+                    "{shown}"
+                );
+            }
+        }
     }
 
     #[test]
