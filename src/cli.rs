@@ -336,4 +336,8 @@ pub struct HitArgs {
     /// Statuses that count as success, e.g. 200,404 (default: below 400).
     #[arg(long = "expect-status", value_name = "CODES", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(100..=599))]
     pub expect_status: Vec<u16>,
+    /// Hide this query parameter's value in every output, beside api_key,
+    /// token, password, secret, key... (repeatable).
+    #[arg(long = "redact", value_name = "PARAM")]
+    pub redact: Vec<String>,
 }

@@ -23,6 +23,8 @@
 //! - `units`: "250ms", "1k/s", "99.9%".
 //! - `diag`: what every parser's errors share (serde's words in the
 //!   file's terms, where invalid UTF-8 starts).
+//! - `redact`: secrets (URL userinfo, secret query values) out of every
+//!   output.
 //! - `scenario`: the YAML model, validation, error messages.
 //! - `plan`: what the engine runs; arrival schedules; request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
@@ -50,6 +52,7 @@ pub mod plan;
 pub mod promql;
 pub mod proxy;
 pub mod record;
+pub mod redact;
 pub mod report;
 pub mod rng;
 pub mod rules;

@@ -16,8 +16,8 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(error) => {
             match error.downcast_ref::<UsageError>() {
-                Some(usage) => eprintln!("error: {usage}"),
-                None => eprintln!("error: {error:#}"),
+                Some(usage) => eprintln!("error: {}", slogate::redact::text(&usage.to_string())),
+                None => eprintln!("error: {}", slogate::redact::text(&format!("{error:#}"))),
             }
             ExitCode::from(Exit::Usage.code())
         }

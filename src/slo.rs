@@ -380,6 +380,7 @@ pub fn verdicts(slos: &[Slo], reports: &[SloReport]) -> Vec<Verdict> {
                 outcome: Outcome::NoData,
                 optional: false,
                 source: e.source.clone(),
+                truncated: false,
             };
             let no_data = report
                 .problem
@@ -423,6 +424,25 @@ pub fn verdicts(slos: &[Slo], reports: &[SloReport]) -> Vec<Verdict> {
         }
     }
     out
+}
+
+/// Marks the verdicts (as [`verdicts`] made them) of SLOs with a PromQL
+/// SLI when scraped data was lost during the run: their windows read all
+/// of it. `origin_ms` is the run's start.
+pub fn mark_truncated(
+    slos: &[Slo],
+    verdicts: &mut [Verdict],
+    losses: &[crate::metrics::loss::Loss],
+    origin_ms: i64,
+) {
+    let per_verdict = slos
+        .iter()
+        .flat_map(|slo| slo.expect.iter().map(move |_| slo));
+    for (slo, verdict) in per_verdict.zip(verdicts) {
+        if !slo.sli.is_client() {
+            verdict.mark_truncated(losses, origin_ms);
+        }
+    }
 }
 
 fn judge(v: &mut Verdict, measured: Option<f64>, holds: impl Fn(f64) -> bool, no_data: &str) {

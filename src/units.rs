@@ -224,6 +224,43 @@ impl fmt::Display for Ratio {
     }
 }
 
+/// Parses a size such as `16MiB`, `512KiB`, `1GiB` or `800B`. As in
+/// Prometheus's configuration (`body_size_limit: 100MB`), `KB`, `MB`, `GB`
+/// and `TB` are binary too, so a limit copied from a Prometheus file means
+/// the same here. A bare number is refused, like a bare duration.
+pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale: u64 = match unit.trim() {
+        "B" => 1,
+        "KiB" | "KB" => 1 << 10,
+        "MiB" | "MB" => 1 << 20,
+        "GiB" | "GB" => 1 << 30,
+        "TiB" | "TB" => 1 << 40,
+        "" => {
+            return Err(UnitError(format!(
+                "`{text}` has no unit; write e.g. 16MiB, 512KiB or {text}B"
+            )));
+        }
+        other => {
+            return Err(UnitError(format!(
+                "unknown size unit `{other}` (expected B, KiB, MiB, GiB, TiB)"
+            )));
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| UnitError(format!("`{text}` is not a size such as 16MiB")))?;
+    let bytes = value * scale as f64;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(UnitError(format!("`{text}` is too large")));
+    }
+    Ok(bytes as u64)
+}
+
 /// Formats a byte count with binary prefixes: `512 B`, `1.5 KiB`, `2.00 MiB`.
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -285,6 +322,28 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_need_a_unit_and_prometheus_units_are_binary() {
+        assert_eq!(parse_bytes("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_bytes("100MB"), Ok(100 << 20));
+        assert_eq!(parse_bytes("1.5KiB"), Ok(1536));
+        assert_eq!(parse_bytes("800B"), Ok(800));
+        assert!(
+            parse_bytes("1024")
+                .unwrap_err()
+                .to_string()
+                .contains("has no unit")
+        );
+        assert!(
+            parse_bytes("3 apples")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown size unit")
+        );
+        assert!(parse_bytes("MiB").is_err());
+        assert!(parse_bytes("99999999999TiB").is_err());
+    }
 
     #[test]
     fn durations_in_every_unit() {

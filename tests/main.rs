@@ -18,4 +18,6 @@ mod proxy; // the fault proxy: each fault kind client and server side, ratios wi
 mod report; // index.html: self-contained, every chart and check, escaping, `slogate report`, headless Chromium
 mod rules; // rule files validated as promtool does, against promtool
 mod run; // `slogate run`: phases, CSV data on the wire, verdicts, abort, NO DATA, exit codes
+mod scrape; // scrape limits (body size, samples), duplicates, invalid UTF-8; truncated data never passes a check
+mod secrets; // URL userinfo, secret query values and env headers in no output, yet on the wire
 mod transport; // HTTPS, HTTP/2, chunked bodies, keep-alive

@@ -154,6 +154,7 @@ fn embedded_promql_agrees_with_prometheus() {
             url: format!("{}/metrics", demo.url()),
             job: "demo".into(),
             interval: Duration::from_secs(1),
+            limits: Default::default(),
         }],
         Store::default(),
     )
@@ -540,7 +541,7 @@ phases:
 }
 
 #[test]
-fn a_full_store_stops_scraping_with_a_clear_message_and_the_run_goes_on() {
+fn a_full_store_records_what_it_dropped_and_the_run_goes_on() {
     let _serial = serial();
     let (_dir, out, output) = run_scenario(
         r#"name: limit
@@ -560,14 +561,23 @@ phases:
 "#,
         &[],
     );
+    // No check read the scraped data: the client-side one decides.
     support::assert_exit(&output, 0);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("series limit reached: 10 series are stored (raise metrics.max_series"),
+        stderr.contains("series limit (metrics.max_series) reached: new series dropped"),
         "{stderr}"
     );
     let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert_eq!(saved.lines().count(), 10, "the store kept what fit");
+    // Scraping went on, and the summary says what was lost in every scrape.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let losses = summary["scrape_losses"].as_array().unwrap();
+    assert_eq!(losses.len(), 1, "{losses:?}");
+    assert_eq!(losses[0]["kind"], "series_limit");
+    assert!(losses[0]["scrapes"].as_u64().unwrap() >= 2, "{losses:?}");
+    assert!(losses[0]["series_dropped"].as_u64().unwrap() > 0);
 }
 
 #[test]

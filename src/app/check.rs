@@ -25,7 +25,7 @@ pub fn run(args: &CheckArgs) -> Exit {
                 Err(errors) => {
                     invalid += 1;
                     for error in errors {
-                        eprintln!("error: {error}");
+                        eprintln!("error: {}", crate::redact::text(&error.to_string()));
                     }
                 }
             }
@@ -51,7 +51,7 @@ pub fn run(args: &CheckArgs) -> Exit {
             Err(errors) => {
                 invalid += 1;
                 for error in errors {
-                    eprintln!("error: {error}");
+                    eprintln!("error: {}", crate::redact::text(&error.to_string()));
                 }
             }
         }

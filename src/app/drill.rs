@@ -205,6 +205,7 @@ impl<'a> FaultSwitch<'a> {
                     outcome: Outcome::Fail,
                     optional: false,
                     source: self.scenario.file.display().to_string(),
+                    truncated: false,
                 })
             })
             .collect()
@@ -283,8 +284,11 @@ pub fn save_windows(
         })
         .collect();
     let path = out.join("faults.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
-        .with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(
+        &path,
+        crate::redact::text(&serde_json::to_string_pretty(&json)?),
+    )
+    .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `error_ratio 20% (503), latency 300ms ± 50ms`, or `none`.
@@ -450,8 +454,11 @@ pub fn save(
         "faults": faults,
         "alertmanager": alerts.alertmanager,
     });
-    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
-        .with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(
+        &path,
+        crate::redact::text(&serde_json::to_string_pretty(&json)?),
+    )
+    .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Judges every alert expectation (phases', then the run's, then
@@ -480,13 +487,10 @@ pub fn judge(
             let error_ratio = crate::expect::failures(&ran.total.unpack(), None) as f64
                 / ran.total.requests.max(1) as f64;
             let context = context(scenario, e, backend, window, Some(error_ratio), alerts);
-            verdicts.push(alert::judge(
-                e,
-                &alerts.timeline,
-                window,
-                scope.clone(),
-                &context,
-            ));
+            let mut verdict = alert::judge(e, &alerts.timeline, window, scope.clone(), &context);
+            // Rules evaluated over truncated data may have missed a firing.
+            verdict.mark_truncated(&backend.losses(window.start, window.end), window.start);
+            verdicts.push(verdict);
             verdicts.extend(at_alertmanager(e, alerts, window, &scope));
         }
     }
@@ -497,13 +501,9 @@ pub fn judge(
     };
     for e in &scenario.alerts {
         let context = context(scenario, e, backend, whole, None, alerts);
-        verdicts.push(alert::judge(
-            e,
-            &alerts.timeline,
-            whole,
-            "run".into(),
-            &context,
-        ));
+        let mut verdict = alert::judge(e, &alerts.timeline, whole, "run".into(), &context);
+        verdict.mark_truncated(&backend.losses(whole.start, whole.end), whole.start);
+        verdicts.push(verdict);
         verdicts.extend(at_alertmanager(e, alerts, whole, "run"));
     }
     if let Some(source) = &scenario.no_other_alerts {
@@ -515,12 +515,9 @@ pub fn judge(
             .collect();
         names.sort();
         names.dedup();
-        verdicts.push(alert::no_other_alerts(
-            &alerts.timeline,
-            &names,
-            whole,
-            source,
-        ));
+        let mut verdict = alert::no_other_alerts(&alerts.timeline, &names, whole, source);
+        verdict.mark_truncated(&backend.losses(whole.start, whole.end), whole.start);
+        verdicts.push(verdict);
     }
     for (error, count) in &alerts.errors {
         eprintln!(
@@ -597,5 +594,6 @@ fn never_ran(e: &AlertExpectation, scope: String) -> Verdict {
         outcome: Outcome::NoData,
         optional: false,
         source: e.source.clone(),
+        truncated: false,
     }
 }

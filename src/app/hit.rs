@@ -23,6 +23,7 @@ const DEFAULT_REQUESTS: u64 = 200;
 /// Runs `hit` and writes its report.
 pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     let expectations = expectations(args)?;
+    crate::redact::add_params(&args.redact);
     let plan = plan(args)?;
     let progress = progress_bar(args, &plan);
     let mut on_progress = |snapshot: &Snapshot| update(&progress, &plan, snapshot);
@@ -34,7 +35,7 @@ pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     progress.finish_and_clear();
 
     let target = Target {
-        url: args.url.clone(),
+        url: crate::redact::url(&args.url),
         method: plan.endpoints[0].method.to_string(),
         http2: args.http2,
         expect_status: plan.endpoints[0].expect_status.clone(),
@@ -47,13 +48,13 @@ pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
         Some(path) => {
             let file =
                 File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::new(file);
+            let mut out = crate::redact::Writer::new(BufWriter::new(file));
             renderer.write(&summary, &mut out)?;
             out.flush()?;
         }
         None => {
             let stdout = std::io::stdout();
-            let mut out = stdout.lock();
+            let mut out = crate::redact::Writer::new(stdout.lock());
             renderer.write(&summary, &mut out)?;
             out.flush()?;
         }

@@ -504,6 +504,9 @@ fn write_slos(
         });
     }
     let path = out.join("slos.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&values)?)
-        .with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(
+        &path,
+        crate::redact::text(&serde_json::to_string_pretty(&values)?),
+    )
+    .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -31,7 +31,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         mode,
         proxy.name(),
         proxy.addr(),
-        proxy.upstream()
+        crate::redact::url(proxy.upstream())
     );
     println!(
         "control: {0}/faults (GET, POST, DELETE), metrics: {0}/metrics",

@@ -54,6 +54,7 @@ fn scrape_now(args: &QueryArgs) -> anyhow::Result<Store> {
                 url: url.clone(),
                 job: "slogate".into(),
                 interval: args.interval,
+                limits: Default::default(),
             })
         })
         .collect::<Result<_, _>>()?;
@@ -61,9 +62,20 @@ fn scrape_now(args: &QueryArgs) -> anyhow::Result<Store> {
         let client = crate::backend::http_client(Duration::from_secs(10))?;
         let mut store = Store::default();
         for target in &targets {
-            let fetched = scrape::fetch(&client, &target.url);
-            if let Some(why) = TargetState::new(target).record(&mut store, fetched)? {
-                eprintln!("warning: scrape of {} failed: {why}", target.url);
+            let fetched = scrape::fetch(&client, &target.url, &target.limits);
+            let recorded = TargetState::new(target).record(&mut store, fetched);
+            if let Some(why) = recorded.failure {
+                eprintln!(
+                    "warning: scrape of {} failed: {why}",
+                    crate::redact::url(&target.url)
+                );
+            }
+            for kind in recorded.new_losses {
+                eprintln!(
+                    "warning: scrape of {}: {}",
+                    crate::redact::url(&target.url),
+                    kind.describe()
+                );
             }
         }
         return Ok(store);
@@ -72,7 +84,7 @@ fn scrape_now(args: &QueryArgs) -> anyhow::Result<Store> {
     std::thread::sleep(args.scrape_for + Duration::from_millis(200));
     let scraped = scraper.stop();
     for problem in &scraped.problems {
-        eprintln!("warning: {problem}");
+        eprintln!("warning: {}", crate::redact::text(problem));
     }
     Ok(scraped.store)
 }

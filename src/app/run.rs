@@ -29,11 +29,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         Ok(scenario) => scenario,
         Err(errors) => {
             for error in errors {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", crate::redact::text(&error.to_string()));
             }
             return Ok(Exit::Usage);
         }
     };
+    crate::redact::add_params(&scenario.redact);
     if let Some(shard) = args.shard
         && let Err(e) = shard.apply(&mut scenario)
     {
@@ -99,6 +100,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let mut verdicts = expect::evaluate(&scenario, &results);
     verdicts.extend(faults.verdicts());
     let scraped = scraper.map(Scraper::stop);
+    let losses = scraped
+        .as_ref()
+        .map(|s| s.store.losses().to_vec())
+        .unwrap_or_default();
     let exported = args
         .export_promtool_test
         .as_deref()
@@ -131,18 +136,31 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         )
     });
     verdicts.extend(server);
-    verdicts.extend(crate::slo::verdicts(&scenario.slos, &slos));
+    let mut slo_verdicts = crate::slo::verdicts(&scenario.slos, &slos);
+    let origin = crate::metrics::scrape::system_ms(results.started_at);
+    crate::slo::mark_truncated(&scenario.slos, &mut slo_verdicts, &losses, origin);
+    verdicts.extend(slo_verdicts);
     if !slos.is_empty() {
         let path = out.join("slos.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&slos)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(
+            &path,
+            crate::redact::text(&serde_json::to_string_pretty(&slos)?),
+        )
+        .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.fault_windows = drill::window_reports(&faults.windows, results.started_at);
     report.shard = args.shard;
-    report.targets = bases;
+    report.targets = bases
+        .into_iter()
+        .map(|(name, url)| (name, crate::redact::url(&url)))
+        .collect();
+    report.scrape_losses = reports::ScrapeLoss::of(&losses, report.started_at_unix_ms);
     reports::write_all(&out, &report)?;
-    reports::write_terminal(&report, &mut std::io::stdout().lock())?;
+    reports::write_terminal(
+        &report,
+        &mut crate::redact::Writer::new(std::io::stdout().lock()),
+    )?;
     if !slos.is_empty() {
         print!("\n{}", crate::slo::text(&slos));
     }
@@ -201,6 +219,7 @@ fn start_scraper(
             url: s.url.bind_targets(&bases).as_static().unwrap_or_default(),
             job: s.job.clone(),
             interval: s.interval,
+            limits: s.limits,
         })
         .collect();
     // The proxies' own metrics (what was injected), at the shortest interval.
@@ -209,6 +228,7 @@ fn start_scraper(
         url: format!("{}/metrics", p.control_url()),
         job: "slogate_proxy".into(),
         interval,
+        limits: Default::default(),
     }));
     Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
 }
@@ -226,11 +246,11 @@ fn server_side(
 ) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
     if let Some(scraped) = &scraped {
         for problem in &scraped.problems {
-            eprintln!("warning: {problem}");
+            eprintln!("warning: {}", crate::redact::text(problem));
         }
         // A failed save loses the saved scrapes, not the verdicts.
         if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
-            eprintln!("warning: {e:#}");
+            eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
         }
     }
     let Some(metrics) = &scenario.metrics else {
@@ -298,7 +318,7 @@ fn save_series(
 ) {
     let series = crate::report::series::collect(scenario, results, backend);
     if let Err(e) = crate::report::series::save(&series, out) {
-        eprintln!("warning: {e:#}");
+        eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
     }
 }
 

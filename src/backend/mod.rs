@@ -9,6 +9,7 @@ use std::time::Duration;
 
 pub use prometheus::Prometheus;
 
+use crate::metrics::loss::Loss;
 use crate::metrics::store::{Labels, Store};
 use crate::promql::{self, Evaluator, Value};
 
@@ -30,6 +31,11 @@ pub trait QueryBackend {
     ) -> Result<Vec<promql::Series>, BackendError>;
     /// For reports: `embedded` or the server's URL.
     fn describe(&self) -> String;
+    /// What limits kept out of the data an evaluation from `start` to
+    /// `end` (ms) reads; a real Prometheus keeps its own account.
+    fn losses(&self, _start: i64, _end: i64) -> Vec<Loss> {
+        Vec::new()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -97,6 +103,20 @@ impl QueryBackend for Embedded<'_> {
 
     fn describe(&self) -> String {
         "embedded".into()
+    }
+
+    /// Losses from a lookback before `start` to `end`: an instant selector
+    /// at `start` reads that far back. (A range such as `[1h]` reads
+    /// further; a series limit, though, drops again at every scrape while
+    /// it holds, so its loss reaches into the window too.)
+    fn losses(&self, start: i64, end: i64) -> Vec<Loss> {
+        let from = start.saturating_sub(self.lookback.as_millis() as i64);
+        self.store
+            .losses()
+            .iter()
+            .filter(|loss| loss.overlaps(from, end))
+            .cloned()
+            .collect()
     }
 }
 

@@ -300,7 +300,7 @@ pub fn run_standalone(listen: SocketAddr, upstream: Option<&str>) -> anyhow::Res
     let demo = Demo::start_with(listen, upstream)?;
     println!("demo service listening on {}", demo.url());
     if let Some(upstream) = upstream {
-        println!("  depends on {upstream}/data/process");
+        println!("  depends on {}/data/process", crate::redact::url(upstream));
     }
     println!("  GET  {}/data/process?records=N", demo.url());
     println!("  GET  {}/data/error", demo.url());

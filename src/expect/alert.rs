@@ -164,6 +164,7 @@ pub fn judge(
         outcome: Outcome::Fail,
         optional: false,
         source: e.source.clone(),
+        truncated: false,
     };
     let expected = context
         .expected
@@ -395,6 +396,7 @@ pub fn no_other_alerts(
         },
         optional: false,
         source: source.to_string(),
+        truncated: false,
     }
 }
 
@@ -420,6 +422,7 @@ pub fn reached_alertmanager(
         outcome: Outcome::Fail,
         optional: false,
         source: e.source.clone(),
+        truncated: false,
     };
     let candidates: Vec<_> = watched
         .sightings

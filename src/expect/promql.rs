@@ -211,12 +211,26 @@ pub fn never_ran(e: &PromqlExpectation, scope: String) -> Verdict {
         outcome: Outcome::NoData,
         optional: e.optional,
         source: e.source.clone(),
+        truncated: false,
     }
 }
 
 /// Judges `e` over `(start, end)` (ms) with `backend`; `step` is used by the
-/// range forms when the expectation gives none.
+/// range forms when the expectation gives none. A verdict over data that a
+/// limit truncated is marked, and cannot pass.
 pub fn judge(
+    e: &PromqlExpectation,
+    backend: &dyn QueryBackend,
+    window: (i64, i64),
+    default_step: Duration,
+    scope: String,
+) -> Verdict {
+    let mut verdict = judge_data(e, backend, window, default_step, scope);
+    verdict.mark_truncated(&backend.losses(window.0, window.1), window.0);
+    verdict
+}
+
+fn judge_data(
     e: &PromqlExpectation,
     backend: &dyn QueryBackend,
     window: (i64, i64),
@@ -239,6 +253,7 @@ pub fn judge(
         outcome,
         optional: e.optional,
         source: e.source.clone(),
+        truncated: false,
     };
     let holds = |v: f64| e.compare.holds(v, e.threshold);
     if e.holds == Holds::End {

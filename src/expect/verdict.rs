@@ -48,6 +48,10 @@ pub struct Verdict {
     pub optional: bool,
     /// `file:line:col` of the expectation.
     pub source: String,
+    /// It read data that a limit truncated (a series or sample limit, a
+    /// scrape that failed for its size or sample count): never a pass.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 impl Verdict {
@@ -65,7 +69,31 @@ impl Verdict {
             outcome: Outcome::NoData,
             optional: false,
             source: file.display().to_string(),
+            truncated: false,
         }
+    }
+
+    /// Marks a verdict that read over `losses`: a pass becomes a FAIL
+    /// (what was lost may be what would have failed it), and the measured
+    /// text says what was lost; `origin_ms` is the window's start, for the
+    /// times. Without losses, nothing changes.
+    pub fn mark_truncated(&mut self, losses: &[crate::metrics::loss::Loss], origin_ms: i64) {
+        let Some(first) = losses.first() else {
+            return;
+        };
+        self.truncated = true;
+        if matches!(self.outcome, Outcome::Pass | Outcome::Warn) {
+            self.outcome = Outcome::Fail;
+        }
+        let more = match losses.len() {
+            1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
+        };
+        self.measured_text = format!(
+            "{} — TRUNCATED DATA, cannot pass: {}{more}",
+            self.measured_text,
+            first.text(origin_ms)
+        );
     }
 
     /// True when this verdict fails the run.
@@ -134,6 +162,7 @@ pub fn judge(expectation: &Expectation, sample: Option<&Sample>, scope: String) 
         outcome,
         optional: expectation.optional,
         source: expectation.source.clone(),
+        truncated: false,
     }
 }
 

@@ -3,6 +3,10 @@
 //! it during a run.
 
 pub mod exposition;
+pub mod fetch;
+pub mod ingest;
+pub mod loss;
 pub mod saved;
 pub mod scrape;
 pub mod store;
+pub mod validate;

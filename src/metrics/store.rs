@@ -1,11 +1,15 @@
 //! The in-memory series store: one series per label set (the metric name is
 //! the label `__name__`), samples in time order, Prometheus's staleness
 //! marker when a series disappears. Limits on series and samples turn
-//! unbounded growth into a clear error.
+//! unbounded growth into a clear error, and the store keeps the list of
+//! what its limits (and the scrapes') kept out, so no reader mistakes
+//! truncated data for complete data.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+
+use super::loss::Loss;
 
 /// The label a series' metric name is kept in.
 pub const NAME: &str = "__name__";
@@ -248,6 +252,7 @@ pub struct Store {
     by_name: HashMap<String, Vec<usize>>,
     samples: usize,
     limits: Limits,
+    losses: Vec<Loss>,
 }
 
 impl Store {
@@ -318,6 +323,30 @@ impl Store {
     pub fn add(&mut self, labels: &Labels, t: i64, v: f64) -> Result<bool, StoreError> {
         let id = self.series_id(labels)?;
         self.append(id, t, v)
+    }
+
+    /// What limits kept out of the store, in the order it happened.
+    pub fn losses(&self) -> &[Loss] {
+        &self.losses
+    }
+
+    /// Records a loss; with `extends`, the index of the loss that the same
+    /// target's previous scrape recorded, it widens that one instead (one
+    /// entry per stretch of consecutive scrapes). Returns the loss's index.
+    pub fn record_loss(&mut self, loss: Loss, extends: Option<usize>) -> usize {
+        if let Some(index) = extends
+            && let Some(last) = self.losses.get_mut(index)
+            && last.kind == loss.kind
+            && last.target == loss.target
+        {
+            last.last_ms = loss.last_ms;
+            last.scrapes += loss.scrapes;
+            last.series_dropped = last.series_dropped.max(loss.series_dropped);
+            last.samples_dropped += loss.samples_dropped;
+            return index;
+        }
+        self.losses.push(loss);
+        self.losses.len() - 1
     }
 
     /// The earliest and latest sample times, if any.

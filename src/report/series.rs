@@ -132,6 +132,6 @@ pub fn save(list: &[CheckSeries], dir: &Path) -> anyhow::Result<()> {
         return Ok(());
     }
     let path = dir.join(FILE);
-    std::fs::write(&path, serde_json::to_string(list)?)
+    std::fs::write(&path, crate::redact::text(&serde_json::to_string(list)?))
         .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -56,6 +56,8 @@ pub struct Scenario {
     pub metrics: Option<Metrics>,
     /// Fault proxies started for the run.
     pub proxies: Vec<ProxyDecl>,
+    /// `redact:`: more query parameters to hide in outputs.
+    pub redact: Vec<String>,
 }
 
 /// A fault proxy the run starts.
@@ -112,6 +114,8 @@ pub struct Scrape {
     pub url: Template,
     pub job: String,
     pub interval: Duration,
+    /// `body_size_limit` and `sample_limit`.
+    pub limits: crate::metrics::scrape::ScrapeLimits,
 }
 
 /// Where a target is.

@@ -45,6 +45,10 @@ pub struct ScenarioFile {
     /// Fault proxies started for the run.
     #[serde(default)]
     pub proxies: BTreeMap<String, Spanned<ProxySpec>>,
+    /// Query parameters whose values are hidden in every output, beside
+    /// the built-in ones (`api_key`, `token`, ...).
+    #[serde(default)]
+    pub redact: Vec<Text>,
 }
 
 /// `proxies.NAME: {listen, upstream, mode, control, allow_remote}`.
@@ -126,6 +130,12 @@ pub struct ScrapeSpec {
     pub interval: Option<Text>,
     #[serde(default)]
     pub job: Option<Text>,
+    /// A body this large or larger fails the scrape, e.g. `16MiB`.
+    #[serde(default)]
+    pub body_size_limit: Option<Text>,
+    /// More samples than this fail the scrape.
+    #[serde(default)]
+    pub sample_limit: Option<Spanned<u64>>,
 }
 
 /// `targets.NAME: {url: ...}` or `{demo: true}` (a plain string is a URL).

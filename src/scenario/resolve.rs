@@ -12,6 +12,7 @@ use super::{
     Dataset, Metrics, Position, Request, Scenario, ScenarioError, Scrape, Target, nearest,
 };
 use crate::expect::parse_abort;
+use crate::metrics::scrape::ScrapeLimits;
 use crate::metrics::store::Limits;
 use crate::plan::Transport;
 use crate::plan::template::{Names, Template};
@@ -33,6 +34,7 @@ const KEYS: &[&[&str]] = &[
         "rules",
         "slos",
         "proxies",
+        "redact",
     ],
     &["url", "demo", "upstream"],
     &[
@@ -86,7 +88,7 @@ const KEYS: &[&[&str]] = &[
         "evaluation_interval",
         "alertmanager",
     ],
-    &["url", "interval", "job"],
+    &["url", "interval", "job", "body_size_limit", "sample_limit"],
     &["demo"],
     &["target", "error_ratio", "error_status", "latency", "jitter"],
     &["name", "objective", "period", "sli", "expect", "before_run"],
@@ -347,7 +349,71 @@ impl Validator<'_> {
             aborts,
             transport,
             metrics,
+            redact: self.redact(&file.redact),
         }
+    }
+
+    /// `redact:`: query parameter names, each a plain name.
+    fn redact(&mut self, names: &[Text]) -> Vec<String> {
+        let mut kept = Vec::new();
+        for name in names {
+            let text = name.value.trim();
+            if text.is_empty() || text.contains(['=', '&', '?', '#', ' ', '\t']) {
+                self.error(
+                    Self::at(name),
+                    format!("redact: `{}` is not a query parameter name", name.value),
+                    Some("e.g. `redact: [session_id, signature]`".into()),
+                );
+            } else {
+                kept.push(text.to_string());
+            }
+        }
+        kept
+    }
+
+    /// A scrape's `body_size_limit` and `sample_limit`, or the defaults.
+    fn scrape_limits(&mut self, spec: &StringOr<model::ScrapeSpec>) -> Option<ScrapeLimits> {
+        let mut limits = ScrapeLimits::default();
+        let StringOr::Map(map) = spec else {
+            return Some(limits);
+        };
+        let mut ok = true;
+        if let Some(text) = &map.body_size_limit {
+            match crate::units::parse_bytes(&text.value) {
+                Ok(0) => {
+                    self.error(
+                        Self::at(text),
+                        "body_size_limit must be more than 0B",
+                        Some(format!(
+                            "the default is {}; there is no unlimited",
+                            crate::units::format_bytes(ScrapeLimits::DEFAULT_BODY_SIZE_BYTES)
+                        )),
+                    );
+                    ok = false;
+                }
+                Ok(bytes) => limits.body_size_bytes = bytes,
+                Err(e) => {
+                    self.error(Self::at(text), format!("body_size_limit: {e}"), None);
+                    ok = false;
+                }
+            }
+        }
+        if let Some(count) = &map.sample_limit {
+            if count.value == 0 {
+                self.error(
+                    Self::at(count),
+                    "sample_limit must be at least 1",
+                    Some(format!(
+                        "the default is {}; there is no unlimited",
+                        ScrapeLimits::DEFAULT_SAMPLES
+                    )),
+                );
+                ok = false;
+            } else {
+                limits.samples = usize::try_from(count.value).unwrap_or(usize::MAX);
+            }
+        }
+        ok.then_some(limits)
     }
 
     fn metrics(&mut self, spec: &Spanned<model::MetricsSpec>, names: &Names) -> Option<Metrics> {
@@ -363,6 +429,10 @@ impl Validator<'_> {
                     map.interval.as_ref(),
                     map.job.as_ref(),
                 ),
+            };
+            let Some(limits) = self.scrape_limits(&entry.value) else {
+                ok = false;
+                continue;
             };
             let interval = match interval {
                 Some(text) => match self.duration(text, "interval") {
@@ -406,6 +476,7 @@ impl Validator<'_> {
                 url: template,
                 job: job.map_or_else(|| "slogate".to_string(), |j| j.value.clone()),
                 interval,
+                limits,
             });
         }
         let prometheus = match &spec.prometheus {

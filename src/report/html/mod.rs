@@ -43,7 +43,8 @@ pub fn write(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     let saved = Saved::read(dir)?;
     let page = render(&saved);
     let path = dir.join("index.html");
-    std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, crate::redact::text(&page))
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
 
@@ -156,7 +157,13 @@ pub fn render(saved: &Saved) -> String {
                 "<p class=\"meta\">targets: {}</p>",
                 s.targets
                     .iter()
-                    .map(|(name, url)| format!("{} <code>{}</code>", escape(name), escape(url)))
+                    .map(|(name, url)| {
+                        format!(
+                            "{} <code>{}</code>",
+                            escape(name),
+                            escape(&crate::redact::url(url))
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(" · ")
             )
@@ -168,6 +175,7 @@ pub fn render(saved: &Saved) -> String {
             _ => format!("{} of {} checks failed", failing.len(), s.checks.len()),
         }
     );
+    losses_section(&mut page, s);
     checks_section(&mut page, s, &saved.promql);
     let backdrop = Backdrop {
         phases: &s.phases,
@@ -188,7 +196,7 @@ pub fn render(saved: &Saved) -> String {
         page,
         "<h2 id=\"reproduce\">Reproduce</h2><pre>{}</pre>\
          <p class=\"note\">slogate {} · this page: <code>slogate report DIR</code> renders it again from the results directory.</p>\n</body></html>\n",
-        escape(&reproduce(s)),
+        escape(&crate::redact::text(&reproduce(s))),
         escape(&s.slogate_version)
     );
     page
@@ -261,9 +269,14 @@ fn checks_section(page: &mut String, s: &saved::Summary, promql: &[CheckSeries])
         };
         let _ = writeln!(
             page,
-            "<tr class=\"check\"><td class=\"{}\">{}</td><td>{check}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr class=\"check\"><td class=\"{}\">{}{}</td><td>{check}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             escape(&class),
             outcome_mark(&c.outcome),
+            if c.truncated {
+                " <a href=\"#losses\">TRUNCATED</a>"
+            } else {
+                ""
+            },
             escape(&c.scope),
             escape(&c.measured_text),
             escape(&c.wanted),
@@ -271,6 +284,22 @@ fn checks_section(page: &mut String, s: &saved::Summary, promql: &[CheckSeries])
         );
     }
     page.push_str("</tbody></table>\n");
+}
+
+/// Scraped data that limits kept out, above the checks it marks.
+fn losses_section(page: &mut String, s: &saved::Summary) {
+    if s.scrape_losses.is_empty() {
+        return;
+    }
+    page.push_str("<h2 id=\"losses\">Scraped data lost</h2><p class=\"fail\">Checks that read these times are marked TRUNCATED and cannot pass.</p><ul>\n");
+    for loss in &s.scrape_losses {
+        let _ = writeln!(
+            page,
+            "<li>{}</li>",
+            escape(&crate::redact::text(&loss.text))
+        );
+    }
+    page.push_str("</ul>\n");
 }
 
 fn figure(page: &mut String, id: &str, title: &str, svg: &str, caption: &str) {

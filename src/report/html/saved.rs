@@ -37,6 +37,8 @@ pub struct Summary {
     pub targets: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub command: Vec<String>,
+    #[serde(default)]
+    pub scrape_losses: Vec<crate::report::run::ScrapeLoss>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +114,9 @@ pub struct Check {
     pub outcome: String,
     #[serde(default)]
     pub source: String,
+    /// It read data a limit truncated.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 #[derive(Debug, Deserialize)]

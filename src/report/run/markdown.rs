@@ -1,5 +1,6 @@
 //! `summary.md`: what a CI job summary or a PR comment shows: the ending,
-//! per-phase load and latency, the proxy faults' windows, and the checks.
+//! per-phase load and latency, the proxy faults' windows, scraped data
+//! that limits kept out, and the checks.
 
 use std::io::Write;
 
@@ -72,6 +73,15 @@ impl Artifact for Markdown {
                     w.injected,
                     w.share()
                 )?;
+            }
+        }
+        if !r.scrape_losses.is_empty() {
+            writeln!(
+                out,
+                "\n**Scraped data lost** (checks over these times are marked TRUNCATED and cannot pass):\n"
+            )?;
+            for loss in &r.scrape_losses {
+                writeln!(out, "- {}", text(&loss.text))?;
             }
         }
         if !r.checks.is_empty() {

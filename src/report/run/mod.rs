@@ -20,7 +20,7 @@ use anyhow::Context;
 
 pub use junit::xml as xml_escape;
 pub use markdown::{code as markdown_code, text as markdown_text};
-pub use model::{Ending, FaultWindow, RunReport, SCHEMA};
+pub use model::{Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss};
 pub use text::write_terminal;
 pub use timeline::TimelineCsv;
 
@@ -49,7 +49,8 @@ pub fn write_all(dir: &Path, report: &RunReport) -> anyhow::Result<()> {
         let partial = dir.join(format!(".{}.partial", artifact.file_name()));
         let file = std::fs::File::create(&partial)
             .with_context(|| format!("cannot create {}", partial.display()))?;
-        let mut out = std::io::BufWriter::new(file);
+        // Every file through the redactor: no field can carry a secret out.
+        let mut out = crate::redact::Writer::new(std::io::BufWriter::new(file));
         artifact
             .write(report, &mut out)
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -157,9 +157,41 @@ pub struct RunReport {
     /// Each target's base URL, by name (a started demo's or proxy's too).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub targets: std::collections::BTreeMap<String, String>,
-    /// The command line that made these results, as typed.
+    /// The command line that made these results, as typed (secrets
+    /// redacted).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
+    /// Scraped data that limits kept out (every verdict that read it is
+    /// marked `truncated`); absent when nothing was lost.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scrape_losses: Vec<ScrapeLoss>,
+}
+
+/// A [`Loss`](crate::metrics::loss::Loss) with its times as seconds from
+/// the run's start, and one line saying it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ScrapeLoss {
+    #[serde(flatten)]
+    pub loss: crate::metrics::loss::Loss,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub text: String,
+}
+
+impl ScrapeLoss {
+    /// Each loss, timed from `started_at_unix_ms`.
+    pub fn of(losses: &[crate::metrics::loss::Loss], started_at_unix_ms: u64) -> Vec<ScrapeLoss> {
+        let origin = started_at_unix_ms as i64;
+        losses
+            .iter()
+            .map(|loss| ScrapeLoss {
+                loss: loss.clone(),
+                start_s: (loss.first_ms - origin) as f64 / 1000.0,
+                end_s: (loss.last_ms - origin) as f64 / 1000.0,
+                text: loss.text(origin),
+            })
+            .collect()
+    }
 }
 
 /// A proxy fault's window, seconds from the run's start.
@@ -274,7 +306,8 @@ impl RunReport {
             shard: None,
             merged_from: Vec::new(),
             targets: std::collections::BTreeMap::new(),
-            command: std::env::args().collect(),
+            command: std::env::args().map(|a| crate::redact::text(&a)).collect(),
+            scrape_losses: Vec::new(),
         }
     }
 

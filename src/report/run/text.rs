@@ -64,6 +64,15 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             )?;
         }
     }
+    if !r.scrape_losses.is_empty() {
+        writeln!(
+            out,
+            "\nscraped data lost (checks over these times are marked):"
+        )?;
+        for loss in &r.scrape_losses {
+            writeln!(out, "  {}", loss.text)?;
+        }
+    }
     if !r.checks.is_empty() {
         // Long checks (PromQL) go on a line of their own, so the table
         // stays narrow; measured comes last, as it can be long.
