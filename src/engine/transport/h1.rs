@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::Response;
 use super::chunked::ChunkedSkipper;
 use super::io::{Connector, Io};
-use crate::plan::Endpoint;
+use crate::plan::{Endpoint, wire_bytes};
 use crate::record::ErrorKind;
 
 /// Read buffer to start with; grows (up to [`MAX_HEAD_BYTES`]) only for a huge head.
@@ -64,7 +64,9 @@ impl WireRequest {
 
 /// Renders a templated request into `out` (cleared first). `text` is scratch
 /// space; both are owned by the connection and reused, so rendering
-/// allocates only while they grow.
+/// allocates only while they grow. The rendered target is percent-encoded
+/// where it must be; a header value HTTP cannot carry (CR, LF, NUL...) makes
+/// the request [`ErrorKind::InvalidRequest`], and `out` must not be sent.
 pub fn encode_dynamic(
     endpoint: &Endpoint,
     dynamic: &crate::plan::Dynamic,
@@ -72,7 +74,7 @@ pub fn encode_dynamic(
     keep_alive: bool,
     text: &mut String,
     out: &mut Vec<u8>,
-) {
+) -> Result<(), ErrorKind> {
     state.next_request();
     out.clear();
     text.clear();
@@ -82,11 +84,15 @@ pub fn encode_dynamic(
     for (name, template) in &dynamic.headers {
         text.clear();
         template.render(state, text);
+        if !wire_bytes::is_header_value(text.as_bytes()) {
+            return Err(ErrorKind::InvalidRequest);
+        }
         push_header(out, name.as_str().as_bytes(), text.as_bytes());
     }
     text.clear();
     dynamic.body.render(state, text);
     head_end(out, &endpoint.method, text.as_bytes(), keep_alive, &has);
+    Ok(())
 }
 
 /// The request line, then the headers slogate adds unless the request sets
@@ -95,7 +101,9 @@ pub fn encode_dynamic(
 fn head_start(out: &mut Vec<u8>, endpoint: &Endpoint, target: &str, has: &dyn Fn(&str) -> bool) {
     out.extend_from_slice(endpoint.method.as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(target.as_bytes());
+    // A static target parsed as a `Uri` is clean already; a rendered one
+    // carries data, encoded here.
+    wire_bytes::push_target(out, target);
     out.extend_from_slice(b" HTTP/1.1\r\n");
     if !has("host") {
         let authority = endpoint.url.authority().map_or("", |a| a.as_str());
