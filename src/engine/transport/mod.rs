@@ -165,7 +165,8 @@ impl Client {
         match (&mut self.protocol, &spec.dynamic, &mut self.render) {
             (Protocol::H1(h1), None, _) => {
                 let request = &wire.h1_requests[endpoint];
-                h1.send(request.as_bytes(), request.is_head()).await
+                h1.send(request.as_bytes(), request.is_head(), request.is_idempotent())
+                    .await
             }
             (Protocol::H1(h1), Some(dynamic), Some(state)) => {
                 h1::encode_dynamic(
@@ -176,8 +177,12 @@ impl Client {
                     &mut self.text,
                     &mut self.bytes,
                 )?;
-                h1.send(&self.bytes, spec.method == http::Method::HEAD)
-                    .await
+                h1.send(
+                    &self.bytes,
+                    spec.method == http::Method::HEAD,
+                    h1::is_idempotent(&spec.method),
+                )
+                .await
             }
             (Protocol::H2(h2), None, _) => h2.send(spec).await,
             (Protocol::H2(h2), Some(dynamic), Some(state)) => {
