@@ -372,6 +372,12 @@ fn start_services(scenario: &scenario::Scenario) -> anyhow::Result<Services> {
         let mut config = crate::proxy::Config::new(&decl.name, decl.mode, decl.listen, &upstream);
         config.control = decl.control;
         config.allow_remote = decl.allow_remote;
+        if let Some(timeout) = decl.header_timeout {
+            config.header_timeout = timeout;
+        }
+        if let Some(max) = decl.max_connections {
+            config.max_connections = max;
+        }
         let proxy = crate::proxy::Proxy::start(config)?;
         urls.insert(decl.name.clone(), proxy.url());
         proxies.push(proxy);
