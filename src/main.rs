@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use slogate::report::escape::terminal_lines;
 use slogate::app::{self, Exit, UsageError};
 use slogate::cli::Cli;
 
@@ -16,8 +17,8 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(error) => {
             match error.downcast_ref::<UsageError>() {
-                Some(usage) => eprintln!("error: {usage}"),
-                None => eprintln!("error: {error:#}"),
+                Some(usage) => eprintln!("error: {}", terminal_lines(&usage.to_string())),
+                None => eprintln!("error: {}", terminal_lines(&format!("{error:#}"))),
             }
             ExitCode::from(Exit::Usage.code())
         }

@@ -3,6 +3,7 @@
 //! its line and column, and exits 2 if any file is invalid (0 otherwise), so
 //! it can run in pre-commit hooks and CI.
 
+use crate::report::escape::terminal_lines;
 use super::Exit;
 use crate::cli::CheckArgs;
 use crate::scenario;
@@ -25,7 +26,7 @@ pub fn run(args: &CheckArgs) -> Exit {
                 Err(errors) => {
                     invalid += 1;
                     for error in errors {
-                        eprintln!("error: {error}");
+                        eprintln!("error: {}", terminal_lines(&error.to_string()));
                     }
                 }
             }
@@ -51,7 +52,7 @@ pub fn run(args: &CheckArgs) -> Exit {
             Err(errors) => {
                 invalid += 1;
                 for error in errors {
-                    eprintln!("error: {error}");
+                    eprintln!("error: {}", terminal_lines(&error.to_string()));
                 }
             }
         }

@@ -3,6 +3,7 @@
 //! conditions and writing the timeline as it goes), judge the expectations
 //! (client-side, then PromQL), write the reports, and say how it ended.
 
+use crate::report::escape::terminal_lines;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,7 +30,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         Ok(scenario) => scenario,
         Err(errors) => {
             for error in errors {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", terminal_lines(&error.to_string()));
             }
             return Ok(Exit::Usage);
         }
@@ -201,7 +202,7 @@ fn server_side(
 ) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
     if let Some(scraped) = &scraped {
         for problem in &scraped.problems {
-            eprintln!("warning: {problem}");
+            eprintln!("warning: {}", terminal_lines(&problem.to_string()));
         }
         // A failed save loses the saved scrapes, not the verdicts.
         if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
