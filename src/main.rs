@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use slogate::report::escape::terminal_lines;
 use slogate::app::{self, Exit, UsageError};
 use slogate::cli::Cli;
+use slogate::report::escape::terminal_lines;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -79,7 +79,14 @@ fn a_get_reset_on_a_reused_connection_is_sent_once_more_on_a_fresh_one() {
     // each followed by its retry.
     assert_eq!(server.received(), 499, "each reset retried once");
     // A reset on a fresh connection is never retried.
-    let results = hit(&[&server.url("/"), "-n", "50", "-c", "1", "--disable-keepalive"]);
+    let results = hit(&[
+        &server.url("/"),
+        "-n",
+        "50",
+        "-c",
+        "1",
+        "--disable-keepalive",
+    ]);
     assert_eq!(results.total.errors_of(ErrorKind::ConnectionReset), 10);
 }
 

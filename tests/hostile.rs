@@ -84,7 +84,11 @@ fn crlf_in_a_header_from_data_is_refused_and_counted_never_sent() {
     assert_eq!(errors(&summary, "invalid_request"), 4);
     assert_eq!(errors(&summary, "connection_reset"), 0);
     assert_eq!(summary["run"]["requests"], 8);
-    assert_eq!(server.received(), 4, "refused requests never reach the wire");
+    assert_eq!(
+        server.received(),
+        4,
+        "refused requests never reach the wire"
+    );
     let seen = seen.lock().unwrap();
     for call in seen.iter() {
         assert!(
@@ -143,8 +147,11 @@ fn crlf_in_a_url_from_data_is_percent_encoded() {
     );
 }
 
+/// A request as the HTTP/2 server saw it: target, then headers.
+type H2Request = (String, Vec<(String, Vec<u8>)>);
+
 /// An HTTP/2 cleartext server recording each request's target and headers.
-fn h2_server() -> (SocketAddr, Arc<Mutex<Vec<(String, Vec<(String, Vec<u8>)>)>>>) {
+fn h2_server() -> (SocketAddr, Arc<Mutex<Vec<H2Request>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let seen2 = seen.clone();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -172,9 +179,7 @@ fn h2_server() -> (SocketAddr, Arc<Mutex<Vec<(String, Vec<(String, Vec<u8>)>)>>>
                             .collect();
                         seen.lock().unwrap().push((target, headers));
                         async {
-                            Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(
-                                "ok",
-                            ))))
+                            Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from("ok"))))
                         }
                     });
                     let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())

@@ -741,7 +741,12 @@ fn closed_at(stream: &mut TcpStream, deadline: Instant) -> Option<Instant> {
         match stream.read(&mut buffer) {
             Ok(0) => return Some(Instant::now()),
             Ok(_) => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return None;
             }
             Err(_) => return Some(Instant::now()),
@@ -834,7 +839,10 @@ fn silent_and_dribbling_clients_are_closed_after_the_header_timeout() {
     let started = Instant::now();
     let mut writer = dribbler.try_clone().unwrap();
     std::thread::spawn(move || {
-        for byte in b"GET / HTTP/1.1\r\nx-slow: ".iter().chain([b'a'; 200].iter()) {
+        for byte in b"GET / HTTP/1.1\r\nx-slow: "
+            .iter()
+            .chain([b'a'; 200].iter())
+        {
             if writer.write_all(&[*byte]).is_err() {
                 return;
             }
@@ -850,14 +858,19 @@ fn silent_and_dribbling_clients_are_closed_after_the_header_timeout() {
     );
     // So is a kept-alive connection left idle after its response.
     let mut idle = TcpStream::connect(proxy.addr()).unwrap();
-    idle.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
     let mut head = [0u8; 12];
     idle.read_exact(&mut head).unwrap();
     assert_eq!(&head, b"HTTP/1.1 200");
     let answered = Instant::now();
     let closed = closed_at(&mut idle, answered + Duration::from_secs(5))
         .expect("an idle keep-alive connection is closed");
-    assert!(closed - answered < 3 * timeout, "idle closed after {:?}", closed - answered);
+    assert!(
+        closed - answered < 3 * timeout,
+        "idle closed after {:?}",
+        closed - answered
+    );
 }
 
 #[test]
@@ -874,7 +887,9 @@ fn the_header_timeout_is_set_by_flag_and_by_scenario() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(
-        closed.is_some_and(|after| after >= Duration::from_millis(250) && after < Duration::from_secs(2)),
+        closed.is_some_and(
+            |after| after >= Duration::from_millis(250) && after < Duration::from_secs(2)
+        ),
         "{closed:?}"
     );
     // The same from a scenario's `proxies:`, while a run sends through it.
@@ -915,7 +930,9 @@ phases:
     let status = run.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(
-        closed.is_some_and(|after| after >= Duration::from_millis(250) && after < Duration::from_secs(2)),
+        closed.is_some_and(
+            |after| after >= Duration::from_millis(250) && after < Duration::from_secs(2)
+        ),
         "{closed:?}"
     );
 }

@@ -3,9 +3,9 @@
 //! its line and column, and exits 2 if any file is invalid (0 otherwise), so
 //! it can run in pre-commit hooks and CI.
 
-use crate::report::escape::terminal_lines;
 use super::Exit;
 use crate::cli::CheckArgs;
+use crate::report::escape::terminal_lines;
 use crate::scenario;
 
 /// Checks every file; reports on stdout (valid) and stderr (errors).

@@ -22,7 +22,8 @@
 /// True for the bytes that may appear as they are in a request target.
 const TARGET: [bool; 256] = {
     let mut table = [false; 256];
-    let allowed = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?%[]";
+    let allowed =
+        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?%[]";
     let mut i = 0;
     while i < allowed.len() {
         table[allowed[i] as usize] = true;
@@ -98,7 +99,10 @@ mod tests {
             "/x%0D%0A%0D%0AGET%20/smuggled%20HTTP/1.1"
         );
         assert_eq!(target("/ścieżka"), "/%C5%9Bcie%C5%BCka");
-        assert_eq!(target("/q?j={\"a\":1}|\0#"), "/q?j=%7B%22a%22:1%7D%7C%00%23");
+        assert_eq!(
+            target("/q?j={\"a\":1}|\0#"),
+            "/q?j=%7B%22a%22:1%7D%7C%00%23"
+        );
         assert!(!is_clean_target("/a b"));
         // Every byte is either kept or encoded into bytes that are kept.
         for b in 0..=255u8 {
@@ -128,7 +132,14 @@ mod tests {
             assert!(is_header_value(value.as_bytes()), "{value}");
             assert!(http::HeaderValue::from_bytes(value.as_bytes()).is_ok());
         }
-        for value in ["a\r\nInjected: yes", "a\nb", "a\rb", "nul\0", "del\x7f", "\x1b[31m"] {
+        for value in [
+            "a\r\nInjected: yes",
+            "a\nb",
+            "a\rb",
+            "nul\0",
+            "del\x7f",
+            "\x1b[31m",
+        ] {
             assert!(!is_header_value(value.as_bytes()), "{value:?}");
         }
         // The same rule as http's, byte for byte.

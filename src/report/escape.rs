@@ -82,11 +82,7 @@ pub fn markdown_text(text: &str) -> String {
 /// shown as in [`terminal`] (a code span shows a backslash as it is).
 pub fn markdown_code(text: &str) -> String {
     let body = terminal(&text.replace('|', "\\|").replace(['\n', '\r'], " ")).into_owned();
-    let longest = body
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     if longest == 0 {
         return format!("`{body}`");
     }
@@ -137,7 +133,10 @@ mod tests {
     fn csv_formulas_are_neutralized_and_numbers_kept() {
         assert_eq!(csv_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
         assert_eq!(csv_cell("+SUM(A1:A9)"), "'+SUM(A1:A9)");
-        assert_eq!(csv_cell("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+        assert_eq!(
+            csv_cell("-2+3+cmd|' /C calc'!A0"),
+            "'-2+3+cmd|' /C calc'!A0"
+        );
         assert_eq!(csv_cell("@SUM(1)"), "'@SUM(1)");
         assert_eq!(csv_cell("\t=1"), "'\t=1");
         assert_eq!(csv_cell("\r=1"), "'\r=1");
@@ -165,9 +164,15 @@ mod tests {
         );
         assert_eq!(markdown_text("a|b\nc"), "a\\|b c");
         assert_eq!(markdown_text("\\[x]"), "\\\\\\[x\\]");
-        assert_eq!(markdown_text("`code` *em* _em_ ~s~"), "\\`code\\` \\*em\\* \\_em\\_ \\~s\\~");
+        assert_eq!(
+            markdown_text("`code` *em* _em_ ~s~"),
+            "\\`code\\` \\*em\\* \\_em\\_ \\~s\\~"
+        );
         assert_eq!(markdown_text("\u{1b}[31mred"), "\\\\x1b\\[31mred");
-        assert_eq!(markdown_text("search \"q\", & more"), "search \"q\", & more");
+        assert_eq!(
+            markdown_text("search \"q\", & more"),
+            "search \"q\", & more"
+        );
     }
 
     #[test]
@@ -181,7 +186,10 @@ mod tests {
 
     #[test]
     fn terminal_text_shows_control_characters_instead_of_sending_them() {
-        assert_eq!(terminal("\u{1b}[2J\u{1b}]0;pwned\u{7}"), "\\x1b[2J\\x1b]0;pwned\\x07");
+        assert_eq!(
+            terminal("\u{1b}[2J\u{1b}]0;pwned\u{7}"),
+            "\\x1b[2J\\x1b]0;pwned\\x07"
+        );
         assert_eq!(terminal("a\nb\rc\td\u{7f}"), "a\\nb\\rc\\td\\x7f");
         assert_eq!(terminal("csi\u{9b}31m"), "csi\\u{9b}31m");
         assert_eq!(terminal("Łukasz é"), "Łukasz é");

@@ -165,8 +165,12 @@ impl Client {
         match (&mut self.protocol, &spec.dynamic, &mut self.render) {
             (Protocol::H1(h1), None, _) => {
                 let request = &wire.h1_requests[endpoint];
-                h1.send(request.as_bytes(), request.is_head(), request.is_idempotent())
-                    .await
+                h1.send(
+                    request.as_bytes(),
+                    request.is_head(),
+                    request.is_idempotent(),
+                )
+                .await
             }
             (Protocol::H1(h1), Some(dynamic), Some(state)) => {
                 h1::encode_dynamic(

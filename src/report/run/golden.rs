@@ -218,10 +218,16 @@ fn hostile_names_are_escaped_in_every_text_report() {
     assert!(read("timeline.csv").contains(",'=cmd|' /C calc'!A0"));
     for name in ["timeline.csv", "checks.csv"] {
         let text = read(name);
-        assert!(!text.contains(",=") && !text.contains(",\"="), "{name}: {text}");
+        assert!(
+            !text.contains(",=") && !text.contains(",\"="),
+            "{name}: {text}"
+        );
     }
     let markdown = read("summary.md");
-    assert!(!markdown.contains("](") && !markdown.contains("!["), "{markdown}");
+    assert!(
+        !markdown.contains("](") && !markdown.contains("!["),
+        "{markdown}"
+    );
     for name in ["summary.md", "junit.xml", "terminal.txt"] {
         assert!(!read(name).contains('\u{1b}'), "{name} has a raw ESC");
         assert!(!read(name).contains('\u{7}'), "{name} has a raw BEL");

@@ -21,10 +21,9 @@ impl Artifact for Markdown {
                 r.failed_checks(),
                 r.checks.len()
             ),
-            Ending::Aborted => format!(
-                "ABORTED: {}",
-                text(r.abort_reason.as_deref().unwrap_or(""))
-            ),
+            Ending::Aborted => {
+                format!("ABORTED: {}", text(r.abort_reason.as_deref().unwrap_or("")))
+            }
             Ending::Interrupted => "INTERRUPTED".to_string(),
         };
         writeln!(out, "## slogate: {} — {ending}\n", code(&r.scenario))?;

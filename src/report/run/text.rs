@@ -127,10 +127,7 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
     let ending = match r.ending {
         Ending::Passed => format!("PASSED: {} checks held", r.checks.len()),
         Ending::Failed => format!("FAILED: {} of {} checks", r.failed_checks(), r.checks.len()),
-        Ending::Aborted => format!(
-            "ABORTED: {}",
-            t(r.abort_reason.as_deref().unwrap_or(""))
-        ),
+        Ending::Aborted => format!("ABORTED: {}", t(r.abort_reason.as_deref().unwrap_or(""))),
         Ending::Interrupted => "INTERRUPTED: partial results".to_string(),
     };
     writeln!(out, "\n{ending}")?;
