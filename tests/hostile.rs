@@ -282,3 +282,26 @@ phases:
         assert!(body.starts_with('é') && body.ends_with('ß'), "{body}");
     }
 }
+
+#[test]
+fn check_and_errors_show_terminal_escapes_instead_of_sending_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.yaml");
+    let scenario = "name: \"x\\e]0;pwned\\a\"\ntargets:\n  api: http://127.0.0.1:9\nrequests:\n  - {name: home, url: \"${api}/\"}\nphases:\n  - name: p\n    requests: 1\n    load: {concurrency: 1}\n";
+    std::fs::write(&file, scenario).unwrap();
+    let output = crate::support::slogate(&["check", file.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("(x\\x1b]0;pwned\\x07: 1 phases"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'));
+    // An error quoting the source line shows the escape too.
+    std::fs::write(&file, scenario.replace("load", "\u{1b}[2Jload")).unwrap();
+    let output = crate::support::slogate(&["check", file.to_str().unwrap()]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("\\x1b[2J"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}

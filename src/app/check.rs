@@ -41,7 +41,7 @@ pub fn run(args: &CheckArgs) -> Exit {
                 println!(
                     "ok: {} ({}: {} phases, {} requests, {} expectations, {} PromQL expectations, {} abort conditions)",
                     path.display(),
-                    s.name,
+                    crate::report::escape::terminal(&s.name),
                     s.phases.len(),
                     s.requests.len(),
                     expectations,
