@@ -126,9 +126,16 @@ pub struct ProxyArgs {
     #[arg(long, default_value = "proxy")]
     pub name: String,
 
-    /// Client connections open at once; more are reset at accept.
-    #[arg(long = "max-connections", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub max_connections: u64,
+    /// Client connections open at once; more are reset at accept. Default:
+    /// 10000, or (open-file limit - 64) / 2 when that is lower.
+    #[arg(long = "max-connections", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
+
+    /// How long a client connection may stay silent: http mode, to start a
+    /// request and again to finish its headers (idle keep-alive connections
+    /// too); tcp mode, before either side sends a byte.
+    #[arg(long = "header-timeout", value_parser = parse_duration, default_value = "10s")]
+    pub header_timeout: Duration,
 
     /// http mode: how long the upstream has to answer before a 504.
     #[arg(long = "upstream-timeout", value_parser = parse_duration, default_value = "60s")]

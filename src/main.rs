@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use slogate::app::{self, Exit, UsageError};
 use slogate::cli::Cli;
+use slogate::report::escape::terminal_lines;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -16,8 +17,14 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(error) => {
             match error.downcast_ref::<UsageError>() {
-                Some(usage) => eprintln!("error: {}", slogate::redact::text(&usage.to_string())),
-                None => eprintln!("error: {}", slogate::redact::text(&format!("{error:#}"))),
+                Some(usage) => eprintln!(
+                    "error: {}",
+                    terminal_lines(&slogate::redact::text(&usage.to_string()))
+                ),
+                None => eprintln!(
+                    "error: {}",
+                    terminal_lines(&slogate::redact::text(&format!("{error:#}")))
+                ),
             }
             ExitCode::from(Exit::Usage.code())
         }

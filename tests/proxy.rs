@@ -732,3 +732,212 @@ fn slogate_proxy_takes_faults_from_the_command_line_and_the_control_api() {
     );
     assert!(stdout.contains("stopped; 1 fault(s) removed"), "{stdout}");
 }
+
+/// Reads until the proxy closes `stream` (EOF or reset) or `deadline`
+/// passes; returns when it closed, None if it was still open.
+fn closed_at(stream: &mut TcpStream, deadline: Instant) -> Option<Instant> {
+    let mut buffer = [0u8; 512];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buffer) {
+            Ok(0) => return Some(Instant::now()),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return None;
+            }
+            Err(_) => return Some(Instant::now()),
+        }
+    }
+}
+
+#[test]
+fn silent_and_dribbling_clients_are_closed_after_the_header_timeout() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let timeout = Duration::from_millis(500);
+    let slack = Duration::from_millis(50);
+    for mode in [Mode::Tcp, Mode::Http] {
+        let upstream = match mode {
+            Mode::Http => server.url(""),
+            Mode::Tcp => server.addr.to_string(),
+        };
+        let mut config = Config::new(
+            "test",
+            mode,
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            &upstream,
+        );
+        config.header_timeout = timeout;
+        // Below the listen backlog (128), so every connect is accepted at once.
+        config.max_connections = 100;
+        let limited = start(config, &[]);
+        // Fill every slot: one more is turned away at once, not queued.
+        let opened = Instant::now();
+        let silent: Vec<TcpStream> = (0..100)
+            .map(|_| TcpStream::connect(limited.addr()).unwrap())
+            .collect();
+        let open = r#"slogate_proxy_connections_open{proxy="test"}"#;
+        while metric(&limited, open) < 100.0 {
+            assert!(opened.elapsed() < timeout, "{mode:?}: accepts too slow");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut turned_away = TcpStream::connect(limited.addr()).unwrap();
+        let _ = turned_away.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+        let asked = Instant::now();
+        let closed = closed_at(&mut turned_away, asked + Duration::from_secs(2));
+        assert!(
+            closed.is_some_and(|at| at - asked < timeout / 2),
+            "{mode:?}: a client over the limit is closed at accept ({:?})",
+            closed.map(|at| at - asked)
+        );
+        // Every silent one is closed once its time is up, not before.
+        let all_closed = |silent: Vec<TcpStream>, opened: Instant| {
+            for mut stream in silent {
+                let closed = closed_at(&mut stream, opened + Duration::from_secs(5))
+                    .unwrap_or_else(|| {
+                        panic!("{mode:?}: a silent connection was still open after 5 s")
+                    });
+                let after = closed - opened;
+                assert!(after >= timeout - slack, "{mode:?}: closed after {after:?}");
+            }
+        };
+        all_closed(silent, opened);
+        assert_eq!(metric(&limited, open), 0.0, "{mode:?}");
+        let results = hit(&[&limited.url(), "-n", "20", "-c", "2"]);
+        assert_eq!(results.total.statuses.in_range(200, 200), 20, "{mode:?}");
+        // With 300 silent ones holding connections, others are served.
+        let mut config = Config::new(
+            "test",
+            mode,
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            &upstream,
+        );
+        config.header_timeout = timeout;
+        let proxy = start(config, &[]);
+        let opened = Instant::now();
+        let silent: Vec<TcpStream> = (0..300)
+            .map(|_| TcpStream::connect(proxy.addr()).unwrap())
+            .collect();
+        let results = hit(&[&proxy.url(), "-n", "50", "-c", "5"]);
+        assert_eq!(results.total.statuses.in_range(200, 200), 50, "{mode:?}");
+        all_closed(silent, opened);
+    }
+    let mut config = Config::new(
+        "test",
+        Mode::Http,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        &server.url(""),
+    );
+    config.header_timeout = timeout;
+    let proxy = start(config, &[]);
+    // A client dribbling its headers a byte every 50 ms gets no longer.
+    let mut dribbler = TcpStream::connect(proxy.addr()).unwrap();
+    let started = Instant::now();
+    let mut writer = dribbler.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for byte in b"GET / HTTP/1.1\r\nx-slow: "
+            .iter()
+            .chain([b'a'; 200].iter())
+        {
+            if writer.write_all(&[*byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let closed = closed_at(&mut dribbler, started + Duration::from_secs(5))
+        .expect("a dribbling client is closed");
+    let after = closed - started;
+    assert!(
+        after >= timeout - slack && after < 3 * timeout,
+        "dribbler closed after {after:?}"
+    );
+    // So is a kept-alive connection left idle after its response.
+    let mut idle = TcpStream::connect(proxy.addr()).unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    let mut head = [0u8; 12];
+    idle.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let answered = Instant::now();
+    let closed = closed_at(&mut idle, answered + Duration::from_secs(5))
+        .expect("an idle keep-alive connection is closed");
+    assert!(
+        closed - answered < 3 * timeout,
+        "idle closed after {:?}",
+        closed - answered
+    );
+}
+
+#[test]
+fn the_header_timeout_is_set_by_flag_and_by_scenario() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let silent_for = |addr: SocketAddr| {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let opened = Instant::now();
+        closed_at(&mut stream, opened + Duration::from_secs(5)).map(|at| at - opened)
+    };
+    let (mut child, addr, _) = spawn_proxy(&server.url(""), &["--header-timeout", "300ms"]);
+    let closed = silent_for(addr);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        closed.is_some_and(
+            |after| after >= Duration::from_millis(250) && after < Duration::from_secs(2)
+        ),
+        "{closed:?}"
+    );
+    // The same from a scenario's `proxies:`, while a run sends through it.
+    let port = crate::support::process::free_port();
+    let yaml = format!(
+        r#"
+name: proxied
+targets:
+  backend: {}
+requests:
+  - {{name: home, url: "${{front}}/"}}
+proxies:
+  front: {{upstream: backend, listen: "127.0.0.1:{port}", header_timeout: 300ms, max_connections: 50}}
+phases:
+  - name: steady
+    duration: 3s
+    load: {{rate: 20/s}}
+"#,
+        server.url("")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(["run", file.to_str().unwrap(), "--no-progress", "--out"])
+        .arg(dir.path().join("out"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "the run's proxy never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let closed = silent_for(addr);
+    let status = run.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        closed.is_some_and(
+            |after| after >= Duration::from_millis(250) && after < Duration::from_secs(2)
+        ),
+        "{closed:?}"
+    );
+}

@@ -5,6 +5,7 @@
 
 use super::Exit;
 use crate::cli::CheckArgs;
+use crate::report::escape::terminal_lines;
 use crate::scenario;
 
 /// Checks every file; reports on stdout (valid) and stderr (errors).
@@ -25,7 +26,10 @@ pub fn run(args: &CheckArgs) -> Exit {
                 Err(errors) => {
                     invalid += 1;
                     for error in errors {
-                        eprintln!("error: {}", crate::redact::text(&error.to_string()));
+                        eprintln!(
+                            "error: {}",
+                            terminal_lines(&crate::redact::text(&error.to_string()))
+                        );
                     }
                 }
             }
@@ -40,7 +44,7 @@ pub fn run(args: &CheckArgs) -> Exit {
                 println!(
                     "ok: {} ({}: {} phases, {} requests, {} expectations, {} PromQL expectations, {} abort conditions)",
                     path.display(),
-                    s.name,
+                    crate::report::escape::terminal(&s.name),
                     s.phases.len(),
                     s.requests.len(),
                     expectations,
@@ -51,7 +55,10 @@ pub fn run(args: &CheckArgs) -> Exit {
             Err(errors) => {
                 invalid += 1;
                 for error in errors {
-                    eprintln!("error: {}", crate::redact::text(&error.to_string()));
+                    eprintln!(
+                        "error: {}",
+                        terminal_lines(&crate::redact::text(&error.to_string()))
+                    );
                 }
             }
         }

@@ -23,7 +23,13 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
     let mut config = Config::new(&args.name, mode, args.listen, &args.upstream);
     config.control = args.control;
     config.allow_remote = args.allow_remote;
-    config.max_connections = args.max_connections as usize;
+    if let Some(max) = args.max_connections {
+        config.max_connections = max as usize;
+    }
+    if args.header_timeout.is_zero() {
+        return Err(UsageError::new("--header-timeout", "must be longer than 0s").into());
+    }
+    config.header_timeout = args.header_timeout;
     config.upstream_timeout = args.upstream_timeout;
     let proxy = Proxy::start(config).map_err(|e| UsageError::new("--listen", format!("{e:#}")))?;
     println!(

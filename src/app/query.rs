@@ -199,11 +199,11 @@ fn print_instant(
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["series", "timestamp", "value"])?;
             for (labels, v) in answer {
-                w.write_record([
+                w.write_record(crate::report::escape::csv_row([
                     series_name(labels),
                     seconds(t).to_string(),
                     format_value(*v),
-                ])?;
+                ]))?;
             }
             w.flush()?;
         }
@@ -257,11 +257,11 @@ fn print_range(
             w.write_record(["series", "timestamp", "value"])?;
             for s in series {
                 for p in &s.points {
-                    w.write_record([
+                    w.write_record(crate::report::escape::csv_row([
                         series_name(&s.labels),
                         seconds(p.t).to_string(),
                         format_value(p.v),
-                    ])?;
+                    ]))?;
                 }
             }
             w.flush()?;

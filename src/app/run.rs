@@ -3,6 +3,7 @@
 //! conditions and writing the timeline as it goes), judge the expectations
 //! (client-side, then PromQL), write the reports, and say how it ended.
 
+use crate::report::escape::terminal_lines;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,7 +30,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         Ok(scenario) => scenario,
         Err(errors) => {
             for error in errors {
-                eprintln!("error: {}", crate::redact::text(&error.to_string()));
+                eprintln!(
+                    "error: {}",
+                    terminal_lines(&crate::redact::text(&error.to_string()))
+                );
             }
             return Ok(Exit::Usage);
         }
@@ -53,7 +57,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let plan = match plan::compile(&scenario, &urls) {
         Ok(plan) => plan,
         Err(e) => {
-            eprintln!("error: {}: {e}", args.file.display());
+            let message = format!("{}: {e}", args.file.display());
+            eprintln!("error: {}", terminal_lines(&crate::redact::text(&message)));
             return Ok(Exit::Usage);
         }
     };
@@ -128,8 +133,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         &out,
     );
     let (server, slos) = judged.unwrap_or_else(|e| {
-        eprintln!("error: server-side checks not judged: {e:#}");
         let why = format!("{e:#}");
+        eprintln!(
+            "error: server-side checks not judged: {}",
+            terminal_lines(&crate::redact::text(&why))
+        );
         (
             vec![expect::Verdict::not_judged(&args.file, &why)],
             Vec::new(),
@@ -246,7 +254,7 @@ fn server_side(
 ) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
     if let Some(scraped) = &scraped {
         for problem in &scraped.problems {
-            eprintln!("warning: {}", crate::redact::text(problem));
+            eprintln!("warning: {}", terminal_lines(&crate::redact::text(problem)));
         }
         // A failed save loses the saved scrapes, not the verdicts.
         if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
@@ -417,6 +425,12 @@ fn start_services(scenario: &scenario::Scenario) -> anyhow::Result<Services> {
         let mut config = crate::proxy::Config::new(&decl.name, decl.mode, decl.listen, &upstream);
         config.control = decl.control;
         config.allow_remote = decl.allow_remote;
+        if let Some(timeout) = decl.header_timeout {
+            config.header_timeout = timeout;
+        }
+        if let Some(max) = decl.max_connections {
+            config.max_connections = max;
+        }
         let proxy = crate::proxy::Proxy::start(config)?;
         urls.insert(decl.name.clone(), proxy.url());
         proxies.push(proxy);

@@ -120,7 +120,7 @@ mod tests {
             requests,
             ok,
             status_classes: [0, ok, 0, 0, requests - ok],
-            errors: [0; 7],
+            errors: [0; crate::record::ErrorKind::COUNT],
             p50_ms: Some(1.0),
             p95_ms: Some(2.0),
             p99_ms: Some(3.0),

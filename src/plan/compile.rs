@@ -79,8 +79,11 @@ pub fn compile(
         })?;
         let endpoint = if all_static {
             let text = url.as_static().unwrap_or_default();
+            // A URL with bytes a request target cannot carry (`/ścieżka`,
+            // a space) is sent percent-encoded, as a rendered one is.
             let parsed = text
                 .parse()
+                .or_else(|_| super::wire_bytes::encode_url(&text).parse())
                 .map_err(|_| format!("request `{}`: `{text}` is not a valid URL", request.name))?;
             let mut static_headers = Vec::new();
             for (name, template) in &headers {

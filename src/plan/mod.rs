@@ -6,6 +6,7 @@ mod arrivals;
 mod compile;
 mod render;
 pub mod template;
+pub mod wire_bytes;
 pub use compile::{compile, target_urls};
 pub use render::RenderState;
 

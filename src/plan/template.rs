@@ -93,7 +93,12 @@ impl Template {
                 parts.push(compile_function(after[..end].trim(), names)?);
                 rest = &after[end + 2..];
             } else {
-                let next = rest[1..].find(['$', '{']).map_or(rest.len(), |i| i + 1);
+                // Search past the first character, not the first byte: text
+                // may start with a multi-byte one (`Łukasz`, `é`).
+                let first = rest.chars().next().map_or(1, char::len_utf8);
+                let next = rest[first..]
+                    .find(['$', '{'])
+                    .map_or(rest.len(), |i| i + first);
                 literal.push_str(&rest[..next]);
                 rest = &rest[next..];
             }
@@ -305,6 +310,32 @@ mod tests {
             .render(&mut values, &mut uuid);
         assert_eq!(uuid.len(), 36);
         assert_eq!(&uuid[14..15], "4");
+    }
+
+    #[test]
+    fn non_ascii_text_compiles_anywhere_in_a_template() {
+        let mut values = Fixed(0, 0);
+        for (text, rendered) in [
+            ("Łukasz", "Łukasz"),
+            ("é", "é"),
+            ("${TOKEN}é", "s3creté"),
+            ("{{ counter }}Ł{{ counter }}ß", "0Ł1ß"),
+            ("ü${TOKEN}ü", "üs3cretü"),
+            ("${api}/ścieżka?q=żółw", "http://h:1/ścieżka?q=żółw"),
+            ("x{é", "x{é"),
+            ("$é", "$é"),
+        ] {
+            let template = compile(text)
+                .unwrap_or_else(|e| panic!("{text:?}: {e:?}"))
+                .bind_targets(&BTreeMap::from([(
+                    "api".to_string(),
+                    "http://h:1".to_string(),
+                )]));
+            let mut out = String::new();
+            template.render(&mut values, &mut out);
+            values.1 = 0;
+            assert_eq!(out, rendered, "{text:?}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod control;
 pub mod fault;
 mod http;
 mod metrics;
+mod silent;
 pub mod table;
 mod tcp;
 
@@ -45,8 +46,11 @@ pub struct Config {
     pub max_connections: usize,
     /// http mode: how long the upstream has to answer (504 after).
     pub upstream_timeout: Duration,
-    /// http mode: how long a client has to send a request's headers
-    /// (slowloris clients are closed after it).
+    /// How long a client connection may stay silent. http mode: a client
+    /// has this long to start a request and this long again for its
+    /// headers (silent and slowloris clients, and keep-alive connections
+    /// idle this long, are closed). tcp mode: a connection on which neither
+    /// side sent a byte this long after accept is closed.
     pub header_timeout: Duration,
 }
 
@@ -59,11 +63,32 @@ impl Config {
             upstream: upstream.to_string(),
             control: SocketAddr::from(([127, 0, 0, 1], 0)),
             allow_remote: false,
-            max_connections: 10_000,
+            max_connections: default_max_connections(),
             upstream_timeout: Duration::from_secs(60),
             header_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// The most client connections a proxy holds by default.
+pub const MAX_CONNECTIONS: usize = 10_000;
+
+/// [`MAX_CONNECTIONS`], or fewer when the process may not open enough files:
+/// a proxied connection takes two descriptors (client and upstream), and a
+/// flood that exhausts them would stop the proxy accepting anyone. Keeps 64
+/// for listeners, the control API and the run around it.
+pub fn default_max_connections() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct it is given.
+    let known = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    if !known || limit.rlim_cur == libc::RLIM_INFINITY {
+        return MAX_CONNECTIONS;
+    }
+    let files = usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX);
+    (files.saturating_sub(64) / 2).clamp(1, MAX_CONNECTIONS)
 }
 
 /// What connections and requests share.
@@ -302,6 +327,11 @@ async fn accept(
             Upstream::Http(upstream) => {
                 let upstream = upstream.clone();
                 tokio::spawn(async move {
+                    if !silent::spoke_in_time(&stream, header_timeout).await {
+                        shared.metrics.connections_open.dec();
+                        drop(permit);
+                        return;
+                    }
                     let service = hyper::service::service_fn({
                         let shared = shared.clone();
                         move |request| http::handle(shared.clone(), upstream.clone(), request)
@@ -323,7 +353,7 @@ async fn accept(
             Upstream::Tcp(upstream) => {
                 let upstream = upstream.clone();
                 tokio::spawn(async move {
-                    tcp::connection(shared.clone(), upstream, stream).await;
+                    tcp::connection(shared.clone(), upstream, stream, header_timeout).await;
                     shared.metrics.connections_open.dec();
                     drop(permit);
                 });

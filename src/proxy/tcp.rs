@@ -111,8 +111,14 @@ enum Stop {
     Io,
 }
 
-/// Serves one client connection.
-pub async fn connection(shared: Arc<Shared>, upstream_addr: String, mut client: TcpStream) {
+/// Serves one client connection; one on which neither side sends a byte
+/// within `silence_timeout` is closed.
+pub async fn connection(
+    shared: Arc<Shared>,
+    upstream_addr: String,
+    mut client: TcpStream,
+    silence_timeout: Duration,
+) {
     let drawn = draw(&shared);
     if drawn.refuse {
         reset(client);
@@ -143,6 +149,9 @@ pub async fn connection(shared: Arc<Shared>, upstream_addr: String, mut client: 
             }
         };
     let _ = server.set_nodelay(true);
+    if !super::silent::either_spoke_in_time(&client, &server, silence_timeout).await {
+        return;
+    }
     let budget = drawn.reset_after.map(AtomicU64::new);
     let outcome = {
         let (client_read, client_write) = client.split();

@@ -21,11 +21,16 @@ pub enum ErrorKind {
     Tls,
     /// Any other I/O failure (address unavailable, too many open files, ...).
     Other,
+    /// The rendered request could not be sent as it was: a header value from
+    /// data held CR, LF, NUL or another byte HTTP forbids there. Refused
+    /// before anything reached the wire (see `plan::wire_bytes`). Last, so
+    /// the columns of older timelines keep their places.
+    InvalidRequest,
 }
 
 impl ErrorKind {
     /// Number of kinds; counters are arrays indexed by [`ErrorKind::index`].
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 8;
 
     /// Every kind, in report order.
     pub const ALL: [ErrorKind; ErrorKind::COUNT] = [
@@ -36,6 +41,7 @@ impl ErrorKind {
         ErrorKind::InvalidHttp,
         ErrorKind::Tls,
         ErrorKind::Other,
+        ErrorKind::InvalidRequest,
     ];
 
     /// Position in counter arrays.
@@ -53,6 +59,7 @@ impl ErrorKind {
             ErrorKind::InvalidHttp => "invalid_http",
             ErrorKind::Tls => "tls",
             ErrorKind::Other => "other_io",
+            ErrorKind::InvalidRequest => "invalid_request",
         }
     }
 

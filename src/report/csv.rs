@@ -5,6 +5,7 @@
 
 use std::io::Write;
 
+use super::escape::csv_row;
 use super::{Distribution, Format, Summary};
 
 /// Long-format CSV.
@@ -15,7 +16,7 @@ impl Format for Csv {
         let mut csv = ::csv::Writer::from_writer(out);
         csv.write_record(["section", "key", "value"])?;
         let mut row = |section: &str, key: &str, value: String| {
-            csv.write_record([section, key, value.as_str()])
+            csv.write_record(csv_row([section, key, value.as_str()]))
         };
         row("summary", "url", summary.target.url.clone())?;
         row("summary", "method", summary.target.method.clone())?;

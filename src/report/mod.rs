@@ -2,6 +2,7 @@
 //! new file and a line in [`OutputFormat::renderer`].
 
 mod csv;
+pub mod escape;
 pub mod html;
 mod json;
 pub mod run;

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::escape::terminal;
 use super::{Distribution, Format, Summary};
 use crate::units::format_bytes;
 
@@ -26,8 +27,8 @@ impl Format for Text {
         writeln!(
             out,
             "  Target:\t{} {}{}",
-            s.target.method,
-            s.target.url,
+            terminal(&s.target.method),
+            terminal(&s.target.url),
             if s.target.http2 { " (HTTP/2)" } else { "" }
         )?;
         let model = match s.model {
@@ -145,8 +146,8 @@ impl Format for Text {
                     out,
                     "  {:<8} {}\tmeasured {}",
                     check.outcome.label(),
-                    check.check,
-                    check.measured_text
+                    terminal(&check.check),
+                    terminal(&check.measured_text)
                 )?;
             }
             let failed = s.failed_checks();

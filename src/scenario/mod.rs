@@ -70,6 +70,10 @@ pub struct ProxyDecl {
     /// A target's name, or a URL / host:port.
     pub upstream: String,
     pub allow_remote: bool,
+    /// None: the proxy's default ([`crate::proxy::Config::new`]).
+    pub header_timeout: Option<std::time::Duration>,
+    /// None: the proxy's default ([`crate::proxy::default_max_connections`]).
+    pub max_connections: Option<usize>,
 }
 
 /// A fault a proxy applies during a phase.

@@ -65,6 +65,12 @@ pub struct ProxySpec {
     pub control: Option<Text>,
     #[serde(default)]
     pub allow_remote: Option<bool>,
+    /// How long a client connection may stay silent (see `proxy::Config`).
+    #[serde(default)]
+    pub header_timeout: Option<Text>,
+    /// Client connections open at once; more are closed at accept.
+    #[serde(default)]
+    pub max_connections: Option<Spanned<u64>>,
 }
 
 /// `slos: [{name, objective: 99.9%, period: 30d, sli: {...}, expect: [...]}]`.

@@ -13,6 +13,9 @@ use super::{Position, ProxyDecl, ProxyFault, Target};
 use crate::proxy::fault::{FaultError, ProbabilitySpec, Scalar};
 use crate::proxy::{Fault, FaultSpec, Mode};
 
+/// The most `max_connections` may say (as `slogate proxy --max-connections`).
+const MAX_CONNECTIONS_LIMIT: u64 = 1_000_000;
+
 impl Validator<'_> {
     /// `proxies: {db: {listen: 127.0.0.1:7001, upstream: backend, mode: http}}`.
     pub(super) fn proxies(
@@ -100,7 +103,28 @@ impl Validator<'_> {
                     false
                 }
             };
-            if let (Some(listen), Some(control), true) = (listen, control, upstream_ok) {
+            let header_timeout = spec
+                .header_timeout
+                .as_ref()
+                .map(|text| self.duration(text, &format!("proxy `{name}`: header_timeout")));
+            let max_connections = match &spec.max_connections {
+                Some(n) if n.value == 0 || n.value > MAX_CONNECTIONS_LIMIT => {
+                    self.error(
+                        Self::at(n),
+                        format!(
+                            "proxy `{name}`: `max_connections: {}` is out of range",
+                            n.value
+                        ),
+                        Some(format!("between 1 and {MAX_CONNECTIONS_LIMIT}")),
+                    );
+                    None
+                }
+                other => Some(other.as_ref().map(|n| n.value as usize)),
+            };
+            if let (Some(listen), Some(control), true, Some(max_connections)) =
+                (listen, control, upstream_ok, max_connections)
+                && let Some(header_timeout) = header_timeout.map_or(Some(None), |t| t.map(Some))
+            {
                 out.push(ProxyDecl {
                     name: name.clone(),
                     mode,
@@ -108,6 +132,8 @@ impl Validator<'_> {
                     control,
                     upstream: upstream.clone(),
                     allow_remote: spec.allow_remote.unwrap_or(false),
+                    header_timeout,
+                    max_connections,
                 });
             }
         }

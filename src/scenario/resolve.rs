@@ -93,7 +93,15 @@ const KEYS: &[&[&str]] = &[
     &["target", "error_ratio", "error_status", "latency", "jitter"],
     &["name", "objective", "period", "sli", "expect", "before_run"],
     &["client", "errors", "good", "total"],
-    &["listen", "upstream", "mode", "control", "allow_remote"],
+    &[
+        "listen",
+        "upstream",
+        "mode",
+        "control",
+        "allow_remote",
+        "header_timeout",
+        "max_connections",
+    ],
     &[
         "demo",
         "proxy",

@@ -123,7 +123,12 @@ impl Validator<'_> {
         let Some(full) = bound.as_static() else {
             return;
         };
-        if let Err(e) = full.parse::<http::Uri>() {
+        // Bytes a request target cannot carry are percent-encoded when sent
+        // (`/ścieżka`, a space), so only what fails after that is refused.
+        let parsed = full
+            .parse::<http::Uri>()
+            .or_else(|_| crate::plan::wire_bytes::encode_url(&full).parse::<http::Uri>());
+        if let Err(e) = parsed {
             self.error(
                 Self::at(text),
                 format!(

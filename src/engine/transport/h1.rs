@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::Response;
 use super::chunked::ChunkedSkipper;
 use super::io::{Connector, Io};
-use crate::plan::Endpoint;
+use crate::plan::{Endpoint, wire_bytes};
 use crate::record::ErrorKind;
 
 /// Read buffer to start with; grows (up to [`MAX_HEAD_BYTES`]) only for a huge head.
@@ -32,6 +32,8 @@ pub struct WireRequest {
     bytes: Bytes,
     /// HEAD responses have no body whatever their headers say.
     is_head: bool,
+    /// Safe to send twice (see [`is_idempotent`]).
+    idempotent: bool,
 }
 
 impl WireRequest {
@@ -48,6 +50,7 @@ impl WireRequest {
         WireRequest {
             bytes: Bytes::from(out),
             is_head: endpoint.method == Method::HEAD,
+            idempotent: is_idempotent(&endpoint.method),
         }
     }
 
@@ -60,11 +63,29 @@ impl WireRequest {
     pub fn is_head(&self) -> bool {
         self.is_head
     }
+
+    /// True when the method may be sent twice (see [`is_idempotent`]).
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
+    }
+}
+
+/// RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT and DELETE mean the same
+/// sent once or twice, so a request of theirs that may or may not have
+/// reached the server can be sent again. POST, PATCH and unknown methods
+/// cannot.
+pub fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
 }
 
 /// Renders a templated request into `out` (cleared first). `text` is scratch
 /// space; both are owned by the connection and reused, so rendering
-/// allocates only while they grow.
+/// allocates only while they grow. The rendered target is percent-encoded
+/// where it must be; a header value HTTP cannot carry (CR, LF, NUL...) makes
+/// the request [`ErrorKind::InvalidRequest`], and `out` must not be sent.
 pub fn encode_dynamic(
     endpoint: &Endpoint,
     dynamic: &crate::plan::Dynamic,
@@ -72,7 +93,7 @@ pub fn encode_dynamic(
     keep_alive: bool,
     text: &mut String,
     out: &mut Vec<u8>,
-) {
+) -> Result<(), ErrorKind> {
     state.next_request();
     out.clear();
     text.clear();
@@ -82,11 +103,15 @@ pub fn encode_dynamic(
     for (name, template) in &dynamic.headers {
         text.clear();
         template.render(state, text);
+        if !wire_bytes::is_header_value(text.as_bytes()) {
+            return Err(ErrorKind::InvalidRequest);
+        }
         push_header(out, name.as_str().as_bytes(), text.as_bytes());
     }
     text.clear();
     dynamic.body.render(state, text);
     head_end(out, &endpoint.method, text.as_bytes(), keep_alive, &has);
+    Ok(())
 }
 
 /// The request line, then the headers slogate adds unless the request sets
@@ -95,7 +120,9 @@ pub fn encode_dynamic(
 fn head_start(out: &mut Vec<u8>, endpoint: &Endpoint, target: &str, has: &dyn Fn(&str) -> bool) {
     out.extend_from_slice(endpoint.method.as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(target.as_bytes());
+    // A static target parsed as a `Uri` is clean already; a rendered one
+    // carries data, encoded here.
+    wire_bytes::push_target(out, target);
     out.extend_from_slice(b" HTTP/1.1\r\n");
     if !has("host") {
         let authority = endpoint.url.authority().map_or("", |a| a.as_str());
@@ -160,6 +187,22 @@ struct Failure {
     /// of response: what a server does to a keep-alive connection it found
     /// idle too long, racing our request.
     idle_close: bool,
+    /// The connection broke (FIN, RST, broken pipe) while the request was
+    /// written or before a byte of response arrived. On a reused connection
+    /// that is also what a server that closes after every response looks
+    /// like when our next request was already on its way: closing with that
+    /// request unread makes its kernel answer RST instead of FIN.
+    before_response: bool,
+}
+
+impl Failure {
+    fn of(kind: ErrorKind) -> Failure {
+        Failure {
+            kind,
+            idle_close: false,
+            before_response: false,
+        }
+    }
 }
 
 impl H1 {
@@ -178,7 +221,13 @@ impl H1 {
     }
 
     /// Sends `request` (serialized bytes) and reads the whole response.
-    pub async fn send(&mut self, request: &[u8], is_head: bool) -> Result<Response, ErrorKind> {
+    /// `idempotent`: the method may be sent twice (see [`is_idempotent`]).
+    pub async fn send(
+        &mut self,
+        request: &[u8],
+        is_head: bool,
+        idempotent: bool,
+    ) -> Result<Response, ErrorKind> {
         let mut retried = false;
         loop {
             let reused = self.io.is_some();
@@ -195,12 +244,20 @@ impl H1 {
                 }
                 Err(failure) => {
                     self.io = None;
-                    // A kept-alive connection the server closed while it sat idle
-                    // is the connection's end, not the request's: retry once on
-                    // a fresh connection, as browsers and Go's client do. A reset
-                    // (RST), or a close after part of a response, is a failure
-                    // and counted: fault injection relies on that.
-                    if reused && !retried && failure.idle_close {
+                    // A kept-alive connection the server closed is the
+                    // connection's end, not the request's: retry once on a
+                    // fresh connection, as browsers and Go's client do. Any
+                    // method after a clean FIN with no byte of response (the
+                    // server closed it idle and never read the request); an
+                    // idempotent one also after a reset or broken pipe before
+                    // the response (a server closing after each response with
+                    // our request unread). A fresh connection is never
+                    // retried, nor a failure after part of a response, nor
+                    // POST after a reset: those are counted, and fault
+                    // injection (which resets fresh connections or cuts
+                    // responses) relies on that.
+                    let retry = failure.idle_close || (idempotent && failure.before_response);
+                    if reused && !retried && retry {
                         retried = true;
                         continue;
                     }
@@ -300,21 +357,25 @@ async fn exchange(
     request: &[u8],
     is_head: bool,
 ) -> Result<(Response, bool), Failure> {
-    let io_failure = |e: std::io::Error| Failure {
-        kind: ErrorKind::from_io(&e),
-        idle_close: false,
+    let io_failure = |e: std::io::Error| Failure::of(ErrorKind::from_io(&e));
+    // Nothing of the response yet: a broken connection here may be one the
+    // server closed before it read the request (see `Failure`).
+    let broken_before_response = |e: std::io::Error| {
+        let kind = ErrorKind::from_io(&e);
+        Failure {
+            kind,
+            idle_close: false,
+            before_response: kind == ErrorKind::ConnectionReset,
+        }
     };
-    io.write_all(request).await.map_err(io_failure)?;
+    io.write_all(request)
+        .await
+        .map_err(broken_before_response)?;
     let mut filled = 0;
     let mut received = 0u64;
     let head = loop {
         match parse_head(&buffer[..filled], is_head) {
-            Err(kind) => {
-                return Err(Failure {
-                    kind,
-                    idle_close: false,
-                });
-            }
+            Err(kind) => return Err(Failure::of(kind)),
             Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
                 // An interim response (100 Continue, 103 Early Hints): drop it
                 // and read on to the final one.
@@ -327,27 +388,28 @@ async fn exchange(
         }
         if filled == buffer.len() {
             if buffer.len() >= MAX_HEAD_BYTES {
-                return Err(Failure {
-                    kind: ErrorKind::InvalidHttp,
-                    idle_close: false,
-                });
+                return Err(Failure::of(ErrorKind::InvalidHttp));
             }
             buffer.resize(buffer.len() * 2, 0);
         }
-        let n = io.read(&mut buffer[filled..]).await.map_err(io_failure)?;
+        let n = io
+            .read(&mut buffer[filled..])
+            .await
+            .map_err(|e| match received {
+                0 => broken_before_response(e),
+                _ => io_failure(e),
+            })?;
         if n == 0 {
             return Err(Failure {
                 kind: ErrorKind::ConnectionReset,
                 idle_close: received == 0,
+                before_response: received == 0,
             });
         }
         filled += n;
         received += n as u64;
     };
-    let early_eof = || Failure {
-        kind: ErrorKind::ConnectionReset,
-        idle_close: false,
-    };
+    let early_eof = || Failure::of(ErrorKind::ConnectionReset);
     let mut keep_alive = head.keep_alive;
     let already = filled - head.length;
     match head.body {
@@ -370,10 +432,7 @@ async fn exchange(
         }
         Body::Chunked => {
             let mut skipper = ChunkedSkipper::default();
-            let malformed = |_| Failure {
-                kind: ErrorKind::InvalidHttp,
-                idle_close: false,
-            };
+            let malformed = |_| Failure::of(ErrorKind::InvalidHttp);
             let used = skipper
                 .feed(&buffer[head.length..filled])
                 .map_err(malformed)?;

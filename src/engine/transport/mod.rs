@@ -165,7 +165,12 @@ impl Client {
         match (&mut self.protocol, &spec.dynamic, &mut self.render) {
             (Protocol::H1(h1), None, _) => {
                 let request = &wire.h1_requests[endpoint];
-                h1.send(request.as_bytes(), request.is_head()).await
+                h1.send(
+                    request.as_bytes(),
+                    request.is_head(),
+                    request.is_idempotent(),
+                )
+                .await
             }
             (Protocol::H1(h1), Some(dynamic), Some(state)) => {
                 h1::encode_dynamic(
@@ -175,13 +180,17 @@ impl Client {
                     wire.keep_alive,
                     &mut self.text,
                     &mut self.bytes,
-                );
-                h1.send(&self.bytes, spec.method == http::Method::HEAD)
-                    .await
+                )?;
+                h1.send(
+                    &self.bytes,
+                    spec.method == http::Method::HEAD,
+                    h1::is_idempotent(&spec.method),
+                )
+                .await
             }
             (Protocol::H2(h2), None, _) => h2.send(spec).await,
             (Protocol::H2(h2), Some(dynamic), Some(state)) => {
-                let rendered = render_endpoint(spec, dynamic, state, &mut self.text);
+                let rendered = render_endpoint(spec, dynamic, state, &mut self.text)?;
                 h2.send(&rendered).await
             }
             // A dynamic endpoint always has a render state (see `new`).
@@ -199,29 +208,33 @@ impl Client {
 }
 
 /// A templated endpoint rendered into a plain one, for HTTP/2 (which builds
-/// an `http::Request` per request anyway). A rendering that is not a valid
-/// URL or header keeps the endpoint's static value.
+/// an `http::Request` per request anyway), with the same rules as HTTP/1.1
+/// (`plan::wire_bytes`): the target percent-encoded where it must be, and a
+/// URL or header value that still cannot be sent refused as
+/// [`ErrorKind::InvalidRequest`], never replaced or dropped.
 fn render_endpoint(
     spec: &Endpoint,
     dynamic: &crate::plan::Dynamic,
     state: &mut RenderState,
     text: &mut String,
-) -> Endpoint {
+) -> Result<Endpoint, ErrorKind> {
     state.next_request();
     text.clear();
     dynamic.url.render(state, text);
-    let url = text.parse().unwrap_or_else(|_| spec.url.clone());
+    let url = crate::plan::wire_bytes::encode_url(text)
+        .parse()
+        .map_err(|_| ErrorKind::InvalidRequest)?;
     let mut headers = Vec::with_capacity(dynamic.headers.len());
     for (name, template) in &dynamic.headers {
         text.clear();
         template.render(state, text);
-        if let Ok(value) = http::HeaderValue::from_str(text) {
-            headers.push((name.clone(), value));
-        }
+        let value = http::HeaderValue::from_bytes(text.as_bytes())
+            .map_err(|_| ErrorKind::InvalidRequest)?;
+        headers.push((name.clone(), value));
     }
     text.clear();
     dynamic.body.render(state, text);
-    Endpoint {
+    Ok(Endpoint {
         name: spec.name.clone(),
         method: spec.method.clone(),
         url,
@@ -230,5 +243,5 @@ fn render_endpoint(
         weight: spec.weight,
         dynamic: None,
         expect_status: spec.expect_status.clone(),
-    }
+    })
 }

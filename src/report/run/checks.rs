@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use super::{Artifact, RunReport};
+use crate::report::escape::csv_row;
 
 pub struct ChecksCsv;
 
@@ -25,7 +26,7 @@ impl Artifact for ChecksCsv {
             "source",
         ])?;
         for v in &report.checks {
-            csv.write_record([
+            csv.write_record(csv_row([
                 v.check.as_str(),
                 v.scope.as_str(),
                 v.measured_text.as_str(),
@@ -34,7 +35,7 @@ impl Artifact for ChecksCsv {
                 v.outcome.label(),
                 if v.optional { "true" } else { "false" },
                 v.source.as_str(),
-            ])?;
+            ]))?;
         }
         csv.flush()?;
         Ok(())

@@ -99,11 +99,47 @@ fn row(second: u64, endpoint: usize, requests: u64, ok: u64, p99: f64) -> Timeli
     }
 }
 
+/// [`SCENARIO`] with names a user, a data file or a target could choose to
+/// attack each format: a spreadsheet formula, Markdown links and images,
+/// terminal escapes (ANSI colour, OSC window title, bell).
+const HOSTILE: &str = r#"
+name: "hostile \e[31m"
+targets:
+  api: http://127.0.0.1:9
+requests:
+  - {name: home, url: "${api}/", weight: 3}
+  - {name: "=cmd|' /C calc'!A0 [l](javascript:alert(1))", url: "${api}/search", expect_status: [200, 404]}
+phases:
+  - name: "![x](https://evil.example/p.png)"
+    duration: 2s
+    load: {concurrency: 2}
+    expect:
+      - latency p95 < 50ms
+      - {check: error_rate < 1%, request: home}
+      - {check: latency p99 < 5ms, request: "=cmd|' /C calc'!A0 [l](javascript:alert(1))"}
+  - name: "\e]0;pwned\a`x`"
+    duration: 2s
+    load: {rate: 10/s}
+    expect:
+      - error_rate < 1%
+      - latency p99 < 20ms
+expect:
+  - requests >= 30
+  - throughput >= 100/s
+"#;
+
 /// The report of a made-up run of [`SCENARIO`]: every number fixed;
 /// `slower_ms` is added to every service time.
 fn report(slower_ms: u64) -> RunReport {
-    let scenario = crate::scenario::resolve(Path::new("golden.yaml"), SCENARIO, &|_| None)
+    report_of(SCENARIO, slower_ms)
+}
+
+/// [`report`] of another scenario of the same shape (two requests, two
+/// phases, the same checks).
+fn report_of(source: &str, slower_ms: u64) -> RunReport {
+    let scenario = crate::scenario::resolve(Path::new("golden.yaml"), source, &|_| None)
         .unwrap_or_else(|e| panic!("{e:?}"));
+    let names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
     let ok = Outcome::Response { status: 200 };
     let mut warm = Vec::new();
     for i in 0..18 {
@@ -117,9 +153,9 @@ fn report(slower_ms: u64) -> RunReport {
     }
     peak.push(sample(1, Outcome::Response { status: 500 }, 0, 40));
     let phases = vec![
-        phase("warm", 0, &warm, None),
+        phase(&names[0], 0, &warm, None),
         phase(
-            "peak | hot",
+            &names[1],
             2,
             &peak,
             Some(crate::record::OpenModelStats {
@@ -169,9 +205,46 @@ fn golden_dir() -> PathBuf {
 
 #[test]
 fn text_reports_match_their_golden_files() {
-    let report = report(0);
+    assert_golden(&report(0), &golden_dir(), false);
+}
+
+/// Hostile names come out inert in every text file and on the terminal:
+/// formulas quoted in CSV, links and images escaped in Markdown, escapes
+/// entities in XML, control characters shown as `\x1b` on the terminal.
+#[test]
+fn hostile_names_are_escaped_in_every_text_report() {
+    let report = report_of(HOSTILE, 0);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/hostile");
+    assert_golden(&report, &dir, true);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("golden file");
+    // The request name is a cell of its own in timeline.csv: quoted. In
+    // checks.csv it is inside the scope cell, which starts with `phase`.
+    assert!(read("timeline.csv").contains(",'=cmd|' /C calc'!A0"));
+    for name in ["timeline.csv", "checks.csv"] {
+        let text = read(name);
+        assert!(
+            !text.contains(",=") && !text.contains(",\"="),
+            "{name}: {text}"
+        );
+    }
+    let markdown = read("summary.md");
+    assert!(
+        !markdown.contains("](") && !markdown.contains("!["),
+        "{markdown}"
+    );
+    for name in ["summary.md", "junit.xml", "terminal.txt"] {
+        assert!(!read(name).contains('\u{1b}'), "{name} has a raw ESC");
+        assert!(!read(name).contains('\u{7}'), "{name} has a raw BEL");
+    }
+    assert!(read("terminal.txt").contains("\\x1b]0;pwned\\x07"));
+}
+
+/// Compares every text artifact of `report` (and, with `terminal`, the
+/// terminal report as `terminal.txt`) with the files in `dir`.
+fn assert_golden(report: &RunReport, dir: &Path, terminal: bool) {
     let bless = std::env::var_os("SLOGATE_BLESS").is_some();
     let mut differ = Vec::new();
+    let mut outputs: Vec<(&str, Vec<u8>)> = Vec::new();
     for artifact in ARTIFACTS {
         let name = artifact.file_name();
         // summary.json holds compressed histograms; its schema test covers it.
@@ -179,11 +252,19 @@ fn text_reports_match_their_golden_files() {
             continue;
         }
         let mut written = Vec::new();
-        artifact.write(&report, &mut written).expect("renders");
+        artifact.write(report, &mut written).expect("renders");
+        outputs.push((name, written));
+    }
+    if terminal {
+        let mut written = Vec::new();
+        super::write_terminal(report, &mut written).expect("renders");
+        outputs.push(("terminal.txt", written));
+    }
+    for (name, written) in outputs {
         let written = String::from_utf8(written).expect("UTF-8");
-        let path = golden_dir().join(name);
+        let path = dir.join(name);
         if bless {
-            std::fs::create_dir_all(golden_dir()).expect("golden dir");
+            std::fs::create_dir_all(dir).expect("golden dir");
             std::fs::write(&path, &written).expect("golden file");
             continue;
         }

@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use super::{Artifact, Ending, RunReport};
+use crate::report::escape::{markdown_code as code, markdown_text as text};
 
 pub struct Markdown;
 
@@ -21,7 +22,9 @@ impl Artifact for Markdown {
                 r.failed_checks(),
                 r.checks.len()
             ),
-            Ending::Aborted => format!("ABORTED: {}", r.abort_reason.as_deref().unwrap_or("")),
+            Ending::Aborted => {
+                format!("ABORTED: {}", text(r.abort_reason.as_deref().unwrap_or("")))
+            }
             Ending::Interrupted => "INTERRUPTED".to_string(),
         };
         writeln!(out, "## slogate: {} — {ending}\n", code(&r.scenario))?;
@@ -100,25 +103,5 @@ impl Artifact for Markdown {
             }
         }
         Ok(())
-    }
-}
-
-/// Text for a table cell: a `|` would end the cell, markup would render,
-/// a line break would end the table.
-pub fn text(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
-}
-
-/// A code span for a table cell: `|` escaped (tables split cells before
-/// code spans), longer fences around backticks.
-pub fn code(s: &str) -> String {
-    let body = s.replace('|', "\\|").replace(['\n', '\r'], " ");
-    if body.contains('`') {
-        format!("`` {body} ``")
-    } else {
-        format!("`{body}`")
     }
 }

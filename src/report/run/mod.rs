@@ -19,7 +19,6 @@ use std::path::Path;
 use anyhow::Context;
 
 pub use junit::xml as xml_escape;
-pub use markdown::{code as markdown_code, text as markdown_text};
 pub use model::{Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss};
 pub use text::write_terminal;
 pub use timeline::TimelineCsv;

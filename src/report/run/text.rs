@@ -4,10 +4,15 @@
 use std::io::Write;
 
 use super::{Ending, RunReport};
+use crate::report::escape::terminal as t;
+
+/// The widest a column grows for data; longer text overflows it. A format
+/// width above 65,535 panics, and names and scraped labels can be longer.
+const MAX_WIDTH: usize = 120;
 
 /// Writes the terminal report.
 pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "Scenario {} ({})", r.scenario, r.file)?;
+    writeln!(out, "Scenario {} ({})", t(&r.scenario), t(&r.file))?;
     writeln!(
         out,
         "\n{:<16} {:>6} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10}",
@@ -19,7 +24,7 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
         writeln!(
             out,
             "{:<16} {:>6} {:>9} {:>9.1} {:>8} {:>10} {:>10} {:>10}",
-            p.name,
+            t(&p.name),
             p.model,
             p.measured.requests,
             p.requests_per_second,
@@ -42,9 +47,10 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
         let fault_width = r
             .fault_windows
             .iter()
-            .map(|w| w.fault.chars().count())
+            .map(|w| t(&w.fault).chars().count())
             .max()
-            .unwrap_or(5);
+            .unwrap_or(5)
+            .min(MAX_WIDTH);
         writeln!(
             out,
             "\n{:<12} {:<16} {:>21}  {:<fault_width$}  {:>9} {:>9} {:>8}",
@@ -54,10 +60,10 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             writeln!(
                 out,
                 "{:<12} {:<16} {:>21}  {:<fault_width$}  {:>9} {:>9} {:>8}",
-                w.proxy,
-                w.phase,
+                t(&w.proxy),
+                t(&w.phase),
                 format!("+{:.3}s → +{:.3}s", w.start_s, w.end_s),
-                w.fault,
+                t(&w.fault),
                 w.matched,
                 w.injected,
                 w.share()
@@ -80,7 +86,7 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
         let width = r
             .checks
             .iter()
-            .map(|c| c.check.chars().count())
+            .map(|c| t(&c.check).chars().count())
             .filter(|&n| n <= MAX_CHECK)
             .max()
             .unwrap_or(5)
@@ -88,17 +94,17 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
         let scope_width = r
             .checks
             .iter()
-            .map(|c| c.scope.len())
+            .map(|c| t(&c.scope).chars().count())
             .max()
             .unwrap_or(5)
-            .max(5);
+            .clamp(5, MAX_WIDTH);
         let wanted_width = r
             .checks
             .iter()
-            .map(|c| c.wanted.chars().count())
+            .map(|c| t(&c.wanted).chars().count())
             .max()
             .unwrap_or(6)
-            .max(6);
+            .clamp(6, MAX_WIDTH);
         writeln!(
             out,
             "\n{:<7}  {:<width$}  {:<scope_width$}  {:<wanted_width$}  measured",
@@ -110,24 +116,27 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             } else {
                 c.outcome.label()
             };
-            let check = if c.check.chars().count() > MAX_CHECK {
-                writeln!(out, "{label:<7}  {}", c.check)?;
+            let check = t(&c.check);
+            let check = if check.chars().count() > MAX_CHECK {
+                writeln!(out, "{label:<7}  {check}")?;
                 ""
             } else {
-                c.check.as_str()
+                &check
             };
             let label = if check.is_empty() { "" } else { label };
             writeln!(
                 out,
                 "{label:<7}  {check:<width$}  {:<scope_width$}  {:<wanted_width$}  {}",
-                c.scope, c.wanted, c.measured_text
+                t(&c.scope),
+                t(&c.wanted),
+                t(&c.measured_text)
             )?;
         }
     }
     let ending = match r.ending {
         Ending::Passed => format!("PASSED: {} checks held", r.checks.len()),
         Ending::Failed => format!("FAILED: {} of {} checks", r.failed_checks(), r.checks.len()),
-        Ending::Aborted => format!("ABORTED: {}", r.abort_reason.as_deref().unwrap_or("")),
+        Ending::Aborted => format!("ABORTED: {}", t(r.abort_reason.as_deref().unwrap_or(""))),
         Ending::Interrupted => "INTERRUPTED: partial results".to_string(),
     };
     writeln!(out, "\n{ending}")?;

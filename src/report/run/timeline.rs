@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::{Artifact, RunReport};
 use crate::record::{ErrorKind, TimelineRow};
+use crate::report::escape::csv_row;
 
 pub struct TimelineCsv;
 
@@ -76,7 +77,7 @@ impl TimelineCsv {
             .has_headers(false)
             .from_writer(file);
         for row in rows {
-            csv.write_record(Self::record(row, names))?;
+            csv.write_record(csv_row(Self::record(row, names)))?;
         }
         csv.flush()?;
         Ok(())
@@ -92,7 +93,7 @@ impl Artifact for TimelineCsv {
         let mut csv = ::csv::Writer::from_writer(out);
         csv.write_record(Self::header())?;
         for row in &report.timeline {
-            csv.write_record(Self::record(row, &report.request_names))?;
+            csv.write_record(csv_row(Self::record(row, &report.request_names)))?;
         }
         csv.flush()?;
         Ok(())
