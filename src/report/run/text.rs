@@ -5,6 +5,12 @@ use std::io::Write;
 
 use super::{Ending, RunReport};
 
+/// The widest a padded column gets: a longer cell (a name from the scenario
+/// or a scraped label) overflows its column instead of widening every row,
+/// and no width handed to the formatter comes from data (past 65,535 it
+/// panics).
+const MAX_COLUMN: usize = 60;
+
 /// Writes the terminal report.
 pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "Scenario {} ({})", r.scenario, r.file)?;
@@ -44,7 +50,8 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             .iter()
             .map(|w| w.fault.chars().count())
             .max()
-            .unwrap_or(5);
+            .unwrap_or(5)
+            .min(MAX_COLUMN);
         writeln!(
             out,
             "\n{:<12} {:<16} {:>21}  {:<fault_width$}  {:>9} {:>9} {:>8}",
@@ -79,17 +86,17 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
         let scope_width = r
             .checks
             .iter()
-            .map(|c| c.scope.len())
+            .map(|c| c.scope.chars().count())
             .max()
             .unwrap_or(5)
-            .max(5);
+            .clamp(5, MAX_COLUMN);
         let wanted_width = r
             .checks
             .iter()
             .map(|c| c.wanted.chars().count())
             .max()
             .unwrap_or(6)
-            .max(6);
+            .clamp(6, MAX_COLUMN);
         writeln!(
             out,
             "\n{:<7}  {:<width$}  {:<scope_width$}  {:<wanted_width$}  measured",
