@@ -21,6 +21,7 @@
 //! Where things live:
 //! - `cli`: clap types only; `app`: one file per subcommand.
 //! - `units`: "250ms", "1k/s", "99.9%".
+//! - `input`: reading a user's file within bounds (regular, size-limited).
 //! - `scenario`: the YAML model, validation, error messages.
 //! - `plan`: what the engine runs; arrival schedules; request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
@@ -42,6 +43,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod expect;
+pub mod input;
 pub mod metrics;
 pub mod plan;
 pub mod promql;

@@ -25,7 +25,11 @@ fn query(server: &Server, expr: &str, args: &[&str], most: Duration) -> std::pro
     all.extend_from_slice(args);
     let started = Instant::now();
     let output = support::slogate(&all);
-    assert!(started.elapsed() < most, "{expr} {args:?} took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < most,
+        "{expr} {args:?} took {:?}",
+        started.elapsed()
+    );
     output
 }
 
@@ -56,13 +60,26 @@ fn query_refuses_times_that_are_not_finite_or_out_of_range() {
         ("9223372036854775", "is out of range"),
         ("-99999999999999", "is out of range"),
     ] {
-        let output = query(&server, "up", &["--time", time, "--range", "2s"], Duration::from_secs(20));
+        let output = query(
+            &server,
+            "up",
+            &["--time", time, "--range", "2s"],
+            Duration::from_secs(20),
+        );
         assert_exit(&output, 2);
         let err = stderr(&output);
-        assert!(err.contains("--time") && err.contains(says), "{time}: {err}");
+        assert!(
+            err.contains("--time") && err.contains(says),
+            "{time}: {err}"
+        );
     }
     // In range, the far past answers (empty) at once.
-    let output = query(&server, "up", &["--time", "-62135596800"], Duration::from_secs(20));
+    let output = query(
+        &server,
+        "up",
+        &["--time", "-62135596800"],
+        Duration::from_secs(20),
+    );
     assert_exit(&output, 0);
     assert!(String::from_utf8_lossy(&output.stdout).contains("(empty result)"));
 }
@@ -70,14 +87,26 @@ fn query_refuses_times_that_are_not_finite_or_out_of_range() {
 #[test]
 fn query_refuses_a_range_of_more_than_11000_points() {
     let server = metrics_server("a");
-    let output = query(&server, "up", &["--range", "1h", "--step", "100ms"], Duration::from_secs(20));
+    let output = query(
+        &server,
+        "up",
+        &["--range", "1h", "--step", "100ms"],
+        Duration::from_secs(20),
+    );
     assert_exit(&output, 2);
     let err = stderr(&output);
     assert!(
-        err.contains("36000 points per series") && err.contains("11000") && err.contains("hint: --step"),
+        err.contains("36000 points per series")
+            && err.contains("11000")
+            && err.contains("hint: --step"),
         "{err}"
     );
-    let output = query(&server, "up", &["--range", "1100s", "--step", "100ms"], Duration::from_secs(20));
+    let output = query(
+        &server,
+        "up",
+        &["--range", "1100s", "--step", "100ms"],
+        Duration::from_secs(20),
+    );
     assert_exit(&output, 0);
 }
 
@@ -91,7 +120,11 @@ fn query_ends_the_issues_heavy_queries_with_prometheus_errors() {
     ] {
         let output = query(&server, expr, &[], Duration::from_secs(20));
         assert_exit(&output, 2);
-        assert!(stderr(&output).contains("use a longer subquery step"), "{expr}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("use a longer subquery step"),
+            "{expr}: {}",
+            stderr(&output)
+        );
     }
     let mut doubling = r#"label_replace(vector(1), "a", "xxxxxxxxxxxxxxxx", "", "")"#.to_string();
     for _ in 0..30 {
@@ -99,7 +132,11 @@ fn query_ends_the_issues_heavy_queries_with_prometheus_errors() {
     }
     let output = query(&server, &doubling, &[], Duration::from_secs(20));
     assert_exit(&output, 2);
-    assert!(stderr(&output).contains("label_join would build a label value of 131072 bytes"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("label_join would build a label value of 131072 bytes"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -116,4 +153,112 @@ fn query_refuses_deep_expressions_in_both_shapes() {
             "{err:.300}"
         );
     }
+}
+
+/// Writes `files` (name, text) into a new directory.
+fn files(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+const RULES: &str = "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: up * 2\n";
+
+#[test]
+fn test_rules_refuses_an_eval_time_of_billions_of_steps_at_its_line() {
+    let test = "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n      - series: up\n        values: 1x10\n    promql_expr_test:\n      - expr: r\n        eval_time: 4294967296m\n        exp_samples: [{labels: r, value: 2}]\n";
+    let dir = files(&[("rules.yml", RULES), ("long.yml", test)]);
+    let path = dir.path().join("long.yml");
+    let started = Instant::now();
+    let output = support::slogate(&["test-rules", path.to_str().unwrap()]);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_exit(&output, 1);
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains(&format!(
+            "{}:10:20: eval_time 4294967296m at evaluation_interval 1m is 4294967297 evaluation steps, more than the 1000000 a test group may take",
+            path.display()
+        )),
+        "{out}"
+    );
+    // A day at one minute is 1,441 steps: run, and it passes.
+    let day = test.replace("4294967296m", "1d").replace("1x10", "1x2000");
+    std::fs::write(&path, day).unwrap();
+    let output = support::slogate(&["test-rules", path.to_str().unwrap()]);
+    assert_exit(&output, 0);
+}
+
+#[test]
+fn no_command_reads_a_device_a_pipe_or_a_huge_file() {
+    let dir = files(&[("zero.yml", "rule_files: [/dev/zero]\ntests: []\n")]);
+    let zero = dir.path().join("zero.yml");
+    let output = support::slogate(&["test-rules", zero.to_str().unwrap()]);
+    assert_exit(&output, 1);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(
+            "/dev/zero: cannot read the file: it is a character device, not a regular file"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, vec![b'#'; 17 << 20]).unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, says) in [
+        (
+            "/dev/zero".as_ref(),
+            "it is a character device, not a regular file",
+        ),
+        (
+            big.as_path(),
+            "it is larger than the limit of 16 MiB for a source file",
+        ),
+        (fifo.as_path(), "it is a pipe, not a regular file"),
+    ] {
+        let path: &std::path::Path = path;
+        for command in ["check", "run", "test-rules"] {
+            let started = Instant::now();
+            let output = support::slogate(&[command, path.to_str().unwrap()]);
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{command} {path:?}"
+            );
+            assert_ne!(output.status.code(), Some(0), "{command} {path:?}");
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(all.contains(says), "{command} {path:?}: {all}");
+        }
+    }
+}
+
+#[test]
+fn a_scenario_cannot_read_its_csv_rows_from_a_device() {
+    let scenario = "name: bad\ntargets:\n  api: http://127.0.0.1:8080\ndata:\n  users: {csv: /dev/zero}\nrequests:\n  - {name: process, url: \"${api}/data/process\"}\nphases:\n  - {name: a, duration: 5s, load: {rate: 10/s}}\n";
+    let dir = files(&[("csv.yaml", scenario)]);
+    let path = dir.path().join("csv.yaml");
+    let output = support::slogate(&["check", path.to_str().unwrap()]);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            ":5:16: cannot read CSV `/dev/zero`: it is a character device, not a regular file"
+        ),
+        "{err}"
+    );
 }

@@ -178,7 +178,13 @@ mod tests {
         let chain = vec!["1"; 1000].join("+");
         let err = check(&chain, 256).unwrap_err();
         // The 256th `+` (column 512) makes it 257 deep.
-        assert_eq!(err, TooDeep { line: 1, column: 2 * 256 });
+        assert_eq!(
+            err,
+            TooDeep {
+                line: 1,
+                column: 2 * 256
+            }
+        );
         assert!(depth_ok(&vec!["1"; 255].join(" + "), 256));
         assert!(!depth_ok(&vec!["a"; 300].join(" or\n"), 256));
     }

@@ -125,8 +125,9 @@ impl<'s> Evaluator<'s> {
         self.end = end;
         self.budget.start();
         let this = &mut *self;
-        let series =
-            with_stack_for(expr, move || this.steps(expr, start, end, step, "a range query"))?;
+        let series = with_stack_for(expr, move || {
+            this.steps(expr, start, end, step, "a range query")
+        })?;
         Ok(series
             .into_iter()
             .map(|(labels, points)| Series { labels, points })
@@ -206,11 +207,7 @@ impl<'s> Evaluator<'s> {
             }
             Expr::Subquery(sq) => {
                 let end = self.shifted(sq.at.as_ref(), sq.offset.as_ref(), t);
-                let step = sq
-                    .step
-                    .map(millis)
-                    .unwrap_or(self.default_step)
-                    .max(1);
+                let step = sq.step.map(millis).unwrap_or(self.default_step).max(1);
                 Ok(Value::Matrix(self.subquery(
                     &sq.expr,
                     end,

@@ -49,13 +49,29 @@ fn the_issues_subqueries_are_refused_before_their_first_step() {
             instant(&s, Limits::default(), expr, 10_000).unwrap_err()
         });
         assert!(
-            matches!(err, Error::SubqueryTooLong { limit: 50_000_000, .. }),
+            matches!(
+                err,
+                Error::SubqueryTooLong {
+                    limit: 50_000_000,
+                    ..
+                }
+            ),
             "{expr}: {err}"
         );
-        assert!(err.to_string().contains("use a longer subquery step"), "{err}");
+        assert!(
+            err.to_string().contains("use a longer subquery step"),
+            "{err}"
+        );
     }
     // A day at one-minute steps is fine.
-    match instant(&s, Limits::default(), "count_over_time(vector(1)[1d:1m])", 0).unwrap() {
+    match instant(
+        &s,
+        Limits::default(),
+        "count_over_time(vector(1)[1d:1m])",
+        0,
+    )
+    .unwrap()
+    {
         Value::Vector(v) => assert_eq!(v[0].v, 1440.0),
         other => panic!("{other:?}"),
     }
@@ -89,8 +105,13 @@ fn samples_are_counted_as_loaded_and_released_when_a_step_is_done() {
     // A subquery keeps its points: 1,200 steps of one sample each do not fit.
     let err = instant(&s, limits, "count_over_time(up[1200s:1s])", 1_999_000).unwrap_err();
     assert!(matches!(err, Error::SubqueryTooLong { .. }), "{err}");
-    let err = instant(&s, limits, "count_over_time(up[900s:1s]) + count_over_time(up[900s:1s])", 1_999_000)
-        .unwrap_err();
+    let err = instant(
+        &s,
+        limits,
+        "count_over_time(up[900s:1s]) + count_over_time(up[900s:1s])",
+        1_999_000,
+    )
+    .unwrap_err();
     assert_eq!(err, Error::TooManySamples { limit: 1000 });
 }
 
@@ -136,7 +157,10 @@ fn a_query_stops_at_its_timeout() {
             limit: Duration::from_millis(100)
         }
     );
-    assert_eq!(err.to_string(), "query timed out after 0.1s (the evaluation timeout)");
+    assert_eq!(
+        err.to_string(),
+        "query timed out after 0.1s (the evaluation timeout)"
+    );
 }
 
 #[test]
@@ -164,7 +188,10 @@ fn nested_label_join_stops_at_the_label_size_limit() {
         expr = format!(r#"label_replace({expr}, "a", "$1$1", "a", "(.*)")"#);
     }
     let err = instant(&s, Limits::default(), &expr, 0).unwrap_err();
-    assert!(matches!(err, Error::LabelTooLong { ref function, .. } if function == "label_replace"), "{err}");
+    assert!(
+        matches!(err, Error::LabelTooLong { ref function, .. } if function == "label_replace"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -179,10 +206,24 @@ fn deep_expressions_are_refused_at_parse_time_with_the_position() {
             column: 1024
         }
     );
-    assert!(err.to_string().contains("deeper than 256 levels at column 1024"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("deeper than 256 levels at column 1024"),
+        "{err}"
+    );
     let chain = vec!["1"; 10_000].join("+");
     let err = parse(&chain).unwrap_err();
-    assert!(matches!(err, Error::TooDeep { line: 1, column: 512, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::TooDeep {
+                line: 1,
+                column: 512,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 /// Parsing and evaluating the deepest expressions the limit lets through
@@ -207,11 +248,12 @@ fn the_deepest_accepted_expressions_fit_a_2_mib_stack() {
             .spawn(move || {
                 let s = store(10);
                 let parsed = parse(&expr).map_err(|e| format!("{e}: {expr:.60}"))?;
-                let got = Evaluator::new(&s).instant(&parsed, 9_000).map_err(|e| e.to_string())?;
+                let got = Evaluator::new(&s)
+                    .instant(&parsed, 9_000)
+                    .map_err(|e| e.to_string())?;
                 Ok::<_, String>(matches!(got, Value::Vector(v) if v.len() == 1))
             })
             .unwrap();
         assert_eq!(handle.join().unwrap(), Ok(true));
     }
 }
-

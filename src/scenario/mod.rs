@@ -180,16 +180,20 @@ pub enum Load {
     Closed { concurrency: usize, think: Duration },
 }
 
-/// The text of a file, or the error that says why it cannot be read.
+/// The text of a file (scenario, rule file, rule unit-test file), or the
+/// error that says why it cannot be read: a device such as `/dev/zero` or a
+/// file over [`crate::input::MAX_SOURCE_BYTES`] is refused.
 pub fn read(path: &Path) -> Result<String, Vec<ScenarioError>> {
-    std::fs::read_to_string(path).map_err(|e| {
-        vec![ScenarioError::at(
-            path,
-            "",
-            None,
-            format!("cannot read the file: {e}"),
-        )]
-    })
+    crate::input::read_to_string(path, crate::input::MAX_SOURCE_BYTES, "a source file").map_err(
+        |e| {
+            vec![ScenarioError::at(
+                path,
+                "",
+                None,
+                format!("cannot read the file: {e}"),
+            )]
+        },
+    )
 }
 
 /// Reads and validates a scenario file.
