@@ -22,6 +22,7 @@ mod binary;
 pub mod depth;
 mod eval;
 mod functions;
+mod guard;
 pub mod limits;
 #[cfg(test)]
 mod limits_tests;
@@ -139,7 +140,7 @@ pub fn parse(text: &str) -> Result<promql_parser::parser::Expr, Error> {
         line: at.line,
         column: at.column,
     })?;
-    promql_parser::parser::parse(text).map_err(|e| Error::Parse(e.trim().to_string()))
+    guard::parse(text).map_err(|e| Error::Parse(e.trim().to_string()))
 }
 
 /// One element of an instant vector: labels, the time of the sample (the
