@@ -268,12 +268,17 @@ fn a_scenario_cannot_read_its_csv_rows_from_a_device() {
 #[test]
 fn query_reports_a_duration_the_parser_cannot_hold_as_an_error() {
     let server = metrics_server("a");
-    let found = std::fs::read_to_string("fuzz/regressions/promql/duration-too-large-for-from-secs-f64").unwrap();
+    let found =
+        std::fs::read_to_string("fuzz/regressions/promql/duration-too-large-for-from-secs-f64")
+            .unwrap();
     for expr in [found.as_str(), "up[1e400]", "up offset 1e30"] {
         let output = query(&server, expr, &[], Duration::from_secs(20));
         assert_exit(&output, 2);
         let err = stderr(&output);
-        assert!(err.contains("cannot convert float seconds to Duration"), "{expr}: {err}");
+        assert!(
+            err.contains("cannot convert float seconds to Duration"),
+            "{expr}: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
 }

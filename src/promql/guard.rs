@@ -51,9 +51,16 @@ pub(super) fn parse(text: &str) -> Result<promql_parser::parser::Expr, String> {
 mod tests {
     #[test]
     fn a_duration_too_large_for_the_parser_is_an_error() {
-        for text in ["up[1e400]", "rate(up[33333333333333333333333333])", "up offset 1e30"] {
+        for text in [
+            "up[1e400]",
+            "rate(up[33333333333333333333333333])",
+            "up offset 1e30",
+        ] {
             let err = super::parse(text).unwrap_err();
-            assert!(err.contains("cannot convert float seconds to Duration"), "{text}: {err}");
+            assert!(
+                err.contains("cannot convert float seconds to Duration"),
+                "{text}: {err}"
+            );
         }
         assert!(super::parse("up[5m]").is_ok());
     }

@@ -107,7 +107,7 @@ impl Budget {
     pub(super) fn tick(&self) -> Result<(), Error> {
         let ticks = self.ticks.get().wrapping_add(1);
         self.ticks.set(ticks);
-        if ticks % CLOCK_EVERY == 0
+        if ticks.is_multiple_of(CLOCK_EVERY)
             && let Some(deadline) = self.deadline.get()
             && Instant::now() >= deadline
         {
