@@ -282,3 +282,29 @@ fn query_reports_a_duration_the_parser_cannot_hold_as_an_error() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// Found by the fuzzer (fuzz/regressions/rule_file/): a `)` starting a word
+/// of a template action looped, pushing empty words until memory ran out.
+#[test]
+fn check_refuses_a_stray_paren_in_an_alert_template_at_once() {
+    let rules = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          summary: '{{ $value ) }}'\n";
+    let dir = files(&[("rules.yml", rules)]);
+    let path = dir.path().join("rules.yml");
+    let started = Instant::now();
+    let output = support::slogate(&["check", path.to_str().unwrap()]);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("unexpected right paren"),
+        "{}",
+        stderr(&output)
+    );
+    let found =
+        std::path::Path::new("fuzz/regressions/rule_file/stray-right-paren-in-template.yml");
+    let output = support::slogate(&["check", found.to_str().unwrap()]);
+    assert_exit(&output, 2);
+}

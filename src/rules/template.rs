@@ -320,6 +320,10 @@ fn words(text: &str) -> Result<Vec<String>, String> {
                 i += 1;
             }
             '|' => i += 1,
+            // A word never starts with `)`; without this arm the loop below
+            // would not advance and push empty words until memory ran out
+            // (found by fuzzing: fuzz/regressions/rule_file/).
+            ')' => return Err("unexpected right paren".into()),
             _ => {
                 while i < chars.len() && !chars[i].is_whitespace() && !"|()".contains(chars[i]) {
                     i += 1;
@@ -1075,6 +1079,14 @@ mod tests {
 
     fn expand_ok(text: &str, value: f64) -> String {
         Template::parse(text).unwrap().expand(&data(value)).unwrap()
+    }
+
+    #[test]
+    fn a_stray_right_paren_is_an_error_not_a_loop() {
+        let err = Template::parse("{{ ) }}").unwrap_err();
+        assert!(err.to_string().contains("unexpected right paren"), "{err}");
+        let err = Template::parse("{{ $value ) }}").unwrap_err();
+        assert!(err.to_string().contains("unexpected right paren"), "{err}");
     }
 
     /// Widths and precisions come from the template, not from Rust's
