@@ -73,6 +73,14 @@ fn query_refuses_times_that_are_not_finite_or_out_of_range() {
             "{time}: {err}"
         );
     }
+    // Before the latest sample, and a range ending there: answered.
+    let output = query(
+        &server,
+        "up",
+        &["--time", "-1s", "--range", "2s"],
+        Duration::from_secs(20),
+    );
+    assert_exit(&output, 0);
     // In range, the far past answers (empty) at once.
     let output = query(
         &server,
