@@ -25,6 +25,7 @@
 //!   file's terms, where invalid UTF-8 starts).
 //! - `redact`: secrets (URL userinfo, secret query values) out of every
 //!   output.
+//! - `input`: reading a user's file within bounds (regular, size-limited).
 //! - `scenario`: the YAML model, validation, error messages.
 //! - `plan`: what the engine runs; arrival schedules; request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
@@ -47,6 +48,7 @@ pub mod demo;
 pub mod diag;
 pub mod engine;
 pub mod expect;
+pub mod input;
 pub mod metrics;
 pub mod plan;
 pub mod promql;

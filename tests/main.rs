@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bounds; // hostile input to query and test-rules: limits end it at once with exit 2
 mod check; // scenario validation: malformed corpus with exact messages, `slogate check`
 mod cli; // the binary: bad input exits 2 with one line, formats, signals
 mod counts; // exact request counts, status distribution, timeline

@@ -12,7 +12,10 @@ use crate::scenario;
 pub fn run(args: &CheckArgs) -> Exit {
     let mut invalid = 0;
     for path in &args.files {
-        let source = std::fs::read_to_string(path).unwrap_or_default();
+        // Only to tell the kinds apart: the load below reports an unreadable
+        // file (a device such as /dev/zero, one too large) with its reason.
+        let source = crate::input::read_to_string(path, crate::input::MAX_SOURCE_BYTES, "")
+            .unwrap_or_default();
         if crate::rules::is_rule_file(&source) {
             match crate::rules::load(path) {
                 Ok(file) => {

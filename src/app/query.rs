@@ -89,24 +89,79 @@ fn scrape_now(args: &QueryArgs) -> anyhow::Result<Store> {
     Ok(scraped.store)
 }
 
+/// The times `--time` may name, in Unix seconds: years 1 to 9999, as
+/// Prometheus's API also bounds them (far inside `i64` milliseconds, so
+/// that no range or step arithmetic can overflow).
+const EARLIEST_S: f64 = -62_135_596_800.0;
+const LATEST_S: f64 = 253_402_300_799.0;
+
 /// `--time`: Unix seconds, or `-DURATION` before `latest`.
 fn evaluation_time(args: &QueryArgs, latest: i64) -> Result<i64, UsageError> {
     let Some(text) = &args.time else {
         return Ok(latest);
     };
-    if let Some(ago) = text.strip_prefix('-') {
+    // `-30s` is before the latest sample; `-100` is Unix seconds.
+    let seconds = if let Some(ago) = text.strip_prefix('-')
+        && ago.parse::<f64>().is_err()
+    {
         let ago = crate::units::parse_duration(ago)
             .map_err(|e| UsageError::new("--time", e.to_string()))?;
-        return Ok(latest - ago.as_millis() as i64);
-    }
-    text.parse::<f64>()
-        .map(|s| (s * 1000.0).round() as i64)
-        .map_err(|_| {
+        latest as f64 / 1000.0 - ago.as_secs_f64()
+    } else {
+        text.parse::<f64>().map_err(|_| {
             UsageError::new(
                 "--time",
                 format!("`{text}` is neither Unix seconds nor `-30s`"),
             )
-        })
+        })?
+    };
+    if !seconds.is_finite() {
+        return Err(UsageError::new(
+            "--time",
+            format!("`{text}` is not a time: give Unix seconds (e.g. 1700000000) or `-30s`"),
+        ));
+    }
+    if !(EARLIEST_S..=LATEST_S).contains(&seconds) {
+        return Err(UsageError::new(
+            "--time",
+            format!(
+                "`{text}` is out of range: Unix seconds from {EARLIEST_S} (year 1) to \
+                 {LATEST_S} (year 9999)"
+            ),
+        ));
+    }
+    Ok((seconds * 1000.0).round() as i64)
+}
+
+/// A range query's start, refused when it needs more points per series
+/// than Prometheus's API gives (11,000) or begins before year 1.
+fn range_start(t: i64, range: Duration, step: Duration) -> Result<i64, UsageError> {
+    if step.is_zero() {
+        return Err(UsageError::new("--step", "must be more than 0"));
+    }
+    let points = range.as_millis() / step.as_millis().max(1);
+    let limit = promql::limits::MAX_POINTS_PER_SERIES as u128;
+    if points > limit {
+        let shortest = Duration::from_millis((range.as_millis() / limit).max(1) as u64 + 1);
+        return Err(UsageError::new(
+            "--step",
+            format!(
+                "--range {} at --step {} is {points} points per series, more than the \
+                 {limit} a range query may have; hint: --step {} or more",
+                crate::units::format_duration(range),
+                crate::units::format_duration(step),
+                crate::units::format_duration(shortest),
+            ),
+        ));
+    }
+    let start = t as f64 / 1000.0 - range.as_secs_f64();
+    if start < EARLIEST_S {
+        return Err(UsageError::new(
+            "--range",
+            "the range would start before year 1; give a shorter --range or a later --time",
+        ));
+    }
+    Ok(t - range.as_millis() as i64)
 }
 
 fn answer(args: &QueryArgs, backend: &dyn QueryBackend, latest: i64) -> anyhow::Result<Exit> {
@@ -125,10 +180,7 @@ fn answer(args: &QueryArgs, backend: &dyn QueryBackend, latest: i64) -> anyhow::
             print_instant(&mut out, args.output, &answer, t)?;
         }
         Some(range) => {
-            if args.step.is_zero() {
-                return Err(UsageError::new("--step", "must be more than 0").into());
-            }
-            let start = t - range.as_millis() as i64;
+            let start = range_start(t, range, args.step)?;
             let series = backend
                 .range(&args.expr, start, t, args.step.as_millis() as i64)
                 .map_err(failed)?;
@@ -166,12 +218,15 @@ fn print_instant(
 ) -> std::io::Result<()> {
     match format {
         OutputFormat::Text => {
+            // A name longer than the column overflows it; no width handed
+            // to the formatter comes from data (past 65,535 it panics).
+            const MAX_COLUMN: usize = 80;
             let width = answer
                 .iter()
-                .map(|(l, _)| series_name(l).len())
+                .map(|(l, _)| series_name(l).chars().count())
                 .max()
                 .unwrap_or(6)
-                .max(6);
+                .clamp(6, MAX_COLUMN);
             let utc = crate::units::format_utc_compact(
                 std::time::UNIX_EPOCH + Duration::from_millis(t.max(0) as u64),
             );

@@ -1,17 +1,18 @@
 //! The evaluator: expressions at an instant, and range queries as instants
-//! at every step.
+//! at every step, within the query's [`Limits`].
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
+use super::limits::{Budget, Limits};
 use super::{Error, Labels, Matrix, RangeSeries, Sample, Series, Value};
 use crate::metrics::store::{NAME, Point, Store, is_stale};
 
@@ -25,20 +26,22 @@ pub struct Evaluator<'s> {
     pub(super) end: i64,
     /// Series each selector matches, resolved once per query (keyed by the
     /// selector's address, valid while the query's AST lives).
-    selections: RefCell<FxHashMap<*const VectorSelector, Rc<[usize]>>>,
+    selections: RefCell<FxHashMap<usize, Arc<[usize]>>>,
     /// Per selector and selected series, where the last window began and
     /// ended: a range query's next step starts its search there instead of
     /// binary-searching (which misses the cache at every probe).
-    cursors: RefCell<FxHashMap<*const VectorSelector, Vec<(usize, usize)>>>,
+    cursors: RefCell<FxHashMap<usize, Vec<(usize, usize)>>>,
     /// Per series, the running sum of counter-reset corrections, built on
     /// first use by `rate` and friends (see [`Evaluator::reset_correction`]).
-    corrections: RefCell<FxHashMap<usize, Rc<[f64]>>>,
+    corrections: RefCell<FxHashMap<usize, Arc<[f64]>>>,
     /// Labels derived from labels at one place of the query (an
     /// aggregation's group, `histogram_quantile`'s output), kept across the
     /// steps of a range query so they are built once, not at every step.
     derived: RefCell<FxHashMap<(usize, Labels), Labels>>,
     /// `rate` and friends extrapolate as Prometheus did before 2024.
     pub(super) legacy_rate: bool,
+    /// Samples held, depth and time of the running query.
+    pub(super) budget: Budget,
 }
 
 impl<'s> Evaluator<'s> {
@@ -55,7 +58,14 @@ impl<'s> Evaluator<'s> {
             corrections: RefCell::new(FxHashMap::default()),
             derived: RefCell::new(FxHashMap::default()),
             legacy_rate: false,
+            budget: Budget::new(Limits::default()),
         }
+    }
+
+    /// Limits other than Prometheus's defaults (tests use small ones).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.budget = Budget::new(limits);
+        self
     }
 
     /// `rate`, `increase` and `delta` extrapolate as Prometheus releases
@@ -83,7 +93,11 @@ impl<'s> Evaluator<'s> {
         self.clear();
         self.start = t;
         self.end = t;
-        self.eval(expr, t)
+        self.budget.start();
+        // `&mut self`: the evaluator may move to another thread (it is Send,
+        // not Sync).
+        let this = &mut *self;
+        with_stack_for(expr, move || this.eval(expr, t))
     }
 
     /// Evaluates `expr` at every step from `start` to `end` (inclusive);
@@ -105,10 +119,15 @@ impl<'s> Evaluator<'s> {
                 "a range query's end is before its start".into(),
             ));
         }
+        self.budget.check_points(start, end, step)?;
         self.clear();
         self.start = start;
         self.end = end;
-        let series = self.steps(expr, start, end, step, "a range query")?;
+        self.budget.start();
+        let this = &mut *self;
+        let series = with_stack_for(expr, move || {
+            this.steps(expr, start, end, step, "a range query")
+        })?;
         Ok(series
             .into_iter()
             .map(|(labels, points)| Series { labels, points })
@@ -162,27 +181,37 @@ impl<'s> Evaluator<'s> {
         prefix[to - 1] - prefix[from]
     }
 
+    /// Evaluates one node, charging its result to the query's budget.
     pub(super) fn eval(&self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
+        self.budget.enter()?;
+        let value = self.eval_node(expr, t);
+        self.budget.leave();
+        let value = value?;
+        match &value {
+            Value::Vector(samples) => self.budget.charge(samples.len())?,
+            // A matrix selector's points were charged as they were selected.
+            Value::Matrix(_) | Value::Scalar(_) | Value::String(_) => {}
+        }
+        Ok(value)
+    }
+
+    fn eval_node(&self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
         match expr {
             Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
             Expr::StringLiteral(s) => Ok(Value::String(s.val.clone())),
             Expr::Paren(p) => self.eval(&p.expr, t),
             Expr::VectorSelector(vs) => Ok(Value::Vector(self.vector_selector(vs, t))),
             Expr::MatrixSelector(ms) => {
-                let range = ms.range.as_millis() as i64;
-                Ok(Value::Matrix(self.matrix_selector(&ms.vs, range, t)))
+                let range = millis(ms.range);
+                Ok(Value::Matrix(self.matrix_selector(&ms.vs, range, t)?))
             }
             Expr::Subquery(sq) => {
                 let end = self.shifted(sq.at.as_ref(), sq.offset.as_ref(), t);
-                let step = sq
-                    .step
-                    .map(|s| s.as_millis() as i64)
-                    .unwrap_or(self.default_step)
-                    .max(1);
+                let step = sq.step.map(millis).unwrap_or(self.default_step).max(1);
                 Ok(Value::Matrix(self.subquery(
                     &sq.expr,
                     end,
-                    sq.range.as_millis() as i64,
+                    millis(sq.range),
                     step,
                 )?))
             }
@@ -220,17 +249,17 @@ impl<'s> Evaluator<'s> {
         };
         match offset {
             None => base,
-            Some(Offset::Pos(d)) => base - d.as_millis() as i64,
-            Some(Offset::Neg(d)) => base + d.as_millis() as i64,
+            Some(Offset::Pos(d)) => base.saturating_sub(millis(*d)),
+            Some(Offset::Neg(d)) => base.saturating_add(millis(*d)),
         }
     }
 
-    fn selection(&self, vs: &VectorSelector) -> Rc<[usize]> {
-        let key = vs as *const VectorSelector;
+    fn selection(&self, vs: &VectorSelector) -> Arc<[usize]> {
+        let key = vs as *const VectorSelector as usize;
         if let Some(ids) = self.selections.borrow().get(&key) {
             return ids.clone();
         }
-        let ids: Rc<[usize]> = select(self.store, vs).into();
+        let ids: Arc<[usize]> = select(self.store, vs).into();
         self.selections.borrow_mut().insert(key, ids.clone());
         ids
     }
@@ -238,7 +267,7 @@ impl<'s> Evaluator<'s> {
     /// The cursors of `vs`'s selected series, `n` of them.
     fn cursors(&self, vs: &VectorSelector, n: usize) -> std::cell::RefMut<'_, Vec<(usize, usize)>> {
         std::cell::RefMut::map(self.cursors.borrow_mut(), |c| {
-            c.entry(vs as *const VectorSelector)
+            c.entry(vs as *const VectorSelector as usize)
                 .or_insert_with(|| vec![(0, 0); n])
         })
     }
@@ -257,7 +286,7 @@ impl<'s> Evaluator<'s> {
                 continue;
             }
             let last = points[end - 1];
-            if last.t > at - self.lookback && !is_stale(last.v) {
+            if last.t > at.saturating_sub(self.lookback) && !is_stale(last.v) {
                 out.push(Sample {
                     labels: series[id].labels.clone(),
                     t: last.t,
@@ -268,9 +297,14 @@ impl<'s> Evaluator<'s> {
         out
     }
 
-    pub(super) fn matrix_selector(&self, vs: &VectorSelector, range: i64, t: i64) -> Matrix<'s> {
+    pub(super) fn matrix_selector(
+        &self,
+        vs: &VectorSelector,
+        range: i64,
+        t: i64,
+    ) -> Result<Matrix<'s>, Error> {
         let end = self.shifted(vs.at.as_ref(), vs.offset.as_ref(), t);
-        let start = end - range;
+        let start = end.saturating_sub(range);
         let store: &'s Store = self.store;
         let series = store.series();
         let selection = self.selection(vs);
@@ -285,6 +319,9 @@ impl<'s> Evaluator<'s> {
                 continue;
             }
             let window = &all[from..to];
+            // Prometheus counts a range's points as loaded, though ours are
+            // borrowed from the store: the same query fails in both.
+            self.budget.charge(window.len())?;
             let (points, source) = if series[id].has_stale && window.iter().any(|p| is_stale(p.v)) {
                 let kept: Vec<Point> = window.iter().copied().filter(|p| !is_stale(p.v)).collect();
                 if kept.is_empty() {
@@ -301,11 +338,11 @@ impl<'s> Evaluator<'s> {
                 source,
             });
         }
-        Matrix {
+        Ok(Matrix {
             start,
             end,
             series: out,
-        }
+        })
     }
 
     /// `expr` at `first`, `first + step`, ... up to `end`, as series;
@@ -319,14 +356,24 @@ impl<'s> Evaluator<'s> {
         what: &str,
     ) -> Result<BTreeMap<Labels, Vec<Point>>, Error> {
         let mut series: BTreeMap<Labels, Vec<Point>> = BTreeMap::new();
+        // What was held before the first step, and the points kept since:
+        // when a step is done its temporaries are gone (Prometheus's
+        // `rangeEval` resets `currentSamples` the same way).
+        let held = self.budget.samples();
+        let mut kept = 0usize;
         let mut t = first;
         while t <= end {
+            self.budget.tick()?;
             match self.eval(expr, t)? {
-                Value::Scalar(v) => series
-                    .entry(Labels::empty())
-                    .or_default()
-                    .push(Point { t, v }),
+                Value::Scalar(v) => {
+                    kept += 1;
+                    series
+                        .entry(Labels::empty())
+                        .or_default()
+                        .push(Point { t, v })
+                }
                 Value::Vector(samples) => {
+                    kept += samples.len();
                     for s in samples {
                         series
                             .entry(s.labels)
@@ -341,17 +388,23 @@ impl<'s> Evaluator<'s> {
                     )));
                 }
             }
-            t += step;
+            self.budget.set(held.saturating_add(kept))?;
+            match t.checked_add(step) {
+                Some(next) => t = next,
+                None => break,
+            }
         }
         Ok(series)
     }
 
     fn subquery(&self, expr: &Expr, end: i64, range: i64, step: i64) -> Result<Matrix<'s>, Error> {
-        let start = end - range;
-        let mut t = step * start.div_euclid(step);
+        let start = end.saturating_sub(range);
+        let mut t = step.saturating_mul(start.div_euclid(step));
         if t <= start {
-            t += step;
+            t = t.saturating_add(step);
         }
+        self.budget
+            .check_subquery_steps((end as i128 - t as i128) / step as i128 + 1)?;
         let series = self.steps(expr, t, end, step, "a subquery")?;
         Ok(Matrix {
             start,
@@ -366,6 +419,64 @@ impl<'s> Evaluator<'s> {
                 })
                 .collect(),
         })
+    }
+}
+
+/// Expressions at most this deep are evaluated on the caller's stack.
+const SHALLOW: usize = 24;
+/// The stack of a thread that evaluates a deeper expression: the depth limit
+/// (256) times what a level takes in an unoptimized build (about 30 KiB, most
+/// of it `functions::call`'s frame), with room to spare. Only touched pages
+/// are ever allocated.
+const DEEP_STACK_BYTES: usize = 64 << 20;
+
+/// Runs `f` here for a shallow `expr`, else on a scoped thread with a stack
+/// deep enough for any expression the depth limit admits: the caller's
+/// stack may be a 2 MiB thread's, where 100 nested calls overflow a debug
+/// build.
+fn with_stack_for<T: Send>(
+    expr: &Expr,
+    f: impl FnOnce() -> Result<T, Error> + Send,
+) -> Result<T, Error> {
+    if tree_depth(expr, SHALLOW + 1) <= SHALLOW {
+        return f();
+    }
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("promql-deep".into())
+            .stack_size(DEEP_STACK_BYTES)
+            .spawn_scoped(scope, f)
+            .map_err(|e| {
+                Error::Eval(format!(
+                    "cannot start a thread to evaluate a deeply nested expression: {e}"
+                ))
+            })?;
+        match thread.join() {
+            Ok(out) => out,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The depth of `expr`'s tree, counted up to `cap` (so a shallow look at a
+/// deep tree stays shallow).
+pub(super) fn tree_depth(expr: &Expr, cap: usize) -> usize {
+    if cap == 0 {
+        return 0;
+    }
+    let below = |e: &Expr| tree_depth(e, cap - 1);
+    1 + match expr {
+        Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::VectorSelector(_)
+        | Expr::MatrixSelector(_)
+        | Expr::Extension(_) => 0,
+        Expr::Paren(p) => below(&p.expr),
+        Expr::Unary(u) => below(&u.expr),
+        Expr::Subquery(s) => below(&s.expr),
+        Expr::Binary(b) => below(&b.lhs).max(below(&b.rhs)),
+        Expr::Aggregate(a) => below(&a.expr).max(a.param.as_deref().map_or(0, below)),
+        Expr::Call(c) => c.args.args.iter().map(|a| below(a)).max().unwrap_or(0),
     }
 }
 
@@ -387,12 +498,18 @@ fn seek(points: &[Point], hint: usize, t: i64) -> usize {
     i + points[i..].partition_point(|p| p.t <= t)
 }
 
-/// Milliseconds since the epoch (negative before it).
+/// Milliseconds since the epoch (negative before it), saturating.
 pub(super) fn system_ms(time: SystemTime) -> i64 {
     match time.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => d.as_millis() as i64,
-        Err(e) => -(e.duration().as_millis() as i64),
+        Ok(d) => millis(d),
+        Err(e) => -millis(e.duration()),
     }
+}
+
+/// A duration in milliseconds, saturating at `i64::MAX` (`[300000000y]`
+/// parses; it must not wrap into a negative range).
+pub(super) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The series of `store` a selector matches: every matcher, the name, and

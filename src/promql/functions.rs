@@ -194,25 +194,37 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                 Error::Eval(format!("label_replace: invalid regular expression: {e}"))
             })?;
             check_label_name(&dst, "label_replace")?;
+            // Each `$` of the replacement expands to at most the whole value.
+            let expansions = replacement.matches('$').count();
             vector(0)?
                 .into_iter()
                 .map(|s| {
                     let value = s.labels.get(&src).unwrap_or("");
                     let labels = match regex.captures(value) {
                         Some(caps) => {
+                            // Expanded only when that is at most 16 times
+                            // the limit, so the check itself stays bounded.
+                            let most = replacement
+                                .len()
+                                .saturating_add(expansions.saturating_mul(value.len()));
+                            let limit = ev.budget.limits.max_label_value_bytes;
+                            if most > limit.saturating_mul(16) {
+                                ev.budget.check_label_value("label_replace", most)?;
+                            }
                             let mut out = String::new();
                             caps.expand(&replacement, &mut out);
+                            ev.budget.check_label_value("label_replace", out.len())?;
                             s.labels.with(&dst, &out)
                         }
                         None => s.labels,
                     };
-                    Sample {
+                    Ok(Sample {
                         labels,
                         t: s.t,
                         v: s.v,
-                    }
+                    })
                 })
-                .collect()
+                .collect::<Result<_, Error>>()?
         }
         "label_join" => {
             let dst = string_arg(&args[1])?;
@@ -229,14 +241,17 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                         .iter()
                         .map(|n| s.labels.get(n).unwrap_or(""))
                         .collect();
+                    let bytes = joined.iter().map(|v| v.len()).sum::<usize>()
+                        + separator.len() * joined.len().saturating_sub(1);
+                    ev.budget.check_label_value("label_join", bytes)?;
                     let labels = s.labels.with(&dst, &joined.join(&separator));
-                    Sample {
+                    Ok(Sample {
                         labels,
                         t: s.t,
                         v: s.v,
-                    }
+                    })
                 })
-                .collect()
+                .collect::<Result<_, Error>>()?
         }
         "histogram_quantile" => {
             let site = call as *const Call as usize;

@@ -19,8 +19,13 @@
 
 mod aggregate;
 mod binary;
+pub mod depth;
 mod eval;
 mod functions;
+mod guard;
+pub mod limits;
+#[cfg(test)]
+mod limits_tests;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +34,7 @@ use std::fmt;
 
 pub use crate::metrics::store::{Labels, Point};
 pub use eval::{Evaluator, select};
+pub use limits::Limits;
 
 /// Errors of parsing or evaluation, with what went wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +45,55 @@ pub enum Error {
     Eval(String),
     #[error("{0} is not supported by slogate's PromQL evaluator")]
     Unsupported(String),
+    /// Prometheus: `ErrTooManySamples`.
+    #[error(
+        "query processing would load too many samples into memory (more than {limit}, \
+         the limit of samples per query, as Prometheus's --query.max-samples); \
+         hint: select fewer series or a shorter range"
+    )]
+    TooManySamples { limit: usize },
+    #[error(
+        "a subquery of {steps} steps is more than the {limit} samples a query may hold; \
+         hint: use a longer subquery step (`[1h:1m]`, not `[1h:1ms]`)"
+    )]
+    SubqueryTooLong { steps: i64, limit: usize },
+    /// Prometheus's API: a range query of more points than that per series.
+    #[error(
+        "exceeded maximum resolution of {limit} points per timeseries ({points} asked); \
+         hint: use a longer step or a shorter range"
+    )]
+    TooManyPoints { points: i64, limit: i64 },
+    /// Prometheus: `ErrQueryTimeout`.
+    #[error("query timed out after {}s (the evaluation timeout)", limit.as_secs_f64())]
+    Timeout { limit: std::time::Duration },
+    /// `line` and `column` are 1-based in the expression's text; 0 when the
+    /// evaluator found it (an expression not checked at parse time).
+    #[error("{}", too_deep(*limit, *line, *column))]
+    TooDeep {
+        limit: usize,
+        line: usize,
+        column: usize,
+    },
+    #[error(
+        "{function} would build a label value of {bytes} bytes, more than the limit of {limit}"
+    )]
+    LabelTooLong {
+        function: String,
+        bytes: usize,
+        limit: usize,
+    },
+}
+
+fn too_deep(limit: usize, line: usize, column: usize) -> String {
+    let at = match (line, column) {
+        (0, _) => String::new(),
+        (1, c) => format!(" at column {c} of the expression"),
+        (l, c) => format!(" at line {l}, column {c} of the expression"),
+    };
+    format!(
+        "the expression nests deeper than {limit} levels{at} (brackets, calls and \
+         chained operators each add one); hint: split it into recording rules"
+    )
 }
 
 /// Splits `labels` into groups by the labels `keep` selects, in order of
@@ -77,9 +132,15 @@ pub(crate) fn group_by<'a>(
     (group_of, firsts)
 }
 
-/// Parses an expression.
+/// Parses an expression, refusing one nested deeper than
+/// [`limits::MAX_DEPTH`] before the parser sees it (see [`depth`]).
 pub fn parse(text: &str) -> Result<promql_parser::parser::Expr, Error> {
-    promql_parser::parser::parse(text).map_err(|e| Error::Parse(e.trim().to_string()))
+    depth::check(text, limits::MAX_DEPTH).map_err(|at| Error::TooDeep {
+        limit: limits::MAX_DEPTH,
+        line: at.line,
+        column: at.column,
+    })?;
+    guard::parse(text).map_err(|e| Error::Parse(e.trim().to_string()))
 }
 
 /// One element of an instant vector: labels, the time of the sample (the

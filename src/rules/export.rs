@@ -350,11 +350,10 @@ fn read_series(files: &[RuleFile], store: &Store) -> Result<Vec<usize>, String> 
         .collect();
     let mut ids = Vec::new();
     for rule in files.iter().flat_map(|f| &f.groups).flat_map(|g| &g.rules) {
-        let expr = promql_parser::parser::parse(&rule.expr)
-            .map_err(|e| format!("{}: {e}", rule.source))?;
+        let expr = crate::promql::parse(&rule.expr).map_err(|e| format!("{}: {e}", rule.source))?;
         for selector in estimate::selectors(files, &expr) {
             let Ok(promql_parser::parser::Expr::VectorSelector(vs)) =
-                promql_parser::parser::parse(&selector)
+                crate::promql::parse(&selector)
             else {
                 continue;
             };

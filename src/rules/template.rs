@@ -320,6 +320,10 @@ fn words(text: &str) -> Result<Vec<String>, String> {
                 i += 1;
             }
             '|' => i += 1,
+            // A word never starts with `)`; without this arm the loop below
+            // would not advance and push empty words until memory ran out
+            // (found by fuzzing: fuzz/regressions/rule_file/).
+            ')' => return Err("unexpected right paren".into()),
             _ => {
                 while i < chars.len() && !chars[i].is_whitespace() && !"|()".contains(chars[i]) {
                     i += 1;
@@ -889,14 +893,57 @@ pub fn go_g(v: f64, precision: usize) -> String {
         return if v.is_sign_negative() { "-0" } else { "0" }.into();
     }
     let precision = precision.max(1);
-    let e = format!("{:.*e}", precision - 1, v);
+    let e = scientific(v, precision - 1);
     let (mantissa, exponent) = e.split_once('e').unwrap_or((&e, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
     if exponent < -4 || exponent >= precision as i32 {
         return format!("{}e{}", trim_zeros(mantissa), go_exponent(exponent));
     }
     let decimals = (precision as i32 - 1 - exponent).max(0) as usize;
-    trim_zeros(&format!("{v:.decimals$}")).to_string()
+    trim_zeros(&fixed(v, decimals)).to_string()
+}
+
+/// More digits than any f64 has: 1,074 decimals hold the smallest
+/// subnormal exactly, 767 significant digits any value. Beyond them every
+/// digit is 0, and Rust's formatter panics past 65,535, which a template's
+/// `%.99999f` would reach.
+const EXACT_DIGITS: usize = 1100;
+
+/// `{v:.decimals}`, for any number of decimals.
+fn fixed(v: f64, decimals: usize) -> String {
+    let mut text = format!("{v:.*}", decimals.min(EXACT_DIGITS));
+    if decimals > EXACT_DIGITS && v.is_finite() {
+        text.extend(std::iter::repeat_n('0', decimals - EXACT_DIGITS));
+    }
+    text
+}
+
+/// `{v:.decimals e}`, for any number of decimals.
+fn scientific(v: f64, decimals: usize) -> String {
+    let text = format!("{v:.*e}", decimals.min(EXACT_DIGITS));
+    match text.split_once('e') {
+        Some((mantissa, exponent)) if decimals > EXACT_DIGITS => {
+            let zeros = "0".repeat(decimals - EXACT_DIGITS);
+            format!("{mantissa}{zeros}e{exponent}")
+        }
+        _ => text,
+    }
+}
+
+/// Go's `fmt.parsenum` for a width or precision: the digits' number (0 when
+/// none), or `None` when it passes 1e6 before its last digit, where Go gives
+/// up on the rest of the format ("%!(NOVERB)").
+fn go_parsenum(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<usize> {
+    let mut num = 0usize;
+    while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+        if num > 1_000_000 {
+            chars.by_ref().for_each(drop);
+            return None;
+        }
+        num = num * 10 + d as usize;
+        chars.next();
+    }
+    Some(num)
 }
 
 /// Go's `%v` of a float64: shortest digits, `%e` form when the exponent is
@@ -947,20 +994,18 @@ fn printf(format: &str, args: &[Value]) -> String {
             flags.push(f);
             chars.next();
         }
-        let mut width = String::new();
-        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-            width.push(d);
-            chars.next();
-        }
+        let Some(width) = go_parsenum(&mut chars) else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
         let mut precision: Option<usize> = None;
         if chars.peek() == Some(&'.') {
             chars.next();
-            let mut digits = String::new();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                digits.push(d);
-                chars.next();
-            }
-            precision = Some(digits.parse().unwrap_or(0));
+            let Some(digits) = go_parsenum(&mut chars) else {
+                out.push_str("%!(NOVERB)");
+                break;
+            };
+            precision = Some(digits);
         }
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");
@@ -980,7 +1025,7 @@ fn printf(format: &str, args: &[Value]) -> String {
             ('d', Value::Int(v)) => v.to_string(),
             ('d', Value::Float(v)) => format!("%!d(float64={})", go_float(*v)),
             ('f' | 'F', a) => match number(a) {
-                Ok(v) => format!("{v:.*}", precision.unwrap_or(6)),
+                Ok(v) => fixed(v, precision.unwrap_or(6)),
                 Err(_) => format!("%!f({})", text(a)),
             },
             ('g', a) => match number(a) {
@@ -992,7 +1037,7 @@ fn printf(format: &str, args: &[Value]) -> String {
             },
             ('e', a) => match number(a) {
                 Ok(v) => {
-                    let e = format!("{:.*e}", precision.unwrap_or(6), v);
+                    let e = scientific(v, precision.unwrap_or(6));
                     let (m, x) = e.split_once('e').unwrap_or((&e, "0"));
                     format!("{m}e{}", go_exponent(x.parse().unwrap_or(0)))
                 }
@@ -1003,7 +1048,6 @@ fn printf(format: &str, args: &[Value]) -> String {
             ('x', a) => text(a).bytes().map(|b| format!("{b:02x}")).collect(),
             (other, a) => format!("%!{other}({})", text(a)),
         };
-        let width: usize = width.parse().unwrap_or(0);
         let pad = width.saturating_sub(formatted.chars().count());
         if flags.contains('-') {
             out.push_str(&formatted);
@@ -1035,6 +1079,37 @@ mod tests {
 
     fn expand_ok(text: &str, value: f64) -> String {
         Template::parse(text).unwrap().expand(&data(value)).unwrap()
+    }
+
+    #[test]
+    fn a_stray_right_paren_is_an_error_not_a_loop() {
+        let err = Template::parse("{{ ) }}").unwrap_err();
+        assert!(err.to_string().contains("unexpected right paren"), "{err}");
+        let err = Template::parse("{{ $value ) }}").unwrap_err();
+        assert!(err.to_string().contains("unexpected right paren"), "{err}");
+    }
+
+    /// Widths and precisions come from the template, not from Rust's
+    /// formatter limits: Go's bounds and Go's words, never a panic.
+    #[test]
+    fn printf_widths_and_precisions_are_bounded_as_go_bounds_them() {
+        let long = expand_ok("{{ printf \"%.70000f\" 0.5 }}", 0.0);
+        assert_eq!(long.len(), 2 + 70_000);
+        assert!(long.starts_with("0.5000") && long.ends_with('0'));
+        let sci = expand_ok("{{ printf \"%.70000e\" 0.5 }}", 0.0);
+        assert_eq!(sci.len(), 2 + 70_000 + 4, "{}", &sci[sci.len() - 8..]);
+        assert!(sci.ends_with("0e-01"));
+        assert_eq!(expand_ok("{{ printf \"%.70000g\" 0.5 }}", 0.0), "0.5");
+        assert_eq!(expand_ok("{{ printf \"%70000d\" 7 }}", 0.0).len(), 70_000);
+        // Past 1e6 Go stops reading the format.
+        assert_eq!(
+            expand_ok("{{ printf \"a%99999999dz\" 7 }}", 0.0),
+            "a%!(NOVERB)%!(EXTRA)"
+        );
+        assert_eq!(
+            expand_ok("{{ printf \"%.99999999f\" 7 }}", 0.0),
+            "%!(NOVERB)%!(EXTRA)"
+        );
     }
 
     #[test]

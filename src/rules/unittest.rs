@@ -21,7 +21,12 @@ use super::alert::External;
 use super::eval::{Options, RuleSet};
 use crate::metrics::store::{Labels, NAME, Store, stale};
 use crate::promql::{self, Evaluator, Value, format_value};
-use crate::scenario::{ScenarioError, StringOr};
+use crate::scenario::{Position, ScenarioError, StringOr, Text};
+
+/// The most evaluation steps (`eval_time` / `evaluation_interval`) one test
+/// group may take: every group of every rule file is evaluated at each.
+/// Promtool has no bound; `eval_time: 4294967296m` would run for hours.
+pub const MAX_EVAL_STEPS: i64 = 1_000_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,7 +74,7 @@ struct SeriesSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AlertTest {
-    eval_time: String,
+    eval_time: Text,
     #[serde(default)]
     alertname: String,
     #[serde(default)]
@@ -89,7 +94,7 @@ struct ExpAlert {
 #[serde(deny_unknown_fields)]
 struct ExprTest {
     expr: String,
-    eval_time: String,
+    eval_time: Text,
     #[serde(default)]
     exp_samples: Vec<ExpSample>,
 }
@@ -136,27 +141,30 @@ pub fn run_file(path: &Path) -> FileOutcome {
     };
     match load(path) {
         Err(e) => outcome.error = Some(e),
-        Ok((file, rules)) => {
+        Ok((file, rules, text)) => {
+            let source = Source { path, text: &text };
             for (index, group) in file.tests.iter().enumerate() {
                 let name = group
                     .name
                     .clone()
                     .unwrap_or_else(|| format!("test {}", index + 1));
-                outcome.groups.push(match run_group(&file, &rules, group) {
-                    Ok(result) => GroupOutcome { name, ..result },
-                    Err(e) => GroupOutcome {
-                        name,
-                        failures: vec![e],
-                        checks: 0,
-                    },
-                });
+                outcome
+                    .groups
+                    .push(match run_group(source, &file, &rules, group) {
+                        Ok(result) => GroupOutcome { name, ..result },
+                        Err(e) => GroupOutcome {
+                            name,
+                            failures: vec![e],
+                            checks: 0,
+                        },
+                    });
             }
         }
     }
     outcome
 }
 
-fn load(path: &Path) -> Result<(TestFile, Vec<super::RuleFile>), String> {
+fn load(path: &Path) -> Result<(TestFile, Vec<super::RuleFile>, String), String> {
     let show = |errors: Vec<ScenarioError>| {
         errors
             .iter()
@@ -183,7 +191,7 @@ fn load(path: &Path) -> Result<(TestFile, Vec<super::RuleFile>), String> {
         }
         seen.push(name);
     }
-    Ok((file, rules))
+    Ok((file, rules, source))
 }
 
 const KEYS: &[&[&str]] = &[
@@ -211,8 +219,17 @@ const KEYS: &[&[&str]] = &[
 
 fn duration(text: &str, what: &str) -> Result<i64, String> {
     super::duration(text)
-        .map(|d| d.as_millis() as i64)
         .map_err(|e| format!("{what}: {e}"))
+        .and_then(|d| {
+            i64::try_from(d.as_millis()).map_err(|_| format!("{what}: `{text}` is too long"))
+        })
+}
+
+/// The test file being run, for errors that point into it.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
 }
 
 fn scalar(value: &Scalar) -> Result<String, String> {
@@ -223,6 +240,7 @@ fn scalar(value: &Scalar) -> Result<String, String> {
 }
 
 fn run_group(
+    source: Source<'_>,
     file: &TestFile,
     rule_files: &[super::RuleFile],
     spec: &GroupSpec,
@@ -287,22 +305,40 @@ fn run_group(
         if test.alertname.is_empty() {
             return Err(format!(
                 "an item under alert_rule_test misses required attribute alertname at eval_time {}",
-                test.eval_time
+                test.eval_time.value
             ));
         }
-        alert_tests.push((duration(&test.eval_time, "eval_time")?, test));
+        alert_tests.push((duration(&test.eval_time.value, "eval_time")?, test));
     }
     alert_tests.sort_by_key(|(t, _)| *t);
     let mut expr_tests = Vec::new();
     for test in &spec.promql_expr_test {
-        expr_tests.push((duration(&test.eval_time, "eval_time")?, test));
+        expr_tests.push((duration(&test.eval_time.value, "eval_time")?, test));
     }
-    let max_t = alert_tests
+    let latest = alert_tests
         .iter()
-        .map(|(t, _)| *t)
-        .chain(expr_tests.iter().map(|(t, _)| *t))
-        .max()
-        .unwrap_or(0);
+        .map(|(t, test)| (*t, &test.eval_time))
+        .chain(expr_tests.iter().map(|(t, test)| (*t, &test.eval_time)))
+        .max_by_key(|(t, _)| *t);
+    let max_t = latest.map_or(0, |(t, _)| t);
+    if let Some((t, at)) = latest
+        && t / eval_interval >= MAX_EVAL_STEPS
+    {
+        let message = format!(
+            "eval_time {} at evaluation_interval {} is {} evaluation steps, more than the {MAX_EVAL_STEPS} a test group may take",
+            at.value,
+            show_duration(eval_interval),
+            t / eval_interval + 1,
+        );
+        return Err(ScenarioError::at(
+            source.path,
+            source.text,
+            Some(Position::from(at.referenced)),
+            message,
+        )
+        .hint("a shorter eval_time or a longer evaluation_interval")
+        .to_string());
+    }
 
     let mut failures = Vec::new();
     let mut next_alert_test = 0;
@@ -419,7 +455,10 @@ fn check_alerts(set: &RuleSet, test: &AlertTest) -> Option<String> {
         .filter(|g| !expected.contains(g))
         .map(show)
         .collect();
-    let mut text = format!("alertname: {}, time: {}", test.alertname, test.eval_time);
+    let mut text = format!(
+        "alertname: {}, time: {}",
+        test.alertname, test.eval_time.value
+    );
     for line in &missing {
         text.push_str(&format!("\n    - expected, not firing: {line}"));
     }
@@ -430,7 +469,7 @@ fn check_alerts(set: &RuleSet, test: &AlertTest) -> Option<String> {
 }
 
 fn check_expr(store: &Store, test: &ExprTest, t: i64, eval_interval: i64) -> Option<String> {
-    let head = format!("expr: {:?}, time: {}", test.expr, test.eval_time);
+    let head = format!("expr: {:?}, time: {}", test.expr, test.eval_time.value);
     let got = match promql::parse(&test.expr).and_then(|expr: Expr| {
         Evaluator::new(store)
             .with_default_step(Duration::from_millis(eval_interval as u64))
@@ -531,7 +570,9 @@ pub fn expand_values(text: &str) -> Result<Vec<Option<f64>>, String> {
         let times: u64 = times
             .parse()
             .map_err(|_| format!("`{token}`: expected a count after `x`"))?;
-        if times > 1_000_000 {
+        // A million values per series in all, not per token: a 16 MiB file
+        // of `1x1000000` tokens would otherwise hold 10^12 of them.
+        if times.saturating_add(out.len() as u64) > 1_000_000 {
             return Err(format!("`{token}`: more than a million values"));
         }
         if head == "_" {

@@ -207,7 +207,10 @@ impl Scenario {
     }
 }
 
-/// The text of a file, or the error that says why it cannot be read.
+/// The text of a file (scenario, rule file, rule unit-test file), or the
+/// error that says why it cannot be read: a device such as `/dev/zero`, a
+/// file over [`crate::input::MAX_SOURCE_BYTES`], or one that is not UTF-8
+/// (named at its first bad byte) is refused.
 pub fn read(path: &Path) -> Result<String, Vec<ScenarioError>> {
     yaml::read(path).map_err(|e| vec![e])
 }

@@ -714,7 +714,8 @@ impl Validator<'_> {
                 }
             };
             let at = Self::at(&source.value.csv);
-            let mut reader = match csv::Reader::from_path(&path) {
+            let opened = crate::input::open(&path, crate::input::MAX_DATA_BYTES, "a CSV data file");
+            let mut reader = match opened.map(csv::Reader::from_reader) {
                 Ok(reader) => reader,
                 Err(e) => {
                     self.error(

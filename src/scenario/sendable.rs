@@ -120,7 +120,11 @@ impl Validator<'_> {
                 *part = Part::Literal(STARTED_BASE.into());
             }
         }
-        let Some(full) = bound.as_static() else {
+        // One without an http(s) start is reported by its own rule.
+        let Some(full) = bound
+            .as_static()
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        else {
             return;
         };
         // Bytes a request target cannot carry are percent-encoded when sent

@@ -181,7 +181,13 @@ impl Validator<'_> {
 
     /// A counter selector: `name{matchers}` without a range.
     fn selector(&mut self, text: &Text) -> bool {
-        match promql_parser::parser::parse(&text.value) {
+        // Through our parse for its depth limit; a parser message stays as
+        // the parser words it.
+        let parsed = crate::promql::parse(&text.value).map_err(|e| match e {
+            crate::promql::Error::Parse(why) => why,
+            other => other.to_string(),
+        });
+        match parsed {
             Ok(promql_parser::parser::Expr::VectorSelector(_)) => true,
             Ok(_) => {
                 self.error(

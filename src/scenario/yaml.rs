@@ -99,9 +99,10 @@ pub fn error_with_keys(
     result
 }
 
-/// The text of a YAML file, or an error naming where it stops being UTF-8.
+/// The text of a YAML file: a regular file within the size limit (see
+/// [`crate::input`]), or an error naming where it stops being UTF-8.
 pub fn read(path: &Path) -> Result<String, ScenarioError> {
-    let bytes = std::fs::read(path)
+    let bytes = crate::input::read(path, crate::input::MAX_SOURCE_BYTES, "a source file")
         .map_err(|e| ScenarioError::at(path, "", None, format!("cannot read the file: {e}")))?;
     match crate::diag::invalid_utf8(&bytes) {
         None => Ok(String::from_utf8(bytes).unwrap_or_default()),

@@ -1,0 +1,67 @@
+//! Running `promql-parser` so that a panic inside it becomes a parse error,
+//! and is not printed as a crash. Fuzzing found one: a number of seconds
+//! too large for a `Duration` (`x[1e400]`, `x offset 3e30`) reaches
+//! `Duration::from_secs_f64`, which panics. Any other panic of the parser
+//! is caught the same way; ours are never caught here.
+
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+thread_local! {
+    /// Set while this thread runs the parser: its panics are not printed.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs, once, a panic hook that stays silent for the parser's panics
+/// and hands every other panic to the hook that was there before.
+fn install_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// `promql_parser::parser::parse(text)`, a panic turned into `Err` with
+/// the panic's message.
+pub(super) fn parse(text: &str) -> Result<promql_parser::parser::Expr, String> {
+    install_hook();
+    QUIET.with(|q| q.set(true));
+    let parsed = panic::catch_unwind(AssertUnwindSafe(|| promql_parser::parser::parse(text)));
+    QUIET.with(|q| q.set(false));
+    match parsed {
+        Ok(result) => result,
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("the parser failed");
+            Err(format!("invalid expression: {why}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_duration_too_large_for_the_parser_is_an_error() {
+        for text in [
+            "up[1e400]",
+            "rate(up[33333333333333333333333333])",
+            "up offset 1e30",
+        ] {
+            let err = super::parse(text).unwrap_err();
+            assert!(
+                err.contains("cannot convert float seconds to Duration"),
+                "{text}: {err}"
+            );
+        }
+        assert!(super::parse("up[5m]").is_ok());
+    }
+}
