@@ -316,3 +316,22 @@ fn check_refuses_a_stray_paren_in_an_alert_template_at_once() {
     let output = support::slogate(&["check", found.to_str().unwrap()]);
     assert_exit(&output, 2);
 }
+
+/// Found by the fuzzer (fuzz/regressions/scenario/): a URL template whose
+/// first character is not ASCII panicked the template compiler (a byte
+/// index inside `܋`). Now it is an error at its line, like any bad URL.
+#[test]
+fn check_refuses_a_url_that_starts_with_non_ascii_text_without_a_panic() {
+    let found =
+        std::path::Path::new("fuzz/regressions/scenario/non-ascii-after-template-reference.yaml");
+    let output = support::slogate(&["check", found.to_str().unwrap()]);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains(
+            "non-ascii-after-template-reference.yaml:5:23: `܋api}/health` must start with a target"
+        ),
+        "{err}"
+    );
+}
