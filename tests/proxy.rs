@@ -941,3 +941,39 @@ phases:
         "{closed:?}"
     );
 }
+
+#[test]
+fn a_malformed_client_body_is_the_client_s_400_not_an_upstream_502() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let proxy = proxy(Mode::Http, &server.url(""), &[]);
+    let mut stream = TcpStream::connect(proxy.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // A chunk size that is not hexadecimal.
+    stream
+        .write_all(b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\nxx\r\n0\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("the request body could not be read"),
+        "{answer}"
+    );
+    for reason in ["response", "connect", "timeout", "client_body"] {
+        let series =
+            format!(r#"slogate_proxy_upstream_errors_total{{proxy="test",reason="{reason}"}}"#);
+        assert_eq!(metric(&proxy, &series), 0.0, "{series}");
+    }
+    // A well-formed chunked body still goes through.
+    let mut stream = TcpStream::connect(proxy.addr()).unwrap();
+    stream
+        .write_all(b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}

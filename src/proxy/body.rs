@@ -234,3 +234,50 @@ mod tests {
         assert!(cut.frame().await.unwrap().is_err());
     }
 }
+
+/// A client's request body on its way upstream, noting whether reading it
+/// failed: a malformed chunked body is the client's fault (400), not the
+/// upstream's (502), though both surface as the upstream request failing.
+pub struct Watched<B> {
+    inner: B,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<B> Watched<B> {
+    /// The body, and the flag that is set if reading it fails.
+    pub fn new(inner: B) -> (Watched<B>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let failed = std::sync::Arc::default();
+        (
+            Watched {
+                inner,
+                failed: std::sync::Arc::clone(&failed),
+            },
+            failed,
+        )
+    }
+}
+
+impl<B: Body + Unpin> Body for Watched<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Err(_))) = &polled {
+            self.failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -18,12 +18,12 @@ use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
 use super::Shared;
-use super::body::{BoxError, ProxyBody, Throttled, Truncated, full};
+use super::body::{BoxError, ProxyBody, Throttled, Truncated, Watched, full};
 use super::fault::Action;
 
 /// Where requests go.
 pub struct Upstream {
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, Watched<Incoming>>,
     scheme_authority: String,
     /// A base path to prefix (`http://host/api` forwards `/x` to `/api/x`).
     base_path: String,
@@ -200,7 +200,10 @@ pub async fn handle(
     let response = match forward(&upstream, request).await {
         Ok(response) => response,
         Err((status, reason, message)) => {
-            shared.metrics.upstream_error(reason);
+            // The client's own malformed body is not an upstream error.
+            if reason != CLIENT_BODY {
+                shared.metrics.upstream_error(reason);
+            }
             shared.metrics.request(status.as_str());
             let mut response = Response::new(full(format!("slogate proxy: {message}\n")));
             *response.status_mut() = status;
@@ -226,6 +229,9 @@ pub async fn handle(
     Ok(Response::from_parts(parts, body))
 }
 
+/// The reason of a failure that was the client's: its body.
+const CLIENT_BODY: &str = "client_body";
+
 /// Sends the request upstream; a failure is the status to answer with,
 /// the reason label and a message.
 async fn forward(
@@ -249,8 +255,17 @@ async fn forward(
     parts.headers.insert(header::HOST, upstream.host.clone());
     // The upstream is asked over HTTP/1.1 whatever the client spoke.
     parts.version = http::Version::HTTP_11;
+    let (body, client_body_failed) = Watched::new(body);
     let request = Request::from_parts(parts, body);
-    match tokio::time::timeout(upstream.timeout, upstream.client.request(request)).await {
+    let answer = tokio::time::timeout(upstream.timeout, upstream.client.request(request)).await;
+    if client_body_failed.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            CLIENT_BODY,
+            "the request body could not be read (malformed chunked encoding, or cut short)".into(),
+        ));
+    }
+    match answer {
         Ok(Ok(response)) => Ok(response),
         Ok(Err(e)) if e.is_connect() => Err((
             StatusCode::BAD_GATEWAY,
