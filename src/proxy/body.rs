@@ -200,41 +200,6 @@ where
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn throttled_bodies_keep_to_the_rate() {
-        let body = http_body_util::Full::new(Bytes::from(vec![7u8; 10_000]));
-        let started = Instant::now();
-        let collected = Throttled::new(body, 2_000).collect().await.unwrap();
-        assert_eq!(collected.to_bytes().len(), 10_000);
-        // 10,000 bytes at 2,000 B/s: the last 100-byte piece may go at 4.95 s.
-        let elapsed = started.elapsed();
-        assert!(elapsed >= Duration::from_millis(4_900), "{elapsed:?}");
-        assert!(elapsed <= Duration::from_millis(5_000), "{elapsed:?}");
-    }
-
-    #[tokio::test]
-    async fn truncated_bodies_never_complete() {
-        let body = http_body_util::Full::new(Bytes::from_static(b"0123456789"));
-        let mut cut = Truncated::new(body, 4);
-        let first = cut.frame().await.unwrap().unwrap().into_data().unwrap();
-        assert_eq!(&first[..], b"0123");
-        assert!(cut.frame().await.unwrap().is_err());
-        // Nothing of the body: the head goes, then the close.
-        let body = http_body_util::Full::new(Bytes::from_static(b"0123456789"));
-        assert!(Truncated::new(body, 0).frame().await.unwrap().is_err());
-        // Shorter than `after`: cut one byte before the end.
-        let body = http_body_util::Full::new(Bytes::from_static(b"abc"));
-        let mut cut = Truncated::new(body, 1_000);
-        let first = cut.frame().await.unwrap().unwrap().into_data().unwrap();
-        assert_eq!(&first[..], b"ab");
-        assert!(cut.frame().await.unwrap().is_err());
-    }
-}
-
 /// A client's request body on its way upstream, noting whether reading it
 /// failed: a malformed chunked body is the client's fault (400), not the
 /// upstream's (502), though both surface as the upstream request failing.
@@ -279,5 +244,40 @@ impl<B: Body + Unpin> Body for Watched<B> {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_bodies_keep_to_the_rate() {
+        let body = http_body_util::Full::new(Bytes::from(vec![7u8; 10_000]));
+        let started = Instant::now();
+        let collected = Throttled::new(body, 2_000).collect().await.unwrap();
+        assert_eq!(collected.to_bytes().len(), 10_000);
+        // 10,000 bytes at 2,000 B/s: the last 100-byte piece may go at 4.95 s.
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(4_900), "{elapsed:?}");
+        assert!(elapsed <= Duration::from_millis(5_000), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn truncated_bodies_never_complete() {
+        let body = http_body_util::Full::new(Bytes::from_static(b"0123456789"));
+        let mut cut = Truncated::new(body, 4);
+        let first = cut.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&first[..], b"0123");
+        assert!(cut.frame().await.unwrap().is_err());
+        // Nothing of the body: the head goes, then the close.
+        let body = http_body_util::Full::new(Bytes::from_static(b"0123456789"));
+        assert!(Truncated::new(body, 0).frame().await.unwrap().is_err());
+        // Shorter than `after`: cut one byte before the end.
+        let body = http_body_util::Full::new(Bytes::from_static(b"abc"));
+        let mut cut = Truncated::new(body, 1_000);
+        let first = cut.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&first[..], b"ab");
+        assert!(cut.frame().await.unwrap().is_err());
     }
 }
