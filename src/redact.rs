@@ -315,13 +315,8 @@ mod tests {
             "://", "@", ":", "?", "&", "=", "#", "%", "é", "ł", " ", ",", "\"", "token", "pw",
             "http", "/",
         ];
-        let mut state: u64 = 0x9e37_79b9;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let rng = crate::rng::SharedRng::seeded(0x9e37_79b9);
+        let next = || rng.next_u64();
         for _ in 0..20_000 {
             let pieces = next() % 12 + 1;
             let input: String = (0..pieces)
