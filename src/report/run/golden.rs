@@ -102,31 +102,16 @@ fn row(second: u64, endpoint: usize, requests: u64, ok: u64, p99: f64) -> Timeli
 /// [`SCENARIO`] with names a user, a data file or a target could choose to
 /// attack each format: a spreadsheet formula, Markdown links and images,
 /// terminal escapes (ANSI colour, OSC window title, bell).
-const HOSTILE: &str = r#"
-name: "hostile \e[31m"
-targets:
-  api: http://127.0.0.1:9
-requests:
-  - {name: home, url: "${api}/", weight: 3}
-  - {name: "=cmd|' /C calc'!A0 [l](javascript:alert(1))", url: "${api}/search", expect_status: [200, 404]}
-phases:
-  - name: "![x](https://evil.example/p.png)"
-    duration: 2s
-    load: {concurrency: 2}
-    expect:
-      - latency p95 < 50ms
-      - {check: error_rate < 1%, request: home}
-      - {check: latency p99 < 5ms, request: "=cmd|' /C calc'!A0 [l](javascript:alert(1))"}
-  - name: "\e]0;pwned\a`x`"
-    duration: 2s
-    load: {rate: 10/s}
-    expect:
-      - error_rate < 1%
-      - latency p99 < 20ms
-expect:
-  - requests >= 30
-  - throughput >= 100/s
-"#;
+fn hostile() -> String {
+    SCENARIO
+        .replace("name: golden", r#"name: "hostile \e[31m""#)
+        .replace(
+            r#"'search "q" | <b>, & more'"#,
+            r#""=cmd|' /C calc'!A0 [l](javascript:alert(1))""#,
+        )
+        .replace("name: warm", r#"name: "![x](https://evil.example/p.png)""#)
+        .replace(r#""peak | hot""#, r#""\e]0;pwned\a`x`""#)
+}
 
 /// The report of a made-up run of [`SCENARIO`]: every number fixed;
 /// `slower_ms` is added to every service time.
@@ -213,7 +198,7 @@ fn text_reports_match_their_golden_files() {
 /// entities in XML, control characters shown as `\x1b` on the terminal.
 #[test]
 fn hostile_names_are_escaped_in_every_text_report() {
-    let report = report_of(HOSTILE, 0);
+    let report = report_of(&hostile(), 0);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/hostile");
     assert_golden(&report, &dir, true);
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("golden file");
