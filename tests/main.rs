@@ -17,6 +17,7 @@ mod merge; // --shard and `slogate merge`: three shards merge to one run's perce
 mod open_model; // schedule accuracy, constant and ramp
 mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
 mod proxy; // the fault proxy: each fault kind client and server side, ratios within binomial bounds, hostile clients
+mod real_rules; // published rule files and promtool unit tests (tests/rules/real): the verdicts of promtool or Prometheus 3
 mod report; // index.html: self-contained, every chart and check, escaping, `slogate report`, headless Chromium
 mod rules; // rule files validated as promtool does, against promtool
 mod run; // `slogate run`: phases, CSV data on the wire, verdicts, abort, NO DATA, exit codes
