@@ -2,10 +2,12 @@
 """Assembles tests/rules/real from snapshots fetched into /work/.mirror.
 
 Every file is copied byte for byte from a repository's HEAD; SOURCES lists
-repo, commit, path there and path here. Three kinds of file are placed under
-the directory of the repository whose unit tests read them, because those
-tests expect a rendered file the repository itself does not commit (the
-SOURCES line names the repository it really comes from); one file is derived
+repo, commit, path there and path here. Three files (kubernetes-mixin's
+rendered alerts and rules, etcd's rendered alerts, from monitoring-mixins/
+website) are placed under the directory of the repository whose unit tests
+read them, under the name those tests expect, because that repository does
+not commit its rendered rules (the SOURCES line names the repository the
+bytes come from); one file is derived
 (OpenShift's rules.yaml, built as its hack/find-rules.sh builds it), marked
 `derived` in SOURCES.
 
