@@ -150,9 +150,14 @@ pub struct TestRulesArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 
-    /// Also write the results as JUnit XML to this file.
+    /// Also write the results as JUnit XML to this file (promtool's shape).
     #[arg(long)]
     pub junit: Option<PathBuf>,
+
+    /// Only run test groups whose name matches this regular expression
+    /// (searched, not anchored); may be given more than once.
+    #[arg(long = "run", value_name = "REGEX")]
+    pub run: Vec<String>,
 }
 
 /// `slogate query EXPR`.

@@ -12,6 +12,8 @@ pub mod alert;
 pub mod estimate;
 pub mod eval;
 pub mod export;
+mod glob;
+pub mod nullable;
 pub mod template;
 pub mod timeline;
 pub mod unittest;
