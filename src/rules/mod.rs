@@ -14,6 +14,7 @@ pub mod eval;
 pub mod export;
 mod glob;
 pub mod nullable;
+mod spec;
 pub mod template;
 pub mod timeline;
 pub mod unittest;
@@ -26,72 +27,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_saphyr::Spanned;
-
-use crate::scenario::{Position, ScenarioError, StringOr, Text, yaml_error_with_keys};
-
-const KEYS: &[&[&str]] = &[
-    &["groups"],
-    &[
-        "name",
-        "interval",
-        "limit",
-        "query_offset",
-        "labels",
-        "rules",
-    ],
-    &[
-        "record",
-        "alert",
-        "expr",
-        "for",
-        "keep_firing_for",
-        "labels",
-        "annotations",
-    ],
-];
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSpec {
-    groups: Vec<Spanned<GroupSpec>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GroupSpec {
-    name: Text,
-    #[serde(default)]
-    interval: Option<Text>,
-    #[serde(default)]
-    limit: Option<u64>,
-    #[serde(default)]
-    query_offset: Option<Text>,
-    #[serde(default)]
-    labels: BTreeMap<String, Text>,
-    #[serde(default)]
-    rules: Vec<Spanned<RuleSpec>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleSpec {
-    #[serde(default)]
-    record: Option<Text>,
-    #[serde(default)]
-    alert: Option<Text>,
-    /// A string, or a bare number (`expr: 1`).
-    expr: Spanned<StringOr<BTreeMap<String, String>>>,
-    #[serde(default, rename = "for")]
-    for_: Option<Text>,
-    #[serde(default)]
-    keep_firing_for: Option<Text>,
-    #[serde(default)]
-    labels: BTreeMap<String, Text>,
-    #[serde(default)]
-    annotations: BTreeMap<String, Text>,
-}
+use crate::scenario::{Position, ScenarioError};
+use spec::Text;
 
 /// A validated rule file.
 #[derive(Debug, Clone)]
@@ -144,9 +81,12 @@ impl RuleFile {
     }
 }
 
-/// Whether `source` looks like a rule file (a top-level `groups:` key).
+/// Whether `source` is a rule file: its top-level keys hold `groups` (the
+/// spelling does not matter: `"groups":` is the same key), it is a
+/// `PrometheusRule` resource, or it is empty (`{}`, `null`, nothing: a
+/// valid file of no rules, as promtool says).
 pub fn is_rule_file(source: &str) -> bool {
-    source.lines().any(|l| l.starts_with("groups:"))
+    spec::is_rule_file(source)
 }
 
 /// Reads and validates a rule file.
@@ -154,10 +94,10 @@ pub fn load(path: &Path) -> Result<RuleFile, Vec<ScenarioError>> {
     resolve(path, &crate::scenario::read(path)?)
 }
 
-/// Validates `source`, the text of `path`.
+/// Validates `source`, the text of `path`: a Prometheus rule file, or
+/// `PrometheusRule` resources (their `spec.groups`).
 pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>> {
-    let spec: FileSpec = serde_saphyr::from_str(source)
-        .map_err(|e| vec![yaml_error_with_keys(path, source, &e, KEYS)])?;
+    let spec = spec::read(path, source)?;
     let mut errors = Vec::new();
     let mut error = |at: Option<Position>, message: String, hint: Option<&str>| {
         let mut e = ScenarioError::at(path, source, at, message);
@@ -210,21 +150,15 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
             let source_text = rule_at.map_or(path.display().to_string(), |p| {
                 format!("{}:{}:{}", path.display(), p.line, p.column)
             });
-            let expr = match &r.expr.value {
-                StringOr::String(text) => text.trim().to_string(),
-                StringOr::Map(_) => {
-                    error(
-                        at(&r.expr.referenced),
-                        "`expr` must be a PromQL expression (a string)".into(),
-                        None,
-                    );
-                    continue;
-                }
+            let Some(expr_text) = &r.expr else {
+                error(rule_at, "a rule needs `expr: PROMQL`".into(), None);
+                continue;
             };
+            let expr = expr_text.value.as_str().trim().to_string();
             if expr.is_empty() {
-                error(at(&r.expr.referenced), "`expr` is empty".into(), None);
+                error(at(&expr_text.referenced), "`expr` is empty".into(), None);
             } else if let Err(e) = crate::promql::parse(&expr) {
-                error(at(&r.expr.referenced), format!("expr: {e}"), None);
+                error(at(&expr_text.referenced), format!("expr: {e}"), None);
             }
             let mut labels = BTreeMap::new();
             for (name, value) in &r.labels {
@@ -244,7 +178,7 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                         None,
                     );
                 }
-                labels.insert(name.clone(), value.value.clone());
+                labels.insert(name.clone(), value.value.0.clone());
             }
             let kind = match (&r.record, &r.alert) {
                 (Some(_), Some(alert)) => {
@@ -291,7 +225,7 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                         );
                     }
                     RuleKind::Recording {
-                        record: record.value.clone(),
+                        record: record.value.0.clone(),
                     }
                 }
                 (None, Some(alert)) => {
@@ -323,10 +257,10 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                                 None,
                             );
                         }
-                        annotations.insert(name.clone(), value.value.clone());
+                        annotations.insert(name.clone(), value.value.0.clone());
                     }
                     RuleKind::Alerting {
-                        alert: alert.value.clone(),
+                        alert: alert.value.0.clone(),
                         pending_for,
                         keep_firing_for,
                         annotations,
@@ -341,13 +275,13 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
             });
         }
         groups.push(Group {
-            name: g.name.value.clone(),
+            name: g.name.value.0.clone(),
             interval,
             query_offset,
             labels: g
                 .labels
                 .iter()
-                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .map(|(k, v)| (k.clone(), v.value.0.clone()))
                 .collect(),
             rules,
         });

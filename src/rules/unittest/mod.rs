@@ -336,7 +336,8 @@ fn run_group(
     {
         let message = format!(
             "eval_time {} at evaluation_interval {} is {} evaluation steps, more than the {MAX_EVAL_STEPS} a test group may take",
-            show_duration(t),
+            at.as_ref()
+                .map_or_else(|| show_duration(t), |at| at.value.0.clone()),
             show_duration(eval_interval),
             t / eval_interval + 1,
         );

@@ -1,0 +1,253 @@
+//! A rule file as written, before validation: Prometheus's `groups:` file,
+//! or Kubernetes `PrometheusRule` resources (`apiVersion:
+//! monitoring.coreos.com/v1`, `kind: PrometheusRule`, the groups under
+//! `spec.groups`; several in one file as `---` documents), as the Prometheus
+//! Operator and kube-prometheus ship them. A null where a list, map or
+//! string goes is empty, and string fields keep the scalar's literal text,
+//! as Go's YAML reads them. Which kind a file is comes from its parsed
+//! top-level keys, never from how they are spelled (`"groups":` is
+//! `groups:`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_saphyr::Spanned;
+
+use super::nullable::{Str, or_default};
+use crate::scenario::{Position, ScenarioError, yaml_error_with_keys};
+
+/// A string field with where it was written.
+pub type Text = Spanned<Str>;
+
+pub const KEYS: &[&[&str]] = &[
+    &["groups"],
+    &[
+        "name",
+        "interval",
+        "limit",
+        "query_offset",
+        "labels",
+        "rules",
+    ],
+    &[
+        "record",
+        "alert",
+        "expr",
+        "for",
+        "keep_firing_for",
+        "labels",
+        "annotations",
+    ],
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    #[serde(default, deserialize_with = "or_default")]
+    pub groups: Vec<Spanned<GroupSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub name: Text,
+    #[serde(default, deserialize_with = "or_default")]
+    pub interval: Option<Text>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub query_offset: Option<Text>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub labels: BTreeMap<String, Text>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub rules: Vec<Spanned<RuleSpec>>,
+    /// Thanos's key, which the PrometheusRule resource takes (and Prometheus
+    /// ignores there); refused in a plain rule file, as promtool refuses it.
+    #[serde(default, deserialize_with = "or_default")]
+    pub partial_response_strategy: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    #[serde(default, deserialize_with = "or_default")]
+    pub record: Option<Text>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub alert: Option<Text>,
+    /// A string, or a bare number (`expr: 1`), as written.
+    #[serde(default, deserialize_with = "or_default")]
+    pub expr: Option<Text>,
+    #[serde(default, rename = "for", deserialize_with = "or_default")]
+    pub for_: Option<Text>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub keep_firing_for: Option<Text>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub labels: BTreeMap<String, Text>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub annotations: BTreeMap<String, Text>,
+}
+
+/// One Kubernetes document of a `PrometheusRule` file. Kubernetes' own keys
+/// (`metadata`, `status`) are not ours to judge.
+#[derive(Debug, Deserialize)]
+struct Resource {
+    #[serde(default, rename = "apiVersion", deserialize_with = "or_default")]
+    api_version: Str,
+    #[serde(default, deserialize_with = "or_default")]
+    kind: Str,
+    #[serde(default, deserialize_with = "or_default")]
+    spec: Option<FileSpec>,
+}
+
+const RESOURCE_KIND: &str = "PrometheusRule";
+
+/// What the first document's top level says the file is.
+enum Kind {
+    /// No keys at all: `{}`, `null`, an empty file.
+    Empty,
+    Groups,
+    Resource,
+    Other,
+}
+
+fn kind(source: &str) -> Option<Kind> {
+    // Only the first document decides; a later one is read as its kind.
+    let documents: Vec<Option<BTreeMap<String, IgnoredAny>>> =
+        serde_saphyr::from_str_multiple(source).ok()?;
+    let Some(Some(keys)) = documents.into_iter().next() else {
+        return Some(Kind::Empty);
+    };
+    if keys.is_empty() {
+        return Some(Kind::Empty);
+    }
+    if keys.contains_key("groups") {
+        return Some(Kind::Groups);
+    }
+    if keys.contains_key("kind") {
+        #[derive(Deserialize)]
+        struct KindOnly {
+            #[serde(default, deserialize_with = "or_default")]
+            kind: Str,
+        }
+        let first: Vec<Option<KindOnly>> = serde_saphyr::from_str_multiple(source).ok()?;
+        if let Some(Some(doc)) = first.into_iter().next()
+            && doc.kind.as_str() == RESOURCE_KIND
+        {
+            return Some(Kind::Resource);
+        }
+    }
+    Some(Kind::Other)
+}
+
+/// See [`super::is_rule_file`]. A file whose YAML does not parse is told
+/// by a line that starts with its `groups` key, so its error is reported
+/// against the rule-file format.
+pub fn is_rule_file(source: &str) -> bool {
+    match kind(source) {
+        Some(Kind::Empty | Kind::Groups | Kind::Resource) => true,
+        Some(Kind::Other) => false,
+        None => source.lines().any(|l| {
+            ["groups:", "\"groups\":", "'groups':"]
+                .iter()
+                .any(|key| l.starts_with(key))
+        }),
+    }
+}
+
+/// The groups of `source`, from a rule file or from PrometheusRule
+/// resources.
+pub fn read(path: &Path, source: &str) -> Result<FileSpec, Vec<ScenarioError>> {
+    let yaml = |e: serde_saphyr::Error| vec![yaml_error_with_keys(path, source, &e, KEYS)];
+    if matches!(kind(source), Some(Kind::Resource)) {
+        let documents: Vec<Option<Spanned<Resource>>> =
+            serde_saphyr::from_str_multiple(source).map_err(yaml)?;
+        let mut groups = Vec::new();
+        let mut errors = Vec::new();
+        for document in documents.into_iter().flatten() {
+            let at = Some(Position::from(document.referenced));
+            let resource = document.value;
+            if resource.kind.as_str() != RESOURCE_KIND {
+                errors.push(
+                    ScenarioError::at(
+                        path,
+                        source,
+                        at,
+                        format!("a `{}` among PrometheusRule resources", resource.kind),
+                    )
+                    .hint("a rule file of resources holds only `kind: PrometheusRule`"),
+                );
+                continue;
+            }
+            if !resource.api_version.starts_with("monitoring.coreos.com/") {
+                errors.push(
+                    ScenarioError::at(
+                        path,
+                        source,
+                        at,
+                        format!(
+                            "apiVersion `{}` is not the Prometheus Operator's",
+                            resource.api_version
+                        ),
+                    )
+                    .hint("apiVersion: monitoring.coreos.com/v1"),
+                );
+                continue;
+            }
+            groups.extend(resource.spec.unwrap_or_default().groups);
+        }
+        return if errors.is_empty() {
+            Ok(FileSpec { groups })
+        } else {
+            Err(errors)
+        };
+    }
+    let spec: Option<FileSpec> = serde_saphyr::from_str(source).map_err(yaml)?;
+    let spec = spec.unwrap_or_default();
+    let refused: Vec<ScenarioError> = spec
+        .groups
+        .iter()
+        .filter_map(|g| g.value.partial_response_strategy.as_ref())
+        .map(|text| {
+            ScenarioError::at(
+                path,
+                source,
+                Some(Position::from(text.referenced)),
+                "unknown key `partial_response_strategy` (a Thanos key, which Prometheus refuses)"
+                    .to_string(),
+            )
+            .hint("Prometheus reads it only in a PrometheusRule resource; drop it here")
+        })
+        .collect();
+    if refused.is_empty() {
+        Ok(spec)
+    } else {
+        Err(refused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_comes_from_parsed_keys() {
+        assert!(is_rule_file("groups: []\n"));
+        assert!(is_rule_file("\"groups\":\n- \"name\": a\n"));
+        assert!(is_rule_file("'groups': []\n"));
+        assert!(is_rule_file("{\"groups\": []}"));
+        assert!(is_rule_file(""));
+        assert!(is_rule_file("{}\n"));
+        assert!(is_rule_file("null\n"));
+        assert!(is_rule_file("# nothing\n"));
+        assert!(is_rule_file(
+            "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nspec: {groups: []}\n"
+        ));
+        assert!(!is_rule_file("name: x\nphases: []\n"));
+        assert!(!is_rule_file("kind: Deployment\n"));
+        // Broken YAML: told by its first key's line.
+        assert!(is_rule_file("groups:\n  - name: [\n"));
+        assert!(!is_rule_file("name: [\n"));
+    }
+}
