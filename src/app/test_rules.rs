@@ -26,6 +26,7 @@ pub fn run(args: &TestRulesArgs) -> anyhow::Result<Exit> {
                 )
             })?),
         },
+        ignore_unknown_fields: args.ignore_unknown_fields,
     };
     let outcomes: Vec<FileOutcome> = args
         .files

@@ -94,10 +94,25 @@ pub fn load(path: &Path) -> Result<RuleFile, Vec<ScenarioError>> {
     resolve(path, &crate::scenario::read(path)?)
 }
 
+/// Reads and validates a rule file, reading past unknown keys when
+/// `ignore_unknown` (promtool's `--ignore-unknown-fields`).
+pub fn load_with(path: &Path, ignore_unknown: bool) -> Result<RuleFile, Vec<ScenarioError>> {
+    resolve_with(path, &crate::scenario::read(path)?, ignore_unknown)
+}
+
 /// Validates `source`, the text of `path`: a Prometheus rule file, or
 /// `PrometheusRule` resources (their `spec.groups`).
 pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>> {
-    let spec = spec::read(path, source)?;
+    resolve_with(path, source, false)
+}
+
+/// [`resolve`], reading past unknown keys when `ignore_unknown`.
+pub fn resolve_with(
+    path: &Path,
+    source: &str,
+    ignore_unknown: bool,
+) -> Result<RuleFile, Vec<ScenarioError>> {
+    let spec = spec::read(path, source, ignore_unknown)?;
     let mut errors = Vec::new();
     let mut error = |at: Option<Position>, message: String, hint: Option<&str>| {
         let mut e = ScenarioError::at(path, source, at, message);

@@ -42,63 +42,119 @@ pub const KEYS: &[&[&str]] = &[
     ],
 ];
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileSpec {
-    #[serde(default, deserialize_with = "or_default")]
-    pub groups: Vec<Spanned<GroupSpec>>,
+/// The file's types, written once: strict (an unknown key is an error, as
+/// promtool has it by default) and lenient (`--ignore-unknown-fields`,
+/// for rule files extended with metadata of a team's own).
+macro_rules! specs {
+    ($(#[$strict:meta])*) => {
+        #[derive(Debug, Default, Deserialize)]
+        $(#[$strict])*
+        pub struct FileSpec {
+            #[serde(default, deserialize_with = "or_default")]
+            pub groups: Vec<Spanned<GroupSpec>>,
+        }
+
+        #[derive(Debug, Deserialize)]
+        $(#[$strict])*
+        pub struct GroupSpec {
+            pub name: Text,
+            #[serde(default, deserialize_with = "or_default")]
+            pub interval: Option<Text>,
+            #[serde(default)]
+            pub limit: Option<u64>,
+            #[serde(default, deserialize_with = "or_default")]
+            pub query_offset: Option<Text>,
+            #[serde(default, deserialize_with = "or_default")]
+            pub labels: BTreeMap<String, Text>,
+            #[serde(default, deserialize_with = "or_default")]
+            pub rules: Vec<Spanned<RuleSpec>>,
+            /// Thanos's key, which the PrometheusRule resource takes (and Prometheus
+            /// ignores there); refused in a plain rule file, as promtool refuses it.
+            #[serde(default, deserialize_with = "or_default")]
+            pub partial_response_strategy: Option<Text>,
+        }
+
+        #[derive(Debug, Deserialize)]
+        $(#[$strict])*
+        pub struct RuleSpec {
+            #[serde(default, deserialize_with = "or_default")]
+            pub record: Option<Text>,
+            #[serde(default, deserialize_with = "or_default")]
+            pub alert: Option<Text>,
+            /// A string, or a bare number (`expr: 1`), as written.
+            #[serde(default, deserialize_with = "or_default")]
+            pub expr: Option<Text>,
+            #[serde(default, rename = "for", deserialize_with = "or_default")]
+            pub for_: Option<Text>,
+            #[serde(default, deserialize_with = "or_default")]
+            pub keep_firing_for: Option<Text>,
+            #[serde(default, deserialize_with = "or_default")]
+            pub labels: BTreeMap<String, Text>,
+            #[serde(default, deserialize_with = "or_default")]
+            pub annotations: BTreeMap<String, Text>,
+        }
+    };
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GroupSpec {
-    pub name: Text,
-    #[serde(default, deserialize_with = "or_default")]
-    pub interval: Option<Text>,
-    #[serde(default)]
-    pub limit: Option<u64>,
-    #[serde(default, deserialize_with = "or_default")]
-    pub query_offset: Option<Text>,
-    #[serde(default, deserialize_with = "or_default")]
-    pub labels: BTreeMap<String, Text>,
-    #[serde(default, deserialize_with = "or_default")]
-    pub rules: Vec<Spanned<RuleSpec>>,
-    /// Thanos's key, which the PrometheusRule resource takes (and Prometheus
-    /// ignores there); refused in a plain rule file, as promtool refuses it.
-    #[serde(default, deserialize_with = "or_default")]
-    pub partial_response_strategy: Option<Text>,
+specs!(#[serde(deny_unknown_fields)]);
+
+/// The same types, reading past keys they do not know.
+mod lenient {
+    use super::*;
+    specs!();
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSpec {
-    #[serde(default, deserialize_with = "or_default")]
-    pub record: Option<Text>,
-    #[serde(default, deserialize_with = "or_default")]
-    pub alert: Option<Text>,
-    /// A string, or a bare number (`expr: 1`), as written.
-    #[serde(default, deserialize_with = "or_default")]
-    pub expr: Option<Text>,
-    #[serde(default, rename = "for", deserialize_with = "or_default")]
-    pub for_: Option<Text>,
-    #[serde(default, deserialize_with = "or_default")]
-    pub keep_firing_for: Option<Text>,
-    #[serde(default, deserialize_with = "or_default")]
-    pub labels: BTreeMap<String, Text>,
-    #[serde(default, deserialize_with = "or_default")]
-    pub annotations: BTreeMap<String, Text>,
+impl From<lenient::FileSpec> for FileSpec {
+    fn from(file: lenient::FileSpec) -> FileSpec {
+        FileSpec {
+            groups: file.groups.into_iter().map(spanned).collect(),
+        }
+    }
+}
+
+impl From<lenient::GroupSpec> for GroupSpec {
+    fn from(g: lenient::GroupSpec) -> GroupSpec {
+        GroupSpec {
+            name: g.name,
+            interval: g.interval,
+            limit: g.limit,
+            query_offset: g.query_offset,
+            labels: g.labels,
+            rules: g.rules.into_iter().map(spanned).collect(),
+            partial_response_strategy: g.partial_response_strategy,
+        }
+    }
+}
+
+impl From<lenient::RuleSpec> for RuleSpec {
+    fn from(r: lenient::RuleSpec) -> RuleSpec {
+        RuleSpec {
+            record: r.record,
+            alert: r.alert,
+            expr: r.expr,
+            for_: r.for_,
+            keep_firing_for: r.keep_firing_for,
+            labels: r.labels,
+            annotations: r.annotations,
+        }
+    }
+}
+
+fn spanned<A, B: From<A>>(s: Spanned<A>) -> Spanned<B> {
+    Spanned::new(B::from(s.value), s.referenced, s.defined)
 }
 
 /// One Kubernetes document of a `PrometheusRule` file. Kubernetes' own keys
 /// (`metadata`, `status`) are not ours to judge.
 #[derive(Debug, Deserialize)]
-struct Resource {
+#[serde(bound(deserialize = "S: Deserialize<'de>"))]
+struct Resource<S> {
     #[serde(default, rename = "apiVersion", deserialize_with = "or_default")]
     api_version: Str,
     #[serde(default, deserialize_with = "or_default")]
     kind: Str,
     #[serde(default, deserialize_with = "or_default")]
-    spec: Option<FileSpec>,
+    spec: Option<S>,
 }
 
 const RESOURCE_KIND: &str = "PrometheusRule";
@@ -157,11 +213,26 @@ pub fn is_rule_file(source: &str) -> bool {
 }
 
 /// The groups of `source`, from a rule file or from PrometheusRule
-/// resources.
-pub fn read(path: &Path, source: &str) -> Result<FileSpec, Vec<ScenarioError>> {
+/// resources; `ignore_unknown` reads past keys the format does not have.
+pub fn read(
+    path: &Path,
+    source: &str,
+    ignore_unknown: bool,
+) -> Result<FileSpec, Vec<ScenarioError>> {
+    if ignore_unknown {
+        read_as::<lenient::FileSpec>(path, source)
+    } else {
+        read_as::<FileSpec>(path, source)
+    }
+}
+
+fn read_as<S>(path: &Path, source: &str) -> Result<FileSpec, Vec<ScenarioError>>
+where
+    S: for<'de> Deserialize<'de> + Default + Into<FileSpec>,
+{
     let yaml = |e: serde_saphyr::Error| vec![yaml_error_with_keys(path, source, &e, KEYS)];
     if matches!(kind(source), Some(Kind::Resource)) {
-        let documents: Vec<Option<Spanned<Resource>>> =
+        let documents: Vec<Option<Spanned<Resource<S>>>> =
             serde_saphyr::from_str_multiple(source).map_err(yaml)?;
         let mut groups = Vec::new();
         let mut errors = Vec::new();
@@ -195,7 +266,7 @@ pub fn read(path: &Path, source: &str) -> Result<FileSpec, Vec<ScenarioError>> {
                 );
                 continue;
             }
-            groups.extend(resource.spec.unwrap_or_default().groups);
+            groups.extend(resource.spec.unwrap_or_default().into().groups);
         }
         return if errors.is_empty() {
             Ok(FileSpec { groups })
@@ -203,8 +274,8 @@ pub fn read(path: &Path, source: &str) -> Result<FileSpec, Vec<ScenarioError>> {
             Err(errors)
         };
     }
-    let spec: Option<FileSpec> = serde_saphyr::from_str(source).map_err(yaml)?;
-    let spec = spec.unwrap_or_default();
+    let spec: Option<S> = serde_saphyr::from_str(source).map_err(yaml)?;
+    let spec: FileSpec = spec.unwrap_or_default().into();
     let refused: Vec<ScenarioError> = spec
         .groups
         .iter()

@@ -45,6 +45,9 @@ pub struct RunOptions {
     /// `--run`: only test groups whose name this matches (searched, not
     /// anchored, as Go's `MatchString`).
     pub run: Option<Regex>,
+    /// `--ignore-unknown-fields`: the rule files (not the test file, which
+    /// promtool always reads strictly) may carry keys of their own.
+    pub ignore_unknown_fields: bool,
 }
 
 /// The outcome of one test file.
@@ -85,7 +88,7 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
         groups: Vec::new(),
         error: None,
     };
-    match load(path) {
+    match load(path, options.ignore_unknown_fields) {
         Err(e) => outcome.error = Some(e),
         Ok((file, rules, text)) => {
             let source = Source { path, text: &text };
@@ -116,7 +119,10 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
     outcome
 }
 
-fn load(path: &Path) -> Result<(TestFile, Vec<super::RuleFile>, String), String> {
+fn load(
+    path: &Path,
+    ignore_unknown: bool,
+) -> Result<(TestFile, Vec<super::RuleFile>, String), String> {
     let show = |errors: Vec<ScenarioError>| {
         errors
             .iter()
@@ -140,7 +146,7 @@ fn load(path: &Path) -> Result<(TestFile, Vec<super::RuleFile>, String), String>
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut rules = Vec::new();
     for rule_path in rule_paths(dir, &file.rule_files)? {
-        rules.push(super::load(&rule_path).map_err(show)?);
+        rules.push(super::load_with(&rule_path, ignore_unknown).map_err(show)?);
     }
     let mut seen = Vec::new();
     for name in &file.group_eval_order {
