@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use crate::support::{self, slogate};
 
 fn file(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/parity").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/rules/parity")
+        .join(name)
 }
 
 fn stdout(output: &std::process::Output) -> String {
@@ -33,12 +35,36 @@ fn promtool(args: &[&str], path: &Path) -> Option<(bool, String)> {
 #[test]
 fn rule_files_promtool_accepts_are_accepted_with_the_same_rule_count() {
     for (name, ours, theirs) in [
-        ("quoted-keys.yml", "(rules: 1 groups, 1 recording and 1 alerting rules)", "SUCCESS: 2 rules found"),
-        ("empty.yml", "(rules: 0 groups, 0 recording and 0 alerting rules)", "SUCCESS: 0 rules found"),
-        ("braces.yml", "(rules: 0 groups, 0 recording and 0 alerting rules)", "SUCCESS: 0 rules found"),
-        ("null.yml", "(rules: 0 groups, 0 recording and 0 alerting rules)", "SUCCESS: 0 rules found"),
-        ("nulls.yml", "(rules: 2 groups, 0 recording and 1 alerting rules)", "SUCCESS: 1 rules found"),
-        ("multiline-quoted.yml", "(rules: 1 groups, 0 recording and 1 alerting rules)", "SUCCESS: 1 rules found"),
+        (
+            "quoted-keys.yml",
+            "(rules: 1 groups, 1 recording and 1 alerting rules)",
+            "SUCCESS: 2 rules found",
+        ),
+        (
+            "empty.yml",
+            "(rules: 0 groups, 0 recording and 0 alerting rules)",
+            "SUCCESS: 0 rules found",
+        ),
+        (
+            "braces.yml",
+            "(rules: 0 groups, 0 recording and 0 alerting rules)",
+            "SUCCESS: 0 rules found",
+        ),
+        (
+            "null.yml",
+            "(rules: 0 groups, 0 recording and 0 alerting rules)",
+            "SUCCESS: 0 rules found",
+        ),
+        (
+            "nulls.yml",
+            "(rules: 2 groups, 0 recording and 1 alerting rules)",
+            "SUCCESS: 1 rules found",
+        ),
+        (
+            "multiline-quoted.yml",
+            "(rules: 1 groups, 0 recording and 1 alerting rules)",
+            "SUCCESS: 1 rules found",
+        ),
     ] {
         let path = file(name);
         let output = slogate(&["check", path.to_str().unwrap()]);
@@ -70,15 +96,23 @@ fn prometheus_rule_resources_are_read_for_their_groups() {
     support::assert_exit(&output, 0);
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(&path, dir.path().join("prometheusrule.yml")).unwrap();
-    let misspelt = std::fs::read_to_string(&scenario).unwrap().replace("DemoDown", "DemoDwn");
+    let misspelt = std::fs::read_to_string(&scenario)
+        .unwrap()
+        .replace("DemoDown", "DemoDwn");
     std::fs::write(dir.path().join("s.yaml"), misspelt).unwrap();
     let output = slogate(&["check", dir.path().join("s.yaml").to_str().unwrap()]);
     support::assert_exit(&output, 2);
-    assert!(stdout(&output).contains("did you mean `DemoDown`?"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("did you mean `DemoDown`?"),
+        "{}",
+        stdout(&output)
+    );
     // A resource of another kind among them is named.
-    let other = std::fs::read_to_string(&path)
-        .unwrap()
-        .replacen("kind: PrometheusRule\nmetadata:\n  name: more-rules", "kind: ConfigMap\nmetadata:\n  name: more-rules", 1);
+    let other = std::fs::read_to_string(&path).unwrap().replacen(
+        "kind: PrometheusRule\nmetadata:\n  name: more-rules",
+        "kind: ConfigMap\nmetadata:\n  name: more-rules",
+        1,
+    );
     std::fs::write(dir.path().join("mixed.yml"), other).unwrap();
     let output = slogate(&["check", dir.path().join("mixed.yml").to_str().unwrap()]);
     support::assert_exit(&output, 2);
@@ -106,7 +140,11 @@ fn unit_tests_promtool_passes_pass() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("globbed")).unwrap();
     for rules in ["a.yml", "b.yml"] {
-        std::fs::copy(file("globbed").join(rules), dir.path().join("globbed").join(rules)).unwrap();
+        std::fs::copy(
+            file("globbed").join(rules),
+            dir.path().join("globbed").join(rules),
+        )
+        .unwrap();
     }
     let first = std::fs::read_to_string(file("scalars-test.yml"))
         .unwrap()
@@ -115,7 +153,11 @@ fn unit_tests_promtool_passes_pass() {
     std::fs::write(&path, first).unwrap();
     let output = slogate(&["test-rules", path.to_str().unwrap()]);
     support::assert_exit(&output, 1);
-    assert!(stdout(&output).contains(r#"got:      y{bucket="1.0"} 7"#), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(r#"got:      y{bucket="1.0"} 7"#),
+        "{}",
+        stdout(&output)
+    );
     if let Some((passed, text)) = promtool(&["test", "rules"], &path) {
         assert!(!passed, "promtool: {text}");
     }

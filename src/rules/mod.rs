@@ -127,7 +127,11 @@ pub fn resolve_with(
     for group in &spec.groups {
         let g = &group.value;
         if g.name.value.trim().is_empty() {
-            error(at(&g.name.referenced), "a group needs a name".into(), None);
+            error(
+                at(&g.name.referenced),
+                "a group needs a name".into(),
+                Some("name: SOMETHING, unique within the file"),
+            );
         } else if names.contains(&g.name.value.as_str()) {
             error(
                 at(&g.name.referenced),
@@ -166,14 +170,24 @@ pub fn resolve_with(
                 format!("{}:{}:{}", path.display(), p.line, p.column)
             });
             let Some(expr_text) = &r.expr else {
-                error(rule_at, "a rule needs `expr: PROMQL`".into(), None);
+                error(
+                    rule_at,
+                    "a rule needs `expr: PROMQL`".into(),
+                    Some("the PromQL expression the rule evaluates, such as `expr: up == 0`"),
+                );
                 continue;
             };
             let expr = expr_text.value.as_str().trim().to_string();
             if expr.is_empty() {
                 error(at(&expr_text.referenced), "`expr` is empty".into(), None);
             } else if let Err(e) = crate::promql::parse(&expr) {
-                error(at(&expr_text.referenced), format!("expr: {e}"), None);
+                error(
+                    at(&expr_text.referenced),
+                    format!("expr: {e}"),
+                    Some(
+                        "quote an expression that holds `: ` or starts with `{`, or use `expr: |`",
+                    ),
+                );
             }
             let mut labels = BTreeMap::new();
             for (name, value) in &r.labels {

@@ -81,6 +81,10 @@ pub fn error_with_keys(
         .replace(
             "expected mapping start",
             "expected a map (`key: value` lines)",
+        )
+        .replace(
+            "expected string scalar",
+            "expected a string here, found a map or a list",
         );
     let message = if names_an_integer_type(&message) {
         "expected a whole number".to_string()
@@ -88,6 +92,9 @@ pub fn error_with_keys(
         message
     };
     let mut result = ScenarioError::at(file, source, position, message.clone());
+    if message.starts_with("expected a string here") {
+        result = result.hint("write the value as text; quote it if it starts with `{` or `[`");
+    }
     if let Some(rest) = message.strip_prefix("unknown key `")
         && let Some((key, _)) = rest.split_once('`')
     {
