@@ -174,3 +174,51 @@ fn a_ten_million_value_series_runs_in_moments() {
     assert!(output.status.success(), "{}", stdout(&output));
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+/// A unit-test file's bad values are named at their line and column, in
+/// slogate's words (no deserializer message), and promtool refuses them
+/// too; a bad `--run` pattern is a usage error.
+#[test]
+fn bad_unit_test_values_are_named_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, want) in [
+        (
+            "start.yml",
+            "tests:\n- start_timestamp: yesterday\n",
+            "start.yml:2:20: start_timestamp: cannot parse \"yesterday\" to a valid timestamp",
+        ),
+        (
+            "value.yml",
+            "tests:\n- promql_expr_test:\n  - expr: up\n    exp_samples:\n    - value: abc\n",
+            "value.yml:5:14: `abc` is not a number",
+        ),
+        (
+            "interval.yml",
+            "tests:\n- interval: 1.5m\n",
+            "interval.yml:2:13: interval: `1.5m` is not a Prometheus duration",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = slogate(&["test-rules", path.to_str().unwrap()]);
+        support::assert_exit(&output, 1);
+        let text = stdout(&output);
+        assert!(text.contains(want), "{name}: {text}");
+        assert!(
+            !text.contains("invalid type") && !text.contains("floating point"),
+            "{text}"
+        );
+        // promtool 2.42 refuses each too (it has no start_timestamp at all).
+        if let Some((passed, theirs)) = promtool(&["test", "rules"], &path) {
+            assert!(!passed, "{name}: promtool accepts it: {theirs}");
+        }
+    }
+    let path = dir.path().join("interval.yml");
+    let output = slogate(&["test-rules", "--run", "(", path.to_str().unwrap()]);
+    support::assert_exit(&output, 2);
+    assert!(
+        stdout(&output).contains("--run: not a regular expression"),
+        "{}",
+        stdout(&output)
+    );
+}

@@ -102,7 +102,7 @@ pub fn expr(
     let mut expected: Vec<(Labels, f64)> = Vec::new();
     for sample in &test.exp_samples {
         match parse_series(sample.labels.as_str()) {
-            Ok(labels) => expected.push((labels, sample.value)),
+            Ok(labels) => expected.push((labels, sample.value.0)),
             Err(e) => {
                 return Some(format!(
                     "{head}, err: labels {:?}: {e}",

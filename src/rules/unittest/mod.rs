@@ -193,10 +193,21 @@ fn duration(text: &str, what: &str) -> Result<i64, String> {
         })
 }
 
-/// An optional duration field: its milliseconds, 0 when absent.
-fn duration_or_zero(field: &Option<Spanned<Str>>, what: &str) -> Result<i64, String> {
+/// An optional duration field: its milliseconds, 0 when absent; an error
+/// points at the field in the test file.
+fn duration_or_zero(
+    source: Source<'_>,
+    field: &Option<Spanned<Str>>,
+    what: &str,
+) -> Result<i64, String> {
     match field {
-        Some(text) => duration(text.value.as_str(), what),
+        Some(text) => duration(text.value.as_str(), what).map_err(|e| {
+            source.error(
+                text,
+                e,
+                "whole numbers with units, largest first: `90s`, `1h30m`, `0`",
+            )
+        }),
         None => Ok(0),
     }
 }
@@ -206,6 +217,20 @@ fn duration_or_zero(field: &Option<Spanned<Str>>, what: &str) -> Result<i64, Str
 struct Source<'a> {
     path: &'a Path,
     text: &'a str,
+}
+
+impl Source<'_> {
+    /// `message` at `field`'s line and column, with `hint`.
+    fn error<T>(&self, field: &Spanned<T>, message: String, hint: &str) -> String {
+        ScenarioError::at(
+            self.path,
+            self.text,
+            Some(Position::from(field.referenced)),
+            message,
+        )
+        .hint(hint)
+        .to_string()
+    }
 }
 
 /// The input series, each read only as far as the evaluation has come.
@@ -243,16 +268,23 @@ fn run_group(
     rule_files: &[super::RuleFile],
     spec: &GroupSpec,
 ) -> Result<GroupOutcome, String> {
-    let mut eval_interval = duration_or_zero(&file.evaluation_interval, "evaluation_interval")?;
+    let mut eval_interval =
+        duration_or_zero(source, &file.evaluation_interval, "evaluation_interval")?;
     if eval_interval == 0 {
         eval_interval = 60_000;
     }
-    let mut interval = duration_or_zero(&spec.interval, "interval")?;
+    let mut interval = duration_or_zero(source, &spec.interval, "interval")?;
     if interval == 0 {
         interval = eval_interval;
     }
     let start = match &spec.start_timestamp {
-        Some(text) => timestamp::parse(text.value.as_str())?,
+        Some(text) => timestamp::parse(text.value.as_str()).map_err(|e| {
+            source.error(
+                text,
+                format!("start_timestamp: {e}"),
+                "Unix seconds (`1609459200`) or RFC 3339 (`2024-01-01T00:00:00Z`)",
+            )
+        })?,
         None => 0,
     };
     let mut store = Store::default();
@@ -312,7 +344,7 @@ fn run_group(
 
     let mut alert_tests: Vec<(i64, &AlertTest)> = Vec::new();
     for test in &spec.alert_rule_test {
-        let at = duration_or_zero(&test.eval_time, "eval_time")?;
+        let at = duration_or_zero(source, &test.eval_time, "eval_time")?;
         if test.alertname.0.is_empty() {
             let in_group = if spec.name.0.is_empty() {
                 String::new()
@@ -329,7 +361,10 @@ fn run_group(
     alert_tests.sort_by_key(|(t, _)| *t);
     let mut expr_tests = Vec::new();
     for test in &spec.promql_expr_test {
-        expr_tests.push((duration_or_zero(&test.eval_time, "eval_time")?, test));
+        expr_tests.push((
+            duration_or_zero(source, &test.eval_time, "eval_time")?,
+            test,
+        ));
     }
     let latest = alert_tests
         .iter()

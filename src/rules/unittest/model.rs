@@ -96,7 +96,41 @@ pub struct ExpSample {
     #[serde(default, deserialize_with = "or_default")]
     pub labels: Str,
     #[serde(default, deserialize_with = "or_default")]
-    pub value: f64,
+    pub value: Number,
+}
+
+/// A sample's `value`, read as Go's YAML reads a number into a `float64`:
+/// decimal and exponent forms, `0x` hexadecimal, `.inf`, `-.inf`, `.nan`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Number(pub f64);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Str::deserialize(deserializer)?;
+        parse_number(text.as_str())
+            .map(Number)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{}` is not a number", text.as_str())))
+    }
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => (-1.0, rest),
+        None => (1.0, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let magnitude = match digits {
+        ".inf" | ".Inf" | ".INF" => f64::INFINITY,
+        ".nan" | ".NaN" | ".NAN" if sign > 0.0 && !text.starts_with('+') => return Some(f64::NAN),
+        _ => match digits.strip_prefix("0x") {
+            Some(hex) => i64::from_str_radix(hex, 16).ok()? as f64,
+            // Rust's float parser also takes `inf` and `NaN`, which YAML does not.
+            None if digits.starts_with(|c: char| c.is_ascii_digit() || c == '.') => {
+                digits.parse().ok()?
+            }
+            None => return None,
+        },
+    };
+    Some(sign * magnitude)
 }
 
 /// The format's keys, for "did you mean" on an unknown one.
@@ -124,3 +158,21 @@ pub const KEYS: &[&[&str]] = &[
     &["expr", "eval_time", "exp_samples"],
     &["labels", "value"],
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_values_as_go_reads_them() {
+        assert_eq!(parse_number("3"), Some(3.0));
+        assert_eq!(parse_number("-1.5e3"), Some(-1500.0));
+        assert_eq!(parse_number("0x10"), Some(16.0));
+        assert_eq!(parse_number(".inf"), Some(f64::INFINITY));
+        assert_eq!(parse_number("-.inf"), Some(f64::NEG_INFINITY));
+        assert!(parse_number(".nan").unwrap().is_nan());
+        for bad in ["abc", "inf", "NaN", "", "1..2"] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
+    }
+}

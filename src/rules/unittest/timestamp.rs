@@ -4,7 +4,7 @@
 
 /// Milliseconds since the Unix epoch.
 pub fn parse(text: &str) -> Result<i64, String> {
-    let bad = || format!("cannot parse {text:?} to a valid timestamp (Unix seconds or RFC 3339)");
+    let bad = || format!("cannot parse {text:?} to a valid timestamp");
     if let Ok(seconds) = text.parse::<f64>() {
         if !seconds.is_finite() || seconds.abs() > 9.2e15 {
             return Err(bad());
