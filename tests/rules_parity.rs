@@ -125,10 +125,15 @@ fn prometheus_rule_resources_are_read_for_their_groups() {
 
 /// Nulls, an omitted `eval_time`, literal label text, a duplicate series
 /// (the last wins), `exp_labels.alertname` overwritten, `rule_files` globs:
-/// both pass, in slogate and in promtool.
+/// samples loaded only as the evaluation reaches them: each passes, in
+/// slogate and in promtool.
 #[test]
 fn unit_tests_promtool_passes_pass() {
-    for name in ["nulls-test.yml", "scalars-test.yml"] {
+    for name in [
+        "nulls-test.yml",
+        "scalars-test.yml",
+        "lazy-loading-test.yml",
+    ] {
         let path = file(name);
         let output = slogate(&["test-rules", path.to_str().unwrap()]);
         assert!(output.status.success(), "{name}: {}", stdout(&output));
