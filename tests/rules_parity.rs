@@ -124,7 +124,7 @@ fn prometheus_rule_resources_are_read_for_their_groups() {
 }
 
 /// Nulls, an omitted `eval_time`, literal label text, a duplicate series
-/// (the last wins), `exp_labels.alertname` overwritten, `rule_files` globs:
+/// (the last wins), `exp_labels.alertname` overwritten, `rule_files` globs,
 /// samples loaded only as the evaluation reaches them: each passes, in
 /// slogate and in promtool.
 #[test]
