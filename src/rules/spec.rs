@@ -201,15 +201,29 @@ fn kind(source: &str) -> Option<Kind> {
 /// by a line that starts with its `groups` key, so its error is reported
 /// against the rule-file format.
 pub fn is_rule_file(source: &str) -> bool {
+    // The common case without a parse: a rule file's first key line.
+    if starts_a_line_with_key(source, "groups") {
+        return true;
+    }
     match kind(source) {
         Some(Kind::Empty | Kind::Groups | Kind::Resource) => true,
         Some(Kind::Other) => false,
-        None => source.lines().any(|l| {
-            ["groups:", "\"groups\":", "'groups':"]
-                .iter()
-                .any(|key| l.starts_with(key))
-        }),
+        None => false,
     }
+}
+
+/// Whether a line of `source` starts with `key:` (bare or quoted): a cheap
+/// test that settles most files before any parse.
+fn starts_a_line_with_key(source: &str, key: &str) -> bool {
+    source.lines().any(|l| {
+        [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ]
+        .iter()
+        .any(|k| l.starts_with(k.as_str()))
+    })
 }
 
 /// The groups of `source`, from a rule file or from PrometheusRule
@@ -231,7 +245,10 @@ where
     S: for<'de> Deserialize<'de> + Default + Into<FileSpec>,
 {
     let yaml = |e: serde_saphyr::Error| vec![yaml_error_with_keys(path, source, &e, KEYS)];
-    if matches!(kind(source), Some(Kind::Resource)) {
+    // Only a file that names a `kind` can be a resource: a plain rule file
+    // is parsed once.
+    let may_be_resource = source.contains("kind");
+    if may_be_resource && matches!(kind(source), Some(Kind::Resource)) {
         let documents: Vec<Option<Spanned<Resource<S>>>> =
             serde_saphyr::from_str_multiple(source).map_err(yaml)?;
         let mut groups = Vec::new();
