@@ -4,9 +4,11 @@
 //! empty or unparsable `expr`, bad durations (Prometheus's own format:
 //! `90s`, `1h30m`, `1d`, no fractions), invalid metric and label names,
 //! keys that only alerting rules take, duplicate group names. Every error
-//! has file, line and column. `eval` evaluates the groups over a store,
-//! `alert` is the alert state machine, `template` expands labels and
-//! annotations, `timeline` is what the alerts did.
+//! has file, line and column. `spec` is the file as written (a `groups:`
+//! file or PrometheusRule resources), `nullable` reads YAML values as Go
+//! does, `eval` evaluates the groups over a store, `alert` is the alert
+//! state machine, `template` expands labels and annotations, `timeline` is
+//! what the alerts did, `unittest` runs promtool's unit tests.
 
 pub mod alert;
 pub mod estimate;
