@@ -10,27 +10,25 @@
 //! `series` the values' notation, `compare` the verdicts.
 
 mod compare;
+mod inputs;
 pub mod junit;
 mod model;
 mod series;
 mod timestamp;
 
+pub use inputs::parse_series;
 pub use series::{Values, expand};
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use promql_parser::label::MatchOp;
-use promql_parser::parser::Expr;
 use regex::Regex;
 use serde_saphyr::Spanned;
 
 use super::alert::External;
 use super::eval::{Options, RuleSet};
 use super::nullable::Str;
-use crate::metrics::store::{Labels, NAME, Store};
-use crate::promql;
+use crate::metrics::store::Store;
 use crate::scenario::{Position, ScenarioError};
 use model::{AlertTest, GroupSpec, KEYS, TestFile};
 
@@ -233,35 +231,6 @@ impl Source<'_> {
     }
 }
 
-/// The input series, each read only as far as the evaluation has come.
-struct Inputs<'a> {
-    /// Store id, the series' values, where reading them has got to.
-    series: Vec<(usize, series::Cursor<'a>)>,
-    start: i64,
-    interval: i64,
-}
-
-impl Inputs<'_> {
-    /// Appends every input sample at or before `t` (ms), as promtool's
-    /// `WithSamplesTill`.
-    fn load_till(&mut self, store: &mut Store, t: i64) -> Result<(), String> {
-        if t < self.start {
-            return Ok(());
-        }
-        let last = ((t - self.start) / self.interval) as u64;
-        for (id, cursor) in &mut self.series {
-            while let Some((position, v)) = cursor.next_until(last) {
-                let at = (position as i64)
-                    .checked_mul(self.interval)
-                    .and_then(|offset| offset.checked_add(self.start))
-                    .ok_or("input series: a sample's time is past what a timestamp holds")?;
-                store.append(*id, at, v).map_err(|e| e.to_string())?;
-            }
-        }
-        Ok(())
-    }
-}
-
 fn run_group(
     source: Source<'_>,
     file: &TestFile,
@@ -288,33 +257,8 @@ fn run_group(
         None => 0,
     };
     let mut store = Store::default();
-    // A series given twice keeps its last definition (promtool's loader
-    // keys definitions by label set).
-    let mut defined: Vec<(Labels, Values)> = Vec::new();
-    let mut index: HashMap<Labels, usize> = HashMap::new();
-    for series in &spec.input_series {
-        let labels = parse_series(series.series.as_str())
-            .map_err(|e| format!("input series {:?}: {e}", series.series.as_str()))?;
-        let text = series.values.as_ref().map_or("", |v| v.value.as_str());
-        let values = Values::parse(text)
-            .map_err(|e| format!("series {}: values {text:?}: {e}", series.series.as_str()))?;
-        match index.get(&labels) {
-            Some(&i) => defined[i].1 = values,
-            None => {
-                index.insert(labels.clone(), defined.len());
-                defined.push((labels, values));
-            }
-        }
-    }
-    let mut inputs = Inputs {
-        series: Vec::new(),
-        start,
-        interval,
-    };
-    for (labels, values) in &defined {
-        let id = store.series_id(labels).map_err(|e| e.to_string())?;
-        inputs.series.push((id, values.cursor()));
-    }
+    let defined = inputs::Defined::read(&spec.input_series)?;
+    let mut inputs = defined.load(&mut store, start, interval)?;
     let external = External {
         labels: spec
             .external_labels
@@ -461,43 +405,4 @@ pub(super) fn show_duration(ms: i64) -> String {
         }
     }
     out
-}
-
-/// `metric{a="b"}` (or `{__name__="m", a="b"}`) to labels.
-pub fn parse_series(text: &str) -> Result<Labels, String> {
-    if text.trim().is_empty() || text.trim() == "{}" {
-        return Ok(Labels::empty());
-    }
-    let expr = promql::parse(text).map_err(|e| e.to_string())?;
-    let Expr::VectorSelector(vs) = expr else {
-        return Err(format!(
-            "`{text}` is not a series (`metric{{label=\"value\"}}`)"
-        ));
-    };
-    let mut pairs = Vec::new();
-    if let Some(name) = &vs.name {
-        pairs.push((NAME.to_string(), name.clone()));
-    }
-    for m in &vs.matchers.matchers {
-        if m.op != MatchOp::Equal {
-            return Err(format!("`{text}`: only `=` in a series' labels"));
-        }
-        pairs.push((m.name.clone(), m.value.clone()));
-    }
-    Ok(Labels::new(pairs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn series_labels() {
-        assert_eq!(
-            parse_series(r#"up{job="a", instance="b"}"#).unwrap(),
-            Labels::from_pairs(&[("__name__", "up"), ("instance", "b"), ("job", "a")])
-        );
-        assert_eq!(parse_series("").unwrap(), Labels::empty());
-        assert!(parse_series(r#"up{job=~"a"}"#).is_err());
-    }
 }
