@@ -7,7 +7,8 @@
 //! `alert_rule_test` (with the evaluation at or just before its time),
 //! `promql_expr_test` queried at the end. A series defined twice keeps its
 //! last definition, as promtool's loader keeps it. `model` is the file,
-//! `series` the values' notation, `compare` the verdicts.
+//! `inputs` the input series, `series` the values' notation, `compare` the
+//! verdicts, `junit` the `--junit` file.
 
 mod compare;
 mod inputs;
