@@ -150,9 +150,19 @@ pub struct TestRulesArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 
-    /// Also write the results as JUnit XML to this file.
+    /// Also write the results as JUnit XML to this file (promtool's shape).
     #[arg(long)]
     pub junit: Option<PathBuf>,
+
+    /// Only run test groups whose name matches this regular expression
+    /// (searched, not anchored); may be given more than once.
+    #[arg(long = "run", value_name = "REGEX")]
+    pub run: Vec<String>,
+
+    /// Read past keys the rule-file format does not have in the rule files
+    /// (extensions with a team's own metadata); the test files stay strict.
+    #[arg(long)]
+    pub ignore_unknown_fields: bool,
 }
 
 /// `slogate query EXPR`.
@@ -250,9 +260,14 @@ pub struct RunArgs {
 /// `slogate check FILE...`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Scenario files to validate.
+    /// Scenario files and rule files to validate.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+
+    /// Read past keys the rule-file format does not have, in rule files
+    /// (promtool's flag of the same name); scenarios stay strict.
+    #[arg(long)]
+    pub ignore_unknown_fields: bool,
 }
 
 /// `slogate hit URL`: flags as hey and oha users know them.

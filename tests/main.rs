@@ -16,10 +16,12 @@ mod latency; // known delays and coordinated omission
 mod merge; // --shard and `slogate merge`: three shards merge to one run's percentiles
 mod open_model; // schedule accuracy, constant and ramp
 mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
+mod promtool_data; // Prometheus's own cmd/promtool/testdata: each file gives promtool 3's outcome, or is listed as differing
 mod proxy; // the fault proxy: each fault kind client and server side, ratios within binomial bounds, hostile clients
 mod real_rules; // published rule files and promtool unit tests (tests/rules/real): the verdicts of promtool or Prometheus 3
 mod report; // index.html: self-contained, every chart and check, escaping, `slogate report`, headless Chromium
 mod rules; // rule files validated as promtool does, against promtool
+mod rules_parity; // rule files and unit tests read as promtool reads them: nulls, quoted keys, literal scalars, PrometheusRule resources
 mod run; // `slogate run`: phases, CSV data on the wire, verdicts, abort, NO DATA, exit codes
 mod scrape; // scrape limits (body size, samples), duplicates, invalid UTF-8; truncated data never passes a check
 mod secrets; // URL userinfo, secret query values and env headers in no output, yet on the wire

@@ -155,7 +155,8 @@ fn test_rules_gives_promtools_verdicts() {
     );
 }
 
-/// `--junit` writes one testcase per test group, failures with the diff.
+/// `--junit` writes promtool 3's shape: one testsuite per file, one
+/// testcase per test group, one `<failure>` element per failure.
 #[test]
 fn test_rules_writes_junit() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/unit");
@@ -170,11 +171,16 @@ fn test_rules_writes_junit() {
     support::assert_exit(&output, 1);
     let xml = std::fs::read_to_string(&junit).unwrap();
     std::fs::remove_file(&junit).ok();
+    assert!(xml.starts_with("<testsuites><testsuite name="), "{xml}");
     assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
     assert!(
         xml.contains(r#"<testcase name="healthy traffic">"#),
         "{xml}"
     );
-    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    assert!(
+        xml.contains(r#"tests="2" failures="1" errors="0" skipped="0" timestamp="20"#),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<failure>").count(), 1, "{xml}");
     assert!(xml.contains("firing, not expected"), "{xml}");
 }

@@ -1,5 +1,6 @@
 //! `slogate check FILE...`: validates scenario files and Prometheus rule
-//! files (told apart by a top-level `groups:`), prints every error with
+//! files (told apart by their parsed top-level keys: `groups`, a
+//! `PrometheusRule` resource, or none at all), prints every error with
 //! its line and column, and exits 2 if any file is invalid (0 otherwise), so
 //! it can run in pre-commit hooks and CI.
 
@@ -17,7 +18,7 @@ pub fn run(args: &CheckArgs) -> Exit {
         let source = crate::input::read_to_string(path, crate::input::MAX_SOURCE_BYTES, "")
             .unwrap_or_default();
         if crate::rules::is_rule_file(&source) {
-            match crate::rules::load(path) {
+            match crate::rules::load_with(path, args.ignore_unknown_fields) {
                 Ok(file) => {
                     let (recording, alerting) = file.rule_count();
                     println!(

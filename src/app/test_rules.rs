@@ -12,7 +12,27 @@ use crate::cli::TestRulesArgs;
 use crate::rules::unittest::{self, FileOutcome};
 
 pub fn run(args: &TestRulesArgs) -> anyhow::Result<Exit> {
-    let outcomes: Vec<FileOutcome> = args.files.iter().map(|f| unittest::run_file(f)).collect();
+    let options = unittest::RunOptions {
+        // As promtool joins its `--run` flags: one alternation.
+        run: match args.run.as_slice() {
+            [] => None,
+            patterns => Some(regex::Regex::new(&patterns.join("|")).map_err(|e| {
+                super::UsageError::new(
+                    "--run",
+                    format!(
+                        "not a regular expression: {}",
+                        crate::diag::plain(&e.to_string())
+                    ),
+                )
+            })?),
+        },
+        ignore_unknown_fields: args.ignore_unknown_fields,
+    };
+    let outcomes: Vec<FileOutcome> = args
+        .files
+        .iter()
+        .map(|f| unittest::run_file_with(f, &options))
+        .collect();
     let mut out = String::new();
     for outcome in &outcomes {
         let _ = writeln!(out, "Unit Testing:  {}", outcome.path.display());
@@ -38,7 +58,10 @@ pub fn run(args: &TestRulesArgs) -> anyhow::Result<Exit> {
     }
     print!("{out}");
     if let Some(path) = &args.junit {
-        std::fs::write(path, junit(&outcomes))
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        std::fs::write(path, unittest::junit::write(&outcomes, now))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(if outcomes.iter().all(FileOutcome::passed) {
@@ -53,48 +76,4 @@ fn indent(text: &str, prefix: &str) -> String {
         .map(|line| format!("{prefix}{line}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// One testsuite per file, one testcase per test group.
-fn junit(outcomes: &[FileOutcome]) -> String {
-    let xml = crate::report::run::xml_escape;
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
-    for outcome in outcomes {
-        let cases = outcome.groups.len().max(1);
-        let failures = if outcome.error.is_some() {
-            1
-        } else {
-            outcome
-                .groups
-                .iter()
-                .filter(|g| !g.failures.is_empty())
-                .count()
-        };
-        let _ = writeln!(
-            out,
-            r#"  <testsuite name="{}" tests="{cases}" failures="{failures}">"#,
-            xml(&outcome.path.display().to_string())
-        );
-        if let Some(error) = &outcome.error {
-            let _ = writeln!(
-                out,
-                "    <testcase name=\"load\">\n      <failure message=\"{}\"/>\n    </testcase>",
-                xml(error)
-            );
-        }
-        for group in &outcome.groups {
-            let _ = writeln!(out, r#"    <testcase name="{}">"#, xml(&group.name));
-            if !group.failures.is_empty() {
-                let _ = writeln!(
-                    out,
-                    r#"      <failure message="{}"/>"#,
-                    xml(&group.failures.join("\n"))
-                );
-            }
-            let _ = writeln!(out, "    </testcase>");
-        }
-        let _ = writeln!(out, "  </testsuite>");
-    }
-    out.push_str("</testsuites>\n");
-    out
 }

@@ -524,7 +524,7 @@ fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::unittest::expand_values;
+    use crate::rules::unittest::expand;
 
     fn expanded(slots: &[Slot]) -> Vec<Option<f64>> {
         slots
@@ -557,7 +557,7 @@ mod tests {
         for (slots, want) in cases {
             let text = compact(&slots);
             assert_eq!(text, want);
-            let back = expand_values(&text).unwrap();
+            let back = expand(&text, 1_000_000).unwrap();
             let same = back.len() == slots.len()
                 && back
                     .iter()

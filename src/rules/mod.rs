@@ -4,14 +4,19 @@
 //! empty or unparsable `expr`, bad durations (Prometheus's own format:
 //! `90s`, `1h30m`, `1d`, no fractions), invalid metric and label names,
 //! keys that only alerting rules take, duplicate group names. Every error
-//! has file, line and column. `eval` evaluates the groups over a store,
-//! `alert` is the alert state machine, `template` expands labels and
-//! annotations, `timeline` is what the alerts did.
+//! has file, line and column. `spec` is the file as written (a `groups:`
+//! file or PrometheusRule resources), `nullable` reads YAML values as Go
+//! does, `eval` evaluates the groups over a store, `alert` is the alert
+//! state machine, `template` expands labels and annotations, `timeline` is
+//! what the alerts did, `unittest` runs promtool's unit tests.
 
 pub mod alert;
 pub mod estimate;
 pub mod eval;
 pub mod export;
+mod glob;
+pub mod nullable;
+mod spec;
 pub mod template;
 pub mod timeline;
 pub mod unittest;
@@ -24,72 +29,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_saphyr::Spanned;
-
-use crate::scenario::{Position, ScenarioError, StringOr, Text, yaml_error_with_keys};
-
-const KEYS: &[&[&str]] = &[
-    &["groups"],
-    &[
-        "name",
-        "interval",
-        "limit",
-        "query_offset",
-        "labels",
-        "rules",
-    ],
-    &[
-        "record",
-        "alert",
-        "expr",
-        "for",
-        "keep_firing_for",
-        "labels",
-        "annotations",
-    ],
-];
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSpec {
-    groups: Vec<Spanned<GroupSpec>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GroupSpec {
-    name: Text,
-    #[serde(default)]
-    interval: Option<Text>,
-    #[serde(default)]
-    limit: Option<u64>,
-    #[serde(default)]
-    query_offset: Option<Text>,
-    #[serde(default)]
-    labels: BTreeMap<String, Text>,
-    #[serde(default)]
-    rules: Vec<Spanned<RuleSpec>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleSpec {
-    #[serde(default)]
-    record: Option<Text>,
-    #[serde(default)]
-    alert: Option<Text>,
-    /// A string, or a bare number (`expr: 1`).
-    expr: Spanned<StringOr<BTreeMap<String, String>>>,
-    #[serde(default, rename = "for")]
-    for_: Option<Text>,
-    #[serde(default)]
-    keep_firing_for: Option<Text>,
-    #[serde(default)]
-    labels: BTreeMap<String, Text>,
-    #[serde(default)]
-    annotations: BTreeMap<String, Text>,
-}
+use crate::scenario::{Position, ScenarioError};
+use spec::Text;
 
 /// A validated rule file.
 #[derive(Debug, Clone)]
@@ -142,9 +83,12 @@ impl RuleFile {
     }
 }
 
-/// Whether `source` looks like a rule file (a top-level `groups:` key).
+/// Whether `source` is a rule file: its top-level keys hold `groups` (the
+/// spelling does not matter: `"groups":` is the same key), it is a
+/// `PrometheusRule` resource, or it is empty (`{}`, `null`, nothing: a
+/// valid file of no rules, as promtool says).
 pub fn is_rule_file(source: &str) -> bool {
-    source.lines().any(|l| l.starts_with("groups:"))
+    spec::is_rule_file(source)
 }
 
 /// Reads and validates a rule file.
@@ -152,10 +96,25 @@ pub fn load(path: &Path) -> Result<RuleFile, Vec<ScenarioError>> {
     resolve(path, &crate::scenario::read(path)?)
 }
 
-/// Validates `source`, the text of `path`.
+/// Reads and validates a rule file, reading past unknown keys when
+/// `ignore_unknown` (promtool's `--ignore-unknown-fields`).
+pub fn load_with(path: &Path, ignore_unknown: bool) -> Result<RuleFile, Vec<ScenarioError>> {
+    resolve_with(path, &crate::scenario::read(path)?, ignore_unknown)
+}
+
+/// Validates `source`, the text of `path`: a Prometheus rule file, or
+/// `PrometheusRule` resources (their `spec.groups`).
 pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>> {
-    let spec: FileSpec = serde_saphyr::from_str(source)
-        .map_err(|e| vec![yaml_error_with_keys(path, source, &e, KEYS)])?;
+    resolve_with(path, source, false)
+}
+
+/// [`resolve`], reading past unknown keys when `ignore_unknown`.
+pub fn resolve_with(
+    path: &Path,
+    source: &str,
+    ignore_unknown: bool,
+) -> Result<RuleFile, Vec<ScenarioError>> {
+    let spec = spec::read(path, source, ignore_unknown)?;
     let mut errors = Vec::new();
     let mut error = |at: Option<Position>, message: String, hint: Option<&str>| {
         let mut e = ScenarioError::at(path, source, at, message);
@@ -170,7 +129,11 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
     for group in &spec.groups {
         let g = &group.value;
         if g.name.value.trim().is_empty() {
-            error(at(&g.name.referenced), "a group needs a name".into(), None);
+            error(
+                at(&g.name.referenced),
+                "a group needs a name".into(),
+                Some("name: SOMETHING, unique within the file"),
+            );
         } else if names.contains(&g.name.value.as_str()) {
             error(
                 at(&g.name.referenced),
@@ -208,21 +171,25 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
             let source_text = rule_at.map_or(path.display().to_string(), |p| {
                 format!("{}:{}:{}", path.display(), p.line, p.column)
             });
-            let expr = match &r.expr.value {
-                StringOr::String(text) => text.trim().to_string(),
-                StringOr::Map(_) => {
-                    error(
-                        at(&r.expr.referenced),
-                        "`expr` must be a PromQL expression (a string)".into(),
-                        None,
-                    );
-                    continue;
-                }
+            let Some(expr_text) = &r.expr else {
+                error(
+                    rule_at,
+                    "a rule needs `expr: PROMQL`".into(),
+                    Some("the PromQL expression the rule evaluates, such as `expr: up == 0`"),
+                );
+                continue;
             };
+            let expr = expr_text.value.as_str().trim().to_string();
             if expr.is_empty() {
-                error(at(&r.expr.referenced), "`expr` is empty".into(), None);
+                error(at(&expr_text.referenced), "`expr` is empty".into(), None);
             } else if let Err(e) = crate::promql::parse(&expr) {
-                error(at(&r.expr.referenced), format!("expr: {e}"), None);
+                error(
+                    at(&expr_text.referenced),
+                    format!("expr: {e}"),
+                    Some(
+                        "quote an expression that holds `: ` or starts with `{`, or use `expr: |`",
+                    ),
+                );
             }
             let mut labels = BTreeMap::new();
             for (name, value) in &r.labels {
@@ -242,7 +209,7 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                         None,
                     );
                 }
-                labels.insert(name.clone(), value.value.clone());
+                labels.insert(name.clone(), value.value.0.clone());
             }
             let kind = match (&r.record, &r.alert) {
                 (Some(_), Some(alert)) => {
@@ -289,7 +256,7 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                         );
                     }
                     RuleKind::Recording {
-                        record: record.value.clone(),
+                        record: record.value.0.clone(),
                     }
                 }
                 (None, Some(alert)) => {
@@ -321,10 +288,10 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                                 None,
                             );
                         }
-                        annotations.insert(name.clone(), value.value.clone());
+                        annotations.insert(name.clone(), value.value.0.clone());
                     }
                     RuleKind::Alerting {
-                        alert: alert.value.clone(),
+                        alert: alert.value.0.clone(),
                         pending_for,
                         keep_firing_for,
                         annotations,
@@ -339,13 +306,13 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
             });
         }
         groups.push(Group {
-            name: g.name.value.clone(),
+            name: g.name.value.0.clone(),
             interval,
             query_offset,
             labels: g
                 .labels
                 .iter()
-                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .map(|(k, v)| (k.clone(), v.value.0.clone()))
                 .collect(),
             rules,
         });

@@ -81,13 +81,20 @@ pub fn error_with_keys(
         .replace(
             "expected mapping start",
             "expected a map (`key: value` lines)",
+        )
+        .replace(
+            "expected string scalar",
+            "expected a string here, found a map or a list",
         );
-    let message = if message.starts_with("invalid u") || message.starts_with("invalid i") {
+    let message = if names_an_integer_type(&message) {
         "expected a whole number".to_string()
     } else {
         message
     };
     let mut result = ScenarioError::at(file, source, position, message.clone());
+    if message.starts_with("expected a string here") {
+        result = result.hint("write the value as text; quote it if it starts with `{` or `[`");
+    }
     if let Some(rest) = message.strip_prefix("unknown key `")
         && let Some((key, _)) = rest.split_once('`')
     {
@@ -97,6 +104,33 @@ pub fn error_with_keys(
         }
     }
     result
+}
+
+/// Whether serde-saphyr's message is about an integer field (`invalid
+/// u16`, `invalid i64 ...`): only those become "expected a whole number",
+/// not every message that starts alike ("invalid indentation ...").
+fn names_an_integer_type(message: &str) -> bool {
+    let Some(rest) = message.strip_prefix("invalid ") else {
+        return false;
+    };
+    let word = rest
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or("");
+    matches!(
+        word,
+        "u8" | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+    )
 }
 
 /// The text of a YAML file: a regular file within the size limit (see
@@ -116,5 +150,21 @@ pub fn read(path: &Path) -> Result<String, ScenarioError> {
             )
             .hint("save the file as UTF-8 (iconv -f LATIN1 -t UTF-8 FILE)"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_integer_messages_become_whole_number() {
+        assert!(names_an_integer_type("invalid u16"));
+        assert!(names_an_integer_type("invalid i64: out of range"));
+        assert!(!names_an_integer_type(
+            "invalid indentation in multiline quoted scalar"
+        ));
+        assert!(!names_an_integer_type("invalid unicode escape"));
+        assert!(!names_an_integer_type("unknown key"));
     }
 }

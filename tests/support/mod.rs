@@ -41,6 +41,15 @@ pub fn slogate(args: &[&str]) -> std::process::Output {
         .expect("slogate runs")
 }
 
+/// Runs the slogate binary with `args` in `dir`, to its end.
+pub fn slogate_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("slogate runs")
+}
+
 /// A plain HTTP/1.0 exchange with extra header lines (`Name: value`);
 /// returns the status and the body.
 pub fn http(

@@ -1,0 +1,129 @@
+//! A test group's `input_series`: each series' labels and values, a series
+//! given twice keeping its last definition (promtool's loader keys
+//! definitions by label set), and the samples appended to the store only as
+//! the evaluation reaches their time (promtool's `WithSamplesTill`).
+
+use std::collections::HashMap;
+
+use promql_parser::label::MatchOp;
+use promql_parser::parser::Expr;
+
+use super::model::SeriesSpec;
+use super::series::{Cursor, Values};
+use crate::metrics::store::{Labels, NAME, Store};
+use crate::promql;
+
+/// The series as defined, last definition winning, in first-seen order.
+pub struct Defined {
+    series: Vec<(Labels, Values)>,
+}
+
+impl Defined {
+    pub fn read(specs: &[SeriesSpec]) -> Result<Defined, String> {
+        let mut series: Vec<(Labels, Values)> = Vec::new();
+        let mut index: HashMap<Labels, usize> = HashMap::new();
+        for spec in specs {
+            let labels = parse_series(spec.series.as_str())
+                .map_err(|e| format!("input series {:?}: {e}", spec.series.as_str()))?;
+            let text = spec.values.as_ref().map_or("", |v| v.value.as_str());
+            let values = Values::parse(text)
+                .map_err(|e| format!("series {}: values {text:?}: {e}", spec.series.as_str()))?;
+            match index.get(&labels) {
+                Some(&i) => series[i].1 = values,
+                None => {
+                    index.insert(labels.clone(), series.len());
+                    series.push((labels, values));
+                }
+            }
+        }
+        Ok(Defined { series })
+    }
+
+    /// Readers of every series into `store`, position `i` at
+    /// `start + i × interval` (ms).
+    pub fn load<'a>(
+        &'a self,
+        store: &mut Store,
+        start: i64,
+        interval: i64,
+    ) -> Result<Inputs<'a>, String> {
+        let mut series = Vec::new();
+        for (labels, values) in &self.series {
+            let id = store.series_id(labels).map_err(|e| e.to_string())?;
+            series.push((id, values.cursor()));
+        }
+        Ok(Inputs {
+            series,
+            start,
+            interval,
+        })
+    }
+}
+
+/// The input series, each read only as far as the evaluation has come.
+pub struct Inputs<'a> {
+    /// Store id, the series' values, where reading them has got to.
+    series: Vec<(usize, Cursor<'a>)>,
+    start: i64,
+    interval: i64,
+}
+
+impl Inputs<'_> {
+    /// Appends every input sample at or before `t` (ms), as promtool's
+    /// `WithSamplesTill`.
+    pub fn load_till(&mut self, store: &mut Store, t: i64) -> Result<(), String> {
+        if t < self.start {
+            return Ok(());
+        }
+        let last = ((t - self.start) / self.interval) as u64;
+        for (id, cursor) in &mut self.series {
+            while let Some((position, v)) = cursor.next_until(last) {
+                let at = (position as i64)
+                    .checked_mul(self.interval)
+                    .and_then(|offset| offset.checked_add(self.start))
+                    .ok_or("input series: a sample's time is past what a timestamp holds")?;
+                store.append(*id, at, v).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `metric{a="b"}` (or `{__name__="m", a="b"}`) to labels.
+pub fn parse_series(text: &str) -> Result<Labels, String> {
+    if text.trim().is_empty() || text.trim() == "{}" {
+        return Ok(Labels::empty());
+    }
+    let expr = promql::parse(text).map_err(|e| e.to_string())?;
+    let Expr::VectorSelector(vs) = expr else {
+        return Err(format!(
+            "`{text}` is not a series (`metric{{label=\"value\"}}`)"
+        ));
+    };
+    let mut pairs = Vec::new();
+    if let Some(name) = &vs.name {
+        pairs.push((NAME.to_string(), name.clone()));
+    }
+    for m in &vs.matchers.matchers {
+        if m.op != MatchOp::Equal {
+            return Err(format!("`{text}`: only `=` in a series' labels"));
+        }
+        pairs.push((m.name.clone(), m.value.clone()));
+    }
+    Ok(Labels::new(pairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_labels() {
+        assert_eq!(
+            parse_series(r#"up{job="a", instance="b"}"#).unwrap(),
+            Labels::from_pairs(&[("__name__", "up"), ("instance", "b"), ("job", "a")])
+        );
+        assert_eq!(parse_series("").unwrap(), Labels::empty());
+        assert!(parse_series(r#"up{job=~"a"}"#).is_err());
+    }
+}
