@@ -234,12 +234,12 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                     );
                 }
                 if r.alert.is_some()
-                    && let Err(e) = template::Template::parse(&value.value)
+                    && let Err(e) = template::check(&value.value)
                 {
                     error(
                         at(&value.referenced),
                         format!("label `{name}`: template: {e}"),
-                        None,
+                        e.hint(),
                     );
                 }
                 labels.insert(name.clone(), value.value.clone());
@@ -314,11 +314,11 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                                 None,
                             );
                         }
-                        if let Err(e) = template::Template::parse(&value.value) {
+                        if let Err(e) = template::check(&value.value) {
                             error(
                                 at(&value.referenced),
                                 format!("annotation `{name}`: template: {e}"),
-                                None,
+                                e.hint(),
                             );
                         }
                         annotations.insert(name.clone(), value.value.clone());
