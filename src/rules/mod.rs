@@ -239,7 +239,7 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                     error(
                         at(&value.referenced),
                         format!("label `{name}`: template: {e}"),
-                        e.hint(),
+                        e.hint().as_deref(),
                     );
                 }
                 labels.insert(name.clone(), value.value.clone());
@@ -318,7 +318,7 @@ pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>
                             error(
                                 at(&value.referenced),
                                 format!("annotation `{name}`: template: {e}"),
-                                e.hint(),
+                                e.hint().as_deref(),
                             );
                         }
                         annotations.insert(name.clone(), value.value.clone());

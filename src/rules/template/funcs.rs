@@ -83,6 +83,11 @@ const BUILTINS: &[&str] = &[
     "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
 ];
 
+/// Every function a rule's template may call.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().chain(prom::NAMES).copied()
+}
+
 /// Whether `name` is a function a rule's template may call.
 pub fn is_function(name: &str) -> bool {
     BUILTINS.contains(&name) || prom::NAMES.contains(&name)

@@ -44,18 +44,22 @@ pub struct TemplateError {
 
 impl TemplateError {
     /// What to do about it, for the error's hint.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
         let m = self.message.as_str();
-        Some(if m.starts_with("function ") {
-            "Prometheus's template functions: query first label value strvalue sortByLabel args humanize humanize1024 humanizeDuration humanizePercentage humanizeTimestamp toTime toDuration now parseDuration title toUpper toLower match reReplaceAll stripPort stripDomain safeHtml graphLink tableLink pathPrefix externalURL urlQueryEscape, and Go's and or not len index slice print printf println html js urlquery call eq ne lt le gt ge"
+        Some(if let Some(rest) = m.strip_prefix("function \"") {
+            let name = rest.split('"').next().unwrap_or("");
+            match crate::scenario::nearest(name, funcs::names()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "Prometheus's template functions are Go's (`printf`, `eq`, `and`, ...) and Prometheus's (`humanize`, `query`, `toUpper`, ...), as its docs list them".into(),
+            }
         } else if m.starts_with("undefined variable") {
-            "a template sees $labels, $value, $externalLabels, $externalURL and the variables it declares with `{{ $x := ... }}` before using them"
+            "a template sees $labels, $value, $externalLabels, $externalURL and the variables it declares with `{{ $x := ... }}` before using them".into()
         } else if m == "unexpected EOF" {
-            "every {{ if }}, {{ with }}, {{ range }}, {{ define }} and {{ block }} needs its {{ end }}"
+            "every {{ if }}, {{ with }}, {{ range }}, {{ define }} and {{ block }} needs its {{ end }}".into()
         } else if m.starts_with("unexpected {{end}}") || m.starts_with("unexpected {{else}}") {
-            "this {{ end }} or {{ else }} has no {{ if }}, {{ with }} or {{ range }} open"
+            "this {{ end }} or {{ else }} has no {{ if }}, {{ with }} or {{ range }} open".into()
         } else if m.starts_with("unclosed action") {
-            "an action opened with {{ closes with }}"
+            "an action opened with {{ closes with }}".into()
         } else {
             return None;
         })
@@ -287,7 +291,7 @@ mod tests {
             ("{{ query1 \"up\" }}", "function \"query1\" not defined", 4),
             ("{{ $foo }}", "undefined variable \"$foo\"", 4),
             ("{{ if 1 }}", "unexpected EOF", 11),
-            ("a {{ end }}", "unexpected {{end}}", 10),
+            ("a {{ end }}", "unexpected {{end}}", 6),
             ("{{ 1 ", "unclosed action", 6),
             ("{{ tmpl \"a\" . }}", "function \"tmpl\" not defined", 4),
             ("{{ ) }}", "unexpected right paren", 4),

@@ -27,17 +27,23 @@ pub struct Trees {
     pub defined: BTreeMap<String, List>,
 }
 
-/// What ends a list: `{{end}}` or `{{else}}`.
+/// What ends a list: `{{end}}` or `{{else}}`, with the keyword's offset.
 enum Stop {
-    End,
-    Else,
+    End(usize),
+    Else(usize),
 }
 
 impl Stop {
     fn text(&self) -> &'static str {
         match self {
-            Stop::End => "{{end}}",
-            Stop::Else => "{{else}}",
+            Stop::End(_) => "{{end}}",
+            Stop::Else(_) => "{{else}}",
+        }
+    }
+
+    fn pos(&self) -> usize {
+        match self {
+            Stop::End(pos) | Stop::Else(pos) => *pos,
         }
     }
 }
@@ -152,7 +158,9 @@ impl Parser<'_> {
             }
             match self.text_or_action()? {
                 Parsed::Stop(stop) => {
-                    return Err(self.error(format!("unexpected {}", stop.text())));
+                    let mut error = self.error(format!("unexpected {}", stop.text()));
+                    error.pos = stop.pos();
+                    return Err(error);
                 }
                 Parsed::Node(node) => list.push(node),
             }
@@ -175,7 +183,7 @@ impl Parser<'_> {
         let (list, stop) = self.item_list()?;
         self.vars = outer;
         self.range_depth = depth;
-        if !matches!(stop, Stop::End) {
+        if !matches!(stop, Stop::End(_)) {
             return Err(self.error(format!("unexpected {} in {context}", stop.text())));
         }
         self.add(name, list)
@@ -244,11 +252,11 @@ impl Parser<'_> {
                 if !matches!(peek.kind, Kind::If | Kind::With) {
                     self.expect(Kind::RightDelim, "else")?;
                 }
-                return Ok(Parsed::Stop(Stop::Else));
+                return Ok(Parsed::Stop(Stop::Else(item.pos)));
             }
             Kind::End => {
                 self.expect(Kind::RightDelim, "end")?;
-                return Ok(Parsed::Stop(Stop::End));
+                return Ok(Parsed::Stop(Stop::End(item.pos)));
             }
             Kind::If => Node::If(self.control("if")?),
             Kind::Range => Node::Range(self.control("range")?),
@@ -280,7 +288,7 @@ impl Parser<'_> {
         }
         let (list, stop) = listed?;
         let mut else_list = None;
-        if let Stop::Else = stop {
+        if let Stop::Else(_) = stop {
             // `{{else if}}` and `{{else with}}` are an `if` (a `with`)
             // inside the else branch that shares its `{{end}}`.
             let peek = self.peek();
@@ -292,7 +300,7 @@ impl Parser<'_> {
                 else_list = Some(vec![Node::With(self.control("with")?)]);
             } else {
                 let (list, stop) = self.item_list()?;
-                if !matches!(stop, Stop::End) {
+                if !matches!(stop, Stop::End(_)) {
                     return Err(self.error(format!("expected end; found {}", stop.text())));
                 }
                 else_list = Some(list);
@@ -342,7 +350,7 @@ impl Parser<'_> {
         self.vars = outer;
         self.range_depth = depth;
         let (list, stop) = listed?;
-        if !matches!(stop, Stop::End) {
+        if !matches!(stop, Stop::End(_)) {
             return Err(self.error(format!("unexpected {} in {context}", stop.text())));
         }
         self.add(name.clone(), list)?;
