@@ -62,6 +62,11 @@ pub struct Transition {
 pub struct External {
     pub labels: BTreeMap<String, String>,
     pub url: String,
+    /// The URL the `pathPrefix` and `externalURL` template functions
+    /// read (a Prometheus server's `--web.external-url`). promtool's unit
+    /// tests run with none, and there those functions fail with a nil
+    /// pointer error, as they do in promtool.
+    pub function_url: Option<String>,
 }
 
 /// An alerting rule and its alerts.
@@ -119,7 +124,7 @@ impl AlertingRule {
         let env = Env {
             query,
             now_ms: t,
-            external_url: &external.url,
+            external_url: external.function_url.as_deref(),
         };
         let mut seen: FxHashMap<Labels, (BTreeMap<String, String>, f64)> = FxHashMap::default();
         for (labels, value) in result {

@@ -280,6 +280,8 @@ fn run_group(
             .map(|(k, v)| Ok((k.clone(), scalar(v)?)))
             .collect::<Result<_, String>>()?,
         url: spec.external_url.clone().unwrap_or_default(),
+        // promtool's rule manager has no external URL.
+        function_url: None,
     };
     let mut set = RuleSet::new(
         rule_files,

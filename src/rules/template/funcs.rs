@@ -17,8 +17,10 @@ pub struct Env<'a> {
     pub query: &'a dyn Fn(&str) -> Result<Vec<Sample>, String>,
     /// The evaluation time, in ms since the epoch (what `now` returns).
     pub now_ms: i64,
-    /// Prometheus's `--web.external-url`.
-    pub external_url: &'a str,
+    /// Prometheus's `--web.external-url`, which `pathPrefix` and
+    /// `externalURL` read; `None` where Prometheus has none (promtool's
+    /// unit tests), and they fail as Go fails on a nil `*url.URL`.
+    pub external_url: Option<&'a str>,
 }
 
 /// A parameter's Go type, as far as calls tell types apart.

@@ -148,7 +148,7 @@ mod tests {
         Env {
             query: &no_query,
             now_ms: 1_353_755_652_000,
-            external_url: "http://prom:9090",
+            external_url: Some("http://prom:9090"),
         }
     }
 

@@ -322,10 +322,12 @@ fn int_of(v: &Value) -> Option<i64> {
     }
 }
 
-fn bad_verb(verb: char, value: &Value) -> String {
+/// `%!d(string=x)`: Go prints the value with `%v` and the verb's own
+/// flags, width and precision (`%.1f` of "0.25" is `%!f(string=0)`).
+fn bad_verb(verb: char, spec: &Spec, value: &Value) -> String {
     match value {
         Value::Invalid | Value::Nil => format!("%!{verb}(<nil>)"),
-        v => format!("%!{verb}({}={})", v.type_name(), v.display()),
+        v => format!("%!{verb}({}={})", v.type_name(), format_one('v', spec, v)),
     }
 }
 
@@ -342,18 +344,18 @@ fn format_one(verb: char, spec: &Spec, value: &Value) -> String {
         Value::Float(v) => float(verb, spec, *v, value),
         Value::Bool(b) => match verb {
             't' | 'v' => pad(spec, &b.to_string(), false),
-            _ => bad_verb(verb, value),
+            _ => bad_verb(verb, spec, value),
         },
         Value::Str(s) | Value::Html(s) => string(verb, spec, s, value),
         Value::Invalid | Value::Nil => match verb {
             'v' => pad(spec, "<nil>", false),
-            _ => bad_verb(verb, value),
+            _ => bad_verb(verb, spec, value),
         },
         // Stringers (time, durations) format their String().
         Value::Time(..) | Value::Duration(..) => string(verb, spec, &value.display(), value),
         _ => match verb {
             'v' | 's' => pad(spec, &value.display(), false),
-            _ => bad_verb(verb, value),
+            _ => bad_verb(verb, spec, value),
         },
     }
 }
@@ -389,7 +391,7 @@ fn string(verb: char, spec: &Spec, s: &str, value: &Value) -> String {
             }
             pad(spec, &hex, false)
         }
-        _ => bad_verb(verb, value),
+        _ => bad_verb(verb, spec, value),
     }
 }
 
@@ -432,8 +434,7 @@ fn integer(verb: char, spec: &Spec, v: i128, value: &Value) -> String {
             }
             return pad(spec, &text, false);
         }
-        'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 's' | 't' => return bad_verb(verb, value),
-        _ => return bad_verb(verb, value),
+        _ => return bad_verb(verb, spec, value),
     };
     if let Some(p) = spec.precision {
         if p == 0 && magnitude == 0 {
@@ -480,7 +481,7 @@ fn float(verb: char, spec: &Spec, v: f64, value: &Value) -> String {
         'f' | 'F' => go_f(v, spec.precision.unwrap_or(6)),
         'e' => go_e(v, spec.precision.unwrap_or(6)),
         'E' => go_e(v, spec.precision.unwrap_or(6)).to_uppercase(),
-        _ => return bad_verb(verb, value),
+        _ => return bad_verb(verb, spec, value),
     };
     let (sign, body) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest.to_string()),
@@ -599,6 +600,7 @@ mod tests {
         assert_eq!(f("%d%%", &[Value::Int(5)]), "5%");
         assert_eq!(f("%d", &[Value::Float(1.5)]), "%!d(float64=1.5)");
         assert_eq!(f("%f", &[Value::str("x")]), "%!f(string=x)");
+        assert_eq!(f("%.1f%%", &[Value::str("0.250")]), "%!f(string=0)%");
         assert_eq!(f("%s %s", &[Value::str("x")]), "x %!s(MISSING)");
         assert_eq!(
             f("%s", &[Value::str("x"), Value::Int(7)]),

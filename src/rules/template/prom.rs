@@ -268,9 +268,12 @@ pub fn lookup(name: &str) -> Option<Func> {
         ),
         "pathPrefix" => f(
             &[],
-            Box::new(|env, _| Ok(Value::str(url_path(env.external_url)))),
+            Box::new(|env, _| Ok(Value::str(url_path(env.external_url.ok_or(NIL_POINTER)?)))),
         ),
-        "externalURL" => f(&[], Box::new(|env, _| Ok(Value::str(env.external_url)))),
+        "externalURL" => f(
+            &[],
+            Box::new(|env, _| Ok(Value::str(env.external_url.ok_or(NIL_POINTER)?))),
+        ),
         "parseDuration" => f(
             &[Str],
             Box::new(|_, a| Ok(Value::Float(parse_duration(&text(&a[0]))? as f64 / 1000.0))),

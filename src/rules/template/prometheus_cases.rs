@@ -426,7 +426,7 @@ fn prometheus_template_expansion_cases() {
         let env = Env {
             query: &query,
             now_ms: 1_353_755_652_000,
-            external_url: "http://testhost:9090/path/prefix",
+            external_url: Some("http://testhost:9090/path/prefix"),
         };
         let got = run("test", case.text, case.input.clone(), &env);
         let got = got.as_deref().map_err(String::as_str);
