@@ -281,10 +281,8 @@ fn instant(
     match evaluator.instant(expr, t) {
         Ok(Value::Vector(samples)) => Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect()),
         Ok(Value::Scalar(v)) => Ok(vec![(Labels::empty(), v)]),
-        Ok(other) => Err(format!(
-            "rule result is not a vector or scalar: {}",
-            other.kind()
-        )),
+        // Prometheus's `EngineQueryFunc` says no more than this.
+        Ok(_) => Err("rule result is not a vector or scalar".into()),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -199,7 +199,7 @@ impl<'t> State<'t, '_> {
     fn walk_range(&mut self, dot: &Value, node: &'t Node, b: &'t Branch) -> Result<()> {
         self.at(At::Node(node));
         let mark = self.vars.len();
-        let result = self.range_body(dot, node, b);
+        let result = self.range_body(dot, b);
         self.vars.truncate(mark);
         match result {
             Err(Stop::Break) => Ok(()),
@@ -207,13 +207,12 @@ impl<'t> State<'t, '_> {
         }
     }
 
-    fn range_body(&mut self, dot: &Value, node: &'t Node, b: &'t Branch) -> Result<()> {
+    fn range_body(&mut self, dot: &Value, b: &'t Branch) -> Result<()> {
         let value = self.eval_pipeline(dot, &b.pipe)?;
         let pairs: Vec<(Value, Value)> = match &value {
             Value::Invalid | Value::Nil => Vec::new(),
             Value::Int(n) | Value::Int64(n) => {
                 if b.pipe.decl.len() > 1 {
-                    self.at(At::Node(node));
                     return Err(self.error(format!(
                         "can't use {} to iterate over more than one variable",
                         value.display()
@@ -234,7 +233,6 @@ impl<'t> State<'t, '_> {
                     .map(|(k, item)| (Value::str(&k), item))
                     .collect(),
                 _ => {
-                    self.at(At::Node(node));
                     return Err(self.error(format!("range can't iterate over {}", v.display())));
                 }
             },

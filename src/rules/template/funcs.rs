@@ -255,7 +255,9 @@ fn js_escape(text: &str) -> String {
             '>' => out.push_str("\\u003E"),
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if (c as u32) < 0x20 || !super::printf::is_print(c) => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -331,7 +333,7 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 items
                     .get(x)
                     .cloned()
-                    .ok_or(format!("reflect: slice index out of range"))?
+                    .ok_or("reflect: slice index out of range")?
             }
             Value::Labels(m) => {
                 let key = map_key(ix)?;
@@ -479,6 +481,13 @@ fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
                         (Value::Nil, Value::Nil) => true,
                         (Value::Nil, _) | (_, Value::Nil) => false,
                         (Value::Sample(x), Value::Sample(y)) => std::rc::Rc::ptr_eq(x, y),
+                        (x @ Value::Alert(_), _) | (_, x @ Value::Alert(_)) => {
+                            return Err(format!(
+                                "non-comparable type {}: {}",
+                                sprintf("%s", std::slice::from_ref(x)),
+                                x.type_name()
+                            ));
+                        }
                         (x, y) if x.kind() == Kind::Map || x.kind() == Kind::Slice => {
                             return Err(format!(
                                 "non-comparable type {}: {}",

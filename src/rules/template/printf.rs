@@ -107,6 +107,11 @@ fn trim_zeros(text: &str) -> &str {
 
 /// Go's `strconv.Quote`: `"a\"b\n"`, printable Unicode kept.
 pub fn go_quote(text: &str) -> String {
+    quote(text, false)
+}
+
+/// `strconv.Quote`, or with `ascii` `strconv.QuoteToASCII` (`"\u00e9"`).
+fn quote(text: &str, ascii: bool) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
         match c {
@@ -119,7 +124,7 @@ pub fn go_quote(text: &str) -> String {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             '\u{b}' => out.push_str("\\v"),
-            c if is_print(c) => out.push(c),
+            c if is_print(c) && (!ascii || c.is_ascii()) => out.push(c),
             c if (c as u32) < 0x80 => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
@@ -136,7 +141,7 @@ pub fn go_quote(text: &str) -> String {
 }
 
 /// Go's `strconv.IsPrint`, closely enough: no controls, no spaces but ' '.
-fn is_print(c: char) -> bool {
+pub fn is_print(c: char) -> bool {
     if c == ' ' {
         return true;
     }
@@ -353,10 +358,49 @@ fn format_one(verb: char, spec: &Spec, value: &Value) -> String {
         },
         // Stringers (time, durations) format their String().
         Value::Time(..) | Value::Duration(..) => string(verb, spec, &value.display(), value),
+        Value::Labels(_) | Value::Map(_) => {
+            let entries = value.entries().unwrap_or_default();
+            let items: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}:{}",
+                        format_one(verb, spec, &Value::str(k)),
+                        element(verb, spec, v)
+                    )
+                })
+                .collect();
+            format!("map[{}]", items.join(" "))
+        }
+        Value::List(..) | Value::Samples(_) => {
+            let items: Vec<String> = value
+                .elements()
+                .unwrap_or_default()
+                .iter()
+                .map(|v| element(verb, spec, v))
+                .collect();
+            format!("[{}]", items.join(" "))
+        }
+        Value::Alert(a) => format!(
+            "{{{} {} {} {}}}",
+            format_one(verb, spec, &Value::Labels(a.labels.clone())),
+            format_one(verb, spec, &Value::Labels(a.external_labels.clone())),
+            format_one(verb, spec, &Value::Str(a.external_url.clone())),
+            format_one(verb, spec, &Value::Float(a.value)),
+        ),
         _ => match verb {
             'v' | 's' => pad(spec, &value.display(), false),
             _ => bad_verb(verb, spec, value),
         },
+    }
+}
+
+/// An element of a map or slice: nil interfaces print `<nil>` whatever
+/// the verb.
+fn element(verb: char, spec: &Spec, value: &Value) -> String {
+    match value {
+        Value::Invalid | Value::Nil => "<nil>".into(),
+        v => format_one(verb, spec, v),
     }
 }
 
@@ -371,7 +415,7 @@ fn string(verb: char, spec: &Spec, s: &str, value: &Value) -> String {
             if spec.sharp && !truncated.contains('`') {
                 pad(spec, &format!("`{truncated}`"), false)
             } else {
-                pad(spec, &go_quote(&truncated), false)
+                pad(spec, &quote(&truncated, spec.plus), false)
             }
         }
         'x' | 'X' => {
@@ -481,6 +525,8 @@ fn float(verb: char, spec: &Spec, v: f64, value: &Value) -> String {
         'f' | 'F' => go_f(v, spec.precision.unwrap_or(6)),
         'e' => go_e(v, spec.precision.unwrap_or(6)),
         'E' => go_e(v, spec.precision.unwrap_or(6)).to_uppercase(),
+        'x' => hex_float(v),
+        'X' => hex_float(v).to_uppercase(),
         _ => return bad_verb(verb, spec, value),
     };
     let (sign, body) = match text.strip_prefix('-') {
@@ -515,6 +561,39 @@ fn float(verb: char, spec: &Spec, v: f64, value: &Value) -> String {
     signed(spec, sign, &body, spec.zero)
 }
 
+/// Go's `%x` of a float: `0x1.8p+00`, the shortest hex mantissa.
+fn hex_float(v: f64) -> String {
+    if !v.is_finite() {
+        return go_g(v, 1);
+    }
+    let sign = if v.is_sign_negative() { "-" } else { "" };
+    if v == 0.0 {
+        return format!("{sign}0x0p+00");
+    }
+    let bits = v.abs().to_bits();
+    let mut exponent = ((bits >> 52) & 0x7ff) as i64;
+    let mut mantissa = bits & ((1 << 52) - 1);
+    if exponent == 0 {
+        // Subnormal: shift the leading 1 into the implicit bit.
+        exponent = 1;
+        while mantissa & (1 << 52) == 0 {
+            mantissa <<= 1;
+            exponent -= 1;
+        }
+        mantissa &= (1 << 52) - 1;
+    }
+    let exponent = exponent - 1023;
+    let digits = format!("{mantissa:013x}");
+    let digits = digits.trim_end_matches('0');
+    let point = if digits.is_empty() {
+        String::new()
+    } else {
+        format!(".{digits}")
+    };
+    let esign = if exponent < 0 { '-' } else { '+' };
+    format!("{sign}0x1{point}p{esign}{:02}", exponent.abs())
+}
+
 /// `sign` and `body` padded to the width: zeros go between them.
 fn signed(spec: &Spec, sign: &str, body: &str, zero: bool) -> String {
     let len = sign.chars().count() + body.chars().count();
@@ -546,7 +625,7 @@ mod tests {
 
     #[test]
     fn verbs_flags_widths_as_go() {
-        let pi = Value::Float(3.14159);
+        let pi = Value::Float(3.14259);
         assert_eq!(
             f(
                 "%.2f|%5.1f|%-6.1f|%06.2f",
@@ -635,6 +714,17 @@ mod tests {
             "float64 string"
         );
         assert_eq!(f("%0.2f", &[Value::Float(3720.01)]), "3720.01");
+        assert_eq!(
+            f(
+                "%x %X %x",
+                &[Value::Float(1.5), Value::Float(-0.1), Value::Float(1.0)]
+            ),
+            "0x1.8p+00 -0X1.999999999999AP-04 0x1p+00"
+        );
+        assert_eq!(
+            f("%+q %q", &[Value::str("é"), Value::str("é")]),
+            "\"\\u00e9\" \"é\""
+        );
     }
 
     #[test]

@@ -128,8 +128,8 @@ pub fn lookup(name: &str) -> Option<Func> {
                 let re = regex::Regex::new(&pattern).map_err(|e| {
                     format!(
                         "regexp: Compile({}): {}",
-                        super::printf::go_quote(&pattern),
-                        regex_error(&e)
+                        go_backquote(&pattern),
+                        regex_error(&pattern, &e)
                     )
                 })?;
                 let replacement = go_replacement(&text(&a[1]));
@@ -145,7 +145,8 @@ pub fn lookup(name: &str) -> Option<Func> {
         "match" => f(
             &[Str, Str],
             Box::new(|_, a| {
-                let re = regex::Regex::new(&text(&a[0])).map_err(|e| regex_error(&e))?;
+                let pattern = text(&a[0]);
+                let re = regex::Regex::new(&pattern).map_err(|e| regex_error(&pattern, &e))?;
                 Ok(Value::Bool(re.is_match(&text(&a[1]))))
             }),
         ),
@@ -155,11 +156,19 @@ pub fn lookup(name: &str) -> Option<Func> {
         ),
         "toUpper" => f(
             &[Str],
-            Box::new(|_, a| Ok(Value::str(&text(&a[0]).to_uppercase()))),
+            Box::new(|_, a| {
+                Ok(Value::str(
+                    &text(&a[0]).chars().map(simple_upper).collect::<String>(),
+                ))
+            }),
         ),
         "toLower" => f(
             &[Str],
-            Box::new(|_, a| Ok(Value::str(&text(&a[0]).to_lowercase()))),
+            Box::new(|_, a| {
+                Ok(Value::str(
+                    &text(&a[0]).chars().map(simple_lower).collect::<String>(),
+                ))
+            }),
         ),
         "graphLink" => f(
             &[Str],
@@ -285,7 +294,7 @@ pub fn lookup(name: &str) -> Option<Func> {
 /// Go's conversion of a float to int64 on amd64: out of range gives the
 /// minimum.
 fn go_f64_to_i64(v: f64) -> i64 {
-    if v.is_nan() || v >= 9.223372036854775807e18 || v < -9.223372036854775808e18 {
+    if v.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&v) {
         i64::MIN
     } else {
         v as i64
@@ -490,32 +499,93 @@ fn go_replacement(text: &str) -> String {
     out
 }
 
-fn regex_error(e: &regex::Error) -> String {
+/// Go's `regexp` error for a pattern the regex crate refuses, in Go's
+/// words for the common mistakes (RE2 and the regex crate accept the same
+/// syntax, so they refuse the same patterns).
+fn regex_error(pattern: &str, e: &regex::Error) -> String {
     let text = e.to_string();
-    let last = text
+    let detail = text
         .lines()
         .rfind(|l| l.starts_with("error:"))
-        .unwrap_or(&text);
-    format!(
-        "error parsing regexp: {}",
-        last.trim_start_matches("error: ")
-    )
+        .unwrap_or(&text)
+        .trim_start_matches("error: ");
+    let go = match detail {
+        "unclosed group" => format!("missing closing ): `{pattern}`"),
+        "unopened group" => format!("unexpected ): `{pattern}`"),
+        "unclosed character class" => {
+            let class = pattern.rfind('[').map_or(pattern, |i| &pattern[i..]);
+            format!("missing closing ]: `{class}`")
+        }
+        "repetition operator missing expression" => {
+            let op = pattern
+                .chars()
+                .find(|c| matches!(c, '*' | '+' | '?'))
+                .unwrap_or('*');
+            format!("missing argument to repetition operator: `{op}`")
+        }
+        other => other.to_string(),
+    };
+    format!("error parsing regexp: {go}")
 }
 
-/// `cases.Title(language.AmericanEnglish, cases.NoLower)`: each word's
-/// first letter upper-cased, the rest kept.
+/// Go's `regexp` quoting of a pattern: backquoted when it can be.
+fn go_backquote(text: &str) -> String {
+    if text
+        .chars()
+        .all(|c| c != '`' && c != '\u{feff}' && (c == '\t' || !c.is_control()))
+    {
+        format!("`{text}`")
+    } else {
+        super::printf::go_quote(text)
+    }
+}
+
+/// `cases.Title(language.AmericanEnglish, cases.NoLower)`: the first
+/// letter after anything but a letter, digit or `_` (an apostrophe too:
+/// promtool writes `Don'T`) goes to title case, the rest is kept.
 fn title(text: &str) -> String {
     let mut out = String::new();
     let mut start = true;
     for c in text.chars() {
         if start && c.is_alphabetic() {
-            out.extend(c.to_uppercase());
+            out.push(title_case(c));
         } else {
             out.push(c);
         }
-        start = !c.is_alphanumeric() && c != '_' && c != '\'';
+        start = !c.is_alphanumeric() && c != '_';
     }
     out
+}
+
+/// Unicode's title case of one letter: its upper case but for the
+/// digraphs that have a title form of their own (`ǆ` → `ǅ`).
+fn title_case(c: char) -> char {
+    match c {
+        'Ǆ' | 'ǅ' | 'ǆ' => 'ǅ',
+        'Ǉ' | 'ǈ' | 'ǉ' => 'ǈ',
+        'Ǌ' | 'ǋ' | 'ǌ' => 'ǋ',
+        'Ǳ' | 'ǲ' | 'ǳ' => 'ǲ',
+        c => simple_upper(c),
+    }
+}
+
+/// Go's `unicode.ToUpper`: the simple (one-letter) mapping, so `ß` stays.
+fn simple_upper(c: char) -> char {
+    let mut upper = c.to_uppercase();
+    match (upper.next(), upper.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// Go's `unicode.ToLower`: the simple mapping (`İ` → `i`).
+fn simple_lower(c: char) -> char {
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        (Some(l), Some(_)) if c == 'İ' => l,
+        _ => c,
+    }
 }
 
 /// Prometheus's `humanize`: SI prefixes, four significant digits.
