@@ -19,6 +19,8 @@ mod time;
 mod value;
 
 #[cfg(test)]
+mod parse_cases;
+#[cfg(test)]
 mod prometheus_cases;
 
 use std::collections::BTreeMap;

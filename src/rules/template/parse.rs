@@ -634,6 +634,12 @@ fn number(text: &str, kind: Kind) -> Result<Number, String> {
         complex: false,
     };
     if kind == Kind::CharConstant {
+        // strconv.UnquoteChar: nothing between the quotes is a syntax
+        // error, more than one character a malformed constant.
+        let inner = &text[1..text.len().saturating_sub(1).max(1)];
+        if inner.is_empty() {
+            return Err("invalid syntax".into());
+        }
         let c = unquote(text)
             .ok()
             .and_then(|s| s.chars().next())
@@ -674,7 +680,10 @@ fn number(text: &str, kind: Kind) -> Result<Number, String> {
         n.float = Some(u as f64);
     } else if let Some(f) = parse_float(&clean) {
         if !clean.contains(['.', 'e', 'E', 'p', 'P']) || is_hex_int(&clean) {
-            return Err(format!("integer overflow: {text}"));
+            return Err(format!(
+                "integer overflow: {}",
+                super::printf::go_quote(text)
+            ));
         }
         n.float = Some(f);
         if f.fract() == 0.0 && f.abs() < 9.2e18 {
