@@ -80,9 +80,9 @@ impl std::fmt::Display for Item {
             k if k.is_keyword() => write!(f, "<{}>", self.val),
             _ if self.val.chars().count() > 10 => {
                 let head: String = self.val.chars().take(10).collect();
-                write!(f, "{}...", super::printf::go_quote(&head))
+                write!(f, "{}...", super::strconv::go_quote(&head))
             }
-            _ => f.write_str(&super::printf::go_quote(&self.val)),
+            _ => f.write_str(&super::strconv::go_quote(&self.val)),
         }
     }
 }
@@ -376,7 +376,7 @@ impl Lexer<'_> {
                 c => {
                     return self.error(format!(
                         "unrecognized character in action: {}",
-                        super::printf::go_unicode(c)
+                        super::strconv::go_unicode(c)
                     ));
                 }
             };
@@ -420,7 +420,7 @@ impl Lexer<'_> {
         }
         if !self.at_terminator() {
             let c = self.peek().unwrap_or(' ');
-            return self.error(format!("bad character {}", super::printf::go_unicode(c)));
+            return self.error(format!("bad character {}", super::strconv::go_unicode(c)));
         }
         let word = &self.input[self.start..self.pos];
         let kind = match keyword(word) {
@@ -454,7 +454,7 @@ impl Lexer<'_> {
         }
         if !self.at_terminator() {
             let c = self.peek().unwrap_or(' ');
-            return self.error(format!("bad character {}", super::printf::go_unicode(c)));
+            return self.error(format!("bad character {}", super::strconv::go_unicode(c)));
         }
         self.emit(kind);
         true
@@ -513,7 +513,7 @@ impl Lexer<'_> {
             let text = self.input[self.start..self.pos].to_string();
             return self.error(format!(
                 "bad number syntax: {}",
-                super::printf::go_quote(&text)
+                super::strconv::go_quote(&text)
             ));
         }
         if matches!(self.peek(), Some('+' | '-')) {
@@ -521,7 +521,7 @@ impl Lexer<'_> {
                 let text = self.input[self.start..self.pos].to_string();
                 return self.error(format!(
                     "bad number syntax: {}",
-                    super::printf::go_quote(&text)
+                    super::strconv::go_quote(&text)
                 ));
             }
             self.emit(Kind::Complex);

@@ -1,20 +1,28 @@
 //! Go templates in alert labels and annotations, as Prometheus expands
-//! them: Go's `text/template` language (lexer `lex.rs`, parser
-//! `parse.rs` into `node.rs`, executor `exec.rs`, values `value.rs`, `fmt`
-//! in `printf.rs`, times in `time.rs`), Go's builtins (`funcs.rs`) and
-//! Prometheus's function set (`prom.rs`), with the preamble Prometheus
+//! them: Go's `text/template` language (lexer `lex.rs`, literals
+//! `literal.rs`, parser `parse.rs` into `node.rs`, executor `exec.rs` with
+//! operands and calls in `call.rs`, values `value.rs`, `fmt` in
+//! `printf.rs` over `strconv.rs`, times in `time.rs`), Go's builtins
+//! (`funcs.rs`, comparisons in `compare.rs`) and Prometheus's function set
+//! (`prom.rs`, over `numbers.rs` and `text.rs`), with the preamble Prometheus
 //! puts before every template (`$labels`, `$externalLabels`,
 //! `$externalURL`, `$value`), the `missingkey=zero` option, and the
 //! `<error expanding template: ...>` text Prometheus writes in place of an
 //! expansion that fails.
 
+mod call;
+mod compare;
 mod exec;
 mod funcs;
 mod lex;
+mod literal;
 mod node;
+mod numbers;
 mod parse;
 mod printf;
 mod prom;
+mod strconv;
+mod text;
 mod time;
 mod value;
 

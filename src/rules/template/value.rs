@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::printf::go_float;
+use super::strconv::go_float;
 use super::time::{Duration, Time};
 
 /// One sample of a `query` result (Prometheus's `*template.sample`).
