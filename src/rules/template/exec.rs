@@ -10,9 +10,14 @@ use super::node::{Arg, Branch, Command, List, Node, Pipe};
 use super::parse::Trees;
 use super::value::Value;
 
-/// Go stops at this template-call depth (`maxExecDepth`) on small stacks;
-/// a template that recurses this deep is an error either way.
-const MAX_DEPTH: usize = 1000;
+/// Template calls nested deeper than this are an error. Go allows 100,000
+/// (`maxExecDepth`); a recursive alert template that deep is a mistake,
+/// and this bound keeps the Rust stack of a test thread safe.
+const MAX_DEPTH: usize = 200;
+
+/// Nodes and `range` iterations one expansion may run: a `range` over a
+/// huge integer or a deep recursion ends with an error, not a hang.
+pub const MAX_STEPS: u64 = 10_000_000;
 
 /// Bytes a template may write before its expansion is cut off with an
 /// error: a `range` over a large `query` result or a runaway `printf`
@@ -53,6 +58,7 @@ pub struct State<'t, 'e> {
     out: String,
     at: At<'t>,
     depth: usize,
+    steps: u64,
 }
 
 /// Runs the main template of `trees` on `data`.
@@ -73,6 +79,7 @@ pub fn execute(
         out: String::new(),
         at: At::None,
         depth: 0,
+        steps: 0,
     };
     match state.walk_list(&data, &trees.main) {
         Ok(()) => Ok(state.out),
@@ -131,6 +138,7 @@ impl<'t> State<'t, '_> {
 
     fn walk(&mut self, dot: &Value, node: &'t Node) -> Result<()> {
         self.at(At::Node(node));
+        self.step()?;
         match node {
             Node::Text(text) => self.write(text),
             Node::Action(pipe) => {
@@ -207,8 +215,10 @@ impl<'t> State<'t, '_> {
 
     fn range_body(&mut self, dot: &Value, b: &'t Branch) -> Result<()> {
         let value = self.eval_pipeline(dot, &b.pipe)?;
-        let pairs: Vec<(Value, Value)> = match &value {
-            Value::Invalid | Value::Nil => Vec::new(),
+        // An integer is iterated lazily: `range 1000000000` costs steps,
+        // not memory.
+        let (count, pairs): (usize, Box<dyn Iterator<Item = (Value, Value)>>) = match &value {
+            Value::Invalid | Value::Nil => (0, Box::new(std::iter::empty())),
             Value::Int(n) | Value::Int64(n) => {
                 if b.pipe.decl.len() > 1 {
                     return Err(self.error(format!(
@@ -216,26 +226,32 @@ impl<'t> State<'t, '_> {
                         value.display()
                     )));
                 }
-                (0..(*n).max(0))
-                    .map(|i| (Value::Int(i), Value::Int(i)))
-                    .collect()
+                let n = (*n).max(0);
+                (
+                    n as usize,
+                    Box::new((0..n).map(|i| (Value::Int(i), Value::Int(i)))),
+                )
             }
             v => match (v.elements(), v.entries()) {
-                (Some(items), _) => items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| (Value::Int(i as i64), item))
-                    .collect(),
-                (_, Some(entries)) => entries
-                    .into_iter()
-                    .map(|(k, item)| (Value::str(&k), item))
-                    .collect(),
+                (Some(items), _) => (
+                    items.len(),
+                    Box::new(
+                        items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, item)| (Value::Int(i as i64), item)),
+                    ),
+                ),
+                (_, Some(entries)) => (
+                    entries.len(),
+                    Box::new(entries.into_iter().map(|(k, item)| (Value::str(&k), item))),
+                ),
                 _ => {
                     return Err(self.error(format!("range can't iterate over {}", v.display())));
                 }
             },
         };
-        if pairs.is_empty() {
+        if count == 0 {
             if let Some(else_list) = &b.else_list {
                 return self.walk_list(dot, else_list);
             }
@@ -243,6 +259,7 @@ impl<'t> State<'t, '_> {
         }
         let mark = self.vars.len();
         for (index, elem) in pairs {
+            self.step()?;
             let decl = &b.pipe.decl;
             if !decl.is_empty() {
                 if b.pipe.is_assign {
@@ -265,6 +282,17 @@ impl<'t> State<'t, '_> {
                 Ok(()) | Err(Stop::Continue) => {}
                 Err(stop) => return Err(stop),
             }
+        }
+        Ok(())
+    }
+
+    /// Counts one step of execution; a template past [`MAX_STEPS`] stops.
+    fn step(&mut self) -> Result<()> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(self.error(format!(
+                "template execution passed slogate's limit of {MAX_STEPS} steps"
+            )));
         }
         Ok(())
     }

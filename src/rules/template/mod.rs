@@ -312,4 +312,40 @@ mod tests {
         assert!(check("{{ range $i, $v := $labels }}{{ break }}{{ end }}").is_ok());
         assert!(check("{{ break }}").is_err());
     }
+
+    /// Hostile templates end with an error, not a hang, an allocation of
+    /// their own size or an overflowed stack.
+    #[test]
+    fn limits_end_hostile_templates() {
+        let deep = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+        assert!(
+            check(&deep)
+                .unwrap_err()
+                .message
+                .contains("limit of 100 levels")
+        );
+        let nested = format!("{}{}", "{{ if 1 }}".repeat(5000), "{{ end }}".repeat(5000));
+        assert!(
+            check(&nested)
+                .unwrap_err()
+                .message
+                .contains("limit of 100 levels")
+        );
+        assert!(check(&"(".repeat(99)).is_ok());
+        let endless = expand_with("{{ range $i := 1000000000000 }}{{ end }}", 0.0);
+        assert!(endless.contains("limit of 10000000 steps"), "{endless}");
+        let recursive = expand_with(
+            "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" 1 }}",
+            0.0,
+        );
+        assert!(
+            recursive.contains("exceeded maximum template depth (200)"),
+            "{recursive}"
+        );
+        let wide = expand_with(
+            "{{ range $i := 100000 }}{{ printf \"%100s\" \"x\" }}{{ end }}",
+            0.0,
+        );
+        assert!(wide.contains("limit of 1048576 bytes"), "{wide}");
+    }
 }

@@ -62,6 +62,7 @@ pub fn parse(text: &str, is_function: &dyn Fn(&str) -> bool) -> Result<Trees, Pa
         seen: 0,
         vars: vec!["$".to_string()],
         range_depth: 0,
+        depth: 0,
         defined: BTreeMap::new(),
         is_function,
     };
@@ -79,9 +80,14 @@ struct Parser<'f> {
     seen: usize,
     vars: Vec<String>,
     range_depth: usize,
+    /// Nesting of controls and parentheses, bounded by [`MAX_NESTING`].
+    depth: usize,
     defined: BTreeMap<String, List>,
     is_function: &'f dyn Fn(&str) -> bool,
 }
+
+/// How deep `if`/`with`/`range` and parentheses may nest.
+const MAX_NESTING: usize = 100;
 
 type Result<T, E = ParseError> = std::result::Result<T, E>;
 
@@ -272,10 +278,25 @@ impl Parser<'_> {
     }
 
     fn control(&mut self, context: &str) -> Result<Branch> {
+        self.nest()?;
         let vars = self.vars.len();
         let result = self.control_body(context);
         self.vars.truncate(vars);
+        self.depth -= 1;
         result
+    }
+
+    /// One level deeper into `if`/`with`/`range` or parentheses; past
+    /// [`MAX_NESTING`] the template is refused rather than the stack
+    /// exhausted (Go has no such limit; no rule file comes near it).
+    fn nest(&mut self) -> Result<()> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(format!(
+                "template nests deeper than slogate's limit of {MAX_NESTING} levels"
+            )));
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     fn control_body(&mut self, context: &str) -> Result<Branch> {
@@ -537,9 +558,12 @@ impl Parser<'_> {
                 let number = number(&item.val, item.kind).map_err(|e| self.error(e))?;
                 Arg::Number(item.pos, number)
             }
-            Kind::LeftParen => Arg::Pipe(Box::new(
-                self.pipeline("parenthesized pipeline", Kind::RightParen)?,
-            )),
+            Kind::LeftParen => {
+                self.nest()?;
+                let pipe = self.pipeline("parenthesized pipeline", Kind::RightParen)?;
+                self.depth -= 1;
+                Arg::Pipe(Box::new(pipe))
+            }
             Kind::String | Kind::RawString => {
                 let text = unquote(&item.val).map_err(|e| self.error(e))?;
                 Arg::String(item.pos, item.val, text)
