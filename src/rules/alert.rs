@@ -127,6 +127,16 @@ impl AlertingRule {
             external_url: external.function_url.as_deref(),
         };
         let mut seen: FxHashMap<Labels, (BTreeMap<String, String>, f64)> = FxHashMap::default();
+        let label_templates: Vec<(&String, template::Prepared)> = self
+            .labels
+            .iter()
+            .map(|(name, text)| (name, template::Prepared::new(&self.name, text)))
+            .collect();
+        let annotation_templates: Vec<(&String, template::Prepared)> = self
+            .annotations
+            .iter()
+            .map(|(name, text)| (name, template::Prepared::new(&self.name, text)))
+            .collect();
         for (labels, value) in result {
             let data = Data {
                 labels: labels
@@ -138,20 +148,13 @@ impl AlertingRule {
                 value: *value,
             };
             let mut alert_labels = labels.filter(|n| n != NAME);
-            for (name, text) in &self.labels {
-                alert_labels =
-                    alert_labels.with(name, &template::expand(&self.name, text, &data, &env));
+            for (name, prepared) in &label_templates {
+                alert_labels = alert_labels.with(name, &prepared.expand(&data, &env));
             }
             alert_labels = alert_labels.with("alertname", &self.name);
-            let annotations = self
-                .annotations
+            let annotations = annotation_templates
                 .iter()
-                .map(|(name, text)| {
-                    (
-                        name.clone(),
-                        template::expand(&self.name, text, &data, &env),
-                    )
-                })
+                .map(|(name, prepared)| ((*name).clone(), prepared.expand(&data, &env)))
                 .collect();
             if seen.insert(alert_labels, (annotations, *value)).is_some() {
                 return Err(

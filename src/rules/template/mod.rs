@@ -114,25 +114,59 @@ pub struct Data<'a> {
 /// Expands `text` for the alerting rule `alert`, as Prometheus does: the
 /// expansion, or `<error expanding template: ...>` when it fails.
 pub fn expand(alert: &str, text: &str, data: &Data, env: &Env) -> String {
-    if !text.contains("{{") {
-        return text.to_string();
+    Prepared::new(alert, text).expand(data, env)
+}
+
+/// A label or annotation template parsed once, for every sample of an
+/// evaluation (Prometheus parses it per sample; the result is the same).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    name: String,
+    full: String,
+    /// `None` for text without an action, which expands to itself.
+    parsed: Option<Result<parse::Trees, String>>,
+}
+
+impl Prepared {
+    pub fn new(alert: &str, text: &str) -> Prepared {
+        let name = format!("__alert_{alert}");
+        let full = format!("{PRELUDE}{text}");
+        let parsed = text.contains("{{").then(|| {
+            parse::parse(&full, &funcs::is_function).map_err(|e| {
+                format!(
+                    "error parsing template {name}: template: {name}:{}: {}",
+                    e.line, e.message
+                )
+            })
+        });
+        Prepared { name, full, parsed }
     }
-    let name = format!("__alert_{alert}");
-    let full = format!("{PRELUDE}{text}");
-    let root = value::Value::Alert(Rc::new(value::AlertData {
-        labels: Rc::new(data.labels.clone()),
-        external_labels: Rc::new(data.external_labels.clone()),
-        external_url: Rc::from(data.external_url),
-        value: data.value,
-    }));
-    match run(&name, &full, root, env) {
-        Ok(expanded) => expanded,
-        Err(e) => format!("<error expanding template: {e}>"),
+
+    pub fn expand(&self, data: &Data, env: &Env) -> String {
+        let trees = match &self.parsed {
+            None => return self.full[PRELUDE.len()..].to_string(),
+            Some(Err(e)) => return format!("<error expanding template: {e}>"),
+            Some(Ok(trees)) => trees,
+        };
+        let root = value::Value::Alert(Rc::new(value::AlertData {
+            labels: Rc::new(data.labels.clone()),
+            external_labels: Rc::new(data.external_labels.clone()),
+            external_url: Rc::from(data.external_url),
+            value: data.value,
+        }));
+        match exec::execute(trees, &self.name, &self.full, root, env) {
+            Ok(expanded) => expanded,
+            Err(e) => format!(
+                "<error expanding template: error executing template {}: {e}>",
+                self.name
+            ),
+        }
     }
 }
 
 /// Parses and executes `text` named `name` on `data`, with Prometheus's
 /// `Expand` error wording.
+#[cfg(test)]
 fn run(name: &str, text: &str, data: value::Value, env: &Env) -> Result<String, String> {
     let trees = parse::parse(text, &funcs::is_function).map_err(|e| {
         format!(
