@@ -184,3 +184,40 @@ fn test_rules_writes_junit() {
     assert_eq!(xml.matches("<failure>").count(), 1, "{xml}");
     assert!(xml.contains("firing, not expected"), "{xml}");
 }
+
+/// Template constructs of Prometheus 3 that Debian's promtool 2.42 refuses
+/// (`else with`, `range` over an integer, `now`, `toDuration`,
+/// `urlQueryEscape`): slogate expands them as Prometheus 3.14's source
+/// does, and promtool 2.42, where installed, still refuses them.
+#[test]
+fn test_rules_expands_prometheus_3_templates() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/unit/templates-v3-test.yml");
+    let ours = slogate(&["test-rules", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&ours.stdout);
+    support::assert_exit(&ours, 0);
+    assert!(text.contains("SUCCESS (1 checks"), "{text}");
+    if let Some(promtool) = support::require_tool("promtool", "prometheus") {
+        let theirs = std::process::Command::new(&promtool)
+            .args(["test", "rules"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&theirs.stdout).to_string()
+            + &String::from_utf8_lossy(&theirs.stderr);
+        let version = std::process::Command::new(&promtool)
+            .arg("--version")
+            .output()
+            .unwrap();
+        let version = String::from_utf8_lossy(&version.stdout).to_string()
+            + &String::from_utf8_lossy(&version.stderr);
+        if version.contains("version 2.") {
+            assert!(!theirs.status.success(), "{said}");
+            assert!(
+                said.contains("function \"toDuration\" not defined"),
+                "{said}"
+            );
+        } else {
+            assert!(theirs.status.success(), "{version}{said}");
+        }
+    }
+}

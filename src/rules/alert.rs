@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use super::template::{self, Data};
+use super::template::{self, Data, Env};
 use crate::metrics::store::{Labels, NAME};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -62,6 +62,11 @@ pub struct Transition {
 pub struct External {
     pub labels: BTreeMap<String, String>,
     pub url: String,
+    /// The URL the `pathPrefix` and `externalURL` template functions
+    /// read (a Prometheus server's `--web.external-url`). promtool's unit
+    /// tests run with none, and there those functions fail with a nil
+    /// pointer error, as they do in promtool.
+    pub function_url: Option<String>,
 }
 
 /// An alerting rule and its alerts.
@@ -97,34 +102,59 @@ impl AlertingRule {
     /// Updates the alerts from the expression's result at `t` (ms);
     /// returns the transitions. An error (two samples with the same label
     /// set once the rule's labels are applied) leaves the alerts as they
-    /// were, as Prometheus does.
+    /// were, as Prometheus does. Templates that `query` find no data.
     pub fn eval(
         &mut self,
         result: &[(Labels, f64)],
         t: i64,
         external: &External,
     ) -> Result<Vec<Transition>, String> {
+        self.eval_with_query(result, t, external, &template::no_query)
+    }
+
+    /// [`AlertingRule::eval`], with `query` answering the templates'
+    /// `query` calls (PromQL at `t`, on the data the rule sees).
+    pub fn eval_with_query(
+        &mut self,
+        result: &[(Labels, f64)],
+        t: i64,
+        external: &External,
+        query: &dyn Fn(&str) -> Result<Vec<template::Sample>, String>,
+    ) -> Result<Vec<Transition>, String> {
+        let env = Env {
+            query,
+            now_ms: t,
+            external_url: external.function_url.as_deref(),
+        };
         let mut seen: FxHashMap<Labels, (BTreeMap<String, String>, f64)> = FxHashMap::default();
+        let label_templates: Vec<(&String, template::Prepared)> = self
+            .labels
+            .iter()
+            .map(|(name, text)| (name, template::Prepared::new(&self.name, text)))
+            .collect();
+        let annotation_templates: Vec<(&String, template::Prepared)> = self
+            .annotations
+            .iter()
+            .map(|(name, text)| (name, template::Prepared::new(&self.name, text)))
+            .collect();
         for (labels, value) in result {
             let data = Data {
-                labels: labels.iter().collect(),
-                external_labels: external
-                    .labels
+                labels: labels
                     .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
+                external_labels: &external.labels,
                 external_url: &external.url,
                 value: *value,
             };
             let mut alert_labels = labels.filter(|n| n != NAME);
-            for (name, text) in &self.labels {
-                alert_labels = alert_labels.with(name, &template::expand(text, &data));
+            for (name, prepared) in &label_templates {
+                alert_labels = alert_labels.with(name, &prepared.expand(&data, &env));
             }
             alert_labels = alert_labels.with("alertname", &self.name);
-            let annotations = self
-                .annotations
+            let annotations = annotation_templates
                 .iter()
-                .map(|(name, text)| (name.clone(), template::expand(text, &data)))
+                .map(|(name, prepared)| ((*name).clone(), prepared.expand(&data, &env)))
                 .collect();
             if seen.insert(alert_labels, (annotations, *value)).is_some() {
                 return Err(

@@ -165,31 +165,23 @@ impl RuleSet {
     pub fn eval_group(&mut self, index: usize, store: &mut Store, t: i64) {
         let group = &mut self.groups[index];
         let query_at = t - group.offset_ms;
+        let interval_ms = group.interval_ms;
+        let options = &self.options;
+        let timeline = &mut self.timeline;
         for rule in &mut group.rules {
-            let result = {
-                let mut evaluator = Evaluator::new(store)
-                    .with_lookback(self.options.lookback)
-                    .with_legacy_rate_extrapolation(self.options.legacy_rate_extrapolation)
-                    .with_default_step(Duration::from_millis(group.interval_ms as u64));
-                match evaluator.instant(&rule.expr, query_at) {
-                    Ok(Value::Vector(samples)) => {
-                        Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect())
-                    }
-                    Ok(Value::Scalar(v)) => Ok(vec![(Labels::empty(), v)]),
-                    Ok(other) => Err(format!(
-                        "rule result is not a vector or scalar: {}",
-                        other.kind()
-                    )),
-                    Err(e) => Err(e.to_string()),
-                }
-            };
+            let result = instant(store, options, interval_ms, &rule.expr, query_at);
             let written: Result<Vec<(Labels, f64)>, String> =
                 result.and_then(|samples: Vec<(Labels, f64)>| match &mut rule.kind {
                     Kind::Recording(labels) => record(&rule.name, labels, samples),
                     Kind::Alerting(alerting) => {
-                        let transitions = alerting.eval(&samples, t, &self.options.external)?;
+                        // A template's `query` runs at the evaluation time
+                        // (not offset), as Prometheus's does.
+                        let query =
+                            |text: &str| template_query(store, options, interval_ms, text, t);
+                        let transitions =
+                            alerting.eval_with_query(&samples, t, &options.external, &query)?;
                         for transition in transitions {
-                            self.timeline.record(&rule.source, &transition);
+                            timeline.record(&rule.source, &transition);
                         }
                         Ok(alerting.series())
                     }
@@ -273,6 +265,50 @@ impl RuleSet {
 }
 
 /// A recording rule's output: the result renamed, the rule's labels set.
+/// `expr` at `t` as a rule reads it: a vector, or a scalar as one sample
+/// without labels (Prometheus's `EngineQueryFunc`).
+fn instant(
+    store: &Store,
+    options: &Options,
+    interval_ms: i64,
+    expr: &Expr,
+    t: i64,
+) -> Result<Vec<(Labels, f64)>, String> {
+    let mut evaluator = Evaluator::new(store)
+        .with_lookback(options.lookback)
+        .with_legacy_rate_extrapolation(options.legacy_rate_extrapolation)
+        .with_default_step(Duration::from_millis(interval_ms as u64));
+    match evaluator.instant(expr, t) {
+        Ok(Value::Vector(samples)) => Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect()),
+        Ok(Value::Scalar(v)) => Ok(vec![(Labels::empty(), v)]),
+        // Prometheus's `EngineQueryFunc` says no more than this.
+        Ok(_) => Err("rule result is not a vector or scalar".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A template's `query`: PromQL text at `t`, as samples with their labels.
+fn template_query(
+    store: &Store,
+    options: &Options,
+    interval_ms: i64,
+    text: &str,
+    t: i64,
+) -> Result<Vec<super::template::Sample>, String> {
+    let expr = promql::parse(text).map_err(|e| e.to_string())?;
+    let samples = instant(store, options, interval_ms, &expr, t)?;
+    Ok(samples
+        .into_iter()
+        .map(|(labels, value)| super::template::Sample {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            value,
+        })
+        .collect())
+}
+
 fn record(
     name: &str,
     rule_labels: &Labels,

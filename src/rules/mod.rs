@@ -201,12 +201,12 @@ pub fn resolve_with(
                     );
                 }
                 if r.alert.is_some()
-                    && let Err(e) = template::Template::parse(&value.value)
+                    && let Err(e) = template::check(&value.value)
                 {
                     error(
                         at(&value.referenced),
                         format!("label `{name}`: template: {e}"),
-                        None,
+                        e.hint().as_deref(),
                     );
                 }
                 labels.insert(name.clone(), value.value.0.clone());
@@ -281,11 +281,11 @@ pub fn resolve_with(
                                 None,
                             );
                         }
-                        if let Err(e) = template::Template::parse(&value.value) {
+                        if let Err(e) = template::check(&value.value) {
                             error(
                                 at(&value.referenced),
                                 format!("annotation `{name}`: template: {e}"),
-                                None,
+                                e.hint().as_deref(),
                             );
                         }
                         annotations.insert(name.clone(), value.value.0.clone());

@@ -267,6 +267,8 @@ fn run_group(
             .map(|(k, v)| (k.clone(), v.0.clone()))
             .collect(),
         url: spec.external_url.0.clone(),
+        // promtool's rule manager has no external URL.
+        function_url: None,
     };
     let mut set = RuleSet::new(
         rule_files,

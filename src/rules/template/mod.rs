@@ -1,0 +1,385 @@
+//! Go templates in alert labels and annotations, as Prometheus expands
+//! them: Go's `text/template` language (lexer `lex.rs`, literals
+//! `literal.rs`, parser `parse.rs` into `node.rs`, executor `exec.rs` with
+//! operands and calls in `call.rs`, values `value.rs`, `fmt` in
+//! `printf.rs` over `strconv.rs`, times in `time.rs`), Go's builtins
+//! (`funcs.rs`, comparisons in `compare.rs`) and Prometheus's function set
+//! (`prom.rs`, over `numbers.rs` and `text.rs`), with the preamble Prometheus
+//! puts before every template (`$labels`, `$externalLabels`,
+//! `$externalURL`, `$value`), the `missingkey=zero` option, and the
+//! `<error expanding template: ...>` text Prometheus writes in place of an
+//! expansion that fails.
+
+mod call;
+mod compare;
+mod exec;
+mod funcs;
+mod lex;
+mod literal;
+mod node;
+mod numbers;
+mod parse;
+mod printf;
+mod prom;
+mod strconv;
+mod text;
+mod time;
+mod value;
+
+#[cfg(test)]
+mod parse_cases;
+#[cfg(test)]
+mod prometheus_cases;
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+pub use funcs::Env;
+pub use value::Sample;
+
+/// What Prometheus's `rules/alerting.go` puts before every label and
+/// annotation template.
+const PRELUDE: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+
+/// A template that Go's parser refuses, placed inside the template's own
+/// text (1-based line and column, in characters).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message} (line {line}, column {column} of the template)")]
+pub struct TemplateError {
+    /// Go's message, as promtool prints it after `template: NAME:LINE: `.
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl TemplateError {
+    /// What to do about it, for the error's hint.
+    pub fn hint(&self) -> Option<String> {
+        let m = self.message.as_str();
+        Some(if let Some(rest) = m.strip_prefix("function \"") {
+            let name = rest.split('"').next().unwrap_or("");
+            match crate::scenario::nearest(name, funcs::names()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "Prometheus's template functions are Go's (`printf`, `eq`, `and`, ...) and Prometheus's (`humanize`, `query`, `toUpper`, ...), as its docs list them".into(),
+            }
+        } else if m.starts_with("undefined variable") {
+            "a template sees $labels, $value, $externalLabels, $externalURL and the variables it declares with `{{ $x := ... }}` before using them".into()
+        } else if m == "unexpected EOF" {
+            "every {{ if }}, {{ with }}, {{ range }}, {{ define }} and {{ block }} needs its {{ end }}".into()
+        } else if m.starts_with("unexpected {{end}}") || m.starts_with("unexpected {{else}}") {
+            "this {{ end }} or {{ else }} has no {{ if }}, {{ with }} or {{ range }} open".into()
+        } else if m.starts_with("unclosed action") {
+            "an action opened with {{ closes with }}".into()
+        } else {
+            return None;
+        })
+    }
+}
+
+/// Checks `text` as promtool's `check rules` does: Go's parser on the
+/// preamble and the text, with Prometheus's functions.
+pub fn check(text: &str) -> Result<(), TemplateError> {
+    let full = format!("{PRELUDE}{text}");
+    match parse::parse(&full, &funcs::is_function) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let pos = e.pos.saturating_sub(PRELUDE.len()).min(text.len());
+            let before = &text[..floor_boundary(text, pos)];
+            let line = 1 + before.matches('\n').count();
+            let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+            Err(TemplateError {
+                message: e.message,
+                line,
+                column: before[line_start..].chars().count() + 1,
+            })
+        }
+    }
+}
+
+fn floor_boundary(text: &str, mut pos: usize) -> usize {
+    while !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    pos
+}
+
+/// One alert sample's template data (Prometheus's `AlertTemplateData`).
+pub struct Data<'a> {
+    pub labels: BTreeMap<String, String>,
+    pub external_labels: &'a BTreeMap<String, String>,
+    pub external_url: &'a str,
+    pub value: f64,
+}
+
+/// Expands `text` for the alerting rule `alert`, as Prometheus does: the
+/// expansion, or `<error expanding template: ...>` when it fails.
+pub fn expand(alert: &str, text: &str, data: &Data, env: &Env) -> String {
+    Prepared::new(alert, text).expand(data, env)
+}
+
+/// A label or annotation template parsed once, for every sample of an
+/// evaluation (Prometheus parses it per sample; the result is the same).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    name: String,
+    full: String,
+    /// `None` for text without an action, which expands to itself.
+    parsed: Option<Result<parse::Trees, String>>,
+}
+
+impl Prepared {
+    pub fn new(alert: &str, text: &str) -> Prepared {
+        let name = format!("__alert_{alert}");
+        let full = format!("{PRELUDE}{text}");
+        let parsed = text.contains("{{").then(|| {
+            parse::parse(&full, &funcs::is_function).map_err(|e| {
+                format!(
+                    "error parsing template {name}: template: {name}:{}: {}",
+                    e.line, e.message
+                )
+            })
+        });
+        Prepared { name, full, parsed }
+    }
+
+    pub fn expand(&self, data: &Data, env: &Env) -> String {
+        let trees = match &self.parsed {
+            None => return self.full[PRELUDE.len()..].to_string(),
+            Some(Err(e)) => return format!("<error expanding template: {e}>"),
+            Some(Ok(trees)) => trees,
+        };
+        let root = value::Value::Alert(Rc::new(value::AlertData {
+            labels: Rc::new(data.labels.clone()),
+            external_labels: Rc::new(data.external_labels.clone()),
+            external_url: Rc::from(data.external_url),
+            value: data.value,
+        }));
+        match exec::execute(trees, &self.name, &self.full, root, env) {
+            Ok(expanded) => expanded,
+            Err(e) => format!(
+                "<error expanding template: error executing template {}: {e}>",
+                self.name
+            ),
+        }
+    }
+}
+
+/// Parses and executes `text` named `name` on `data`, with Prometheus's
+/// `Expand` error wording.
+#[cfg(test)]
+fn run(name: &str, text: &str, data: value::Value, env: &Env) -> Result<String, String> {
+    let trees = parse::parse(text, &funcs::is_function).map_err(|e| {
+        format!(
+            "error parsing template {name}: template: {name}:{}: {}",
+            e.line, e.message
+        )
+    })?;
+    exec::execute(&trees, name, text, data, env)
+        .map_err(|e| format!("error executing template {name}: {e}"))
+}
+
+/// A query function for templates evaluated without data: every query
+/// returns no samples.
+pub fn no_query(_: &str) -> Result<Vec<Sample>, String> {
+    Ok(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env<'static> {
+        Env {
+            query: &no_query,
+            now_ms: 1_353_755_652_000,
+            external_url: Some("http://prom:9090"),
+        }
+    }
+
+    fn expand_with(text: &str, value: f64) -> String {
+        let external = BTreeMap::from([("cluster".to_string(), "eu1".to_string())]);
+        let data = Data {
+            labels: BTreeMap::from([
+                ("job".to_string(), "api".to_string()),
+                ("instance".to_string(), "10.0.0.1:9090".to_string()),
+            ]),
+            external_labels: &external,
+            external_url: "http://prom:9090",
+            value,
+        };
+        expand("A", text, &data, &env())
+    }
+
+    #[test]
+    fn the_issue_repros_and_alert_data() {
+        assert_eq!(
+            expand_with("{{ if eq 1 1 }}a{{ else  if eq 1 2 }}b{{ end }}", 0.0),
+            "a"
+        );
+        assert_eq!(
+            expand_with("{{ with $labels.job }}{{.}}{{ end }}", 0.0),
+            "api"
+        );
+        assert_eq!(
+            expand_with("{{ with $labels.x }}{{.}}{{ else }}none{{ end }}", 0.0),
+            "none"
+        );
+        assert_eq!(
+            expand_with("{{ $labels.job }} at {{ $value }}", 0.25),
+            "api at 0.25"
+        );
+        assert_eq!(expand_with("{{ .Labels.job }}/{{ .Value }}", 3.0), "api/3");
+        // missingkey=zero: a missing label is empty.
+        assert_eq!(expand_with("[{{ $labels.nope }}]", 1.0), "[]");
+        assert_eq!(
+            expand_with("{{ $externalLabels.cluster }} {{ $externalURL }}", 1.0),
+            "eu1 http://prom:9090"
+        );
+        assert_eq!(
+            expand_with("{{ $value | humanizePercentage }}", 0.2034),
+            "20.34%"
+        );
+        assert_eq!(expand_with("{{ $value }}", 1234567.0), "1.234567e+06");
+        assert_eq!(
+            expand_with("{{ $labels }}", 1.0),
+            "map[instance:10.0.0.1:9090 job:api]"
+        );
+        assert_eq!(expand_with("{{- \" x \" -}}  y", 0.0), " x y");
+    }
+
+    #[test]
+    fn variables_range_break_continue_define() {
+        assert_eq!(
+            expand_with(
+                "{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}",
+                0.0
+            ),
+            "2"
+        );
+        assert_eq!(
+            expand_with(
+                "{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}",
+                0.0
+            ),
+            "instance=10.0.0.1:9090;job=api;"
+        );
+        assert!(
+            expand_with("{{ range $i, $e := 5 }}{{ end }}", 0.0)
+                .contains("can't use 5 to iterate over more than one variable")
+        );
+        assert_eq!(
+            expand_with(
+                "{{ range $i := 5 }}{{ if eq $i 3 }}{{ break }}{{ end }}{{ if eq $i 1 }}{{ continue }}{{ end }}{{ $i }}{{ end }}",
+                0.0
+            ),
+            "02"
+        );
+        assert_eq!(
+            expand_with(
+                "{{ define \"t\" }}<{{ . }}>{{ end }}{{ template \"t\" $labels.job }}{{ block \"b\" 7 }}[{{ . }}]{{ end }}",
+                0.0
+            ),
+            "<api>[7]"
+        );
+        assert_eq!(expand_with("{{ with $x := 3 }}{{ $x }}{{ end }}", 0.0), "3");
+        assert_eq!(
+            expand_with(
+                "{{ if and 0 (index $labels \"x\") }}y{{ else }}n{{ end }}",
+                0.0
+            ),
+            "n"
+        );
+        assert_eq!(
+            expand_with(
+                "{{ or \"\" 0 \"z\" }} {{ and 1 2 }} {{ not 0 }} {{ len $labels }}",
+                0.0
+            ),
+            "z 2 true 2"
+        );
+        assert_eq!(
+            expand_with("{{ printf \"%5.1f|%-4s|%d%%\" 3.14159 \"ab\" 7 }}", 0.0),
+            "  3.1|ab  |7%"
+        );
+        assert_eq!(
+            expand_with(
+                "{{ slice \"abcdef\" 1 3 }} {{ index \"ab\" 1 }} {{ html \"<a>\" }} {{ js \"'\" }} {{ urlquery \"a b&\" }}",
+                0.0
+            ),
+            "bc 98 &lt;a&gt; \\' a+b%26"
+        );
+        assert_eq!(
+            expand_with(
+                "{{ eq 2 1 2 3 }} {{ lt 1.5 2.5 }} {{ ge \"b\" \"a\" }}",
+                0.0
+            ),
+            "true true true"
+        );
+    }
+
+    #[test]
+    fn execution_errors_read_as_prometheus_writes_them() {
+        assert_eq!(
+            expand_with("{{ if gt $value 1 }}x{{ end }}", 2.0),
+            "<error expanding template: error executing template __alert_A: template: __alert_A:1:118: executing \"__alert_A\" at <gt $value 1>: error calling gt: incompatible types for comparison>"
+        );
+        assert_eq!(
+            expand_with("{{ humanize \"abc\" }}", 0.0),
+            "<error expanding template: error executing template __alert_A: template: __alert_A:1:115: executing \"__alert_A\" at <humanize \"abc\">: error calling humanize: strconv.ParseFloat: parsing \"abc\": invalid syntax>"
+        );
+    }
+
+    #[test]
+    fn parse_errors_name_the_place_in_the_template() {
+        for (text, message, column) in [
+            ("{{ query1 \"up\" }}", "function \"query1\" not defined", 4),
+            ("{{ $foo }}", "undefined variable \"$foo\"", 4),
+            ("{{ if 1 }}", "unexpected EOF", 11),
+            ("a {{ end }}", "unexpected {{end}}", 6),
+            ("{{ 1 ", "unclosed action", 6),
+            ("{{ tmpl \"a\" . }}", "function \"tmpl\" not defined", 4),
+            ("{{ ) }}", "unexpected right paren", 4),
+        ] {
+            let e = check(text).unwrap_err();
+            assert_eq!((e.message.as_str(), e.column), (message, column), "{text}");
+        }
+        assert!(check("{{ define \"x\" }}{{ $labels }}{{ end }}").is_err());
+        assert!(check("{{ range $i, $v := $labels }}{{ break }}{{ end }}").is_ok());
+        assert!(check("{{ break }}").is_err());
+    }
+
+    /// Hostile templates end with an error, not a hang, an allocation of
+    /// their own size or an overflowed stack.
+    #[test]
+    fn limits_end_hostile_templates() {
+        let deep = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+        assert!(
+            check(&deep)
+                .unwrap_err()
+                .message
+                .contains("limit of 100 levels")
+        );
+        let nested = format!("{}{}", "{{ if 1 }}".repeat(5000), "{{ end }}".repeat(5000));
+        assert!(
+            check(&nested)
+                .unwrap_err()
+                .message
+                .contains("limit of 100 levels")
+        );
+        assert!(check(&"(".repeat(99)).is_ok());
+        let endless = expand_with("{{ range $i := 1000000000000 }}{{ end }}", 0.0);
+        assert!(endless.contains("limit of 10000000 steps"), "{endless}");
+        let recursive = expand_with(
+            "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" 1 }}",
+            0.0,
+        );
+        assert!(
+            recursive.contains("exceeded maximum template depth (200)"),
+            "{recursive}"
+        );
+        let wide = expand_with(
+            "{{ range $i := 100000 }}{{ printf \"%100s\" \"x\" }}{{ end }}",
+            0.0,
+        );
+        assert!(wide.contains("limit of 1048576 bytes"), "{wide}");
+    }
+}
