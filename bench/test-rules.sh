@@ -4,7 +4,8 @@
 # on its own from its directory, as a team's CI would, by both tools; the
 # median of RUNS passes over the corpus. Prints the total, the total over
 # the files both tools pass, the largest file (bytes, with its rule files),
-# and the ratios.
+# and the ratios, in wall time and in CPU time (user + system of the child:
+# the steadier figure on a shared machine).
 #
 #   bench/test-rules.sh [RUNS]     (default 3)
 #
@@ -28,13 +29,15 @@ files = [line.split("\t")[1] for line in open(os.path.join(corpus, "EXPECTED"))
          if line.startswith("test\t")]
 
 def run(tool, path):
-    """Seconds and exit status of one tool on one file."""
+    """Wall seconds, CPU seconds (user + system) and exit status of one tool on one file."""
     full = os.path.join(corpus, path)
     argv = [slogate, "test-rules"] if tool == "slogate" else ["promtool", "test", "rules"]
     began = time.perf_counter()
-    done = subprocess.run(argv + [os.path.basename(full)], cwd=os.path.dirname(full),
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - began, done.returncode
+    child = subprocess.Popen(argv + [os.path.basename(full)], cwd=os.path.dirname(full),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - began
+    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
 
 def size(path):
     """Bytes of the test file and of the rule files it names."""
@@ -46,27 +49,33 @@ def size(path):
     return total
 
 times = {"slogate": {f: [] for f in files}, "promtool": {f: [] for f in files}}
+cpu = {"slogate": {f: [] for f in files}, "promtool": {f: [] for f in files}}
 status = {"slogate": {}, "promtool": {}}
 for _ in range(runs):
     for f in files:
         for tool in ("promtool", "slogate"):
-            seconds, code = run(tool, f)
+            seconds, cpu_seconds, code = run(tool, f)
             times[tool][f].append(seconds)
+            cpu[tool][f].append(cpu_seconds)
             status[tool][f] = code
 median = {tool: {f: statistics.median(t) for f, t in per.items()} for tool, per in times.items()}
+median_cpu = {tool: {f: statistics.median(t) for f, t in per.items()} for tool, per in cpu.items()}
 both = [f for f in files if status["slogate"][f] == 0 and status["promtool"][f] == 0]
 largest = max(files, key=size)
 
 def line(label, subset):
     p = sum(median["promtool"][f] for f in subset)
     s = sum(median["slogate"][f] for f in subset)
-    print(f"| {label} | {len(subset)} | {p:.3f} s | {s:.3f} s | {p / s:.1f}× |")
+    pc = sum(median_cpu["promtool"][f] for f in subset)
+    sc = sum(median_cpu["slogate"][f] for f in subset)
+    print(f"| {label} | {len(subset)} | {p:.3f} s | {s:.3f} s | {p / s:.1f}× "
+          f"| {pc:.3f} s | {sc:.3f} s | {pc / max(sc, 1e-6):.1f}× |")
 
 print(f"promtool {subprocess.run(['promtool', '--version'], capture_output=True, text=True).stdout.split()[2]} "
       f"(Debian) vs slogate (release), {len(files)} unit-test files from tests/rules/real, "
       f"each run alone from its directory; median of {runs} passes")
-print("| files | count | promtool test rules | slogate test-rules | slogate faster by |")
-print("|---|---:|---:|---:|---:|")
+print("| files | count | promtool wall | slogate wall | faster by (wall) | promtool CPU | slogate CPU | faster by (CPU) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 line("all", files)
 line("both pass", both)
 for f in both:
