@@ -16,6 +16,7 @@ mod latency; // known delays and coordinated omission
 mod merge; // --shard and `slogate merge`: three shards merge to one run's percentiles
 mod open_model; // schedule accuracy, constant and ramp
 mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
+mod promqltest; // Prometheus's own PromQL test suite (promql/promqltest/testdata) against the evaluator: figure and known disagreements held
 mod proxy; // the fault proxy: each fault kind client and server side, ratios within binomial bounds, hostile clients
 mod report; // index.html: self-contained, every chart and check, escaping, `slogate report`, headless Chromium
 mod rules; // rule files validated as promtool does, against promtool
