@@ -269,9 +269,19 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             }
             map(vector(0)?, t, part)
         }
-        other => {
-            return Err(Error::Unsupported(format!("the function `{other}`")));
+        "sort_by_label" | "sort_by_label_desc" => {
+            let mut v = vector(0)?;
+            let labels: Vec<String> = args[1..]
+                .iter()
+                .map(|a| string_arg(a))
+                .collect::<Result<_, _>>()?;
+            super::sort_by_label::sort(&mut v, &labels, name == "sort_by_label_desc");
+            return Ok(Value::Vector(v));
         }
+        other => match super::over_time::call(ev, other, args, t) {
+            Some(out) => out?,
+            None => return Err(Error::Unsupported(format!("the function `{other}`"))),
+        },
     };
     check_unique(&out)?;
     Ok(Value::Vector(out))
@@ -287,7 +297,7 @@ fn vector_arg(ev: &Evaluator<'_>, expr: &Expr, t: i64) -> Result<Vec<Sample>, Er
     }
 }
 
-fn matrix_arg<'s>(ev: &Evaluator<'s>, expr: &Expr, t: i64) -> Result<Matrix<'s>, Error> {
+pub(super) fn matrix_arg<'s>(ev: &Evaluator<'s>, expr: &Expr, t: i64) -> Result<Matrix<'s>, Error> {
     match ev.eval(expr, t)? {
         Value::Matrix(m) => Ok(m),
         other => Err(Error::Eval(format!(
@@ -331,7 +341,7 @@ fn check_label_name(name: &str, function: &str) -> Result<(), Error> {
 }
 
 /// Applies `f` to each series of a range vector with at least one point.
-fn over_range(
+pub(super) fn over_range(
     m: &Matrix<'_>,
     t: i64,
     keep_name: bool,

@@ -22,10 +22,14 @@ mod binary;
 pub mod depth;
 mod eval;
 mod functions;
+#[cfg(test)]
+mod functions3_tests;
 mod guard;
 pub mod limits;
 #[cfg(test)]
 mod limits_tests;
+mod over_time;
+mod sort_by_label;
 #[cfg(test)]
 mod tests;
 

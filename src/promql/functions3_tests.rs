@@ -1,0 +1,106 @@
+//! The functions Prometheus 3 added (`mad_over_time`, `ts_of_*_over_time`,
+//! `double_exponential_smoothing`, `sort_by_label*`, `limitk`,
+//! `limit_ratio`), on small series whose answers are worked by hand.
+
+use super::{Evaluator, Value, parse};
+use crate::metrics::store::{Labels, Store};
+
+/// `m` at 0, 10, ... 80 s: 1 2 3 0 5 6 2 1 4; `n{i=...}` constant 1.
+fn store() -> Store {
+    let mut store = Store::default();
+    let m = Labels::from_pairs(&[("__name__", "m")]);
+    for (k, v) in [1.0, 2.0, 3.0, 0.0, 5.0, 6.0, 2.0, 1.0, 4.0]
+        .iter()
+        .enumerate()
+    {
+        store.add(&m, k as i64 * 10_000, *v).unwrap();
+    }
+    for i in ["a10", "a2", "b1", "a1"] {
+        let n = Labels::from_pairs(&[("__name__", "n"), ("i", i)]);
+        store.add(&n, 0, 1.0).unwrap();
+    }
+    store
+}
+
+fn eval(store: &Store, expr: &str, t: i64) -> Vec<(String, f64)> {
+    match Evaluator::new(store)
+        .instant(&parse(expr).unwrap(), t)
+        .unwrap()
+    {
+        Value::Vector(v) => v.into_iter().map(|s| (s.labels.to_string(), s.v)).collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn one(store: &Store, expr: &str, t: i64) -> f64 {
+    let out = eval(store, expr, t);
+    assert_eq!(out.len(), 1, "{expr}: {out:?}");
+    out[0].1
+}
+
+#[test]
+fn timestamps_of_extremes_first_and_last() {
+    let s = store();
+    // (0, 80 s]: values 2 3 0 5 6 2 1 4 at 10..80 s.
+    assert_eq!(one(&s, "ts_of_min_over_time(m[80s])", 80_000), 30.0);
+    assert_eq!(one(&s, "ts_of_max_over_time(m[80s])", 80_000), 50.0);
+    assert_eq!(one(&s, "ts_of_first_over_time(m[80s])", 80_000), 10.0);
+    assert_eq!(one(&s, "ts_of_last_over_time(m[80s])", 85_000), 80.0);
+    // The metric name is dropped, as every `*_over_time` but first/last.
+    assert_eq!(eval(&s, "ts_of_last_over_time(m[1m])", 80_000)[0].0, "{}");
+}
+
+#[test]
+fn median_absolute_deviation() {
+    let s = store();
+    // 1 2 3 0 5: median 2, deviations 1 0 1 2 3, their median 1.
+    assert_eq!(one(&s, "mad_over_time(m[41s])", 40_000), 1.0);
+}
+
+#[test]
+fn double_exponential_smoothing_follows_a_trend_and_checks_its_factors() {
+    let mut s = Store::default();
+    let l = Labels::from_pairs(&[("__name__", "up_line")]);
+    for k in 0..=6 {
+        s.add(&l, k * 10_000, k as f64 * 10.0).unwrap();
+    }
+    // A straight line is smoothed to itself.
+    let v = one(
+        &s,
+        "double_exponential_smoothing(up_line[1m], 0.5, 0.5)",
+        60_000,
+    );
+    assert!((v - 60.0).abs() < 1e-9, "{v}");
+    let bad = Evaluator::new(&s)
+        .instant(
+            &parse("double_exponential_smoothing(up_line[1m], 1, 0.5)").unwrap(),
+            60_000,
+        )
+        .unwrap_err();
+    assert!(bad.to_string().contains("smoothing factor"), "{bad}");
+}
+
+#[test]
+fn sort_by_label_is_natural_then_by_labels() {
+    let s = store();
+    let order =
+        |expr: &str| -> Vec<String> { eval(&s, expr, 0).into_iter().map(|(l, _)| l).collect() };
+    assert_eq!(
+        order(r#"sort_by_label(n, "i")"#),
+        [
+            r#"n{i="a1"}"#,
+            r#"n{i="a2"}"#,
+            r#"n{i="a10"}"#,
+            r#"n{i="b1"}"#
+        ]
+    );
+    assert_eq!(
+        order(r#"sort_by_label_desc(n, "i")"#),
+        [
+            r#"n{i="b1"}"#,
+            r#"n{i="a10"}"#,
+            r#"n{i="a2"}"#,
+            r#"n{i="a1"}"#
+        ]
+    );
+}
