@@ -1,8 +1,8 @@
 //! Aggregation operators with `by` / `without`.
 
 use promql_parser::parser::token::{
-    T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_MAX, T_MIN, T_QUANTILE, T_STDDEV,
-    T_STDVAR, T_SUM, T_TOPK,
+    T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MAX, T_MIN,
+    T_QUANTILE, T_STDDEV, T_STDVAR, T_SUM, T_TOPK,
 };
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 
@@ -66,7 +66,13 @@ pub(super) fn eval<'s>(
         groups[g].1.push(s);
     }
     let param = match &agg.param {
-        Some(p) if op == T_TOPK || op == T_BOTTOMK || op == T_QUANTILE => {
+        Some(p)
+            if op == T_TOPK
+                || op == T_BOTTOMK
+                || op == T_QUANTILE
+                || op == T_LIMITK
+                || op == T_LIMIT_RATIO =>
+        {
             Some(scalar_arg(ev, p, t)?)
         }
         _ => None,
@@ -110,6 +116,24 @@ pub(super) fn eval<'s>(
                 members.sort_by(|a, b| super::functions::nan_last(a.v, b.v, top));
                 let k = (k.min(members.len() as f64)) as usize;
                 out.extend(members.into_iter().take(k).map(|s| Sample { t, ..s }));
+                continue;
+            }
+            T_LIMITK => {
+                let k = param.unwrap_or(f64::NAN);
+                out.extend(
+                    super::limit::limitk(k, members)?
+                        .into_iter()
+                        .map(|s| Sample { t, ..s }),
+                );
+                continue;
+            }
+            T_LIMIT_RATIO => {
+                let r = param.unwrap_or(f64::NAN);
+                out.extend(
+                    super::limit::limit_ratio(r, members)?
+                        .into_iter()
+                        .map(|s| Sample { t, ..s }),
+                );
                 continue;
             }
             _ => {

@@ -104,3 +104,22 @@ fn sort_by_label_is_natural_then_by_labels() {
         ]
     );
 }
+
+#[test]
+fn limitk_keeps_k_of_each_group_and_limit_ratio_splits_by_hash() {
+    let s = store();
+    assert_eq!(eval(&s, "limitk(2, n)", 0).len(), 2);
+    assert_eq!(eval(&s, "limitk(0, n)", 0).len(), 0);
+    assert_eq!(eval(&s, "limitk(10, n)", 0).len(), 4);
+    // Values are untouched and the name kept.
+    assert!(eval(&s, "limitk(1, n)", 0)[0].0.starts_with("n{"));
+    // A ratio and its complement partition the series, whatever the ratio.
+    for r in [0.1, 0.3, 0.5, 0.9] {
+        let kept = eval(&s, &format!("limit_ratio({r}, n)"), 0);
+        let rest = eval(&s, &format!("limit_ratio(-(1 - {r}), n)"), 0);
+        assert_eq!(kept.len() + rest.len(), 4, "ratio {r}");
+        assert!(kept.iter().all(|k| !rest.contains(k)), "ratio {r}");
+    }
+    assert_eq!(eval(&s, "limit_ratio(1, n)", 0).len(), 4);
+    assert_eq!(eval(&s, "limit_ratio(0, n)", 0).len(), 0);
+}

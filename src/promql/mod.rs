@@ -25,6 +25,7 @@ mod functions;
 #[cfg(test)]
 mod functions3_tests;
 mod guard;
+mod limit;
 pub mod limits;
 #[cfg(test)]
 mod limits_tests;
@@ -32,6 +33,7 @@ mod over_time;
 mod sort_by_label;
 #[cfg(test)]
 mod tests;
+mod xxhash;
 
 use std::borrow::Cow;
 use std::fmt;

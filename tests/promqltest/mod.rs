@@ -41,7 +41,9 @@ const KNOWN_PATH: &str = "tests/promqltest/known.txt";
 enum Outcome {
     Agree,
     Disagree(String),
-    NativeHistogram,
+    /// Not run (None), or run over data that held native histograms and
+    /// disagreeing (what differs).
+    NativeHistogram(Option<String>),
 }
 
 struct Case {
@@ -91,7 +93,7 @@ fn run_file(name: &str, text: &str) -> Vec<Case> {
             }
             Command::Eval(eval) => {
                 let outcome = if native_file || eval.refused == Some(Refused::NativeHistogram) {
-                    Outcome::NativeHistogram
+                    Outcome::NativeHistogram(None)
                 } else if let Some(Refused::Syntax(e)) = &eval.refused {
                     Outcome::Disagree(format!("expectation unreadable: {e}"))
                 } else if let Some(e) = &load_error {
@@ -99,7 +101,7 @@ fn run_file(name: &str, text: &str) -> Vec<Case> {
                 } else {
                     match check::run(&store, &eval) {
                         Ok(()) => Outcome::Agree,
-                        Err(_) if native_input => Outcome::NativeHistogram,
+                        Err(e) if native_input => Outcome::NativeHistogram(Some(e)),
                         Err(e) => Outcome::Disagree(e),
                     }
                 };
@@ -151,8 +153,18 @@ fn report(cases: &[Case]) -> String {
             .count();
         let _ = writeln!(out, "{file}: {agree} / {} agree", of_file.len());
         for c in of_file {
-            if let Outcome::Disagree(why) = &c.outcome {
-                let _ = writeln!(out, "  {}:{} {}\n      {why}", c.file, c.line, c.expr);
+            match &c.outcome {
+                Outcome::Disagree(why) => {
+                    let _ = writeln!(out, "  {}:{} {}\n      {why}", c.file, c.line, c.expr);
+                }
+                Outcome::NativeHistogram(Some(why)) => {
+                    let _ = writeln!(
+                        out,
+                        "  {}:{} {}\n      (over native histograms) {why}",
+                        c.file, c.line, c.expr
+                    );
+                }
+                Outcome::Agree | Outcome::NativeHistogram(None) => {}
             }
         }
     }
@@ -163,7 +175,7 @@ fn report(cases: &[Case]) -> String {
         .count();
     let native = cases
         .iter()
-        .filter(|c| matches!(c.outcome, Outcome::NativeHistogram))
+        .filter(|c| matches!(c.outcome, Outcome::NativeHistogram(_)))
         .count();
     let annotations = cases.iter().filter(|c| c.annotations).count();
     let _ = writeln!(
@@ -187,7 +199,7 @@ fn prometheus_suite_agrees_as_recorded() {
         .count();
     let native = cases
         .iter()
-        .filter(|c| matches!(c.outcome, Outcome::NativeHistogram))
+        .filter(|c| matches!(c.outcome, Outcome::NativeHistogram(_)))
         .count();
     let disagreeing: Vec<&Case> = cases
         .iter()
