@@ -19,6 +19,8 @@
 
 mod aggregate;
 mod binary;
+#[cfg(test)]
+mod binary_tests;
 pub mod depth;
 mod eval;
 mod functions;
