@@ -189,7 +189,7 @@ fn vector_vector<'s>(
         if let Some(previous) = right.insert(sig.clone(), s) {
             let side = if one_to_many { "left" } else { "right" };
             // Ordered, so the message is the same from run to run.
-            let (a, b) = (previous.labels.to_string(), s.labels.to_string());
+            let (a, b) = (go_labels(&previous.labels), go_labels(&s.labels));
             let (a, b) = if a > b { (b, a) } else { (a, b) };
             return Err(Error::Eval(format!(
                 "found duplicate series for the match group {sig} on the {side} hand-side of the operation: [{a}, {b}];many-to-many matching not allowed: matching labels must be unique on one side"
@@ -254,4 +254,11 @@ fn vector_vector<'s>(
         });
     }
     Ok(Value::Vector(out))
+}
+
+/// A label set as Go's `labels.Labels.String()` prints it, the name among
+/// the labels: `{__name__="up", job="a"}` (Prometheus's error messages).
+fn go_labels(labels: &Labels) -> String {
+    let pairs: Vec<String> = labels.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+    format!("{{{}}}", pairs.join(", "))
 }

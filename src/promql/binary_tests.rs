@@ -43,7 +43,7 @@ fn an_empty_side_matches_nothing_even_over_duplicates() {
     assert_eq!(
         err,
         "found duplicate series for the match group {d=\"1\"} on the left hand-side of the \
-         operation: [meta{d=\"1\", v=\"a\"}, meta{d=\"1\", v=\"b\"}];many-to-many matching not \
+         operation: [{__name__=\"meta\", d=\"1\", v=\"a\"}, {__name__=\"meta\", d=\"1\", v=\"b\"}];many-to-many matching not \
          allowed: matching labels must be unique on one side"
     );
 }
