@@ -88,6 +88,15 @@ impl<'s> Evaluator<'s> {
         self
     }
 
+    pub(super) fn store(&self) -> &'s Store {
+        self.store
+    }
+
+    /// The lookback of instant selectors, in ms.
+    pub(super) fn lookback(&self) -> i64 {
+        self.lookback
+    }
+
     /// Evaluates `expr` at `t` (ms since the epoch).
     pub fn instant(&mut self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
         self.clear();

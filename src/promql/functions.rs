@@ -269,6 +269,7 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             }
             map(vector(0)?, t, part)
         }
+        "info" => super::info::info(ev, args, t)?,
         "sort_by_label" | "sort_by_label_desc" => {
             let mut v = vector(0)?;
             let labels: Vec<String> = args[1..]

@@ -123,3 +123,57 @@ fn limitk_keeps_k_of_each_group_and_limit_ratio_splits_by_hash() {
     assert_eq!(eval(&s, "limit_ratio(1, n)", 0).len(), 4);
     assert_eq!(eval(&s, "limit_ratio(0, n)", 0).len(), 0);
 }
+
+#[test]
+fn info_adds_the_newest_info_series_data_labels() {
+    let mut s = Store::default();
+    let add = |s: &mut Store, pairs: &[(&str, &str)], t: i64, v: f64| {
+        s.add(&Labels::from_pairs(pairs), t, v).unwrap();
+    };
+    for t in [0, 60_000, 120_000] {
+        add(
+            &mut s,
+            &[("__name__", "m"), ("instance", "a"), ("job", "j")],
+            t,
+            5.0,
+        );
+        add(
+            &mut s,
+            &[("__name__", "m"), ("instance", "z"), ("job", "j")],
+            t,
+            6.0,
+        );
+    }
+    let old = [
+        ("__name__", "target_info"),
+        ("instance", "a"),
+        ("job", "j"),
+        ("v", "old"),
+    ];
+    let new = [
+        ("__name__", "target_info"),
+        ("instance", "a"),
+        ("job", "j"),
+        ("v", "new"),
+    ];
+    add(&mut s, &old, 0, 1.0);
+    add(&mut s, &old, 60_000, 1.0);
+    add(&mut s, &new, 120_000, 1.0);
+    // At 2m both are within the lookback: the newer sample wins. `z` has
+    // no info series and is kept as it is.
+    let mut got = eval(&s, "info(m)", 120_000);
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            (r#"m{instance="a", job="j", v="new"}"#.to_string(), 5.0),
+            (r#"m{instance="z", job="j"}"#.to_string(), 6.0)
+        ]
+    );
+    assert_eq!(
+        eval(&s, "info(m offset 1m)", 120_000)[0].0,
+        r#"m{instance="a", job="j", v="old"}"#
+    );
+    // A data matcher that refuses empty values drops the unmatched series.
+    assert_eq!(eval(&s, r#"info(m, {v=~".+"})"#, 120_000).len(), 1);
+}
