@@ -77,6 +77,17 @@ pub(super) fn eval<'s>(
         }
         _ => None,
     };
+    // Refused whether or not there is anything to aggregate, as Prometheus.
+    if param.is_some_and(f64::is_nan) {
+        let what = if op == T_LIMIT_RATIO {
+            "Ratio"
+        } else {
+            "Parameter"
+        };
+        if op != T_QUANTILE {
+            return Err(Error::Eval(format!("{what} value is NaN")));
+        }
+    }
     let mut out = Vec::new();
     for (key, members) in groups {
         let values = || members.iter().map(|s| s.v);
@@ -88,7 +99,7 @@ pub(super) fn eval<'s>(
                 }
                 if sum.is_infinite() { sum } else { sum + c }
             }
-            T_AVG => super::functions::kahan_sum(values()) / members.len() as f64,
+            T_AVG => super::functions::mean(values()),
             T_COUNT => members.len() as f64,
             T_GROUP => 1.0,
             T_MIN => values().fold(

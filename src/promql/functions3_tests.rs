@@ -177,3 +177,35 @@ fn info_adds_the_newest_info_series_data_labels() {
     // A data matcher that refuses empty values drops the unmatched series.
     assert_eq!(eval(&s, r#"info(m, {v=~".+"})"#, 120_000).len(), 1);
 }
+
+#[test]
+fn query_context_min_of_max_of_and_avg_near_overflow() {
+    let mut s = Store::default();
+    for (i, v) in [f64::MAX, f64::MAX, f64::INFINITY, f64::NEG_INFINITY]
+        .iter()
+        .enumerate()
+    {
+        let l = Labels::from_pairs(&[("__name__", "big"), ("i", &i.to_string())]);
+        s.add(&l, 0, *v).unwrap();
+    }
+    let scalar = |expr: &str| match Evaluator::new(&s).instant(&parse(expr).unwrap(), 5_000) {
+        Ok(Value::Scalar(v)) => v,
+        other => panic!("{expr}: {other:?}"),
+    };
+    assert_eq!(scalar("step()"), 0.0);
+    assert_eq!(scalar("range()"), 0.0);
+    assert_eq!(scalar("end()"), 5.0);
+    assert_eq!(scalar("min_of(3, 5)"), 3.0);
+    assert!(scalar("max_of(NaN, 5)").is_nan());
+    let range = Evaluator::new(&s)
+        .range(&parse("step() + range()").unwrap(), 0, 20_000, 10_000)
+        .unwrap();
+    assert!(range[0].points.iter().all(|p| p.v == 30.0), "{range:?}");
+    // The sum of two f64::MAX overflows; the mean does not.
+    assert_eq!(one(&s, r#"avg(big{i=~"0|1"})"#, 0), f64::MAX);
+    assert!(one(&s, r#"avg(big{i=~"2|3"})"#, 0).is_nan());
+    let nan = Evaluator::new(&s)
+        .instant(&parse("topk(NaN, nothing)").unwrap(), 0)
+        .unwrap_err();
+    assert_eq!(nan.to_string(), "Parameter value is NaN");
+}

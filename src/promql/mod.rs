@@ -33,6 +33,7 @@ pub mod limits;
 #[cfg(test)]
 mod limits_tests;
 mod over_time;
+mod scalar_functions;
 mod sort_by_label;
 #[cfg(test)]
 mod tests;
