@@ -49,6 +49,34 @@ impl MetricType {
     }
 }
 
+/// A float as OpenMetrics writes it (Go's `labels.FormatOpenMetricsFloat`):
+/// the shortest form, exponent past 6 digits or below 1e-4 (`1e+06`,
+/// `1e-05`), and `.0` after a whole number (`1.0`); `NaN`, `+Inf`, `-Inf`.
+pub fn openmetrics_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    // Rust's `{:e}` gives the shortest digits: `1.5e-5`, `1e6`.
+    let scientific = format!("{v:e}");
+    let (mantissa, exponent) = scientific.split_once('e').expect("`{:e}` has an exponent");
+    let exponent: i32 = exponent.parse().expect("a whole exponent");
+    // Go's `%g` with the shortest digits: `%e` when the exponent is below
+    // -4 or at least 6 (`eprec` is 6 for the shortest form).
+    if !(-4..6).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exponent.abs());
+    }
+    let plain = format!("{v}");
+    if plain.contains('.') {
+        plain
+    } else {
+        format!("{plain}.0")
+    }
+}
+
 /// A label of a sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label<'a> {
@@ -473,6 +501,32 @@ fn find_blank(bytes: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
+}
+
+#[cfg(test)]
+mod float_tests {
+    use super::openmetrics_float;
+
+    #[test]
+    fn floats_print_as_go_formats_openmetrics_floats() {
+        let cases = [
+            (1.0, "1.0"),
+            (0.5, "0.5"),
+            (10.0, "10.0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (123456.0, "123456.0"),
+            (1234567.0, "1.234567e+06"),
+            (1e6, "1e+06"),
+            (-2.5, "-2.5"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(openmetrics_float(v), text, "{v}");
+        }
+        assert_eq!(openmetrics_float(f64::NAN), "NaN");
+    }
 }
 
 #[cfg(test)]
