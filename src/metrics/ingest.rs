@@ -288,6 +288,32 @@ mod tests {
     }
 
     #[test]
+    fn utf8_names_are_scraped_selected_and_printed_quoted() {
+        let mut store = Store::default();
+        let mut state = TargetState::new(&target("http://127.0.0.1:1/metrics"));
+        let body = "# TYPE \"my.metric\" gauge\n{\"my.metric\", \"label.x\"=\"v\"} 7\n";
+        let fetched = Fetched {
+            t: 1000,
+            duration: Duration::from_millis(1),
+            result: Ok((body.to_string(), Format::Text)),
+        };
+        assert_eq!(state.record(&mut store, fetched).failure, None);
+        let expr = crate::promql::parse(r#"{"my.metric", "label.x"="v"}"#).unwrap();
+        let value = crate::promql::Evaluator::new(&store)
+            .instant(&expr, 1000)
+            .unwrap();
+        let crate::promql::Value::Vector(samples) = value else {
+            panic!("{value:?}");
+        };
+        assert_eq!(samples.len(), 1);
+        assert_eq!(samples[0].v, 7.0);
+        assert_eq!(
+            samples[0].labels.to_string(),
+            r#"{"my.metric", instance="127.0.0.1:1", job="demo", "label.x"="v"}"#
+        );
+    }
+
+    #[test]
     fn le_and_quantile_are_written_as_prometheus_3_writes_them() {
         let mut store = Store::default();
         let mut state = TargetState::new(&target("http://127.0.0.1:1/metrics"));
