@@ -83,7 +83,15 @@ fn run_file(name: &str, text: &str) -> Vec<Case> {
                 if let Some(Refused::Syntax(e)) = refused {
                     load_error.get_or_insert(e);
                 }
+                // A series defined twice in one load: the last definition
+                // wins (test.go keeps its definitions in a map).
+                let mut last: Vec<(slogate::metrics::store::Labels, Vec<series::Item>)> =
+                    Vec::new();
                 for (labels, items) in series {
+                    last.retain(|(l, _)| *l != labels);
+                    last.push((labels, items));
+                }
+                for (labels, items) in last {
                     for (i, item) in items.iter().enumerate() {
                         if let series::Item::Value(v) = item {
                             let _ = store.add(&labels, i as i64 * interval_ms, *v);
