@@ -78,7 +78,7 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             )
         }),
         "avg_over_time" => over_range(&matrix(0)?, t, false, |p, _| {
-            Some(kahan_sum(p.iter().map(|x| x.v)) / p.len() as f64)
+            Some(mean(p.iter().map(|x| x.v)))
         }),
         "sum_over_time" => over_range(&matrix(0)?, t, false, |p, _| {
             Some(kahan_sum(p.iter().map(|x| x.v)))
@@ -269,9 +269,23 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             }
             map(vector(0)?, t, part)
         }
-        other => {
-            return Err(Error::Unsupported(format!("the function `{other}`")));
+        "info" => super::info::info(ev, args, t)?,
+        "sort_by_label" | "sort_by_label_desc" => {
+            let mut v = vector(0)?;
+            let labels: Vec<String> = args[1..]
+                .iter()
+                .map(|a| string_arg(a))
+                .collect::<Result<_, _>>()?;
+            super::sort_by_label::sort(&mut v, &labels, name == "sort_by_label_desc");
+            return Ok(Value::Vector(v));
         }
+        other if let Some(value) = super::scalar_functions::call(ev, other, args, t) => {
+            return value;
+        }
+        other => match super::over_time::call(ev, other, args, t) {
+            Some(out) => out?,
+            None => return Err(Error::Unsupported(format!("the function `{other}`"))),
+        },
     };
     check_unique(&out)?;
     Ok(Value::Vector(out))
@@ -287,7 +301,7 @@ fn vector_arg(ev: &Evaluator<'_>, expr: &Expr, t: i64) -> Result<Vec<Sample>, Er
     }
 }
 
-fn matrix_arg<'s>(ev: &Evaluator<'s>, expr: &Expr, t: i64) -> Result<Matrix<'s>, Error> {
+pub(super) fn matrix_arg<'s>(ev: &Evaluator<'s>, expr: &Expr, t: i64) -> Result<Matrix<'s>, Error> {
     match ev.eval(expr, t)? {
         Value::Matrix(m) => Ok(m),
         other => Err(Error::Eval(format!(
@@ -331,7 +345,7 @@ fn check_label_name(name: &str, function: &str) -> Result<(), Error> {
 }
 
 /// Applies `f` to each series of a range vector with at least one point.
-fn over_range(
+pub(super) fn over_range(
     m: &Matrix<'_>,
     t: i64,
     keep_name: bool,
@@ -496,6 +510,40 @@ pub(super) fn kahan_sum(values: impl Iterator<Item = f64>) -> f64 {
         (sum, c) = kahan_inc(v, sum, c);
     }
     if sum.is_infinite() { sum } else { sum + c }
+}
+
+/// The mean as Prometheus computes `avg` and `avg_over_time`: the Kahan
+/// sum over the count while the sum stays finite, then, from the value
+/// that would overflow it, an incremental mean (so `avg` of values near
+/// `f64::MAX` is finite, and of `+Inf` and `-Inf` NaN).
+pub(super) fn mean(mut values: impl Iterator<Item = f64>) -> f64 {
+    let Some(first) = values.next() else {
+        return f64::NAN;
+    };
+    let (mut sum, mut c, mut count) = (first, 0.0, 1.0);
+    let mut incremental: Option<f64> = None;
+    for v in values {
+        count += 1.0;
+        let mut mean = match incremental {
+            Some(mean) => mean,
+            None => {
+                let (next, next_c) = kahan_inc(v, sum, c);
+                if !next.is_infinite() {
+                    (sum, c) = (next, next_c);
+                    continue;
+                }
+                c /= count - 1.0;
+                sum / (count - 1.0)
+            }
+        };
+        let q = (count - 1.0) / count;
+        (mean, c) = kahan_inc(v / count, q * mean, q * c);
+        incremental = Some(mean);
+    }
+    match incremental {
+        Some(mean) => mean + c,
+        None => sum / count + c / count,
+    }
 }
 
 /// Population variance, computed as Prometheus does (Welford with Kahan).
