@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use super::histogram::FloatHistogram;
+use super::histogram::tag::{self, Home};
 use super::loss::Loss;
 
 /// The label a series' metric name is kept in.
@@ -253,6 +255,9 @@ pub struct Store {
     samples: usize,
     limits: Limits,
     losses: Vec<Loss>,
+    /// Native histogram samples, which points name by a tag (see
+    /// [`super::histogram::tag`]).
+    histograms: Vec<Arc<FloatHistogram>>,
 }
 
 impl Store {
@@ -323,6 +328,37 @@ impl Store {
     pub fn add(&mut self, labels: &Labels, t: i64, v: f64) -> Result<bool, StoreError> {
         let id = self.series_id(labels)?;
         self.append(id, t, v)
+    }
+
+    /// Appends a native histogram sample (as [`Store::append`] a float).
+    pub fn append_histogram(
+        &mut self,
+        id: usize,
+        t: i64,
+        h: FloatHistogram,
+    ) -> Result<bool, StoreError> {
+        if self.histograms.len() >= tag::MAX_INDEX {
+            return Err(StoreError::TooManySamples {
+                limit: self.samples,
+            });
+        }
+        let v = tag::encode(Home::Store, self.histograms.len());
+        let stored = self.append(id, t, v)?;
+        if stored {
+            self.histograms.push(Arc::new(h));
+        }
+        Ok(stored)
+    }
+
+    /// The histogram a tagged point of this store names.
+    pub fn histogram(&self, index: usize) -> Option<&Arc<FloatHistogram>> {
+        self.histograms.get(index)
+    }
+
+    /// Whether any sample is a native histogram (evaluation looks for
+    /// histograms only then).
+    pub fn has_histograms(&self) -> bool {
+        !self.histograms.is_empty()
     }
 
     /// What limits kept out of the store, in the order it happened.

@@ -14,6 +14,7 @@ use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
 use super::limits::{Budget, Limits};
 use super::{Error, Labels, Matrix, RangeSeries, Sample, Series, Value};
+use crate::metrics::histogram::FloatHistogram;
 use crate::metrics::store::{NAME, Point, Store, is_stale};
 
 /// Evaluates expressions over one store.
@@ -42,6 +43,9 @@ pub struct Evaluator<'s> {
     pub(super) legacy_rate: bool,
     /// Samples held, depth and time of the running query.
     pub(super) budget: Budget,
+    /// Native histograms the running query computed (see
+    /// [`super::histogram`]).
+    pub(super) computed: RefCell<Vec<Arc<FloatHistogram>>>,
 }
 
 impl<'s> Evaluator<'s> {
@@ -59,6 +63,7 @@ impl<'s> Evaluator<'s> {
             derived: RefCell::new(FxHashMap::default()),
             legacy_rate: false,
             budget: Budget::new(Limits::default()),
+            computed: RefCell::new(Vec::new()),
         }
     }
 
@@ -135,9 +140,14 @@ impl<'s> Evaluator<'s> {
     }
 
     fn clear(&self) {
+        self.computed.borrow_mut().clear();
         self.selections.borrow_mut().clear();
         self.cursors.borrow_mut().clear();
         self.derived.borrow_mut().clear();
+    }
+
+    pub(super) fn store(&self) -> &'s Store {
+        self.store
     }
 
     /// `make(from)`, remembered for `site` (the address of the node that

@@ -25,6 +25,7 @@ mod functions;
 #[cfg(test)]
 mod functions3_tests;
 mod guard;
+mod histogram;
 pub mod limits;
 #[cfg(test)]
 mod limits_tests;

@@ -9,8 +9,10 @@
 //! as Prometheus keeps it until `Compact(0)`.
 
 mod arith;
+pub use arith::{Combined, MixedSchemas, kahan_inc, reduce_resolution};
 pub mod bounds;
 pub mod notation;
+pub mod tag;
 
 /// The schema of histograms with custom bucket bounds (NHCB).
 pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
@@ -114,16 +116,31 @@ impl FloatHistogram {
         }
     }
 
-    /// Every bucket from the lowest to the highest: negative buckets
-    /// (highest index first), the zero bucket when it has a width or a
-    /// count, then the positive buckets (Prometheus's `AllBucketIterator`).
+    /// Every bucket from the lowest to the highest (Prometheus's
+    /// `AllBucketIterator`): negative buckets (highest index first), the
+    /// zero bucket when it has a count, then the positive buckets; bucket
+    /// bounds inside the zero bucket clamped to its threshold.
     pub fn all_buckets(&self) -> Vec<Bounded> {
+        let threshold = self.zero_threshold;
+        let clamp = |mut b: Bounded| {
+            if b.upper < 0.0 && b.upper > -threshold {
+                b.upper = -threshold;
+            } else if b.lower > 0.0 && b.lower < threshold {
+                b.lower = threshold;
+            }
+            b
+        };
         let mut out = Vec::with_capacity(self.negative.len() + self.positive.len() + 1);
-        out.extend(self.negative.iter().rev().map(|&b| self.bounded(b, false)));
-        if !self.uses_custom_buckets() && (self.zero_threshold != 0.0 || self.zero_count != 0.0) {
+        out.extend(
+            self.negative
+                .iter()
+                .rev()
+                .map(|&b| clamp(self.bounded(b, false))),
+        );
+        if self.zero_count > 0.0 {
             out.push(self.zero_bucket());
         }
-        out.extend(self.positive.iter().map(|&b| self.bounded(b, true)));
+        out.extend(self.positive.iter().map(|&b| clamp(self.bounded(b, true))));
         out
     }
 
