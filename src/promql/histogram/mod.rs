@@ -15,6 +15,8 @@
 
 mod quantile;
 mod rate;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
@@ -27,8 +29,9 @@ use super::eval::Evaluator;
 use super::{Error, Matrix, Sample, Value};
 use crate::metrics::histogram::tag::{self, Home};
 use crate::metrics::histogram::{FloatHistogram, Hint};
+use crate::metrics::store::NAME;
 
-pub use quantile::{fraction, quantile, variance};
+pub use quantile::{bucket_fraction, fraction, quantile, variance};
 
 impl Evaluator<'_> {
     /// The histogram a value of this evaluator's last query stands for
@@ -103,22 +106,43 @@ fn vector(ev: &Evaluator<'_>, expr: &Expr, t: i64) -> Result<Vec<Sample>, Error>
     }
 }
 
+/// Native histograms by [`fraction`], float samples with an `le` label
+/// as classic buckets by [`bucket_fraction`] (grouped by their other
+/// labels).
 fn fraction_call<'s>(ev: &Evaluator<'s>, args: &[Box<Expr>], t: i64) -> Result<Value<'s>, Error> {
     let lower = super::functions::scalar_arg(ev, &args[0], t)?;
     let upper = super::functions::scalar_arg(ev, &args[1], t)?;
-    let v = vector(ev, &args[2], t)?;
-    Ok(Value::Vector(
-        v.into_iter()
-            .filter_map(|s| {
-                let h = ev.histogram(s.v)?;
-                Some(Sample {
-                    labels: s.labels.without_name(),
-                    t,
-                    v: fraction(lower, upper, &h),
-                })
-            })
-            .collect(),
-    ))
+    let (native, floats): (Vec<Sample>, Vec<Sample>) = vector(ev, &args[2], t)?
+        .into_iter()
+        .partition(|s| tag::is_histogram(s.v));
+    let classic: Vec<(f64, Sample)> = floats
+        .into_iter()
+        .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
+        .collect();
+    let keep = |n: &str| n != "le" && n != NAME;
+    let (group_of, firsts) = super::group_by(classic.iter().map(|(_, s)| &s.labels), keep);
+    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
+    for ((le, s), g) in classic.iter().zip(group_of) {
+        groups[g].push((*le, s.v));
+    }
+    let mut out: Vec<Sample> = firsts
+        .iter()
+        .zip(groups)
+        .map(|(labels, mut buckets)| Sample {
+            labels: labels.filter(keep),
+            t,
+            v: bucket_fraction(lower, upper, &mut buckets),
+        })
+        .collect();
+    out.extend(native.into_iter().filter_map(|s| {
+        let h = ev.histogram(s.v)?;
+        Some(Sample {
+            labels: s.labels.without_name(),
+            t,
+            v: fraction(lower, upper, &h),
+        })
+    }));
+    Ok(Value::Vector(out))
 }
 
 /// Native histograms by [`quantile`], the float samples (classic buckets)
