@@ -233,7 +233,7 @@ impl<'s> Evaluator<'s> {
                         .map(|s| Sample {
                             labels: s.labels.without_name(),
                             t: s.t,
-                            v: -s.v,
+                            v: self.negate(s.v),
                         })
                         .collect();
                     check_unique(&out)?;

@@ -50,6 +50,21 @@ impl Evaluator<'_> {
         tag::encode(Home::Query, (computed.len() - 1).min(tag::MAX_INDEX))
     }
 
+    /// `-v`, a histogram's counts negated (Prometheus: `h * -1`).
+    pub(super) fn negate(&self, v: f64) -> f64 {
+        if !self.has_histograms() {
+            return -v;
+        }
+        match self.histogram(v) {
+            Some(h) => {
+                let mut h = (*h).clone();
+                h.mul(-1.0);
+                self.intern(h.compact())
+            }
+            None => -v,
+        }
+    }
+
     /// Whether histograms can occur at all in this evaluation.
     pub(super) fn has_histograms(&self) -> bool {
         self.store().has_histograms()
@@ -289,19 +304,13 @@ pub(super) fn take_range(
             RangeFn::Rate => rate::extrapolated(&points, start, end, true, true),
             RangeFn::Increase => rate::extrapolated(&points, start, end, true, false),
             RangeFn::Delta => rate::extrapolated(&points, start, end, false, false),
-            RangeFn::SumOverTime | RangeFn::AvgOverTime => {
-                let mut hs = points.iter().map(|(_, h)| h);
-                hs.next().and_then(|first| {
-                    let mut sum = (**first).clone();
-                    for h in hs {
-                        sum.add(h).ok()?;
-                    }
+            RangeFn::SumOverTime | RangeFn::AvgOverTime => sum_all(points.iter().map(|(_, h)| h))
+                .map(|mut sum| {
                     if f == RangeFn::AvgOverTime {
                         sum.div(points.len() as f64);
                     }
-                    Some(sum.compact())
-                })
-            }
+                    sum.compact()
+                }),
             RangeFn::Irate | RangeFn::Idelta => match &points[..] {
                 [.., (t0, h0), (t1, h1)] => {
                     rate::instant((*t0, h0), (*t1, h1), f == RangeFn::Irate)
@@ -349,17 +358,33 @@ pub(super) fn aggregate(
     if histograms != members.len() {
         return Some(None);
     }
-    let mut hs = members.iter().filter_map(|s| ev.histogram(s.v));
-    let mut sum: FloatHistogram = (*hs.next()?).clone();
-    for h in hs {
-        if sum.add(&h).is_err() {
-            return Some(None);
-        }
-    }
+    let hs: Vec<Arc<FloatHistogram>> = members.iter().filter_map(|s| ev.histogram(s.v)).collect();
+    let Some(mut sum) = sum_all(hs.iter()) else {
+        return Some(None);
+    };
     if op == T_AVG {
         sum.div(members.len() as f64);
     }
     Some(Some(ev.intern(sum.compact())))
+}
+
+/// The sum of `hs` (`None` for none, or for a mix of exponential and
+/// custom buckets), its count and sum Kahan-summed as Prometheus's
+/// `KahanAdd` sums them (the buckets plainly).
+fn sum_all<'a>(mut hs: impl Iterator<Item = &'a Arc<FloatHistogram>>) -> Option<FloatHistogram> {
+    use crate::metrics::histogram::kahan_inc;
+    let mut sum: FloatHistogram = (**hs.next()?).clone();
+    let (mut count, mut count_c) = (sum.count, 0.0);
+    let (mut total, mut total_c) = (sum.sum, 0.0);
+    for h in hs {
+        sum.add(h).ok()?;
+        (count, count_c) = kahan_inc(h.count, count, count_c);
+        (total, total_c) = kahan_inc(h.sum, total, total_c);
+    }
+    let finish = |v: f64, c: f64| if v.is_infinite() { v } else { v + c };
+    sum.count = finish(count, count_c);
+    sum.sum = finish(total, total_c);
+    Some(sum)
 }
 
 /// A binary operation with a histogram on either side, as Prometheus's
