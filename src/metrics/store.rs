@@ -318,6 +318,13 @@ impl Store {
         if series.points.last().is_some_and(|last| last.t >= t) {
             return Ok(false);
         }
+        // A histogram tag this store cannot resolve (one a query computed)
+        // is kept as NaN, never as a name for another histogram.
+        let v = match tag::decode(v) {
+            Some((Home::Store, i)) if i < self.histograms.len() => v,
+            Some(_) => f64::NAN,
+            None => v,
+        };
         series.points.push(Point { t, v });
         series.has_stale |= is_stale(v);
         self.samples += 1;
@@ -343,11 +350,12 @@ impl Store {
             });
         }
         let v = tag::encode(Home::Store, self.histograms.len());
-        let stored = self.append(id, t, v)?;
-        if stored {
-            self.histograms.push(Arc::new(h));
+        self.histograms.push(Arc::new(h));
+        let stored = self.append(id, t, v);
+        if !matches!(stored, Ok(true)) {
+            self.histograms.pop();
         }
-        Ok(stored)
+        stored
     }
 
     /// The histogram a tagged point of this store names.
@@ -447,5 +455,29 @@ mod tests {
         );
         assert_eq!(store.named("a"), &[0]);
         assert_eq!(store.time_range(), Some((1000, 2000)));
+    }
+
+    #[test]
+    fn histograms_are_stored_by_tag_and_foreign_tags_are_not() {
+        use crate::metrics::histogram::FloatHistogram;
+        let mut store = Store::default();
+        let h = Labels::from_pairs(&[(NAME, "h")]);
+        let id = store.series_id(&h).unwrap();
+        let histogram = FloatHistogram {
+            count: 3.0,
+            ..FloatHistogram::default()
+        };
+        assert!(store.append_histogram(id, 1000, histogram.clone()).unwrap());
+        assert!(!store.append_histogram(id, 1000, histogram).unwrap());
+        assert!(store.has_histograms());
+        let v = store.series()[id].points[0].v;
+        let (_, index) = tag::decode(v).unwrap();
+        assert_eq!(store.histogram(index).unwrap().count, 3.0);
+        // A query's own tag, or one past this store's list, is NaN here.
+        assert!(store.add(&h, 2000, tag::encode(Home::Query, 0)).unwrap());
+        assert!(store.add(&h, 3000, tag::encode(Home::Store, 9)).unwrap());
+        for p in &store.series()[id].points[1..] {
+            assert!(p.v.is_nan() && !tag::is_histogram(p.v));
+        }
     }
 }
