@@ -473,18 +473,44 @@ fn query_reads_live_scrapes_and_says_what_is_wrong() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unclosed left parenthesis"));
     let unsupported = support::slogate(&[
         "query",
-        "double_exponential_smoothing(up[5m], 0.5, 0.5)",
+        "histogram_fraction(0, 0.5, up)",
         "--scrape",
         &metrics,
     ]);
     support::assert_exit(&unsupported, 2);
     let stderr = String::from_utf8_lossy(&unsupported.stderr);
     assert!(
-        stderr.contains("double_exponential_smoothing") && stderr.contains("not supported"),
+        stderr.contains("histogram_fraction") && stderr.contains("not supported"),
         "{stderr}"
     );
     let missing = support::slogate(&["query", "up", "--run", "/nonexistent"]);
     support::assert_exit(&missing, 2);
+}
+
+#[test]
+fn query_json_gives_each_result_type_as_prometheus_api_does() {
+    let _serial = serial();
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let metrics = format!("{}/metrics", demo.url());
+    let json = |expr: &str| -> serde_json::Value {
+        let output = support::slogate(&["query", expr, "--scrape", &metrics, "-o", "json"]);
+        support::assert_exit(&output, 0);
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    let scalar = json("scalar(sum(up)) * 2");
+    assert_eq!(scalar["resultType"], "scalar", "{scalar}");
+    assert_eq!(scalar["result"][1], "2", "{scalar}");
+    assert!(scalar["result"][0].is_number(), "{scalar}");
+    let text = json(r#""a string""#);
+    assert_eq!(text["resultType"], "string", "{text}");
+    assert_eq!(text["result"][1], "a string", "{text}");
+    let matrix = json("up[1m]");
+    assert_eq!(matrix["resultType"], "matrix", "{matrix}");
+    assert_eq!(matrix["result"][0]["metric"]["__name__"], "up", "{matrix}");
+    assert_eq!(matrix["result"][0]["values"][0][1], "1", "{matrix}");
+    let vector = json("up");
+    assert_eq!(vector["resultType"], "vector", "{vector}");
+    assert_eq!(vector["result"][0]["value"][1], "1", "{vector}");
 }
 
 #[test]

@@ -13,15 +13,16 @@ use crate::cli::QueryArgs;
 use crate::metrics::saved;
 use crate::metrics::scrape::{self, Scraper, Target, TargetState, system_ms};
 use crate::metrics::store::{Labels, Store};
-use crate::promql::{self, Series, format_value};
+use crate::promql::{self, Evaluator, Series, Value, format_value};
 use crate::report::OutputFormat;
+use promql_parser::parser::value::ValueType;
 
 pub fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
     promql::parse(&args.expr).map_err(|e| UsageError::new("EXPR", e.to_string()))?;
     let (store, latest) = if let Some(url) = &args.prometheus {
         let backend = Prometheus::new(url)?;
         let now = system_ms(std::time::SystemTime::now());
-        return answer(args, &backend, now);
+        return answer(args, &backend, None, now);
     } else if let Some(dir) = &args.run {
         let store = saved::load(&dir.join(saved::FILE))
             .map_err(|e| UsageError::new("--run", format!("{e:#}")))?;
@@ -35,7 +36,7 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
     let Some(latest) = latest else {
         return Err(UsageError::new("EXPR", "no samples to query").into());
     };
-    answer(args, &Embedded::new(&store), latest)
+    answer(args, &Embedded::new(&store), Some(&store), latest)
 }
 
 /// Scrapes `--scrape` targets once, or for `--for`.
@@ -164,8 +165,18 @@ fn range_start(t: i64, range: Duration, step: Duration) -> Result<i64, UsageErro
     Ok(t - range.as_millis() as i64)
 }
 
-fn answer(args: &QueryArgs, backend: &dyn QueryBackend, latest: i64) -> anyhow::Result<Exit> {
+/// `store`: the data `backend` reads when it is the embedded one, for the
+/// results a backend does not hand back (strings, range vectors).
+fn answer(
+    args: &QueryArgs,
+    backend: &dyn QueryBackend,
+    store: Option<&Store>,
+    latest: i64,
+) -> anyhow::Result<Exit> {
     let t = evaluation_time(args, latest)?;
+    let kind = promql::parse(&args.expr)
+        .map_err(|e| UsageError::new("EXPR", e.to_string()))?
+        .value_type();
     let failed = |e: BackendError| -> anyhow::Error {
         match e {
             BackendError::Query(why) => UsageError::new("EXPR", why).into(),
@@ -174,10 +185,38 @@ fn answer(args: &QueryArgs, backend: &dyn QueryBackend, latest: i64) -> anyhow::
     };
     let mut out = std::io::stdout().lock();
     match args.range {
+        None if matches!(kind, ValueType::String | ValueType::Matrix) && store.is_some() => {
+            let store = store.expect("checked");
+            let parsed =
+                promql::parse(&args.expr).map_err(|e| UsageError::new("EXPR", e.to_string()))?;
+            match Evaluator::new(store).instant(&parsed, t) {
+                Ok(Value::String(text)) => print_string(&mut out, args.output, &text, t)?,
+                Ok(Value::Matrix(m)) => {
+                    let series: Vec<Series> = m
+                        .series
+                        .iter()
+                        .map(|s| Series {
+                            labels: s.labels.clone(),
+                            points: s.points.to_vec(),
+                        })
+                        .collect();
+                    print_range(&mut out, args.output, &series, m.start)?;
+                }
+                Ok(other) => {
+                    let answer = match other {
+                        Value::Scalar(v) => vec![(Labels::empty(), v)],
+                        Value::Vector(v) => v.into_iter().map(|s| (s.labels, s.v)).collect(),
+                        _ => Vec::new(),
+                    };
+                    print_instant(&mut out, args.output, &answer, t, kind)?;
+                }
+                Err(e) => return Err(UsageError::new("EXPR", e.to_string()).into()),
+            }
+        }
         None => {
             let mut answer = backend.instant(&args.expr, t).map_err(failed)?;
             answer.sort_by(|a, b| a.0.cmp(&b.0));
-            print_instant(&mut out, args.output, &answer, t)?;
+            print_instant(&mut out, args.output, &answer, t, kind)?;
         }
         Some(range) => {
             let start = range_start(t, range, args.step)?;
@@ -215,6 +254,7 @@ fn print_instant(
     format: OutputFormat,
     answer: &[(Labels, f64)],
     t: i64,
+    kind: ValueType,
 ) -> std::io::Result<()> {
     match format {
         OutputFormat::Text => {
@@ -243,6 +283,11 @@ fn print_instant(
                 writeln!(out, "(empty result)")?;
             }
         }
+        // A scalar is `[time, "value"]`, as Prometheus's API gives it.
+        OutputFormat::Json if kind == ValueType::Scalar && answer.len() == 1 => {
+            let result = json!([seconds(t), format_value(answer[0].1)]);
+            writeln!(out, "{}", json!({"resultType": "scalar", "result": result}))?;
+        }
         OutputFormat::Json => {
             let result: Vec<_> = answer
                 .iter()
@@ -264,6 +309,32 @@ fn print_instant(
         }
     }
     Ok(())
+}
+
+/// A string literal's value: the text, or `[time, "text"]` in JSON.
+fn print_string(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    text: &str,
+    t: i64,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Text => writeln!(out, "{text}"),
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            json!({"resultType": "string", "result": [seconds(t), text]})
+        ),
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["timestamp", "value"])?;
+            w.write_record(crate::report::escape::csv_row([
+                seconds(t).to_string(),
+                text.to_string(),
+            ]))?;
+            w.flush()
+        }
+    }
 }
 
 fn print_range(

@@ -49,6 +49,34 @@ impl MetricType {
     }
 }
 
+/// A float as OpenMetrics writes it (Go's `labels.FormatOpenMetricsFloat`):
+/// the shortest form, exponent past 6 digits or below 1e-4 (`1e+06`,
+/// `1e-05`), and `.0` after a whole number (`1.0`); `NaN`, `+Inf`, `-Inf`.
+pub fn openmetrics_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    // Rust's `{:e}` gives the shortest digits: `1.5e-5`, `1e6`.
+    let scientific = format!("{v:e}");
+    let (mantissa, exponent) = scientific.split_once('e').expect("`{:e}` has an exponent");
+    let exponent: i32 = exponent.parse().expect("a whole exponent");
+    // Go's `%g` with the shortest digits: `%e` when the exponent is below
+    // -4 or at least 6 (`eprec` is 6 for the shortest form).
+    if !(-4..6).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exponent.abs());
+    }
+    let plain = format!("{v}");
+    if plain.contains('.') {
+        plain
+    } else {
+        format!("{plain}.0")
+    }
+}
+
 /// A label of a sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label<'a> {
@@ -187,9 +215,20 @@ fn metadata(comment: &str, format: Format) -> Result<Option<Metadata<'_>>, Failu
     };
     let (keyword, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     let at = 1 + keyword.len() + 1;
-    let (family, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    // `# TYPE "my.metric" counter`: a quoted UTF-8 family name.
+    let (family, rest, quoted) = match rest.strip_prefix('"') {
+        Some(_) => {
+            let (family, end) = quoted_name(rest, 0).map_err(|(c, m)| (at + c, m))?;
+            let after = &rest[end..];
+            (family, after.strip_prefix(' ').unwrap_or(after), true)
+        }
+        None => {
+            let (family, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+            (family, rest, false)
+        }
+    };
     let check_name = |family: &str| {
-        if is_metric_name(family) {
+        if quoted || is_metric_name(family) {
             Ok(())
         } else {
             Err((
@@ -232,17 +271,35 @@ fn sample<'a>(
     labels: &mut Vec<Label<'a>>,
 ) -> Result<(&'a str, f64, Option<i64>), Failure> {
     let bytes = line.as_bytes();
-    let name_end = bytes
-        .iter()
-        .position(|&b| !is_name_byte(b, true))
-        .unwrap_or(bytes.len());
-    let name = &line[..name_end];
-    if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
-        return Err((0, "expected a metric name".into()));
-    }
-    let mut at = name_end;
+    // `{"my.metric", "a"="b"}`: a UTF-8 name, quoted inside the braces
+    // (Prometheus 3's text format, OpenMetrics 2).
+    let (mut name, mut at) = if bytes.first() == Some(&b'{') {
+        ("", 0)
+    } else {
+        let name_end = bytes
+            .iter()
+            .position(|&b| !is_name_byte(b, true))
+            .unwrap_or(bytes.len());
+        let name = &line[..name_end];
+        if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
+            return Err((0, "expected a metric name".into()));
+        }
+        (name, name_end)
+    };
     if bytes.get(at) == Some(&b'{') {
-        at = label_set(line, at + 1, labels)?;
+        let slot = if name.is_empty() {
+            Some(&mut name)
+        } else {
+            None
+        };
+        at = label_set(line, at + 1, labels, slot)?;
+        if name.is_empty() {
+            return Err((
+                0,
+                "expected a metric name (`{\"my.metric\", ...}` quotes it inside the braces)"
+                    .into(),
+            ));
+        }
     }
     // Exactly one space in OpenMetrics; blanks or tabs in 0.0.4.
     let value_start = skip_blanks(bytes, at);
@@ -294,11 +351,13 @@ fn sample<'a>(
 }
 
 /// Parses `name="value",...}` from `at` (just after `{`); returns the index
-/// after `}`.
+/// after `}`. Names may be quoted (`"label.x"="v"`); with `metric`, a
+/// quoted string standing alone is the metric's name.
 fn label_set<'a>(
     line: &'a str,
     mut at: usize,
     labels: &mut Vec<Label<'a>>,
+    mut metric: Option<&mut &'a str>,
 ) -> Result<usize, Failure> {
     let bytes = line.as_bytes();
     loop {
@@ -309,13 +368,33 @@ fn label_set<'a>(
             _ => {}
         }
         let start = at;
-        while at < bytes.len() && is_name_byte(bytes[at], false) {
-            at += 1;
-        }
-        let name = &line[start..at];
-        if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
-            return Err((start, "expected a label name".into()));
-        }
+        let name = if bytes[at] == b'"' {
+            let (name, end) = quoted_name(line, at)?;
+            at = skip_blanks(bytes, end);
+            if let Some(slot) = metric
+                .as_mut()
+                .filter(|_| matches!(bytes.get(at), Some(b',' | b'}')))
+            {
+                if !slot.is_empty() {
+                    return Err((start, "a second metric name in the braces".into()));
+                }
+                **slot = name;
+                if bytes[at] == b',' {
+                    at += 1;
+                }
+                continue;
+            }
+            name
+        } else {
+            while at < bytes.len() && is_name_byte(bytes[at], false) {
+                at += 1;
+            }
+            let name = &line[start..at];
+            if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
+                return Err((start, "expected a label name".into()));
+            }
+            name
+        };
         at = skip_blanks(bytes, at);
         if bytes.get(at) != Some(&b'=') {
             return Err((at, format!("expected `=` after label `{name}`")));
@@ -339,6 +418,29 @@ fn label_set<'a>(
             _ => return Err((at, "expected `,` or `}` after a label value".into())),
         }
     }
+}
+
+/// A quoted name from `at` (the opening quote): the text between the
+/// quotes and the index after the closing one. Escapes are refused (no
+/// exposition seen in use needs them in a name).
+fn quoted_name(line: &str, at: usize) -> Result<(&str, usize), Failure> {
+    let rest = &line[at + 1..];
+    let Some(len) = rest.find(['"', '\\']) else {
+        return Err((
+            at,
+            "unterminated quoted name: expected a closing `\"`".into(),
+        ));
+    };
+    if rest.as_bytes()[len] == b'\\' {
+        return Err((
+            at + 1 + len,
+            "escapes in a quoted name are not supported".into(),
+        ));
+    }
+    if len == 0 {
+        return Err((at, "an empty quoted name".into()));
+    }
+    Ok((&rest[..len], at + 1 + len + 1))
 }
 
 /// A quoted label value from `at` (just after the opening quote); returns it
@@ -413,7 +515,7 @@ fn exemplar(line: &str, at: usize) -> Result<(), Failure> {
         return Err((at, "expected `{` to start an exemplar's labels".into()));
     }
     let mut scratch = Vec::new();
-    at = label_set(line, at + 1, &mut scratch)?;
+    at = label_set(line, at + 1, &mut scratch, None)?;
     let start = skip_blanks(bytes, at);
     let end = find_blank(bytes, start);
     if parse_value(&line[start..end]).is_none() {
@@ -473,6 +575,86 @@ fn find_blank(bytes: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
+}
+
+#[cfg(test)]
+mod utf8_tests {
+    use super::*;
+
+    struct Collect(Vec<(String, Vec<(String, String)>)>, Vec<String>);
+
+    impl Visitor for Collect {
+        fn metadata(&mut self, m: &Metadata<'_>) {
+            if let Metadata::Type { family, .. } = m {
+                self.1.push(family.to_string());
+            }
+        }
+        fn sample(&mut self, s: &Sample<'_>) {
+            let labels = s
+                .labels
+                .iter()
+                .map(|l| (l.name.to_string(), l.value.to_string()))
+                .collect();
+            self.0.push((s.name.to_string(), labels));
+        }
+    }
+
+    #[test]
+    fn quoted_names_as_prometheus_3_writes_them() {
+        let input = "# TYPE \"my.metric\" counter\n{\"my.metric\", \"label.x\"=\"v\", a=\"b\"} 1\n\
+                     plain{\"k.y\"=\"1\"} 2\n{\"only.name\"} 3\n";
+        let mut got = Collect(Vec::new(), Vec::new());
+        assert_eq!(parse(input, Format::Text, &mut got), Ok(3));
+        assert_eq!(got.1, ["my.metric"]);
+        let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
+        assert_eq!(
+            got.0,
+            [
+                (
+                    "my.metric".into(),
+                    vec![pair("label.x", "v"), pair("a", "b")]
+                ),
+                ("plain".into(), vec![pair("k.y", "1")]),
+                ("only.name".into(), vec![]),
+            ]
+        );
+        for (bad, column, message) in [
+            ("{\"a\"=\"b\"} 1\n", 1, "expected a metric name"),
+            ("{\"a\", \"b\"} 1\n", 7, "a second metric name"),
+            ("{\"a\\\"b\"} 1\n", 4, "escapes in a quoted name"),
+            ("{\"a} 1\n", 2, "unterminated quoted name"),
+        ] {
+            let err = parse(bad, Format::Text, &mut Collect(Vec::new(), Vec::new())).unwrap_err();
+            assert_eq!(err.column, column, "{bad:?}: {err}");
+            assert!(err.message.starts_with(message), "{bad:?}: {err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod float_tests {
+    use super::openmetrics_float;
+
+    #[test]
+    fn floats_print_as_go_formats_openmetrics_floats() {
+        let cases = [
+            (1.0, "1.0"),
+            (0.5, "0.5"),
+            (10.0, "10.0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (123456.0, "123456.0"),
+            (1234567.0, "1.234567e+06"),
+            (1e6, "1e+06"),
+            (-2.5, "-2.5"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(openmetrics_float(v), text, "{v}");
+        }
+        assert_eq!(openmetrics_float(f64::NAN), "NaN");
+    }
 }
 
 #[cfg(test)]

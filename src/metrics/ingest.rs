@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use super::exposition::{self, Visitor};
+use super::exposition::{self, MetricType, Visitor};
 use super::fetch::{Fetched, ScrapeError};
 use super::loss::{Loss, LossKind};
 use super::scrape::{ScrapeLimits, Target};
@@ -94,6 +94,7 @@ impl TargetState {
             series_dropped: 0,
             series_samples_dropped: 0,
             store_samples_dropped: 0,
+            kind: None,
         };
         let mut recorded = Recorded::default();
         let mut lost: Vec<(LossKind, u64, u64)> = Vec::new();
@@ -206,9 +207,17 @@ struct Append<'a> {
     series_dropped: usize,
     series_samples_dropped: usize,
     store_samples_dropped: usize,
+    /// The type the last `# TYPE` line gave, for the samples after it.
+    kind: Option<MetricType>,
 }
 
 impl Visitor for Append<'_> {
+    fn metadata(&mut self, metadata: &exposition::Metadata<'_>) {
+        if let exposition::Metadata::Type { kind, .. } = metadata {
+            self.kind = Some(*kind);
+        }
+    }
+
     fn sample(&mut self, sample: &exposition::Sample<'_>) {
         let index = self.index;
         self.index += 1;
@@ -223,7 +232,19 @@ impl Visitor for Append<'_> {
                 "instance" => "exported_instance",
                 other => other,
             };
-            pairs.push((name.to_string(), label.value.to_string()));
+            // Prometheus 3 writes a classic histogram's `le` and a
+            // summary's `quantile` as OpenMetrics floats (`1` → `1.0`), so
+            // `le="1.0"` selects the bucket whichever way it was exposed.
+            let float_label = match self.kind {
+                Some(MetricType::Histogram) => name == "le",
+                Some(MetricType::Summary) => name == "quantile",
+                _ => false,
+            };
+            let value = match label.value.parse::<f64>() {
+                Ok(v) if float_label => exposition::openmetrics_float(v),
+                _ => label.value.to_string(),
+            };
+            pairs.push((name.to_string(), value));
         }
         pairs.push(("job".into(), self.job.to_string()));
         pairs.push(("instance".into(), self.instance.to_string()));
@@ -264,6 +285,60 @@ mod tests {
             interval: Duration::from_secs(1),
             limits: ScrapeLimits::default(),
         }
+    }
+
+    #[test]
+    fn utf8_names_are_scraped_selected_and_printed_quoted() {
+        let mut store = Store::default();
+        let mut state = TargetState::new(&target("http://127.0.0.1:1/metrics"));
+        let body = "# TYPE \"my.metric\" gauge\n{\"my.metric\", \"label.x\"=\"v\"} 7\n";
+        let fetched = Fetched {
+            t: 1000,
+            duration: Duration::from_millis(1),
+            result: Ok((body.to_string(), Format::Text)),
+        };
+        assert_eq!(state.record(&mut store, fetched).failure, None);
+        let expr = crate::promql::parse(r#"{"my.metric", "label.x"="v"}"#).unwrap();
+        let value = crate::promql::Evaluator::new(&store)
+            .instant(&expr, 1000)
+            .unwrap();
+        let crate::promql::Value::Vector(samples) = value else {
+            panic!("{value:?}");
+        };
+        assert_eq!(samples.len(), 1);
+        assert_eq!(samples[0].v, 7.0);
+        assert_eq!(
+            samples[0].labels.to_string(),
+            r#"{"my.metric", instance="127.0.0.1:1", job="demo", "label.x"="v"}"#
+        );
+    }
+
+    #[test]
+    fn le_and_quantile_are_written_as_prometheus_3_writes_them() {
+        let mut store = Store::default();
+        let mut state = TargetState::new(&target("http://127.0.0.1:1/metrics"));
+        let body = "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"0.00001\"} 0\n\
+                    h_bucket{le=\"+Inf\"} 2\n# TYPE s summary\ns{quantile=\"1\"} 3\n\
+                    # TYPE g gauge\ng{le=\"1\",quantile=\"1\"} 4\n";
+        let fetched = Fetched {
+            t: 1000,
+            duration: Duration::from_millis(1),
+            result: Ok((body.to_string(), Format::Text)),
+        };
+        assert_eq!(state.record(&mut store, fetched).failure, None);
+        let values = |name: &str, label: &str| -> Vec<String> {
+            store
+                .series()
+                .iter()
+                .filter(|s| s.labels.name() == Some(name))
+                .filter_map(|s| s.labels.get(label).map(str::to_string))
+                .collect()
+        };
+        assert_eq!(values("h_bucket", "le"), ["1.0", "1e-05", "+Inf"]);
+        assert_eq!(values("s", "quantile"), ["1.0"]);
+        // Only a histogram's `le` and a summary's `quantile`.
+        assert_eq!(values("g", "le"), ["1"]);
+        assert_eq!(values("g", "quantile"), ["1"]);
     }
 
     #[test]

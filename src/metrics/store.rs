@@ -163,31 +163,61 @@ impl Labels {
 }
 
 impl fmt::Display for Labels {
-    /// `name{a="1", b="2"}`, as Prometheus prints a series.
+    /// `name{a="1", b="2"}`, as Prometheus prints a series; a name that is
+    /// not a legacy one is quoted, the metric's inside the braces
+    /// (`{"my.metric", "label.x"="v"}`), as Prometheus 3 prints them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(name) = self.name() {
+        let name = self.name();
+        let legacy = name.is_none_or(is_legacy_metric_name);
+        if let Some(name) = name.filter(|_| legacy) {
             f.write_str(name)?;
         }
         f.write_str("{")?;
         let mut first = true;
+        if let Some(name) = name.filter(|_| !legacy) {
+            write!(f, "\"{}\"", quote(name))?;
+            first = false;
+        }
         for (name, value) in self.iter().filter(|(n, _)| *n != NAME) {
             if !first {
                 f.write_str(", ")?;
             }
             first = false;
-            // As Prometheus quotes a label value: backslash, double quote
-            // and line feed escaped, any other character as it is.
-            write!(
-                f,
-                "{name}=\"{}\"",
-                value
-                    .replace('\\', "\\\\")
-                    .replace('"', "\\\"")
-                    .replace('\n', "\\n")
-            )?;
+            if is_legacy_label_name(name) {
+                f.write_str(name)?;
+            } else {
+                write!(f, "\"{}\"", quote(name))?;
+            }
+            write!(f, "=\"{}\"", quote(value))?;
         }
         f.write_str("}")
     }
+}
+
+/// As Prometheus quotes a label value: backslash, double quote and line
+/// feed escaped, any other character as it is.
+fn quote(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`, a name PromQL need not quote.
+pub fn is_legacy_metric_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_legacy_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 impl fmt::Debug for Labels {
@@ -422,6 +452,15 @@ mod tests {
         assert_eq!(l.get("c"), None);
         assert_eq!(l.without_name().to_string(), "{a=\"1\", b=\"2\"}");
         assert_eq!(l.with("a", "").to_string(), "up{b=\"2\"}");
+    }
+
+    #[test]
+    fn utf8_names_print_quoted_as_prometheus_3_prints_them() {
+        let l = Labels::from_pairs(&[(NAME, "my.metric"), ("label.x", "v"), ("a", "b")]);
+        assert_eq!(l.to_string(), r#"{"my.metric", a="b", "label.x"="v"}"#);
+        let l = Labels::from_pairs(&[(NAME, "ok:name"), ("é", "1")]);
+        assert_eq!(l.to_string(), r#"ok:name{"é"="1"}"#);
+        assert_eq!(Labels::from_pairs(&[(NAME, "1x")]).to_string(), r#"{"1x"}"#);
     }
 
     #[test]

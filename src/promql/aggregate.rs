@@ -1,8 +1,8 @@
 //! Aggregation operators with `by` / `without`.
 
 use promql_parser::parser::token::{
-    T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_MAX, T_MIN, T_QUANTILE, T_STDDEV,
-    T_STDVAR, T_SUM, T_TOPK,
+    T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MAX, T_MIN,
+    T_QUANTILE, T_STDDEV, T_STDVAR, T_SUM, T_TOPK,
 };
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 
@@ -66,11 +66,28 @@ pub(super) fn eval<'s>(
         groups[g].1.push(s);
     }
     let param = match &agg.param {
-        Some(p) if op == T_TOPK || op == T_BOTTOMK || op == T_QUANTILE => {
+        Some(p)
+            if op == T_TOPK
+                || op == T_BOTTOMK
+                || op == T_QUANTILE
+                || op == T_LIMITK
+                || op == T_LIMIT_RATIO =>
+        {
             Some(scalar_arg(ev, p, t)?)
         }
         _ => None,
     };
+    // Refused whether or not there is anything to aggregate, as Prometheus.
+    if param.is_some_and(f64::is_nan) {
+        let what = if op == T_LIMIT_RATIO {
+            "Ratio"
+        } else {
+            "Parameter"
+        };
+        if op != T_QUANTILE {
+            return Err(Error::Eval(format!("{what} value is NaN")));
+        }
+    }
     let mut out = Vec::new();
     for (key, mut members) in groups {
         if let Some(native) = super::histogram::aggregate(ev, op, &mut members) {
@@ -86,7 +103,7 @@ pub(super) fn eval<'s>(
                 }
                 if sum.is_infinite() { sum } else { sum + c }
             }
-            T_AVG => super::functions::kahan_sum(values()) / members.len() as f64,
+            T_AVG => super::functions::mean(values()),
             T_COUNT => members.len() as f64,
             T_GROUP => 1.0,
             T_MIN => values().fold(
@@ -114,6 +131,24 @@ pub(super) fn eval<'s>(
                 members.sort_by(|a, b| super::functions::nan_last(a.v, b.v, top));
                 let k = (k.min(members.len() as f64)) as usize;
                 out.extend(members.into_iter().take(k).map(|s| Sample { t, ..s }));
+                continue;
+            }
+            T_LIMITK => {
+                let k = param.unwrap_or(f64::NAN);
+                out.extend(
+                    super::limit::limitk(k, members)?
+                        .into_iter()
+                        .map(|s| Sample { t, ..s }),
+                );
+                continue;
+            }
+            T_LIMIT_RATIO => {
+                let r = param.unwrap_or(f64::NAN);
+                out.extend(
+                    super::limit::limit_ratio(r, members)?
+                        .into_iter()
+                        .map(|s| Sample { t, ..s }),
+                );
                 continue;
             }
             _ => {

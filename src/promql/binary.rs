@@ -180,6 +180,11 @@ fn vector_vector<'s>(
     return_bool: bool,
     t: i64,
 ) -> Result<Value<'s>, Error> {
+    // Nothing can match (Prometheus's short-circuit, before any check of
+    // the sides' uniqueness).
+    if lhs.is_empty() || rhs.is_empty() {
+        return Ok(Value::Vector(Vec::new()));
+    }
     let matching = m.matching.as_ref();
     let (include, one_to_many) = match &m.card {
         VectorMatchCardinality::ManyToOne(labels) => (labels.labels.clone(), false),
@@ -197,9 +202,11 @@ fn vector_vector<'s>(
         let sig = signature(&s.labels, matching);
         if let Some(previous) = right.insert(sig.clone(), s) {
             let side = if one_to_many { "left" } else { "right" };
+            // Ordered, so the message is the same from run to run.
+            let (a, b) = (go_labels(&previous.labels), go_labels(&s.labels));
+            let (a, b) = if a > b { (b, a) } else { (a, b) };
             return Err(Error::Eval(format!(
-                "found duplicate series for the match group {sig} on the {side} hand-side of the operation: [{}, {}]; many-to-many matching not allowed: matching labels must be unique on one side",
-                previous.labels, s.labels
+                "found duplicate series for the match group {sig} on the {side} hand-side of the operation: [{a}, {b}];many-to-many matching not allowed: matching labels must be unique on one side"
             )));
         }
     }
@@ -217,9 +224,6 @@ fn vector_vector<'s>(
             (ls.v, rs.v)
         };
         let Some((value, keep)) = combine(ev, op, l, r)? else {
-            continue;
-        };
-        let Some(value) = result(value, keep, return_bool) else {
             continue;
         };
         // `resultMetric`.
@@ -255,6 +259,10 @@ fn vector_vector<'s>(
                 "multiple matches for labels: grouping labels must ensure unique matches".into(),
             ));
         }
+        // Matches are checked before a comparison filters, as Prometheus does.
+        let Some(value) = result(value, keep, return_bool) else {
+            continue;
+        };
         out.push(Sample {
             labels,
             t,
@@ -262,4 +270,11 @@ fn vector_vector<'s>(
         });
     }
     Ok(Value::Vector(out))
+}
+
+/// A label set as Go's `labels.Labels.String()` prints it, the name among
+/// the labels: `{__name__="up", job="a"}` (Prometheus's error messages).
+fn go_labels(labels: &Labels) -> String {
+    let pairs: Vec<String> = labels.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+    format!("{{{}}}", pairs.join(", "))
 }

@@ -25,6 +25,8 @@ pub struct Evaluator<'s> {
     /// The query's range, for `@ start()` and `@ end()`.
     pub(super) start: i64,
     pub(super) end: i64,
+    /// The range query's step; 0 for an instant query (`step()`).
+    pub(super) step: i64,
     /// Series each selector matches, resolved once per query (keyed by the
     /// selector's address, valid while the query's AST lives).
     selections: RefCell<FxHashMap<usize, Arc<[usize]>>>,
@@ -57,6 +59,7 @@ impl<'s> Evaluator<'s> {
             default_step: 60_000,
             start: 0,
             end: 0,
+            step: 0,
             selections: RefCell::new(FxHashMap::default()),
             cursors: RefCell::new(FxHashMap::default()),
             corrections: RefCell::new(FxHashMap::default()),
@@ -93,11 +96,21 @@ impl<'s> Evaluator<'s> {
         self
     }
 
+    pub(super) fn store(&self) -> &'s Store {
+        self.store
+    }
+
+    /// The lookback of instant selectors, in ms.
+    pub(super) fn lookback(&self) -> i64 {
+        self.lookback
+    }
+
     /// Evaluates `expr` at `t` (ms since the epoch).
     pub fn instant(&mut self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
         self.clear();
         self.start = t;
         self.end = t;
+        self.step = 0;
         self.budget.start();
         // `&mut self`: the evaluator may move to another thread (it is Send,
         // not Sync).
@@ -128,6 +141,7 @@ impl<'s> Evaluator<'s> {
         self.clear();
         self.start = start;
         self.end = end;
+        self.step = step;
         self.budget.start();
         let this = &mut *self;
         let series = with_stack_for(expr, move || {
@@ -144,10 +158,6 @@ impl<'s> Evaluator<'s> {
         self.selections.borrow_mut().clear();
         self.cursors.borrow_mut().clear();
         self.derived.borrow_mut().clear();
-    }
-
-    pub(super) fn store(&self) -> &'s Store {
-        self.store
     }
 
     /// `make(from)`, remembered for `site` (the address of the node that

@@ -111,8 +111,11 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             };
             let native = super::histogram::take_range(ev, &mut m, f, t);
             let mut out = over_range(&m, t, false, |p, _| {
-                let sum = kahan_sum(p.iter().map(|x| x.v));
-                Some(if avg { sum / p.len() as f64 } else { sum })
+                Some(if avg {
+                    mean(p.iter().map(|x| x.v))
+                } else {
+                    kahan_sum(p.iter().map(|x| x.v))
+                })
             });
             out.extend(native);
             out
@@ -303,6 +306,7 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             }
             map(vector(0)?, t, part)
         }
+        "info" => super::info::info(ev, args, t)?,
         "sort_by_label" | "sort_by_label_desc" => {
             let mut v = vector(0)?;
             let labels: Vec<String> = args[1..]
@@ -311,6 +315,9 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                 .collect::<Result<_, _>>()?;
             super::sort_by_label::sort(&mut v, &labels, name == "sort_by_label_desc");
             return Ok(Value::Vector(v));
+        }
+        other if let Some(value) = super::scalar_functions::call(ev, other, args, t) => {
+            return value;
         }
         other => match super::over_time::call(ev, other, args, t) {
             Some(out) => out?,
@@ -540,6 +547,40 @@ pub(super) fn kahan_sum(values: impl Iterator<Item = f64>) -> f64 {
         (sum, c) = kahan_inc(v, sum, c);
     }
     if sum.is_infinite() { sum } else { sum + c }
+}
+
+/// The mean as Prometheus computes `avg` and `avg_over_time`: the Kahan
+/// sum over the count while the sum stays finite, then, from the value
+/// that would overflow it, an incremental mean (so `avg` of values near
+/// `f64::MAX` is finite, and of `+Inf` and `-Inf` NaN).
+pub(super) fn mean(mut values: impl Iterator<Item = f64>) -> f64 {
+    let Some(first) = values.next() else {
+        return f64::NAN;
+    };
+    let (mut sum, mut c, mut count) = (first, 0.0, 1.0);
+    let mut incremental: Option<f64> = None;
+    for v in values {
+        count += 1.0;
+        let mut mean = match incremental {
+            Some(mean) => mean,
+            None => {
+                let (next, next_c) = kahan_inc(v, sum, c);
+                if !next.is_infinite() {
+                    (sum, c) = (next, next_c);
+                    continue;
+                }
+                c /= count - 1.0;
+                sum / (count - 1.0)
+            }
+        };
+        let q = (count - 1.0) / count;
+        (mean, c) = kahan_inc(v / count, q * mean, q * c);
+        incremental = Some(mean);
+    }
+    match incremental {
+        Some(mean) => mean + c,
+        None => sum / count + c / count,
+    }
 }
 
 /// Population variance, computed as Prometheus does (Welford with Kahan).

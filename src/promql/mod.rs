@@ -19,6 +19,8 @@
 
 mod aggregate;
 mod binary;
+#[cfg(test)]
+mod binary_tests;
 pub mod depth;
 mod eval;
 mod functions;
@@ -26,13 +28,17 @@ mod functions;
 mod functions3_tests;
 mod guard;
 mod histogram;
+mod info;
+mod limit;
 pub mod limits;
 #[cfg(test)]
 mod limits_tests;
 mod over_time;
+mod scalar_functions;
 mod sort_by_label;
 #[cfg(test)]
 mod tests;
+mod xxhash;
 
 use std::borrow::Cow;
 use std::fmt;

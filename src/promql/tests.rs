@@ -119,8 +119,8 @@ fn errors_name_what_is_wrong() {
             .to_string()
     };
     assert!(
-        eval("double_exponential_smoothing(x[1m], 0.5, 0.5)")
-            .contains("`double_exponential_smoothing` is not supported")
+        eval("double_exponential_smoothing(x[1m], 1, 0.5)")
+            .contains("invalid smoothing factor. Expected: 0 < sf < 1, got: 1.000000")
     );
     assert!(eval(r#"x / on() x"#).contains("duplicate series for the match group"));
 }

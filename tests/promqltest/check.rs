@@ -4,7 +4,11 @@
 //! `ordered` asks. An instant eval is also run as a range query from
 //! `t - 1m` to `t + 1m` at 1 m steps, whose point at `t` must agree too
 //! (test.go's "range mode"), unless it asks for order, a range vector, or
-//! uses `start()`, `end()`, `range()` or `step()`.
+//! uses `start()`, `end()`, `range()` or `step()`. And as test.go does,
+//! an instant eval is repeated with `@ t` written on every selector and
+//! subquery that has none, evaluated at other times (`-10t`, `0`, `t/5`,
+//! `t`, `10t`), which must give the same answer, unless it calls a
+//! function whose answer depends on the evaluation time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -69,14 +73,21 @@ pub fn run(store: &Store, eval: &Eval) -> Result<(), String> {
                 Ok(v) => v,
             };
             instant(eval, &ev, &value)?;
-            if eval.ordered
-                || eval.range_vector.is_some()
-                || matches!(eval.expected, Expected::String(_))
-                || uses_query_context(&eval.expr)
-            {
+            both_modes(store, eval, &expr, at)?;
+            let Some((pinned, times)) = pinned_at(&expr, at) else {
                 return Ok(());
+            };
+            for t in times {
+                let mut ev = evaluator(store);
+                let value = ev
+                    .instant(&pinned, t)
+                    .map_err(|e| format!("with @ {at} ms, at {t} ms: error: {e}"))?;
+                instant(eval, &ev, &value)
+                    .map_err(|e| format!("with @ {at} ms, at {t} ms: {e}"))?;
+                both_modes(store, eval, &pinned, t)
+                    .map_err(|e| format!("with @ {at} ms, at {t} ms: {e}"))?;
             }
-            range_mode(store, eval, &expr, at)
+            Ok(())
         }
         Timing::Range { start, end, step } => {
             let mut ev = evaluator(store);
@@ -97,6 +108,103 @@ pub fn run(store: &Store, eval: &Eval) -> Result<(), String> {
             }
         }
     }
+}
+
+/// The range-mode check of an instant eval, where test.go makes it.
+fn both_modes(
+    store: &Store,
+    eval: &Eval,
+    expr: &promql_parser::parser::Expr,
+    t: i64,
+) -> Result<(), String> {
+    if eval.ordered
+        || eval.range_vector.is_some()
+        || matches!(eval.expected, Expected::String(_))
+        || uses_query_context(&eval.expr)
+    {
+        return Ok(());
+    }
+    range_mode(store, eval, expr, t)
+}
+
+/// test.go's `atModifierTestCases`: `expr` with `@ t` on every selector
+/// and subquery without one (not inside a subquery that has one), and the
+/// times to evaluate it at; None when it calls a function that is not safe
+/// under `@`.
+fn pinned_at(
+    expr: &promql_parser::parser::Expr,
+    t: i64,
+) -> Option<(promql_parser::parser::Expr, Vec<i64>)> {
+    use promql_parser::parser::{AtModifier, Expr};
+    const UNSAFE: [&str; 15] = [
+        "days_in_month",
+        "day_of_month",
+        "day_of_week",
+        "day_of_year",
+        "end",
+        "hour",
+        "minute",
+        "month",
+        "year",
+        "predict_linear",
+        "range",
+        "start",
+        "step",
+        "time",
+        "timestamp",
+    ];
+    let time = if t >= 0 {
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(t as u64)
+    } else {
+        std::time::UNIX_EPOCH - std::time::Duration::from_millis(t.unsigned_abs())
+    };
+    fn pin(e: &mut Expr, at: std::time::SystemTime, unsafe_call: &mut bool) {
+        match e {
+            Expr::VectorSelector(vs) => {
+                vs.at.get_or_insert(AtModifier::At(at));
+            }
+            Expr::MatrixSelector(ms) => {
+                ms.vs.at.get_or_insert(AtModifier::At(at));
+            }
+            // Below a subquery pinned to a time, nothing is looked at.
+            Expr::Subquery(sq) => {
+                if sq.at.is_none() {
+                    sq.at = Some(AtModifier::At(at));
+                }
+            }
+            Expr::Call(c) => {
+                *unsafe_call |= UNSAFE.contains(&c.func.name);
+                for a in c.args.args.iter_mut() {
+                    pin(a, at, unsafe_call);
+                }
+            }
+            Expr::Paren(p) => pin(&mut p.expr, at, unsafe_call),
+            Expr::Unary(u) => pin(&mut u.expr, at, unsafe_call),
+            Expr::Binary(b) => {
+                pin(&mut b.lhs, at, unsafe_call);
+                pin(&mut b.rhs, at, unsafe_call);
+            }
+            Expr::Aggregate(a) => {
+                pin(&mut a.expr, at, unsafe_call);
+                if let Some(p) = a.param.as_mut() {
+                    pin(p, at, unsafe_call);
+                }
+            }
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+        }
+    }
+    let mut pinned = expr.clone();
+    let mut unsafe_call = false;
+    pin(&mut pinned, time, &mut unsafe_call);
+    if unsafe_call {
+        return None;
+    }
+    let times = if t == 0 {
+        vec![-1000, 0, 1000]
+    } else {
+        vec![-10 * t, 0, t / 5, t, 10 * t]
+    };
+    Some((pinned, times))
 }
 
 /// test.go's `reQueryContextFuncs`.
