@@ -4,6 +4,7 @@
 
 pub mod exposition;
 pub mod fetch;
+pub mod histogram;
 pub mod ingest;
 pub mod loss;
 pub mod saved;

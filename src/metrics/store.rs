@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use super::histogram::FloatHistogram;
+use super::histogram::tag::{self, Home};
 use super::loss::Loss;
 
 /// The label a series' metric name is kept in.
@@ -283,6 +285,9 @@ pub struct Store {
     samples: usize,
     limits: Limits,
     losses: Vec<Loss>,
+    /// Native histogram samples, which points name by a tag (see
+    /// [`super::histogram::tag`]).
+    histograms: Vec<Arc<FloatHistogram>>,
 }
 
 impl Store {
@@ -343,6 +348,13 @@ impl Store {
         if series.points.last().is_some_and(|last| last.t >= t) {
             return Ok(false);
         }
+        // A histogram tag this store cannot resolve (one a query computed)
+        // is kept as NaN, never as a name for another histogram.
+        let v = match tag::decode(v) {
+            Some((Home::Store, i)) if i < self.histograms.len() => v,
+            Some(_) => f64::NAN,
+            None => v,
+        };
         series.points.push(Point { t, v });
         series.has_stale |= is_stale(v);
         self.samples += 1;
@@ -353,6 +365,38 @@ impl Store {
     pub fn add(&mut self, labels: &Labels, t: i64, v: f64) -> Result<bool, StoreError> {
         let id = self.series_id(labels)?;
         self.append(id, t, v)
+    }
+
+    /// Appends a native histogram sample (as [`Store::append`] a float).
+    pub fn append_histogram(
+        &mut self,
+        id: usize,
+        t: i64,
+        h: FloatHistogram,
+    ) -> Result<bool, StoreError> {
+        if self.histograms.len() >= tag::MAX_INDEX {
+            return Err(StoreError::TooManySamples {
+                limit: self.samples,
+            });
+        }
+        let v = tag::encode(Home::Store, self.histograms.len());
+        self.histograms.push(Arc::new(h));
+        let stored = self.append(id, t, v);
+        if !matches!(stored, Ok(true)) {
+            self.histograms.pop();
+        }
+        stored
+    }
+
+    /// The histogram a tagged point of this store names.
+    pub fn histogram(&self, index: usize) -> Option<&Arc<FloatHistogram>> {
+        self.histograms.get(index)
+    }
+
+    /// Whether any sample is a native histogram (evaluation looks for
+    /// histograms only then).
+    pub fn has_histograms(&self) -> bool {
+        !self.histograms.is_empty()
     }
 
     /// What limits kept out of the store, in the order it happened.
@@ -450,5 +494,29 @@ mod tests {
         );
         assert_eq!(store.named("a"), &[0]);
         assert_eq!(store.time_range(), Some((1000, 2000)));
+    }
+
+    #[test]
+    fn histograms_are_stored_by_tag_and_foreign_tags_are_not() {
+        use crate::metrics::histogram::FloatHistogram;
+        let mut store = Store::default();
+        let h = Labels::from_pairs(&[(NAME, "h")]);
+        let id = store.series_id(&h).unwrap();
+        let histogram = FloatHistogram {
+            count: 3.0,
+            ..FloatHistogram::default()
+        };
+        assert!(store.append_histogram(id, 1000, histogram.clone()).unwrap());
+        assert!(!store.append_histogram(id, 1000, histogram).unwrap());
+        assert!(store.has_histograms());
+        let v = store.series()[id].points[0].v;
+        let (_, index) = tag::decode(v).unwrap();
+        assert_eq!(store.histogram(index).unwrap().count, 3.0);
+        // A query's own tag, or one past this store's list, is NaN here.
+        assert!(store.add(&h, 2000, tag::encode(Home::Query, 0)).unwrap());
+        assert!(store.add(&h, 3000, tag::encode(Home::Store, 9)).unwrap());
+        for p in &store.series()[id].points[1..] {
+            assert!(p.v.is_nan() && !tag::is_histogram(p.v));
+        }
     }
 }

@@ -89,7 +89,11 @@ pub(super) fn eval<'s>(
         }
     }
     let mut out = Vec::new();
-    for (key, members) in groups {
+    for (key, mut members) in groups {
+        if let Some(native) = super::histogram::aggregate(ev, op, &mut members) {
+            out.extend(native.map(|v| Sample { labels: key, t, v }));
+            continue;
+        }
         let values = || members.iter().map(|s| s.v);
         let v = match op {
             T_SUM => {

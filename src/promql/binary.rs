@@ -28,15 +28,15 @@ pub(super) fn eval<'s>(ev: &Evaluator<'s>, b: &BinaryExpr, t: i64) -> Result<Val
             }
             Ok(Value::Scalar(v))
         }
-        (Value::Vector(v), Value::Scalar(s)) => vector_scalar(op, v, s, false, return_bool, t),
-        (Value::Scalar(s), Value::Vector(v)) => vector_scalar(op, v, s, true, return_bool, t),
+        (Value::Vector(v), Value::Scalar(s)) => vector_scalar(ev, op, v, s, false, return_bool, t),
+        (Value::Scalar(s), Value::Vector(v)) => vector_scalar(ev, op, v, s, true, return_bool, t),
         (Value::Vector(l), Value::Vector(r)) => {
             let modifier = b.modifier.clone().unwrap_or_default();
             match op {
                 T_LAND => Ok(Value::Vector(and_unless(l, &r, &modifier, true))),
                 T_LUNLESS => Ok(Value::Vector(and_unless(l, &r, &modifier, false))),
                 T_LOR => Ok(Value::Vector(or(l, r, &modifier))),
-                _ => vector_vector(op, l, r, &modifier, return_bool, t),
+                _ => vector_vector(ev, op, l, r, &modifier, return_bool, t),
             }
         }
         (l, r) => Err(Error::Eval(format!(
@@ -72,6 +72,16 @@ fn apply(op: TokenId, l: f64, r: f64) -> Result<(f64, bool), Error> {
     })
 }
 
+/// [`apply`], or with a native histogram on either side, Prometheus's
+/// histogram arithmetic; `None` drops the pair.
+fn combine(ev: &Evaluator<'_>, op: TokenId, l: f64, r: f64) -> Result<Option<(f64, bool)>, Error> {
+    use crate::metrics::histogram::tag::is_histogram;
+    if ev.has_histograms() && (is_histogram(l) || is_histogram(r)) {
+        return Ok(super::histogram::binary(ev, op, l, r));
+    }
+    apply(op, l, r).map(Some)
+}
+
 /// A comparison's outcome: 1/0 with `bool`, else the value if it holds;
 /// arithmetic always keeps.
 fn result(value: f64, keep: bool, return_bool: bool) -> Option<f64> {
@@ -83,6 +93,7 @@ fn result(value: f64, keep: bool, return_bool: bool) -> Option<f64> {
 }
 
 fn vector_scalar<'s>(
+    ev: &Evaluator<'s>,
     op: TokenId,
     v: Vec<Sample>,
     s: f64,
@@ -98,7 +109,9 @@ fn vector_scalar<'s>(
         } else {
             (sample.v, s)
         };
-        let (mut value, keep) = apply(op, l, r)?;
+        let Some((mut value, keep)) = combine(ev, op, l, r)? else {
+            continue;
+        };
         if comparison && scalar_left {
             // The vector's value is kept, whichever side it is on.
             value = sample.v;
@@ -159,6 +172,7 @@ fn or(l: Vec<Sample>, r: Vec<Sample>, m: &BinModifier) -> Vec<Sample> {
 }
 
 fn vector_vector<'s>(
+    ev: &Evaluator<'s>,
     op: TokenId,
     lhs: Vec<Sample>,
     rhs: Vec<Sample>,
@@ -209,7 +223,9 @@ fn vector_vector<'s>(
         } else {
             (ls.v, rs.v)
         };
-        let (value, keep) = apply(op, l, r)?;
+        let Some((value, keep)) = combine(ev, op, l, r)? else {
+            continue;
+        };
         // `resultMetric`.
         let mut labels = if drop_name {
             ls.labels.without_name()

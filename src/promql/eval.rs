@@ -14,6 +14,7 @@ use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
 use super::limits::{Budget, Limits};
 use super::{Error, Labels, Matrix, RangeSeries, Sample, Series, Value};
+use crate::metrics::histogram::FloatHistogram;
 use crate::metrics::store::{NAME, Point, Store, is_stale};
 
 /// Evaluates expressions over one store.
@@ -44,6 +45,9 @@ pub struct Evaluator<'s> {
     pub(super) legacy_rate: bool,
     /// Samples held, depth and time of the running query.
     pub(super) budget: Budget,
+    /// Native histograms the running query computed (see
+    /// [`super::histogram`]).
+    pub(super) computed: RefCell<Vec<Arc<FloatHistogram>>>,
 }
 
 impl<'s> Evaluator<'s> {
@@ -62,6 +66,7 @@ impl<'s> Evaluator<'s> {
             derived: RefCell::new(FxHashMap::default()),
             legacy_rate: false,
             budget: Budget::new(Limits::default()),
+            computed: RefCell::new(Vec::new()),
         }
     }
 
@@ -149,6 +154,7 @@ impl<'s> Evaluator<'s> {
     }
 
     fn clear(&self) {
+        self.computed.borrow_mut().clear();
         self.selections.borrow_mut().clear();
         self.cursors.borrow_mut().clear();
         self.derived.borrow_mut().clear();
@@ -237,7 +243,7 @@ impl<'s> Evaluator<'s> {
                         .map(|s| Sample {
                             labels: s.labels.without_name(),
                             t: s.t,
-                            v: -s.v,
+                            v: self.negate(s.v),
                         })
                         .collect();
                     check_unique(&out)?;

@@ -5,15 +5,22 @@ use promql_parser::label::MatchOp;
 use promql_parser::parser::{Call, Expr};
 
 use super::eval::{Evaluator, check_unique};
+use super::histogram::RangeFn;
 use super::{Error, Labels, Matrix, Sample, Value};
 use crate::metrics::store::{NAME, Point};
 
 pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s>, Error> {
     let args = &call.args.args;
     let name = call.func.name;
-    let vector = |i: usize| vector_arg(ev, &args[i], t);
-    let matrix = |i: usize| matrix_arg(ev, &args[i], t);
+    // Functions of floats drop histogram samples, as Prometheus's do.
+    let vector =
+        |i: usize| vector_arg(ev, &args[i], t).map(|v| super::histogram::floats(ev, name, v));
+    let matrix =
+        |i: usize| matrix_arg(ev, &args[i], t).map(|m| super::histogram::float_range(ev, name, m));
     let scalar = |i: usize| scalar_arg(ev, &args[i], t);
+    if let Some(out) = super::histogram::call(ev, call, t) {
+        return out;
+    }
     let out = match name {
         "time" => return Ok(Value::Scalar(t as f64 / 1000.0)),
         "pi" => return Ok(Value::Scalar(std::f64::consts::PI)),
@@ -29,8 +36,14 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             return Ok(Value::Scalar(if v.len() == 1 { v[0].v } else { f64::NAN }));
         }
         "rate" | "increase" => {
-            let m = matrix(0)?;
+            let mut m = matrix(0)?;
             let is_rate = name == "rate";
+            let f = if is_rate {
+                RangeFn::Rate
+            } else {
+                RangeFn::Increase
+            };
+            let native = super::histogram::take_range(ev, &mut m, f, t);
             m.series
                 .iter()
                 .filter_map(|s| {
@@ -48,13 +61,24 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                         v: extrapolated_rate(&s.points, &m, Some(resets), is_rate, ev.legacy_rate)?,
                     })
                 })
+                .chain(native)
                 .collect()
         }
-        "delta" => over_range(&matrix(0)?, t, false, |p, m| {
-            extrapolated_rate(p, m, None, false, ev.legacy_rate)
-        }),
-        "irate" => over_range(&matrix(0)?, t, false, |p, _| instant_value(p, true)),
-        "idelta" => over_range(&matrix(0)?, t, false, |p, _| instant_value(p, false)),
+        "delta" | "irate" | "idelta" => {
+            let mut m = matrix(0)?;
+            let f = match name {
+                "delta" => RangeFn::Delta,
+                "irate" => RangeFn::Irate,
+                _ => RangeFn::Idelta,
+            };
+            let native = super::histogram::take_range(ev, &mut m, f, t);
+            let mut out = over_range(&m, t, false, |p, m| match f {
+                RangeFn::Delta => extrapolated_rate(p, m, None, false, ev.legacy_rate),
+                _ => instant_value(p, f == RangeFn::Irate),
+            });
+            out.extend(native);
+            out
+        }
         "deriv" => over_range(&matrix(0)?, t, false, |p, _| {
             (p.len() >= 2).then(|| linear_regression(p, p[0].t).0)
         }),
@@ -77,12 +101,25 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                     .count() as f64,
             )
         }),
-        "avg_over_time" => over_range(&matrix(0)?, t, false, |p, _| {
-            Some(mean(p.iter().map(|x| x.v)))
-        }),
-        "sum_over_time" => over_range(&matrix(0)?, t, false, |p, _| {
-            Some(kahan_sum(p.iter().map(|x| x.v)))
-        }),
+        "avg_over_time" | "sum_over_time" => {
+            let mut m = matrix(0)?;
+            let avg = name == "avg_over_time";
+            let f = if avg {
+                RangeFn::AvgOverTime
+            } else {
+                RangeFn::SumOverTime
+            };
+            let native = super::histogram::take_range(ev, &mut m, f, t);
+            let mut out = over_range(&m, t, false, |p, _| {
+                Some(if avg {
+                    mean(p.iter().map(|x| x.v))
+                } else {
+                    kahan_sum(p.iter().map(|x| x.v))
+                })
+            });
+            out.extend(native);
+            out
+        }
         "count_over_time" => over_range(&matrix(0)?, t, false, |p, _| Some(p.len() as f64)),
         "min_over_time" => over_range(&matrix(0)?, t, false, |p, _| {
             Some(p.iter().fold(
@@ -650,7 +687,7 @@ fn absent(empty: bool, arg: &Expr, t: i64) -> Vec<Sample> {
 /// without `le`, then `BucketQuantile` of Prometheus 3.
 /// Output labels are derived once per query at `site` (see
 /// [`Evaluator::derived`]).
-fn histogram_quantile(
+pub(super) fn histogram_quantile(
     ev: &Evaluator<'_>,
     site: usize,
     q: f64,

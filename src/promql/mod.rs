@@ -27,6 +27,7 @@ mod functions;
 #[cfg(test)]
 mod functions3_tests;
 mod guard;
+mod histogram;
 mod info;
 mod limit;
 pub mod limits;

@@ -11,7 +11,10 @@
 //! function whose answer depends on the evaluation time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use slogate::metrics::histogram::FloatHistogram;
+use slogate::metrics::histogram::notation::{Written, expression};
 use slogate::metrics::store::{Labels, Store};
 use slogate::promql::{self, Evaluator, Limits, Value};
 
@@ -28,6 +31,29 @@ fn evaluator(store: &Store) -> Evaluator<'_> {
     })
 }
 
+/// A value of a result: a float, or the native histogram its tag names.
+#[derive(Debug, Clone)]
+pub enum Got {
+    F(f64),
+    H(Arc<FloatHistogram>),
+}
+
+fn got(ev: &Evaluator<'_>, v: f64) -> Got {
+    match ev.histogram(v) {
+        Some(h) => Got::H(h),
+        None => Got::F(v),
+    }
+}
+
+impl std::fmt::Display for Got {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Got::F(v) => f.write_str(&promql::format_value(*v)),
+            Got::H(h) => f.write_str(&expression(h)),
+        }
+    }
+}
+
 /// `Ok` when slogate agrees with the expectation, else what differs.
 pub fn run(store: &Store, eval: &Eval) -> Result<(), String> {
     let parsed = promql::parse(&eval.expr);
@@ -38,37 +64,44 @@ pub fn run(store: &Store, eval: &Eval) -> Result<(), String> {
     };
     match eval.timing {
         Timing::Instant { at } => {
-            let value = evaluator(store).instant(&expr, at);
+            let mut ev = evaluator(store);
+            let value = ev.instant(&expr, at);
             let value = match value {
                 Err(_) if eval.fail => return Ok(()),
                 Err(e) => return Err(format!("error: {e}")),
                 Ok(_) if eval.fail => return Err("no error, where one is expected".into()),
                 Ok(v) => v,
             };
-            instant(eval, &value)?;
+            instant(eval, &ev, &value)?;
             both_modes(store, eval, &expr, at)?;
             let Some((pinned, times)) = pinned_at(&expr, at) else {
                 return Ok(());
             };
             for t in times {
-                let value = evaluator(store)
+                let mut ev = evaluator(store);
+                let value = ev
                     .instant(&pinned, t)
                     .map_err(|e| format!("with @ {at} ms, at {t} ms: error: {e}"))?;
-                instant(eval, &value).map_err(|e| format!("with @ {at} ms, at {t} ms: {e}"))?;
+                instant(eval, &ev, &value)
+                    .map_err(|e| format!("with @ {at} ms, at {t} ms: {e}"))?;
                 both_modes(store, eval, &pinned, t)
                     .map_err(|e| format!("with @ {at} ms, at {t} ms: {e}"))?;
             }
             Ok(())
         }
         Timing::Range { start, end, step } => {
-            match evaluator(store).range(&expr, start, end, step) {
+            let mut ev = evaluator(store);
+            match ev.range(&expr, start, end, step) {
                 Err(_) if eval.fail => Ok(()),
                 Err(e) => Err(format!("error: {e}")),
                 Ok(_) if eval.fail => Err("no error, where one is expected".into()),
                 Ok(series) => {
-                    let got: Vec<(Labels, Vec<(i64, f64)>)> = series
+                    let got: Vec<(Labels, Vec<(i64, Got)>)> = series
                         .into_iter()
-                        .map(|s| (s.labels, s.points.iter().map(|p| (p.t, p.v)).collect()))
+                        .map(|s| {
+                            let points = s.points.iter().map(|p| (p.t, got(&ev, p.v))).collect();
+                            (s.labels, points)
+                        })
                         .collect();
                     matrix(eval, &got, start, end, step)
                 }
@@ -181,7 +214,7 @@ fn uses_query_context(expr: &str) -> bool {
         .any(|f| expr.contains(f))
 }
 
-fn instant(eval: &Eval, value: &Value<'_>) -> Result<(), String> {
+fn instant(eval: &Eval, ev: &Evaluator<'_>, value: &Value<'_>) -> Result<(), String> {
     match (value, &eval.expected) {
         (Value::Scalar(v), Expected::Scalar(e)) => same(*e, *v, "scalar"),
         (Value::String(s), Expected::String(e)) => {
@@ -192,20 +225,23 @@ fn instant(eval: &Eval, value: &Value<'_>) -> Result<(), String> {
             }
         }
         (Value::Vector(samples), Expected::Series(expected)) => {
-            let got: Vec<(Labels, f64)> = samples.iter().map(|s| (s.labels.clone(), s.v)).collect();
+            let got: Vec<(Labels, Got)> = samples
+                .iter()
+                .map(|s| (s.labels.clone(), got(ev, s.v)))
+                .collect();
             vector(eval, &got, expected)
         }
         (Value::Matrix(m), Expected::Series(_)) => {
             let Some((start, end, step)) = eval.range_vector else {
                 return Err("got a range vector where an instant vector is expected".into());
             };
-            let got: Vec<(Labels, Vec<(i64, f64)>)> = m
+            let got: Vec<(Labels, Vec<(i64, Got)>)> = m
                 .series
                 .iter()
                 .map(|s| {
                     (
                         s.labels.clone(),
-                        s.points.iter().map(|p| (p.t, p.v)).collect(),
+                        s.points.iter().map(|p| (p.t, got(ev, p.v))).collect(),
                     )
                 })
                 .collect();
@@ -221,31 +257,32 @@ fn instant(eval: &Eval, value: &Value<'_>) -> Result<(), String> {
 
 fn vector(
     eval: &Eval,
-    got: &[(Labels, f64)],
+    got: &[(Labels, Got)],
     expected: &[(Labels, Vec<Item>, usize)],
 ) -> Result<(), String> {
-    let by_labels: HashMap<&Labels, (f64, usize)> = expected
+    let by_labels: HashMap<&Labels, (Item, usize)> = expected
         .iter()
         .map(|(l, items, pos)| {
             let v = match items.first() {
-                Some(Item::Value(v)) => *v,
-                _ => f64::NAN,
+                Some(item @ (Item::Value(_) | Item::Histogram(_))) => item.clone(),
+                _ => Item::Value(f64::NAN),
             };
             (l, (v, *pos))
         })
         .collect();
     let mut seen = std::collections::HashSet::new();
     for (i, (labels, v)) in got.iter().enumerate() {
-        let Some(&(e, pos)) = by_labels.get(labels) else {
-            return Err(format!("unexpected {labels} {}", promql::format_value(*v)));
+        let Some((e, pos)) = by_labels.get(labels) else {
+            return Err(format!("unexpected {labels} {v}"));
         };
+        let pos = *pos;
         if eval.ordered && pos != i + 1 {
             return Err(format!("{labels} at position {}, expected at {pos}", i + 1));
         }
         if !seen.insert(labels) {
             return Err(format!("{labels} twice in the result"));
         }
-        same(e, *v, &labels.to_string())?;
+        same_item(e, v, &labels.to_string())?;
     }
     if let Some((l, _, _)) = expected.iter().find(|(l, _, _)| !seen.contains(l)) {
         return Err(format!("expected {l}, not in the result"));
@@ -255,7 +292,7 @@ fn vector(
 
 fn matrix(
     eval: &Eval,
-    got: &[(Labels, Vec<(i64, f64)>)],
+    got: &[(Labels, Vec<(i64, Got)>)],
     start: i64,
     end: i64,
     step: i64,
@@ -281,18 +318,20 @@ fn matrix(
                     "{labels}: more points expected than the range holds"
                 ));
             }
-            if let Item::Value(v) = item {
-                want.push((t, *v));
+            if !matches!(item, Item::Omitted) {
+                want.push((t, item.clone()));
             }
         }
-        if want.len() != points.len() {
-            return Err(format!("{labels}: expected {want:?}, got {points:?}"));
+        let times = |p: &[(i64, Got)]| p.iter().map(|(t, _)| *t).collect::<Vec<_>>();
+        if want.len() != points.len() || want.iter().map(|(t, _)| *t).ne(times(points)) {
+            return Err(format!(
+                "{labels}: expected points at {:?}, got {:?}",
+                want.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+                times(points)
+            ));
         }
         for (w, g) in want.iter().zip(points) {
-            if w.0 != g.0 {
-                return Err(format!("{labels}: expected {want:?}, got {points:?}"));
-            }
-            same(w.1, g.1, &labels.to_string())?;
+            same_item(&w.1, &g.1, &labels.to_string())?;
         }
     }
     if let Some((l, _, _)) = expected
@@ -311,30 +350,78 @@ fn range_mode(
     expr: &promql_parser::parser::Expr,
     t: i64,
 ) -> Result<(), String> {
-    let series = evaluator(store)
+    let mut ev = evaluator(store);
+    let series = ev
         .range(expr, t - 60_000, t + 60_000, 60_000)
         .map_err(|e| format!("range mode: error: {e}"))?;
     if series.windows(2).any(|w| w[0].labels > w[1].labels) {
         return Err("range mode: the matrix is not sorted by labels".into());
     }
-    let at_t: Vec<(Labels, f64)> = series
+    let at_t: Vec<(Labels, Got)> = series
         .iter()
         .filter_map(|s| {
             s.points
                 .iter()
                 .find(|p| p.t == t)
-                .map(|p| (s.labels.clone(), p.v))
+                .map(|p| (s.labels.clone(), got(&ev, p.v)))
         })
         .collect();
     let outcome = match &eval.expected {
         Expected::Scalar(e) => match at_t.first() {
-            Some((_, v)) => same(*e, *v, "scalar"),
+            Some((_, v)) => same_item(&Item::Value(*e), v, "scalar"),
             None => Err("no point".into()),
         },
         Expected::Series(expected) => vector(eval, &at_t, expected),
         Expected::String(_) => Ok(()),
     };
     outcome.map_err(|e| format!("range mode: {e}"))
+}
+
+/// A value against its expectation: floats by [`same`], histograms as
+/// test.go's `compareNativeHistogram` (both compacted; the counter-reset
+/// hint only when the expectation gives one).
+fn same_item(expected: &Item, got: &Got, what: &str) -> Result<(), String> {
+    match (expected, got) {
+        (Item::Value(e), Got::F(v)) => same(*e, *v, what),
+        (Item::Histogram(w), Got::H(h)) => {
+            if same_histogram(w, h) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what}: expected {}, got {}",
+                    expression(&w.histogram),
+                    expression(h)
+                ))
+            }
+        }
+        (Item::Histogram(w), Got::F(v)) => Err(format!(
+            "{what}: expected {}, got the float {}",
+            expression(&w.histogram),
+            promql::format_value(*v)
+        )),
+        (_, got) => Err(format!("{what}: expected a float, got {got}")),
+    }
+}
+
+fn same_histogram(w: &Written, got: &FloatHistogram) -> bool {
+    let (e, g) = (w.histogram.clone().compact(), got.clone().compact());
+    let close = |a: f64, b: f64| same(a, b, "").is_ok();
+    let buckets = |a: &[slogate::metrics::histogram::Bucket],
+                   b: &[slogate::metrics::histogram::Bucket]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.index == y.index && close(x.count, y.count))
+    };
+    e.schema == g.schema
+        && close(e.count, g.count)
+        && close(e.sum, g.sum)
+        && (!e.uses_custom_buckets() || e.custom_values == g.custom_values)
+        && e.zero_threshold == g.zero_threshold
+        && close(e.zero_count, g.zero_count)
+        && buckets(&e.negative, &g.negative)
+        && buckets(&e.positive, &g.positive)
+        && (!w.hint_set || e.hint == g.hint)
 }
 
 /// `almost.Equal(got, expected, 1e-6)`.

@@ -11,11 +11,12 @@
 //! an eval expected to fail fails. Not compared: the text of error
 //! messages (slogate words its own) and warning/info annotations (slogate's
 //! evaluator produces none); the report counts the evals that expect them.
-//! Native histograms are not run: every eval of `native_histograms.test`
-//! and any eval expecting a `{{...}}` histogram counts as disagreeing,
-//! listed apart; so does an eval that disagrees over data that held
-//! native histograms (`load_with_nhcb`, or `{{...}}` series the store
-//! could not load).
+//! Native-histogram evals (every eval of `native_histograms.test`, any
+//! eval expecting a `{{...}}` histogram, any eval over data that held
+//! native histograms or was loaded `load_with_nhcb`) are run like the
+//! rest; the report counts them apart, and one that disagrees is listed as
+//! `native`, not as a disagreement (`load_with_nhcb`'s conversion of
+//! classic histograms is not done here).
 
 mod check;
 mod script;
@@ -31,9 +32,9 @@ use script::Command;
 use series::Refused;
 
 /// What the suite gives today: `agree N` (evals agreeing, of all the
-/// suite's, native histograms included as disagreeing), `native N` (evals
-/// counted as native-histogram ones) and one `disagree file:line expr` per
-/// eval that disagrees. Rewrite it with `SLOGATE_BLESS=1`.
+/// suite's, native-histogram ones included), `native N` (native-histogram
+/// evals that disagree) and one `disagree file:line expr` per other eval
+/// that disagrees. Rewrite it with `SLOGATE_BLESS=1`.
 const KNOWN: &str = include_str!("known.txt");
 const KNOWN_PATH: &str = "tests/promqltest/known.txt";
 
@@ -41,9 +42,8 @@ const KNOWN_PATH: &str = "tests/promqltest/known.txt";
 enum Outcome {
     Agree,
     Disagree(String),
-    /// Not run (None), or run over data that held native histograms and
-    /// disagreeing (what differs).
-    NativeHistogram(Option<String>),
+    /// A native-histogram eval that disagrees, and how.
+    NativeHistogram(String),
 }
 
 struct Case {
@@ -52,6 +52,8 @@ struct Case {
     expr: String,
     outcome: Outcome,
     annotations: bool,
+    /// A native-histogram eval (whatever its outcome).
+    native: bool,
 }
 
 fn run_file(name: &str, text: &str) -> Vec<Case> {
@@ -79,7 +81,7 @@ fn run_file(name: &str, text: &str) -> Vec<Case> {
                 nhcb: with_nhcb,
                 refused,
             } => {
-                native_input |= with_nhcb || refused == Some(Refused::NativeHistogram);
+                native_input |= with_nhcb;
                 if let Some(Refused::Syntax(e)) = refused {
                     load_error.get_or_insert(e);
                 }
@@ -92,26 +94,39 @@ fn run_file(name: &str, text: &str) -> Vec<Case> {
                     last.push((labels, items));
                 }
                 for (labels, items) in last {
+                    let Ok(id) = store.series_id(&labels) else {
+                        continue;
+                    };
                     for (i, item) in items.iter().enumerate() {
-                        if let series::Item::Value(v) = item {
-                            let _ = store.add(&labels, i as i64 * interval_ms, *v);
+                        let t = i as i64 * interval_ms;
+                        match item {
+                            series::Item::Value(v) => {
+                                let _ = store.append(id, t, *v);
+                            }
+                            series::Item::Histogram(w) => {
+                                native_input = true;
+                                let _ = store.append_histogram(id, t, w.histogram.clone());
+                            }
+                            series::Item::Omitted => {}
                         }
                     }
                 }
             }
             Command::Eval(eval) => {
-                let outcome = if native_file || eval.refused == Some(Refused::NativeHistogram) {
-                    Outcome::NativeHistogram(None)
-                } else if let Some(Refused::Syntax(e)) = &eval.refused {
+                let native = native_file || native_input || expects_histogram(&eval);
+                let outcome = if let Some(Refused::Syntax(e)) = &eval.refused {
                     Outcome::Disagree(format!("expectation unreadable: {e}"))
                 } else if let Some(e) = &load_error {
                     Outcome::Disagree(format!("a loaded series unreadable: {e}"))
                 } else {
                     match check::run(&store, &eval) {
                         Ok(()) => Outcome::Agree,
-                        Err(e) if native_input => Outcome::NativeHistogram(Some(e)),
                         Err(e) => Outcome::Disagree(e),
                     }
+                };
+                let outcome = match outcome {
+                    Outcome::Disagree(why) if native => Outcome::NativeHistogram(why),
+                    other => other,
                 };
                 cases.push(Case {
                     file: name.to_string(),
@@ -119,11 +134,23 @@ fn run_file(name: &str, text: &str) -> Vec<Case> {
                     expr: eval.expr.clone(),
                     outcome,
                     annotations: eval.annotations,
+                    native,
                 });
             }
         }
     }
     cases
+}
+
+fn expects_histogram(eval: &script::Eval) -> bool {
+    match &eval.expected {
+        script::Expected::Series(series) => series.iter().any(|(_, items, _)| {
+            items
+                .iter()
+                .any(|i| matches!(i, series::Item::Histogram(_)))
+        }),
+        _ => false,
+    }
 }
 
 fn suite() -> Vec<Case> {
@@ -165,14 +192,14 @@ fn report(cases: &[Case]) -> String {
                 Outcome::Disagree(why) => {
                     let _ = writeln!(out, "  {}:{} {}\n      {why}", c.file, c.line, c.expr);
                 }
-                Outcome::NativeHistogram(Some(why)) => {
+                Outcome::NativeHistogram(why) => {
                     let _ = writeln!(
                         out,
-                        "  {}:{} {}\n      (over native histograms) {why}",
+                        "  native {}:{} {}\n      {why}",
                         c.file, c.line, c.expr
                     );
                 }
-                Outcome::Agree | Outcome::NativeHistogram(None) => {}
+                Outcome::Agree => {}
             }
         }
     }
@@ -186,10 +213,16 @@ fn report(cases: &[Case]) -> String {
         .filter(|c| matches!(c.outcome, Outcome::NativeHistogram(_)))
         .count();
     let annotations = cases.iter().filter(|c| c.annotations).count();
+    let native_evals = cases.iter().filter(|c| c.native).count();
+    let native_agree = cases
+        .iter()
+        .filter(|c| c.native && matches!(c.outcome, Outcome::Agree))
+        .count();
     let _ = writeln!(
         out,
-        "\nall: {agree} / {total} agree ({:.1} %); without the {native} native-histogram evals: \
-         {agree} / {} ({:.1} %); {annotations} evals expect annotations (not compared)",
+        "\nall: {agree} / {total} agree ({:.1} %); native-histogram evals: {native_agree} / \
+         {native_evals} agree, {native} do not; without those {native}: {agree} / {} ({:.1} %); \
+         {annotations} evals expect annotations (not compared)",
         100.0 * agree as f64 / total as f64,
         total - native,
         100.0 * agree as f64 / (total - native) as f64,
@@ -275,12 +308,15 @@ fn series_notation_expands_as_prometheus_does() {
     );
     assert!(slogate::metrics::store::is_stale(match line.items[8] {
         Value(v) => v,
-        Omitted => 0.0,
+        _ => 0.0,
     }));
-    assert_eq!(
-        series::line("h {{schema:0 sum:1}}").unwrap_err(),
-        Refused::NativeHistogram
-    );
+    let line = series::line("h {{schema:0 sum:1 count:1}}x1 _ {{sum:2 count:2}}").unwrap();
+    assert_eq!(line.items.len(), 4);
+    assert!(matches!(&line.items[3], series::Item::Histogram(w) if w.histogram.sum == 2.0));
+    assert!(matches!(
+        series::line("h {{schema:0 sum:1 sum:2}}").unwrap_err(),
+        Refused::Syntax(e) if e.contains("duplicate key")
+    ));
     assert_eq!(script::duration("1h30m").unwrap(), 5_400_000);
     assert_eq!(script::duration("0").unwrap(), 0);
     assert!(script::duration("5x").is_err());

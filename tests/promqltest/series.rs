@@ -1,19 +1,24 @@
 //! Prometheus's series notation, as `parser.ParseSeriesDesc` reads it in a
-//! `.test` file: `metric{a="b"} 1 2+3x4 _ _x2 stale -Inf`.
+//! `.test` file: `metric{a="b"} 1 2+3x4 _ _x2 stale -Inf`, native histograms
+//! in the `{{...}}` notation included.
 
+use std::sync::Arc;
+
+use slogate::metrics::histogram::notation::{self, Written};
 use slogate::metrics::store::{Labels, NAME, stale};
 use slogate::promql::parse_value;
 
 /// One value of a sequence, by position.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// `_`: no sample at this step.
     Omitted,
     Value(f64),
+    Histogram(Arc<Written>),
 }
 
 /// A series line: its labels and values, or the reason it cannot be read
-/// here (a native histogram, which slogate's store does not hold yet).
+/// here.
 #[derive(Debug, Clone)]
 pub struct Line {
     pub labels: Labels,
@@ -22,18 +27,13 @@ pub struct Line {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refused {
-    /// `{{schema:...}}` notation.
-    NativeHistogram,
-    /// Anything else this reader does not understand, with why.
+    /// Anything this reader does not understand, with why.
     Syntax(String),
 }
 
 /// Reads `metric{labels} values...`.
 pub fn line(text: &str) -> Result<Line, Refused> {
     let (head, values) = split(text);
-    if values.contains("{{") {
-        return Err(Refused::NativeHistogram);
-    }
     Ok(Line {
         labels: labels(head)?,
         items: items(values)?,
@@ -101,7 +101,18 @@ pub fn labels(text: &str) -> Result<Labels, Refused> {
 /// The values of a sequence.
 pub fn items(text: &str) -> Result<Vec<Item>, Refused> {
     let mut out = Vec::new();
-    for token in text.split_whitespace() {
+    let mut rest = text.trim_start();
+    while !rest.is_empty() {
+        if rest.starts_with("{{") {
+            let (written, used) =
+                notation::item(rest).map_err(|e| Refused::Syntax(e.to_string()))?;
+            out.extend(written.into_iter().map(|w| Item::Histogram(Arc::new(w))));
+            rest = rest[used..].trim_start();
+            continue;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let token = &rest[..end];
+        rest = rest[end..].trim_start();
         match token {
             "_" => out.push(Item::Omitted),
             "stale" => out.push(Item::Value(stale())),

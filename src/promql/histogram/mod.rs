@@ -1,0 +1,451 @@
+//! Native histograms in PromQL, as Prometheus 3 evaluates them: the
+//! `histogram_*` functions, `rate` / `increase` / `delta` / `irate` /
+//! `idelta` over histogram series, `sum` / `avg` of histograms, and
+//! arithmetic (`h * s`, `h / s`, `h + h`, `h - h`, `h == h`).
+//!
+//! A histogram sample travels through the evaluator as a tagged float
+//! (see [`crate::metrics::histogram::tag`]): the store's histograms by
+//! their index there, the ones a query computes by their index in the
+//! query's list ([`Evaluator::histogram`] resolves either). Float code is
+//! untouched, and every hook here is skipped unless the store holds a
+//! histogram, so float queries pay nothing for them. Where Prometheus
+//! drops a sample with an annotation (a histogram where a float is
+//! expected, floats and histograms mixed), the sample is dropped; the
+//! annotations themselves are not produced (the evaluator has none).
+
+mod quantile;
+mod rate;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use promql_parser::parser::token::{
+    T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_MUL, T_NEQ, T_SUB, T_SUM, TokenId,
+};
+use promql_parser::parser::{Call, Expr};
+
+use super::eval::Evaluator;
+use super::{Error, Matrix, Sample, Value};
+use crate::metrics::histogram::tag::{self, Home};
+use crate::metrics::histogram::{FloatHistogram, Hint};
+use crate::metrics::store::NAME;
+
+pub use quantile::{bucket_fraction, fraction, quantile, variance};
+
+impl Evaluator<'_> {
+    /// The histogram a value of this evaluator's last query stands for
+    /// (`None` for a float).
+    pub fn histogram(&self, v: f64) -> Option<Arc<FloatHistogram>> {
+        match tag::decode(v)? {
+            (Home::Store, i) => self.store().histogram(i).cloned(),
+            (Home::Query, i) => self.computed.borrow().get(i).cloned(),
+        }
+    }
+
+    /// The value standing for `h`, a histogram this query computed.
+    pub(super) fn intern(&self, h: FloatHistogram) -> f64 {
+        let mut computed = self.computed.borrow_mut();
+        computed.push(Arc::new(h));
+        tag::encode(Home::Query, (computed.len() - 1).min(tag::MAX_INDEX))
+    }
+
+    /// `-v`, a histogram's counts negated (Prometheus: `h * -1`).
+    pub(super) fn negate(&self, v: f64) -> f64 {
+        if !self.has_histograms() {
+            return -v;
+        }
+        match self.histogram(v) {
+            Some(h) => {
+                let mut h = (*h).clone();
+                h.mul(-1.0);
+                self.intern(h.compact())
+            }
+            None => -v,
+        }
+    }
+
+    /// Whether histograms can occur at all in this evaluation.
+    pub(super) fn has_histograms(&self) -> bool {
+        self.store().has_histograms()
+    }
+}
+
+/// The `histogram_*` functions over native histograms; `None` for any
+/// other function (or `histogram_quantile` over a store of floats only,
+/// which the classic implementation answers).
+pub(super) fn call<'s>(
+    ev: &Evaluator<'s>,
+    call: &Call,
+    t: i64,
+) -> Option<Result<Value<'s>, Error>> {
+    let name = call.func.name;
+    let args = &call.args.args;
+    let simple: fn(&FloatHistogram) -> f64 = match name {
+        "histogram_count" => |h| h.count,
+        "histogram_sum" => |h| h.sum,
+        "histogram_avg" => |h| h.sum / h.count,
+        "histogram_stddev" => |h| variance(h).sqrt(),
+        "histogram_stdvar" => variance,
+        "histogram_fraction" => {
+            return Some(fraction_call(ev, args, t));
+        }
+        "histogram_quantile" if ev.has_histograms() => {
+            return Some(quantile_call(ev, call, t));
+        }
+        _ => return None,
+    };
+    Some(vector(ev, &args[0], t).map(|v| {
+        Value::Vector(
+            v.into_iter()
+                .filter_map(|s| {
+                    let h = ev.histogram(s.v)?;
+                    Some(Sample {
+                        labels: s.labels.without_name(),
+                        t,
+                        v: simple(&h),
+                    })
+                })
+                .collect(),
+        )
+    }))
+}
+
+fn vector(ev: &Evaluator<'_>, expr: &Expr, t: i64) -> Result<Vec<Sample>, Error> {
+    match ev.eval(expr, t)? {
+        Value::Vector(v) => Ok(v),
+        other => Err(Error::Eval(format!(
+            "expected an instant vector, got a {}",
+            other.kind()
+        ))),
+    }
+}
+
+/// Native histograms by [`fraction`], float samples with an `le` label
+/// as classic buckets by [`bucket_fraction`] (grouped by their other
+/// labels).
+fn fraction_call<'s>(ev: &Evaluator<'s>, args: &[Box<Expr>], t: i64) -> Result<Value<'s>, Error> {
+    let lower = super::functions::scalar_arg(ev, &args[0], t)?;
+    let upper = super::functions::scalar_arg(ev, &args[1], t)?;
+    let (native, floats): (Vec<Sample>, Vec<Sample>) = vector(ev, &args[2], t)?
+        .into_iter()
+        .partition(|s| tag::is_histogram(s.v));
+    let classic: Vec<(f64, Sample)> = floats
+        .into_iter()
+        .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
+        .collect();
+    let keep = |n: &str| n != "le" && n != NAME;
+    let (group_of, firsts) = super::group_by(classic.iter().map(|(_, s)| &s.labels), keep);
+    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
+    for ((le, s), g) in classic.iter().zip(group_of) {
+        groups[g].push((*le, s.v));
+    }
+    let mut out: Vec<Sample> = firsts
+        .iter()
+        .zip(groups)
+        .map(|(labels, mut buckets)| Sample {
+            labels: labels.filter(keep),
+            t,
+            v: bucket_fraction(lower, upper, &mut buckets),
+        })
+        .collect();
+    out.extend(native.into_iter().filter_map(|s| {
+        let h = ev.histogram(s.v)?;
+        Some(Sample {
+            labels: s.labels.without_name(),
+            t,
+            v: fraction(lower, upper, &h),
+        })
+    }));
+    Ok(Value::Vector(out))
+}
+
+/// Native histograms by [`quantile`], the float samples (classic buckets)
+/// by the classic implementation.
+fn quantile_call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s>, Error> {
+    let args = &call.args.args;
+    let q = super::functions::scalar_arg(ev, &args[0], t)?;
+    let (native, floats): (Vec<Sample>, Vec<Sample>) = vector(ev, &args[1], t)?
+        .into_iter()
+        .partition(|s| tag::is_histogram(s.v));
+    let site = call as *const Call as usize;
+    let mut out = super::functions::histogram_quantile(ev, site, q, floats, t);
+    out.extend(native.into_iter().filter_map(|s| {
+        let h = ev.histogram(s.v)?;
+        Some(Sample {
+            labels: s.labels.without_name(),
+            t,
+            v: quantile(q, &h),
+        })
+    }));
+    Ok(Value::Vector(out))
+}
+
+/// What a range function computes over a histogram series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RangeFn {
+    Rate,
+    Increase,
+    Delta,
+    Irate,
+    Idelta,
+    SumOverTime,
+    AvgOverTime,
+}
+
+/// Functions of instant vectors that take floats only (Prometheus drops
+/// the histogram samples they are given).
+const FLOAT_VECTOR_FUNCTIONS: &[&str] = &[
+    "abs",
+    "ceil",
+    "floor",
+    "sqrt",
+    "exp",
+    "ln",
+    "log2",
+    "log10",
+    "sgn",
+    "acos",
+    "acosh",
+    "asin",
+    "asinh",
+    "atan",
+    "atanh",
+    "cos",
+    "cosh",
+    "sin",
+    "sinh",
+    "tan",
+    "tanh",
+    "deg",
+    "rad",
+    "round",
+    "clamp",
+    "clamp_min",
+    "clamp_max",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "days_in_month",
+    "hour",
+    "minute",
+    "month",
+    "year",
+];
+
+/// Functions of range vectors that take floats only.
+const FLOAT_RANGE_FUNCTIONS: &[&str] = &[
+    "deriv",
+    "predict_linear",
+    "min_over_time",
+    "max_over_time",
+    "stddev_over_time",
+    "stdvar_over_time",
+    "quantile_over_time",
+];
+
+/// `v` without its histogram samples when `function` takes floats only.
+pub(super) fn floats(ev: &Evaluator<'_>, function: &str, mut v: Vec<Sample>) -> Vec<Sample> {
+    if ev.has_histograms() && FLOAT_VECTOR_FUNCTIONS.contains(&function) {
+        v.retain(|s| !tag::is_histogram(s.v));
+    }
+    v
+}
+
+/// `m` without its histogram points when `function` takes floats only
+/// (a series left with none drops out).
+pub(super) fn float_range<'s>(ev: &Evaluator<'s>, function: &str, mut m: Matrix<'s>) -> Matrix<'s> {
+    if !ev.has_histograms() || !FLOAT_RANGE_FUNCTIONS.contains(&function) {
+        return m;
+    }
+    for s in &mut m.series {
+        if s.points.iter().any(|p| tag::is_histogram(p.v)) {
+            let kept: Vec<_> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| !tag::is_histogram(p.v))
+                .collect();
+            s.points = std::borrow::Cow::Owned(kept);
+            s.source = None;
+        }
+    }
+    m.series.retain(|s| !s.points.is_empty());
+    m
+}
+
+/// Takes the series holding histograms out of `m` (the float code then
+/// sees floats only) and computes `f` over each; a series mixing floats
+/// and histograms gives nothing, as in Prometheus.
+pub(super) fn take_range(
+    ev: &Evaluator<'_>,
+    m: &mut Matrix<'_>,
+    f: RangeFn,
+    t: i64,
+) -> Vec<Sample> {
+    if !ev.has_histograms() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let (start, end) = (m.start, m.end);
+    m.series.retain(|s| {
+        let histograms = s.points.iter().filter(|p| tag::is_histogram(p.v)).count();
+        if histograms == 0 {
+            return true;
+        }
+        let points: Vec<(i64, Arc<FloatHistogram>)> = s
+            .points
+            .iter()
+            .filter_map(|p| Some((p.t, ev.histogram(p.v)?)))
+            .collect();
+        let mixed = histograms != s.points.len();
+        let h = match f {
+            _ if mixed => None,
+            RangeFn::Rate => rate::extrapolated(&points, start, end, true, true),
+            RangeFn::Increase => rate::extrapolated(&points, start, end, true, false),
+            RangeFn::Delta => rate::extrapolated(&points, start, end, false, false),
+            RangeFn::SumOverTime | RangeFn::AvgOverTime => sum_all(points.iter().map(|(_, h)| h))
+                .map(|mut sum| {
+                    if f == RangeFn::AvgOverTime {
+                        sum.div(points.len() as f64);
+                    }
+                    sum.compact()
+                }),
+            RangeFn::Irate | RangeFn::Idelta => match &points[..] {
+                [.., (t0, h0), (t1, h1)] => {
+                    rate::instant((*t0, h0), (*t1, h1), f == RangeFn::Irate)
+                }
+                _ => None,
+            },
+        };
+        if let Some(h) = h {
+            out.push(Sample {
+                labels: s.without_name.clone(),
+                t,
+                v: ev.intern(h),
+            });
+        }
+        false
+    });
+    out
+}
+
+/// `sum` or `avg` of a group holding histograms: `Some(None)` drops the
+/// group (floats and histograms mixed, or incompatible schemas), `None`
+/// when the group is all floats (the float code answers), and for other
+/// aggregations the group's histograms are taken out.
+pub(super) fn aggregate(
+    ev: &Evaluator<'_>,
+    op: TokenId,
+    members: &mut Vec<Sample>,
+) -> Option<Option<f64>> {
+    if !ev.has_histograms() {
+        return None;
+    }
+    let histograms = members.iter().filter(|s| tag::is_histogram(s.v)).count();
+    if histograms == 0 {
+        return None;
+    }
+    if op != T_SUM && op != T_AVG {
+        if op != T_COUNT && op != T_GROUP {
+            members.retain(|s| !tag::is_histogram(s.v));
+            if members.is_empty() {
+                return Some(None);
+            }
+        }
+        return None;
+    }
+    if histograms != members.len() {
+        return Some(None);
+    }
+    let hs: Vec<Arc<FloatHistogram>> = members.iter().filter_map(|s| ev.histogram(s.v)).collect();
+    let Some(mut sum) = sum_all(hs.iter()) else {
+        return Some(None);
+    };
+    if op == T_AVG {
+        sum.div(members.len() as f64);
+    }
+    Some(Some(ev.intern(sum.compact())))
+}
+
+/// The sum of `hs` (`None` for none, or for a mix of exponential and
+/// custom buckets), its count and sum Kahan-summed as Prometheus's
+/// `KahanAdd` sums them (the buckets plainly).
+fn sum_all<'a>(mut hs: impl Iterator<Item = &'a Arc<FloatHistogram>>) -> Option<FloatHistogram> {
+    use crate::metrics::histogram::kahan_inc;
+    let mut sum: FloatHistogram = (**hs.next()?).clone();
+    let (mut count, mut count_c) = (sum.count, 0.0);
+    let (mut total, mut total_c) = (sum.sum, 0.0);
+    for h in hs {
+        sum.add(h).ok()?;
+        (count, count_c) = kahan_inc(h.count, count, count_c);
+        (total, total_c) = kahan_inc(h.sum, total, total_c);
+    }
+    let finish = |v: f64, c: f64| if v.is_infinite() { v } else { v + c };
+    sum.count = finish(count, count_c);
+    sum.sum = finish(total, total_c);
+    Some(sum)
+}
+
+/// A binary operation with a histogram on either side, as Prometheus's
+/// `vectorElemBinop`: the value and whether it is kept; `None` drops the
+/// pair (an operation histograms do not have).
+pub(super) fn binary(ev: &Evaluator<'_>, op: TokenId, l: f64, r: f64) -> Option<(f64, bool)> {
+    let (lh, rh) = (ev.histogram(l), ev.histogram(r));
+    let result = |h: FloatHistogram| Some((ev.intern(h.compact()), true));
+    match (lh, rh) {
+        (None, None) => None,
+        (None, Some(h)) if op == T_MUL => {
+            let mut h = (*h).clone();
+            h.mul(l);
+            result(h)
+        }
+        (Some(h), None) if op == T_MUL || op == T_DIV => {
+            let mut h = (*h).clone();
+            if op == T_MUL {
+                h.mul(r);
+            } else {
+                h.div(r);
+            }
+            result(h)
+        }
+        (Some(a), Some(b)) => match op {
+            T_ADD => {
+                let mut h = (*a).clone();
+                h.add(&b).ok()?;
+                result(h)
+            }
+            T_SUB => {
+                let mut h = (*a).clone();
+                h.sub(&b).ok()?;
+                h.hint = Hint::Gauge;
+                result(h)
+            }
+            T_EQLC => Some((l, equals(&a, &b))),
+            T_NEQ => Some((l, !equals(&a, &b))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Prometheus's `FloatHistogram.Equals` on compacted histograms: the same
+/// layout and bit-identical values.
+fn equals(a: &FloatHistogram, b: &FloatHistogram) -> bool {
+    let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
+    let buckets = |x: &[crate::metrics::histogram::Bucket],
+                   y: &[crate::metrics::histogram::Bucket]| {
+        x.len() == y.len()
+            && x.iter()
+                .zip(y)
+                .all(|(p, q)| p.index == q.index && same(p.count, q.count))
+    };
+    a.schema == b.schema
+        && same(a.count, b.count)
+        && same(a.sum, b.sum)
+        && (a.uses_custom_buckets()
+            || (same(a.zero_threshold, b.zero_threshold) && same(a.zero_count, b.zero_count)))
+        && (!a.uses_custom_buckets() || a.custom_values == b.custom_values)
+        && buckets(&a.positive, &b.positive)
+        && buckets(&a.negative, &b.negative)
+}
