@@ -471,16 +471,11 @@ fn query_reads_live_scrapes_and_says_what_is_wrong() {
     let bad = support::slogate(&["query", "rate(up[5m]", "--scrape", &metrics]);
     support::assert_exit(&bad, 2);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unclosed left parenthesis"));
-    let unsupported = support::slogate(&[
-        "query",
-        "histogram_fraction(0, 0.5, up)",
-        "--scrape",
-        &metrics,
-    ]);
+    let unsupported = support::slogate(&["query", "integral(up[5m])", "--scrape", &metrics]);
     support::assert_exit(&unsupported, 2);
     let stderr = String::from_utf8_lossy(&unsupported.stderr);
     assert!(
-        stderr.contains("histogram_fraction") && stderr.contains("not supported"),
+        stderr.contains("integral") && stderr.contains("not supported"),
         "{stderr}"
     );
     let missing = support::slogate(&["query", "up", "--run", "/nonexistent"]);
