@@ -7,6 +7,7 @@ use promql_parser::parser::{Call, Expr};
 use super::eval::{Evaluator, check_unique};
 use super::histogram::RangeFn;
 use super::{Error, Labels, Matrix, Sample, Value};
+pub(super) use crate::metrics::histogram::kahan_inc;
 use crate::metrics::store::{NAME, Point};
 
 pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s>, Error> {
@@ -528,19 +529,6 @@ fn instant_value(points: &[Point], is_rate: bool) -> Option<f64> {
     Some(result)
 }
 
-/// Neumaier's compensated addition, as Prometheus's `kahanSumInc`.
-pub(super) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
-
 pub(super) fn kahan_sum(values: impl Iterator<Item = f64>) -> f64 {
     let (mut sum, mut c) = (0.0, 0.0);
     for v in values {
@@ -725,18 +713,9 @@ fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
     if q > 1.0 {
         return f64::INFINITY;
     }
-    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-    if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
+    let Some(mut merged) = super::histogram::quantile::coalesced(buckets) else {
         return f64::NAN;
-    }
-    // Coalesce buckets of one upper bound.
-    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
-    for &(le, count) in buckets.iter() {
-        match merged.last_mut() {
-            Some(last) if last.0 == le => last.1 += count,
-            _ => merged.push((le, count)),
-        }
-    }
+    };
     // Monotonic counts; numerically insignificant differences ignored.
     let mut previous = merged[0].1;
     for bucket in merged.iter_mut().skip(1) {

@@ -13,7 +13,7 @@
 //! expected, floats and histograms mixed), the sample is dropped; the
 //! annotations themselves are not produced (the evaluator has none).
 
-mod quantile;
+pub(super) mod quantile;
 mod rate;
 #[cfg(test)]
 mod tests;

@@ -202,12 +202,13 @@ pub fn variance(h: &FloatHistogram) -> f64 {
     (variance + c) / h.count
 }
 
-/// Prometheus's `BucketFraction`: `histogram_fraction` over classic
-/// buckets, `(upper bound, cumulative count)` pairs.
-pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut [(f64, f64)]) -> f64 {
+/// Classic buckets, `(upper bound, cumulative count)` pairs, sorted by bound
+/// with the buckets of one bound added together; `None` without a `+Inf`
+/// bucket, which makes a quantile or fraction NaN.
+pub fn coalesced(buckets: &mut [(f64, f64)]) -> Option<Vec<(f64, f64)>> {
     buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
     if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
-        return f64::NAN;
+        return None;
     }
     let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
     for &(le, count) in buckets.iter() {
@@ -216,6 +217,15 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut [(f64, f64)]) -> f6
             _ => merged.push((le, count)),
         }
     }
+    Some(merged)
+}
+
+/// Prometheus's `BucketFraction`: `histogram_fraction` over classic
+/// buckets, `(upper bound, cumulative count)` pairs.
+pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut [(f64, f64)]) -> f64 {
+    let Some(merged) = coalesced(buckets) else {
+        return f64::NAN;
+    };
     let count = merged[merged.len() - 1].1;
     if count == 0.0 || lower.is_nan() || upper.is_nan() {
         return f64::NAN;
