@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 /// Files whose verdict slogate does not give yet, with the class of issue #16
 /// that explains the first difference (a file may hide a second one behind
 /// it). Paths are relative to tests/rules/real.
-const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
-];
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[];
 
 /// At most this long for the whole corpus; it takes a few seconds.
 const TIME_LIMIT: Duration = Duration::from_secs(60);

@@ -26,6 +26,7 @@ mod guard;
 pub mod limits;
 #[cfg(test)]
 mod limits_tests;
+pub mod regex_cache;
 #[cfg(test)]
 mod tests;
 

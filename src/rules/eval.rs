@@ -6,6 +6,7 @@
 //! series. The result is the alert timeline, and the store holds every
 //! series the rules wrote, for PromQL expectations to read.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use promql_parser::parser::Expr;
@@ -47,7 +48,16 @@ pub struct RuleSet {
     pub errors: Vec<RuleError>,
 }
 
+/// Rule files parsed once (expressions, label and annotation templates),
+/// for any number of fresh [`RuleSet`]s: a unit-test file builds one for
+/// each of its test groups.
+#[derive(Clone)]
+pub struct ParsedRules {
+    groups: Vec<GroupState>,
+}
+
 /// One group and the state of its rules.
+#[derive(Clone)]
 pub struct GroupState {
     pub name: String,
     pub file: String,
@@ -56,17 +66,19 @@ pub struct GroupState {
     pub rules: Vec<RuleState>,
 }
 
+#[derive(Clone)]
 pub struct RuleState {
     pub name: String,
     pub source: String,
     /// The expression's text, for messages.
     pub expr_text: String,
-    expr: Expr,
+    expr: Rc<Expr>,
     kind: Kind,
     /// Series written at the previous evaluation (for staleness markers).
     previous: FxHashSet<Labels>,
 }
 
+#[derive(Clone)]
 enum Kind {
     Recording(Labels),
     Alerting(AlertingRule),
@@ -81,13 +93,14 @@ pub struct RuleError {
     pub message: String,
 }
 
-impl RuleSet {
-    /// Parses every rule's expression; errors name the rule.
-    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, String> {
+impl ParsedRules {
+    /// Parses every rule's expression and templates; errors name the rule.
+    /// Groups without an `interval` take `default_interval`.
+    pub fn new(files: &[RuleFile], default_interval: Duration) -> Result<ParsedRules, String> {
         let mut groups = Vec::new();
         for file in files {
             for group in &file.groups {
-                let interval = group.interval.unwrap_or(options.default_interval);
+                let interval = group.interval.unwrap_or(default_interval);
                 let mut rules = Vec::new();
                 for rule in &group.rules {
                     let expr = promql::parse(&rule.expr)
@@ -119,7 +132,7 @@ impl RuleSet {
                         name,
                         source: rule.source.clone(),
                         expr_text: rule.expr.clone(),
-                        expr,
+                        expr: Rc::new(expr),
                         kind,
                         previous: FxHashSet::default(),
                     });
@@ -133,12 +146,26 @@ impl RuleSet {
                 });
             }
         }
-        Ok(RuleSet {
-            groups,
+        Ok(ParsedRules { groups })
+    }
+}
+
+impl RuleSet {
+    /// Parses every rule's expression; errors name the rule.
+    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, String> {
+        let parsed = ParsedRules::new(files, options.default_interval)?;
+        Ok(RuleSet::from_parsed(parsed, options))
+    }
+
+    /// Rules parsed before, with no evaluation yet. `options`'s
+    /// `default_interval` is the one `parsed` was built with.
+    pub fn from_parsed(parsed: ParsedRules, options: Options) -> RuleSet {
+        RuleSet {
+            groups: parsed.groups,
             options,
             timeline: Timeline::default(),
             errors: Vec::new(),
-        })
+        }
     }
 
     /// Evaluates every group at its interval over `(from, to]`, groups
@@ -250,7 +277,7 @@ impl RuleSet {
 
     /// Every rule's expression.
     pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
-        self.groups.iter().flat_map(|g| &g.rules).map(|r| &r.expr)
+        self.groups.iter().flat_map(|g| &g.rules).map(|r| &*r.expr)
     }
 
     /// Names the recording rules write.
