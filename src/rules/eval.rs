@@ -6,7 +6,7 @@
 //! series. The result is the alert timeline, and the store holds every
 //! series the rules wrote, for PromQL expectations to read.
 
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use promql_parser::parser::Expr;
@@ -72,7 +72,7 @@ pub struct RuleState {
     pub source: String,
     /// The expression's text, for messages.
     pub expr_text: String,
-    expr: Rc<Expr>,
+    expr: Arc<Expr>,
     kind: Kind,
     /// Series written at the previous evaluation (for staleness markers).
     previous: FxHashSet<Labels>,
@@ -103,8 +103,13 @@ impl ParsedRules {
                 let interval = group.interval.unwrap_or(default_interval);
                 let mut rules = Vec::new();
                 for rule in &group.rules {
-                    let expr = promql::parse(&rule.expr)
-                        .map_err(|e| format!("{}: expr: {e}", rule.source))?;
+                    let expr = match &rule.parsed {
+                        Some(expr) => Arc::clone(expr),
+                        None => Arc::new(
+                            promql::parse(&rule.expr)
+                                .map_err(|e| format!("{}: expr: {e}", rule.source))?,
+                        ),
+                    };
                     let mut labels = group.labels.clone();
                     labels.extend(rule.labels.clone());
                     let (name, kind) = match &rule.kind {
@@ -132,7 +137,7 @@ impl ParsedRules {
                         name,
                         source: rule.source.clone(),
                         expr_text: rule.expr.clone(),
-                        expr: Rc::new(expr),
+                        expr,
                         kind,
                         previous: FxHashSet::default(),
                     });
