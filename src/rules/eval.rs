@@ -443,4 +443,40 @@ mod tests {
         assert!(set.errors[0].message.contains("same labelset"));
         assert_eq!(set.firing("Up").len(), 1);
     }
+
+    /// Rule sets built from one parse start from nothing: an alert one of
+    /// them fired is not in the next (a unit-test file's groups share the
+    /// parse), and each expands the templates with its own labels.
+    #[test]
+    fn rule_sets_from_one_parse_share_no_state() {
+        let file = super::super::resolve(
+            Path::new("t.yml"),
+            "groups:\n  - name: g\n    rules:\n      - alert: Up\n        expr: x > 0\n        annotations:\n          s: '{{ $labels.job }} {{ $externalLabels.c }}'\n",
+        )
+        .unwrap();
+        assert!(file.groups[0].rules[0].parsed.is_some());
+        let parsed = ParsedRules::new(&[file], Duration::from_secs(1)).unwrap();
+        let options = |c: &str| Options {
+            default_interval: Duration::from_secs(1),
+            external: External {
+                labels: [("c".to_string(), c.to_string())].into(),
+                ..External::default()
+            },
+            ..Options::default()
+        };
+        let x = Labels::from_pairs(&[("__name__", "x"), ("job", "a")]);
+        let mut first = RuleSet::from_parsed(parsed.clone(), options("one"));
+        let mut store = Store::default();
+        store.add(&x, 0, 1.0).unwrap();
+        first.run(&mut store, -1, 0);
+        assert_eq!(first.firing("Up")[0].annotations["s"], "a one");
+        let mut second = RuleSet::from_parsed(parsed.clone(), options("two"));
+        assert!(second.firing("Up").is_empty());
+        let mut store = Store::default();
+        store.add(&x.with("job", "b"), 0, 1.0).unwrap();
+        second.run(&mut store, -1, 0);
+        let firing = second.firing("Up");
+        assert_eq!(firing.len(), 1);
+        assert_eq!(firing[0].annotations["s"], "b two");
+    }
 }
