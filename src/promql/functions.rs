@@ -228,7 +228,7 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             let replacement = string_arg(&args[2])?;
             let src = string_arg(&args[3])?;
             let pattern = string_arg(&args[4])?;
-            let regex = regex::Regex::new(&format!("^(?s:{pattern})$")).map_err(|e| {
+            let regex = super::regex_cache::regex(&format!("^(?s:{pattern})$")).map_err(|e| {
                 Error::Eval(format!("label_replace: invalid regular expression: {e}"))
             })?;
             check_label_name(&dst, "label_replace")?;

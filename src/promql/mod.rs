@@ -34,6 +34,7 @@ pub mod limits;
 #[cfg(test)]
 mod limits_tests;
 mod over_time;
+pub mod regex_cache;
 mod scalar_functions;
 mod sort_by_label;
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! `ALERTS_FOR_STATE` series.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
@@ -75,8 +76,11 @@ pub struct AlertingRule {
     pub name: String,
     pending_for: i64,
     keep_firing_for: i64,
-    labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
+    /// The rule's label and annotation templates, parsed once when the
+    /// rule is built (Prometheus parses them at every expansion; the
+    /// result is the same) and shared by the rule's copies.
+    labels: Rc<[(String, template::Prepared)]>,
+    annotations: Rc<[(String, template::Prepared)]>,
     /// By label set (without `alertname`... with it: the full set).
     active: FxHashMap<Labels, Alert>,
 }
@@ -89,12 +93,21 @@ impl AlertingRule {
         labels: BTreeMap<String, String>,
         annotations: BTreeMap<String, String>,
     ) -> AlertingRule {
+        let prepare = |templates: BTreeMap<String, String>| {
+            templates
+                .into_iter()
+                .map(|(key, text)| {
+                    let prepared = template::Prepared::new(name, &text);
+                    (key, prepared)
+                })
+                .collect()
+        };
         AlertingRule {
             name: name.to_string(),
             pending_for: pending_for_ms,
             keep_firing_for: keep_firing_for_ms,
-            labels,
-            annotations,
+            labels: prepare(labels),
+            annotations: prepare(annotations),
             active: FxHashMap::default(),
         }
     }
@@ -127,16 +140,6 @@ impl AlertingRule {
             external_url: external.function_url.as_deref(),
         };
         let mut seen: FxHashMap<Labels, (BTreeMap<String, String>, f64)> = FxHashMap::default();
-        let label_templates: Vec<(&String, template::Prepared)> = self
-            .labels
-            .iter()
-            .map(|(name, text)| (name, template::Prepared::new(&self.name, text)))
-            .collect();
-        let annotation_templates: Vec<(&String, template::Prepared)> = self
-            .annotations
-            .iter()
-            .map(|(name, text)| (name, template::Prepared::new(&self.name, text)))
-            .collect();
         for (labels, value) in result {
             let data = Data {
                 labels: labels
@@ -147,14 +150,16 @@ impl AlertingRule {
                 external_url: &external.url,
                 value: *value,
             };
+            let root = data.root();
             let mut alert_labels = labels.filter(|n| n != NAME);
-            for (name, prepared) in &label_templates {
-                alert_labels = alert_labels.with(name, &prepared.expand(&data, &env));
+            for (name, prepared) in self.labels.iter() {
+                alert_labels = alert_labels.with(name, &prepared.expand_root(&root, &env));
             }
             alert_labels = alert_labels.with("alertname", &self.name);
-            let annotations = annotation_templates
+            let annotations = self
+                .annotations
                 .iter()
-                .map(|(name, prepared)| ((*name).clone(), prepared.expand(&data, &env)))
+                .map(|(name, prepared)| (name.clone(), prepared.expand_root(&root, &env)))
                 .collect();
             if seen.insert(alert_labels, (annotations, *value)).is_some() {
                 return Err(

@@ -6,6 +6,7 @@
 //! series. The result is the alert timeline, and the store holds every
 //! series the rules wrote, for PromQL expectations to read.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use promql_parser::parser::Expr;
@@ -47,7 +48,16 @@ pub struct RuleSet {
     pub errors: Vec<RuleError>,
 }
 
+/// Rule files parsed once (expressions, label and annotation templates),
+/// for any number of fresh [`RuleSet`]s: a unit-test file builds one for
+/// each of its test groups.
+#[derive(Clone)]
+pub struct ParsedRules {
+    groups: Vec<GroupState>,
+}
+
 /// One group and the state of its rules.
+#[derive(Clone)]
 pub struct GroupState {
     pub name: String,
     pub file: String,
@@ -56,17 +66,19 @@ pub struct GroupState {
     pub rules: Vec<RuleState>,
 }
 
+#[derive(Clone)]
 pub struct RuleState {
     pub name: String,
     pub source: String,
     /// The expression's text, for messages.
     pub expr_text: String,
-    expr: Expr,
+    expr: Arc<Expr>,
     kind: Kind,
     /// Series written at the previous evaluation (for staleness markers).
     previous: FxHashSet<Labels>,
 }
 
+#[derive(Clone)]
 enum Kind {
     Recording(Labels),
     Alerting(AlertingRule),
@@ -81,17 +93,23 @@ pub struct RuleError {
     pub message: String,
 }
 
-impl RuleSet {
-    /// Parses every rule's expression; errors name the rule.
-    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, String> {
+impl ParsedRules {
+    /// Parses every rule's expression and templates; errors name the rule.
+    /// Groups without an `interval` take `default_interval`.
+    pub fn new(files: &[RuleFile], default_interval: Duration) -> Result<ParsedRules, String> {
         let mut groups = Vec::new();
         for file in files {
             for group in &file.groups {
-                let interval = group.interval.unwrap_or(options.default_interval);
+                let interval = group.interval.unwrap_or(default_interval);
                 let mut rules = Vec::new();
                 for rule in &group.rules {
-                    let expr = promql::parse(&rule.expr)
-                        .map_err(|e| format!("{}: expr: {e}", rule.source))?;
+                    let expr = match &rule.parsed {
+                        Some(expr) => Arc::clone(expr),
+                        None => Arc::new(
+                            promql::parse(&rule.expr)
+                                .map_err(|e| format!("{}: expr: {e}", rule.source))?,
+                        ),
+                    };
                     let mut labels = group.labels.clone();
                     labels.extend(rule.labels.clone());
                     let (name, kind) = match &rule.kind {
@@ -133,12 +151,26 @@ impl RuleSet {
                 });
             }
         }
-        Ok(RuleSet {
-            groups,
+        Ok(ParsedRules { groups })
+    }
+}
+
+impl RuleSet {
+    /// Parses every rule's expression; errors name the rule.
+    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, String> {
+        let parsed = ParsedRules::new(files, options.default_interval)?;
+        Ok(RuleSet::from_parsed(parsed, options))
+    }
+
+    /// Rules parsed before, with no evaluation yet. `options`'s
+    /// `default_interval` is the one `parsed` was built with.
+    pub fn from_parsed(parsed: ParsedRules, options: Options) -> RuleSet {
+        RuleSet {
+            groups: parsed.groups,
             options,
             timeline: Timeline::default(),
             errors: Vec::new(),
-        })
+        }
     }
 
     /// Evaluates every group at its interval over `(from, to]`, groups
@@ -250,7 +282,7 @@ impl RuleSet {
 
     /// Every rule's expression.
     pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
-        self.groups.iter().flat_map(|g| &g.rules).map(|r| &r.expr)
+        self.groups.iter().flat_map(|g| &g.rules).map(|r| &*r.expr)
     }
 
     /// Names the recording rules write.
@@ -410,5 +442,41 @@ mod tests {
         assert_eq!(set.errors.len(), 1);
         assert!(set.errors[0].message.contains("same labelset"));
         assert_eq!(set.firing("Up").len(), 1);
+    }
+
+    /// Rule sets built from one parse start from nothing: an alert one of
+    /// them fired is not in the next (a unit-test file's groups share the
+    /// parse), and each expands the templates with its own labels.
+    #[test]
+    fn rule_sets_from_one_parse_share_no_state() {
+        let file = super::super::resolve(
+            Path::new("t.yml"),
+            "groups:\n  - name: g\n    rules:\n      - alert: Up\n        expr: x > 0\n        annotations:\n          s: '{{ $labels.job }} {{ $externalLabels.c }}'\n",
+        )
+        .unwrap();
+        assert!(file.groups[0].rules[0].parsed.is_some());
+        let parsed = ParsedRules::new(&[file], Duration::from_secs(1)).unwrap();
+        let options = |c: &str| Options {
+            default_interval: Duration::from_secs(1),
+            external: External {
+                labels: [("c".to_string(), c.to_string())].into(),
+                ..External::default()
+            },
+            ..Options::default()
+        };
+        let x = Labels::from_pairs(&[("__name__", "x"), ("job", "a")]);
+        let mut first = RuleSet::from_parsed(parsed.clone(), options("one"));
+        let mut store = Store::default();
+        store.add(&x, 0, 1.0).unwrap();
+        first.run(&mut store, -1, 0);
+        assert_eq!(first.firing("Up")[0].annotations["s"], "a one");
+        let mut second = RuleSet::from_parsed(parsed.clone(), options("two"));
+        assert!(second.firing("Up").is_empty());
+        let mut store = Store::default();
+        store.add(&x.with("job", "b"), 0, 1.0).unwrap();
+        second.run(&mut store, -1, 0);
+        let firing = second.firing("Up");
+        assert_eq!(firing.len(), 1);
+        assert_eq!(firing[0].annotations["s"], "b two");
     }
 }

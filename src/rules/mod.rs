@@ -27,6 +27,7 @@ pub use timeline::{AlertHistory, Episode, Timeline};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::scenario::{Position, ScenarioError};
@@ -54,6 +55,10 @@ pub struct Group {
 pub struct Rule {
     pub kind: RuleKind,
     pub expr: String,
+    /// `expr` as parsed when the file was checked (so evaluation does not
+    /// parse it again); `None` when it did not parse, and then the file
+    /// is refused.
+    pub parsed: Option<Arc<promql_parser::parser::Expr>>,
     pub labels: BTreeMap<String, String>,
     /// `file:line:col` of the rule.
     pub source: String,
@@ -180,16 +185,20 @@ pub fn resolve_with(
                 continue;
             };
             let expr = expr_text.value.as_str().trim().to_string();
+            let mut parsed = None;
             if expr.is_empty() {
                 error(at(&expr_text.referenced), "`expr` is empty".into(), None);
-            } else if let Err(e) = crate::promql::parse(&expr) {
-                error(
-                    at(&expr_text.referenced),
-                    format!("expr: {e}"),
-                    Some(
-                        "quote an expression that holds `: ` or starts with `{`, or use `expr: |`",
+            } else {
+                match crate::promql::parse(&expr) {
+                    Ok(tree) => parsed = Some(Arc::new(tree)),
+                    Err(e) => error(
+                        at(&expr_text.referenced),
+                        format!("expr: {e}"),
+                        Some(
+                            "quote an expression that holds `: ` or starts with `{`, or use `expr: |`",
+                        ),
                     ),
-                );
+                }
             }
             let mut labels = BTreeMap::new();
             for (name, value) in &r.labels {
@@ -301,6 +310,7 @@ pub fn resolve_with(
             rules.push(Rule {
                 kind,
                 expr,
+                parsed,
                 labels,
                 source: source_text,
             });

@@ -117,14 +117,30 @@ pub fn expand(alert: &str, text: &str, data: &Data, env: &Env) -> String {
     Prepared::new(alert, text).expand(data, env)
 }
 
-/// A label or annotation template parsed once, for every sample of an
-/// evaluation (Prometheus parses it per sample; the result is the same).
+/// A label or annotation template parsed once, when its rule is built, and
+/// executed for every alert of every evaluation (Prometheus parses it at
+/// every expansion; the result is the same).
 #[derive(Debug, Clone)]
 pub struct Prepared {
     name: String,
     full: String,
     /// `None` for text without an action, which expands to itself.
     parsed: Option<Result<parse::Trees, String>>,
+}
+
+/// One alert's template data as the executor reads it, built once per
+/// alert for all of the rule's templates.
+pub struct Root(value::Value);
+
+impl Data<'_> {
+    pub fn root(&self) -> Root {
+        Root(value::Value::Alert(Rc::new(value::AlertData {
+            labels: Rc::new(self.labels.clone()),
+            external_labels: Rc::new(self.external_labels.clone()),
+            external_url: Rc::from(self.external_url),
+            value: self.value,
+        })))
+    }
 }
 
 impl Prepared {
@@ -143,18 +159,17 @@ impl Prepared {
     }
 
     pub fn expand(&self, data: &Data, env: &Env) -> String {
+        self.expand_root(&data.root(), env)
+    }
+
+    /// [`Prepared::expand`] on data already built with [`Data::root`].
+    pub fn expand_root(&self, root: &Root, env: &Env) -> String {
         let trees = match &self.parsed {
             None => return self.full[PRELUDE.len()..].to_string(),
             Some(Err(e)) => return format!("<error expanding template: {e}>"),
             Some(Ok(trees)) => trees,
         };
-        let root = value::Value::Alert(Rc::new(value::AlertData {
-            labels: Rc::new(data.labels.clone()),
-            external_labels: Rc::new(data.external_labels.clone()),
-            external_url: Rc::from(data.external_url),
-            value: data.value,
-        }));
-        match exec::execute(trees, &self.name, &self.full, root, env) {
+        match exec::execute(trees, &self.name, &self.full, root.0.clone(), env) {
             Ok(expanded) => expanded,
             Err(e) => format!(
                 "<error expanding template: error executing template {}: {e}>",

@@ -132,7 +132,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             &[Str, Str, Str],
             Box::new(|_, a| {
                 let pattern = text(&a[0]);
-                let re = regex::Regex::new(&pattern).map_err(|e| {
+                let re = crate::promql::regex_cache::regex(&pattern).map_err(|e| {
                     format!(
                         "regexp: Compile({}): {}",
                         go_backquote(&pattern),
@@ -153,7 +153,8 @@ pub fn lookup(name: &str) -> Option<Func> {
             &[Str, Str],
             Box::new(|_, a| {
                 let pattern = text(&a[0]);
-                let re = regex::Regex::new(&pattern).map_err(|e| regex_error(&pattern, &e))?;
+                let re = crate::promql::regex_cache::regex(&pattern)
+                    .map_err(|e| regex_error(&pattern, &e))?;
                 Ok(Value::Bool(re.is_match(&text(&a[1]))))
             }),
         ),

@@ -20,6 +20,7 @@ mod timestamp;
 pub use inputs::parse_series;
 pub use series::{Values, expand};
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use regex::Regex;
 use serde_saphyr::Spanned;
 
 use super::alert::External;
-use super::eval::{Options, RuleSet};
+use super::eval::{Options, ParsedRules, RuleSet};
 use super::nullable::Str;
 use crate::metrics::store::Store;
 use crate::scenario::{Position, ScenarioError};
@@ -91,6 +92,8 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
         Err(e) => outcome.error = Some(e),
         Ok((file, rules, text)) => {
             let source = Source { path, text: &text };
+            // The rule files are parsed once, for every test group.
+            let parsed = OnceCell::new();
             for (index, group) in file.tests.iter().enumerate() {
                 if let Some(run) = &options.run
                     && !run.is_match(group.name.as_str())
@@ -104,7 +107,7 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
                 };
                 outcome
                     .groups
-                    .push(match run_group(source, &file, &rules, group) {
+                    .push(match run_group(source, &file, &rules, &parsed, group) {
                         Ok(result) => GroupOutcome { name, ..result },
                         Err(e) => GroupOutcome {
                             name,
@@ -236,6 +239,7 @@ fn run_group(
     source: Source<'_>,
     file: &TestFile,
     rule_files: &[super::RuleFile],
+    parsed: &OnceCell<Result<ParsedRules, String>>,
     spec: &GroupSpec,
 ) -> Result<GroupOutcome, String> {
     let mut eval_interval =
@@ -270,15 +274,20 @@ fn run_group(
         // promtool's rule manager has no external URL.
         function_url: None,
     };
-    let mut set = RuleSet::new(
-        rule_files,
+    // `eval_interval` is the file's, the same for every group.
+    let default_interval = Duration::from_millis(eval_interval as u64);
+    let parsed = parsed
+        .get_or_init(|| ParsedRules::new(rule_files, default_interval))
+        .clone()?;
+    let mut set = RuleSet::from_parsed(
+        parsed,
         Options {
-            default_interval: Duration::from_millis(eval_interval as u64),
+            default_interval,
             lookback: Duration::from_secs(300),
             external,
             legacy_rate_extrapolation: false,
         },
-    )?;
+    );
     // Groups in `group_eval_order`, the others first in file order.
     let rank = |name: &str| {
         file.group_eval_order
