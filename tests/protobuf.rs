@@ -113,3 +113,58 @@ fn a_protobuf_scrape_brings_native_histograms_and_counters() {
     let buckets = query(&url, "count(latency_seconds_bucket) or vector(0)");
     assert_eq!(value(&buckets), 0.0);
 }
+
+/// The embedded demo under a bounded load, scraped as protobuf: the p99 of
+/// its native latency histogram falls in the classic buckets' estimate's
+/// bucket (widened by the native bucket factor, 2^(1/8)).
+#[test]
+fn the_demo_native_latency_agrees_with_its_classic_buckets() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr: std::net::SocketAddr = demo.url().trim_start_matches("http://").parse().unwrap();
+    let metrics = format!("{}/metrics", demo.url());
+    let load = std::thread::spawn(move || {
+        // 1 ms + 50 µs a record: latencies from about 1 ms to 21 ms.
+        for i in 0..120u64 {
+            let path = format!("/data/process?records={}", (i * 37) % 400);
+            assert_eq!(crate::support::http(addr, "GET", &path, &[], "").0, 200);
+        }
+    });
+    let expr = r#"label_replace(histogram_quantile(0.99, sum(rate(http_request_duration_native_seconds[30s]))), "kind", "native", "", "")
+        or label_replace(histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[30s]))), "kind", "classic", "", "")"#;
+    let output = crate::support::slogate(&[
+        "query",
+        expr,
+        "--scrape",
+        &metrics,
+        "--for",
+        "2s",
+        "--interval",
+        "250ms",
+        "-o",
+        "csv",
+    ]);
+    load.join().unwrap();
+    assert_exit(&output, 0);
+    let csv = String::from_utf8_lossy(&output.stdout);
+    let of = |kind: &str| -> f64 {
+        csv.lines()
+            .find(|l| l.contains(&format!("kind=\"\"{kind}\"\"")))
+            .unwrap_or_else(|| panic!("no {kind} estimate: {csv}"))
+            .rsplit(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (native, classic) = (of("native"), of("classic"));
+    let bounds = [
+        0.0, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ];
+    let upper = bounds.iter().position(|&b| classic <= b).unwrap();
+    let (lo, hi) = (bounds[upper - 1], bounds[upper]);
+    let factor = 2f64.powf(1.0 / 8.0);
+    assert!(
+        native >= lo / factor && native <= hi * factor,
+        "native p99 {native} outside the classic estimate {classic}'s bucket ({lo}, {hi}]"
+    );
+}
