@@ -1,9 +1,12 @@
 //! The native-histogram variant of the demo's request latency,
 //! `http_request_duration_native_seconds`, kept beside the
-//! `prometheus-client` histogram (which has no native histograms in 0.25):
-//! schema 3 (bucket factor 2^(1/8) ≈ 1.09, what Go's client picks for
+//! `prometheus-client` histogram: schema 3 (bucket factor 2^(1/8) ≈ 1.09, what Go's client picks for
 //! `NativeHistogramBucketFactor` 1.1) and Go's default zero threshold
-//! 2^-128.
+//! 2^-128. `prometheus-client` 0.25 has native histograms too, but
+//! encodes them only with its `prometheus_protobuf` feature, which runs
+//! `prost-build` (and so `protoc`, or the `protox` crate tree) at build
+//! time; these few lines and [`crate::metrics::protobuf::wire`] need
+//! neither.
 //!
 //! It is a family of its own, not native buckets added to
 //! `http_request_duration_seconds` as Go's client would add them: a
