@@ -5,11 +5,18 @@
 //! one. Spans and buckets must agree in number, as
 //! `checkNativeHistogramConsistency` requires; schemas outside the
 //! exponential range and negative counts are refused rather than stored.
+//! A histogram of more than [`BUCKET_LIMIT`] buckets has its resolution
+//! reduced until it fits, as Prometheus's `native_histogram_bucket_limit`
+//! does (unlimited there by default; a store held in memory needs one),
+//! and is refused if even schema -4 does not fit.
 
 use super::wire;
 use crate::metrics::histogram::{
     self, Bucket, EXPONENTIAL_MAX, EXPONENTIAL_MIN, FloatHistogram, Hint,
 };
+
+/// The most buckets (both sides) a stored native histogram keeps.
+pub const BUCKET_LIMIT: usize = 4096;
 
 /// Whether Prometheus reads `h` as a native histogram
 /// (`isNativeHistogram`): any span, a zero threshold or a zero count.
@@ -82,7 +89,7 @@ pub fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, String
     } else {
         (h.sample_count as f64, h.zero_count as f64)
     };
-    Ok(FloatHistogram {
+    let mut out = FloatHistogram {
         schema: h.schema,
         zero_threshold: h.zero_threshold,
         zero_count,
@@ -93,5 +100,16 @@ pub fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, String
         custom_values: Vec::new(),
         hint: if gauge { Hint::Gauge } else { Hint::Unknown },
     }
-    .compact())
+    .compact();
+    // At most 12 steps, from schema 8 to -4.
+    while out.positive.len() + out.negative.len() > BUCKET_LIMIT && out.schema > EXPONENTIAL_MIN {
+        out.reduce_resolution(out.schema - 1);
+    }
+    let buckets = out.positive.len() + out.negative.len();
+    if buckets > BUCKET_LIMIT {
+        return Err(format!(
+            "native histogram has {buckets} buckets even at schema {EXPONENTIAL_MIN}, more than the {BUCKET_LIMIT} allowed"
+        ));
+    }
+    Ok(out)
 }

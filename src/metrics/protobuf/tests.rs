@@ -291,3 +291,41 @@ fn content_types_are_recognised_as_prometheus_recognises_them() {
     ));
     assert!(!is_protobuf("text/plain; version=0.0.4"));
 }
+
+#[test]
+fn too_many_buckets_reduce_the_resolution_as_the_bucket_limit_does() {
+    let n = convert::BUCKET_LIMIT as u32 + 1;
+    let wide = wire::Histogram {
+        sample_count: u64::from(n),
+        schema: 8,
+        positive_span: vec![wire::BucketSpan {
+            offset: 0,
+            length: n,
+        }],
+        positive_delta: std::iter::once(1).chain((1..n).map(|_| 0)).collect(),
+        ..Default::default()
+    };
+    let h = convert::native(&wide, false).unwrap();
+    assert_eq!(h.schema, 7);
+    assert!(h.positive.len() <= convert::BUCKET_LIMIT);
+    assert_eq!(
+        h.positive.iter().map(|b| b.count).sum::<f64>(),
+        f64::from(n)
+    );
+    // Spread over indices no schema merges below the limit: refused.
+    let spread = wire::Histogram {
+        sample_count: u64::from(n),
+        schema: -4,
+        positive_span: vec![wire::BucketSpan {
+            offset: -2000,
+            length: n,
+        }],
+        positive_delta: std::iter::once(1).chain((1..n).map(|_| 0)).collect(),
+        ..Default::default()
+    };
+    assert!(
+        convert::native(&spread, false)
+            .unwrap_err()
+            .contains("4096 allowed")
+    );
+}
