@@ -82,7 +82,15 @@ fn server() -> Server {
 }
 
 fn query(url: &str, expr: &str) -> String {
-    let output = crate::support::slogate(&["query", expr, "--scrape", url, "-o", "csv"]);
+    let output = crate::support::slogate(&[
+        "query",
+        expr,
+        "--scrape",
+        url,
+        "--native-histograms",
+        "-o",
+        "csv",
+    ]);
     assert_exit(&output, 0);
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -136,6 +144,7 @@ fn the_demo_native_latency_agrees_with_its_classic_buckets() {
         expr,
         "--scrape",
         &metrics,
+        "--native-histograms",
         "--for",
         "2s",
         "--interval",
@@ -167,4 +176,38 @@ fn the_demo_native_latency_agrees_with_its_classic_buckets() {
         native >= lo / factor && native <= hi * factor,
         "native p99 {native} outside the classic estimate {classic}'s bucket ({lo}, {hi}]"
     );
+}
+
+/// Without `--native-histograms` (Prometheus's `scrape_native_histograms`
+/// off, its default) the scrape asks for the text formats only: the demo
+/// answers in text, the classic buckets are there and no native histogram.
+#[test]
+fn a_default_scrape_keeps_to_the_text_formats_and_classic_buckets() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr: std::net::SocketAddr = demo.url().trim_start_matches("http://").parse().unwrap();
+    assert_eq!(
+        crate::support::http(addr, "GET", "/data/process?records=10", &[], "").0,
+        200
+    );
+    let metrics = format!("{}/metrics", demo.url());
+    let output = crate::support::slogate(&[
+        "query",
+        "count(http_request_duration_seconds_bucket) or vector(0)",
+        "--scrape",
+        &metrics,
+        "-o",
+        "csv",
+    ]);
+    assert_exit(&output, 0);
+    assert!(value(&String::from_utf8_lossy(&output.stdout)) > 0.0);
+    let output = crate::support::slogate(&[
+        "query",
+        "count(http_request_duration_native_seconds) or vector(0)",
+        "--scrape",
+        &metrics,
+        "-o",
+        "csv",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(value(&String::from_utf8_lossy(&output.stdout)), 0.0);
 }

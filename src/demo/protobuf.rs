@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn protobuf_is_served_when_the_accept_header_prefers_it() {
-        assert!(wants_protobuf(crate::metrics::fetch::ACCEPT));
+        assert!(wants_protobuf(crate::metrics::fetch::ACCEPT_NATIVE));
+        assert!(!wants_protobuf(crate::metrics::fetch::ACCEPT_TEXT));
         assert!(wants_protobuf(
             "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
         ));

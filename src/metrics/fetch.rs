@@ -2,8 +2,10 @@
 //! (Prometheus's `body_size_limit`: a body of the limit or more fails the
 //! scrape, and nothing past the limit is read), then checked for invalid
 //! UTF-8 the way Prometheus's parsers check it. The scrape asks for the
-//! protobuf format first ([`ACCEPT`]) and reads the body as the response's
-//! `Content-Type` says, the text format when it names neither other. What can go wrong is a
+//! text formats ([`ACCEPT_TEXT`]), or for protobuf first when the target
+//! scrapes native histograms ([`ACCEPT_NATIVE`]), and reads the body as the
+//! response's `Content-Type` says, the text format when it names neither
+//! other. What can go wrong is a
 //! [`ScrapeError`]: a failed scrape is data (`up` = 0), never an error that
 //! stops a run.
 
@@ -43,11 +45,18 @@ pub enum Body {
     Protobuf(Vec<u8>),
 }
 
-/// The `Accept` header of a scrape, as Prometheus 3 sends it with native
-/// histograms on: protobuf first, then OpenMetrics, then the text format.
-pub const ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,\
+/// The `Accept` header of a scrape with `scrape_native_histograms`, as
+/// Prometheus 3 sends it then: protobuf first, then OpenMetrics, then the
+/// text format.
+pub const ACCEPT_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,\
 application/openmetrics-text;version=1.0.0;q=0.5,\
 text/plain;version=0.0.4;q=0.4,*/*;q=0.1";
+
+/// The `Accept` header of a scrape by default: the text formats only, so a
+/// histogram keeps its classic buckets (a Go client exposes native buckets
+/// only in protobuf).
+pub const ACCEPT_TEXT: &str =
+    "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 impl ScrapeError {
     /// A limit of slogate's refused the scrape: the data was there and is
@@ -74,7 +83,14 @@ pub fn fetch(client: &reqwest::blocking::Client, url: &str, limits: &ScrapeLimit
     let started = Instant::now();
     let result = client
         .get(url)
-        .header("Accept", ACCEPT)
+        .header(
+            "Accept",
+            if limits.native_histograms {
+                ACCEPT_NATIVE
+            } else {
+                ACCEPT_TEXT
+            },
+        )
         .send()
         .map_err(|e| ScrapeError::Fetch(describe(e)))
         .and_then(|response| {
