@@ -184,6 +184,12 @@ pub struct QueryArgs {
     #[arg(long, value_parser = parse_duration, default_value = "1s")]
     pub interval: Duration,
 
+    /// With --scrape: ask for the protobuf format and keep native histograms
+    /// (Prometheus's `scrape_native_histograms`; a histogram with native
+    /// buckets then keeps only those).
+    #[arg(long, requires = "scrape")]
+    pub native_histograms: bool,
+
     /// Query the data a `slogate run` saved in this results directory.
     #[arg(long, conflicts_with = "scrape")]
     pub run: Option<PathBuf>,

@@ -18,6 +18,7 @@ mod open_model; // schedule accuracy, constant and ramp
 mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
 mod promqltest; // Prometheus's own PromQL test suite (promql/promqltest/testdata) against the evaluator: figure and known disagreements held
 mod promtool_data; // Prometheus's own cmd/promtool/testdata: each file gives promtool 3's outcome, or is listed as differing
+mod protobuf; // the protobuf exposition format scraped from a real server: native histograms, counters, Accept negotiation
 mod proxy; // the fault proxy: each fault kind client and server side, ratios within binomial bounds, hostile clients
 mod real_rules; // published rule files and promtool unit tests (tests/rules/real): the verdicts of promtool or Prometheus 3
 mod report; // index.html: self-contained, every chart and check, escaping, `slogate report`, headless Chromium

@@ -55,7 +55,10 @@ fn scrape_now(args: &QueryArgs) -> anyhow::Result<Store> {
                 url: url.clone(),
                 job: "slogate".into(),
                 interval: args.interval,
-                limits: Default::default(),
+                limits: scrape::ScrapeLimits {
+                    native_histograms: args.native_histograms,
+                    ..Default::default()
+                },
             })
         })
         .collect::<Result<_, _>>()?;

@@ -49,6 +49,8 @@ pub struct Metrics {
     pub records: Counter,
     pub upstream_requests: Family<UpstreamLabels, Counter>,
     pub upstream_duration: Histogram,
+    /// `duration` again as a native histogram, for protobuf scrapes.
+    pub native_duration: super::native::NativeDurations,
 }
 
 impl Metrics {
@@ -101,7 +103,18 @@ impl Metrics {
             duration,
             in_progress,
             records,
+            native_duration: Default::default(),
         }
+    }
+
+    /// The protobuf exposition: every family of the text one, then the
+    /// request latency as a native histogram.
+    pub fn encode_protobuf(&self) -> Vec<u8> {
+        let latency = self.native_duration.family(
+            "http_request_duration_native_seconds",
+            "Time to handle an HTTP request, by method and endpoint",
+        );
+        super::protobuf::encode(&self.encode_openmetrics(), latency)
     }
 
     /// The OpenMetrics text exposition, process metrics included.

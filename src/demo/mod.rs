@@ -8,7 +8,9 @@
 
 mod faults;
 mod metrics;
+mod native;
 mod process;
+mod protobuf;
 mod upstream;
 
 use std::convert::Infallible;
@@ -155,12 +157,17 @@ async fn handle(
     let (endpoint, response) = match (method.as_str(), path.as_str()) {
         ("GET", "/health") => ("/health", text(StatusCode::OK, "ok\n")),
         ("GET", "/metrics") => {
-            let openmetrics = request
+            let accept = request
                 .headers()
                 .get(http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|accept| accept.contains("application/openmetrics-text"));
-            ("/metrics", metrics(&state, openmetrics))
+                .unwrap_or("");
+            let response = if protobuf::wants_protobuf(accept) {
+                metrics_protobuf(&state)
+            } else {
+                metrics(&state, accept.contains("application/openmetrics-text"))
+            };
+            ("/metrics", response)
         }
         ("GET", "/data/process") => ("/data/process", data_process(&state, &query).await),
         ("GET", "/data/error") => ("/data/error", data_error(&state).await),
@@ -174,14 +181,17 @@ async fn handle(
         status: response.status().as_u16().to_string(),
     };
     state.metrics.requests.get_or_create(&labels).inc();
+    let route = RouteLabels {
+        method,
+        endpoint: endpoint.to_string(),
+    };
+    let elapsed = started.elapsed().as_secs_f64();
     state
         .metrics
         .duration
-        .get_or_create(&RouteLabels {
-            method,
-            endpoint: endpoint.to_string(),
-        })
-        .observe(started.elapsed().as_secs_f64());
+        .get_or_create(&route)
+        .observe(elapsed);
+    state.metrics.native_duration.observe(&route, elapsed);
     state.metrics.in_progress.dec();
     Ok(response)
 }
@@ -199,6 +209,16 @@ fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response<Full<Byt
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The protobuf exposition, for scrapers that prefer it.
+fn metrics_protobuf(state: &State) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(state.metrics.encode_protobuf())));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(crate::metrics::protobuf::MEDIA_TYPE),
     );
     response
 }

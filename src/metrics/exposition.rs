@@ -107,6 +107,9 @@ pub enum Metadata<'a> {
 pub trait Visitor {
     fn metadata(&mut self, _metadata: &Metadata<'_>) {}
     fn sample(&mut self, sample: &Sample<'_>);
+    /// A native histogram sample (only the protobuf format has them);
+    /// `sample.value` is NaN.
+    fn histogram(&mut self, _sample: &Sample<'_>, _h: &crate::metrics::histogram::FloatHistogram) {}
 }
 
 /// Malformed input: where, and what was expected.

@@ -1,7 +1,11 @@
 //! One scrape over HTTP: the body read up to the target's body-size limit
 //! (Prometheus's `body_size_limit`: a body of the limit or more fails the
 //! scrape, and nothing past the limit is read), then checked for invalid
-//! UTF-8 the way Prometheus's parsers check it. What can go wrong is a
+//! UTF-8 the way Prometheus's parsers check it. The scrape asks for the
+//! text formats ([`ACCEPT_TEXT`]), or for protobuf first when the target
+//! scrapes native histograms ([`ACCEPT_NATIVE`]), and reads the body as the
+//! response's `Content-Type` says, the text format when it names neither
+//! other. What can go wrong is a
 //! [`ScrapeError`]: a failed scrape is data (`up` = 0), never an error that
 //! stops a run.
 
@@ -9,6 +13,7 @@ use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::exposition::{Format, ParseError};
+use super::protobuf::{self, ProtobufError};
 use super::scrape::{ScrapeLimits, system_ms};
 
 /// Why a scrape failed.
@@ -28,7 +33,30 @@ pub enum ScrapeError {
     SampleLimit { limit: usize },
     #[error("invalid exposition: {0}")]
     Invalid(ParseError),
+    #[error("invalid protobuf exposition: {0}")]
+    InvalidProtobuf(ProtobufError),
 }
+
+/// A scrape's body, by the format its `Content-Type` named.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Text(String, Format),
+    /// Delimited `MetricFamily` messages ([`super::protobuf`]).
+    Protobuf(Vec<u8>),
+}
+
+/// The `Accept` header of a scrape with `scrape_native_histograms`, as
+/// Prometheus 3 sends it then: protobuf first, then OpenMetrics, then the
+/// text format.
+pub const ACCEPT_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,\
+application/openmetrics-text;version=1.0.0;q=0.5,\
+text/plain;version=0.0.4;q=0.4,*/*;q=0.1";
+
+/// The `Accept` header of a scrape by default: the text formats only, so a
+/// histogram keeps its classic buckets (a Go client exposes native buckets
+/// only in protobuf).
+pub const ACCEPT_TEXT: &str =
+    "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 impl ScrapeError {
     /// A limit of slogate's refused the scrape: the data was there and is
@@ -46,7 +74,7 @@ pub struct Fetched {
     /// When the scrape began, ms since the epoch.
     pub t: i64,
     pub duration: Duration,
-    pub result: Result<(String, Format), ScrapeError>,
+    pub result: Result<Body, ScrapeError>,
 }
 
 /// One scrape of `url`, reading at most `limits.body_size_bytes`.
@@ -57,7 +85,11 @@ pub fn fetch(client: &reqwest::blocking::Client, url: &str, limits: &ScrapeLimit
         .get(url)
         .header(
             "Accept",
-            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            if limits.native_histograms {
+                ACCEPT_NATIVE
+            } else {
+                ACCEPT_TEXT
+            },
         )
         .send()
         .map_err(|e| ScrapeError::Fetch(describe(e)))
@@ -68,13 +100,17 @@ pub fn fetch(client: &reqwest::blocking::Client, url: &str, limits: &ScrapeLimit
                     "server returned HTTP status {status}"
                 )));
             }
-            let format = match response
+            let content_type = response
                 .headers()
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
-            {
-                Some(ct) if ct.starts_with("application/openmetrics-text") => Format::OpenMetrics,
-                _ => Format::Text,
+                .unwrap_or("");
+            let format = if protobuf::is_protobuf(content_type) {
+                None
+            } else if content_type.starts_with("application/openmetrics-text") {
+                Some(Format::OpenMetrics)
+            } else {
+                Some(Format::Text)
             };
             let limit = limits.body_size_bytes;
             // A declared length over the limit fails before any is read.
@@ -90,7 +126,10 @@ pub fn fetch(client: &reqwest::blocking::Client, url: &str, limits: &ScrapeLimit
             if body.len() as u64 >= limit {
                 return Err(ScrapeError::BodySizeLimit { limit });
             }
-            Ok((text(body, format)?, format))
+            match format {
+                None => Ok(Body::Protobuf(body)),
+                Some(format) => Ok(Body::Text(text(body, format)?, format)),
+            }
         });
     Fetched {
         t,

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use super::exposition::{self, MetricType, Visitor};
-use super::fetch::{Fetched, ScrapeError};
+use super::fetch::{Body, Fetched, ScrapeError};
+use super::histogram::FloatHistogram;
 use super::loss::{Loss, LossKind};
 use super::scrape::{ScrapeLimits, Target};
 use super::store::{Labels, NAME, Store, StoreError, stale};
@@ -31,7 +32,7 @@ pub struct Recorded {
 pub struct CheckedScrape {
     t: i64,
     duration: Duration,
-    result: Result<(String, exposition::Format, Checked), ScrapeError>,
+    result: Result<(Body, Checked), ScrapeError>,
 }
 
 /// What one target needs between scrapes: its labels, the series it
@@ -60,9 +61,12 @@ impl TargetState {
 
     /// The first pass: parse the body and apply the sample limit.
     pub fn check(&self, fetched: Fetched) -> CheckedScrape {
-        let result = fetched.result.and_then(|(body, format)| {
-            let checked = validate::check(&body, format, self.limits.samples)?;
-            Ok((body, format, checked))
+        let result = fetched.result.and_then(|body| {
+            let checked = match &body {
+                Body::Text(text, format) => validate::check(text, *format, self.limits.samples)?,
+                Body::Protobuf(bytes) => validate::check_protobuf(bytes, self.limits.samples)?,
+            };
+            Ok((body, checked))
         });
         CheckedScrape {
             t: fetched.t,
@@ -99,14 +103,22 @@ impl TargetState {
         let mut recorded = Recorded::default();
         let mut lost: Vec<(LossKind, u64, u64)> = Vec::new();
         let scraped = match checked.result {
-            Ok((body, format, checked)) => {
+            Ok((body, checked)) => {
                 recorded.duplicates = checked.duplicates;
                 let samples = checked.samples;
                 append.checked = Some(checked);
-                if let Err(e) = exposition::parse(&body, format, &mut append) {
-                    // The first pass parsed the same text; kept as a failure
-                    // rather than a panic all the same.
-                    recorded.failure = Some(ScrapeError::Invalid(e));
+                // The first pass parsed the same body; a failure here is
+                // kept as one rather than a panic all the same.
+                let parsed = match &body {
+                    Body::Text(text, format) => exposition::parse(text, *format, &mut append)
+                        .map(drop)
+                        .map_err(ScrapeError::Invalid),
+                    Body::Protobuf(bytes) => super::protobuf::parse(bytes, &mut append)
+                        .map(drop)
+                        .map_err(ScrapeError::InvalidProtobuf),
+                };
+                if let Err(e) = parsed {
+                    recorded.failure = Some(e);
                 }
                 samples
             }
@@ -219,6 +231,17 @@ impl Visitor for Append<'_> {
     }
 
     fn sample(&mut self, sample: &exposition::Sample<'_>) {
+        self.add(sample, None);
+    }
+
+    fn histogram(&mut self, sample: &exposition::Sample<'_>, h: &FloatHistogram) {
+        self.add(sample, Some(h));
+    }
+}
+
+impl Append<'_> {
+    /// Stores a float sample, or the native histogram `h`.
+    fn add(&mut self, sample: &exposition::Sample<'_>, h: Option<&FloatHistogram>) {
         let index = self.index;
         self.index += 1;
         if self.checked.as_ref().is_some_and(|c| c.is_duplicate(index)) {
@@ -260,11 +283,12 @@ impl Visitor for Append<'_> {
             }
         };
         self.added += usize::from(self.store.series().len() > before);
-        if self
-            .store
-            .append(id, sample.timestamp_ms.unwrap_or(self.t), sample.value)
-            .is_err()
-        {
+        let t = sample.timestamp_ms.unwrap_or(self.t);
+        let stored = match h {
+            Some(h) => self.store.append_histogram(id, t, h.clone()),
+            None => self.store.append(id, t, sample.value),
+        };
+        if stored.is_err() {
             self.store_samples_dropped += 1;
         }
         if sample.timestamp_ms.is_none() {
@@ -295,7 +319,7 @@ mod tests {
         let fetched = Fetched {
             t: 1000,
             duration: Duration::from_millis(1),
-            result: Ok((body.to_string(), Format::Text)),
+            result: Ok(Body::Text(body.to_string(), Format::Text)),
         };
         assert_eq!(state.record(&mut store, fetched).failure, None);
         let expr = crate::promql::parse(r#"{"my.metric", "label.x"="v"}"#).unwrap();
@@ -323,7 +347,7 @@ mod tests {
         let fetched = Fetched {
             t: 1000,
             duration: Duration::from_millis(1),
-            result: Ok((body.to_string(), Format::Text)),
+            result: Ok(Body::Text(body.to_string(), Format::Text)),
         };
         assert_eq!(state.record(&mut store, fetched).failure, None);
         let values = |name: &str, label: &str| -> Vec<String> {
@@ -348,7 +372,7 @@ mod tests {
         let ok = |t: i64, body: &str| Fetched {
             t,
             duration: Duration::from_millis(3),
-            result: Ok((body.to_string(), Format::Text)),
+            result: Ok(Body::Text(body.to_string(), Format::Text)),
         };
         let a = "# TYPE a counter\na{job=\"x\"} 1\nb 2\n";
         assert_eq!(state.record(&mut store, ok(1000, a)).failure, None);
@@ -399,7 +423,7 @@ mod tests {
         let scrape = |t: i64, body: &str| Fetched {
             t,
             duration: Duration::from_millis(1),
-            result: Ok((body.to_string(), Format::Text)),
+            result: Ok(Body::Text(body.to_string(), Format::Text)),
         };
         // `a`, `b` and the 5 of `up` and `scrape_*` fill the store.
         let two = "a 1\nb 1\n";

@@ -1,5 +1,5 @@
-//! Prometheus metrics on the client side: the exposition parser (text 0.0.4
-//! and OpenMetrics), the in-memory series store, and the scraper that fills
+//! Prometheus metrics on the client side: the exposition parsers (text 0.0.4,
+//! OpenMetrics and protobuf), the in-memory series store, and the scraper that fills
 //! it during a run.
 
 pub mod exposition;
@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod histogram;
 pub mod ingest;
 pub mod loss;
+pub mod protobuf;
 pub mod saved;
 pub mod scrape;
 pub mod store;

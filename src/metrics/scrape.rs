@@ -42,6 +42,11 @@ pub struct ScrapeLimits {
     pub body_size_bytes: u64,
     /// More samples than this (duplicates aside) fail the scrape.
     pub samples: usize,
+    /// Prometheus's `scrape_native_histograms` (off by default, as there):
+    /// ask for the protobuf format, which carries native histograms. A
+    /// histogram with native buckets then keeps only those, as Prometheus
+    /// keeps them without `always_scrape_classic_histograms`.
+    pub native_histograms: bool,
 }
 
 impl ScrapeLimits {
@@ -50,11 +55,12 @@ impl ScrapeLimits {
 }
 
 impl Default for ScrapeLimits {
-    /// 16 MiB and 200,000 samples.
+    /// 16 MiB and 200,000 samples, text formats only.
     fn default() -> ScrapeLimits {
         ScrapeLimits {
             body_size_bytes: Self::DEFAULT_BODY_SIZE_BYTES,
             samples: Self::DEFAULT_SAMPLES,
+            native_histograms: false,
         }
     }
 }

@@ -55,6 +55,27 @@ pub fn check(body: &str, format: Format, sample_limit: usize) -> Result<Checked,
     Ok(visitor.checked)
 }
 
+/// [`check`] for a protobuf body ([`super::protobuf`]): a native histogram
+/// counts as one sample, as in Prometheus.
+pub fn check_protobuf(body: &[u8], sample_limit: usize) -> Result<Checked, ScrapeError> {
+    let mut visitor = Check {
+        seen: HashSet::new(),
+        key: Vec::new(),
+        accepted: 0,
+        limit: sample_limit,
+        checked: Checked::default(),
+    };
+    let samples =
+        super::protobuf::parse(body, &mut visitor).map_err(ScrapeError::InvalidProtobuf)?;
+    if visitor.accepted > sample_limit {
+        return Err(ScrapeError::SampleLimit {
+            limit: sample_limit,
+        });
+    }
+    visitor.checked.samples = samples;
+    Ok(visitor.checked)
+}
+
 struct Check {
     /// One key per series seen, until the limit is passed (then the body is
     /// only parsed to the end, so the memory stays bounded by the limit).
@@ -66,6 +87,10 @@ struct Check {
 }
 
 impl Visitor for Check {
+    fn histogram(&mut self, sample: &Sample<'_>, _h: &crate::metrics::histogram::FloatHistogram) {
+        self.sample(sample);
+    }
+
     fn sample(&mut self, sample: &Sample<'_>) {
         let index = self.checked.samples;
         self.checked.samples += 1;

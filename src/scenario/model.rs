@@ -142,6 +142,10 @@ pub struct ScrapeSpec {
     /// More samples than this fail the scrape.
     #[serde(default)]
     pub sample_limit: Option<Spanned<u64>>,
+    /// Ask for the protobuf format and keep native histograms, as
+    /// Prometheus's `scrape_native_histograms`.
+    #[serde(default)]
+    pub scrape_native_histograms: Option<bool>,
 }
 
 /// `targets.NAME: {url: ...}` or `{demo: true}` (a plain string is a URL).

@@ -379,7 +379,8 @@ impl Validator<'_> {
         kept
     }
 
-    /// A scrape's `body_size_limit` and `sample_limit`, or the defaults.
+    /// A scrape's `body_size_limit`, `sample_limit` and
+    /// `scrape_native_histograms`, or the defaults.
     fn scrape_limits(&mut self, spec: &StringOr<model::ScrapeSpec>) -> Option<ScrapeLimits> {
         let mut limits = ScrapeLimits::default();
         let StringOr::Map(map) = spec else {
@@ -421,6 +422,7 @@ impl Validator<'_> {
                 limits.samples = usize::try_from(count.value).unwrap_or(usize::MAX);
             }
         }
+        limits.native_histograms = map.scrape_native_histograms.unwrap_or(false);
         ok.then_some(limits)
     }
 

@@ -33,6 +33,8 @@ pub enum Reply {
         body: Vec<u8>,
         chunked: bool,
     },
+    /// Answers 200 with `body` and this `Content-Type`.
+    Typed { content_type: String, body: Vec<u8> },
     /// Never answers (until the server stops).
     Hang,
     /// Closes the connection with a TCP reset instead of answering.
@@ -224,6 +226,15 @@ fn serve(
                 if close {
                     return Ok(());
                 }
+            }
+            Reply::Typed { content_type, body } => {
+                let mut response = format!(
+                    "HTTP/1.1 200 Test\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                response.extend_from_slice(&body);
+                stream.write_all(&response)?;
             }
             Reply::Hang => {
                 while !stop.load(Ordering::SeqCst) {
