@@ -54,6 +54,14 @@ pub fn is_histogram(v: f64) -> bool {
     decode(v).is_some()
 }
 
+/// A float read off the wire as a plain float: a NaN whose bits happen to
+/// spell a tag (a protobuf double can carry any bits) becomes the ordinary
+/// NaN, so no input can name a histogram it did not send.
+#[inline]
+pub fn plain(v: f64) -> f64 {
+    if is_histogram(v) { f64::NAN } else { v }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

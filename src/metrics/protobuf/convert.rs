@@ -12,7 +12,7 @@
 
 use super::wire;
 use crate::metrics::histogram::{
-    self, Bucket, EXPONENTIAL_MAX, EXPONENTIAL_MIN, FloatHistogram, Hint,
+    self, Bucket, EXPONENTIAL_MAX, EXPONENTIAL_MIN, FloatHistogram, Hint, tag,
 };
 
 /// The most buckets (both sides) a stored native histogram keeps.
@@ -91,10 +91,10 @@ pub fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, String
     };
     let mut out = FloatHistogram {
         schema: h.schema,
-        zero_threshold: h.zero_threshold,
-        zero_count,
-        count,
-        sum: h.sample_sum,
+        zero_threshold: tag::plain(h.zero_threshold),
+        zero_count: tag::plain(zero_count),
+        count: tag::plain(count),
+        sum: tag::plain(h.sample_sum),
         positive,
         negative,
         custom_values: Vec::new(),

@@ -27,6 +27,7 @@ use std::borrow::Cow;
 use prost::Message;
 
 use super::exposition::{Label, Metadata, MetricType, Sample, Visitor, openmetrics_float};
+use super::histogram::tag;
 use wire::metric_type;
 
 /// The media type, as a scrape asks for it and a server answers with it.
@@ -140,7 +141,7 @@ fn family_samples<V: Visitor>(
                 visitor.sample(&Sample {
                     name: &full,
                     labels: &with,
-                    value,
+                    value: tag::plain(value),
                     timestamp_ms,
                 });
                 samples += 1;

@@ -329,3 +329,43 @@ fn too_many_buckets_reduce_the_resolution_as_the_bucket_limit_does() {
             .contains("4096 allowed")
     );
 }
+
+/// A double can carry any bits: a gauge (or a histogram's sum) whose bits
+/// spell the tag of the store's first histogram is read as NaN, never as
+/// that histogram.
+#[test]
+fn a_float_spelling_a_histogram_tag_is_a_plain_nan() {
+    use crate::metrics::histogram::tag::{self, Home};
+    let forged = tag::encode(Home::Store, 0);
+    let mut histogram = native();
+    histogram.sample_sum = forged;
+    let mut store = Store::default();
+    let body = encode(&[
+        family(
+            "latency_seconds",
+            metric_type::HISTOGRAM,
+            vec![wire::Metric {
+                histogram: Some(histogram),
+                ..Default::default()
+            }],
+        ),
+        family(
+            "forged",
+            metric_type::GAUGE,
+            vec![wire::Metric {
+                gauge: Some(wire::Gauge { value: forged }),
+                ..Default::default()
+            }],
+        ),
+    ]);
+    assert_eq!(scrape(&mut store, body), None);
+    let gauge = store
+        .series()
+        .iter()
+        .find(|s| s.labels.get("__name__") == Some("forged"))
+        .unwrap();
+    assert!(gauge.points[0].v.is_nan() && !tag::is_histogram(gauge.points[0].v));
+    assert_eq!(query(&store, "histogram_count(forged)", 1000), []);
+    let sum = query(&store, "histogram_sum(latency_seconds)", 1000)[0].1;
+    assert!(sum.is_nan() && !tag::is_histogram(sum));
+}
