@@ -83,6 +83,6 @@ for f in both:
 line(f"largest: {largest} ({size(largest) // 1024} KiB with its rules)", [largest])
 failing = [f for f in files if status["slogate"][f] != 0]
 if failing:
-    print(f"slogate fails {len(failing)} of them today (see tests/real_rules.rs's known "
-          f"disagreements); a file refused early is quick, so 'both pass' is the fair figure.")
+    print(f"slogate fails {len(failing)} of them (tests/rules/real/EXPECTED says which must "
+          f"fail); a file that fails may stop early, so 'both pass' is the fair figure.")
 PY
