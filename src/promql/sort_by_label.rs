@@ -13,13 +13,7 @@ pub(super) fn sort(samples: &mut [Sample], labels: &[String], descending: bool) 
             .iter()
             .map(|l| {
                 let (x, y) = (a.labels.get(l).unwrap_or(""), b.labels.get(l).unwrap_or(""));
-                if x == y {
-                    Ordering::Equal
-                } else if natural_less(x, y) {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                }
+                natural(x, y)
             })
             .find(|o| o.is_ne())
             .unwrap_or_else(|| a.labels.cmp(&b.labels));
@@ -50,21 +44,33 @@ fn chunks(s: &str) -> Vec<&str> {
     out
 }
 
-/// `natsort.Compare(a, b)`: whether `a` sorts before `b`, chunk by chunk:
-/// two numbers by value, else as strings; a prefix first.
-fn natural_less(a: &str, b: &str) -> bool {
+/// `natsort.Compare(a, b)` as an order: chunk by chunk, two digit runs by
+/// numeric value (of any length: leading zeros aside, the longer is
+/// larger), else as strings; a prefix first. Values natsort holds equal
+/// (`01` and `1`) are then ordered as strings, so the order is total, as
+/// `sort_by` needs.
+fn natural(a: &str, b: &str) -> Ordering {
     let (ca, cb) = (chunks(a), chunks(b));
     for (x, y) in ca.iter().zip(&cb) {
-        if x == y {
-            continue;
-        }
-        return match (x.parse::<u64>(), y.parse::<u64>()) {
-            (Ok(m), Ok(n)) if m == n => continue,
-            (Ok(m), Ok(n)) => m < n,
-            _ => x < y,
+        let numeric = x.starts_with(|c: char| c.is_ascii_digit())
+            && y.starts_with(|c: char| c.is_ascii_digit());
+        let order = if numeric {
+            let (m, n) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+            m.len().cmp(&n.len()).then_with(|| m.cmp(n))
+        } else {
+            x.cmp(y)
         };
+        if order.is_ne() {
+            return order;
+        }
     }
-    ca.len() < cb.len()
+    ca.len().cmp(&cb.len()).then_with(|| a.cmp(b))
+}
+
+/// Whether `a` sorts before `b` in [`natural`] order.
+#[cfg(test)]
+fn natural_less(a: &str, b: &str) -> bool {
+    natural(a, b).is_lt()
 }
 
 #[cfg(test)]
@@ -78,5 +84,39 @@ mod tests {
         assert!(natural_less("a", "a1"));
         assert!(natural_less("abc", "abd"));
         assert!(natural_less("9", "10"));
+    }
+
+    /// `01`, `1` and a 25-digit run among others: antisymmetric and
+    /// transitive on every pair and triple, so `sort_by` cannot panic.
+    #[test]
+    fn the_order_is_total() {
+        let values = [
+            "1",
+            "01",
+            "001",
+            "10",
+            "010",
+            "9",
+            "",
+            "a",
+            "a01",
+            "a1",
+            "1000000000000000000000000",
+            "0999999999999999999999999",
+            "b2c",
+            "b02c",
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(natural(a, b), natural(b, a).reverse(), "{a:?} {b:?}");
+                assert_eq!(natural(a, b).is_eq(), a == b, "{a:?} {b:?}");
+                for c in values {
+                    if natural(a, b).is_lt() && natural(b, c).is_lt() {
+                        assert!(natural(a, c).is_lt(), "{a:?} {b:?} {c:?}");
+                    }
+                }
+            }
+        }
+        assert!(natural_less("9", "1000000000000000000000000"));
     }
 }

@@ -174,7 +174,8 @@ impl FloatHistogram {
 /// Buckets from Prometheus's span layout: `spans` of (offset, length),
 /// each offset relative to the end of the previous span (the first's
 /// absolute), and the counts of the buckets the spans cover. `None` when
-/// the spans and counts disagree in number.
+/// the spans and counts disagree in number, or an index passes
+/// [`MAX_BUCKET_INDEX`].
 pub fn from_spans(spans: &[(i32, u32)], counts: &[f64]) -> Option<Vec<Bucket>> {
     let covered: u64 = spans.iter().map(|&(_, l)| u64::from(l)).sum();
     if covered != counts.len() as u64 {
@@ -189,6 +190,9 @@ pub fn from_spans(spans: &[(i32, u32)], counts: &[f64]) -> Option<Vec<Bucket>> {
             return None;
         }
         for _ in 0..length {
+            if index.abs() > MAX_BUCKET_INDEX {
+                return None;
+            }
             let index32 = i32::try_from(index).ok()?;
             out.push(Bucket {
                 index: index32,
@@ -199,6 +203,12 @@ pub fn from_spans(spans: &[(i32, u32)], counts: &[f64]) -> Option<Vec<Bucket>> {
     }
     Some(out)
 }
+
+/// The largest bucket index (either sign) a histogram may have: at
+/// schema 8, 2^8 buckets per power of two cover all of f64's range
+/// within ±2^18, so a larger index is no real bucket, only an input that
+/// would overflow the index arithmetic.
+pub const MAX_BUCKET_INDEX: i64 = 1 << 20;
 
 #[cfg(test)]
 mod tests;

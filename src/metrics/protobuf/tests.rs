@@ -255,6 +255,11 @@ fn garbage_truncated_and_inconsistent_bodies_fail_the_scrape_without_panic() {
     let mut store = Store::default();
     let e = scrape(&mut store, mismatch).unwrap().to_string();
     assert!(e.contains("spans require 1000001 buckets, have 3"), "{e}");
+    // A span offset of i32::MIN: no real bucket, refused before any index
+    // arithmetic can overflow.
+    let mut far = native();
+    far.positive_span[0].offset = i32::MIN;
+    assert!(convert::native(&far, false).is_err());
     let mut schema = native();
     schema.schema = -53;
     let e = convert::native(&schema, false).unwrap_err();
