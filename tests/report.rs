@@ -354,24 +354,27 @@ fn compare_flags_a_latency_regression_and_refuses_different_scenarios() {
     use crate::support::server::{Reply, Server};
     let _serial = support::serial();
     let fast = Server::start(|_| Reply::delayed(200, std::time::Duration::from_millis(20)));
-    let slow = Server::start(|_| Reply::delayed(200, std::time::Duration::from_millis(40)));
+    // Fifteen times as slow: a regression no scheduling noise of a busy
+    // machine hides (20 ms against 40 ms once measured p95 59.6 against
+    // 43.5 under load).
+    let slow = Server::start(|_| Reply::delayed(200, std::time::Duration::from_millis(300)));
     let (_a, base, output) = run_scenario(&timed_scenario("cmp"), &[("API", fast.url(""))]);
     support::assert_exit(&output, 0);
     let (_b, same, output) = run_scenario(&timed_scenario("cmp"), &[("API", fast.url(""))]);
     support::assert_exit(&output, 0);
     let (_c, worse, output) = run_scenario(&timed_scenario("cmp"), &[("API", slow.url(""))]);
     support::assert_exit(&output, 0);
-    // The same server twice: within 50 % at p95 (this VM's noise), no
-    // regression.
+    // The same server twice: within 150 % at p95 (this VM's noise under
+    // load), no regression.
     let output = support::slogate(&[
         "compare",
         base.to_str().unwrap(),
         same.to_str().unwrap(),
         "--max-regression",
-        "p95=50%,error_rate=0.5pp",
+        "p95=150%,error_rate=0.5pp",
     ]);
     support::assert_exit(&output, 0);
-    // Twice as slow: p95 +100 % breaks the default 10 %.
+    // Far slower: p95 well over +100 % breaks the default 10 %.
     let output = support::slogate(&["compare", base.to_str().unwrap(), worse.to_str().unwrap()]);
     support::assert_exit(&output, 1);
     let md = std::fs::read_to_string(worse.join("compare.md")).unwrap();
