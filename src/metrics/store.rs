@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::histogram::FloatHistogram;
+use super::histogram::{FloatHistogram, read_back};
 use super::histogram::tag::{self, Home};
 use super::loss::Loss;
 
@@ -386,6 +386,33 @@ impl Store {
             self.histograms.pop();
         }
         stored
+    }
+
+    /// Appends a native histogram with the counter-reset hint Prometheus's
+    /// TSDB would give it back (see [`read_back`]): how `test-rules` loads
+    /// input series and records rule results, so promtool's comparison
+    /// of histograms by their text, hint included, sees what promtool's
+    /// storage gives.
+    pub fn append_histogram_read_back(
+        &mut self,
+        id: usize,
+        t: i64,
+        h: FloatHistogram,
+    ) -> Result<bool, StoreError> {
+        let hint = {
+            let previous = match self.series[id].points.last() {
+                None => read_back::Previous::None,
+                Some(p) => match tag::decode(p.v) {
+                    Some((Home::Store, i)) => match self.histograms.get(i) {
+                        Some(before) => read_back::Previous::Histogram(before),
+                        None => read_back::Previous::Float,
+                    },
+                    _ => read_back::Previous::Float,
+                },
+            };
+            read_back::hint(previous, &h)
+        };
+        self.append_histogram(id, t, h.with_hint(hint))
     }
 
     /// The histogram a tagged point of this store names.
