@@ -386,6 +386,7 @@ fn template_query(
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             value: value.float(),
+            histogram: value.histogram().cloned(),
         })
         .collect())
 }

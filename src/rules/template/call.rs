@@ -127,7 +127,7 @@ impl<'t> State<'t, '_> {
             },
             Value::Sample(s) => match name {
                 "Labels" => Some(Value::Labels(Rc::new(s.labels.clone()))),
-                "Value" => Some(Value::Float(s.value)),
+                "Value" => Some(s.value()),
                 _ => None,
             },
             Value::Labels(m) => {

@@ -142,7 +142,7 @@ impl Data<'_> {
             external_labels: Rc::new(self.external_labels.clone()),
             external_url: Rc::from(self.external_url),
             value: match &self.histogram {
-                Some(h) => value::Value::Histogram(Rc::new((**h).clone())),
+                Some(h) => value::Value::Histogram(h.clone()),
                 None => value::Value::Float(self.value),
             },
         })))

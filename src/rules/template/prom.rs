@@ -105,7 +105,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         ),
         "value" => f(
             &[Sample],
-            Box::new(|_, a| Ok(Value::Float(sample(&a[0])?.value))),
+            Box::new(|_, a| Ok(sample(&a[0])?.value())),
         ),
         "strvalue" => f(
             &[Sample],

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::strconv::go_float;
 use super::time::{Duration, Time};
@@ -14,6 +15,19 @@ use crate::metrics::histogram::{Bounded, FloatHistogram, notation};
 pub struct Sample {
     pub labels: BTreeMap<String, String>,
     pub value: f64,
+    /// The sample's histogram, when it is one: its `Value` is then the
+    /// histogram.
+    pub histogram: Option<Arc<FloatHistogram>>,
+}
+
+impl Sample {
+    /// Its `Value`: the float, or the histogram.
+    pub fn value(&self) -> Value {
+        match &self.histogram {
+            Some(h) => Value::Histogram(h.clone()),
+            None => Value::Float(self.value),
+        }
+    }
 }
 
 /// A Go value. `Invalid` is reflection's zero `Value` (a missing map key
@@ -54,7 +68,7 @@ pub enum Value {
     Alert(Rc<AlertData>),
     /// `*histogram.FloatHistogram`: an alert's `$value` when its sample
     /// is a native histogram.
-    Histogram(Rc<FloatHistogram>),
+    Histogram(Arc<FloatHistogram>),
 }
 
 /// The struct Prometheus's `AlertTemplateData` returns.
@@ -242,7 +256,7 @@ fn sample_text(s: &Sample) -> String {
     format!(
         "{{{} {}}}",
         Value::Labels(Rc::new(s.labels.clone())).format(true),
-        go_float(s.value)
+        s.value().format(true)
     )
 }
 
