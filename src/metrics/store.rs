@@ -15,6 +15,9 @@ use super::loss::Loss;
 
 /// The label a series' metric name is kept in.
 pub const NAME: &str = "__name__";
+/// Prometheus 3's metadata labels: a series' metric type and unit.
+pub const TYPE: &str = "__type__";
+pub const UNIT: &str = "__unit__";
 
 /// The NaN bit pattern Prometheus writes when a series goes stale; any other
 /// NaN is a value.
@@ -134,6 +137,20 @@ impl Labels {
         self.filter(|name| name != NAME)
     }
 
+    /// Without `__name__` and the `__type__` and `__unit__` metadata
+    /// labels: what Prometheus 3 leaves when an operation drops a series'
+    /// name (`DropReserved(schema.IsMetadataLabel)`: a rate is no longer
+    /// the counter it was computed from).
+    pub fn without_metadata(&self) -> Labels {
+        if !self
+            .iter()
+            .any(|(name, _)| name == NAME || name == TYPE || name == UNIT)
+        {
+            return self.clone();
+        }
+        self.filter(|name| name != NAME && name != TYPE && name != UNIT)
+    }
+
     /// Keeps the labels for which `keep(name)` holds.
     pub fn filter(&self, mut keep: impl FnMut(&str) -> bool) -> Labels {
         Labels::sorted(
@@ -237,7 +254,9 @@ pub struct Point {
 #[derive(Debug, Clone)]
 pub struct Series {
     pub labels: Labels,
-    /// `labels` without `__name__`, kept so functions need not rebuild it.
+    /// `labels` without `__name__` (and the `__type__` and `__unit__`
+    /// metadata labels), what a function that drops the name leaves; kept
+    /// so functions need not rebuild it.
     pub without_name: Labels,
     /// In time order; may hold staleness markers.
     pub points: Vec<Point>,
@@ -324,7 +343,7 @@ impl Store {
         let id = self.series.len();
         self.series.push(Series {
             labels: labels.clone(),
-            without_name: labels.without_name(),
+            without_name: labels.without_metadata(),
             points: Vec::new(),
             has_stale: false,
         });
@@ -478,6 +497,11 @@ mod tests {
         assert_eq!(l.to_string(), "up{a=\"1\", b=\"2\"}");
         assert_eq!(l.get("c"), None);
         assert_eq!(l.without_name().to_string(), "{a=\"1\", b=\"2\"}");
+        // Dropping the name drops Prometheus 3's metadata labels with it;
+        // dropping only the name (signatures, `without`) keeps them.
+        let typed = l.with(TYPE, "counter").with(UNIT, "seconds");
+        assert_eq!(typed.without_metadata(), l.without_name());
+        assert_eq!(typed.without_name().get(TYPE), Some("counter"));
         assert_eq!(l.with("a", "").to_string(), "up{b=\"2\"}");
     }
 
