@@ -129,7 +129,10 @@ fn test_rules_reads_and_records_native_histograms() {
     let ours = slogate(&["test-rules", test.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&ours.stdout);
     support::assert_exit(&ours, 0);
-    assert!(text.contains("SUCCESS (7 checks in 1 test groups)"), "{text}");
+    assert!(
+        text.contains("SUCCESS (7 checks in 1 test groups)"),
+        "{text}"
+    );
 
     let copy = tempfile::tempdir().unwrap();
     std::fs::copy(

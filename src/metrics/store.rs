@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::histogram::{FloatHistogram, read_back};
 use super::histogram::tag::{self, Home};
+use super::histogram::{FloatHistogram, read_back};
 use super::loss::Loss;
 
 /// The label a series' metric name is kept in.

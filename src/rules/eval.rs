@@ -240,9 +240,7 @@ impl RuleSet {
                             for transition in alerting.drop_all(t) {
                                 timeline.record(&rule.source, &transition);
                             }
-                            return Err(format!(
-                                "exceeded limit of {limit} with {active} alerts"
-                            ));
+                            return Err(format!("exceeded limit of {limit} with {active} alerts"));
                         }
                         Ok(alerting
                             .series()
@@ -578,7 +576,11 @@ mod tests {
             .map(|e| (e.pending_at, e.fired_at, e.resolved_at))
             .collect();
         assert_eq!(episodes[0].0, 0);
-        assert_eq!(episodes.last().unwrap(), &(3000, None, None), "{episodes:?}");
+        assert_eq!(
+            episodes.last().unwrap(),
+            &(3000, None, None),
+            "{episodes:?}"
+        );
         let alerts = set.alerting_rules().next().unwrap().alerts();
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].state, State::Pending);

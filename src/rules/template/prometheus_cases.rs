@@ -125,7 +125,10 @@ fn cases() -> Vec<Case> {
         ),
         // Get value of a native histogram from query.
         with_query(
-            vec![histogram_sample(&[("__name__", "metric"), ("instance", "a")])],
+            vec![histogram_sample(&[
+                ("__name__", "metric"),
+                ("instance", "a"),
+            ])],
             ok(
                 "{{ query \"metric{instance='a'}\" | first | value }}",
                 "{count:3, sum:10}",

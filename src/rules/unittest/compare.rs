@@ -85,12 +85,16 @@ pub fn expr(
         shown_time(&test.eval_time)
     );
     let got = match promql::parse(test.expr.as_str()).and_then(|expr: Expr| {
-        let mut evaluator = Evaluator::new(store)
-            .with_default_step(Duration::from_millis(eval_interval_ms as u64));
+        let mut evaluator =
+            Evaluator::new(store).with_default_step(Duration::from_millis(eval_interval_ms as u64));
         let value = evaluator.instant(&expr, t)?;
         let got = |v: f64| Got {
             // promtool's `s.F`: 0 for a histogram.
-            value: if evaluator.histogram(v).is_some() { 0.0 } else { v },
+            value: if evaluator.histogram(v).is_some() {
+                0.0
+            } else {
+                v
+            },
             histogram: evaluator.histogram(v).map(|h| expression(&h)),
         };
         Ok(match value {

@@ -237,13 +237,7 @@ impl Source<'_> {
     /// `message` at byte `offset` of `field`'s text, with `hint`: the
     /// column of that byte when the scalar sits on one line as written
     /// (plain or quoted, no escapes before it), else the scalar's start.
-    fn error_in(
-        &self,
-        field: &Spanned<Str>,
-        offset: usize,
-        message: String,
-        hint: &str,
-    ) -> String {
+    fn error_in(&self, field: &Spanned<Str>, offset: usize, message: String, hint: &str) -> String {
         let mut position = Position::from(field.referenced);
         let value = field.value.as_str();
         let line = self

@@ -246,7 +246,10 @@ fn histograms(text: &str, base: usize) -> Result<(Run, usize), ValuesError> {
             return Ok((run, used));
         }
     };
-    let digits = text[times_at..].bytes().take_while(u8::is_ascii_digit).count();
+    let digits = text[times_at..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
     let times: u64 = text[times_at..times_at + digits]
         .parse()
         .map_err(|_| ValuesError {
@@ -445,13 +448,19 @@ mod tests {
         let values = Values::parse("{{count:1 buckets:[1]}}x100000000").unwrap();
         assert_eq!(values.len(), 100_000_001);
         let mut cursor = values.cursor();
-        assert!(matches!(cursor.next_until(0), Some((0, Item::Histogram(_)))));
+        assert!(matches!(
+            cursor.next_until(0),
+            Some((0, Item::Histogram(_)))
+        ));
         assert_eq!(cursor.next_until(0), None);
     }
 
     #[test]
     fn histograms_and_floats_mix_with_blanks_inside_the_braces() {
-        let values = Values::parse("1 {{schema:1 sum:-0.3 count:32.1 buckets:[5.1 10 7] offset:-3}} _ stale").unwrap();
+        let values = Values::parse(
+            "1 {{schema:1 sum:-0.3 count:32.1 buckets:[5.1 10 7] offset:-3}} _ stale",
+        )
+        .unwrap();
         assert_eq!(values.len(), 4);
         let mut cursor = values.cursor();
         assert_eq!(cursor.next_until(9), Some((0, Item::Float(1.0))));
@@ -459,7 +468,9 @@ mod tests {
             panic!("no histogram at 1");
         };
         assert_eq!((h.schema, h.count, h.positive[0].index), (1, 32.1, -3));
-        assert!(matches!(cursor.next_until(9), Some((3, Item::Float(v))) if crate::metrics::store::is_stale(v)));
+        assert!(
+            matches!(cursor.next_until(9), Some((3, Item::Float(v))) if crate::metrics::store::is_stale(v))
+        );
     }
 
     #[test]
