@@ -160,6 +160,38 @@ fn test_rules_reads_and_records_native_histograms() {
     assert_eq!(text.matches("unnamed#0:").count(), 2, "{text}");
 }
 
+/// A group's `limit`: the recording rule with more series and the alerting
+/// rule with more alerts each fail their evaluation, with promtool's words
+/// (Debian's promtool 2.42, where installed, prints the same two errors).
+#[test]
+fn test_rules_enforces_group_limit() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/unit/23-group-limit.yml");
+    let ours = slogate(&["test-rules", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&ours.stdout);
+    support::assert_exit(&ours, 1);
+    let errors = [
+        "rule: job:up:sum, time: 2m, err: exceeded limit of 1 with 2 series",
+        "rule: InstanceUp, time: 2m, err: exceeded limit of 1 with 2 alerts",
+    ];
+    for error in errors {
+        assert_eq!(text.matches(error).count(), 1, "{text}");
+    }
+    if let Some(promtool) = support::require_tool("promtool", "prometheus") {
+        let theirs = std::process::Command::new(promtool)
+            .args(["test", "rules"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&theirs.stdout).to_string()
+            + &String::from_utf8_lossy(&theirs.stderr);
+        assert!(!theirs.status.success(), "{said}");
+        // promtool prints Go's `2m0s` for the time.
+        for error in errors {
+            assert!(said.contains(&error.replace("2m,", "2m0s,")), "{said}");
+        }
+    }
+}
+
 /// `slogate check` and `promtool check rules` both accept a shipped rule
 /// file, counting its rules alike.
 fn shipped_rules_pass_both_checks(file: &str, ours: &str, promtools: &str) {
