@@ -14,7 +14,7 @@ fn malformed_rule_files_are_rejected_like_promtool_does() {
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .filter(|p| p.extension().is_some_and(|e| e == "yml") && !is_unit_test_case(p))
         .collect();
     files.sort();
     assert!(files.len() >= 10, "{} files", files.len());
@@ -55,6 +55,141 @@ fn malformed_rule_files_are_rejected_like_promtool_does() {
         "messages differ:\n{}",
         mismatches.join("\n")
     );
+}
+
+/// The malformed unit-test files among tests/rules/invalid (their names
+/// say `-unittest-`).
+fn is_unit_test_case(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains("-unittest-"))
+}
+
+/// Malformed unit-test files (bad native-histogram notation): `slogate
+/// test-rules` fails each with exactly the `.err` file's text, which names
+/// file:line:col and gives a hint where the fault is in the input series,
+/// and promtool fails each too. `SLOGATE_BLESS=1` rewrites the `.err` files.
+#[test]
+fn malformed_unit_tests_fail_with_file_line_col() {
+    let promtool = support::require_tool("promtool", "prometheus");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/invalid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml") && is_unit_test_case(p))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{} files", files.len());
+    let bless = std::env::var_os("SLOGATE_BLESS").is_some();
+    let mut mismatches = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let output = support::slogate_in(
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+            &["test-rules", relative.to_str().unwrap()],
+        );
+        support::assert_exit(&output, 1);
+        let got = String::from_utf8_lossy(&output.stdout).to_string();
+        let expected_path = file.with_extension("err");
+        if bless {
+            std::fs::write(&expected_path, &got).unwrap();
+        } else if std::fs::read_to_string(&expected_path).unwrap_or_default() != got {
+            mismatches.push(format!("{}:\n{got}", file.display()));
+        }
+        if let Some(promtool) = &promtool {
+            let output = std::process::Command::new(promtool)
+                .args(["test", "rules"])
+                .arg(file)
+                .output()
+                .unwrap();
+            assert!(
+                !output.status.success(),
+                "promtool passes {} but slogate fails it:\n{got}",
+                file.display()
+            );
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "messages differ:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+/// Native histograms end to end in a unit test: input series in the
+/// `{{...}}` notation, recording rules that sum and scale them (stored as
+/// histograms, read back with the counter-reset hint promtool's storage
+/// gives), `histogram_count` of a recorded one, and an alert over
+/// histogram samples whose annotations print `$value` and its fields. A
+/// copy expecting the wrong hint and the wrong `$value.Sum` fails on both.
+#[test]
+fn test_rules_reads_and_records_native_histograms() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/unit");
+    let test = dir.join("native-histograms-test.yml");
+    let ours = slogate(&["test-rules", test.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&ours.stdout);
+    support::assert_exit(&ours, 0);
+    assert!(
+        text.contains("SUCCESS (7 checks in 1 test groups)"),
+        "{text}"
+    );
+
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.join("native-histograms.yml"),
+        copy.path().join("native-histograms.yml"),
+    )
+    .unwrap();
+    let wrong = std::fs::read_to_string(&test)
+        .unwrap()
+        .replace(
+            "{{count:8 sum:7 counter_reset_hint:not_reset buckets:[3 4 1]}}",
+            "{{count:8 sum:7 buckets:[3 4 1]}}",
+        )
+        .replace("4 of sum 5", "4 of sum 6");
+    let wrong_test = copy.path().join("wrong-test.yml");
+    std::fs::write(&wrong_test, wrong).unwrap();
+    let ours = slogate(&["test-rules", wrong_test.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&ours.stdout);
+    support::assert_exit(&ours, 1);
+    assert!(
+        text.contains("got:      request_duration_seconds{instance=\"a\", job=\"api\"} {{count:8 sum:7 counter_reset_hint:not_reset buckets:[3 4 1]}}"),
+        "{text}"
+    );
+    assert!(text.contains(r#"count="4 of sum 5""#), "{text}");
+    assert_eq!(text.matches("unnamed#0:").count(), 2, "{text}");
+}
+
+/// A group's `limit`: the recording rule with more series and the alerting
+/// rule with more alerts each fail their evaluation, with promtool's words
+/// (Debian's promtool 2.42, where installed, prints the same two errors).
+#[test]
+fn test_rules_enforces_group_limit() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/unit/23-group-limit.yml");
+    let ours = slogate(&["test-rules", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&ours.stdout);
+    support::assert_exit(&ours, 1);
+    let errors = [
+        "rule: job:up:sum, time: 2m, err: exceeded limit of 1 with 2 series",
+        "rule: InstanceUp, time: 2m, err: exceeded limit of 1 with 2 alerts",
+    ];
+    for error in errors {
+        assert_eq!(text.matches(error).count(), 1, "{text}");
+    }
+    if let Some(promtool) = support::require_tool("promtool", "prometheus") {
+        let theirs = std::process::Command::new(promtool)
+            .args(["test", "rules"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&theirs.stdout).to_string()
+            + &String::from_utf8_lossy(&theirs.stderr);
+        assert!(!theirs.status.success(), "{said}");
+        // promtool prints Go's `2m0s` for the time.
+        for error in errors {
+            assert!(said.contains(&error.replace("2m,", "2m0s,")), "{said}");
+        }
+    }
 }
 
 /// `slogate check` and `promtool check rules` both accept a shipped rule

@@ -9,12 +9,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::histogram::FloatHistogram;
 use super::histogram::tag::{self, Home};
+use super::histogram::{FloatHistogram, read_back};
 use super::loss::Loss;
 
 /// The label a series' metric name is kept in.
 pub const NAME: &str = "__name__";
+/// Prometheus 3's metadata labels: a series' metric type and unit.
+pub const TYPE: &str = "__type__";
+pub const UNIT: &str = "__unit__";
 
 /// The NaN bit pattern Prometheus writes when a series goes stale; any other
 /// NaN is a value.
@@ -134,6 +137,20 @@ impl Labels {
         self.filter(|name| name != NAME)
     }
 
+    /// Without `__name__` and the `__type__` and `__unit__` metadata
+    /// labels: what Prometheus 3 leaves when an operation drops a series'
+    /// name (`DropReserved(schema.IsMetadataLabel)`: a rate is no longer
+    /// the counter it was computed from).
+    pub fn without_metadata(&self) -> Labels {
+        if !self
+            .iter()
+            .any(|(name, _)| name == NAME || name == TYPE || name == UNIT)
+        {
+            return self.clone();
+        }
+        self.filter(|name| name != NAME && name != TYPE && name != UNIT)
+    }
+
     /// Keeps the labels for which `keep(name)` holds.
     pub fn filter(&self, mut keep: impl FnMut(&str) -> bool) -> Labels {
         Labels::sorted(
@@ -237,7 +254,9 @@ pub struct Point {
 #[derive(Debug, Clone)]
 pub struct Series {
     pub labels: Labels,
-    /// `labels` without `__name__`, kept so functions need not rebuild it.
+    /// `labels` without `__name__` (and the `__type__` and `__unit__`
+    /// metadata labels), what a function that drops the name leaves; kept
+    /// so functions need not rebuild it.
     pub without_name: Labels,
     /// In time order; may hold staleness markers.
     pub points: Vec<Point>,
@@ -324,7 +343,7 @@ impl Store {
         let id = self.series.len();
         self.series.push(Series {
             labels: labels.clone(),
-            without_name: labels.without_name(),
+            without_name: labels.without_metadata(),
             points: Vec::new(),
             has_stale: false,
         });
@@ -386,6 +405,33 @@ impl Store {
             self.histograms.pop();
         }
         stored
+    }
+
+    /// Appends a native histogram with the counter-reset hint Prometheus's
+    /// TSDB would give it back (see [`read_back`]): how `test-rules` loads
+    /// input series and records rule results, so promtool's comparison
+    /// of histograms by their text, hint included, sees what promtool's
+    /// storage gives.
+    pub fn append_histogram_read_back(
+        &mut self,
+        id: usize,
+        t: i64,
+        h: FloatHistogram,
+    ) -> Result<bool, StoreError> {
+        let hint = {
+            let previous = match self.series[id].points.last() {
+                None => read_back::Previous::None,
+                Some(p) => match tag::decode(p.v) {
+                    Some((Home::Store, i)) => match self.histograms.get(i) {
+                        Some(before) => read_back::Previous::Histogram(before),
+                        None => read_back::Previous::Float,
+                    },
+                    _ => read_back::Previous::Float,
+                },
+            };
+            read_back::hint(previous, &h)
+        };
+        self.append_histogram(id, t, h.with_hint(hint))
     }
 
     /// The histogram a tagged point of this store names.
@@ -451,6 +497,11 @@ mod tests {
         assert_eq!(l.to_string(), "up{a=\"1\", b=\"2\"}");
         assert_eq!(l.get("c"), None);
         assert_eq!(l.without_name().to_string(), "{a=\"1\", b=\"2\"}");
+        // Dropping the name drops Prometheus 3's metadata labels with it;
+        // dropping only the name (signatures, `without`) keeps them.
+        let typed = l.with(TYPE, "counter").with(UNIT, "seconds");
+        assert_eq!(typed.without_metadata(), l.without_name());
+        assert_eq!(typed.without_name().get(TYPE), Some("counter"));
         assert_eq!(l.with("a", "").to_string(), "up{b=\"2\"}");
     }
 

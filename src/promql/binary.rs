@@ -120,7 +120,7 @@ fn vector_scalar<'s>(
             continue;
         };
         let labels = if !comparison || return_bool {
-            sample.labels.without_name()
+            sample.labels.without_metadata()
         } else {
             sample.labels
         };
@@ -228,7 +228,7 @@ fn vector_vector<'s>(
         };
         // `resultMetric`.
         let mut labels = if drop_name {
-            ls.labels.without_name()
+            ls.labels.without_metadata()
         } else {
             ls.labels.clone()
         };

@@ -241,7 +241,7 @@ impl<'s> Evaluator<'s> {
                     let out: Vec<Sample> = samples
                         .into_iter()
                         .map(|s| Sample {
-                            labels: s.labels.without_name(),
+                            labels: s.labels.without_metadata(),
                             t: s.t,
                             v: self.negate(s.v),
                         })
@@ -432,7 +432,7 @@ impl<'s> Evaluator<'s> {
             series: series
                 .into_iter()
                 .map(|(labels, points)| RangeSeries {
-                    without_name: labels.without_name(),
+                    without_name: labels.without_metadata(),
                     labels,
                     points: Cow::Owned(points),
                     source: None,

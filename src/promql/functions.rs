@@ -8,7 +8,7 @@ use super::eval::{Evaluator, check_unique};
 use super::histogram::RangeFn;
 use super::{Error, Labels, Matrix, Sample, Value};
 pub(super) use crate::metrics::histogram::kahan_inc;
-use crate::metrics::store::{NAME, Point};
+use crate::metrics::store::{NAME, Point, TYPE, UNIT};
 
 pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s>, Error> {
     let args = &call.args.args;
@@ -212,7 +212,7 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
         "timestamp" => vector(0)?
             .into_iter()
             .map(|s| Sample {
-                labels: s.labels.without_name(),
+                labels: s.labels.without_metadata(),
                 t,
                 v: s.t as f64 / 1000.0,
             })
@@ -410,7 +410,7 @@ pub(super) fn over_range(
 fn map(v: Vec<Sample>, t: i64, f: impl Fn(f64) -> f64) -> Vec<Sample> {
     v.into_iter()
         .map(|s| Sample {
-            labels: s.labels.without_name(),
+            labels: s.labels.without_metadata(),
             t,
             v: f(s.v),
         })
@@ -686,7 +686,7 @@ pub(super) fn histogram_quantile(
         .into_iter()
         .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
         .collect();
-    let keep = |n: &str| n != "le" && n != NAME;
+    let keep = |n: &str| n != "le" && n != NAME && n != TYPE && n != UNIT;
     let (group_of, firsts) = super::group_by(v.iter().map(|(_, s)| &s.labels), keep);
     let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
     for ((le, s), g) in v.iter().zip(group_of) {

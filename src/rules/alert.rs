@@ -12,6 +12,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use super::template::{self, Data, Env};
+use super::value::Sampled;
 use crate::metrics::store::{Labels, NAME};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -122,14 +123,20 @@ impl AlertingRule {
         t: i64,
         external: &External,
     ) -> Result<Vec<Transition>, String> {
-        self.eval_with_query(result, t, external, &template::no_query)
+        let result: Vec<(Labels, Sampled)> = result
+            .iter()
+            .map(|(labels, v)| (labels.clone(), Sampled::Float(*v)))
+            .collect();
+        self.eval_with_query(&result, t, external, &template::no_query)
     }
 
     /// [`AlertingRule::eval`], with `query` answering the templates'
-    /// `query` calls (PromQL at `t`, on the data the rule sees).
+    /// `query` calls (PromQL at `t`, on the data the rule sees). A
+    /// histogram sample is an alert of value 0 whose templates see the
+    /// histogram as `$value`, as Prometheus's `AlertTemplateData` gives it.
     pub fn eval_with_query(
         &mut self,
-        result: &[(Labels, f64)],
+        result: &[(Labels, Sampled)],
         t: i64,
         external: &External,
         query: &dyn Fn(&str) -> Result<Vec<template::Sample>, String>,
@@ -148,7 +155,8 @@ impl AlertingRule {
                     .collect(),
                 external_labels: &external.labels,
                 external_url: &external.url,
-                value: *value,
+                value: value.float(),
+                histogram: value.histogram().cloned(),
             };
             let root = data.root();
             let mut alert_labels = labels.filter(|n| n != NAME);
@@ -161,7 +169,10 @@ impl AlertingRule {
                 .iter()
                 .map(|(name, prepared)| (name.clone(), prepared.expand_root(&root, &env)))
                 .collect();
-            if seen.insert(alert_labels, (annotations, *value)).is_some() {
+            if seen
+                .insert(alert_labels, (annotations, value.float()))
+                .is_some()
+            {
                 return Err(
                     "vector contains metrics with the same labelset after applying alert labels"
                         .into(),
@@ -247,6 +258,25 @@ impl AlertingRule {
         self.active.retain(|_, a| a.state != State::Inactive);
         transitions.sort_by(|a, b| a.labels.cmp(&b.labels));
         Ok(transitions)
+    }
+
+    /// Forgets every alert, as Prometheus does when a rule exceeds its
+    /// group's `limit`; the alerts that were pending or firing end at `t`
+    /// (the transitions, for the timeline).
+    pub fn drop_all(&mut self, t: i64) -> Vec<Transition> {
+        let transitions = self
+            .alerts()
+            .into_iter()
+            .map(|alert| Transition {
+                labels: alert.labels.clone(),
+                to: State::Inactive,
+                t,
+                value: alert.value,
+                annotations: alert.annotations.clone(),
+            })
+            .collect();
+        self.active.clear();
+        transitions
     }
 
     /// Pending and firing alerts, sorted by labels.

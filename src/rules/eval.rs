@@ -14,6 +14,7 @@ use rustc_hash::FxHashSet;
 
 use super::alert::{AlertingRule, External, State};
 use super::timeline::Timeline;
+use super::value::Sampled;
 use super::{RuleFile, RuleKind};
 use crate::metrics::store::{Labels, NAME, Store, stale};
 use crate::promql::{self, Evaluator, Value};
@@ -63,6 +64,8 @@ pub struct GroupState {
     pub file: String,
     pub interval_ms: i64,
     offset_ms: i64,
+    /// The group's `limit` (0: none).
+    limit: usize,
     pub rules: Vec<RuleState>,
 }
 
@@ -147,6 +150,7 @@ impl ParsedRules {
                     file: file.path.display().to_string(),
                     interval_ms: (interval.as_millis() as i64).max(1),
                     offset_ms: group.query_offset.map_or(0, |d| d.as_millis() as i64),
+                    limit: usize::try_from(group.limit).unwrap_or(usize::MAX),
                     rules,
                 });
             }
@@ -198,13 +202,25 @@ impl RuleSet {
         let group = &mut self.groups[index];
         let query_at = t - group.offset_ms;
         let interval_ms = group.interval_ms;
+        let limit = group.limit;
         let options = &self.options;
         let timeline = &mut self.timeline;
         for rule in &mut group.rules {
             let result = instant(store, options, interval_ms, &rule.expr, query_at);
-            let written: Result<Vec<(Labels, f64)>, String> =
-                result.and_then(|samples: Vec<(Labels, f64)>| match &mut rule.kind {
-                    Kind::Recording(labels) => record(&rule.name, labels, samples),
+            let written: Result<Vec<(Labels, Sampled)>, String> =
+                result.and_then(|samples: Vec<(Labels, Sampled)>| match &mut rule.kind {
+                    Kind::Recording(labels) => {
+                        let recorded = record(&rule.name, labels, samples)?;
+                        // Prometheus's `RecordingRule.Eval`: too many
+                        // series fail the rule, and none is written.
+                        if limit > 0 && recorded.len() > limit {
+                            return Err(format!(
+                                "exceeded limit of {limit} with {} series",
+                                recorded.len()
+                            ));
+                        }
+                        Ok(recorded)
+                    }
                     Kind::Alerting(alerting) => {
                         // A template's `query` runs at the evaluation time
                         // (not offset), as Prometheus's does.
@@ -215,7 +231,22 @@ impl RuleSet {
                         for transition in transitions {
                             timeline.record(&rule.source, &transition);
                         }
-                        Ok(alerting.series())
+                        // Prometheus's `AlertingRule.Eval`: too many
+                        // pending and firing alerts fail the rule and drop
+                        // every alert it had (they start afresh, pending,
+                        // at the next evaluation under the limit).
+                        let active = alerting.alerts().len();
+                        if limit > 0 && active > limit {
+                            for transition in alerting.drop_all(t) {
+                                timeline.record(&rule.source, &transition);
+                            }
+                            return Err(format!("exceeded limit of {limit} with {active} alerts"));
+                        }
+                        Ok(alerting
+                            .series()
+                            .into_iter()
+                            .map(|(labels, v)| (labels, Sampled::Float(v)))
+                            .collect())
                     }
                 });
             let written = match written {
@@ -232,7 +263,15 @@ impl RuleSet {
             };
             let mut now = FxHashSet::default();
             for (labels, value) in written {
-                if let Err(e) = store.add(&labels, t, value) {
+                // A histogram is stored with the hint Prometheus's TSDB
+                // gives it back, as `test-rules` compares it.
+                let stored = match value {
+                    Sampled::Float(v) => store.add(&labels, t, v),
+                    Sampled::Histogram(h) => store.series_id(&labels).and_then(|id| {
+                        store.append_histogram_read_back(id, t, Arc::unwrap_or_clone(h))
+                    }),
+                };
+                if let Err(e) = stored {
                     self.errors.push(RuleError {
                         rule: rule.name.clone(),
                         source: rule.source.clone(),
@@ -296,23 +335,31 @@ impl RuleSet {
     }
 }
 
-/// A recording rule's output: the result renamed, the rule's labels set.
 /// `expr` at `t` as a rule reads it: a vector, or a scalar as one sample
-/// without labels (Prometheus's `EngineQueryFunc`).
+/// without labels (Prometheus's `EngineQueryFunc`); histograms resolved,
+/// so they outlive the query that computed them.
 fn instant(
     store: &Store,
     options: &Options,
     interval_ms: i64,
     expr: &Expr,
     t: i64,
-) -> Result<Vec<(Labels, f64)>, String> {
+) -> Result<Vec<(Labels, Sampled)>, String> {
     let mut evaluator = Evaluator::new(store)
         .with_lookback(options.lookback)
         .with_legacy_rate_extrapolation(options.legacy_rate_extrapolation)
         .with_default_step(Duration::from_millis(interval_ms as u64));
-    match evaluator.instant(expr, t) {
-        Ok(Value::Vector(samples)) => Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect()),
-        Ok(Value::Scalar(v)) => Ok(vec![(Labels::empty(), v)]),
+    let value = evaluator.instant(expr, t);
+    let sampled = |v: f64| match evaluator.histogram(v) {
+        Some(h) => Sampled::Histogram(h),
+        None => Sampled::Float(v),
+    };
+    match value {
+        Ok(Value::Vector(samples)) => Ok(samples
+            .into_iter()
+            .map(|s| (s.labels, sampled(s.v)))
+            .collect()),
+        Ok(Value::Scalar(v)) => Ok(vec![(Labels::empty(), Sampled::Float(v))]),
         // Prometheus's `EngineQueryFunc` says no more than this.
         Ok(_) => Err("rule result is not a vector or scalar".into()),
         Err(e) => Err(e.to_string()),
@@ -336,16 +383,18 @@ fn template_query(
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            value,
+            value: value.float(),
+            histogram: value.histogram().cloned(),
         })
         .collect())
 }
 
+/// A recording rule's output: the result renamed, the rule's labels set.
 fn record(
     name: &str,
     rule_labels: &Labels,
-    samples: Vec<(Labels, f64)>,
-) -> Result<Vec<(Labels, f64)>, String> {
+    samples: Vec<(Labels, Sampled)>,
+) -> Result<Vec<(Labels, Sampled)>, String> {
     let mut seen = FxHashSet::default();
     let mut out = Vec::with_capacity(samples.len());
     for (labels, value) in samples {
@@ -478,5 +527,67 @@ mod tests {
         let firing = second.firing("Up");
         assert_eq!(firing.len(), 1);
         assert_eq!(firing[0].annotations["s"], "b two");
+    }
+
+    /// A group's `limit`, as Prometheus enforces it: a recording rule
+    /// with more series fails and writes none; an alerting rule with more
+    /// pending and firing alerts fails and forgets them all, so they start
+    /// pending again once under the limit. The group's other rules go on.
+    #[test]
+    fn group_limit_fails_the_rule_that_exceeds_it() {
+        let mut set = rules(
+            "groups:\n  - name: g\n    limit: 1\n    rules:\n      - record: r\n        expr: x\n      - alert: Many\n        expr: x > 0\n        for: 1s\n      - record: one\n        expr: sum(x)\n",
+        );
+        let mut store = Store::default();
+        let a = Labels::from_pairs(&[("__name__", "x"), ("job", "a")]);
+        let b = a.with("job", "b");
+        for s in 0..4 {
+            store.add(&a, s * 1000, 1.0).unwrap();
+        }
+        // `b` is there at 1 s and 2 s only.
+        store.add(&b, 1000, 1.0).unwrap();
+        store.add(&b, 2000, 1.0).unwrap();
+        store.add(&b, 3000, crate::metrics::store::stale()).unwrap();
+        set.run(&mut store, -1, 3_000);
+        let messages: Vec<(&str, i64, &str)> = set
+            .errors
+            .iter()
+            .map(|e| (e.rule.as_str(), e.t, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                ("r", 1000, "exceeded limit of 1 with 2 series"),
+                ("Many", 1000, "exceeded limit of 1 with 2 alerts"),
+                ("r", 2000, "exceeded limit of 1 with 2 series"),
+                ("Many", 2000, "exceeded limit of 1 with 2 alerts"),
+            ]
+        );
+        // `r` wrote nothing while over the limit.
+        let r = store.series_id(&a.with("__name__", "r")).unwrap();
+        let times: Vec<i64> = store.series()[r].points.iter().map(|p| p.t).collect();
+        assert_eq!(times, [0, 3000]);
+        // The alert on `a` fired at 1 s (pending at 0 s, `for: 1s`) but
+        // was dropped there; at 3 s it starts again, pending.
+        let history = &set.timeline.alerts[0];
+        let episodes: Vec<(i64, Option<i64>, Option<i64>)> = history
+            .episodes
+            .iter()
+            .map(|e| (e.pending_at, e.fired_at, e.resolved_at))
+            .collect();
+        assert_eq!(episodes[0].0, 0);
+        assert_eq!(
+            episodes.last().unwrap(),
+            &(3000, None, None),
+            "{episodes:?}"
+        );
+        let alerts = set.alerting_rules().next().unwrap().alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].state, State::Pending);
+        assert_eq!(alerts[0].active_at, 3000);
+        // `one` (one series) is within the limit at every evaluation.
+        let one = Labels::from_pairs(&[("__name__", "one")]);
+        let id = store.series_id(&one).unwrap();
+        assert_eq!(store.series()[id].points.len(), 4);
     }
 }

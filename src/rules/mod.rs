@@ -20,6 +20,7 @@ mod spec;
 pub mod template;
 pub mod timeline;
 pub mod unittest;
+pub mod value;
 
 pub use alert::{External, State};
 pub use eval::{Options, RuleError, RuleSet};
@@ -48,6 +49,9 @@ pub struct Group {
     /// Evaluate this much in the past (for data that arrives late).
     pub query_offset: Option<Duration>,
     pub labels: BTreeMap<String, String>,
+    /// `limit`: the most series a recording rule, or alerts an alerting
+    /// rule, may produce at one evaluation; 0 for no limit.
+    pub limit: u64,
     pub rules: Vec<Rule>,
 }
 
@@ -157,9 +161,6 @@ pub fn resolve_with(
                 .map_err(|e| error(at(&text.referenced), format!("query_offset: {e}"), None))
                 .ok()
         });
-        // `limit` is accepted as Prometheus accepts it; it bounds how many
-        // alerts a group may produce, which matters to evaluation only.
-        let _ = g.limit;
         for (name, value) in &g.labels {
             if !is_label_name(name) {
                 error(
@@ -324,6 +325,7 @@ pub fn resolve_with(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.value.0.clone()))
                 .collect(),
+            limit: g.limit.unwrap_or(0),
             rules,
         });
     }

@@ -12,6 +12,7 @@ mod arith;
 pub use arith::{Combined, MixedSchemas, kahan_inc, reduce_resolution};
 pub mod bounds;
 pub mod notation;
+pub mod read_back;
 pub mod tag;
 
 /// The schema of histograms with custom bucket bounds (NHCB).

@@ -29,7 +29,7 @@ use super::eval::Evaluator;
 use super::{Error, Matrix, Sample, Value};
 use crate::metrics::histogram::tag::{self, Home};
 use crate::metrics::histogram::{FloatHistogram, Hint};
-use crate::metrics::store::NAME;
+use crate::metrics::store::{NAME, TYPE, UNIT};
 
 pub use quantile::{bucket_fraction, fraction, quantile, variance};
 
@@ -100,6 +100,7 @@ pub(super) fn call<'s>(
             v.into_iter()
                 .filter_map(|s| {
                     let h = ev.histogram(s.v)?;
+                    // `simpleHistogramFunc` drops the name only.
                     Some(Sample {
                         labels: s.labels.without_name(),
                         t,
@@ -134,7 +135,7 @@ fn fraction_call<'s>(ev: &Evaluator<'s>, args: &[Box<Expr>], t: i64) -> Result<V
         .into_iter()
         .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
         .collect();
-    let keep = |n: &str| n != "le" && n != NAME;
+    let keep = |n: &str| n != "le" && n != NAME && n != TYPE && n != UNIT;
     let (group_of, firsts) = super::group_by(classic.iter().map(|(_, s)| &s.labels), keep);
     let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
     for ((le, s), g) in classic.iter().zip(group_of) {
@@ -152,7 +153,7 @@ fn fraction_call<'s>(ev: &Evaluator<'s>, args: &[Box<Expr>], t: i64) -> Result<V
     out.extend(native.into_iter().filter_map(|s| {
         let h = ev.histogram(s.v)?;
         Some(Sample {
-            labels: s.labels.without_name(),
+            labels: s.labels.without_metadata(),
             t,
             v: fraction(lower, upper, &h),
         })
@@ -173,7 +174,7 @@ fn quantile_call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s
     out.extend(native.into_iter().filter_map(|s| {
         let h = ev.histogram(s.v)?;
         Some(Sample {
-            labels: s.labels.without_name(),
+            labels: s.labels.without_metadata(),
             t,
             v: quantile(q, &h),
         })

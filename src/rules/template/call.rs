@@ -113,12 +113,21 @@ impl<'t> State<'t, '_> {
                 "Labels" => Some(Value::Labels(a.labels.clone())),
                 "ExternalLabels" => Some(Value::Labels(a.external_labels.clone())),
                 "ExternalURL" => Some(Value::Str(a.external_url.clone())),
-                "Value" => Some(Value::Float(a.value)),
+                "Value" => Some(a.value.clone()),
+                _ => None,
+            },
+            // The exported fields of Prometheus's `FloatHistogram`.
+            Value::Histogram(h) => match name {
+                "Count" => Some(Value::Float(h.count)),
+                "Sum" => Some(Value::Float(h.sum)),
+                "ZeroCount" => Some(Value::Float(h.zero_count)),
+                "ZeroThreshold" => Some(Value::Float(h.zero_threshold)),
+                "Schema" => Some(Value::Int64(i64::from(h.schema))),
                 _ => None,
             },
             Value::Sample(s) => match name {
                 "Labels" => Some(Value::Labels(Rc::new(s.labels.clone()))),
-                "Value" => Some(Value::Float(s.value)),
+                "Value" => Some(s.value()),
                 _ => None,
             },
             Value::Labels(m) => {

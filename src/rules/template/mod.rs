@@ -109,6 +109,9 @@ pub struct Data<'a> {
     pub external_labels: &'a BTreeMap<String, String>,
     pub external_url: &'a str,
     pub value: f64,
+    /// The sample's histogram, when it is one: `$value` is then the
+    /// histogram, not `value`.
+    pub histogram: Option<std::sync::Arc<crate::metrics::histogram::FloatHistogram>>,
 }
 
 /// Expands `text` for the alerting rule `alert`, as Prometheus does: the
@@ -138,7 +141,10 @@ impl Data<'_> {
             labels: Rc::new(self.labels.clone()),
             external_labels: Rc::new(self.external_labels.clone()),
             external_url: Rc::from(self.external_url),
-            value: self.value,
+            value: match &self.histogram {
+                Some(h) => value::Value::Histogram(h.clone()),
+                None => value::Value::Float(self.value),
+            },
         })))
     }
 }
@@ -221,6 +227,7 @@ mod tests {
             external_labels: &external,
             external_url: "http://prom:9090",
             value,
+            histogram: None,
         };
         expand("A", text, &data, &env())
     }

@@ -235,7 +235,7 @@ fn format_one(verb: char, spec: &Spec, value: &Value) -> String {
             format_one(verb, spec, &Value::Labels(a.labels.clone())),
             format_one(verb, spec, &Value::Labels(a.external_labels.clone())),
             format_one(verb, spec, &Value::Str(a.external_url.clone())),
-            format_one(verb, spec, &Value::Float(a.value)),
+            format_one(verb, spec, &a.value),
         ),
         _ => match verb {
             'v' | 's' => pad(spec, &value.display(), false),

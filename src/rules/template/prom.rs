@@ -103,10 +103,7 @@ pub fn lookup(name: &str) -> Option<Func> {
                 ))
             }),
         ),
-        "value" => f(
-            &[Sample],
-            Box::new(|_, a| Ok(Value::Float(sample(&a[0])?.value))),
-        ),
+        "value" => f(&[Sample], Box::new(|_, a| Ok(sample(&a[0])?.value()))),
         "strvalue" => f(
             &[Sample],
             Box::new(|_, a| {

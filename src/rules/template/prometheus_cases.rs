@@ -1,12 +1,14 @@
 //! Prometheus's own template tests (`TestTemplateExpansion` in
 //! `template/template_test.go` of Prometheus 3.14), ported case for case:
-//! 79 of its 89 cases. Not ported: the 7 that expand in HTML mode (consoles,
-//! never alert templates), the 2 with native-histogram values, and the one
-//! with the `missingkey=error` option (Prometheus expands alert templates
-//! with `missingkey=zero` only).
+//! 81 of its 89 cases. Not ported: the 7 that expand in HTML mode (consoles,
+//! never alert templates), and the one with the `missingkey=error` option
+//! (Prometheus expands alert templates with `missingkey=zero` only).
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::metrics::histogram::FloatHistogram;
 
 use super::value::{Sample, Value};
 use super::{Env, run};
@@ -42,6 +44,7 @@ fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
         value,
+        histogram: None,
     }
 }
 
@@ -79,6 +82,18 @@ fn with_query(query: Vec<Sample>, case: Case) -> Case {
     Case { query, ..case }
 }
 
+/// A sample whose value is `FloatHistogram{Count: 3, Sum: 10}`.
+fn histogram_sample(labels: &[(&str, &str)]) -> Sample {
+    Sample {
+        histogram: Some(Arc::new(FloatHistogram {
+            count: 3.0,
+            sum: 10.0,
+            ..FloatHistogram::default()
+        })),
+        ..sample(labels, 0.0)
+    }
+}
+
 fn cases() -> Vec<Case> {
     let metric_a = || vec![sample(&[("__name__", "metric"), ("instance", "a")], 11.0)];
     let max_i = i64::MAX;
@@ -86,6 +101,11 @@ fn cases() -> Vec<Case> {
     vec![
         ok("plain text", "plain text"),
         ok("{{ 1 }}", "1"),
+        // Native histogram value: Go's `FloatHistogram.String()`.
+        on(
+            Value::Sample(Rc::new(histogram_sample(&[]))),
+            ok("{{ . | value }}", "{count:3, sum:10}"),
+        ),
         fails(
             "{{\u{a0}}}",
             "error parsing template test: template: test:1: unrecognized character in action: U+00A0",
@@ -102,6 +122,17 @@ fn cases() -> Vec<Case> {
         with_query(
             metric_a(),
             ok("{{ query \"metric{instance='a'}\" | first | value }}", "11"),
+        ),
+        // Get value of a native histogram from query.
+        with_query(
+            vec![histogram_sample(&[
+                ("__name__", "metric"),
+                ("instance", "a"),
+            ])],
+            ok(
+                "{{ query \"metric{instance='a'}\" | first | value }}",
+                "{count:3, sum:10}",
+            ),
         ),
         with_query(
             metric_a(),
@@ -418,7 +449,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn prometheus_template_expansion_cases() {
     let all = cases();
-    assert_eq!(all.len(), 79, "ported cases");
+    assert_eq!(all.len(), 81, "ported cases");
     let mut failures = Vec::new();
     for case in &all {
         let results = case.query.clone();

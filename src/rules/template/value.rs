@@ -4,15 +4,30 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::strconv::go_float;
 use super::time::{Duration, Time};
+use crate::metrics::histogram::{Bounded, FloatHistogram, notation};
 
 /// One sample of a `query` result (Prometheus's `*template.sample`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub labels: BTreeMap<String, String>,
     pub value: f64,
+    /// The sample's histogram, when it is one: its `Value` is then the
+    /// histogram.
+    pub histogram: Option<Arc<FloatHistogram>>,
+}
+
+impl Sample {
+    /// Its `Value`: the float, or the histogram.
+    pub fn value(&self) -> Value {
+        match &self.histogram {
+            Some(h) => Value::Histogram(h.clone()),
+            None => Value::Float(self.value),
+        }
+    }
 }
 
 /// A Go value. `Invalid` is reflection's zero `Value` (a missing map key
@@ -51,6 +66,9 @@ pub enum Value {
     /// The data of an alert's template: a struct with `Labels`,
     /// `ExternalLabels`, `ExternalURL` and `Value`.
     Alert(Rc<AlertData>),
+    /// `*histogram.FloatHistogram`: an alert's `$value` when its sample
+    /// is a native histogram.
+    Histogram(Arc<FloatHistogram>),
 }
 
 /// The struct Prometheus's `AlertTemplateData` returns.
@@ -59,7 +77,8 @@ pub struct AlertData {
     pub labels: Rc<BTreeMap<String, String>>,
     pub external_labels: Rc<BTreeMap<String, String>>,
     pub external_url: Rc<str>,
-    pub value: f64,
+    /// A float, or a histogram.
+    pub value: Value,
 }
 
 /// Go's `reflect.Kind`, as far as templates tell kinds apart.
@@ -105,6 +124,7 @@ impl Value {
                 if *pointer { "*time.Duration" } else { "time.Duration" }.into()
             }
             Value::Alert(_) => "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }".into(),
+            Value::Histogram(_) => "*histogram.FloatHistogram".into(),
         }
     }
 
@@ -119,7 +139,7 @@ impl Value {
             Value::Str(_) | Value::Html(_) => Kind::String,
             Value::Labels(_) | Value::Map(_) => Kind::Map,
             Value::List(..) | Value::Samples(_) => Kind::Slice,
-            Value::Sample(_) => Kind::Pointer,
+            Value::Sample(_) | Value::Histogram(_) => Kind::Pointer,
             Value::Time(_, true) | Value::Duration(_, true) => Kind::Pointer,
             Value::Duration(_, false) => Kind::Int,
             Value::Time(_, false) | Value::Alert(_) => Kind::Struct,
@@ -140,7 +160,11 @@ impl Value {
             Value::List(l, _) => !l.is_empty(),
             Value::Samples(l) => !l.is_empty(),
             Value::Duration(d, false) => d.0 != 0,
-            Value::Sample(_) | Value::Time(..) | Value::Duration(_, true) | Value::Alert(_) => true,
+            Value::Sample(_)
+            | Value::Time(..)
+            | Value::Duration(_, true)
+            | Value::Alert(_)
+            | Value::Histogram(_) => true,
         }
     }
 
@@ -221,8 +245,9 @@ impl Value {
                 Value::Labels(a.labels.clone()).format(true),
                 Value::Labels(a.external_labels.clone()).format(true),
                 a.external_url,
-                go_float(a.value)
+                a.value.format(true)
             ),
+            Value::Histogram(h) => histogram_text(h),
         }
     }
 }
@@ -231,6 +256,38 @@ fn sample_text(s: &Sample) -> String {
     format!(
         "{{{} {}}}",
         Value::Labels(Rc::new(s.labels.clone())).format(true),
-        go_float(s.value)
+        s.value().format(true)
     )
+}
+
+/// A histogram as Go's `fmt` prints it (`FloatHistogram.String`):
+/// `{count:4, sum:5, [-1,-0.5):1, [-0.001,0.001]:1, (0.5,1]:2}`, negative
+/// buckets highest first, the zero bucket when it has a count, buckets of
+/// count 0 left out.
+pub fn histogram_text(h: &FloatHistogram) -> String {
+    let mut parts = vec![format!(
+        "{{count:{}, sum:{}",
+        notation::go_g(h.count),
+        notation::go_g(h.sum)
+    )];
+    let bucket = |b: Bounded| {
+        format!(
+            "{}{},{}{}:{}",
+            if b.lower_inclusive { '[' } else { '(' },
+            notation::go_g(b.lower),
+            notation::go_g(b.upper),
+            if b.upper_inclusive { ']' } else { ')' },
+            notation::go_g(b.count)
+        )
+    };
+    for b in h.negative.iter().rev().filter(|b| b.count != 0.0) {
+        parts.push(bucket(h.bounded(*b, false)));
+    }
+    if h.zero_count != 0.0 {
+        parts.push(bucket(h.zero_bucket()));
+    }
+    for b in h.positive.iter().filter(|b| b.count != 0.0) {
+        parts.push(bucket(h.bounded(*b, true)));
+    }
+    parts.join(", ") + "}"
 }

@@ -3,7 +3,9 @@
 //! as promtool compares them: label sets and annotations exactly, the
 //! expected alert's `alertname` set to the test's (whatever `exp_labels`
 //! says), values exactly, or within one float step either way under
-//! `fuzzy_compare` (so NaN never equals NaN).
+//! `fuzzy_compare` (so NaN never equals NaN), native histograms by their
+//! text in the series notation (Prometheus's `TestExpression`, the
+//! counter-reset hint included).
 
 use std::time::Duration;
 
@@ -11,6 +13,8 @@ use promql_parser::parser::Expr;
 
 use super::model::{AlertTest, ExprTest};
 use super::parse_series;
+use super::series::{Item, Values};
+use crate::metrics::histogram::notation::expression;
 use crate::metrics::store::{Labels, Store};
 use crate::promql::{self, Evaluator, Value, format_value};
 use crate::rules::eval::RuleSet;
@@ -81,28 +85,51 @@ pub fn expr(
         shown_time(&test.eval_time)
     );
     let got = match promql::parse(test.expr.as_str()).and_then(|expr: Expr| {
-        Evaluator::new(store)
-            .with_default_step(Duration::from_millis(eval_interval_ms as u64))
-            .instant(&expr, t)
-            .map(|value| match value {
-                Value::Vector(samples) => {
-                    Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect())
-                }
-                Value::Scalar(v) => Ok(vec![(Labels::empty(), v)]),
-                other => Err(format!(
-                    "rule result is not a vector or scalar: {}",
-                    other.kind()
-                )),
-            })
+        let mut evaluator =
+            Evaluator::new(store).with_default_step(Duration::from_millis(eval_interval_ms as u64));
+        let value = evaluator.instant(&expr, t)?;
+        let got = |v: f64| Got {
+            // promtool's `s.F`: 0 for a histogram.
+            value: if evaluator.histogram(v).is_some() {
+                0.0
+            } else {
+                v
+            },
+            histogram: evaluator.histogram(v).map(|h| expression(&h)),
+        };
+        Ok(match value {
+            Value::Vector(samples) => Ok(samples
+                .iter()
+                .map(|s| (s.labels.clone(), got(s.v)))
+                .collect()),
+            Value::Scalar(v) => Ok(vec![(Labels::empty(), got(v))]),
+            other => Err(format!(
+                "rule result is not a vector or scalar: {}",
+                other.kind()
+            )),
+        })
     }) {
         Ok(Ok(samples)) => samples,
         Ok(Err(e)) => return Some(format!("{head}, err: {e}")),
         Err(e) => return Some(format!("{head}, err: {e}")),
     };
-    let mut expected: Vec<(Labels, f64)> = Vec::new();
+    let mut expected: Vec<(Labels, Got)> = Vec::new();
     for sample in &test.exp_samples {
-        match parse_series(sample.labels.as_str()) {
-            Ok(labels) => expected.push((labels, sample.value.0)),
+        let parsed = parse_series(sample.labels.as_str()).and_then(|labels| {
+            let histogram = match sample.histogram.as_str() {
+                "" => None,
+                text => Some(expected_histogram(text)?),
+            };
+            Ok((
+                labels,
+                Got {
+                    value: sample.value.0,
+                    histogram,
+                },
+            ))
+        });
+        match parsed {
+            Ok(sample) => expected.push(sample),
             Err(e) => {
                 return Some(format!(
                     "{head}, err: labels {:?}: {e}",
@@ -111,24 +138,28 @@ pub fn expr(
             }
         }
     }
-    let mut got: Vec<(Labels, f64)> = got;
+    let mut got: Vec<(Labels, Got)> = got;
     got.sort_by(|a, b| a.0.cmp(&b.0));
     expected.sort_by(|a, b| a.0.cmp(&b.0));
     let same = got.len() == expected.len()
-        && got
-            .iter()
-            .zip(&expected)
-            .all(|(g, e)| g.0 == e.0 && values_equal(g.1, e.1, fuzzy));
+        && got.iter().zip(&expected).all(|(g, e)| {
+            g.0 == e.0
+                && g.1.histogram == e.1.histogram
+                && values_equal(g.1.value, e.1.value, fuzzy)
+        });
     if same {
         return None;
     }
-    let show = |samples: &[(Labels, f64)]| {
+    let show = |samples: &[(Labels, Got)]| {
         if samples.is_empty() {
             "(nothing)".to_string()
         } else {
             samples
                 .iter()
-                .map(|(l, v)| format!("{l} {}", format_value(*v)))
+                .map(|(l, v)| match &v.histogram {
+                    Some(h) => format!("{l} {h}"),
+                    None => format!("{l} {}", format_value(v.value)),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         }
@@ -138,6 +169,29 @@ pub fn expr(
         show(&expected),
         show(&got)
     ))
+}
+
+/// A sample as promtool compares it: the float, and a histogram's text.
+#[derive(Debug, Clone, PartialEq)]
+struct Got {
+    value: f64,
+    histogram: Option<String>,
+}
+
+/// An expected `histogram:`, read as promtool reads it (one value of the
+/// series notation, which must be a histogram), as its text.
+fn expected_histogram(text: &str) -> Result<String, String> {
+    let values = Values::parse(text).map_err(|e| format!("histogram {text:?}: {e}"))?;
+    let mut cursor = values.cursor();
+    let mut items = Vec::new();
+    while let Some((_, item)) = cursor.next_until(1) {
+        items.push(item);
+    }
+    match (items.pop(), values.len()) {
+        (Some(Item::Histogram(h)), 1) => Ok(expression(&h)),
+        (Some(Item::Float(v)), 1) => Err(format!("expected histogram, got {}", format_value(v))),
+        (_, n) => Err(format!("expected 1 value, got {n}")),
+    }
 }
 
 /// promtool's comparison: `==`, or under `fuzzy_compare` also the next

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
+use super::Source;
 use super::model::SeriesSpec;
-use super::series::{Cursor, Values};
+use super::series::{Cursor, Item, Values};
 use crate::metrics::store::{Labels, NAME, Store};
 use crate::promql;
 
@@ -19,15 +20,25 @@ pub struct Defined {
 }
 
 impl Defined {
-    pub fn read(specs: &[SeriesSpec]) -> Result<Defined, String> {
+    /// Reads every series; a value that does not parse is an error at its
+    /// place in the test file.
+    pub fn read(specs: &[SeriesSpec], source: Source<'_>) -> Result<Defined, String> {
         let mut series: Vec<(Labels, Values)> = Vec::new();
         let mut index: HashMap<Labels, usize> = HashMap::new();
         for spec in specs {
             let labels = parse_series(spec.series.as_str())
                 .map_err(|e| format!("input series {:?}: {e}", spec.series.as_str()))?;
-            let text = spec.values.as_ref().map_or("", |v| v.value.as_str());
-            let values = Values::parse(text)
-                .map_err(|e| format!("series {}: values {text:?}: {e}", spec.series.as_str()))?;
+            let values = match &spec.values {
+                None => Values::default(),
+                Some(text) => Values::parse(text.value.as_str()).map_err(|e| {
+                    source.error_in(
+                        text,
+                        e.offset,
+                        format!("series {}: values: {}", spec.series.as_str(), e.message),
+                        HINT,
+                    )
+                })?,
+            };
             match index.get(&labels) {
                 Some(&i) => series[i].1 = values,
                 None => {
@@ -77,17 +88,24 @@ impl Inputs<'_> {
         }
         let last = ((t - self.start) / self.interval) as u64;
         for (id, cursor) in &mut self.series {
-            while let Some((position, v)) = cursor.next_until(last) {
+            while let Some((position, item)) = cursor.next_until(last) {
                 let at = (position as i64)
                     .checked_mul(self.interval)
                     .and_then(|offset| offset.checked_add(self.start))
                     .ok_or("input series: a sample's time is past what a timestamp holds")?;
-                store.append(*id, at, v).map_err(|e| e.to_string())?;
+                match item {
+                    Item::Float(v) => store.append(*id, at, v),
+                    Item::Histogram(h) => store.append_histogram_read_back(*id, at, h),
+                }
+                .map_err(|e| e.to_string())?;
             }
         }
         Ok(())
     }
 }
+
+/// How values are written, for a hint.
+const HINT: &str = "values are blank-separated: `1 2 3`, `0+10x5`, `_`, `stale`, or native histograms: `{{schema:0 sum:5 count:4 buckets:[1 2 1]}}`, `{{...}}x3`, `{{...}}+{{...}}x3`";
 
 /// `metric{a="b"}` (or `{__name__="m", a="b"}`) to labels.
 pub fn parse_series(text: &str) -> Result<Labels, String> {

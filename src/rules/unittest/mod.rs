@@ -233,6 +233,36 @@ impl Source<'_> {
         .hint(hint)
         .to_string()
     }
+
+    /// `message` at byte `offset` of `field`'s text, with `hint`: the
+    /// column of that byte when the scalar sits on one line as written
+    /// (plain or quoted, no escapes before it), else the scalar's start.
+    fn error_in(&self, field: &Spanned<Str>, offset: usize, message: String, hint: &str) -> String {
+        let mut position = Position::from(field.referenced);
+        let value = field.value.as_str();
+        let line = self
+            .text
+            .lines()
+            .nth((position.line as usize).saturating_sub(1))
+            .unwrap_or("");
+        let start = line
+            .char_indices()
+            .nth((position.column as usize).saturating_sub(1))
+            .map_or(line.len(), |(i, _)| i);
+        let mut written = &line[start..];
+        let mut quote = 0;
+        if written.starts_with(['\'', '"']) {
+            written = &written[1..];
+            quote = 1;
+        }
+        let prefix = value.get(..offset).unwrap_or(value);
+        if written.starts_with(prefix) {
+            position.column += quote + prefix.chars().count() as u64;
+        }
+        ScenarioError::at(self.path, self.text, Some(position), message)
+            .hint(hint)
+            .to_string()
+    }
 }
 
 fn run_group(
@@ -262,7 +292,7 @@ fn run_group(
         None => 0,
     };
     let mut store = Store::default();
-    let defined = inputs::Defined::read(&spec.input_series)?;
+    let defined = inputs::Defined::read(&spec.input_series, source)?;
     let mut inputs = defined.load(&mut store, start, interval)?;
     let external = External {
         labels: spec

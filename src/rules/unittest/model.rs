@@ -97,6 +97,10 @@ pub struct ExpSample {
     pub labels: Str,
     #[serde(default, deserialize_with = "or_default")]
     pub value: Number,
+    /// A native histogram in the series notation (`{{count:4 sum:5
+    /// buckets:[1 2 1]}}`); when given, the sample is that histogram.
+    #[serde(default, deserialize_with = "or_default")]
+    pub histogram: Str,
 }
 
 /// A sample's `value`, read as Go's YAML reads a number into a `float64`:
@@ -156,7 +160,7 @@ pub const KEYS: &[&[&str]] = &[
     &["eval_time", "alertname", "exp_alerts"],
     &["exp_labels", "exp_annotations"],
     &["expr", "eval_time", "exp_samples"],
-    &["labels", "value"],
+    &["labels", "value", "histogram"],
 ];
 
 #[cfg(test)]

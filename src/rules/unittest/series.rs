@@ -1,21 +1,57 @@
-//! promtool's series notation (`0+10x100`, `1x5`, `_`, `_x3`, `stale`),
-//! kept as runs rather than expanded: `0x10000000` (zero, then ten million
-//! more zeros: the `x` is the notation's, not a hex prefix) is one run in a
-//! few bytes, and a [`Cursor`] hands out only the
-//! samples up to the time a test needs, so memory is bounded by the samples
-//! the evaluation reads, not by the counts written. Values within a run are
-//! made by repeated addition, as Prometheus's parser makes them, so
-//! `0.1+0.1x2` gives `0.1, 0.2, 0.30000000000000004`.
+//! promtool's series notation (`0+10x100`, `1x5`, `_`, `_x3`, `stale`, and
+//! native histograms: `{{schema:0 sum:5 count:4 buckets:[1 2 1]}}`,
+//! `{{...}}x3`, `{{a}}+{{b}}x3`), kept as runs rather than expanded:
+//! `0x10000000` (zero, then ten million more zeros: the `x` is the
+//! notation's, not a hex prefix) is one run in a few bytes, and a
+//! [`Cursor`] hands out only the samples up to the time a test needs, so
+//! memory is bounded by the samples the evaluation reads, not by the counts
+//! written. Values within a run are made by repeated addition, as
+//! Prometheus's parser makes them, so `0.1+0.1x2` gives `0.1, 0.2,
+//! 0.30000000000000004`, and `{{a}}+{{b}}x2` gives a, a+b, a+b+b.
 
+use std::sync::Arc;
+
+use crate::metrics::histogram::FloatHistogram;
+use crate::metrics::histogram::notation;
 use crate::metrics::store::stale;
 
+/// Why a series' values could not be read: what, and the byte offset in
+/// the values' text where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValuesError {
+    pub message: String,
+    pub offset: usize,
+}
+
+/// One sample of a series.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Float(f64),
+    Histogram(FloatHistogram),
+}
+
 /// One token of the notation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Run {
     /// `_` or `_xN`: positions with no sample.
     Gap(u64),
     /// `a`, `axN` or `a+bxN`: `count` values from `start`, `step` apart.
     Values { start: f64, step: f64, count: u64 },
+    /// `{{a}}`, `{{a}}xN`, `{{a}}+{{b}}xN` or `{{a}}-{{b}}xN`: `count`
+    /// histograms from `start`, `step` added (or subtracted) each time.
+    Histograms {
+        start: Arc<FloatHistogram>,
+        step: Option<Arc<Step>>,
+        count: u64,
+    },
+}
+
+/// What a histogram run adds at each repetition.
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    histogram: FloatHistogram,
+    subtract: bool,
 }
 
 /// A series' values, by position (position `i` is at `start + i × interval`).
@@ -25,11 +61,35 @@ pub struct Values {
 }
 
 impl Values {
-    /// Reads the notation; an error names the token.
-    pub fn parse(text: &str) -> Result<Values, String> {
+    /// Reads the notation; an error names the token and where it starts.
+    pub fn parse(text: &str) -> Result<Values, ValuesError> {
         let mut runs = Vec::new();
-        for token in text.split_whitespace() {
-            runs.push(run(token)?);
+        let mut at = 0;
+        while let Some(skip) = text[at..].find(|c: char| !c.is_whitespace()) {
+            at += skip;
+            let rest = &text[at..];
+            if rest.starts_with("{{") {
+                let (run, used) = histograms(rest, at)?;
+                runs.push(run);
+                at += used;
+                if let Some(c) = text[at..].chars().next()
+                    && !c.is_whitespace()
+                {
+                    return Err(ValuesError {
+                        message: format!(
+                            "`{c}` after a histogram: expected a blank, `x` and a count, or `+`/`-` and a second histogram"
+                        ),
+                        offset: at,
+                    });
+                }
+                continue;
+            }
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            runs.push(run(&rest[..end]).map_err(|message| ValuesError {
+                message,
+                offset: at,
+            })?);
+            at += end;
         }
         Ok(Values { runs })
     }
@@ -40,7 +100,7 @@ impl Values {
             .iter()
             .map(|r| match r {
                 Run::Gap(n) => *n,
-                Run::Values { count, .. } => *count,
+                Run::Values { count, .. } | Run::Histograms { count, .. } => *count,
             })
             .fold(0u64, u64::saturating_add)
     }
@@ -57,6 +117,7 @@ impl Values {
             done_in_run: 0,
             position: 0,
             value: None,
+            histogram: None,
         }
     }
 }
@@ -70,16 +131,18 @@ pub struct Cursor<'a> {
     position: u64,
     /// The next value of the current run (repeated addition carries on).
     value: Option<f64>,
+    /// The same for a run of histograms.
+    histogram: Option<FloatHistogram>,
 }
 
 impl Cursor<'_> {
     /// The next sample at a position `<= last`: its position and value.
     /// Gaps are skipped in one step, whatever their length.
-    pub fn next_until(&mut self, last: u64) -> Option<(u64, f64)> {
+    pub fn next_until(&mut self, last: u64) -> Option<(u64, Item)> {
         loop {
-            let run = *self.runs.get(self.run)?;
+            let run = self.runs.get(self.run)?;
             match run {
-                Run::Gap(n) => {
+                &Run::Gap(n) => {
                     let left = n - self.done_in_run;
                     if self.position.saturating_add(left) > last.saturating_add(1) {
                         // Only part of the gap is behind `last`; stay in it.
@@ -91,7 +154,7 @@ impl Cursor<'_> {
                     self.position += left;
                     self.next_run();
                 }
-                Run::Values { start, step, count } => {
+                &Run::Values { start, step, count } => {
                     if self.done_in_run >= count {
                         self.next_run();
                         continue;
@@ -104,7 +167,39 @@ impl Cursor<'_> {
                     self.value = Some(v + step);
                     self.done_in_run += 1;
                     self.position += 1;
-                    return Some((at, v));
+                    return Some((at, Item::Float(v)));
+                }
+                Run::Histograms { start, step, count } => {
+                    if self.done_in_run >= *count {
+                        self.next_run();
+                        continue;
+                    }
+                    if self.position > last {
+                        return None;
+                    }
+                    let h = match self.histogram.take() {
+                        Some(h) => h,
+                        None => (**start).clone(),
+                    };
+                    if let Some(step) = step
+                        && self.done_in_run + 1 < *count
+                    {
+                        let mut next = h.clone();
+                        // The first addition was tried when the run was
+                        // read, and the schemas cannot change after it.
+                        let _ = if step.subtract {
+                            next.sub(&step.histogram)
+                        } else {
+                            next.add(&step.histogram)
+                        };
+                        self.histogram = Some(next);
+                    } else {
+                        self.histogram = Some(h.clone());
+                    }
+                    let at = self.position;
+                    self.done_in_run += 1;
+                    self.position += 1;
+                    return Some((at, Item::Histogram(h)));
                 }
             }
         }
@@ -114,7 +209,88 @@ impl Cursor<'_> {
         self.run += 1;
         self.done_in_run = 0;
         self.value = None;
+        self.histogram = None;
     }
+}
+
+/// A run of histograms at the start of `text` (`base`: its offset in the
+/// values, for errors), as Prometheus's series parser reads one, and the
+/// bytes it took.
+fn histograms(text: &str, base: usize) -> Result<(Run, usize), ValuesError> {
+    let notation_error = |e: notation::NotationError| ValuesError {
+        message: e.message,
+        offset: e.offset,
+    };
+    let (start, mut used) = notation::histogram(text, base).map_err(notation_error)?;
+    let rest = &text[used..];
+    let (subtract, times_at) = match rest.as_bytes().first() {
+        Some(b'x') => (None, used + 1),
+        Some(sign @ (b'+' | b'-')) => {
+            let (step, step_len) =
+                notation::histogram(&text[used + 1..], base + used + 1).map_err(notation_error)?;
+            used += 1 + step_len;
+            if !text[used..].starts_with('x') {
+                return Err(ValuesError {
+                    message: "expected `x` and a count after the second histogram".into(),
+                    offset: base + used,
+                });
+            }
+            (Some((step.histogram, *sign == b'-')), used + 1)
+        }
+        _ => {
+            let run = Run::Histograms {
+                start: Arc::new(start.histogram),
+                step: None,
+                count: 1,
+            };
+            return Ok((run, used));
+        }
+    };
+    let digits = text[times_at..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let times: u64 = text[times_at..times_at + digits]
+        .parse()
+        .map_err(|_| ValuesError {
+            message: "expected a count after `x`".into(),
+            offset: base + times_at,
+        })?;
+    used = times_at + digits;
+    let step = match subtract {
+        None => None,
+        Some((histogram, subtract)) => {
+            // The schema check and the first addition, as Prometheus's
+            // parser makes them; later additions cannot fail after it.
+            let combine = |message: String| ValuesError {
+                message: format!("error combining histograms: {message}"),
+                offset: base,
+            };
+            if start.histogram.schema > histogram.schema {
+                return Err(combine(format!(
+                    "cannot merge from schema {} to {}",
+                    histogram.schema, start.histogram.schema
+                )));
+            }
+            let mut first = start.histogram.clone();
+            let tried = if subtract {
+                first.sub(&histogram)
+            } else {
+                first.add(&histogram)
+            };
+            tried.map_err(|e| combine(e.to_string()))?;
+            Some(Arc::new(Step {
+                histogram,
+                subtract,
+            }))
+        }
+    };
+    let run = Run::Histograms {
+        start: Arc::new(start.histogram),
+        step,
+        count: times.saturating_add(1),
+    };
+    Ok((run, used))
 }
 
 fn run(token: &str) -> Result<Run, String> {
@@ -171,17 +347,20 @@ fn number(text: &str) -> Result<f64, String> {
     Ok(if text.starts_with('-') { -v } else { v })
 }
 
-/// Every value by position (None: no sample there), for tests and for
-/// small inputs; refuses more than `limit` positions.
+/// Every float value by position (None: no sample there), for tests and
+/// for small inputs; refuses more than `limit` positions, and histograms.
 pub fn expand(text: &str, limit: u64) -> Result<Vec<Option<f64>>, String> {
-    let values = Values::parse(text)?;
+    let values = Values::parse(text).map_err(|e| e.to_string())?;
     if values.len() > limit {
         return Err(format!("more than {limit} values"));
     }
     let mut out = vec![None; values.len() as usize];
     let mut cursor = values.cursor();
-    while let Some((at, v)) = cursor.next_until(u64::MAX) {
-        out[at as usize] = Some(v);
+    while let Some((at, item)) = cursor.next_until(u64::MAX) {
+        match item {
+            Item::Float(v) => out[at as usize] = Some(v),
+            Item::Histogram(_) => return Err("a histogram is not a float".into()),
+        }
     }
     Ok(out)
 }
@@ -219,9 +398,10 @@ mod tests {
         while let Some(sample) = cursor.next_until(2) {
             read.push(sample);
         }
-        assert_eq!(read, [(0, 0.0), (1, 0.0), (2, 0.0)]);
+        let f = Item::Float;
+        assert_eq!(read, [(0, f(0.0)), (1, f(0.0)), (2, f(0.0))]);
         // Reading on carries on where it stopped.
-        assert_eq!(cursor.next_until(3), Some((3, 0.0)));
+        assert_eq!(cursor.next_until(3), Some((3, f(0.0))));
         assert_eq!(cursor.next_until(3), None);
     }
 
@@ -229,10 +409,84 @@ mod tests {
     fn a_long_gap_is_skipped_in_one_step() {
         let values = Values::parse("1 _x100000000000 2").unwrap();
         let mut cursor = values.cursor();
-        assert_eq!(cursor.next_until(10), Some((0, 1.0)));
+        assert_eq!(cursor.next_until(10), Some((0, Item::Float(1.0))));
         assert_eq!(cursor.next_until(10), None);
         assert_eq!(cursor.next_until(50), None);
-        assert_eq!(cursor.next_until(u64::MAX), Some((100_000_000_001, 2.0)));
+        assert_eq!(
+            cursor.next_until(u64::MAX),
+            Some((100_000_000_001, Item::Float(2.0)))
+        );
         assert_eq!(cursor.next_until(u64::MAX), None);
+    }
+
+    fn histograms(text: &str) -> Vec<(u64, FloatHistogram)> {
+        let values = Values::parse(text).unwrap();
+        let mut cursor = values.cursor();
+        let mut out = Vec::new();
+        while let Some((at, item)) = cursor.next_until(u64::MAX) {
+            match item {
+                Item::Histogram(h) => out.push((at, h)),
+                Item::Float(v) => panic!("a float {v} in {text}"),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn histogram_runs_repeat_and_add_lazily() {
+        let read = histograms("{{sum:3 count:2 buckets:[2]}}x2");
+        assert_eq!(read.len(), 3);
+        assert!(read.iter().all(|(_, h)| h.count == 2.0 && h.sum == 3.0));
+        let read = histograms("{{sum:3 count:2 buckets:[2]}}+{{sum:1.3 count:1 buckets:[1]}}x2");
+        let counts: Vec<f64> = read.iter().map(|(_, h)| h.count).collect();
+        assert_eq!(counts, [2.0, 3.0, 4.0]);
+        assert_eq!(read[2].1.sum, 5.6);
+        assert_eq!(read[2].1.positive[0].count, 4.0);
+        let read = histograms("{{count:9 sum:9 buckets:[9]}}-{{count:2 sum:2 buckets:[2]}}x1");
+        assert_eq!(read[1].1.count, 7.0);
+        // A million repetitions cost nothing until they are read.
+        let values = Values::parse("{{count:1 buckets:[1]}}x100000000").unwrap();
+        assert_eq!(values.len(), 100_000_001);
+        let mut cursor = values.cursor();
+        assert!(matches!(
+            cursor.next_until(0),
+            Some((0, Item::Histogram(_)))
+        ));
+        assert_eq!(cursor.next_until(0), None);
+    }
+
+    #[test]
+    fn histograms_and_floats_mix_with_blanks_inside_the_braces() {
+        let values = Values::parse(
+            "1 {{schema:1 sum:-0.3 count:32.1 buckets:[5.1 10 7] offset:-3}} _ stale",
+        )
+        .unwrap();
+        assert_eq!(values.len(), 4);
+        let mut cursor = values.cursor();
+        assert_eq!(cursor.next_until(9), Some((0, Item::Float(1.0))));
+        let Some((1, Item::Histogram(h))) = cursor.next_until(9) else {
+            panic!("no histogram at 1");
+        };
+        assert_eq!((h.schema, h.count, h.positive[0].index), (1, 32.1, -3));
+        assert!(
+            matches!(cursor.next_until(9), Some((3, Item::Float(v))) if crate::metrics::store::is_stale(v))
+        );
+    }
+
+    #[test]
+    fn bad_histograms_say_where() {
+        let e = Values::parse("1 {{sum:3 count:2 buckets:[2]").unwrap_err();
+        assert_eq!(e.offset, 2);
+        assert!(e.message.contains("closing `}}`"), "{e}");
+        let e = Values::parse("{{count:2}}y3").unwrap_err();
+        assert_eq!(e.offset, 11);
+        let e = Values::parse("{{count:2}}+{{count:1}}").unwrap_err();
+        assert!(e.message.contains("expected `x`"), "{e}");
+        let e = Values::parse("{{count:2}}x").unwrap_err();
+        assert!(e.message.contains("count after `x`"), "{e}");
+        let e = Values::parse("{{schema:1 count:2}}+{{schema:0 count:1}}x2").unwrap_err();
+        assert!(e.message.contains("cannot merge from schema 0 to 1"), "{e}");
+        let e = Values::parse("{{count:2 bogus:1}}").unwrap_err();
+        assert!(e.offset > 0, "{e:?}");
     }
 }
