@@ -13,6 +13,7 @@
 // limitations under the License.
 
 use crate::label::{Labels, Matchers, METRIC_NAME};
+use crate::parser::duration_expr::{DurationExpr, QueryDurations, RangeDuration};
 use crate::parser::token::{
     self, token_display, T_BOTTOMK, T_COUNT_VALUES, T_END, T_QUANTILE, T_START, T_TOPK,
 };
@@ -762,15 +763,30 @@ pub struct SubqueryExpr {
         serde(serialize_with = "crate::util::duration::serialize_duration_opt")
     )]
     pub step: Option<Duration>,
+    /// The range as a duration expression that depends on the query
+    /// (`[range():10s]`) or failed its check; `range` is 0 until
+    /// [`crate::parser::resolve_durations`] sets it.
+    #[cfg_attr(feature = "ser", serde(skip))]
+    pub range_expr: Option<DurationExpr>,
+    /// The step as such a duration expression; `step` is `None` until resolved.
+    #[cfg_attr(feature = "ser", serde(skip))]
+    pub step_expr: Option<DurationExpr>,
+    /// The offset as such a duration expression; `offset` is `None` until resolved.
+    #[cfg_attr(feature = "ser", serde(skip))]
+    pub offset_expr: Option<DurationExpr>,
 }
 
 impl SubqueryExpr {
     fn get_time_suffix_string(&self) -> String {
-        let step = match &self.step {
-            Some(step) => display_duration(step),
-            None => String::from(""),
+        let step = match (&self.step_expr, &self.step) {
+            (Some(e), _) => e.to_string(),
+            (None, Some(step)) => display_duration(step),
+            (None, None) => String::from(""),
         };
-        let range = display_duration(&self.range);
+        let range = match &self.range_expr {
+            Some(e) => e.to_string(),
+            None => display_duration(&self.range),
+        };
 
         let mut s = format!("[{range}:{step}]");
 
@@ -778,7 +794,9 @@ impl SubqueryExpr {
             write!(s, " {at}").unwrap();
         }
 
-        if let Some(offset) = &self.offset {
+        if let Some(offset) = &self.offset_expr {
+            write!(s, " offset {offset}").unwrap();
+        } else if let Some(offset) = &self.offset {
             write!(s, " offset {offset}").unwrap();
         }
         s
@@ -891,6 +909,17 @@ pub struct VectorSelector {
     #[cfg_attr(feature = "ser", serde(flatten))]
     #[cfg_attr(feature = "ser", serde(serialize_with = "serialize_at_modifier"))]
     pub at: Option<AtModifier>,
+    /// The offset as a duration expression that depends on the query
+    /// (`offset step()`) or failed its check; `offset` is `None` until
+    /// [`crate::parser::resolve_durations`] sets it.
+    #[cfg_attr(feature = "ser", serde(skip))]
+    pub offset_expr: Option<DurationExpr>,
+    /// The `anchored` modifier (Prometheus 3's extended range selectors).
+    #[cfg_attr(feature = "ser", serde(skip_serializing_if = "std::ops::Not::not"))]
+    pub anchored: bool,
+    /// The `smoothed` modifier (Prometheus 3's extended range selectors).
+    #[cfg_attr(feature = "ser", serde(skip_serializing_if = "std::ops::Not::not"))]
+    pub smoothed: bool,
 }
 
 impl VectorSelector {
@@ -900,29 +929,40 @@ impl VectorSelector {
             matchers,
             offset: None,
             at: None,
+            offset_expr: None,
+            anchored: false,
+            smoothed: false,
         }
+    }
+
+    fn write_modifiers(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if let Some(at) = &self.at {
+            write!(f, " {at}")?;
+        }
+        if let Some(offset) = &self.offset_expr {
+            write!(f, " offset {offset}")?;
+        } else if let Some(offset) = &self.offset {
+            write!(f, " offset {offset}")?;
+        }
+        if self.anchored {
+            write!(f, " anchored")?;
+        }
+        if self.smoothed {
+            write!(f, " smoothed")?;
+        }
+        Ok(())
     }
 }
 
 impl Default for VectorSelector {
     fn default() -> Self {
-        Self {
-            name: None,
-            matchers: Matchers::empty(),
-            offset: None,
-            at: None,
-        }
+        VectorSelector::new(None, Matchers::empty())
     }
 }
 
 impl From<String> for VectorSelector {
     fn from(name: String) -> Self {
-        VectorSelector {
-            name: Some(name),
-            offset: None,
-            at: None,
-            matchers: Matchers::empty(),
-        }
+        VectorSelector::new(Some(name), Matchers::empty())
     }
 }
 
@@ -941,6 +981,9 @@ impl From<String> for VectorSelector {
 ///     offset: None,
 ///     at: None,
 ///     matchers: Matchers::empty(),
+///     offset_expr: None,
+///     anchored: false,
+///     smoothed: false,
 /// };
 ///
 /// assert_eq!(VectorSelector::from("foo"), vs);
@@ -969,13 +1012,7 @@ impl fmt::Display for VectorSelector {
         if !matchers.is_empty() {
             write!(f, "{{{matchers}}}")?;
         }
-        if let Some(at) = &self.at {
-            write!(f, " {at}")?;
-        }
-        if let Some(offset) = &self.offset {
-            write!(f, " offset {offset}")?;
-        }
-        Ok(())
+        self.write_modifiers(f)
     }
 }
 
@@ -995,6 +1032,11 @@ pub struct MatrixSelector {
         serde(serialize_with = "crate::util::duration::serialize_duration")
     )]
     pub range: Duration,
+    /// The range as a duration expression that depends on the query
+    /// (`[step()]`) or failed its check; `range` is 0 until
+    /// [`crate::parser::resolve_durations`] sets it.
+    #[cfg_attr(feature = "ser", serde(skip))]
+    pub range_expr: Option<DurationExpr>,
 }
 
 impl fmt::Display for MatrixSelector {
@@ -1008,17 +1050,12 @@ impl fmt::Display for MatrixSelector {
             write!(f, "{{{matchers}}}")?;
         }
 
-        write!(f, "[{}]", display_duration(&self.range))?;
-
-        if let Some(at) = &self.vs.at {
-            write!(f, " {at}")?;
+        match &self.range_expr {
+            Some(e) => write!(f, "[{e}]")?,
+            None => write!(f, "[{}]", display_duration(&self.range))?,
         }
 
-        if let Some(offset) = &self.vs.offset {
-            write!(f, " offset {offset}")?;
-        }
-
-        Ok(())
+        self.vs.write_modifiers(f)
     }
 }
 
@@ -1194,8 +1231,114 @@ impl Expr {
             at: None,
             range,
             step,
+            range_expr: None,
+            step_expr: None,
+            offset_expr: None,
         });
         Ok(se)
+    }
+
+    /// A subquery whose range or step may be a duration expression.
+    pub(crate) fn new_subquery_with(
+        expr: Expr,
+        range: RangeDuration,
+        step: Option<RangeDuration>,
+    ) -> Result<Self, String> {
+        let (range, range_expr) = range.into_parts();
+        let (step, step_expr) = match step.map(RangeDuration::into_parts) {
+            None => (None, None),
+            Some((d, None)) => (Some(d), None),
+            Some((_, e)) => (None, e),
+        };
+        let mut se = Expr::new_subquery_expr(expr, range, step)?;
+        if let Expr::Subquery(s) = &mut se {
+            s.range_expr = range_expr;
+            s.step_expr = step_expr;
+        }
+        Ok(se)
+    }
+
+    /// A range selector whose range may be a duration expression.
+    pub(crate) fn new_matrix_selector_with(
+        expr: Expr,
+        range: RangeDuration,
+    ) -> Result<Self, String> {
+        let (range, range_expr) = range.into_parts();
+        let mut ms = Expr::new_matrix_selector(expr, range)?;
+        if let Expr::MatrixSelector(m) = &mut ms {
+            m.range_expr = range_expr;
+        }
+        Ok(ms)
+    }
+
+    /// `offset` with a duration expression (`offset (1h/2)`, `offset step()`).
+    pub(crate) fn offset_duration_expr(self, offset: DurationExpr) -> Result<Self, String> {
+        // A constant that passes its check is an ordinary offset.
+        if offset.is_constant() {
+            if let Ok((d, negative)) = offset.duration(QueryDurations::default(), true) {
+                return self.offset_expr(if negative {
+                    Offset::Neg(d)
+                } else {
+                    Offset::Pos(d)
+                });
+            }
+        }
+        let already_set_err = Err("offset may not be set multiple times".into());
+        match self {
+            Expr::VectorSelector(mut vs) => {
+                if vs.offset.is_some() || vs.offset_expr.is_some() {
+                    return already_set_err;
+                }
+                vs.offset_expr = Some(offset);
+                Ok(Expr::VectorSelector(vs))
+            }
+            Expr::MatrixSelector(mut ms) => {
+                if ms.vs.offset.is_some() || ms.vs.offset_expr.is_some() {
+                    return already_set_err;
+                }
+                ms.vs.offset_expr = Some(offset);
+                Ok(Expr::MatrixSelector(ms))
+            }
+            Expr::Subquery(mut s) => {
+                if s.offset.is_some() || s.offset_expr.is_some() {
+                    return already_set_err;
+                }
+                s.offset_expr = Some(offset);
+                Ok(Expr::Subquery(s))
+            }
+            _ => {
+                Err("offset modifier must be preceded by an vector selector or matrix selector or a subquery".into())
+            }
+        }
+    }
+
+    /// The `anchored` or `smoothed` modifier, as Prometheus's
+    /// `setAnchored` / `setSmoothed`.
+    pub(crate) fn range_modifier(self, anchored: bool) -> Result<Self, String> {
+        let name = if anchored { "anchored" } else { "smoothed" };
+        let set = |vs: &mut VectorSelector| -> Result<(), String> {
+            if anchored {
+                vs.anchored = true;
+            } else {
+                vs.smoothed = true;
+            }
+            if vs.anchored && vs.smoothed {
+                return Err("anchored and smoothed modifiers cannot be used together".into());
+            }
+            Ok(())
+        };
+        match self {
+            Expr::VectorSelector(mut vs) => {
+                set(&mut vs)?;
+                Ok(Expr::VectorSelector(vs))
+            }
+            Expr::MatrixSelector(mut ms) => {
+                set(&mut ms.vs)?;
+                Ok(Expr::MatrixSelector(ms))
+            }
+            Expr::Subquery(_) => Err(format!("{name} modifier is not supported for subqueries")),
+            _ => Err(format!("{name} modifier not implemented")),
+        }
     }
 
     pub(crate) fn new_paren_expr(expr: Expr) -> Result<Self, String> {
@@ -1210,12 +1353,20 @@ impl Expr {
         match expr {
             Expr::VectorSelector(VectorSelector {
                 offset: Some(_), ..
+            })
+            | Expr::VectorSelector(VectorSelector {
+                offset_expr: Some(_),
+                ..
             }) => Err("no offset modifiers allowed before range".into()),
             Expr::VectorSelector(VectorSelector { at: Some(_), .. }) => {
                 Err("no @ modifiers allowed before range".into())
             }
             Expr::VectorSelector(vs) => {
-                let ms = Expr::MatrixSelector(MatrixSelector { vs, range });
+                let ms = Expr::MatrixSelector(MatrixSelector {
+                    vs,
+                    range,
+                    range_expr: None,
+                });
                 Ok(ms)
             }
             _ => Err("ranges only allowed for vector selectors".into()),

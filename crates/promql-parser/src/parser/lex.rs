@@ -12,6 +12,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
+use crate::parser::duration_expr::looks_like_expression;
 use crate::parser::token::*;
 use cfgrammar::NewlineCache;
 use lrlex::{DefaultLexeme, DefaultLexerTypes, LRNonStreamingLexer};
@@ -66,6 +67,11 @@ struct Context {
     bracket_open: bool, // Whether a [ is opened.
     got_colon: bool,    // Whether we got a ':' after [ was opened.
     eof: bool,          // Whether we got end of file
+
+    // A range or subquery step starts here: after `[` or its `:`.
+    bracket_segment_start: bool,
+    // The keyword `offset` was followed by a duration expression.
+    offset_expr_next: bool,
 }
 
 impl Context {
@@ -81,6 +87,9 @@ impl Context {
             bracket_open: false,
             got_colon: false,
             eof: false,
+
+            bracket_segment_start: false,
+            offset_expr_next: false,
         }
     }
 
@@ -280,6 +289,13 @@ impl Lexer {
             return State::InsideBrackets;
         }
 
+        if self.ctx.offset_expr_next {
+            self.ctx.offset_expr_next = false;
+            self.accept_run(|ch| ch.is_ascii_whitespace());
+            self.ignore();
+            return self.accept_offset_duration_expr();
+        }
+
         let c = match self.pop() {
             None => {
                 if !self.is_paren_balanced() {
@@ -369,6 +385,7 @@ impl Lexer {
             '[' => {
                 self.reset_colon_scanned();
                 self.dive_into_brackets();
+                self.ctx.bracket_segment_start = true;
                 State::Lexeme(T_LEFT_BRACKET)
             }
             // the matched ] has been consumed inside brackets
@@ -410,6 +427,10 @@ impl Lexer {
         let s = self.lexeme_string();
         let s_lower = s.to_lowercase();
         match get_keyword_token(&s_lower) {
+            Some(T_OFFSET) => {
+                self.ctx.offset_expr_next = self.offset_duration_expr_follows();
+                State::Lexeme(T_OFFSET)
+            }
             Some(token_id) => {
                 // fill, fill_left, fill_right can be used as metric identifiers
                 // if not followed by a left parenthesis
@@ -639,6 +660,14 @@ impl Lexer {
 
     // left brackets has already be consumed.
     fn inside_brackets(&mut self) -> State {
+        if self.ctx.bracket_segment_start
+            && !matches!(self.peek(), Some(ch) if ch.is_ascii_whitespace())
+        {
+            self.ctx.bracket_segment_start = false;
+            if let Some(state) = self.accept_bracket_duration_expr() {
+                return state;
+            }
+        }
         match self.pop() {
             Some(ch) if ch.is_ascii_whitespace() => State::Space,
             Some(':') => {
@@ -651,6 +680,7 @@ impl Lexer {
                 }
 
                 self.set_colon_scanned();
+                self.ctx.bracket_segment_start = true;
                 State::Lexeme(T_COLON)
             }
             Some(ch) if ch.is_ascii_digit() => self.accept_number_or_duration(),
@@ -663,6 +693,97 @@ impl Lexer {
             Some(ch) => State::Err(format!("unexpected character inside brackets: '{ch}'")),
             None => State::Err("unexpected end of input inside brackets".into()),
         }
+    }
+
+    /// At the start of a range or of a subquery's step, a duration
+    /// expression (`[26m+4m]`, `[30s:5s+5s]`) is one `DURATION_EXPR` token,
+    /// up to the `:` or `]` that ends it; a lone number or duration is left
+    /// to the usual scanning (and its error messages).
+    fn accept_bracket_duration_expr(&mut self) -> Option<State> {
+        let chars = &self.ctx.chars;
+        let mut depth = 0usize;
+        let mut end = self.ctx.idx;
+        while let Some(&ch) = chars.get(end) {
+            match ch {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                ':' | ']' | '[' if depth == 0 => break,
+                _ => {}
+            }
+            end += 1;
+        }
+        let segment: String = chars[self.ctx.idx..end].iter().collect();
+        if !looks_like_expression(&segment) {
+            return None;
+        }
+        while self.ctx.idx < end {
+            self.pop();
+        }
+        Some(State::Lexeme(T_DURATION_EXPR))
+    }
+
+    /// Whether what follows `offset` is a duration expression, as
+    /// Prometheus's `offset_duration_expr` reads one: `(...)`, `step()`,
+    /// `range()`, `min_of(...)`, `max_of(...)`, each with an optional sign.
+    /// A number or duration literal (`offset 5m`, `offset -5m`) is not.
+    fn offset_duration_expr_follows(&self) -> bool {
+        let chars = &self.ctx.chars;
+        let mut i = self.ctx.idx;
+        let skip_space = |i: &mut usize| {
+            while matches!(chars.get(*i), Some(ch) if ch.is_ascii_whitespace()) {
+                *i += 1;
+            }
+        };
+        skip_space(&mut i);
+        if matches!(chars.get(i), Some('+') | Some('-')) {
+            i += 1;
+            skip_space(&mut i);
+        }
+        if chars.get(i) == Some(&'(') {
+            return true;
+        }
+        let word_start = i;
+        while matches!(chars.get(i), Some(ch) if is_alpha_numeric(*ch)) {
+            i += 1;
+        }
+        let word: String = chars[word_start..i].iter().collect();
+        if !["step", "range", "min_of", "max_of"].contains(&word.to_ascii_lowercase().as_str()) {
+            return false;
+        }
+        skip_space(&mut i);
+        chars.get(i) == Some(&'(')
+    }
+
+    /// The duration expression after `offset`: a sign, a function name and
+    /// its parentheses, or a parenthesised expression. What follows it
+    /// (`offset step() * 2`) is the offset expression's operand, as in
+    /// Prometheus.
+    fn accept_offset_duration_expr(&mut self) -> State {
+        if matches!(self.peek(), Some('+') | Some('-')) {
+            self.pop();
+            self.accept_run(|ch| ch.is_ascii_whitespace());
+        }
+        self.accept_run(is_alpha_numeric);
+        self.accept_run(|ch| ch.is_ascii_whitespace());
+        let mut depth = 0usize;
+        while let Some(ch) = self.pop() {
+            match ch {
+                '(' => depth += 1,
+                ')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if depth > 0 {
+            return State::Err(
+                "unclosed left parenthesis in the offset's duration expression".into(),
+            );
+        }
+        State::Lexeme(T_DURATION_EXPR)
     }
 
     // scans an alphanumeric identifier. The next character

@@ -25,6 +25,7 @@ COLON
 COMMA
 COMMENT
 DURATION
+DURATION_EXPR
 EOF
 ERROR
 IDENTIFIER
@@ -121,7 +122,6 @@ START_METRIC_SELECTOR
 %expect-unused 'KEYWORDS_START' 'KEYWORDS_END' 'PREPROCESSOR_START' 'PREPROCESSOR_END'
 %expect-unused 'STEP' 'STARTSYMBOLS_START'
 %expect-unused 'START_METRIC' 'START_SERIES_DESCRIPTION' 'START_EXPRESSION' 'START_METRIC_SELECTOR' 'STARTSYMBOLS_END'
-%expect-unused 'SMOOTHED' 'ANCHORED'
 
 %expect 5
 
@@ -136,7 +136,7 @@ START_METRIC_SELECTOR
 %right POW
 
 // Offset and At modifiers do not have associativity.
-%nonassoc OFFSET AT GROUP_LEFT GROUP_RIGHT
+%nonassoc OFFSET AT GROUP_LEFT GROUP_RIGHT ANCHORED SMOOTHED
 
 // This ensures that it is always attempted to parse range or subquery selectors when a left
 // bracket is encountered.
@@ -162,6 +162,7 @@ expr -> Result<Expr, String>:
         |       matrix_selector { check_ast($1?) }
         |       number_literal { check_ast($1?) }
         |       offset_expr { check_ast($1?) }
+        |       range_modifier_expr { check_ast($1?) }
         |       paren_expr { check_ast($1?) }
         |       string_literal { check_ast($1?) }
         |       subquery_expr { check_ast($1?) }
@@ -391,7 +392,16 @@ offset_expr -> Result<Expr, String>:
                 expr OFFSET duration { $1?.offset_expr(Offset::Pos($3?)) }
         |       expr OFFSET ADD duration { $1?.offset_expr(Offset::Pos($4?)) }
         |       expr OFFSET SUB duration { $1?.offset_expr(Offset::Neg($4?)) }
+        |       expr OFFSET DURATION_EXPR { $1?.offset_duration_expr(parse_duration_expr($lexer, $3)?) }
         |       expr OFFSET EOF { Err("unexpected end of input in offset, expected duration".into()) }
+;
+
+/*
+ * The anchored and smoothed modifiers of range selectors.
+ */
+range_modifier_expr -> Result<Expr, String>:
+                expr ANCHORED { $1?.range_modifier(true) }
+        |       expr SMOOTHED { $1?.range_modifier(false) }
 ;
 
 /*
@@ -427,9 +437,9 @@ at_modifier_preprocessors -> Result<Token, String>:
  * Subquery and range selectors.
  */
 matrix_selector -> Result<Expr, String>:
-                expr LEFT_BRACKET duration RIGHT_BRACKET
+                expr LEFT_BRACKET range_duration RIGHT_BRACKET
                 {
-                        Expr::new_matrix_selector($1?, $3?)
+                        Expr::new_matrix_selector_with($1?, $3?)
                 }
         |       expr LEFT_BRACKET RIGHT_BRACKET
                 {
@@ -438,9 +448,9 @@ matrix_selector -> Result<Expr, String>:
 ;
 
 subquery_expr -> Result<Expr, String>:
-                expr LEFT_BRACKET duration COLON maybe_duration RIGHT_BRACKET
+                expr LEFT_BRACKET range_duration COLON maybe_range_duration RIGHT_BRACKET
                 {
-                        Expr::new_subquery_expr($1?, $3?, $5?)
+                        Expr::new_subquery_with($1?, $3?, $5?)
                 }
 ;
 
@@ -585,6 +595,8 @@ metric_identifier -> Result<Token, String>:
         |       WITHOUT { lexeme_to_token($lexer, $1) }
         |       START { lexeme_to_token($lexer, $1) }
         |       END { lexeme_to_token($lexer, $1) }
+        |       ANCHORED { lexeme_to_token($lexer, $1) }
+        |       SMOOTHED { lexeme_to_token($lexer, $1) }
 ;
 
 /*
@@ -647,6 +659,8 @@ maybe_label -> Result<Token, String>:
         |       START { lexeme_to_token($lexer, $1) }
         |       END { lexeme_to_token($lexer, $1) }
         |       ATAN2 { lexeme_to_token($lexer, $1) }
+        |       ANCHORED { lexeme_to_token($lexer, $1) }
+        |       SMOOTHED { lexeme_to_token($lexer, $1) }
 ;
 
 match_op -> Result<Token, String>:
@@ -695,9 +709,17 @@ duration -> Result<Duration, String>:
 /*
  * Wrappers for optional arguments.
  */
-maybe_duration -> Result<Option<Duration>, String>:
+maybe_range_duration -> Result<Option<RangeDuration>, String>:
                 { Ok(None) }
-        |       duration { $1.map(Some) }
+        |       range_duration { $1.map(Some) }
+;
+
+/*
+ * A range or subquery step: a literal, or a duration expression.
+ */
+range_duration -> Result<RangeDuration, String>:
+                duration { Ok(RangeDuration::Fixed($1?)) }
+        |       DURATION_EXPR { Ok(RangeDuration::from_expr(parse_duration_expr($lexer, $1)?)) }
 ;
 
 %%
@@ -706,11 +728,24 @@ use std::time::Duration;
 use crate::label::{Labels, Matcher, Matchers};
 use crate::parser::{AtModifier, BinModifier, Expr, FunctionArgs, LabelModifier, Offset, VectorMatchCardinality, VectorMatchFillValues};
 use crate::parser::ast::check_ast;
+use crate::parser::duration_expr::{DurationExpr, RangeDuration};
 use crate::parser::function::get_function;
 use crate::parser::lex::is_label;
 use crate::parser::production::{lexeme_to_string, lexeme_to_token, span_to_string};
 use crate::parser::token::{Token, T_IDENTIFIER};
 use crate::util::{parse_duration, parse_str_radix, unquote_string};
+
+/// The duration expression a `DURATION_EXPR` token holds, its errors
+/// placed in the whole query.
+fn parse_duration_expr(
+    lexer: &dyn lrpar::NonStreamingLexer<lrlex::DefaultLexerTypes<crate::parser::token::TokenId>>,
+    token: Result<crate::parser::lex::LexemeType, crate::parser::lex::LexemeType>,
+) -> Result<DurationExpr, String> {
+    use lrpar::Lexeme;
+    let span = token.map_err(|_| String::from("ParseError"))?.span();
+    let before = lexer.span_str(lrpar::Span::new(0, span.start()));
+    DurationExpr::parse(lexer.span_str(span), before)
+}
 
 fn update_optional_matching(
     modifier: Option<BinModifier>,

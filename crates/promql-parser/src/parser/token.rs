@@ -95,6 +95,7 @@ pub(crate) fn token_display(id: TokenId) -> &'static str {
         T_COMMA => ",",
         T_COMMENT => "#",
         T_DURATION => "[du]",
+        T_DURATION_EXPR => "[duration expression]",
         T_EOF => "<eof>",
         T_ERROR => "{Err}",
         T_IDENTIFIER => "{ID}",
@@ -342,14 +343,16 @@ mod tests {
         assert_eq!(token_display(T_STEP), "step");
         assert_eq!(token_display(T_PREPROCESSOR_END), "preprocessors_end");
 
+        assert_eq!(token_display(T_DURATION_EXPR), "[duration expression]");
+
         // if new token added in promql.y, this has to be updated
-        for i in 80..=85 {
+        for i in 81..=86 {
             assert_eq!(token_display(i), "not used");
         }
 
         // All tokens are now tested individually above
 
-        for i in 86..=u16::MAX {
+        for i in 87..=u16::MAX {
             assert_eq!(token_display(i), "unknown token");
         }
     }
