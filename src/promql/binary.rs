@@ -2,6 +2,7 @@
 //! operators, with `on` / `ignoring` and `group_left` / `group_right`
 //! (Prometheus's `VectorBinop`, `VectorAnd/Or/Unless`).
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use promql_parser::parser::token::{
@@ -180,9 +181,15 @@ fn vector_vector<'s>(
     return_bool: bool,
     t: i64,
 ) -> Result<Value<'s>, Error> {
+    // `fill(v)`, `fill_left(v)`, `fill_right(v)`: the value a missing
+    // sample of that side takes. Prometheus applies them after swapping
+    // the sides for `group_right`, without swapping them.
+    let fill = &m.fill_values;
     // Nothing can match (Prometheus's short-circuit, before any check of
     // the sides' uniqueness).
-    if lhs.is_empty() || rhs.is_empty() {
+    if (lhs.is_empty() && rhs.is_empty())
+        || ((lhs.is_empty() || rhs.is_empty()) && fill.lhs.is_none() && fill.rhs.is_none())
+    {
         return Ok(Value::Vector(Vec::new()));
     }
     let matching = m.matching.as_ref();
@@ -211,20 +218,17 @@ fn vector_vector<'s>(
         }
     }
     let drop_name = !is_comparison(op) || return_bool;
-    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
+    // Per signature, the result labels made (one-to-one: one empty entry).
+    let matched: RefCell<HashMap<Labels, HashSet<Labels>>> = RefCell::new(HashMap::new());
     let mut out = Vec::new();
-    for ls in &many {
-        let sig = signature(&ls.labels, matching);
-        let Some(rs) = right.get(&sig) else {
-            continue;
-        };
+    let mut pair = |ls: &Sample, rs: &Sample, sig: Labels| -> Result<(), Error> {
         let (l, r) = if one_to_many {
             (rs.v, ls.v)
         } else {
             (ls.v, rs.v)
         };
         let Some((value, keep)) = combine(ev, op, l, r)? else {
-            continue;
+            return Ok(());
         };
         // `resultMetric`.
         let mut labels = if drop_name {
@@ -246,6 +250,7 @@ fn vector_vector<'s>(
         for name in &include {
             labels = labels.with(name, rs.labels.get(name).unwrap_or(""));
         }
+        let mut matched = matched.borrow_mut();
         let seen = matched.entry(sig).or_default();
         if one_to_one {
             if !seen.is_empty() {
@@ -260,14 +265,42 @@ fn vector_vector<'s>(
             ));
         }
         // Matches are checked before a comparison filters, as Prometheus does.
-        let Some(value) = result(value, keep, return_bool) else {
-            continue;
-        };
-        out.push(Sample {
-            labels,
-            t,
-            v: value,
-        });
+        if let Some(value) = result(value, keep, return_bool) {
+            out.push(Sample {
+                labels,
+                t,
+                v: value,
+            });
+        }
+        Ok(())
+    };
+    // A missing sample filled in has the matching labels of its partner
+    // (Go's `MatchLabels`, which is our signature).
+    let filled = |sig: &Labels, v: f64| Sample {
+        labels: sig.clone(),
+        t,
+        v,
+    };
+    for ls in &many {
+        let sig = signature(&ls.labels, matching);
+        match (right.get(&sig), fill.rhs) {
+            (Some(rs), _) => pair(ls, rs, sig)?,
+            (None, Some(v)) => pair(ls, &filled(&sig, v), sig)?,
+            (None, None) => {}
+        }
+    }
+    if let Some(v) = fill.lhs {
+        for rs in &one {
+            let sig = signature(&rs.labels, matching);
+            if matched
+                .borrow()
+                .get(&sig)
+                .is_some_and(|seen| !seen.is_empty())
+            {
+                continue;
+            }
+            pair(&filled(&sig, v), rs, sig)?;
+        }
     }
     Ok(Value::Vector(out))
 }
