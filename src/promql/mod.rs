@@ -23,6 +23,7 @@ mod binary;
 mod binary_tests;
 pub mod depth;
 mod eval;
+mod extended;
 mod functions;
 #[cfg(test)]
 mod functions3_tests;
