@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
-    T_MUL, T_NEQ, T_POW, T_SUB, TokenId,
+    T_MUL, T_NEQ, T_POW, T_SUB, T_TRIM_LOWER, T_TRIM_UPPER, TokenId,
 };
 use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
 
@@ -69,6 +69,9 @@ fn apply(op: TokenId, l: f64, r: f64) -> Result<(f64, bool), Error> {
         T_LSS => (l, l < r),
         T_GTE => (l, l >= r),
         T_LTE => (l, l <= r),
+        // `</` and `>/` trim native histograms; Prometheus drops a float
+        // sample they meet (with an info annotation).
+        T_TRIM_UPPER | T_TRIM_LOWER => (0.0, false),
         _ => return Err(Error::Unsupported(format!("the operator with token {op}"))),
     })
 }
@@ -78,6 +81,12 @@ fn apply(op: TokenId, l: f64, r: f64) -> Result<(f64, bool), Error> {
 fn combine(ev: &Evaluator<'_>, op: TokenId, l: f64, r: f64) -> Result<Option<(f64, bool)>, Error> {
     use crate::metrics::histogram::tag::is_histogram;
     if ev.has_histograms() && (is_histogram(l) || is_histogram(r)) {
+        if matches!(op, T_TRIM_UPPER | T_TRIM_LOWER) {
+            return Err(Error::Unsupported(format!(
+                "the histogram trim operator `{}`",
+                if op == T_TRIM_UPPER { "</" } else { ">/" }
+            )));
+        }
         return Ok(super::histogram::binary(ev, op, l, r));
     }
     apply(op, l, r).map(Some)

@@ -128,3 +128,21 @@ fn anchored_and_smoothed_modify_selectors() {
     let err = parser::parse("x[5m:1m] anchored").unwrap_err();
     assert_eq!(err, "anchored modifier is not supported for subqueries");
 }
+
+#[test]
+fn the_histogram_trim_operators_are_binary_operators() {
+    let Expr::Binary(b) = parse("h </ 1.5") else {
+        panic!()
+    };
+    assert_eq!(b.op.to_string(), "</");
+    let Expr::Binary(b) = parse("h >/ -Inf") else {
+        panic!()
+    };
+    assert_eq!(b.op.to_string(), ">/");
+    // As tight as a comparison: `a + b </ 2` is `(a + b) </ 2`.
+    let Expr::Binary(b) = parse("a + b </ 2") else {
+        panic!()
+    };
+    assert_eq!(b.op.to_string(), "</");
+    assert_eq!(parse("h </ 2").to_string(), "h </ 2");
+}

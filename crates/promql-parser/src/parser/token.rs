@@ -135,6 +135,8 @@ pub(crate) fn token_display(id: TokenId) -> &'static str {
         T_SUB => "-",
         T_AT => "@",
         T_ATAN2 => "atan2",
+        T_TRIM_UPPER => "</",
+        T_TRIM_LOWER => ">/",
         T_OPERATORS_END => "operators_end",
 
         // Aggregators.
@@ -344,15 +346,17 @@ mod tests {
         assert_eq!(token_display(T_PREPROCESSOR_END), "preprocessors_end");
 
         assert_eq!(token_display(T_DURATION_EXPR), "[duration expression]");
+        assert_eq!(token_display(T_TRIM_UPPER), "</");
+        assert_eq!(token_display(T_TRIM_LOWER), ">/");
 
         // if new token added in promql.y, this has to be updated
-        for i in 81..=86 {
+        for i in 83..=88 {
             assert_eq!(token_display(i), "not used");
         }
 
         // All tokens are now tested individually above
 
-        for i in 87..=u16::MAX {
+        for i in 89..=u16::MAX {
             assert_eq!(token_display(i), "unknown token");
         }
     }
