@@ -49,6 +49,13 @@ pub(super) fn eval<'s>(ev: &Evaluator<'s>, b: &BinaryExpr, t: i64) -> Result<Val
     }
 }
 
+/// Whether the result loses the metric name: arithmetic does, and `bool`;
+/// comparisons that filter and the trim operators keep it (Prometheus's
+/// `changesMetricSchema`).
+fn drops_name(op: TokenId, return_bool: bool) -> bool {
+    return_bool || !(is_comparison(op) || matches!(op, T_TRIM_UPPER | T_TRIM_LOWER))
+}
+
 fn is_comparison(op: TokenId) -> bool {
     matches!(op, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
 }
@@ -82,10 +89,15 @@ fn combine(ev: &Evaluator<'_>, op: TokenId, l: f64, r: f64) -> Result<Option<(f6
     use crate::metrics::histogram::tag::is_histogram;
     if ev.has_histograms() && (is_histogram(l) || is_histogram(r)) {
         if matches!(op, T_TRIM_UPPER | T_TRIM_LOWER) {
-            return Err(Error::Unsupported(format!(
-                "the histogram trim operator `{}`",
-                if op == T_TRIM_UPPER { "</" } else { ">/" }
-            )));
+            // Only a histogram on the left is trimmed, by a float; any other
+            // pairing drops the sample (Prometheus: an info annotation).
+            return Ok(match (ev.histogram(l), is_histogram(r)) {
+                (Some(h), false) => {
+                    let trimmed = super::trim::trim(&h, r, op == T_TRIM_UPPER);
+                    Some((ev.intern(trimmed), true))
+                }
+                _ => None,
+            });
         }
         return Ok(super::histogram::binary(ev, op, l, r));
     }
@@ -129,7 +141,7 @@ fn vector_scalar<'s>(
         let Some(value) = result(value, keep, return_bool) else {
             continue;
         };
-        let labels = if !comparison || return_bool {
+        let labels = if drops_name(op, return_bool) {
             sample.labels.without_name()
         } else {
             sample.labels
@@ -140,7 +152,7 @@ fn vector_scalar<'s>(
             v: value,
         });
     }
-    if !comparison || return_bool {
+    if drops_name(op, return_bool) {
         check_unique(&out)?;
     }
     Ok(Value::Vector(out))
@@ -226,7 +238,7 @@ fn vector_vector<'s>(
             )));
         }
     }
-    let drop_name = !is_comparison(op) || return_bool;
+    let drop_name = drops_name(op, return_bool);
     // Per signature, the result labels made (one-to-one: one empty entry).
     let matched: RefCell<HashMap<Labels, HashSet<Labels>>> = RefCell::new(HashMap::new());
     let mut out = Vec::new();

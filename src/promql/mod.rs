@@ -40,6 +40,7 @@ mod scalar_functions;
 mod sort_by_label;
 #[cfg(test)]
 mod tests;
+mod trim;
 mod xxhash;
 
 use std::borrow::Cow;
