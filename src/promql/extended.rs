@@ -15,7 +15,9 @@
 //!   its bounds (`extendFloats`).
 //!
 //! Other functions refuse the modifiers, in Prometheus's words. Native
-//! histograms under these modifiers are not computed yet.
+//! histograms are computed as `extendedHistogramRate` and `smoothSeries`
+//! compute them (see `extended_histograms.rs`); a range selector of
+//! histograms on its own is refused, as in Prometheus.
 
 use promql_parser::parser::{Call, Expr, MatrixSelector, VectorSelector};
 
@@ -57,9 +59,9 @@ fn modifier(vs: &VectorSelector) -> &'static str {
 
 /// The range `(start, end]` of `ms` at `t`, and the window its samples
 /// are read from.
-struct Window {
-    start: i64,
-    end: i64,
+pub(super) struct Window {
+    pub(super) start: i64,
+    pub(super) end: i64,
     read_from: i64,
     read_to: i64,
 }
@@ -83,8 +85,8 @@ fn window(ev: &Evaluator<'_>, ms: &MatrixSelector, t: i64) -> Window {
 
 fn no_histograms(series: &RangeSeries<'_>, vs: &VectorSelector) -> Result<(), Error> {
     if series.points.iter().any(|p| is_histogram(p.v)) {
-        return Err(Error::Unsupported(format!(
-            "native histograms under the {} modifier",
+        return Err(Error::Eval(format!(
+            "{} modifier is not supported with histograms",
             modifier(vs)
         )));
     }
@@ -113,17 +115,29 @@ fn range_call<'s>(
     let w = window(ev, ms, t);
     let m = ev.matrix_window(vs, w.read_from, w.read_to)?;
     let mut out = Vec::with_capacity(m.series.len());
+    let has_histograms = ev.has_histograms();
     for s in &m.series {
-        no_histograms(s, vs)?;
         let p = &s.points;
+        let histograms = has_histograms && p.iter().any(|p| is_histogram(p.v));
+        let rate_range = (name == "rate").then_some(millis(ms.range));
         let v = match name {
-            "rate" | "increase" | "delta" => extended_rate(
+            "rate" | "increase" | "delta" if histograms => super::extended_histograms::rate(
+                ev,
                 p,
                 &w,
                 vs.smoothed,
                 name != "delta",
-                (name == "rate").then_some(millis(ms.range)),
+                rate_range,
             ),
+            "rate" | "increase" | "delta" => {
+                extended_rate(p, &w, vs.smoothed, name != "delta", rate_range)
+            }
+            "resets" if histograms => {
+                super::extended_histograms::anchored_count(ev, p, w.start, true)
+            }
+            "changes" if histograms => {
+                super::extended_histograms::anchored_count(ev, p, w.start, false)
+            }
             "resets" => anchored_count(p, w.start, |a, b| b < a),
             _ => anchored_count(p, w.start, |a, b| b != a && !(a.is_nan() && b.is_nan())),
         };
@@ -141,7 +155,7 @@ fn range_call<'s>(
 
 /// Go's `interpolate`: the value at `t` on the line from `p1` to `p2`; a
 /// counter that dropped is taken to restart from 0.
-fn interpolate(p1: Point, p2: Point, t: i64, is_counter: bool) -> f64 {
+pub(super) fn interpolate(p1: Point, p2: Point, t: i64, is_counter: bool) -> f64 {
     let y1 = if is_counter && p2.v < p1.v { 0.0 } else { p1.v };
     y1 + (p2.v - y1) * (t - p1.t) as f64 / (p2.t - p1.t) as f64
 }
@@ -297,10 +311,20 @@ pub(super) fn smoothed_vector(
     let at = ev.shifted(vs.at.as_ref(), vs.offset.as_ref(), t);
     let lookback = ev.lookback();
     let m = ev.matrix_window(vs, at.saturating_sub(lookback), at.saturating_add(lookback))?;
+    let has_histograms = ev.has_histograms();
     let mut out = Vec::with_capacity(m.series.len());
     for s in &m.series {
-        no_histograms(s, vs)?;
         let f = &s.points;
+        if has_histograms && f.iter().any(|p| is_histogram(p.v)) {
+            if let Some(v) = super::extended_histograms::smoothed(ev, f, at) {
+                out.push(Sample {
+                    labels: s.labels.clone(),
+                    t,
+                    v,
+                });
+            }
+            continue;
+        }
         let i = f.partition_point(|p| p.t < at);
         let v = match (f.get(i), i.checked_sub(1).map(|k| f[k])) {
             (Some(p), _) if p.t == at => p.v,

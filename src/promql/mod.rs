@@ -25,6 +25,7 @@ mod binary_tests;
 pub mod depth;
 mod eval;
 mod extended;
+mod extended_histograms;
 mod functions;
 #[cfg(test)]
 mod functions3_tests;
