@@ -146,3 +146,41 @@ fn the_histogram_trim_operators_are_binary_operators() {
     assert_eq!(b.op.to_string(), "</");
     assert_eq!(parse("h </ 2").to_string(), "h </ 2");
 }
+
+#[test]
+fn malformed_duration_expressions_are_errors_not_panics() {
+    for text in [
+        "x[",
+        "x[(",
+        "x[5m:(",
+        "x[)]",
+        "x[(5m]",
+        "x[min_of(]",
+        "x[min_of(1m,]",
+        "x[step(]",
+        "x[1m+2m",
+        "x[5m:1m+]",
+        "x offset (",
+        "x offset -(",
+        "x offset step(",
+        "x offset (1m))",
+        "x[1e400*2]",
+        "x[--]",
+        "x[1m^]",
+        "x[5m::1m]",
+        "x offset max_of(1m, (2m)",
+    ] {
+        let got = std::panic::catch_unwind(|| parser::parse(text));
+        match got {
+            Ok(Err(_)) => {}
+            Ok(Ok(e)) if text == "x[1e400*2]" => {
+                // Infinite: left for the query to refuse.
+                let err = parser::resolve_durations(&mut e.clone(), QueryDurations::default())
+                    .unwrap_err();
+                assert!(err.contains("NaN or infinite"), "{err}");
+            }
+            Ok(Ok(e)) => panic!("{text} parsed as {e}"),
+            Err(_) => panic!("{text} panicked"),
+        }
+    }
+}
