@@ -184,3 +184,28 @@ fn malformed_duration_expressions_are_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn infos_second_argument_may_match_the_empty_string() {
+    // Prometheus's BypassEmptyMatcherCheck.
+    assert!(matches!(
+        parse(r#"info(metric, {data=~".*"})"#),
+        Expr::Call(_)
+    ));
+    // Everywhere else the rule holds, at any depth.
+    for text in [
+        "{}",
+        r#"{x=~".*"} @ 100"#,
+        "rate({}[5m])",
+        "sum({})",
+        "-({})",
+        "1 + {}",
+        r#"info({x=""}, {data=~".*"})"#,
+    ] {
+        let err = parser::parse(text).unwrap_err();
+        assert_eq!(
+            err, "vector selector must contain at least one non-empty matcher",
+            "{text}"
+        );
+    }
+}

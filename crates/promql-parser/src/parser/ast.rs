@@ -1620,6 +1620,35 @@ impl Prettier for Expr {
 /// check_ast checks the validity of the provided AST. This includes type checking.
 /// Recursively check correct typing for child nodes and raise errors in case of bad typing.
 pub(crate) fn check_ast(expr: Expr) -> Result<Expr, String> {
+    // A selector's own "non-empty matcher" rule is checked by its parent,
+    // first, so that `info` can exempt its second argument.
+    match &expr {
+        Expr::Binary(ex) => {
+            check_not_empty(&ex.lhs)?;
+            check_not_empty(&ex.rhs)?;
+        }
+        Expr::Aggregate(ex) => {
+            if let Some(param) = &ex.param {
+                check_not_empty(param)?;
+            }
+            check_not_empty(&ex.expr)?;
+        }
+        Expr::Call(ex) => {
+            for (i, arg) in ex.args.args.iter().enumerate() {
+                if !(ex.func.name == "info" && i == 1) {
+                    check_not_empty(arg)?;
+                }
+            }
+        }
+        Expr::Unary(ex) => check_not_empty(&ex.expr)?,
+        Expr::Subquery(ex) => check_not_empty(&ex.expr)?,
+        Expr::Paren(ex) => check_not_empty(&ex.expr)?,
+        Expr::MatrixSelector(ex) => selector_not_empty(&ex.vs)?,
+        Expr::VectorSelector(_)
+        | Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::Extension(_) => {}
+    }
     match expr {
         Expr::Binary(ex) => check_ast_for_binary_expr(ex),
         Expr::Aggregate(ex) => check_ast_for_aggregate_expr(ex),
@@ -1633,6 +1662,30 @@ pub(crate) fn check_ast(expr: Expr) -> Result<Expr, String> {
         Expr::MatrixSelector(_) => Ok(expr),
         Expr::Extension(_) => Ok(expr),
     }
+}
+
+/// The whole expression, checked as a parent checks its children.
+pub(crate) fn check_root(expr: Expr) -> Result<Expr, String> {
+    check_not_empty(&expr)?;
+    Ok(expr)
+}
+
+/// A vector selector without a name needs at least one matcher that does
+/// not match the empty string, to prevent implicit selection of all metrics
+/// (e.g. by a typo); Prometheus bypasses this for `info`'s second argument
+/// (`BypassEmptyMatcherCheck`).
+fn check_not_empty(expr: &Expr) -> Result<(), String> {
+    match expr {
+        Expr::VectorSelector(vs) => selector_not_empty(vs),
+        _ => Ok(()),
+    }
+}
+
+fn selector_not_empty(vs: &VectorSelector) -> Result<(), String> {
+    if vs.name.is_none() && vs.matchers.is_empty_matchers() {
+        return Err("vector selector must contain at least one non-empty matcher".into());
+    }
+    Ok(())
 }
 
 fn expect_type(
@@ -1872,11 +1925,7 @@ fn check_ast_for_vector_selector(ex: VectorSelector) -> Result<Expr, String> {
             )),
             None => Ok(Expr::VectorSelector(ex)),
         },
-        None if ex.matchers.is_empty_matchers() => {
-            // When name is None, a vector selector must contain at least one non-empty matcher
-            // to prevent implicit selection of all metrics (e.g. by a typo).
-            Err("vector selector must contain at least one non-empty matcher".into())
-        }
+        // The "non-empty matcher" rule: see `check_not_empty`.
         _ => Ok(Expr::VectorSelector(ex)),
     }
 }

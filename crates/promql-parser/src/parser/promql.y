@@ -150,8 +150,8 @@ START_METRIC_SELECTOR
 
 %%
 start -> Result<Expr, String>:
-                expr { $1 }
-        |       expr EOF { $1 }
+                expr { check_root($1?) }
+        |       expr EOF { check_root($1?) }
         |       EOF { Err("no expression found in input".into()) }
 ;
 
@@ -731,7 +731,7 @@ range_duration -> Result<RangeDuration, String>:
 use std::time::Duration;
 use crate::label::{Labels, Matcher, Matchers};
 use crate::parser::{AtModifier, BinModifier, Expr, FunctionArgs, LabelModifier, Offset, VectorMatchCardinality, VectorMatchFillValues};
-use crate::parser::ast::check_ast;
+use crate::parser::ast::{check_ast, check_root};
 use crate::parser::duration_expr::{DurationExpr, RangeDuration};
 use crate::parser::function::get_function;
 use crate::parser::lex::is_label;
