@@ -235,7 +235,7 @@ const DIFFERS: &[Case] = &[Case {
     command: "check",
     args: &["features.yml"],
     passes: true,
-    why: "TestCheckRulesWithFeatureFlag: a UTF-8 record name (`promql-experimental-functions`), `anchored` range selectors and `fill(0)` binop modifiers, not parsed yet",
+    why: "TestCheckRulesWithFeatureFlag: UTF-8 record names (`promql-experimental-functions`), not accepted yet (its expressions, `[1m * 2]`, `anchored` and `fill(0)`, parse)",
 }];
 
 /// Inputs of promtool commands slogate does not have (check config, check

@@ -2,11 +2,12 @@
 //! operators, with `on` / `ignoring` and `group_left` / `group_right`
 //! (Prometheus's `VectorBinop`, `VectorAnd/Or/Unless`).
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
-    T_MUL, T_NEQ, T_POW, T_SUB, TokenId,
+    T_MUL, T_NEQ, T_POW, T_SUB, T_TRIM_LOWER, T_TRIM_UPPER, TokenId,
 };
 use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
 
@@ -48,6 +49,13 @@ pub(super) fn eval<'s>(ev: &Evaluator<'s>, b: &BinaryExpr, t: i64) -> Result<Val
     }
 }
 
+/// Whether the result loses the metric name: arithmetic does, and `bool`;
+/// comparisons that filter and the trim operators keep it (Prometheus's
+/// `changesMetricSchema`).
+fn drops_name(op: TokenId, return_bool: bool) -> bool {
+    return_bool || !(is_comparison(op) || matches!(op, T_TRIM_UPPER | T_TRIM_LOWER))
+}
+
 fn is_comparison(op: TokenId) -> bool {
     matches!(op, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
 }
@@ -68,6 +76,9 @@ fn apply(op: TokenId, l: f64, r: f64) -> Result<(f64, bool), Error> {
         T_LSS => (l, l < r),
         T_GTE => (l, l >= r),
         T_LTE => (l, l <= r),
+        // `</` and `>/` trim native histograms; Prometheus drops a float
+        // sample they meet (with an info annotation).
+        T_TRIM_UPPER | T_TRIM_LOWER => (0.0, false),
         _ => return Err(Error::Unsupported(format!("the operator with token {op}"))),
     })
 }
@@ -77,6 +88,17 @@ fn apply(op: TokenId, l: f64, r: f64) -> Result<(f64, bool), Error> {
 fn combine(ev: &Evaluator<'_>, op: TokenId, l: f64, r: f64) -> Result<Option<(f64, bool)>, Error> {
     use crate::metrics::histogram::tag::is_histogram;
     if ev.has_histograms() && (is_histogram(l) || is_histogram(r)) {
+        if matches!(op, T_TRIM_UPPER | T_TRIM_LOWER) {
+            // Only a histogram on the left is trimmed, by a float; any other
+            // pairing drops the sample (Prometheus: an info annotation).
+            return Ok(match (ev.histogram(l), is_histogram(r)) {
+                (Some(h), false) => {
+                    let trimmed = super::trim::trim(&h, r, op == T_TRIM_UPPER);
+                    Some((ev.intern(trimmed), true))
+                }
+                _ => None,
+            });
+        }
         return Ok(super::histogram::binary(ev, op, l, r));
     }
     apply(op, l, r).map(Some)
@@ -119,7 +141,7 @@ fn vector_scalar<'s>(
         let Some(value) = result(value, keep, return_bool) else {
             continue;
         };
-        let labels = if !comparison || return_bool {
+        let labels = if drops_name(op, return_bool) {
             sample.labels.without_metadata()
         } else {
             sample.labels
@@ -130,7 +152,7 @@ fn vector_scalar<'s>(
             v: value,
         });
     }
-    if !comparison || return_bool {
+    if drops_name(op, return_bool) {
         check_unique(&out)?;
     }
     Ok(Value::Vector(out))
@@ -180,9 +202,15 @@ fn vector_vector<'s>(
     return_bool: bool,
     t: i64,
 ) -> Result<Value<'s>, Error> {
+    // `fill(v)`, `fill_left(v)`, `fill_right(v)`: the value a missing
+    // sample of that side takes. Prometheus applies them after swapping
+    // the sides for `group_right`, without swapping them.
+    let fill = &m.fill_values;
     // Nothing can match (Prometheus's short-circuit, before any check of
     // the sides' uniqueness).
-    if lhs.is_empty() || rhs.is_empty() {
+    if (lhs.is_empty() && rhs.is_empty())
+        || ((lhs.is_empty() || rhs.is_empty()) && fill.lhs.is_none() && fill.rhs.is_none())
+    {
         return Ok(Value::Vector(Vec::new()));
     }
     let matching = m.matching.as_ref();
@@ -210,21 +238,18 @@ fn vector_vector<'s>(
             )));
         }
     }
-    let drop_name = !is_comparison(op) || return_bool;
-    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
+    let drop_name = drops_name(op, return_bool);
+    // Per signature, the result labels made (one-to-one: one empty entry).
+    let matched: RefCell<HashMap<Labels, HashSet<Labels>>> = RefCell::new(HashMap::new());
     let mut out = Vec::new();
-    for ls in &many {
-        let sig = signature(&ls.labels, matching);
-        let Some(rs) = right.get(&sig) else {
-            continue;
-        };
+    let mut pair = |ls: &Sample, rs: &Sample, sig: Labels| -> Result<(), Error> {
         let (l, r) = if one_to_many {
             (rs.v, ls.v)
         } else {
             (ls.v, rs.v)
         };
         let Some((value, keep)) = combine(ev, op, l, r)? else {
-            continue;
+            return Ok(());
         };
         // `resultMetric`.
         let mut labels = if drop_name {
@@ -246,6 +271,7 @@ fn vector_vector<'s>(
         for name in &include {
             labels = labels.with(name, rs.labels.get(name).unwrap_or(""));
         }
+        let mut matched = matched.borrow_mut();
         let seen = matched.entry(sig).or_default();
         if one_to_one {
             if !seen.is_empty() {
@@ -260,14 +286,42 @@ fn vector_vector<'s>(
             ));
         }
         // Matches are checked before a comparison filters, as Prometheus does.
-        let Some(value) = result(value, keep, return_bool) else {
-            continue;
-        };
-        out.push(Sample {
-            labels,
-            t,
-            v: value,
-        });
+        if let Some(value) = result(value, keep, return_bool) {
+            out.push(Sample {
+                labels,
+                t,
+                v: value,
+            });
+        }
+        Ok(())
+    };
+    // A missing sample filled in has the matching labels of its partner
+    // (Go's `MatchLabels`, which is our signature).
+    let filled = |sig: &Labels, v: f64| Sample {
+        labels: sig.clone(),
+        t,
+        v,
+    };
+    for ls in &many {
+        let sig = signature(&ls.labels, matching);
+        match (right.get(&sig), fill.rhs) {
+            (Some(rs), _) => pair(ls, rs, sig)?,
+            (None, Some(v)) => pair(ls, &filled(&sig, v), sig)?,
+            (None, None) => {}
+        }
+    }
+    if let Some(v) = fill.lhs {
+        for rs in &one {
+            let sig = signature(&rs.labels, matching);
+            if matched
+                .borrow()
+                .get(&sig)
+                .is_some_and(|seen| !seen.is_empty())
+            {
+                continue;
+            }
+            pair(&filled(&sig, v), rs, sig)?;
+        }
     }
     Ok(Value::Vector(out))
 }

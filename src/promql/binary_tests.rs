@@ -56,3 +56,55 @@ fn a_filtering_comparison_still_checks_the_match() {
     let err = eval(&s, "many > on (d) total").unwrap_err();
     assert!(err.starts_with("multiple matches for labels"), "{err}");
 }
+
+#[test]
+fn fill_modifiers_stand_in_for_a_missing_side() {
+    let mut s = Store::default();
+    for (name, label, v) in [
+        ("l", "a", 1.0),
+        ("l", "b", 2.0),
+        ("r", "b", 20.0),
+        ("r", "c", 30.0),
+    ] {
+        let labels = Labels::from_pairs(&[("__name__", name), ("k", label)]);
+        s.add(&labels, 0, v).unwrap();
+    }
+    assert_eq!(
+        eval(&s, "l + fill(0) r"),
+        Ok(vec![
+            "{k=\"a\"} 1".into(),
+            "{k=\"b\"} 22".into(),
+            "{k=\"c\"} 30".into()
+        ])
+    );
+    assert_eq!(
+        eval(&s, "l + fill_right(100) r"),
+        Ok(vec!["{k=\"a\"} 101".into(), "{k=\"b\"} 22".into()])
+    );
+    assert_eq!(
+        eval(&s, "l - fill_left(5) r"),
+        Ok(vec!["{k=\"b\"} -18".into(), "{k=\"c\"} -25".into()])
+    );
+    // A side that is empty is filled too (no short-circuit).
+    assert_eq!(
+        eval(&s, "absent_metric * fill_left(2) r"),
+        Ok(vec!["{k=\"b\"} 40".into(), "{k=\"c\"} 60".into()])
+    );
+    // A comparison with a fill value filters as usual: the left side's
+    // name stays; a filled-in left side has only the matching labels.
+    assert_eq!(
+        eval(&s, "l < fill(1.5) r"),
+        Ok(vec![
+            "l{k=\"a\"} 1".into(),
+            "l{k=\"b\"} 2".into(),
+            "{k=\"c\"} 1.5".into()
+        ])
+    );
+}
+
+#[test]
+fn trim_operators_drop_float_samples() {
+    let s = store();
+    assert_eq!(eval(&s, "total </ 1"), Ok(vec![]));
+    assert_eq!(eval(&s, "total >/ 0"), Ok(vec![]));
+}

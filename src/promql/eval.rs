@@ -107,6 +107,8 @@ impl<'s> Evaluator<'s> {
 
     /// Evaluates `expr` at `t` (ms since the epoch).
     pub fn instant(&mut self, expr: &Expr, t: i64) -> Result<Value<'s>, Error> {
+        let resolved = resolve_durations(expr, 0, 0)?;
+        let expr = resolved.as_ref().unwrap_or(expr);
         self.clear();
         self.start = t;
         self.end = t;
@@ -138,6 +140,8 @@ impl<'s> Evaluator<'s> {
             ));
         }
         self.budget.check_points(start, end, step)?;
+        let resolved = resolve_durations(expr, step, end - start)?;
+        let expr = resolved.as_ref().unwrap_or(expr);
         self.clear();
         self.start = start;
         self.end = end;
@@ -220,7 +224,13 @@ impl<'s> Evaluator<'s> {
             Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
             Expr::StringLiteral(s) => Ok(Value::String(s.val.clone())),
             Expr::Paren(p) => self.eval(&p.expr, t),
+            Expr::VectorSelector(vs) if vs.smoothed => Ok(Value::Vector(
+                super::extended::smoothed_vector(self, vs, t)?,
+            )),
             Expr::VectorSelector(vs) => Ok(Value::Vector(self.vector_selector(vs, t))),
+            Expr::MatrixSelector(ms) if ms.vs.anchored || ms.vs.smoothed => {
+                Ok(Value::Matrix(super::extended::matrix(self, ms, t)?))
+            }
             Expr::MatrixSelector(ms) => {
                 let range = millis(ms.range);
                 Ok(Value::Matrix(self.matrix_selector(&ms.vs, range, t)?))
@@ -324,7 +334,17 @@ impl<'s> Evaluator<'s> {
         t: i64,
     ) -> Result<Matrix<'s>, Error> {
         let end = self.shifted(vs.at.as_ref(), vs.offset.as_ref(), t);
-        let start = end.saturating_sub(range);
+        self.matrix_window(vs, end.saturating_sub(range), end)
+    }
+
+    /// The samples of `vs`'s series in `(start, end]`, staleness markers
+    /// left out; `vs`'s own `@` and `offset` are not applied again.
+    pub(super) fn matrix_window(
+        &self,
+        vs: &VectorSelector,
+        start: i64,
+        end: i64,
+    ) -> Result<Matrix<'s>, Error> {
         let store: &'s Store = self.store;
         let series = store.series();
         let selection = self.selection(vs);
@@ -440,6 +460,23 @@ impl<'s> Evaluator<'s> {
                 .collect(),
         })
     }
+}
+
+/// `expr` with its duration expressions (`[step()]`, `offset range()`, or
+/// ones that failed their check at parse time) set for a query of this
+/// step and range, as Prometheus's engine sets them before it evaluates;
+/// `None` when it has none.
+fn resolve_durations(expr: &Expr, step: i64, range: i64) -> Result<Option<Expr>, Error> {
+    if !promql_parser::parser::has_duration_exprs(expr) {
+        return Ok(None);
+    }
+    let query = promql_parser::parser::QueryDurations {
+        step: Duration::from_millis(step.max(0) as u64),
+        range: Duration::from_millis(range.max(0) as u64),
+    };
+    let mut resolved = expr.clone();
+    promql_parser::parser::resolve_durations(&mut resolved, query).map_err(Error::Eval)?;
+    Ok(Some(resolved))
 }
 
 /// Expressions at most this deep are evaluated on the caller's stack.

@@ -19,6 +19,9 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
     let matrix =
         |i: usize| matrix_arg(ev, &args[i], t).map(|m| super::histogram::float_range(ev, name, m));
     let scalar = |i: usize| scalar_arg(ev, &args[i], t);
+    if let Some(out) = super::extended::call(ev, call, t) {
+        return out;
+    }
     if let Some(out) = super::histogram::call(ev, call, t) {
         return out;
     }

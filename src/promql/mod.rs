@@ -1,6 +1,7 @@
 //! PromQL evaluation over the in-memory store, with Prometheus 3 semantics.
-//! Parsing is the `promql-parser` crate's; evaluation is ours (no Rust crate
-//! evaluates PromQL).
+//! Parsing is the `promql-parser` crate's (our fork in crates/promql-parser,
+//! which adds Prometheus 3's experimental syntax); evaluation is ours (no
+//! Rust crate evaluates PromQL).
 //!
 //! Semantics followed (Prometheus 3):
 //! - range selectors and the lookback window are left-open: `x[5m]` at `t`
@@ -23,6 +24,8 @@ mod binary;
 mod binary_tests;
 pub mod depth;
 mod eval;
+mod extended;
+mod extended_histograms;
 mod functions;
 #[cfg(test)]
 mod functions3_tests;
@@ -39,6 +42,7 @@ mod scalar_functions;
 mod sort_by_label;
 #[cfg(test)]
 mod tests;
+mod trim;
 mod xxhash;
 
 use std::borrow::Cow;
