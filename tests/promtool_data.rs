@@ -3,9 +3,8 @@
 //! the outcome Prometheus's Go tests expect of promtool 3
 //! (`cmd/promtool/main_test.go`, `unittest_test.go`, `rules_test.go`), run
 //! as the `promtool` binary runs them (it always enables `@` and negative
-//! offsets). The files slogate does not yet read as promtool does are
-//! listed with the reason, and asserted to still differ, so this fails the
-//! day one is fixed; the rest of the directory (Prometheus configs,
+//! offsets); every rule and unit-test file is in that list. The rest of
+//! the directory (Prometheus configs,
 //! service-discovery files, TSDB dumps) is for promtool commands slogate
 //! does not have, and is listed too, so every file is accounted for.
 
@@ -227,16 +226,15 @@ const CASES: &[Case] = &[
         passes: false,
         why: "Test fuzzy floating point comparison wrong match",
     },
+    // main_test.go TestCheckRulesWithFeatureFlag: a UTF-8 record name,
+    // a duration expression, `anchored` and `fill(0)`.
+    Case {
+        command: "check",
+        args: &["features.yml"],
+        passes: true,
+        why: "TestCheckRulesWithFeatureFlag",
+    },
 ];
-
-/// Where slogate still differs from promtool 3, and why (work owned
-/// elsewhere in issue 16).
-const DIFFERS: &[Case] = &[Case {
-    command: "check",
-    args: &["features.yml"],
-    passes: true,
-    why: "TestCheckRulesWithFeatureFlag: UTF-8 record names (`promql-experimental-functions`), not accepted yet (its expressions, `[1m * 2]`, `anchored` and `fill(0)`, parse)",
-}];
 
 /// Inputs of promtool commands slogate does not have (check config, check
 /// service-discovery, check metrics, tsdb dump / create-blocks).
@@ -312,18 +310,6 @@ fn every_rule_and_unit_test_file_gives_promtools_outcome() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-#[test]
-fn the_files_listed_as_differing_still_differ() {
-    for case in DIFFERS {
-        let (passed, text) = run(case);
-        assert_ne!(
-            passed, case.passes,
-            "{} {:?} now gives promtool's outcome: move it to CASES ({})\n{text}",
-            case.command, case.args, case.why
-        );
-    }
-}
-
 /// promtool's own JUnit test (`Junit xml output`): the four files it reuses
 /// give one testsuite each, every suite with a testcase.
 #[test]
@@ -357,10 +343,7 @@ fn junit_has_a_suite_per_file_and_a_case_per_suite() {
 #[test]
 fn every_file_of_the_directory_is_accounted_for() {
     let named = |file: &str| {
-        CASES
-            .iter()
-            .chain(DIFFERS)
-            .any(|c| c.args.contains(&file))
+        CASES.iter().any(|c| c.args.contains(&file))
             || NOT_RULES.contains(&file)
             // Loaded by the unit-test files above, checked through them.
             || ["rules_run.yml", "rules_run_fuzzy.yml"].contains(&file)

@@ -162,11 +162,11 @@ pub fn resolve_with(
                 .ok()
         });
         for (name, value) in &g.labels {
-            if !is_label_name(name) {
+            if !is_label_name(name) || name == "__name__" {
                 error(
                     at(&value.referenced),
                     format!("invalid label name `{name}`"),
-                    None,
+                    Some(LABEL_NAMES),
                 );
             }
         }
@@ -207,7 +207,7 @@ pub fn resolve_with(
                     error(
                         at(&value.referenced),
                         format!("invalid label name `{name}`"),
-                        Some("label names match [a-zA-Z_][a-zA-Z0-9_]* and are not __name__"),
+                        Some(LABEL_NAMES),
                     );
                 }
                 if r.alert.is_some()
@@ -243,7 +243,20 @@ pub fn resolve_with(
                         error(
                             at(&record.referenced),
                             format!("invalid recording rule name `{}`", record.value),
-                            Some("metric names match [a-zA-Z_:][a-zA-Z0-9_:]*"),
+                            Some("a metric name is any non-empty UTF-8 text"),
+                        );
+                    } else if record.value.contains(['{', '}']) {
+                        // Prometheus 3's check: a valid UTF-8 name, but
+                        // most likely PromQL put in the wrong field.
+                        error(
+                            at(&record.referenced),
+                            format!(
+                                "braces present in the recording rule name `{}`",
+                                record.value
+                            ),
+                            Some(
+                                "should it be in `expr:`? `record:` names the series the rule writes",
+                            ),
                         );
                     }
                     for (key, given) in [
@@ -392,20 +405,22 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms))
 }
 
+/// The hint for a refused label name.
+const LABEL_NAMES: &str = "a label name is any non-empty UTF-8 text but `__name__`";
+
+/// Prometheus 3 checks rule files with its UTF-8 name validation
+/// (`model.UTF8Validation` in promtool and the rule manager): a name is
+/// valid when it is non-empty UTF-8, which every YAML string is. So
+/// `record: promql-experimental-functions` and a label `team.name` are
+/// valid, as promtool 3 says (promtool 2 refused both).
 fn is_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !name.is_empty()
 }
 
+/// As `is_label_name`: Prometheus 3's `IsValidMetricName` under UTF-8
+/// validation.
 fn is_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    !name.is_empty()
 }
 
 #[cfg(test)]
@@ -421,6 +436,27 @@ mod tests {
         assert_eq!(duration("0"), Ok(Duration::ZERO));
         for bad in ["1.5m", "30m1h", "5", "m", "", "5 m", "1x", "1s1s"] {
             assert!(duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Prometheus 3 validates names as UTF-8: dashes and dots are fine,
+    /// braces in a record name, `__name__` as a label and empty names are not.
+    #[test]
+    fn names_are_checked_as_prometheus_3_does() {
+        let file = |rule: &str| {
+            resolve(
+                Path::new("r.yml"),
+                &format!("groups:\n  - name: g\n    rules:\n{rule}"),
+            )
+        };
+        assert!(file("      - record: promql-experimental-functions\n        expr: up\n").is_ok());
+        assert!(file("      - alert: A\n        expr: up\n        labels: {team.name: x}\n        annotations: {run-book: y}\n").is_ok());
+        for bad in [
+            "      - record: 'sum(x{a=\"b\"})'\n        expr: up\n",
+            "      - alert: A\n        expr: up\n        labels: {__name__: x}\n",
+            "      - alert: A\n        expr: up\n        labels: {'': x}\n",
+        ] {
+            assert!(file(bad).is_err(), "{bad}");
         }
     }
 }
