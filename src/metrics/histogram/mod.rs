@@ -11,6 +11,7 @@
 mod arith;
 pub use arith::{Combined, MixedSchemas, kahan_inc, reduce_resolution};
 pub mod bounds;
+pub mod classic;
 pub mod notation;
 pub mod tag;
 
