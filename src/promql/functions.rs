@@ -20,6 +20,9 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
         |i: usize| matrix_arg(ev, &args[i], t).map(|m| super::histogram::float_range(ev, name, m));
     let scalar = |i: usize| scalar_arg(ev, &args[i], t);
     if let Some(out) = super::histogram::call(ev, call, t) {
+        if let Ok(Value::Vector(v)) = &out {
+            check_unique(v)?;
+        }
         return out;
     }
     let out = match name {
@@ -686,8 +689,9 @@ pub(super) fn histogram_quantile(
         .into_iter()
         .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
         .collect();
-    let keep = |n: &str| n != "le" && n != NAME;
-    let (group_of, firsts) = super::group_by(v.iter().map(|(_, s)| &s.labels), keep);
+    // Grouped by all labels but `le` (two names are two histograms, as
+    // Prometheus's signature keeps the name), the name dropped after.
+    let (group_of, firsts) = super::group_by(v.iter().map(|(_, s)| &s.labels), |n| n != "le");
     let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
     for ((le, s), g) in v.iter().zip(group_of) {
         groups[g].push((*le, s.v));
@@ -696,14 +700,14 @@ pub(super) fn histogram_quantile(
         .iter()
         .zip(groups)
         .map(|(labels, mut buckets)| Sample {
-            labels: ev.derived(site, labels, |l| l.filter(keep)),
+            labels: ev.derived(site, labels, |l| l.filter(|n| n != "le" && n != NAME)),
             t,
             v: bucket_quantile(q, &mut buckets),
         })
         .collect()
 }
 
-fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
+pub(super) fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
     if q.is_nan() {
         return f64::NAN;
     }

@@ -13,6 +13,7 @@
 //! expected, floats and histograms mixed), the sample is dropped; the
 //! annotations themselves are not produced (the evaluator has none).
 
+mod inputs;
 pub(super) mod quantile;
 mod rate;
 #[cfg(test)]
@@ -29,7 +30,7 @@ use super::eval::Evaluator;
 use super::{Error, Matrix, Sample, Value};
 use crate::metrics::histogram::tag::{self, Home};
 use crate::metrics::histogram::{FloatHistogram, Hint};
-use crate::metrics::store::NAME;
+use crate::metrics::store::Labels;
 
 pub use quantile::{bucket_fraction, fraction, quantile, variance};
 
@@ -93,6 +94,9 @@ pub(super) fn call<'s>(
         "histogram_quantile" if ev.has_histograms() => {
             return Some(quantile_call(ev, call, t));
         }
+        "histogram_quantiles" => {
+            return Some(quantiles_call(ev, call, t));
+        }
         _ => return None,
     };
     Some(vector(ev, &args[0], t).map(|v| {
@@ -121,64 +125,79 @@ fn vector(ev: &Evaluator<'_>, expr: &Expr, t: i64) -> Result<Vec<Sample>, Error>
     }
 }
 
-/// Native histograms by [`fraction`], float samples with an `le` label
-/// as classic buckets by [`bucket_fraction`] (grouped by their other
-/// labels).
+/// Native histograms by [`fraction`], classic ones (float samples with an
+/// `le` label) by [`bucket_fraction`].
 fn fraction_call<'s>(ev: &Evaluator<'s>, args: &[Box<Expr>], t: i64) -> Result<Value<'s>, Error> {
     let lower = super::functions::scalar_arg(ev, &args[0], t)?;
     let upper = super::functions::scalar_arg(ev, &args[1], t)?;
-    let (native, floats): (Vec<Sample>, Vec<Sample>) = vector(ev, &args[2], t)?
+    let inputs = inputs::split(ev, vector(ev, &args[2], t)?);
+    let mut out: Vec<Sample> = inputs
+        .native
         .into_iter()
-        .partition(|s| tag::is_histogram(s.v));
-    let classic: Vec<(f64, Sample)> = floats
-        .into_iter()
-        .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
-        .collect();
-    let keep = |n: &str| n != "le" && n != NAME;
-    let (group_of, firsts) = super::group_by(classic.iter().map(|(_, s)| &s.labels), keep);
-    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
-    for ((le, s), g) in classic.iter().zip(group_of) {
-        groups[g].push((*le, s.v));
-    }
-    let mut out: Vec<Sample> = firsts
-        .iter()
-        .zip(groups)
-        .map(|(labels, mut buckets)| Sample {
-            labels: labels.filter(keep),
-            t,
-            v: bucket_fraction(lower, upper, &mut buckets),
-        })
-        .collect();
-    out.extend(native.into_iter().filter_map(|s| {
-        let h = ev.histogram(s.v)?;
-        Some(Sample {
-            labels: s.labels.without_name(),
+        .map(|(labels, h)| Sample {
+            labels,
             t,
             v: fraction(lower, upper, &h),
         })
-    }));
+        .collect();
+    out.extend(
+        inputs
+            .classic
+            .into_iter()
+            .map(|(labels, mut buckets)| Sample {
+                labels,
+                t,
+                v: bucket_fraction(lower, upper, &mut buckets),
+            }),
+    );
     Ok(Value::Vector(out))
 }
 
-/// Native histograms by [`quantile`], the float samples (classic buckets)
-/// by the classic implementation.
+/// Native histograms by [`quantile`], classic ones by the classic
+/// implementation (which answers alone over a store of floats).
 fn quantile_call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s>, Error> {
     let args = &call.args.args;
     let q = super::functions::scalar_arg(ev, &args[0], t)?;
-    let (native, floats): (Vec<Sample>, Vec<Sample>) = vector(ev, &args[1], t)?
-        .into_iter()
-        .partition(|s| tag::is_histogram(s.v));
-    let site = call as *const Call as usize;
-    let mut out = super::functions::histogram_quantile(ev, site, q, floats, t);
-    out.extend(native.into_iter().filter_map(|s| {
-        let h = ev.histogram(s.v)?;
-        Some(Sample {
-            labels: s.labels.without_name(),
-            t,
-            v: quantile(q, &h),
-        })
-    }));
+    let inputs = inputs::split(ev, vector(ev, &args[1], t)?);
+    Ok(Value::Vector(quantiles(&inputs, q, t, |l| l.clone())))
+}
+
+/// `histogram_quantiles(v, "label", q0, q1, ...)`: for each quantile, the
+/// quantile of every histogram of `v`, labelled with `label="q"` (`q` as
+/// OpenMetrics writes a float).
+fn quantiles_call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s>, Error> {
+    let args = &call.args.args;
+    let inputs = inputs::split(ev, vector(ev, &args[0], t)?);
+    let label = super::functions::string_arg(&args[1])?;
+    let qs: Vec<f64> = args[2..]
+        .iter()
+        .map(|a| super::functions::scalar_arg(ev, a, t))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for q in qs {
+        let value = crate::metrics::exposition::openmetrics_float(q);
+        out.extend(quantiles(&inputs, q, t, |l| l.with(&label, &value)));
+    }
     Ok(Value::Vector(out))
+}
+
+/// The quantile `q` of each histogram of `inputs`, labelled by `labels`.
+fn quantiles(inputs: &inputs::Inputs, q: f64, t: i64, labels: impl Fn(&Labels) -> Labels) -> Vec<Sample> {
+    let mut out: Vec<Sample> = inputs
+        .native
+        .iter()
+        .map(|(l, h)| Sample {
+            labels: labels(l),
+            t,
+            v: quantile(q, h),
+        })
+        .collect();
+    out.extend(inputs.classic.iter().map(|(l, buckets)| Sample {
+        labels: labels(l),
+        t,
+        v: super::functions::bucket_quantile(q, &mut buckets.clone()),
+    }));
+    out
 }
 
 /// What a range function computes over a histogram series.
