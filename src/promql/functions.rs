@@ -36,7 +36,12 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             }]));
         }
         "scalar" => {
-            let v = vector(0)?;
+            // The one float sample's value; histograms are not counted
+            // (Prometheus's `funcScalar`), and never pass as a value.
+            let mut v = vector(0)?;
+            if ev.has_histograms() {
+                v.retain(|s| !crate::metrics::histogram::tag::is_histogram(s.v));
+            }
             return Ok(Value::Scalar(if v.len() == 1 { v[0].v } else { f64::NAN }));
         }
         "rate" | "increase" => {
@@ -93,6 +98,12 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                     let (slope, intercept) = linear_regression(p, t);
                     slope * seconds + intercept
                 })
+            })
+        }
+        "resets" | "changes" if ev.has_histograms() => {
+            let resets = name == "resets";
+            over_range(&matrix(0)?, t, false, |p, _| {
+                Some(super::histogram::changes(ev, p, resets))
             })
         }
         "resets" => over_range(&matrix(0)?, t, false, |p, _| {

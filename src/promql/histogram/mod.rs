@@ -22,7 +22,8 @@ mod tests;
 use std::sync::Arc;
 
 use promql_parser::parser::token::{
-    T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_MUL, T_NEQ, T_SUB, T_SUM, TokenId,
+    T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MUL, T_NEQ, T_SUB, T_SUM,
+    TokenId,
 };
 use promql_parser::parser::{Call, Expr};
 
@@ -216,6 +217,8 @@ pub(super) enum RangeFn {
 /// the histogram samples they are given).
 const FLOAT_VECTOR_FUNCTIONS: &[&str] = &[
     "abs",
+    "sort",
+    "sort_desc",
     "ceil",
     "floor",
     "sqrt",
@@ -255,6 +258,10 @@ const FLOAT_VECTOR_FUNCTIONS: &[&str] = &[
 /// Functions of range vectors that take floats only.
 const FLOAT_RANGE_FUNCTIONS: &[&str] = &[
     "deriv",
+    "double_exponential_smoothing",
+    "mad_over_time",
+    "ts_of_max_over_time",
+    "ts_of_min_over_time",
     "predict_linear",
     "min_over_time",
     "max_over_time",
@@ -366,7 +373,9 @@ pub(super) fn aggregate(
         return None;
     }
     if op != T_SUM && op != T_AVG {
-        if op != T_COUNT && op != T_GROUP {
+        // `count`, `group`, `limitk` and `limit_ratio` take histograms as
+        // they take floats; the others drop them.
+        if ![T_COUNT, T_GROUP, T_LIMITK, T_LIMIT_RATIO].contains(&op) {
             members.retain(|s| !tag::is_histogram(s.v));
             if members.is_empty() {
                 return Some(None);
@@ -446,6 +455,25 @@ pub(super) fn binary(ev: &Evaluator<'_>, op: TokenId, l: f64, r: f64) -> Option<
         },
         _ => None,
     }
+}
+
+/// `changes` (or, with `resets`, `resets`) over points that may hold
+/// histograms, as Prometheus's `funcChanges` / `funcResets` count: a float
+/// next to a histogram is a change and a reset; two histograms change when
+/// they are not equal, and reset when [`FloatHistogram::detect_reset`] says.
+pub(super) fn changes(ev: &Evaluator<'_>, points: &[super::Point], resets: bool) -> f64 {
+    let mut n = 0;
+    for w in points.windows(2) {
+        let counted = match (ev.histogram(w[0].v), ev.histogram(w[1].v)) {
+            (None, None) if resets => w[1].v < w[0].v,
+            (None, None) => w[1].v != w[0].v && !(w[1].v.is_nan() && w[0].v.is_nan()),
+            (Some(prev), Some(cur)) if resets => cur.detect_reset(&prev),
+            (Some(prev), Some(cur)) => !equals(&prev, &cur),
+            _ => true,
+        };
+        n += usize::from(counted);
+    }
+    n as f64
 }
 
 /// Prometheus's `FloatHistogram.Equals` on compacted histograms: the same
