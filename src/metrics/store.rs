@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::histogram::FloatHistogram;
+use super::histogram::{FloatHistogram, Hint};
 use super::histogram::tag::{self, Home};
 use super::loss::Loss;
 
@@ -379,6 +379,9 @@ impl Store {
                 limit: self.samples,
             });
         }
+        let mut h = h;
+        let given = std::mem::take(&mut h.hint);
+        h.hint = self.stored_hint(id, given, &h);
         let v = tag::encode(Home::Store, self.histograms.len());
         self.histograms.push(Arc::new(h));
         let stored = self.append(id, t, v);
@@ -386,6 +389,42 @@ impl Store {
             self.histograms.pop();
         }
         stored
+    }
+
+    /// The counter-reset hint Prometheus's TSDB gives `h` back with when
+    /// it is appended to series `id` (its histogram chunks, read back by
+    /// `counterResetHint`): a gauge stays a gauge; a counter histogram
+    /// that continues the previous one (a counter histogram of the same
+    /// schema, zero threshold and custom bounds, with no reset and no
+    /// explicit reset hint) is `NotCounterReset`; any other starts a chunk
+    /// and is `Unknown`. Prometheus also starts a chunk at its size and
+    /// time limits (about 1 KiB, the 2 h block range), where the hint is
+    /// `Unknown` too; this store does not model those cuts.
+    /// `h` comes with its hint `given` taken out (as `Unknown`).
+    fn stored_hint(&self, id: usize, given: Hint, h: &FloatHistogram) -> Hint {
+        if given == Hint::Gauge {
+            return Hint::Gauge;
+        }
+        let previous = self.series[id]
+            .points
+            .last()
+            .and_then(|p| match tag::decode(p.v) {
+                Some((Home::Store, i)) => self.histograms.get(i),
+                _ => None,
+            });
+        let continues = previous.is_some_and(|prev| {
+            prev.hint != Hint::Gauge
+                && given != Hint::CounterReset
+                && prev.schema == h.schema
+                && prev.zero_threshold == h.zero_threshold
+                && prev.custom_values == h.custom_values
+                && !h.detect_reset(prev)
+        });
+        if continues {
+            Hint::NotCounterReset
+        } else {
+            Hint::Unknown
+        }
     }
 
     /// The histogram a tagged point of this store names.

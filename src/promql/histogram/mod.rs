@@ -201,6 +201,19 @@ fn quantiles(inputs: &inputs::Inputs, q: f64, t: i64, labels: impl Fn(&Labels) -
     out
 }
 
+/// A subquery's histograms with their `CounterReset` and
+/// `NotCounterReset` hints made `Unknown`, as Prometheus's subquery
+/// evaluation does: they speak of the stored neighbours, which a subquery
+/// may skip or repeat.
+pub(super) fn forget_reset_hints(ev: &Evaluator<'_>, points: &mut [super::Point]) {
+    for p in points {
+        let Some(h) = ev.histogram(p.v) else { continue };
+        if matches!(h.hint, Hint::CounterReset | Hint::NotCounterReset) {
+            p.v = ev.intern((*h).clone().with_hint(Hint::Unknown));
+        }
+    }
+}
+
 /// What a range function computes over a histogram series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum RangeFn {
@@ -319,12 +332,24 @@ pub(super) fn take_range(
         if histograms == 0 {
             return true;
         }
+        // `irate` and `idelta` look at the last two samples only, of
+        // whichever kind (Prometheus's `instantValue`): two floats are the
+        // float code's, a float and a histogram give nothing.
+        if matches!(f, RangeFn::Irate | RangeFn::Idelta)
+            && let [.., a, b] = &s.points[..]
+        {
+            match (tag::is_histogram(a.v), tag::is_histogram(b.v)) {
+                (false, false) => return true,
+                (true, true) => {}
+                _ => return false,
+            }
+        }
         let points: Vec<(i64, Arc<FloatHistogram>)> = s
             .points
             .iter()
             .filter_map(|p| Some((p.t, ev.histogram(p.v)?)))
             .collect();
-        let mixed = histograms != s.points.len();
+        let mixed = histograms != s.points.len() && !matches!(f, RangeFn::Irate | RangeFn::Idelta);
         let h = match f {
             _ if mixed => None,
             RangeFn::Rate => rate::extrapolated(&points, start, end, true, true),
