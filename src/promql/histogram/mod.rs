@@ -16,6 +16,7 @@
 mod inputs;
 pub(super) mod quantile;
 mod rate;
+mod sum;
 #[cfg(test)]
 mod tests;
 
@@ -34,6 +35,7 @@ use crate::metrics::histogram::{FloatHistogram, Hint};
 use crate::metrics::store::Labels;
 
 pub use quantile::{bucket_fraction, fraction, quantile, variance};
+use sum::{mean_all, sum_all};
 
 impl Evaluator<'_> {
     /// The histogram a value of this evaluator's last query stands for
@@ -355,13 +357,8 @@ pub(super) fn take_range(
             RangeFn::Rate => rate::extrapolated(&points, start, end, true, true),
             RangeFn::Increase => rate::extrapolated(&points, start, end, true, false),
             RangeFn::Delta => rate::extrapolated(&points, start, end, false, false),
-            RangeFn::SumOverTime | RangeFn::AvgOverTime => sum_all(points.iter().map(|(_, h)| h))
-                .map(|mut sum| {
-                    if f == RangeFn::AvgOverTime {
-                        sum.div(points.len() as f64);
-                    }
-                    sum.compact()
-                }),
+            RangeFn::SumOverTime => sum_all(points.iter().map(|(_, h)| h)).map(|h| h.compact()),
+            RangeFn::AvgOverTime => mean_all(points.iter().map(|(_, h)| h)).map(|h| h.compact()),
             RangeFn::Irate | RangeFn::Idelta => match &points[..] {
                 [.., (t0, h0), (t1, h1)] => {
                     rate::instant((*t0, h0), (*t1, h1), f == RangeFn::Irate)
@@ -412,32 +409,12 @@ pub(super) fn aggregate(
         return Some(None);
     }
     let hs: Vec<Arc<FloatHistogram>> = members.iter().filter_map(|s| ev.histogram(s.v)).collect();
-    let Some(mut sum) = sum_all(hs.iter()) else {
-        return Some(None);
+    let combined = if op == T_AVG {
+        mean_all(hs.iter())
+    } else {
+        sum_all(hs.iter())
     };
-    if op == T_AVG {
-        sum.div(members.len() as f64);
-    }
-    Some(Some(ev.intern(sum.compact())))
-}
-
-/// The sum of `hs` (`None` for none, or for a mix of exponential and
-/// custom buckets), its count and sum Kahan-summed as Prometheus's
-/// `KahanAdd` sums them (the buckets plainly).
-fn sum_all<'a>(mut hs: impl Iterator<Item = &'a Arc<FloatHistogram>>) -> Option<FloatHistogram> {
-    use crate::metrics::histogram::kahan_inc;
-    let mut sum: FloatHistogram = (**hs.next()?).clone();
-    let (mut count, mut count_c) = (sum.count, 0.0);
-    let (mut total, mut total_c) = (sum.sum, 0.0);
-    for h in hs {
-        sum.add(h).ok()?;
-        (count, count_c) = kahan_inc(h.count, count, count_c);
-        (total, total_c) = kahan_inc(h.sum, total, total_c);
-    }
-    let finish = |v: f64, c: f64| if v.is_infinite() { v } else { v + c };
-    sum.count = finish(count, count_c);
-    sum.sum = finish(total, total_c);
-    Some(sum)
+    Some(combined.map(|h| ev.intern(h.compact())))
 }
 
 /// A binary operation with a histogram on either side, as Prometheus's
