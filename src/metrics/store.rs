@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::histogram::{FloatHistogram, Hint};
 use super::histogram::tag::{self, Home};
+use super::histogram::{FloatHistogram, Hint};
 use super::loss::Loss;
 
 /// The label a series' metric name is kept in.

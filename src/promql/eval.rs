@@ -427,7 +427,7 @@ impl<'s> Evaluator<'s> {
             .check_subquery_steps((end as i128 - t as i128) / step as i128 + 1)?;
         let mut series = self.steps(expr, t, end, step, "a subquery")?;
         if self.has_histograms() {
-            for (_, points) in &mut series {
+            for points in series.values_mut() {
                 super::histogram::forget_reset_hints(self, points);
             }
         }

@@ -16,9 +16,8 @@ pub(super) fn call(
     t: i64,
 ) -> Option<Result<Vec<Sample>, Error>> {
     // Histogram points are left out (these functions take floats only).
-    let matrix = |i: usize| {
-        matrix_arg(ev, &args[i], t).map(|m| super::histogram::float_range(ev, name, m))
-    };
+    let matrix =
+        |i: usize| matrix_arg(ev, &args[i], t).map(|m| super::histogram::float_range(ev, name, m));
     let seconds = |p: &Point| p.t as f64 / 1000.0;
     let out = match name {
         "mad_over_time" => matrix(0).map(|m| over_range(&m, t, false, |p, _| Some(mad(p)))),

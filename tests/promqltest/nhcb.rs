@@ -12,13 +12,13 @@ use slogate::metrics::store::{Labels, NAME};
 
 use super::series::Item;
 
-/// The native series a load adds, each with its samples in time order;
+/// A native series a load adds: its labels and samples in time order.
+pub type Native = (Labels, Vec<(i64, FloatHistogram)>);
+
+/// The native series a load adds;
 /// `Err` with the reason when a classic histogram does not convert (test.go
 /// fails the load then).
-pub fn convert(
-    series: &[(Labels, Vec<Item>)],
-    interval_ms: i64,
-) -> Result<Vec<(Labels, Vec<(i64, FloatHistogram)>)>, String> {
+pub fn convert(series: &[(Labels, Vec<Item>)], interval_ms: i64) -> Result<Vec<Native>, String> {
     let mut by_base: Vec<(Labels, BTreeMap<i64, Classic>)> = Vec::new();
     for (labels, items) in series {
         let Some(name) = labels.name() else { continue };

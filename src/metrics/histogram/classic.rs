@@ -53,7 +53,10 @@ impl Classic {
         }
         let below = i.checked_sub(1).map(|j| self.buckets[j].1);
         let above = self.buckets.get(i).map(|&(_, c)| c);
-        if let Some(neighbour) = below.filter(|&n| count < n).or(above.filter(|&n| count > n)) {
+        if let Some(neighbour) = below
+            .filter(|&n| count < n)
+            .or(above.filter(|&n| count > n))
+        {
             self.error = Some(ClassicError::NotCumulative {
                 le,
                 count,

@@ -44,7 +44,11 @@ pub(super) fn split(ev: &Evaluator<'_>, samples: Vec<Sample>) -> Inputs {
     let by_labels: FxHashMap<&Labels, usize> = if native.is_empty() {
         FxHashMap::default()
     } else {
-        groups.iter().enumerate().map(|(i, (l, _))| (l, i)).collect()
+        groups
+            .iter()
+            .enumerate()
+            .map(|(i, (l, _))| (l, i))
+            .collect()
     };
     let native: Vec<(Labels, Arc<FloatHistogram>)> = native
         .into_iter()

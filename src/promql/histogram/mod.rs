@@ -23,8 +23,8 @@ mod tests;
 use std::sync::Arc;
 
 use promql_parser::parser::token::{
-    T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MUL, T_NEQ, T_SUB, T_SUM,
-    TokenId,
+    T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MUL, T_NEQ, T_SUB,
+    T_SUM, TokenId,
 };
 use promql_parser::parser::{Call, Expr};
 
@@ -185,7 +185,12 @@ fn quantiles_call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'
 }
 
 /// The quantile `q` of each histogram of `inputs`, labelled by `labels`.
-fn quantiles(inputs: &inputs::Inputs, q: f64, t: i64, labels: impl Fn(&Labels) -> Labels) -> Vec<Sample> {
+fn quantiles(
+    inputs: &inputs::Inputs,
+    q: f64,
+    t: i64,
+    labels: impl Fn(&Labels) -> Labels,
+) -> Vec<Sample> {
     let mut out: Vec<Sample> = inputs
         .native
         .iter()

@@ -210,8 +210,12 @@ fn a_native_and_a_classic_histogram_of_one_name_give_nothing() {
     s.append_histogram(id, 60_000, items[0].histogram.clone())
         .unwrap();
     for (le, v) in [("1", 2.0), ("+Inf", 8.0)] {
-        s.add(&Labels::from_pairs(&[("__name__", "x"), ("le", le)]), 60_000, v)
-            .unwrap();
+        s.add(
+            &Labels::from_pairs(&[("__name__", "x"), ("le", le)]),
+            60_000,
+            v,
+        )
+        .unwrap();
     }
     assert!(floats(&s, "histogram_quantile(0.5, x)").is_empty());
     assert!(floats(&s, "histogram_fraction(0, 1, x)").is_empty());
@@ -246,9 +250,15 @@ fn stored_histograms_carry_the_hints_prometheus_reads_back() {
 #[test]
 fn avg_turns_incremental_before_the_sum_overflows() {
     let mut s = Store::default();
-    for (i, count) in ["1.7976931348623157e+308", "1e308", "1e-6"].iter().enumerate() {
+    for (i, count) in ["1.7976931348623157e+308", "1e308", "1e-6"]
+        .iter()
+        .enumerate()
+    {
         let id = s
-            .series_id(&Labels::from_pairs(&[("__name__", "a"), ("i", &i.to_string())]))
+            .series_id(&Labels::from_pairs(&[
+                ("__name__", "a"),
+                ("i", &i.to_string()),
+            ]))
             .unwrap();
         let (items, _) = notation::item(&format!("{{{{count:{count} sum:1}}}}")).unwrap();
         s.append_histogram(id, 60_000, items[0].histogram.clone())
