@@ -22,6 +22,7 @@ mod check;
 mod nhcb;
 mod script;
 mod series;
+mod trim;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

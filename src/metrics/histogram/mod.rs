@@ -14,6 +14,7 @@ pub mod bounds;
 pub mod classic;
 pub mod notation;
 pub mod tag;
+mod trim;
 
 /// The schema of histograms with custom bucket bounds (NHCB).
 pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
