@@ -273,3 +273,4 @@ fn avg_turns_incremental_before_the_sum_overflows() {
     assert!((h.count - want).abs() / want < 1e-12, "{}", h.count);
     assert_eq!(h.sum, 1.0);
 }
+
