@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::histogram::tag::{self, Home};
-use super::histogram::{FloatHistogram, read_back};
+use super::histogram::{FloatHistogram, Hint};
 use super::loss::Loss;
 
 /// The label a series' metric name is kept in.
@@ -398,6 +398,9 @@ impl Store {
                 limit: self.samples,
             });
         }
+        let mut h = h;
+        let given = std::mem::take(&mut h.hint);
+        h.hint = self.stored_hint(id, given, &h);
         let v = tag::encode(Home::Store, self.histograms.len());
         self.histograms.push(Arc::new(h));
         let stored = self.append(id, t, v);
@@ -407,31 +410,40 @@ impl Store {
         stored
     }
 
-    /// Appends a native histogram with the counter-reset hint Prometheus's
-    /// TSDB would give it back (see [`read_back`]): how `test-rules` loads
-    /// input series and records rule results, so promtool's comparison
-    /// of histograms by their text, hint included, sees what promtool's
-    /// storage gives.
-    pub fn append_histogram_read_back(
-        &mut self,
-        id: usize,
-        t: i64,
-        h: FloatHistogram,
-    ) -> Result<bool, StoreError> {
-        let hint = {
-            let previous = match self.series[id].points.last() {
-                None => read_back::Previous::None,
-                Some(p) => match tag::decode(p.v) {
-                    Some((Home::Store, i)) => match self.histograms.get(i) {
-                        Some(before) => read_back::Previous::Histogram(before),
-                        None => read_back::Previous::Float,
-                    },
-                    _ => read_back::Previous::Float,
-                },
-            };
-            read_back::hint(previous, &h)
-        };
-        self.append_histogram(id, t, h.with_hint(hint))
+    /// The counter-reset hint Prometheus's TSDB gives `h` back with when
+    /// it is appended to series `id` (its histogram chunks, read back by
+    /// `counterResetHint`): a gauge stays a gauge; a counter histogram
+    /// that continues the previous one (a counter histogram of the same
+    /// schema, zero threshold and custom bounds, with no reset and no
+    /// explicit reset hint) is `NotCounterReset`; any other starts a chunk
+    /// and is `Unknown`. Prometheus also starts a chunk at its size and
+    /// time limits (about 1 KiB, the 2 h block range), where the hint is
+    /// `Unknown` too; this store does not model those cuts.
+    /// `h` comes with its hint `given` taken out (as `Unknown`).
+    fn stored_hint(&self, id: usize, given: Hint, h: &FloatHistogram) -> Hint {
+        if given == Hint::Gauge {
+            return Hint::Gauge;
+        }
+        let previous = self.series[id]
+            .points
+            .last()
+            .and_then(|p| match tag::decode(p.v) {
+                Some((Home::Store, i)) => self.histograms.get(i),
+                _ => None,
+            });
+        let continues = previous.is_some_and(|prev| {
+            prev.hint != Hint::Gauge
+                && given != Hint::CounterReset
+                && prev.schema == h.schema
+                && prev.zero_threshold == h.zero_threshold
+                && prev.custom_values == h.custom_values
+                && !h.detect_reset(prev)
+        });
+        if continues {
+            Hint::NotCounterReset
+        } else {
+            Hint::Unknown
+        }
     }
 
     /// The histogram a tagged point of this store names.

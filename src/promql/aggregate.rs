@@ -35,7 +35,12 @@ pub(super) fn eval<'s>(
         };
         let mut counts: Vec<(Labels, f64)> = Vec::new();
         for s in &input {
-            let labels = grouping(&s.labels).with(&label, &super::format_value(s.v));
+            // A histogram counts by Go's `FloatHistogram.String`.
+            let value = match ev.has_histograms().then(|| ev.histogram(s.v)).flatten() {
+                Some(h) => crate::metrics::histogram::notation::go_string(&h),
+                None => super::format_value(s.v),
+            };
+            let labels = grouping(&s.labels).with(&label, &value);
             match counts.iter_mut().find(|(l, _)| *l == labels) {
                 Some((_, n)) => *n += 1.0,
                 None => counts.push((labels, 1.0)),

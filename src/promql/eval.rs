@@ -445,7 +445,12 @@ impl<'s> Evaluator<'s> {
         }
         self.budget
             .check_subquery_steps((end as i128 - t as i128) / step as i128 + 1)?;
-        let series = self.steps(expr, t, end, step, "a subquery")?;
+        let mut series = self.steps(expr, t, end, step, "a subquery")?;
+        if self.has_histograms() {
+            for points in series.values_mut() {
+                super::histogram::forget_reset_hints(self, points);
+            }
+        }
         Ok(Matrix {
             start,
             end,

@@ -23,6 +23,9 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
         return out;
     }
     if let Some(out) = super::histogram::call(ev, call, t) {
+        if let Ok(Value::Vector(v)) = &out {
+            check_unique(v)?;
+        }
         return out;
     }
     let out = match name {
@@ -36,7 +39,12 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
             }]));
         }
         "scalar" => {
-            let v = vector(0)?;
+            // The one float sample's value; histograms are not counted
+            // (Prometheus's `funcScalar`), and never pass as a value.
+            let mut v = vector(0)?;
+            if ev.has_histograms() {
+                v.retain(|s| !crate::metrics::histogram::tag::is_histogram(s.v));
+            }
             return Ok(Value::Scalar(if v.len() == 1 { v[0].v } else { f64::NAN }));
         }
         "rate" | "increase" => {
@@ -93,6 +101,12 @@ pub(super) fn call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<
                     let (slope, intercept) = linear_regression(p, t);
                     slope * seconds + intercept
                 })
+            })
+        }
+        "resets" | "changes" if ev.has_histograms() => {
+            let resets = name == "resets";
+            over_range(&matrix(0)?, t, false, |p, _| {
+                Some(super::histogram::changes(ev, p, resets))
             })
         }
         "resets" => over_range(&matrix(0)?, t, false, |p, _| {
@@ -689,8 +703,9 @@ pub(super) fn histogram_quantile(
         .into_iter()
         .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
         .collect();
-    let keep = |n: &str| n != "le" && n != NAME && n != TYPE && n != UNIT;
-    let (group_of, firsts) = super::group_by(v.iter().map(|(_, s)| &s.labels), keep);
+    // Grouped by all labels but `le` (two names are two histograms, as
+    // Prometheus's signature keeps the name), the name dropped after.
+    let (group_of, firsts) = super::group_by(v.iter().map(|(_, s)| &s.labels), |n| n != "le");
     let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
     for ((le, s), g) in v.iter().zip(group_of) {
         groups[g].push((*le, s.v));
@@ -699,14 +714,16 @@ pub(super) fn histogram_quantile(
         .iter()
         .zip(groups)
         .map(|(labels, mut buckets)| Sample {
-            labels: ev.derived(site, labels, |l| l.filter(keep)),
+            labels: ev.derived(site, labels, |l| {
+                l.filter(|n| n != "le" && n != NAME && n != TYPE && n != UNIT)
+            }),
             t,
             v: bucket_quantile(q, &mut buckets),
         })
         .collect()
 }
 
-fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
+pub(super) fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
     if q.is_nan() {
         return f64::NAN;
     }

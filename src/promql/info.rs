@@ -187,6 +187,9 @@ fn newest_info(
         if last.t <= at.saturating_sub(ev.lookback()) || is_stale(last.v) {
             continue;
         }
+        if crate::metrics::histogram::tag::is_histogram(last.v) {
+            return Err(Error::Eval("info sample should be float".into()));
+        }
         let key = (name.to_string(), identity(labels));
         match newest.get(&key) {
             Some((existing, seen)) if *seen == last.t => {

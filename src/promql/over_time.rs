@@ -15,7 +15,9 @@ pub(super) fn call(
     args: &[Box<Expr>],
     t: i64,
 ) -> Option<Result<Vec<Sample>, Error>> {
-    let matrix = |i: usize| matrix_arg(ev, &args[i], t);
+    // Histogram points are left out (these functions take floats only).
+    let matrix =
+        |i: usize| matrix_arg(ev, &args[i], t).map(|m| super::histogram::float_range(ev, name, m));
     let seconds = |p: &Point| p.t as f64 / 1000.0;
     let out = match name {
         "mad_over_time" => matrix(0).map(|m| over_range(&m, t, false, |p, _| Some(mad(p)))),
@@ -73,7 +75,11 @@ fn double_exponential_smoothing(
     args: &[Box<Expr>],
     t: i64,
 ) -> Result<Vec<Sample>, Error> {
-    let m = matrix_arg(ev, &args[0], t)?;
+    let m = super::histogram::float_range(
+        ev,
+        "double_exponential_smoothing",
+        matrix_arg(ev, &args[0], t)?,
+    );
     let sf = scalar_arg(ev, &args[1], t)?;
     let tf = scalar_arg(ev, &args[2], t)?;
     if m.series.is_empty() {

@@ -267,9 +267,9 @@ impl RuleSet {
                 // gives it back, as `test-rules` compares it.
                 let stored = match value {
                     Sampled::Float(v) => store.add(&labels, t, v),
-                    Sampled::Histogram(h) => store.series_id(&labels).and_then(|id| {
-                        store.append_histogram_read_back(id, t, Arc::unwrap_or_clone(h))
-                    }),
+                    Sampled::Histogram(h) => store
+                        .series_id(&labels)
+                        .and_then(|id| store.append_histogram(id, t, Arc::unwrap_or_clone(h))),
                 };
                 if let Err(e) = stored {
                     self.errors.push(RuleError {

@@ -403,7 +403,7 @@ fn same_item(expected: &Item, got: &Got, what: &str) -> Result<(), String> {
     }
 }
 
-fn same_histogram(w: &Written, got: &FloatHistogram) -> bool {
+pub fn same_histogram(w: &Written, got: &FloatHistogram) -> bool {
     let (e, g) = (w.histogram.clone().compact(), got.clone().compact());
     let close = |a: f64, b: f64| same(a, b, "").is_ok();
     let buckets = |a: &[slogate::metrics::histogram::Bucket],

@@ -15,10 +15,11 @@
 //! eval expecting a `{{...}}` histogram, any eval over data that held
 //! native histograms or was loaded `load_with_nhcb`) are run like the
 //! rest; the report counts them apart, and one that disagrees is listed as
-//! `native`, not as a disagreement (`load_with_nhcb`'s conversion of
-//! classic histograms is not done here).
+//! `native`, not as a disagreement. `load_with_nhcb` also loads the
+//! classic histograms as custom-bucket ones, as test.go does (`nhcb.rs`).
 
 mod check;
+mod nhcb;
 mod script;
 mod series;
 
@@ -93,6 +94,11 @@ fn run_file(name: &str, text: &str) -> Vec<Case> {
                     last.retain(|(l, _)| *l != labels);
                     last.push((labels, items));
                 }
+                let native = if with_nhcb {
+                    nhcb::convert(&last, interval_ms)
+                } else {
+                    Ok(Vec::new())
+                };
                 for (labels, items) in last {
                     let Ok(id) = store.series_id(&labels) else {
                         continue;
@@ -109,6 +115,21 @@ fn run_file(name: &str, text: &str) -> Vec<Case> {
                             }
                             series::Item::Omitted => {}
                         }
+                    }
+                }
+                match native {
+                    Ok(native) => {
+                        for (labels, samples) in native {
+                            let Ok(id) = store.series_id(&labels) else {
+                                continue;
+                            };
+                            for (t, h) in samples {
+                                let _ = store.append_histogram(id, t, h);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        load_error.get_or_insert(e);
                     }
                 }
             }

@@ -11,8 +11,8 @@
 mod arith;
 pub use arith::{Combined, MixedSchemas, kahan_inc, reduce_resolution};
 pub mod bounds;
+pub mod classic;
 pub mod notation;
-pub mod read_back;
 pub mod tag;
 
 /// The schema of histograms with custom bucket bounds (NHCB).

@@ -355,3 +355,33 @@ pub fn go_g(v: f64) -> String {
     let sign = if exp < 0 { '-' } else { '+' };
     format!("{mantissa}e{sign}{:02}", exp.abs())
 }
+
+/// The histogram as Go's `FloatHistogram.String` writes it, which
+/// `count_values` uses as a label value: `{count:20, sum:10,
+/// [-2,-1):2, [-0.001,0.001]:2, (0.5,1]:1}`, populated buckets from the
+/// lowest, the zero bucket between the sides.
+pub fn go_string(h: &FloatHistogram) -> String {
+    let mut text = format!("{{count:{}, sum:{}", go_g(h.count), go_g(h.sum));
+    let mut bucket = |b: super::Bounded| {
+        let _ = write!(
+            text,
+            ", {}{},{}{}:{}",
+            if b.lower_inclusive { '[' } else { '(' },
+            go_g(b.lower),
+            go_g(b.upper),
+            if b.upper_inclusive { ']' } else { ')' },
+            go_g(b.count)
+        );
+    };
+    for b in h.negative.iter().rev().filter(|b| b.count != 0.0) {
+        bucket(h.bounded(*b, false));
+    }
+    if h.zero_count != 0.0 {
+        bucket(h.zero_bucket());
+    }
+    for b in h.positive.iter().filter(|b| b.count != 0.0) {
+        bucket(h.bounded(*b, true));
+    }
+    text.push('}');
+    text
+}

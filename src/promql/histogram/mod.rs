@@ -13,15 +13,18 @@
 //! expected, floats and histograms mixed), the sample is dropped; the
 //! annotations themselves are not produced (the evaluator has none).
 
+mod inputs;
 pub(super) mod quantile;
 mod rate;
+mod sum;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
 use promql_parser::parser::token::{
-    T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_MUL, T_NEQ, T_SUB, T_SUM, TokenId,
+    T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MUL, T_NEQ, T_SUB,
+    T_SUM, TokenId,
 };
 use promql_parser::parser::{Call, Expr};
 
@@ -29,9 +32,10 @@ use super::eval::Evaluator;
 use super::{Error, Matrix, Sample, Value};
 use crate::metrics::histogram::tag::{self, Home};
 use crate::metrics::histogram::{FloatHistogram, Hint};
-use crate::metrics::store::{NAME, TYPE, UNIT};
+use crate::metrics::store::Labels;
 
 pub use quantile::{bucket_fraction, fraction, quantile, variance};
+use sum::{mean_all, sum_all};
 
 impl Evaluator<'_> {
     /// The histogram a value of this evaluator's last query stands for
@@ -93,6 +97,9 @@ pub(super) fn call<'s>(
         "histogram_quantile" if ev.has_histograms() => {
             return Some(quantile_call(ev, call, t));
         }
+        "histogram_quantiles" => {
+            return Some(quantiles_call(ev, call, t));
+        }
         _ => return None,
     };
     Some(vector(ev, &args[0], t).map(|v| {
@@ -122,64 +129,97 @@ fn vector(ev: &Evaluator<'_>, expr: &Expr, t: i64) -> Result<Vec<Sample>, Error>
     }
 }
 
-/// Native histograms by [`fraction`], float samples with an `le` label
-/// as classic buckets by [`bucket_fraction`] (grouped by their other
-/// labels).
+/// Native histograms by [`fraction`], classic ones (float samples with an
+/// `le` label) by [`bucket_fraction`].
 fn fraction_call<'s>(ev: &Evaluator<'s>, args: &[Box<Expr>], t: i64) -> Result<Value<'s>, Error> {
     let lower = super::functions::scalar_arg(ev, &args[0], t)?;
     let upper = super::functions::scalar_arg(ev, &args[1], t)?;
-    let (native, floats): (Vec<Sample>, Vec<Sample>) = vector(ev, &args[2], t)?
+    let inputs = inputs::split(ev, vector(ev, &args[2], t)?);
+    let mut out: Vec<Sample> = inputs
+        .native
         .into_iter()
-        .partition(|s| tag::is_histogram(s.v));
-    let classic: Vec<(f64, Sample)> = floats
-        .into_iter()
-        .filter_map(|s| Some((s.labels.get("le").and_then(super::parse_value)?, s)))
-        .collect();
-    let keep = |n: &str| n != "le" && n != NAME && n != TYPE && n != UNIT;
-    let (group_of, firsts) = super::group_by(classic.iter().map(|(_, s)| &s.labels), keep);
-    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); firsts.len()];
-    for ((le, s), g) in classic.iter().zip(group_of) {
-        groups[g].push((*le, s.v));
-    }
-    let mut out: Vec<Sample> = firsts
-        .iter()
-        .zip(groups)
-        .map(|(labels, mut buckets)| Sample {
-            labels: labels.filter(keep),
-            t,
-            v: bucket_fraction(lower, upper, &mut buckets),
-        })
-        .collect();
-    out.extend(native.into_iter().filter_map(|s| {
-        let h = ev.histogram(s.v)?;
-        Some(Sample {
-            labels: s.labels.without_metadata(),
+        .map(|(labels, h)| Sample {
+            labels,
             t,
             v: fraction(lower, upper, &h),
         })
-    }));
+        .collect();
+    out.extend(
+        inputs
+            .classic
+            .into_iter()
+            .map(|(labels, mut buckets)| Sample {
+                labels,
+                t,
+                v: bucket_fraction(lower, upper, &mut buckets),
+            }),
+    );
     Ok(Value::Vector(out))
 }
 
-/// Native histograms by [`quantile`], the float samples (classic buckets)
-/// by the classic implementation.
+/// Native histograms by [`quantile`], classic ones by the classic
+/// implementation (which answers alone over a store of floats).
 fn quantile_call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s>, Error> {
     let args = &call.args.args;
     let q = super::functions::scalar_arg(ev, &args[0], t)?;
-    let (native, floats): (Vec<Sample>, Vec<Sample>) = vector(ev, &args[1], t)?
-        .into_iter()
-        .partition(|s| tag::is_histogram(s.v));
-    let site = call as *const Call as usize;
-    let mut out = super::functions::histogram_quantile(ev, site, q, floats, t);
-    out.extend(native.into_iter().filter_map(|s| {
-        let h = ev.histogram(s.v)?;
-        Some(Sample {
-            labels: s.labels.without_metadata(),
-            t,
-            v: quantile(q, &h),
-        })
-    }));
+    let inputs = inputs::split(ev, vector(ev, &args[1], t)?);
+    Ok(Value::Vector(quantiles(&inputs, q, t, |l| l.clone())))
+}
+
+/// `histogram_quantiles(v, "label", q0, q1, ...)`: for each quantile, the
+/// quantile of every histogram of `v`, labelled with `label="q"` (`q` as
+/// OpenMetrics writes a float).
+fn quantiles_call<'s>(ev: &Evaluator<'s>, call: &Call, t: i64) -> Result<Value<'s>, Error> {
+    let args = &call.args.args;
+    let inputs = inputs::split(ev, vector(ev, &args[0], t)?);
+    let label = super::functions::string_arg(&args[1])?;
+    let qs: Vec<f64> = args[2..]
+        .iter()
+        .map(|a| super::functions::scalar_arg(ev, a, t))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for q in qs {
+        let value = crate::metrics::exposition::openmetrics_float(q);
+        out.extend(quantiles(&inputs, q, t, |l| l.with(&label, &value)));
+    }
     Ok(Value::Vector(out))
+}
+
+/// The quantile `q` of each histogram of `inputs`, labelled by `labels`.
+fn quantiles(
+    inputs: &inputs::Inputs,
+    q: f64,
+    t: i64,
+    labels: impl Fn(&Labels) -> Labels,
+) -> Vec<Sample> {
+    let mut out: Vec<Sample> = inputs
+        .native
+        .iter()
+        .map(|(l, h)| Sample {
+            labels: labels(l),
+            t,
+            v: quantile(q, h),
+        })
+        .collect();
+    out.extend(inputs.classic.iter().map(|(l, buckets)| Sample {
+        labels: labels(l),
+        t,
+        v: super::functions::bucket_quantile(q, &mut buckets.clone()),
+    }));
+    out
+}
+
+/// A subquery's histograms with their `CounterReset` and
+/// `NotCounterReset` hints made `Unknown`, as Prometheus's subquery
+/// evaluation does: they speak of the stored neighbours, which a subquery
+/// may skip or repeat.
+pub(super) fn forget_reset_hints(ev: &Evaluator<'_>, points: &mut [super::Point]) {
+    for p in points {
+        let Some(h) = ev.histogram(p.v) else { continue };
+        if matches!(h.hint, Hint::CounterReset | Hint::NotCounterReset) {
+            p.v = ev.intern((*h).clone().with_hint(Hint::Unknown));
+        }
+    }
 }
 
 /// What a range function computes over a histogram series.
@@ -198,6 +238,8 @@ pub(super) enum RangeFn {
 /// the histogram samples they are given).
 const FLOAT_VECTOR_FUNCTIONS: &[&str] = &[
     "abs",
+    "sort",
+    "sort_desc",
     "ceil",
     "floor",
     "sqrt",
@@ -237,6 +279,10 @@ const FLOAT_VECTOR_FUNCTIONS: &[&str] = &[
 /// Functions of range vectors that take floats only.
 const FLOAT_RANGE_FUNCTIONS: &[&str] = &[
     "deriv",
+    "double_exponential_smoothing",
+    "mad_over_time",
+    "ts_of_max_over_time",
+    "ts_of_min_over_time",
     "predict_linear",
     "min_over_time",
     "max_over_time",
@@ -294,24 +340,31 @@ pub(super) fn take_range(
         if histograms == 0 {
             return true;
         }
+        // `irate` and `idelta` look at the last two samples only, of
+        // whichever kind (Prometheus's `instantValue`): two floats are the
+        // float code's, a float and a histogram give nothing.
+        if matches!(f, RangeFn::Irate | RangeFn::Idelta)
+            && let [.., a, b] = &s.points[..]
+        {
+            match (tag::is_histogram(a.v), tag::is_histogram(b.v)) {
+                (false, false) => return true,
+                (true, true) => {}
+                _ => return false,
+            }
+        }
         let points: Vec<(i64, Arc<FloatHistogram>)> = s
             .points
             .iter()
             .filter_map(|p| Some((p.t, ev.histogram(p.v)?)))
             .collect();
-        let mixed = histograms != s.points.len();
+        let mixed = histograms != s.points.len() && !matches!(f, RangeFn::Irate | RangeFn::Idelta);
         let h = match f {
             _ if mixed => None,
             RangeFn::Rate => rate::extrapolated(&points, start, end, true, true),
             RangeFn::Increase => rate::extrapolated(&points, start, end, true, false),
             RangeFn::Delta => rate::extrapolated(&points, start, end, false, false),
-            RangeFn::SumOverTime | RangeFn::AvgOverTime => sum_all(points.iter().map(|(_, h)| h))
-                .map(|mut sum| {
-                    if f == RangeFn::AvgOverTime {
-                        sum.div(points.len() as f64);
-                    }
-                    sum.compact()
-                }),
+            RangeFn::SumOverTime => sum_all(points.iter().map(|(_, h)| h)).map(|h| h.compact()),
+            RangeFn::AvgOverTime => mean_all(points.iter().map(|(_, h)| h)).map(|h| h.compact()),
             RangeFn::Irate | RangeFn::Idelta => match &points[..] {
                 [.., (t0, h0), (t1, h1)] => {
                     rate::instant((*t0, h0), (*t1, h1), f == RangeFn::Irate)
@@ -348,7 +401,9 @@ pub(super) fn aggregate(
         return None;
     }
     if op != T_SUM && op != T_AVG {
-        if op != T_COUNT && op != T_GROUP {
+        // `count`, `group`, `limitk` and `limit_ratio` take histograms as
+        // they take floats; the others drop them.
+        if ![T_COUNT, T_GROUP, T_LIMITK, T_LIMIT_RATIO].contains(&op) {
             members.retain(|s| !tag::is_histogram(s.v));
             if members.is_empty() {
                 return Some(None);
@@ -360,32 +415,12 @@ pub(super) fn aggregate(
         return Some(None);
     }
     let hs: Vec<Arc<FloatHistogram>> = members.iter().filter_map(|s| ev.histogram(s.v)).collect();
-    let Some(mut sum) = sum_all(hs.iter()) else {
-        return Some(None);
+    let combined = if op == T_AVG {
+        mean_all(hs.iter())
+    } else {
+        sum_all(hs.iter())
     };
-    if op == T_AVG {
-        sum.div(members.len() as f64);
-    }
-    Some(Some(ev.intern(sum.compact())))
-}
-
-/// The sum of `hs` (`None` for none, or for a mix of exponential and
-/// custom buckets), its count and sum Kahan-summed as Prometheus's
-/// `KahanAdd` sums them (the buckets plainly).
-fn sum_all<'a>(mut hs: impl Iterator<Item = &'a Arc<FloatHistogram>>) -> Option<FloatHistogram> {
-    use crate::metrics::histogram::kahan_inc;
-    let mut sum: FloatHistogram = (**hs.next()?).clone();
-    let (mut count, mut count_c) = (sum.count, 0.0);
-    let (mut total, mut total_c) = (sum.sum, 0.0);
-    for h in hs {
-        sum.add(h).ok()?;
-        (count, count_c) = kahan_inc(h.count, count, count_c);
-        (total, total_c) = kahan_inc(h.sum, total, total_c);
-    }
-    let finish = |v: f64, c: f64| if v.is_infinite() { v } else { v + c };
-    sum.count = finish(count, count_c);
-    sum.sum = finish(total, total_c);
-    Some(sum)
+    Some(combined.map(|h| ev.intern(h.compact())))
 }
 
 /// A binary operation with a histogram on either side, as Prometheus's
@@ -428,6 +463,25 @@ pub(super) fn binary(ev: &Evaluator<'_>, op: TokenId, l: f64, r: f64) -> Option<
         },
         _ => None,
     }
+}
+
+/// `changes` (or, with `resets`, `resets`) over points that may hold
+/// histograms, as Prometheus's `funcChanges` / `funcResets` count: a float
+/// next to a histogram is a change and a reset; two histograms change when
+/// they are not equal, and reset when [`FloatHistogram::detect_reset`] says.
+pub(super) fn changes(ev: &Evaluator<'_>, points: &[super::Point], resets: bool) -> f64 {
+    let mut n = 0;
+    for w in points.windows(2) {
+        let counted = match (ev.histogram(w[0].v), ev.histogram(w[1].v)) {
+            (None, None) if resets => w[1].v < w[0].v,
+            (None, None) => w[1].v != w[0].v && !(w[1].v.is_nan() && w[0].v.is_nan()),
+            (Some(prev), Some(cur)) if resets => cur.detect_reset(&prev),
+            (Some(prev), Some(cur)) => !equals(&prev, &cur),
+            _ => true,
+        };
+        n += usize::from(counted);
+    }
+    n as f64
 }
 
 /// Prometheus's `FloatHistogram.Equals` on compacted histograms: the same

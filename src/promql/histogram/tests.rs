@@ -122,3 +122,154 @@ fn arithmetic_and_aggregation_over_histograms() {
     assert_eq!(floats(&s, r#"count({__name__=~"h|f"})"#), [2.0]);
     assert_eq!(floats(&s, "f * 2"), [6.0]);
 }
+
+#[test]
+fn changes_and_resets_count_histograms() {
+    let s = store();
+    // (0 s, 60 s] holds five growing histograms, then the reset: 5
+    // changes, 1 reset.
+    assert_eq!(floats(&s, "changes(h[1m])"), [5.0]);
+    assert_eq!(floats(&s, "resets(h[1m])"), [1.0]);
+    // A float next to a histogram is a change and a reset.
+    let mut s = store();
+    let id = s
+        .series_id(&Labels::from_pairs(&[("__name__", "m")]))
+        .unwrap();
+    let (items, _) = notation::item("{{count:1}}").unwrap();
+    s.add(&Labels::from_pairs(&[("__name__", "m")]), 40_000, 5.0)
+        .unwrap();
+    s.append_histogram(id, 50_000, items[0].histogram.clone())
+        .unwrap();
+    s.add(&Labels::from_pairs(&[("__name__", "m")]), 60_000, 5.0)
+        .unwrap();
+    assert_eq!(floats(&s, "changes(m[30s])"), [2.0]);
+    assert_eq!(floats(&s, "resets(m[30s])"), [2.0]);
+}
+
+#[test]
+fn limits_keep_histograms_and_scalar_ignores_them() {
+    let s = store();
+    assert_eq!(
+        histogram(&s, "limitk(1, h)"),
+        "{{count:4 sum:8 buckets:[1 2 1]}}"
+    );
+    assert_eq!(
+        histogram(&s, "limit_ratio(1, h)"),
+        "{{count:4 sum:8 buckets:[1 2 1]}}"
+    );
+    let scalar = |expr: &str| {
+        let mut ev = Evaluator::new(&s);
+        match ev.instant(&parse(expr).unwrap(), 60_000).unwrap() {
+            Value::Scalar(v) => v,
+            other => panic!("{expr}: {other:?}"),
+        }
+    };
+    // The histogram is not the one sample: NaN, never the tag.
+    assert!(scalar("scalar(h)").is_nan());
+    // One float beside a histogram: its value.
+    assert_eq!(scalar(r#"scalar({__name__=~"h|f"})"#), 3.0);
+    // sort drops histograms, count_values labels them as Go prints them.
+    assert_eq!(floats(&s, r#"sort({__name__=~"h|f"})"#), [3.0]);
+    let mut ev = Evaluator::new(&s);
+    let Value::Vector(v) = ev
+        .instant(&parse(r#"count_values("v", h)"#).unwrap(), 60_000)
+        .unwrap()
+    else {
+        panic!("a vector");
+    };
+    assert_eq!(
+        v[0].labels.get("v"),
+        Some("{count:4, sum:8, (0.5,1]:1, (1,2]:2, (2,4]:1}")
+    );
+}
+
+#[test]
+fn histogram_quantiles_label_each_quantile() {
+    let s = store();
+    let mut ev = Evaluator::new(&s);
+    let Value::Vector(v) = ev
+        .instant(
+            &parse(r#"histogram_quantiles(c_bucket, "q", 0.5, 1)"#).unwrap(),
+            60_000,
+        )
+        .unwrap()
+    else {
+        panic!("a vector");
+    };
+    let got: Vec<(Option<&str>, f64)> = v.iter().map(|s| (s.labels.get("q"), s.v)).collect();
+    assert_eq!(got, [(Some("0.5"), 1.5), (Some("1.0"), 2.0)]);
+}
+
+#[test]
+fn a_native_and_a_classic_histogram_of_one_name_give_nothing() {
+    let mut s = Store::default();
+    let id = s
+        .series_id(&Labels::from_pairs(&[("__name__", "x")]))
+        .unwrap();
+    let (items, _) = notation::item("{{count:4 sum:8 buckets:[1 2 1]}}").unwrap();
+    s.append_histogram(id, 60_000, items[0].histogram.clone())
+        .unwrap();
+    for (le, v) in [("1", 2.0), ("+Inf", 8.0)] {
+        s.add(
+            &Labels::from_pairs(&[("__name__", "x"), ("le", le)]),
+            60_000,
+            v,
+        )
+        .unwrap();
+    }
+    assert!(floats(&s, "histogram_quantile(0.5, x)").is_empty());
+    assert!(floats(&s, "histogram_fraction(0, 1, x)").is_empty());
+}
+
+#[test]
+fn stored_histograms_carry_the_hints_prometheus_reads_back() {
+    use crate::metrics::histogram::Hint;
+    let s = store();
+    let hints: Vec<Hint> = s.series()[0]
+        .points
+        .iter()
+        .map(|p| {
+            let (_, i) = crate::metrics::histogram::tag::decode(p.v).unwrap();
+            s.histogram(i).unwrap().hint
+        })
+        .collect();
+    // The first starts a chunk, the growing ones continue it, the reset
+    // starts another.
+    assert_eq!(hints[0], Hint::Unknown);
+    assert!(hints[1..6].iter().all(|h| *h == Hint::NotCounterReset));
+    assert_eq!(hints[6], Hint::Unknown);
+    // sum of histograms that all continue their chunk: not_reset, as
+    // Prometheus's `sum` keeps it.
+    let mut ev = Evaluator::new(&s);
+    let Value::Vector(v) = ev.instant(&parse("sum(h)").unwrap(), 50_000).unwrap() else {
+        panic!("a vector");
+    };
+    assert_eq!(ev.histogram(v[0].v).unwrap().hint, Hint::NotCounterReset);
+}
+
+#[test]
+fn avg_turns_incremental_before_the_sum_overflows() {
+    let mut s = Store::default();
+    for (i, count) in ["1.7976931348623157e+308", "1e308", "1e-6"]
+        .iter()
+        .enumerate()
+    {
+        let id = s
+            .series_id(&Labels::from_pairs(&[
+                ("__name__", "a"),
+                ("i", &i.to_string()),
+            ]))
+            .unwrap();
+        let (items, _) = notation::item(&format!("{{{{count:{count} sum:1}}}}")).unwrap();
+        s.append_histogram(id, 60_000, items[0].histogram.clone())
+            .unwrap();
+    }
+    let mut ev = Evaluator::new(&s);
+    let Value::Vector(v) = ev.instant(&parse("avg(a)").unwrap(), 60_000).unwrap() else {
+        panic!("a vector");
+    };
+    let h = ev.histogram(v[0].v).unwrap();
+    let want = 1.7976931348623157e308 / 3.0 + 1e308 / 3.0;
+    assert!((h.count - want).abs() / want < 1e-12, "{}", h.count);
+    assert_eq!(h.sum, 1.0);
+}

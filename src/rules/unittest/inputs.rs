@@ -95,7 +95,7 @@ impl Inputs<'_> {
                     .ok_or("input series: a sample's time is past what a timestamp holds")?;
                 match item {
                     Item::Float(v) => store.append(*id, at, v),
-                    Item::Histogram(h) => store.append_histogram_read_back(*id, at, h),
+                    Item::Histogram(h) => store.append_histogram(*id, at, h),
                 }
                 .map_err(|e| e.to_string())?;
             }
