@@ -13,8 +13,8 @@ use anyhow::Context;
 use super::{Exit, UsageError};
 use crate::cli::CompareArgs;
 use crate::report::escape::{markdown_code as code, markdown_text as text};
-use crate::report::html::saved::{Measured, Summary};
-use crate::report::html::{Saved, escape};
+use crate::report::html::escape;
+use crate::report::run::saved::{Measured, Saved, Summary};
 
 /// One metric's allowed regression.
 #[derive(Debug, Clone, Copy, PartialEq)]

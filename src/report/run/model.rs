@@ -4,9 +4,6 @@
 
 use std::time::UNIX_EPOCH;
 
-use base64::Engine as _;
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
 use crate::expect::{Verdict, failures};
@@ -60,22 +57,10 @@ impl Measured {
             errors: stats.errors_by_name(),
             latency_ms: Distribution::of(&stats.latency_us),
             service_time_ms: Distribution::of(&stats.service_us),
-            latency_histogram: serialize(&stats.latency_us),
-            service_time_histogram: serialize(&stats.service_us),
+            latency_histogram: super::histogram::encode(&stats.latency_us),
+            service_time_histogram: super::histogram::encode(&stats.service_us),
         }
     }
-}
-
-fn serialize(histogram: &Histogram<u64>) -> String {
-    let mut bytes = Vec::new();
-    // Serializing into a Vec cannot fail but for a bug in the serializer.
-    if V2DeflateSerializer::new()
-        .serialize(histogram, &mut bytes)
-        .is_err()
-    {
-        return String::new();
-    }
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// One request kind within a phase.
