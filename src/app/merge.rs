@@ -8,14 +8,14 @@
 //! PromQL) are about the service, which every shard watched: they are taken
 //! from the first shard that has them, with its alerts, scrapes and faults.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use super::{Exit, UsageError};
 use crate::cli::MergeArgs;
-use crate::expect::{self, Verdict};
+use crate::expect::Verdict;
 use crate::record::RunResults;
 use crate::report::run::saved::{Saved, Summary};
 use crate::report::run::{self as reports, Ending, RunReport};
@@ -109,7 +109,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         .map_err(|e| UsageError::new("--out", e.to_string()))?;
 
     // Client-side: judged again on the merged data.
-    let mut verdicts = expect::evaluate(&scenario, &results);
+    let mut verdicts = crate::judge::client(&scenario, &results);
     let slo_reports = crate::slo::evaluate(&scenario.slos, &results, None);
     let client: Vec<usize> = (0..scenario.slos.len())
         .filter(|&i| scenario.slos[i].sli.is_client())
@@ -125,19 +125,11 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
             .collect::<Vec<_>>(),
     ));
     // Server-side: as the first shard judged it.
-    let judged: BTreeSet<(String, String, String)> = verdicts.iter().map(key).collect();
-    let server = parts
-        .iter()
-        .find(|p| p.checks.iter().any(|v| !judged.contains(&key(v))));
-    if let Some(server) = server {
-        verdicts.extend(
-            server
-                .checks
-                .iter()
-                .filter(|v| !judged.contains(&key(v)))
-                .cloned(),
-        );
-    }
+    let shards: Vec<Vec<Verdict>> = parts.iter().map(|p| p.checks.clone()).collect();
+    let server = crate::judge::server_from_shards(&verdicts, &shards).map(|(index, checks)| {
+        verdicts.extend(checks);
+        &parts[index]
+    });
 
     for name in SERVER_FILES {
         if let Some(from) = parts.iter().map(|p| p.dir.join(name)).find(|f| f.exists()) {
@@ -179,10 +171,6 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         Ending::Failed => Exit::Failed,
         Ending::Aborted | Ending::Interrupted => Exit::Aborted,
     })
-}
-
-fn key(v: &Verdict) -> (String, String, String) {
-    (v.check.clone(), v.scope.clone(), v.source.clone())
 }
 
 /// Checks that the parts are shards of one scenario that fit together.

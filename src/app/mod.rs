@@ -3,7 +3,6 @@
 
 pub mod check;
 pub mod compare;
-pub mod drill;
 pub mod hit;
 pub mod merge;
 pub mod proxy;

@@ -11,17 +11,14 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{Exit, drill};
-use crate::backend::{Embedded, Prometheus};
+use super::Exit;
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
 use crate::expect::{self, AbortWatch};
-use crate::metrics::saved;
 use crate::metrics::scrape::{Scraped, Scraper, Target};
 use crate::metrics::store::Store;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
 use crate::rules::export::Promtool;
-use crate::slo::{self, SloReport};
 use crate::{plan, scenario};
 
 /// Runs a scenario and writes its results directory.
@@ -77,7 +74,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     };
     let bases = plan::target_urls(&scenario, &urls)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let mut faults = drill::FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
+    let mut faults = crate::gameday::FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
     let mut timeline =
         TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
@@ -102,7 +99,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     faults.finish();
     let results = results?;
     progress.finish_and_clear();
-    let mut verdicts = expect::evaluate(&scenario, &results);
+    let mut verdicts = crate::judge::client(&scenario, &results);
     verdicts.extend(faults.verdicts());
     let scraped = scraper.map(Scraper::stop);
     let losses = scraped
@@ -124,7 +121,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         ));
         reports::write_all(&out, &RunReport::new(&scenario, &results, early))?;
     }
-    let judged = server_side(
+    let judged = crate::judge::server(
         &scenario,
         &results,
         scraped,
@@ -157,7 +154,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let mut report = RunReport::new(&scenario, &results, verdicts);
-    report.fault_windows = drill::window_reports(&faults.windows, results.started_at);
+    report.fault_windows = crate::gameday::window_reports(&faults.windows, results.started_at);
     report.shard = args.shard;
     report.targets = bases
         .into_iter()
@@ -173,7 +170,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         print!("\n{}", crate::slo::text(&slos));
     }
     if !faults.windows.is_empty() {
-        drill::save_windows(&faults.windows, results.started_at, &out)?;
+        reports::faults::save(&faults.windows, results.started_at, &out)?;
     }
     // Last: the page reads the files written above.
     if let Err(e) = crate::report::html::write(&out) {
@@ -241,95 +238,6 @@ fn start_scraper(
     Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
 }
 
-/// Stops scraping, saves what was scraped, evaluates the rules, and judges
-/// the PromQL and alert expectations against the embedded evaluator or the
-/// scenario's Prometheus.
-fn server_side(
-    scenario: &scenario::Scenario,
-    results: &crate::record::RunResults,
-    scraped: Option<Scraped>,
-    alertmanager: Option<crate::backend::alertmanager::Watch>,
-    faults: &[drill::FaultChange],
-    out: &std::path::Path,
-) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
-    if let Some(scraped) = &scraped {
-        for problem in &scraped.problems {
-            eprintln!("warning: {}", terminal_lines(&crate::redact::text(problem)));
-        }
-        // A failed save loses the saved scrapes, not the verdicts.
-        if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
-            eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
-        }
-    }
-    let Some(metrics) = &scenario.metrics else {
-        return Ok((Vec::new(), slo::evaluate(&scenario.slos, results, None)));
-    };
-    let expects_alerts = !scenario.alerts.is_empty()
-        || scenario.no_other_alerts.is_some()
-        || scenario.phases.iter().any(|p| !p.alerts.is_empty());
-    if let Some(url) = &metrics.prometheus {
-        // Let Prometheus scrape and evaluate past the end of the run.
-        std::thread::sleep(Duration::from_secs(2));
-        let backend = Prometheus::new(url)?;
-        let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
-        save_series(scenario, results, &backend, out);
-        if expects_alerts {
-            let (start, end) = run_window(results);
-            let watched = alertmanager.map(crate::backend::alertmanager::Watch::stop);
-            match drill::read_alerts(&backend, start, end, metrics.evaluation_interval) {
-                Ok(mut alerts) => {
-                    alerts.alertmanager = watched;
-                    drill::save(&alerts, faults, scenario, results, out)?;
-                    verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
-                }
-                Err(e) => {
-                    let alerts = drill::Alerts {
-                        evaluated_by: format!("{url} (unreachable: {e})"),
-                        alertmanager: watched,
-                        ..Default::default()
-                    };
-                    verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
-                }
-            }
-        }
-        let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
-        return Ok((verdicts, slos));
-    }
-    // Only a Prometheus sends alerts; the scenario check keeps this None.
-    drop(alertmanager.map(crate::backend::alertmanager::Watch::stop));
-    let mut store = scraped.map(|s| s.store).unwrap_or_default();
-    if !scenario.rules.is_empty() {
-        let alerts = drill::evaluate_rules(scenario, &mut store)?;
-        drill::save(&alerts, faults, scenario, results, out)?;
-        let mut backend = Embedded::new(&store);
-        backend.lookback = metrics.lookback;
-        let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
-        save_series(scenario, results, &backend, out);
-        verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
-        let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
-        return Ok((verdicts, slos));
-    }
-    let mut backend = Embedded::new(&store);
-    backend.lookback = metrics.lookback;
-    let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
-    save_series(scenario, results, &backend, out);
-    Ok((expect::evaluate_promql(scenario, results, &backend), slos))
-}
-
-/// Saves every PromQL check's series over the run for the HTML report; a
-/// failure costs the charts, not the run.
-fn save_series(
-    scenario: &scenario::Scenario,
-    results: &crate::record::RunResults,
-    backend: &dyn crate::backend::QueryBackend,
-    out: &std::path::Path,
-) {
-    let series = crate::report::series::collect(scenario, results, backend);
-    if let Err(e) = crate::report::series::save(&series, out) {
-        eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
-    }
-}
-
 /// Writes the `--export-promtool-test` file from what was scraped.
 fn export_promtool_test(
     scenario: &scenario::Scenario,
@@ -380,13 +288,6 @@ fn export_promtool_test(
         })?;
     }
     Ok((exported, promtool))
-}
-
-/// The run's time as ms since the epoch, plus the scrapes after it.
-fn run_window(results: &crate::record::RunResults) -> (i64, i64) {
-    let start = crate::metrics::scrape::system_ms(results.started_at);
-    let end = crate::metrics::scrape::system_ms(results.started_at + results.elapsed);
-    (start, end + 1000)
 }
 
 /// What a run starts itself: demo services and fault proxies, with the

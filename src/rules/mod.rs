@@ -16,6 +16,7 @@ pub mod eval;
 pub mod export;
 mod glob;
 pub mod nullable;
+pub mod run;
 mod spec;
 pub mod template;
 pub mod timeline;

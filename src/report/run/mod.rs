@@ -4,8 +4,10 @@
 //! and the terminal report. Adding a file means a new type here and a line
 //! in [`ARTIFACTS`].
 
+pub mod alerts;
 mod checks;
 pub mod dir;
+pub mod faults;
 #[cfg(test)]
 mod golden;
 pub mod histogram;
