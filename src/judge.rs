@@ -131,6 +131,19 @@ fn run_window(results: &RunResults) -> (i64, i64) {
     (start, end + 1000)
 }
 
+/// The SLOs' verdicts, each marked when it read data a scrape limit
+/// truncated (`losses`, timed from `origin_ms`).
+pub fn slo_verdicts(
+    scenario: &Scenario,
+    slos: &[SloReport],
+    losses: &[crate::metrics::loss::Loss],
+    origin_ms: i64,
+) -> Vec<Verdict> {
+    let mut verdicts = slo::verdicts(&scenario.slos, slos);
+    slo::mark_truncated(&scenario.slos, &mut verdicts, losses, origin_ms);
+    verdicts
+}
+
 /// The server-side verdicts of shards, for a merge: those of the first
 /// shard that has verdicts `judged` lacks (by check, scope and source), with
 /// that shard's index.

@@ -73,36 +73,26 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         .map(|dir| Part::read(dir))
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(|e| UsageError::new("DIR", format!("{e:#}")))?;
-    if let Err(message) = agree(&parts) {
-        eprintln!("error: {message}");
-        return Ok(Exit::Usage);
-    }
+    agree(&parts).map_err(UsageError::line)?;
     let first = &parts[0];
     let file = args
         .scenario
         .clone()
         .unwrap_or_else(|| PathBuf::from(&first.summary.file));
-    let scenario = match scenario::load(&file) {
-        Ok(scenario) => scenario,
-        Err(errors) => {
-            for error in errors {
-                eprintln!("error: {error}");
-            }
-            eprintln!(
-                "hint: the expectations are judged again from the scenario file; pass --scenario FILE where it is not at {}",
-                file.display()
-            );
-            return Ok(Exit::Usage);
-        }
-    };
+    let scenario = scenario::load(&file).map_err(|errors| {
+        UsageError::lines(errors).with_hint(format!(
+            "the expectations are judged again from the scenario file; pass --scenario FILE where it is not at {}",
+            file.display()
+        ))
+    })?;
     if scenario.name != first.summary.scenario {
-        eprintln!(
-            "error: {} is scenario `{}`, the shards ran `{}`",
+        return Err(UsageError::line(format!(
+            "{} is scenario `{}`, the shards ran `{}`",
             file.display(),
             scenario.name,
             first.summary.scenario
-        );
-        return Ok(Exit::Usage);
+        ))
+        .into());
     }
     let results = combine(&parts).map_err(|e| UsageError::new("DIR", format!("{e:#}")))?;
     reports::dir::prepare(&args.out, args.force)
@@ -141,6 +131,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         write_slos(&parts, &scenario, &slo_reports, &args.out)?;
     }
     let mut report = RunReport::new(&scenario, &results, verdicts);
+    report.command = super::command_line();
     report.fault_windows = first.summary.fault_windows.clone();
     report.merged_from = parts.iter().map(|p| p.dir.display().to_string()).collect();
     report.targets = first.summary.targets.clone();

@@ -16,6 +16,7 @@ mod markdown;
 mod model;
 mod read;
 pub mod saved;
+pub mod slos;
 mod summary_json;
 mod text;
 mod timeline;

@@ -143,7 +143,7 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub targets: std::collections::BTreeMap<String, String>,
     /// The command line that made these results, as typed (secrets
-    /// redacted).
+    /// redacted); the command sets it, [`RunReport::new`] leaves it empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
     /// Scraped data that limits kept out (every verdict that read it is
@@ -291,7 +291,7 @@ impl RunReport {
             shard: None,
             merged_from: Vec::new(),
             targets: std::collections::BTreeMap::new(),
-            command: std::env::args().map(|a| crate::redact::text(&a)).collect(),
+            command: Vec::new(),
             scrape_losses: Vec::new(),
         }
     }
