@@ -52,6 +52,7 @@ pub mod gameday;
 pub mod input;
 pub mod judge;
 pub mod metrics;
+pub mod net;
 pub mod plan;
 pub mod promql;
 pub mod proxy;

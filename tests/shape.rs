@@ -14,14 +14,12 @@ use std::path::{Path, PathBuf};
 // Each figure is held where the code stands, so none grows back; issue 17's
 // targets are in brackets, and a figure is tightened as the code reaches it.
 /// The largest strongly connected set of top-level modules allowed [2].
-const MAX_CYCLE: usize = 16;
-/// Files outside `app/` that import it [0].
-const MAX_APP_IMPORTERS: usize = 2;
+const MAX_CYCLE: usize = 4;
 /// `app/`'s budget: all its lines [under 1,800], and its longest file [300].
-const MAX_APP_LINES: usize = 2_086;
-const MAX_APP_FILE_LINES: usize = 512;
+const MAX_APP_LINES: usize = 1_800;
+const MAX_APP_FILE_LINES: usize = 420;
 /// `app::run::run`, the pipeline of `slogate run` [about a screen, 60].
-const MAX_RUN_FN_LINES: usize = 184;
+const MAX_RUN_FN_LINES: usize = 60;
 /// Source files allowed over `LONG_FILE` lines [2, each saying why in its
 /// header].
 const MAX_LONG_FILES: usize = 6;
@@ -312,12 +310,7 @@ fn no_top_level_import_cycle_over_two() {
 
 #[test]
 fn nothing_outside_app_imports_app() {
-    let f = figures();
-    assert!(
-        f.app_importers.len() <= MAX_APP_IMPORTERS,
-        "{:?}",
-        f.app_importers
-    );
+    assert_eq!(figures().app_importers, Vec::<String>::new());
 }
 
 #[test]

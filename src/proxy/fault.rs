@@ -334,7 +334,7 @@ impl Fault {
             "reset" => &["after"],
             "blackhole" | "refuse" => &[],
             _ => {
-                let hint = crate::scenario::nearest(kind, KINDS.iter().copied())
+                let hint = crate::diag::nearest(kind, KINDS.iter().copied())
                     .map(|k| format!("did you mean `{k}`?"))
                     .unwrap_or_else(|| format!("one of {}", KINDS.join(", ")));
                 return Err(error(
@@ -751,7 +751,7 @@ pub fn parse_words(text: &str) -> Result<FaultSpec, String> {
             "header" => spec.header = Some(value),
             "for" => spec.bound = Some(value),
             _ => {
-                let hint = crate::scenario::nearest(key, KEYS.iter().copied())
+                let hint = crate::diag::nearest(key, KEYS.iter().copied())
                     .map(|k| format!("; did you mean `{k}`?"))
                     .unwrap_or_default();
                 return Err(format!("unknown fault setting `{key}`{hint}"));

@@ -147,7 +147,7 @@ pub fn resolve(
 
 /// Turns a serde-saphyr error into ours, with a "did you mean" for unknown keys.
 fn yaml_error(file: &Path, source: &str, error: &serde_saphyr::Error) -> ScenarioError {
-    super::yaml::error_with_keys(file, source, error, KEYS)
+    crate::diag::yaml::error_with_keys(file, source, error, KEYS)
 }
 
 pub(super) struct Validator<'a> {
