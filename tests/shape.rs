@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 // Each figure is held where the code stands, so none grows back; issue 17's
 // targets are in brackets, and a figure is tightened as the code reaches it.
 /// The largest strongly connected set of top-level modules allowed [2].
-const MAX_CYCLE: usize = 4;
+const MAX_CYCLE: usize = 2;
 /// `app/`'s budget: all its lines [under 1,800], and its longest file [300].
 const MAX_APP_LINES: usize = 1_800;
-const MAX_APP_FILE_LINES: usize = 420;
+const MAX_APP_FILE_LINES: usize = 400;
 /// `app::run::run`, the pipeline of `slogate run` [about a screen, 60].
 const MAX_RUN_FN_LINES: usize = 60;
 /// Source files allowed over `LONG_FILE` lines [2, each saying why in its
@@ -206,6 +206,8 @@ fn fn_lines(text: &str, name: &str) -> Option<usize> {
 
 struct Figures {
     largest_cycle: Vec<String>,
+    /// Every set of modules that import each other.
+    cycles: Vec<Vec<String>>,
     app_importers: Vec<String>,
     app_lines: usize,
     app_longest: (String, usize),
@@ -216,7 +218,9 @@ struct Figures {
 fn figures() -> Figures {
     let sources = sources();
     let edges = graph(&sources);
-    let largest_cycle = cycles(&edges).into_iter().next().unwrap_or_default();
+    let all = cycles(&edges);
+    let largest_cycle = all.first().cloned().unwrap_or_default();
+    let pairs = all.into_iter().filter(|c| c.len() > 1).collect();
     let app_importers = sources
         .iter()
         .filter(|s| top_module(&s.path).is_some_and(|m| m != "app"))
@@ -246,6 +250,7 @@ fn figures() -> Figures {
     long_files.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     Figures {
         largest_cycle,
+        cycles: pairs,
         app_importers,
         app_lines: app.iter().map(|(_, n)| n).sum(),
         app_longest,
@@ -262,6 +267,7 @@ fn prints_the_figures() {
         f.largest_cycle.len(),
         f.largest_cycle
     );
+    println!("every import cycle: {:?}", f.cycles);
     println!(
         "files outside app/ importing app: {} {:?}",
         f.app_importers.len(),

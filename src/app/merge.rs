@@ -131,7 +131,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         write_slos(&parts, &scenario, &slo_reports, &args.out)?;
     }
     let mut report = RunReport::new(&scenario, &results, verdicts);
-    report.command = super::command_line();
+    report.command = crate::redact::command_line();
     report.fault_windows = first.summary.fault_windows.clone();
     report.merged_from = parts.iter().map(|p| p.dir.display().to_string()).collect();
     report.targets = first.summary.targets.clone();

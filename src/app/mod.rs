@@ -78,12 +78,6 @@ impl UsageError {
     }
 }
 
-/// The command line as typed, secrets redacted: what the results say made
-/// them.
-pub fn command_line() -> Vec<String> {
-    std::env::args().map(|a| crate::redact::text(&a)).collect()
-}
-
 /// Runs the command `cli` names.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {

@@ -15,17 +15,15 @@ use super::{Exit, UsageError};
 use crate::backend::alertmanager::Watch;
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
-use crate::expect::{AbortWatch, Verdict};
-use crate::gameday::{self, FaultSwitch, Services};
-use crate::metrics::scrape::{Scraped, Scraper, Target};
-use crate::metrics::store::Store;
+use crate::expect::AbortWatch;
+use crate::gameday::{FaultSwitch, Services};
+use crate::metrics::scrape::Scraper;
 use crate::record::RunResults;
-use crate::report::escape::terminal_lines;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
 use crate::rules::export::Promtool;
 use crate::scenario::{self, Scenario};
 use crate::slo::SloReport;
-use crate::{judge, plan};
+use crate::{judge, plan, rules};
 
 /// Runs a scenario and writes its results directory.
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
@@ -45,21 +43,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let exported = args
         .export_promtool_test
         .as_deref()
-        .map(|dest| export_promtool_test(&scenario, scraped.as_ref(), dest));
+        .map(|dest| rules::run::export_promtool_test(drill(&scenario), scraped.as_ref(), dest));
     let alertmanager = observers.alertmanager;
-    let judged = Judged::of(
-        args,
+    let judged = judge::live(
         &scenario,
         &results,
         verdicts,
         scraped,
         alertmanager,
-        &faults,
+        &faults.log,
         &out,
     )?;
     let mut report = RunReport::new(&scenario, &results, judged.verdicts);
-    report.command = super::command_line();
-    report.fault_windows = gameday::window_reports(&faults.windows, results.started_at);
+    report.command = crate::redact::command_line();
+    report.fault_windows = reports::FaultWindow::of(&faults.windows, results.started_at);
     report.shard = args.shard;
     report.targets = bases
         .into_iter()
@@ -121,7 +118,7 @@ struct Observers {
 
 impl Observers {
     fn start(scenario: &Scenario, services: &Services) -> anyhow::Result<Observers> {
-        let scraper = start_scraper(scenario, &services.urls, &services.proxies)?;
+        let scraper = services.start_scraper(scenario)?;
         let alertmanager = match scenario
             .metrics
             .as_ref()
@@ -170,64 +167,20 @@ fn drive(
     Ok(results)
 }
 
-/// Every verdict of the run, its SLOs, and the scraped data limits kept out.
-struct Judged {
-    verdicts: Vec<Verdict>,
-    slos: Vec<SloReport>,
-    losses: Vec<crate::metrics::loss::Loss>,
-}
-
-impl Judged {
-    /// The server side judged after the client side (`client`). The load's
-    /// results reach the disk before, since server-side judging reads other
-    /// people's metrics and rules and can fail late: that loses nothing,
-    /// and the files say the checks were not judged (NO DATA).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one stage's inputs, each used once"
-    )]
-    fn of(
-        args: &RunArgs,
-        scenario: &Scenario,
-        results: &RunResults,
-        mut verdicts: Vec<Verdict>,
-        scraped: Option<Scraped>,
-        alertmanager: Option<Watch>,
-        faults: &FaultSwitch,
-        out: &Path,
-    ) -> anyhow::Result<Judged> {
-        let losses = scraped
-            .as_ref()
-            .map(|s| s.store.losses().to_vec())
-            .unwrap_or_default();
-        if scenario.has_server_side_checks() {
-            let mut early = verdicts.clone();
-            early.push(Verdict::not_judged(
-                &args.file,
-                "slogate stopped before it judged them",
-            ));
-            let mut report = RunReport::new(scenario, results, early);
-            report.command = super::command_line();
-            reports::write_all(out, &report)?;
-        }
-        let judged = judge::server(scenario, results, scraped, alertmanager, &faults.log, out);
-        let (server, slos) = judged.unwrap_or_else(|e| {
-            let why = format!("{e:#}");
-            eprintln!(
-                "error: server-side checks not judged: {}",
-                terminal_lines(&crate::redact::text(&why))
-            );
-            (vec![Verdict::not_judged(&args.file, &why)], Vec::new())
-        });
-        verdicts.extend(server);
-        let origin = crate::metrics::scrape::system_ms(results.started_at);
-        verdicts.extend(judge::slo_verdicts(scenario, &slos, &losses, origin));
-        Ok(Judged {
-            verdicts,
-            slos,
-            losses,
-        })
-    }
+/// The drill `--export-promtool-test` exports, if the scenario scrapes.
+fn drill(scenario: &Scenario) -> Option<rules::run::Drill<'_>> {
+    let metrics = scenario.metrics.as_ref()?;
+    Some(rules::run::Drill {
+        name: &scenario.name,
+        rules: &scenario.rules,
+        step: metrics
+            .scrape
+            .iter()
+            .map(|s| s.interval)
+            .min()
+            .unwrap_or(metrics.evaluation_interval),
+        evaluation_interval: metrics.evaluation_interval,
+    })
 }
 
 /// The results directory's files, the terminal report, and last the page,
@@ -287,89 +240,6 @@ fn announce_export(
         }
         (Ok(_), None) => true,
     }
-}
-
-/// Starts scraping the scenario's `metrics.scrape` targets, if any.
-fn start_scraper(
-    scenario: &scenario::Scenario,
-    urls: &std::collections::BTreeMap<String, String>,
-    proxies: &[crate::proxy::Proxy],
-) -> anyhow::Result<Option<Scraper>> {
-    let Some(metrics) = scenario.metrics.as_ref().filter(|m| !m.scrape.is_empty()) else {
-        return Ok(None);
-    };
-    let bases = plan::target_urls(scenario, urls).map_err(|e| super::UsageError::new("FILE", e))?;
-    let mut targets: Vec<Target> = metrics
-        .scrape
-        .iter()
-        .map(|s| Target {
-            url: s.url.bind_targets(&bases).as_static().unwrap_or_default(),
-            job: s.job.clone(),
-            interval: s.interval,
-            limits: s.limits,
-        })
-        .collect();
-    // The proxies' own metrics (what was injected), at the shortest interval.
-    let interval = metrics.default_step();
-    targets.extend(proxies.iter().map(|p| Target {
-        url: format!("{}/metrics", p.control_url()),
-        job: "slogate_proxy".into(),
-        interval,
-        limits: Default::default(),
-    }));
-    Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
-}
-
-/// Writes the `--export-promtool-test` file from what was scraped.
-fn export_promtool_test(
-    scenario: &scenario::Scenario,
-    scraped: Option<&Scraped>,
-    dest: &std::path::Path,
-) -> Result<(crate::rules::export::Exported, Option<Promtool>), String> {
-    let (Some(scraped), Some(metrics)) = (scraped, &scenario.metrics) else {
-        return Err("nothing was scraped (the scenario has no `metrics.scrape`)".into());
-    };
-    let step = metrics
-        .scrape
-        .iter()
-        .map(|s| s.interval)
-        .min()
-        .unwrap_or(metrics.evaluation_interval);
-    // Expectations for the promtool that will check the file, if one is
-    // here: it is then run on the file.
-    let scratch = dest.parent().filter(|p| !p.as_os_str().is_empty());
-    let promtool = Promtool::probe(scratch.unwrap_or(std::path::Path::new(".")));
-    let title = format!(
-        "The alert drill of scenario `{}`. Expectations computed for {}.",
-        scenario.name,
-        match &promtool {
-            Some(p) if p.legacy => format!(
-                "{} (rate extrapolation from before Prometheus commit 7f912db, 2024)",
-                p.version
-            ),
-            Some(p) => p.version.clone(),
-            None => "Prometheus 3".into(),
-        }
-    );
-    let exported = crate::rules::export::promtool_test(
-        &scenario.rules,
-        &scraped.store,
-        step,
-        metrics.evaluation_interval,
-        dest,
-        &title,
-        promtool.as_ref().is_some_and(|p| p.legacy),
-    )?;
-    if let Some(promtool) = &promtool {
-        Promtool::check(dest).map_err(|output| {
-            format!(
-                "{} fails under {}:\n{output}",
-                dest.display(),
-                promtool.version
-            )
-        })?;
-    }
-    Ok((exported, promtool))
 }
 
 /// `--out` (refused if it holds results, unless `--force`), or

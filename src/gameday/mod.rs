@@ -8,4 +8,4 @@ mod services;
 mod switch;
 
 pub use services::Services;
-pub use switch::{FaultChange, FaultSwitch, ProxyWindow, describe, window_reports};
+pub use switch::{FaultChange, FaultSwitch, ProxyWindow, describe};

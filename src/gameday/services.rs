@@ -2,6 +2,9 @@
 //! and the fault proxies of its scenario, each on 127.0.0.1 (a proxy where
 //! it says), with the base URL of each by name.
 
+use crate::metrics::scrape::{Scraper, Target as ScrapeTarget};
+use crate::metrics::store::Store;
+use crate::plan;
 use crate::scenario::{Scenario, Target};
 
 /// What a run starts itself: demo services and fault proxies, with the
@@ -77,5 +80,33 @@ impl Services {
             demos,
             proxies,
         })
+    }
+
+    /// Starts scraping the scenario's `metrics.scrape` targets, if any.
+    pub fn start_scraper(&self, scenario: &Scenario) -> anyhow::Result<Option<Scraper>> {
+        let (urls, proxies) = (&self.urls, &self.proxies);
+        let Some(metrics) = scenario.metrics.as_ref().filter(|m| !m.scrape.is_empty()) else {
+            return Ok(None);
+        };
+        let bases = plan::target_urls(scenario, urls).map_err(|e| anyhow::anyhow!("FILE: {e}"))?;
+        let mut targets: Vec<ScrapeTarget> = metrics
+            .scrape
+            .iter()
+            .map(|s| ScrapeTarget {
+                url: s.url.bind_targets(&bases).as_static().unwrap_or_default(),
+                job: s.job.clone(),
+                interval: s.interval,
+                limits: s.limits,
+            })
+            .collect();
+        // The proxies' own metrics (what was injected), at the shortest interval.
+        let interval = metrics.default_step();
+        targets.extend(proxies.iter().map(|p| ScrapeTarget {
+            url: format!("{}/metrics", p.control_url()),
+            job: "slogate_proxy".into(),
+            interval,
+            limits: Default::default(),
+        }));
+        Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
     }
 }

@@ -228,26 +228,6 @@ fn window(
     }
 }
 
-/// The proxy fault windows for the reports, offsets from the run's start.
-pub fn window_reports(
-    windows: &[ProxyWindow],
-    started: SystemTime,
-) -> Vec<crate::report::run::FaultWindow> {
-    let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
-    windows
-        .iter()
-        .map(|w| crate::report::run::FaultWindow {
-            proxy: w.proxy.clone(),
-            phase: w.phase.clone(),
-            fault: w.describe.clone(),
-            start_s: offset(w.start),
-            end_s: offset(w.end),
-            matched: w.matched,
-            injected: w.injected,
-        })
-        .collect()
-}
-
 /// `error_ratio 20% (503), latency 300ms ± 50ms`, or `none`.
 pub fn describe(knobs: &Faults) -> String {
     let mut parts = Vec::new();

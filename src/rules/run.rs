@@ -1,11 +1,14 @@
 //! Rules over a run: the scenario's rule groups evaluated over what was
 //! scraped, or the alert timeline read back from a real Prometheus's
-//! `ALERTS` and `ALERTS_FOR_STATE`.
+//! `ALERTS` and `ALERTS_FOR_STATE`; and the run's scrapes exported as a
+//! promtool unit test of those rules.
 
 use std::time::Duration;
 
+use super::export::Promtool;
 use super::{External, Options, RuleError, RuleFile, RuleSet, Timeline};
 use crate::backend::{BackendError, QueryBackend};
+use crate::metrics::scrape::Scraped;
 use crate::metrics::store::Store;
 
 /// What the rules did over a run.
@@ -79,4 +82,62 @@ pub fn read_back(
         without_annotations: true,
         ..RunAlerts::default()
     })
+}
+
+/// What a scenario's drill exports as a promtool unit test.
+pub struct Drill<'a> {
+    /// The scenario's name, for the file's title.
+    pub name: &'a str,
+    pub rules: &'a [RuleFile],
+    /// The shortest scrape interval: the series' step.
+    pub step: Duration,
+    pub evaluation_interval: Duration,
+}
+
+/// Writes the `--export-promtool-test` file from what was scraped (None:
+/// the scenario scrapes nothing).
+pub fn export_promtool_test(
+    drill: Option<Drill>,
+    scraped: Option<&Scraped>,
+    dest: &std::path::Path,
+) -> Result<(super::export::Exported, Option<Promtool>), String> {
+    let (Some(scraped), Some(drill)) = (scraped, drill) else {
+        return Err("nothing was scraped (the scenario has no `metrics.scrape`)".into());
+    };
+    let step = drill.step;
+    // Expectations for the promtool that will check the file, if one is
+    // here: it is then run on the file.
+    let scratch = dest.parent().filter(|p| !p.as_os_str().is_empty());
+    let promtool = Promtool::probe(scratch.unwrap_or(std::path::Path::new(".")));
+    let title = format!(
+        "The alert drill of scenario `{}`. Expectations computed for {}.",
+        drill.name,
+        match &promtool {
+            Some(p) if p.legacy => format!(
+                "{} (rate extrapolation from before Prometheus commit 7f912db, 2024)",
+                p.version
+            ),
+            Some(p) => p.version.clone(),
+            None => "Prometheus 3".into(),
+        }
+    );
+    let exported = super::export::promtool_test(
+        drill.rules,
+        &scraped.store,
+        step,
+        drill.evaluation_interval,
+        dest,
+        &title,
+        promtool.as_ref().is_some_and(|p| p.legacy),
+    )?;
+    if let Some(promtool) = &promtool {
+        Promtool::check(dest).map_err(|output| {
+            format!(
+                "{} fails under {}:\n{output}",
+                dest.display(),
+                promtool.version
+            )
+        })?;
+    }
+    Ok((exported, promtool))
 }

@@ -180,7 +180,7 @@ fn report_of(source: &str, slower_ms: u64) -> RunReport {
         aborted: None,
         phases,
     };
-    let verdicts = crate::expect::evaluate(&scenario, &results);
+    let verdicts = crate::judge::client(&scenario, &results);
     RunReport::new(&scenario, &results, verdicts)
 }
 

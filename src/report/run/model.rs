@@ -2,7 +2,7 @@
 //! verdicts; every file of the results directory renders it. Its JSON form
 //! (`summary.json`) is documented by `reports/run.schema.json`.
 
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -193,6 +193,23 @@ pub struct FaultWindow {
 }
 
 impl FaultWindow {
+    /// The proxy fault windows for the reports, offsets from the run's start.
+    pub fn of(windows: &[crate::gameday::ProxyWindow], started: SystemTime) -> Vec<FaultWindow> {
+        let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
+        windows
+            .iter()
+            .map(|w| FaultWindow {
+                proxy: w.proxy.clone(),
+                phase: w.phase.clone(),
+                fault: w.describe.clone(),
+                start_s: offset(w.start),
+                end_s: offset(w.end),
+                matched: w.matched,
+                injected: w.injected,
+            })
+            .collect()
+    }
+
     /// `23.65%` of matched, or `-`.
     pub fn share(&self) -> String {
         if self.matched == 0 {

@@ -5,63 +5,12 @@
 
 use std::time::Duration;
 
-use super::{Context as AlertContext, Window};
 use crate::backend::QueryBackend;
+use crate::expect::alert::{self, Context as AlertContext, Window};
 use crate::expect::{AlertExpectation, Outcome, Verdict, When};
 use crate::record::RunResults;
 use crate::rules::run::RunAlerts;
 use crate::scenario::Scenario;
-
-/// Where an alert expectation wants its alert, seconds from the run's
-/// start: for the report's alert timeline.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ExpectedWindow {
-    pub alert: String,
-    /// As the verdict names it (`alert X fires within 90s {...}`).
-    pub expectation: String,
-    pub scope: String,
-    /// `fires` (firing by the end), `quiet`, `firing` (throughout) or
-    /// `resolves` (resolved by the end).
-    pub kind: &'static str,
-    pub start_s: f64,
-    pub end_s: f64,
-}
-
-/// Every alert expectation's window over the phases that ran.
-pub fn expected_windows(scenario: &Scenario, results: &RunResults) -> Vec<ExpectedWindow> {
-    let window = |e: &AlertExpectation, scope: String, start: f64, end: f64| {
-        let (kind, from, to) = match e.when {
-            When::Fires { after, within } => (
-                "fires",
-                start + after.as_secs_f64(),
-                within.map_or(end, |w| start + w.as_secs_f64()),
-            ),
-            When::StaysInactive => ("quiet", start, end),
-            When::StaysFiring => ("firing", start, end),
-            When::ResolvesWithin(d) => ("resolves", start, start + d.as_secs_f64()),
-        };
-        ExpectedWindow {
-            alert: e.alert.clone(),
-            expectation: e.describe(),
-            scope,
-            kind,
-            start_s: from,
-            end_s: to,
-        }
-    };
-    let mut out = Vec::new();
-    for (phase, ran) in scenario.phases.iter().zip(&results.phases) {
-        let start = ran.start_offset.as_secs_f64();
-        let end = start + ran.elapsed.as_secs_f64();
-        for e in &phase.alerts {
-            out.push(window(e, format!("phase {}", phase.name), start, end));
-        }
-    }
-    for e in &scenario.alerts {
-        out.push(window(e, "run".into(), 0.0, results.elapsed.as_secs_f64()));
-    }
-    out
-}
 
 /// Judges every alert expectation of `scenario` (phases', then the run's,
 /// then `no_other_alerts`) against the alerts of its run.
@@ -89,7 +38,7 @@ pub fn judge_run(
             let error_ratio = crate::expect::failures(&ran.total.unpack(), None) as f64
                 / ran.total.requests.max(1) as f64;
             let context = context(scenario, e, backend, window, Some(error_ratio), alerts);
-            let mut verdict = super::judge(e, &alerts.timeline, window, scope.clone(), &context);
+            let mut verdict = alert::judge(e, &alerts.timeline, window, scope.clone(), &context);
             // Rules evaluated over truncated data may have missed a firing.
             verdict.mark_truncated(&backend.losses(window.start, window.end), window.start);
             verdicts.push(verdict);
@@ -103,7 +52,7 @@ pub fn judge_run(
     };
     for e in &scenario.alerts {
         let context = context(scenario, e, backend, whole, None, alerts);
-        let mut verdict = super::judge(e, &alerts.timeline, whole, "run".into(), &context);
+        let mut verdict = alert::judge(e, &alerts.timeline, whole, "run".into(), &context);
         verdict.mark_truncated(&backend.losses(whole.start, whole.end), whole.start);
         verdicts.push(verdict);
         verdicts.extend(at_alertmanager(e, alerts, whole, "run"));
@@ -117,7 +66,7 @@ pub fn judge_run(
             .collect();
         names.sort();
         names.dedup();
-        let mut verdict = super::no_other_alerts(&alerts.timeline, &names, whole, source);
+        let mut verdict = alert::no_other_alerts(&alerts.timeline, &names, whole, source);
         verdict.mark_truncated(&backend.losses(whole.start, whole.end), whole.start);
         verdicts.push(verdict);
     }
@@ -183,7 +132,7 @@ fn at_alertmanager(
 ) -> Option<Verdict> {
     let watched = alerts.alertmanager.as_ref()?;
     matches!(e.when, When::Fires { .. })
-        .then(|| super::reached_alertmanager(e, watched, window, scope.to_string()))
+        .then(|| alert::reached_alertmanager(e, watched, window, scope.to_string()))
 }
 
 fn never_ran(e: &AlertExpectation, scope: String) -> Verdict {

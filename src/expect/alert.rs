@@ -6,10 +6,6 @@
 //! phase start, and the expected detection time where one can be worked
 //! out, so a slow alert shows even when it passes.
 
-mod run;
-
-pub use run::{ExpectedWindow, expected_windows, judge_run};
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -5,21 +5,31 @@
 //! evaluator or a real Prometheus; a merge of shards takes it from the
 //! first shard that judged it, since every shard watched the same service.
 
+mod alerts;
+mod expectations;
+
+pub use alerts::judge_run;
+pub use expectations::{evaluate, evaluate_promql};
+
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::Duration;
 
+use crate::backend::alertmanager::Watch;
 use crate::backend::{Embedded, Prometheus};
 use crate::expect::{self, Verdict};
+use crate::gameday::FaultChange;
 use crate::metrics::saved;
 use crate::metrics::scrape::Scraped;
 use crate::record::RunResults;
 use crate::report::escape::terminal_lines;
+use crate::report::run::RunReport;
 use crate::scenario::Scenario;
 use crate::slo::{self, SloReport};
 
 /// The client-side verdicts: what the load's own results say.
 pub fn client(scenario: &Scenario, results: &RunResults) -> Vec<Verdict> {
-    expect::evaluate(scenario, results)
+    evaluate(scenario, results)
 }
 
 /// The server-side stage of a live run: saves what was scraped, evaluates
@@ -54,7 +64,7 @@ pub fn server(
         // Let Prometheus scrape and evaluate past the end of the run.
         std::thread::sleep(Duration::from_secs(2));
         let backend = Prometheus::new(url)?;
-        let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
+        let mut verdicts = evaluate_promql(scenario, results, &backend);
         save_series(scenario, results, &backend, out);
         if expects_alerts {
             let (start, end) = run_window(results);
@@ -63,9 +73,7 @@ pub fn server(
                 Ok(mut alerts) => {
                     alerts.alertmanager = watched;
                     crate::report::run::alerts::save(&alerts, faults, scenario, results, out)?;
-                    verdicts.extend(crate::expect::alert::judge_run(
-                        scenario, results, &alerts, &backend,
-                    ));
+                    verdicts.extend(judge_run(scenario, results, &alerts, &backend));
                 }
                 Err(e) => {
                     let alerts = crate::rules::run::RunAlerts {
@@ -73,9 +81,7 @@ pub fn server(
                         alertmanager: watched,
                         ..Default::default()
                     };
-                    verdicts.extend(crate::expect::alert::judge_run(
-                        scenario, results, &alerts, &backend,
-                    ));
+                    verdicts.extend(judge_run(scenario, results, &alerts, &backend));
                 }
             }
         }
@@ -95,11 +101,9 @@ pub fn server(
         crate::report::run::alerts::save(&alerts, faults, scenario, results, out)?;
         let mut backend = Embedded::new(&store);
         backend.lookback = metrics.lookback;
-        let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
+        let mut verdicts = evaluate_promql(scenario, results, &backend);
         save_series(scenario, results, &backend, out);
-        verdicts.extend(crate::expect::alert::judge_run(
-            scenario, results, &alerts, &backend,
-        ));
+        verdicts.extend(judge_run(scenario, results, &alerts, &backend));
         let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
         return Ok((verdicts, slos));
     }
@@ -107,7 +111,7 @@ pub fn server(
     backend.lookback = metrics.lookback;
     let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
     save_series(scenario, results, &backend, out);
-    Ok((expect::evaluate_promql(scenario, results, &backend), slos))
+    Ok((evaluate_promql(scenario, results, &backend), slos))
 }
 
 /// Saves every PromQL check's series over the run for the HTML report; a
@@ -163,4 +167,59 @@ pub fn server_from_shards(
         .cloned()
         .collect();
     Some((index, server))
+}
+
+/// Every verdict of a live run, its SLOs, and the scraped data limits kept
+/// out.
+pub struct Judged {
+    pub verdicts: Vec<Verdict>,
+    pub slos: Vec<SloReport>,
+    pub losses: Vec<crate::metrics::loss::Loss>,
+}
+
+/// A live run's server side judged after its client side (`verdicts`),
+/// then the SLOs. The load's results reach the disk before, since
+/// server-side judging reads other people's metrics and rules and can fail
+/// late: that loses nothing, and the files say the checks were not judged
+/// (NO DATA).
+pub fn live(
+    scenario: &Scenario,
+    results: &RunResults,
+    mut verdicts: Vec<Verdict>,
+    scraped: Option<Scraped>,
+    alertmanager: Option<Watch>,
+    faults: &[FaultChange],
+    out: &Path,
+) -> anyhow::Result<Judged> {
+    let losses = scraped
+        .as_ref()
+        .map(|s| s.store.losses().to_vec())
+        .unwrap_or_default();
+    if scenario.has_server_side_checks() {
+        let mut early = verdicts.clone();
+        early.push(Verdict::not_judged(
+            &scenario.file,
+            "slogate stopped before it judged them",
+        ));
+        let mut report = RunReport::new(scenario, results, early);
+        report.command = crate::redact::command_line();
+        crate::report::run::write_all(out, &report)?;
+    }
+    let judged = server(scenario, results, scraped, alertmanager, faults, out);
+    let (server, slos) = judged.unwrap_or_else(|e| {
+        let why = format!("{e:#}");
+        eprintln!(
+            "error: server-side checks not judged: {}",
+            terminal_lines(&crate::redact::text(&why))
+        );
+        (vec![Verdict::not_judged(&scenario.file, &why)], Vec::new())
+    });
+    verdicts.extend(server);
+    let origin = crate::metrics::scrape::system_ms(results.started_at);
+    verdicts.extend(slo_verdicts(scenario, &slos, &losses, origin));
+    Ok(Judged {
+        verdicts,
+        slos,
+        losses,
+    })
 }
