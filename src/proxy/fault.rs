@@ -127,25 +127,15 @@ pub struct FaultSpec {
     pub bound: Option<String>,
 }
 
-/// What is wrong with a fault, and in which key.
-#[derive(Debug, Clone, PartialEq)]
+/// What is wrong with a fault, and in which key: the message, then the
+/// hint in parentheses.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}{}", .hint.as_ref().map_or(String::new(), |hint| format!(" ({hint})")))]
 pub struct FaultError {
     pub key: &'static str,
     pub message: String,
     pub hint: Option<String>,
 }
-
-impl fmt::Display for FaultError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for FaultError {}
 
 fn error(key: &'static str, message: impl Into<String>, hint: Option<&str>) -> FaultError {
     FaultError {
