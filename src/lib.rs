@@ -1,28 +1,34 @@
 //! slogate: a load generator and SLO verification harness.
 //!
 //! ```text
-//! scenario.yaml ─► Scenario (validated, errors with file:line:col)   scenario
+//! scenario.yaml ─► Scenario (validated, errors with file:line:col)   scenario, diag
+//!               ─► Services (demos, fault proxies it starts)         gameday
 //!               ─► Plan (pure: endpoints, phases, arrival schedules)   plan
 //!               ─► Engine (worker threads, each with its event loop    engine
-//!                  and recorder; abort conditions watched per second)
+//!                  and recorder; abort conditions watched per second;
+//!                  faults switched at each phase's start)             gameday
 //!               ─► RunResults (histograms per phase × endpoint,        record
 //!                  per-second timeline)
 //!   beside it:  ─► Scraper (service's /metrics into a series store)   metrics
-//!               ─► Verdicts (each expectation: measured vs wanted;     expect
-//!                  PromQL ones through the embedded evaluator or a     promql,
-//!                  real Prometheus)                                   backend
-//!               ─► Reports (terminal, JSON, CSV, JUnit, Markdown)      report
+//!               ─► Judge (client checks; PromQL, rules and alerts,     judge
+//!                  SLOs through the embedded evaluator or a real       promql, rules,
+//!                  Prometheus; one stage for run and merge)            backend, expect
+//!               ─► Results directory (write and read models, every    report::run
+//!                  file) and reports (terminal, HTML, CSV, JUnit, MD)  report
 //!               ─► exit code                                           app
 //! ```
 //!
 //! `slogate hit` enters the same pipeline with a one-phase plan built from
-//! its flags.
+//! its flags. `app` only orchestrates; nothing below it imports it
+//! (`tests/shape.rs` checks the imports; `docs/layout.md` has the map).
 //!
 //! Where things live:
 //! - `cli`: clap types only; `app`: one file per subcommand.
 //! - `units`: "250ms", "1k/s", "99.9%".
-//! - `diag`: what every parser's errors share (serde's words in the
-//!   file's terms, where invalid UTF-8 starts).
+//! - `diag`: what every parser's errors share: positions, the
+//!   file:line:col error, "did you mean", reading a file within bounds,
+//!   YAML errors, serde's words in the file's terms.
+//! - `net`: TLS client config, the control plane's HTTP client, signals.
 //! - `redact`: secrets (URL userinfo, secret query values) out of every
 //!   output.
 //! - `input`: reading a user's file within bounds (regular, size-limited).
@@ -30,16 +36,23 @@
 //! - `plan`: what the engine runs; arrival schedules; request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
 //!   HTTP/2, TLS), precise timer.
-//! - `record`: samples, per-worker recorders, mergeable stats, timeline.
-//! - `expect`: check syntax, verdicts, abort conditions.
-//! - `report`: `hit` formats, and the files of a run's results directory.
+//! - `record`: samples, per-worker recorders, mergeable stats, timeline,
+//!   shards' results merged.
+//! - `gameday`: the demos and proxies a run starts, faults switched per
+//!   phase, proxy fault windows.
+//! - `expect`: check syntax, one expectation's verdict, abort conditions.
+//! - `judge`: a scenario's expectations over a run, client and server side.
+//! - `report`: `hit` formats, the results directory of a run (`run`: write
+//!   and read models, every file), the page, `compare`.
 //! - `demo`: the embedded, instrumented demo service.
 //! - `metrics`: the exposition parser, the series store, the scraper, and
 //!   the saved scrapes of a run.
 //! - `promql`: the PromQL evaluator (Prometheus 3 semantics) over the store.
 //! - `backend`: one trait answering PromQL, embedded or a real Prometheus.
-//! - `rules`: Prometheus rule files, read and validated.
+//! - `rules`: Prometheus rule files, read and validated; evaluated over a
+//!   run (`rules::run`).
 //! - `proxy`: the fault proxy (HTTP and TCP), its faults and control API.
+//! - `slo`: SLOs: budget, burn rates, their verdicts.
 
 pub mod app;
 pub mod backend;
@@ -48,8 +61,11 @@ pub mod demo;
 pub mod diag;
 pub mod engine;
 pub mod expect;
+pub mod gameday;
 pub mod input;
+pub mod judge;
 pub mod metrics;
+pub mod net;
 pub mod plan;
 pub mod promql;
 pub mod proxy;

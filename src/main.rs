@@ -17,10 +17,14 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(error) => {
             match error.downcast_ref::<UsageError>() {
-                Some(usage) => eprintln!(
-                    "error: {}",
-                    terminal_lines(&slogate::redact::text(&usage.to_string()))
-                ),
+                Some(usage) => {
+                    for line in &usage.lines {
+                        eprintln!("error: {}", terminal_lines(&slogate::redact::text(line)));
+                    }
+                    if let Some(hint) = &usage.hint {
+                        eprintln!("hint: {}", terminal_lines(&slogate::redact::text(hint)));
+                    }
+                }
                 None => eprintln!(
                     "error: {}",
                     terminal_lines(&slogate::redact::text(&format!("{error:#}")))

@@ -256,6 +256,12 @@ fn percent_decoded(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The command line as typed, secrets redacted: what the results say made
+/// them.
+pub fn command_line() -> Vec<String> {
+    std::env::args().map(|a| crate::redact::text(&a)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,4 +27,5 @@ mod rules_parity; // rule files and unit tests read as promtool reads them: null
 mod run; // `slogate run`: phases, CSV data on the wire, verdicts, abort, NO DATA, exit codes
 mod scrape; // scrape limits (body size, samples), duplicates, invalid UTF-8; truncated data never passes a check
 mod secrets; // URL userinfo, secret query values and env headers in no output, yet on the wire
+mod shape; // the layout from the imports: no top-level import cycle, app/ imported by nobody and small, few long files
 mod transport; // HTTPS, HTTP/2, chunked bodies, keep-alive

@@ -3,7 +3,6 @@
 
 pub mod check;
 pub mod compare;
-pub mod drill;
 pub mod hit;
 pub mod merge;
 pub mod proxy;
@@ -37,21 +36,45 @@ impl Exit {
     }
 }
 
-/// Something the user must fix: printed as one line, exit code 2.
+/// Something the user must fix, and nothing was run: each line printed as
+/// `error: LINE` (then `hint: HINT`), exit code 2. Every command reports its
+/// usage errors this way, as an `Err`, never by printing and returning
+/// [`Exit::Usage`] itself.
 #[derive(Debug, thiserror::Error)]
-#[error("{flag}: {message}")]
+#[error("{}", .lines.join("\n"))]
 pub struct UsageError {
-    /// The flag or argument at fault, as the user typed it (`--header`, `URL`).
-    pub flag: &'static str,
-    pub message: String,
+    /// One line per error; a scenario file can hold several.
+    pub lines: Vec<String>,
+    /// Printed after the errors: what to do about them.
+    pub hint: Option<String>,
 }
 
 impl UsageError {
-    pub fn new(flag: &'static str, message: impl Into<String>) -> UsageError {
+    /// The flag or argument at fault, as the user typed it (`--header`,
+    /// `URL`), and what is wrong with it.
+    pub fn new(flag: &str, message: impl std::fmt::Display) -> UsageError {
+        UsageError::line(format!("{flag}: {message}"))
+    }
+
+    /// One error, as it is.
+    pub fn line(line: impl Into<String>) -> UsageError {
         UsageError {
-            flag,
-            message: message.into(),
+            lines: vec![line.into()],
+            hint: None,
         }
+    }
+
+    /// Several errors (a file's), each a line.
+    pub fn lines(lines: impl IntoIterator<Item = impl std::fmt::Display>) -> UsageError {
+        UsageError {
+            lines: lines.into_iter().map(|l| l.to_string()).collect(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> UsageError {
+        self.hint = Some(hint.into());
+        self
     }
 }
 
@@ -75,25 +98,4 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             Ok(Exit::Success)
         }
     }
-}
-
-/// Blocks until Ctrl-C or SIGTERM.
-pub fn wait_for_signal() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        #[cfg(unix)]
-        {
-            let mut terminate =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        tokio::signal::ctrl_c().await?;
-        anyhow::Ok(())
-    })
 }

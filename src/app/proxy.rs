@@ -53,7 +53,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
             crate::units::format_duration(bound)
         );
     }
-    super::wait_for_signal()?;
+    crate::net::wait_for_signal()?;
     let removed = proxy.table().snapshot().len();
     drop(proxy);
     println!("stopped; {removed} fault(s) removed");

@@ -3,83 +3,148 @@
 //! conditions and writing the timeline as it goes), judge the expectations
 //! (client-side, then PromQL), write the reports, and say how it ended.
 
-use crate::report::escape::terminal_lines;
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{Exit, drill};
-use crate::backend::{Embedded, Prometheus};
+use super::{Exit, UsageError};
+use crate::backend::alertmanager::Watch;
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
-use crate::expect::{self, AbortWatch};
-use crate::metrics::saved;
-use crate::metrics::scrape::{Scraped, Scraper, Target};
-use crate::metrics::store::Store;
+use crate::expect::AbortWatch;
+use crate::gameday::{FaultSwitch, Services};
+use crate::metrics::scrape::Scraper;
+use crate::record::RunResults;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
 use crate::rules::export::Promtool;
-use crate::slo::{self, SloReport};
-use crate::{plan, scenario};
+use crate::scenario::{self, Scenario};
+use crate::slo::SloReport;
+use crate::{judge, plan, rules};
 
 /// Runs a scenario and writes its results directory.
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
-    let mut scenario = match scenario::load(&args.file) {
-        Ok(scenario) => scenario,
-        Err(errors) => {
-            for error in errors {
-                eprintln!(
-                    "error: {}",
-                    terminal_lines(&crate::redact::text(&error.to_string()))
-                );
-            }
-            return Ok(Exit::Usage);
-        }
-    };
-    crate::redact::add_params(&scenario.redact);
-    if let Some(shard) = args.shard
-        && let Err(e) = shard.apply(&mut scenario)
-    {
-        eprintln!("error: --shard {shard}: {e}");
-        return Ok(Exit::Usage);
-    }
-    let services = start_services(&scenario)?;
-    let urls = services.urls.clone();
-    if args.export_promtool_test.is_some() && scenario.rules.is_empty() {
-        eprintln!(
-            "error: --export-promtool-test: {} names no rule files (`rules:`); there are no alerts to export",
-            args.file.display()
-        );
-        return Ok(Exit::Usage);
-    }
-    let plan = match plan::compile(&scenario, &urls) {
-        Ok(plan) => plan,
-        Err(e) => {
-            let message = format!("{}: {e}", args.file.display());
-            eprintln!("error: {}", terminal_lines(&crate::redact::text(&message)));
-            return Ok(Exit::Usage);
-        }
-    };
+    let scenario = load(args)?;
+    let services = Services::start(&scenario)?;
+    let (plan, bases) = compile(args, &scenario, &services)?;
     let out = results_dir(args, &scenario.name)?;
-    let scraper = start_scraper(&scenario, &urls, &services.proxies)?;
-    let alertmanager = match scenario
-        .metrics
-        .as_ref()
-        .and_then(|m| m.alertmanager.as_ref())
-    {
-        Some(url) => Some(crate::backend::alertmanager::Watch::start(
-            url,
-            Duration::from_secs(1),
-        )?),
-        None => None,
-    };
-    let bases = plan::target_urls(&scenario, &urls)
+    let observers = Observers::start(&scenario, &services)?;
+    let mut faults = FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
+    let results = drive(args, &scenario, &plan, &out, &mut faults);
+    // Faults off even when the run failed to start.
+    faults.finish();
+    let results = results?;
+    let mut verdicts = judge::client(&scenario, &results);
+    verdicts.extend(faults.verdicts());
+    let scraped = observers.scraper.map(Scraper::stop);
+    let exported = args
+        .export_promtool_test
+        .as_deref()
+        .map(|dest| rules::run::export_promtool_test(drill(&scenario), scraped.as_ref(), dest));
+    let alertmanager = observers.alertmanager;
+    let judged = judge::live(
+        &scenario,
+        &results,
+        verdicts,
+        scraped,
+        alertmanager,
+        &faults.log,
+        &out,
+    )?;
+    let mut report = RunReport::new(&scenario, &results, judged.verdicts);
+    report.command = crate::redact::command_line();
+    report.fault_windows = reports::FaultWindow::of(&faults.windows, results.started_at);
+    report.shard = args.shard;
+    report.targets = bases
+        .into_iter()
+        .map(|(name, url)| (name, crate::redact::url(&url)))
+        .collect();
+    report.scrape_losses = reports::ScrapeLoss::of(&judged.losses, report.started_at_unix_ms);
+    write(&out, &report, &judged.slos, &faults, results.started_at)?;
+    println!("results: {}", out.display());
+    let export_failed = exported.is_some_and(|done| !announce_export(done, args));
+    Ok(match report.ending {
+        Ending::Passed if export_failed => Exit::Failed,
+        Ending::Passed => Exit::Success,
+        Ending::Failed => Exit::Failed,
+        Ending::Aborted | Ending::Interrupted => Exit::Aborted,
+    })
+}
+
+/// The scenario file, redaction of its secret parameters armed, and this
+/// shard's share of it (`--shard i/N`).
+fn load(args: &RunArgs) -> Result<Scenario, UsageError> {
+    let mut scenario = scenario::load(&args.file).map_err(UsageError::lines)?;
+    crate::redact::add_params(&scenario.redact);
+    if let Some(shard) = args.shard {
+        shard
+            .apply(&mut scenario)
+            .map_err(|e| UsageError::line(format!("--shard {shard}: {e}")))?;
+    }
+    Ok(scenario)
+}
+
+/// The plan the engine runs, and each target's base URL by name.
+fn compile(
+    args: &RunArgs,
+    scenario: &Scenario,
+    services: &Services,
+) -> anyhow::Result<(plan::LoadPlan, BTreeMap<String, String>)> {
+    if args.export_promtool_test.is_some() && scenario.rules.is_empty() {
+        return Err(UsageError::new(
+            "--export-promtool-test",
+            format!(
+                "{} names no rule files (`rules:`); there are no alerts to export",
+                args.file.display()
+            ),
+        )
+        .into());
+    }
+    let plan = plan::compile(scenario, &services.urls)
+        .map_err(|e| UsageError::line(format!("{}: {e}", args.file.display())))?;
+    let bases = plan::target_urls(scenario, &services.urls)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let mut faults = drill::FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
+    Ok((plan, bases))
+}
+
+/// What watches the service while the load runs.
+struct Observers {
+    scraper: Option<Scraper>,
+    alertmanager: Option<Watch>,
+}
+
+impl Observers {
+    fn start(scenario: &Scenario, services: &Services) -> anyhow::Result<Observers> {
+        let scraper = services.start_scraper(scenario)?;
+        let alertmanager = match scenario
+            .metrics
+            .as_ref()
+            .and_then(|m| m.alertmanager.as_ref())
+        {
+            Some(url) => Some(Watch::start(url, Duration::from_secs(1))?),
+            None => None,
+        };
+        Ok(Observers {
+            scraper,
+            alertmanager,
+        })
+    }
+}
+
+/// The engine over every phase: faults switched at each phase's start,
+/// the timeline appended and the abort conditions watched every second.
+fn drive(
+    args: &RunArgs,
+    scenario: &Scenario,
+    plan: &plan::LoadPlan,
+    out: &Path,
+    faults: &mut FaultSwitch,
+) -> anyhow::Result<RunResults> {
     let mut timeline =
-        TimelineCsv::start(&out).with_context(|| format!("cannot write into {}", out.display()))?;
+        TimelineCsv::start(out).with_context(|| format!("cannot write into {}", out.display()))?;
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
     let names: Vec<String> = plan.endpoints.iter().map(|e| e.name.clone()).collect();
     let progress = progress_bar(args);
@@ -88,7 +153,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         ..RunOptions::default()
     };
     let results = engine::run_phases(
-        &plan,
+        plan,
         options,
         &mut |snapshot: &Snapshot| update(&progress, snapshot),
         &mut |rows| {
@@ -97,91 +162,64 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             aborts.observe(rows)
         },
         &mut |phase| faults.enter(phase),
-    );
-    // Faults off even when the run failed to start.
-    faults.finish();
-    let results = results?;
+    )?;
     progress.finish_and_clear();
-    let mut verdicts = expect::evaluate(&scenario, &results);
-    verdicts.extend(faults.verdicts());
-    let scraped = scraper.map(Scraper::stop);
-    let losses = scraped
-        .as_ref()
-        .map(|s| s.store.losses().to_vec())
-        .unwrap_or_default();
-    let exported = args
-        .export_promtool_test
-        .as_deref()
-        .map(|dest| export_promtool_test(&scenario, scraped.as_ref(), dest));
-    // The load's results reach the disk before server-side judging, which
-    // reads other people's metrics and rules and can fail late: that loses
-    // nothing, and the files say the checks were not judged (NO DATA).
-    if scenario.has_server_side_checks() {
-        let mut early = verdicts.clone();
-        early.push(expect::Verdict::not_judged(
-            &args.file,
-            "slogate stopped before it judged them",
-        ));
-        reports::write_all(&out, &RunReport::new(&scenario, &results, early))?;
-    }
-    let judged = server_side(
-        &scenario,
-        &results,
-        scraped,
-        alertmanager,
-        &faults.log,
-        &out,
-    );
-    let (server, slos) = judged.unwrap_or_else(|e| {
-        let why = format!("{e:#}");
-        eprintln!(
-            "error: server-side checks not judged: {}",
-            terminal_lines(&crate::redact::text(&why))
-        );
-        (
-            vec![expect::Verdict::not_judged(&args.file, &why)],
-            Vec::new(),
-        )
-    });
-    verdicts.extend(server);
-    let mut slo_verdicts = crate::slo::verdicts(&scenario.slos, &slos);
-    let origin = crate::metrics::scrape::system_ms(results.started_at);
-    crate::slo::mark_truncated(&scenario.slos, &mut slo_verdicts, &losses, origin);
-    verdicts.extend(slo_verdicts);
+    Ok(results)
+}
+
+/// The drill `--export-promtool-test` exports, if the scenario scrapes.
+fn drill(scenario: &Scenario) -> Option<rules::run::Drill<'_>> {
+    let metrics = scenario.metrics.as_ref()?;
+    Some(rules::run::Drill {
+        name: &scenario.name,
+        rules: &scenario.rules,
+        step: metrics
+            .scrape
+            .iter()
+            .map(|s| s.interval)
+            .min()
+            .unwrap_or(metrics.evaluation_interval),
+        evaluation_interval: metrics.evaluation_interval,
+    })
+}
+
+/// The results directory's files, the terminal report, and last the page,
+/// which reads the files written before it.
+fn write(
+    out: &Path,
+    report: &RunReport,
+    slos: &[SloReport],
+    faults: &FaultSwitch,
+    started: std::time::SystemTime,
+) -> anyhow::Result<()> {
     if !slos.is_empty() {
-        let path = out.join("slos.json");
-        std::fs::write(
-            &path,
-            crate::redact::text(&serde_json::to_string_pretty(&slos)?),
-        )
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        reports::slos::save(slos, out)?;
     }
-    let mut report = RunReport::new(&scenario, &results, verdicts);
-    report.fault_windows = drill::window_reports(&faults.windows, results.started_at);
-    report.shard = args.shard;
-    report.targets = bases
-        .into_iter()
-        .map(|(name, url)| (name, crate::redact::url(&url)))
-        .collect();
-    report.scrape_losses = reports::ScrapeLoss::of(&losses, report.started_at_unix_ms);
-    reports::write_all(&out, &report)?;
+    reports::write_all(out, report)?;
     reports::write_terminal(
-        &report,
+        report,
         &mut crate::redact::Writer::new(std::io::stdout().lock()),
     )?;
     if !slos.is_empty() {
-        print!("\n{}", crate::slo::text(&slos));
+        print!("\n{}", crate::slo::text(slos));
     }
     if !faults.windows.is_empty() {
-        drill::save_windows(&faults.windows, results.started_at, &out)?;
+        reports::faults::save(&faults.windows, started, out)?;
     }
-    // Last: the page reads the files written above.
-    if let Err(e) = crate::report::html::write(&out) {
+    if let Err(e) = crate::report::html::write(out) {
         eprintln!("warning: index.html not written: {e:#}");
     }
-    println!("results: {}", out.display());
-    let export_failed = match (exported, &args.export_promtool_test) {
-        (Some(Ok((done, promtool))), Some(dest)) => {
+    Ok(())
+}
+
+/// Says where the `--export-promtool-test` file went; false when it could
+/// not be written or fails under promtool.
+fn announce_export(
+    done: Result<(crate::rules::export::Exported, Option<Promtool>), String>,
+    args: &RunArgs,
+) -> bool {
+    match (done, &args.export_promtool_test) {
+        (Ok((done, promtool)), Some(dest)) => {
             println!(
                 "promtool test: {} ({} series, {} samples over {}, {} alert tests); {}",
                 dest.display(),
@@ -194,271 +232,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
                     None => "no promtool here to check it with".into(),
                 }
             );
-            false
-        }
-        (Some(Err(e)), _) => {
-            eprintln!("error: --export-promtool-test: {e}");
             true
         }
-        _ => false,
-    };
-    Ok(match report.ending {
-        Ending::Passed if export_failed => Exit::Failed,
-        Ending::Passed => Exit::Success,
-        Ending::Failed => Exit::Failed,
-        Ending::Aborted | Ending::Interrupted => Exit::Aborted,
-    })
-}
-
-/// Starts scraping the scenario's `metrics.scrape` targets, if any.
-fn start_scraper(
-    scenario: &scenario::Scenario,
-    urls: &std::collections::BTreeMap<String, String>,
-    proxies: &[crate::proxy::Proxy],
-) -> anyhow::Result<Option<Scraper>> {
-    let Some(metrics) = scenario.metrics.as_ref().filter(|m| !m.scrape.is_empty()) else {
-        return Ok(None);
-    };
-    let bases = plan::target_urls(scenario, urls).map_err(|e| super::UsageError::new("FILE", e))?;
-    let mut targets: Vec<Target> = metrics
-        .scrape
-        .iter()
-        .map(|s| Target {
-            url: s.url.bind_targets(&bases).as_static().unwrap_or_default(),
-            job: s.job.clone(),
-            interval: s.interval,
-            limits: s.limits,
-        })
-        .collect();
-    // The proxies' own metrics (what was injected), at the shortest interval.
-    let interval = metrics.default_step();
-    targets.extend(proxies.iter().map(|p| Target {
-        url: format!("{}/metrics", p.control_url()),
-        job: "slogate_proxy".into(),
-        interval,
-        limits: Default::default(),
-    }));
-    Ok(Some(Scraper::start(targets, Store::new(metrics.limits))?))
-}
-
-/// Stops scraping, saves what was scraped, evaluates the rules, and judges
-/// the PromQL and alert expectations against the embedded evaluator or the
-/// scenario's Prometheus.
-fn server_side(
-    scenario: &scenario::Scenario,
-    results: &crate::record::RunResults,
-    scraped: Option<Scraped>,
-    alertmanager: Option<crate::backend::alertmanager::Watch>,
-    faults: &[drill::FaultChange],
-    out: &std::path::Path,
-) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
-    if let Some(scraped) = &scraped {
-        for problem in &scraped.problems {
-            eprintln!("warning: {}", terminal_lines(&crate::redact::text(problem)));
+        (Err(e), _) => {
+            eprintln!("error: --export-promtool-test: {e}");
+            false
         }
-        // A failed save loses the saved scrapes, not the verdicts.
-        if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
-            eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
-        }
+        (Ok(_), None) => true,
     }
-    let Some(metrics) = &scenario.metrics else {
-        return Ok((Vec::new(), slo::evaluate(&scenario.slos, results, None)));
-    };
-    let expects_alerts = !scenario.alerts.is_empty()
-        || scenario.no_other_alerts.is_some()
-        || scenario.phases.iter().any(|p| !p.alerts.is_empty());
-    if let Some(url) = &metrics.prometheus {
-        // Let Prometheus scrape and evaluate past the end of the run.
-        std::thread::sleep(Duration::from_secs(2));
-        let backend = Prometheus::new(url)?;
-        let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
-        save_series(scenario, results, &backend, out);
-        if expects_alerts {
-            let (start, end) = run_window(results);
-            let watched = alertmanager.map(crate::backend::alertmanager::Watch::stop);
-            match drill::read_alerts(&backend, start, end, metrics.evaluation_interval) {
-                Ok(mut alerts) => {
-                    alerts.alertmanager = watched;
-                    drill::save(&alerts, faults, scenario, results, out)?;
-                    verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
-                }
-                Err(e) => {
-                    let alerts = drill::Alerts {
-                        evaluated_by: format!("{url} (unreachable: {e})"),
-                        alertmanager: watched,
-                        ..Default::default()
-                    };
-                    verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
-                }
-            }
-        }
-        let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
-        return Ok((verdicts, slos));
-    }
-    // Only a Prometheus sends alerts; the scenario check keeps this None.
-    drop(alertmanager.map(crate::backend::alertmanager::Watch::stop));
-    let mut store = scraped.map(|s| s.store).unwrap_or_default();
-    if !scenario.rules.is_empty() {
-        let alerts = drill::evaluate_rules(scenario, &mut store)?;
-        drill::save(&alerts, faults, scenario, results, out)?;
-        let mut backend = Embedded::new(&store);
-        backend.lookback = metrics.lookback;
-        let mut verdicts = expect::evaluate_promql(scenario, results, &backend);
-        save_series(scenario, results, &backend, out);
-        verdicts.extend(drill::judge(scenario, results, &alerts, &backend));
-        let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
-        return Ok((verdicts, slos));
-    }
-    let mut backend = Embedded::new(&store);
-    backend.lookback = metrics.lookback;
-    let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
-    save_series(scenario, results, &backend, out);
-    Ok((expect::evaluate_promql(scenario, results, &backend), slos))
-}
-
-/// Saves every PromQL check's series over the run for the HTML report; a
-/// failure costs the charts, not the run.
-fn save_series(
-    scenario: &scenario::Scenario,
-    results: &crate::record::RunResults,
-    backend: &dyn crate::backend::QueryBackend,
-    out: &std::path::Path,
-) {
-    let series = crate::report::series::collect(scenario, results, backend);
-    if let Err(e) = crate::report::series::save(&series, out) {
-        eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
-    }
-}
-
-/// Writes the `--export-promtool-test` file from what was scraped.
-fn export_promtool_test(
-    scenario: &scenario::Scenario,
-    scraped: Option<&Scraped>,
-    dest: &std::path::Path,
-) -> Result<(crate::rules::export::Exported, Option<Promtool>), String> {
-    let (Some(scraped), Some(metrics)) = (scraped, &scenario.metrics) else {
-        return Err("nothing was scraped (the scenario has no `metrics.scrape`)".into());
-    };
-    let step = metrics
-        .scrape
-        .iter()
-        .map(|s| s.interval)
-        .min()
-        .unwrap_or(metrics.evaluation_interval);
-    // Expectations for the promtool that will check the file, if one is
-    // here: it is then run on the file.
-    let scratch = dest.parent().filter(|p| !p.as_os_str().is_empty());
-    let promtool = Promtool::probe(scratch.unwrap_or(std::path::Path::new(".")));
-    let title = format!(
-        "The alert drill of scenario `{}`. Expectations computed for {}.",
-        scenario.name,
-        match &promtool {
-            Some(p) if p.legacy => format!(
-                "{} (rate extrapolation from before Prometheus commit 7f912db, 2024)",
-                p.version
-            ),
-            Some(p) => p.version.clone(),
-            None => "Prometheus 3".into(),
-        }
-    );
-    let exported = crate::rules::export::promtool_test(
-        &scenario.rules,
-        &scraped.store,
-        step,
-        metrics.evaluation_interval,
-        dest,
-        &title,
-        promtool.as_ref().is_some_and(|p| p.legacy),
-    )?;
-    if let Some(promtool) = &promtool {
-        Promtool::check(dest).map_err(|output| {
-            format!(
-                "{} fails under {}:\n{output}",
-                dest.display(),
-                promtool.version
-            )
-        })?;
-    }
-    Ok((exported, promtool))
-}
-
-/// The run's time as ms since the epoch, plus the scrapes after it.
-fn run_window(results: &crate::record::RunResults) -> (i64, i64) {
-    let start = crate::metrics::scrape::system_ms(results.started_at);
-    let end = crate::metrics::scrape::system_ms(results.started_at + results.elapsed);
-    (start, end + 1000)
-}
-
-/// What a run starts itself: demo services and fault proxies, with the
-/// base URL of each by name.
-struct Services {
-    urls: std::collections::BTreeMap<String, String>,
-    /// Held so they serve until the run ends; dropped before the proxies,
-    /// so a demo's dependency outlives it.
-    #[expect(dead_code, reason = "held for its lifetime, never read")]
-    demos: Vec<crate::demo::Demo>,
-    proxies: Vec<crate::proxy::Proxy>,
-}
-
-/// Starts the demos without a dependency, then the proxies (whose
-/// upstreams may be those demos), then the demos whose dependency is a
-/// proxy or a target, each on 127.0.0.1 (a proxy where it says).
-fn start_services(scenario: &scenario::Scenario) -> anyhow::Result<Services> {
-    let mut urls = std::collections::BTreeMap::new();
-    let mut demos = Vec::new();
-    for (name, target) in &scenario.targets {
-        match target {
-            scenario::Target::Demo { upstream: None } => {
-                let demo = crate::demo::Demo::start(([127, 0, 0, 1], 0).into())?;
-                urls.insert(name.clone(), demo.url());
-                demos.push(demo);
-            }
-            scenario::Target::Url(url) => {
-                urls.insert(name.clone(), url.clone());
-            }
-            scenario::Target::Demo { .. } => {}
-        }
-    }
-    let mut proxies = Vec::new();
-    for decl in &scenario.proxies {
-        let upstream = urls.get(&decl.upstream).unwrap_or(&decl.upstream).clone();
-        let mut config = crate::proxy::Config::new(&decl.name, decl.mode, decl.listen, &upstream);
-        config.control = decl.control;
-        config.allow_remote = decl.allow_remote;
-        if let Some(timeout) = decl.header_timeout {
-            config.header_timeout = timeout;
-        }
-        if let Some(max) = decl.max_connections {
-            config.max_connections = max;
-        }
-        let proxy = crate::proxy::Proxy::start(config)?;
-        urls.insert(decl.name.clone(), proxy.url());
-        proxies.push(proxy);
-    }
-    for (name, target) in &scenario.targets {
-        if let scenario::Target::Demo {
-            upstream: Some(upstream),
-        } = target
-        {
-            let upstream = urls.get(upstream).unwrap_or(upstream).clone();
-            let demo = crate::demo::Demo::start_with(([127, 0, 0, 1], 0).into(), Some(&upstream))?;
-            urls.insert(name.clone(), demo.url());
-            demos.push(demo);
-        }
-    }
-    // Only what the run started: target URLs are added by `target_urls`.
-    urls.retain(|name, _| {
-        scenario.proxies.iter().any(|p| p.name == *name)
-            || scenario
-                .targets
-                .iter()
-                .any(|(n, t)| n == name && matches!(t, scenario::Target::Demo { .. }))
-    });
-    Ok(Services {
-        urls,
-        demos,
-        proxies,
-    })
 }
 
 /// `--out` (refused if it holds results, unless `--force`), or

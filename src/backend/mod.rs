@@ -120,13 +120,4 @@ impl QueryBackend for Embedded<'_> {
     }
 }
 
-/// A blocking HTTP client with our TLS setup (ring, Mozilla roots).
-pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::blocking::Client> {
-    let tls = crate::engine::transport::tls::client_config(false, &[b"http/1.1"]);
-    Ok(reqwest::blocking::Client::builder()
-        .tls_backend_preconfigured((*tls).clone())
-        .timeout(timeout)
-        .user_agent(crate::USER_AGENT)
-        .no_proxy()
-        .build()?)
-}
+pub use crate::net::http_client;

@@ -330,7 +330,7 @@ pub fn run_standalone(listen: SocketAddr, upstream: Option<&str>) -> anyhow::Res
         "  POST {}/admin/faults  {{\"error_ratio\": 0.2, \"error_status\": 503, \"latency_ms\": 100, \"jitter_ms\": 50}}",
         demo.url()
     );
-    crate::app::wait_for_signal()?;
+    crate::net::wait_for_signal()?;
     drop(demo);
     Ok(())
 }

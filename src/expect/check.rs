@@ -177,7 +177,7 @@ pub fn parse_metric(text: &str) -> Result<Metric, String> {
         [stat] if stat.starts_with('p') && stat[1..].starts_with(|c: char| c.is_ascii_digit()) => {
             parse_latency_stat(stat).map(Metric::Latency)
         }
-        [first, ..] => Err(match crate::scenario::nearest(first, METRIC_NAMES) {
+        [first, ..] => Err(match crate::diag::nearest(first, METRIC_NAMES) {
             Some(name) => format!("unknown metric `{first}`; did you mean `{name}`?"),
             None => format!(
                 "unknown metric `{first}` (known: {})",

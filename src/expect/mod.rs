@@ -4,8 +4,7 @@
 mod abort;
 pub mod alert;
 mod check;
-mod evaluate;
-mod promql;
+pub(crate) mod promql;
 mod verdict;
 
 use std::time::Duration;
@@ -16,7 +15,6 @@ pub use check::{
     Check, LatencyStat, METRIC_NAMES, Metric, Op, StatusMatch, parse_check, parse_metric,
     parse_threshold,
 };
-pub use evaluate::{evaluate, evaluate_promql};
 pub use promql::{Compare, Holds, PromqlExpectation, split_comparison};
 pub use verdict::{Outcome, Sample, Verdict, failures, judge};
 

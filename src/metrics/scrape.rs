@@ -111,7 +111,7 @@ impl Scraper {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for target in targets {
-            let client = crate::backend::http_client(target.interval.min(Duration::from_secs(10)))?;
+            let client = crate::net::http_client(target.interval.min(Duration::from_secs(10)))?;
             let (store, problems, stop) = (store.clone(), problems.clone(), stop.clone());
             threads.push(
                 std::thread::Builder::new()

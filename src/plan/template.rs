@@ -69,16 +69,13 @@ impl Template {
                 } else if let Some(value) = (names.env)(name).or(default.map(str::to_string)) {
                     literal.push_str(&value);
                 } else {
-                    let hint = crate::scenario::nearest(
-                        name,
-                        names.targets.iter().map(String::as_str),
-                    )
-                    .map(|t| format!("did you mean the target `{t}`?"))
-                    .or_else(|| {
-                        Some(format!(
-                            "set it (export {name}=...) or give a default: ${{{name}:-value}}"
-                        ))
-                    });
+                    let hint = crate::diag::nearest(name, names.targets.iter().map(String::as_str))
+                        .map(|t| format!("did you mean the target `{t}`?"))
+                        .or_else(|| {
+                            Some(format!(
+                                "set it (export {name}=...) or give a default: ${{{name}:-value}}"
+                            ))
+                        });
                     return Err((
                         format!("`${{{name}}}` is neither a target nor a set environment variable"),
                         hint,
@@ -220,10 +217,9 @@ fn compile_function(call: &str, names: &Names) -> Result<Part, (String, Option<S
                 return usage("`csv` takes DATASET.COLUMN: {{ csv users.email }}");
             };
             let Some(columns) = names.datasets.get(dataset) else {
-                let hint =
-                    crate::scenario::nearest(dataset, names.datasets.keys().map(String::as_str))
-                        .map(|d| format!("did you mean `{d}`?"))
-                        .or_else(|| Some("declare it under `data:` with a csv file".to_string()));
+                let hint = crate::diag::nearest(dataset, names.datasets.keys().map(String::as_str))
+                    .map(|d| format!("did you mean `{d}`?"))
+                    .or_else(|| Some("declare it under `data:` with a csv file".to_string()));
                 return Err((format!("no data set `{dataset}`"), hint));
             };
             match columns.iter().position(|c| c == column) {
@@ -236,7 +232,7 @@ fn compile_function(call: &str, names: &Names) -> Result<Part, (String, Option<S
                         "data set `{dataset}` has no column `{column}` (columns: {})",
                         columns.join(", ")
                     ),
-                    crate::scenario::nearest(column, columns.iter().map(String::as_str))
+                    crate::diag::nearest(column, columns.iter().map(String::as_str))
                         .map(|c| format!("did you mean `{c}`?")),
                 )),
             }
@@ -247,7 +243,7 @@ fn compile_function(call: &str, names: &Names) -> Result<Part, (String, Option<S
                 "unknown template function `{name}` (known: {})",
                 FUNCTIONS.join(", ")
             ),
-            crate::scenario::nearest(name, FUNCTIONS).map(|f| format!("did you mean `{f}`?")),
+            crate::diag::nearest(name, FUNCTIONS).map(|f| format!("did you mean `{f}`?")),
         )),
         [] => usage("empty `{{ }}`"),
     }

@@ -127,25 +127,15 @@ pub struct FaultSpec {
     pub bound: Option<String>,
 }
 
-/// What is wrong with a fault, and in which key.
-#[derive(Debug, Clone, PartialEq)]
+/// What is wrong with a fault, and in which key: the message, then the
+/// hint in parentheses.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}{}", .hint.as_ref().map_or(String::new(), |hint| format!(" ({hint})")))]
 pub struct FaultError {
     pub key: &'static str,
     pub message: String,
     pub hint: Option<String>,
 }
-
-impl fmt::Display for FaultError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for FaultError {}
 
 fn error(key: &'static str, message: impl Into<String>, hint: Option<&str>) -> FaultError {
     FaultError {
@@ -334,7 +324,7 @@ impl Fault {
             "reset" => &["after"],
             "blackhole" | "refuse" => &[],
             _ => {
-                let hint = crate::scenario::nearest(kind, KINDS.iter().copied())
+                let hint = crate::diag::nearest(kind, KINDS.iter().copied())
                     .map(|k| format!("did you mean `{k}`?"))
                     .unwrap_or_else(|| format!("one of {}", KINDS.join(", ")));
                 return Err(error(
@@ -751,7 +741,7 @@ pub fn parse_words(text: &str) -> Result<FaultSpec, String> {
             "header" => spec.header = Some(value),
             "for" => spec.bound = Some(value),
             _ => {
-                let hint = crate::scenario::nearest(key, KEYS.iter().copied())
+                let hint = crate::diag::nearest(key, KEYS.iter().copied())
                     .map(|k| format!("; did you mean `{k}`?"))
                     .unwrap_or_default();
                 return Err(format!("unknown fault setting `{key}`{hint}"));

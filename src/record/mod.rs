@@ -2,6 +2,7 @@
 //! mergeable [`Stats`], the per-second [`Timeline`], and the merged
 //! [`RunResults`] every report reads.
 
+mod merge;
 mod outcome;
 mod packed;
 mod recorder;

@@ -1,6 +1,7 @@
 //! Report formats. Each is a small type behind [`Format`]; adding one means a
 //! new file and a line in [`OutputFormat::renderer`].
 
+pub mod compare;
 mod csv;
 pub mod escape;
 pub mod html;

@@ -16,6 +16,7 @@ pub mod eval;
 pub mod export;
 mod glob;
 pub mod nullable;
+pub mod run;
 mod spec;
 pub mod template;
 pub mod timeline;
@@ -31,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::scenario::{Position, ScenarioError};
+use crate::diag::{Position, ScenarioError};
 use spec::Text;
 
 /// A validated rule file.
@@ -102,13 +103,13 @@ pub fn is_rule_file(source: &str) -> bool {
 
 /// Reads and validates a rule file.
 pub fn load(path: &Path) -> Result<RuleFile, Vec<ScenarioError>> {
-    resolve(path, &crate::scenario::read(path)?)
+    resolve(path, &crate::diag::read(path)?)
 }
 
 /// Reads and validates a rule file, reading past unknown keys when
 /// `ignore_unknown` (promtool's `--ignore-unknown-fields`).
 pub fn load_with(path: &Path, ignore_unknown: bool) -> Result<RuleFile, Vec<ScenarioError>> {
-    resolve_with(path, &crate::scenario::read(path)?, ignore_unknown)
+    resolve_with(path, &crate::diag::read(path)?, ignore_unknown)
 }
 
 /// Validates `source`, the text of `path`: a Prometheus rule file, or

@@ -16,7 +16,8 @@ use serde::de::IgnoredAny;
 use serde_saphyr::Spanned;
 
 use super::nullable::{Str, or_default};
-use crate::scenario::{Position, ScenarioError, yaml_error_with_keys};
+use crate::diag::yaml::error_with_keys as yaml_error_with_keys;
+use crate::diag::{Position, ScenarioError};
 
 /// A string field with where it was written.
 pub type Text = Spanned<Str>;

@@ -3,7 +3,6 @@
 //! `load` is the one entry point; nothing is run here.
 
 mod alerts;
-mod error;
 pub(crate) mod model;
 mod phases;
 mod proxies;
@@ -11,17 +10,16 @@ mod resolve;
 mod sendable;
 mod shard;
 mod slos;
-mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::diag::yaml::error_with_keys as yaml_error_with_keys;
+pub use crate::diag::{Position, ScenarioError, edit_distance, nearest, read};
 pub use alerts::fault_target;
-pub use error::{Position, ScenarioError, edit_distance, nearest};
 pub use model::{StringOr, Text};
 pub use resolve::resolve;
 pub use shard::Shard;
-pub use yaml::error_with_keys as yaml_error_with_keys;
 
 use crate::expect::{Abort, AlertExpectation, Expectation, PromqlExpectation};
 use crate::metrics::store::Limits;
@@ -205,14 +203,6 @@ impl Scenario {
                 .iter()
                 .any(|p| !p.promql.is_empty() || !p.alerts.is_empty())
     }
-}
-
-/// The text of a file (scenario, rule file, rule unit-test file), or the
-/// error that says why it cannot be read: a device such as `/dev/zero`, a
-/// file over [`crate::input::MAX_SOURCE_BYTES`], or one that is not UTF-8
-/// (named at its first bad byte) is refused.
-pub fn read(path: &Path) -> Result<String, Vec<ScenarioError>> {
-    yaml::read(path).map_err(|e| vec![e])
 }
 
 /// Reads and validates a scenario file.

@@ -102,25 +102,22 @@ const KEYS: &[&[&str]] = &[
         "header_timeout",
         "max_connections",
     ],
-    &[
-        "demo",
-        "proxy",
-        "kind",
-        "probability",
-        "status",
-        "body",
-        "latency",
-        "jitter",
-        "p50",
-        "p99",
-        "rate",
-        "direction",
-        "after",
-        "path",
-        "header",
-        "for",
-    ],
+    &PHASE_FAULT_KEYS,
 ];
+
+/// A phase's fault: `demo` or `proxy`, then the proxy fault's own keys,
+/// taken from the one list of them in [`crate::proxy::fault::KEYS`].
+const PHASE_FAULT_KEYS: [&str; 2 + crate::proxy::fault::KEYS.len()] = {
+    let mut keys = [""; 2 + crate::proxy::fault::KEYS.len()];
+    keys[0] = "demo";
+    keys[1] = "proxy";
+    let mut i = 0;
+    while i < crate::proxy::fault::KEYS.len() {
+        keys[2 + i] = crate::proxy::fault::KEYS[i];
+        i += 1;
+    }
+    keys
+};
 
 /// Parses and validates `source` (the text of `file`).
 pub fn resolve(
@@ -147,7 +144,7 @@ pub fn resolve(
 
 /// Turns a serde-saphyr error into ours, with a "did you mean" for unknown keys.
 fn yaml_error(file: &Path, source: &str, error: &serde_saphyr::Error) -> ScenarioError {
-    super::yaml::error_with_keys(file, source, error, KEYS)
+    crate::diag::yaml::error_with_keys(file, source, error, KEYS)
 }
 
 pub(super) struct Validator<'a> {

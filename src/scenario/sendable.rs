@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 
 use super::Target;
-use super::error::bounded;
 use super::model::Text;
 use super::resolve::Validator;
+use crate::diag::bounded;
 use crate::plan::template::{Part, Template};
 
 /// A stand-in base URL for targets the run starts itself (the demo

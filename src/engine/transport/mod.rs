@@ -6,7 +6,7 @@ mod chunked;
 mod h1;
 mod h2;
 mod io;
-pub(crate) mod tls;
+use crate::net::tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 
 use super::escape;
 
-use super::saved::{FaultWindow, Phase};
+use crate::report::run::saved::{FaultWindow, Phase};
 
 /// Okabe–Ito: blue, orange, bluish green, vermillion, reddish purple, sky
 /// blue, yellow, black.

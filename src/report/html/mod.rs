@@ -8,19 +8,18 @@
 //! check text) goes through [`escape`].
 
 mod charts;
-pub mod saved;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use base64::Engine as _;
 use hdrhistogram::Histogram;
 
+use crate::report::run::histogram::decode;
+use crate::report::run::saved::{self, Saved};
 use crate::report::series::CheckSeries;
 use charts::{AlertRow, Backdrop, Series};
-pub use saved::Saved;
 
 /// Escapes text for HTML content and quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -86,16 +85,6 @@ fn chart_of(check: &str) -> &'static str {
         _ if check.starts_with("promql") => "server",
         _ => "checks",
     }
-}
-
-/// A histogram as `summary.json` holds it (V2 + DEFLATE, base64).
-pub(crate) fn decode(histogram: &str) -> Option<Histogram<u64>> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(histogram)
-        .ok()?;
-    hdrhistogram::serialization::Deserializer::new()
-        .deserialize(&mut std::io::Cursor::new(bytes))
-        .ok()
 }
 
 /// Points of the percentile plot of a µs histogram, in ms.

@@ -180,7 +180,7 @@ fn report_of(source: &str, slower_ms: u64) -> RunReport {
         aborted: None,
         phases,
     };
-    let verdicts = crate::expect::evaluate(&scenario, &results);
+    let verdicts = crate::judge::client(&scenario, &results);
     RunReport::new(&scenario, &results, verdicts)
 }
 
@@ -278,13 +278,13 @@ fn compare_markdown_matches_its_golden_file() {
             .write(report, &mut json)
             .expect("renders");
         std::fs::write(path.join("summary.json"), json).expect("written");
-        crate::report::html::Saved::read(&path).expect("reads back")
+        super::Saved::read(&path).expect("reads back")
     };
     let (base, new) = (saved("base", &report(0)), saved("new", &report(5)));
     let limits =
-        crate::app::compare::Limits::parse("p95=10%,p99=20%,error_rate=0.5pp,throughput=5%")
+        crate::report::compare::Limits::parse("p95=10%,p99=20%,error_rate=0.5pp,throughput=5%")
             .expect("limits");
-    let rows = crate::app::compare::compare(
+    let rows = crate::report::compare::compare(
         &base.summary,
         &new.summary,
         &limits,
@@ -292,7 +292,7 @@ fn compare_markdown_matches_its_golden_file() {
     )
     .expect("comparable");
     let written =
-        crate::app::compare::markdown(Path::new("base/"), Path::new("new/"), "golden", &rows);
+        crate::report::compare::markdown(Path::new("base/"), Path::new("new/"), "golden", &rows);
     let path = golden_dir().join("compare.md");
     if std::env::var_os("SLOGATE_BLESS").is_some() {
         std::fs::write(&path, &written).expect("golden file");

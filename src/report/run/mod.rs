@@ -1,14 +1,22 @@
-//! The files of a run's results directory, one type per file behind one
-//! trait, and the terminal report. Adding a file means a new type here and a
-//! line in [`ARTIFACTS`].
+//! The results directory of a run: its write model ([`RunReport`], the
+//! `summary.json` layout), its read model ([`saved`]), the histogram codec
+//! both share, the directory's files one type per file behind one trait,
+//! and the terminal report. Adding a file means a new type here and a line
+//! in [`ARTIFACTS`].
 
+pub mod alerts;
 mod checks;
 pub mod dir;
+pub mod faults;
 #[cfg(test)]
 mod golden;
+pub mod histogram;
 mod junit;
 mod markdown;
 mod model;
+mod read;
+pub mod saved;
+pub mod slos;
 mod summary_json;
 mod text;
 mod timeline;
@@ -20,6 +28,7 @@ use anyhow::Context;
 
 pub use junit::xml as xml_escape;
 pub use model::{Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss};
+pub use saved::Saved;
 pub use text::write_terminal;
 pub use timeline::TimelineCsv;
 

@@ -2,11 +2,8 @@
 //! verdicts; every file of the results directory renders it. Its JSON form
 //! (`summary.json`) is documented by `reports/run.schema.json`.
 
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
 use crate::expect::{Verdict, failures};
@@ -60,22 +57,10 @@ impl Measured {
             errors: stats.errors_by_name(),
             latency_ms: Distribution::of(&stats.latency_us),
             service_time_ms: Distribution::of(&stats.service_us),
-            latency_histogram: serialize(&stats.latency_us),
-            service_time_histogram: serialize(&stats.service_us),
+            latency_histogram: super::histogram::encode(&stats.latency_us),
+            service_time_histogram: super::histogram::encode(&stats.service_us),
         }
     }
-}
-
-fn serialize(histogram: &Histogram<u64>) -> String {
-    let mut bytes = Vec::new();
-    // Serializing into a Vec cannot fail but for a bug in the serializer.
-    if V2DeflateSerializer::new()
-        .serialize(histogram, &mut bytes)
-        .is_err()
-    {
-        return String::new();
-    }
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// One request kind within a phase.
@@ -158,7 +143,7 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub targets: std::collections::BTreeMap<String, String>,
     /// The command line that made these results, as typed (secrets
-    /// redacted).
+    /// redacted); the command sets it, [`RunReport::new`] leaves it empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
     /// Scraped data that limits kept out (every verdict that read it is
@@ -208,6 +193,23 @@ pub struct FaultWindow {
 }
 
 impl FaultWindow {
+    /// The proxy fault windows for the reports, offsets from the run's start.
+    pub fn of(windows: &[crate::gameday::ProxyWindow], started: SystemTime) -> Vec<FaultWindow> {
+        let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
+        windows
+            .iter()
+            .map(|w| FaultWindow {
+                proxy: w.proxy.clone(),
+                phase: w.phase.clone(),
+                fault: w.describe.clone(),
+                start_s: offset(w.start),
+                end_s: offset(w.end),
+                matched: w.matched,
+                injected: w.injected,
+            })
+            .collect()
+    }
+
     /// `23.65%` of matched, or `-`.
     pub fn share(&self) -> String {
         if self.matched == 0 {
@@ -306,7 +308,7 @@ impl RunReport {
             shard: None,
             merged_from: Vec::new(),
             targets: std::collections::BTreeMap::new(),
-            command: std::env::args().map(|a| crate::redact::text(&a)).collect(),
+            command: Vec::new(),
             scrape_losses: Vec::new(),
         }
     }

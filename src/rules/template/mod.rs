@@ -58,7 +58,7 @@ impl TemplateError {
         let m = self.message.as_str();
         Some(if let Some(rest) = m.strip_prefix("function \"") {
             let name = rest.split('"').next().unwrap_or("");
-            match crate::scenario::nearest(name, funcs::names()) {
+            match crate::diag::nearest(name, funcs::names()) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "Prometheus's template functions are Go's (`printf`, `eq`, `and`, ...) and Prometheus's (`humanize`, `query`, `toUpper`, ...), as its docs list them".into(),
             }

@@ -30,8 +30,8 @@ use serde_saphyr::Spanned;
 use super::alert::External;
 use super::eval::{Options, ParsedRules, RuleSet};
 use super::nullable::Str;
+use crate::diag::{Position, ScenarioError};
 use crate::metrics::store::Store;
-use crate::scenario::{Position, ScenarioError};
 use model::{AlertTest, GroupSpec, KEYS, TestFile};
 
 /// The most evaluation steps (`eval_time` / `evaluation_interval`) one test
@@ -132,9 +132,9 @@ fn load(
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let source = crate::scenario::read(path).map_err(show)?;
+    let source = crate::diag::read(path).map_err(show)?;
     let file: Option<TestFile> = serde_saphyr::from_str(&source).map_err(|e| {
-        show(vec![crate::scenario::yaml_error_with_keys(
+        show(vec![crate::diag::yaml::error_with_keys(
             path, &source, &e, KEYS,
         )])
     })?;

@@ -1,7 +1,18 @@
-//! What every parser's errors share: serde's messages put in the terms of
-//! the file a person wrote (no Rust type names such as `struct FaultSpec
-//! with 14 elements`), and where invalid UTF-8 starts in a file.
+//! What every parser's errors share, so `scenario`, `rules`, `plan`,
+//! `expect` and `proxy` report them one way: a position in a file and the
+//! file:line:col error with its source line ([`error`]), "did you mean"
+//! ([`nearest`], [`edit_distance`]), reading a user's file within bounds
+//! and YAML errors in the file's own keys ([`yaml`]), serde's messages put
+//! in the terms of the file a person wrote (no Rust type names such as
+//! `struct FaultSpec with 14 elements`), and where invalid UTF-8 starts in
+//! a file.
 
+pub mod error;
+pub mod yaml;
+
+pub use error::{Position, ScenarioError, bounded, edit_distance, nearest};
+
+use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -23,6 +34,14 @@ static RUST_TYPES: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
         (re(r"Option<[A-Za-z_<>]*>|Vec<[A-Za-z_<>]*>"), "a value"),
     ]
 });
+
+/// The text of a file (scenario, rule file, rule unit-test file), or the
+/// error that says why it cannot be read: a device such as `/dev/zero`, a
+/// file over [`crate::input::MAX_SOURCE_BYTES`], or one that is not UTF-8
+/// (named at its first bad byte) is refused.
+pub fn read(path: &Path) -> Result<String, Vec<ScenarioError>> {
+    yaml::read(path).map_err(|e| vec![e])
+}
 
 /// `message` with Rust type names replaced by what the file calls them.
 pub fn plain(message: &str) -> String {

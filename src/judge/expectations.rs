@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Expectation, Sample, Verdict, failures, judge};
+use crate::expect::{Expectation, Sample, Verdict, failures, judge};
 
 /// Judges every expectation of `scenario` against `results`: each phase's
 /// own, then the run's. A phase that never ran gives NO DATA.
@@ -106,19 +106,19 @@ pub fn evaluate_promql(
         let scope = format!("phase {}", phase.name);
         for e in &phase.promql {
             verdicts.push(match results.phases.get(index) {
-                Some(ran) => super::promql::judge(
+                Some(ran) => crate::expect::promql::judge(
                     e,
                     backend,
                     (ms(ran.start_offset), ms(ran.start_offset + ran.elapsed)),
                     step,
                     scope.clone(),
                 ),
-                None => super::promql::never_ran(e, scope.clone()),
+                None => crate::expect::promql::never_ran(e, scope.clone()),
             });
         }
     }
     for e in &scenario.promql {
-        verdicts.push(super::promql::judge(
+        verdicts.push(crate::expect::promql::judge(
             e,
             backend,
             (ms(Duration::ZERO), ms(results.elapsed)),

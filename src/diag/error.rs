@@ -1,4 +1,4 @@
-//! Errors in scenario files, in the form a person fixes fastest: file, line
+//! Errors in a user's file (scenario, rule file, unit-test file), in the form a person fixes fastest: file, line
 //! and column, what was expected, the offending line with a caret, and a hint
 //! (the nearest valid name for a misspelt key).
 

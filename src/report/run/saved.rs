@@ -1,7 +1,9 @@
-//! What the HTML report reads: the files a run left in its results
-//! directory (`summary.json`, and when present `alerts.json`, `slos.json`,
-//! `faults.json`), so a report can be rendered again later from the same
-//! data (`slogate report DIR`).
+//! The read model of a results directory: the files a run left in it
+//! (`summary.json`, and when present `alerts.json`, `slos.json`,
+//! `promql.json`), read the one way `report`, `compare` and `merge` read
+//! them, so a report can be rendered again later from the same data
+//! (`slogate report DIR`). [`RunResults::from_saved`](crate::record::RunResults::from_saved)
+//! turns a summary back into measurements.
 
 use std::path::Path;
 
@@ -11,9 +13,12 @@ use serde::Deserialize;
 /// As `summary.json` holds it (the report model's own type).
 pub use crate::report::run::FaultWindow;
 
-/// The parts of `summary.json` the page shows.
+/// The parts of `summary.json` its readers use.
 #[derive(Debug, Deserialize)]
 pub struct Summary {
+    /// [`super::SCHEMA`] when this slogate wrote it.
+    #[serde(default)]
+    pub schema: String,
     pub slogate_version: String,
     pub scenario: String,
     pub file: String,
@@ -183,6 +188,8 @@ pub struct Episode {
 /// Everything read from a results directory.
 pub struct Saved {
     pub summary: Summary,
+    /// `summary.json`'s checks as written, for [`Saved::verdicts`].
+    checks: serde_json::Value,
     pub alerts: Option<Alerts>,
     /// `slos.json` as written (its layout belongs to `slo.rs`).
     pub slos: Option<serde_json::Value>,
@@ -204,17 +211,38 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Option
 impl Saved {
     pub fn read(dir: &Path) -> anyhow::Result<Saved> {
         let summary_path = dir.join("summary.json");
-        let summary = read_json(&summary_path)?.with_context(|| {
+        let value: serde_json::Value = read_json(&summary_path)?.with_context(|| {
             format!(
                 "{}: no summary.json; is this a results directory of `slogate run`?",
                 dir.display()
             )
         })?;
+        let summary = Summary::deserialize(&value)
+            .with_context(|| format!("{} is not what slogate writes", summary_path.display()))?;
         Ok(Saved {
             summary,
+            checks: value["checks"].clone(),
             alerts: read_json(&dir.join("alerts.json"))?,
             slos: read_json(&dir.join("slos.json"))?,
             promql: read_json(&dir.join(crate::report::series::FILE))?.unwrap_or_default(),
         })
+    }
+
+    /// The checks as the run judged them.
+    pub fn verdicts(&self) -> anyhow::Result<Vec<crate::expect::Verdict>> {
+        Vec::deserialize(&self.checks).context("unreadable checks")
+    }
+
+    /// Refuses a summary another layout of `summary.json` wrote.
+    pub fn require_schema(&self, dir: &Path) -> anyhow::Result<()> {
+        let schema = &self.summary.schema;
+        if schema != super::SCHEMA {
+            anyhow::bail!(
+                "{}: schema `{schema}`, this slogate reads `{}`",
+                dir.join("summary.json").display(),
+                super::SCHEMA
+            );
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,225 @@
+//! The judge: every expectation of a scenario turned into verdicts, in one
+//! order for `run` and `merge` alike — client-side checks on the load's
+//! results, then the server-side ones (PromQL, alerts, SLOs over PromQL),
+//! then the SLOs. A live run judges the server side against the embedded
+//! evaluator or a real Prometheus; a merge of shards takes it from the
+//! first shard that judged it, since every shard watched the same service.
+
+mod alerts;
+mod expectations;
+
+pub use alerts::judge_run;
+pub use expectations::{evaluate, evaluate_promql};
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::backend::alertmanager::Watch;
+use crate::backend::{Embedded, Prometheus};
+use crate::expect::{self, Verdict};
+use crate::gameday::FaultChange;
+use crate::metrics::saved;
+use crate::metrics::scrape::Scraped;
+use crate::record::RunResults;
+use crate::report::escape::terminal_lines;
+use crate::report::run::RunReport;
+use crate::scenario::Scenario;
+use crate::slo::{self, SloReport};
+
+/// The client-side verdicts: what the load's own results say.
+pub fn client(scenario: &Scenario, results: &RunResults) -> Vec<Verdict> {
+    evaluate(scenario, results)
+}
+
+/// The server-side stage of a live run: saves what was scraped, evaluates
+/// the rules (or reads the alerts back from the scenario's Prometheus), and
+/// judges the PromQL and alert expectations and the SLOs against the
+/// embedded evaluator or that Prometheus. Writes `metrics.jsonl`,
+/// `promql.json` and `alerts.json` into `out` as it goes.
+pub fn server(
+    scenario: &Scenario,
+    results: &RunResults,
+    scraped: Option<Scraped>,
+    alertmanager: Option<crate::backend::alertmanager::Watch>,
+    faults: &[crate::gameday::FaultChange],
+    out: &std::path::Path,
+) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
+    if let Some(scraped) = &scraped {
+        for problem in &scraped.problems {
+            eprintln!("warning: {}", terminal_lines(&crate::redact::text(problem)));
+        }
+        // A failed save loses the saved scrapes, not the verdicts.
+        if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
+            eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
+        }
+    }
+    let Some(metrics) = &scenario.metrics else {
+        return Ok((Vec::new(), slo::evaluate(&scenario.slos, results, None)));
+    };
+    let expects_alerts = !scenario.alerts.is_empty()
+        || scenario.no_other_alerts.is_some()
+        || scenario.phases.iter().any(|p| !p.alerts.is_empty());
+    if let Some(url) = &metrics.prometheus {
+        // Let Prometheus scrape and evaluate past the end of the run.
+        std::thread::sleep(Duration::from_secs(2));
+        let backend = Prometheus::new(url)?;
+        let mut verdicts = evaluate_promql(scenario, results, &backend);
+        save_series(scenario, results, &backend, out);
+        if expects_alerts {
+            let (start, end) = run_window(results);
+            let watched = alertmanager.map(crate::backend::alertmanager::Watch::stop);
+            match crate::rules::run::read_back(&backend, start, end, metrics.evaluation_interval) {
+                Ok(mut alerts) => {
+                    alerts.alertmanager = watched;
+                    crate::report::run::alerts::save(&alerts, faults, scenario, results, out)?;
+                    verdicts.extend(judge_run(scenario, results, &alerts, &backend));
+                }
+                Err(e) => {
+                    let alerts = crate::rules::run::RunAlerts {
+                        evaluated_by: format!("{url} (unreachable: {e})"),
+                        alertmanager: watched,
+                        ..Default::default()
+                    };
+                    verdicts.extend(judge_run(scenario, results, &alerts, &backend));
+                }
+            }
+        }
+        let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
+        return Ok((verdicts, slos));
+    }
+    // Only a Prometheus sends alerts; the scenario check keeps this None.
+    drop(alertmanager.map(crate::backend::alertmanager::Watch::stop));
+    let mut store = scraped.map(|s| s.store).unwrap_or_default();
+    if !scenario.rules.is_empty() {
+        let alerts = crate::rules::run::evaluate(
+            &scenario.rules,
+            metrics.evaluation_interval,
+            metrics.lookback,
+            &mut store,
+        )?;
+        crate::report::run::alerts::save(&alerts, faults, scenario, results, out)?;
+        let mut backend = Embedded::new(&store);
+        backend.lookback = metrics.lookback;
+        let mut verdicts = evaluate_promql(scenario, results, &backend);
+        save_series(scenario, results, &backend, out);
+        verdicts.extend(judge_run(scenario, results, &alerts, &backend));
+        let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
+        return Ok((verdicts, slos));
+    }
+    let mut backend = Embedded::new(&store);
+    backend.lookback = metrics.lookback;
+    let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
+    save_series(scenario, results, &backend, out);
+    Ok((evaluate_promql(scenario, results, &backend), slos))
+}
+
+/// Saves every PromQL check's series over the run for the HTML report; a
+/// failure costs the charts, not the run.
+fn save_series(
+    scenario: &Scenario,
+    results: &RunResults,
+    backend: &dyn crate::backend::QueryBackend,
+    out: &std::path::Path,
+) {
+    let series = crate::report::series::collect(scenario, results, backend);
+    if let Err(e) = crate::report::series::save(&series, out) {
+        eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
+    }
+}
+
+/// The run's time as ms since the epoch, plus the scrapes after it.
+fn run_window(results: &RunResults) -> (i64, i64) {
+    let start = crate::metrics::scrape::system_ms(results.started_at);
+    let end = crate::metrics::scrape::system_ms(results.started_at + results.elapsed);
+    (start, end + 1000)
+}
+
+/// The SLOs' verdicts, each marked when it read data a scrape limit
+/// truncated (`losses`, timed from `origin_ms`).
+pub fn slo_verdicts(
+    scenario: &Scenario,
+    slos: &[SloReport],
+    losses: &[crate::metrics::loss::Loss],
+    origin_ms: i64,
+) -> Vec<Verdict> {
+    let mut verdicts = slo::verdicts(&scenario.slos, slos);
+    slo::mark_truncated(&scenario.slos, &mut verdicts, losses, origin_ms);
+    verdicts
+}
+
+/// The server-side verdicts of shards, for a merge: those of the first
+/// shard that has verdicts `judged` lacks (by check, scope and source), with
+/// that shard's index.
+pub fn server_from_shards(
+    judged: &[Verdict],
+    shards: &[Vec<Verdict>],
+) -> Option<(usize, Vec<Verdict>)> {
+    let key = |v: &Verdict| (v.check.clone(), v.scope.clone(), v.source.clone());
+    let judged: BTreeSet<_> = judged.iter().map(key).collect();
+    let (index, checks) = shards
+        .iter()
+        .enumerate()
+        .find(|(_, checks)| checks.iter().any(|v| !judged.contains(&key(v))))?;
+    let server = checks
+        .iter()
+        .filter(|v| !judged.contains(&key(v)))
+        .cloned()
+        .collect();
+    Some((index, server))
+}
+
+/// Every verdict of a live run, its SLOs, and the scraped data limits kept
+/// out.
+pub struct Judged {
+    pub verdicts: Vec<Verdict>,
+    pub slos: Vec<SloReport>,
+    pub losses: Vec<crate::metrics::loss::Loss>,
+}
+
+/// A live run's server side judged after its client side (`verdicts`),
+/// then the SLOs. The load's results reach the disk before, since
+/// server-side judging reads other people's metrics and rules and can fail
+/// late: that loses nothing, and the files say the checks were not judged
+/// (NO DATA).
+pub fn live(
+    scenario: &Scenario,
+    results: &RunResults,
+    mut verdicts: Vec<Verdict>,
+    scraped: Option<Scraped>,
+    alertmanager: Option<Watch>,
+    faults: &[FaultChange],
+    out: &Path,
+) -> anyhow::Result<Judged> {
+    let losses = scraped
+        .as_ref()
+        .map(|s| s.store.losses().to_vec())
+        .unwrap_or_default();
+    if scenario.has_server_side_checks() {
+        let mut early = verdicts.clone();
+        early.push(Verdict::not_judged(
+            &scenario.file,
+            "slogate stopped before it judged them",
+        ));
+        let mut report = RunReport::new(scenario, results, early);
+        report.command = crate::redact::command_line();
+        crate::report::run::write_all(out, &report)?;
+    }
+    let judged = server(scenario, results, scraped, alertmanager, faults, out);
+    let (server, slos) = judged.unwrap_or_else(|e| {
+        let why = format!("{e:#}");
+        eprintln!(
+            "error: server-side checks not judged: {}",
+            terminal_lines(&crate::redact::text(&why))
+        );
+        (vec![Verdict::not_judged(&scenario.file, &why)], Vec::new())
+    });
+    verdicts.extend(server);
+    let origin = crate::metrics::scrape::system_ms(results.started_at);
+    verdicts.extend(slo_verdicts(scenario, &slos, &losses, origin));
+    Ok(Judged {
+        verdicts,
+        slos,
+        losses,
+    })
+}

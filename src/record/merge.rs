@@ -1,0 +1,249 @@
+//! Several runs of one scenario (the shards of `--shard i/N`) as if one run
+//! had sent all their load: histograms and counts added, phases matched by
+//! position, the per-second timeline summed with seconds aligned at each
+//! run's own start.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use super::{OpenModelStats, Packed, PhaseResults, RunResults, Stats, TimelineRow};
+use crate::units::Rate;
+
+impl RunResults {
+    /// `parts` as one run. The endpoints are the first part's (parts with
+    /// other endpoints are for the caller to refuse); a phase is every part's
+    /// phase at that position, named as the first part that ran it names it.
+    /// The first abort reason and any interruption carry over.
+    pub fn merge(parts: &[RunResults]) -> RunResults {
+        let endpoints = parts.first().map_or(0, |p| p.endpoint_names.len());
+        let phase_count = parts.iter().map(|p| p.phases.len()).max().unwrap_or(0);
+        let phases: Vec<PhaseResults> = (0..phase_count)
+            .map(|index| {
+                let ran: Vec<&PhaseResults> =
+                    parts.iter().filter_map(|p| p.phases.get(index)).collect();
+                merge_phase(&ran, endpoints)
+            })
+            .collect();
+        let mut per_endpoint = vec![Stats::default(); endpoints];
+        for phase in &phases {
+            for (sum, packed) in per_endpoint.iter_mut().zip(&phase.per_endpoint) {
+                sum.merge(&packed.unpack());
+            }
+        }
+        let mut total = Stats::default();
+        for part in parts {
+            total.merge(&part.total);
+        }
+        total.late_starts = phases.iter().map(|p| p.total.late_starts).sum();
+        RunResults {
+            endpoint_names: parts
+                .first()
+                .map(|p| p.endpoint_names.clone())
+                .unwrap_or_default(),
+            per_endpoint,
+            total,
+            timeline: merge_timelines(parts.iter().map(|p| p.timeline.as_slice())),
+            started_at: parts
+                .iter()
+                .map(|p| p.started_at)
+                .min()
+                .unwrap_or(SystemTime::UNIX_EPOCH),
+            elapsed: parts
+                .iter()
+                .map(|p| p.elapsed)
+                .max()
+                .unwrap_or(Duration::ZERO),
+            connections: phases.iter().map(|p| p.connections).max().unwrap_or(0),
+            open: phases.first().and_then(|p| p.open.clone()),
+            interrupted: parts.iter().any(|p| p.interrupted),
+            aborted: parts.iter().find_map(|p| p.aborted.clone()),
+            phases,
+        }
+    }
+}
+
+/// One phase as every part that ran it measured it together: it began
+/// with the earliest, lasted as long as the longest, and its open-model
+/// schedules add up.
+fn merge_phase(ran: &[&PhaseResults], endpoints: usize) -> PhaseResults {
+    let mut total = Stats::default();
+    let mut per_endpoint = vec![Stats::default(); endpoints];
+    let mut schedule: Option<Schedule> = None;
+    for phase in ran {
+        total.merge(&phase.total.unpack());
+        for (sum, packed) in per_endpoint.iter_mut().zip(&phase.per_endpoint) {
+            sum.merge(&packed.unpack());
+        }
+        if let Some(open) = &phase.open {
+            let sum = schedule.get_or_insert_with(Schedule::default);
+            sum.target_rate += open.target_rate.as_per_second();
+            sum.due += open.due;
+            sum.started += open.started;
+            sum.dropped += open.dropped;
+        }
+    }
+    let first = ran[0];
+    PhaseResults {
+        name: first.name.clone(),
+        per_endpoint: per_endpoint.iter().map(Packed::pack).collect(),
+        total: Packed::pack(&total),
+        start_offset: ran.iter().map(|p| p.start_offset).min().unwrap_or_default(),
+        elapsed: ran.iter().map(|p| p.elapsed).max().unwrap_or_default(),
+        scheduled: first.scheduled,
+        cut_short: ran.iter().any(|p| p.cut_short),
+        connections: ran.iter().map(|p| p.connections).sum(),
+        open: schedule.and_then(|s| {
+            Some(OpenModelStats {
+                target_rate: Rate::per_second(s.target_rate).ok()?,
+                due: s.due,
+                started: s.started,
+                dropped: s.dropped,
+            })
+        }),
+    }
+}
+
+/// Open-model schedules summed: the rate as a plain number until the sum
+/// is made a [`Rate`] again.
+#[derive(Default)]
+struct Schedule {
+    target_rate: f64,
+    due: u64,
+    started: u64,
+    dropped: u64,
+}
+
+/// The rows summed by (second, endpoint). A second's percentiles are the
+/// highest of the parts' (their histograms are not kept per second): an
+/// upper bound of the merged second's, exact when one part sent it all.
+fn merge_timelines<'a>(timelines: impl Iterator<Item = &'a [TimelineRow]>) -> Vec<TimelineRow> {
+    let mut rows: BTreeMap<(u64, usize), TimelineRow> = BTreeMap::new();
+    let max = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    for row in timelines.flatten() {
+        let merged = rows
+            .entry((row.second, row.endpoint))
+            .or_insert_with(|| TimelineRow {
+                second: row.second,
+                endpoint: row.endpoint,
+                requests: 0,
+                ok: 0,
+                status_classes: [0; 5],
+                errors: [0; super::ErrorKind::COUNT],
+                p50_ms: None,
+                p95_ms: None,
+                p99_ms: None,
+                service_p50_ms: None,
+                service_p95_ms: None,
+                service_p99_ms: None,
+                under: vec![0; row.under.len()],
+            });
+        merged.requests += row.requests;
+        merged.ok += row.ok;
+        for (sum, n) in merged.status_classes.iter_mut().zip(row.status_classes) {
+            *sum += n;
+        }
+        for (sum, n) in merged.errors.iter_mut().zip(row.errors) {
+            *sum += n;
+        }
+        merged.p50_ms = max(merged.p50_ms, row.p50_ms);
+        merged.p95_ms = max(merged.p95_ms, row.p95_ms);
+        merged.p99_ms = max(merged.p99_ms, row.p99_ms);
+        merged.service_p50_ms = max(merged.service_p50_ms, row.service_p50_ms);
+        merged.service_p95_ms = max(merged.service_p95_ms, row.service_p95_ms);
+        merged.service_p99_ms = max(merged.service_p99_ms, row.service_p99_ms);
+        if merged.under.len() < row.under.len() {
+            merged.under.resize(row.under.len(), 0);
+        }
+        for (sum, n) in merged.under.iter_mut().zip(&row.under) {
+            *sum += n;
+        }
+    }
+    rows.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(second: u64, requests: u64, p99: Option<f64>) -> TimelineRow {
+        TimelineRow {
+            second,
+            endpoint: 0,
+            requests,
+            ok: requests,
+            status_classes: [0, requests, 0, 0, 0],
+            errors: [0; super::super::ErrorKind::COUNT],
+            p50_ms: None,
+            p95_ms: None,
+            p99_ms: p99,
+            service_p50_ms: None,
+            service_p95_ms: None,
+            service_p99_ms: None,
+            under: vec![requests],
+        }
+    }
+
+    fn part(requests: u64, elapsed_s: u64, rows: Vec<TimelineRow>) -> RunResults {
+        let stats = Stats {
+            requests,
+            ..Stats::default()
+        };
+        RunResults {
+            endpoint_names: vec!["home".into()],
+            per_endpoint: vec![stats.clone()],
+            total: stats.clone(),
+            timeline: rows,
+            started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(elapsed_s),
+            elapsed: Duration::from_secs(elapsed_s),
+            connections: 2,
+            open: None,
+            interrupted: false,
+            aborted: None,
+            phases: vec![PhaseResults {
+                name: "steady".into(),
+                per_endpoint: vec![Packed::pack(&stats)],
+                total: Packed::pack(&stats),
+                start_offset: Duration::ZERO,
+                elapsed: Duration::from_secs(elapsed_s),
+                scheduled: Some(Duration::from_secs(10)),
+                cut_short: false,
+                connections: 2,
+                open: Some(OpenModelStats {
+                    target_rate: Rate::per_second(10.0).unwrap(),
+                    due: requests,
+                    started: requests,
+                    dropped: 0,
+                }),
+            }],
+        }
+    }
+
+    #[test]
+    fn counts_add_and_seconds_align() {
+        let merged = RunResults::merge(&[
+            part(30, 10, vec![row(0, 10, Some(5.0)), row(1, 20, None)]),
+            part(12, 11, vec![row(1, 12, Some(7.0))]),
+        ]);
+        assert_eq!(merged.total.requests, 42);
+        assert_eq!(merged.per_endpoint[0].requests, 42);
+        assert_eq!(merged.elapsed, Duration::from_secs(11));
+        assert_eq!(
+            merged.started_at,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(10)
+        );
+        assert_eq!(merged.connections, 4, "each phase's connections add up");
+        let phase = &merged.phases[0];
+        assert_eq!(phase.total.requests, 42);
+        let open = phase.open.as_ref().unwrap();
+        assert_eq!(open.target_rate.as_per_second(), 20.0);
+        assert_eq!(open.due, 42);
+        assert_eq!(merged.timeline.len(), 2);
+        let second = &merged.timeline[1];
+        assert_eq!((second.second, second.requests), (1, 32));
+        assert_eq!(second.p99_ms, Some(7.0), "the highest of the parts'");
+        assert_eq!(second.under, vec![32]);
+    }
+}

@@ -1,0 +1,143 @@
+//! Rules over a run: the scenario's rule groups evaluated over what was
+//! scraped, or the alert timeline read back from a real Prometheus's
+//! `ALERTS` and `ALERTS_FOR_STATE`; and the run's scrapes exported as a
+//! promtool unit test of those rules.
+
+use std::time::Duration;
+
+use super::export::Promtool;
+use super::{External, Options, RuleError, RuleFile, RuleSet, Timeline};
+use crate::backend::{BackendError, QueryBackend};
+use crate::metrics::scrape::Scraped;
+use crate::metrics::store::Store;
+
+/// What the rules did over a run.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct RunAlerts {
+    /// `embedded`, or the Prometheus the timeline was read from.
+    pub evaluated_by: String,
+    pub timeline: Timeline,
+    /// Evaluation failures, one per rule and message (with a count).
+    pub errors: Vec<(RuleError, usize)>,
+    /// Read back from `ALERTS`, which carries no annotations.
+    #[serde(skip)]
+    pub without_annotations: bool,
+    /// What the Alertmanager held during the run, if one was watched.
+    #[serde(skip)]
+    pub alertmanager: Option<crate::backend::alertmanager::Watched>,
+}
+
+/// Evaluates `files` over everything scraped (every `interval` unless a
+/// group says otherwise, with `lookback`), writing the rules' series into
+/// `store`.
+pub fn evaluate(
+    files: &[RuleFile],
+    interval: Duration,
+    lookback: Duration,
+    store: &mut Store,
+) -> anyhow::Result<RunAlerts> {
+    let options = Options {
+        default_interval: interval,
+        lookback,
+        external: External::default(),
+        legacy_rate_extrapolation: false,
+    };
+    let mut set = RuleSet::new(files, options).map_err(anyhow::Error::msg)?;
+    if let Some((first, last)) = store.time_range() {
+        set.run(store, first - 1, last);
+    }
+    let mut errors: Vec<(RuleError, usize)> = Vec::new();
+    for error in set.errors {
+        match errors
+            .iter_mut()
+            .find(|(e, _)| e.source == error.source && e.message == error.message)
+        {
+            Some((_, count)) => *count += 1,
+            None => errors.push((error, 1)),
+        }
+    }
+    Ok(RunAlerts {
+        evaluated_by: "embedded".into(),
+        timeline: set.timeline,
+        errors,
+        ..RunAlerts::default()
+    })
+}
+
+/// Reads the alert timeline of `(start, end)` from `ALERTS` and
+/// `ALERTS_FOR_STATE`, with range queries at `step`.
+pub fn read_back(
+    backend: &dyn QueryBackend,
+    start: i64,
+    end: i64,
+    step: Duration,
+) -> Result<RunAlerts, BackendError> {
+    let step = step.as_millis().max(1) as i64;
+    let alerts = backend.range("ALERTS", start, end, step)?;
+    let for_state = backend.range("ALERTS_FOR_STATE", start, end, step)?;
+    let source = backend.describe();
+    Ok(RunAlerts {
+        timeline: Timeline::from_series(&alerts, &for_state, step, end, &source),
+        evaluated_by: source,
+        without_annotations: true,
+        ..RunAlerts::default()
+    })
+}
+
+/// What a scenario's drill exports as a promtool unit test.
+pub struct Drill<'a> {
+    /// The scenario's name, for the file's title.
+    pub name: &'a str,
+    pub rules: &'a [RuleFile],
+    /// The shortest scrape interval: the series' step.
+    pub step: Duration,
+    pub evaluation_interval: Duration,
+}
+
+/// Writes the `--export-promtool-test` file from what was scraped (None:
+/// the scenario scrapes nothing).
+pub fn export_promtool_test(
+    drill: Option<Drill>,
+    scraped: Option<&Scraped>,
+    dest: &std::path::Path,
+) -> Result<(super::export::Exported, Option<Promtool>), String> {
+    let (Some(scraped), Some(drill)) = (scraped, drill) else {
+        return Err("nothing was scraped (the scenario has no `metrics.scrape`)".into());
+    };
+    let step = drill.step;
+    // Expectations for the promtool that will check the file, if one is
+    // here: it is then run on the file.
+    let scratch = dest.parent().filter(|p| !p.as_os_str().is_empty());
+    let promtool = Promtool::probe(scratch.unwrap_or(std::path::Path::new(".")));
+    let title = format!(
+        "The alert drill of scenario `{}`. Expectations computed for {}.",
+        drill.name,
+        match &promtool {
+            Some(p) if p.legacy => format!(
+                "{} (rate extrapolation from before Prometheus commit 7f912db, 2024)",
+                p.version
+            ),
+            Some(p) => p.version.clone(),
+            None => "Prometheus 3".into(),
+        }
+    );
+    let exported = super::export::promtool_test(
+        drill.rules,
+        &scraped.store,
+        step,
+        drill.evaluation_interval,
+        dest,
+        &title,
+        promtool.as_ref().is_some_and(|p| p.legacy),
+    )?;
+    if let Some(promtool) = &promtool {
+        Promtool::check(dest).map_err(|output| {
+            format!(
+                "{} fails under {}:\n{output}",
+                dest.display(),
+                promtool.version
+            )
+        })?;
+    }
+    Ok((exported, promtool))
+}
