@@ -237,3 +237,51 @@ pub fn range(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A series with floats and histograms has both keys, as Prometheus's
+    /// `marshalSeriesJSON` writes them: `values` for the floats,
+    /// `histograms` for the histograms, each in time order; a vector
+    /// sample has `histogram` instead of `value`.
+    #[test]
+    fn floats_and_histograms_go_to_their_own_keys() {
+        let h = Arc::new(FloatHistogram {
+            count: 2.0,
+            sum: 1.5,
+            ..Default::default()
+        });
+        let track = Track {
+            labels: Labels::from_pairs(&[("__name__", "x")]),
+            points: vec![
+                (1000, Reading::Float(1.0)),
+                (2000, Reading::Histogram(h.clone())),
+                (2500, Reading::Float(0.5)),
+            ],
+        };
+        assert_eq!(
+            track_json(&track),
+            json!({
+                "metric": {"__name__": "x"},
+                "values": [[1, "1"], [2.5, "0.5"]],
+                "histograms": [[2, {"count": "2", "sum": "1.5"}]],
+            })
+        );
+        let floats_only = Track {
+            points: vec![(1000, Reading::Float(1.0))],
+            ..track.clone()
+        };
+        assert!(track_json(&floats_only).get("histograms").is_none());
+        assert_eq!(
+            sample_json(&track.labels, &Reading::Histogram(h), 3000),
+            json!({"metric": {"__name__": "x"}, "histogram": [3, {"count": "2", "sum": "1.5"}]})
+        );
+        assert_eq!(
+            Reading::Float(f64::INFINITY).text(),
+            "+Inf",
+            "the table and CSV keep their float format"
+        );
+    }
+}
