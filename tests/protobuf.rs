@@ -211,3 +211,90 @@ fn a_default_scrape_keeps_to_the_text_formats_and_classic_buckets() {
     assert_exit(&output, 0);
     assert_eq!(value(&String::from_utf8_lossy(&output.stdout)), 0.0);
 }
+
+/// `slogate query -o json` gives the demo's native latency histogram as
+/// Prometheus's API does: `"histogram": [t, {count, sum, buckets}]` in a
+/// vector, `"histograms"` (and no `"values"`) in a matrix; the table and
+/// CSV give Go's `FloatHistogram.String()`.
+#[test]
+fn query_prints_the_demo_native_histogram_as_prometheus_api_does() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr: std::net::SocketAddr = demo.url().trim_start_matches("http://").parse().unwrap();
+    for _ in 0..3 {
+        let path = "/data/process?records=10";
+        assert_eq!(crate::support::http(addr, "GET", path, &[], "").0, 200);
+    }
+    let metrics = format!("{}/metrics", demo.url());
+    let query = |expr: &str, format: &str| -> String {
+        let output = crate::support::slogate(&[
+            "query",
+            expr,
+            "--scrape",
+            &metrics,
+            "--native-histograms",
+            "-o",
+            format,
+        ]);
+        assert_exit(&output, 0);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let expr = r#"http_request_duration_native_seconds{endpoint="/data/process"}"#;
+    let vector: serde_json::Value = serde_json::from_str(&query(expr, "json")).unwrap();
+    assert_eq!(vector["resultType"], "vector", "{vector}");
+    let sample = &vector["result"][0];
+    assert!(sample.get("value").is_none(), "{sample}");
+    assert!(sample["histogram"][0].is_number(), "{sample}");
+    let h = &sample["histogram"][1];
+    assert_eq!(h["count"], "3", "{h}");
+    let sum: f64 = h["sum"].as_str().unwrap().parse().unwrap();
+    assert!(sum > 0.0 && sum < 3.0, "{h}");
+    let buckets = h["buckets"].as_array().expect("buckets");
+    let mut counted = 0.0;
+    for b in buckets {
+        // Positive exponential buckets: (lower, upper], boundaries 0.
+        assert_eq!(b[0], 0, "{b}");
+        let lower: f64 = b[1].as_str().unwrap().parse().unwrap();
+        let upper: f64 = b[2].as_str().unwrap().parse().unwrap();
+        // Schema 3: each bucket's upper bound is 2^(1/8) times its lower.
+        assert!((upper / lower - 2f64.powf(0.125)).abs() < 1e-9, "{b}");
+        counted += b[3].as_str().unwrap().parse::<f64>().unwrap();
+    }
+    assert_eq!(counted, 3.0, "{h}");
+
+    let matrix: serde_json::Value =
+        serde_json::from_str(&query(&format!("{expr}[1m]"), "json")).unwrap();
+    assert_eq!(matrix["resultType"], "matrix", "{matrix}");
+    let series = &matrix["result"][0];
+    assert!(series.get("values").is_none(), "{series}");
+    assert_eq!(series["histograms"][0][1]["count"], "3", "{series}");
+
+    let text = query(expr, "text");
+    assert!(text.contains("{count:3, sum:"), "{text}");
+    let csv = query(expr, "csv");
+    assert!(csv.contains("\"{count:3, sum:"), "{csv}");
+    // A float beside it is still a `value`.
+    let count: serde_json::Value =
+        serde_json::from_str(&query(&format!("histogram_count({expr})"), "json")).unwrap();
+    assert_eq!(count["result"][0]["value"][1], "3", "{count}");
+}
+
+/// A Prometheus (`--prometheus`) answering with a histogram: slogate's
+/// backend reads floats only, so the query fails with a message naming the
+/// shape (exit 2, as for any query that cannot be answered), not a panic.
+#[test]
+fn a_prometheus_answering_a_histogram_is_refused_with_a_message() {
+    let server = Server::start(|_| {
+        Reply::Typed {
+        content_type: "application/json".into(),
+        body: br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"h"},"histogram":[1,{"count":"1","sum":"1","buckets":[[0,"0.5","1","1"]]}]}]}}"#.to_vec(),
+    }
+    });
+    let output =
+        crate::support::slogate(&["query", "h", "--prometheus", &server.url(""), "--time", "1"]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unexpected shape") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}

@@ -2,19 +2,19 @@
 //! finished run's saved data, or a Prometheus; instant or range; printed as
 //! a table, JSON (shaped like Prometheus's API answer) or CSV.
 
-use std::io::Write;
+mod api;
+mod print;
+
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::{Exit, UsageError};
-use crate::backend::{BackendError, Embedded, Prometheus, QueryBackend};
+use crate::backend::{BackendError, Prometheus, QueryBackend};
 use crate::cli::QueryArgs;
 use crate::metrics::saved;
 use crate::metrics::scrape::{self, Scraper, Target, TargetState, system_ms};
 use crate::metrics::store::{Labels, Store};
-use crate::promql::{self, Evaluator, Series, Value, format_value};
-use crate::report::OutputFormat;
+use crate::promql::{self, Evaluator, Value};
+use print::{Reading, Track};
 use promql_parser::parser::value::ValueType;
 
 pub fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
@@ -22,7 +22,7 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
     let (store, latest) = if let Some(url) = &args.prometheus {
         let backend = Prometheus::new(url)?;
         let now = system_ms(std::time::SystemTime::now());
-        return answer(args, &backend, None, now);
+        return ask(args, &backend, now);
     } else if let Some(dir) = &args.run {
         let store = saved::load(&dir.join(saved::FILE))
             .map_err(|e| UsageError::new("--run", format!("{e:#}")))?;
@@ -36,7 +36,7 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
     let Some(latest) = latest else {
         return Err(UsageError::new("EXPR", "no samples to query").into());
     };
-    answer(args, &Embedded::new(&store), Some(&store), latest)
+    evaluate(args, &store, latest)
 }
 
 /// Scrapes `--scrape` targets once, or for `--for`.
@@ -168,18 +168,11 @@ fn range_start(t: i64, range: Duration, step: Duration) -> Result<i64, UsageErro
     Ok(t - range.as_millis() as i64)
 }
 
-/// `store`: the data `backend` reads when it is the embedded one, for the
-/// results a backend does not hand back (strings, range vectors).
-fn answer(
-    args: &QueryArgs,
-    backend: &dyn QueryBackend,
-    store: Option<&Store>,
-    latest: i64,
-) -> anyhow::Result<Exit> {
+/// Asks a Prometheus (`--prometheus`): floats only, as its backend hands
+/// them back.
+fn ask(args: &QueryArgs, backend: &dyn QueryBackend, latest: i64) -> anyhow::Result<Exit> {
     let t = evaluation_time(args, latest)?;
-    let kind = promql::parse(&args.expr)
-        .map_err(|e| UsageError::new("EXPR", e.to_string()))?
-        .value_type();
+    let kind = kind(args)?;
     let failed = |e: BackendError| -> anyhow::Error {
         match e {
             BackendError::Query(why) => UsageError::new("EXPR", why).into(),
@@ -188,213 +181,112 @@ fn answer(
     };
     let mut out = std::io::stdout().lock();
     match args.range {
-        None if matches!(kind, ValueType::String | ValueType::Matrix) && store.is_some() => {
-            let store = store.expect("checked");
-            let parsed =
-                promql::parse(&args.expr).map_err(|e| UsageError::new("EXPR", e.to_string()))?;
-            match Evaluator::new(store).instant(&parsed, t) {
-                Ok(Value::String(text)) => print_string(&mut out, args.output, &text, t)?,
-                Ok(Value::Matrix(m)) => {
-                    let series: Vec<Series> = m
-                        .series
-                        .iter()
-                        .map(|s| Series {
-                            labels: s.labels.clone(),
-                            points: s.points.to_vec(),
-                        })
-                        .collect();
-                    print_range(&mut out, args.output, &series, m.start)?;
-                }
-                Ok(other) => {
-                    let answer = match other {
-                        Value::Scalar(v) => vec![(Labels::empty(), v)],
-                        Value::Vector(v) => v.into_iter().map(|s| (s.labels, s.v)).collect(),
-                        _ => Vec::new(),
-                    };
-                    print_instant(&mut out, args.output, &answer, t, kind)?;
-                }
-                Err(e) => return Err(UsageError::new("EXPR", e.to_string()).into()),
-            }
-        }
         None => {
             let mut answer = backend.instant(&args.expr, t).map_err(failed)?;
             answer.sort_by(|a, b| a.0.cmp(&b.0));
-            print_instant(&mut out, args.output, &answer, t, kind)?;
+            let answer: Vec<_> = answer
+                .into_iter()
+                .map(|(l, v)| (l, Reading::Float(v)))
+                .collect();
+            print::instant(&mut out, args.output, &answer, t, kind)?;
         }
         Some(range) => {
             let start = range_start(t, range, args.step)?;
             let series = backend
                 .range(&args.expr, start, t, args.step.as_millis() as i64)
                 .map_err(failed)?;
-            print_range(&mut out, args.output, &series, start)?;
+            let tracks: Vec<Track> = series
+                .into_iter()
+                .map(|s| Track {
+                    labels: s.labels,
+                    points: s
+                        .points
+                        .iter()
+                        .map(|p| (p.t, Reading::Float(p.v)))
+                        .collect(),
+                })
+                .collect();
+            print::range(&mut out, args.output, &tracks, start)?;
         }
     }
     Ok(Exit::Success)
 }
 
-fn seconds(t: i64) -> f64 {
-    t as f64 / 1000.0
+/// Evaluates over `store` (live scrapes or a run's saved data) with the
+/// evaluator itself, which resolves the native histograms of the answer
+/// (a histogram travels through it as a tagged float).
+fn evaluate(args: &QueryArgs, store: &Store, latest: i64) -> anyhow::Result<Exit> {
+    let t = evaluation_time(args, latest)?;
+    let kind = kind(args)?;
+    let parsed = promql::parse(&args.expr).map_err(|e| UsageError::new("EXPR", e.to_string()))?;
+    // The embedded backend's settings: Prometheus's defaults.
+    let mut ev = Evaluator::new(store)
+        .with_lookback(Duration::from_secs(300))
+        .with_default_step(Duration::from_secs(60));
+    let failed =
+        |e: promql::Error| -> anyhow::Error { UsageError::new("EXPR", e.to_string()).into() };
+    let mut out = std::io::stdout().lock();
+    let Some(range) = args.range else {
+        match ev.instant(&parsed, t).map_err(failed)? {
+            Value::String(text) => print::string(&mut out, args.output, &text, t)?,
+            Value::Matrix(m) => {
+                let tracks: Vec<Track> = m
+                    .series
+                    .iter()
+                    .map(|s| track(&ev, s.labels.clone(), s.points.iter().map(|p| (p.t, p.v))))
+                    .collect();
+                print::range(&mut out, args.output, &tracks, m.start)?;
+            }
+            Value::Scalar(v) => {
+                print::instant(
+                    &mut out,
+                    args.output,
+                    &[(Labels::empty(), Reading::Float(v))],
+                    t,
+                    kind,
+                )?;
+            }
+            Value::Vector(samples) => {
+                let mut answer: Vec<_> = samples
+                    .into_iter()
+                    .map(|s| (s.labels, reading(&ev, s.v)))
+                    .collect();
+                answer.sort_by(|a, b| a.0.cmp(&b.0));
+                print::instant(&mut out, args.output, &answer, t, kind)?;
+            }
+        }
+        return Ok(Exit::Success);
+    };
+    let start = range_start(t, range, args.step)?;
+    let series = ev
+        .range(&parsed, start, t, args.step.as_millis() as i64)
+        .map_err(failed)?;
+    let tracks: Vec<Track> = series
+        .into_iter()
+        .map(|s| track(&ev, s.labels, s.points.iter().map(|p| (p.t, p.v))))
+        .collect();
+    print::range(&mut out, args.output, &tracks, start)?;
+    Ok(Exit::Success)
 }
 
-fn series_name(labels: &Labels) -> String {
-    if labels.is_empty() {
-        "{}".into()
-    } else {
-        labels.to_string()
+fn kind(args: &QueryArgs) -> Result<ValueType, UsageError> {
+    Ok(promql::parse(&args.expr)
+        .map_err(|e| UsageError::new("EXPR", e.to_string()))?
+        .value_type())
+}
+
+/// A value of the evaluator's last query: the histogram it stands for, or
+/// the float.
+fn reading(ev: &Evaluator<'_>, v: f64) -> Reading {
+    match ev.histogram(v) {
+        Some(h) => Reading::Histogram(h),
+        None => Reading::Float(v),
     }
 }
 
-fn labels_json(labels: &Labels) -> serde_json::Value {
-    labels
-        .iter()
-        .map(|(n, v)| (n.to_string(), json!(v)))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
-
-fn print_instant(
-    out: &mut dyn Write,
-    format: OutputFormat,
-    answer: &[(Labels, f64)],
-    t: i64,
-    kind: ValueType,
-) -> std::io::Result<()> {
-    match format {
-        OutputFormat::Text => {
-            // A name longer than the column overflows it; no width handed
-            // to the formatter comes from data (past 65,535 it panics).
-            const MAX_COLUMN: usize = 80;
-            let width = answer
-                .iter()
-                .map(|(l, _)| series_name(l).chars().count())
-                .max()
-                .unwrap_or(6)
-                .clamp(6, MAX_COLUMN);
-            let utc = crate::units::format_utc_compact(
-                std::time::UNIX_EPOCH + Duration::from_millis(t.max(0) as u64),
-            );
-            writeln!(
-                out,
-                "{:<width$}  value    (at {} = {utc})",
-                "series",
-                seconds(t)
-            )?;
-            for (labels, v) in answer {
-                writeln!(out, "{:<width$}  {}", series_name(labels), format_value(*v))?;
-            }
-            if answer.is_empty() {
-                writeln!(out, "(empty result)")?;
-            }
-        }
-        // A scalar is `[time, "value"]`, as Prometheus's API gives it.
-        OutputFormat::Json if kind == ValueType::Scalar && answer.len() == 1 => {
-            let result = json!([seconds(t), format_value(answer[0].1)]);
-            writeln!(out, "{}", json!({"resultType": "scalar", "result": result}))?;
-        }
-        OutputFormat::Json => {
-            let result: Vec<_> = answer
-                .iter()
-                .map(|(l, v)| json!({"metric": labels_json(l), "value": [seconds(t), format_value(*v)]}))
-                .collect();
-            writeln!(out, "{}", json!({"resultType": "vector", "result": result}))?;
-        }
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(["series", "timestamp", "value"])?;
-            for (labels, v) in answer {
-                w.write_record(crate::report::escape::csv_row([
-                    series_name(labels),
-                    seconds(t).to_string(),
-                    format_value(*v),
-                ]))?;
-            }
-            w.flush()?;
-        }
+fn track(ev: &Evaluator<'_>, labels: Labels, points: impl Iterator<Item = (i64, f64)>) -> Track {
+    Track {
+        labels,
+        points: points.map(|(t, v)| (t, reading(ev, v))).collect(),
     }
-    Ok(())
-}
-
-/// A string literal's value: the text, or `[time, "text"]` in JSON.
-fn print_string(
-    out: &mut dyn Write,
-    format: OutputFormat,
-    text: &str,
-    t: i64,
-) -> std::io::Result<()> {
-    match format {
-        OutputFormat::Text => writeln!(out, "{text}"),
-        OutputFormat::Json => writeln!(
-            out,
-            "{}",
-            json!({"resultType": "string", "result": [seconds(t), text]})
-        ),
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(["timestamp", "value"])?;
-            w.write_record(crate::report::escape::csv_row([
-                seconds(t).to_string(),
-                text.to_string(),
-            ]))?;
-            w.flush()
-        }
-    }
-}
-
-fn print_range(
-    out: &mut dyn Write,
-    format: OutputFormat,
-    series: &[Series],
-    start: i64,
-) -> std::io::Result<()> {
-    match format {
-        OutputFormat::Text => {
-            let utc = crate::units::format_utc_compact(
-                std::time::UNIX_EPOCH + Duration::from_millis(start.max(0) as u64),
-            );
-            writeln!(out, "from {} = {utc}", seconds(start))?;
-            for s in series {
-                writeln!(out, "{}", series_name(&s.labels))?;
-                for p in &s.points {
-                    writeln!(
-                        out,
-                        "  {:>9}  {}",
-                        format!("+{}s", seconds(p.t - start)),
-                        format_value(p.v)
-                    )?;
-                }
-            }
-            if series.is_empty() {
-                writeln!(out, "(empty result)")?;
-            }
-        }
-        OutputFormat::Json => {
-            let result: Vec<_> = series
-                .iter()
-                .map(|s| {
-                    let values: Vec<_> = s
-                        .points
-                        .iter()
-                        .map(|p| json!([seconds(p.t), format_value(p.v)]))
-                        .collect();
-                    json!({"metric": labels_json(&s.labels), "values": values})
-                })
-                .collect();
-            writeln!(out, "{}", json!({"resultType": "matrix", "result": result}))?;
-        }
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(["series", "timestamp", "value"])?;
-            for s in series {
-                for p in &s.points {
-                    w.write_record(crate::report::escape::csv_row([
-                        series_name(&s.labels),
-                        seconds(p.t).to_string(),
-                        format_value(p.v),
-                    ]))?;
-                }
-            }
-            w.flush()?;
-        }
-    }
-    Ok(())
 }

@@ -2,7 +2,9 @@
 //! can be queried afterwards: one JSON object per line and series,
 //! `{"labels": {...}, "t": [ms...], "v": [values...]}`, where a value that
 //! JSON cannot hold is a string: `"NaN"`, `"+Inf"`, `"-Inf"`, or `"stale"`
-//! for Prometheus's staleness marker.
+//! for Prometheus's staleness marker, and a native histogram is
+//! `{"histogram": "{{schema:3 count:2 sum:0.5 buckets:[1 1]}}"}` (the
+//! notation of promtool's unit tests, which keeps every field).
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
@@ -10,6 +12,8 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use super::histogram::notation;
+use super::histogram::tag::{self, Home};
 use super::store::{Labels, Limits, Store, is_stale, stale};
 
 pub const FILE: &str = "metrics.jsonl";
@@ -29,6 +33,11 @@ pub fn save(store: &Store, path: &Path) -> anyhow::Result<()> {
             .points
             .iter()
             .map(|p| match p.v {
+                v if let Some((Home::Store, i)) = tag::decode(v)
+                    && let Some(h) = store.histogram(i) =>
+                {
+                    json!({"histogram": notation::expression(h)})
+                }
                 v if is_stale(v) => json!("stale"),
                 v if v.is_finite() => json!(v),
                 v => json!(crate::promql::format_value(v)),
@@ -77,6 +86,20 @@ pub fn load(path: &Path) -> anyhow::Result<Store> {
             let t = t
                 .as_i64()
                 .ok_or_else(|| bad("a time that is not an integer"))?;
+            if let Some(text) = v.get("histogram") {
+                let text = text
+                    .as_str()
+                    .ok_or_else(|| bad("a `histogram` that is not a string"))?;
+                let (written, used) = notation::histogram(text, 0)
+                    .map_err(|e| bad(&format!("a histogram that does not read: {e}")))?;
+                if used != text.len() {
+                    return Err(bad("text after a histogram's closing `}}`"));
+                }
+                // The notation fills gaps between populated buckets with
+                // empty ones; they count for nothing, so they are dropped.
+                store.append_histogram(id, t, written.histogram.compact())?;
+                continue;
+            }
             let v = match v {
                 Value::String(s) if s == "stale" => stale(),
                 Value::String(s) => crate::promql::parse_value(s)
@@ -126,6 +149,86 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains(":1: `t` and `v` differ")
+        );
+    }
+
+    /// Native histograms, exponential with both sides and custom-bucket,
+    /// come back as they were saved (without empty buckets), between
+    /// floats of the same series.
+    #[test]
+    fn round_trip_keeps_native_histograms() {
+        use crate::metrics::histogram::{Bucket, CUSTOM_BUCKETS_SCHEMA, FloatHistogram, Hint};
+        let exponential = FloatHistogram {
+            schema: 3,
+            zero_threshold: 2.938_735_877_055_719e-39,
+            zero_count: 1.0,
+            count: 4.5,
+            sum: 0.123_456_789,
+            positive: vec![
+                Bucket {
+                    index: -7,
+                    count: 2.0,
+                },
+                Bucket {
+                    index: -5,
+                    count: 1.0,
+                },
+            ],
+            negative: vec![Bucket {
+                index: 2,
+                count: 0.5,
+            }],
+            ..Default::default()
+        };
+        let custom = FloatHistogram {
+            schema: CUSTOM_BUCKETS_SCHEMA,
+            count: 3.0,
+            sum: 1e-7,
+            positive: vec![
+                Bucket {
+                    index: 0,
+                    count: 1.0,
+                },
+                Bucket {
+                    index: 2,
+                    count: 2.0,
+                },
+            ],
+            custom_values: vec![0.1, 0.5],
+            hint: Hint::Gauge,
+            ..Default::default()
+        };
+        let mut store = Store::default();
+        let id = store
+            .series_id(&Labels::from_pairs(&[("__name__", "h")]))
+            .unwrap();
+        store
+            .append_histogram(id, 1000, exponential.clone())
+            .unwrap();
+        store.append(id, 2000, 7.0).unwrap();
+        store.append_histogram(id, 3000, custom.clone()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        save(&store, &path).unwrap();
+        let back = load(&path).unwrap();
+        let points = &back.series()[0].points;
+        let at = |i: usize| -> FloatHistogram {
+            let (home, index) = tag::decode(points[i].v).expect("a histogram");
+            assert_eq!(home, Home::Store);
+            (**back.histogram(index).unwrap()).clone()
+        };
+        assert_eq!(at(0), exponential);
+        assert_eq!(points[1].v, 7.0);
+        assert_eq!(at(2), custom);
+        std::fs::write(
+            &path,
+            "{\"labels\": {}, \"t\": [1], \"v\": [{\"histogram\": \"{{count:x}}\"}]}\n",
+        )
+        .unwrap();
+        let error = load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains(":1: a histogram that does not read"),
+            "{error}"
         );
     }
 }
