@@ -2,9 +2,6 @@
 //! finished run's saved data, or a Prometheus; instant or range; printed as
 //! a table, JSON (shaped like Prometheus's API answer) or CSV.
 
-mod api;
-mod print;
-
 use std::time::Duration;
 
 use super::{Exit, UsageError};
@@ -14,7 +11,7 @@ use crate::metrics::saved;
 use crate::metrics::scrape::{self, Scraper, Target, TargetState, system_ms};
 use crate::metrics::store::{Labels, Store};
 use crate::promql::{self, Evaluator, Value};
-use print::{Reading, Track};
+use crate::report::query::print::{self, Reading, Track};
 use promql_parser::parser::value::ValueType;
 
 pub fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
