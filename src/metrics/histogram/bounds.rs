@@ -265,7 +265,12 @@ const SCHEMA_8: [f64; 256] = [
 /// The upper bound of bucket `index` in exponential `schema` (-4 to 8):
 /// `2^(index / 2^schema)`, from the table, with the last finite bucket's
 /// bound `f64::MAX` (so that ±Inf observations have a bucket of their own).
+/// Total: a schema outside that range (never one a validated histogram
+/// has, see [`super::validate`]) gives NaN rather than a panic.
 pub fn exponential(index: i32, schema: i32) -> f64 {
+    if !(super::EXPONENTIAL_MIN..=super::EXPONENTIAL_MAX).contains(&schema) {
+        return f64::NAN;
+    }
     if schema < 0 {
         let exp = (index as i64) << -schema;
         if exp == 1024 {
@@ -328,6 +333,20 @@ mod tests {
         assert_eq!(exponential(1025, 0), f64::INFINITY);
         assert_eq!(exponential(256, -2), f64::MAX);
         assert_eq!(exponential(-1000, 0), 2f64.powi(-1000));
+    }
+
+    #[test]
+    fn exponential_is_total() {
+        for schema in [9, 31, 32, 63, i32::MAX, -5, -9, -53, i32::MIN] {
+            for index in [i32::MIN, -1, 0, 1, i32::MAX] {
+                assert!(exponential(index, schema).is_nan(), "{index} {schema}");
+            }
+        }
+        for schema in -4..=8 {
+            for index in [i32::MIN, i32::MAX] {
+                assert!(!exponential(index, schema).is_nan(), "{index} {schema}");
+            }
+        }
         assert_eq!(custom(-1, &[1.0]), f64::NEG_INFINITY);
         assert_eq!(custom(1, &[1.0]), f64::INFINITY);
     }

@@ -14,6 +14,7 @@ pub mod bounds;
 pub mod classic;
 pub mod notation;
 pub mod tag;
+pub mod validate;
 
 /// The schema of histograms with custom bucket bounds (NHCB).
 pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
@@ -86,9 +87,9 @@ impl FloatHistogram {
     /// A bucket with its bounds (`positive`: of the positive side).
     pub fn bounded(&self, b: Bucket, positive: bool) -> Bounded {
         let (lower, upper) = if positive {
-            (self.bound(b.index - 1), self.bound(b.index))
+            (self.bound(b.index.saturating_sub(1)), self.bound(b.index))
         } else {
-            (-self.bound(b.index), -self.bound(b.index - 1))
+            (-self.bound(b.index), -self.bound(b.index.saturating_sub(1)))
         };
         let (lower_inclusive, upper_inclusive) = if self.uses_custom_buckets() {
             (b.index == 0, true)

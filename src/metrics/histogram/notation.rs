@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Bucket, FloatHistogram, Hint};
+use super::{Bucket, FloatHistogram, Hint, MAX_BUCKET_INDEX};
 
 /// Why a histogram's text could not be read: what, and the byte offset in
 /// the text it was read from.
@@ -123,6 +123,7 @@ pub fn histogram(text: &str, base: usize) -> Result<(Written, usize), NotationEr
     let mut seen: Vec<String> = Vec::new();
     let (mut positive, mut negative) = (Vec::new(), Vec::new());
     let (mut offset, mut n_offset) = (0i32, 0i32);
+    let (mut offset_at, mut n_offset_at) = (base, base);
     let mut pos = 0;
     let bytes = body.as_bytes();
     while pos < body.len() {
@@ -189,8 +190,14 @@ pub fn histogram(text: &str, base: usize) -> Result<(Written, usize), NotationEr
             "count" => h.count = number()?,
             "z_bucket" => h.zero_count = number()?,
             "z_bucket_w" => h.zero_threshold = number()?,
-            "offset" => offset = int()?,
-            "n_offset" => n_offset = int()?,
+            "offset" => {
+                offset = int()?;
+                offset_at = value_at;
+            }
+            "n_offset" => {
+                n_offset = int()?;
+                n_offset_at = value_at;
+            }
             "buckets" => positive = list(value, value_at)?,
             "n_buckets" => negative = list(value, value_at)?,
             "custom_values" => h.custom_values = list(value, value_at)?,
@@ -222,8 +229,8 @@ pub fn histogram(text: &str, base: usize) -> Result<(Written, usize), NotationEr
             }
         }
     }
-    h.positive = at_offset(&positive, offset);
-    h.negative = at_offset(&negative, n_offset);
+    h.positive = at_offset(&positive, offset, offset_at)?;
+    h.negative = at_offset(&negative, n_offset, n_offset_at)?;
     Ok((
         Written {
             histogram: h,
@@ -233,20 +240,42 @@ pub fn histogram(text: &str, base: usize) -> Result<(Written, usize), NotationEr
     ))
 }
 
-fn at_offset(counts: &[f64], offset: i32) -> Vec<Bucket> {
+/// The buckets from `offset` on (`at`: the offset's position, for the
+/// error when a bucket's index would pass [`MAX_BUCKET_INDEX`]).
+fn at_offset(counts: &[f64], offset: i32, at: usize) -> Result<Vec<Bucket>, NotationError> {
     counts
         .iter()
         .enumerate()
-        .map(|(i, &count)| Bucket {
-            index: offset + i as i32,
-            count,
+        .map(|(i, &count)| {
+            let index = i64::from(offset) + i as i64;
+            if index.abs() > MAX_BUCKET_INDEX {
+                return Err(error(
+                    at,
+                    &format!(
+                        "bucket index {index} (offset {offset}) is out of range (at most \
+                         ±{MAX_BUCKET_INDEX})"
+                    ),
+                ));
+            }
+            Ok(Bucket {
+                index: index as i32,
+                count,
+            })
         })
         .collect()
 }
 
 /// `[1 2.5 -3]`.
 fn list(value: &str, at: usize) -> Result<Vec<f64>, NotationError> {
-    let inner = &value[1..value.len() - 1];
+    let Some(inner) = value
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+    else {
+        return Err(error(
+            at,
+            &format!("`{value}` is not a list: expected `[` numbers `]`, as `[1 2 1]`"),
+        ));
+    };
     inner
         .split_whitespace()
         .map(|n| {
@@ -384,4 +413,60 @@ pub fn go_string(h: &FloatHistogram) -> String {
     }
     text.push('}');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> NotationError {
+        match histogram(text, 0) {
+            Ok((w, _)) => panic!("`{text}` read as {}", expression(&w.histogram)),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_bucket_list_without_brackets_is_an_error_not_a_panic() {
+        for text in [
+            "{{buckets:1}}",
+            "{{custom_values:5}}",
+            "{{n_buckets:]}}",
+            "{{buckets:]}}",
+            "{{buckets:123}}",
+            "{{buckets:x5y}}",
+            "{{buckets:é}}",
+            "{{buckets:ééé}}",
+            "{{n_buckets:[}}",
+        ] {
+            let e = refused(text);
+            assert_eq!(e.offset, text.find(':').unwrap() + 1, "{text}: {e}");
+        }
+        assert_eq!(
+            refused("{{buckets:123}}").message,
+            "`123` is not a list: expected `[` numbers `]`, as `[1 2 1]`"
+        );
+    }
+
+    #[test]
+    fn bracketed_lists_still_read() {
+        let (w, _) = histogram("{{buckets:[1 2 1] n_buckets:[] custom_values:[ 1 ]}}", 0).unwrap();
+        assert_eq!(w.histogram.positive.len(), 3);
+        assert!(w.histogram.negative.is_empty());
+        assert_eq!(w.histogram.custom_values, vec![1.0]);
+    }
+
+    #[test]
+    fn offsets_past_the_bucket_index_bound_are_refused() {
+        let text = "{{offset:2147483647 buckets:[1 2 1]}}";
+        let e = refused(text);
+        assert_eq!(e.offset, text.find("2147").unwrap());
+        assert!(e.message.contains("out of range"), "{e}");
+        let text = "{{n_offset:-2147483648 n_buckets:[1]}}";
+        assert_eq!(refused(text).offset, text.find("-2147").unwrap());
+        // The last index a bucket may have is still read.
+        let (w, _) = histogram("{{offset:1048575 buckets:[1 2]}}", 0).unwrap();
+        assert_eq!(w.histogram.positive[1].index, MAX_BUCKET_INDEX as i32);
+        assert!(histogram("{{offset:1048576 buckets:[1 2]}}", 0).is_err());
+    }
 }
