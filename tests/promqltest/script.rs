@@ -112,7 +112,12 @@ fn load(head: &str, body: &[&str]) -> Result<Command, String> {
     let mut series = Vec::new();
     let mut refused = None;
     for line in body {
-        match series::line(line) {
+        // Prometheus validates every histogram a load appends.
+        let loaded = series::line(line).and_then(|l| match l.items.iter().find_map(invalid) {
+            Some(e) => Err(Refused::Syntax(e)),
+            None => Ok(l),
+        });
+        match loaded {
             Ok(l) => series.push((l.labels, l.items)),
             Err(e) => refused = refused.or(Some(e)),
         }
@@ -313,4 +318,14 @@ pub fn duration(text: &str) -> Result<i64, String> {
         rest = &rest[unit_len..];
     }
     Ok(total)
+}
+
+/// Why Prometheus would refuse to append a loaded histogram, if it would.
+fn invalid(item: &Item) -> Option<String> {
+    match item {
+        Item::Histogram(w) => slogate::metrics::histogram::validate::validate(&w.histogram)
+            .err()
+            .map(|e| e.to_string()),
+        _ => None,
+    }
 }

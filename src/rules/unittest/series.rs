@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::metrics::histogram::FloatHistogram;
 use crate::metrics::histogram::notation;
+use crate::metrics::histogram::validate::{Invalid, validate};
 use crate::metrics::store::stale;
 
 /// Why a series' values could not be read: what, and the byte offset in
@@ -222,6 +223,11 @@ fn histograms(text: &str, base: usize) -> Result<(Run, usize), ValuesError> {
         offset: e.offset,
     };
     let (start, mut used) = notation::histogram(text, base).map_err(notation_error)?;
+    let invalid = |e: Invalid| ValuesError {
+        message: e.to_string(),
+        offset: base,
+    };
+    validate(&start.histogram).map_err(invalid)?;
     let rest = &text[used..];
     let (subtract, times_at) = match rest.as_bytes().first() {
         Some(b'x') => (None, used + 1),
@@ -279,6 +285,24 @@ fn histograms(text: &str, base: usize) -> Result<(Run, usize), ValuesError> {
                 first.add(&histogram)
             };
             tried.map_err(|e| combine(e.to_string()))?;
+            // Prometheus validates every histogram it appends. After the
+            // first addition the schema and bounds are fixed and each count
+            // is affine in the number of steps, so the first and the last
+            // histograms of the run are valid only if all are.
+            if times >= 1 {
+                validate(&first).map_err(invalid)?;
+            }
+            if times > 1 {
+                let mut steps = histogram.clone();
+                steps.mul(times as f64);
+                let mut last = start.histogram.clone();
+                let _ = if subtract {
+                    last.sub(&steps)
+                } else {
+                    last.add(&steps)
+                };
+                validate(&last).map_err(invalid)?;
+            }
             Some(Arc::new(Step {
                 histogram,
                 subtract,
