@@ -342,3 +342,21 @@ fn series_notation_expands_as_prometheus_does() {
     assert_eq!(script::duration("0").unwrap(), 0);
     assert!(script::duration("5x").is_err());
 }
+
+#[test]
+fn loads_refuse_histograms_prometheus_would_not_append() {
+    let text = "load 1m\n  ok {{schema:0 count:1 buckets:[1]}}x2\n  \
+                bad {{schema:9 count:4 buckets:[1 2 1]}}x2\n";
+    let commands = script::parse(text).unwrap();
+    let Some(script::Command::Load {
+        series, refused, ..
+    }) = commands.first()
+    else {
+        panic!("not a load");
+    };
+    assert_eq!(series.len(), 1);
+    assert!(matches!(
+        refused,
+        Some(Refused::Syntax(e)) if e.ends_with("got schema 9")
+    ));
+}

@@ -513,4 +513,17 @@ mod tests {
         let e = Values::parse("{{count:2 bogus:1}}").unwrap_err();
         assert!(e.offset > 0, "{e:?}");
     }
+
+    #[test]
+    fn histograms_prometheus_would_not_append_are_refused() {
+        let e = Values::parse("1 {{schema:9 count:1 buckets:[1]}}x2").unwrap_err();
+        assert_eq!(e.offset, 2);
+        assert!(e.message.ends_with("got schema 9"), "{e}");
+        // Only the end of a run going negative is invalid: still refused.
+        let e = Values::parse("{{count:4 buckets:[4]}}-{{count:1 buckets:[1]}}x5").unwrap_err();
+        assert!(e.message.starts_with("observation count is  -1"), "{e}");
+        assert!(Values::parse("{{count:4 buckets:[4]}}-{{count:1 buckets:[1]}}x4").is_ok());
+        // With x0 only the start is appended; start + step is never made.
+        assert!(Values::parse("{{count:1 buckets:[1]}}-{{count:2 buckets:[2]}}x0").is_ok());
+    }
 }
