@@ -95,6 +95,11 @@ pub fn load(path: &Path) -> anyhow::Result<Store> {
                 if used != text.len() {
                     return Err(bad("text after a histogram's closing `}}`"));
                 }
+                // Only the schema is checked: a computed histogram (a
+                // difference, say) may hold negative counts Prometheus
+                // would refuse from an input, and still be a saved result.
+                crate::metrics::histogram::validate::schema(written.histogram.schema)
+                    .map_err(|e| bad(&format!("an invalid histogram: {e}")))?;
                 // The notation fills gaps between populated buckets with
                 // empty ones; they count for nothing, so they are dropped.
                 store.append_histogram(id, t, written.histogram.compact())?;
@@ -228,6 +233,16 @@ mod tests {
         let error = load(&path).unwrap_err().to_string();
         assert!(
             error.contains(":1: a histogram that does not read"),
+            "{error}"
+        );
+        std::fs::write(
+            &path,
+            "{\"labels\": {}, \"t\": [1], \"v\": [{\"histogram\": \"{{schema:9 count:1}}\"}]}\n",
+        )
+        .unwrap();
+        let error = load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains(":1: an invalid histogram: histogram has an invalid schema"),
             "{error}"
         );
     }

@@ -106,6 +106,16 @@ pub fn validate(h: &FloatHistogram) -> Result<(), Invalid> {
     counts(&h.positive, "positive side")
 }
 
+/// The schema check alone: one of Prometheus's exponential schemas or the
+/// custom-bounds one.
+pub fn schema(schema: i32) -> Result<(), Invalid> {
+    if schema == CUSTOM_BUCKETS_SCHEMA || (EXPONENTIAL_MIN..=EXPONENTIAL_MAX).contains(&schema) {
+        Ok(())
+    } else {
+        Err(Invalid::Schema(schema))
+    }
+}
+
 fn counts(buckets: &[Bucket], side: &'static str) -> Result<(), Invalid> {
     match buckets.iter().position(|b| b.count < 0.0) {
         Some(i) => Err(Invalid::NegativeBucket {
