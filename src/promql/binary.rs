@@ -22,6 +22,13 @@ pub(super) fn eval<'s>(ev: &Evaluator<'s>, b: &BinaryExpr, t: i64) -> Result<Val
     let rhs = ev.eval(&b.rhs, t)?;
     match (lhs, rhs) {
         (Value::Scalar(l), Value::Scalar(r)) => {
+            // Prometheus's `scalarBinop` has no trim case: the query fails.
+            if matches!(op, T_TRIM_UPPER | T_TRIM_LOWER) {
+                return Err(Error::Eval(format!(
+                    "operator \"{}\" not allowed for Scalar operations",
+                    b.op
+                )));
+            }
             let (v, keep) = apply(op, l, r)?;
             if is_comparison(op) {
                 // The parser insists on `bool` between scalars.

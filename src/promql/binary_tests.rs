@@ -107,4 +107,7 @@ fn trim_operators_drop_float_samples() {
     let s = store();
     assert_eq!(eval(&s, "total </ 1"), Ok(vec![]));
     assert_eq!(eval(&s, "total >/ 0"), Ok(vec![]));
+    // Between two scalars Prometheus has no trim: the query fails.
+    let err = eval(&s, "1 </ 2").unwrap_err();
+    assert!(err.contains("not allowed for Scalar operations"), "{err}");
 }

@@ -339,7 +339,8 @@ pub fn resolve_with(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.value.0.clone()))
                 .collect(),
-            limit: g.limit.unwrap_or(0),
+            // Go's `int`: zero or below is no limit.
+            limit: u64::try_from(g.limit.unwrap_or(0)).unwrap_or(0),
             rules,
         });
     }
@@ -438,6 +439,18 @@ mod tests {
         for bad in ["1.5m", "30m1h", "5", "m", "", "5 m", "1x", "1s1s"] {
             assert!(duration(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A group's `limit` is Go's `int`: a negative one means no limit, as
+    /// zero does (promtool accepts `limit: -1`).
+    #[test]
+    fn a_negative_group_limit_is_no_limit() {
+        let file = resolve(
+            Path::new("r.yml"),
+            "groups:\n  - name: g\n    limit: -1\n    rules:\n      - record: r\n        expr: up\n",
+        )
+        .unwrap();
+        assert_eq!(file.groups[0].limit, 0);
     }
 
     /// Prometheus 3 validates names as UTF-8: dashes and dots are fine,

@@ -62,7 +62,7 @@ macro_rules! specs {
             #[serde(default, deserialize_with = "or_default")]
             pub interval: Option<Text>,
             #[serde(default)]
-            pub limit: Option<u64>,
+            pub limit: Option<i64>,
             #[serde(default, deserialize_with = "or_default")]
             pub query_offset: Option<Text>,
             #[serde(default, deserialize_with = "or_default")]

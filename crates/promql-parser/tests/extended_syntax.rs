@@ -209,3 +209,32 @@ fn infos_second_argument_may_match_the_empty_string() {
         );
     }
 }
+
+/// What Prometheus 3's parser refuses of the new syntax (review findings):
+/// a signed literal range or step at or below zero, a division by a
+/// signed literal zero, `fill` on set operators or with a scalar side;
+/// while a parenthesised zero is an expression, refused only when the
+/// query runs.
+#[test]
+fn prometheus_refuses_these_at_parse_time() {
+    for text in [
+        "rate(x[-5m])",
+        "rate(x[5m:-1m])",
+        "rate(x[-0s])",
+        "rate(x[1h/-0])",
+        "rate(x[1h%-0])",
+        "x and fill(0) y",
+        "x or fill_left(1) y",
+        "1 + fill(0) x",
+        "x + fill_right(0) 1",
+    ] {
+        assert!(parser::parse(text).is_err(), "{text} parsed");
+    }
+    let e = parse("rate(x[1h/(0)])");
+    let err = parser::resolve_durations(&mut e.clone(), QueryDurations::default());
+    assert!(err.is_err(), "{e:?}");
+    // min_of/max_of of a NaN is NaN, as Go's math.Min/Max, so refused.
+    let mut e = parse("max_over_time(x[min_of(2^1024-2^1024, 5m)])");
+    let err = parser::resolve_durations(&mut e, QueryDurations::default()).unwrap_err();
+    assert!(err.contains("NaN"), "{err}");
+}

@@ -1741,6 +1741,19 @@ fn check_ast_for_binary_expr(mut ex: BinaryExpr) -> Result<Expr, String> {
         };
     }
 
+    let fills = ex
+        .modifier
+        .as_ref()
+        .is_some_and(|m| m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some());
+    if fills
+        && (ex.lhs.value_type() != ValueType::Vector || ex.rhs.value_type() != ValueType::Vector)
+    {
+        return Err("filling in missing series only allowed between instant vectors".into());
+    }
+    if fills && ex.op.is_set_operator() {
+        return Err("filling in missing series not allowed for set operators".into());
+    }
+
     if ex.op.is_set_operator() {
         if ex.lhs.value_type() == ValueType::Scalar || ex.rhs.value_type() == ValueType::Scalar {
             return Err(format!(

@@ -48,6 +48,10 @@ enum Node {
     /// The range query's `end - start`; 0 in an instant query.
     Range,
     Neg(Box<Node>),
+    /// `(a)`: kept, because Prometheus's grammar treats a parenthesised
+    /// literal as an expression (`[1h/(0)]` parses and fails when
+    /// evaluated; `[1h/0]` and `[1h/-0]` are parse errors).
+    Paren(Box<Node>),
     Binary(Op, Box<Node>, Box<Node>),
     MinOf(Box<Node>, Box<Node>),
     MaxOf(Box<Node>, Box<Node>),
@@ -147,11 +151,22 @@ impl fmt::Display for DurationExpr {
 }
 
 impl Node {
+    /// The value of a literal, signs folded in as Prometheus's
+    /// `applyUnaryOpToDurationExpr` folds them (`-0`, `-5m`); `None` for
+    /// anything else, a parenthesised literal included.
+    fn literal(&self) -> Option<f64> {
+        match self {
+            Node::Number(v) => Some(*v),
+            Node::Neg(n) => n.literal().map(|v| -v),
+            _ => None,
+        }
+    }
+
     fn is_constant(&self) -> bool {
         match self {
             Node::Number(_) => true,
             Node::Step | Node::Range => false,
-            Node::Neg(n) => n.is_constant(),
+            Node::Neg(n) | Node::Paren(n) => n.is_constant(),
             Node::Binary(_, a, b) | Node::MinOf(a, b) | Node::MaxOf(a, b) => {
                 a.is_constant() && b.is_constant()
             }
@@ -164,8 +179,19 @@ impl Node {
             Node::Step => q.step.as_secs_f64(),
             Node::Range => q.range.as_secs_f64(),
             Node::Neg(n) => -n.eval(q)?,
-            Node::MinOf(a, b) => a.eval(q)?.min(b.eval(q)?),
-            Node::MaxOf(a, b) => a.eval(q)?.max(b.eval(q)?),
+            Node::Paren(n) => n.eval(q)?,
+            // Go's math.Min and math.Max: NaN when either is NaN (Rust's
+            // f64::min and max return the other one).
+            Node::MinOf(a, b) | Node::MaxOf(a, b) => {
+                let (a_value, b_value) = (a.eval(q)?, b.eval(q)?);
+                if a_value.is_nan() || b_value.is_nan() {
+                    f64::NAN
+                } else if matches!(self, Node::MinOf(..)) {
+                    a_value.min(b_value)
+                } else {
+                    a_value.max(b_value)
+                }
+            }
             Node::Binary(op, a, b) => {
                 let (a, b) = (a.eval(q)?, b.eval(q)?);
                 match op {
@@ -265,7 +291,7 @@ impl Parser<'_> {
             let at = self.at;
             self.at += 1;
             let rhs = self.unary()?;
-            if rhs == Node::Number(0.0) && matches!(op, Op::Div | Op::Mod) {
+            if rhs.literal() == Some(0.0) && matches!(op, Op::Div | Op::Mod) {
                 let what = if op == Op::Div { "division" } else { "modulo" };
                 return Err(self.error_at(
                     self.chars[at].0,
@@ -308,7 +334,7 @@ impl Parser<'_> {
                 self.at += 1;
                 let inner = self.sum()?;
                 self.expect(')', "duration expression")?;
-                Ok(inner)
+                Ok(Node::Paren(Box::new(inner)))
             }
             Some(c) if c.is_ascii_digit() || c == '.' => self.literal(),
             Some(c) if c.is_ascii_alphabetic() || c == '_' => self.call(),
@@ -412,13 +438,19 @@ pub(crate) enum RangeDuration {
 }
 
 impl RangeDuration {
-    pub(crate) fn from_expr(e: DurationExpr) -> RangeDuration {
+    /// A signed literal at or below zero (`[-5m]`, `[5m:-1m]`) is a parse
+    /// error, as Prometheus's `positive_duration_expr` makes it; an
+    /// expression that comes out at or below zero fails when evaluated.
+    pub(crate) fn from_expr(e: DurationExpr) -> Result<RangeDuration, String> {
+        if e.node.literal().is_some_and(|v| v <= 0.0) {
+            return Err(format!("duration must be greater than 0 (`{}`)", e.text));
+        }
         if e.is_constant() {
             if let Ok((d, false)) = e.duration(QueryDurations::default(), false) {
-                return RangeDuration::Fixed(d);
+                return Ok(RangeDuration::Fixed(d));
             }
         }
-        RangeDuration::Expr(e)
+        Ok(RangeDuration::Expr(e))
     }
 
     /// The fixed duration (0 when it is left to the evaluator) and the

@@ -723,7 +723,7 @@ maybe_range_duration -> Result<Option<RangeDuration>, String>:
  */
 range_duration -> Result<RangeDuration, String>:
                 duration { Ok(RangeDuration::Fixed($1?)) }
-        |       DURATION_EXPR { Ok(RangeDuration::from_expr(parse_duration_expr($lexer, $1)?)) }
+        |       DURATION_EXPR { RangeDuration::from_expr(parse_duration_expr($lexer, $1)?) }
 ;
 
 %%
