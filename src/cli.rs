@@ -163,6 +163,15 @@ pub struct TestRulesArgs {
     /// (extensions with a team's own metadata); the test files stay strict.
     #[arg(long)]
     pub ignore_unknown_fields: bool,
+
+    /// Enable Prometheus 3's experimental PromQL, as promtool's flag of the
+    /// same name: promql-experimental-functions,
+    /// promql-extended-range-selectors (anchored, smoothed),
+    /// promql-binop-fill-modifiers (fill); comma-separated or repeated.
+    /// Without it a rule file using them is refused, as Prometheus 3
+    /// refuses to load it.
+    #[arg(long = "enable-feature", value_name = "FEATURE")]
+    pub enable_feature: Vec<String>,
 }
 
 /// `slogate query EXPR`.
@@ -274,6 +283,15 @@ pub struct CheckArgs {
     /// (promtool's flag of the same name); scenarios stay strict.
     #[arg(long)]
     pub ignore_unknown_fields: bool,
+
+    /// Enable Prometheus 3's experimental PromQL, as promtool's flag of the
+    /// same name: promql-experimental-functions,
+    /// promql-extended-range-selectors (anchored, smoothed),
+    /// promql-binop-fill-modifiers (fill); comma-separated or repeated.
+    /// Without it a rule file using them is refused, as Prometheus 3
+    /// refuses to load it.
+    #[arg(long = "enable-feature", value_name = "FEATURE")]
+    pub enable_feature: Vec<String>,
 }
 
 /// `slogate hit URL`: flags as hey and oha users know them.

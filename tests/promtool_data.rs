@@ -230,9 +230,22 @@ const CASES: &[Case] = &[
     // a duration expression, `anchored` and `fill(0)`.
     Case {
         command: "check",
-        args: &["features.yml"],
+        args: &[
+            "--enable-feature=promql-experimental-functions",
+            "--enable-feature=promql-extended-range-selectors",
+            "--enable-feature=promql-binop-fill-modifiers",
+            "features.yml",
+        ],
         passes: true,
         why: "TestCheckRulesWithFeatureFlag",
+    },
+    // The same file without the flags: promtool 3 refuses
+    // `sort_by_label`, `anchored` and `fill` (parse.go's "not enabled").
+    Case {
+        command: "check",
+        args: &["features.yml"],
+        passes: false,
+        why: "features.yml without --enable-feature",
     },
 ];
 

@@ -23,7 +23,12 @@ fn malformed_rule_files_are_rejected_like_promtool_does() {
     for file in &files {
         let relative = file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
         let source = std::fs::read_to_string(file).unwrap();
-        let errors = match slogate::rules::resolve(relative, &source) {
+        // As `slogate check` reads them: no experimental PromQL enabled.
+        let check = slogate::rules::ReadOptions {
+            ignore_unknown: false,
+            features: slogate::rules::Features::NONE,
+        };
+        let errors = match slogate::rules::resolve_with(relative, &source, check) {
             Ok(_) => panic!("{} was accepted", file.display()),
             Err(errors) => errors,
         };
@@ -190,6 +195,39 @@ fn test_rules_enforces_group_limit() {
             assert!(said.contains(&error.replace("2m,", "2m0s,")), "{said}");
         }
     }
+}
+
+/// Experimental PromQL in a unit test's `expr` fails without
+/// `--enable-feature`, as promtool 3's parser options make it fail, and
+/// passes with it.
+#[test]
+fn test_rules_takes_enable_feature_as_promtool_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sorted.test.yml");
+    std::fs::write(
+        &file,
+        "tests:\n  - interval: 1m\n    input_series:\n      - series: 'up{job=\"b\"}'\n        values: '1'\n      - series: 'up{job=\"a\"}'\n        values: '1'\n    promql_expr_test:\n      - expr: sort_by_label(up, \"job\")\n        eval_time: 0m\n        exp_samples:\n          - labels: 'up{job=\"a\"}'\n            value: 1\n          - labels: 'up{job=\"b\"}'\n            value: 1\n",
+    )
+    .unwrap();
+    let without = slogate(&["test-rules", file.to_str().unwrap()]);
+    support::assert_exit(&without, 1);
+    let text = String::from_utf8_lossy(&without.stdout);
+    assert!(
+        text.contains("function \"sort_by_label\" is not enabled"),
+        "{text}"
+    );
+    let with = slogate(&[
+        "test-rules",
+        "--enable-feature=promql-experimental-functions",
+        file.to_str().unwrap(),
+    ]);
+    support::assert_exit(&with, 0);
+    let unknown = slogate(&[
+        "test-rules",
+        "--enable-feature=anchored",
+        file.to_str().unwrap(),
+    ]);
+    support::assert_exit(&unknown, 2);
 }
 
 /// `slogate check` and `promtool check rules` both accept a shipped rule

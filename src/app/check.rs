@@ -4,13 +4,15 @@
 //! its line and column, and exits 2 if any file is invalid (0 otherwise), so
 //! it can run in pre-commit hooks and CI.
 
-use super::Exit;
+use super::{Exit, UsageError};
 use crate::cli::CheckArgs;
 use crate::report::escape::terminal_lines;
 use crate::scenario;
 
 /// Checks every file; reports on stdout (valid) and stderr (errors).
-pub fn run(args: &CheckArgs) -> Exit {
+pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
+    let features = crate::rules::Features::from_flags(&args.enable_feature)
+        .map_err(|e| UsageError::new("--enable-feature", e))?;
     let mut invalid = 0;
     for path in &args.files {
         // Only to tell the kinds apart: the load below reports an unreadable
@@ -18,7 +20,11 @@ pub fn run(args: &CheckArgs) -> Exit {
         let source = crate::input::read_to_string(path, crate::input::MAX_SOURCE_BYTES, "")
             .unwrap_or_default();
         if crate::rules::is_rule_file(&source) {
-            match crate::rules::load_with(path, args.ignore_unknown_fields) {
+            let options = crate::rules::ReadOptions {
+                ignore_unknown: args.ignore_unknown_fields,
+                features,
+            };
+            match crate::rules::load_with(path, options) {
                 Ok(file) => {
                     let (recording, alerting) = file.rule_count();
                     println!(
@@ -67,9 +73,9 @@ pub fn run(args: &CheckArgs) -> Exit {
             }
         }
     }
-    if invalid > 0 {
+    Ok(if invalid > 0 {
         Exit::Usage
     } else {
         Exit::Success
-    }
+    })
 }

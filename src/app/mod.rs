@@ -82,7 +82,7 @@ impl UsageError {
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Hit(args) => hit::run(&args),
-        Command::Check(args) => Ok(check::run(&args)),
+        Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Query(args) => query::run(&args),
         Command::TestRules(args) => test_rules::run(&args),

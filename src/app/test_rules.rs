@@ -27,6 +27,8 @@ pub fn run(args: &TestRulesArgs) -> anyhow::Result<Exit> {
             })?),
         },
         ignore_unknown_fields: args.ignore_unknown_fields,
+        features: crate::rules::Features::from_flags(&args.enable_feature)
+            .map_err(|e| super::UsageError::new("--enable-feature", e))?,
     };
     let outcomes: Vec<FileOutcome> = args
         .files

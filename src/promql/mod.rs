@@ -26,6 +26,7 @@ pub mod depth;
 mod eval;
 mod extended;
 mod extended_histograms;
+pub mod features;
 mod functions;
 #[cfg(test)]
 mod functions3_tests;

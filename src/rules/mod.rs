@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diag::{Position, ScenarioError};
+pub use crate::promql::features::Features;
 use spec::Text;
 
 /// A validated rule file.
@@ -106,25 +107,42 @@ pub fn load(path: &Path) -> Result<RuleFile, Vec<ScenarioError>> {
     resolve(path, &crate::diag::read(path)?)
 }
 
-/// Reads and validates a rule file, reading past unknown keys when
-/// `ignore_unknown` (promtool's `--ignore-unknown-fields`).
-pub fn load_with(path: &Path, ignore_unknown: bool) -> Result<RuleFile, Vec<ScenarioError>> {
-    resolve_with(path, &crate::diag::read(path)?, ignore_unknown)
+/// How a rule file is read: promtool's `--ignore-unknown-fields` and
+/// `--enable-feature`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Read past unknown keys.
+    pub ignore_unknown: bool,
+    /// The experimental PromQL a rule may use.
+    pub features: Features,
+}
+
+impl ReadOptions {
+    /// As a scenario reads its rules: strict keys, all of PromQL.
+    pub const SCENARIO: ReadOptions = ReadOptions {
+        ignore_unknown: false,
+        features: Features::ALL,
+    };
+}
+
+/// Reads and validates a rule file as `options` say.
+pub fn load_with(path: &Path, options: ReadOptions) -> Result<RuleFile, Vec<ScenarioError>> {
+    resolve_with(path, &crate::diag::read(path)?, options)
 }
 
 /// Validates `source`, the text of `path`: a Prometheus rule file, or
 /// `PrometheusRule` resources (their `spec.groups`).
 pub fn resolve(path: &Path, source: &str) -> Result<RuleFile, Vec<ScenarioError>> {
-    resolve_with(path, source, false)
+    resolve_with(path, source, ReadOptions::SCENARIO)
 }
 
-/// [`resolve`], reading past unknown keys when `ignore_unknown`.
+/// [`resolve`], as `options` say.
 pub fn resolve_with(
     path: &Path,
     source: &str,
-    ignore_unknown: bool,
+    options: ReadOptions,
 ) -> Result<RuleFile, Vec<ScenarioError>> {
-    let spec = spec::read(path, source, ignore_unknown)?;
+    let spec = spec::read(path, source, options.ignore_unknown)?;
     let mut errors = Vec::new();
     let mut error = |at: Option<Position>, message: String, hint: Option<&str>| {
         let mut e = ScenarioError::at(path, source, at, message);
@@ -192,7 +210,18 @@ pub fn resolve_with(
                 error(at(&expr_text.referenced), "`expr` is empty".into(), None);
             } else {
                 match crate::promql::parse(&expr) {
-                    Ok(tree) => parsed = Some(Arc::new(tree)),
+                    Ok(tree) => match options.features.refuse(&tree) {
+                        None => parsed = Some(Arc::new(tree)),
+                        Some(refused) => error(
+                            at(&expr_text.referenced),
+                            format!("expr: {}", refused.message),
+                            Some(&format!(
+                                "Prometheus 3 loads this only with --enable-feature={}; \
+                                 so does slogate (`slogate check --enable-feature={0}`)",
+                                refused.flag
+                            )),
+                        ),
+                    },
                     Err(e) => error(
                         at(&expr_text.referenced),
                         format!("expr: {e}"),

@@ -78,6 +78,7 @@ pub fn expr(
     t: i64,
     eval_interval_ms: i64,
     fuzzy: bool,
+    features: crate::promql::features::Features,
 ) -> Option<String> {
     let head = format!(
         "expr: {:?}, time: {}",
@@ -85,6 +86,9 @@ pub fn expr(
         shown_time(&test.eval_time)
     );
     let got = match promql::parse(test.expr.as_str()).and_then(|expr: Expr| {
+        if let Some(refused) = features.refuse(&expr) {
+            return Err(promql::Error::Parse(refused.message));
+        }
         let mut evaluator =
             Evaluator::new(store).with_default_step(Duration::from_millis(eval_interval_ms as u64));
         let value = evaluator.instant(&expr, t)?;

@@ -48,6 +48,9 @@ pub struct RunOptions {
     /// `--ignore-unknown-fields`: the rule files (not the test file, which
     /// promtool always reads strictly) may carry keys of their own.
     pub ignore_unknown_fields: bool,
+    /// `--enable-feature`: the experimental PromQL rules and `expr`s may
+    /// use (none by default, as promtool).
+    pub features: super::Features,
 }
 
 /// The outcome of one test file.
@@ -88,7 +91,11 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
         groups: Vec::new(),
         error: None,
     };
-    match load(path, options.ignore_unknown_fields) {
+    let read = super::ReadOptions {
+        ignore_unknown: options.ignore_unknown_fields,
+        features: options.features,
+    };
+    match load(path, read) {
         Err(e) => outcome.error = Some(e),
         Ok((file, rules, text)) => {
             let source = Source { path, text: &text };
@@ -105,16 +112,16 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
                 } else {
                     group.name.0.clone()
                 };
-                outcome
-                    .groups
-                    .push(match run_group(source, &file, &rules, &parsed, group) {
+                outcome.groups.push(
+                    match run_group(source, &file, &rules, &parsed, group, options.features) {
                         Ok(result) => GroupOutcome { name, ..result },
                         Err(e) => GroupOutcome {
                             name,
                             failures: vec![e],
                             checks: 0,
                         },
-                    });
+                    },
+                );
             }
         }
     }
@@ -123,7 +130,7 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
 
 fn load(
     path: &Path,
-    ignore_unknown: bool,
+    read: super::ReadOptions,
 ) -> Result<(TestFile, Vec<super::RuleFile>, String), String> {
     let show = |errors: Vec<ScenarioError>| {
         errors
@@ -148,7 +155,7 @@ fn load(
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut rules = Vec::new();
     for rule_path in rule_paths(dir, &file.rule_files)? {
-        rules.push(super::load_with(&rule_path, ignore_unknown).map_err(show)?);
+        rules.push(super::load_with(&rule_path, read).map_err(show)?);
     }
     let mut seen = Vec::new();
     for name in &file.group_eval_order {
@@ -271,6 +278,7 @@ fn run_group(
     rule_files: &[super::RuleFile],
     parsed: &OnceCell<Result<ParsedRules, String>>,
     spec: &GroupSpec,
+    features: super::Features,
 ) -> Result<GroupOutcome, String> {
     let mut eval_interval =
         duration_or_zero(source, &file.evaluation_interval, "evaluation_interval")?;
@@ -412,9 +420,14 @@ fn run_group(
         offset += eval_interval;
     }
     for (t, test) in &expr_tests {
-        if let Some(failure) =
-            compare::expr(&store, test, start + t, eval_interval, file.fuzzy_compare)
-        {
+        if let Some(failure) = compare::expr(
+            &store,
+            test,
+            start + t,
+            eval_interval,
+            file.fuzzy_compare,
+            features,
+        ) {
             failures.push(failure);
         }
     }
