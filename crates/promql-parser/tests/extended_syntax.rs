@@ -238,3 +238,19 @@ fn prometheus_refuses_these_at_parse_time() {
     let err = parser::resolve_durations(&mut e, QueryDurations::default()).unwrap_err();
     assert!(err.contains("NaN"), "{err}");
 }
+
+/// Durations past Go's `time.Duration` (about 292 years) are "duration out
+/// of range", as in Prometheus, not a Rust message or a panic.
+#[test]
+fn durations_past_go_s_range_are_out_of_range() {
+    for text in [
+        "rate(x[300000000y])",
+        "x offset 300000000y",
+        "x offset 1e300",
+        "rate(x[1e300])",
+    ] {
+        let err = parser::parse(text).unwrap_err();
+        assert!(err.contains("out of range"), "{text}: {err}");
+    }
+    assert!(parser::parse("rate(x[290y])").is_ok());
+}

@@ -706,7 +706,7 @@ duration -> Result<Duration, String>:
         |       NUMBER
                 {
                         let num = parse_str_radix($lexer.span_str($span))?;
-                        Ok(Duration::from_secs_f64(num))
+                        crate::util::duration_from_seconds(num)
                 }
 ;
 
