@@ -4,7 +4,7 @@
 //! JSON cannot hold is a string: `"NaN"`, `"+Inf"`, `"-Inf"`, or `"stale"`
 //! for Prometheus's staleness marker.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -14,10 +14,8 @@ use super::store::{Labels, Limits, Store, is_stale, stale};
 
 pub const FILE: &str = "metrics.jsonl";
 
-pub fn save(store: &Store, path: &Path) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut out = BufWriter::new(file);
+/// Writes `store` as `metrics.jsonl` to `out`.
+pub fn write(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
     for series in store.series() {
         let labels: serde_json::Map<String, Value> = series
             .labels
@@ -34,7 +32,7 @@ pub fn save(store: &Store, path: &Path) -> anyhow::Result<()> {
                 v => json!(crate::promql::format_value(v)),
             })
             .collect();
-        serde_json::to_writer(&mut out, &json!({"labels": labels, "t": t, "v": v}))?;
+        serde_json::to_writer(&mut *out, &json!({"labels": labels, "t": t, "v": v}))?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
@@ -112,7 +110,9 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
-        save(&store, &path).unwrap();
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        write(&store, &mut file).unwrap();
+        drop(file);
         let back = load(&path).unwrap();
         let points = &back.series()[0].points;
         assert_eq!(back.series()[0].labels, labels);

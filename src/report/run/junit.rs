@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{Artifact, Ending, RunReport};
+use super::{Artifact, Contents, Ending};
 use crate::expect::Outcome;
 
 pub struct Junit;
@@ -13,7 +13,12 @@ impl Artifact for Junit {
         "junit.xml"
     }
 
-    fn write(&self, report: &RunReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn present(&self, files: &Contents) -> bool {
+        files.report.is_some()
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let report = files.report()?;
         let failures = report.checks.iter().filter(|c| c.fails_run()).count();
         let skipped = report
             .checks
