@@ -207,7 +207,7 @@ fn write(
         &mut crate::redact::Writer::new(std::io::stdout().lock()),
     )?;
     if !slos.is_empty() {
-        print!("\n{}", crate::slo::text(slos));
+        print!("\n{}", crate::report::slo_text::text(slos));
     }
     if let Err(e) = crate::report::html::write(out) {
         eprintln!("warning: index.html not written: {e:#}");

@@ -8,6 +8,7 @@ pub mod html;
 mod json;
 pub mod run;
 pub mod series;
+pub mod slo_text;
 mod summary;
 mod text;
 
