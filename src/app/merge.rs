@@ -17,7 +17,7 @@ use super::{Exit, UsageError};
 use crate::cli::MergeArgs;
 use crate::expect::Verdict;
 use crate::record::RunResults;
-use crate::report::run::saved::{Saved, Summary};
+use crate::report::run::saved::{Saved, SavedSummary};
 use crate::report::run::{self as reports, Ending, RunReport};
 use crate::scenario::{self, Shard};
 
@@ -32,7 +32,7 @@ const SERVER_FILES: [&str; 4] = [
 /// One shard's results directory, read.
 struct Part {
     dir: PathBuf,
-    summary: Summary,
+    summary: SavedSummary,
     checks: Vec<Verdict>,
 }
 
@@ -190,7 +190,7 @@ fn agree(parts: &[Part]) -> Result<(), String> {
                 s.request_names
             ));
         }
-        let names = |s: &Summary| s.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        let names = |s: &SavedSummary| s.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
         let (mine, theirs) = (names(first), names(s));
         let common = mine.len().min(theirs.len());
         if mine[..common] != theirs[..common] {

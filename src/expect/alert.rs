@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{Outcome, Verdict};
-use crate::rules::{AlertHistory, Episode, Timeline};
+use crate::rules::{AlertHistory, AlertTimeline, Episode};
 
 /// `{alert: NAME, fires_within: 90s, labels: {...}}` and its kin.
 #[derive(Debug, Clone)]
@@ -138,7 +138,7 @@ fn trim(v: f64) -> String {
 /// Judges `e` over `window`.
 pub fn judge(
     e: &AlertExpectation,
-    timeline: &Timeline,
+    timeline: &AlertTimeline,
     window: Window,
     scope: String,
     context: &Context,
@@ -355,7 +355,7 @@ pub fn judge(
 
 /// Run-wide: alerts that fired though no alert expectation names them.
 pub fn no_other_alerts(
-    timeline: &Timeline,
+    timeline: &AlertTimeline,
     expected_names: &[&str],
     window: Window,
     source: &str,

@@ -1,10 +1,10 @@
 //! The budget math: compliance, burn rates per window, budget consumed,
 //! and when the multi-window, multi-burn-rate page would have fired.
 
-use super::measure::Measured;
+use super::measure::SliEvents;
 use super::*;
 
-pub(super) fn report(slo: &Slo, measured: Result<Measured, String>) -> SloReport {
+pub(super) fn report(slo: &Slo, measured: Result<SliEvents, String>) -> SloReport {
     let allowed = 1.0 - slo.objective;
     let mut report = SloReport {
         name: slo.name.clone(),

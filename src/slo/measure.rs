@@ -10,7 +10,7 @@ use super::budget::report;
 use super::*;
 
 /// What an SLI measured over the run.
-pub(super) struct Measured {
+pub(super) struct SliEvents {
     /// Bad and all events over the whole run.
     pub(super) bad: f64,
     pub(super) total: f64,
@@ -64,7 +64,7 @@ pub fn client_latency_thresholds(slos: &[Slo]) -> Vec<Duration> {
 
 /// The client's requests, per second of the timeline: failures are bad,
 /// or with a latency threshold, requests not answered within it.
-pub(super) fn client(results: &RunResults, threshold: Option<(usize, Duration)>) -> Measured {
+pub(super) fn client(results: &RunResults, threshold: Option<(usize, Duration)>) -> SliEvents {
     let n = (results.elapsed.as_secs_f64().ceil() as usize).max(1);
     let mut seconds = vec![(0.0, 0.0); n];
     for row in &results.timeline {
@@ -81,7 +81,7 @@ pub(super) fn client(results: &RunResults, threshold: Option<(usize, Duration)>)
 }
 
 /// From (bad, total) per second.
-pub(super) fn from_seconds(seconds: &[(f64, f64)]) -> Measured {
+pub(super) fn from_seconds(seconds: &[(f64, f64)]) -> SliEvents {
     let mut prefix = vec![(0.0, 0.0)];
     for s in seconds {
         let last = *prefix.last().expect("starts with one");
@@ -95,7 +95,7 @@ pub(super) fn from_seconds(seconds: &[(f64, f64)]) -> Measured {
         ))
     };
     let n = seconds.len();
-    Measured {
+    SliEvents {
         bad: prefix[n].0,
         total: prefix[n].1,
         windows: (1..=n)
@@ -113,7 +113,7 @@ pub(super) fn promql(
     events: &str,
     good: bool,
     total: &str,
-) -> Result<Measured, String> {
+) -> Result<SliEvents, String> {
     let start = crate::metrics::scrape::system_ms(results.started_at);
     let n = (results.elapsed.as_secs_f64().ceil() as u64).max(1);
     let increase = |selector: &str, window: u64, t: i64| -> Result<Option<f64>, String> {
@@ -161,7 +161,7 @@ pub(super) fn promql(
     } else {
         counted.unwrap_or(0.0)
     };
-    Ok(Measured {
+    Ok(SliEvents {
         bad,
         total: all,
         windows,

@@ -6,8 +6,8 @@ use super::*;
 
 pub(super) fn alerts_section(
     page: &mut String,
-    alerts: &saved::Alerts,
-    s: &saved::Summary,
+    alerts: &saved::SavedAlerts,
+    s: &saved::SavedSummary,
     backdrop: &Backdrop,
 ) {
     page.push_str("<h2 id=\"alerts\">Alerts</h2>\n");

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::*;
 
-pub(super) fn checks_section(page: &mut String, s: &saved::Summary, promql: &[CheckSeries]) {
+pub(super) fn checks_section(page: &mut String, s: &saved::SavedSummary, promql: &[CheckSeries]) {
     page.push_str("<h2 id=\"checks\">Checks</h2>\n");
     if s.checks.is_empty() {
         page.push_str("<p class=\"note\">No expectations.</p>\n");
@@ -51,7 +51,7 @@ pub(super) fn checks_section(page: &mut String, s: &saved::Summary, promql: &[Ch
 }
 
 /// Scraped data that limits kept out, above the checks it marks.
-pub(super) fn losses_section(page: &mut String, s: &saved::Summary) {
+pub(super) fn losses_section(page: &mut String, s: &saved::SavedSummary) {
     if s.scrape_losses.is_empty() {
         return;
     }

@@ -20,7 +20,7 @@ pub(super) fn percentile_points(histogram: &Histogram<u64>) -> Vec<(f64, f64)> {
         .collect()
 }
 
-pub(super) fn distribution_section(page: &mut String, s: &saved::Summary) {
+pub(super) fn distribution_section(page: &mut String, s: &saved::SavedSummary) {
     page.push_str("<h2 id=\"distribution\">Latency distribution</h2>\n");
     let mut by_phase = Vec::new();
     for phase in &s.phases {

@@ -188,7 +188,7 @@ pub fn render(saved: &Saved) -> String {
 
 /// The command that made these results, as typed (older results: as it
 /// would be typed); for a merge, the shards' commands before it.
-fn reproduce(s: &saved::Summary) -> String {
+fn reproduce(s: &saved::SavedSummary) -> String {
     let typed = (!s.command.is_empty()).then(|| shell_words(&s.command));
     if !s.merged_from.is_empty() {
         let count = s.merged_from.len();

@@ -7,7 +7,10 @@ use super::*;
 pub(super) type Percentile = (&'static str, fn(&saved::Row) -> Option<f64>, bool);
 
 /// One line per request name and percentile of the timeline's rows.
-pub(super) fn percentile_lines(s: &saved::Summary, percentiles: [Percentile; 3]) -> Vec<Series> {
+pub(super) fn percentile_lines(
+    s: &saved::SavedSummary,
+    percentiles: [Percentile; 3],
+) -> Vec<Series> {
     let mut lines = Vec::new();
     for (index, name) in s.request_names.iter().enumerate() {
         for (label, pick, dashed) in percentiles {
@@ -31,7 +34,7 @@ pub(super) fn percentile_lines(s: &saved::Summary, percentiles: [Percentile; 3])
     lines
 }
 
-pub(super) fn over_time_section(page: &mut String, s: &saved::Summary, backdrop: &Backdrop) {
+pub(super) fn over_time_section(page: &mut String, s: &saved::SavedSummary, backdrop: &Backdrop) {
     page.push_str("<h2 id=\"over-time\">Over time</h2>\n");
     let mut per_second: BTreeMap<u64, (u64, u64, [u64; 5], Vec<u64>)> = BTreeMap::new();
     for row in &s.timeline {

@@ -39,7 +39,7 @@ pub(super) fn slos_section(page: &mut String, slos: &serde_json::Value) {
 }
 
 /// Failed over all, as a percentage; `-` without requests.
-pub(super) fn error_rate(m: &saved::Measured) -> String {
+pub(super) fn error_rate(m: &saved::SavedMeasured) -> String {
     if m.requests == 0 {
         "-".into()
     } else {
@@ -47,9 +47,9 @@ pub(super) fn error_rate(m: &saved::Measured) -> String {
     }
 }
 
-pub(super) fn tables_section(page: &mut String, s: &saved::Summary) {
+pub(super) fn tables_section(page: &mut String, s: &saved::SavedSummary) {
     page.push_str("<h2 id=\"phases\">Phases and requests</h2>\n<table><thead><tr><th>phase</th><th>request</th><th>count</th><th>req/s</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n");
-    let cells = |m: &saved::Measured| match &m.latency_ms {
+    let cells = |m: &saved::SavedMeasured| match &m.latency_ms {
         Some(d) => format!(
             "<td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td>",
             d.p50, d.p95, d.p99, d.max
