@@ -106,8 +106,9 @@ impl Verdict {
     }
 }
 
-/// What an expectation is measured over.
-pub struct Sample<'a> {
+/// What an expectation is measured over: a request kind's stats, the
+/// window its throughput counts, its failures.
+pub struct Observed<'a> {
     pub stats: &'a Stats,
     /// The time throughput is measured over.
     pub window: Window,
@@ -133,7 +134,7 @@ pub fn failures(stats: &Stats, expect_status: Option<&[u16]>) -> u64 {
 
 /// Judges `expectation` over `sample`, in `scope`; None: the scope never
 /// ran (a phase after an abort), which is NO DATA whatever the metric.
-pub fn judge(expectation: &Expectation, sample: Option<&Sample>, scope: String) -> Verdict {
+pub fn judge(expectation: &Expectation, sample: Option<&Observed>, scope: String) -> Verdict {
     let measured = sample.and_then(|sample| measure(&expectation.check, sample));
     let check = &expectation.check;
     let outcome = match measured {
@@ -166,7 +167,7 @@ pub fn judge(expectation: &Expectation, sample: Option<&Sample>, scope: String) 
     }
 }
 
-fn measure(check: &Check, sample: &Sample) -> Option<f64> {
+fn measure(check: &Check, sample: &Observed) -> Option<f64> {
     let stats = sample.stats;
     let requests = stats.requests;
     let ratio = |count: u64| (requests > 0).then(|| count as f64 / requests as f64);
