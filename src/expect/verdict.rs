@@ -10,7 +10,7 @@ use crate::record::{Stats, Window};
 /// The outcome of one expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Outcome {
+pub enum CheckOutcome {
     Pass,
     /// Passed, with something to look at (an alert that was pending in a
     /// phase where it must stay quiet); does not fail the run.
@@ -19,13 +19,13 @@ pub enum Outcome {
     NoData,
 }
 
-impl Outcome {
+impl CheckOutcome {
     pub fn label(self) -> &'static str {
         match self {
-            Outcome::Pass => "PASS",
-            Outcome::Warn => "WARN",
-            Outcome::Fail => "FAIL",
-            Outcome::NoData => "NO DATA",
+            CheckOutcome::Pass => "PASS",
+            CheckOutcome::Warn => "WARN",
+            CheckOutcome::Fail => "FAIL",
+            CheckOutcome::NoData => "NO DATA",
         }
     }
 }
@@ -43,7 +43,7 @@ pub struct Verdict {
     pub measured_text: String,
     /// The wanted side, e.g. `< 500.00ms`.
     pub wanted: String,
-    pub outcome: Outcome,
+    pub outcome: CheckOutcome,
     /// NO DATA of an optional expectation does not fail the run.
     pub optional: bool,
     /// `file:line:col` of the expectation.
@@ -66,7 +66,7 @@ impl Verdict {
             measured: None,
             measured_text: format!("not judged: {why}"),
             wanted: "judged".into(),
-            outcome: Outcome::NoData,
+            outcome: CheckOutcome::NoData,
             optional: false,
             source: file.display().to_string(),
             truncated: false,
@@ -82,8 +82,8 @@ impl Verdict {
             return;
         };
         self.truncated = true;
-        if matches!(self.outcome, Outcome::Pass | Outcome::Warn) {
-            self.outcome = Outcome::Fail;
+        if matches!(self.outcome, CheckOutcome::Pass | CheckOutcome::Warn) {
+            self.outcome = CheckOutcome::Fail;
         }
         let more = match losses.len() {
             1 => String::new(),
@@ -99,9 +99,9 @@ impl Verdict {
     /// True when this verdict fails the run.
     pub fn fails_run(&self) -> bool {
         match self.outcome {
-            Outcome::Pass | Outcome::Warn => false,
-            Outcome::Fail => true,
-            Outcome::NoData => !self.optional,
+            CheckOutcome::Pass | CheckOutcome::Warn => false,
+            CheckOutcome::Fail => true,
+            CheckOutcome::NoData => !self.optional,
         }
     }
 }
@@ -138,9 +138,9 @@ pub fn judge(expectation: &Expectation, sample: Option<&Observed>, scope: String
     let measured = sample.and_then(|sample| measure(&expectation.check, sample));
     let check = &expectation.check;
     let outcome = match measured {
-        None => Outcome::NoData,
-        Some(value) if check.op.holds(value, check.threshold) => Outcome::Pass,
-        Some(_) => Outcome::Fail,
+        None => CheckOutcome::NoData,
+        Some(value) if check.op.holds(value, check.threshold) => CheckOutcome::Pass,
+        Some(_) => CheckOutcome::Fail,
     };
     Verdict {
         check: check.to_string(),

@@ -3,7 +3,7 @@
 use super::budget::report;
 use super::measure::from_seconds;
 use super::*;
-use crate::expect::Outcome;
+use crate::expect::CheckOutcome;
 use std::time::Duration;
 
 fn slo(objective: f64) -> Slo {
@@ -73,8 +73,8 @@ fn a_healthy_run_does_not_page() {
         }],
         &[r],
     );
-    assert_eq!(verdicts[0].outcome, Outcome::Pass);
-    assert_eq!(verdicts[1].outcome, Outcome::Fail);
+    assert_eq!(verdicts[0].outcome, CheckOutcome::Pass);
+    assert_eq!(verdicts[1].outcome, CheckOutcome::Fail);
     assert!(verdicts[1].measured_text.starts_with("never fires"));
 }
 

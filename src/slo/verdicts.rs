@@ -1,7 +1,7 @@
 //! An SLO's expectations judged on its report, and marked when they read
 //! data a scrape limit truncated.
 
-use crate::expect::{Outcome, Verdict};
+use crate::expect::{CheckOutcome, Verdict};
 
 use super::*;
 use crate::units::format_significant as trim;
@@ -17,7 +17,7 @@ pub fn verdicts(slos: &[Slo], reports: &[SloReport]) -> Vec<Verdict> {
                 measured: None,
                 measured_text: String::new(),
                 wanted: String::new(),
-                outcome: Outcome::NoData,
+                outcome: CheckOutcome::NoData,
                 optional: false,
                 source: e.source.clone(),
                 truncated: false,
@@ -43,9 +43,9 @@ pub fn verdicts(slos: &[Slo], reports: &[SloReport]) -> Vec<Verdict> {
                             _ => format!("never fires; {}", burn_text(report)),
                         };
                         v.outcome = if report.page_at.is_some() == fires {
-                            Outcome::Pass
+                            CheckOutcome::Pass
                         } else {
-                            Outcome::Fail
+                            CheckOutcome::Fail
                         };
                     }
                 }
@@ -91,9 +91,9 @@ fn judge(v: &mut Verdict, measured: Option<f64>, holds: impl Fn(f64) -> bool, no
             v.measured = Some(x);
             v.measured_text = percent(x);
             v.outcome = if holds(x) {
-                Outcome::Pass
+                CheckOutcome::Pass
             } else {
-                Outcome::Fail
+                CheckOutcome::Fail
             };
         }
         None => v.measured_text = no_data.to_string(),
