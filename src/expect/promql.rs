@@ -182,8 +182,7 @@ fn number(expr: &Expr) -> Option<f64> {
 }
 
 fn trim(value: f64) -> String {
-    let text = format!("{value:.4}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    crate::units::format_decimals(value, 4)
 }
 
 /// One series' value with its labels, for verdict text.
