@@ -52,7 +52,8 @@
 //! - `rules`: Prometheus rule files, read and validated; evaluated over a
 //!   run (`rules::run`).
 //! - `proxy`: the fault proxy (HTTP and TCP), its faults and control API.
-//! - `slo`: SLOs: budget, burn rates, their verdicts.
+//! - `slo`: SLOs: the model, what an SLI measured (client or PromQL), the
+//!   budget math, the verdicts; their terminal text is `report::slo_text`.
 
 pub mod app;
 pub mod backend;

@@ -261,6 +261,20 @@ pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
     Ok(bytes as u64)
 }
 
+/// Four significant digits, no trailing zeros: `0.1235`, `14.4`, `6`.
+pub fn format_significant(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{x:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 /// Formats a byte count with binary prefixes: `512 B`, `1.5 KiB`, `2.00 MiB`.
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -298,10 +312,18 @@ fn utc_parts(time: std::time::SystemTime) -> (i64, i64, i64, u64, u64, u64) {
     (year, month, day, rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
+/// `value` with at most `decimals` decimals and no trailing zeros: `1.5`,
+/// `0.125`, `100` (the one formatter for thresholds and rates as written).
+pub fn format_decimals(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if decimals == 0 {
+        return text;
+    }
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn trim_float(value: f64) -> String {
-    let text = format!("{value:.3}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    text.to_string()
+    format_decimals(value, 3)
 }
 
 /// (year, month, day) of a count of days since 1970-01-01 (Howard
@@ -322,6 +344,16 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_keep_their_decimals_without_trailing_zeros() {
+        assert_eq!(format_decimals(1.5, 3), "1.5");
+        assert_eq!(format_decimals(100.0, 3), "100");
+        assert_eq!(format_decimals(0.12345, 4), "0.1235");
+        assert_eq!(format_decimals(2.5, 0), "2");
+        assert_eq!(format_significant(14.4), "14.4");
+        assert_eq!(format_significant(0.000123456), "0.0001235");
+    }
 
     #[test]
     fn sizes_need_a_unit_and_prometheus_units_are_binary() {

@@ -98,7 +98,7 @@ pub fn judge(
     results: &RunResults,
     expect_status: Option<&[u16]>,
 ) -> Vec<expect::Verdict> {
-    let sample = results.phases.first().map(|phase| expect::Sample {
+    let sample = results.phases.first().map(|phase| expect::Observed {
         stats: &results.total,
         window: phase.window(),
         failures: expect::failures(&results.total, expect_status),

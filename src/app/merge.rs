@@ -17,7 +17,7 @@ use super::{Exit, UsageError};
 use crate::cli::MergeArgs;
 use crate::expect::Verdict;
 use crate::record::RunResults;
-use crate::report::run::saved::{Saved, Summary};
+use crate::report::run::saved::{Saved, SavedSummary};
 use crate::report::run::{self as reports, Ending, RunReport};
 use crate::scenario::{self, Shard};
 
@@ -32,7 +32,7 @@ const SERVER_FILES: [&str; 4] = [
 /// One shard's results directory, read.
 struct Part {
     dir: PathBuf,
-    summary: Summary,
+    summary: SavedSummary,
     checks: Vec<Verdict>,
 }
 
@@ -127,15 +127,18 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
                 .with_context(|| format!("cannot copy {}", from.display()))?;
         }
     }
-    if !scenario.slos.is_empty() {
-        write_slos(&parts, &scenario, &slo_reports, &args.out)?;
-    }
+    let slos = kept_slos(&parts, &scenario, &slo_reports)?;
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.command = crate::redact::command_line();
     report.fault_windows = first.summary.fault_windows.clone();
     report.merged_from = parts.iter().map(|p| p.dir.display().to_string()).collect();
     report.targets = first.summary.targets.clone();
-    reports::write_all(&args.out, &report)?;
+    let files = reports::Contents {
+        report: Some(&report),
+        slos: Some(reports::slos::SlosJson::Kept(&slos)),
+        ..reports::Contents::default()
+    };
+    reports::write_all(&args.out, &files)?;
     reports::write_terminal(&report, &mut std::io::stdout().lock())?;
     if let Err(e) = crate::report::html::write(&args.out) {
         eprintln!("warning: index.html not written: {e:#}");
@@ -187,7 +190,7 @@ fn agree(parts: &[Part]) -> Result<(), String> {
                 s.request_names
             ));
         }
-        let names = |s: &Summary| s.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        let names = |s: &SavedSummary| s.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
         let (mine, theirs) = (names(first), names(s));
         let common = mine.len().min(theirs.len());
         if mine[..common] != theirs[..common] {
@@ -249,14 +252,13 @@ fn combine(parts: &[Part]) -> anyhow::Result<RunResults> {
     Ok(RunResults::merge(&runs))
 }
 
-/// `slos.json`: the client SLOs judged again, the others as the first
-/// shard that has them reported them.
-fn write_slos(
+/// `slos.json`'s SLOs: the client SLOs judged again, the others as the
+/// first shard that has them reported them.
+fn kept_slos(
     parts: &[Part],
     scenario: &scenario::Scenario,
     reports_now: &[crate::slo::SloReport],
-    out: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<serde_json::Value>> {
     let saved: Option<Vec<serde_json::Value>> = parts.iter().find_map(|p| {
         std::fs::read_to_string(p.dir.join("slos.json"))
             .ok()
@@ -273,10 +275,5 @@ fn write_slos(
             None => serde_json::to_value(report)?,
         });
     }
-    let path = out.join("slos.json");
-    std::fs::write(
-        &path,
-        crate::redact::text(&serde_json::to_string_pretty(&values)?),
-    )
-    .with_context(|| format!("cannot write {}", path.display()))
+    Ok(values)
 }

@@ -192,19 +192,22 @@ fn write(
     faults: &FaultSwitch,
     started: std::time::SystemTime,
 ) -> anyhow::Result<()> {
-    if !slos.is_empty() {
-        reports::slos::save(slos, out)?;
-    }
-    reports::write_all(out, report)?;
+    let files = reports::Contents {
+        report: Some(report),
+        slos: Some(reports::slos::SlosJson::Judged(slos)),
+        faults: Some(reports::faults::FaultsJson {
+            windows: &faults.windows,
+            started,
+        }),
+        ..reports::Contents::default()
+    };
+    reports::write_all(out, &files)?;
     reports::write_terminal(
         report,
         &mut crate::redact::Writer::new(std::io::stdout().lock()),
     )?;
     if !slos.is_empty() {
-        print!("\n{}", crate::slo::text(slos));
-    }
-    if !faults.windows.is_empty() {
-        reports::faults::save(&faults.windows, started, out)?;
+        print!("\n{}", crate::report::slo_text::text(slos));
     }
     if let Err(e) = crate::report::html::write(out) {
         eprintln!("warning: index.html not written: {e:#}");

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{Outcome, Verdict};
-use crate::rules::{AlertHistory, Episode, Timeline};
+use super::{CheckOutcome, Verdict};
+use crate::rules::{AlertHistory, AlertTimeline, Episode};
 
 /// `{alert: NAME, fires_within: 90s, labels: {...}}` and its kin.
 #[derive(Debug, Clone)]
@@ -138,7 +138,7 @@ fn trim(v: f64) -> String {
 /// Judges `e` over `window`.
 pub fn judge(
     e: &AlertExpectation,
-    timeline: &Timeline,
+    timeline: &AlertTimeline,
     window: Window,
     scope: String,
     context: &Context,
@@ -161,7 +161,7 @@ pub fn judge(
         measured: None,
         measured_text: String::new(),
         wanted: e.wanted(),
-        outcome: Outcome::Fail,
+        outcome: CheckOutcome::Fail,
         optional: false,
         source: e.source.clone(),
         truncated: false,
@@ -245,9 +245,9 @@ pub fn judge(
                         verdict.measured_text.push_str(" (too early)");
                     }
                     verdict.outcome = if !early && annotations_ok {
-                        Outcome::Pass
+                        CheckOutcome::Pass
                     } else {
-                        Outcome::Fail
+                        CheckOutcome::Fail
                     };
                     if context.annotations_unknown && !e.annotations.is_empty() {
                         verdict.measured_text.push_str(
@@ -268,11 +268,11 @@ pub fn judge(
                 .min();
             verdict.measured = Some(active.len() as f64);
             (verdict.outcome, verdict.measured_text) = match (fired, active.first()) {
-                (Some(t), _) => (Outcome::Fail, format!("fired at {}", at(t))),
+                (Some(t), _) => (CheckOutcome::Fail, format!("fired at {}", at(t))),
                 (None, Some((history, ep))) => {
                     let end = ep.resolved_at.unwrap_or(window.end).min(window.end);
                     (
-                        Outcome::Warn,
+                        CheckOutcome::Warn,
                         format!(
                             "pending at {} for {}s, never fired {}",
                             at(ep.pending_at.max(window.start)),
@@ -281,7 +281,7 @@ pub fn judge(
                         ),
                     )
                 }
-                (None, None) => (Outcome::Pass, "never pending or firing".into()),
+                (None, None) => (CheckOutcome::Pass, "never pending or firing".into()),
             };
         }
         When::StaysFiring => {
@@ -291,7 +291,7 @@ pub fn judge(
             });
             match through {
                 Some((_, ep)) => {
-                    verdict.outcome = Outcome::Pass;
+                    verdict.outcome = CheckOutcome::Pass;
                     verdict.measured_text =
                         format!("firing since {}", at(ep.fired_at.unwrap_or(window.start)));
                 }
@@ -337,7 +337,7 @@ pub fn judge(
             } else if still > 0 {
                 verdict.measured_text = format!("still firing at {}", at(by));
             } else if let Some(r) = resolved {
-                verdict.outcome = Outcome::Pass;
+                verdict.outcome = CheckOutcome::Pass;
                 verdict.measured = Some((r - window.start) as f64 / 1000.0);
                 verdict.measured_text = format!("resolved at {}", at(r));
             } else {
@@ -355,7 +355,7 @@ pub fn judge(
 
 /// Run-wide: alerts that fired though no alert expectation names them.
 pub fn no_other_alerts(
-    timeline: &Timeline,
+    timeline: &AlertTimeline,
     expected_names: &[&str],
     window: Window,
     source: &str,
@@ -390,9 +390,9 @@ pub fn no_other_alerts(
         },
         wanted: format!("only {}", expected_names.join(", ")),
         outcome: if others.is_empty() {
-            Outcome::Pass
+            CheckOutcome::Pass
         } else {
-            Outcome::Fail
+            CheckOutcome::Fail
         },
         optional: false,
         source: source.to_string(),
@@ -419,7 +419,7 @@ pub fn reached_alertmanager(
             Some(r) => format!("received, routed to {r}, not silenced or inhibited"),
             None => "received, not silenced or inhibited".into(),
         },
-        outcome: Outcome::Fail,
+        outcome: CheckOutcome::Fail,
         optional: false,
         source: e.source.clone(),
         truncated: false,
@@ -475,6 +475,10 @@ pub fn reached_alertmanager(
         }
     }
     verdict.measured_text = text;
-    verdict.outcome = if ok { Outcome::Pass } else { Outcome::Fail };
+    verdict.outcome = if ok {
+        CheckOutcome::Pass
+    } else {
+        CheckOutcome::Fail
+    };
     verdict
 }

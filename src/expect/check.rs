@@ -120,8 +120,7 @@ fn format_ms(ms: f64) -> String {
 }
 
 fn trim(value: f64) -> String {
-    let text = format!("{value:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    crate::units::format_decimals(value, 3)
 }
 
 impl fmt::Display for Metric {

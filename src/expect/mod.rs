@@ -16,7 +16,7 @@ pub use check::{
     parse_threshold,
 };
 pub use promql::{Compare, Holds, PromqlExpectation, split_comparison};
-pub use verdict::{Outcome, Sample, Verdict, failures, judge};
+pub use verdict::{CheckOutcome, Observed, Verdict, failures, judge};
 
 /// A check with its scope, as the scenario states it.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use promql_parser::parser::token::{T_EQLC, T_GTE, T_GTR, T_LSS, T_LTE, T_NEQ};
 use promql_parser::parser::{BinaryExpr, Expr};
 
-use super::{Outcome, Verdict};
+use super::{CheckOutcome, Verdict};
 use crate::backend::QueryBackend;
 use crate::metrics::store::Labels;
 use crate::promql::{format_short, format_value};
@@ -182,8 +182,7 @@ fn number(expr: &Expr) -> Option<f64> {
 }
 
 fn trim(value: f64) -> String {
-    let text = format!("{value:.4}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    crate::units::format_decimals(value, 4)
 }
 
 /// One series' value with its labels, for verdict text.
@@ -208,7 +207,7 @@ pub fn never_ran(e: &PromqlExpectation, scope: String) -> Verdict {
             format_value(e.threshold),
             e.holds.describe()
         ),
-        outcome: Outcome::NoData,
+        outcome: CheckOutcome::NoData,
         optional: e.optional,
         source: e.source.clone(),
         truncated: false,
@@ -244,7 +243,7 @@ fn judge_data(
         format_value(e.threshold),
         e.holds.describe()
     );
-    let verdict = |outcome: Outcome, measured: Option<f64>, text: String| Verdict {
+    let verdict = |outcome: CheckOutcome, measured: Option<f64>, text: String| Verdict {
         check: e.check_text(),
         scope: scope.clone(),
         measured,
@@ -258,9 +257,9 @@ fn judge_data(
     let holds = |v: f64| e.compare.holds(v, e.threshold);
     if e.holds == Holds::End {
         return match backend.instant(&e.expr, end) {
-            Err(why) => verdict(Outcome::Fail, None, format!("error: {why}")),
+            Err(why) => verdict(CheckOutcome::Fail, None, format!("error: {why}")),
             Ok(answer) if answer.is_empty() => {
-                verdict(Outcome::NoData, None, "no data (empty result)".into())
+                verdict(CheckOutcome::NoData, None, "no data (empty result)".into())
             }
             Ok(answer) => {
                 let failing: Vec<_> = answer.iter().filter(|(_, v)| !holds(*v)).collect();
@@ -295,9 +294,9 @@ fn judge_data(
                     ));
                 }
                 let outcome = if failing.is_empty() {
-                    Outcome::Pass
+                    CheckOutcome::Pass
                 } else {
-                    Outcome::Fail
+                    CheckOutcome::Fail
                 };
                 verdict(outcome, Some(worst.1), text)
             }
@@ -306,7 +305,7 @@ fn judge_data(
     let step = e.step.unwrap_or(default_step).as_millis().max(1) as i64;
     let series = match backend.range(&e.expr, start, end, step) {
         Ok(series) => series,
-        Err(why) => return verdict(Outcome::Fail, None, format!("error: {why}")),
+        Err(why) => return verdict(CheckOutcome::Fail, None, format!("error: {why}")),
     };
     // Per step: does every series hold; the worst value and its series.
     let mut steps: std::collections::BTreeMap<i64, (bool, f64, &Labels)> = Default::default();
@@ -327,7 +326,7 @@ fn judge_data(
     let total = (end - start) / step + 1;
     if steps.is_empty() {
         return verdict(
-            Outcome::NoData,
+            CheckOutcome::NoData,
             None,
             format!("no data at any of {total} steps"),
         );
@@ -352,9 +351,9 @@ fn judge_data(
     match e.holds {
         Holds::Always => {
             let outcome = if held == with_data {
-                Outcome::Pass
+                CheckOutcome::Pass
             } else {
-                Outcome::Fail
+                CheckOutcome::Fail
             };
             let first_fail = steps.iter().find(|(_, s)| !s.0).map(|(t, _)| *t);
             let text = match first_fail {
@@ -368,12 +367,12 @@ fn judge_data(
         }
         Holds::Eventually => match steps.iter().find(|(_, s)| s.0) {
             Some((t, s)) => verdict(
-                Outcome::Pass,
+                CheckOutcome::Pass,
                 Some(s.1),
                 format!("first held at {}: {}{gaps}", at(*t), labelled(s.2, s.1)),
             ),
             None => verdict(
-                Outcome::Fail,
+                CheckOutcome::Fail,
                 Some(worst.1),
                 format!("never held in {with_data} steps; best {}{gaps}", {
                     let best = steps
@@ -386,9 +385,9 @@ fn judge_data(
         Holds::AtLeast(share) => {
             let measured = held as f64 / with_data as f64;
             let outcome = if measured >= share {
-                Outcome::Pass
+                CheckOutcome::Pass
             } else {
-                Outcome::Fail
+                CheckOutcome::Fail
             };
             verdict(
                 outcome,

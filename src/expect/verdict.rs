@@ -10,7 +10,7 @@ use crate::record::{Stats, Window};
 /// The outcome of one expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Outcome {
+pub enum CheckOutcome {
     Pass,
     /// Passed, with something to look at (an alert that was pending in a
     /// phase where it must stay quiet); does not fail the run.
@@ -19,13 +19,13 @@ pub enum Outcome {
     NoData,
 }
 
-impl Outcome {
+impl CheckOutcome {
     pub fn label(self) -> &'static str {
         match self {
-            Outcome::Pass => "PASS",
-            Outcome::Warn => "WARN",
-            Outcome::Fail => "FAIL",
-            Outcome::NoData => "NO DATA",
+            CheckOutcome::Pass => "PASS",
+            CheckOutcome::Warn => "WARN",
+            CheckOutcome::Fail => "FAIL",
+            CheckOutcome::NoData => "NO DATA",
         }
     }
 }
@@ -43,7 +43,7 @@ pub struct Verdict {
     pub measured_text: String,
     /// The wanted side, e.g. `< 500.00ms`.
     pub wanted: String,
-    pub outcome: Outcome,
+    pub outcome: CheckOutcome,
     /// NO DATA of an optional expectation does not fail the run.
     pub optional: bool,
     /// `file:line:col` of the expectation.
@@ -66,7 +66,7 @@ impl Verdict {
             measured: None,
             measured_text: format!("not judged: {why}"),
             wanted: "judged".into(),
-            outcome: Outcome::NoData,
+            outcome: CheckOutcome::NoData,
             optional: false,
             source: file.display().to_string(),
             truncated: false,
@@ -82,8 +82,8 @@ impl Verdict {
             return;
         };
         self.truncated = true;
-        if matches!(self.outcome, Outcome::Pass | Outcome::Warn) {
-            self.outcome = Outcome::Fail;
+        if matches!(self.outcome, CheckOutcome::Pass | CheckOutcome::Warn) {
+            self.outcome = CheckOutcome::Fail;
         }
         let more = match losses.len() {
             1 => String::new(),
@@ -99,15 +99,16 @@ impl Verdict {
     /// True when this verdict fails the run.
     pub fn fails_run(&self) -> bool {
         match self.outcome {
-            Outcome::Pass | Outcome::Warn => false,
-            Outcome::Fail => true,
-            Outcome::NoData => !self.optional,
+            CheckOutcome::Pass | CheckOutcome::Warn => false,
+            CheckOutcome::Fail => true,
+            CheckOutcome::NoData => !self.optional,
         }
     }
 }
 
-/// What an expectation is measured over.
-pub struct Sample<'a> {
+/// What an expectation is measured over: a request kind's stats, the
+/// window its throughput counts, its failures.
+pub struct Observed<'a> {
     pub stats: &'a Stats,
     /// The time throughput is measured over.
     pub window: Window,
@@ -133,13 +134,13 @@ pub fn failures(stats: &Stats, expect_status: Option<&[u16]>) -> u64 {
 
 /// Judges `expectation` over `sample`, in `scope`; None: the scope never
 /// ran (a phase after an abort), which is NO DATA whatever the metric.
-pub fn judge(expectation: &Expectation, sample: Option<&Sample>, scope: String) -> Verdict {
+pub fn judge(expectation: &Expectation, sample: Option<&Observed>, scope: String) -> Verdict {
     let measured = sample.and_then(|sample| measure(&expectation.check, sample));
     let check = &expectation.check;
     let outcome = match measured {
-        None => Outcome::NoData,
-        Some(value) if check.op.holds(value, check.threshold) => Outcome::Pass,
-        Some(_) => Outcome::Fail,
+        None => CheckOutcome::NoData,
+        Some(value) if check.op.holds(value, check.threshold) => CheckOutcome::Pass,
+        Some(_) => CheckOutcome::Fail,
     };
     Verdict {
         check: check.to_string(),
@@ -166,7 +167,7 @@ pub fn judge(expectation: &Expectation, sample: Option<&Sample>, scope: String) 
     }
 }
 
-fn measure(check: &Check, sample: &Sample) -> Option<f64> {
+fn measure(check: &Check, sample: &Observed) -> Option<f64> {
     let stats = sample.stats;
     let requests = stats.requests;
     let ratio = |count: u64| (requests > 0).then(|| count as f64 / requests as f64);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::demo::Faults;
-use crate::expect::{Outcome, Verdict};
+use crate::expect::{CheckOutcome, Verdict};
 use crate::proxy::Proxy;
 use crate::proxy::table::Active;
 use crate::scenario::{Scenario, fault_target};
@@ -194,7 +194,7 @@ impl<'a> FaultSwitch<'a> {
                     measured: None,
                     measured_text: format!("not applied: {error}"),
                     wanted: "applied".into(),
-                    outcome: Outcome::Fail,
+                    outcome: CheckOutcome::Fail,
                     optional: false,
                     source: self.scenario.file.display().to_string(),
                     truncated: false,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::backend::QueryBackend;
 use crate::expect::alert::{self, Context as AlertContext, Window};
-use crate::expect::{AlertExpectation, Outcome, Verdict, When};
+use crate::expect::{AlertExpectation, CheckOutcome, Verdict, When};
 use crate::record::RunResults;
 use crate::rules::run::RunAlerts;
 use crate::scenario::Scenario;
@@ -142,7 +142,7 @@ fn never_ran(e: &AlertExpectation, scope: String) -> Verdict {
         measured: None,
         measured_text: "no data (the phase did not run)".into(),
         wanted: String::new(),
-        outcome: Outcome::NoData,
+        outcome: CheckOutcome::NoData,
         optional: false,
         source: e.source.clone(),
         truncated: false,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::expect::{Expectation, Sample, Verdict, failures, judge};
+use crate::expect::{Expectation, Observed, Verdict, failures, judge};
 
 /// Judges every expectation of `scenario` against `results`: each phase's
 /// own, then the run's. A phase that never ran gives NO DATA.
@@ -58,7 +58,7 @@ pub fn evaluate(
                     (total, failed, scope.to_string())
                 }
             };
-            let sample = Sample {
+            let sample = Observed {
                 stats,
                 window,
                 failures,

@@ -19,11 +19,11 @@ use crate::backend::alertmanager::Watch;
 use crate::backend::{Embedded, Prometheus};
 use crate::expect::{self, Verdict};
 use crate::gameday::FaultChange;
-use crate::metrics::saved;
 use crate::metrics::scrape::Scraped;
 use crate::record::RunResults;
 use crate::report::escape::terminal_lines;
-use crate::report::run::RunReport;
+use crate::report::run::alerts::AlertsJson;
+use crate::report::run::{Contents, RunReport, write_all};
 use crate::scenario::Scenario;
 use crate::slo::{self, SloReport};
 
@@ -50,7 +50,11 @@ pub fn server(
             eprintln!("warning: {}", terminal_lines(&crate::redact::text(problem)));
         }
         // A failed save loses the saved scrapes, not the verdicts.
-        if let Err(e) = saved::save(&scraped.store, &out.join(saved::FILE)) {
+        let files = Contents {
+            scraped: Some(&scraped.store),
+            ..Contents::default()
+        };
+        if let Err(e) = write_all(out, &files) {
             eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
         }
     }
@@ -72,7 +76,7 @@ pub fn server(
             match crate::rules::run::read_back(&backend, start, end, metrics.evaluation_interval) {
                 Ok(mut alerts) => {
                     alerts.alertmanager = watched;
-                    crate::report::run::alerts::save(&alerts, faults, scenario, results, out)?;
+                    save_alerts(&alerts, faults, scenario, results, out)?;
                     verdicts.extend(judge_run(scenario, results, &alerts, &backend));
                 }
                 Err(e) => {
@@ -98,7 +102,7 @@ pub fn server(
             metrics.lookback,
             &mut store,
         )?;
-        crate::report::run::alerts::save(&alerts, faults, scenario, results, out)?;
+        save_alerts(&alerts, faults, scenario, results, out)?;
         let mut backend = Embedded::new(&store);
         backend.lookback = metrics.lookback;
         let mut verdicts = evaluate_promql(scenario, results, &backend);
@@ -123,9 +127,34 @@ fn save_series(
     out: &std::path::Path,
 ) {
     let series = crate::report::series::collect(scenario, results, backend);
-    if let Err(e) = crate::report::series::save(&series, out) {
+    let files = Contents {
+        series: Some(&series),
+        ..Contents::default()
+    };
+    if let Err(e) = write_all(out, &files) {
         eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
     }
+}
+
+/// Writes `alerts.json`.
+fn save_alerts(
+    alerts: &crate::rules::run::RunAlerts,
+    faults: &[FaultChange],
+    scenario: &Scenario,
+    results: &RunResults,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let alerts = AlertsJson {
+        alerts,
+        faults,
+        scenario,
+        results,
+    };
+    let files = Contents {
+        alerts: Some(alerts),
+        ..Contents::default()
+    };
+    write_all(out, &files)
 }
 
 /// The run's time as ms since the epoch, plus the scrapes after it.
@@ -203,7 +232,7 @@ pub fn live(
         ));
         let mut report = RunReport::new(scenario, results, early);
         report.command = crate::redact::command_line();
-        crate::report::run::write_all(out, &report)?;
+        write_all(out, &Contents::of(&report))?;
     }
     let judged = server(scenario, results, scraped, alertmanager, faults, out);
     let (server, slos) = judged.unwrap_or_else(|e| {

@@ -6,7 +6,7 @@
 //! `{"histogram": "{{schema:3 count:2 sum:0.5 buckets:[1 1]}}"}` (the
 //! notation of promtool's unit tests, which keeps every field).
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -18,10 +18,8 @@ use super::store::{Labels, Limits, Store, is_stale, stale};
 
 pub const FILE: &str = "metrics.jsonl";
 
-pub fn save(store: &Store, path: &Path) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut out = BufWriter::new(file);
+/// Writes `store` as `metrics.jsonl` to `out`.
+pub fn write(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
     for series in store.series() {
         let labels: serde_json::Map<String, Value> = series
             .labels
@@ -43,7 +41,7 @@ pub fn save(store: &Store, path: &Path) -> anyhow::Result<()> {
                 v => json!(crate::promql::format_value(v)),
             })
             .collect();
-        serde_json::to_writer(&mut out, &json!({"labels": labels, "t": t, "v": v}))?;
+        serde_json::to_writer(&mut *out, &json!({"labels": labels, "t": t, "v": v}))?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
@@ -140,7 +138,9 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
-        save(&store, &path).unwrap();
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        write(&store, &mut file).unwrap();
+        drop(file);
         let back = load(&path).unwrap();
         let points = &back.series()[0].points;
         assert_eq!(back.series()[0].labels, labels);

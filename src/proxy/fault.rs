@@ -24,6 +24,12 @@
 //! connection in tcp mode; `0%..30%` ramps it linearly over the fault's
 //! bound (its phase, or `for`). `path` (a prefix) and `header` (`name` or
 //! `name: value`) narrow an http fault to the requests that match.
+//!
+//! Longer than 700 lines on purpose: it is the one definition of a fault
+//! (the kinds, their keys, each kind's parsing and checks against the
+//! proxy's mode, and the words of the command line and control API), so
+//! a new kind or key is added in one file and the scenario, the command
+//! line and the API cannot disagree about it.
 
 use std::fmt;
 use std::time::Duration;

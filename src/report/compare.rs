@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::report::escape::{markdown_code as code, markdown_text as text};
 use crate::report::html::escape;
-use crate::report::run::saved::{Measured, Summary};
+use crate::report::run::saved::{SavedMeasured, SavedSummary};
 
 /// One metric's allowed regression.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,7 +78,7 @@ pub struct Row {
     pub regression: Option<String>,
 }
 
-fn metrics_of(m: &Measured, seconds: f64) -> Vec<(&'static str, Option<f64>)> {
+fn metrics_of(m: &SavedMeasured, seconds: f64) -> Vec<(&'static str, Option<f64>)> {
     let latency = m.latency_ms.as_ref();
     vec![
         ("p50", latency.map(|d| d.p50)),
@@ -149,8 +149,8 @@ fn limit_text(limit: Option<Limit>) -> String {
 
 /// Compares two runs; an error when they are not runs of one scenario.
 pub fn compare(
-    base: &Summary,
-    new: &Summary,
+    base: &SavedSummary,
+    new: &SavedSummary,
     limits: &Limits,
     min_latency: Duration,
 ) -> Result<Vec<Row>, String> {

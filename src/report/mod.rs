@@ -9,6 +9,7 @@ mod json;
 pub mod query;
 pub mod run;
 pub mod series;
+pub mod slo_text;
 mod summary;
 mod text;
 

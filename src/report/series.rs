@@ -3,10 +3,8 @@
 //! Prometheus) and saved as `promql.json`, so the HTML report draws each
 //! with its threshold line and `slogate report` can draw it again later.
 
-use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::QueryBackend;
@@ -124,14 +122,4 @@ fn one(
         })
         .collect();
     out
-}
-
-/// Writes `promql.json` into `dir` (nothing when there are no checks).
-pub fn save(list: &[CheckSeries], dir: &Path) -> anyhow::Result<()> {
-    if list.is_empty() {
-        return Ok(());
-    }
-    let path = dir.join(FILE);
-    std::fs::write(&path, crate::redact::text(&serde_json::to_string(list)?))
-        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -13,7 +13,7 @@ use promql_parser::parser::Expr;
 use rustc_hash::FxHashSet;
 
 use super::alert::{AlertingRule, External, State};
-use super::timeline::Timeline;
+use super::timeline::AlertTimeline;
 use super::value::Sampled;
 use super::{RuleFile, RuleKind};
 use crate::metrics::store::{Labels, NAME, Store, stale};
@@ -45,7 +45,7 @@ impl Default for Options {
 pub struct RuleSet {
     pub groups: Vec<GroupState>,
     options: Options,
-    pub timeline: Timeline,
+    pub timeline: AlertTimeline,
     pub errors: Vec<RuleError>,
 }
 
@@ -172,7 +172,7 @@ impl RuleSet {
         RuleSet {
             groups: parsed.groups,
             options,
-            timeline: Timeline::default(),
+            timeline: AlertTimeline::default(),
             errors: Vec::new(),
         }
     }

@@ -25,7 +25,7 @@ pub mod value;
 
 pub use alert::{External, State};
 pub use eval::{Options, RuleError, RuleSet};
-pub use timeline::{AlertHistory, Episode, Timeline};
+pub use timeline::{AlertHistory, AlertTimeline, Episode};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

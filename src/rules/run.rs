@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::export::Promtool;
-use super::{External, Options, RuleError, RuleFile, RuleSet, Timeline};
+use super::{AlertTimeline, External, Options, RuleError, RuleFile, RuleSet};
 use crate::backend::{BackendError, QueryBackend};
 use crate::metrics::scrape::Scraped;
 use crate::metrics::store::Store;
@@ -16,7 +16,7 @@ use crate::metrics::store::Store;
 pub struct RunAlerts {
     /// `embedded`, or the Prometheus the timeline was read from.
     pub evaluated_by: String,
-    pub timeline: Timeline,
+    pub timeline: AlertTimeline,
     /// Evaluation failures, one per rule and message (with a count).
     pub errors: Vec<(RuleError, usize)>,
     /// Read back from `ALERTS`, which carries no annotations.
@@ -77,7 +77,7 @@ pub fn read_back(
     let for_state = backend.range("ALERTS_FOR_STATE", start, end, step)?;
     let source = backend.describe();
     Ok(RunAlerts {
-        timeline: Timeline::from_series(&alerts, &for_state, step, end, &source),
+        timeline: AlertTimeline::from_series(&alerts, &for_state, step, end, &source),
         evaluated_by: source,
         without_annotations: true,
         ..RunAlerts::default()

@@ -12,7 +12,7 @@ use super::alert::{State, Transition};
 use crate::metrics::store::Labels;
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Timeline {
+pub struct AlertTimeline {
     /// Sorted by alert name, then labels.
     pub alerts: Vec<AlertHistory>,
 }
@@ -53,7 +53,7 @@ fn labels_map<S: serde::Serializer>(labels: &Labels, s: S) -> Result<S::Ok, S::E
     map.end()
 }
 
-impl Timeline {
+impl AlertTimeline {
     /// Applies one transition of the rule at `source`.
     pub fn record(&mut self, source: &str, transition: &Transition) {
         let name = transition.labels.get("alertname").unwrap_or("").to_string();
@@ -122,7 +122,7 @@ impl Episode {
     }
 }
 
-impl Timeline {
+impl AlertTimeline {
     /// Rebuilds a timeline from range queries of `ALERTS` and
     /// `ALERTS_FOR_STATE` (as a real Prometheus answers them), sampled
     /// every `step` ms over the run: an alert is pending or firing at the
@@ -135,7 +135,7 @@ impl Timeline {
         step: i64,
         end: i64,
         source: &str,
-    ) -> Timeline {
+    ) -> AlertTimeline {
         use std::collections::BTreeMap as Map;
         // Per alert label set: per step, its state.
         let mut states: Map<Labels, Map<i64, State>> = Map::new();
@@ -160,7 +160,7 @@ impl Timeline {
             .iter()
             .map(|s| (s.labels.without_name(), s))
             .collect();
-        let mut timeline = Timeline::default();
+        let mut timeline = AlertTimeline::default();
         for (labels, steps) in states {
             let mut previous: Option<(i64, State)> = None;
             let pending_at = |t: i64| {

@@ -3,13 +3,16 @@
 //! `load` is the one entry point; nothing is run here.
 
 mod alerts;
+mod metrics;
 pub(crate) mod model;
 mod phases;
 mod proxies;
+mod requests;
 mod resolve;
 mod sendable;
 mod shard;
 mod slos;
+mod targets;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -3,41 +3,61 @@
 //! the Alertmanager held, and the window each alert expectation wants its
 //! alert in.
 
-use std::path::Path;
+use std::io::Write;
 
-use anyhow::Context;
-
+use super::{Artifact, Contents};
 use crate::expect::{AlertExpectation, When};
 use crate::gameday::FaultChange;
 use crate::record::RunResults;
 use crate::rules::run::RunAlerts;
 use crate::scenario::Scenario;
 
-/// Writes `alerts.json` into the results directory, with the window each of
-/// the scenario's alert expectations wants its alert in.
-pub fn save(
-    alerts: &RunAlerts,
-    faults: &[FaultChange],
-    scenario: &Scenario,
-    results: &RunResults,
-    out: &Path,
-) -> anyhow::Result<()> {
-    let path = out.join("alerts.json");
-    let json = serde_json::json!({
-        "evaluated_by": alerts.evaluated_by,
-        "expected": expected_windows(scenario, results),
-        "alerts": alerts.timeline.alerts,
-        "rule_errors": alerts.errors.iter().map(|(e, count)| serde_json::json!({
-            "rule": e.rule, "source": e.source, "first_at_ms": e.t, "message": e.message, "count": count,
-        })).collect::<Vec<_>>(),
-        "faults": faults,
-        "alertmanager": alerts.alertmanager,
-    });
-    std::fs::write(
-        &path,
-        crate::redact::text(&serde_json::to_string_pretty(&json)?),
-    )
-    .with_context(|| format!("cannot write {}", path.display()))
+/// What `alerts.json` is written from: the run's alerts, the demo knobs'
+/// changes, and the scenario and results for the window each alert
+/// expectation wants its alert in.
+#[derive(Clone, Copy)]
+pub struct AlertsJson<'a> {
+    pub alerts: &'a RunAlerts,
+    pub faults: &'a [FaultChange],
+    pub scenario: &'a Scenario,
+    pub results: &'a RunResults,
+}
+
+/// `alerts.json`.
+pub struct AlertsFile;
+
+impl Artifact for AlertsFile {
+    fn file_name(&self) -> &'static str {
+        "alerts.json"
+    }
+
+    fn present(&self, files: &Contents) -> bool {
+        files.alerts.is_some()
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let Some(AlertsJson {
+            alerts,
+            faults,
+            scenario,
+            results,
+        }) = files.alerts
+        else {
+            return Ok(());
+        };
+        let json = serde_json::json!({
+            "evaluated_by": alerts.evaluated_by,
+            "expected": expected_windows(scenario, results),
+            "alerts": alerts.timeline.alerts,
+            "rule_errors": alerts.errors.iter().map(|(e, count)| serde_json::json!({
+                "rule": e.rule, "source": e.source, "first_at_ms": e.t, "message": e.message, "count": count,
+            })).collect::<Vec<_>>(),
+            "faults": faults,
+            "alertmanager": alerts.alertmanager,
+        });
+        serde_json::to_writer_pretty(out, &json)?;
+        Ok(())
+    }
 }
 
 /// Where an alert expectation wants its alert, seconds from the run's

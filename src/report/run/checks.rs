@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{Artifact, RunReport};
+use super::{Artifact, Contents};
 use crate::report::escape::csv_row;
 
 pub struct ChecksCsv;
@@ -13,7 +13,12 @@ impl Artifact for ChecksCsv {
         "checks.csv"
     }
 
-    fn write(&self, report: &RunReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn present(&self, files: &Contents) -> bool {
+        files.report.is_some()
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let report = files.report()?;
         let mut csv = ::csv::Writer::from_writer(out);
         csv.write_record([
             "check",

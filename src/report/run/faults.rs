@@ -1,40 +1,57 @@
 //! `faults.json`: each proxy fault's window (ms since the epoch and seconds
 //! from the run's start) and what it did.
 
-use std::path::Path;
+use std::io::Write;
 use std::time::SystemTime;
 
-use anyhow::Context;
-
+use super::{Artifact, Contents};
 use crate::gameday::ProxyWindow;
 
-/// Writes `faults.json`: each proxy fault's window (ms since the epoch and
-/// seconds from the run's start) and counts.
-pub fn save(windows: &[ProxyWindow], started: SystemTime, out: &Path) -> anyhow::Result<()> {
-    let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
-    let json: Vec<serde_json::Value> = windows
-        .iter()
-        .map(|w| {
-            let mut value = serde_json::to_value(w).unwrap_or_default();
-            if let Some(map) = value.as_object_mut() {
-                map.insert(
-                    "start_ms".into(),
-                    crate::metrics::scrape::system_ms(w.start).into(),
-                );
-                map.insert(
-                    "end_ms".into(),
-                    crate::metrics::scrape::system_ms(w.end).into(),
-                );
-                map.insert("start_offset_seconds".into(), offset(w.start).into());
-                map.insert("end_offset_seconds".into(), offset(w.end).into());
-            }
-            value
-        })
-        .collect();
-    let path = out.join("faults.json");
-    std::fs::write(
-        &path,
-        crate::redact::text(&serde_json::to_string_pretty(&json)?),
-    )
-    .with_context(|| format!("cannot write {}", path.display()))
+/// What `faults.json` is written from: the proxy faults' windows and the
+/// run's start, which their offsets count from.
+#[derive(Clone, Copy)]
+pub struct FaultsJson<'a> {
+    pub windows: &'a [ProxyWindow],
+    pub started: SystemTime,
+}
+
+/// `faults.json`: written when a proxy fault had a window.
+pub struct FaultsFile;
+
+impl Artifact for FaultsFile {
+    fn file_name(&self) -> &'static str {
+        "faults.json"
+    }
+
+    fn present(&self, files: &Contents) -> bool {
+        files.faults.is_some_and(|f| !f.windows.is_empty())
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let Some(FaultsJson { windows, started }) = files.faults else {
+            return Ok(());
+        };
+        let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
+        let json: Vec<serde_json::Value> = windows
+            .iter()
+            .map(|w| {
+                let mut value = serde_json::to_value(w).unwrap_or_default();
+                if let Some(map) = value.as_object_mut() {
+                    map.insert(
+                        "start_ms".into(),
+                        crate::metrics::scrape::system_ms(w.start).into(),
+                    );
+                    map.insert(
+                        "end_ms".into(),
+                        crate::metrics::scrape::system_ms(w.end).into(),
+                    );
+                    map.insert("start_offset_seconds".into(), offset(w.start).into());
+                    map.insert("end_offset_seconds".into(), offset(w.end).into());
+                }
+                value
+            })
+            .collect();
+        serde_json::to_writer_pretty(out, &json)?;
+        Ok(())
+    }
 }

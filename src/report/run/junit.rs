@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use super::{Artifact, Ending, RunReport};
-use crate::expect::Outcome;
+use super::{Artifact, Contents, Ending};
+use crate::expect::CheckOutcome;
 
 pub struct Junit;
 
@@ -13,12 +13,17 @@ impl Artifact for Junit {
         "junit.xml"
     }
 
-    fn write(&self, report: &RunReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn present(&self, files: &Contents) -> bool {
+        files.report.is_some()
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let report = files.report()?;
         let failures = report.checks.iter().filter(|c| c.fails_run()).count();
         let skipped = report
             .checks
             .iter()
-            .filter(|c| c.outcome == Outcome::NoData && c.optional)
+            .filter(|c| c.outcome == CheckOutcome::NoData && c.optional)
             .count();
         let stopped = matches!(report.ending, Ending::Aborted | Ending::Interrupted);
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -67,16 +72,16 @@ impl Artifact for Junit {
             );
             match check.outcome {
                 // A warning passes; its detail is in system-out below.
-                Outcome::Pass | Outcome::Warn => {}
-                Outcome::Fail => writeln!(
+                CheckOutcome::Pass | CheckOutcome::Warn => {}
+                CheckOutcome::Fail => writeln!(
                     out,
                     r#"      <failure message="{}" type="FAIL"/>"#,
                     xml(&detail)
                 )?,
-                Outcome::NoData if check.optional => {
+                CheckOutcome::NoData if check.optional => {
                     writeln!(out, r#"      <skipped message="{}"/>"#, xml(&detail))?
                 }
-                Outcome::NoData => writeln!(
+                CheckOutcome::NoData => writeln!(
                     out,
                     r#"      <failure message="{}" type="NO DATA"/>"#,
                     xml(&detail)

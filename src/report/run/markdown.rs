@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::{Artifact, Ending, RunReport};
+use super::{Artifact, Contents, Ending};
 use crate::report::escape::{markdown_code as code, markdown_text as text};
 
 pub struct Markdown;
@@ -14,7 +14,12 @@ impl Artifact for Markdown {
         "summary.md"
     }
 
-    fn write(&self, r: &RunReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn present(&self, files: &Contents) -> bool {
+        files.report.is_some()
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let r = files.report()?;
         let ending = match r.ending {
             Ending::Passed => "PASSED".to_string(),
             Ending::Failed => format!(

@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::Context;
 
 use super::histogram;
-use super::saved::{Measured, Row, Summary};
+use super::saved::{Row, SavedMeasured, SavedSummary};
 use crate::record::{
     ErrorKind, OpenModelStats, Packed, PhaseResults, RunResults, Stats, TimelineRow,
 };
@@ -17,7 +17,7 @@ impl RunResults {
     /// The measurements `summary` holds. Its run-wide per-request totals are
     /// its phases' added up (the file keeps them per phase only); the
     /// bytes received are not saved and read back as 0.
-    pub fn from_saved(summary: &Summary) -> anyhow::Result<RunResults> {
+    pub fn from_saved(summary: &SavedSummary) -> anyhow::Result<RunResults> {
         let names = &summary.request_names;
         let mut per_endpoint = vec![Stats::default(); names.len()];
         let mut phases = Vec::with_capacity(summary.phases.len());
@@ -104,7 +104,7 @@ fn row(row: &Row) -> TimelineRow {
 }
 
 /// Counts and histograms as `summary.json` saved them.
-fn stats(measured: &Measured) -> anyhow::Result<Stats> {
+fn stats(measured: &SavedMeasured) -> anyhow::Result<Stats> {
     let mut stats = Stats {
         requests: measured.requests,
         ..Stats::default()

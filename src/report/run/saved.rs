@@ -15,7 +15,7 @@ pub use crate::report::run::FaultWindow;
 
 /// The parts of `summary.json` its readers use.
 #[derive(Debug, Deserialize)]
-pub struct Summary {
+pub struct SavedSummary {
     /// [`super::SCHEMA`] when this slogate wrote it.
     #[serde(default)]
     pub schema: String,
@@ -28,7 +28,7 @@ pub struct Summary {
     #[serde(default)]
     pub abort_reason: Option<String>,
     pub phases: Vec<Phase>,
-    pub run: Measured,
+    pub run: SavedMeasured,
     pub checks: Vec<Check>,
     pub timeline: Vec<Row>,
     pub request_names: Vec<String>,
@@ -47,7 +47,7 @@ pub struct Summary {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Measured {
+pub struct SavedMeasured {
     pub requests: u64,
     pub failed: u64,
     #[serde(default)]
@@ -87,7 +87,7 @@ pub struct Phase {
     #[serde(default)]
     pub schedule: Option<Schedule>,
     #[serde(flatten)]
-    pub measured: Measured,
+    pub measured: SavedMeasured,
     #[serde(default)]
     pub per_request: Vec<PerRequest>,
 }
@@ -105,7 +105,7 @@ pub struct Schedule {
 pub struct PerRequest {
     pub name: String,
     #[serde(flatten)]
-    pub measured: Measured,
+    pub measured: SavedMeasured,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,7 +147,7 @@ pub struct Row {
 
 /// `alerts.json`.
 #[derive(Debug, Default, Deserialize)]
-pub struct Alerts {
+pub struct SavedAlerts {
     #[serde(default)]
     pub evaluated_by: String,
     #[serde(default)]
@@ -187,10 +187,10 @@ pub struct Episode {
 
 /// Everything read from a results directory.
 pub struct Saved {
-    pub summary: Summary,
+    pub summary: SavedSummary,
     /// `summary.json`'s checks as written, for [`Saved::verdicts`].
     checks: serde_json::Value,
-    pub alerts: Option<Alerts>,
+    pub alerts: Option<SavedAlerts>,
     /// `slos.json` as written (its layout belongs to `slo.rs`).
     pub slos: Option<serde_json::Value>,
     /// `promql.json`: every PromQL check's series over the run.
@@ -217,7 +217,7 @@ impl Saved {
                 dir.display()
             )
         })?;
-        let summary = Summary::deserialize(&value)
+        let summary = SavedSummary::deserialize(&value)
             .with_context(|| format!("{} is not what slogate writes", summary_path.display()))?;
         Ok(Saved {
             summary,

@@ -1,18 +1,43 @@
 //! `slos.json`: each SLO's report (budget, burn rates, verdict) as the
 //! run or the merge judged it.
 
-use std::path::Path;
+use std::io::Write;
 
-use anyhow::Context;
-
+use super::{Artifact, Contents};
 use crate::slo::SloReport;
 
-/// Writes `slos.json` into `out`.
-pub fn save(slos: &[SloReport], out: &Path) -> anyhow::Result<()> {
-    let path = out.join("slos.json");
-    std::fs::write(
-        &path,
-        crate::redact::text(&serde_json::to_string_pretty(&slos)?),
-    )
-    .with_context(|| format!("cannot write {}", path.display()))
+/// What `slos.json` is written from.
+#[derive(Clone, Copy)]
+pub enum SlosJson<'a> {
+    /// As the run judged them.
+    Judged(&'a [SloReport]),
+    /// As a merge keeps them: the client SLOs judged again, the others as
+    /// a shard saved them.
+    Kept(&'a [serde_json::Value]),
+}
+
+/// `slos.json`: written when the scenario has SLOs.
+pub struct SlosFile;
+
+impl Artifact for SlosFile {
+    fn file_name(&self) -> &'static str {
+        "slos.json"
+    }
+
+    fn present(&self, files: &Contents) -> bool {
+        match files.slos {
+            Some(SlosJson::Judged(slos)) => !slos.is_empty(),
+            Some(SlosJson::Kept(slos)) => !slos.is_empty(),
+            None => false,
+        }
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        match files.slos {
+            Some(SlosJson::Judged(slos)) => serde_json::to_writer_pretty(out, slos)?,
+            Some(SlosJson::Kept(slos)) => serde_json::to_writer_pretty(out, slos)?,
+            None => {}
+        }
+        Ok(())
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{Artifact, RunReport};
+use super::{Artifact, Contents};
 
 pub struct SummaryJson;
 
@@ -11,7 +11,12 @@ impl Artifact for SummaryJson {
         "summary.json"
     }
 
-    fn write(&self, report: &RunReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn present(&self, files: &Contents) -> bool {
+        files.report.is_some()
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let report = files.report()?;
         serde_json::to_writer_pretty(&mut *out, report)?;
         writeln!(out)?;
         Ok(())

@@ -111,7 +111,7 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             "", "check", "where", "wanted"
         )?;
         for c in &r.checks {
-            let label = if c.optional && c.outcome == crate::expect::Outcome::NoData {
+            let label = if c.optional && c.outcome == crate::expect::CheckOutcome::NoData {
                 "no data"
             } else {
                 c.outcome.label()

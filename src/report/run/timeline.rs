@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{Artifact, RunReport};
+use super::{Artifact, Contents};
 use crate::record::{ErrorKind, TimelineRow};
 use crate::report::escape::csv_row;
 
@@ -89,7 +89,12 @@ impl Artifact for TimelineCsv {
         "timeline.csv"
     }
 
-    fn write(&self, report: &RunReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn present(&self, files: &Contents) -> bool {
+        files.report.is_some()
+    }
+
+    fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let report = files.report()?;
         let mut csv = ::csv::Writer::from_writer(out);
         csv.write_record(Self::header())?;
         for row in &report.timeline {
