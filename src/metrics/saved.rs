@@ -214,7 +214,9 @@ mod tests {
         store.append_histogram(id, 3000, custom.clone()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
-        save(&store, &path).unwrap();
+        let mut text = Vec::new();
+        write(&store, &mut text).unwrap();
+        std::fs::write(&path, text).unwrap();
         let back = load(&path).unwrap();
         let points = &back.series()[0].points;
         let at = |i: usize| -> FloatHistogram {

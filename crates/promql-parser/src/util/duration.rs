@@ -230,7 +230,11 @@ mod tests {
     #[test]
     fn test_same_as_promql_past_go_s_range() {
         for s in ["294y", "200y10400w", "107675d", "2584200h"] {
-            assert_eq!(parse_duration(s), Err("duration out of range".to_string()), "{s}");
+            assert_eq!(
+                parse_duration(s),
+                Err("duration out of range".to_string()),
+                "{s}"
+            );
         }
         assert!(parse_duration("292y").is_ok());
     }
