@@ -3,6 +3,7 @@
 //! holds `x` and re-estimating the sum from bucket midpoints (Prometheus's
 //! `FloatHistogram.TrimBuckets` and its helpers, model/histogram).
 
+use super::histogram::fraction_below;
 use crate::metrics::histogram::{Bounded, FloatHistogram};
 
 /// `h` trimmed at `x`: `upper` for `</`, else `>/`.
@@ -87,20 +88,6 @@ fn bucket_trim(b: &Bounded, x: f64, upper: bool, positive: bool, custom: bool) -
     } else {
         (b.count - under, midpoint(x, b.upper, positive, custom))
     }
-}
-
-/// `Bucket.FractionBelow`.
-fn fraction_below(b: &Bounded, v: f64, linear: bool) -> f64 {
-    if linear {
-        return (v - b.lower) / (b.upper - b.lower);
-    }
-    let log_lower = b.lower.abs().log2();
-    let log_upper = b.upper.abs().log2();
-    let log_v = v.abs().log2();
-    if v > 0.0 {
-        return (log_v - log_lower) / (log_upper - log_lower);
-    }
-    1.0 - ((log_v - log_upper) / (log_lower - log_upper))
 }
 
 /// `handleInfinityBuckets`: a bucket open to -Inf or +Inf (custom buckets).

@@ -34,6 +34,7 @@ use crate::metrics::histogram::tag::{self, Home};
 use crate::metrics::histogram::{FloatHistogram, Hint};
 use crate::metrics::store::Labels;
 
+pub(crate) use quantile::fraction_below;
 pub use quantile::{bucket_fraction, fraction, quantile, variance};
 use sum::{mean_all, sum_all};
 

@@ -95,7 +95,7 @@ fn quantile_in(h: &FloatHistogram, bucket: Bounded, rank: f64) -> f64 {
 
 /// The share of `b`'s width at or below `v` (Prometheus's
 /// `Bucket.FractionBelow`).
-fn fraction_below(b: &Bounded, v: f64, linear: bool) -> f64 {
+pub(crate) fn fraction_below(b: &Bounded, v: f64, linear: bool) -> f64 {
     if linear {
         return (v - b.lower) / (b.upper - b.lower);
     }
