@@ -97,7 +97,10 @@ pub struct Refused {
 }
 
 /// Functions `Experimental: true` in Prometheus 3.14's
-/// promql/parser/functions.go.
+/// promql/parser/functions.go. Not the parser's own `Function::experimental`:
+/// that also marks `integral`, which Prometheus 3.14 does not have (the
+/// evaluator reports it unsupported by name), so the flag would give it
+/// the wrong message.
 const EXPERIMENTAL_FUNCTIONS: &[&str] = &[
     "double_exponential_smoothing",
     "end",
