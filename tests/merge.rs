@@ -343,3 +343,79 @@ fn the_kubernetes_jobs_scripts_shard_and_merge() {
     let requests = merged["run"]["requests"].as_u64().unwrap();
     assert!((2_900..=3_000).contains(&requests), "{requests} requests");
 }
+
+/// Two shards that scraped the demo and judged a PromQL check: the merged
+/// directory holds the first shard's server-side files unchanged and its
+/// server-side verdict.
+#[test]
+fn server_side_files_and_verdicts_come_from_the_first_shard() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"
+name: watched
+targets:
+  api: "{url}"
+metrics:
+  scrape:
+    - {{url: "${{api}}/metrics", interval: 500ms, job: demo}}
+requests:
+  - {{name: ok, url: "${{api}}/data/process?records=10"}}
+phases:
+  - name: all
+    duration: 2s
+    load: {{concurrency: 2}}
+expect:
+  - requests >= 1
+  - {{promql: 'up{{job="demo"}} == 1', holds: always}}
+"#,
+            url = demo.url()
+        ),
+    )
+    .unwrap();
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|i| dir.path().join(format!("shard{i}")))
+        .collect();
+    let children: Vec<_> = shards
+        .iter()
+        .enumerate()
+        .map(|(i, out)| {
+            run(&scenario, out, Some(&format!("{}/2", i + 1)))
+                .output()
+                .unwrap()
+        })
+        .collect();
+    for output in &children {
+        ok(output, 0);
+    }
+    let merged = dir.path().join("merged");
+    let text = ok(
+        &slogate(&[
+            "merge",
+            shards[0].to_str().unwrap(),
+            shards[1].to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap(),
+        0,
+    );
+    assert!(
+        text.contains(&format!("server-side checks from {}", shards[0].display())),
+        "{text}"
+    );
+    for name in ["metrics.jsonl", "promql.json"] {
+        let read = |d: &Path| std::fs::read(d.join(name)).ok();
+        assert!(read(&shards[0]).is_some(), "shard 1 wrote no {name}");
+        assert_eq!(read(&merged), read(&shards[0]), "{name}");
+    }
+    let rows = support::checks(&merged);
+    assert_eq!(
+        support::outcome_of(&rows, r#"up{job="demo"} == 1"#).1,
+        "PASS"
+    );
+}

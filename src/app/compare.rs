@@ -9,6 +9,7 @@ use anyhow::Context;
 use super::{Exit, UsageError};
 use crate::cli::CompareArgs;
 use crate::report::compare::{Limits, Row, compare, html, markdown};
+use crate::report::run::dir::COMPARE;
 use crate::report::run::saved::Saved;
 
 pub fn run(args: &CompareArgs) -> anyhow::Result<Exit> {
@@ -22,13 +23,11 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<Exit> {
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let scenario = &new.summary.scenario;
     let md = markdown(&args.base, &args.new, scenario, &rows);
-    std::fs::write(out.join("compare.md"), &md)
-        .with_context(|| format!("cannot write {}", out.join("compare.md").display()))?;
-    std::fs::write(
-        out.join("compare.html"),
-        html(&args.base, &args.new, scenario, &rows),
-    )
-    .with_context(|| format!("cannot write {}", out.join("compare.html").display()))?;
+    let page = html(&args.base, &args.new, scenario, &rows);
+    for (name, text) in COMPARE.iter().zip([&md, &page]) {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     print!("{md}");
     let regressions: Vec<&Row> = rows.iter().filter(|r| r.regression.is_some()).collect();
     println!(

@@ -6,7 +6,8 @@
 //! start), and every client-side expectation and client SLO judged again on
 //! the merged data. Server-side verdicts (PromQL, alerts, SLOs over
 //! PromQL) are about the service, which every shard watched: they are taken
-//! from the first shard that has them, with its alerts, scrapes and faults.
+//! from the first shard that has them, with its alerts, scrapes and faults
+//! (the [`reports::Kept`] files).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,14 +21,6 @@ use crate::record::RunResults;
 use crate::report::run::saved::{Saved, SavedSummary};
 use crate::report::run::{self as reports, Ending, RunReport};
 use crate::scenario::{self, Shard};
-
-/// Files about the service, copied from the first shard that has them.
-const SERVER_FILES: [&str; 4] = [
-    "alerts.json",
-    "faults.json",
-    crate::metrics::saved::FILE,
-    crate::report::series::FILE,
-];
 
 /// One shard's results directory, read.
 struct Part {
@@ -121,12 +114,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         &parts[index]
     });
 
-    for name in SERVER_FILES {
-        if let Some(from) = parts.iter().map(|p| p.dir.join(name)).find(|f| f.exists()) {
-            std::fs::copy(&from, args.out.join(name))
-                .with_context(|| format!("cannot copy {}", from.display()))?;
-        }
-    }
+    let kept = reports::Kept::first_of(&parts.iter().map(|p| &p.dir).collect::<Vec<_>>());
     let slos = kept_slos(&parts, &scenario, &slo_reports)?;
     let mut report = RunReport::new(&scenario, &results, verdicts);
     report.command = crate::redact::command_line();
@@ -136,6 +124,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
     let files = reports::Contents {
         report: Some(&report),
         slos: Some(reports::slos::SlosJson::Kept(&slos)),
+        kept: Some(&kept),
         ..reports::Contents::default()
     };
     reports::write_all(&args.out, &files)?;

@@ -53,7 +53,7 @@ pub fn escape(text: &str) -> String {
 pub fn write(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     let saved = Saved::read(dir)?;
     let page = render(&saved);
-    let path = dir.join("index.html");
+    let path = dir.join(crate::report::run::dir::PAGE);
     std::fs::write(&path, crate::redact::text(&page))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)

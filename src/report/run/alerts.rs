@@ -31,6 +31,10 @@ impl Artifact for AlertsFile {
         "alerts.json"
     }
 
+    fn server_side(&self) -> bool {
+        true
+    }
+
     fn present(&self, files: &Contents) -> bool {
         files.alerts.is_some()
     }

@@ -4,24 +4,21 @@
 
 use std::path::{Path, PathBuf};
 
-/// Every file any command writes into a results directory: `run` (the
-/// [`super::ARTIFACTS`], the page, scrapes, PromQL series, alerts, faults,
-/// SLOs), `merge` likewise, and `compare` (its report beside the new run's).
-pub const FILES: [&str; 13] = [
-    "summary.json",
-    "timeline.csv",
-    "checks.csv",
-    "junit.xml",
-    "summary.md",
-    "index.html",
-    crate::metrics::saved::FILE,
-    crate::report::series::FILE,
-    "alerts.json",
-    "faults.json",
-    "slos.json",
-    "compare.md",
-    "compare.html",
-];
+/// The page, rendered from the other files (`report::html`).
+pub const PAGE: &str = "index.html";
+
+/// `compare`'s report, written beside the new run's results.
+pub const COMPARE: [&str; 2] = ["compare.md", "compare.html"];
+
+/// Every file any command writes into a results directory: the
+/// [`super::ARTIFACTS`] (`run` and `merge`), the [`PAGE`], and `compare`'s.
+pub fn file_names() -> impl Iterator<Item = &'static str> {
+    super::ARTIFACTS
+        .iter()
+        .map(|artifact| artifact.file_name())
+        .chain([PAGE])
+        .chain(COMPARE)
+}
 
 /// Why a results directory cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +40,7 @@ pub enum DirError {
 
 /// Makes `dir` ready to receive a run's results: created if missing. One
 /// that holds results already is refused, unless `force`, and then every
-/// file of [`FILES`] in it is removed first, so none of the old run's (its
+/// file of [`file_names`] in it is removed first, so none of the old run's (its
 /// `compare.md`, its `alerts.json`) is read as the new run's. Files that are
 /// not slogate's are left alone.
 pub fn prepare(dir: &Path, force: bool) -> Result<(), DirError> {
@@ -54,8 +51,7 @@ pub fn prepare(dir: &Path, force: bool) -> Result<(), DirError> {
     if dir.exists() && !dir.is_dir() {
         return Err(DirError::NotADirectory(dir.to_path_buf()));
     }
-    let found: Vec<String> = FILES
-        .iter()
+    let found: Vec<String> = file_names()
         .filter(|name| dir.join(name).exists())
         .map(|name| name.to_string())
         .collect();
@@ -94,14 +90,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_artifact_is_a_known_file() {
-        for artifact in super::super::ARTIFACTS {
-            assert!(
-                FILES.contains(&artifact.file_name()),
-                "{}",
-                artifact.file_name()
-            );
-        }
+    fn every_file_has_one_name() {
+        let names: Vec<&str> = file_names().collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len(), "{names:?}");
+        // The page and compare's files are named once, here; the others by
+        // their artifact.
+        assert_eq!(names.len(), super::super::ARTIFACTS.len() + 3);
     }
 
     #[test]

@@ -23,6 +23,10 @@ impl Artifact for FaultsFile {
         "faults.json"
     }
 
+    fn server_side(&self) -> bool {
+        true
+    }
+
     fn present(&self, files: &Contents) -> bool {
         files.faults.is_some_and(|f| !f.windows.is_empty())
     }

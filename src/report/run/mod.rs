@@ -53,6 +53,9 @@ pub struct Contents<'a> {
     pub faults: Option<faults::FaultsJson<'a>>,
     /// The SLOs' reports: `slos.json`.
     pub slos: Option<slos::SlosJson<'a>>,
+    /// Files taken unchanged from other results directories (`merge`'s
+    /// server side); one present here is written instead of its artifact.
+    pub kept: Option<&'a Kept>,
 }
 
 impl<'a> Contents<'a> {
@@ -83,6 +86,51 @@ pub trait Artifact {
     fn redacted(&self) -> bool {
         true
     }
+    /// Whether the file is about the service rather than the load: every
+    /// shard of a run watched the same service, so `merge` keeps the first
+    /// shard's (see [`Kept::first_of`]).
+    fn server_side(&self) -> bool {
+        false
+    }
+}
+
+/// Server-side files of other results directories, to be written
+/// unchanged into another (a merged run's); streamed, not held, since a
+/// long run's `metrics.jsonl` is large.
+#[derive(Debug, Default)]
+pub struct Kept {
+    files: Vec<(&'static str, std::path::PathBuf)>,
+}
+
+impl Kept {
+    /// Each [`Artifact::server_side`] file from the first of `dirs` that
+    /// has it.
+    pub fn first_of<P: AsRef<Path>>(dirs: &[P]) -> Kept {
+        let files = ARTIFACTS
+            .iter()
+            .filter(|a| a.server_side())
+            .filter_map(|artifact| {
+                let name = artifact.file_name();
+                dirs.iter()
+                    .map(|dir| dir.as_ref().join(name))
+                    .find(|path| path.is_file())
+                    .map(|path| (name, path))
+            })
+            .collect();
+        Kept { files }
+    }
+
+    /// The names kept, in [`ARTIFACTS`] order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.files.iter().map(|(name, _)| *name)
+    }
+
+    fn get(&self, name: &str) -> Option<&Path> {
+        self.files
+            .iter()
+            .find(|(kept, _)| *kept == name)
+            .map(|(_, path)| path.as_path())
+    }
 }
 
 /// Every file of a results directory but the page (`index.html`, which
@@ -105,7 +153,8 @@ pub const ARTIFACTS: [&dyn Artifact; 10] = [
 /// mid-write leaves the previous version whole, never half a file.
 pub fn write_all(dir: &Path, files: &Contents) -> anyhow::Result<()> {
     for artifact in ARTIFACTS {
-        if !artifact.present(files) {
+        let kept = files.kept.and_then(|k| k.get(artifact.file_name()));
+        if kept.is_none() && !artifact.present(files) {
             continue;
         }
         let path = dir.join(artifact.file_name());
@@ -118,9 +167,14 @@ pub fn write_all(dir: &Path, files: &Contents) -> anyhow::Result<()> {
         } else {
             Box::new(std::io::BufWriter::new(file))
         };
-        artifact
-            .write(files, &mut out)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        match kept {
+            Some(from) => std::fs::File::open(from)
+                .and_then(|mut file| std::io::copy(&mut file, &mut out))
+                .map(drop)
+                .with_context(|| format!("cannot copy {}", from.display())),
+            None => artifact.write(files, &mut out),
+        }
+        .with_context(|| format!("cannot write {}", path.display()))?;
         out.flush()
             .with_context(|| format!("cannot write {}", path.display()))?;
         drop(out);
@@ -155,5 +209,35 @@ mod tests {
         let written = std::fs::read_to_string(tmp.path().join("slos.json")).unwrap();
         assert!(!written.contains("hunter2"), "{written}");
         assert!(written.contains("example.test"), "{written}");
+    }
+
+    #[test]
+    fn kept_files_come_from_the_first_directory_that_has_each() {
+        let tmp = tempfile::tempdir().unwrap();
+        let [a, b, out] = ["a", "b", "out"].map(|d| tmp.path().join(d));
+        for dir in [&a, &b, &out] {
+            std::fs::create_dir(dir).unwrap();
+        }
+        // Scraped data is kept as the service exposed it, not redacted.
+        let scraped = "{\"url\":\"http://u:hunter2@127.0.0.1/\"}\n";
+        std::fs::write(b.join(crate::metrics::saved::FILE), scraped).unwrap();
+        std::fs::write(a.join("alerts.json"), "{\"from\":\"a\"}").unwrap();
+        std::fs::write(b.join("alerts.json"), "{\"from\":\"b\"}").unwrap();
+        // Not a server-side file: never kept.
+        std::fs::write(a.join("summary.json"), "{}").unwrap();
+        let kept = Kept::first_of(&[&a, &b]);
+        assert_eq!(
+            kept.names().collect::<Vec<_>>(),
+            [crate::metrics::saved::FILE, "alerts.json"]
+        );
+        let files = Contents {
+            kept: Some(&kept),
+            ..Contents::default()
+        };
+        write_all(&out, &files).unwrap();
+        let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+        assert_eq!(read("alerts.json"), "{\"from\":\"a\"}");
+        assert_eq!(read(crate::metrics::saved::FILE), scraped);
+        assert!(!out.join("summary.json").exists());
     }
 }

@@ -12,6 +12,10 @@ impl Artifact for PromqlJson {
         crate::report::series::FILE
     }
 
+    fn server_side(&self) -> bool {
+        true
+    }
+
     fn present(&self, files: &Contents) -> bool {
         files.series.is_some_and(|s| !s.is_empty())
     }

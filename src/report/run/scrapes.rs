@@ -12,6 +12,10 @@ impl Artifact for MetricsJsonl {
         crate::metrics::saved::FILE
     }
 
+    fn server_side(&self) -> bool {
+        true
+    }
+
     fn present(&self, files: &Contents) -> bool {
         files.scraped.is_some()
     }
