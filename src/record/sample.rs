@@ -19,7 +19,7 @@ pub struct Sample {
     pub ended: Instant,
     /// Status code or failure kind.
     pub outcome: super::Outcome,
-    /// Bytes of response (head and body) read off the wire.
+    /// Bytes of the response body (head and chunk framing not counted).
     pub bytes_received: u64,
 }
 

@@ -103,7 +103,7 @@ pub struct Stats {
     pub latency_us: Histogram<u64>,
     /// Service time from the actual send, µs, responses only.
     pub service_us: Histogram<u64>,
-    /// Bytes read off the wire.
+    /// Response body bytes (see `Sample::bytes_received`).
     pub bytes_received: u64,
     /// Requests that started more than [`LATE_THRESHOLD`] after they were due.
     pub late_starts: u64,

@@ -41,17 +41,26 @@ pub struct Malformed;
 #[derive(Debug, Clone)]
 pub struct ChunkedSkipper {
     state: State,
+    /// Chunk data seen so far: the body's length, framing left out.
+    data: u64,
 }
 
 impl Default for ChunkedSkipper {
     fn default() -> Self {
         ChunkedSkipper {
             state: State::Size { size: 0, digits: 0 },
+            data: 0,
         }
     }
 }
 
 impl ChunkedSkipper {
+    /// The body's bytes so far, without the chunk sizes, extensions and
+    /// trailers around them.
+    pub fn data_bytes(&self) -> u64 {
+        self.data
+    }
+
     /// Consumes bytes from `input`; returns how many belonged to the body.
     /// Fewer than `input.len()` only when the body ended.
     pub fn feed(&mut self, input: &[u8]) -> Result<usize, Malformed> {
@@ -62,6 +71,7 @@ impl ChunkedSkipper {
                 State::Data { remaining } => {
                     let take = remaining.min((input.len() - at) as u64);
                     at += take as usize;
+                    self.data += take;
                     self.state = if take == remaining {
                         State::DataCrlf { seen: 0 }
                     } else {

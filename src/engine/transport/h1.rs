@@ -412,8 +412,14 @@ async fn exchange(
     let early_eof = || Failure::of(ErrorKind::ConnectionReset);
     let mut keep_alive = head.keep_alive;
     let already = filled - head.length;
-    match head.body {
-        Body::Empty => keep_alive &= already == 0,
+    // What is counted is the body, as in HTTP/2 (whose header blocks are
+    // compressed) and as hey and oha count it: the head and the chunk
+    // framing are left out.
+    let body_bytes = match head.body {
+        Body::Empty => {
+            keep_alive &= already == 0;
+            0
+        }
         Body::Length(length) => {
             let mut remaining = length.saturating_sub(already as u64);
             // Bytes past the body would be taken for the next response.
@@ -423,12 +429,12 @@ async fn exchange(
                 if n == 0 {
                     return Err(early_eof());
                 }
-                received += n as u64;
                 if n as u64 > remaining {
                     keep_alive = false;
                 }
                 remaining = remaining.saturating_sub(n as u64);
             }
+            length
         }
         Body::Chunked => {
             let mut skipper = ChunkedSkipper::default();
@@ -442,23 +448,26 @@ async fn exchange(
                 if n == 0 {
                     return Err(early_eof());
                 }
-                received += n as u64;
                 let used = skipper.feed(&buffer[..n]).map_err(malformed)?;
                 keep_alive &= used == n;
             }
+            skipper.data_bytes()
         }
-        Body::UntilClose => loop {
-            let n = io.read(&mut buffer[..]).await.map_err(io_failure)?;
-            if n == 0 {
-                break;
+        Body::UntilClose => {
+            let mut read = already as u64;
+            loop {
+                let n = io.read(&mut buffer[..]).await.map_err(io_failure)?;
+                if n == 0 {
+                    break read;
+                }
+                read += n as u64;
             }
-            received += n as u64;
-        },
-    }
+        }
+    };
     Ok((
         Response {
             status: head.status,
-            bytes_received: received,
+            bytes_received: body_bytes,
         },
         keep_alive,
     ))

@@ -26,8 +26,9 @@ use h2::H2;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
-    /// Bytes of response read off the wire (HTTP/1.1: head and body; HTTP/2:
-    /// body only, as header blocks are compressed).
+    /// The response body's bytes (its `Content-Length`, or the chunks'
+    /// data, or what came before the close), the same in HTTP/1.1 and
+    /// HTTP/2; the head and chunk framing are not counted.
     pub bytes_received: u64,
 }
 
