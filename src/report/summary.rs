@@ -205,6 +205,9 @@ impl Summary {
 }
 
 /// hey's histogram: `buckets` equal-width bars from the fastest to the slowest.
+/// The first bar, labelled with the fastest, holds the fastest responses: a
+/// recorded value is placed by the lowest value HdrHistogram holds as
+/// equal to it, which [`Histogram::min`] also reports.
 fn bars(histogram: &Histogram<u64>, buckets: usize) -> Vec<Bar> {
     if histogram.is_empty() {
         return Vec::new();
@@ -218,7 +221,7 @@ fn bars(histogram: &Histogram<u64>, buckets: usize) -> Vec<Bar> {
         })
         .collect();
     for value in histogram.iter_recorded() {
-        let us = histogram.highest_equivalent(value.value_iterated_to()) as f64;
+        let us = histogram.lowest_equivalent(value.value_iterated_to()) as f64;
         let index = if width > 0.0 {
             (((us - low) / width).ceil().max(0.0) as usize).min(buckets)
         } else {
@@ -263,5 +266,27 @@ fn max_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_bar_holds_the_fastest_and_the_last_the_slowest() {
+        let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+        // 4.123 ms twice, 5 ms, 14.123 ms: HdrHistogram keeps 4.123 ms as the
+        // range 4.120–4.123, whose top is above the minimum it reports.
+        for us in [4_123, 4_123, 5_000, 14_123] {
+            histogram.record(us).unwrap();
+        }
+        let bars = bars(&histogram, 10);
+        assert_eq!(bars.len(), 11);
+        assert_eq!(bars[0].up_to_ms, histogram.min() as f64 / 1000.0);
+        assert_eq!(bars[0].count, 2, "{bars:?}");
+        assert_eq!(bars[1].count, 1, "{bars:?}");
+        assert_eq!(bars[10].count, 1, "{bars:?}");
+        assert_eq!(bars.iter().map(|b| b.count).sum::<u64>(), 4);
     }
 }
