@@ -9,7 +9,7 @@ use std::time::Duration;
 /// Why a quantity could not be read, phrased so it can follow "invalid value `x`: ".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct UnitError(String);
+pub struct UnitError(pub(crate) String);
 
 /// Parses a duration such as `250ms`, `1.5s`, `2m`, `1h30m`, `500us`.
 ///

@@ -11,6 +11,7 @@ mod demo; // the embedded demo service: promtool-valid metrics, exact counters, 
 mod drill; // game-day drills: gameday.yaml embedded and against real Prometheus + Alertmanager, broken rules fail
 mod errors; // refused, reset, hang: counted by kind, run completes
 mod exposition; // the exposition parser on real Prometheus, Alertmanager, node exporter output vs promtool
+mod habits; // hey's, wrk's and wrk2's flags on `hit`: refused with slogate's name or accepted; headers; a closed pipe
 mod hostile; // hostile data on the request path: CRLF from CSV refused or encoded (HTTP/1.1, HTTP/2), non-ASCII templates
 mod latency; // known delays and coordinated omission
 mod merge; // --shard and `slogate merge`: three shards merge to one run's percentiles

@@ -23,6 +23,11 @@ const DEFAULT_REQUESTS: u64 = 200;
 /// Runs `hit` and writes its report.
 pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     let expectations = expectations(args)?;
+    if args.latency_correction {
+        eprintln!(
+            "note: --latency-correction changes nothing: with -q, latency is always measured from each request's due time"
+        );
+    }
     crate::redact::add_params(&args.redact);
     let plan = plan(args)?;
     let progress = progress_bar(args, &plan);
@@ -139,6 +144,29 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
         .iter()
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
+    let named = [
+        ("-A/--accept", http::header::ACCEPT, args.accept.clone()),
+        ("--host", http::header::HOST, args.host.clone()),
+        (
+            "-a/--basic-auth",
+            http::header::AUTHORIZATION,
+            args.basic_auth.as_deref().map(basic_auth).transpose()?,
+        ),
+    ];
+    for (flag, name, value) in named {
+        let Some(value) = value else { continue };
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| UsageError::new(flag, "has characters a header cannot carry"))?;
+        headers.retain(|(have, _)| *have != name);
+        headers.push((name, value));
+    }
+    if args.host.is_some() && args.http2 {
+        return Err(UsageError::new(
+            "--host",
+            "sets HTTP/1.1's Host header; over HTTP/2 the authority is the URL's host",
+        )
+        .with_hint("put the host name in the URL, or drop --http2"));
+    }
     if let Some(content_type) = &args.content_type {
         let value = HeaderValue::from_str(content_type).map_err(|_| {
             UsageError::new(
@@ -148,6 +176,18 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, UsageError> {
         })?;
         headers.retain(|(name, _)| name != http::header::CONTENT_TYPE);
         headers.push((http::header::CONTENT_TYPE, value));
+    }
+    if let Some(body) = &args.body {
+        let looks_like_duration = crate::units::parse_duration(body).is_ok();
+        if looks_like_duration && method == Method::GET {
+            return Err(UsageError::new(
+                "-d/--body",
+                format!("`{body}` looks like a duration, but -d is the request body here (as in hey)"),
+            )
+            .with_hint(format!(
+                "did you mean `-z {body}` (wrk's -d)? To send `{body}` as a body, give a method: -m POST"
+            )));
+        }
     }
     let body = match (&args.body, &args.body_file) {
         (Some(body), _) => Bytes::from(body.clone()),
@@ -232,7 +272,32 @@ fn parse_url(text: &str) -> Result<Uri, UsageError> {
     if url.host().is_none_or(str::is_empty) {
         return Err(bad("has no host"));
     }
+    // `http::Uri` keeps a port it cannot read (`:99999`) and reports none.
+    let authority = url.authority().map_or("", |a| a.as_str());
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    if let Some((_, port)) = host_port.rsplit_once(':')
+        && !port.contains(']')
+        && !port.is_empty()
+        && matches!(port.parse::<u16>(), Err(_) | Ok(0))
+    {
+        return Err(bad(&format!("has port {port}, out of range (1 to 65535)")));
+    }
     Ok(url)
+}
+
+/// `user:password` as a Basic `Authorization` value.
+fn basic_auth(text: &str) -> Result<String, UsageError> {
+    use base64::Engine as _;
+    if !text.contains(':') {
+        return Err(UsageError::new(
+            "-a/--basic-auth",
+            "expected `user:password`",
+        ));
+    }
+    Ok(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    ))
 }
 
 fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), UsageError> {

@@ -1,6 +1,8 @@
 //! Command-line types (clap). Nothing here is used past `app`: each command
 //! turns its arguments into a plan first.
 
+pub mod habits;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -312,9 +314,16 @@ pub struct HitArgs {
     #[arg(short = 'c', long = "connections", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub connections: u64,
 
-    /// Total rate, e.g. 200 or 200/s: open model (requests due on a schedule,
-    /// latency from the due time). Without it: closed model.
-    #[arg(short = 'q', long = "rate")]
+    /// Total rate across all connections, e.g. 200 or 200/s, as oha's -q and
+    /// wrk2's -R (also accepted). hey's -q is per worker: `hey -c 10 -q 5`
+    /// is `-q 50` here. Open model: requests are due on a schedule and
+    /// latency runs from the due time. Without it: closed model.
+    #[arg(
+        short = 'q',
+        visible_short_alias = 'R',
+        long = "rate",
+        allow_negative_numbers = true
+    )]
     pub rate: Option<Rate>,
 
     /// HTTP method.
@@ -325,7 +334,30 @@ pub struct HitArgs {
     #[arg(short = 'H', long = "header")]
     pub headers: Vec<String>,
 
-    /// Request body.
+    /// Accept header value (as hey's -A).
+    #[arg(short = 'A', long = "accept")]
+    pub accept: Option<String>,
+
+    /// Basic authentication, `user:password` (as hey's -a).
+    #[arg(short = 'a', long = "basic-auth", value_name = "USER:PASSWORD")]
+    pub basic_auth: Option<String>,
+
+    /// Host header, for a virtual host at the URL's address (HTTP/1.1).
+    #[arg(long = "host")]
+    pub host: Option<String>,
+
+    /// Accepted for hey's habit: slogate never asks for compressed answers
+    /// (it sends no Accept-Encoding unless -H gives one).
+    #[arg(long = "disable-compression")]
+    pub disable_compression: bool,
+
+    /// Accepted for wrk2's habit: in the open model (-q) latency is always
+    /// measured from each request's due time, coordinated omission
+    /// corrected.
+    #[arg(long = "latency-correction")]
+    pub latency_correction: bool,
+
+    /// Request body (as hey's -d; wrk's -d, a duration, is -z here).
     #[arg(short = 'd', long = "body", conflicts_with = "body_file")]
     pub body: Option<String>,
 
@@ -337,8 +369,9 @@ pub struct HitArgs {
     #[arg(short = 'T', long = "content-type")]
     pub content_type: Option<String>,
 
-    /// Per-request timeout, connection set-up included, e.g. 5s.
-    #[arg(short = 't', long = "timeout", default_value = "20s", value_parser = parse_duration)]
+    /// Per-request timeout, connection set-up included, e.g. 5s (as hey's
+    /// -t; wrk's -t, threads, is --workers here).
+    #[arg(short = 't', long = "timeout", default_value = "20s", value_parser = parse_timeout)]
     pub timeout: Duration,
 
     /// Connection (TCP + TLS) timeout.
@@ -386,4 +419,14 @@ pub struct HitArgs {
     /// token, password, secret, key... (repeatable).
     #[arg(long = "redact", value_name = "PARAM")]
     pub redact: Vec<String>,
+}
+
+/// `-t`: a duration; a bare number is wrk's thread count, said so.
+fn parse_timeout(text: &str) -> Result<Duration, crate::units::UnitError> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(crate::units::UnitError(format!(
+            "`{text}` has no unit: -t is the per-request timeout here (as in hey), e.g. -t {text}s; wrk's -t (threads) is --workers {text}"
+        )));
+    }
+    parse_duration(text)
 }
