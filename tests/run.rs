@@ -92,6 +92,12 @@ phases:
     );
     assert_eq!(summary["ending"], "passed");
     crate::support::check_schema(&summary, include_str!("../reports/run.schema.json"));
+    // Both open-model phases show their schedule, kept or not; every answer
+    // was a 2xx, so there is no line of causes.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.matches("schedule ").count(), 2, "{stdout}");
+    assert!(stdout.contains("schedule 100.0/s: 200 due"), "{stdout}");
+    assert!(!stdout.contains("answers"), "{stdout}");
 }
 
 #[test]
@@ -209,6 +215,11 @@ phases:
     assert!(p95 >= 20.0, "measured p95 {p95} ms");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("FAILED: 7 of 7 checks"), "{stdout}");
+    // Why the requests failed, where people look: the terminal and the
+    // job summary.
+    assert!(stdout.contains("answers  2xx 20, 5xx 20"), "{stdout}");
+    let md = text(dir.path(), "summary.md");
+    assert!(md.contains("| 2xx 20, 5xx 20 |"), "{md}");
 }
 
 #[test]

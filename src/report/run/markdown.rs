@@ -42,15 +42,15 @@ impl Artifact for Markdown {
         )?;
         writeln!(
             out,
-            "| phase | model | requests | req/s | failed | p50 | p95 | p99 | max |"
+            "| phase | model | requests | req/s | failed | p50 | p95 | p99 | max | answers |"
         )?;
-        writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
+        writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---|")?;
         for p in &r.phases {
             let errors = p.measured.failed;
             let ms = |f: fn(&crate::report::Distribution) -> f64| p.latency_cell(f, 1);
             writeln!(
                 out,
-                "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
                 text(&p.name),
                 p.model,
                 p.measured.requests,
@@ -59,7 +59,8 @@ impl Artifact for Markdown {
                 ms(|d| d.p50),
                 ms(|d| d.p95),
                 ms(|d| d.p99),
-                ms(|d| d.max)
+                ms(|d| d.max),
+                text(&p.measured.outcomes_text().unwrap_or_else(|| "2xx".into()))
             )?;
         }
         if !r.fault_windows.is_empty() {

@@ -104,6 +104,37 @@ pub struct PhaseReport {
     pub per_request: Vec<RequestReport>,
 }
 
+impl Measured {
+    /// Why requests did not simply succeed: the answers by status class and
+    /// the transport errors by kind (`2xx 9800, 5xx 200; connect_refused
+    /// 275`). `None` when every answer was a 2xx: nothing to explain.
+    pub fn outcomes_text(&self) -> Option<String> {
+        let mut classes: std::collections::BTreeMap<char, u64> = Default::default();
+        for (code, count) in &self.status_codes {
+            let class = code.chars().next().unwrap_or('?');
+            *classes.entry(class).or_default() += count;
+        }
+        let errors: Vec<String> = self
+            .errors
+            .iter()
+            .filter(|(_, count)| **count > 0)
+            .map(|(kind, count)| format!("{kind} {count}"))
+            .collect();
+        if errors.is_empty() && classes.keys().all(|class| *class == '2') {
+            return None;
+        }
+        let statuses: Vec<String> = classes
+            .iter()
+            .map(|(class, count)| format!("{class}xx {count}"))
+            .collect();
+        Some(match (statuses.is_empty(), errors.is_empty()) {
+            (false, false) => format!("{}; {}", statuses.join(", "), errors.join(", ")),
+            (false, true) => statuses.join(", "),
+            (true, _) => errors.join(", "),
+        })
+    }
+}
+
 impl PhaseReport {
     /// A latency statistic in ms, formatted with `decimals`; `-` without data.
     pub fn latency_cell(&self, stat: fn(&Distribution) -> f64, decimals: usize) -> String {

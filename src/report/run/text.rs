@@ -1,5 +1,6 @@
-//! The terminal report of a run: per phase the load achieved and latency,
-//! then the checks table and the ending.
+//! The terminal report of a run: per phase the load achieved, latency, why
+//! requests failed and how the schedule was kept, then the checks table and
+//! the ending.
 
 use std::io::Write;
 
@@ -33,9 +34,11 @@ pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()>
             ms(|d| d.p95),
             ms(|d| d.p99)
         )?;
-        if let Some(s) = &p.schedule
-            && (s.late_starts > 0 || s.dropped > 0)
-        {
+        if let Some(outcomes) = p.measured.outcomes_text() {
+            writeln!(out, "{:<16} answers  {}", "", t(&outcomes))?;
+        }
+        // Every open-model phase: a schedule kept is worth seeing too.
+        if let Some(s) = &p.schedule {
             writeln!(
                 out,
                 "{:<16} schedule {:.1}/s: {} due, {} sent late, {} dropped",
