@@ -261,6 +261,15 @@ pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
     Ok(bytes as u64)
 }
 
+/// `1 request`, `2 requests`: a count and its noun, plural when not one.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Four significant digits, no trailing zeros: `0.1235`, `14.4`, `6`.
 pub fn format_significant(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {

@@ -37,7 +37,7 @@ fn rule_files_promtool_accepts_are_accepted_with_the_same_rule_count() {
     for (name, ours, theirs) in [
         (
             "quoted-keys.yml",
-            "(rules: 1 groups, 1 recording and 1 alerting rules)",
+            "(rules: 1 group, 1 recording and 1 alerting rule)",
             "SUCCESS: 2 rules found",
         ),
         (
@@ -57,12 +57,12 @@ fn rule_files_promtool_accepts_are_accepted_with_the_same_rule_count() {
         ),
         (
             "nulls.yml",
-            "(rules: 2 groups, 0 recording and 1 alerting rules)",
+            "(rules: 2 groups, 0 recording and 1 alerting rule)",
             "SUCCESS: 1 rules found",
         ),
         (
             "multiline-quoted.yml",
-            "(rules: 1 groups, 0 recording and 1 alerting rules)",
+            "(rules: 1 group, 0 recording and 1 alerting rule)",
             "SUCCESS: 1 rules found",
         ),
     ] {
@@ -86,7 +86,7 @@ fn prometheus_rule_resources_are_read_for_their_groups() {
     let output = slogate(&["check", path.to_str().unwrap()]);
     support::assert_exit(&output, 0);
     assert!(
-        stdout(&output).contains("(rules: 3 groups, 2 recording and 1 alerting rules)"),
+        stdout(&output).contains("(rules: 3 groups, 2 recording and 1 alerting rule)"),
         "{}",
         stdout(&output)
     );

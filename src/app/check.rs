@@ -28,9 +28,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
                 Ok(file) => {
                     let (recording, alerting) = file.rule_count();
                     println!(
-                        "ok: {} (rules: {} groups, {recording} recording and {alerting} alerting rules)",
+                        "ok: {} (rules: {}, {recording} recording and {})",
                         path.display(),
-                        file.groups.len()
+                        crate::units::count(file.groups.len(), "group"),
+                        crate::units::count(alerting, "alerting rule")
                     );
                 }
                 Err(errors) => {
@@ -46,22 +47,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
             continue;
         }
         match scenario::load(path) {
-            Ok(s) => {
-                let expectations: usize = s.expectations.len()
-                    + s.phases.iter().map(|p| p.expectations.len()).sum::<usize>();
-                let promql: usize =
-                    s.promql.len() + s.phases.iter().map(|p| p.promql.len()).sum::<usize>();
-                println!(
-                    "ok: {} ({}: {} phases, {} requests, {} expectations, {} PromQL expectations, {} abort conditions)",
-                    path.display(),
-                    crate::report::escape::terminal(&s.name),
-                    s.phases.len(),
-                    s.requests.len(),
-                    expectations,
-                    promql,
-                    s.aborts.len()
-                );
-            }
+            Ok(s) => println!(
+                "ok: {} ({}: {})",
+                path.display(),
+                crate::report::escape::terminal(&s.name),
+                contents(&s)
+            ),
             Err(errors) => {
                 invalid += 1;
                 for error in errors {
@@ -78,4 +69,43 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// What a valid scenario holds, every kind of expectation counted: `2
+/// phases, 1 request, 3 expectations, 1 PromQL check, 2 alert expectations,
+/// 1 SLO, 1 rule file, 1 abort condition` (kinds it has none of left out,
+/// but for phases and requests).
+fn contents(s: &scenario::Scenario) -> String {
+    let per_phase = |f: fn(&scenario::Phase) -> usize| s.phases.iter().map(f).sum::<usize>();
+    let counts = [
+        (
+            s.expectations.len() + per_phase(|p| p.expectations.len()),
+            "expectation",
+        ),
+        (
+            s.promql.len() + per_phase(|p| p.promql.len()),
+            "PromQL check",
+        ),
+        (
+            s.alerts.len()
+                + per_phase(|p| p.alerts.len())
+                + usize::from(s.no_other_alerts.is_some()),
+            "alert expectation",
+        ),
+        (s.slos.len(), "SLO"),
+        (s.rules.len(), "rule file"),
+        (s.proxies.len(), "fault proxy"),
+        (s.aborts.len(), "abort condition"),
+    ];
+    let mut parts = vec![
+        crate::units::count(s.phases.len(), "phase"),
+        crate::units::count(s.requests.len(), "request"),
+    ];
+    parts.extend(
+        counts
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| crate::units::count(n, what)),
+    );
+    parts.join(", ")
 }
