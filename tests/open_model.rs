@@ -77,7 +77,7 @@ fn requests_wait_for_a_free_connection_and_that_wait_is_counted() {
 fn a_ramp_changes_the_rate_over_time() {
     let _serial = crate::support::serial();
     let server = Server::start(|_| Reply::status(200));
-    let mut plan = slogate::app::hit::plan(&hit_args(&[&server.url("/"), "-c", "8"])).unwrap();
+    let mut plan = slogate::cli::hit_plan::plan(&hit_args(&[&server.url("/"), "-c", "8"])).unwrap();
     let rate = |r| Rate::per_second(r).unwrap();
     // 100/s → 300/s over 2 s, then 300/s for 1 s: 400 + 300 requests.
     plan.phases[0].model = Model::Open(Arrivals::new(vec![

@@ -78,6 +78,15 @@ impl UsageError {
     }
 }
 
+impl From<crate::cli::hit_plan::FlagError> for UsageError {
+    fn from(e: crate::cli::hit_plan::FlagError) -> UsageError {
+        UsageError {
+            lines: vec![e.to_string()],
+            hint: e.hint,
+        }
+    }
+}
+
 /// Runs the command `cli` names.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {

@@ -4,12 +4,10 @@
 //! (client-side, then PromQL), write the reports, and say how it ended.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Exit, UsageError};
 use crate::backend::alertmanager::Watch;
@@ -19,6 +17,7 @@ use crate::expect::AbortWatch;
 use crate::gameday::{FaultSwitch, Services};
 use crate::metrics::scrape::Scraper;
 use crate::record::RunResults;
+use crate::report::progress::RunProgress;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
 use crate::rules::export::Promtool;
 use crate::scenario::{self, Scenario};
@@ -147,7 +146,7 @@ fn drive(
         TimelineCsv::start(out).with_context(|| format!("cannot write into {}", out.display()))?;
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
     let names: Vec<String> = plan.endpoints.iter().map(|e| e.name.clone()).collect();
-    let progress = progress_bar(args);
+    let progress = RunProgress::new(plan, args.no_progress);
     let options = RunOptions {
         handle_signals: true,
         ..RunOptions::default()
@@ -155,15 +154,18 @@ fn drive(
     let results = engine::run_phases(
         plan,
         options,
-        &mut |snapshot: &Snapshot| update(&progress, snapshot),
+        &mut |snapshot: &Snapshot| progress.update(snapshot),
         &mut |rows| {
             // A failed append loses nothing: the file is rewritten at the end.
             let _ = TimelineCsv::append(&mut timeline, rows, &names);
             aborts.observe(rows)
         },
-        &mut |phase| faults.enter(phase),
+        &mut |phase| {
+            progress.enter(phase);
+            faults.enter(phase);
+        },
     )?;
-    progress.finish_and_clear();
+    progress.finish();
     Ok(results)
 }
 
@@ -268,26 +270,4 @@ fn results_dir(args: &RunArgs, name: &str) -> Result<PathBuf, super::UsageError>
     reports::dir::prepare(&dir, args.force)
         .map_err(|e| super::UsageError::new("--out", e.to_string()))?;
     Ok(dir)
-}
-
-fn progress_bar(args: &RunArgs) -> ProgressBar {
-    if args.no_progress || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
-        bar.set_style(style);
-    }
-    bar
-}
-
-fn update(bar: &ProgressBar, snapshot: &Snapshot) {
-    let elapsed = snapshot.elapsed.as_secs_f64();
-    bar.set_message(format!(
-        "{elapsed:.1}s · {} requests, {:.0}/s, {} failed",
-        snapshot.requests,
-        snapshot.requests as f64 / elapsed.max(1e-3),
-        snapshot.failed
-    ));
-    bar.tick();
 }

@@ -1,7 +1,9 @@
-//! Command-line types (clap). Nothing here is used past `app`: each command
-//! turns its arguments into a plan first.
+//! Command-line types (clap), other tools' flag habits (`habits`), and
+//! `hit`'s flags resolved into a plan (`hit_plan`). Nothing here is used
+//! past `app`: each command turns its arguments into a plan first.
 
 pub mod habits;
+pub mod hit_plan;
 
 use std::path::PathBuf;
 use std::time::Duration;

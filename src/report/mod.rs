@@ -6,6 +6,7 @@ mod csv;
 pub mod escape;
 pub mod html;
 mod json;
+pub mod progress;
 pub mod query;
 pub mod run;
 pub mod series;

@@ -17,7 +17,7 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 /// Runs `slogate hit ARGS...` in process and returns what it measured.
 pub fn hit(args: &[&str]) -> RunResults {
-    let plan = slogate::app::hit::plan(&hit_args(args)).expect("valid arguments");
+    let plan = slogate::cli::hit_plan::plan(&hit_args(args)).expect("valid arguments");
     engine::run(&plan, RunOptions::default(), &mut |_| {}, &mut |_| None).expect("the run starts")
 }
 
