@@ -166,6 +166,23 @@ fn run_example(block: &Block, args: &[&str]) -> std::process::Output {
     command.output().unwrap()
 }
 
+/// The files a unit test's `rule_files` names, in flow (`[a.yml]`) or
+/// block style.
+fn rule_files(body: &str) -> Vec<String> {
+    let mut lines = body.lines().skip_while(|l| !l.starts_with("rule_files:"));
+    let Some(first) = lines.next() else {
+        return Vec::new();
+    };
+    let text = std::iter::once(&first["rule_files:".len()..])
+        .chain(lines.take_while(|l| l.starts_with(' ')))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let name = regex::Regex::new(r"[\w./*-]+\.ya?ml").unwrap();
+    name.find_iter(&text)
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
 /// slogate's message with the example's `example.yaml:LINE:COL` turned
 /// into the Markdown file's own line.
 fn in_the_doc(block: &Block, message: &str) -> String {
@@ -187,14 +204,8 @@ fn every_yaml_example_is_classified_and_valid() {
             Kind::Scenario | Kind::RuleFile => run_example(block, &["check"]),
             Kind::UnitTest => {
                 let needs = marker(block, "needs");
-                let names_all = block
-                    .body
-                    .lines()
-                    .skip_while(|l| !l.starts_with("rule_files:"))
-                    .skip(1)
-                    .take_while(|l| l.starts_with(' '))
-                    .all(|l| needs.iter().any(|n| l.contains(n.as_str())));
-                if needs.is_empty() || !names_all {
+                let named = rule_files(&block.body);
+                if named.is_empty() || !named.iter().all(|n| needs.contains(n)) {
                     continue;
                 }
                 run_example(block, &["test-rules"])
@@ -213,7 +224,11 @@ fn every_yaml_example_is_classified_and_valid() {
             failures.push(format!(
                 "{}: {}",
                 where_(block),
-                in_the_doc(block, &String::from_utf8_lossy(&output.stderr))
+                in_the_doc(
+                    block,
+                    &(String::from_utf8_lossy(&output.stderr)
+                        + String::from_utf8_lossy(&output.stdout))
+                )
             ));
         }
     }
