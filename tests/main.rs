@@ -8,6 +8,7 @@ mod check; // scenario validation: malformed corpus with exact messages, `slogat
 mod cli; // the binary: bad input exits 2 with one line, formats, signals
 mod counts; // exact request counts, status distribution, timeline
 mod demo; // the embedded demo service: promtool-valid metrics, exact counters, fault knobs
+mod docs; // README.md and docs/: every YAML example passes `slogate check`, every flag named is in `--help`, every relative link resolves
 mod drill; // game-day drills: gameday.yaml embedded and against real Prometheus + Alertmanager, broken rules fail
 mod errors; // refused, reset, hang: counted by kind, run completes
 mod exposition; // the exposition parser on real Prometheus, Alertmanager, node exporter output vs promtool
