@@ -30,7 +30,9 @@ use std::process::Command;
 
 /// Flags of other tools the docs name alone in inline code: Prometheus's
 /// sample limit, promtool test rules' `--diff` and `--debug`.
-const FOREIGN_FLAGS: &[&str] = &["--query.max-samples", "--diff", "--debug"];
+/// Prometheus's and promtool's, and wrk's `-s` (docs/hit.md says what
+/// slogate makes of the other tools' flags).
+const FOREIGN_FLAGS: &[&str] = &["--query.max-samples", "--diff", "--debug", "-s"];
 
 /// A fenced code block: where it starts, its info string and its text.
 struct Block {
@@ -335,6 +337,11 @@ fn help_flags(sub: &str) -> Option<BTreeSet<String>> {
     for c in flag.captures_iter(&text) {
         flags.extend(c.get(1).map(|m| m.as_str().to_string()));
         flags.insert(c[2].to_string());
+    }
+    // Visible aliases: `[alias: -R]`, `[aliases: --a, --b]`.
+    let alias = regex::Regex::new(r"\[alias(?:es)?: ([^\]]+)\]").unwrap();
+    for c in alias.captures_iter(&text) {
+        flags.extend(c[1].split(", ").map(str::to_string));
     }
     Some(flags)
 }
