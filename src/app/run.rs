@@ -20,7 +20,7 @@ use crate::gameday::{FaultSwitch, Services};
 use crate::metrics::scrape::Scraper;
 use crate::record::RunResults;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
-use crate::rules::export::Promtool;
+use crate::rules::export::{ExportError, Promtool};
 use crate::scenario::{self, Scenario};
 use crate::slo::SloReport;
 use crate::{judge, plan, rules};
@@ -218,7 +218,7 @@ fn write(
 /// Says where the `--export-promtool-test` file went; false when it could
 /// not be written or fails under promtool.
 fn announce_export(
-    done: Result<(crate::rules::export::Exported, Option<Promtool>), String>,
+    done: Result<(crate::rules::export::Exported, Option<Promtool>), ExportError>,
     args: &RunArgs,
 ) -> bool {
     match (done, &args.export_promtool_test) {

@@ -96,10 +96,20 @@ pub struct RuleError {
     pub message: String,
 }
 
+/// A rule whose expression does not parse: the one way building a rule
+/// set fails (rule files that were read have every other field checked).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{rule}: expr: {source}")]
+pub struct BadExpr {
+    /// The rule's place and name, as [`super::Rule`]'s `source`.
+    pub rule: String,
+    pub source: promql::Error,
+}
+
 impl ParsedRules {
     /// Parses every rule's expression and templates; errors name the rule.
     /// Groups without an `interval` take `default_interval`.
-    pub fn new(files: &[RuleFile], default_interval: Duration) -> Result<ParsedRules, String> {
+    pub fn new(files: &[RuleFile], default_interval: Duration) -> Result<ParsedRules, BadExpr> {
         let mut groups = Vec::new();
         for file in files {
             for group in &file.groups {
@@ -108,10 +118,10 @@ impl ParsedRules {
                 for rule in &group.rules {
                     let expr = match &rule.parsed {
                         Some(expr) => Arc::clone(expr),
-                        None => Arc::new(
-                            promql::parse(&rule.expr)
-                                .map_err(|e| format!("{}: expr: {e}", rule.source))?,
-                        ),
+                        None => Arc::new(promql::parse(&rule.expr).map_err(|source| BadExpr {
+                            rule: rule.source.clone(),
+                            source,
+                        })?),
                     };
                     let mut labels = group.labels.clone();
                     labels.extend(rule.labels.clone());
@@ -161,7 +171,7 @@ impl ParsedRules {
 
 impl RuleSet {
     /// Parses every rule's expression; errors name the rule.
-    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, String> {
+    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, BadExpr> {
         let parsed = ParsedRules::new(files, options.default_interval)?;
         Ok(RuleSet::from_parsed(parsed, options))
     }
