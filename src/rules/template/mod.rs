@@ -12,6 +12,7 @@
 
 mod call;
 mod compare;
+mod error;
 mod exec;
 mod funcs;
 mod lex;
@@ -34,6 +35,7 @@ mod prometheus_cases;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+pub use error::{ExecCause, ExecError, FuncError, QueryError};
 pub use funcs::Env;
 pub use value::Sample;
 
@@ -128,7 +130,29 @@ pub struct Prepared {
     name: String,
     full: String,
     /// `None` for text without an action, which expands to itself.
-    parsed: Option<Result<parse::Trees, String>>,
+    parsed: Option<Result<parse::Trees, Unparsed>>,
+}
+
+/// A label or annotation template Go's parser refuses, as `Expand` words
+/// it (`error parsing template NAME: template: NAME:LINE: MESSAGE`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("error parsing template {name}: template: {name}:{}: {}", .error.line, .error.message)]
+pub struct Unparsed {
+    name: String,
+    error: parse::ParseError,
+}
+
+/// Why [`run`] failed, in `Expand`'s words.
+#[cfg(test)]
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Parse(Unparsed),
+    #[error("error executing template {name}: {source}")]
+    Exec {
+        name: String,
+        source: Box<ExecError>,
+    },
 }
 
 /// One alert's template data as the executor reads it, built once per
@@ -154,11 +178,9 @@ impl Prepared {
         let name = format!("__alert_{alert}");
         let full = format!("{PRELUDE}{text}");
         let parsed = text.contains("{{").then(|| {
-            parse::parse(&full, &funcs::is_function).map_err(|e| {
-                format!(
-                    "error parsing template {name}: template: {name}:{}: {}",
-                    e.line, e.message
-                )
+            parse::parse(&full, &funcs::is_function).map_err(|error| Unparsed {
+                name: name.clone(),
+                error,
             })
         });
         Prepared { name, full, parsed }
@@ -188,20 +210,22 @@ impl Prepared {
 /// Parses and executes `text` named `name` on `data`, with Prometheus's
 /// `Expand` error wording.
 #[cfg(test)]
-fn run(name: &str, text: &str, data: value::Value, env: &Env) -> Result<String, String> {
-    let trees = parse::parse(text, &funcs::is_function).map_err(|e| {
-        format!(
-            "error parsing template {name}: template: {name}:{}: {}",
-            e.line, e.message
-        )
+fn run(name: &str, text: &str, data: value::Value, env: &Env) -> Result<String, RunError> {
+    let trees = parse::parse(text, &funcs::is_function).map_err(|error| {
+        RunError::Parse(Unparsed {
+            name: name.to_string(),
+            error,
+        })
     })?;
-    exec::execute(&trees, name, text, data, env)
-        .map_err(|e| format!("error executing template {name}: {e}"))
+    exec::execute(&trees, name, text, data, env).map_err(|source| RunError::Exec {
+        name: name.to_string(),
+        source,
+    })
 }
 
 /// A query function for templates evaluated without data: every query
 /// returns no samples.
-pub fn no_query(_: &str) -> Result<Vec<Sample>, String> {
+pub fn no_query(_: &str) -> Result<Vec<Sample>, QueryError> {
     Ok(Vec::new())
 }
 

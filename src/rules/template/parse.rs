@@ -183,7 +183,7 @@ impl Parser<'_> {
         if !matches!(item.kind, Kind::String | Kind::RawString) {
             return Err(self.unexpected(&item, context));
         }
-        let name = unquote(&item.val).map_err(|e| self.error(e))?;
+        let name = unquote(&item.val).map_err(|e| self.error(e.to_string()))?;
         self.expect(Kind::RightDelim, context)?;
         let outer = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
         let depth = std::mem::take(&mut self.range_depth);
@@ -338,7 +338,9 @@ impl Parser<'_> {
 
     fn template_name(&mut self, item: &Item, context: &str) -> Result<String> {
         match item.kind {
-            Kind::String | Kind::RawString => unquote(&item.val).map_err(|e| self.error(e)),
+            Kind::String | Kind::RawString => {
+                unquote(&item.val).map_err(|e| self.error(e.to_string()))
+            }
             _ => Err(self.unexpected(item, context)),
         }
     }
@@ -555,7 +557,7 @@ impl Parser<'_> {
             Kind::Field => Arg::Field(item.pos, vec![item.val[1..].to_string()]),
             Kind::Bool => Arg::Bool(item.pos, item.val == "true"),
             Kind::CharConstant | Kind::Complex | Kind::Number => {
-                let number = number(&item.val, item.kind).map_err(|e| self.error(e))?;
+                let number = number(&item.val, item.kind).map_err(|e| self.error(e.to_string()))?;
                 Arg::Number(item.pos, number)
             }
             Kind::LeftParen => {
@@ -565,7 +567,7 @@ impl Parser<'_> {
                 Arg::Pipe(Box::new(pipe))
             }
             Kind::String | Kind::RawString => {
-                let text = unquote(&item.val).map_err(|e| self.error(e))?;
+                let text = unquote(&item.val).map_err(|e| self.error(e.to_string()))?;
                 Arg::String(item.pos, item.val, text)
             }
             _ => {
