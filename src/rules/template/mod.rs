@@ -37,6 +37,7 @@ use std::rc::Rc;
 
 pub use error::{ExecCause, ExecError, FuncError, QueryError};
 pub use funcs::Env;
+use parse::Mistake;
 pub use value::Sample;
 
 /// What Prometheus's `rules/alerting.go` puts before every label and
@@ -52,28 +53,21 @@ pub struct TemplateError {
     pub message: String,
     pub line: usize,
     pub column: usize,
+    mistake: Option<Mistake>,
 }
 
 impl TemplateError {
     /// What to do about it, for the error's hint.
     pub fn hint(&self) -> Option<String> {
-        let m = self.message.as_str();
-        Some(if let Some(rest) = m.strip_prefix("function \"") {
-            let name = rest.split('"').next().unwrap_or("");
-            match crate::diag::nearest(name, funcs::names()) {
+        Some(match self.mistake.as_ref()? {
+            Mistake::UnknownFunction(name) => match crate::diag::nearest(name, funcs::names()) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "Prometheus's template functions are Go's (`printf`, `eq`, `and`, ...) and Prometheus's (`humanize`, `query`, `toUpper`, ...), as its docs list them".into(),
-            }
-        } else if m.starts_with("undefined variable") {
-            "a template sees $labels, $value, $externalLabels, $externalURL and the variables it declares with `{{ $x := ... }}` before using them".into()
-        } else if m == "unexpected EOF" {
-            "every {{ if }}, {{ with }}, {{ range }}, {{ define }} and {{ block }} needs its {{ end }}".into()
-        } else if m.starts_with("unexpected {{end}}") || m.starts_with("unexpected {{else}}") {
-            "this {{ end }} or {{ else }} has no {{ if }}, {{ with }} or {{ range }} open".into()
-        } else if m.starts_with("unclosed action") {
-            "an action opened with {{ closes with }}".into()
-        } else {
-            return None;
+            },
+            Mistake::UndefinedVariable => "a template sees $labels, $value, $externalLabels, $externalURL and the variables it declares with `{{ $x := ... }}` before using them".into(),
+            Mistake::UnclosedBlock => "every {{ if }}, {{ with }}, {{ range }}, {{ define }} and {{ block }} needs its {{ end }}".into(),
+            Mistake::StrayEndOrElse => "this {{ end }} or {{ else }} has no {{ if }}, {{ with }} or {{ range }} open".into(),
+            Mistake::UnclosedAction => "an action opened with {{ closes with }}".into(),
         })
     }
 }
@@ -93,6 +87,7 @@ pub fn check(text: &str) -> Result<(), TemplateError> {
                 message: e.message,
                 line,
                 column: before[line_start..].chars().count() + 1,
+                mistake: e.mistake,
             })
         }
     }
@@ -389,6 +384,28 @@ mod tests {
             assert_eq!((e.message.as_str(), e.column), (message, column), "{text}");
         }
         assert!(check("{{ define \"x\" }}{{ $labels }}{{ end }}").is_err());
+        // Each hint follows the parser's mistake, not its message's words.
+        let hint = |text: &str| check(text).unwrap_err().hint();
+        assert_eq!(
+            hint("{{ humanise 1 }}").as_deref(),
+            Some("did you mean `humanize`?")
+        );
+        assert!(
+            hint("{{ $foo }}")
+                .unwrap()
+                .starts_with("a template sees $labels")
+        );
+        assert!(hint("{{ if 1 }}").unwrap().ends_with("needs its {{ end }}"));
+        assert!(
+            hint("a {{ else }}")
+                .unwrap()
+                .starts_with("this {{ end }} or {{ else }}")
+        );
+        assert_eq!(
+            hint("{{ 1 ").as_deref(),
+            Some("an action opened with {{ closes with }}")
+        );
+        assert_eq!(hint("{{ ) }}"), None);
         assert!(check("{{ range $i, $v := $labels }}{{ break }}{{ end }}").is_ok());
         assert!(check("{{ break }}").is_err());
     }
