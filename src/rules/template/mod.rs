@@ -35,7 +35,9 @@ mod prometheus_cases;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-pub use error::{ExecCause, ExecError, FuncError, QueryError};
+#[cfg(test)]
+use error::ExecError;
+pub use error::QueryError;
 pub use funcs::Env;
 use parse::Mistake;
 pub use value::Sample;
@@ -132,7 +134,7 @@ pub struct Prepared {
 /// it (`error parsing template NAME: template: NAME:LINE: MESSAGE`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("error parsing template {name}: template: {name}:{}: {}", .error.line, .error.message)]
-pub struct Unparsed {
+struct Unparsed {
     name: String,
     error: parse::ParseError,
 }

@@ -18,7 +18,6 @@ mod model;
 mod series;
 mod timestamp;
 
-pub use error::TestError;
 pub use inputs::{SeriesError, parse_series};
 pub use series::{ExpandError, Values, expand};
 
@@ -35,6 +34,7 @@ use super::glob::BadPattern;
 use super::nullable::Str;
 use crate::diag::{Position, ScenarioError};
 use crate::metrics::store::Store;
+use error::TestError;
 use model::{AlertTest, GroupSpec, KEYS, TestFile};
 
 /// The most evaluation steps (`eval_time` / `evaluation_interval`) one test
