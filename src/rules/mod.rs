@@ -474,8 +474,16 @@ mod tests {
         assert_eq!(duration("2d"), Ok(Duration::from_secs(172_800)));
         assert_eq!(duration("0"), Ok(Duration::ZERO));
         for bad in ["1.5m", "30m1h", "5", "m", "", "5 m", "1x", "1s1s"] {
-            assert!(duration(bad).is_err(), "{bad}");
+            assert_eq!(
+                duration(bad),
+                Err(BadDuration { text: bad.into() }),
+                "{bad}"
+            );
         }
+        assert_eq!(
+            duration("1x").unwrap_err().to_string(),
+            "`1x` is not a Prometheus duration (whole numbers with units y, w, d, h, m, s, ms, largest first: `90s`, `1h30m`)"
+        );
     }
 
     /// A group's `limit` is Go's `int`: a negative one means no limit, as

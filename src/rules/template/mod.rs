@@ -228,6 +228,7 @@ pub fn no_query(_: &str) -> Result<Vec<Sample>, QueryError> {
 
 #[cfg(test)]
 mod tests {
+    use super::error::{ExecCause, FuncError};
     use super::*;
 
     fn env() -> Env<'static> {
@@ -369,6 +370,55 @@ mod tests {
             expand_with("{{ humanize \"abc\" }}", 0.0),
             "<error expanding template: error executing template __alert_A: template: __alert_A:1:115: executing \"__alert_A\" at <humanize \"abc\">: error calling humanize: strconv.ParseFloat: parsing \"abc\": invalid syntax>"
         );
+    }
+
+    /// The executor's error says where and why as values: the function
+    /// that failed and its own error, not only their text.
+    #[test]
+    fn execution_errors_are_typed_by_cause() {
+        let data = value::Value::Float(0.0);
+        let cause = |text: &str| match run("t", text, data.clone(), &env()) {
+            Err(RunError::Exec { source, .. }) => (source.place.is_some(), source.cause),
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            cause("{{ humanize \"abc\" }}"),
+            (
+                true,
+                ExecCause::Call {
+                    name: "humanize".into(),
+                    source: FuncError::FloatSyntax { text: "abc".into() },
+                }
+            )
+        );
+        assert_eq!(
+            cause("{{ index \"ab\" 5 }}"),
+            (
+                true,
+                ExecCause::Call {
+                    name: "index".into(),
+                    source: FuncError::IndexOutOfRange { index: 5 },
+                }
+            )
+        );
+        assert_eq!(
+            cause("{{ template \"nope\" }}"),
+            (
+                true,
+                ExecCause::TemplateNotDefined {
+                    name: "nope".into()
+                }
+            )
+        );
+        let Err(RunError::Exec { source, .. }) = run(
+            "t",
+            "{{ range $i := 1000000000000 }}{{ end }}",
+            data,
+            &env(),
+        ) else {
+            panic!("an endless range ends");
+        };
+        assert_eq!(source.cause, ExecCause::TooManySteps);
     }
 
     #[test]
