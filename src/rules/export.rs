@@ -642,6 +642,36 @@ mod tests {
     }
 
     #[test]
+    fn rules_that_read_nothing_scraped_export_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("rules.yml");
+        std::fs::write(
+            &rules,
+            "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n",
+        )
+        .unwrap();
+        let files = [crate::rules::load(&rules).unwrap()];
+        let second = Duration::from_secs(1);
+        let got = promtool_test(
+            &files,
+            &Store::default(),
+            second,
+            second,
+            &dir.path().join("test.yml"),
+            "t",
+            false,
+        );
+        let Err(e) = got else {
+            panic!("exported from nothing");
+        };
+        assert!(matches!(e, ExportError::NothingRead), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "the rules read no series that were scraped: nothing to export"
+        );
+    }
+
+    #[test]
     fn rule_files_are_named_relative_to_the_test_file() {
         assert_eq!(
             relative_to(

@@ -107,14 +107,16 @@ pub fn expr(
                 .map(|s| (s.labels.clone(), got(s.v)))
                 .collect()),
             Value::Scalar(v) => Ok(vec![(Labels::empty(), got(v))]),
-            other => Err(format!(
-                "rule result is not a vector or scalar: {}",
-                other.kind()
-            )),
+            // The value's kind, for promtool's message below.
+            other => Err(other.kind()),
         })
     }) {
         Ok(Ok(samples)) => samples,
-        Ok(Err(e)) => return Some(format!("{head}, err: {e}")),
+        Ok(Err(kind)) => {
+            return Some(format!(
+                "{head}, err: rule result is not a vector or scalar: {kind}"
+            ));
+        }
         Err(e) => return Some(format!("{head}, err: {e}")),
     };
     let mut expected: Vec<(Labels, Got)> = Vec::new();
