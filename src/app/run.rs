@@ -19,7 +19,7 @@ use crate::metrics::scrape::Scraper;
 use crate::record::RunResults;
 use crate::report::progress::RunProgress;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
-use crate::rules::export::Promtool;
+use crate::rules::export::{ExportError, Promtool};
 use crate::scenario::{self, Scenario};
 use crate::slo::SloReport;
 use crate::{judge, plan, rules};
@@ -220,7 +220,7 @@ fn write(
 /// Says where the `--export-promtool-test` file went; false when it could
 /// not be written or fails under promtool.
 fn announce_export(
-    done: Result<(crate::rules::export::Exported, Option<Promtool>), String>,
+    done: Result<(crate::rules::export::Exported, Option<Promtool>), ExportError>,
     args: &RunArgs,
 ) -> bool {
     match (done, &args.export_promtool_test) {

@@ -72,6 +72,12 @@ pub struct External {
 }
 
 /// An alerting rule and its alerts.
+/// Two samples of a rule's result that are one alert once the rule's
+/// labels are applied: the one way an evaluation of the alerts fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("vector contains metrics with the same labelset after applying alert labels")]
+pub struct DuplicateAlert;
+
 #[derive(Debug, Clone)]
 pub struct AlertingRule {
     pub name: String,
@@ -122,7 +128,7 @@ impl AlertingRule {
         result: &[(Labels, f64)],
         t: i64,
         external: &External,
-    ) -> Result<Vec<Transition>, String> {
+    ) -> Result<Vec<Transition>, DuplicateAlert> {
         let result: Vec<(Labels, Sampled)> = result
             .iter()
             .map(|(labels, v)| (labels.clone(), Sampled::Float(*v)))
@@ -139,8 +145,8 @@ impl AlertingRule {
         result: &[(Labels, Sampled)],
         t: i64,
         external: &External,
-        query: &dyn Fn(&str) -> Result<Vec<template::Sample>, String>,
-    ) -> Result<Vec<Transition>, String> {
+        query: &dyn Fn(&str) -> Result<Vec<template::Sample>, template::QueryError>,
+    ) -> Result<Vec<Transition>, DuplicateAlert> {
         let env = Env {
             query,
             now_ms: t,
@@ -173,10 +179,7 @@ impl AlertingRule {
                 .insert(alert_labels, (annotations, value.float()))
                 .is_some()
             {
-                return Err(
-                    "vector contains metrics with the same labelset after applying alert labels"
-                        .into(),
-                );
+                return Err(DuplicateAlert);
             }
         }
         let mut transitions = Vec::new();
@@ -400,10 +403,11 @@ mod tests {
             (Labels::from_pairs(&[("__name__", "a"), ("job", "x")]), 1.0),
             (Labels::from_pairs(&[("__name__", "b"), ("job", "x")]), 1.0),
         ];
-        assert!(
+        assert_eq!(
             rule.eval(&result, 0, &External::default())
                 .unwrap_err()
-                .contains("same labelset")
+                .to_string(),
+            "vector contains metrics with the same labelset after applying alert labels"
         );
     }
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 use promql_parser::parser::Expr;
 use rustc_hash::FxHashSet;
 
-use super::alert::{AlertingRule, External, State};
+use super::alert::{AlertingRule, DuplicateAlert, External, State};
+use super::template::QueryError;
 use super::timeline::AlertTimeline;
 use super::value::Sampled;
 use super::{RuleFile, RuleKind};
@@ -87,6 +88,21 @@ enum Kind {
     Alerting(AlertingRule),
 }
 
+/// Why a rule failed at one evaluation, in Prometheus's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum EvalError {
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("vector contains metrics with the same labelset after applying rule labels")]
+    DuplicateSeries,
+    #[error(transparent)]
+    DuplicateAlert(#[from] DuplicateAlert),
+    #[error("exceeded limit of {limit} with {count} series")]
+    SeriesLimit { limit: usize, count: usize },
+    #[error("exceeded limit of {limit} with {count} alerts")]
+    AlertLimit { limit: usize, count: usize },
+}
+
 /// A rule that failed at one evaluation (the others go on).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RuleError {
@@ -96,10 +112,20 @@ pub struct RuleError {
     pub message: String,
 }
 
+/// A rule whose expression does not parse: the one way building a rule
+/// set fails (rule files that were read have every other field checked).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{rule}: expr: {source}")]
+pub struct BadExpr {
+    /// The rule's place and name, as [`super::Rule`]'s `source`.
+    pub rule: String,
+    pub source: promql::Error,
+}
+
 impl ParsedRules {
     /// Parses every rule's expression and templates; errors name the rule.
     /// Groups without an `interval` take `default_interval`.
-    pub fn new(files: &[RuleFile], default_interval: Duration) -> Result<ParsedRules, String> {
+    pub fn new(files: &[RuleFile], default_interval: Duration) -> Result<ParsedRules, BadExpr> {
         let mut groups = Vec::new();
         for file in files {
             for group in &file.groups {
@@ -108,10 +134,10 @@ impl ParsedRules {
                 for rule in &group.rules {
                     let expr = match &rule.parsed {
                         Some(expr) => Arc::clone(expr),
-                        None => Arc::new(
-                            promql::parse(&rule.expr)
-                                .map_err(|e| format!("{}: expr: {e}", rule.source))?,
-                        ),
+                        None => Arc::new(promql::parse(&rule.expr).map_err(|source| BadExpr {
+                            rule: rule.source.clone(),
+                            source,
+                        })?),
                     };
                     let mut labels = group.labels.clone();
                     labels.extend(rule.labels.clone());
@@ -161,7 +187,7 @@ impl ParsedRules {
 
 impl RuleSet {
     /// Parses every rule's expression; errors name the rule.
-    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, String> {
+    pub fn new(files: &[RuleFile], options: Options) -> Result<RuleSet, BadExpr> {
         let parsed = ParsedRules::new(files, options.default_interval)?;
         Ok(RuleSet::from_parsed(parsed, options))
     }
@@ -207,17 +233,18 @@ impl RuleSet {
         let timeline = &mut self.timeline;
         for rule in &mut group.rules {
             let result = instant(store, options, interval_ms, &rule.expr, query_at);
-            let written: Result<Vec<(Labels, Sampled)>, String> =
-                result.and_then(|samples: Vec<(Labels, Sampled)>| match &mut rule.kind {
+            let written: Result<Vec<(Labels, Sampled)>, EvalError> = result
+                .map_err(EvalError::from)
+                .and_then(|samples: Vec<(Labels, Sampled)>| match &mut rule.kind {
                     Kind::Recording(labels) => {
                         let recorded = record(&rule.name, labels, samples)?;
                         // Prometheus's `RecordingRule.Eval`: too many
                         // series fail the rule, and none is written.
                         if limit > 0 && recorded.len() > limit {
-                            return Err(format!(
-                                "exceeded limit of {limit} with {} series",
-                                recorded.len()
-                            ));
+                            return Err(EvalError::SeriesLimit {
+                                limit,
+                                count: recorded.len(),
+                            });
                         }
                         Ok(recorded)
                     }
@@ -240,7 +267,10 @@ impl RuleSet {
                             for transition in alerting.drop_all(t) {
                                 timeline.record(&rule.source, &transition);
                             }
-                            return Err(format!("exceeded limit of {limit} with {active} alerts"));
+                            return Err(EvalError::AlertLimit {
+                                limit,
+                                count: active,
+                            });
                         }
                         Ok(alerting
                             .series()
@@ -251,12 +281,12 @@ impl RuleSet {
                 });
             let written = match written {
                 Ok(written) => written,
-                Err(message) => {
+                Err(e) => {
                     self.errors.push(RuleError {
                         rule: rule.name.clone(),
                         source: rule.source.clone(),
                         t,
-                        message,
+                        message: e.to_string(),
                     });
                     continue;
                 }
@@ -344,7 +374,7 @@ fn instant(
     interval_ms: i64,
     expr: &Expr,
     t: i64,
-) -> Result<Vec<(Labels, Sampled)>, String> {
+) -> Result<Vec<(Labels, Sampled)>, QueryError> {
     let mut evaluator = Evaluator::new(store)
         .with_lookback(options.lookback)
         .with_legacy_rate_extrapolation(options.legacy_rate_extrapolation)
@@ -361,8 +391,8 @@ fn instant(
             .collect()),
         Ok(Value::Scalar(v)) => Ok(vec![(Labels::empty(), Sampled::Float(v))]),
         // Prometheus's `EngineQueryFunc` says no more than this.
-        Ok(_) => Err("rule result is not a vector or scalar".into()),
-        Err(e) => Err(e.to_string()),
+        Ok(_) => Err(QueryError::NotVectorOrScalar),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -373,8 +403,8 @@ fn template_query(
     interval_ms: i64,
     text: &str,
     t: i64,
-) -> Result<Vec<super::template::Sample>, String> {
-    let expr = promql::parse(text).map_err(|e| e.to_string())?;
+) -> Result<Vec<super::template::Sample>, QueryError> {
+    let expr = promql::parse(text)?;
     let samples = instant(store, options, interval_ms, &expr, t)?;
     Ok(samples
         .into_iter()
@@ -394,7 +424,7 @@ fn record(
     name: &str,
     rule_labels: &Labels,
     samples: Vec<(Labels, Sampled)>,
-) -> Result<Vec<(Labels, Sampled)>, String> {
+) -> Result<Vec<(Labels, Sampled)>, EvalError> {
     let mut seen = FxHashSet::default();
     let mut out = Vec::with_capacity(samples.len());
     for (labels, value) in samples {
@@ -403,9 +433,7 @@ fn record(
             labels = labels.with(k, v);
         }
         if !seen.insert(labels.clone()) {
-            return Err(
-                "vector contains metrics with the same labelset after applying rule labels".into(),
-            );
+            return Err(EvalError::DuplicateSeries);
         }
         out.push((labels, value));
     }

@@ -11,13 +11,61 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::eval::{Options, RuleSet};
+use super::eval::{BadExpr, Options, RuleSet};
 use super::unittest::show_duration;
 use super::{RuleFile, RuleKind, estimate};
 use crate::metrics::store::{Labels, NAME, Store, is_stale, stale};
 
 /// At most this many alert tests per alert name.
 const TESTS_PER_ALERT: usize = 12;
+
+/// Why a drill could not be exported as a promtool test file, or the file
+/// fails under the promtool here.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("nothing was scraped (the scenario has no `metrics.scrape`)")]
+    NothingScraped,
+    #[error("the rules read no series that were scraped: nothing to export")]
+    NothingRead,
+    /// A rule's expression does not parse while its selectors are read.
+    #[error("{rule}: {source}")]
+    Selectors {
+        rule: String,
+        source: crate::promql::Error,
+    },
+    #[error(transparent)]
+    Rules(#[from] BadExpr),
+    /// A rule fails when replayed on the exported samples.
+    #[error("rule {rule} ({source_at}) fails on the exported data at {at}: {message}")]
+    RuleFails {
+        rule: String,
+        source_at: String,
+        /// The evaluation time, as promtool shows a duration.
+        at: String,
+        message: String,
+    },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} fails under {version}:\n{source}", .path.display())]
+    FailsUnderPromtool {
+        path: PathBuf,
+        version: String,
+        source: PromtoolFailure,
+    },
+}
+
+/// Why `promtool test rules` did not pass a file.
+#[derive(Debug, thiserror::Error)]
+pub enum PromtoolFailure {
+    #[error("cannot run promtool: {0}")]
+    CannotRun(std::io::Error),
+    /// Its stdout and stderr.
+    #[error("{output}")]
+    Failed { output: String },
+}
 
 /// What went into an exported file.
 #[derive(Debug)]
@@ -51,12 +99,12 @@ pub fn promtool_test(
     dest: &Path,
     title: &str,
     legacy: bool,
-) -> Result<Exported, String> {
+) -> Result<Exported, ExportError> {
     let step_ms = step.as_millis().max(1) as i64;
     let every_ms = every.as_millis().max(1) as i64;
     let inputs = read_series(files, store)?;
     if inputs.is_empty() {
-        return Err("the rules read no series that were scraped: nothing to export".into());
+        return Err(ExportError::NothingRead);
     }
     let t0 = inputs
         .iter()
@@ -127,13 +175,12 @@ pub fn promtool_test(
             set.eval_group(group, &mut replay, ts);
         }
         if let Some(e) = set.errors.first() {
-            return Err(format!(
-                "rule {} ({}) fails on the exported data at {}: {}",
-                e.rule,
-                e.source,
-                show_duration(e.t),
-                e.message
-            ));
+            return Err(ExportError::RuleFails {
+                rule: e.rule.clone(),
+                source_at: e.source.clone(),
+                at: show_duration(e.t),
+                message: e.message.clone(),
+            });
         }
         for name in &names {
             history
@@ -232,7 +279,10 @@ pub fn promtool_test(
             }
         }
     }
-    std::fs::write(dest, &text).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+    std::fs::write(dest, &text).map_err(|source| ExportError::Write {
+        path: dest.to_path_buf(),
+        source,
+    })?;
     Ok(Exported {
         series: grid.len(),
         samples,
@@ -297,17 +347,19 @@ impl Promtool {
     }
 
     /// `promtool test rules FILE`: Ok, or its output.
-    pub fn check(file: &Path) -> Result<(), String> {
+    pub fn check(file: &Path) -> Result<(), PromtoolFailure> {
         let output = std::process::Command::new("promtool")
             .args(["test", "rules"])
             .arg(file)
             .output()
-            .map_err(|e| format!("cannot run promtool: {e}"))?;
+            .map_err(PromtoolFailure::CannotRun)?;
         if output.status.success() {
             return Ok(());
         }
-        Err(String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr))
+        Err(PromtoolFailure::Failed {
+            output: String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        })
     }
 }
 
@@ -337,7 +389,7 @@ fn same_alerts(a: &[Firing], b: &[Firing]) -> bool {
 
 /// The stored series the rules' selectors match (through recording rules),
 /// never the rules' own output.
-fn read_series(files: &[RuleFile], store: &Store) -> Result<Vec<usize>, String> {
+fn read_series(files: &[RuleFile], store: &Store) -> Result<Vec<usize>, ExportError> {
     let produced: Vec<&str> = files
         .iter()
         .flat_map(|f| &f.groups)
@@ -350,7 +402,10 @@ fn read_series(files: &[RuleFile], store: &Store) -> Result<Vec<usize>, String> 
         .collect();
     let mut ids = Vec::new();
     for rule in files.iter().flat_map(|f| &f.groups).flat_map(|g| &g.rules) {
-        let expr = crate::promql::parse(&rule.expr).map_err(|e| format!("{}: {e}", rule.source))?;
+        let expr = crate::promql::parse(&rule.expr).map_err(|source| ExportError::Selectors {
+            rule: rule.source.clone(),
+            source,
+        })?;
         for selector in estimate::selectors(files, &expr) {
             let Ok(promql_parser::parser::Expr::VectorSelector(vs)) =
                 crate::promql::parse(&selector)
@@ -583,6 +638,36 @@ mod tests {
                 Slot::Missing,
                 Slot::Value(4.0)
             ]
+        );
+    }
+
+    #[test]
+    fn rules_that_read_nothing_scraped_export_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("rules.yml");
+        std::fs::write(
+            &rules,
+            "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n",
+        )
+        .unwrap();
+        let files = [crate::rules::load(&rules).unwrap()];
+        let second = Duration::from_secs(1);
+        let got = promtool_test(
+            &files,
+            &Store::default(),
+            second,
+            second,
+            &dir.path().join("test.yml"),
+            "t",
+            false,
+        );
+        let Err(e) = got else {
+            panic!("exported from nothing");
+        };
+        assert!(matches!(e, ExportError::NothingRead), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "the rules read no series that were scraped: nothing to export"
         );
     }
 

@@ -5,8 +5,21 @@
 
 use std::path::{Component, Path, PathBuf};
 
+/// A `rule_files` pattern with a `[` and no `]` after it: the one way a
+/// pattern is malformed (Go's `filepath.ErrBadPattern`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rule_files: pattern {}: a `[` without its `]`", .pattern.display())]
+pub struct BadPattern {
+    pub pattern: PathBuf,
+}
+
+/// An unclosed `[` in one path element, before it is known which pattern
+/// it is in.
+#[derive(Debug)]
+struct UnclosedClass;
+
 /// The files that `pattern` names (none is not an error).
-pub fn matches(pattern: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn matches(pattern: &Path) -> Result<Vec<PathBuf>, BadPattern> {
     let mut found = vec![PathBuf::new()];
     for component in pattern.components() {
         let part = component.as_os_str().to_string_lossy();
@@ -32,9 +45,9 @@ pub fn matches(pattern: &Path) -> Result<Vec<PathBuf>, String> {
                 .collect();
             names.sort();
             for name in names {
-                if element_matches(&part, &name)
-                    .map_err(|e| format!("rule_files: pattern {}: {e}", pattern.display()))?
-                {
+                if element_matches(&part, &name).map_err(|UnclosedClass| BadPattern {
+                    pattern: pattern.to_path_buf(),
+                })? {
                     next.push(base.join(name));
                 }
             }
@@ -45,13 +58,13 @@ pub fn matches(pattern: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Whether one path element matches one pattern element.
-fn element_matches(pattern: &str, name: &str) -> Result<bool, String> {
+fn element_matches(pattern: &str, name: &str) -> Result<bool, UnclosedClass> {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     matches_from(&p, &n)
 }
 
-fn matches_from(p: &[char], n: &[char]) -> Result<bool, String> {
+fn matches_from(p: &[char], n: &[char]) -> Result<bool, UnclosedClass> {
     let Some((&first, rest)) = p.split_first() else {
         return Ok(n.is_empty());
     };
@@ -71,7 +84,7 @@ fn matches_from(p: &[char], n: &[char]) -> Result<bool, String> {
                 .skip(1)
                 .position(|&c| c == ']')
                 .map(|i| i + 1)
-                .ok_or("a `[` without its `]`")?;
+                .ok_or(UnclosedClass)?;
             let (class, after) = (&rest[..close], &rest[close + 1..]);
             let (negated, class) = match class.first() {
                 Some('^') => (true, &class[1..]),
@@ -124,5 +137,13 @@ mod tests {
         let got = matches(&dir.path().join("*.yml")).unwrap();
         assert_eq!(got, [dir.path().join("a.yml"), dir.path().join("b.yml")]);
         assert!(matches(&dir.path().join("*.json")).unwrap().is_empty());
+        let bad = dir.path().join("[ab.yml");
+        assert_eq!(
+            matches(&bad).unwrap_err().to_string(),
+            format!(
+                "rule_files: pattern {}: a `[` without its `]`",
+                bad.display()
+            )
+        );
     }
 }

@@ -383,13 +383,21 @@ pub fn resolve_with(
     }
 }
 
+/// Text that is not a Prometheus duration: the one way [`duration`] fails
+/// (a bad unit, order or number and an overflow read the same).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{text}` is not a Prometheus duration (whole numbers with units y, w, d, h, m, s, ms, largest first: `90s`, `1h30m`)"
+)]
+pub struct BadDuration {
+    pub text: String,
+}
+
 /// A duration in Prometheus's format: units ms, s, m, h, d, w, y, each at
 /// most once, largest first, whole numbers only (`1h30m`, `90s`, `0`).
-pub fn duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!(
-            "`{text}` is not a Prometheus duration (whole numbers with units y, w, d, h, m, s, ms, largest first: `90s`, `1h30m`)"
-        )
+pub fn duration(text: &str) -> Result<Duration, BadDuration> {
+    let bad = || BadDuration {
+        text: text.to_string(),
     };
     if text == "0" {
         return Ok(Duration::ZERO);
@@ -466,8 +474,16 @@ mod tests {
         assert_eq!(duration("2d"), Ok(Duration::from_secs(172_800)));
         assert_eq!(duration("0"), Ok(Duration::ZERO));
         for bad in ["1.5m", "30m1h", "5", "m", "", "5 m", "1x", "1s1s"] {
-            assert!(duration(bad).is_err(), "{bad}");
+            assert_eq!(
+                duration(bad),
+                Err(BadDuration { text: bad.into() }),
+                "{bad}"
+            );
         }
+        assert_eq!(
+            duration("1x").unwrap_err().to_string(),
+            "`1x` is not a Prometheus duration (whole numbers with units y, w, d, h, m, s, ms, largest first: `90s`, `1h30m`)"
+        );
     }
 
     /// A group's `limit` is Go's `int`: a negative one means no limit, as

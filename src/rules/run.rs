@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::export::Promtool;
+use super::export::{ExportError, Promtool};
 use super::{AlertTimeline, External, Options, RuleError, RuleFile, RuleSet};
 use crate::backend::{BackendError, QueryBackend};
 use crate::metrics::scrape::Scraped;
@@ -100,9 +100,9 @@ pub fn export_promtool_test(
     drill: Option<Drill>,
     scraped: Option<&Scraped>,
     dest: &std::path::Path,
-) -> Result<(super::export::Exported, Option<Promtool>), String> {
+) -> Result<(super::export::Exported, Option<Promtool>), ExportError> {
     let (Some(scraped), Some(drill)) = (scraped, drill) else {
-        return Err("nothing was scraped (the scenario has no `metrics.scrape`)".into());
+        return Err(ExportError::NothingScraped);
     };
     let step = drill.step;
     // Expectations for the promtool that will check the file, if one is
@@ -131,12 +131,10 @@ pub fn export_promtool_test(
         promtool.as_ref().is_some_and(|p| p.legacy),
     )?;
     if let Some(promtool) = &promtool {
-        Promtool::check(dest).map_err(|output| {
-            format!(
-                "{} fails under {}:\n{output}",
-                dest.display(),
-                promtool.version
-            )
+        Promtool::check(dest).map_err(|source| ExportError::FailsUnderPromtool {
+            path: dest.to_path_buf(),
+            version: promtool.version.clone(),
+            source,
         })?;
     }
     Ok((exported, promtool))

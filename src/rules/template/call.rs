@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use super::error::ExecCause;
 use super::exec::{At, Result, State, missing};
 use super::funcs::{self, Func, Param};
 use super::node::{Arg, Number};
@@ -13,10 +14,9 @@ use super::value::Value;
 impl<'t> State<'t, '_> {
     pub(super) fn ideal_constant(&self, n: &Number) -> Result<Value> {
         if n.complex {
-            return Err(self.error(format!(
-                "complex constant {} is not supported in slogate's templates",
-                n.text
-            )));
+            return Err(self.error(ExecCause::Complex {
+                text: n.text.clone(),
+            }));
         }
         let hex_int = {
             let t = n.text.trim_start_matches(['+', '-']);
@@ -28,7 +28,9 @@ impl<'t> State<'t, '_> {
         }
         match (n.int, n.uint) {
             (Some(i), _) => Ok(Value::Int(i)),
-            (None, Some(_)) => Err(self.error(format!("{} overflows int", n.text))),
+            (None, Some(_)) => Err(self.error(ExecCause::OverflowsInt {
+                text: n.text.clone(),
+            })),
             (None, None) => Ok(Value::Invalid),
         }
     }
@@ -64,7 +66,9 @@ impl<'t> State<'t, '_> {
             return Ok(Value::Invalid);
         };
         if matches!(**node, Arg::Nil(_)) {
-            return Err(self.error(format!("indirection through explicit nil in {arg}")));
+            return Err(self.error(ExecCause::ExplicitNil {
+                arg: arg.to_string(),
+            }));
         }
         let receiver = self.eval_arg(dot, Param::Any, node)?;
         let receiver = if receiver == Value::Nil {
@@ -132,7 +136,9 @@ impl<'t> State<'t, '_> {
             },
             Value::Labels(m) => {
                 if has_args {
-                    return Err(self.error(format!("{name} is not a method but has arguments")));
+                    return Err(self.error(ExecCause::NotAMethod {
+                        name: name.to_string(),
+                    }));
                 }
                 // Prometheus executes with missingkey=zero: a missing
                 // label is the empty string.
@@ -140,21 +146,29 @@ impl<'t> State<'t, '_> {
             }
             Value::Map(m) => {
                 if has_args {
-                    return Err(self.error(format!("{name} is not a method but has arguments")));
+                    return Err(self.error(ExecCause::NotAMethod {
+                        name: name.to_string(),
+                    }));
                 }
                 return Ok(m.get(name).cloned().unwrap_or(Value::Nil));
             }
             Value::Nil => {
-                return Err(self.error(format!("nil pointer evaluating {type_name}.{name}")));
+                return Err(self.error(ExecCause::NilField {
+                    type_name: type_name.to_string(),
+                    name: name.to_string(),
+                }));
             }
             _ => None,
         };
         match field {
-            Some(_) if has_args => Err(self.error(format!(
-                "{name} has arguments but cannot be invoked as function"
-            ))),
+            Some(_) if has_args => Err(self.error(ExecCause::FieldWithArguments {
+                name: name.to_string(),
+            })),
             Some(value) => Ok(value),
-            None => Err(self.error(format!("can't evaluate field {name} in type {type_name}"))),
+            None => Err(self.error(ExecCause::NoField {
+                name: name.to_string(),
+                type_name: type_name.to_string(),
+            })),
         }
     }
 
@@ -169,7 +183,9 @@ impl<'t> State<'t, '_> {
     ) -> Result<Value> {
         self.at(At::Arg(ident));
         let Some(func) = funcs::lookup(name) else {
-            return Err(self.error(format!("{name:?} is not a defined function")));
+            return Err(self.error(ExecCause::NotAFunction {
+                name: name.to_string(),
+            }));
         };
         self.eval_call(dot, &func, true, node, name, args, final_)
     }
@@ -192,15 +208,18 @@ impl<'t> State<'t, '_> {
         let fixed = func.params.len();
         if func.variadic.is_some() {
             if num_in < fixed {
-                return Err(self.error(format!(
-                    "wrong number of args for {name}: want at least {fixed} got {}",
-                    args.len()
-                )));
+                return Err(self.error(ExecCause::TooFewArgs {
+                    name: name.to_string(),
+                    want: fixed,
+                    got: args.len(),
+                }));
             }
         } else if num_in != fixed {
-            return Err(self.error(format!(
-                "wrong number of args for {name}: want {fixed} got {num_in}"
-            )));
+            return Err(self.error(ExecCause::ArgCount {
+                name: name.to_string(),
+                want: fixed,
+                got: num_in,
+            }));
         }
         let param = |i: usize| {
             func.params
@@ -238,7 +257,10 @@ impl<'t> State<'t, '_> {
             Ok(v) => Ok(v),
             Err(e) => {
                 self.at(node);
-                Err(self.error(format!("error calling {name}: {e}")))
+                Err(self.error(ExecCause::Call {
+                    name: name.to_string(),
+                    source: e,
+                }))
             }
         }
     }
@@ -256,7 +278,9 @@ impl<'t> State<'t, '_> {
                         Value::Nil
                     });
                 }
-                return Err(self.error(format!("cannot assign nil to {}", param.type_name())));
+                return Err(self.error(ExecCause::AssignNil {
+                    type_name: param.type_name().to_string(),
+                }));
             }
             Arg::Field(_, idents) => Some(self.eval_field_chain(
                 dot,
@@ -282,16 +306,20 @@ impl<'t> State<'t, '_> {
             (Param::Any | Param::Reflect, Arg::Number(_, n)) => self.ideal_constant(n),
             (Param::Any | Param::Reflect, Arg::String(_, _, s)) => Ok(Value::str(s)),
             (Param::Str, Arg::String(_, _, s)) => Ok(Value::str(s)),
-            (Param::Str, _) => Err(self.error(format!("expected string; found {arg}"))),
+            (Param::Str, _) => Err(self.error(ExecCause::ExpectedString {
+                arg: arg.to_string(),
+            })),
             (Param::Duration, Arg::Number(_, n)) if n.int.is_some() => Ok(Value::Duration(
                 super::time::Duration(n.int.unwrap_or(0)),
                 false,
             )),
-            (Param::Duration, _) => Err(self.error(format!("expected integer; found {arg}"))),
-            (p, _) => Err(self.error(format!(
-                "can't handle {arg} for arg of type {}",
-                p.type_name()
-            ))),
+            (Param::Duration, _) => Err(self.error(ExecCause::ExpectedInteger {
+                arg: arg.to_string(),
+            })),
+            (p, _) => Err(self.error(ExecCause::CannotHandle {
+                arg: arg.to_string(),
+                type_name: p.type_name().to_string(),
+            })),
         }
     }
 
@@ -301,7 +329,9 @@ impl<'t> State<'t, '_> {
             return match param {
                 Param::Reflect => Ok(Value::Invalid),
                 p if p.can_be_nil() => Ok(Value::Nil),
-                p => Err(self.error(format!("invalid value; expected {}", p.type_name()))),
+                p => Err(self.error(ExecCause::InvalidValue {
+                    type_name: p.type_name().to_string(),
+                })),
             };
         }
         let ok = match param {
@@ -318,10 +348,9 @@ impl<'t> State<'t, '_> {
                 (_, v) => v,
             });
         }
-        Err(self.error(format!(
-            "wrong type for value; expected {}; got {}",
-            param.type_name(),
-            value.type_name()
-        )))
+        Err(self.error(ExecCause::WrongType {
+            want: param.type_name().to_string(),
+            got: value.type_name(),
+        }))
     }
 }

@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use super::error::FuncError;
 use super::printf::sprintf;
 use super::value::{Kind, Value};
 
@@ -17,14 +18,14 @@ enum Basic {
     String,
 }
 
-fn basic(v: &Value) -> Result<Basic, String> {
+fn basic(v: &Value) -> Result<Basic, FuncError> {
     Ok(match v {
         Value::Bool(_) => Basic::Bool,
         Value::Int(_) | Value::Int64(_) | Value::Duration(_, false) => Basic::Int,
         Value::Uint64(_) => Basic::Uint,
         Value::Float(_) => Basic::Float,
         Value::Str(_) | Value::Html(_) => Basic::String,
-        _ => return Err("invalid type for comparison".into()),
+        _ => return Err(FuncError::InvalidComparison),
     })
 }
 
@@ -50,9 +51,9 @@ fn float_of(v: &Value) -> f64 {
     }
 }
 
-pub fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
+pub fn eq(a: &Value, others: &[Value]) -> Result<bool, FuncError> {
     if others.is_empty() {
-        return Err("missing argument for comparison".into());
+        return Err(FuncError::MissingComparand);
     }
     let k1 = basic(a);
     for b in others {
@@ -67,12 +68,12 @@ pub fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
             },
             (Ok(Basic::Int), Ok(Basic::Uint)) => int_of(a) >= 0 && int_of(a) as u64 == uint_of(b),
             (Ok(Basic::Uint), Ok(Basic::Int)) => int_of(b) >= 0 && uint_of(a) == int_of(b) as u64,
-            (Ok(_), Ok(_)) => return Err("incompatible types for comparison".into()),
+            (Ok(_), Ok(_)) => return Err(FuncError::IncompatibleTypes),
             _ => {
                 let valid = |v: &Value| *v != Value::Invalid;
                 if valid(a) && valid(b) {
                     if k1.is_ok() || k2.is_ok() {
-                        return Err("incompatible types for comparison".into());
+                        return Err(FuncError::IncompatibleTypes);
                     }
                     // Two non-basic values: Go compares them when their
                     // type is comparable (pointers by identity).
@@ -81,18 +82,16 @@ pub fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
                         (Value::Nil, _) | (_, Value::Nil) => false,
                         (Value::Sample(x), Value::Sample(y)) => std::rc::Rc::ptr_eq(x, y),
                         (x @ Value::Alert(_), _) | (_, x @ Value::Alert(_)) => {
-                            return Err(format!(
-                                "non-comparable type {}: {}",
-                                sprintf("%s", std::slice::from_ref(x)),
-                                x.type_name()
-                            ));
+                            return Err(FuncError::NonComparable {
+                                shown: sprintf("%s", std::slice::from_ref(x)),
+                                type_name: x.type_name(),
+                            });
                         }
                         (x, y) if x.kind() == Kind::Map || x.kind() == Kind::Slice => {
-                            return Err(format!(
-                                "non-comparable type {}: {}",
-                                x.display(),
-                                y.type_name()
-                            ));
+                            return Err(FuncError::NonComparable {
+                                shown: x.display(),
+                                type_name: y.type_name(),
+                            });
                         }
                         (x, y) => x == y,
                     }
@@ -108,7 +107,7 @@ pub fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
     Ok(false)
 }
 
-fn order(a: &Value, b: &Value) -> Result<Option<Ordering>, String> {
+fn order(a: &Value, b: &Value) -> Result<Option<Ordering>, FuncError> {
     let (k1, k2) = (basic(a)?, basic(b)?);
     if k1 != k2 {
         return match (k1, k2) {
@@ -122,11 +121,11 @@ fn order(a: &Value, b: &Value) -> Result<Option<Ordering>, String> {
             } else {
                 uint_of(a).cmp(&(int_of(b) as u64))
             })),
-            _ => Err("incompatible types for comparison".into()),
+            _ => Err(FuncError::IncompatibleTypes),
         };
     }
     Ok(match k1 {
-        Basic::Bool => return Err("invalid type for comparison".into()),
+        Basic::Bool => return Err(FuncError::InvalidComparison),
         Basic::Int => Some(int_of(a).cmp(&int_of(b))),
         Basic::Uint => Some(uint_of(a).cmp(&uint_of(b))),
         Basic::Float => float_of(a).partial_cmp(&float_of(b)),
@@ -134,11 +133,11 @@ fn order(a: &Value, b: &Value) -> Result<Option<Ordering>, String> {
     })
 }
 
-pub fn lt(a: &Value, b: &Value) -> Result<bool, String> {
+pub fn lt(a: &Value, b: &Value) -> Result<bool, FuncError> {
     Ok(order(a, b)? == Some(Ordering::Less))
 }
 
-pub fn le(a: &Value, b: &Value) -> Result<bool, String> {
+pub fn le(a: &Value, b: &Value) -> Result<bool, FuncError> {
     if lt(a, b)? {
         return Ok(true);
     }

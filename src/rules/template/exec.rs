@@ -5,6 +5,7 @@
 //! argument typing, `and`/`or` short-circuit, and Go's error text
 //! (`template: NAME:1:3: executing "NAME" at <humanize "one">: ...`).
 
+use super::error::{ExecCause, ExecError, Place};
 use super::funcs::Env;
 use super::node::{Arg, Branch, Command, List, Node, Pipe};
 use super::parse::Trees;
@@ -13,7 +14,7 @@ use super::value::Value;
 /// Template calls nested deeper than this are an error. Go allows 100,000
 /// (`maxExecDepth`); a recursive alert template that deep is a mistake,
 /// and this bound keeps the Rust stack of a test thread safe.
-const MAX_DEPTH: usize = 200;
+pub const MAX_DEPTH: usize = 200;
 
 /// Nodes and `range` iterations one expansion may run: a `range` over a
 /// huge integer or a deep recursion ends with an error, not a hang.
@@ -28,7 +29,8 @@ pub const MAX_OUTPUT: usize = 1 << 20;
 /// enclosing `range`.
 #[derive(Debug)]
 pub enum Stop {
-    Error(String),
+    /// Boxed: a walk returns `Stop` at every node, and the error is rare.
+    Error(Box<ExecError>),
     Break,
     Continue,
 }
@@ -68,7 +70,7 @@ pub fn execute(
     text: &str,
     data: Value,
     env: &Env,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<String, Box<ExecError>> {
     let mut state = State {
         trees,
         name,
@@ -98,10 +100,15 @@ impl<'t> State<'t, '_> {
         self.at = at;
     }
 
-    pub(super) fn error(&self, message: impl Into<String>) -> Stop {
-        let message = message.into();
+    pub(super) fn error(&self, cause: ExecCause) -> Stop {
         let (pos, context) = match self.at {
-            At::None => return Stop::Error(format!("template: {}: {message}", self.current)),
+            At::None => {
+                return Stop::Error(Box::new(ExecError {
+                    template: self.current.clone(),
+                    place: None,
+                    cause,
+                }));
+            }
             At::Node(n) => (node_pos(n), n.context()),
             At::Pipe(p) => (p.pos, p.to_string()),
             At::Command(c) => (c.pos, c.to_string()),
@@ -113,17 +120,21 @@ impl<'t> State<'t, '_> {
             Some(nl) => pos - nl - 1,
             None => pos,
         };
-        Stop::Error(format!(
-            "template: {}:{line}:{col}: executing {:?} at <{context}>: {message}",
-            self.name, self.current
-        ))
+        Stop::Error(Box::new(ExecError {
+            template: self.current.clone(),
+            place: Some(Place {
+                name: self.name.to_string(),
+                line,
+                column: col,
+                node: context,
+            }),
+            cause,
+        }))
     }
 
     fn write(&mut self, text: &str) -> Result<()> {
         if self.out.len() + text.len() > MAX_OUTPUT {
-            return Err(self.error(format!(
-                "expansion is longer than slogate's limit of {MAX_OUTPUT} bytes"
-            )));
+            return Err(self.error(ExecCause::TooLong));
         }
         self.out.push_str(text);
         Ok(())
@@ -159,12 +170,12 @@ impl<'t> State<'t, '_> {
                 } else if name == self.name {
                     &self.trees.main
                 } else {
-                    return Err(self.error(format!("template {name:?} not defined")));
+                    return Err(self.error(ExecCause::TemplateNotDefined {
+                        name: name.to_string(),
+                    }));
                 };
                 if self.depth >= MAX_DEPTH {
-                    return Err(
-                        self.error(format!("exceeded maximum template depth ({MAX_DEPTH})"))
-                    );
+                    return Err(self.error(ExecCause::TooDeep));
                 }
                 let dot = match pipe {
                     Some(pipe) => self.eval_pipeline(dot, pipe)?,
@@ -221,10 +232,9 @@ impl<'t> State<'t, '_> {
             Value::Invalid | Value::Nil => (0, Box::new(std::iter::empty())),
             Value::Int(n) | Value::Int64(n) => {
                 if b.pipe.decl.len() > 1 {
-                    return Err(self.error(format!(
-                        "can't use {} to iterate over more than one variable",
-                        value.display()
-                    )));
+                    return Err(self.error(ExecCause::RangeVariables {
+                        shown: value.display(),
+                    }));
                 }
                 let n = (*n).max(0);
                 (
@@ -247,7 +257,7 @@ impl<'t> State<'t, '_> {
                     Box::new(entries.into_iter().map(|(k, item)| (Value::str(&k), item))),
                 ),
                 _ => {
-                    return Err(self.error(format!("range can't iterate over {}", v.display())));
+                    return Err(self.error(ExecCause::RangeOver { shown: v.display() }));
                 }
             },
         };
@@ -290,9 +300,7 @@ impl<'t> State<'t, '_> {
     fn step(&mut self) -> Result<()> {
         self.steps += 1;
         if self.steps > MAX_STEPS {
-            return Err(self.error(format!(
-                "template execution passed slogate's limit of {MAX_STEPS} steps"
-            )));
+            return Err(self.error(ExecCause::TooManySteps));
         }
         Ok(())
     }
@@ -308,14 +316,18 @@ impl<'t> State<'t, '_> {
                 slot.1 = value;
                 Ok(())
             }
-            None => Err(self.error(format!("undefined variable: {name}"))),
+            None => Err(self.error(ExecCause::UndefinedVariable {
+                name: name.to_string(),
+            })),
         }
     }
 
     pub(super) fn var_value(&self, name: &str) -> Result<Value> {
         match self.vars.iter().rev().find(|(n, _)| n == name) {
             Some((_, v)) => Ok(v.clone()),
-            None => Err(self.error(format!("undefined variable: {name}"))),
+            None => Err(self.error(ExecCause::UndefinedVariable {
+                name: name.to_string(),
+            })),
         }
     }
 
@@ -343,7 +355,9 @@ impl<'t> State<'t, '_> {
 
     pub(super) fn not_a_function(&self, args: &[Arg], final_: &Option<Value>) -> Result<()> {
         if args.len() > 1 || !missing(final_) {
-            return Err(self.error(format!("can't give argument to non-function {}", args[0])));
+            return Err(self.error(ExecCause::ArgumentToNonFunction {
+                arg: args[0].to_string(),
+            }));
         }
         Ok(())
     }
@@ -376,10 +390,12 @@ impl<'t> State<'t, '_> {
         match first {
             Arg::Bool(_, b) => Ok(Value::Bool(*b)),
             Arg::Dot(_) => Ok(dot.clone()),
-            Arg::Nil(_) => Err(self.error("nil is not a command")),
+            Arg::Nil(_) => Err(self.error(ExecCause::NilCommand)),
             Arg::Number(_, n) => self.ideal_constant(n),
             Arg::String(_, _, text) => Ok(Value::str(text)),
-            other => Err(self.error(format!("can't evaluate command {:?}", other.to_string()))),
+            other => Err(self.error(ExecCause::NotACommand {
+                text: other.to_string(),
+            })),
         }
     }
 }

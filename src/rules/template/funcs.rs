@@ -6,6 +6,7 @@
 //! arguments are checked.
 
 use super::compare::{eq, le, lt};
+use super::error::{FuncError, QueryError};
 use super::printf::sprintf;
 use super::prom;
 use super::value::{Kind, Sample, Value};
@@ -13,7 +14,7 @@ use super::value::{Kind, Sample, Value};
 /// What Prometheus's functions need from the rule evaluation.
 pub struct Env<'a> {
     /// Runs a PromQL instant query at the rule's evaluation time.
-    pub query: &'a dyn Fn(&str) -> Result<Vec<Sample>, String>,
+    pub query: &'a dyn Fn(&str) -> Result<Vec<Sample>, QueryError>,
     /// The evaluation time, in ms since the epoch (what `now` returns).
     pub now_ms: i64,
     /// Prometheus's `--web.external-url`, which `pathPrefix` and
@@ -58,7 +59,7 @@ impl Param {
     }
 }
 
-pub type Run = Box<dyn Fn(&Env, &[Value]) -> Result<Value, String>>;
+pub type Run = Box<dyn Fn(&Env, &[Value]) -> Result<Value, FuncError>>;
 
 /// A function or method: fixed parameters, an optional variadic one.
 pub struct Func {
@@ -70,7 +71,7 @@ pub struct Func {
 fn func(
     params: &'static [Param],
     variadic: Option<Param>,
-    run: impl Fn(&Env, &[Value]) -> Result<Value, String> + 'static,
+    run: impl Fn(&Env, &[Value]) -> Result<Value, FuncError> + 'static,
 ) -> Func {
     Func {
         params,
@@ -124,8 +125,11 @@ pub fn lookup(name: &str) -> Option<Func> {
         "call" => func(&[Reflect], Some(Reflect), |_, a| {
             let name = a[0].as_str().unwrap_or("").to_string();
             match a.get(1) {
-                None | Some(Value::Invalid | Value::Nil) => Err("call of nil".into()),
-                Some(v) => Err(format!("non-function {name} of type {}", v.type_name())),
+                None | Some(Value::Invalid | Value::Nil) => Err(FuncError::CallOfNil),
+                Some(v) => Err(FuncError::NonFunction {
+                    name,
+                    type_name: v.type_name(),
+                }),
             }
         }),
         "eq" => func(&[Reflect], Some(Reflect), |_, a| {
@@ -278,61 +282,65 @@ pub fn query_escape(text: &str) -> String {
     out
 }
 
-fn length(v: &Value) -> Result<Value, String> {
+fn length(v: &Value) -> Result<Value, FuncError> {
     let n = match v {
-        Value::Invalid => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
-        Value::Nil => return Err("len of nil pointer".into()),
+        Value::Invalid => return Err(FuncError::ZeroValue),
+        Value::Nil => return Err(FuncError::LenOfNil),
         Value::Str(s) | Value::Html(s) => s.len(),
         Value::Labels(m) => m.len(),
         Value::Map(m) => m.len(),
         Value::List(l, _) => l.len(),
         Value::Samples(l) => l.len(),
-        other => return Err(format!("len of type {}", other.type_name())),
+        other => {
+            return Err(FuncError::LenOfType {
+                type_name: other.type_name(),
+            });
+        }
     };
     Ok(Value::Int(n as i64))
 }
 
-fn int_index(v: &Value, cap: usize, what: &str) -> Result<usize, String> {
+/// An index into a slice, array or string of `cap` elements.
+fn int_index(v: &Value, cap: usize) -> Result<usize, FuncError> {
     let x = match v {
         Value::Int(i) | Value::Int64(i) => *i,
         Value::Uint64(u) => *u as i64,
-        Value::Invalid | Value::Nil => return Err(format!("cannot index {what} with nil")),
+        Value::Invalid | Value::Nil => return Err(FuncError::IndexWithNil),
         other => {
-            return Err(format!(
-                "cannot index {what} with type {}",
-                other.type_name()
-            ));
+            return Err(FuncError::IndexWithType {
+                type_name: other.type_name(),
+            });
         }
     };
     if x < 0 || x as usize > cap {
-        return Err(format!("index out of range: {x}"));
+        return Err(FuncError::IndexOutOfRange { index: x });
     }
     Ok(x as usize)
 }
 
-fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
+fn index(item: &Value, indexes: &[Value]) -> Result<Value, FuncError> {
     if *item == Value::Invalid {
-        return Err("index of untyped nil".into());
+        return Err(FuncError::IndexOfUntypedNil);
     }
     let mut item = item.clone();
     for ix in indexes {
         item = match &item {
-            Value::Nil => return Err("index of nil pointer".into()),
+            Value::Nil => return Err(FuncError::IndexOfNil),
             Value::Str(s) | Value::Html(s) => {
-                let x = int_index(ix, s.len(), "slice/array")?;
+                let x = int_index(ix, s.len())?;
                 let byte = s
                     .as_bytes()
                     .get(x)
-                    .ok_or(format!("index out of range: {x}"))?;
+                    .ok_or(FuncError::IndexOutOfRange { index: x as i64 })?;
                 Value::Uint64(u64::from(*byte))
             }
             v if v.kind() == Kind::Slice => {
                 let items = v.elements().unwrap_or_default();
-                let x = int_index(ix, items.len(), "slice/array")?;
+                let x = int_index(ix, items.len())?;
                 items
                     .get(x)
                     .cloned()
-                    .ok_or("reflect: slice index out of range")?
+                    .ok_or(FuncError::SliceIndexOutOfRange)?
             }
             Value::Labels(m) => {
                 let key = map_key(ix)?;
@@ -342,65 +350,71 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 let key = map_key(ix)?;
                 m.get(&key).cloned().unwrap_or(Value::Nil)
             }
-            other => return Err(format!("can't index item of type {}", other.type_name())),
+            other => {
+                return Err(FuncError::CannotIndex {
+                    type_name: other.type_name(),
+                });
+            }
         };
     }
     Ok(item)
 }
 
-fn map_key(v: &Value) -> Result<String, String> {
+fn map_key(v: &Value) -> Result<String, FuncError> {
     match v {
         Value::Str(s) => Ok(s.to_string()),
-        Value::Invalid | Value::Nil => Err("value is nil; should be of type string".into()),
-        other => Err(format!(
-            "value has type {}; should be string",
-            other.type_name()
-        )),
+        Value::Invalid | Value::Nil => Err(FuncError::NilKey),
+        other => Err(FuncError::KeyType {
+            type_name: other.type_name(),
+        }),
     }
 }
 
-fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
+fn slice(item: &Value, indexes: &[Value]) -> Result<Value, FuncError> {
     if *item == Value::Invalid {
-        return Err("slice of untyped nil".into());
+        return Err(FuncError::SliceOfUntypedNil);
     }
     if indexes.len() > 3 {
-        return Err(format!("too many slice indexes: {}", indexes.len()));
+        return Err(FuncError::TooManySliceIndexes {
+            count: indexes.len(),
+        });
     }
     let len = match item {
         Value::Str(s) => {
             if indexes.len() == 3 {
-                return Err("cannot 3-index slice a string".into());
+                return Err(FuncError::ThreeIndexString);
             }
             s.len()
         }
         v if v.kind() == Kind::Slice => v.elements().unwrap_or_default().len(),
-        other => return Err(format!("can't slice item of type {}", other.type_name())),
+        other => {
+            return Err(FuncError::CannotSlice {
+                type_name: other.type_name(),
+            });
+        }
     };
     let mut bounds = [0, len, len];
     for (i, ix) in indexes.iter().enumerate() {
-        bounds[i] = int_index(ix, len, "slice/array")?;
+        bounds[i] = int_index(ix, len)?;
     }
     if indexes.len() < 3 {
         bounds[2] = len;
     }
     if bounds[0] > bounds[1] {
-        return Err(format!(
-            "invalid slice index: {} > {}",
-            bounds[0], bounds[1]
-        ));
+        return Err(FuncError::InvalidSliceIndex {
+            low: bounds[0],
+            high: bounds[1],
+        });
     }
     if indexes.len() == 3 && bounds[1] > bounds[2] {
-        return Err(format!(
-            "invalid slice index: {} > {}",
-            bounds[1], bounds[2]
-        ));
+        return Err(FuncError::InvalidSliceIndex {
+            low: bounds[1],
+            high: bounds[2],
+        });
     }
     let (lo, hi) = (bounds[0], bounds[1]);
     Ok(match item {
-        Value::Str(s) => Value::str(
-            s.get(lo..hi)
-                .ok_or("slice does not fall on a character boundary")?,
-        ),
+        Value::Str(s) => Value::str(s.get(lo..hi).ok_or(FuncError::NotCharBoundary)?),
         Value::List(l, elem) => Value::List(std::rc::Rc::new(l[lo..hi].to_vec()), elem),
         Value::Samples(l) => Value::Samples(std::rc::Rc::new(l[lo..hi].to_vec())),
         _ => Value::Invalid,

@@ -6,6 +6,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Error,
+    /// An action the text ends inside of (an error, told apart for its
+    /// hint).
+    UnclosedAction,
     Bool,
     /// Any other printable ASCII character (a comma, say).
     Char,
@@ -76,7 +79,7 @@ impl std::fmt::Display for Item {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         match self.kind {
             Kind::Eof => f.write_str("EOF"),
-            Kind::Error => f.write_str(&self.val),
+            Kind::Error | Kind::UnclosedAction => f.write_str(&self.val),
             k if k.is_keyword() => write!(f, "<{}>", self.val),
             _ if self.val.chars().count() > 10 => {
                 let head: String = self.val.chars().take(10).collect();
@@ -164,8 +167,12 @@ impl Lexer<'_> {
     }
 
     fn error(&mut self, message: String) -> bool {
+        self.error_of(Kind::Error, message)
+    }
+
+    fn error_of(&mut self, kind: Kind, message: String) -> bool {
         self.items.push(Item {
-            kind: Kind::Error,
+            kind,
             pos: self.start,
             val: message,
             line: self.line_at(self.start),
@@ -315,7 +322,7 @@ impl Lexer<'_> {
                 return self.error("unclosed left paren".into());
             }
             let Some(c) = self.next() else {
-                return self.error("unclosed action".into());
+                return self.error_of(Kind::UnclosedAction, "unclosed action".into());
             };
             let ok = match c {
                 c if is_space(c) => {
@@ -592,7 +599,7 @@ mod tests {
         let last = lex("{{ 1").pop().unwrap();
         assert_eq!(
             (last.kind, last.val.as_str()),
-            (Kind::Error, "unclosed action")
+            (Kind::UnclosedAction, "unclosed action")
         );
         let last = lex("{{ $x=1 }}").pop().unwrap();
         assert_eq!(last.val, "bad character U+003D '='");

@@ -4,10 +4,29 @@
 
 use super::lex::Kind;
 use super::node::Number;
+use super::strconv::go_quote;
+
+/// Go's `strconv.ErrSyntax`: the one way [`unquote`] fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid syntax")]
+pub struct InvalidSyntax;
+
+/// Why a number, character or complex constant is not a `NumberNode`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    #[error(transparent)]
+    Syntax(#[from] InvalidSyntax),
+    #[error("malformed character constant: {text}")]
+    MalformedChar { text: String },
+    #[error("integer overflow: {}", go_quote(.text))]
+    Overflow { text: String },
+    #[error("illegal number syntax: {}", go_quote(.text))]
+    Illegal { text: String },
+}
 
 /// Go's `strconv.Unquote` for `"..."`, `` `...` `` and `'.'`.
-pub fn unquote(quoted: &str) -> Result<String, String> {
-    let syntax = || "invalid syntax".to_string();
+pub fn unquote(quoted: &str) -> Result<String, InvalidSyntax> {
+    let syntax = || InvalidSyntax;
     if let Some(raw) = quoted.strip_prefix('`') {
         return raw
             .strip_suffix('`')
@@ -30,7 +49,7 @@ pub fn unquote(quoted: &str) -> Result<String, String> {
             continue;
         }
         let e = chars.next().ok_or_else(syntax)?;
-        let mut hex = |n: usize| -> Result<u32, String> {
+        let mut hex = |n: usize| -> Result<u32, InvalidSyntax> {
             let digits: String = (0..n).filter_map(|_| chars.next()).collect();
             if digits.len() != n {
                 return Err(syntax());
@@ -74,7 +93,7 @@ pub fn unquote(quoted: &str) -> Result<String, String> {
 }
 
 /// Go's `NumberNode` of a number, character or complex constant.
-pub fn number(text: &str, kind: Kind) -> Result<Number, String> {
+pub fn number(text: &str, kind: Kind) -> Result<Number, NumberError> {
     let mut n = Number {
         text: text.to_string(),
         int: None,
@@ -87,12 +106,14 @@ pub fn number(text: &str, kind: Kind) -> Result<Number, String> {
         // error, more than one character a malformed constant.
         let inner = &text[1..text.len().saturating_sub(1).max(1)];
         if inner.is_empty() {
-            return Err("invalid syntax".into());
+            return Err(InvalidSyntax.into());
         }
         let c = unquote(text)
             .ok()
             .and_then(|s| s.chars().next())
-            .ok_or_else(|| format!("malformed character constant: {text}"))?;
+            .ok_or_else(|| NumberError::MalformedChar {
+                text: text.to_string(),
+            })?;
         n.int = Some(c as i64);
         n.uint = Some(c as u64);
         n.float = Some(c as u32 as f64);
@@ -129,10 +150,9 @@ pub fn number(text: &str, kind: Kind) -> Result<Number, String> {
         n.float = Some(u as f64);
     } else if let Some(f) = parse_float(&clean) {
         if !clean.contains(['.', 'e', 'E', 'p', 'P']) || is_hex_int(&clean) {
-            return Err(format!(
-                "integer overflow: {}",
-                super::strconv::go_quote(text)
-            ));
+            return Err(NumberError::Overflow {
+                text: text.to_string(),
+            });
         }
         n.float = Some(f);
         if f.fract() == 0.0 && f.abs() < 9.2e18 {
@@ -143,10 +163,9 @@ pub fn number(text: &str, kind: Kind) -> Result<Number, String> {
         }
     }
     if n.int.is_none() && n.uint.is_none() && n.float.is_none() {
-        return Err(format!(
-            "illegal number syntax: {}",
-            super::strconv::go_quote(text)
-        ));
+        return Err(NumberError::Illegal {
+            text: text.to_string(),
+        });
     }
     Ok(n)
 }

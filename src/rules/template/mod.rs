@@ -12,6 +12,7 @@
 
 mod call;
 mod compare;
+mod error;
 mod exec;
 mod funcs;
 mod lex;
@@ -34,7 +35,11 @@ mod prometheus_cases;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+#[cfg(test)]
+use error::ExecError;
+pub use error::QueryError;
 pub use funcs::Env;
+use parse::Mistake;
 pub use value::Sample;
 
 /// What Prometheus's `rules/alerting.go` puts before every label and
@@ -50,28 +55,21 @@ pub struct TemplateError {
     pub message: String,
     pub line: usize,
     pub column: usize,
+    mistake: Option<Mistake>,
 }
 
 impl TemplateError {
     /// What to do about it, for the error's hint.
     pub fn hint(&self) -> Option<String> {
-        let m = self.message.as_str();
-        Some(if let Some(rest) = m.strip_prefix("function \"") {
-            let name = rest.split('"').next().unwrap_or("");
-            match crate::diag::nearest(name, funcs::names()) {
+        Some(match self.mistake.as_ref()? {
+            Mistake::UnknownFunction(name) => match crate::diag::nearest(name, funcs::names()) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "Prometheus's template functions are Go's (`printf`, `eq`, `and`, ...) and Prometheus's (`humanize`, `query`, `toUpper`, ...), as its docs list them".into(),
-            }
-        } else if m.starts_with("undefined variable") {
-            "a template sees $labels, $value, $externalLabels, $externalURL and the variables it declares with `{{ $x := ... }}` before using them".into()
-        } else if m == "unexpected EOF" {
-            "every {{ if }}, {{ with }}, {{ range }}, {{ define }} and {{ block }} needs its {{ end }}".into()
-        } else if m.starts_with("unexpected {{end}}") || m.starts_with("unexpected {{else}}") {
-            "this {{ end }} or {{ else }} has no {{ if }}, {{ with }} or {{ range }} open".into()
-        } else if m.starts_with("unclosed action") {
-            "an action opened with {{ closes with }}".into()
-        } else {
-            return None;
+            },
+            Mistake::UndefinedVariable => "a template sees $labels, $value, $externalLabels, $externalURL and the variables it declares with `{{ $x := ... }}` before using them".into(),
+            Mistake::UnclosedBlock => "every {{ if }}, {{ with }}, {{ range }}, {{ define }} and {{ block }} needs its {{ end }}".into(),
+            Mistake::StrayEndOrElse => "this {{ end }} or {{ else }} has no {{ if }}, {{ with }} or {{ range }} open".into(),
+            Mistake::UnclosedAction => "an action opened with {{ closes with }}".into(),
         })
     }
 }
@@ -91,6 +89,7 @@ pub fn check(text: &str) -> Result<(), TemplateError> {
                 message: e.message,
                 line,
                 column: before[line_start..].chars().count() + 1,
+                mistake: e.mistake,
             })
         }
     }
@@ -128,7 +127,29 @@ pub struct Prepared {
     name: String,
     full: String,
     /// `None` for text without an action, which expands to itself.
-    parsed: Option<Result<parse::Trees, String>>,
+    parsed: Option<Result<parse::Trees, Unparsed>>,
+}
+
+/// A label or annotation template Go's parser refuses, as `Expand` words
+/// it (`error parsing template NAME: template: NAME:LINE: MESSAGE`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("error parsing template {name}: template: {name}:{}: {}", .error.line, .error.message)]
+struct Unparsed {
+    name: String,
+    error: parse::ParseError,
+}
+
+/// Why [`run`] failed, in `Expand`'s words.
+#[cfg(test)]
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Parse(Unparsed),
+    #[error("error executing template {name}: {source}")]
+    Exec {
+        name: String,
+        source: Box<ExecError>,
+    },
 }
 
 /// One alert's template data as the executor reads it, built once per
@@ -154,11 +175,9 @@ impl Prepared {
         let name = format!("__alert_{alert}");
         let full = format!("{PRELUDE}{text}");
         let parsed = text.contains("{{").then(|| {
-            parse::parse(&full, &funcs::is_function).map_err(|e| {
-                format!(
-                    "error parsing template {name}: template: {name}:{}: {}",
-                    e.line, e.message
-                )
+            parse::parse(&full, &funcs::is_function).map_err(|error| Unparsed {
+                name: name.clone(),
+                error,
             })
         });
         Prepared { name, full, parsed }
@@ -188,25 +207,28 @@ impl Prepared {
 /// Parses and executes `text` named `name` on `data`, with Prometheus's
 /// `Expand` error wording.
 #[cfg(test)]
-fn run(name: &str, text: &str, data: value::Value, env: &Env) -> Result<String, String> {
-    let trees = parse::parse(text, &funcs::is_function).map_err(|e| {
-        format!(
-            "error parsing template {name}: template: {name}:{}: {}",
-            e.line, e.message
-        )
+fn run(name: &str, text: &str, data: value::Value, env: &Env) -> Result<String, RunError> {
+    let trees = parse::parse(text, &funcs::is_function).map_err(|error| {
+        RunError::Parse(Unparsed {
+            name: name.to_string(),
+            error,
+        })
     })?;
-    exec::execute(&trees, name, text, data, env)
-        .map_err(|e| format!("error executing template {name}: {e}"))
+    exec::execute(&trees, name, text, data, env).map_err(|source| RunError::Exec {
+        name: name.to_string(),
+        source,
+    })
 }
 
 /// A query function for templates evaluated without data: every query
 /// returns no samples.
-pub fn no_query(_: &str) -> Result<Vec<Sample>, String> {
+pub fn no_query(_: &str) -> Result<Vec<Sample>, QueryError> {
     Ok(Vec::new())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::error::{ExecCause, FuncError};
     use super::*;
 
     fn env() -> Env<'static> {
@@ -350,6 +372,55 @@ mod tests {
         );
     }
 
+    /// The executor's error says where and why as values: the function
+    /// that failed and its own error, not only their text.
+    #[test]
+    fn execution_errors_are_typed_by_cause() {
+        let data = value::Value::Float(0.0);
+        let cause = |text: &str| match run("t", text, data.clone(), &env()) {
+            Err(RunError::Exec { source, .. }) => (source.place.is_some(), source.cause),
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            cause("{{ humanize \"abc\" }}"),
+            (
+                true,
+                ExecCause::Call {
+                    name: "humanize".into(),
+                    source: FuncError::FloatSyntax { text: "abc".into() },
+                }
+            )
+        );
+        assert_eq!(
+            cause("{{ index \"ab\" 5 }}"),
+            (
+                true,
+                ExecCause::Call {
+                    name: "index".into(),
+                    source: FuncError::IndexOutOfRange { index: 5 },
+                }
+            )
+        );
+        assert_eq!(
+            cause("{{ template \"nope\" }}"),
+            (
+                true,
+                ExecCause::TemplateNotDefined {
+                    name: "nope".into()
+                }
+            )
+        );
+        let Err(RunError::Exec { source, .. }) = run(
+            "t",
+            "{{ range $i := 1000000000000 }}{{ end }}",
+            data,
+            &env(),
+        ) else {
+            panic!("an endless range ends");
+        };
+        assert_eq!(source.cause, ExecCause::TooManySteps);
+    }
+
     #[test]
     fn parse_errors_name_the_place_in_the_template() {
         for (text, message, column) in [
@@ -365,6 +436,28 @@ mod tests {
             assert_eq!((e.message.as_str(), e.column), (message, column), "{text}");
         }
         assert!(check("{{ define \"x\" }}{{ $labels }}{{ end }}").is_err());
+        // Each hint follows the parser's mistake, not its message's words.
+        let hint = |text: &str| check(text).unwrap_err().hint();
+        assert_eq!(
+            hint("{{ humanise 1 }}").as_deref(),
+            Some("did you mean `humanize`?")
+        );
+        assert!(
+            hint("{{ $foo }}")
+                .unwrap()
+                .starts_with("a template sees $labels")
+        );
+        assert!(hint("{{ if 1 }}").unwrap().ends_with("needs its {{ end }}"));
+        assert!(
+            hint("a {{ else }}")
+                .unwrap()
+                .starts_with("this {{ end }} or {{ else }}")
+        );
+        assert_eq!(
+            hint("{{ 1 ").as_deref(),
+            Some("an action opened with {{ closes with }}")
+        );
+        assert_eq!(hint("{{ ) }}"), None);
         assert!(check("{{ range $i, $v := $labels }}{{ break }}{{ end }}").is_ok());
         assert!(check("{{ break }}").is_err());
     }

@@ -3,6 +3,7 @@
 //! `humanize*` family, seconds to times (`floatToTime`) and Prometheus
 //! durations (`parseDuration`).
 
+use super::error::FuncError;
 use super::strconv::go_g;
 use super::time::Time;
 use super::value::Value;
@@ -18,13 +19,12 @@ pub fn go_f64_to_i64(v: f64) -> i64 {
 }
 
 /// Prometheus's `floatToTime`: seconds to a time, millisecond precision.
-pub fn float_to_time(v: f64) -> Result<Time, String> {
+pub fn float_to_time(v: f64) -> Result<Time, FuncError> {
     let nanos = v * 1e9;
     if nanos > i64::MAX as f64 || nanos < i64::MIN as f64 {
-        return Err(format!(
-            "{} cannot be represented as a nanoseconds timestamp since it overflows int64",
-            super::strconv::go_float(v)
-        ));
+        return Err(FuncError::TimeOverflow {
+            shown: super::strconv::go_float(v),
+        });
     }
     // model.TimeFromUnixNano keeps milliseconds (truncating toward zero).
     let ms = go_f64_to_i64(nanos) / 1_000_000;
@@ -32,24 +32,23 @@ pub fn float_to_time(v: f64) -> Result<Time, String> {
 }
 
 /// Prometheus's `ConvertToFloat`.
-pub fn to_float(v: &Value) -> Result<f64, String> {
+pub fn to_float(v: &Value) -> Result<f64, FuncError> {
     match v {
         Value::Float(f) => Ok(*f),
         Value::Int(i) | Value::Int64(i) => Ok(*i as f64),
         Value::Uint64(u) => Ok(*u as f64),
         Value::Str(s) => parse_float(s),
-        Value::Nil | Value::Invalid => Err("can't convert <nil> to float".into()),
-        other => Err(format!("can't convert {} to float", other.type_name())),
+        Value::Nil | Value::Invalid => Err(FuncError::NilToFloat),
+        other => Err(FuncError::ToFloat {
+            type_name: other.type_name(),
+        }),
     }
 }
 
 /// Go's `strconv.ParseFloat(s, 64)`.
-pub fn parse_float(s: &str) -> Result<f64, String> {
-    let syntax = || {
-        format!(
-            "strconv.ParseFloat: parsing {}: invalid syntax",
-            super::strconv::go_quote(s)
-        )
+pub fn parse_float(s: &str) -> Result<f64, FuncError> {
+    let syntax = || FuncError::FloatSyntax {
+        text: s.to_string(),
     };
     let lower = s.to_ascii_lowercase();
     let unsigned = lower.trim_start_matches(['+', '-']);
@@ -72,24 +71,20 @@ pub fn parse_float(s: &str) -> Result<f64, String> {
     }
     let v: f64 = s.parse().map_err(|_| syntax())?;
     if v.is_infinite() {
-        return Err(format!(
-            "strconv.ParseFloat: parsing {}: value out of range",
-            super::strconv::go_quote(s)
-        ));
+        return Err(FuncError::FloatRange {
+            text: s.to_string(),
+        });
     }
     Ok(v)
 }
 
 /// Prometheus's `model.ParseDurationAllowNegative`, in milliseconds.
-pub fn parse_duration(text: &str) -> Result<i64, String> {
+pub fn parse_duration(text: &str) -> Result<i64, FuncError> {
     if text.is_empty() {
-        return Err("empty duration string".into());
+        return Err(FuncError::EmptyDuration);
     }
-    let bad = || {
-        format!(
-            "not a valid duration string: {}",
-            super::strconv::go_quote(text)
-        )
+    let bad = || FuncError::BadDuration {
+        text: text.to_string(),
     };
     let (negative, mut rest) = match text.strip_prefix('-') {
         Some(r) => (true, r),
@@ -133,7 +128,7 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         total = n
             .checked_mul(ms)
             .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| "duration out of range".to_string())?;
+            .ok_or(FuncError::DurationRange)?;
         next = i + 1;
     }
     Ok(if negative { -total } else { total })

@@ -18,6 +18,30 @@ pub struct ParseError {
     pub message: String,
     pub line: usize,
     pub pos: usize,
+    /// The likely mistake, where the error has a hint for it.
+    pub mistake: Option<Mistake>,
+}
+
+/// The mistakes behind the parse errors a hint is given for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mistake {
+    /// A function that templates do not have (its name).
+    UnknownFunction(String),
+    /// A variable used before it is declared.
+    UndefinedVariable,
+    /// An `if`, `with`, `range`, `define` or `block` without its `end`.
+    UnclosedBlock,
+    /// An `end` or `else` with no block open.
+    StrayEndOrElse,
+    /// The text ends inside an action.
+    UnclosedAction,
+}
+
+impl ParseError {
+    fn because(mut self, mistake: Mistake) -> ParseError {
+        self.mistake = Some(mistake);
+        self
+    }
 }
 
 /// The templates one text defines: the main one and every `define`d or
@@ -133,12 +157,18 @@ impl Parser<'_> {
             message,
             line: self.items[self.seen.min(last)].line,
             pos: taken.pos,
+            mistake: None,
         }
     }
 
     fn unexpected(&self, item: &Item, context: &str) -> ParseError {
         if item.kind == Kind::Error {
             return self.error(item.val.clone());
+        }
+        if item.kind == Kind::UnclosedAction {
+            return self
+                .error(item.val.clone())
+                .because(Mistake::UnclosedAction);
         }
         self.error(format!("unexpected {item} in {context}"))
     }
@@ -165,7 +195,9 @@ impl Parser<'_> {
             }
             match self.text_or_action()? {
                 Parsed::Stop(stop) => {
-                    let mut error = self.error(format!("unexpected {}", stop.text()));
+                    let mut error = self
+                        .error(format!("unexpected {}", stop.text()))
+                        .because(Mistake::StrayEndOrElse);
                     error.pos = stop.pos();
                     return Err(error);
                 }
@@ -183,7 +215,7 @@ impl Parser<'_> {
         if !matches!(item.kind, Kind::String | Kind::RawString) {
             return Err(self.unexpected(&item, context));
         }
-        let name = unquote(&item.val).map_err(|e| self.error(e))?;
+        let name = unquote(&item.val).map_err(|e| self.error(e.to_string()))?;
         self.expect(Kind::RightDelim, context)?;
         let outer = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
         let depth = std::mem::take(&mut self.range_depth);
@@ -191,7 +223,9 @@ impl Parser<'_> {
         self.vars = outer;
         self.range_depth = depth;
         if !matches!(stop, Stop::End(_)) {
-            return Err(self.error(format!("unexpected {} in {context}", stop.text())));
+            return Err(self
+                .error(format!("unexpected {} in {context}", stop.text()))
+                .because(Mistake::StrayEndOrElse));
         }
         self.add(name, list)
     }
@@ -217,7 +251,9 @@ impl Parser<'_> {
                 Parsed::Node(node) => list.push(node),
             }
         }
-        let mut error = self.error("unexpected EOF".into());
+        let mut error = self
+            .error("unexpected EOF".into())
+            .because(Mistake::UnclosedBlock);
         error.pos = self.peek().pos;
         Err(error)
     }
@@ -338,7 +374,9 @@ impl Parser<'_> {
 
     fn template_name(&mut self, item: &Item, context: &str) -> Result<String> {
         match item.kind {
-            Kind::String | Kind::RawString => unquote(&item.val).map_err(|e| self.error(e)),
+            Kind::String | Kind::RawString => {
+                unquote(&item.val).map_err(|e| self.error(e.to_string()))
+            }
             _ => Err(self.unexpected(item, context)),
         }
     }
@@ -373,7 +411,9 @@ impl Parser<'_> {
         self.range_depth = depth;
         let (list, stop) = listed?;
         if !matches!(stop, Stop::End(_)) {
-            return Err(self.error(format!("unexpected {} in {context}", stop.text())));
+            return Err(self
+                .error(format!("unexpected {} in {context}", stop.text()))
+                .because(Mistake::StrayEndOrElse));
         }
         self.add(name.clone(), list)?;
         Ok(Node::Template {
@@ -540,7 +580,9 @@ impl Parser<'_> {
         Ok(Some(match item.kind {
             Kind::Identifier => {
                 if !(self.is_function)(&item.val) {
-                    return Err(self.error(format!("function {:?} not defined", item.val)));
+                    return Err(self
+                        .error(format!("function {:?} not defined", item.val))
+                        .because(Mistake::UnknownFunction(item.val)));
                 }
                 Arg::Identifier(item.pos, item.val)
             }
@@ -548,14 +590,16 @@ impl Parser<'_> {
             Kind::Nil => Arg::Nil(item.pos),
             Kind::Variable => {
                 if !self.vars.contains(&item.val) {
-                    return Err(self.error(format!("undefined variable {:?}", item.val)));
+                    return Err(self
+                        .error(format!("undefined variable {:?}", item.val))
+                        .because(Mistake::UndefinedVariable));
                 }
                 Arg::Variable(item.pos, vec![item.val])
             }
             Kind::Field => Arg::Field(item.pos, vec![item.val[1..].to_string()]),
             Kind::Bool => Arg::Bool(item.pos, item.val == "true"),
             Kind::CharConstant | Kind::Complex | Kind::Number => {
-                let number = number(&item.val, item.kind).map_err(|e| self.error(e))?;
+                let number = number(&item.val, item.kind).map_err(|e| self.error(e.to_string()))?;
                 Arg::Number(item.pos, number)
             }
             Kind::LeftParen => {
@@ -565,7 +609,7 @@ impl Parser<'_> {
                 Arg::Pipe(Box::new(pipe))
             }
             Kind::String | Kind::RawString => {
-                let text = unquote(&item.val).map_err(|e| self.error(e))?;
+                let text = unquote(&item.val).map_err(|e| self.error(e.to_string()))?;
                 Arg::String(item.pos, item.val, text)
             }
             _ => {

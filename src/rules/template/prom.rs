@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use super::error::FuncError;
 use super::funcs::{Func, Param, Run, query_escape};
 use super::numbers::{
     float_to_time, go_f64_to_i64, humanize, humanize_1024, humanize_duration, parse_duration,
@@ -15,8 +16,8 @@ use super::numbers::{
 };
 use super::strconv::go_g;
 use super::text::{
-    go_backquote, go_replacement, regex_error, simple_lower, simple_upper, split_host_port,
-    strip_domain, title, url_path,
+    go_replacement, regex_error, simple_lower, simple_upper, split_host_port, strip_domain, title,
+    url_path,
 };
 use super::value::Value;
 
@@ -66,12 +67,10 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or("").to_string()
 }
 
-const NIL_POINTER: &str = "runtime error: invalid memory address or nil pointer dereference";
-
-fn sample(v: &Value) -> Result<&super::value::Sample, String> {
+fn sample(v: &Value) -> Result<&super::value::Sample, FuncError> {
     match v {
         Value::Sample(s) => Ok(s),
-        _ => Err(NIL_POINTER.into()),
+        _ => Err(FuncError::NilPointer),
     }
 }
 
@@ -91,7 +90,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             &[Samples],
             Box::new(|_, a| match &a[0] {
                 Value::Samples(l) if !l.is_empty() => Ok(Value::Sample(l[0].clone())),
-                _ => Err("first() called on vector with no elements".into()),
+                _ => Err(FuncError::FirstOfEmpty),
             }),
         ),
         "label" => f(
@@ -130,11 +129,10 @@ pub fn lookup(name: &str) -> Option<Func> {
             Box::new(|_, a| {
                 let pattern = text(&a[0]);
                 let re = crate::promql::regex_cache::regex(&pattern).map_err(|e| {
-                    format!(
-                        "regexp: Compile({}): {}",
-                        go_backquote(&pattern),
-                        regex_error(&pattern, &e)
-                    )
+                    FuncError::Compile {
+                        source: regex_error(&pattern, &e),
+                        pattern: pattern.clone(),
+                    }
                 })?;
                 let replacement = go_replacement(&text(&a[1]));
                 Ok(Value::str(
@@ -151,7 +149,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             Box::new(|_, a| {
                 let pattern = text(&a[0]);
                 let re = crate::promql::regex_cache::regex(&pattern)
-                    .map_err(|e| regex_error(&pattern, &e))?;
+                    .map_err(|e| FuncError::Regexp(regex_error(&pattern, &e)))?;
                 Ok(Value::Bool(re.is_match(&text(&a[1]))))
             }),
         ),
@@ -261,7 +259,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             Box::new(|_, a| {
                 let v = to_float(&a[0])?;
                 if !v.is_finite() {
-                    return Err("value is NaN or Inf".into());
+                    return Err(FuncError::NotFinite);
                 }
                 Ok(Value::Time(float_to_time(v)?, true))
             }),
@@ -282,11 +280,15 @@ pub fn lookup(name: &str) -> Option<Func> {
         ),
         "pathPrefix" => f(
             &[],
-            Box::new(|env, _| Ok(Value::str(url_path(env.external_url.ok_or(NIL_POINTER)?)))),
+            Box::new(|env, _| {
+                Ok(Value::str(url_path(
+                    env.external_url.ok_or(FuncError::NilPointer)?,
+                )))
+            }),
         ),
         "externalURL" => f(
             &[],
-            Box::new(|env, _| Ok(Value::str(env.external_url.ok_or(NIL_POINTER)?))),
+            Box::new(|env, _| Ok(Value::str(env.external_url.ok_or(FuncError::NilPointer)?))),
         ),
         "parseDuration" => f(
             &[Str],

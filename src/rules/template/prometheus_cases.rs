@@ -460,6 +460,7 @@ fn prometheus_template_expansion_cases() {
             external_url: Some("http://testhost:9090/path/prefix"),
         };
         let got = run("test", case.text, case.input.clone(), &env);
+        let got = got.map_err(|e| e.to_string());
         let got = got.as_deref().map_err(String::as_str);
         if got != case.want {
             failures.push(format!(

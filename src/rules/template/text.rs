@@ -2,6 +2,8 @@
 //! simple case mapping, Go's `regexp` wording and `$1` replacements,
 //! `net.SplitHostPort` for `stripPort`/`stripDomain`, a URL's path.
 
+use super::error::RegexpError;
+
 /// The path of a URL (`http://host:9090/prefix` → `/prefix`).
 pub fn url_path(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -81,7 +83,7 @@ pub fn go_replacement(text: &str) -> String {
 /// Go's `regexp` error for a pattern the regex crate refuses, in Go's
 /// words for the common mistakes (RE2 and the regex crate accept the same
 /// syntax, so they refuse the same patterns).
-pub fn regex_error(pattern: &str, e: &regex::Error) -> String {
+pub fn regex_error(pattern: &str, e: &regex::Error) -> RegexpError {
     let text = e.to_string();
     let detail = text
         .lines()
@@ -104,7 +106,7 @@ pub fn regex_error(pattern: &str, e: &regex::Error) -> String {
         }
         other => other.to_string(),
     };
-    format!("error parsing regexp: {go}")
+    RegexpError(go)
 }
 
 /// Go's `regexp` quoting of a pattern: backquoted when it can be.

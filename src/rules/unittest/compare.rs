@@ -12,8 +12,8 @@ use std::time::Duration;
 use promql_parser::parser::Expr;
 
 use super::model::{AlertTest, ExprTest};
-use super::parse_series;
-use super::series::{Item, Values};
+use super::series::{Item, Values, ValuesError};
+use super::{SeriesError, parse_series};
 use crate::metrics::histogram::notation::expression;
 use crate::metrics::store::{Labels, Store};
 use crate::promql::{self, Evaluator, Value, format_value};
@@ -107,31 +107,35 @@ pub fn expr(
                 .map(|s| (s.labels.clone(), got(s.v)))
                 .collect()),
             Value::Scalar(v) => Ok(vec![(Labels::empty(), got(v))]),
-            other => Err(format!(
-                "rule result is not a vector or scalar: {}",
-                other.kind()
-            )),
+            // The value's kind, for promtool's message below.
+            other => Err(other.kind()),
         })
     }) {
         Ok(Ok(samples)) => samples,
-        Ok(Err(e)) => return Some(format!("{head}, err: {e}")),
+        Ok(Err(kind)) => {
+            return Some(format!(
+                "{head}, err: rule result is not a vector or scalar: {kind}"
+            ));
+        }
         Err(e) => return Some(format!("{head}, err: {e}")),
     };
     let mut expected: Vec<(Labels, Got)> = Vec::new();
     for sample in &test.exp_samples {
-        let parsed = parse_series(sample.labels.as_str()).and_then(|labels| {
-            let histogram = match sample.histogram.as_str() {
-                "" => None,
-                text => Some(expected_histogram(text)?),
-            };
-            Ok((
-                labels,
-                Got {
-                    value: sample.value.0,
-                    histogram,
-                },
-            ))
-        });
+        let parsed = parse_series(sample.labels.as_str())
+            .map_err(ExpectedError::from)
+            .and_then(|labels| {
+                let histogram = match sample.histogram.as_str() {
+                    "" => None,
+                    text => Some(expected_histogram(text)?),
+                };
+                Ok((
+                    labels,
+                    Got {
+                        value: sample.value.0,
+                        histogram,
+                    },
+                ))
+            });
         match parsed {
             Ok(sample) => expected.push(sample),
             Err(e) => {
@@ -184,8 +188,11 @@ struct Got {
 
 /// An expected `histogram:`, read as promtool reads it (one value of the
 /// series notation, which must be a histogram), as its text.
-fn expected_histogram(text: &str) -> Result<String, String> {
-    let values = Values::parse(text).map_err(|e| format!("histogram {text:?}: {e}"))?;
+fn expected_histogram(text: &str) -> Result<String, ExpectedError> {
+    let values = Values::parse(text).map_err(|source| ExpectedError::Histogram {
+        text: text.to_string(),
+        source,
+    })?;
     let mut cursor = values.cursor();
     let mut items = Vec::new();
     while let Some((_, item)) = cursor.next_until(1) {
@@ -193,9 +200,25 @@ fn expected_histogram(text: &str) -> Result<String, String> {
     }
     match (items.pop(), values.len()) {
         (Some(Item::Histogram(h)), 1) => Ok(expression(&h)),
-        (Some(Item::Float(v)), 1) => Err(format!("expected histogram, got {}", format_value(v))),
-        (_, n) => Err(format!("expected 1 value, got {n}")),
+        (Some(Item::Float(v)), 1) => Err(ExpectedError::Float {
+            shown: format_value(v),
+        }),
+        (_, count) => Err(ExpectedError::Count { count }),
     }
+}
+
+/// Why an `exp_samples` entry does not read: its labels, or its
+/// `histogram:` as the series notation.
+#[derive(Debug, thiserror::Error)]
+enum ExpectedError {
+    #[error(transparent)]
+    Labels(#[from] SeriesError),
+    #[error("histogram {text:?}: {source}")]
+    Histogram { text: String, source: ValuesError },
+    #[error("expected histogram, got {shown}")]
+    Float { shown: String },
+    #[error("expected 1 value, got {count}")]
+    Count { count: u64 },
 }
 
 /// promtool's comparison: `==`, or under `fuzzy_compare` also the next

@@ -9,9 +9,10 @@ use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
 use super::Source;
+use super::error::TestError;
 use super::model::SeriesSpec;
 use super::series::{Cursor, Item, Values};
-use crate::metrics::store::{Labels, NAME, Store};
+use crate::metrics::store::{Labels, NAME, Store, StoreError};
 use crate::promql;
 
 /// The series as defined, last definition winning, in first-seen order.
@@ -22,12 +23,15 @@ pub struct Defined {
 impl Defined {
     /// Reads every series; a value that does not parse is an error at its
     /// place in the test file.
-    pub fn read(specs: &[SeriesSpec], source: Source<'_>) -> Result<Defined, String> {
+    pub fn read(specs: &[SeriesSpec], source: Source<'_>) -> Result<Defined, TestError> {
         let mut series: Vec<(Labels, Values)> = Vec::new();
         let mut index: HashMap<Labels, usize> = HashMap::new();
         for spec in specs {
-            let labels = parse_series(spec.series.as_str())
-                .map_err(|e| format!("input series {:?}: {e}", spec.series.as_str()))?;
+            let labels =
+                parse_series(spec.series.as_str()).map_err(|source| TestError::Series {
+                    series: spec.series.as_str().to_string(),
+                    source,
+                })?;
             let values = match &spec.values {
                 None => Values::default(),
                 Some(text) => Values::parse(text.value.as_str()).map_err(|e| {
@@ -57,10 +61,10 @@ impl Defined {
         store: &mut Store,
         start: i64,
         interval: i64,
-    ) -> Result<Inputs<'a>, String> {
+    ) -> Result<Inputs<'a>, StoreError> {
         let mut series = Vec::new();
         for (labels, values) in &self.series {
-            let id = store.series_id(labels).map_err(|e| e.to_string())?;
+            let id = store.series_id(labels)?;
             series.push((id, values.cursor()));
         }
         Ok(Inputs {
@@ -82,7 +86,7 @@ pub struct Inputs<'a> {
 impl Inputs<'_> {
     /// Appends every input sample at or before `t` (ms), as promtool's
     /// `WithSamplesTill`.
-    pub fn load_till(&mut self, store: &mut Store, t: i64) -> Result<(), String> {
+    pub fn load_till(&mut self, store: &mut Store, t: i64) -> Result<(), TestError> {
         if t < self.start {
             return Ok(());
         }
@@ -92,12 +96,11 @@ impl Inputs<'_> {
                 let at = (position as i64)
                     .checked_mul(self.interval)
                     .and_then(|offset| offset.checked_add(self.start))
-                    .ok_or("input series: a sample's time is past what a timestamp holds")?;
+                    .ok_or(TestError::TimeOutOfRange)?;
                 match item {
                     Item::Float(v) => store.append(*id, at, v),
                     Item::Histogram(h) => store.append_histogram(*id, at, h),
-                }
-                .map_err(|e| e.to_string())?;
+                }?;
             }
         }
         Ok(())
@@ -107,16 +110,27 @@ impl Inputs<'_> {
 /// How values are written, for a hint.
 const HINT: &str = "values are blank-separated: `1 2 3`, `0+10x5`, `_`, `stale`, or native histograms: `{{schema:0 sum:5 count:4 buckets:[1 2 1]}}`, `{{...}}x3`, `{{...}}+{{...}}x3`";
 
+/// Why a series' text (`metric{a="b"}`) does not name one series.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SeriesError {
+    #[error(transparent)]
+    Parse(#[from] promql::Error),
+    #[error("`{text}` is not a series (`metric{{label=\"value\"}}`)")]
+    NotASelector { text: String },
+    #[error("`{text}`: only `=` in a series' labels")]
+    NotEqual { text: String },
+}
+
 /// `metric{a="b"}` (or `{__name__="m", a="b"}`) to labels.
-pub fn parse_series(text: &str) -> Result<Labels, String> {
+pub fn parse_series(text: &str) -> Result<Labels, SeriesError> {
     if text.trim().is_empty() || text.trim() == "{}" {
         return Ok(Labels::empty());
     }
-    let expr = promql::parse(text).map_err(|e| e.to_string())?;
+    let expr = promql::parse(text)?;
     let Expr::VectorSelector(vs) = expr else {
-        return Err(format!(
-            "`{text}` is not a series (`metric{{label=\"value\"}}`)"
-        ));
+        return Err(SeriesError::NotASelector {
+            text: text.to_string(),
+        });
     };
     let mut pairs = Vec::new();
     if let Some(name) = &vs.name {
@@ -124,7 +138,9 @@ pub fn parse_series(text: &str) -> Result<Labels, String> {
     }
     for m in &vs.matchers.matchers {
         if m.op != MatchOp::Equal {
-            return Err(format!("`{text}`: only `=` in a series' labels"));
+            return Err(SeriesError::NotEqual {
+                text: text.to_string(),
+            });
         }
         pairs.push((m.name.clone(), m.value.clone()));
     }
@@ -142,6 +158,13 @@ mod tests {
             Labels::from_pairs(&[("__name__", "up"), ("instance", "b"), ("job", "a")])
         );
         assert_eq!(parse_series("").unwrap(), Labels::empty());
-        assert!(parse_series(r#"up{job=~"a"}"#).is_err());
+        assert_eq!(
+            parse_series(r#"up{job=~"a"}"#).unwrap_err().to_string(),
+            r#"`up{job=~"a"}`: only `=` in a series' labels"#
+        );
+        assert_eq!(
+            parse_series("up + 1").unwrap_err().to_string(),
+            r#"`up + 1` is not a series (`metric{label="value"}`)"#
+        );
     }
 }

@@ -11,14 +11,15 @@
 //! verdicts, `junit` the `--junit` file.
 
 mod compare;
+mod error;
 mod inputs;
 pub mod junit;
 mod model;
 mod series;
 mod timestamp;
 
-pub use inputs::parse_series;
-pub use series::{Values, expand};
+pub use inputs::{SeriesError, parse_series};
+pub use series::{ExpandError, Values, expand};
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
@@ -28,10 +29,12 @@ use regex::Regex;
 use serde_saphyr::Spanned;
 
 use super::alert::External;
-use super::eval::{Options, ParsedRules, RuleSet};
+use super::eval::{BadExpr, Options, ParsedRules, RuleSet};
+use super::glob::BadPattern;
 use super::nullable::Str;
 use crate::diag::{Position, ScenarioError};
 use crate::metrics::store::Store;
+use error::TestError;
 use model::{AlertTest, GroupSpec, KEYS, TestFile};
 
 /// The most evaluation steps (`eval_time` / `evaluation_interval`) one test
@@ -96,7 +99,7 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
         features: options.features,
     };
     match load(path, read) {
-        Err(e) => outcome.error = Some(e),
+        Err(e) => outcome.error = Some(e.to_string()),
         Ok((file, rules, text)) => {
             let source = Source { path, text: &text };
             // The rule files are parsed once, for every test group.
@@ -117,7 +120,7 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
                         Ok(result) => GroupOutcome { name, ..result },
                         Err(e) => GroupOutcome {
                             name,
-                            failures: vec![e],
+                            failures: vec![e.to_string()],
                             checks: 0,
                         },
                     },
@@ -131,20 +134,10 @@ pub fn run_file_with(path: &Path, options: &RunOptions) -> FileOutcome {
 fn load(
     path: &Path,
     read: super::ReadOptions,
-) -> Result<(TestFile, Vec<super::RuleFile>, String), String> {
-    let show = |errors: Vec<ScenarioError>| {
-        errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let source = crate::diag::read(path).map_err(show)?;
-    let file: Option<TestFile> = serde_saphyr::from_str(&source).map_err(|e| {
-        show(vec![crate::diag::yaml::error_with_keys(
-            path, &source, &e, KEYS,
-        )])
-    })?;
+) -> Result<(TestFile, Vec<super::RuleFile>, String), TestError> {
+    let source = crate::diag::read(path).map_err(TestError::At)?;
+    let file: Option<TestFile> = serde_saphyr::from_str(&source)
+        .map_err(|e| crate::diag::yaml::error_with_keys(path, &source, &e, KEYS))?;
     let file = file.unwrap_or(TestFile {
         rule_files: Vec::new(),
         evaluation_interval: None,
@@ -155,15 +148,14 @@ fn load(
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut rules = Vec::new();
     for rule_path in rule_paths(dir, &file.rule_files)? {
-        rules.push(super::load_with(&rule_path, read).map_err(show)?);
+        rules.push(super::load_with(&rule_path, read).map_err(TestError::At)?);
     }
     let mut seen = Vec::new();
     for name in &file.group_eval_order {
         if seen.contains(&name) {
-            return Err(format!(
-                "group name repeated in evaluation order: {}",
-                name.as_str()
-            ));
+            return Err(TestError::RepeatedGroup {
+                name: name.as_str().to_string(),
+            });
         }
         seen.push(name);
     }
@@ -173,7 +165,7 @@ fn load(
 /// `rule_files` relative to the test file, each a glob (`rules/*.yml`), as
 /// promtool resolves them; a name that is no pattern is taken as it is (so
 /// a missing file is an error that names it).
-fn rule_paths(dir: &Path, names: &[Str]) -> Result<Vec<PathBuf>, String> {
+fn rule_paths(dir: &Path, names: &[Str]) -> Result<Vec<PathBuf>, BadPattern> {
     let mut out = Vec::new();
     for name in names {
         let name = name.as_str();
@@ -194,12 +186,25 @@ fn rule_paths(dir: &Path, names: &[Str]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn duration(text: &str, what: &str) -> Result<i64, String> {
-    super::duration(text)
-        .map_err(|e| format!("{what}: {e}"))
-        .and_then(|d| {
-            i64::try_from(d.as_millis()).map_err(|_| format!("{what}: `{text}` is too long"))
-        })
+/// Why a test file's duration field does not read.
+#[derive(Debug, thiserror::Error)]
+enum FieldDuration {
+    #[error("{what}: {source}")]
+    Bad {
+        what: &'static str,
+        source: super::BadDuration,
+    },
+    /// A Prometheus duration past the milliseconds an `i64` holds.
+    #[error("{what}: `{text}` is too long")]
+    TooLong { what: &'static str, text: String },
+}
+
+fn duration(text: &str, what: &'static str) -> Result<i64, FieldDuration> {
+    let d = super::duration(text).map_err(|source| FieldDuration::Bad { what, source })?;
+    i64::try_from(d.as_millis()).map_err(|_| FieldDuration::TooLong {
+        what,
+        text: text.to_string(),
+    })
 }
 
 /// An optional duration field: its milliseconds, 0 when absent; an error
@@ -207,13 +212,13 @@ fn duration(text: &str, what: &str) -> Result<i64, String> {
 fn duration_or_zero(
     source: Source<'_>,
     field: &Option<Spanned<Str>>,
-    what: &str,
-) -> Result<i64, String> {
+    what: &'static str,
+) -> Result<i64, ScenarioError> {
     match field {
         Some(text) => duration(text.value.as_str(), what).map_err(|e| {
             source.error(
                 text,
-                e,
+                e.to_string(),
                 "whole numbers with units, largest first: `90s`, `1h30m`, `0`",
             )
         }),
@@ -230,7 +235,7 @@ struct Source<'a> {
 
 impl Source<'_> {
     /// `message` at `field`'s line and column, with `hint`.
-    fn error<T>(&self, field: &Spanned<T>, message: String, hint: &str) -> String {
+    fn error<T>(&self, field: &Spanned<T>, message: String, hint: &str) -> ScenarioError {
         ScenarioError::at(
             self.path,
             self.text,
@@ -238,13 +243,18 @@ impl Source<'_> {
             message,
         )
         .hint(hint)
-        .to_string()
     }
 
     /// `message` at byte `offset` of `field`'s text, with `hint`: the
     /// column of that byte when the scalar sits on one line as written
     /// (plain or quoted, no escapes before it), else the scalar's start.
-    fn error_in(&self, field: &Spanned<Str>, offset: usize, message: String, hint: &str) -> String {
+    fn error_in(
+        &self,
+        field: &Spanned<Str>,
+        offset: usize,
+        message: String,
+        hint: &str,
+    ) -> ScenarioError {
         let mut position = Position::from(field.referenced);
         let value = field.value.as_str();
         let line = self
@@ -266,9 +276,7 @@ impl Source<'_> {
         if written.starts_with(prefix) {
             position.column += quote + prefix.chars().count() as u64;
         }
-        ScenarioError::at(self.path, self.text, Some(position), message)
-            .hint(hint)
-            .to_string()
+        ScenarioError::at(self.path, self.text, Some(position), message).hint(hint)
     }
 }
 
@@ -276,10 +284,10 @@ fn run_group(
     source: Source<'_>,
     file: &TestFile,
     rule_files: &[super::RuleFile],
-    parsed: &OnceCell<Result<ParsedRules, String>>,
+    parsed: &OnceCell<Result<ParsedRules, BadExpr>>,
     spec: &GroupSpec,
     features: super::Features,
-) -> Result<GroupOutcome, String> {
+) -> Result<GroupOutcome, TestError> {
     let mut eval_interval =
         duration_or_zero(source, &file.evaluation_interval, "evaluation_interval")?;
     if eval_interval == 0 {
@@ -345,10 +353,10 @@ fn run_group(
             } else {
                 format!(" (in TestGroup {})", spec.name.as_str())
             };
-            return Err(format!(
-                "an item under alert_rule_test misses required attribute alertname at eval_time {}{in_group}",
-                show_duration(at)
-            ));
+            return Err(TestError::NoAlertname {
+                eval_time: show_duration(at),
+                in_group,
+            });
         }
         alert_tests.push((at, test));
     }
@@ -380,7 +388,7 @@ fn run_group(
         return Err(
             ScenarioError::at(source.path, source.text, position, message)
                 .hint("a shorter eval_time or a longer evaluation_interval")
-                .to_string(),
+                .into(),
         );
     }
 

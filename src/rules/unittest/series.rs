@@ -25,6 +25,27 @@ pub struct ValuesError {
     pub offset: usize,
 }
 
+/// A plain token of the notation that does not read (histograms' errors
+/// come from their own notation).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum TokenError {
+    #[error("`{token}`: expected a count after `x`")]
+    NoCount { token: String },
+    #[error("`{text}` is not a number")]
+    NotANumber { text: String },
+}
+
+/// Why [`expand`] refused a series' values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExpandError {
+    #[error(transparent)]
+    Values(#[from] ValuesError),
+    #[error("more than {limit} values")]
+    TooMany { limit: u64 },
+    #[error("a histogram is not a float")]
+    Histogram,
+}
+
 /// One sample of a series.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
@@ -86,8 +107,8 @@ impl Values {
                 continue;
             }
             let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            runs.push(run(&rest[..end]).map_err(|message| ValuesError {
-                message,
+            runs.push(run(&rest[..end]).map_err(|e| ValuesError {
+                message: e.to_string(),
                 offset: at,
             })?);
             at += end;
@@ -317,7 +338,7 @@ fn histograms(text: &str, base: usize) -> Result<(Run, usize), ValuesError> {
     Ok((run, used))
 }
 
-fn run(token: &str) -> Result<Run, String> {
+fn run(token: &str) -> Result<Run, TokenError> {
     if token == "_" {
         return Ok(Run::Gap(1));
     }
@@ -335,9 +356,9 @@ fn run(token: &str) -> Result<Run, String> {
             count: 1,
         });
     };
-    let times: u64 = times
-        .parse()
-        .map_err(|_| format!("`{token}`: expected a count after `x`"))?;
+    let times: u64 = times.parse().map_err(|_| TokenError::NoCount {
+        token: token.to_string(),
+    })?;
     if head == "_" {
         return Ok(Run::Gap(times));
     }
@@ -359,31 +380,33 @@ fn run(token: &str) -> Result<Run, String> {
     })
 }
 
-fn number(text: &str) -> Result<f64, String> {
+fn number(text: &str) -> Result<f64, TokenError> {
     let unsigned = text.trim_start_matches(['+', '-']);
     let v = match unsigned {
         "Inf" | "inf" => f64::INFINITY,
         "NaN" | "nan" => f64::NAN,
         _ => unsigned
             .parse::<f64>()
-            .map_err(|_| format!("`{text}` is not a number"))?,
+            .map_err(|_| TokenError::NotANumber {
+                text: text.to_string(),
+            })?,
     };
     Ok(if text.starts_with('-') { -v } else { v })
 }
 
 /// Every float value by position (None: no sample there), for tests and
 /// for small inputs; refuses more than `limit` positions, and histograms.
-pub fn expand(text: &str, limit: u64) -> Result<Vec<Option<f64>>, String> {
-    let values = Values::parse(text).map_err(|e| e.to_string())?;
+pub fn expand(text: &str, limit: u64) -> Result<Vec<Option<f64>>, ExpandError> {
+    let values = Values::parse(text)?;
     if values.len() > limit {
-        return Err(format!("more than {limit} values"));
+        return Err(ExpandError::TooMany { limit });
     }
     let mut out = vec![None; values.len() as usize];
     let mut cursor = values.cursor();
     while let Some((at, item)) = cursor.next_until(u64::MAX) {
         match item {
             Item::Float(v) => out[at as usize] = Some(v),
-            Item::Histogram(_) => return Err("a histogram is not a float".into()),
+            Item::Histogram(_) => return Err(ExpandError::Histogram),
         }
     }
     Ok(out)
@@ -409,7 +432,16 @@ mod tests {
         );
         assert!(crate::metrics::store::is_stale(v("stale")[0].unwrap()));
         assert!(expand("1+x3", 10).is_err());
-        assert!(expand("abc", 10).is_err());
+        assert_eq!(
+            expand("1 abc", 10).unwrap_err().to_string(),
+            "`abc` is not a number"
+        );
+        assert_eq!(expand("1x3", 2), Err(ExpandError::TooMany { limit: 2 }));
+        assert_eq!(
+            expand("1 2x", 10).unwrap_err().to_string(),
+            "`2x`: expected a count after `x`"
+        );
+        assert_eq!(expand("{{count:1 sum:1}}", 10), Err(ExpandError::Histogram));
     }
 
     #[test]

@@ -2,9 +2,19 @@
 //! it: a number of Unix seconds (fractions allowed), else an RFC 3339 time
 //! (`2024-01-01T00:00:00Z`, `2024-01-01T02:00:00.5+02:00`).
 
+/// Text that is neither Unix seconds in range nor an RFC 3339 time: the
+/// one way [`parse`] fails, in promtool's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot parse {text:?} to a valid timestamp")]
+pub struct BadTimestamp {
+    pub text: String,
+}
+
 /// Milliseconds since the Unix epoch.
-pub fn parse(text: &str) -> Result<i64, String> {
-    let bad = || format!("cannot parse {text:?} to a valid timestamp");
+pub fn parse(text: &str) -> Result<i64, BadTimestamp> {
+    let bad = || BadTimestamp {
+        text: text.to_string(),
+    };
     if let Ok(seconds) = text.parse::<f64>() {
         if !seconds.is_finite() || seconds.abs() > 9.2e15 {
             return Err(bad());
