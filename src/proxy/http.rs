@@ -31,24 +31,39 @@ pub struct Upstream {
     timeout: Duration,
 }
 
+/// Why an http-mode proxy cannot forward to an upstream URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("upstream `{0}` is not a URL")]
+    NotAUrl(String),
+    #[error(
+        "upstream `{0}`: an http-mode proxy forwards to http:// only; put an https service behind a tcp-mode proxy (TLS passes through)"
+    )]
+    Https(String),
+    /// No scheme, or one other than http and https.
+    #[error("upstream `{0}` needs http://")]
+    NotHttp(String),
+    #[error("upstream `{0}` has no host")]
+    NoHost(String),
+    /// A host that is not a valid `Host` header value.
+    #[error("upstream `{0}`: bad host")]
+    BadHost(String),
+}
+
 impl Upstream {
     /// `http://host:port[/base]`.
-    pub fn new(url: &str, timeout: Duration) -> Result<Upstream, String> {
+    pub fn new(url: &str, timeout: Duration) -> Result<Upstream, UpstreamError> {
         let uri: Uri = url
             .parse()
-            .map_err(|_| format!("upstream `{url}` is not a URL"))?;
+            .map_err(|_| UpstreamError::NotAUrl(url.to_string()))?;
         match uri.scheme_str() {
             Some("http") => {}
-            Some("https") => {
-                return Err(format!(
-                    "upstream `{url}`: an http-mode proxy forwards to http:// only; put an https service behind a tcp-mode proxy (TLS passes through)"
-                ));
-            }
-            _ => return Err(format!("upstream `{url}` needs http://")),
+            Some("https") => return Err(UpstreamError::Https(url.to_string())),
+            _ => return Err(UpstreamError::NotHttp(url.to_string())),
         }
         let authority = uri
             .authority()
-            .ok_or_else(|| format!("upstream `{url}` has no host"))?;
+            .ok_or_else(|| UpstreamError::NoHost(url.to_string()))?;
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -60,7 +75,7 @@ impl Upstream {
             scheme_authority: format!("http://{authority}"),
             base_path: uri.path().trim_end_matches('/').to_string(),
             host: HeaderValue::from_str(authority.as_str())
-                .map_err(|_| format!("upstream `{url}`: bad host"))?,
+                .map_err(|_| UpstreamError::BadHost(url.to_string()))?,
             timeout,
         })
     }
@@ -305,4 +320,30 @@ fn source_text(error: &(dyn std::error::Error + 'static)) -> String {
         inner = next;
     }
     inner.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_an_http_proxy_cannot_use_say_why() {
+        let error = |url: &str| Upstream::new(url, Duration::from_secs(1)).err();
+        assert_eq!(
+            error("https://127.0.0.1:8443"),
+            Some(UpstreamError::Https("https://127.0.0.1:8443".into()))
+        );
+        assert_eq!(
+            error("ftp://127.0.0.1").map(|e| e.to_string()).as_deref(),
+            Some("upstream `ftp://127.0.0.1` needs http://")
+        );
+        assert_eq!(
+            error("http://exa mple").map(|e| e.to_string()).as_deref(),
+            Some("upstream `http://exa mple` is not a URL")
+        );
+        assert_eq!(
+            error("/just/a/path"),
+            Some(UpstreamError::NotHttp("/just/a/path".into()))
+        );
+    }
 }
