@@ -159,18 +159,27 @@ fn limit_text(limit: Option<Limit>) -> String {
     }
 }
 
+/// Two runs of different scenarios: their phases and checks do not
+/// correspond.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("BASE ran scenario `{base}`, NEW ran `{new}`: compare two runs of the same scenario")]
+pub struct DifferentScenarios {
+    pub base: String,
+    pub new: String,
+}
+
 /// Compares two runs; an error when they are not runs of one scenario.
 pub fn compare(
     base: &SavedSummary,
     new: &SavedSummary,
     limits: &Limits,
     min_latency: Duration,
-) -> Result<Vec<Row>, String> {
+) -> Result<Vec<Row>, DifferentScenarios> {
     if base.scenario != new.scenario {
-        return Err(format!(
-            "BASE ran scenario `{}`, NEW ran `{}`: compare two runs of the same scenario",
-            base.scenario, new.scenario
-        ));
+        return Err(DifferentScenarios {
+            base: base.scenario.clone(),
+            new: new.scenario.clone(),
+        });
     }
     let min_ms = min_latency.as_secs_f64() * 1000.0;
     let mut rows = Vec::new();
