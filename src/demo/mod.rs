@@ -26,7 +26,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
-pub use faults::{Faults, set_remote as set_faults_remote};
+pub use faults::{Faults, KnobError, SetFaultsError, set_remote as set_faults_remote};
 pub(crate) use metrics::to_classic;
 use metrics::{Metrics, RequestLabels, RouteLabels};
 

@@ -147,7 +147,7 @@ impl fmt::Display for Check {
 }
 
 /// The metric names the compact syntax knows, for "did you mean".
-pub const METRIC_NAMES: [&str; 6] = [
+const METRIC_NAMES: [&str; 6] = [
     "latency",
     "error_rate",
     "availability",

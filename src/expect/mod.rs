@@ -12,8 +12,8 @@ use std::time::Duration;
 pub use abort::AbortWatch;
 pub use alert::{AlertExpectation, When};
 pub use check::{
-    Check, CheckSyntaxError, LatencyStat, METRIC_NAMES, Metric, Op, StatusMatch, parse_check,
-    parse_metric, parse_threshold,
+    Check, CheckSyntaxError, LatencyStat, Metric, Op, StatusMatch, parse_check, parse_metric,
+    parse_threshold,
 };
 pub use promql::{
     Compare, ComparisonError, Holds, HoldsError, PromqlExpectation, split_comparison,

@@ -674,7 +674,7 @@ fn filter(spec: &FaultSpec, mode: Mode) -> Result<Filter, FaultError> {
 
 /// Why a text is not a bandwidth.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BandwidthError {
+enum BandwidthError {
     /// Not a number, a byte or bit unit and `/s`.
     #[error("`{0}` is not a bandwidth; write e.g. 64KB/s, 1MiB/s or 8Mbit/s")]
     Form(String),
@@ -683,7 +683,7 @@ pub enum BandwidthError {
 }
 
 /// `64KB/s`, `1MB/s`, `512KiB/s`, `100B/s`, `8Mbit/s` as bytes per second.
-pub fn parse_bandwidth(text: &str) -> Result<u64, BandwidthError> {
+fn parse_bandwidth(text: &str) -> Result<u64, BandwidthError> {
     let bad = || BandwidthError::Form(text.to_string());
     let body = text.trim().strip_suffix("/s").ok_or_else(bad)?;
     let split = body
