@@ -26,7 +26,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
-pub use faults::{Faults, set_remote as set_faults_remote};
+pub use faults::{Faults, KnobError, SetFaultsError, set_remote as set_faults_remote};
 pub(crate) use metrics::to_classic;
 use metrics::{Metrics, RequestLabels, RouteLabels};
 
@@ -61,10 +61,7 @@ impl Demo {
     /// asks `upstream`'s `/data/process` (a second demo, or a proxy in
     /// front of one).
     pub fn start_with(listen: SocketAddr, upstream: Option<&str>) -> anyhow::Result<Demo> {
-        let upstream = upstream
-            .map(upstream::Upstream::new)
-            .transpose()
-            .map_err(anyhow::Error::msg)?;
+        let upstream = upstream.map(upstream::Upstream::new).transpose()?;
         let listener = std::net::TcpListener::bind(listen)
             .with_context(|| format!("cannot listen on {listen}"))?;
         listener.set_nonblocking(true)?;
@@ -302,7 +299,7 @@ async fn set_faults(state: &State, request: Request<Incoming>) -> Response<Full<
     };
     match serde_json::from_slice::<Faults>(&body)
         .map_err(|e| e.to_string())
-        .and_then(|f| f.validated())
+        .and_then(|f| f.validated().map_err(|e| e.to_string()))
     {
         Ok(faults) => {
             state.faults.set(faults.clone());

@@ -24,16 +24,23 @@ pub struct Upstream {
     base: String,
 }
 
+/// Why `--upstream` cannot be the demo's dependency.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("--upstream `{0}`: the demo's dependency is asked over http://")]
+    NotHttp(String),
+    #[error("--upstream `{0}` is not a URL")]
+    NotAUrl(String),
+}
+
 impl Upstream {
-    pub fn new(base: &str) -> Result<Upstream, String> {
+    pub fn new(base: &str) -> Result<Upstream, UpstreamError> {
         let base = base.trim_end_matches('/');
         if !base.starts_with("http://") {
-            return Err(format!(
-                "--upstream `{base}`: the demo's dependency is asked over http://"
-            ));
+            return Err(UpstreamError::NotHttp(base.to_string()));
         }
         base.parse::<hyper::Uri>()
-            .map_err(|_| format!("--upstream `{base}` is not a URL"))?;
+            .map_err(|_| UpstreamError::NotAUrl(base.to_string()))?;
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(2)));

@@ -147,7 +147,7 @@ impl fmt::Display for Check {
 }
 
 /// The metric names the compact syntax knows, for "did you mean".
-pub const METRIC_NAMES: [&str; 6] = [
+const METRIC_NAMES: [&str; 6] = [
     "latency",
     "error_rate",
     "availability",
@@ -156,38 +156,71 @@ pub const METRIC_NAMES: [&str; 6] = [
     "requests",
 ];
 
+/// What is wrong with a check in the compact syntax, each case with the
+/// message the user reads.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CheckSyntaxError {
+    #[error("empty expectation")]
+    Empty,
+    /// No `<`, `<=`, `>` or `>=` in the text.
+    #[error("`{0}` has no comparison; write e.g. `latency p95 < 500ms` or `error_rate < 1%`")]
+    NoComparison(String),
+    /// The comparison ends the text.
+    #[error("`{text}` has nothing after `{}`", op.symbol())]
+    NoThreshold { text: String, op: Op },
+    #[error("unknown metric `{name}`{}", unknown_metric_tail(*nearest))]
+    UnknownMetric {
+        name: String,
+        /// The known name closest to it, for "did you mean".
+        nearest: Option<&'static str>,
+    },
+    #[error("`latency` needs a statistic: p50, p90, p95, p99, p99.9, min, mean or max")]
+    LatencyWithoutStat,
+    #[error("`{0}` is not a latency statistic (p50, p95, p99.9, min, mean, max)")]
+    LatencyStat(String),
+    #[error("`status` needs a code or class, e.g. `status 5xx < 1%` or `status 200 >= 99%`")]
+    StatusWithoutCode,
+    #[error("`{0}` is not a status code or class (e.g. 503 or 5xx)")]
+    Status(String),
+    /// A duration, share or rate threshold that does not parse.
+    #[error(transparent)]
+    Threshold(#[from] crate::units::UnitError),
+    #[error("`{0}` is not a number of requests")]
+    RequestCount(String),
+}
+
+fn unknown_metric_tail(nearest: Option<&str>) -> String {
+    match nearest {
+        Some(name) => format!("; did you mean `{name}`?"),
+        None => format!(" (known: {})", METRIC_NAMES.join(", ")),
+    }
+}
+
 /// Parses the metric part: `latency p95`, `error_rate`, `status 5xx`, ...
-pub fn parse_metric(text: &str) -> Result<Metric, String> {
+pub fn parse_metric(text: &str) -> Result<Metric, CheckSyntaxError> {
     let words: Vec<&str> = text.split_whitespace().collect();
     match words.as_slice() {
         ["latency", stat] => parse_latency_stat(stat).map(Metric::Latency),
-        ["latency"] => {
-            Err("`latency` needs a statistic: p50, p90, p95, p99, p99.9, min, mean or max".into())
-        }
+        ["latency"] => Err(CheckSyntaxError::LatencyWithoutStat),
         ["error_rate"] => Ok(Metric::ErrorRate),
         ["availability"] => Ok(Metric::Availability),
         ["throughput"] => Ok(Metric::Throughput),
         ["requests"] => Ok(Metric::Requests),
         ["status", which] => parse_status(which).map(Metric::StatusShare),
-        ["status"] => Err(
-            "`status` needs a code or class, e.g. `status 5xx < 1%` or `status 200 >= 99%`".into(),
-        ),
+        ["status"] => Err(CheckSyntaxError::StatusWithoutCode),
         // `p99 < 200ms`, as hey and oha users write it: a latency quantile.
         [stat] if stat.starts_with('p') && stat[1..].starts_with(|c: char| c.is_ascii_digit()) => {
             parse_latency_stat(stat).map(Metric::Latency)
         }
-        [first, ..] => Err(match crate::diag::nearest(first, METRIC_NAMES) {
-            Some(name) => format!("unknown metric `{first}`; did you mean `{name}`?"),
-            None => format!(
-                "unknown metric `{first}` (known: {})",
-                METRIC_NAMES.join(", ")
-            ),
+        [first, ..] => Err(CheckSyntaxError::UnknownMetric {
+            name: first.to_string(),
+            nearest: crate::diag::nearest(first, METRIC_NAMES),
         }),
-        [] => Err("empty expectation".into()),
+        [] => Err(CheckSyntaxError::Empty),
     }
 }
 
-fn parse_latency_stat(stat: &str) -> Result<LatencyStat, String> {
+fn parse_latency_stat(stat: &str) -> Result<LatencyStat, CheckSyntaxError> {
     match stat {
         "min" => Ok(LatencyStat::Min),
         "mean" | "avg" => Ok(LatencyStat::Mean),
@@ -197,17 +230,15 @@ fn parse_latency_stat(stat: &str) -> Result<LatencyStat, String> {
                 .strip_prefix('p')
                 .and_then(|p| p.parse::<f64>().ok())
                 .filter(|p| *p > 0.0 && *p < 100.0)
-                .ok_or_else(|| {
-                    format!("`{stat}` is not a latency statistic (p50, p95, p99.9, min, mean, max)")
-                })?;
+                .ok_or_else(|| CheckSyntaxError::LatencyStat(stat.to_string()))?;
             // Rounded so p99.9 is exactly 0.999, not 0.9990000000000001.
             Ok(LatencyStat::Quantile((percent * 1e7).round() / 1e9))
         }
     }
 }
 
-fn parse_status(which: &str) -> Result<StatusMatch, String> {
-    let bad = || format!("`{which}` is not a status code or class (e.g. 503 or 5xx)");
+fn parse_status(which: &str) -> Result<StatusMatch, CheckSyntaxError> {
+    let bad = || CheckSyntaxError::Status(which.to_string());
     if let Some(class) = which.strip_suffix("xx") {
         let class: u16 = class.parse().map_err(|_| bad())?;
         return (1..=5)
@@ -223,36 +254,32 @@ fn parse_status(which: &str) -> Result<StatusMatch, String> {
 }
 
 /// Parses a threshold in the metric's unit.
-pub fn parse_threshold(metric: Metric, text: &str) -> Result<f64, String> {
+pub fn parse_threshold(metric: Metric, text: &str) -> Result<f64, CheckSyntaxError> {
     let text = text.trim();
-    match metric {
-        Metric::Latency(_) => parse_duration(text)
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .map_err(|e| e.to_string()),
-        Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) => text
-            .parse::<Ratio>()
-            .map(Ratio::fraction)
-            .map_err(|e| e.to_string()),
-        Metric::Throughput => text
-            .parse::<Rate>()
-            .map(Rate::as_per_second)
-            .map_err(|e| e.to_string()),
-        Metric::Requests => text
-            .parse::<u64>()
-            .map(|n| n as f64)
-            .map_err(|_| format!("`{text}` is not a number of requests")),
-    }
+    Ok(match metric {
+        Metric::Latency(_) => parse_duration(text)?.as_secs_f64() * 1000.0,
+        Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) => {
+            text.parse::<Ratio>()?.fraction()
+        }
+        Metric::Throughput => text.parse::<Rate>()?.as_per_second(),
+        Metric::Requests => {
+            text.parse::<u64>()
+                .map_err(|_| CheckSyntaxError::RequestCount(text.to_string()))? as f64
+        }
+    })
 }
 
 /// Parses `METRIC OP VALUE`, e.g. `latency p95 < 500ms`.
-pub fn parse_check(text: &str) -> Result<Check, String> {
-    let (at, op, width) = find_op(text).ok_or_else(|| {
-        format!("`{text}` has no comparison; write e.g. `latency p95 < 500ms` or `error_rate < 1%`")
-    })?;
+pub fn parse_check(text: &str) -> Result<Check, CheckSyntaxError> {
+    let (at, op, width) =
+        find_op(text).ok_or_else(|| CheckSyntaxError::NoComparison(text.to_string()))?;
     let metric = parse_metric(&text[..at])?;
     let value = text[at + width..].trim();
     if value.is_empty() {
-        return Err(format!("`{text}` has nothing after `{}`", op.symbol()));
+        return Err(CheckSyntaxError::NoThreshold {
+            text: text.to_string(),
+            op,
+        });
     }
     let threshold = parse_threshold(metric, value)?;
     Ok(Check {
@@ -310,40 +337,46 @@ mod tests {
 
     #[test]
     fn mistakes_say_what_is_wrong() {
-        assert!(
-            parse_check("latency p95 500ms")
-                .unwrap_err()
-                .contains("no comparison")
+        use CheckSyntaxError as E;
+        let error = |text: &str| parse_check(text).unwrap_err();
+        assert_eq!(
+            error("latency p95 500ms"),
+            E::NoComparison("latency p95 500ms".into())
         );
-        assert!(
-            parse_check("latncy p95 < 5ms")
-                .unwrap_err()
-                .contains("did you mean `latency`")
+        assert_eq!(
+            error("latncy p95 < 5ms").to_string(),
+            "unknown metric `latncy`; did you mean `latency`?"
         );
+        assert_eq!(
+            error("bogus < 5ms").to_string(),
+            "unknown metric `bogus` (known: latency, error_rate, availability, throughput, status, requests)"
+        );
+        assert!(matches!(error("latency p95 < 500"), E::Threshold(_)));
         assert!(
-            parse_check("latency p95 < 500")
-                .unwrap_err()
+            error("latency p95 < 500")
+                .to_string()
                 .contains("has no unit")
         );
-        assert!(
-            parse_check("latency p200 < 5ms")
-                .unwrap_err()
-                .contains("not a latency statistic")
+        assert_eq!(
+            error("latency p200 < 5ms").to_string(),
+            "`p200` is not a latency statistic (p50, p95, p99.9, min, mean, max)"
         );
-        assert!(
-            parse_check("error_rate < 150%")
-                .unwrap_err()
-                .contains("outside")
+        assert!(matches!(error("latency < 5ms"), E::LatencyWithoutStat));
+        assert!(matches!(error("error_rate < 150%"), E::Threshold(_)));
+        assert!(error("error_rate < 150%").to_string().contains("outside"));
+        assert_eq!(
+            error("status 7xx < 1%").to_string(),
+            "`7xx` is not a status code or class (e.g. 503 or 5xx)"
         );
-        assert!(
-            parse_check("status 7xx < 1%")
-                .unwrap_err()
-                .contains("not a status")
+        assert!(matches!(error("status < 1%"), E::StatusWithoutCode));
+        assert_eq!(
+            error("requests >= many").to_string(),
+            "`many` is not a number of requests"
         );
-        assert!(
-            parse_check("error_rate <")
-                .unwrap_err()
-                .contains("nothing after")
+        assert_eq!(
+            error("error_rate <").to_string(),
+            "`error_rate <` has nothing after `<`"
         );
+        assert_eq!(error(" < 1%"), E::Empty);
     }
 }

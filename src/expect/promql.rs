@@ -81,8 +81,13 @@ pub enum Holds {
     AtLeast(f64),
 }
 
+/// A `holds:` value that is none of its forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`holds: {0}`: expected `end`, `always`, `eventually` or a share of steps such as `95%`")]
+pub struct HoldsError(String);
+
 impl Holds {
-    pub fn parse(text: &str) -> Result<Holds, String> {
+    pub fn parse(text: &str) -> Result<Holds, HoldsError> {
         match text.trim() {
             "end" => Ok(Holds::End),
             "always" => Ok(Holds::Always),
@@ -90,9 +95,7 @@ impl Holds {
             other => other
                 .parse::<crate::units::Ratio>()
                 .map(|r| Holds::AtLeast(r.fraction()))
-                .map_err(|_| {
-                    format!("`holds: {other}`: expected `end`, `always`, `eventually` or a share of steps such as `95%`")
-                }),
+                .map_err(|_| HoldsError(other.to_string())),
         }
     }
 
@@ -132,10 +135,32 @@ impl PromqlExpectation {
     }
 }
 
+/// Why a PromQL expectation's text is not `EXPR OP NUMBER`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComparisonError {
+    /// Not PromQL at all.
+    #[error(transparent)]
+    Parse(#[from] crate::promql::Error),
+    /// No binary operator at the top: the whole text is the measured side.
+    #[error(
+        "`{0}` has no comparison at the top; write e.g. `{0} < 0.01`, or give a bound (`below: 0.01`)"
+    )]
+    NotBinary(String),
+    /// A binary operator at the top, but arithmetic or a set operator.
+    #[error(
+        "`{0}` has no comparison at the top; write e.g. `... < 0.01`, or give a bound (`below: 0.01`)"
+    )]
+    NotComparison(String),
+    #[error("drop `bool`: the expectation compares the values itself")]
+    Bool,
+    #[error("`{0}`: one side of the comparison must be a number, e.g. `... < 0.01`")]
+    NoNumber(String),
+}
+
 /// Parses `EXPR OP NUMBER` (or `NUMBER OP EXPR`), the comparison at the top
 /// of the expression, without `bool`.
-pub fn split_comparison(text: &str) -> Result<(String, Compare, f64), String> {
-    let expr = crate::promql::parse(text).map_err(|e| e.to_string())?;
+pub fn split_comparison(text: &str) -> Result<(String, Compare, f64), ComparisonError> {
+    let expr = crate::promql::parse(text)?;
     let Expr::Binary(BinaryExpr {
         op,
         lhs,
@@ -143,9 +168,7 @@ pub fn split_comparison(text: &str) -> Result<(String, Compare, f64), String> {
         modifier,
     }) = &expr
     else {
-        return Err(format!(
-            "`{text}` has no comparison at the top; write e.g. `{text} < 0.01`, or give a bound (`below: 0.01`)"
-        ));
+        return Err(ComparisonError::NotBinary(text.to_string()));
     };
     let compare = match op.id() {
         T_LSS => Compare::Lt,
@@ -154,21 +177,15 @@ pub fn split_comparison(text: &str) -> Result<(String, Compare, f64), String> {
         T_GTE => Compare::Ge,
         T_EQLC => Compare::Eq,
         T_NEQ => Compare::Ne,
-        _ => {
-            return Err(format!(
-                "`{text}` has no comparison at the top; write e.g. `... < 0.01`, or give a bound (`below: 0.01`)"
-            ));
-        }
+        _ => return Err(ComparisonError::NotComparison(text.to_string())),
     };
     if modifier.as_ref().is_some_and(|m| m.return_bool) {
-        return Err("drop `bool`: the expectation compares the values itself".into());
+        return Err(ComparisonError::Bool);
     }
     match (number(lhs), number(rhs)) {
         (_, Some(n)) => Ok((lhs.to_string(), compare, n)),
         (Some(n), None) => Ok((rhs.to_string(), compare.flipped(), n)),
-        (None, None) => Err(format!(
-            "`{text}`: one side of the comparison must be a number, e.g. `... < 0.01`"
-        )),
+        (None, None) => Err(ComparisonError::NoNumber(text.to_string())),
     }
 }
 
@@ -416,32 +433,34 @@ mod tests {
         );
         let (expr, compare, n) = split_comparison("0.5 <= up").unwrap();
         assert_eq!((expr.as_str(), compare, n), ("up", Compare::Ge, 0.5));
-        assert!(
-            split_comparison("rate(x[1m])")
-                .unwrap_err()
-                .contains("no comparison")
+        assert_eq!(
+            split_comparison("rate(x[1m])").unwrap_err().to_string(),
+            "`rate(x[1m])` has no comparison at the top; write e.g. `rate(x[1m]) < 0.01`, or give a bound (`below: 0.01`)"
         );
-        assert!(
-            split_comparison("up > bool 1")
-                .unwrap_err()
-                .contains("bool")
+        assert_eq!(
+            split_comparison("up + 1").unwrap_err(),
+            ComparisonError::NotComparison("up + 1".into())
         );
-        assert!(
-            split_comparison("up > up")
-                .unwrap_err()
-                .contains("must be a number")
+        assert_eq!(
+            split_comparison("up > bool 1").unwrap_err(),
+            ComparisonError::Bool
         );
-        assert!(
-            split_comparison("rate(x[1m] < 1")
-                .unwrap_err()
-                .contains("cannot parse")
+        assert_eq!(
+            split_comparison("up > up").unwrap_err().to_string(),
+            "`up > up`: one side of the comparison must be a number, e.g. `... < 0.01`"
         );
+        let error = split_comparison("rate(x[1m] < 1").unwrap_err();
+        assert!(matches!(error, ComparisonError::Parse(_)));
+        assert!(error.to_string().contains("cannot parse"));
     }
 
     #[test]
     fn holds_forms() {
         assert_eq!(Holds::parse("always"), Ok(Holds::Always));
         assert_eq!(Holds::parse("95%"), Ok(Holds::AtLeast(0.95)));
-        assert!(Holds::parse("sometimes").is_err());
+        assert_eq!(
+            Holds::parse(" sometimes ").unwrap_err().to_string(),
+            "`holds: sometimes`: expected `end`, `always`, `eventually` or a share of steps such as `95%`"
+        );
     }
 }

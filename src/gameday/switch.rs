@@ -155,7 +155,9 @@ impl<'a> FaultSwitch<'a> {
                 continue;
             }
             let error = match self.bases.get(&target) {
-                Some(base) => crate::demo::set_faults_remote(base, &knobs).err(),
+                Some(base) => crate::demo::set_faults_remote(base, &knobs)
+                    .err()
+                    .map(|e| e.to_string()),
                 None => Some(format!("no URL for target `{target}`")),
             };
             if error.is_none() {

@@ -17,7 +17,7 @@ use super::protobuf::{self, ProtobufError};
 use super::scrape::{ScrapeLimits, system_ms};
 
 /// Why a scrape failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScrapeError {
     /// No answer, or an HTTP error status.
     #[error("{0}")]

@@ -12,12 +12,29 @@ use super::template::Template;
 use super::{Data, DataSet, Dynamic, Endpoint, LoadPlan, Model, PhasePlan};
 use crate::scenario::{Load, Scenario, Target};
 
+/// What compiling a validated scenario can still find wrong: services the
+/// run should have started, and URLs and headers known only once targets
+/// are bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    #[error("target `{0}`: the demo service was not started")]
+    DemoNotStarted(String),
+    #[error("proxy `{0}` was not started")]
+    ProxyNotStarted(String),
+    #[error("request `{0}`: the URL must start with a target or http(s)://host")]
+    NoOrigin(String),
+    #[error("request `{request}`: `{url}` is not a valid URL")]
+    Url { request: String, url: String },
+    #[error("request `{request}`: header `{header}` has characters a header cannot carry")]
+    Header { request: String, header: String },
+}
+
 /// Every target's base URL: as given, or that of the demo service the run
 /// started for it (`started`).
 pub fn target_urls(
     scenario: &Scenario,
     started: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, String>, CompileError> {
     let mut urls = BTreeMap::new();
     for (name, target) in &scenario.targets {
         let url = match target {
@@ -25,7 +42,7 @@ pub fn target_urls(
             Target::Demo { .. } => started
                 .get(name)
                 .cloned()
-                .ok_or_else(|| format!("target `{name}`: the demo service was not started"))?,
+                .ok_or_else(|| CompileError::DemoNotStarted(name.clone()))?,
         };
         urls.insert(name.clone(), url);
     }
@@ -33,7 +50,7 @@ pub fn target_urls(
         let url = started
             .get(&proxy.name)
             .cloned()
-            .ok_or_else(|| format!("proxy `{}` was not started", proxy.name))?;
+            .ok_or_else(|| CompileError::ProxyNotStarted(proxy.name.clone()))?;
         urls.insert(proxy.name.clone(), url);
     }
     Ok(urls)
@@ -45,7 +62,7 @@ pub fn target_urls(
 pub fn compile(
     scenario: &Scenario,
     started: &BTreeMap<String, String>,
-) -> Result<LoadPlan, String> {
+) -> Result<LoadPlan, CompileError> {
     let urls = target_urls(scenario, started)?;
     let data = Arc::new(Data {
         sets: scenario
@@ -71,12 +88,8 @@ pub fn compile(
         let body = request.body.bind_targets(&urls);
         let all_static =
             url.is_static() && body.is_static() && headers.iter().all(|(_, t)| t.is_static());
-        let origin_url = origin(&url).ok_or_else(|| {
-            format!(
-                "request `{}`: the URL must start with a target or http(s)://host",
-                request.name
-            )
-        })?;
+        let origin_url =
+            origin(&url).ok_or_else(|| CompileError::NoOrigin(request.name.clone()))?;
         let endpoint = if all_static {
             let text = url.as_static().unwrap_or_default();
             // A URL with bytes a request target cannot carry (`/ścieżka`,
@@ -84,16 +97,18 @@ pub fn compile(
             let parsed = text
                 .parse()
                 .or_else(|_| super::wire_bytes::encode_url(&text).parse())
-                .map_err(|_| format!("request `{}`: `{text}` is not a valid URL", request.name))?;
+                .map_err(|_| CompileError::Url {
+                    request: request.name.clone(),
+                    url: text.clone(),
+                })?;
             let mut static_headers = Vec::new();
             for (name, template) in &headers {
                 let value = template.as_static().unwrap_or_default();
-                let value = http::HeaderValue::from_str(&value).map_err(|_| {
-                    format!(
-                        "request `{}`: header `{name}` has characters a header cannot carry",
-                        request.name
-                    )
-                })?;
+                let value =
+                    http::HeaderValue::from_str(&value).map_err(|_| CompileError::Header {
+                        request: request.name.clone(),
+                        header: name.to_string(),
+                    })?;
                 static_headers.push((name.clone(), value));
             }
             Endpoint {
@@ -174,4 +189,32 @@ fn origin(url: &Template) -> Option<http::Uri> {
         return None;
     }
     format!("{}/", &first[..authority_end]).parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn scenario(source: &str) -> Scenario {
+        crate::scenario::resolve(Path::new("t.yaml"), source, &|_| None)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn services_the_run_did_not_start_are_named() {
+        let demo = scenario(
+            "name: t\ntargets:\n  api: {demo: true}\nrequests:\n  - {name: home, url: \"${api}/\"}\nphases:\n  - {name: p, duration: 1s, load: {rate: 1/s}}\n",
+        );
+        let error = compile(&demo, &BTreeMap::new()).err();
+        assert_eq!(error, Some(CompileError::DemoNotStarted("api".into())));
+        assert_eq!(
+            error.map(|e| e.to_string()).as_deref(),
+            Some("target `api`: the demo service was not started")
+        );
+        let started = BTreeMap::from([("api".to_string(), "http://127.0.0.1:1".to_string())]);
+        let plan = compile(&demo, &started).expect("compiles once the demo runs");
+        assert_eq!(plan.endpoints[0].url.to_string(), "http://127.0.0.1:1/");
+    }
 }

@@ -6,8 +6,9 @@ mod arrivals;
 mod compile;
 mod render;
 pub mod template;
+mod template_error;
 pub mod wire_bytes;
-pub use compile::{compile, target_urls};
+pub use compile::{CompileError, compile, target_urls};
 pub use render::RenderState;
 
 use std::sync::Arc;

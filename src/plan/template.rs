@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+pub use super::template_error::TemplateError;
+
 /// A piece of a compiled template.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Part {
@@ -49,7 +51,7 @@ pub const FUNCTIONS: [&str; 5] = ["rand", "choice", "counter", "uuid", "csv"];
 
 impl Template {
     /// Compiles `text`; the error says what is wrong, with a hint where one helps.
-    pub fn compile(text: &str, names: &Names) -> Result<Template, (String, Option<String>)> {
+    pub fn compile(text: &str, names: &Names) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -57,7 +59,7 @@ impl Template {
             if let Some(after) = rest.strip_prefix("${") {
                 let end = after
                     .find('}')
-                    .ok_or_else(|| (format!("`${{` without a closing `}}` in `{text}`"), None))?;
+                    .ok_or_else(|| TemplateError::UnclosedName(text.to_string()))?;
                 let inner = &after[..end];
                 let (name, default) = match inner.split_once(":-") {
                     Some((name, default)) => (name, Some(default)),
@@ -69,23 +71,20 @@ impl Template {
                 } else if let Some(value) = (names.env)(name).or(default.map(str::to_string)) {
                     literal.push_str(&value);
                 } else {
-                    let hint = crate::diag::nearest(name, names.targets.iter().map(String::as_str))
-                        .map(|t| format!("did you mean the target `{t}`?"))
-                        .or_else(|| {
-                            Some(format!(
-                                "set it (export {name}=...) or give a default: ${{{name}:-value}}"
-                            ))
-                        });
-                    return Err((
-                        format!("`${{{name}}}` is neither a target nor a set environment variable"),
-                        hint,
-                    ));
+                    return Err(TemplateError::Unresolved {
+                        name: name.to_string(),
+                        nearest_target: crate::diag::nearest(
+                            name,
+                            names.targets.iter().map(String::as_str),
+                        )
+                        .map(str::to_string),
+                    });
                 }
                 rest = &after[end + 1..];
             } else if let Some(after) = rest.strip_prefix("{{") {
-                let end = after.find("}}").ok_or_else(|| {
-                    (format!("`{{{{` without a closing `}}}}` in `{text}`"), None)
-                })?;
+                let end = after
+                    .find("}}")
+                    .ok_or_else(|| TemplateError::UnclosedFunction(text.to_string()))?;
                 flush(&mut literal, &mut parts);
                 parts.push(compile_function(after[..end].trim(), names)?);
                 rest = &after[end + 2..];
@@ -192,60 +191,54 @@ fn flush(literal: &mut String, parts: &mut Vec<Part>) {
     }
 }
 
-fn compile_function(call: &str, names: &Names) -> Result<Part, (String, Option<String>)> {
+fn compile_function(call: &str, names: &Names) -> Result<Part, TemplateError> {
     let words: Vec<&str> = call.split_whitespace().collect();
-    let usage = |text: &str| Err((text.to_string(), None));
     match words.as_slice() {
         ["rand", low, high] => {
             let (Ok(low), Ok(high)) = (low.parse::<i64>(), high.parse::<i64>()) else {
-                return usage("`rand` takes two integers: {{ rand 10 100 }}");
+                return Err(TemplateError::RandArguments);
             };
             if low > high {
-                return usage("`rand LOW HIGH` needs LOW <= HIGH");
+                return Err(TemplateError::RandOrder);
             }
             Ok(Part::Rand { low, high })
         }
-        ["rand", ..] => usage("`rand` takes two integers: {{ rand 10 100 }}"),
+        ["rand", ..] => Err(TemplateError::RandArguments),
         ["choice", options @ ..] if !options.is_empty() => Ok(Part::Choice(
             options.iter().map(|s| s.to_string()).collect(),
         )),
-        ["choice"] => usage("`choice` takes one or more words: {{ choice red green blue }}"),
+        ["choice"] => Err(TemplateError::ChoiceArguments),
         ["counter"] => Ok(Part::Counter),
         ["uuid"] => Ok(Part::Uuid),
         ["csv", reference] => {
             let Some((dataset, column)) = reference.split_once('.') else {
-                return usage("`csv` takes DATASET.COLUMN: {{ csv users.email }}");
+                return Err(TemplateError::CsvArguments);
             };
             let Some(columns) = names.datasets.get(dataset) else {
-                let hint = crate::diag::nearest(dataset, names.datasets.keys().map(String::as_str))
-                    .map(|d| format!("did you mean `{d}`?"))
-                    .or_else(|| Some("declare it under `data:` with a csv file".to_string()));
-                return Err((format!("no data set `{dataset}`"), hint));
+                return Err(TemplateError::NoDataset {
+                    name: dataset.to_string(),
+                    nearest: crate::diag::nearest(
+                        dataset,
+                        names.datasets.keys().map(String::as_str),
+                    )
+                    .map(str::to_string),
+                });
             };
             match columns.iter().position(|c| c == column) {
                 Some(index) => Ok(Part::Csv {
                     dataset: dataset.to_string(),
                     column: index,
                 }),
-                None => Err((
-                    format!(
-                        "data set `{dataset}` has no column `{column}` (columns: {})",
-                        columns.join(", ")
-                    ),
-                    crate::diag::nearest(column, columns.iter().map(String::as_str))
-                        .map(|c| format!("did you mean `{c}`?")),
-                )),
+                None => Err(TemplateError::NoColumn {
+                    dataset: dataset.to_string(),
+                    column: column.to_string(),
+                    columns: columns.clone(),
+                }),
             }
         }
-        ["csv", ..] => usage("`csv` takes DATASET.COLUMN: {{ csv users.email }}"),
-        [name, ..] => Err((
-            format!(
-                "unknown template function `{name}` (known: {})",
-                FUNCTIONS.join(", ")
-            ),
-            crate::diag::nearest(name, FUNCTIONS).map(|f| format!("did you mean `{f}`?")),
-        )),
-        [] => usage("empty `{{ }}`"),
+        ["csv", ..] => Err(TemplateError::CsvArguments),
+        [name, ..] => Err(TemplateError::UnknownFunction(name.to_string())),
+        [] => Err(TemplateError::EmptyFunction),
     }
 }
 
@@ -268,7 +261,7 @@ mod tests {
         }
     }
 
-    fn compile(text: &str) -> Result<Template, (String, Option<String>)> {
+    fn compile(text: &str) -> Result<Template, TemplateError> {
         let datasets = BTreeMap::from([(
             "users".to_string(),
             vec!["name".to_string(), "email".to_string()],
@@ -336,35 +329,50 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        assert!(
-            compile("${NOPE}")
-                .unwrap_err()
-                .0
-                .contains("neither a target")
+        let error = |text: &str| compile(text).unwrap_err();
+        let nope = error("${NOPE}");
+        assert_eq!(
+            nope.to_string(),
+            "`${NOPE}` is neither a target nor a set environment variable"
         );
         assert_eq!(
-            compile("${apj}").unwrap_err().1.unwrap(),
-            "did you mean the target `api`?"
+            nope.hint().as_deref(),
+            Some("set it (export NOPE=...) or give a default: ${NOPE:-value}")
         );
         assert_eq!(
-            compile("{{ rnd 1 2 }}").unwrap_err().1.unwrap(),
-            "did you mean `rand`?"
+            error("${apj}").hint().as_deref(),
+            Some("did you mean the target `api`?")
         );
-        assert!(
-            compile("{{ rand 5 1 }}")
-                .unwrap_err()
-                .0
-                .contains("LOW <= HIGH")
+        let unknown = error("{{ rnd 1 2 }}");
+        assert_eq!(
+            unknown.to_string(),
+            "unknown template function `rnd` (known: rand, choice, counter, uuid, csv)"
+        );
+        assert_eq!(unknown.hint().as_deref(), Some("did you mean `rand`?"));
+        assert_eq!(error("{{ rand 5 1 }}"), TemplateError::RandOrder);
+        assert_eq!(
+            error("{{ rand 5 }}").to_string(),
+            "`rand` takes two integers: {{ rand 10 100 }}"
+        );
+        let column = error("{{ csv users.emial }}");
+        assert_eq!(
+            column.to_string(),
+            "data set `users` has no column `emial` (columns: name, email)"
+        );
+        assert_eq!(column.hint().as_deref(), Some("did you mean `email`?"));
+        assert_eq!(
+            error("{{ csv orders.id }}").hint().as_deref(),
+            Some("declare it under `data:` with a csv file")
         );
         assert_eq!(
-            compile("{{ csv users.emial }}").unwrap_err().1.unwrap(),
-            "did you mean `email`?"
+            error("{{ uuid").to_string(),
+            "`{{` without a closing `}}` in `{{ uuid`"
         );
-        assert!(
-            compile("{{ uuid")
-                .unwrap_err()
-                .0
-                .contains("without a closing")
+        assert_eq!(
+            error("x${api").to_string(),
+            "`${` without a closing `}` in `x${api`"
         );
+        assert_eq!(error("{{ }}").to_string(), "empty `{{ }}`");
+        assert_eq!(error("{{ rand 5 1 }}").hint(), None);
     }
 }

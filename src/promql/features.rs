@@ -33,6 +33,18 @@ pub const NAMES: &[&str] = &[
     "promql-duration-expr",
 ];
 
+/// A `--enable-feature` name slogate does not take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeatureError {
+    /// A Prometheus feature whose semantics slogate's evaluator does not have.
+    #[error(
+        "`promql-delayed-name-removal` is not supported: slogate drops a series' name at once, as Prometheus's default engine does"
+    )]
+    DelayedNameRemoval,
+    #[error("unknown feature `{0}`; known: {known}", known = NAMES.join(", "))]
+    Unknown(String),
+}
+
 impl Features {
     /// Everything on: scenarios, `slogate query`, the PromQL test suite.
     pub const ALL: Features = Features {
@@ -49,26 +61,17 @@ impl Features {
 
     /// Features from `--enable-feature` values (comma-separated, as
     /// promtool reads them). An unknown name is an error with the list.
-    pub fn from_flags<S: AsRef<str>>(flags: &[S]) -> Result<Features, String> {
+    pub fn from_flags<S: AsRef<str>>(flags: &[S]) -> Result<Features, FeatureError> {
         let mut f = Features::NONE;
         for flag in flags {
             for name in flag.as_ref().split(',').map(str::trim) {
                 match name {
                     "" | "promql-duration-expr" => {}
-                    "promql-delayed-name-removal" => {
-                        return Err("`promql-delayed-name-removal` is not supported: slogate \
-                             drops a series' name at once, as Prometheus's default engine does"
-                            .into());
-                    }
+                    "promql-delayed-name-removal" => return Err(FeatureError::DelayedNameRemoval),
                     "promql-experimental-functions" => f.experimental_functions = true,
                     "promql-extended-range-selectors" => f.extended_range_selectors = true,
                     "promql-binop-fill-modifiers" => f.binop_fill_modifiers = true,
-                    other => {
-                        return Err(format!(
-                            "unknown feature `{other}`; known: {}",
-                            NAMES.join(", ")
-                        ));
-                    }
+                    other => return Err(FeatureError::Unknown(other.to_string())),
                 }
             }
         }
@@ -249,7 +252,21 @@ mod tests {
         assert!(f.experimental_functions && f.binop_fill_modifiers);
         assert!(!f.extended_range_selectors);
         assert!(refused(f, "rate(up[5m] anchored)").is_some());
-        assert!(Features::from_flags(&["promql-anchored"]).is_err());
-        assert!(Features::from_flags(&["promql-delayed-name-removal"]).is_err());
+        assert_eq!(
+            Features::from_flags(&["promql-anchored"])
+                .unwrap_err()
+                .to_string(),
+            "unknown feature `promql-anchored`; known: promql-experimental-functions, \
+             promql-extended-range-selectors, promql-binop-fill-modifiers, promql-duration-expr"
+        );
+        assert_eq!(
+            Features::from_flags(&["promql-delayed-name-removal"]),
+            Err(FeatureError::DelayedNameRemoval)
+        );
+        assert_eq!(
+            FeatureError::DelayedNameRemoval.to_string(),
+            "`promql-delayed-name-removal` is not supported: slogate drops a series' name at \
+             once, as Prometheus's default engine does"
+        );
     }
 }

@@ -28,22 +28,34 @@ fn install_hook() {
     });
 }
 
+/// Why the parser gave no expression.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum ParseFailure {
+    /// The parser's own message: free text, as `promql-parser` reports
+    /// every syntax error as a `String`.
+    #[error("{0}")]
+    Refused(String),
+    /// The parser panicked; the panic's message.
+    #[error("invalid expression: {0}")]
+    Panicked(String),
+}
+
 /// `promql_parser::parser::parse(text)`, a panic turned into `Err` with
 /// the panic's message.
-pub(super) fn parse(text: &str) -> Result<promql_parser::parser::Expr, String> {
+pub(super) fn parse(text: &str) -> Result<promql_parser::parser::Expr, ParseFailure> {
     install_hook();
     QUIET.with(|q| q.set(true));
     let parsed = panic::catch_unwind(AssertUnwindSafe(|| promql_parser::parser::parse(text)));
     QUIET.with(|q| q.set(false));
     match parsed {
-        Ok(result) => result,
+        Ok(result) => result.map_err(ParseFailure::Refused),
         Err(panic) => {
             let why = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("the parser failed");
-            Err(format!("invalid expression: {why}"))
+            Err(ParseFailure::Panicked(why.to_string()))
         }
     }
 }
@@ -57,7 +69,7 @@ mod tests {
             "rate(up[33333333333333333333333333])",
             "up offset 1e30",
         ] {
-            let err = super::parse(text).unwrap_err();
+            let err = super::parse(text).unwrap_err().to_string();
             assert!(err.contains("duration out of range"), "{text}: {err}");
         }
         assert!(super::parse("up[5m]").is_ok());

@@ -157,7 +157,7 @@ pub fn parse(text: &str) -> Result<promql_parser::parser::Expr, Error> {
         line: at.line,
         column: at.column,
     })?;
-    guard::parse(text).map_err(|e| Error::Parse(e.trim().to_string()))
+    guard::parse(text).map_err(|e| Error::Parse(e.to_string().trim().to_string()))
 }
 
 /// One element of an instant vector: labels, the time of the sample (the

@@ -63,13 +63,18 @@ impl fmt::Display for Mode {
     }
 }
 
+/// A proxy mode that is neither of the two.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mode `{0}` is neither `http` nor `tcp`")]
+pub struct UnknownMode(String);
+
 impl std::str::FromStr for Mode {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Mode, String> {
+    type Err = UnknownMode;
+    fn from_str(text: &str) -> Result<Mode, UnknownMode> {
         match text {
             "http" => Ok(Mode::Http),
             "tcp" => Ok(Mode::Tcp),
-            _ => Err(format!("mode `{text}` is neither `http` nor `tcp`")),
+            _ => Err(UnknownMode(text.to_string())),
         }
     }
 }
@@ -406,7 +411,8 @@ impl Fault {
                     )
                 })?;
                 Action::Bandwidth {
-                    bytes_per_second: parse_bandwidth(rate).map_err(|m| error("rate", m, None))?,
+                    bytes_per_second: parse_bandwidth(rate)
+                        .map_err(|e| error("rate", e.to_string(), None))?,
                 }
             }
             "hang" => Action::Hang,
@@ -666,9 +672,19 @@ fn filter(spec: &FaultSpec, mode: Mode) -> Result<Filter, FaultError> {
     })
 }
 
+/// Why a text is not a bandwidth.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum BandwidthError {
+    /// Not a number, a byte or bit unit and `/s`.
+    #[error("`{0}` is not a bandwidth; write e.g. 64KB/s, 1MiB/s or 8Mbit/s")]
+    Form(String),
+    #[error("`{0}` must be between 1B/s and 1000GB/s")]
+    Range(String),
+}
+
 /// `64KB/s`, `1MB/s`, `512KiB/s`, `100B/s`, `8Mbit/s` as bytes per second.
-pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
-    let bad = || format!("`{text}` is not a bandwidth; write e.g. 64KB/s, 1MiB/s or 8Mbit/s");
+fn parse_bandwidth(text: &str) -> Result<u64, BandwidthError> {
+    let bad = || BandwidthError::Form(text.to_string());
     let body = text.trim().strip_suffix("/s").ok_or_else(bad)?;
     let split = body
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -691,18 +707,37 @@ pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
     };
     let bytes = (value * scale).round();
     if !(1.0..=1e12).contains(&bytes) {
-        return Err(format!("`{text}` must be between 1B/s and 1000GB/s"));
+        return Err(BandwidthError::Range(text.to_string()));
     }
     Ok(bytes as u64)
 }
 
+/// What is wrong with the command line's words for a fault. The keys'
+/// values are checked later, by [`Fault::new`] ([`FaultError`]); these are
+/// the words themselves.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultWordsError {
+    #[error("an empty fault; write e.g. `abort status=503 probability=20%`")]
+    Empty,
+    #[error("`{0}`: write settings as key=value")]
+    NotKeyValue(String),
+    #[error("`{key}={value}`: not a whole number")]
+    NotWholeNumber { key: String, value: String },
+    #[error("`status={0}` is not an HTTP status")]
+    Status(String),
+    #[error("unknown fault setting `{key}`{}", nearest.map(|k| format!("; did you mean `{k}`?")).unwrap_or_default())]
+    UnknownKey {
+        key: String,
+        /// The known key closest to it, for "did you mean".
+        nearest: Option<&'static str>,
+    },
+}
+
 /// Parses the command line's `KIND key=value ...` (e.g.
 /// `abort status=503 probability=20% path=/api`).
-pub fn parse_words(text: &str) -> Result<FaultSpec, String> {
+pub fn parse_words(text: &str) -> Result<FaultSpec, FaultWordsError> {
     let mut words = text.split_whitespace();
-    let kind = words
-        .next()
-        .ok_or("an empty fault; write e.g. `abort status=503 probability=20%`")?;
+    let kind = words.next().ok_or(FaultWordsError::Empty)?;
     let mut spec = FaultSpec {
         kind: kind.to_string(),
         ..FaultSpec::default()
@@ -714,7 +749,7 @@ pub fn parse_words(text: &str) -> Result<FaultSpec, String> {
         index += 1;
         let (key, value) = word
             .split_once('=')
-            .ok_or_else(|| format!("`{word}`: write settings as key=value"))?;
+            .ok_or_else(|| FaultWordsError::NotKeyValue(word.to_string()))?;
         let mut value = value.to_string();
         // `header=x-user: 42` comes as two words.
         if key == "header" && value.ends_with(':') && index < rest.len() {
@@ -723,7 +758,10 @@ pub fn parse_words(text: &str) -> Result<FaultSpec, String> {
         }
         let number = |v: &str| {
             v.parse::<u64>()
-                .map_err(|_| format!("`{key}={v}`: not a whole number"))
+                .map_err(|_| FaultWordsError::NotWholeNumber {
+                    key: key.to_string(),
+                    value: v.to_string(),
+                })
         };
         match key {
             "probability" => {
@@ -732,7 +770,7 @@ pub fn parse_words(text: &str) -> Result<FaultSpec, String> {
             "status" => {
                 spec.status = Some(
                     u16::try_from(number(&value)?)
-                        .map_err(|_| format!("`status={value}` is not an HTTP status"))?,
+                        .map_err(|_| FaultWordsError::Status(value.clone()))?,
                 )
             }
             "body" => spec.body = Some(value),
@@ -747,10 +785,10 @@ pub fn parse_words(text: &str) -> Result<FaultSpec, String> {
             "header" => spec.header = Some(value),
             "for" => spec.bound = Some(value),
             _ => {
-                let hint = crate::diag::nearest(key, KEYS.iter().copied())
-                    .map(|k| format!("; did you mean `{k}`?"))
-                    .unwrap_or_default();
-                return Err(format!("unknown fault setting `{key}`{hint}"));
+                return Err(FaultWordsError::UnknownKey {
+                    key: key.to_string(),
+                    nearest: crate::diag::nearest(key, KEYS.iter().copied()),
+                });
             }
         }
     }
@@ -761,9 +799,10 @@ pub fn parse_words(text: &str) -> Result<FaultSpec, String> {
 mod tests {
     use super::*;
 
-    fn fault(words: &str, mode: Mode) -> Result<Fault, String> {
-        let spec = parse_words(words)?;
-        Fault::new(&spec, mode).map_err(|e| e.to_string())
+    /// The fault the words make (they must parse) in `mode`.
+    fn fault(words: &str, mode: Mode) -> Result<Fault, FaultError> {
+        let spec = parse_words(words).unwrap_or_else(|e| panic!("{words}: {e}"));
+        Fault::new(&spec, mode)
     }
 
     #[test]
@@ -794,8 +833,10 @@ mod tests {
         };
         assert!((mu.exp() - 0.05).abs() < 1e-9);
         assert!(((mu + sigma * Z99).exp() - 0.8).abs() < 1e-9);
-        let f = fault("header=x-tenant: blue abort", Mode::Http);
-        assert!(f.is_err());
+        assert_eq!(
+            parse_words("header=x-tenant: blue abort"),
+            Err(FaultWordsError::NotKeyValue("blue".into()))
+        );
         let f = fault("abort header=x-tenant: blue", Mode::Http).unwrap();
         let mut headers = http::HeaderMap::new();
         headers.insert("x-tenant", "blue".parse().unwrap());
@@ -806,7 +847,7 @@ mod tests {
 
     #[test]
     fn faults_that_do_not_fit_say_why() {
-        let message = |words: &str, mode| fault(words, mode).unwrap_err();
+        let message = |words: &str, mode| fault(words, mode).unwrap_err().to_string();
         assert_eq!(
             message("abrot", Mode::Http),
             "unknown fault kind `abrot` (did you mean `abort`?)"
@@ -831,10 +872,32 @@ mod tests {
             message("blackhole path=/x", Mode::Tcp),
             "`path` needs a proxy in http mode (a tcp proxy sees bytes, not requests)"
         );
-        assert!(message("bandwidth rate=fast", Mode::Http).contains("not a bandwidth"));
+        let error = fault("bandwidth rate=fast", Mode::Http).unwrap_err();
+        assert_eq!(error.key, "rate");
         assert_eq!(
-            parse_words("abort stauts=500").unwrap_err(),
+            error.to_string(),
+            "`fast` is not a bandwidth; write e.g. 64KB/s, 1MiB/s or 8Mbit/s"
+        );
+        assert_eq!(
+            parse_words("abort stauts=500").unwrap_err().to_string(),
             "unknown fault setting `stauts`; did you mean `status`?"
+        );
+        assert_eq!(
+            parse_words("abort zzzzzzzz=1").unwrap_err().to_string(),
+            "unknown fault setting `zzzzzzzz`"
+        );
+        assert_eq!(
+            parse_words("abort status=70000").unwrap_err().to_string(),
+            "`status=70000` is not an HTTP status"
+        );
+        assert_eq!(
+            parse_words("close after=-1").unwrap_err().to_string(),
+            "`after=-1`: not a whole number"
+        );
+        assert_eq!(parse_words("  "), Err(FaultWordsError::Empty));
+        assert_eq!(
+            "udp".parse::<Mode>().unwrap_err().to_string(),
+            "mode `udp` is neither `http` nor `tcp`"
         );
     }
 
@@ -844,7 +907,14 @@ mod tests {
         assert_eq!(parse_bandwidth("1.5MB/s"), Ok(1_500_000));
         assert_eq!(parse_bandwidth("1MiB/s"), Ok(1_048_576));
         assert_eq!(parse_bandwidth("8Mbit/s"), Ok(1_000_000));
-        assert!(parse_bandwidth("0B/s").is_err());
+        assert_eq!(
+            parse_bandwidth("0B/s"),
+            Err(BandwidthError::Range("0B/s".into()))
+        );
+        assert_eq!(
+            parse_bandwidth("64KB"),
+            Err(BandwidthError::Form("64KB".into()))
+        );
     }
 
     #[test]

@@ -31,24 +31,39 @@ pub struct Upstream {
     timeout: Duration,
 }
 
+/// Why an http-mode proxy cannot forward to an upstream URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("upstream `{0}` is not a URL")]
+    NotAUrl(String),
+    #[error(
+        "upstream `{0}`: an http-mode proxy forwards to http:// only; put an https service behind a tcp-mode proxy (TLS passes through)"
+    )]
+    Https(String),
+    /// No scheme, or one other than http and https.
+    #[error("upstream `{0}` needs http://")]
+    NotHttp(String),
+    #[error("upstream `{0}` has no host")]
+    NoHost(String),
+    /// A host that is not a valid `Host` header value.
+    #[error("upstream `{0}`: bad host")]
+    BadHost(String),
+}
+
 impl Upstream {
     /// `http://host:port[/base]`.
-    pub fn new(url: &str, timeout: Duration) -> Result<Upstream, String> {
+    pub fn new(url: &str, timeout: Duration) -> Result<Upstream, UpstreamError> {
         let uri: Uri = url
             .parse()
-            .map_err(|_| format!("upstream `{url}` is not a URL"))?;
+            .map_err(|_| UpstreamError::NotAUrl(url.to_string()))?;
         match uri.scheme_str() {
             Some("http") => {}
-            Some("https") => {
-                return Err(format!(
-                    "upstream `{url}`: an http-mode proxy forwards to http:// only; put an https service behind a tcp-mode proxy (TLS passes through)"
-                ));
-            }
-            _ => return Err(format!("upstream `{url}` needs http://")),
+            Some("https") => return Err(UpstreamError::Https(url.to_string())),
+            _ => return Err(UpstreamError::NotHttp(url.to_string())),
         }
         let authority = uri
             .authority()
-            .ok_or_else(|| format!("upstream `{url}` has no host"))?;
+            .ok_or_else(|| UpstreamError::NoHost(url.to_string()))?;
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -60,7 +75,7 @@ impl Upstream {
             scheme_authority: format!("http://{authority}"),
             base_path: uri.path().trim_end_matches('/').to_string(),
             host: HeaderValue::from_str(authority.as_str())
-                .map_err(|_| format!("upstream `{url}`: bad host"))?,
+                .map_err(|_| UpstreamError::BadHost(url.to_string()))?,
             timeout,
         })
     }
@@ -199,13 +214,13 @@ pub async fn handle(
     }
     let response = match forward(&upstream, request).await {
         Ok(response) => response,
-        Err((status, reason, message)) => {
-            // The client's own malformed body is not an upstream error.
-            if reason != CLIENT_BODY {
+        Err(error) => {
+            if let Some(reason) = error.upstream_reason() {
                 shared.metrics.upstream_error(reason);
             }
+            let status = error.status();
             shared.metrics.request(status.as_str());
-            let mut response = Response::new(full(format!("slogate proxy: {message}\n")));
+            let mut response = Response::new(full(format!("slogate proxy: {error}\n")));
             *response.status_mut() = status;
             return Ok(response);
         }
@@ -229,28 +244,64 @@ pub async fn handle(
     Ok(Response::from_parts(parts, body))
 }
 
-/// The reason of a failure that was the client's: its body.
-const CLIENT_BODY: &str = "client_body";
+/// Why a request was not forwarded, or got no answer; the message is the
+/// body the client gets.
+#[derive(Debug, thiserror::Error)]
+enum ForwardError {
+    #[error("cannot forward to {0}")]
+    Target(String),
+    /// The client's own body was malformed or cut short.
+    #[error("the request body could not be read (malformed chunked encoding, or cut short)")]
+    ClientBody,
+    #[error("cannot connect to upstream {authority}: {cause}")]
+    Connect { authority: String, cause: String },
+    /// Connected, but the exchange failed.
+    #[error("upstream {authority} failed: {cause}")]
+    Response { authority: String, cause: String },
+    #[error("upstream {authority} did not answer within {}", crate::units::format_duration(*timeout))]
+    Timeout {
+        authority: String,
+        timeout: Duration,
+    },
+}
 
-/// Sends the request upstream; a failure is the status to answer with,
-/// the reason label and a message.
+impl ForwardError {
+    /// The status the client is answered with.
+    fn status(&self) -> StatusCode {
+        match self {
+            ForwardError::Target(_) | ForwardError::ClientBody => StatusCode::BAD_REQUEST,
+            ForwardError::Connect { .. } | ForwardError::Response { .. } => StatusCode::BAD_GATEWAY,
+            ForwardError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// The `reason` label of the upstream-error counter; None for the
+    /// client's own malformed body, which is not an upstream error.
+    fn upstream_reason(&self) -> Option<&'static str> {
+        match self {
+            ForwardError::Target(_) => Some("bad_request"),
+            ForwardError::ClientBody => None,
+            ForwardError::Connect { .. } => Some("connect"),
+            ForwardError::Response { .. } => Some("response"),
+            ForwardError::Timeout { .. } => Some("timeout"),
+        }
+    }
+}
+
+/// Sends the request upstream.
 async fn forward(
     upstream: &Upstream,
     request: Request<Incoming>,
-) -> Result<Response<Incoming>, (StatusCode, &'static str, String)> {
+) -> Result<Response<Incoming>, ForwardError> {
     let (mut parts, body) = request.into_parts();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let target = format!(
         "{}{}{}",
         upstream.scheme_authority, upstream.base_path, path_and_query
     );
-    parts.uri = target.parse().map_err(|_| {
-        (
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("cannot forward to {target}"),
-        )
-    })?;
+    parts.uri = target
+        .parse()
+        .map_err(|_| ForwardError::Target(target.clone()))?;
     strip_hop_by_hop(&mut parts.headers);
     parts.headers.insert(header::HOST, upstream.host.clone());
     // The upstream is asked over HTTP/1.1 whatever the client spoke.
@@ -259,41 +310,22 @@ async fn forward(
     let request = Request::from_parts(parts, body);
     let answer = tokio::time::timeout(upstream.timeout, upstream.client.request(request)).await;
     if client_body_failed.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            CLIENT_BODY,
-            "the request body could not be read (malformed chunked encoding, or cut short)".into(),
-        ));
+        return Err(ForwardError::ClientBody);
     }
     match answer {
         Ok(Ok(response)) => Ok(response),
-        Ok(Err(e)) if e.is_connect() => Err((
-            StatusCode::BAD_GATEWAY,
-            "connect",
-            format!(
-                "cannot connect to upstream {}: {}",
-                upstream.scheme_authority,
-                source_text(&e)
-            ),
-        )),
-        Ok(Err(e)) => Err((
-            StatusCode::BAD_GATEWAY,
-            "response",
-            format!(
-                "upstream {} failed: {}",
-                upstream.scheme_authority,
-                source_text(&e)
-            ),
-        )),
-        Err(_) => Err((
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout",
-            format!(
-                "upstream {} did not answer within {}",
-                upstream.scheme_authority,
-                crate::units::format_duration(upstream.timeout)
-            ),
-        )),
+        Ok(Err(e)) if e.is_connect() => Err(ForwardError::Connect {
+            authority: upstream.scheme_authority.clone(),
+            cause: source_text(&e),
+        }),
+        Ok(Err(e)) => Err(ForwardError::Response {
+            authority: upstream.scheme_authority.clone(),
+            cause: source_text(&e),
+        }),
+        Err(_) => Err(ForwardError::Timeout {
+            authority: upstream.scheme_authority.clone(),
+            timeout: upstream.timeout,
+        }),
     }
 }
 
@@ -305,4 +337,57 @@ fn source_text(error: &(dyn std::error::Error + 'static)) -> String {
         inner = next;
     }
     inner.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_an_http_proxy_cannot_use_say_why() {
+        let error = |url: &str| Upstream::new(url, Duration::from_secs(1)).err();
+        assert_eq!(
+            error("https://127.0.0.1:8443"),
+            Some(UpstreamError::Https("https://127.0.0.1:8443".into()))
+        );
+        assert_eq!(
+            error("ftp://127.0.0.1").map(|e| e.to_string()).as_deref(),
+            Some("upstream `ftp://127.0.0.1` needs http://")
+        );
+        assert_eq!(
+            error("http://exa mple").map(|e| e.to_string()).as_deref(),
+            Some("upstream `http://exa mple` is not a URL")
+        );
+        assert_eq!(
+            error("/just/a/path"),
+            Some(UpstreamError::NotHttp("/just/a/path".into()))
+        );
+    }
+
+    #[test]
+    fn a_failure_is_answered_with_its_status_and_counted_by_its_reason() {
+        let authority = "http://127.0.0.1:1".to_string();
+        let timeout = ForwardError::Timeout {
+            authority: authority.clone(),
+            timeout: Duration::from_secs(5),
+        };
+        assert_eq!(timeout.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(timeout.upstream_reason(), Some("timeout"));
+        assert_eq!(
+            timeout.to_string(),
+            "upstream http://127.0.0.1:1 did not answer within 5.000s"
+        );
+        let connect = ForwardError::Connect {
+            authority,
+            cause: "Connection refused (os error 111)".into(),
+        };
+        assert_eq!(connect.status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(connect.upstream_reason(), Some("connect"));
+        assert_eq!(ForwardError::ClientBody.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(ForwardError::ClientBody.upstream_reason(), None);
+        assert_eq!(
+            ForwardError::Target("x".into()).upstream_reason(),
+            Some("bad_request")
+        );
+    }
 }

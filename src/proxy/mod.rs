@@ -140,10 +140,10 @@ impl Proxy {
         check_local("listen", config.listen, config.allow_remote)?;
         check_local("serve the control API", config.control, config.allow_remote)?;
         let upstream = match config.mode {
-            Mode::Http => Upstream::Http(Arc::new(
-                http::Upstream::new(&config.upstream, config.upstream_timeout)
-                    .map_err(anyhow::Error::msg)?,
-            )),
+            Mode::Http => Upstream::Http(Arc::new(http::Upstream::new(
+                &config.upstream,
+                config.upstream_timeout,
+            )?)),
             Mode::Tcp => Upstream::Tcp(tcp_upstream(&config.upstream)?),
         };
         let listener = std::net::TcpListener::bind(config.listen).with_context(|| {

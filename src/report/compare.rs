@@ -29,30 +29,42 @@ pub enum Limit {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Limits(pub Vec<(String, Limit)>);
 
+/// What is wrong with one `NAME=LIMIT` of `--max-regression`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("`{0}`: write NAME=LIMIT, e.g. p95=10%")]
+    NotNameValue(String),
+    /// Not a finite number >= 0 with the metric's unit (`%`, or `pp` for
+    /// the error rate).
+    #[error("`{part}`: the limit must be a number with {unit}")]
+    Value { part: String, unit: &'static str },
+    #[error("`{0}` is not a compared metric (p50, p95, p99, error_rate, throughput)")]
+    UnknownMetric(String),
+}
+
 impl Limits {
     /// `p95=10%,error_rate=0.5pp,throughput=5%`.
-    pub fn parse(text: &str) -> Result<Limits, String> {
+    pub fn parse(text: &str) -> Result<Limits, LimitError> {
         let mut limits = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = part
                 .split_once('=')
-                .ok_or_else(|| format!("`{part}`: write NAME=LIMIT, e.g. p95=10%"))?;
-            let number = |suffix: &str| -> Result<f64, String> {
+                .ok_or_else(|| LimitError::NotNameValue(part.to_string()))?;
+            let number = |unit: &'static str| -> Result<f64, LimitError> {
                 value
-                    .strip_suffix(suffix)
+                    .strip_suffix(unit)
                     .and_then(|v| v.trim().parse::<f64>().ok())
                     .filter(|v| v.is_finite() && *v >= 0.0)
-                    .ok_or_else(|| format!("`{part}`: the limit must be a number with {suffix}"))
+                    .ok_or_else(|| LimitError::Value {
+                        part: part.to_string(),
+                        unit,
+                    })
             };
             let limit = match name {
                 "p50" | "p95" | "p99" => Limit::Slower(number("%")? / 100.0),
                 "error_rate" => Limit::Points(number("pp")?),
                 "throughput" => Limit::Lower(number("%")? / 100.0),
-                _ => {
-                    return Err(format!(
-                        "`{name}` is not a compared metric (p50, p95, p99, error_rate, throughput)"
-                    ));
-                }
+                _ => return Err(LimitError::UnknownMetric(name.to_string())),
             };
             limits.push((name.to_string(), limit));
         }
@@ -147,18 +159,27 @@ fn limit_text(limit: Option<Limit>) -> String {
     }
 }
 
+/// Two runs of different scenarios: their phases and checks do not
+/// correspond.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("BASE ran scenario `{base}`, NEW ran `{new}`: compare two runs of the same scenario")]
+pub struct DifferentScenarios {
+    pub base: String,
+    pub new: String,
+}
+
 /// Compares two runs; an error when they are not runs of one scenario.
 pub fn compare(
     base: &SavedSummary,
     new: &SavedSummary,
     limits: &Limits,
     min_latency: Duration,
-) -> Result<Vec<Row>, String> {
+) -> Result<Vec<Row>, DifferentScenarios> {
     if base.scenario != new.scenario {
-        return Err(format!(
-            "BASE ran scenario `{}`, NEW ran `{}`: compare two runs of the same scenario",
-            base.scenario, new.scenario
-        ));
+        return Err(DifferentScenarios {
+            base: base.scenario.clone(),
+            new: new.scenario.clone(),
+        });
     }
     let min_ms = min_latency.as_secs_f64() * 1000.0;
     let mut rows = Vec::new();
@@ -313,13 +334,23 @@ mod tests {
             ])
         );
         assert_eq!(
-            Limits::parse("p95=10").unwrap_err(),
+            Limits::parse("p95=10").unwrap_err().to_string(),
             "`p95=10`: the limit must be a number with %"
         );
-        assert!(
-            Limits::parse("p90=1%")
-                .unwrap_err()
-                .contains("not a compared metric")
+        assert_eq!(
+            Limits::parse("error_rate=-1pp").unwrap_err(),
+            LimitError::Value {
+                part: "error_rate=-1pp".into(),
+                unit: "pp"
+            }
+        );
+        assert_eq!(
+            Limits::parse("p90=1%").unwrap_err().to_string(),
+            "`p90` is not a compared metric (p50, p95, p99, error_rate, throughput)"
+        );
+        assert_eq!(
+            Limits::parse("p95").unwrap_err(),
+            LimitError::NotNameValue("p95".into())
         );
     }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_saphyr::Spanned;
 
+use super::forms::parse_number;
 use super::model::{self, ExpectMap, Text};
-use super::phases::parse_number;
 use super::resolve::Validator;
 use super::{DemoFault, Metrics, nearest};
 use crate::expect::{AlertExpectation, When};
@@ -350,21 +350,31 @@ impl Validator<'_> {
     }
 }
 
+/// Why a demo fault has no target to apply to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultTargetError {
+    #[error("no target named `{0}`")]
+    Unknown(String),
+    /// None named, and the scenario has several (or no) targets.
+    #[error("name the demo's target: `demo: {{target: api, ...}}`")]
+    Unnamed,
+}
+
 /// The target a demo fault applies to: the one named, else the only one
 /// (checked when the scenario is loaded).
 pub fn fault_target<'a>(
     fault: &'a DemoFault,
     targets: &'a [(String, super::Target)],
-) -> Result<&'a str, String> {
+) -> Result<&'a str, FaultTargetError> {
     if !fault.target.is_empty() {
         return targets
             .iter()
             .find(|(name, _)| *name == fault.target)
             .map(|(name, _)| name.as_str())
-            .ok_or_else(|| format!("no target named `{}`", fault.target));
+            .ok_or_else(|| FaultTargetError::Unknown(fault.target.clone()));
     }
     match targets {
         [(name, _)] => Ok(name),
-        _ => Err("name the demo's target: `demo: {target: api, ...}`".into()),
+        _ => Err(FaultTargetError::Unnamed),
     }
 }

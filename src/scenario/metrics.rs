@@ -103,8 +103,8 @@ impl Validator<'_> {
             };
             let template = match Template::compile(&url, names) {
                 Ok(template) => template,
-                Err((message, hint)) => {
-                    self.error(at, format!("scrape URL: {message}"), hint);
+                Err(e) => {
+                    self.error(at, format!("scrape URL: {e}"), e.hint());
                     ok = false;
                     continue;
                 }

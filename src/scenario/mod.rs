@@ -3,6 +3,7 @@
 //! `load` is the one entry point; nothing is run here.
 
 mod alerts;
+mod forms;
 mod metrics;
 pub(crate) mod model;
 mod phases;
@@ -19,10 +20,10 @@ use std::time::Duration;
 
 pub use crate::diag::yaml::error_with_keys as yaml_error_with_keys;
 pub use crate::diag::{Position, ScenarioError, edit_distance, nearest, read};
-pub use alerts::fault_target;
+pub use alerts::{FaultTargetError, fault_target};
 pub use model::{StringOr, Text};
 pub use resolve::resolve;
-pub use shard::Shard;
+pub use shard::{Shard, ShardParseError, ShardSplitError};
 
 use crate::expect::{Abort, AlertExpectation, Expectation, PromqlExpectation};
 use crate::metrics::store::Limits;

@@ -18,6 +18,7 @@ pub(super) struct Expectations {
     /// Where `no_other_alerts: true` was written.
     pub no_other_alerts: Option<String>,
 }
+use super::forms::{PromqlFormError, StructuredCheckError, parse_number};
 use crate::expect::{
     Compare, Expectation, Holds, PromqlExpectation, parse_check, parse_metric, parse_threshold,
     split_comparison,
@@ -250,7 +251,7 @@ impl Validator<'_> {
                 continue;
             }
             let (check, request, optional) = match &spec.value {
-                StringOr::String(text) => (parse_check(text), None, false),
+                StringOr::String(text) => (parse_check(text).map_err(Into::into), None, false),
                 StringOr::Map(map) => (
                     self.structured_check(map),
                     map.request.as_ref(),
@@ -331,14 +332,18 @@ impl Validator<'_> {
             (Compare::Ge, &map.at_least),
         ];
         let given: Vec<_> = bounds.iter().filter(|(_, b)| b.is_some()).collect();
-        let parsed = match given.as_slice() {
-            [] => split_comparison(&expr.value),
+        let parsed: Result<_, PromqlFormError> = match given.as_slice() {
+            [] => split_comparison(&expr.value).map_err(Into::into),
             [(compare, Some(bound))] => crate::promql::parse(&expr.value)
-                .map_err(|e| e.to_string())
+                .map_err(PromqlFormError::from)
                 .and_then(|_| {
-                    parse_number(&bound.value).map(|n| (expr.value.trim().to_string(), *compare, n))
+                    Ok((
+                        expr.value.trim().to_string(),
+                        *compare,
+                        parse_number(&bound.value)?,
+                    ))
                 }),
-            _ => Err("give at most one of `below`, `at_most`, `above`, `at_least`".into()),
+            _ => Err(PromqlFormError::Bounds),
         };
         let (measured, compare, threshold) = match parsed {
             Ok(parsed) => parsed,
@@ -352,7 +357,7 @@ impl Validator<'_> {
             Some(text) => match Holds::parse(&text.value) {
                 Ok(holds) => holds,
                 Err(message) => {
-                    self.error(Self::at(text), message, None);
+                    self.error(Self::at(text), message.to_string(), None);
                     return None;
                 }
             },
@@ -380,7 +385,10 @@ impl Validator<'_> {
         })
     }
 
-    fn structured_check(&mut self, map: &ExpectMap) -> Result<crate::expect::Check, String> {
+    fn structured_check(
+        &mut self,
+        map: &ExpectMap,
+    ) -> Result<crate::expect::Check, StructuredCheckError> {
         let bounds = [
             ("<", &map.below),
             ("<=", &map.at_most),
@@ -389,44 +397,25 @@ impl Validator<'_> {
         ];
         let given: Vec<_> = bounds.iter().filter(|(_, b)| b.is_some()).collect();
         match (&map.check, &map.metric) {
-            (Some(check), None) if given.is_empty() => parse_check(&check.value),
+            (Some(check), None) if given.is_empty() => Ok(parse_check(&check.value)?),
             (None, Some(metric)) if given.len() == 1 => {
                 let (op, bound) = given[0];
                 let bound = bound.as_ref().expect("filtered");
                 let metric = parse_metric(&metric.value)?;
                 parse_threshold(metric, &bound.value)?;
-                parse_check(&format!(
+                Ok(parse_check(&format!(
                     "{} {op} {}",
                     metric_text(&map.metric),
                     bound.value
-                ))
+                ))?)
             }
-            (None, Some(_)) => {
-                Err("give `metric` exactly one of `below`, `at_most`, `above`, `at_least`".into())
-            }
-            (Some(_), _) => {
-                Err("`check` stands alone: don't combine it with `metric` or a bound".into())
-            }
-            (None, None) => Err(
-                "a structured expectation needs `check: \"...\"` or `metric` with a bound".into(),
-            ),
+            (None, Some(_)) => Err(StructuredCheckError::MetricBounds),
+            (Some(_), _) => Err(StructuredCheckError::CheckNotAlone),
+            (None, None) => Err(StructuredCheckError::Neither),
         }
     }
 }
 
 fn metric_text(metric: &Option<Text>) -> &str {
     metric.as_ref().map_or("", |m| m.value.as_str())
-}
-
-/// A threshold: `0.05`, `5%`, `1e3`.
-pub(super) fn parse_number(text: &str) -> Result<f64, String> {
-    let text = text.trim();
-    if let Some(percent) = text.strip_suffix('%') {
-        return percent
-            .trim()
-            .parse::<f64>()
-            .map(|p| p / 100.0)
-            .map_err(|_| format!("`{text}` is not a number"));
-    }
-    crate::promql::parse_value(text).ok_or_else(|| format!("`{text}` is not a number"))
 }

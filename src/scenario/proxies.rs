@@ -43,7 +43,7 @@ impl Validator<'_> {
                     Err(e) => {
                         self.error(
                             Self::at(text),
-                            e,
+                            e.to_string(),
                             Some("`mode: http` or `mode: tcp`".into()),
                         );
                         continue;

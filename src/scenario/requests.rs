@@ -128,8 +128,8 @@ impl Validator<'_> {
     pub(super) fn template(&mut self, text: &Text, names: &Names) -> Option<Template> {
         match Template::compile(&text.value, names) {
             Ok(template) => Some(template),
-            Err((message, hint)) => {
-                self.error(Self::at(text), message, hint);
+            Err(e) => {
+                self.error(Self::at(text), e.to_string(), e.hint());
                 None
             }
         }

@@ -375,11 +375,18 @@ impl Validator<'_> {
     }
 }
 
+/// A `${NAME}` without a default whose variable is not set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`${{{name}}}` is not a set environment variable")]
+pub(super) struct UnsetVariable {
+    pub name: String,
+}
+
 /// Fills `${NAME}` (and `${NAME:-default}`) from the environment.
 pub(super) fn expand_env(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, String> {
+) -> Result<String, UnsetVariable> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -396,7 +403,11 @@ pub(super) fn expand_env(
         };
         match env(name).or(default.map(str::to_string)) {
             Some(value) => out.push_str(&value),
-            None => return Err(name.to_string()),
+            None => {
+                return Err(UnsetVariable {
+                    name: name.to_string(),
+                });
+            }
         }
         rest = &after[end + 1..];
     }

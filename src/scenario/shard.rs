@@ -24,19 +24,59 @@ impl fmt::Display for Shard {
     }
 }
 
-impl FromStr for Shard {
-    type Err = String;
+/// Why a `--shard` value is not a shard.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardParseError {
+    #[error("`{0}` is not a shard: expected i/N with 1 <= i <= N, e.g. 2/3")]
+    Form(String),
+    #[error("`{0}`: at most {MAX_SHARDS} shards")]
+    TooMany(String),
+}
 
-    fn from_str(text: &str) -> Result<Shard, String> {
-        let usage = || format!("`{text}` is not a shard: expected i/N with 1 <= i <= N, e.g. 2/3");
+/// The most shards a scenario is split into.
+const MAX_SHARDS: u32 = 10_000;
+
+/// Why a scenario cannot be split into its shards: some shard's part would
+/// be empty.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardSplitError {
+    #[error(
+        "phase `{phase}`: concurrency {concurrency} cannot be split into {count} shards (every shard needs a virtual user)"
+    )]
+    Concurrency {
+        phase: String,
+        concurrency: usize,
+        count: u32,
+    },
+    #[error("phase `{phase}`: {requests} requests cannot be split into {count} shards")]
+    Requests {
+        phase: String,
+        requests: u64,
+        count: u32,
+    },
+    #[error(
+        "data `{data}`: {rows} rows cannot be dealt to {count} shards (every shard needs a row)"
+    )]
+    Rows {
+        data: String,
+        rows: usize,
+        count: u32,
+    },
+}
+
+impl FromStr for Shard {
+    type Err = ShardParseError;
+
+    fn from_str(text: &str) -> Result<Shard, ShardParseError> {
+        let usage = || ShardParseError::Form(text.to_string());
         let (index, count) = text.trim().split_once('/').ok_or_else(usage)?;
         let index: u32 = index.trim().parse().map_err(|_| usage())?;
         let count: u32 = count.trim().parse().map_err(|_| usage())?;
         if index == 0 || count == 0 || index > count {
             return Err(usage());
         }
-        if count > 10_000 {
-            return Err(format!("`{text}`: at most 10000 shards"));
+        if count > MAX_SHARDS {
+            return Err(ShardParseError::TooMany(text.to_string()));
         }
         Ok(Shard { index, count })
     }
@@ -58,7 +98,7 @@ impl Shard {
     /// Cuts `scenario` down to this shard's share. Fails when any shard's
     /// part would be empty (fewer virtual users, requests or data rows than
     /// shards), so every shard of a split fails alike.
-    pub fn apply(self, scenario: &mut Scenario) -> Result<(), String> {
+    pub fn apply(self, scenario: &mut Scenario) -> Result<(), ShardSplitError> {
         if self.count == 1 {
             return Ok(());
         }
@@ -74,20 +114,22 @@ impl Shard {
                 Load::Closed { concurrency, .. } => {
                     // Every shard of the split, not only this one, needs one.
                     if *concurrency < self.count as usize {
-                        return Err(format!(
-                            "phase `{}`: concurrency {} cannot be split into {} shards (every shard needs a virtual user)",
-                            phase.name, concurrency, self.count
-                        ));
+                        return Err(ShardSplitError::Concurrency {
+                            phase: phase.name.clone(),
+                            concurrency: *concurrency,
+                            count: self.count,
+                        });
                     }
                     *concurrency = self.part(*concurrency as u64) as usize;
                 }
             }
             if let Some(requests) = &mut phase.requests {
                 if *requests < u64::from(self.count) {
-                    return Err(format!(
-                        "phase `{}`: {} requests cannot be split into {} shards",
-                        phase.name, requests, self.count
-                    ));
+                    return Err(ShardSplitError::Requests {
+                        phase: phase.name.clone(),
+                        requests: *requests,
+                        count: self.count,
+                    });
                 }
                 *requests = self.part(*requests);
             }
@@ -102,10 +144,11 @@ impl Shard {
                 .map(|(_, row)| row)
                 .collect();
             if total < self.count as usize {
-                return Err(format!(
-                    "data `{}`: {} rows cannot be dealt to {} shards (every shard needs a row)",
-                    data.name, total, self.count
-                ));
+                return Err(ShardSplitError::Rows {
+                    data: data.name.clone(),
+                    rows: total,
+                    count: self.count,
+                });
             }
         }
         Ok(())
@@ -121,8 +164,16 @@ mod tests {
         assert_eq!("2/3".parse(), Ok(Shard { index: 2, count: 3 }));
         for bad in ["0/3", "4/3", "3", "a/b", "1/0", "-1/2"] {
             let error = bad.parse::<Shard>().unwrap_err();
-            assert!(error.contains("expected i/N"), "{bad}: {error}");
+            assert_eq!(error, ShardParseError::Form(bad.into()));
+            assert_eq!(
+                error.to_string(),
+                format!("`{bad}` is not a shard: expected i/N with 1 <= i <= N, e.g. 2/3")
+            );
         }
+        assert_eq!(
+            "1/10001".parse::<Shard>().unwrap_err().to_string(),
+            "`1/10001`: at most 10000 shards"
+        );
     }
 
     #[test]

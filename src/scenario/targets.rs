@@ -105,7 +105,7 @@ impl Validator<'_> {
         let expanded = expand_env(url, env);
         let text = match expanded {
             Ok(text) => text,
-            Err(name) => {
+            Err(super::resolve::UnsetVariable { name }) => {
                 self.error(
                     at,
                     format!("`${{{name}}}` in a target URL is not a set environment variable"),

@@ -1,10 +1,10 @@
 //! The budget math: compliance, burn rates per window, budget consumed,
 //! and when the multi-window, multi-burn-rate page would have fired.
 
-use super::measure::SliEvents;
+use super::measure::{MeasureError, SliEvents};
 use super::*;
 
-pub(super) fn report(slo: &Slo, measured: Result<SliEvents, String>) -> SloReport {
+pub(super) fn report(slo: &Slo, measured: Result<SliEvents, MeasureError>) -> SloReport {
     let allowed = 1.0 - slo.objective;
     let mut report = SloReport {
         name: slo.name.clone(),
@@ -38,7 +38,7 @@ pub(super) fn report(slo: &Slo, measured: Result<SliEvents, String>) -> SloRepor
     let measured = match measured {
         Ok(m) => m,
         Err(e) => {
-            report.problem = Some(e);
+            report.problem = Some(e.to_string());
             return report;
         }
     };
@@ -47,7 +47,7 @@ pub(super) fn report(slo: &Slo, measured: Result<SliEvents, String>) -> SloRepor
     report.bad = Some(measured.bad);
     report.total = Some(measured.total);
     if measured.total <= 0.0 {
-        report.problem = Some("no events during the run".into());
+        report.problem = Some(MeasureError::NoEvents.to_string());
         return report;
     }
     let ratio = (measured.bad / measured.total).clamp(0.0, 1.0);

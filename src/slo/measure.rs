@@ -19,6 +19,24 @@ pub(super) struct SliEvents {
     pub(super) windows: Vec<[Option<(f64, f64)>; WINDOWS.len()]>,
 }
 
+/// Why an SLI has no measurement; the report's `problem` says it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(super) enum MeasureError {
+    /// A PromQL SLI in a run without metrics to query.
+    #[error("a PromQL SLI needs `metrics`")]
+    NoMetrics,
+    /// The backend refused the query or could not be asked.
+    #[error(transparent)]
+    Query(#[from] crate::backend::BackendError),
+    /// A counter selector with no series that has two samples in the run,
+    /// so no increase.
+    #[error("`{0}` matches no series with two samples in the run")]
+    NoSeries(String),
+    /// Measured, but no event at all: no ratio to speak of.
+    #[error("no events during the run")]
+    NoEvents,
+}
+
 /// Evaluates every SLO; `backend` answers PromQL SLIs (None: no metrics).
 pub fn evaluate(
     slos: &[Slo],
@@ -40,7 +58,7 @@ pub fn evaluate(
                     total,
                 } => match backend {
                     Some(backend) => promql(backend, results, events, *good, total),
-                    None => Err("a PromQL SLI needs `metrics`".to_string()),
+                    None => Err(MeasureError::NoMetrics),
                 },
             };
             report(slo, measured)
@@ -113,13 +131,11 @@ pub(super) fn promql(
     events: &str,
     good: bool,
     total: &str,
-) -> Result<SliEvents, String> {
+) -> Result<SliEvents, MeasureError> {
     let start = crate::metrics::scrape::system_ms(results.started_at);
     let n = (results.elapsed.as_secs_f64().ceil() as u64).max(1);
-    let increase = |selector: &str, window: u64, t: i64| -> Result<Option<f64>, String> {
-        let answer = backend
-            .instant(&format!("sum(increase({selector}[{window}s]))"), t)
-            .map_err(|e| e.to_string())?;
+    let increase = |selector: &str, window: u64, t: i64| -> Result<Option<f64>, MeasureError> {
+        let answer = backend.instant(&format!("sum(increase({selector}[{window}s]))"), t)?;
         Ok(answer.first().map(|(_, v)| *v))
     };
     let mut windows = Vec::new();
@@ -151,12 +167,10 @@ pub(super) fn promql(
         windows.push(row);
     }
     let t = start + n as i64 * 1000;
-    let all = increase(total, n, t)?
-        .ok_or_else(|| format!("`{total}` matches no series with two samples in the run"))?;
+    let all = increase(total, n, t)?.ok_or_else(|| MeasureError::NoSeries(total.to_string()))?;
     let counted = increase(events, n, t)?;
     let bad = if good {
-        let counted = counted
-            .ok_or_else(|| format!("`{events}` matches no series with two samples in the run"))?;
+        let counted = counted.ok_or_else(|| MeasureError::NoSeries(events.to_string()))?;
         (all - counted).max(0.0)
     } else {
         counted.unwrap_or(0.0)

@@ -84,3 +84,29 @@ fn no_events_is_no_data() {
     assert_eq!(r.compliance, None);
     assert_eq!(r.problem.as_deref(), Some("no events during the run"));
 }
+
+#[test]
+fn an_sli_without_a_measurement_says_why() {
+    let missing = report(
+        &slo(0.99),
+        Err(super::measure::MeasureError::NoSeries(
+            "http_requests_total".into(),
+        )),
+    );
+    assert_eq!(missing.compliance, None);
+    assert_eq!(
+        missing.problem.as_deref(),
+        Some("`http_requests_total` matches no series with two samples in the run")
+    );
+    let promql = Slo {
+        sli: Sli::Promql {
+            events: "errors_total".into(),
+            good: false,
+            total: "requests_total".into(),
+        },
+        ..slo(0.99)
+    };
+    let results = crate::record::RunResults::merge(&[]);
+    let r = &evaluate(&[promql], &results, None)[0];
+    assert_eq!(r.problem.as_deref(), Some("a PromQL SLI needs `metrics`"));
+}

@@ -33,21 +33,43 @@ pub fn count(integer: u64, float: f64) -> f64 {
     if float > 0.0 { float } else { integer as f64 }
 }
 
+/// Why a message's native histogram is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NativeError {
+    #[error(
+        "native histogram schema {0} is outside {EXPONENTIAL_MIN}..={EXPONENTIAL_MAX} \
+         (custom-bucket schema -53 needs bounds the exposition format cannot carry)"
+    )]
+    Schema(i32),
+    /// A bucket count below 0 (or NaN) on the `positive` or `negative` side.
+    #[error("{side} bucket count {count} is negative")]
+    NegativeCount { side: &'static str, count: f64 },
+    /// The spans and the counts disagree, or a span's offset is out of range.
+    #[error(
+        "{side} side: spans require {covered} buckets, have {have} (or a span's offset is out of range)"
+    )]
+    Spans {
+        side: &'static str,
+        covered: u64,
+        have: usize,
+    },
+    #[error(
+        "native histogram has {0} buckets even at schema {EXPONENTIAL_MIN}, more than the {BUCKET_LIMIT} allowed"
+    )]
+    TooManyBuckets(usize),
+}
+
 /// The native histogram `h` carries (`gauge`: of a gauge histogram).
-pub fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, String> {
+pub fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, NativeError> {
     if !(EXPONENTIAL_MIN..=EXPONENTIAL_MAX).contains(&h.schema) {
-        return Err(format!(
-            "native histogram schema {} is outside {EXPONENTIAL_MIN}..={EXPONENTIAL_MAX} \
-             (custom-bucket schema -53 needs bounds the exposition format cannot carry)",
-            h.schema
-        ));
+        return Err(NativeError::Schema(h.schema));
     }
     let float = h.sample_count_float > 0.0 || h.zero_count_float > 0.0;
-    let side = |name: &str,
+    let side = |name: &'static str,
                 spans: &[wire::BucketSpan],
                 deltas: &[i64],
                 counts: &[f64]|
-     -> Result<Vec<Bucket>, String> {
+     -> Result<Vec<Bucket>, NativeError> {
         let absolute: Vec<f64> = if float {
             counts.to_vec()
         } else {
@@ -61,15 +83,17 @@ pub fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, String
                 .collect()
         };
         if let Some(c) = absolute.iter().find(|c| c.is_nan() || **c < 0.0) {
-            return Err(format!("{name} bucket count {c} is negative"));
+            return Err(NativeError::NegativeCount {
+                side: name,
+                count: *c,
+            });
         }
         let spans: Vec<(i32, u32)> = spans.iter().map(|s| (s.offset, s.length)).collect();
         let covered: u64 = spans.iter().map(|&(_, l)| u64::from(l)).sum();
-        histogram::from_spans(&spans, &absolute).ok_or_else(|| {
-            format!(
-                "{name} side: spans require {covered} buckets, have {} (or a span's offset is out of range)",
-                absolute.len()
-            )
+        histogram::from_spans(&spans, &absolute).ok_or(NativeError::Spans {
+            side: name,
+            covered,
+            have: absolute.len(),
         })
     };
     let positive = side(
@@ -107,9 +131,7 @@ pub fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, String
     }
     let buckets = out.positive.len() + out.negative.len();
     if buckets > BUCKET_LIMIT {
-        return Err(format!(
-            "native histogram has {buckets} buckets even at schema {EXPONENTIAL_MIN}, more than the {BUCKET_LIMIT} allowed"
-        ));
+        return Err(NativeError::TooManyBuckets(buckets));
     }
     Ok(out)
 }

@@ -57,14 +57,30 @@ pub fn is_protobuf(content_type: &str) -> bool {
 }
 
 /// Why a protobuf body was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("metric family {family} ({at}): {message}")]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("metric family {family} ({at}): {reason}")]
 pub struct ProtobufError {
     /// 1-based, in the body's order.
     pub family: usize,
     /// The family's name, or the byte offset when it could not be read.
     pub at: String,
-    pub message: String,
+    pub reason: FamilyError,
+}
+
+/// What is wrong with one `MetricFamily` message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FamilyError {
+    /// Truncated or garbled bytes; prost's account of them.
+    #[error("not a length-delimited MetricFamily message ({0})")]
+    Decode(prost::DecodeError),
+    #[error("the family has no name")]
+    NoName,
+    #[error("unknown metric type {0}")]
+    UnknownType(i32),
+    #[error("a label with an empty name")]
+    EmptyLabelName,
+    #[error(transparent)]
+    Native(#[from] convert::NativeError),
 }
 
 /// Decodes `body`, calling `visitor` for each family's type and each
@@ -80,12 +96,12 @@ pub fn parse(body: &[u8], visitor: &mut impl Visitor) -> Result<usize, ProtobufE
             wire::MetricFamily::decode_length_delimited(&mut rest).map_err(|e| ProtobufError {
                 family: number,
                 at: format!("at byte {offset}"),
-                message: format!("not a length-delimited MetricFamily message ({e})"),
+                reason: FamilyError::Decode(e),
             })?;
-        let error = |message: String| ProtobufError {
+        let error = |reason: FamilyError| ProtobufError {
             family: number,
             at: format!("`{}`", family.name),
-            message,
+            reason,
         };
         samples += family_samples(&family, visitor).map_err(error)?;
     }
@@ -95,10 +111,10 @@ pub fn parse(body: &[u8], visitor: &mut impl Visitor) -> Result<usize, ProtobufE
 fn family_samples<V: Visitor>(
     family: &wire::MetricFamily,
     visitor: &mut V,
-) -> Result<usize, String> {
+) -> Result<usize, FamilyError> {
     let name = family.name.as_str();
     if name.is_empty() {
-        return Err("the family has no name".into());
+        return Err(FamilyError::NoName);
     }
     let kind = match family.r#type {
         metric_type::COUNTER => MetricType::Counter,
@@ -107,7 +123,7 @@ fn family_samples<V: Visitor>(
         metric_type::UNTYPED => MetricType::Unknown,
         metric_type::HISTOGRAM => MetricType::Histogram,
         metric_type::GAUGE_HISTOGRAM => MetricType::GaugeHistogram,
-        other => return Err(format!("unknown metric type {other}")),
+        other => return Err(FamilyError::UnknownType(other)),
     };
     if family.metric.is_empty() {
         return Ok(0);
@@ -119,7 +135,7 @@ fn family_samples<V: Visitor>(
         labels.clear();
         for pair in &metric.label {
             if pair.name.is_empty() {
-                return Err("a label with an empty name".into());
+                return Err(FamilyError::EmptyLabelName);
             }
             labels.push(Label {
                 name: &pair.name,
