@@ -9,7 +9,6 @@
 //! from the first shard that has them, with its alerts, scrapes and faults
 //! (the [`reports::Kept`] files).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -20,7 +19,7 @@ use crate::expect::Verdict;
 use crate::record::RunResults;
 use crate::report::run::saved::{Saved, SavedSummary};
 use crate::report::run::{self as reports, Ending, RunReport};
-use crate::scenario::{self, Shard};
+use crate::scenario;
 
 /// One shard's results directory, read.
 struct Part {
@@ -66,7 +65,18 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         .map(|dir| Part::read(dir))
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(|e| UsageError::new("DIR", format!("{e:#}")))?;
-    agree(&parts).map_err(UsageError::line)?;
+    let summaries: Vec<(&Path, &SavedSummary)> = parts
+        .iter()
+        .map(|p| (p.dir.as_path(), &p.summary))
+        .collect();
+    let missing =
+        reports::shards::agree(&summaries).map_err(|e| UsageError::line(e.to_string()))?;
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: shard {} missing: the merged run has only part of the load",
+            missing.join(", ")
+        );
+    }
     let first = &parts[0];
     let file = args
         .scenario
@@ -154,77 +164,6 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
         Ending::Failed => Exit::Failed,
         Ending::Aborted | Ending::Interrupted => Exit::Aborted,
     })
-}
-
-/// Checks that the parts are shards of one scenario that fit together.
-fn agree(parts: &[Part]) -> Result<(), String> {
-    let first = &parts[0].summary;
-    for part in &parts[1..] {
-        let s = &part.summary;
-        if s.scenario != first.scenario {
-            return Err(format!(
-                "{} ran scenario `{}`, {} ran `{}`: merge shards of one scenario",
-                parts[0].dir.display(),
-                first.scenario,
-                part.dir.display(),
-                s.scenario
-            ));
-        }
-        if s.request_names != first.request_names {
-            return Err(format!(
-                "{} has requests {:?}, {} has {:?}: were they run from the same scenario file?",
-                parts[0].dir.display(),
-                first.request_names,
-                part.dir.display(),
-                s.request_names
-            ));
-        }
-        let names = |s: &SavedSummary| s.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
-        let (mine, theirs) = (names(first), names(s));
-        let common = mine.len().min(theirs.len());
-        if mine[..common] != theirs[..common] {
-            return Err(format!(
-                "{} has phases {mine:?}, {} has {theirs:?}",
-                parts[0].dir.display(),
-                part.dir.display()
-            ));
-        }
-    }
-    let shards: Vec<Shard> = parts.iter().filter_map(|p| p.summary.shard).collect();
-    if shards.is_empty() {
-        return Ok(());
-    }
-    if shards.len() != parts.len() {
-        return Err("some directories are shards (--shard) and some are not".into());
-    }
-    let count = shards[0].count;
-    if let Some(odd) = shards.iter().find(|s| s.count != count) {
-        return Err(format!(
-            "shard {} and shard {odd} are from different splits",
-            shards[0]
-        ));
-    }
-    let mut seen = BTreeMap::new();
-    for (shard, part) in shards.iter().zip(parts) {
-        if let Some(other) = seen.insert(shard.index, &part.dir) {
-            return Err(format!(
-                "{} and {} are both shard {shard}: its load would count twice",
-                other.display(),
-                part.dir.display()
-            ));
-        }
-    }
-    let missing: Vec<String> = (1..=count)
-        .filter(|i| !seen.contains_key(i))
-        .map(|i| format!("{i}/{count}"))
-        .collect();
-    if !missing.is_empty() {
-        eprintln!(
-            "warning: shard {} missing: the merged run has only part of the load",
-            missing.join(", ")
-        );
-    }
-    Ok(())
 }
 
 /// The shards' results as one run's; an abort reason says whose it was.

@@ -18,6 +18,7 @@ mod promql;
 mod read;
 pub mod saved;
 mod scrapes;
+pub mod shards;
 pub mod slos;
 mod summary_json;
 mod text;

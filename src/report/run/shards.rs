@@ -1,0 +1,113 @@
+//! Whether results directories are shards of one run that fit together:
+//! one scenario, the same requests and phases, one split, each shard once.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::saved::SavedSummary;
+use crate::scenario::Shard;
+
+/// Why the directories given to `merge` are not shards of one run.
+#[derive(Debug, thiserror::Error)]
+pub enum Disagree {
+    #[error(
+        "{first} ran scenario `{first_name}`, {other} ran `{other_name}`: merge shards of one scenario"
+    )]
+    Scenario {
+        first: String,
+        first_name: String,
+        other: String,
+        other_name: String,
+    },
+    #[error(
+        "{first} has requests {mine:?}, {other} has {theirs:?}: were they run from the same scenario file?"
+    )]
+    Requests {
+        first: String,
+        mine: Vec<String>,
+        other: String,
+        theirs: Vec<String>,
+    },
+    #[error("{first} has phases {mine:?}, {other} has {theirs:?}")]
+    Phases {
+        first: String,
+        mine: Vec<String>,
+        other: String,
+        theirs: Vec<String>,
+    },
+    #[error("some directories are shards (--shard) and some are not")]
+    SomeNotShards,
+    #[error("shard {first} and shard {odd} are from different splits")]
+    Splits { first: Shard, odd: Shard },
+    #[error("{first} and {other} are both shard {shard}: its load would count twice")]
+    Twice {
+        first: String,
+        other: String,
+        shard: Shard,
+    },
+}
+
+/// Checks that the directories are shards of one scenario that fit
+/// together; returns the shards missing (`2/3`), which `merge` warns of.
+pub fn agree(parts: &[(&Path, &SavedSummary)]) -> Result<Vec<String>, Disagree> {
+    let (first_path, first) = parts[0];
+    let first_dir = first_path.display().to_string();
+    for (dir, s) in &parts[1..] {
+        let other = dir.display().to_string();
+        if s.scenario != first.scenario {
+            return Err(Disagree::Scenario {
+                first: first_dir,
+                first_name: first.scenario.clone(),
+                other,
+                other_name: s.scenario.clone(),
+            });
+        }
+        if s.request_names != first.request_names {
+            return Err(Disagree::Requests {
+                first: first_dir,
+                mine: first.request_names.clone(),
+                other,
+                theirs: s.request_names.clone(),
+            });
+        }
+        let names = |s: &SavedSummary| s.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        let (mine, theirs) = (names(first), names(s));
+        let common = mine.len().min(theirs.len());
+        if mine[..common] != theirs[..common] {
+            return Err(Disagree::Phases {
+                first: first_dir,
+                mine,
+                other,
+                theirs,
+            });
+        }
+    }
+    let shards: Vec<Shard> = parts.iter().filter_map(|(_, s)| s.shard).collect();
+    if shards.is_empty() {
+        return Ok(Vec::new());
+    }
+    if shards.len() != parts.len() {
+        return Err(Disagree::SomeNotShards);
+    }
+    let count = shards[0].count;
+    if let Some(odd) = shards.iter().find(|s| s.count != count) {
+        return Err(Disagree::Splits {
+            first: shards[0],
+            odd: *odd,
+        });
+    }
+    let mut seen = BTreeMap::new();
+    for (shard, (dir, _)) in shards.iter().zip(parts) {
+        if let Some(other) = seen.insert(shard.index, dir) {
+            return Err(Disagree::Twice {
+                first: other.display().to_string(),
+                other: dir.display().to_string(),
+                shard: *shard,
+            });
+        }
+    }
+    Ok((1..=count)
+        .filter(|i| !seen.contains_key(i))
+        .map(|i| format!("{i}/{count}"))
+        .collect())
+}
