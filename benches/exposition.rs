@@ -5,13 +5,13 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use slogate::metrics::exposition::{Format, Sample, Visitor, parse};
+use slogate::metrics::exposition::{Format, SampleLine, Visitor, parse};
 
 /// Touches every sample so the work cannot be optimized away.
 struct Sum(f64, usize);
 
 impl Visitor for Sum {
-    fn sample(&mut self, sample: &Sample<'_>) {
+    fn sample(&mut self, sample: &SampleLine<'_>) {
         self.0 += sample.value;
         self.1 += sample.labels.len();
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::process::{self, Process, free_port};
 
-use slogate::metrics::exposition::{Format, Metadata, MetricType, Sample, Visitor, parse};
+use slogate::metrics::exposition::{Format, Metadata, MetricType, SampleLine, Visitor, parse};
 
 /// Counts series per family the way promtool does: a histogram's or
 /// summary's `_bucket`, `_sum` and `_count` belong to the family its TYPE
@@ -28,7 +28,7 @@ impl Visitor for Families {
         }
     }
 
-    fn sample(&mut self, sample: &Sample<'_>) {
+    fn sample(&mut self, sample: &SampleLine<'_>) {
         let family = ["_bucket", "_sum", "_count", "_total", "_created"]
             .iter()
             .filter_map(|suffix| sample.name.strip_suffix(suffix))

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use slogate::metrics::exposition::{Format, Metadata, Sample, Visitor, parse};
+use slogate::metrics::exposition::{Format, Metadata, SampleLine, Visitor, parse};
 
 #[derive(Default)]
 struct Touch {
@@ -16,7 +16,7 @@ impl Visitor for Touch {
         self.bytes += format!("{metadata:?}").len();
     }
 
-    fn sample(&mut self, sample: &Sample<'_>) {
+    fn sample(&mut self, sample: &SampleLine<'_>) {
         self.bytes += sample.name.len() + sample.labels.len();
         let _ = (sample.value, sample.timestamp_ms);
     }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use prost::Message;
 
-use crate::metrics::exposition::{self, Format, Metadata, MetricType, Sample, Visitor};
+use crate::metrics::exposition::{self, Format, Metadata, MetricType, SampleLine, Visitor};
 use crate::metrics::protobuf::wire::{self, metric_type};
 
 /// The families of `openmetrics`, in order, then `extra`.
@@ -99,7 +99,7 @@ impl Visitor for Collect {
         }
     }
 
-    fn sample(&mut self, sample: &Sample<'_>) {
+    fn sample(&mut self, sample: &SampleLine<'_>) {
         let Some(family) = self.families.last_mut() else {
             return;
         };

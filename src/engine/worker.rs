@@ -15,7 +15,7 @@ use tokio::task::{JoinSet, LocalSet};
 use super::pacer::Pacer;
 use super::timer::PreciseSleep;
 use super::transport::{Client, Wire};
-use crate::record::{ErrorKind, Flush, Outcome, Progress, Recorder, Sample, SuccessTable};
+use crate::record::{ErrorKind, Flush, Outcome, Progress, Recorder, RequestSample, SuccessTable};
 
 /// What all workers share during one phase, read-only.
 pub struct Shared {
@@ -156,7 +156,7 @@ async fn connection(
                 (Outcome::Error(ErrorKind::RequestTimeout), 0)
             }
         };
-        recorder.borrow_mut().record(&Sample {
+        recorder.borrow_mut().record(&RequestSample {
             endpoint: ticket.endpoint,
             intended,
             started,

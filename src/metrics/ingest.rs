@@ -230,18 +230,18 @@ impl Visitor for Append<'_> {
         }
     }
 
-    fn sample(&mut self, sample: &exposition::Sample<'_>) {
+    fn sample(&mut self, sample: &exposition::SampleLine<'_>) {
         self.add(sample, None);
     }
 
-    fn histogram(&mut self, sample: &exposition::Sample<'_>, h: &FloatHistogram) {
+    fn histogram(&mut self, sample: &exposition::SampleLine<'_>, h: &FloatHistogram) {
         self.add(sample, Some(h));
     }
 }
 
 impl Append<'_> {
     /// Stores a float sample, or the native histogram `h`.
-    fn add(&mut self, sample: &exposition::Sample<'_>, h: Option<&FloatHistogram>) {
+    fn add(&mut self, sample: &exposition::SampleLine<'_>, h: Option<&FloatHistogram>) {
         let index = self.index;
         self.index += 1;
         if self.checked.as_ref().is_some_and(|c| c.is_duplicate(index)) {

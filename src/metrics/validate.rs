@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use super::exposition::{self, Format, Sample, Visitor};
+use super::exposition::{self, Format, SampleLine, Visitor};
 use super::fetch::ScrapeError;
 
 /// A body that passed: how many samples, and which were duplicates.
@@ -87,11 +87,15 @@ struct Check {
 }
 
 impl Visitor for Check {
-    fn histogram(&mut self, sample: &Sample<'_>, _h: &crate::metrics::histogram::FloatHistogram) {
+    fn histogram(
+        &mut self,
+        sample: &SampleLine<'_>,
+        _h: &crate::metrics::histogram::FloatHistogram,
+    ) {
         self.sample(sample);
     }
 
-    fn sample(&mut self, sample: &Sample<'_>) {
+    fn sample(&mut self, sample: &SampleLine<'_>) {
         let index = self.checked.samples;
         self.checked.samples += 1;
         if self.accepted > self.limit {
@@ -119,7 +123,7 @@ impl Visitor for Check {
 /// The series of `sample` as bytes: its name and its non-empty labels in
 /// name order, each length-prefixed (so no two label sets share a key).
 /// An empty value is no label, as in Prometheus: `a{x=""}` is `a`.
-fn series_key(sample: &Sample<'_>, key: &mut Vec<u8>) {
+fn series_key(sample: &SampleLine<'_>, key: &mut Vec<u8>) {
     key.clear();
     let mut push = |text: &str| {
         key.extend_from_slice(&(text.len() as u64).to_le_bytes());

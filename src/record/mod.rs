@@ -1,4 +1,4 @@
-//! Measurements: the [`Sample`] of one request, the per-worker [`Recorder`],
+//! Measurements: the [`RequestSample`] of one request, the per-worker [`Recorder`],
 //! mergeable [`Stats`], the per-second [`Timeline`], and the merged
 //! [`RunResults`] every report reads.
 
@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 pub use outcome::{ErrorKind, Outcome};
 pub use packed::Packed;
 pub use recorder::{Flush, Progress, Recorder};
-pub use sample::Sample;
+pub use sample::RequestSample;
 pub use stats::{LATE_THRESHOLD, Stats, SuccessTable, latency_histogram, success_table};
 pub use timeline::{Second, Timeline, TimelineRow};
 

@@ -96,14 +96,14 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::record::{Outcome, Sample};
+    use crate::record::{Outcome, RequestSample};
 
     #[test]
     fn unpacking_gives_the_same_stats_in_little_room() {
         let mut stats = Stats::default();
         let start = Instant::now();
         for (i, status) in [200u16, 200, 503, 201].into_iter().enumerate() {
-            stats.record(&Sample {
+            stats.record(&RequestSample {
                 endpoint: 0,
                 intended: start,
                 started: start + Duration::from_millis(i as u64 * 2),

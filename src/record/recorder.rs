@@ -10,7 +10,7 @@ use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::timeline::Second;
-use super::{Outcome, Sample, Stats, SuccessTable};
+use super::{Outcome, RequestSample, Stats, SuccessTable};
 
 /// What a worker tells the collector.
 #[derive(Debug)]
@@ -91,7 +91,7 @@ impl Recorder {
     }
 
     /// Adds one finished request.
-    pub fn record(&mut self, sample: &Sample) {
+    pub fn record(&mut self, sample: &RequestSample) {
         let second = sample
             .ended
             .saturating_duration_since(self.run_start)

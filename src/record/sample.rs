@@ -8,7 +8,7 @@ use super::Outcome;
 
 /// Timing and outcome of one request.
 #[derive(Debug, Clone, Copy)]
-pub struct Sample {
+pub struct RequestSample {
     /// Index of the request definition (endpoint) this request came from.
     pub endpoint: usize,
     /// When the schedule wanted it sent. Equals `started` in the closed model.
@@ -23,7 +23,7 @@ pub struct Sample {
     pub bytes_received: u64,
 }
 
-impl Sample {
+impl RequestSample {
     /// What a user of the service waited: from the intended send time to the
     /// end. Includes time spent queued behind a slow service (coordinated
     /// omission corrected).

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::{ErrorKind, Outcome, Sample};
+use super::{ErrorKind, Outcome, RequestSample};
 
 /// Highest latency a histogram holds (one hour, in microseconds); longer
 /// values are clamped to it rather than dropped.
@@ -103,7 +103,7 @@ pub struct Stats {
     pub latency_us: Histogram<u64>,
     /// Service time from the actual send, µs, responses only.
     pub service_us: Histogram<u64>,
-    /// Response body bytes (see `Sample::bytes_received`).
+    /// Response body bytes (see `RequestSample::bytes_received`).
     pub bytes_received: u64,
     /// Requests that started more than [`LATE_THRESHOLD`] after they were due.
     pub late_starts: u64,
@@ -125,7 +125,7 @@ impl Default for Stats {
 
 impl Stats {
     /// Adds one sample.
-    pub fn record(&mut self, sample: &Sample) {
+    pub fn record(&mut self, sample: &RequestSample) {
         self.requests += 1;
         self.bytes_received += sample.bytes_received;
         if sample.start_delay() > LATE_THRESHOLD {
@@ -198,10 +198,10 @@ mod tests {
 
     use super::*;
 
-    fn sample(outcome: Outcome, wait_ms: u64, service_ms: u64) -> Sample {
+    fn sample(outcome: Outcome, wait_ms: u64, service_ms: u64) -> RequestSample {
         let intended = Instant::now();
         let started = intended + Duration::from_millis(wait_ms);
-        Sample {
+        RequestSample {
             endpoint: 0,
             intended,
             started,

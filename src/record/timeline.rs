@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::stats::{latency_histogram, record_us};
-use super::{ErrorKind, Outcome, Sample};
+use super::{ErrorKind, Outcome, RequestSample};
 
 /// One endpoint's requests that ended within one second of the run.
 #[derive(Debug, Clone)]
@@ -45,7 +45,7 @@ impl Default for Second {
 
 impl Second {
     /// Adds one sample; `ok` says whether it succeeded.
-    pub fn record(&mut self, sample: &Sample, ok: bool) {
+    pub fn record(&mut self, sample: &RequestSample, ok: bool) {
         self.requests += 1;
         if ok {
             self.ok += 1;
@@ -219,7 +219,7 @@ mod tests {
         for _ in 0..requests {
             let ok = true;
             second.record(
-                &Sample {
+                &RequestSample {
                     endpoint: 0,
                     intended: now,
                     started: now,

@@ -145,7 +145,7 @@ impl AlertingRule {
         result: &[(Labels, Sampled)],
         t: i64,
         external: &External,
-        query: &dyn Fn(&str) -> Result<Vec<template::Sample>, template::QueryError>,
+        query: &dyn Fn(&str) -> Result<Vec<template::QuerySample>, template::QueryError>,
     ) -> Result<Vec<Transition>, DuplicateAlert> {
         let env = Env {
             query,

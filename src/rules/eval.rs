@@ -403,12 +403,12 @@ fn template_query(
     interval_ms: i64,
     text: &str,
     t: i64,
-) -> Result<Vec<super::template::Sample>, QueryError> {
+) -> Result<Vec<super::template::QuerySample>, QueryError> {
     let expr = promql::parse(text)?;
     let samples = instant(store, options, interval_ms, &expr, t)?;
     Ok(samples
         .into_iter()
-        .map(|(labels, value)| super::template::Sample {
+        .map(|(labels, value)| super::template::QuerySample {
             labels: labels
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -87,7 +87,7 @@ pub struct Label<'a> {
 
 /// One sample line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sample<'a> {
+pub struct SampleLine<'a> {
     pub name: &'a str,
     pub labels: &'a [Label<'a>],
     pub value: f64,
@@ -106,10 +106,15 @@ pub enum Metadata<'a> {
 /// Receives what the parser reads, in input order.
 pub trait Visitor {
     fn metadata(&mut self, _metadata: &Metadata<'_>) {}
-    fn sample(&mut self, sample: &Sample<'_>);
+    fn sample(&mut self, sample: &SampleLine<'_>);
     /// A native histogram sample (only the protobuf format has them);
     /// `sample.value` is NaN.
-    fn histogram(&mut self, _sample: &Sample<'_>, _h: &crate::metrics::histogram::FloatHistogram) {}
+    fn histogram(
+        &mut self,
+        _sample: &SampleLine<'_>,
+        _h: &crate::metrics::histogram::FloatHistogram,
+    ) {
+    }
 }
 
 /// Malformed input: where, and what was expected.
@@ -191,7 +196,7 @@ pub fn parse(input: &str, format: Format, visitor: &mut impl Visitor) -> Result<
         labels.clear();
         let (name, value, timestamp_ms) = sample(line, format, &mut labels)
             .map_err(|(column, message)| error(indent + column, message))?;
-        visitor.sample(&Sample {
+        visitor.sample(&SampleLine {
             name,
             labels: &labels,
             value,

@@ -13,7 +13,7 @@ mod utf8 {
                 self.1.push(family.to_string());
             }
         }
-        fn sample(&mut self, s: &Sample<'_>) {
+        fn sample(&mut self, s: &SampleLine<'_>) {
             let labels = s
                 .labels
                 .iter()
@@ -96,7 +96,7 @@ mod parse {
         fn metadata(&mut self, metadata: &Metadata<'_>) {
             self.metadata.push(format!("{metadata:?}"));
         }
-        fn sample(&mut self, s: &Sample<'_>) {
+        fn sample(&mut self, s: &SampleLine<'_>) {
             let labels = s
                 .labels
                 .iter()

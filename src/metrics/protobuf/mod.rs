@@ -26,7 +26,7 @@ use std::borrow::Cow;
 
 use prost::Message;
 
-use super::exposition::{Label, Metadata, MetricType, Sample, Visitor, openmetrics_float};
+use super::exposition::{Label, Metadata, MetricType, SampleLine, Visitor, openmetrics_float};
 use super::histogram::tag;
 use wire::metric_type;
 
@@ -154,7 +154,7 @@ fn family_samples<V: Visitor>(
                         value: Cow::Owned(v),
                     });
                 }
-                visitor.sample(&Sample {
+                visitor.sample(&SampleLine {
                     name: &full,
                     labels: &with,
                     value: tag::plain(value),
@@ -200,7 +200,7 @@ fn family_samples<V: Visitor>(
                 if convert::is_native(&h) {
                     let native = convert::native(&h, gauge)?;
                     visitor.histogram(
-                        &Sample {
+                        &SampleLine {
                             name,
                             labels: &labels,
                             value: f64::NAN,

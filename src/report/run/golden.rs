@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::{ARTIFACTS, Artifact as _, RunReport};
 use crate::record::{
-    ErrorKind, Outcome, Packed, PhaseResults, RunResults, Sample, Stats, TimelineRow,
+    ErrorKind, Outcome, Packed, PhaseResults, RequestSample, RunResults, Stats, TimelineRow,
 };
 
 const SCENARIO: &str = r#"
@@ -41,10 +41,10 @@ expect:
 
 /// A request to `endpoint` that waited `wait_ms` to be sent and took
 /// `service_ms`.
-fn sample(endpoint: usize, outcome: Outcome, wait_ms: u64, service_ms: u64) -> Sample {
+fn sample(endpoint: usize, outcome: Outcome, wait_ms: u64, service_ms: u64) -> RequestSample {
     let intended = Instant::now();
     let started = intended + Duration::from_millis(wait_ms);
-    Sample {
+    RequestSample {
         endpoint,
         intended,
         started,
@@ -57,7 +57,7 @@ fn sample(endpoint: usize, outcome: Outcome, wait_ms: u64, service_ms: u64) -> S
 fn phase(
     name: &str,
     start_s: u64,
-    samples: &[Sample],
+    samples: &[RequestSample],
     open: Option<crate::record::OpenModelStats>,
 ) -> PhaseResults {
     let mut per_endpoint = [Stats::default(), Stats::default()];

@@ -9,12 +9,12 @@ use super::compare::{eq, le, lt};
 use super::error::{FuncError, QueryError};
 use super::printf::sprintf;
 use super::prom;
-use super::value::{Kind, Sample, Value};
+use super::value::{Kind, QuerySample, Value};
 
 /// What Prometheus's functions need from the rule evaluation.
 pub struct Env<'a> {
     /// Runs a PromQL instant query at the rule's evaluation time.
-    pub query: &'a dyn Fn(&str) -> Result<Vec<Sample>, QueryError>,
+    pub query: &'a dyn Fn(&str) -> Result<Vec<QuerySample>, QueryError>,
     /// The evaluation time, in ms since the epoch (what `now` returns).
     pub now_ms: i64,
     /// Prometheus's `--web.external-url`, which `pathPrefix` and

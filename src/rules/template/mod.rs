@@ -40,7 +40,7 @@ use error::ExecError;
 pub use error::QueryError;
 pub use funcs::Env;
 use parse::Mistake;
-pub use value::Sample;
+pub use value::QuerySample;
 
 /// What Prometheus's `rules/alerting.go` puts before every label and
 /// annotation template.
@@ -222,7 +222,7 @@ fn run(name: &str, text: &str, data: value::Value, env: &Env) -> Result<String, 
 
 /// A query function for templates evaluated without data: every query
 /// returns no samples.
-pub fn no_query(_: &str) -> Result<Vec<Sample>, QueryError> {
+pub fn no_query(_: &str) -> Result<Vec<QuerySample>, QueryError> {
     Ok(Vec::new())
 }
 

@@ -67,7 +67,7 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or("").to_string()
 }
 
-fn sample(v: &Value) -> Result<&super::value::Sample, FuncError> {
+fn sample(v: &Value) -> Result<&super::value::QuerySample, FuncError> {
     match v {
         Value::Sample(s) => Ok(s),
         _ => Err(FuncError::NilPointer),
@@ -203,7 +203,7 @@ pub fn lookup(name: &str) -> Option<Func> {
                     Value::Samples(l) => l.to_vec(),
                     _ => Vec::new(),
                 };
-                let key = |s: &Rc<super::value::Sample>| {
+                let key = |s: &Rc<super::value::QuerySample>| {
                     s.labels.get(&label).cloned().unwrap_or_default()
                 };
                 samples.sort_by_key(key);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::metrics::histogram::FloatHistogram;
 
-use super::value::{Sample, Value};
+use super::value::{QuerySample, Value};
 use super::{Env, run};
 
 fn list(elem: &'static str, items: Vec<Value>) -> Value {
@@ -37,8 +37,8 @@ fn uint64s(v: &[u64]) -> Value {
     list("uint64", v.iter().map(|u| Value::Uint64(*u)).collect())
 }
 
-fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
-    Sample {
+fn sample(labels: &[(&str, &str)], value: f64) -> QuerySample {
+    QuerySample {
         labels: labels
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -51,7 +51,7 @@ fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
 struct Case {
     text: &'static str,
     input: Value,
-    query: Vec<Sample>,
+    query: Vec<QuerySample>,
     /// The output, or the error Prometheus's `Expand` returns.
     want: Result<&'static str, &'static str>,
 }
@@ -78,13 +78,13 @@ fn on(input: Value, case: Case) -> Case {
     Case { input, ..case }
 }
 
-fn with_query(query: Vec<Sample>, case: Case) -> Case {
+fn with_query(query: Vec<QuerySample>, case: Case) -> Case {
     Case { query, ..case }
 }
 
 /// A sample whose value is `FloatHistogram{Count: 3, Sum: 10}`.
-fn histogram_sample(labels: &[(&str, &str)]) -> Sample {
-    Sample {
+fn histogram_sample(labels: &[(&str, &str)]) -> QuerySample {
+    QuerySample {
         histogram: Some(Arc::new(FloatHistogram {
             count: 3.0,
             sum: 10.0,

@@ -12,7 +12,7 @@ use crate::metrics::histogram::{Bounded, FloatHistogram, notation};
 
 /// One sample of a `query` result (Prometheus's `*template.sample`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
+pub struct QuerySample {
     pub labels: BTreeMap<String, String>,
     pub value: f64,
     /// The sample's histogram, when it is one: its `Value` is then the
@@ -20,7 +20,7 @@ pub struct Sample {
     pub histogram: Option<Arc<FloatHistogram>>,
 }
 
-impl Sample {
+impl QuerySample {
     /// Its `Value`: the float, or the histogram.
     pub fn value(&self) -> Value {
         match &self.histogram {
@@ -56,9 +56,9 @@ pub enum Value {
     #[cfg_attr(not(test), allow(dead_code))]
     List(Rc<Vec<Value>>, &'static str),
     /// `template.queryResult`, a `[]*sample`.
-    Samples(Rc<Vec<Rc<Sample>>>),
+    Samples(Rc<Vec<Rc<QuerySample>>>),
     /// `*template.sample`.
-    Sample(Rc<Sample>),
+    Sample(Rc<QuerySample>),
     /// `*time.Time` (`toTime`) or `time.Time` (its methods).
     Time(Time, bool),
     /// `*time.Duration` (`toDuration`) or `time.Duration`.
@@ -252,7 +252,7 @@ impl Value {
     }
 }
 
-fn sample_text(s: &Sample) -> String {
+fn sample_text(s: &QuerySample) -> String {
     format!(
         "{{{} {}}}",
         Value::Labels(Rc::new(s.labels.clone())).format(true),
