@@ -55,28 +55,30 @@
 //! - `slo`: SLOs: the model, what an SLI measured (client or PromQL), the
 //!   budget math, the verdicts; their terminal text is `report::slo_text`.
 
+#![warn(unreachable_pub)]
+
 pub mod app;
 pub mod backend;
 pub mod cli;
 pub mod demo;
-pub mod diag;
+pub(crate) mod diag;
 pub mod engine;
-pub mod expect;
-pub mod gameday;
-pub mod input;
-pub mod judge;
+pub(crate) mod expect;
+pub(crate) mod gameday;
+pub(crate) mod input;
+pub(crate) mod judge;
 pub mod metrics;
-pub mod net;
+pub(crate) mod net;
 pub mod plan;
 pub mod promql;
 pub mod proxy;
 pub mod record;
 pub mod redact;
 pub mod report;
-pub mod rng;
+pub(crate) mod rng;
 pub mod rules;
 pub mod scenario;
-pub mod slo;
+pub(crate) mod slo;
 pub mod units;
 
 /// The User-Agent sent unless a request sets its own.

@@ -1,14 +1,14 @@
 //! One file per subcommand. Each turns CLI arguments into a plan, runs the
 //! pipeline, and says how it ended.
 
-pub mod check;
-pub mod compare;
-pub mod hit;
-pub mod merge;
-pub mod proxy;
-pub mod query;
-pub mod run;
-pub mod test_rules;
+pub(crate) mod check;
+pub(crate) mod compare;
+pub(crate) mod hit;
+pub(crate) mod merge;
+pub(crate) mod proxy;
+pub(crate) mod query;
+pub(crate) mod run;
+pub(crate) mod test_rules;
 
 use crate::cli::{Cli, Command};
 

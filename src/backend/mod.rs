@@ -2,7 +2,7 @@
 //! real Prometheus over its HTTP API. One trait, two implementations; the
 //! expectations do not know which they talk to.
 
-pub mod alertmanager;
+pub(crate) mod alertmanager;
 mod prometheus;
 
 use std::time::Duration;

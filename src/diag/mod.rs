@@ -7,8 +7,8 @@
 //! `struct FaultSpec with 14 elements`), and where invalid UTF-8 starts in
 //! a file.
 
-pub mod error;
-pub mod yaml;
+pub(crate) mod error;
+pub(crate) mod yaml;
 
 pub use error::{Position, ScenarioError, bounded, edit_distance, nearest};
 

@@ -2,7 +2,7 @@
 //! name), and the abort conditions that stop a run early.
 
 mod abort;
-pub mod alert;
+pub(crate) mod alert;
 mod check;
 pub(crate) mod promql;
 mod verdict;
@@ -16,7 +16,7 @@ pub use check::{
     parse_threshold,
 };
 pub use promql::{
-    Compare, ComparisonError, Holds, HoldsError, PromqlExpectation, split_comparison,
+    Compare, ComparisonError, Holds, PromqlExpectation, split_comparison,
 };
 pub use verdict::{CheckOutcome, Observed, Verdict, failures, judge};
 

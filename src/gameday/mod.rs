@@ -8,4 +8,4 @@ mod services;
 mod switch;
 
 pub use services::Services;
-pub use switch::{FaultChange, FaultSwitch, ProxyWindow, describe};
+pub use switch::{FaultChange, FaultSwitch, ProxyWindow};

@@ -3,12 +3,12 @@
 //! it during a run.
 
 pub mod exposition;
-pub mod fetch;
+pub(crate) mod fetch;
 pub mod histogram;
-pub mod ingest;
-pub mod loss;
+pub(crate) mod ingest;
+pub(crate) mod loss;
 pub mod protobuf;
 pub mod saved;
 pub mod scrape;
 pub mod store;
-pub mod validate;
+pub(crate) mod validate;

@@ -5,7 +5,7 @@
 //! or SIGTERM. Below `app`, `demo`, `metrics`, `backend` and `engine`, and
 //! imports none of them.
 
-pub mod tls;
+pub(crate) mod tls;
 
 use std::time::Duration;
 

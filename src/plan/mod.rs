@@ -5,9 +5,9 @@
 mod arrivals;
 mod compile;
 mod render;
-pub mod template;
+pub(crate) mod template;
 mod template_error;
-pub mod wire_bytes;
+pub(crate) mod wire_bytes;
 pub use compile::{CompileError, compile, target_urls};
 pub use render::RenderState;
 

@@ -50,6 +50,7 @@ pub fn push_target(out: &mut Vec<u8>, target: &str) {
 }
 
 /// True when `target` needs no encoding (the common case: nothing to copy).
+#[cfg(test)]
 pub fn is_clean_target(target: &str) -> bool {
     target.bytes().all(|b| TARGET[b as usize])
 }

@@ -22,11 +22,11 @@ mod aggregate;
 mod binary;
 #[cfg(test)]
 mod binary_tests;
-pub mod depth;
+pub(crate) mod depth;
 mod eval;
 mod extended;
 mod extended_histograms;
-pub mod features;
+pub(crate) mod features;
 mod functions;
 #[cfg(test)]
 mod functions3_tests;
@@ -34,11 +34,11 @@ mod guard;
 mod histogram;
 mod info;
 mod limit;
-pub mod limits;
+pub(crate) mod limits;
 #[cfg(test)]
 mod limits_tests;
 mod over_time;
-pub mod regex_cache;
+pub(crate) mod regex_cache;
 mod scalar_functions;
 mod sort_by_label;
 #[cfg(test)]

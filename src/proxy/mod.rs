@@ -13,7 +13,7 @@ pub mod fault;
 mod http;
 mod metrics;
 mod silent;
-pub mod table;
+pub(crate) mod table;
 mod tcp;
 
 use std::net::SocketAddr;

@@ -1,16 +1,16 @@
 //! Report formats. Each is a small type behind [`Format`]; adding one means a
 //! new file and a line in [`OutputFormat::renderer`].
 
-pub mod compare;
+pub(crate) mod compare;
 mod csv;
 pub mod escape;
-pub mod html;
+pub(crate) mod html;
 mod json;
-pub mod progress;
-pub mod query;
-pub mod run;
-pub mod series;
-pub mod slo_text;
+pub(crate) mod progress;
+pub(crate) mod query;
+pub(crate) mod run;
+pub(crate) mod series;
+pub(crate) mod slo_text;
 mod summary;
 mod text;
 

@@ -10,18 +10,18 @@
 //! state machine, `template` expands labels and annotations, `timeline` is
 //! what the alerts did, `unittest` runs promtool's unit tests.
 
-pub mod alert;
-pub mod estimate;
-pub mod eval;
-pub mod export;
+pub(crate) mod alert;
+pub(crate) mod estimate;
+pub(crate) mod eval;
+pub(crate) mod export;
 mod glob;
-pub mod nullable;
-pub mod run;
+pub(crate) mod nullable;
+pub(crate) mod run;
 mod spec;
-pub mod template;
-pub mod timeline;
+pub(crate) mod template;
+pub(crate) mod timeline;
 pub mod unittest;
-pub mod value;
+pub(crate) mod value;
 
 pub use alert::{External, State};
 pub use eval::{Options, RuleError, RuleSet};

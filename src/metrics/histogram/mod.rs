@@ -10,10 +10,10 @@
 
 mod arith;
 pub use arith::{Combined, MixedSchemas, kahan_inc, reduce_resolution};
-pub mod bounds;
+pub(crate) mod bounds;
 pub mod classic;
 pub mod notation;
-pub mod tag;
+pub(crate) mod tag;
 pub mod validate;
 
 /// The schema of histograms with custom bucket bounds (NHCB).

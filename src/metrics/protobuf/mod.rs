@@ -19,7 +19,7 @@
 //! memory is bounded by the body, which the scrape's body-size limit
 //! bounds.
 
-pub mod convert;
+pub(crate) mod convert;
 pub mod wire;
 
 use std::borrow::Cow;

@@ -3,4 +3,4 @@
 //! time and native-histogram encodings (`api.rs`).
 
 mod api;
-pub mod print;
+pub(crate) mod print;

@@ -279,7 +279,7 @@ fn compare_markdown_matches_its_golden_file() {
             .write(&super::Contents::of(report), &mut json)
             .expect("renders");
         std::fs::write(path.join("summary.json"), json).expect("written");
-        super::Saved::read(&path).expect("reads back")
+        super::saved::Saved::read(&path).expect("reads back")
     };
     let (base, new) = (saved("base", &report(0)), saved("new", &report(5)));
     let limits =

@@ -4,22 +4,22 @@
 //! and the terminal report. Adding a file means a new type here and a line
 //! in [`ARTIFACTS`], written by the one [`write_all`].
 
-pub mod alerts;
+pub(crate) mod alerts;
 mod checks;
-pub mod dir;
-pub mod faults;
+pub(crate) mod dir;
+pub(crate) mod faults;
 #[cfg(test)]
 mod golden;
-pub mod histogram;
+pub(crate) mod histogram;
 mod junit;
 mod markdown;
 mod model;
 mod promql;
 mod read;
-pub mod saved;
+pub(crate) mod saved;
 mod scrapes;
-pub mod shards;
-pub mod slos;
+pub(crate) mod shards;
+pub(crate) mod slos;
 mod summary_json;
 mod text;
 mod timeline;
@@ -29,9 +29,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-pub use junit::xml as xml_escape;
 pub use model::{Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss};
-pub use saved::Saved;
 pub use text::write_terminal;
 pub use timeline::TimelineCsv;
 
@@ -122,7 +120,8 @@ impl Kept {
     }
 
     /// The names kept, in [`ARTIFACTS`] order.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+    #[cfg(test)]
+    fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.files.iter().map(|(name, _)| *name)
     }
 

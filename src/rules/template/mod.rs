@@ -113,10 +113,11 @@ pub struct Data<'a> {
     pub histogram: Option<std::sync::Arc<crate::metrics::histogram::FloatHistogram>>,
 }
 
-/// Expands `text` for the alerting rule `alert`, as Prometheus does: the
-/// expansion, or `<error expanding template: ...>` when it fails.
-pub fn expand(alert: &str, text: &str, data: &Data, env: &Env) -> String {
-    Prepared::new(alert, text).expand(data, env)
+/// Expands `text` for the alerting rule `alert` (the tests' one-shot form
+/// of [`Prepared::expand_root`]).
+#[cfg(test)]
+fn expand(alert: &str, text: &str, data: &Data, env: &Env) -> String {
+    Prepared::new(alert, text).expand_root(&data.root(), env)
 }
 
 /// A label or annotation template parsed once, when its rule is built, and
@@ -183,11 +184,9 @@ impl Prepared {
         Prepared { name, full, parsed }
     }
 
-    pub fn expand(&self, data: &Data, env: &Env) -> String {
-        self.expand_root(&data.root(), env)
-    }
-
-    /// [`Prepared::expand`] on data already built with [`Data::root`].
+    /// Expands the template for one alert, on data already built with
+    /// [`Data::root`]: the expansion, or `<error expanding template: ...>`
+    /// when it fails, as Prometheus does.
     pub fn expand_root(&self, root: &Root, env: &Env) -> String {
         let trees = match &self.parsed {
             None => return self.full[PRELUDE.len()..].to_string(),

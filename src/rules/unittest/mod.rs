@@ -13,7 +13,7 @@
 mod compare;
 mod error;
 mod inputs;
-pub mod junit;
+pub(crate) mod junit;
 mod model;
 mod series;
 mod timestamp;
