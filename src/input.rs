@@ -6,13 +6,13 @@ use std::io::Read;
 use std::path::Path;
 
 /// The largest scenario, rule file or rule unit-test file slogate reads.
-pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_SOURCE_BYTES: u64 = 16 << 20;
 /// The largest CSV data file a scenario may read its rows from.
-pub const MAX_DATA_BYTES: u64 = 256 << 20;
+pub(crate) const MAX_DATA_BYTES: u64 = 256 << 20;
 
 /// Why a file was not read.
 #[derive(Debug, thiserror::Error)]
-pub enum InputError {
+pub(crate) enum InputError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("it is {kind}, not a regular file")]
@@ -28,7 +28,7 @@ pub enum InputError {
 
 /// Opens `path` for reading if it is a regular file of at most `limit`
 /// bytes; the handle reads at most `limit + 1` bytes (so growth is caught).
-pub fn open(path: &Path, limit: u64, what: &'static str) -> Result<impl Read, InputError> {
+pub(crate) fn open(path: &Path, limit: u64, what: &'static str) -> Result<impl Read, InputError> {
     // Non-blocking, so that opening a pipe with no writer returns (to be
     // refused below) instead of waiting for one; no effect on a file.
     use std::os::unix::fs::OpenOptionsExt;
@@ -62,7 +62,7 @@ pub fn open(path: &Path, limit: u64, what: &'static str) -> Result<impl Read, In
 }
 
 /// The bytes of `path`, a regular file of at most `limit` bytes.
-pub fn read(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, InputError> {
+pub(crate) fn read(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, InputError> {
     let mut bytes = Vec::new();
     open(path, limit, what)?.read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
@@ -72,7 +72,11 @@ pub fn read(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, Inpu
 }
 
 /// The text of `path`, a regular UTF-8 file of at most `limit` bytes.
-pub fn read_to_string(path: &Path, limit: u64, what: &'static str) -> Result<String, InputError> {
+pub(crate) fn read_to_string(
+    path: &Path,
+    limit: u64,
+    what: &'static str,
+) -> Result<String, InputError> {
     String::from_utf8(read(path, limit, what)?).map_err(|_| InputError::NotUtf8)
 }
 

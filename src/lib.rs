@@ -55,13 +55,11 @@
 //! - `slo`: SLOs: the model, what an SLI measured (client or PromQL), the
 //!   budget math, the verdicts; their terminal text is `report::slo_text`.
 
-#![warn(unreachable_pub)]
-
 pub mod app;
 pub mod backend;
 pub mod cli;
 pub mod demo;
-pub(crate) mod diag;
+pub mod diag;
 pub mod engine;
 pub(crate) mod expect;
 pub(crate) mod gameday;

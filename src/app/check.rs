@@ -10,7 +10,7 @@ use crate::report::escape::terminal_lines;
 use crate::scenario;
 
 /// Checks every file; reports on stdout (valid) and stderr (errors).
-pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     let features = crate::rules::Features::from_flags(&args.enable_feature)
         .map_err(|e| UsageError::new("--enable-feature", e))?;
     let mut invalid = 0;

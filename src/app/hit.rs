@@ -14,7 +14,7 @@ use crate::report::progress::HitProgress;
 use crate::report::{Summary, Target};
 
 /// Runs `hit` and writes its report.
-pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     let expectations = expectations(args)?;
     if args.latency_correction {
         eprintln!(
@@ -70,7 +70,7 @@ pub fn run(args: &HitArgs) -> anyhow::Result<Exit> {
 const NONE_SUCCEEDED: &str = "default: hit fails when no request succeeded";
 
 /// The `--expect` flags, parsed; each names its place on the command line.
-pub fn expectations(args: &HitArgs) -> Result<Vec<Expectation>, UsageError> {
+pub(crate) fn expectations(args: &HitArgs) -> Result<Vec<Expectation>, UsageError> {
     args.expect
         .iter()
         .enumerate()
@@ -91,7 +91,7 @@ pub fn expectations(args: &HitArgs) -> Result<Vec<Expectation>, UsageError> {
 /// request succeeded (a run where every request was refused, reset or
 /// answered 5xx must not exit 0). That one is listed when it fails, or when
 /// there are others to list it with.
-pub fn judge(
+pub(crate) fn judge(
     expectations: &[Expectation],
     results: &RunResults,
     expect_status: Option<&[u16]>,

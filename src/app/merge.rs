@@ -44,7 +44,7 @@ impl Part {
 }
 
 /// Merges the shards and writes the merged results directory.
-pub fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,

@@ -7,7 +7,7 @@ use crate::cli::ProxyArgs;
 use crate::proxy::fault::{DEFAULT_BOUND, parse_words};
 use crate::proxy::{Config, Fault, Mode, Proxy};
 
-pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
     let mode: Mode = args
         .mode
         .parse()

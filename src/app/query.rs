@@ -14,7 +14,7 @@ use crate::promql::{self, Evaluator, Value};
 use crate::report::query::print::{self, Reading, Track};
 use promql_parser::parser::value::ValueType;
 
-pub fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<Exit> {
     promql::parse(&args.expr).map_err(|e| UsageError::new("EXPR", e.to_string()))?;
     let (store, latest) = if let Some(url) = &args.prometheus {
         let backend = Prometheus::new(url)?;

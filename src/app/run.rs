@@ -25,7 +25,7 @@ use crate::slo::SloReport;
 use crate::{judge, plan, rules};
 
 /// Runs a scenario and writes its results directory.
-pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let scenario = load(args)?;
     let services = Services::start(&scenario)?;
     let (plan, bases) = compile(args, &scenario, &services)?;

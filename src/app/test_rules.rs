@@ -11,7 +11,7 @@ use super::Exit;
 use crate::cli::TestRulesArgs;
 use crate::rules::unittest::{self, FileOutcome};
 
-pub fn run(args: &TestRulesArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &TestRulesArgs) -> anyhow::Result<Exit> {
     let options = unittest::RunOptions {
         // As promtool joins its `--run` flags: one alternation.
         run: match args.run.as_slice() {

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 /// What was seen of one alert (one label set).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sighting {
+pub(crate) struct Sighting {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     /// ms since the epoch.
@@ -29,14 +29,14 @@ pub struct Sighting {
 }
 
 /// The watching thread.
-pub struct Watch {
+pub(crate) struct Watch {
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<Watched>,
 }
 
 /// What the watch saw.
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct Watched {
+pub(crate) struct Watched {
     pub url: String,
     pub sightings: Vec<Sighting>,
     /// Why a poll failed (the first of each kind), for the report.
@@ -46,7 +46,7 @@ pub struct Watched {
 
 impl Watch {
     /// Starts asking `base` (e.g. `http://127.0.0.1:9093`) every `every`.
-    pub fn start(base: &str, every: Duration) -> anyhow::Result<Watch> {
+    pub(crate) fn start(base: &str, every: Duration) -> anyhow::Result<Watch> {
         let client = super::http_client(Duration::from_secs(5))?;
         let url = format!("{}/api/v2/alerts", base.trim_end_matches('/'));
         let stop = Arc::new(AtomicBool::new(false));
@@ -75,7 +75,7 @@ impl Watch {
     }
 
     /// Polls once more and returns what was seen.
-    pub fn stop(self) -> Watched {
+    pub(crate) fn stop(self) -> Watched {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap_or_default()
     }

@@ -53,7 +53,7 @@ impl Prometheus {
 }
 
 /// Seconds with milliseconds, as the API takes times.
-pub fn api_time(ms: i64) -> String {
+pub(crate) fn api_time(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };
     format!(
         "{sign}{}.{:03}",

@@ -72,26 +72,26 @@ impl Faults {
 
 /// The current knobs and a random sequence for applying them.
 #[derive(Default)]
-pub struct Knobs {
+pub(crate) struct Knobs {
     current: Mutex<Faults>,
     rng: crate::rng::SharedRng,
 }
 
 impl Knobs {
-    pub fn get(&self) -> Faults {
+    pub(crate) fn get(&self) -> Faults {
         self.current
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
 
-    pub fn set(&self, faults: Faults) {
+    pub(crate) fn set(&self, faults: Faults) {
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = faults;
     }
 
     /// Waits the injected latency; returns the injected error, if this
     /// request draws one.
-    pub async fn apply(&self) -> Option<Response<Full<Bytes>>> {
+    pub(crate) async fn apply(&self) -> Option<Response<Full<Bytes>>> {
         let faults = self.get();
         let delay = faults.latency_ms + faults.jitter_ms * self.rng.uniform();
         if delay > 0.0 {

@@ -18,20 +18,20 @@ const BUCKETS: [f64; 11] = [
 ];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RequestLabels {
+pub(crate) struct RequestLabels {
     pub method: String,
     pub endpoint: String,
     pub status: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RouteLabels {
+pub(crate) struct RouteLabels {
     pub method: String,
     pub endpoint: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct UpstreamLabels {
+pub(crate) struct UpstreamLabels {
     /// The dependency's status, or `error` (no answer) / `timeout`.
     pub status: String,
 }
@@ -41,7 +41,7 @@ fn histogram() -> Histogram {
 }
 
 /// Every metric of the service, and the registry that encodes them.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
@@ -54,7 +54,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
+    pub(crate) fn new() -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -109,7 +109,7 @@ impl Metrics {
 
     /// The protobuf exposition: every family of the text one, then the
     /// request latency as a native histogram.
-    pub fn encode_protobuf(&self) -> Vec<u8> {
+    pub(crate) fn encode_protobuf(&self) -> Vec<u8> {
         let latency = self.native_duration.family(
             "http_request_duration_native_seconds",
             "Time to handle an HTTP request, by method and endpoint",
@@ -118,7 +118,7 @@ impl Metrics {
     }
 
     /// The OpenMetrics text exposition, process metrics included.
-    pub fn encode_openmetrics(&self) -> String {
+    pub(crate) fn encode_openmetrics(&self) -> String {
         let mut text = String::new();
         // Encoding into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
@@ -130,7 +130,7 @@ impl Metrics {
 /// Rewrites OpenMetrics text as the classic Prometheus text format (0.0.4),
 /// for scrapers that do not ask for OpenMetrics (curl, promtool): a counter's
 /// HELP and TYPE name the `_total` series, and UNIT and EOF lines go.
-pub fn to_classic(openmetrics: &str) -> String {
+pub(crate) fn to_classic(openmetrics: &str) -> String {
     let counters: std::collections::HashSet<&str> = openmetrics
         .lines()
         .filter_map(|line| line.strip_prefix("# TYPE "))

@@ -22,9 +22,9 @@ use super::metrics::RouteLabels;
 use crate::metrics::histogram::bounds;
 use crate::metrics::protobuf::wire;
 
-pub const SCHEMA: i32 = 3;
+pub(crate) const SCHEMA: i32 = 3;
 /// Go's `DefNativeHistogramZeroThreshold`.
-pub const ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
+pub(crate) const ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
 
 #[derive(Default)]
 struct Route {
@@ -37,12 +37,12 @@ struct Route {
 
 /// Observations by route.
 #[derive(Default)]
-pub struct NativeDurations {
+pub(crate) struct NativeDurations {
     routes: Mutex<BTreeMap<(String, String), Route>>,
 }
 
 /// The schema-3 bucket of `v` > 0: the `i` with `bound(i-1) < v ≤ bound(i)`.
-pub fn index(v: f64) -> i32 {
+pub(crate) fn index(v: f64) -> i32 {
     let mut i = (v.log2() * f64::from(1 << SCHEMA)).ceil() as i32;
     // The logarithm can be off by one at a bound; two steps settle it.
     for _ in 0..2 {
@@ -56,7 +56,7 @@ pub fn index(v: f64) -> i32 {
 }
 
 impl NativeDurations {
-    pub fn observe(&self, labels: &RouteLabels, v: f64) {
+    pub(crate) fn observe(&self, labels: &RouteLabels, v: f64) {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         let route = routes
             .entry((labels.method.clone(), labels.endpoint.clone()))
@@ -71,7 +71,7 @@ impl NativeDurations {
     }
 
     /// The family, as Go's client exposes a native-only histogram.
-    pub fn family(&self, name: &str, help: &str) -> wire::MetricFamily {
+    pub(crate) fn family(&self, name: &str, help: &str) -> wire::MetricFamily {
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         let metric = routes
             .iter()

@@ -4,7 +4,7 @@
 //! has no process collector.
 
 /// The process metrics in OpenMetrics text; empty where /proc is missing.
-pub fn exposition() -> String {
+pub(crate) fn exposition() -> String {
     let Some(stat) = read_stat() else {
         return String::new();
     };

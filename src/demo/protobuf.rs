@@ -14,7 +14,7 @@ use crate::metrics::exposition::{self, Format, Metadata, MetricType, SampleLine,
 use crate::metrics::protobuf::wire::{self, metric_type};
 
 /// The families of `openmetrics`, in order, then `extra`.
-pub fn encode(openmetrics: &str, extra: wire::MetricFamily) -> Vec<u8> {
+pub(crate) fn encode(openmetrics: &str, extra: wire::MetricFamily) -> Vec<u8> {
     let mut collect = Collect::default();
     // The demo's own text: it parses (tests hold it to promtool).
     let _ = exposition::parse(openmetrics, Format::OpenMetrics, &mut collect);
@@ -35,7 +35,7 @@ pub fn encode(openmetrics: &str, extra: wire::MetricFamily) -> Vec<u8> {
 /// Whether an `Accept` header prefers the protobuf format to the text
 /// ones, as Go's `expfmt.Negotiate` decides: the media range of the
 /// highest `q` wins, the first of equal ones.
-pub fn wants_protobuf(accept: &str) -> bool {
+pub(crate) fn wants_protobuf(accept: &str) -> bool {
     let mut best: Option<(f64, bool)> = None;
     for range in accept.split(',') {
         let mut parts = range.split(';').map(str::trim);

@@ -19,14 +19,14 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest dependency answer read.
 const MAX_BODY: usize = 1024 * 1024;
 
-pub struct Upstream {
+pub(crate) struct Upstream {
     client: Client<HttpConnector, Empty<Bytes>>,
     base: String,
 }
 
 /// Why `--upstream` cannot be the demo's dependency.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UpstreamError {
+pub(crate) enum UpstreamError {
     #[error("--upstream `{0}`: the demo's dependency is asked over http://")]
     NotHttp(String),
     #[error("--upstream `{0}` is not a URL")]
@@ -34,7 +34,7 @@ pub enum UpstreamError {
 }
 
 impl Upstream {
-    pub fn new(base: &str) -> Result<Upstream, UpstreamError> {
+    pub(crate) fn new(base: &str) -> Result<Upstream, UpstreamError> {
         let base = base.trim_end_matches('/');
         if !base.starts_with("http://") {
             return Err(UpstreamError::NotHttp(base.to_string()));
@@ -52,7 +52,7 @@ impl Upstream {
 
     /// Asks the dependency to process `records`; the error is the response
     /// to give instead (502, or 504 after the timeout).
-    pub async fn process(
+    pub(crate) async fn process(
         &self,
         records: u64,
         metrics: &Metrics,

@@ -1,7 +1,7 @@
 //! What every parser's errors share, so `scenario`, `rules`, `plan`,
 //! `expect` and `proxy` report them one way: a position in a file and the
 //! file:line:col error with its source line ([`error`]), "did you mean"
-//! ([`nearest`], [`edit_distance`]), reading a user's file within bounds
+//! ([`nearest`], by edit distance), reading a user's file within bounds
 //! and YAML errors in the file's own keys ([`yaml`]), serde's messages put
 //! in the terms of the file a person wrote (no Rust type names such as
 //! `struct FaultSpec with 14 elements`), and where invalid UTF-8 starts in
@@ -10,7 +10,8 @@
 pub(crate) mod error;
 pub(crate) mod yaml;
 
-pub use error::{Position, ScenarioError, bounded, edit_distance, nearest};
+pub(crate) use error::bounded;
+pub use error::{Position, ScenarioError, nearest};
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -44,7 +45,7 @@ pub fn read(path: &Path) -> Result<String, Vec<ScenarioError>> {
 }
 
 /// `message` with Rust type names replaced by what the file calls them.
-pub fn plain(message: &str) -> String {
+pub(crate) fn plain(message: &str) -> String {
     let mut text = message.to_string();
     for (pattern, words) in RUST_TYPES.iter() {
         text = pattern.replace_all(&text, *words).into_owned();
@@ -54,7 +55,7 @@ pub fn plain(message: &str) -> String {
 
 /// Where a file's text stops being UTF-8: 1-based line and column (in
 /// characters), and the offending byte; None when all of it is UTF-8.
-pub fn invalid_utf8(bytes: &[u8]) -> Option<(u64, u64, u8)> {
+pub(crate) fn invalid_utf8(bytes: &[u8]) -> Option<(u64, u64, u8)> {
     let error = std::str::from_utf8(bytes).err()?;
     let valid = &bytes[..error.valid_up_to()];
     // Valid up to here, so this cannot fail.

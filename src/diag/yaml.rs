@@ -135,7 +135,7 @@ fn names_an_integer_type(message: &str) -> bool {
 
 /// The text of a YAML file: a regular file within the size limit (see
 /// [`crate::input`]), or an error naming where it stops being UTF-8.
-pub fn read(path: &Path) -> Result<String, ScenarioError> {
+pub(crate) fn read(path: &Path) -> Result<String, ScenarioError> {
     let bytes = crate::input::read(path, crate::input::MAX_SOURCE_BYTES, "a source file")
         .map_err(|e| ScenarioError::at(path, "", None, format!("cannot read the file: {e}")))?;
     match crate::diag::invalid_utf8(&bytes) {

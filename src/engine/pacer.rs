@@ -15,7 +15,7 @@ use crate::plan::{Arrivals, Endpoint, Model};
 
 /// A claimed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     /// Which endpoint to send.
     pub endpoint: usize,
     /// When it is due (open model); None means "now" (closed model).
@@ -24,7 +24,7 @@ pub struct Ticket {
 
 /// Deals out requests until a stop condition is met.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     next: AtomicU64,
     max_requests: Option<u64>,
     deadline: Option<Instant>,
@@ -35,7 +35,7 @@ pub struct Pacer {
 
 impl Pacer {
     /// A pacer for a run starting at `start`.
-    pub fn new(
+    pub(crate) fn new(
         model: &Model,
         endpoints: &[Endpoint],
         max_requests: Option<u64>,
@@ -56,7 +56,7 @@ impl Pacer {
     }
 
     /// Claims the next request, or None when the run has no more to send.
-    pub fn claim(&self, now: Instant) -> Option<Ticket> {
+    pub(crate) fn claim(&self, now: Instant) -> Option<Ticket> {
         if self.deadline.is_some_and(|deadline| now >= deadline) {
             return None;
         }
@@ -79,12 +79,12 @@ impl Pacer {
     }
 
     /// The open model's schedule, if any.
-    pub fn arrivals(&self) -> Option<&Arrivals> {
+    pub(crate) fn arrivals(&self) -> Option<&Arrivals> {
         self.arrivals.as_ref()
     }
 
     /// When sending stops because of `duration`.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
 }

@@ -16,10 +16,10 @@ mod imp {
     use tokio::io::unix::AsyncFd;
 
     /// A timer armed relative to now with nanosecond resolution.
-    pub struct Timer(AsyncFd<OwnedFd>);
+    pub(crate) struct Timer(AsyncFd<OwnedFd>);
 
     impl Timer {
-        pub fn new() -> io::Result<Timer> {
+        pub(crate) fn new() -> io::Result<Timer> {
             // SAFETY: plain syscall; the returned fd is checked and owned below.
             let fd = unsafe {
                 libc::timerfd_create(
@@ -38,7 +38,7 @@ mod imp {
             Ok(Timer(registered.map_err(io::Error::from)?))
         }
 
-        pub async fn sleep_until(&mut self, at: Instant) -> io::Result<()> {
+        pub(crate) async fn sleep_until(&mut self, at: Instant) -> io::Result<()> {
             let wait = at.saturating_duration_since(Instant::now());
             if wait.is_zero() {
                 return Ok(());
@@ -77,14 +77,14 @@ mod imp {
 }
 
 /// Sleeps until an instant, as precisely as the platform allows.
-pub struct PreciseSleep {
+pub(crate) struct PreciseSleep {
     #[cfg(target_os = "linux")]
     timer: Option<imp::Timer>,
 }
 
 impl PreciseSleep {
     /// Must be called inside a Tokio runtime with I/O enabled.
-    pub fn new() -> PreciseSleep {
+    pub(crate) fn new() -> PreciseSleep {
         PreciseSleep {
             #[cfg(target_os = "linux")]
             timer: imp::Timer::new().ok(),
@@ -92,7 +92,7 @@ impl PreciseSleep {
     }
 
     /// Returns at `at` (or at once if it has passed).
-    pub async fn until(&mut self, at: Instant) {
+    pub(crate) async fn until(&mut self, at: Instant) {
         #[cfg(target_os = "linux")]
         if let Some(timer) = &mut self.timer {
             if timer.sleep_until(at).await.is_ok() {

@@ -18,7 +18,7 @@ use super::transport::{Client, Wire};
 use crate::record::{ErrorKind, Flush, Outcome, Progress, Recorder, RequestSample, SuccessTable};
 
 /// What all workers share during one phase, read-only.
-pub struct Shared {
+pub(crate) struct Shared {
     pub index: usize,
     pub pacer: Pacer,
     pub wire: Arc<Wire>,
@@ -33,7 +33,7 @@ pub struct Shared {
 }
 
 /// How a worker is wired to the control thread.
-pub struct Wiring {
+pub(crate) struct Wiring {
     pub progress: Arc<Progress>,
     pub flush: UnboundedSender<Flush>,
     pub stop: watch::Receiver<bool>,
@@ -47,7 +47,7 @@ pub struct Wiring {
 /// Runs one worker: every phase the control thread sends, on connections
 /// kept from one phase to the next, until the channel closes or `stop` turns
 /// true; reports each phase's totals and the last timeline bucket.
-pub fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
+pub(crate) fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();

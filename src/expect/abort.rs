@@ -5,21 +5,21 @@ use super::{Abort, LatencyStat, Metric, StatusMatch};
 use crate::record::TimelineRow;
 
 /// Per-condition state: the run of consecutive seconds it has held.
-pub struct AbortWatch {
+pub(crate) struct AbortWatch {
     aborts: Vec<Abort>,
     /// For each condition, the first second of the current streak.
     streaks: Vec<Option<u64>>,
 }
 
 impl AbortWatch {
-    pub fn new(aborts: Vec<Abort>) -> AbortWatch {
+    pub(crate) fn new(aborts: Vec<Abort>) -> AbortWatch {
         let streaks = vec![None; aborts.len()];
         AbortWatch { aborts, streaks }
     }
 
     /// Takes newly finished rows (whole seconds, in order); returns why the
     /// run must stop, if a condition has now held long enough.
-    pub fn observe(&mut self, rows: &[TimelineRow]) -> Option<String> {
+    pub(crate) fn observe(&mut self, rows: &[TimelineRow]) -> Option<String> {
         let mut at = 0;
         while at < rows.len() {
             let second = rows[at].second;

@@ -43,7 +43,7 @@ pub enum When {
 
 /// The time an expectation is judged over (ms since the epoch).
 #[derive(Debug, Clone, Copy)]
-pub struct Window {
+pub(crate) struct Window {
     pub start: i64,
     pub end: i64,
     /// The end of the data: a bound past the phase is cut here.
@@ -52,7 +52,7 @@ pub struct Window {
 
 /// What else is known about the rule, for the verdict's text.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub(crate) struct Context {
     /// Expected detection time from the phase start, and how it was found.
     pub expected: Option<(f64, String)>,
     /// Why it may not have fired (e.g. a selector that matches nothing).
@@ -136,7 +136,7 @@ fn trim(v: f64) -> String {
 }
 
 /// Judges `e` over `window`.
-pub fn judge(
+pub(crate) fn judge(
     e: &AlertExpectation,
     timeline: &AlertTimeline,
     window: Window,
@@ -354,7 +354,7 @@ pub fn judge(
 }
 
 /// Run-wide: alerts that fired though no alert expectation names them.
-pub fn no_other_alerts(
+pub(crate) fn no_other_alerts(
     timeline: &AlertTimeline,
     expected_names: &[&str],
     window: Window,
@@ -403,7 +403,7 @@ pub fn no_other_alerts(
 /// With an Alertmanager: whether the alert a `fires` expectation wants
 /// reached it, routed to the wanted receiver, neither silenced nor
 /// inhibited, with the wanted labels and annotations.
-pub fn reached_alertmanager(
+pub(crate) fn reached_alertmanager(
     e: &AlertExpectation,
     watched: &crate::backend::alertmanager::Watched,
     window: Window,

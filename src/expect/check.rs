@@ -159,7 +159,7 @@ const METRIC_NAMES: [&str; 6] = [
 /// What is wrong with a check in the compact syntax, each case with the
 /// message the user reads.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CheckSyntaxError {
+pub(crate) enum CheckSyntaxError {
     #[error("empty expectation")]
     Empty,
     /// No `<`, `<=`, `>` or `>=` in the text.
@@ -197,7 +197,7 @@ fn unknown_metric_tail(nearest: Option<&str>) -> String {
 }
 
 /// Parses the metric part: `latency p95`, `error_rate`, `status 5xx`, ...
-pub fn parse_metric(text: &str) -> Result<Metric, CheckSyntaxError> {
+pub(crate) fn parse_metric(text: &str) -> Result<Metric, CheckSyntaxError> {
     let words: Vec<&str> = text.split_whitespace().collect();
     match words.as_slice() {
         ["latency", stat] => parse_latency_stat(stat).map(Metric::Latency),
@@ -254,7 +254,7 @@ fn parse_status(which: &str) -> Result<StatusMatch, CheckSyntaxError> {
 }
 
 /// Parses a threshold in the metric's unit.
-pub fn parse_threshold(metric: Metric, text: &str) -> Result<f64, CheckSyntaxError> {
+pub(crate) fn parse_threshold(metric: Metric, text: &str) -> Result<f64, CheckSyntaxError> {
     let text = text.trim();
     Ok(match metric {
         Metric::Latency(_) => parse_duration(text)?.as_secs_f64() * 1000.0,
@@ -270,7 +270,7 @@ pub fn parse_threshold(metric: Metric, text: &str) -> Result<f64, CheckSyntaxErr
 }
 
 /// Parses `METRIC OP VALUE`, e.g. `latency p95 < 500ms`.
-pub fn parse_check(text: &str) -> Result<Check, CheckSyntaxError> {
+pub(crate) fn parse_check(text: &str) -> Result<Check, CheckSyntaxError> {
     let (at, op, width) =
         find_op(text).ok_or_else(|| CheckSyntaxError::NoComparison(text.to_string()))?;
     let metric = parse_metric(&text[..at])?;

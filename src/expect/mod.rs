@@ -9,16 +9,14 @@ mod verdict;
 
 use std::time::Duration;
 
-pub use abort::AbortWatch;
-pub use alert::{AlertExpectation, When};
-pub use check::{
+pub(crate) use abort::AbortWatch;
+pub(crate) use alert::{AlertExpectation, When};
+pub(crate) use check::{
     Check, CheckSyntaxError, LatencyStat, Metric, Op, StatusMatch, parse_check, parse_metric,
     parse_threshold,
 };
-pub use promql::{
-    Compare, ComparisonError, Holds, PromqlExpectation, split_comparison,
-};
-pub use verdict::{CheckOutcome, Observed, Verdict, failures, judge};
+pub(crate) use promql::{Compare, ComparisonError, Holds, PromqlExpectation, split_comparison};
+pub(crate) use verdict::{CheckOutcome, Observed, Verdict, failures, judge};
 
 /// A check with its scope, as the scenario states it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +41,7 @@ pub struct Abort {
 
 /// Why a text is not an abort condition.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum AbortError {
+pub(crate) enum AbortError {
     /// The check itself does not parse.
     #[error(transparent)]
     Check(#[from] CheckSyntaxError),
@@ -63,7 +61,7 @@ pub enum AbortError {
 }
 
 /// Parses `CHECK for DURATION`.
-pub fn parse_abort(text: &str) -> Result<Abort, AbortError> {
+pub(crate) fn parse_abort(text: &str) -> Result<Abort, AbortError> {
     let (condition, sustained) = match text.rsplit_once(" for ") {
         Some((condition, duration)) => (
             condition,

@@ -137,7 +137,7 @@ impl PromqlExpectation {
 
 /// Why a PromQL expectation's text is not `EXPR OP NUMBER`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ComparisonError {
+pub(crate) enum ComparisonError {
     /// Not PromQL at all.
     #[error(transparent)]
     Parse(#[from] crate::promql::Error),
@@ -159,7 +159,7 @@ pub enum ComparisonError {
 
 /// Parses `EXPR OP NUMBER` (or `NUMBER OP EXPR`), the comparison at the top
 /// of the expression, without `bool`.
-pub fn split_comparison(text: &str) -> Result<(String, Compare, f64), ComparisonError> {
+pub(crate) fn split_comparison(text: &str) -> Result<(String, Compare, f64), ComparisonError> {
     let expr = crate::promql::parse(text)?;
     let Expr::Binary(BinaryExpr {
         op,
@@ -212,7 +212,7 @@ fn labelled(labels: &Labels, v: f64) -> String {
 }
 
 /// The verdict of an expectation whose phase never ran.
-pub fn never_ran(e: &PromqlExpectation, scope: String) -> Verdict {
+pub(crate) fn never_ran(e: &PromqlExpectation, scope: String) -> Verdict {
     Verdict {
         check: e.check_text(),
         scope,
@@ -234,7 +234,7 @@ pub fn never_ran(e: &PromqlExpectation, scope: String) -> Verdict {
 /// Judges `e` over `(start, end)` (ms) with `backend`; `step` is used by the
 /// range forms when the expectation gives none. A verdict over data that a
 /// limit truncated is marked, and cannot pass.
-pub fn judge(
+pub(crate) fn judge(
     e: &PromqlExpectation,
     backend: &dyn QueryBackend,
     window: (i64, i64),

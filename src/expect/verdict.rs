@@ -108,7 +108,7 @@ impl Verdict {
 
 /// What an expectation is measured over: a request kind's stats, the
 /// window its throughput counts, its failures.
-pub struct Observed<'a> {
+pub(crate) struct Observed<'a> {
     pub stats: &'a Stats,
     /// The time throughput is measured over.
     pub window: Window,
@@ -119,7 +119,7 @@ pub struct Observed<'a> {
 
 /// Requests in `stats` that failed: no response, or a status outside
 /// `expect_status` (below 400 when None).
-pub fn failures(stats: &Stats, expect_status: Option<&[u16]>) -> u64 {
+pub(crate) fn failures(stats: &Stats, expect_status: Option<&[u16]>) -> u64 {
     let unexpected: u64 = stats
         .statuses
         .iter()
@@ -134,7 +134,11 @@ pub fn failures(stats: &Stats, expect_status: Option<&[u16]>) -> u64 {
 
 /// Judges `expectation` over `sample`, in `scope`; None: the scope never
 /// ran (a phase after an abort), which is NO DATA whatever the metric.
-pub fn judge(expectation: &Expectation, sample: Option<&Observed>, scope: String) -> Verdict {
+pub(crate) fn judge(
+    expectation: &Expectation,
+    sample: Option<&Observed>,
+    scope: String,
+) -> Verdict {
     let measured = sample.and_then(|sample| measure(&expectation.check, sample));
     let check = &expectation.check;
     let outcome = match measured {

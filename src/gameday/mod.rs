@@ -7,5 +7,5 @@
 mod services;
 mod switch;
 
-pub use services::Services;
-pub use switch::{FaultChange, FaultSwitch, ProxyWindow};
+pub(crate) use services::Services;
+pub(crate) use switch::{FaultChange, FaultSwitch, ProxyWindow};

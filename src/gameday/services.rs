@@ -9,7 +9,7 @@ use crate::scenario::{Scenario, Target};
 
 /// What a run starts itself: demo services and fault proxies, with the
 /// base URL of each by name.
-pub struct Services {
+pub(crate) struct Services {
     pub urls: std::collections::BTreeMap<String, String>,
     /// Held so they serve until the run ends; dropped before the proxies,
     /// so a demo's dependency outlives it.
@@ -22,7 +22,7 @@ pub struct Services {
 /// upstreams may be those demos), then the demos whose dependency is a
 /// proxy or a target, each on 127.0.0.1 (a proxy where it says).
 impl Services {
-    pub fn start(scenario: &Scenario) -> anyhow::Result<Services> {
+    pub(crate) fn start(scenario: &Scenario) -> anyhow::Result<Services> {
         let mut urls = std::collections::BTreeMap::new();
         let mut demos = Vec::new();
         for (name, target) in &scenario.targets {
@@ -83,7 +83,7 @@ impl Services {
     }
 
     /// Starts scraping the scenario's `metrics.scrape` targets, if any.
-    pub fn start_scraper(&self, scenario: &Scenario) -> anyhow::Result<Option<Scraper>> {
+    pub(crate) fn start_scraper(&self, scenario: &Scenario) -> anyhow::Result<Option<Scraper>> {
         let (urls, proxies) = (&self.urls, &self.proxies);
         let Some(metrics) = scenario.metrics.as_ref().filter(|m| !m.scrape.is_empty()) else {
             return Ok(None);

@@ -14,7 +14,7 @@ use crate::scenario::{Scenario, fault_target};
 
 /// Sets each phase's demo and proxy faults as it starts and clears them
 /// after.
-pub struct FaultSwitch<'a> {
+pub(crate) struct FaultSwitch<'a> {
     scenario: &'a Scenario,
     /// Target name to base URL.
     bases: BTreeMap<String, String>,
@@ -48,7 +48,7 @@ pub struct ProxyWindow {
 
 /// One change of a target's knobs.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct FaultChange {
+pub(crate) struct FaultChange {
     /// The phase that starts (None: after the last phase).
     pub phase: Option<String>,
     pub target: String,
@@ -57,7 +57,7 @@ pub struct FaultChange {
 }
 
 impl<'a> FaultSwitch<'a> {
-    pub fn new(
+    pub(crate) fn new(
         scenario: &'a Scenario,
         bases: BTreeMap<String, String>,
         proxies: &'a [Proxy],
@@ -74,7 +74,7 @@ impl<'a> FaultSwitch<'a> {
     }
 
     /// Phase `index` starts: its faults on, the previous phase's off.
-    pub fn enter(&mut self, index: usize) {
+    pub(crate) fn enter(&mut self, index: usize) {
         let phase = &self.scenario.phases[index];
         // Proxies first: switching them is a swap in memory, exact at the
         // boundary; the demo's knobs take an HTTP request each.
@@ -135,7 +135,7 @@ impl<'a> FaultSwitch<'a> {
     }
 
     /// The run is over: every knob back to its default.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.switch_proxies(None);
         let wanted = self
             .current
@@ -178,7 +178,7 @@ impl<'a> FaultSwitch<'a> {
 
     /// A FAIL for every fault that could not be switched: the drill did
     /// not test what it says.
-    pub fn verdicts(&self) -> Vec<Verdict> {
+    pub(crate) fn verdicts(&self) -> Vec<Verdict> {
         self.log
             .iter()
             .filter_map(|change| {
@@ -231,7 +231,7 @@ fn window(
 }
 
 /// `error_ratio 20% (503), latency 300ms ± 50ms`, or `none`.
-pub fn describe(knobs: &Faults) -> String {
+pub(crate) fn describe(knobs: &Faults) -> String {
     let mut parts = Vec::new();
     if knobs.error_ratio > 0.0 {
         parts.push(format!(

@@ -14,7 +14,7 @@ use crate::scenario::Scenario;
 
 /// Judges every alert expectation of `scenario` (phases', then the run's,
 /// then `no_other_alerts`) against the alerts of its run.
-pub fn judge_run(
+pub(crate) fn judge_run(
     scenario: &Scenario,
     results: &RunResults,
     alerts: &RunAlerts,

@@ -6,7 +6,7 @@ use crate::expect::{Expectation, Observed, Verdict, failures, judge};
 
 /// Judges every expectation of `scenario` against `results`: each phase's
 /// own, then the run's. A phase that never ran gives NO DATA.
-pub fn evaluate(
+pub(crate) fn evaluate(
     scenario: &crate::scenario::Scenario,
     results: &crate::record::RunResults,
 ) -> Vec<Verdict> {
@@ -91,7 +91,7 @@ pub fn evaluate(
 
 /// Judges the scenario's PromQL expectations with `backend`: each phase's
 /// over the phase's time, then the run's over the whole run.
-pub fn evaluate_promql(
+pub(crate) fn evaluate_promql(
     scenario: &crate::scenario::Scenario,
     results: &crate::record::RunResults,
     backend: &dyn crate::backend::QueryBackend,

@@ -8,8 +8,8 @@
 mod alerts;
 mod expectations;
 
-pub use alerts::judge_run;
-pub use expectations::{evaluate, evaluate_promql};
+pub(crate) use alerts::judge_run;
+pub(crate) use expectations::{evaluate, evaluate_promql};
 
 use std::collections::BTreeSet;
 use std::path::Path;

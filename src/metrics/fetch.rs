@@ -48,14 +48,14 @@ pub enum Body {
 /// The `Accept` header of a scrape with `scrape_native_histograms`, as
 /// Prometheus 3 sends it then: protobuf first, then OpenMetrics, then the
 /// text format.
-pub const ACCEPT_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,\
+pub(crate) const ACCEPT_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,\
 application/openmetrics-text;version=1.0.0;q=0.5,\
 text/plain;version=0.0.4;q=0.4,*/*;q=0.1";
 
 /// The `Accept` header of a scrape by default: the text formats only, so a
 /// histogram keeps its classic buckets (a Go client exposes native buckets
 /// only in protobuf).
-pub const ACCEPT_TEXT: &str =
+pub(crate) const ACCEPT_TEXT: &str =
     "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 impl ScrapeError {
@@ -156,7 +156,7 @@ fn describe(e: reqwest::Error) -> String {
 /// refuses it (a label value, HELP text, a name); in a plain comment, which
 /// Prometheus skips unread, it is replaced and the comment ignored as ever.
 /// Replacing it in a label value instead would let distinct series collide.
-pub fn text(body: Vec<u8>, format: Format) -> Result<String, ScrapeError> {
+pub(crate) fn text(body: Vec<u8>, format: Format) -> Result<String, ScrapeError> {
     let body = match String::from_utf8(body) {
         Ok(text) => return Ok(text),
         Err(e) => e.into_bytes(),

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 /// Which limit dropped data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// Each variant is a limit's name as `summary.json` writes it (`series_limit`).
+#[allow(clippy::enum_variant_names)]
 pub enum LossKind {
     /// `metrics.max_series`: new series were not stored.
     SeriesLimit,

@@ -17,7 +17,7 @@ use super::fetch::ScrapeError;
 
 /// A body that passed: how many samples, and which were duplicates.
 #[derive(Debug, Default)]
-pub struct Checked {
+pub(crate) struct Checked {
     /// Sample lines in the body, duplicates included (Prometheus's
     /// `scrape_samples_scraped`).
     pub samples: usize,
@@ -28,7 +28,7 @@ pub struct Checked {
 
 impl Checked {
     /// Whether the `index`-th sample line is a duplicate, to be dropped.
-    pub fn is_duplicate(&self, index: usize) -> bool {
+    pub(crate) fn is_duplicate(&self, index: usize) -> bool {
         self.duplicate_bits
             .get(index / 64)
             .is_some_and(|word| word & (1 << (index % 64)) != 0)
@@ -37,7 +37,11 @@ impl Checked {
 
 /// Parses `body` without storing it; fails on malformed input and on more
 /// than `sample_limit` distinct samples.
-pub fn check(body: &str, format: Format, sample_limit: usize) -> Result<Checked, ScrapeError> {
+pub(crate) fn check(
+    body: &str,
+    format: Format,
+    sample_limit: usize,
+) -> Result<Checked, ScrapeError> {
     let mut visitor = Check {
         seen: HashSet::new(),
         key: Vec::new(),
@@ -57,7 +61,7 @@ pub fn check(body: &str, format: Format, sample_limit: usize) -> Result<Checked,
 
 /// [`check`] for a protobuf body ([`super::protobuf`]): a native histogram
 /// counts as one sample, as in Prometheus.
-pub fn check_protobuf(body: &[u8], sample_limit: usize) -> Result<Checked, ScrapeError> {
+pub(crate) fn check_protobuf(body: &[u8], sample_limit: usize) -> Result<Checked, ScrapeError> {
     let mut visitor = Check {
         seen: HashSet::new(),
         key: Vec::new(),

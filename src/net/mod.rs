@@ -21,7 +21,7 @@ pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::blocking::Clien
 }
 
 /// Blocks until Ctrl-C or SIGTERM.
-pub fn wait_for_signal() -> anyhow::Result<()> {
+pub(crate) fn wait_for_signal() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-pub use super::template_error::TemplateError;
+pub(crate) use super::template_error::TemplateError;
 
 /// A piece of a compiled template.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +47,7 @@ pub struct Names<'a> {
 }
 
 /// Functions available in `{{ }}`, for "did you mean".
-pub const FUNCTIONS: [&str; 5] = ["rand", "choice", "counter", "uuid", "csv"];
+pub(crate) const FUNCTIONS: [&str; 5] = ["rand", "choice", "counter", "uuid", "csv"];
 
 impl Template {
     /// Compiles `text`; the error says what is wrong, with a hint where one helps.

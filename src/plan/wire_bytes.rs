@@ -36,7 +36,7 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Appends `target` (a path and query) to `out`, percent-encoding every byte
 /// a request target may not carry.
-pub fn push_target(out: &mut Vec<u8>, target: &str) {
+pub(crate) fn push_target(out: &mut Vec<u8>, target: &str) {
     let bytes = target.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -57,7 +57,7 @@ pub fn is_clean_target(target: &str) -> bool {
 
 /// `url` (absolute) with its path and query percent-encoded where needed;
 /// the scheme and authority are left as they are.
-pub fn encode_url(url: &str) -> String {
+pub(crate) fn encode_url(url: &str) -> String {
     let after_scheme = url.find("://").map_or(0, |at| at + 3);
     let target_at = url[after_scheme..]
         .find(['/', '?'])
@@ -71,7 +71,7 @@ pub fn encode_url(url: &str) -> String {
 
 /// True when `value` may be sent as a header value (the bytes
 /// `http::HeaderValue::from_bytes` accepts).
-pub fn is_header_value(value: &[u8]) -> bool {
+pub(crate) fn is_header_value(value: &[u8]) -> bool {
     value
         .iter()
         .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))

@@ -15,7 +15,7 @@
 
 /// Where the bound was passed: a 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TooDeep {
+pub(crate) struct TooDeep {
     pub line: usize,
     pub column: usize,
 }
@@ -35,7 +35,7 @@ impl Group {
 }
 
 /// Checks that `text`'s tree is at most `limit` deep.
-pub fn check(text: &str, limit: usize) -> Result<(), TooDeep> {
+pub(crate) fn check(text: &str, limit: usize) -> Result<(), TooDeep> {
     let mut stack = vec![Group::default()];
     // The depth of the path to the current position: each open group's own
     // level plus its operators so far (a cheap lower bound, for an early stop).

@@ -26,7 +26,7 @@ pub struct Features {
 /// The feature names of promtool 3's `--enable-feature` that slogate
 /// takes (`promql-duration-expr` is accepted and always on, as in
 /// promtool 3).
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "promql-experimental-functions",
     "promql-extended-range-selectors",
     "promql-binop-fill-modifiers",

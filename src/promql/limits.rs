@@ -15,20 +15,20 @@ use std::time::{Duration, Instant};
 use super::Error;
 
 /// Prometheus's `--query.max-samples` default.
-pub const MAX_SAMPLES: usize = 50_000_000;
+pub(crate) const MAX_SAMPLES: usize = 50_000_000;
 /// Prometheus's API limit: "exceeded maximum resolution of 11,000 points per
 /// timeseries".
-pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
+pub(crate) const MAX_POINTS_PER_SERIES: i64 = 11_000;
 /// Prometheus's `--query.timeout` default.
-pub const TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(120);
 /// Nesting of brackets and chained operators an expression may have (see
 /// [`super::depth`]); far beyond any hand-written rule, far below the depth
 /// at which the parser or the evaluator would overflow a 2 MiB thread stack.
-pub const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 /// The longest label value `label_join` or `label_replace` may build.
 /// Prometheus has no such limit; without one, nested calls doubling a label
 /// grow it exponentially (30 levels: 5 GB).
-pub const MAX_LABEL_VALUE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_LABEL_VALUE_BYTES: usize = 64 * 1024;
 
 /// The limits of one query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

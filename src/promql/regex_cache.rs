@@ -17,7 +17,7 @@ thread_local! {
 }
 
 /// `Regex::new(pattern)`, from the cache when this thread compiled it before.
-pub fn regex(pattern: &str) -> Result<Regex, regex::Error> {
+pub(crate) fn regex(pattern: &str) -> Result<Regex, regex::Error> {
     COMPILED.with(|cache| {
         if let Some(re) = cache.borrow().get(pattern) {
             return Ok(re.clone());

@@ -11,11 +11,11 @@ use http_body_util::combinators::BoxBody;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Every body the proxy sends.
-pub type ProxyBody = BoxBody<Bytes, BoxError>;
+pub(crate) type ProxyBody = BoxBody<Bytes, BoxError>;
 
-pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
+pub(crate) fn full(bytes: impl Into<Bytes>) -> ProxyBody {
     http_body_util::Full::new(bytes.into())
         .map_err(|never| match never {})
         .boxed()
@@ -23,7 +23,7 @@ pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
 
 /// Passes a body on at most `bytes_per_second`, in pieces of at most 50 ms
 /// worth so the rate is smooth.
-pub struct Throttled<B> {
+pub(crate) struct Throttled<B> {
     inner: B,
     bytes_per_second: u64,
     started: Option<Instant>,
@@ -33,7 +33,7 @@ pub struct Throttled<B> {
 }
 
 impl<B> Throttled<B> {
-    pub fn new(inner: B, bytes_per_second: u64) -> Throttled<B> {
+    pub(crate) fn new(inner: B, bytes_per_second: u64) -> Throttled<B> {
         Throttled {
             inner,
             bytes_per_second: bytes_per_second.max(1),
@@ -103,7 +103,7 @@ where
 /// server close the connection: the client never sees the body complete.
 /// The limit is kept below the body's length when that is known, so even a
 /// short body is cut.
-pub struct Truncated<B> {
+pub(crate) struct Truncated<B> {
     inner: B,
     remaining: u64,
     state: Cutting,
@@ -119,7 +119,7 @@ enum Cutting {
 }
 
 impl<B: Body> Truncated<B> {
-    pub fn new(inner: B, after_bytes: u64) -> Truncated<B> {
+    pub(crate) fn new(inner: B, after_bytes: u64) -> Truncated<B> {
         let remaining = match inner.size_hint().exact() {
             Some(length) if length > 0 => after_bytes.min(length - 1),
             _ => after_bytes,
@@ -138,7 +138,7 @@ impl<B: Body> Truncated<B> {
 
 /// The error that closes a connection mid-response.
 #[derive(Debug)]
-pub struct Cut;
+pub(crate) struct Cut;
 
 impl std::fmt::Display for Cut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -203,14 +203,14 @@ where
 /// A client's request body on its way upstream, noting whether reading it
 /// failed: a malformed chunked body is the client's fault (400), not the
 /// upstream's (502), though both surface as the upstream request failing.
-pub struct Watched<B> {
+pub(crate) struct Watched<B> {
     inner: B,
     failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<B> Watched<B> {
     /// The body, and the flag that is set if reading it fails.
-    pub fn new(inner: B) -> (Watched<B>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    pub(crate) fn new(inner: B) -> (Watched<B>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
         let failed = std::sync::Arc::default();
         (
             Watched {

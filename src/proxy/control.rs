@@ -25,7 +25,7 @@ use super::fault::{DEFAULT_BOUND, Fault, FaultSpec};
 /// Largest body `POST /faults` reads.
 const MAX_BODY: usize = 64 * 1024;
 
-pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+pub(crate) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(10)).await;

@@ -22,7 +22,7 @@ use super::body::{BoxError, ProxyBody, Throttled, Truncated, Watched, full};
 use super::fault::Action;
 
 /// Where requests go.
-pub struct Upstream {
+pub(crate) struct Upstream {
     client: Client<HttpConnector, Watched<Incoming>>,
     scheme_authority: String,
     /// A base path to prefix (`http://host/api` forwards `/x` to `/api/x`).
@@ -33,7 +33,7 @@ pub struct Upstream {
 
 /// Why an http-mode proxy cannot forward to an upstream URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UpstreamError {
+pub(crate) enum UpstreamError {
     #[error("upstream `{0}` is not a URL")]
     NotAUrl(String),
     #[error(
@@ -52,7 +52,7 @@ pub enum UpstreamError {
 
 impl Upstream {
     /// `http://host:port[/base]`.
-    pub fn new(url: &str, timeout: Duration) -> Result<Upstream, UpstreamError> {
+    pub(crate) fn new(url: &str, timeout: Duration) -> Result<Upstream, UpstreamError> {
         let uri: Uri = url
             .parse()
             .map_err(|_| UpstreamError::NotAUrl(url.to_string()))?;
@@ -184,7 +184,7 @@ fn draw(shared: &Shared, request: &Request<Incoming>) -> Drawn {
 }
 
 /// Handles one request.
-pub async fn handle(
+pub(crate) async fn handle(
     shared: Arc<Shared>,
     upstream: Arc<Upstream>,
     request: Request<Incoming>,

@@ -16,7 +16,7 @@ const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// http mode: true once the client has sent enough to choose HTTP/1.1 or
 /// HTTP/2 within `timeout`; false when it sent nothing, closed, or stalled
 /// inside the preface. Peeks, so the bytes stay for hyper to read.
-pub async fn spoke_in_time(stream: &TcpStream, timeout: Duration) -> bool {
+pub(crate) async fn spoke_in_time(stream: &TcpStream, timeout: Duration) -> bool {
     let wait = async {
         let mut buffer = [0u8; PREFACE.len()];
         loop {
@@ -35,7 +35,7 @@ pub async fn spoke_in_time(stream: &TcpStream, timeout: Duration) -> bool {
 /// tcp mode: true once either side has sent a byte (or closed) within
 /// `timeout`. Either side, because some protocols have the server speak
 /// first (SMTP, MySQL); a connection on which neither does is of no use.
-pub async fn either_spoke_in_time(
+pub(crate) async fn either_spoke_in_time(
     client: &TcpStream,
     server: &TcpStream,
     timeout: Duration,

@@ -92,7 +92,7 @@ impl From<&Active> for FaultCount {
     }
 }
 
-pub type Snapshot = Arc<Vec<Arc<Active>>>;
+pub(crate) type Snapshot = Arc<Vec<Arc<Active>>>;
 
 /// The faults of one proxy.
 pub struct Table {

@@ -84,14 +84,14 @@ fn draw(shared: &Shared) -> Drawn {
 }
 
 /// Closes a socket with RST rather than FIN.
-pub fn reset(stream: TcpStream) {
+pub(crate) fn reset(stream: TcpStream) {
     let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
     drop(stream);
 }
 
 /// Whether every new connection must be refused now: a live refuse fault
 /// at probability 100%, whose id is returned.
-pub fn refusing_all(shared: &Shared) -> Option<u64> {
+pub(crate) fn refusing_all(shared: &Shared) -> Option<u64> {
     let now = Instant::now();
     shared
         .table
@@ -113,7 +113,7 @@ enum Stop {
 
 /// Serves one client connection; one on which neither side sends a byte
 /// within `silence_timeout` is closed.
-pub async fn connection(
+pub(crate) async fn connection(
     shared: Arc<Shared>,
     upstream_addr: String,
     mut client: TcpStream,

@@ -9,7 +9,7 @@ use super::{ErrorKind, Outcome, RequestSample};
 
 /// Highest latency a histogram holds (one hour, in microseconds); longer
 /// values are clamped to it rather than dropped.
-pub const MAX_TRACKABLE_US: u64 = 3_600_000_000;
+pub(crate) const MAX_TRACKABLE_US: u64 = 3_600_000_000;
 
 /// A request that starts more than this after its due time counts as late.
 /// The pacer's timer wakes within tens of microseconds; a millisecond of
@@ -24,7 +24,7 @@ pub fn latency_histogram(significant_digits: u8) -> Histogram<u64> {
 }
 
 /// Records a duration into a microsecond histogram, clamped to its range.
-pub fn record_us(histogram: &mut Histogram<u64>, value: Duration) {
+pub(crate) fn record_us(histogram: &mut Histogram<u64>, value: Duration) {
     let us = (value.as_micros() as u64).clamp(1, MAX_TRACKABLE_US);
     histogram.saturating_record(us);
 }

@@ -9,7 +9,7 @@ use super::escape::csv_row;
 use super::{Distribution, Format, Summary};
 
 /// Long-format CSV.
-pub struct Csv;
+pub(crate) struct Csv;
 
 impl Format for Csv {
     fn write(&self, summary: &Summary, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -5,7 +5,7 @@ use std::io::Write;
 use super::{Format, Summary};
 
 /// Pretty-printed JSON.
-pub struct Json;
+pub(crate) struct Json;
 
 impl Format for Json {
     fn write(&self, summary: &Summary, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -25,13 +25,13 @@ fn bar(hidden: bool, length: Option<u64>, template: &str) -> ProgressBar {
 }
 
 /// `hit`'s bar: time or requests of its one phase.
-pub struct HitProgress {
+pub(crate) struct HitProgress {
     bar: ProgressBar,
     phase: PhasePlan,
 }
 
 impl HitProgress {
-    pub fn new(plan: &LoadPlan, hidden: bool) -> HitProgress {
+    pub(crate) fn new(plan: &LoadPlan, hidden: bool) -> HitProgress {
         let phase = plan.phases[0].clone();
         let length = match phase.duration {
             Some(duration) => duration.as_millis() as u64,
@@ -43,7 +43,7 @@ impl HitProgress {
         }
     }
 
-    pub fn update(&self, snapshot: &Snapshot) {
+    pub(crate) fn update(&self, snapshot: &Snapshot) {
         let elapsed = snapshot.elapsed.as_secs_f64();
         let (position, so_far) = match (self.phase.duration, self.phase.max_requests) {
             (Some(duration), _) => (
@@ -64,7 +64,7 @@ impl HitProgress {
         ));
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }
@@ -80,7 +80,7 @@ struct Current {
 
 /// `run`'s line: `phase steady (2/3) · 12s left · run ends in ≈ 52s ·
 /// 7000 requests, 200/s, 0 failed`.
-pub struct RunProgress {
+pub(crate) struct RunProgress {
     bar: ProgressBar,
     phases: Vec<PhasePlan>,
     current: Cell<Option<Current>>,
@@ -88,7 +88,7 @@ pub struct RunProgress {
 }
 
 impl RunProgress {
-    pub fn new(plan: &LoadPlan, hidden: bool) -> RunProgress {
+    pub(crate) fn new(plan: &LoadPlan, hidden: bool) -> RunProgress {
         RunProgress {
             bar: bar(hidden, None, "{spinner} {msg}"),
             phases: plan.phases.clone(),
@@ -98,7 +98,7 @@ impl RunProgress {
     }
 
     /// Phase `index` starts now (the engine's phase callback).
-    pub fn enter(&self, index: usize) {
+    pub(crate) fn enter(&self, index: usize) {
         self.current.set(Some(Current {
             index,
             started: Instant::now(),
@@ -106,7 +106,7 @@ impl RunProgress {
         }));
     }
 
-    pub fn update(&self, snapshot: &Snapshot) {
+    pub(crate) fn update(&self, snapshot: &Snapshot) {
         self.requests.set(snapshot.requests);
         let elapsed = snapshot.elapsed.as_secs_f64();
         let totals = format!(
@@ -164,7 +164,7 @@ impl RunProgress {
             .sum()
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

@@ -13,17 +13,17 @@ use crate::record::RunResults;
 use crate::scenario::Scenario;
 
 /// The file in the results directory.
-pub const FILE: &str = "promql.json";
+pub(crate) const FILE: &str = "promql.json";
 
 /// Series drawn per check: the ones furthest from holding.
-pub const MAX_SERIES: usize = 8;
+pub(crate) const MAX_SERIES: usize = 8;
 
 /// Points per series at most: the step grows on long runs to keep the page small.
-pub const MAX_POINTS: i64 = 600;
+pub(crate) const MAX_POINTS: i64 = 600;
 
 /// One PromQL check's expression over the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckSeries {
+pub(crate) struct CheckSeries {
     /// As the verdict names it (`promql: EXPR < 0.01`).
     pub check: String,
     pub scope: String,
@@ -42,13 +42,13 @@ pub struct CheckSeries {
 
 /// One series: its labels and (seconds since the run's start, value).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Line {
+pub(crate) struct Line {
     pub labels: String,
     pub points: Vec<(f64, f64)>,
 }
 
 /// Every PromQL expectation of `scenario`, phases' first, over the whole run.
-pub fn collect(
+pub(crate) fn collect(
     scenario: &Scenario,
     results: &RunResults,
     backend: &dyn QueryBackend,

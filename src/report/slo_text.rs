@@ -5,7 +5,7 @@ use crate::slo::{SloReport, burn_text, percent};
 use crate::units::format_significant as trim;
 
 /// The SLO block of the terminal report.
-pub fn text(reports: &[SloReport]) -> String {
+pub(crate) fn text(reports: &[SloReport]) -> String {
     let mut out = String::new();
     for r in reports {
         out.push_str(&format!(

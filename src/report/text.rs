@@ -8,7 +8,7 @@ use super::{Distribution, Format, Summary};
 use crate::units::format_bytes;
 
 /// Human-readable text.
-pub struct Text;
+pub(crate) struct Text;
 
 /// Widest histogram bar, in characters.
 const BAR_WIDTH: u64 = 40;

@@ -23,7 +23,7 @@ struct AlertRule<'a> {
 
 /// Every selector an expression reads, recording rules expanded into the
 /// selectors of their own expressions (once each).
-pub fn selectors(files: &[RuleFile], expr: &Expr) -> Vec<String> {
+pub(crate) fn selectors(files: &[RuleFile], expr: &Expr) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = Vec::new();
     walk_selectors(files, expr, &mut out, &mut seen);
@@ -87,14 +87,14 @@ fn alert_rule<'a>(files: &'a [RuleFile], name: &str) -> Option<AlertRule<'a>> {
 }
 
 /// The expression of the alerting rule named `name`.
-pub fn alert_expr(files: &[RuleFile], name: &str) -> Option<Expr> {
+pub(crate) fn alert_expr(files: &[RuleFile], name: &str) -> Option<Expr> {
     alert_rule(files, name).map(|r| r.expr)
 }
 
 /// Seconds from the fault's start until the alert named `name` should
 /// fire when `error_ratio` of requests fail, and how that was worked out;
 /// None when the rule is not a simple ratio threshold.
-pub fn detection(files: &[RuleFile], name: &str, error_ratio: f64) -> Option<(f64, String)> {
+pub(crate) fn detection(files: &[RuleFile], name: &str, error_ratio: f64) -> Option<(f64, String)> {
     let rule = alert_rule(files, name)?;
     let conditions = thresholds(&rule.expr)?;
     let mut worst: Option<(f64, String)> = None;

@@ -22,7 +22,7 @@ const TESTS_PER_ALERT: usize = 12;
 /// Why a drill could not be exported as a promtool test file, or the file
 /// fails under the promtool here.
 #[derive(Debug, thiserror::Error)]
-pub enum ExportError {
+pub(crate) enum ExportError {
     #[error("nothing was scraped (the scenario has no `metrics.scrape`)")]
     NothingScraped,
     #[error("the rules read no series that were scraped: nothing to export")]
@@ -59,7 +59,7 @@ pub enum ExportError {
 
 /// Why `promtool test rules` did not pass a file.
 #[derive(Debug, thiserror::Error)]
-pub enum PromtoolFailure {
+pub(crate) enum PromtoolFailure {
     #[error("cannot run promtool: {0}")]
     CannotRun(std::io::Error),
     /// Its stdout and stderr.
@@ -69,7 +69,7 @@ pub enum PromtoolFailure {
 
 /// What went into an exported file.
 #[derive(Debug)]
-pub struct Exported {
+pub(crate) struct Exported {
     pub series: usize,
     pub samples: usize,
     pub alert_tests: usize,
@@ -91,7 +91,7 @@ enum Slot {
 /// evaluation interval.
 /// `legacy`: compute the expectations with the rate extrapolation of
 /// Prometheus before 2024 (see [`Promtool::probe`]).
-pub fn promtool_test(
+pub(crate) fn promtool_test(
     files: &[RuleFile],
     store: &Store,
     step: Duration,
@@ -293,7 +293,7 @@ pub fn promtool_test(
 
 /// The `promtool` on PATH, and which rate extrapolation it implements.
 #[derive(Debug)]
-pub struct Promtool {
+pub(crate) struct Promtool {
     pub version: String,
     /// Extrapolates as Prometheus before its 2024 fix (commit 7f912db).
     pub legacy: bool,
@@ -310,7 +310,7 @@ const PROBE: &str = "rule_files: []\nevaluation_interval: 1s\ntests:\n  - interv
 impl Promtool {
     /// Runs `promtool` from PATH on a probe file in `scratch`; None when
     /// there is no promtool or its answer is neither extrapolation.
-    pub fn probe(scratch: &Path) -> Option<Promtool> {
+    pub(crate) fn probe(scratch: &Path) -> Option<Promtool> {
         let output = std::process::Command::new("promtool")
             .arg("--version")
             .output()
@@ -347,7 +347,7 @@ impl Promtool {
     }
 
     /// `promtool test rules FILE`: Ok, or its output.
-    pub fn check(file: &Path) -> Result<(), PromtoolFailure> {
+    pub(crate) fn check(file: &Path) -> Result<(), PromtoolFailure> {
         let output = std::process::Command::new("promtool")
             .args(["test", "rules"])
             .arg(file)

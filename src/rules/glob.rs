@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 /// pattern is malformed (Go's `filepath.ErrBadPattern`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("rule_files: pattern {}: a `[` without its `]`", .pattern.display())]
-pub struct BadPattern {
+pub(crate) struct BadPattern {
     pub pattern: PathBuf,
 }
 
@@ -19,7 +19,7 @@ pub struct BadPattern {
 struct UnclosedClass;
 
 /// The files that `pattern` names (none is not an error).
-pub fn matches(pattern: &Path) -> Result<Vec<PathBuf>, BadPattern> {
+pub(crate) fn matches(pattern: &Path) -> Result<Vec<PathBuf>, BadPattern> {
     let mut found = vec![PathBuf::new()];
     for component in pattern.components() {
         let part = component.as_os_str().to_string_lossy();

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer};
 
 /// `#[serde(default, deserialize_with = "nullable::or_default")]`: a null
 /// is `T::default()` (an empty list or map, an empty string).
-pub fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -19,7 +19,7 @@ where
 /// A string field: the scalar's literal text, `""` for a null (a label
 /// `job_name:` with no value, as Go reads it into a `map[string]string`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Str(pub String);
+pub(crate) struct Str(pub String);
 
 impl<'de> Deserialize<'de> for Str {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -30,7 +30,7 @@ impl<'de> Deserialize<'de> for Str {
 }
 
 impl Str {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

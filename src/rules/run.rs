@@ -13,7 +13,7 @@ use crate::metrics::store::Store;
 
 /// What the rules did over a run.
 #[derive(Debug, Default, serde::Serialize)]
-pub struct RunAlerts {
+pub(crate) struct RunAlerts {
     /// `embedded`, or the Prometheus the timeline was read from.
     pub evaluated_by: String,
     pub timeline: AlertTimeline,
@@ -30,7 +30,7 @@ pub struct RunAlerts {
 /// Evaluates `files` over everything scraped (every `interval` unless a
 /// group says otherwise, with `lookback`), writing the rules' series into
 /// `store`.
-pub fn evaluate(
+pub(crate) fn evaluate(
     files: &[RuleFile],
     interval: Duration,
     lookback: Duration,
@@ -66,7 +66,7 @@ pub fn evaluate(
 
 /// Reads the alert timeline of `(start, end)` from `ALERTS` and
 /// `ALERTS_FOR_STATE`, with range queries at `step`.
-pub fn read_back(
+pub(crate) fn read_back(
     backend: &dyn QueryBackend,
     start: i64,
     end: i64,
@@ -85,7 +85,7 @@ pub fn read_back(
 }
 
 /// What a scenario's drill exports as a promtool unit test.
-pub struct Drill<'a> {
+pub(crate) struct Drill<'a> {
     /// The scenario's name, for the file's title.
     pub name: &'a str,
     pub rules: &'a [RuleFile],
@@ -96,7 +96,7 @@ pub struct Drill<'a> {
 
 /// Writes the `--export-promtool-test` file from what was scraped (None:
 /// the scenario scrapes nothing).
-pub fn export_promtool_test(
+pub(crate) fn export_promtool_test(
     drill: Option<Drill>,
     scraped: Option<&Scraped>,
     dest: &std::path::Path,

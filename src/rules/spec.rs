@@ -20,9 +20,9 @@ use crate::diag::yaml::error_with_keys as yaml_error_with_keys;
 use crate::diag::{Position, ScenarioError};
 
 /// A string field with where it was written.
-pub type Text = Spanned<Str>;
+pub(crate) type Text = Spanned<Str>;
 
-pub const KEYS: &[&[&str]] = &[
+pub(crate) const KEYS: &[&[&str]] = &[
     &["groups"],
     &[
         "name",
@@ -50,14 +50,14 @@ macro_rules! specs {
     ($(#[$strict:meta])*) => {
         #[derive(Debug, Default, Deserialize)]
         $(#[$strict])*
-        pub struct FileSpec {
+        pub(crate) struct FileSpec {
             #[serde(default, deserialize_with = "or_default")]
             pub groups: Vec<Spanned<GroupSpec>>,
         }
 
         #[derive(Debug, Deserialize)]
         $(#[$strict])*
-        pub struct GroupSpec {
+        pub(crate) struct GroupSpec {
             pub name: Text,
             #[serde(default, deserialize_with = "or_default")]
             pub interval: Option<Text>,
@@ -77,7 +77,7 @@ macro_rules! specs {
 
         #[derive(Debug, Deserialize)]
         $(#[$strict])*
-        pub struct RuleSpec {
+        pub(crate) struct RuleSpec {
             #[serde(default, deserialize_with = "or_default")]
             pub record: Option<Text>,
             #[serde(default, deserialize_with = "or_default")]
@@ -201,7 +201,7 @@ fn kind(source: &str) -> Option<Kind> {
 /// See [`super::is_rule_file`]. A file whose YAML does not parse is told
 /// by a line that starts with its `groups` key, so its error is reported
 /// against the rule-file format.
-pub fn is_rule_file(source: &str) -> bool {
+pub(crate) fn is_rule_file(source: &str) -> bool {
     // The common case without a parse: a rule file's first key line.
     if starts_a_line_with_key(source, "groups") {
         return true;
@@ -229,7 +229,7 @@ fn starts_a_line_with_key(source: &str, key: &str) -> bool {
 
 /// The groups of `source`, from a rule file or from PrometheusRule
 /// resources; `ignore_unknown` reads past keys the format does not have.
-pub fn read(
+pub(crate) fn read(
     path: &Path,
     source: &str,
     ignore_unknown: bool,

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::diag::yaml::error_with_keys as yaml_error_with_keys;
-pub use crate::diag::{Position, ScenarioError, edit_distance, nearest, read};
+pub use crate::diag::{Position, ScenarioError, nearest, read};
 pub use alerts::{FaultTargetError, fault_target};
 pub use model::{StringOr, Text};
 pub use resolve::resolve;

@@ -17,7 +17,7 @@ pub type Text = Spanned<String>;
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
+pub(crate) struct ScenarioFile {
     pub name: Text,
     #[serde(default)]
     pub description: Option<String>,
@@ -54,7 +54,7 @@ pub struct ScenarioFile {
 /// `proxies.NAME: {listen, upstream, mode, control, allow_remote}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProxySpec {
+pub(crate) struct ProxySpec {
     #[serde(default)]
     pub listen: Option<Text>,
     /// A target's name, or a URL (http mode) / host:port (tcp mode).
@@ -76,7 +76,7 @@ pub struct ProxySpec {
 /// `slos: [{name, objective: 99.9%, period: 30d, sli: {...}, expect: [...]}]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SloSpec {
+pub(crate) struct SloSpec {
     pub name: Text,
     pub objective: Text,
     #[serde(default)]
@@ -92,7 +92,7 @@ pub struct SloSpec {
 /// `{client: availability}`, or `{errors|good: SELECTOR, total: SELECTOR}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SliSpec {
+pub(crate) struct SliSpec {
     #[serde(default)]
     pub client: Option<Text>,
     #[serde(default)]
@@ -106,7 +106,7 @@ pub struct SliSpec {
 /// `metrics:`: scrape targets for the embedded evaluator, or a Prometheus.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MetricsSpec {
+pub(crate) struct MetricsSpec {
     #[serde(default)]
     pub scrape: Vec<Spanned<StringOr<ScrapeSpec>>>,
     /// Ask this Prometheus instead of the embedded evaluator.
@@ -130,7 +130,7 @@ pub struct MetricsSpec {
 /// One scrape target (a plain string is its URL).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScrapeSpec {
+pub(crate) struct ScrapeSpec {
     pub url: Text,
     #[serde(default)]
     pub interval: Option<Text>,
@@ -151,7 +151,7 @@ pub struct ScrapeSpec {
 /// `targets.NAME: {url: ...}` or `{demo: true}` (a plain string is a URL).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TargetMap {
+pub(crate) struct TargetMap {
     #[serde(default)]
     pub url: Option<Text>,
     /// The embedded demo service, started for the run.
@@ -165,7 +165,7 @@ pub struct TargetMap {
 /// Values every request or phase takes unless it says otherwise.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Defaults {
+pub(crate) struct Defaults {
     #[serde(default)]
     pub timeout: Option<Text>,
     #[serde(default)]
@@ -183,7 +183,7 @@ pub struct Defaults {
 /// `data.NAME: {csv: FILE, order: sequential|random}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DataSource {
+pub(crate) struct DataSource {
     pub csv: Text,
     #[serde(default)]
     pub order: Option<Text>,
@@ -192,7 +192,7 @@ pub struct DataSource {
 /// One kind of request.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RequestSpec {
+pub(crate) struct RequestSpec {
     pub name: Text,
     pub url: Text,
     #[serde(default)]
@@ -211,7 +211,7 @@ pub struct RequestSpec {
 /// One phase of the run.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PhaseSpec {
+pub(crate) struct PhaseSpec {
     pub name: Text,
     #[serde(default)]
     pub duration: Option<Text>,
@@ -228,7 +228,7 @@ pub struct PhaseSpec {
 /// One fault of a phase.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FaultSpec {
+pub(crate) struct FaultSpec {
     /// The demo service's own knobs.
     #[serde(default)]
     pub demo: Option<Spanned<DemoFaultSpec>>,
@@ -268,7 +268,7 @@ pub struct FaultSpec {
 /// `{demo: {target: api, error_ratio: 20%, error_status: 503, latency: 300ms}}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DemoFaultSpec {
+pub(crate) struct DemoFaultSpec {
     /// Which target runs the demo (default: the only one).
     #[serde(default)]
     pub target: Option<Text>,
@@ -285,7 +285,7 @@ pub struct DemoFaultSpec {
 /// How a phase loads the target.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LoadSpec {
+pub(crate) struct LoadSpec {
     /// Open model: `200/s`, or `{from: 10/s, to: 500/s}`.
     #[serde(default)]
     pub rate: Option<Spanned<StringOr<RampSpec>>>,
@@ -305,14 +305,14 @@ pub struct LoadSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RampSpec {
+pub(crate) struct RampSpec {
     pub from: Text,
     pub to: Text,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StepSpec {
+pub(crate) struct StepSpec {
     pub rate: Text,
     pub duration: Text,
 }
@@ -320,7 +320,7 @@ pub struct StepSpec {
 /// The structured form of an expectation.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectMap {
+pub(crate) struct ExpectMap {
     /// The compact form (`latency p95 < 500ms`), with the keys below around it.
     #[serde(default)]
     pub check: Option<Text>,

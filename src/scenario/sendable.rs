@@ -37,7 +37,7 @@ impl std::fmt::Display for Origin {
 
 /// A byte that must not reach a request line or a header: C0 controls but
 /// tab, and DEL.
-pub fn is_forbidden(byte: u8) -> bool {
+pub(crate) fn is_forbidden(byte: u8) -> bool {
     (byte < 0x20 && byte != b'\t') || byte == 0x7f
 }
 

@@ -38,7 +38,7 @@ pub(super) enum MeasureError {
 }
 
 /// Evaluates every SLO; `backend` answers PromQL SLIs (None: no metrics).
-pub fn evaluate(
+pub(crate) fn evaluate(
     slos: &[Slo],
     results: &RunResults,
     backend: Option<&dyn QueryBackend>,
@@ -68,7 +68,7 @@ pub fn evaluate(
 
 /// The latency thresholds the engine must count under, per second, for
 /// the client latency SLIs of `slos` (in this order).
-pub fn client_latency_thresholds(slos: &[Slo]) -> Vec<Duration> {
+pub(crate) fn client_latency_thresholds(slos: &[Slo]) -> Vec<Duration> {
     let mut out = Vec::new();
     for slo in slos {
         if let Sli::ClientLatency(t) = slo.sli

@@ -18,7 +18,7 @@ mod model;
 mod tests;
 mod verdicts;
 
-pub use measure::{client_latency_thresholds, evaluate};
+pub(crate) use measure::{client_latency_thresholds, evaluate};
 use model::PAGE;
-pub use model::{Sli, Slo, SloCheck, SloExpectation, SloReport, WINDOWS};
-pub use verdicts::{burn_text, mark_truncated, percent, verdicts};
+pub(crate) use model::{Sli, Slo, SloCheck, SloExpectation, SloReport, WINDOWS};
+pub(crate) use verdicts::{burn_text, mark_truncated, percent, verdicts};

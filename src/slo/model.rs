@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// The burn-rate windows reported, seconds.
-pub const WINDOWS: [(u64, &str); 4] = [(300, "5m"), (1800, "30m"), (3600, "1h"), (21600, "6h")];
+pub(crate) const WINDOWS: [(u64, &str); 4] =
+    [(300, "5m"), (1800, "30m"), (3600, "1h"), (21600, "6h")];
 
 /// The page: (long window, short window, burn-rate threshold).
 pub(super) const PAGE: [(u64, u64, f64); 2] = [(3600, 300, 14.4), (21600, 1800, 6.0)];
@@ -71,7 +72,7 @@ pub enum SloCheck {
 
 /// What one SLO did over the run.
 #[derive(Debug, Clone, Serialize)]
-pub struct SloReport {
+pub(crate) struct SloReport {
     pub name: String,
     pub objective: f64,
     pub period_seconds: u64,

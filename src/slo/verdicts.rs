@@ -7,7 +7,7 @@ use super::*;
 use crate::units::format_significant as trim;
 
 /// The verdicts of every SLO's expectations.
-pub fn verdicts(slos: &[Slo], reports: &[SloReport]) -> Vec<Verdict> {
+pub(crate) fn verdicts(slos: &[Slo], reports: &[SloReport]) -> Vec<Verdict> {
     let mut out = Vec::new();
     for (slo, report) in slos.iter().zip(reports) {
         for e in &slo.expect {
@@ -69,7 +69,7 @@ pub fn verdicts(slos: &[Slo], reports: &[SloReport]) -> Vec<Verdict> {
 /// Marks the verdicts (as [`verdicts`] made them) of SLOs with a PromQL
 /// SLI when scraped data was lost during the run: their windows read all
 /// of it. `origin_ms` is the run's start.
-pub fn mark_truncated(
+pub(crate) fn mark_truncated(
     slos: &[Slo],
     verdicts: &mut [Verdict],
     losses: &[crate::metrics::loss::Loss],
@@ -100,7 +100,7 @@ fn judge(v: &mut Verdict, measured: Option<f64>, holds: impl Fn(f64) -> bool, no
     }
 }
 
-pub fn burn_text(report: &SloReport) -> String {
+pub(crate) fn burn_text(report: &SloReport) -> String {
     let windows: Vec<String> = report
         .burn_at_end
         .iter()
@@ -113,6 +113,6 @@ pub fn burn_text(report: &SloReport) -> String {
 }
 
 /// A fraction as a percentage: `99.9%`.
-pub fn percent(fraction: f64) -> String {
+pub(crate) fn percent(fraction: f64) -> String {
     format!("{}%", trim(fraction * 100.0))
 }

@@ -35,11 +35,11 @@ enum State {
 
 /// The body is not valid chunked encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Malformed;
+pub(crate) struct Malformed;
 
 /// Skips a chunked body.
 #[derive(Debug, Clone)]
-pub struct ChunkedSkipper {
+pub(crate) struct ChunkedSkipper {
     state: State,
     /// Chunk data seen so far: the body's length, framing left out.
     data: u64,
@@ -57,13 +57,13 @@ impl Default for ChunkedSkipper {
 impl ChunkedSkipper {
     /// The body's bytes so far, without the chunk sizes, extensions and
     /// trailers around them.
-    pub fn data_bytes(&self) -> u64 {
+    pub(crate) fn data_bytes(&self) -> u64 {
         self.data
     }
 
     /// Consumes bytes from `input`; returns how many belonged to the body.
     /// Fewer than `input.len()` only when the body ended.
-    pub fn feed(&mut self, input: &[u8]) -> Result<usize, Malformed> {
+    pub(crate) fn feed(&mut self, input: &[u8]) -> Result<usize, Malformed> {
         let mut at = 0;
         while at < input.len() {
             match self.state {
@@ -90,7 +90,7 @@ impl ChunkedSkipper {
     }
 
     /// True once the terminating chunk and trailers were read.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.state == State::Done
     }
 

@@ -28,7 +28,7 @@ const MAX_HEADERS: usize = 96;
 
 /// A request as it goes on the wire.
 #[derive(Debug, Clone)]
-pub struct WireRequest {
+pub(crate) struct WireRequest {
     bytes: Bytes,
     /// HEAD responses have no body whatever their headers say.
     is_head: bool,
@@ -38,7 +38,7 @@ pub struct WireRequest {
 
 impl WireRequest {
     /// Serializes `endpoint`; with `keep_alive` false, asks the server to close.
-    pub fn encode(endpoint: &Endpoint, keep_alive: bool) -> WireRequest {
+    pub(crate) fn encode(endpoint: &Endpoint, keep_alive: bool) -> WireRequest {
         let target = endpoint.url.path_and_query().map_or("/", |pq| pq.as_str());
         let has = |name: &str| endpoint.headers.iter().any(|(n, _)| n.as_str() == name);
         let mut out = Vec::with_capacity(256 + endpoint.body.len());
@@ -55,17 +55,17 @@ impl WireRequest {
     }
 
     /// The serialized request.
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
 
     /// True for HEAD, whose response has no body.
-    pub fn is_head(&self) -> bool {
+    pub(crate) fn is_head(&self) -> bool {
         self.is_head
     }
 
     /// True when the method may be sent twice (see [`is_idempotent`]).
-    pub fn is_idempotent(&self) -> bool {
+    pub(crate) fn is_idempotent(&self) -> bool {
         self.idempotent
     }
 }
@@ -74,7 +74,7 @@ impl WireRequest {
 /// sent once or twice, so a request of theirs that may or may not have
 /// reached the server can be sent again. POST, PATCH and unknown methods
 /// cannot.
-pub fn is_idempotent(method: &Method) -> bool {
+pub(crate) fn is_idempotent(method: &Method) -> bool {
     matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
@@ -86,7 +86,7 @@ pub fn is_idempotent(method: &Method) -> bool {
 /// allocates only while they grow. The rendered target is percent-encoded
 /// where it must be; a header value HTTP cannot carry (CR, LF, NUL...) makes
 /// the request [`ErrorKind::InvalidRequest`], and `out` must not be sent.
-pub fn encode_dynamic(
+pub(crate) fn encode_dynamic(
     endpoint: &Endpoint,
     dynamic: &crate::plan::Dynamic,
     state: &mut crate::plan::RenderState,
@@ -172,7 +172,7 @@ fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 }
 
 /// One HTTP/1.1 connection slot: reconnects as needed.
-pub struct H1 {
+pub(crate) struct H1 {
     connector: Connector,
     io: Option<Io>,
     buffer: Vec<u8>,
@@ -206,7 +206,7 @@ impl Failure {
 }
 
 impl H1 {
-    pub fn new(connector: Connector, keep_alive: bool) -> H1 {
+    pub(crate) fn new(connector: Connector, keep_alive: bool) -> H1 {
         H1 {
             connector,
             io: None,
@@ -216,13 +216,13 @@ impl H1 {
     }
 
     /// Forgets the connection (after a timeout cut an exchange short).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.io = None;
     }
 
     /// Sends `request` (serialized bytes) and reads the whole response.
     /// `idempotent`: the method may be sent twice (see [`is_idempotent`]).
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         request: &[u8],
         is_head: bool,

@@ -12,13 +12,13 @@ use crate::plan::Endpoint;
 use crate::record::ErrorKind;
 
 /// One HTTP/2 connection slot: reconnects as needed.
-pub struct H2 {
+pub(crate) struct H2 {
     connector: Connector,
     sender: Option<SendRequest<Full<Bytes>>>,
 }
 
 impl H2 {
-    pub fn new(connector: Connector) -> H2 {
+    pub(crate) fn new(connector: Connector) -> H2 {
         H2 {
             connector,
             sender: None,
@@ -26,12 +26,12 @@ impl H2 {
     }
 
     /// Forgets the connection (after a timeout cut an exchange short).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.sender = None;
     }
 
     /// Sends one request built from `endpoint` and reads the whole response.
-    pub async fn send(&mut self, endpoint: &Endpoint) -> Result<Response, ErrorKind> {
+    pub(crate) async fn send(&mut self, endpoint: &Endpoint) -> Result<Response, ErrorKind> {
         let result = self.exchange(endpoint).await;
         if result.is_err() {
             self.sender = None;

@@ -17,14 +17,14 @@ use tokio_rustls::client::TlsStream;
 use crate::record::ErrorKind;
 
 /// A connected stream.
-pub enum Io {
+pub(crate) enum Io {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
 
 /// Opens connections to one resolved address.
 #[derive(Clone)]
-pub struct Connector {
+pub(crate) struct Connector {
     address: SocketAddr,
     tls: Option<(TlsConnector, ServerName<'static>)>,
     timeout: Duration,
@@ -33,7 +33,7 @@ pub struct Connector {
 impl Connector {
     /// A connector for `address`; with `tls`, each connection is wrapped in
     /// TLS for the given server name.
-    pub fn new(
+    pub(crate) fn new(
         address: SocketAddr,
         tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
         timeout: Duration,
@@ -46,7 +46,7 @@ impl Connector {
     }
 
     /// Connects (and handshakes), classifying any failure.
-    pub async fn connect(&self) -> Result<Io, ErrorKind> {
+    pub(crate) async fn connect(&self) -> Result<Io, ErrorKind> {
         let connect = async {
             let tcp = TcpStream::connect(self.address)
                 .await

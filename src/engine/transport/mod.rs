@@ -24,7 +24,7 @@ use h2::H2;
 
 /// A complete response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     /// The response body's bytes (its `Content-Length`, or the chunks'
     /// data, or what came before the close), the same in HTTP/1.1 and
@@ -33,7 +33,7 @@ pub struct Response {
 }
 
 /// Everything connection slots share, prepared once before the run.
-pub struct Wire {
+pub(crate) struct Wire {
     connector: Connector,
     http2: bool,
     keep_alive: bool,
@@ -44,7 +44,10 @@ pub struct Wire {
 impl Wire {
     /// Resolves the target and prepares requests. All endpoints must share
     /// one scheme, host and port.
-    pub async fn prepare(endpoints: &[Endpoint], transport: &Transport) -> anyhow::Result<Wire> {
+    pub(crate) async fn prepare(
+        endpoints: &[Endpoint],
+        transport: &Transport,
+    ) -> anyhow::Result<Wire> {
         let first = endpoints.first().context("no request to send")?;
         let url = &first.url;
         let scheme = url.scheme_str().unwrap_or("http");
@@ -126,7 +129,7 @@ async fn resolve(
 }
 
 /// One connection slot, with its scratch space for templated requests.
-pub struct Client {
+pub(crate) struct Client {
     protocol: Protocol,
     render: Option<RenderState>,
     text: String,
@@ -141,7 +144,7 @@ enum Protocol {
 impl Client {
     /// A slot that connects lazily on its first request; `seed` gives its
     /// templates their own random sequence.
-    pub fn new(wire: &Wire, seed: u64) -> Client {
+    pub(crate) fn new(wire: &Wire, seed: u64) -> Client {
         let protocol = if wire.http2 {
             Protocol::H2(H2::new(wire.connector.clone()))
         } else {
@@ -161,7 +164,11 @@ impl Client {
     }
 
     /// Sends one request for `endpoint` and reads its whole response.
-    pub async fn send(&mut self, wire: &Arc<Wire>, endpoint: usize) -> Result<Response, ErrorKind> {
+    pub(crate) async fn send(
+        &mut self,
+        wire: &Arc<Wire>,
+        endpoint: usize,
+    ) -> Result<Response, ErrorKind> {
         let spec = &wire.endpoints[endpoint];
         match (&mut self.protocol, &spec.dynamic, &mut self.render) {
             (Protocol::H1(h1), None, _) => {
@@ -200,7 +207,7 @@ impl Client {
     }
 
     /// Drops the connection (an exchange was abandoned half way).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         match &mut self.protocol {
             Protocol::H1(h1) => h1.reset(),
             Protocol::H2(h2) => h2.reset(),

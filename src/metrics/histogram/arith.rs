@@ -24,7 +24,7 @@ pub struct Combined {
 }
 
 /// The bucket index in `target` (≤ `origin`) that bucket `index` falls in.
-pub fn target_index(index: i32, origin: i32, target: i32) -> i32 {
+pub(crate) fn target_index(index: i32, origin: i32, target: i32) -> i32 {
     ((index - 1) >> (origin - target)) + 1
 }
 

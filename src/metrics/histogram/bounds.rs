@@ -267,7 +267,7 @@ const SCHEMA_8: [f64; 256] = [
 /// bound `f64::MAX` (so that ±Inf observations have a bucket of their own).
 /// Total: a schema outside that range (never one a validated histogram
 /// has, see [`super::validate`]) gives NaN rather than a panic.
-pub fn exponential(index: i32, schema: i32) -> f64 {
+pub(crate) fn exponential(index: i32, schema: i32) -> f64 {
     if !(super::EXPONENTIAL_MIN..=super::EXPONENTIAL_MAX).contains(&schema) {
         return f64::NAN;
     }
@@ -306,7 +306,7 @@ fn ldexp(frac: f64, exp: i64) -> f64 {
 
 /// The upper bound of bucket `index` of a custom-bucket histogram with
 /// `bounds`: `bounds[index]`, +Inf past the last, -Inf below the first.
-pub fn custom(index: i32, bounds: &[f64]) -> f64 {
+pub(crate) fn custom(index: i32, bounds: &[f64]) -> f64 {
     if index < 0 {
         f64::NEG_INFINITY
     } else {

@@ -13,7 +13,7 @@
 
 /// Where a tagged histogram is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Home {
+pub(crate) enum Home {
     /// The store's list ([`crate::metrics::store::Store::histogram`]).
     Store,
     /// The list of a query being evaluated.
@@ -24,10 +24,10 @@ const STORE_BITS: u64 = 0x7ff4_0000_0000_0000;
 const QUERY_BITS: u64 = 0x7ff6_0000_0000_0000;
 const HIGH_MASK: u64 = 0xffff_0000_0000_0000;
 /// Indices fit in the low 40 bits.
-pub const MAX_INDEX: usize = (1 << 40) - 1;
+pub(crate) const MAX_INDEX: usize = (1 << 40) - 1;
 
 /// The value that stands for histogram `index` of `home`.
-pub fn encode(home: Home, index: usize) -> f64 {
+pub(crate) fn encode(home: Home, index: usize) -> f64 {
     debug_assert!(index <= MAX_INDEX);
     let high = match home {
         Home::Store => STORE_BITS,
@@ -38,7 +38,7 @@ pub fn encode(home: Home, index: usize) -> f64 {
 
 /// Which histogram `v` stands for, if it stands for one.
 #[inline]
-pub fn decode(v: f64) -> Option<(Home, usize)> {
+pub(crate) fn decode(v: f64) -> Option<(Home, usize)> {
     let bits = v.to_bits();
     let index = (bits & MAX_INDEX as u64) as usize;
     match bits & HIGH_MASK {
@@ -50,7 +50,7 @@ pub fn decode(v: f64) -> Option<(Home, usize)> {
 
 /// Whether `v` stands for a histogram.
 #[inline]
-pub fn is_histogram(v: f64) -> bool {
+pub(crate) fn is_histogram(v: f64) -> bool {
     decode(v).is_some()
 }
 
@@ -58,7 +58,7 @@ pub fn is_histogram(v: f64) -> bool {
 /// spell a tag (a protobuf double can carry any bits) becomes the ordinary
 /// NaN, so no input can name a histogram it did not send.
 #[inline]
-pub fn plain(v: f64) -> f64 {
+pub(crate) fn plain(v: f64) -> f64 {
     if is_histogram(v) { f64::NAN } else { v }
 }
 

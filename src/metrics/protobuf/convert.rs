@@ -16,11 +16,11 @@ use crate::metrics::histogram::{
 };
 
 /// The most buckets (both sides) a stored native histogram keeps.
-pub const BUCKET_LIMIT: usize = 4096;
+pub(crate) const BUCKET_LIMIT: usize = 4096;
 
 /// Whether Prometheus reads `h` as a native histogram
 /// (`isNativeHistogram`): any span, a zero threshold or a zero count.
-pub fn is_native(h: &wire::Histogram) -> bool {
+pub(crate) fn is_native(h: &wire::Histogram) -> bool {
     !h.positive_span.is_empty()
         || !h.negative_span.is_empty()
         || h.zero_threshold > 0.0
@@ -29,7 +29,7 @@ pub fn is_native(h: &wire::Histogram) -> bool {
 
 /// The count of a classic bucket or histogram: the float field when above
 /// 0, as client_model says, else the integer one.
-pub fn count(integer: u64, float: f64) -> f64 {
+pub(crate) fn count(integer: u64, float: f64) -> f64 {
     if float > 0.0 { float } else { integer as f64 }
 }
 
@@ -60,7 +60,7 @@ pub enum NativeError {
 }
 
 /// The native histogram `h` carries (`gauge`: of a gauge histogram).
-pub fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, NativeError> {
+pub(crate) fn native(h: &wire::Histogram, gauge: bool) -> Result<FloatHistogram, NativeError> {
     if !(EXPONENTIAL_MIN..=EXPONENTIAL_MAX).contains(&h.schema) {
         return Err(NativeError::Schema(h.schema));
     }

@@ -35,7 +35,7 @@ use crate::metrics::histogram::{FloatHistogram, Hint};
 use crate::metrics::store::Labels;
 
 pub(crate) use quantile::fraction_below;
-pub use quantile::{bucket_fraction, fraction, quantile, variance};
+pub(crate) use quantile::{bucket_fraction, fraction, quantile, variance};
 use sum::{mean_all, sum_all};
 
 impl Evaluator<'_> {

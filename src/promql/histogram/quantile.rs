@@ -6,7 +6,7 @@
 use crate::metrics::histogram::{Bounded, FloatHistogram};
 
 /// Prometheus's `HistogramQuantile`.
-pub fn quantile(q: f64, h: &FloatHistogram) -> f64 {
+pub(crate) fn quantile(q: f64, h: &FloatHistogram) -> f64 {
     if q < 0.0 {
         return f64::NEG_INFINITY;
     }
@@ -110,7 +110,7 @@ pub(crate) fn fraction_below(b: &Bounded, v: f64, linear: bool) -> f64 {
 
 /// Prometheus's `HistogramFraction`: the share of observations between
 /// `lower` and `upper`.
-pub fn fraction(lower: f64, upper: f64, h: &FloatHistogram) -> f64 {
+pub(crate) fn fraction(lower: f64, upper: f64, h: &FloatHistogram) -> f64 {
     if h.count == 0.0 || lower.is_nan() || upper.is_nan() {
         return f64::NAN;
     }
@@ -181,7 +181,7 @@ pub fn fraction(lower: f64, upper: f64, h: &FloatHistogram) -> f64 {
 /// Prometheus's `histogramVariance`: each bucket's observations at its
 /// mean (arithmetic for custom buckets, 0 in the zero bucket, geometric
 /// otherwise).
-pub fn variance(h: &FloatHistogram) -> f64 {
+pub(crate) fn variance(h: &FloatHistogram) -> f64 {
     let mean = h.sum / h.count;
     let (mut variance, mut c) = (0.0, 0.0);
     for b in h.all_buckets() {
@@ -205,7 +205,7 @@ pub fn variance(h: &FloatHistogram) -> f64 {
 /// Classic buckets, `(upper bound, cumulative count)` pairs, sorted by bound
 /// with the buckets of one bound added together; `None` without a `+Inf`
 /// bucket, which makes a quantile or fraction NaN.
-pub fn coalesced(buckets: &mut [(f64, f64)]) -> Option<Vec<(f64, f64)>> {
+pub(crate) fn coalesced(buckets: &mut [(f64, f64)]) -> Option<Vec<(f64, f64)>> {
     buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
     if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
         return None;
@@ -222,7 +222,7 @@ pub fn coalesced(buckets: &mut [(f64, f64)]) -> Option<Vec<(f64, f64)>> {
 
 /// Prometheus's `BucketFraction`: `histogram_fraction` over classic
 /// buckets, `(upper bound, cumulative count)` pairs.
-pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut [(f64, f64)]) -> f64 {
+pub(crate) fn bucket_fraction(lower: f64, upper: f64, buckets: &mut [(f64, f64)]) -> f64 {
     let Some(merged) = coalesced(buckets) else {
         return f64::NAN;
     };

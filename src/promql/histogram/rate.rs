@@ -74,7 +74,7 @@ fn copy_to_schema(h: &FloatHistogram, schema: i32) -> FloatHistogram {
 
 /// A window's histogram `rate` (`is_rate`), `increase` or (`!is_counter`)
 /// `delta`: `points` with their times, in `(start, end]` ms.
-pub fn extrapolated(
+pub(crate) fn extrapolated(
     points: &[(i64, Arc<FloatHistogram>)],
     start: i64,
     end: i64,
@@ -117,7 +117,7 @@ pub fn extrapolated(
 }
 
 /// `irate` (`is_rate`) or `idelta` of the last two histograms.
-pub fn instant(
+pub(crate) fn instant(
     previous: (i64, &FloatHistogram),
     last: (i64, &FloatHistogram),
     is_rate: bool,

@@ -10,7 +10,7 @@ use crate::metrics::histogram::FloatHistogram;
 
 /// A float as `MarshalFloat` writes it: `"0.5"`, `"1e-07"`, `"1e+21"`,
 /// `"NaN"`, `"+Inf"`, `"-Inf"`.
-pub fn float(v: f64) -> String {
+pub(crate) fn float(v: f64) -> String {
     let abs = v.abs();
     if v.is_finite() && abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         // Go's `'e'` form: the shortest mantissa, a signed exponent of at
@@ -26,7 +26,7 @@ pub fn float(v: f64) -> String {
 
 /// A time (ms) in seconds: a whole number when it is one, as
 /// `MarshalTimestamp` writes it (`1`, `1.5`).
-pub fn time(t: i64) -> Json {
+pub(crate) fn time(t: i64) -> Json {
     if t % 1000 == 0 {
         json!(t / 1000)
     } else {
@@ -39,7 +39,7 @@ pub fn time(t: i64) -> Json {
 /// `[boundaries, "lower", "upper", "count"]` where boundaries says which
 /// ends are inclusive (0: upper only, 1: lower only, 2: neither, 3:
 /// both); no `buckets` key when none is populated.
-pub fn histogram(h: &FloatHistogram) -> Json {
+pub(crate) fn histogram(h: &FloatHistogram) -> Json {
     let buckets: Vec<Json> = h
         .all_buckets()
         .into_iter()

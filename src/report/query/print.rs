@@ -18,7 +18,7 @@ use promql_parser::parser::value::ValueType;
 
 /// One value of an answer.
 #[derive(Debug, Clone)]
-pub enum Reading {
+pub(crate) enum Reading {
     Float(f64),
     Histogram(Arc<FloatHistogram>),
 }
@@ -36,7 +36,7 @@ impl Reading {
 
 /// A series of a range answer: its points at their times (ms).
 #[derive(Debug, Clone)]
-pub struct Track {
+pub(crate) struct Track {
     pub labels: Labels,
     pub points: Vec<(i64, Reading)>,
 }
@@ -63,7 +63,7 @@ fn labels_json(labels: &Labels) -> serde_json::Value {
 
 /// A vector sample as Prometheus's API writes it: `"value"` for a float,
 /// `"histogram"` for a histogram.
-pub fn sample_json(labels: &Labels, reading: &Reading, t: i64) -> serde_json::Value {
+pub(crate) fn sample_json(labels: &Labels, reading: &Reading, t: i64) -> serde_json::Value {
     match reading {
         Reading::Float(v) => {
             json!({"metric": labels_json(labels), "value": [api::time(t), api::float(*v)]})
@@ -77,7 +77,7 @@ pub fn sample_json(labels: &Labels, reading: &Reading, t: i64) -> serde_json::Va
 /// A matrix series as Prometheus's API writes it: `"values"` for its float
 /// points, `"histograms"` for its histogram points, each only when it has
 /// any.
-pub fn track_json(track: &Track) -> serde_json::Value {
+pub(crate) fn track_json(track: &Track) -> serde_json::Value {
     let mut values = Vec::new();
     let mut histograms = Vec::new();
     for (t, reading) in &track.points {
@@ -97,7 +97,7 @@ pub fn track_json(track: &Track) -> serde_json::Value {
     out.into()
 }
 
-pub fn instant(
+pub(crate) fn instant(
     out: &mut dyn Write,
     format: crate::report::OutputFormat,
     answer: &[(Labels, Reading)],
@@ -162,7 +162,7 @@ pub fn instant(
 }
 
 /// A string literal's value: the text, or `[time, "text"]` in JSON.
-pub fn string(
+pub(crate) fn string(
     out: &mut dyn Write,
     format: crate::report::OutputFormat,
     text: &str,
@@ -188,7 +188,7 @@ pub fn string(
     }
 }
 
-pub fn range(
+pub(crate) fn range(
     out: &mut dyn Write,
     format: crate::report::OutputFormat,
     series: &[Track],

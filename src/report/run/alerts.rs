@@ -16,7 +16,7 @@ use crate::scenario::Scenario;
 /// changes, and the scenario and results for the window each alert
 /// expectation wants its alert in.
 #[derive(Clone, Copy)]
-pub struct AlertsJson<'a> {
+pub(crate) struct AlertsJson<'a> {
     pub alerts: &'a RunAlerts,
     pub faults: &'a [FaultChange],
     pub scenario: &'a Scenario,
@@ -24,7 +24,7 @@ pub struct AlertsJson<'a> {
 }
 
 /// `alerts.json`.
-pub struct AlertsFile;
+pub(crate) struct AlertsFile;
 
 impl Artifact for AlertsFile {
     fn file_name(&self) -> &'static str {
@@ -67,7 +67,7 @@ impl Artifact for AlertsFile {
 /// Where an alert expectation wants its alert, seconds from the run's
 /// start: for the report's alert timeline.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ExpectedWindow {
+pub(crate) struct ExpectedWindow {
     pub alert: String,
     /// As the verdict names it (`alert X fires within 90s {...}`).
     pub expectation: String,

@@ -6,7 +6,7 @@ use std::io::Write;
 use super::{Artifact, Contents};
 use crate::report::escape::csv_row;
 
-pub struct ChecksCsv;
+pub(crate) struct ChecksCsv;
 
 impl Artifact for ChecksCsv {
     fn file_name(&self) -> &'static str {

@@ -5,14 +5,14 @@
 use std::path::{Path, PathBuf};
 
 /// The page, rendered from the other files (`report::html`).
-pub const PAGE: &str = "index.html";
+pub(crate) const PAGE: &str = "index.html";
 
 /// `compare`'s report, written beside the new run's results.
-pub const COMPARE: [&str; 2] = ["compare.md", "compare.html"];
+pub(crate) const COMPARE: [&str; 2] = ["compare.md", "compare.html"];
 
 /// Every file any command writes into a results directory: the
 /// [`super::ARTIFACTS`] (`run` and `merge`), the [`PAGE`], and `compare`'s.
-pub fn file_names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn file_names() -> impl Iterator<Item = &'static str> {
     super::ARTIFACTS
         .iter()
         .map(|artifact| artifact.file_name())
@@ -22,7 +22,7 @@ pub fn file_names() -> impl Iterator<Item = &'static str> {
 
 /// Why a results directory cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum DirError {
+pub(crate) enum DirError {
     #[error(
         "{} already holds results ({}); pass --force to replace them, or choose another directory",
         .dir.display(),
@@ -43,7 +43,7 @@ pub enum DirError {
 /// file of [`file_names`] in it is removed first, so none of the old run's (its
 /// `compare.md`, its `alerts.json`) is read as the new run's. Files that are
 /// not slogate's are left alone.
-pub fn prepare(dir: &Path, force: bool) -> Result<(), DirError> {
+pub(crate) fn prepare(dir: &Path, force: bool) -> Result<(), DirError> {
     let io = |source| DirError::Io {
         dir: dir.to_path_buf(),
         source,
@@ -71,7 +71,7 @@ pub fn prepare(dir: &Path, force: bool) -> Result<(), DirError> {
 
 /// `base`, or the first of `base-2`, `base-3`, ... that does not exist: two
 /// runs started in the same second each get a directory of their own.
-pub fn unused(base: PathBuf) -> PathBuf {
+pub(crate) fn unused(base: PathBuf) -> PathBuf {
     if !base.exists() {
         return base;
     }

@@ -10,13 +10,13 @@ use crate::gameday::ProxyWindow;
 /// What `faults.json` is written from: the proxy faults' windows and the
 /// run's start, which their offsets count from.
 #[derive(Clone, Copy)]
-pub struct FaultsJson<'a> {
+pub(crate) struct FaultsJson<'a> {
     pub windows: &'a [ProxyWindow],
     pub started: SystemTime,
 }
 
 /// `faults.json`: written when a proxy fault had a window.
-pub struct FaultsFile;
+pub(crate) struct FaultsFile;
 
 impl Artifact for FaultsFile {
     fn file_name(&self) -> &'static str {

@@ -8,7 +8,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerial
 
 /// `histogram` as `summary.json` holds it; empty if the serializer fails,
 /// which writing into memory does only for a bug in it.
-pub fn encode(histogram: &Histogram<u64>) -> String {
+pub(crate) fn encode(histogram: &Histogram<u64>) -> String {
     let mut bytes = Vec::new();
     if V2DeflateSerializer::new()
         .serialize(histogram, &mut bytes)
@@ -20,7 +20,7 @@ pub fn encode(histogram: &Histogram<u64>) -> String {
 }
 
 /// A histogram as `summary.json` holds it; None if it is not one.
-pub fn decode(histogram: &str) -> Option<Histogram<u64>> {
+pub(crate) fn decode(histogram: &str) -> Option<Histogram<u64>> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(histogram)
         .ok()?;

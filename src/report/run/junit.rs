@@ -6,7 +6,7 @@ use std::io::Write;
 use super::{Artifact, Contents, Ending};
 use crate::expect::CheckOutcome;
 
-pub struct Junit;
+pub(crate) struct Junit;
 
 impl Artifact for Junit {
     fn file_name(&self) -> &'static str {
@@ -97,7 +97,7 @@ impl Artifact for Junit {
 }
 
 /// Escapes text for an XML attribute or element.
-pub fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

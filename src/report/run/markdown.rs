@@ -7,7 +7,7 @@ use std::io::Write;
 use super::{Artifact, Contents, Ending};
 use crate::report::escape::{markdown_code as code, markdown_text as text};
 
-pub struct Markdown;
+pub(crate) struct Markdown;
 
 impl Artifact for Markdown {
     fn file_name(&self) -> &'static str {

@@ -29,16 +29,16 @@ use std::path::Path;
 
 use anyhow::Context;
 
-pub use model::{Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss};
-pub use text::write_terminal;
-pub use timeline::TimelineCsv;
+pub(crate) use model::{Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss};
+pub(crate) use text::write_terminal;
+pub(crate) use timeline::TimelineCsv;
 
 /// What the files of a results directory are written from. A part left
 /// `None` writes no file: the load's results are written before the server
 /// side is judged, what the judge produced as it goes, and everything again
 /// at the end.
 #[derive(Default, Clone, Copy)]
-pub struct Contents<'a> {
+pub(crate) struct Contents<'a> {
     /// The run's report: `summary.json`, `timeline.csv`, `checks.csv`,
     /// `junit.xml`, `summary.md`.
     pub report: Option<&'a RunReport>,
@@ -59,7 +59,7 @@ pub struct Contents<'a> {
 
 impl<'a> Contents<'a> {
     /// Only the report's files.
-    pub fn of(report: &'a RunReport) -> Contents<'a> {
+    pub(crate) fn of(report: &'a RunReport) -> Contents<'a> {
         Contents {
             report: Some(report),
             ..Contents::default()
@@ -74,7 +74,7 @@ impl<'a> Contents<'a> {
 }
 
 /// One file of the results directory.
-pub trait Artifact {
+pub(crate) trait Artifact {
     /// Its name inside the directory.
     fn file_name(&self) -> &'static str;
     /// Whether `files` holds what this file is written from.
@@ -97,14 +97,14 @@ pub trait Artifact {
 /// unchanged into another (a merged run's); streamed, not held, since a
 /// long run's `metrics.jsonl` is large.
 #[derive(Debug, Default)]
-pub struct Kept {
+pub(crate) struct Kept {
     files: Vec<(&'static str, std::path::PathBuf)>,
 }
 
 impl Kept {
     /// Each [`Artifact::server_side`] file from the first of `dirs` that
     /// has it.
-    pub fn first_of<P: AsRef<Path>>(dirs: &[P]) -> Kept {
+    pub(crate) fn first_of<P: AsRef<Path>>(dirs: &[P]) -> Kept {
         let files = ARTIFACTS
             .iter()
             .filter(|a| a.server_side())
@@ -135,7 +135,7 @@ impl Kept {
 
 /// Every file of a results directory but the page (`index.html`, which
 /// reads them back) and `compare`'s.
-pub const ARTIFACTS: [&dyn Artifact; 10] = [
+pub(crate) const ARTIFACTS: [&dyn Artifact; 10] = [
     &slos::SlosFile,
     &summary_json::SummaryJson,
     &timeline::TimelineCsv,
@@ -151,7 +151,7 @@ pub const ARTIFACTS: [&dyn Artifact; 10] = [
 /// Writes every artifact `files` holds into `dir` (which exists). Each file
 /// is written beside its place and renamed into it, so a run stopped
 /// mid-write leaves the previous version whole, never half a file.
-pub fn write_all(dir: &Path, files: &Contents) -> anyhow::Result<()> {
+pub(crate) fn write_all(dir: &Path, files: &Contents) -> anyhow::Result<()> {
     for artifact in ARTIFACTS {
         let kept = files.kept.and_then(|k| k.get(artifact.file_name()));
         if kept.is_none() && !artifact.present(files) {

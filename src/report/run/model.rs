@@ -11,12 +11,12 @@ use crate::record::{Packed, RunResults, Stats, TimelineRow};
 use crate::report::Distribution;
 
 /// Identifies the JSON layout; bumped on any incompatible change.
-pub const SCHEMA: &str = "slogate.run/v1";
+pub(crate) const SCHEMA: &str = "slogate.run/v1";
 
 /// How the run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Ending {
+pub(crate) enum Ending {
     /// Every expectation held.
     Passed,
     /// At least one expectation failed (or had no data and is not optional).
@@ -29,7 +29,7 @@ pub enum Ending {
 
 /// Measurements of a set of requests.
 #[derive(Debug, Clone, Serialize)]
-pub struct Measured {
+pub(crate) struct Measured {
     pub requests: u64,
     /// Requests that failed: no response, or a status the request does not
     /// expect (below 400 unless it lists `expect_status`).
@@ -47,7 +47,7 @@ pub struct Measured {
 }
 
 impl Measured {
-    pub fn of(stats: &Stats, failed: u64) -> Measured {
+    pub(crate) fn of(stats: &Stats, failed: u64) -> Measured {
         Measured {
             requests: stats.requests,
             failed,
@@ -65,7 +65,7 @@ impl Measured {
 
 /// One request kind within a phase.
 #[derive(Debug, Clone, Serialize)]
-pub struct RequestReport {
+pub(crate) struct RequestReport {
     pub name: String,
     #[serde(flatten)]
     pub measured: Measured,
@@ -73,7 +73,7 @@ pub struct RequestReport {
 
 /// How an open-model phase kept its schedule.
 #[derive(Debug, Clone, Serialize)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     pub target_rate: f64,
     pub due: u64,
     pub started: u64,
@@ -83,7 +83,7 @@ pub struct Schedule {
 
 /// One phase.
 #[derive(Debug, Clone, Serialize)]
-pub struct PhaseReport {
+pub(crate) struct PhaseReport {
     pub name: String,
     /// Seconds from the start of the run.
     pub start_s: f64,
@@ -108,7 +108,7 @@ impl Measured {
     /// Why requests did not simply succeed: the answers by status class and
     /// the transport errors by kind (`2xx 9800, 5xx 200; connect_refused
     /// 275`). `None` when every answer was a 2xx: nothing to explain.
-    pub fn outcomes_text(&self) -> Option<String> {
+    pub(crate) fn outcomes_text(&self) -> Option<String> {
         let mut classes: std::collections::BTreeMap<char, u64> = Default::default();
         for (code, count) in &self.status_codes {
             let class = code.chars().next().unwrap_or('?');
@@ -137,7 +137,7 @@ impl Measured {
 
 impl PhaseReport {
     /// A latency statistic in ms, formatted with `decimals`; `-` without data.
-    pub fn latency_cell(&self, stat: fn(&Distribution) -> f64, decimals: usize) -> String {
+    pub(crate) fn latency_cell(&self, stat: fn(&Distribution) -> f64, decimals: usize) -> String {
         self.measured
             .latency_ms
             .as_ref()
@@ -147,7 +147,7 @@ impl PhaseReport {
 
 /// Everything a run reports.
 #[derive(Debug, Clone, Serialize)]
-pub struct RunReport {
+pub(crate) struct RunReport {
     pub schema: &'static str,
     pub slogate_version: &'static str,
     pub scenario: String,
@@ -252,7 +252,7 @@ impl FaultWindow {
 }
 
 impl RunReport {
-    pub fn new(
+    pub(crate) fn new(
         scenario: &crate::scenario::Scenario,
         results: &RunResults,
         checks: Vec<Verdict>,
@@ -345,7 +345,7 @@ impl RunReport {
     }
 
     /// Verdicts that fail the run.
-    pub fn failed_checks(&self) -> usize {
+    pub(crate) fn failed_checks(&self) -> usize {
         self.checks.iter().filter(|c| c.fails_run()).count()
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::{Artifact, Contents};
 
-pub struct PromqlJson;
+pub(crate) struct PromqlJson;
 
 impl Artifact for PromqlJson {
     fn file_name(&self) -> &'static str {

@@ -11,7 +11,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 /// As `summary.json` holds it (the report model's own type).
-pub use crate::report::run::FaultWindow;
+pub(crate) use crate::report::run::FaultWindow;
 
 /// The parts of `summary.json` its readers use.
 #[derive(Debug, Deserialize)]
@@ -162,7 +162,6 @@ pub struct Expected {
     pub alert: String,
     pub expectation: String,
     pub scope: String,
-    pub kind: String,
     pub start_s: f64,
     pub end_s: f64,
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::{Artifact, Contents};
 
-pub struct MetricsJsonl;
+pub(crate) struct MetricsJsonl;
 
 impl Artifact for MetricsJsonl {
     fn file_name(&self) -> &'static str {

@@ -9,7 +9,7 @@ use crate::scenario::Shard;
 
 /// Why the directories given to `merge` are not shards of one run.
 #[derive(Debug, thiserror::Error)]
-pub enum Disagree {
+pub(crate) enum Disagree {
     #[error(
         "{first} ran scenario `{first_name}`, {other} ran `{other_name}`: merge shards of one scenario"
     )]
@@ -49,7 +49,7 @@ pub enum Disagree {
 
 /// Checks that the directories are shards of one scenario that fit
 /// together; returns the shards missing (`2/3`), which `merge` warns of.
-pub fn agree(parts: &[(&Path, &SavedSummary)]) -> Result<Vec<String>, Disagree> {
+pub(crate) fn agree(parts: &[(&Path, &SavedSummary)]) -> Result<Vec<String>, Disagree> {
     let (first_path, first) = parts[0];
     let first_dir = first_path.display().to_string();
     for (dir, s) in &parts[1..] {

@@ -8,7 +8,7 @@ use crate::slo::SloReport;
 
 /// What `slos.json` is written from.
 #[derive(Clone, Copy)]
-pub enum SlosJson<'a> {
+pub(crate) enum SlosJson<'a> {
     /// As the run judged them.
     Judged(&'a [SloReport]),
     /// As a merge keeps them: the client SLOs judged again, the others as
@@ -17,7 +17,7 @@ pub enum SlosJson<'a> {
 }
 
 /// `slos.json`: written when the scenario has SLOs.
-pub struct SlosFile;
+pub(crate) struct SlosFile;
 
 impl Artifact for SlosFile {
     fn file_name(&self) -> &'static str {

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::{Artifact, Contents};
 
-pub struct SummaryJson;
+pub(crate) struct SummaryJson;
 
 impl Artifact for SummaryJson {
     fn file_name(&self) -> &'static str {

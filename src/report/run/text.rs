@@ -12,7 +12,7 @@ use crate::report::escape::terminal as t;
 const MAX_WIDTH: usize = 120;
 
 /// Writes the terminal report.
-pub fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "Scenario {} ({})", t(&r.scenario), t(&r.file))?;
     writeln!(
         out,

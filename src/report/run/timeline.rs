@@ -10,7 +10,7 @@ use super::{Artifact, Contents};
 use crate::record::{ErrorKind, TimelineRow};
 use crate::report::escape::csv_row;
 
-pub struct TimelineCsv;
+pub(crate) struct TimelineCsv;
 
 impl TimelineCsv {
     fn header() -> Vec<String> {
@@ -61,14 +61,14 @@ impl TimelineCsv {
     }
 
     /// Starts the file of a run in progress (header only).
-    pub fn start(dir: &Path) -> std::io::Result<std::fs::File> {
+    pub(crate) fn start(dir: &Path) -> std::io::Result<std::fs::File> {
         let mut file = std::fs::File::create(dir.join("timeline.csv"))?;
         writeln!(file, "{}", Self::header().join(","))?;
         Ok(file)
     }
 
     /// Appends finished rows to a file begun with [`TimelineCsv::start`].
-    pub fn append(
+    pub(crate) fn append(
         file: &mut std::fs::File,
         rows: &[TimelineRow],
         names: &[String],

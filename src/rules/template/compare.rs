@@ -51,7 +51,7 @@ fn float_of(v: &Value) -> f64 {
     }
 }
 
-pub fn eq(a: &Value, others: &[Value]) -> Result<bool, FuncError> {
+pub(crate) fn eq(a: &Value, others: &[Value]) -> Result<bool, FuncError> {
     if others.is_empty() {
         return Err(FuncError::MissingComparand);
     }
@@ -133,11 +133,11 @@ fn order(a: &Value, b: &Value) -> Result<Option<Ordering>, FuncError> {
     })
 }
 
-pub fn lt(a: &Value, b: &Value) -> Result<bool, FuncError> {
+pub(crate) fn lt(a: &Value, b: &Value) -> Result<bool, FuncError> {
     Ok(order(a, b)? == Some(Ordering::Less))
 }
 
-pub fn le(a: &Value, b: &Value) -> Result<bool, FuncError> {
+pub(crate) fn le(a: &Value, b: &Value) -> Result<bool, FuncError> {
     if lt(a, b)? {
         return Ok(true);
     }

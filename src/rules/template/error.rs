@@ -19,7 +19,7 @@ pub enum QueryError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FuncError {
+pub(crate) enum FuncError {
     // Go's builtins (`funcs.rs`).
     #[error("call of nil")]
     CallOfNil,
@@ -123,13 +123,13 @@ pub enum FuncError {
 /// the regex crate's otherwise, so it is kept as text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("error parsing regexp: {0}")]
-pub struct RegexpError(pub String);
+pub(crate) struct RegexpError(pub String);
 
 /// A template that failed while it ran, as Go's `text/template` reports
 /// it: `template: NAME:LINE:COL: executing "TEMPLATE" at <NODE>: CAUSE`,
 /// or `template: TEMPLATE: CAUSE` before execution reaches a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecError {
+pub(crate) struct ExecError {
     /// The template executing (the main one, or a `define`d one).
     pub template: String,
     pub place: Option<Place>,
@@ -138,7 +138,7 @@ pub struct ExecError {
 
 /// The node execution stopped at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
+pub(crate) struct Place {
     /// The parse name, which `LINE:COL` are in.
     pub name: String,
     pub line: usize,
@@ -170,7 +170,7 @@ impl std::error::Error for ExecError {
 /// Why execution stopped: Go's `exec.go` errors, a function's error, and
 /// slogate's bounds on a hostile template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExecCause {
+pub(crate) enum ExecCause {
     #[error("error calling {name}: {source}")]
     Call { name: String, source: FuncError },
     #[error("expansion is longer than slogate's limit of {MAX_OUTPUT} bytes")]

@@ -14,21 +14,21 @@ use super::value::Value;
 /// Template calls nested deeper than this are an error. Go allows 100,000
 /// (`maxExecDepth`); a recursive alert template that deep is a mistake,
 /// and this bound keeps the Rust stack of a test thread safe.
-pub const MAX_DEPTH: usize = 200;
+pub(crate) const MAX_DEPTH: usize = 200;
 
 /// Nodes and `range` iterations one expansion may run: a `range` over a
 /// huge integer or a deep recursion ends with an error, not a hang.
-pub const MAX_STEPS: u64 = 10_000_000;
+pub(crate) const MAX_STEPS: u64 = 10_000_000;
 
 /// Bytes a template may write before its expansion is cut off with an
 /// error: a `range` over a large `query` result or a runaway `printf`
 /// width stays bounded.
-pub const MAX_OUTPUT: usize = 1 << 20;
+pub(crate) const MAX_OUTPUT: usize = 1 << 20;
 
 /// What stops a walk: an error, or `break`/`continue` on their way to the
 /// enclosing `range`.
 #[derive(Debug)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// Boxed: a walk returns `Stop` at every node, and the error is rare.
     Error(Box<ExecError>),
     Break,
@@ -47,7 +47,7 @@ pub(super) enum At<'t> {
     Arg(&'t Arg),
 }
 
-pub struct State<'t, 'e> {
+pub(crate) struct State<'t, 'e> {
     trees: &'t Trees,
     /// The parse name (for `NAME:line:col`) and the full text positions
     /// refer to.
@@ -64,7 +64,7 @@ pub struct State<'t, 'e> {
 }
 
 /// Runs the main template of `trees` on `data`.
-pub fn execute(
+pub(crate) fn execute(
     trees: &Trees,
     name: &str,
     text: &str,
@@ -331,7 +331,7 @@ impl<'t> State<'t, '_> {
         }
     }
 
-    pub fn eval_pipeline(&mut self, dot: &Value, pipe: &'t Pipe) -> Result<Value> {
+    pub(crate) fn eval_pipeline(&mut self, dot: &Value, pipe: &'t Pipe) -> Result<Value> {
         self.at(At::Pipe(pipe));
         let mut value: Option<Value> = None;
         for cmd in &pipe.cmds {

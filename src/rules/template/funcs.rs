@@ -12,7 +12,7 @@ use super::prom;
 use super::value::{Kind, QuerySample, Value};
 
 /// What Prometheus's functions need from the rule evaluation.
-pub struct Env<'a> {
+pub(crate) struct Env<'a> {
     /// Runs a PromQL instant query at the rule's evaluation time.
     pub query: &'a dyn Fn(&str) -> Result<Vec<QuerySample>, QueryError>,
     /// The evaluation time, in ms since the epoch (what `now` returns).
@@ -25,7 +25,7 @@ pub struct Env<'a> {
 
 /// A parameter's Go type, as far as calls tell types apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Param {
+pub(crate) enum Param {
     /// `interface{}`.
     Any,
     /// `reflect.Value` (the builtins that look at any value).
@@ -40,7 +40,7 @@ pub enum Param {
 }
 
 impl Param {
-    pub fn type_name(self) -> &'static str {
+    pub(crate) fn type_name(self) -> &'static str {
         match self {
             Param::Any => "interface {}",
             Param::Reflect => "reflect.Value",
@@ -51,7 +51,7 @@ impl Param {
         }
     }
 
-    pub fn can_be_nil(self) -> bool {
+    pub(crate) fn can_be_nil(self) -> bool {
         matches!(
             self,
             Param::Any | Param::Reflect | Param::Sample | Param::Samples
@@ -59,10 +59,10 @@ impl Param {
     }
 }
 
-pub type Run = Box<dyn Fn(&Env, &[Value]) -> Result<Value, FuncError>>;
+pub(crate) type Run = Box<dyn Fn(&Env, &[Value]) -> Result<Value, FuncError>>;
 
 /// A function or method: fixed parameters, an optional variadic one.
-pub struct Func {
+pub(crate) struct Func {
     pub params: &'static [Param],
     pub variadic: Option<Param>,
     pub run: Run,
@@ -86,17 +86,17 @@ const BUILTINS: &[&str] = &[
 ];
 
 /// Every function a rule's template may call.
-pub fn names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
     BUILTINS.iter().chain(prom::NAMES).copied()
 }
 
 /// Whether `name` is a function a rule's template may call.
-pub fn is_function(name: &str) -> bool {
+pub(crate) fn is_function(name: &str) -> bool {
     BUILTINS.contains(&name) || prom::NAMES.contains(&name)
 }
 
 /// The function `name`, or `None` when templates have none of that name.
-pub fn lookup(name: &str) -> Option<Func> {
+pub(crate) fn lookup(name: &str) -> Option<Func> {
     use Param::*;
     Some(match name {
         "and" | "or" => func(&[Reflect], Some(Reflect), |_, _| Ok(Value::Invalid)),
@@ -155,7 +155,7 @@ pub fn lookup(name: &str) -> Option<Func> {
 }
 
 /// The method `name` of `receiver`, if its type has one.
-pub fn method(receiver: &Value, name: &str) -> Option<Func> {
+pub(crate) fn method(receiver: &Value, name: &str) -> Option<Func> {
     use Param::*;
     match receiver {
         Value::Time(t, _) => {
@@ -231,7 +231,7 @@ fn eval_args(args: &[Value]) -> String {
     sprint(&printable)
 }
 
-pub fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
         match c {
@@ -268,7 +268,7 @@ fn js_escape(text: &str) -> String {
 }
 
 /// Go's `url.QueryEscape`.
-pub fn query_escape(text: &str) -> String {
+pub(crate) fn query_escape(text: &str) -> String {
     let mut out = String::new();
     for b in text.bytes() {
         match b {

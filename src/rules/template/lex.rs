@@ -4,7 +4,7 @@
 //! which it hands on as an `Error` item, as Go's lexer does.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Error,
     /// An action the text ends inside of (an error, told apart for its
     /// hint).
@@ -67,7 +67,7 @@ impl Kind {
 
 /// A token: its kind, its byte offset, its text and its line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Item {
+pub(crate) struct Item {
     pub kind: Kind,
     pub pos: usize,
     pub val: String,
@@ -130,7 +130,7 @@ fn has_right_trim(s: &str) -> bool {
 }
 
 /// Splits `input` into items, ending with `Eof` or `Error`.
-pub fn lex(input: &str) -> Vec<Item> {
+pub(crate) fn lex(input: &str) -> Vec<Item> {
     let mut lexer = Lexer {
         input,
         pos: 0,

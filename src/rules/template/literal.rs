@@ -9,11 +9,11 @@ use super::strconv::go_quote;
 /// Go's `strconv.ErrSyntax`: the one way [`unquote`] fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("invalid syntax")]
-pub struct InvalidSyntax;
+pub(crate) struct InvalidSyntax;
 
 /// Why a number, character or complex constant is not a `NumberNode`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NumberError {
+pub(crate) enum NumberError {
     #[error(transparent)]
     Syntax(#[from] InvalidSyntax),
     #[error("malformed character constant: {text}")]
@@ -25,7 +25,7 @@ pub enum NumberError {
 }
 
 /// Go's `strconv.Unquote` for `"..."`, `` `...` `` and `'.'`.
-pub fn unquote(quoted: &str) -> Result<String, InvalidSyntax> {
+pub(crate) fn unquote(quoted: &str) -> Result<String, InvalidSyntax> {
     let syntax = || InvalidSyntax;
     if let Some(raw) = quoted.strip_prefix('`') {
         return raw
@@ -93,7 +93,7 @@ pub fn unquote(quoted: &str) -> Result<String, InvalidSyntax> {
 }
 
 /// Go's `NumberNode` of a number, character or complex constant.
-pub fn number(text: &str, kind: Kind) -> Result<Number, NumberError> {
+pub(crate) fn number(text: &str, kind: Kind) -> Result<Number, NumberError> {
     let mut n = Number {
         text: text.to_string(),
         int: None,
@@ -170,13 +170,13 @@ pub fn number(text: &str, kind: Kind) -> Result<Number, NumberError> {
     Ok(n)
 }
 
-pub fn is_hex_int(text: &str) -> bool {
+pub(crate) fn is_hex_int(text: &str) -> bool {
     let t = text.trim_start_matches(['+', '-']);
     (t.starts_with("0x") || t.starts_with("0X")) && !t.contains(['p', 'P', '.'])
 }
 
 /// An unsigned integer in Go's syntax (`0x`, `0o`, `0b`, leading-0 octal).
-pub fn parse_radix(text: &str) -> Option<u128> {
+pub(crate) fn parse_radix(text: &str) -> Option<u128> {
     let (digits, radix) = if let Some(h) = text.strip_prefix("0x").or(text.strip_prefix("0X")) {
         (h, 16)
     } else if let Some(o) = text.strip_prefix("0o").or(text.strip_prefix("0O")) {
@@ -195,7 +195,7 @@ pub fn parse_radix(text: &str) -> Option<u128> {
 }
 
 /// Go's `strconv.ParseFloat` of a decimal or hex float constant.
-pub fn parse_float(text: &str) -> Option<f64> {
+pub(crate) fn parse_float(text: &str) -> Option<f64> {
     let t = text.trim_start_matches('+');
     if t.contains(['x', 'X']) {
         return None;

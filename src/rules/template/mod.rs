@@ -37,10 +37,10 @@ use std::rc::Rc;
 
 #[cfg(test)]
 use error::ExecError;
-pub use error::QueryError;
-pub use funcs::Env;
+pub(crate) use error::QueryError;
+pub(crate) use funcs::Env;
 use parse::Mistake;
-pub use value::QuerySample;
+pub(crate) use value::QuerySample;
 
 /// What Prometheus's `rules/alerting.go` puts before every label and
 /// annotation template.
@@ -50,7 +50,7 @@ const PRELUDE: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabel
 /// text (1-based line and column, in characters).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message} (line {line}, column {column} of the template)")]
-pub struct TemplateError {
+pub(crate) struct TemplateError {
     /// Go's message, as promtool prints it after `template: NAME:LINE: `.
     pub message: String,
     pub line: usize,
@@ -60,7 +60,7 @@ pub struct TemplateError {
 
 impl TemplateError {
     /// What to do about it, for the error's hint.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         Some(match self.mistake.as_ref()? {
             Mistake::UnknownFunction(name) => match crate::diag::nearest(name, funcs::names()) {
                 Some(near) => format!("did you mean `{near}`?"),
@@ -76,7 +76,7 @@ impl TemplateError {
 
 /// Checks `text` as promtool's `check rules` does: Go's parser on the
 /// preamble and the text, with Prometheus's functions.
-pub fn check(text: &str) -> Result<(), TemplateError> {
+pub(crate) fn check(text: &str) -> Result<(), TemplateError> {
     let full = format!("{PRELUDE}{text}");
     match parse::parse(&full, &funcs::is_function) {
         Ok(_) => Ok(()),
@@ -103,7 +103,7 @@ fn floor_boundary(text: &str, mut pos: usize) -> usize {
 }
 
 /// One alert sample's template data (Prometheus's `AlertTemplateData`).
-pub struct Data<'a> {
+pub(crate) struct Data<'a> {
     pub labels: BTreeMap<String, String>,
     pub external_labels: &'a BTreeMap<String, String>,
     pub external_url: &'a str,
@@ -124,7 +124,7 @@ fn expand(alert: &str, text: &str, data: &Data, env: &Env) -> String {
 /// executed for every alert of every evaluation (Prometheus parses it at
 /// every expansion; the result is the same).
 #[derive(Debug, Clone)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     name: String,
     full: String,
     /// `None` for text without an action, which expands to itself.
@@ -155,10 +155,10 @@ enum RunError {
 
 /// One alert's template data as the executor reads it, built once per
 /// alert for all of the rule's templates.
-pub struct Root(value::Value);
+pub(crate) struct Root(value::Value);
 
 impl Data<'_> {
-    pub fn root(&self) -> Root {
+    pub(crate) fn root(&self) -> Root {
         Root(value::Value::Alert(Rc::new(value::AlertData {
             labels: Rc::new(self.labels.clone()),
             external_labels: Rc::new(self.external_labels.clone()),
@@ -172,7 +172,7 @@ impl Data<'_> {
 }
 
 impl Prepared {
-    pub fn new(alert: &str, text: &str) -> Prepared {
+    pub(crate) fn new(alert: &str, text: &str) -> Prepared {
         let name = format!("__alert_{alert}");
         let full = format!("{PRELUDE}{text}");
         let parsed = text.contains("{{").then(|| {
@@ -187,7 +187,7 @@ impl Prepared {
     /// Expands the template for one alert, on data already built with
     /// [`Data::root`]: the expansion, or `<error expanding template: ...>`
     /// when it fails, as Prometheus does.
-    pub fn expand_root(&self, root: &Root, env: &Env) -> String {
+    pub(crate) fn expand_root(&self, root: &Root, env: &Env) -> String {
         let trees = match &self.parsed {
             None => return self.full[PRELUDE.len()..].to_string(),
             Some(Err(e)) => return format!("<error expanding template: {e}>"),
@@ -221,7 +221,7 @@ fn run(name: &str, text: &str, data: value::Value, env: &Env) -> Result<String, 
 
 /// A query function for templates evaluated without data: every query
 /// returns no samples.
-pub fn no_query(_: &str) -> Result<Vec<QuerySample>, QueryError> {
+pub(crate) fn no_query(_: &str) -> Result<Vec<QuerySample>, QueryError> {
     Ok(Vec::new())
 }
 

@@ -5,10 +5,10 @@
 use std::fmt;
 
 /// A list of nodes: a template's body or a branch.
-pub type List = Vec<Node>;
+pub(crate) type List = Vec<Node>;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Node {
+pub(crate) enum Node {
     Text(String),
     /// `{{ pipeline }}`: prints unless the pipeline declares variables.
     Action(Pipe),
@@ -27,7 +27,7 @@ pub enum Node {
 
 /// `if`, `with` and `range`: a pipeline, a body, and an `else` body.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Branch {
+pub(crate) struct Branch {
     pub pos: usize,
     pub pipe: Pipe,
     pub list: List,
@@ -36,7 +36,7 @@ pub struct Branch {
 
 /// `$x := a | b c`: declared variables and commands.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Pipe {
+pub(crate) struct Pipe {
     pub pos: usize,
     pub is_assign: bool,
     pub decl: Vec<String>,
@@ -45,14 +45,14 @@ pub struct Pipe {
 
 /// One command of a pipeline: its words.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Command {
+pub(crate) struct Command {
     pub pos: usize,
     pub args: Vec<Arg>,
 }
 
 /// An operand.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
+pub(crate) enum Arg {
     Identifier(usize, String),
     Dot(usize),
     Nil(usize),
@@ -71,7 +71,7 @@ pub enum Arg {
 
 /// A number constant, with every type it can be (Go's `NumberNode`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Number {
+pub(crate) struct Number {
     pub text: String,
     pub int: Option<i64>,
     pub uint: Option<u64>,
@@ -80,7 +80,7 @@ pub struct Number {
 }
 
 impl Arg {
-    pub fn pos(&self) -> usize {
+    pub(crate) fn pos(&self) -> usize {
         match self {
             Arg::Identifier(p, _)
             | Arg::Dot(p)
@@ -160,7 +160,7 @@ impl fmt::Display for Arg {
 
 impl Node {
     /// Go's `String()` of the node, for error context.
-    pub fn context(&self) -> String {
+    pub(crate) fn context(&self) -> String {
         match self {
             Node::Text(text) => format!("{text:?}"),
             Node::Action(pipe) => format!("{{{{{pipe}}}}}"),

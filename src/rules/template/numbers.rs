@@ -10,7 +10,7 @@ use super::value::Value;
 
 /// Go's conversion of a float to int64 on amd64: out of range gives the
 /// minimum.
-pub fn go_f64_to_i64(v: f64) -> i64 {
+pub(crate) fn go_f64_to_i64(v: f64) -> i64 {
     if v.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&v) {
         i64::MIN
     } else {
@@ -19,7 +19,7 @@ pub fn go_f64_to_i64(v: f64) -> i64 {
 }
 
 /// Prometheus's `floatToTime`: seconds to a time, millisecond precision.
-pub fn float_to_time(v: f64) -> Result<Time, FuncError> {
+pub(crate) fn float_to_time(v: f64) -> Result<Time, FuncError> {
     let nanos = v * 1e9;
     if nanos > i64::MAX as f64 || nanos < i64::MIN as f64 {
         return Err(FuncError::TimeOverflow {
@@ -32,7 +32,7 @@ pub fn float_to_time(v: f64) -> Result<Time, FuncError> {
 }
 
 /// Prometheus's `ConvertToFloat`.
-pub fn to_float(v: &Value) -> Result<f64, FuncError> {
+pub(crate) fn to_float(v: &Value) -> Result<f64, FuncError> {
     match v {
         Value::Float(f) => Ok(*f),
         Value::Int(i) | Value::Int64(i) => Ok(*i as f64),
@@ -46,7 +46,7 @@ pub fn to_float(v: &Value) -> Result<f64, FuncError> {
 }
 
 /// Go's `strconv.ParseFloat(s, 64)`.
-pub fn parse_float(s: &str) -> Result<f64, FuncError> {
+pub(crate) fn parse_float(s: &str) -> Result<f64, FuncError> {
     let syntax = || FuncError::FloatSyntax {
         text: s.to_string(),
     };
@@ -79,7 +79,7 @@ pub fn parse_float(s: &str) -> Result<f64, FuncError> {
 }
 
 /// Prometheus's `model.ParseDurationAllowNegative`, in milliseconds.
-pub fn parse_duration(text: &str) -> Result<i64, FuncError> {
+pub(crate) fn parse_duration(text: &str) -> Result<i64, FuncError> {
     if text.is_empty() {
         return Err(FuncError::EmptyDuration);
     }
@@ -135,7 +135,7 @@ pub fn parse_duration(text: &str) -> Result<i64, FuncError> {
 }
 
 /// Prometheus's `humanize`: SI prefixes, four significant digits.
-pub fn humanize(v: f64) -> String {
+pub(crate) fn humanize(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return go_g(v, 4);
     }
@@ -161,7 +161,7 @@ pub fn humanize(v: f64) -> String {
     format!("{}{prefix}", go_g(v, 4))
 }
 
-pub fn humanize_1024(v: f64) -> String {
+pub(crate) fn humanize_1024(v: f64) -> String {
     if v.abs() <= 1.0 || !v.is_finite() {
         return go_g(v, 4);
     }
@@ -178,7 +178,7 @@ pub fn humanize_1024(v: f64) -> String {
 }
 
 /// Prometheus's `humanizeDuration`: `1d 2h 3m 4s`, or `1.5s`, `250ms`.
-pub fn humanize_duration(v: f64) -> String {
+pub(crate) fn humanize_duration(v: f64) -> String {
     if !v.is_finite() {
         return go_g(v, 4);
     }

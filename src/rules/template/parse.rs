@@ -14,7 +14,7 @@ use super::node::{Arg, Branch, Command, List, Node, Pipe};
 /// A parse error: Go's message, the line it names, and the byte offset of
 /// the token the parser stopped at.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParseError {
+pub(crate) struct ParseError {
     pub message: String,
     pub line: usize,
     pub pos: usize,
@@ -24,7 +24,7 @@ pub struct ParseError {
 
 /// The mistakes behind the parse errors a hint is given for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mistake {
+pub(crate) enum Mistake {
     /// A function that templates do not have (its name).
     UnknownFunction(String),
     /// A variable used before it is declared.
@@ -47,7 +47,7 @@ impl ParseError {
 /// The templates one text defines: the main one and every `define`d or
 /// `block` one, by name.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Trees {
+pub(crate) struct Trees {
     pub main: List,
     pub defined: BTreeMap<String, List>,
 }
@@ -79,7 +79,7 @@ enum Parsed {
 }
 
 /// Parses `text`; `is_function` says which identifiers name functions.
-pub fn parse(text: &str, is_function: &dyn Fn(&str) -> bool) -> Result<Trees, ParseError> {
+pub(crate) fn parse(text: &str, is_function: &dyn Fn(&str) -> bool) -> Result<Trees, ParseError> {
     let mut parser = Parser {
         items: lex::lex(text),
         at: 0,

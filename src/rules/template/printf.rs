@@ -25,7 +25,7 @@ struct Spec {
 const TOO_LARGE: usize = 1_000_000;
 
 /// Go's `fmt.Sprintf`.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
+pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
     let mut arg = 0usize;
     let mut reordered = false;

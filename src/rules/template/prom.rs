@@ -23,7 +23,7 @@ use super::value::Value;
 
 /// Every function Prometheus adds for alert templates. (`tmpl` exists
 /// only in HTML expansion, for consoles: an alert template cannot call it.)
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "query",
     "first",
     "label",
@@ -74,7 +74,7 @@ fn sample(v: &Value) -> Result<&super::value::QuerySample, FuncError> {
     }
 }
 
-pub fn lookup(name: &str) -> Option<Func> {
+pub(crate) fn lookup(name: &str) -> Option<Func> {
     use Param::*;
     Some(match name {
         "query" => f(

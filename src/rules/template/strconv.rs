@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 /// Go's `%v` of a float64: shortest digits, `%e` form when the exponent is
 /// below -4 or at least 6 (strconv's shortest `%g`).
-pub fn go_float(v: f64) -> String {
+pub(crate) fn go_float(v: f64) -> String {
     if !v.is_finite() || v == 0.0 {
         return go_g(v, 1);
     }
@@ -21,7 +21,7 @@ pub fn go_float(v: f64) -> String {
 }
 
 /// Go's `%.{precision}g`: shortest of `%e` and `%f`, trailing zeros cut.
-pub fn go_g(v: f64, precision: usize) -> String {
+pub(crate) fn go_g(v: f64, precision: usize) -> String {
     if v.is_nan() {
         return "NaN".into();
     }
@@ -43,7 +43,7 @@ pub fn go_g(v: f64, precision: usize) -> String {
 }
 
 /// Go's `%e` with `decimals` digits after the point: `1.500000e+00`.
-pub fn go_e(v: f64, decimals: usize) -> String {
+pub(crate) fn go_e(v: f64, decimals: usize) -> String {
     if !v.is_finite() {
         return go_g(v, 1);
     }
@@ -53,7 +53,7 @@ pub fn go_e(v: f64, decimals: usize) -> String {
 }
 
 /// Go's `%f`: `+Inf`, `NaN` for the non-finite.
-pub fn go_f(v: f64, decimals: usize) -> String {
+pub(crate) fn go_f(v: f64, decimals: usize) -> String {
     if !v.is_finite() {
         return go_g(v, 1);
     }
@@ -102,12 +102,12 @@ fn trim_zeros(text: &str) -> &str {
 }
 
 /// Go's `strconv.Quote`: `"a\"b\n"`, printable Unicode kept.
-pub fn go_quote(text: &str) -> String {
+pub(crate) fn go_quote(text: &str) -> String {
     quote(text, false)
 }
 
 /// `strconv.Quote`, or with `ascii` `strconv.QuoteToASCII` (`"\u00e9"`).
-pub fn quote(text: &str, ascii: bool) -> String {
+pub(crate) fn quote(text: &str, ascii: bool) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
         match c {
@@ -137,7 +137,7 @@ pub fn quote(text: &str, ascii: bool) -> String {
 }
 
 /// Go's `strconv.IsPrint`, closely enough: no controls, no spaces but ' '.
-pub fn is_print(c: char) -> bool {
+pub(crate) fn is_print(c: char) -> bool {
     if c == ' ' {
         return true;
     }
@@ -147,7 +147,7 @@ pub fn is_print(c: char) -> bool {
 }
 
 /// Go's `%#U`: `U+0041 'A'`, or `U+00A0` for what does not print.
-pub fn go_unicode(c: char) -> String {
+pub(crate) fn go_unicode(c: char) -> String {
     if is_print(c) {
         format!("U+{:04X} '{c}'", c as u32)
     } else {
@@ -156,7 +156,7 @@ pub fn go_unicode(c: char) -> String {
 }
 
 /// Go's `%x` of a float: `0x1.8p+00`, the shortest hex mantissa.
-pub fn hex_float(v: f64) -> String {
+pub(crate) fn hex_float(v: f64) -> String {
     if !v.is_finite() {
         return go_g(v, 1);
     }

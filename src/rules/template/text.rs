@@ -5,7 +5,7 @@
 use super::error::RegexpError;
 
 /// The path of a URL (`http://host:9090/prefix` → `/prefix`).
-pub fn url_path(url: &str) -> &str {
+pub(crate) fn url_path(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     match rest.find('/') {
         Some(i) => {
@@ -17,7 +17,7 @@ pub fn url_path(url: &str) -> &str {
 }
 
 /// Go's `net.SplitHostPort`.
-pub fn split_host_port(host_port: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_host_port(host_port: &str) -> Option<(&str, &str)> {
     let i = host_port.rfind(':')?;
     let (host, j, k) = if host_port.starts_with('[') {
         let end = host_port.find(']')?;
@@ -38,7 +38,7 @@ pub fn split_host_port(host_port: &str) -> Option<(&str, &str)> {
     Some((host, &host_port[i + 1..]))
 }
 
-pub fn strip_domain(host_port: &str) -> String {
+pub(crate) fn strip_domain(host_port: &str) -> String {
     let (host, port) = split_host_port(host_port).unwrap_or((host_port, ""));
     if host.parse::<std::net::IpAddr>().is_ok() {
         return host_port.to_string();
@@ -54,7 +54,7 @@ pub fn strip_domain(host_port: &str) -> String {
 }
 
 /// Go's `$1` replacement syntax to the regex crate's `${1}`.
-pub fn go_replacement(text: &str) -> String {
+pub(crate) fn go_replacement(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -83,7 +83,7 @@ pub fn go_replacement(text: &str) -> String {
 /// Go's `regexp` error for a pattern the regex crate refuses, in Go's
 /// words for the common mistakes (RE2 and the regex crate accept the same
 /// syntax, so they refuse the same patterns).
-pub fn regex_error(pattern: &str, e: &regex::Error) -> RegexpError {
+pub(crate) fn regex_error(pattern: &str, e: &regex::Error) -> RegexpError {
     let text = e.to_string();
     let detail = text
         .lines()
@@ -110,7 +110,7 @@ pub fn regex_error(pattern: &str, e: &regex::Error) -> RegexpError {
 }
 
 /// Go's `regexp` quoting of a pattern: backquoted when it can be.
-pub fn go_backquote(text: &str) -> String {
+pub(crate) fn go_backquote(text: &str) -> String {
     if text
         .chars()
         .all(|c| c != '`' && c != '\u{feff}' && (c == '\t' || !c.is_control()))
@@ -124,7 +124,7 @@ pub fn go_backquote(text: &str) -> String {
 /// `cases.Title(language.AmericanEnglish, cases.NoLower)`: the first
 /// letter after anything but a letter, digit or `_` (an apostrophe too:
 /// promtool writes `Don'T`) goes to title case, the rest is kept.
-pub fn title(text: &str) -> String {
+pub(crate) fn title(text: &str) -> String {
     let mut out = String::new();
     let mut start = true;
     for c in text.chars() {
@@ -140,7 +140,7 @@ pub fn title(text: &str) -> String {
 
 /// Unicode's title case of one letter: its upper case but for the
 /// digraphs that have a title form of their own (`ǆ` → `ǅ`).
-pub fn title_case(c: char) -> char {
+pub(crate) fn title_case(c: char) -> char {
     match c {
         'Ǆ' | 'ǅ' | 'ǆ' => 'ǅ',
         'Ǉ' | 'ǈ' | 'ǉ' => 'ǈ',
@@ -151,7 +151,7 @@ pub fn title_case(c: char) -> char {
 }
 
 /// Go's `unicode.ToUpper`: the simple (one-letter) mapping, so `ß` stays.
-pub fn simple_upper(c: char) -> char {
+pub(crate) fn simple_upper(c: char) -> char {
     let mut upper = c.to_uppercase();
     match (upper.next(), upper.next()) {
         (Some(u), None) => u,
@@ -160,7 +160,7 @@ pub fn simple_upper(c: char) -> char {
 }
 
 /// Go's `unicode.ToLower`: the simple mapping (`İ` → `i`).
-pub fn simple_lower(c: char) -> char {
+pub(crate) fn simple_lower(c: char) -> char {
     let mut lower = c.to_lowercase();
     match (lower.next(), lower.next()) {
         (Some(l), None) => l,

@@ -264,7 +264,7 @@ fn sample_text(s: &QuerySample) -> String {
 /// `{count:4, sum:5, [-1,-0.5):1, [-0.001,0.001]:1, (0.5,1]:2}`, negative
 /// buckets highest first, the zero bucket when it has a count, buckets of
 /// count 0 left out.
-pub fn histogram_text(h: &FloatHistogram) -> String {
+pub(crate) fn histogram_text(h: &FloatHistogram) -> String {
     let mut parts = vec![format!(
         "{{count:{}, sum:{}",
         notation::go_g(h.count),

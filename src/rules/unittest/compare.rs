@@ -27,7 +27,7 @@ fn shown_time(test_time: &Option<serde_saphyr::Spanned<crate::rules::nullable::S
 }
 
 /// A failure message, or None when the firing alerts are the expected ones.
-pub fn alerts(set: &RuleSet, test: &AlertTest) -> Option<String> {
+pub(crate) fn alerts(set: &RuleSet, test: &AlertTest) -> Option<String> {
     let name = test.alertname.as_str();
     let mut got: Vec<AlertView> = set
         .firing(name)
@@ -72,7 +72,7 @@ pub fn alerts(set: &RuleSet, test: &AlertTest) -> Option<String> {
 
 /// Evaluates the test's expression at `t` (ms) and compares; a failure
 /// message, or None when it matches.
-pub fn expr(
+pub(crate) fn expr(
     store: &Store,
     test: &ExprTest,
     t: i64,

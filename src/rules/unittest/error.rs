@@ -8,7 +8,7 @@ use crate::rules::eval::BadExpr;
 use crate::rules::glob::BadPattern;
 
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum TestError {
+pub(crate) enum TestError {
     /// Errors at their places in the test file or a rule file, one a line.
     #[error("{}", lines(.0))]
     At(Vec<ScenarioError>),

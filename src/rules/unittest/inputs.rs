@@ -16,14 +16,14 @@ use crate::metrics::store::{Labels, NAME, Store, StoreError};
 use crate::promql;
 
 /// The series as defined, last definition winning, in first-seen order.
-pub struct Defined {
+pub(crate) struct Defined {
     series: Vec<(Labels, Values)>,
 }
 
 impl Defined {
     /// Reads every series; a value that does not parse is an error at its
     /// place in the test file.
-    pub fn read(specs: &[SeriesSpec], source: Source<'_>) -> Result<Defined, TestError> {
+    pub(crate) fn read(specs: &[SeriesSpec], source: Source<'_>) -> Result<Defined, TestError> {
         let mut series: Vec<(Labels, Values)> = Vec::new();
         let mut index: HashMap<Labels, usize> = HashMap::new();
         for spec in specs {
@@ -56,7 +56,7 @@ impl Defined {
 
     /// Readers of every series into `store`, position `i` at
     /// `start + i × interval` (ms).
-    pub fn load<'a>(
+    pub(crate) fn load<'a>(
         &'a self,
         store: &mut Store,
         start: i64,
@@ -76,7 +76,7 @@ impl Defined {
 }
 
 /// The input series, each read only as far as the evaluation has come.
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     /// Store id, the series' values, where reading them has got to.
     series: Vec<(usize, Cursor<'a>)>,
     start: i64,
@@ -86,7 +86,7 @@ pub struct Inputs<'a> {
 impl Inputs<'_> {
     /// Appends every input sample at or before `t` (ms), as promtool's
     /// `WithSamplesTill`.
-    pub fn load_till(&mut self, store: &mut Store, t: i64) -> Result<(), TestError> {
+    pub(crate) fn load_till(&mut self, store: &mut Store, t: i64) -> Result<(), TestError> {
         if t < self.start {
             return Ok(());
         }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use super::FileOutcome;
 
 /// The XML document for `outcomes`, `now` the Unix seconds it was run at.
-pub fn write(outcomes: &[FileOutcome], now: i64) -> String {
+pub(crate) fn write(outcomes: &[FileOutcome], now: i64) -> String {
     let mut out = String::from("<testsuites>");
     for outcome in outcomes {
         let failures: usize = outcome.groups.iter().map(|g| g.failures.len()).sum();

@@ -13,7 +13,7 @@ use crate::rules::nullable::{Str, or_default};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TestFile {
+pub(crate) struct TestFile {
     #[serde(default, deserialize_with = "or_default")]
     pub rule_files: Vec<Str>,
     #[serde(default, deserialize_with = "or_default")]
@@ -29,7 +29,7 @@ pub struct TestFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GroupSpec {
+pub(crate) struct GroupSpec {
     #[serde(default, deserialize_with = "or_default")]
     pub interval: Option<Spanned<Str>>,
     #[serde(default, deserialize_with = "or_default")]
@@ -52,7 +52,7 @@ pub struct GroupSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeriesSpec {
+pub(crate) struct SeriesSpec {
     #[serde(default, deserialize_with = "or_default")]
     pub series: Str,
     #[serde(default, deserialize_with = "or_default")]
@@ -61,7 +61,7 @@ pub struct SeriesSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AlertTest {
+pub(crate) struct AlertTest {
     #[serde(default, deserialize_with = "or_default")]
     pub eval_time: Option<Spanned<Str>>,
     #[serde(default, deserialize_with = "or_default")]
@@ -72,7 +72,7 @@ pub struct AlertTest {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpAlert {
+pub(crate) struct ExpAlert {
     #[serde(default, deserialize_with = "or_default")]
     pub exp_labels: BTreeMap<String, Str>,
     #[serde(default, deserialize_with = "or_default")]
@@ -81,7 +81,7 @@ pub struct ExpAlert {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExprTest {
+pub(crate) struct ExprTest {
     #[serde(default, deserialize_with = "or_default")]
     pub expr: Str,
     #[serde(default, deserialize_with = "or_default")]
@@ -92,7 +92,7 @@ pub struct ExprTest {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpSample {
+pub(crate) struct ExpSample {
     #[serde(default, deserialize_with = "or_default")]
     pub labels: Str,
     #[serde(default, deserialize_with = "or_default")]
@@ -106,7 +106,7 @@ pub struct ExpSample {
 /// A sample's `value`, read as Go's YAML reads a number into a `float64`:
 /// decimal and exponent forms, `0x` hexadecimal, `.inf`, `-.inf`, `.nan`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Number(pub f64);
+pub(crate) struct Number(pub f64);
 
 impl<'de> Deserialize<'de> for Number {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -138,7 +138,7 @@ fn parse_number(text: &str) -> Option<f64> {
 }
 
 /// The format's keys, for "did you mean" on an unknown one.
-pub const KEYS: &[&[&str]] = &[
+pub(crate) const KEYS: &[&[&str]] = &[
     &[
         "rule_files",
         "evaluation_interval",

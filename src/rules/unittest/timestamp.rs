@@ -6,12 +6,12 @@
 /// one way [`parse`] fails, in promtool's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot parse {text:?} to a valid timestamp")]
-pub struct BadTimestamp {
+pub(crate) struct BadTimestamp {
     pub text: String,
 }
 
 /// Milliseconds since the Unix epoch.
-pub fn parse(text: &str) -> Result<i64, BadTimestamp> {
+pub(crate) fn parse(text: &str) -> Result<i64, BadTimestamp> {
     let bad = || BadTimestamp {
         text: text.to_string(),
     };
@@ -96,7 +96,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 
 /// `2006-01-02T15:04:05` (UTC) of Unix seconds, the form promtool's JUnit
 /// `timestamp` takes.
-pub fn format_seconds(seconds: i64) -> String {
+pub(crate) fn format_seconds(seconds: i64) -> String {
     let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     let (year, month, day) = crate::units::civil_from_days(days);
     format!(
