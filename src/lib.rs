@@ -18,13 +18,20 @@
 //!               ─► exit code                                           app
 //! ```
 //!
+//! Modules a library user does not need (`expect`, `judge`, `gameday`,
+//! `slo`, `net`, `input`, `rng`) are `pub(crate)`; inside every module what
+//! is used only within the crate is `pub(crate)` (`unreachable_pub` below
+//! keeps it so). Errors: one thiserror type per room, `anyhow` at `app`'s
+//! edges (`docs/layout.md`, "Errors and visibility").
+//!
 //! `slogate hit` enters the same pipeline with a one-phase plan built from
 //! its flags. `app` only orchestrates; nothing below it imports it
 //! (`tests/shape.rs` checks the imports; `docs/layout.md` has the map).
 //!
 //! Where things live:
-//! - `cli`: clap types only; `app`: one file per subcommand.
-//! - `units`: "250ms", "1k/s", "99.9%".
+//! - `cli`: clap types, other tools' flag habits, `hit`'s flags resolved
+//!   into a plan; `app`: one file per subcommand, orchestration only.
+//! - `units`: "250ms", "1k/s", "99.9%"; the one number formatter.
 //! - `diag`: what every parser's errors share: positions, the
 //!   file:line:col error, "did you mean", reading a file within bounds,
 //!   YAML errors, serde's words in the file's terms.
@@ -41,9 +48,11 @@
 //! - `gameday`: the demos and proxies a run starts, faults switched per
 //!   phase, proxy fault windows.
 //! - `expect`: check syntax, one expectation's verdict, abort conditions.
-//! - `judge`: a scenario's expectations over a run, client and server side.
-//! - `report`: `hit` formats, the results directory of a run (`run`: write
-//!   and read models, every file), the page, `compare`.
+//! - `judge`: a scenario's expectations over a run, client and server side;
+//!   `compare`'s regressions.
+//! - `report`: `hit` formats, the progress lines, the results directory of
+//!   a run (`run`: write and read models, every file, shards that fit
+//!   together), the page, `compare`'s rendering.
 //! - `demo`: the embedded, instrumented demo service.
 //! - `metrics`: the exposition parser, the series store, the scraper, and
 //!   the saved scrapes of a run.
