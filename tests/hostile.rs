@@ -293,7 +293,7 @@ fn check_and_errors_show_terminal_escapes_instead_of_sending_them() {
     assert_exit(&output, 0);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.contains("(x\\x1b]0;pwned\\x07: 1 phases"),
+        stdout.contains("(x\\x1b]0;pwned\\x07: 1 phase, 1 request)"),
         "{stdout}"
     );
     assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'));

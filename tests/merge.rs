@@ -53,6 +53,31 @@ fn run(scenario: &Path, out: &Path, shard: Option<&str>) -> Command {
     command
 }
 
+/// Runs the scenario's `count` shards at the same time, as the pods of a
+/// Job would, into `dir/shard1`, `dir/shard2`, ...; their directories and
+/// what each printed.
+fn run_shards(scenario: &Path, dir: &Path, count: usize) -> (Vec<PathBuf>, Vec<Output>) {
+    let shards: Vec<PathBuf> = (1..=count)
+        .map(|i| dir.join(format!("shard{i}")))
+        .collect();
+    let children: Vec<_> = shards
+        .iter()
+        .enumerate()
+        .map(|(i, out)| {
+            run(scenario, out, Some(&format!("{}/{count}", i + 1)))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs = children
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect();
+    (shards, outputs)
+}
+
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -86,23 +111,8 @@ fn three_shards_merge_to_the_percentiles_of_one_run() {
     let whole = dir.path().join("whole");
     ok(&run(&scenario, &whole, None).output().unwrap(), 0);
 
-    // The shards run at the same time, as the pods of a Job would.
-    let shards: Vec<PathBuf> = (1..=3)
-        .map(|i| dir.path().join(format!("shard{i}")))
-        .collect();
-    let children: Vec<_> = shards
-        .iter()
-        .enumerate()
-        .map(|(i, out)| {
-            run(&scenario, out, Some(&format!("{}/3", i + 1)))
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for (i, child) in children.into_iter().enumerate() {
-        let output = child.wait_with_output().unwrap();
+    let (shards, outputs) = run_shards(&scenario, dir.path(), 3);
+    for (i, output) in outputs.into_iter().enumerate() {
         // Each shard sent its third: `requests >= 60` fails there.
         let text = ok(&output, 1);
         assert!(text.contains("requests >= 60"), "shard {}: {text}", i + 1);
@@ -376,19 +386,8 @@ expect:
         ),
     )
     .unwrap();
-    let shards: Vec<PathBuf> = (1..=2)
-        .map(|i| dir.path().join(format!("shard{i}")))
-        .collect();
-    let children: Vec<_> = shards
-        .iter()
-        .enumerate()
-        .map(|(i, out)| {
-            run(&scenario, out, Some(&format!("{}/2", i + 1)))
-                .output()
-                .unwrap()
-        })
-        .collect();
-    for output in &children {
+    let (shards, outputs) = run_shards(&scenario, dir.path(), 2);
+    for output in &outputs {
         ok(output, 0);
     }
     let merged = dir.path().join("merged");
