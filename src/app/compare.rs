@@ -8,7 +8,8 @@ use anyhow::Context;
 
 use super::{Exit, UsageError};
 use crate::cli::CompareArgs;
-use crate::report::compare::{Limits, Row, compare, html, markdown};
+use crate::judge::compare::{Limits, Row, compare};
+use crate::report::compare::{html, markdown};
 use crate::report::run::dir::COMPARE;
 use crate::report::run::saved::Saved;
 

@@ -283,9 +283,9 @@ fn compare_markdown_matches_its_golden_file() {
     };
     let (base, new) = (saved("base", &report(0)), saved("new", &report(5)));
     let limits =
-        crate::report::compare::Limits::parse("p95=10%,p99=20%,error_rate=0.5pp,throughput=5%")
+        crate::judge::compare::Limits::parse("p95=10%,p99=20%,error_rate=0.5pp,throughput=5%")
             .expect("limits");
-    let rows = crate::report::compare::compare(
+    let rows = crate::judge::compare::compare(
         &base.summary,
         &new.summary,
         &limits,
