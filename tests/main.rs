@@ -6,6 +6,7 @@ mod support;
 mod bounds; // hostile input to query and test-rules: limits end it at once with exit 2
 mod check; // scenario validation: malformed corpus with exact messages, `slogate check`
 mod cli; // the binary: bad input exits 2 with one line, formats, signals
+mod compare; // `slogate compare`: units on every value, warnings for other files, lengths and large slowdowns without a limit
 mod counts; // exact request counts, status distribution, timeline
 mod demo; // the embedded demo service: promtool-valid metrics, exact counters, fault knobs
 mod docs; // README.md and docs/: every YAML example passes `slogate check`, every flag named is in `--help`, every relative link resolves

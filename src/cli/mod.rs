@@ -73,17 +73,21 @@ pub struct MergeArgs {
 pub struct CompareArgs {
     /// Results directory of the baseline run.
     pub base: PathBuf,
-    /// Results directory of the run to judge.
+    /// Results directory of the run to judge. A warning (not a failure)
+    /// when its scenario file differs from BASE's, or its length by more
+    /// than 10% and 1 s.
     pub new: PathBuf,
-    /// Allowed regressions: p50, p95, p99 (percent slower), error_rate (in
-    /// percentage points, `pp`), throughput (percent lower).
+    /// Allowed regressions: p50, p95, p99, max (percent slower), error_rate
+    /// (in percentage points, `pp`), throughput (percent lower). A latency
+    /// quantile with no limit here that is more than 50% slower (and slower
+    /// by at least --min-latency-delta) is a warning, not a failure.
     #[arg(
         long = "max-regression",
         default_value = "p95=10%,p99=20%,error_rate=0.5pp,throughput=5%"
     )]
     pub max_regression: String,
-    /// Latency differences smaller than this never count as regressions
-    /// (sub-millisecond noise).
+    /// Latency differences smaller than this never count as regressions or
+    /// warnings (sub-millisecond noise).
     #[arg(long = "min-latency-delta", value_parser = parse_duration, default_value = "1ms")]
     pub min_latency_delta: Duration,
     /// Where to write compare.md and compare.html (default: NEW).

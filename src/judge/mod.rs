@@ -6,6 +6,7 @@
 //! first shard that judged it, since every shard watched the same service.
 
 mod alerts;
+pub mod compare;
 mod expectations;
 
 pub(crate) use alerts::judge_run;

@@ -1,372 +1,142 @@
-//! Two saved runs of one scenario compared: phase by phase and request by
-//! request (latency quantiles, error rate, throughput) and check by check
-//! (server-side values included), each change judged against regression
-//! limits, and the rows rendered as `compare.md` and `compare.html`. The
-//! judging reads the saved read model ([`crate::report::run::saved`]), so it
-//! lives beside it rather than in `expect`, which judges live runs.
+//! `compare.md` and `compare.html`: the [`Comparison`] of
+//! [`crate::judge::compare`] as a Markdown table (also what `slogate
+//! compare` prints) and as a self-contained page. Every value carries its
+//! unit (`ms`, `%`, `/s`), and so does its change.
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
 
+use crate::judge::compare::{Comparison, Mark, Row, Unit};
 use crate::report::escape::{markdown_code as code, markdown_text as text};
 use crate::report::html::escape;
-use crate::report::run::saved::{SavedMeasured, SavedSummary};
 
-/// One metric's allowed regression.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Limit {
-    /// Latency quantile: at most this fraction slower.
-    Slower(f64),
-    /// Error rate: at most this many percentage points higher.
-    Points(f64),
-    /// Throughput: at most this fraction lower.
-    Lower(f64),
-}
-
-/// Regression limits by metric name (`p50`, `p95`, `p99`, `error_rate`,
-/// `throughput`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Limits(pub Vec<(String, Limit)>);
-
-/// What is wrong with one `NAME=LIMIT` of `--max-regression`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LimitError {
-    #[error("`{0}`: write NAME=LIMIT, e.g. p95=10%")]
-    NotNameValue(String),
-    /// Not a finite number >= 0 with the metric's unit (`%`, or `pp` for
-    /// the error rate).
-    #[error("`{part}`: the limit must be a number with {unit}")]
-    Value { part: String, unit: &'static str },
-    #[error("`{0}` is not a compared metric (p50, p95, p99, error_rate, throughput)")]
-    UnknownMetric(String),
-}
-
-impl Limits {
-    /// `p95=10%,error_rate=0.5pp,throughput=5%`.
-    pub fn parse(text: &str) -> Result<Limits, LimitError> {
-        let mut limits = Vec::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = part
-                .split_once('=')
-                .ok_or_else(|| LimitError::NotNameValue(part.to_string()))?;
-            let number = |unit: &'static str| -> Result<f64, LimitError> {
-                value
-                    .strip_suffix(unit)
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .filter(|v| v.is_finite() && *v >= 0.0)
-                    .ok_or_else(|| LimitError::Value {
-                        part: part.to_string(),
-                        unit,
-                    })
-            };
-            let limit = match name {
-                "p50" | "p95" | "p99" => Limit::Slower(number("%")? / 100.0),
-                "error_rate" => Limit::Points(number("pp")?),
-                "throughput" => Limit::Lower(number("%")? / 100.0),
-                _ => return Err(LimitError::UnknownMetric(name.to_string())),
-            };
-            limits.push((name.to_string(), limit));
-        }
-        Ok(Limits(limits))
-    }
-
-    fn get(&self, name: &str) -> Option<Limit> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, l)| *l)
-    }
-}
-
-/// One compared value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    /// `phase steady`, `phase steady, request home`, or a check's scope.
-    pub scope: String,
-    pub metric: String,
-    pub base: Option<f64>,
-    pub new: Option<f64>,
-    /// `+12.3%`, `+0.40pp`.
-    pub change: String,
-    /// The limit it broke, if it did.
-    pub regression: Option<String>,
-}
-
-fn metrics_of(m: &SavedMeasured, seconds: f64) -> Vec<(&'static str, Option<f64>)> {
-    let latency = m.latency_ms.as_ref();
-    vec![
-        ("p50", latency.map(|d| d.p50)),
-        ("p95", latency.map(|d| d.p95)),
-        ("p99", latency.map(|d| d.p99)),
-        (
-            "error_rate",
-            (m.requests > 0).then(|| m.failed as f64 * 100.0 / m.requests as f64),
-        ),
-        (
-            "throughput",
-            (seconds > 0.0).then(|| m.requests as f64 / seconds),
-        ),
-    ]
-}
-
-fn judge(
-    metric: &str,
-    base: Option<f64>,
-    new: Option<f64>,
-    limits: &Limits,
-    min_ms: f64,
-) -> (String, Option<String>) {
-    let (Some(b), Some(n)) = (base, new) else {
-        return ("-".into(), None);
+/// `10.007 ms`, `5.000%`, `6.500/s`; a PromQL value as it is.
+fn value(v: Option<f64>, unit: Unit) -> String {
+    let Some(v) = v else {
+        return "-".into();
     };
-    let relative = |b: f64, n: f64| {
-        if b == 0.0 {
-            if n == 0.0 {
-                "±0%".to_string()
-            } else {
-                "new".to_string()
-            }
-        } else {
-            format!("{:+.1}%", (n - b) / b * 100.0)
-        }
+    match unit {
+        Unit::Ms => format!("{v:.3} ms"),
+        Unit::Percent => format!("{v:.3}%"),
+        Unit::PerSecond => format!("{v:.3}/s"),
+        Unit::Query => format!("{v:.3}"),
+    }
+}
+
+/// `+5.000 ms (+50.0%)`, `+0.40pp`, `-1.500/s (-15.0%)`; a PromQL value's
+/// change relative, or as a difference when BASE was 0.
+fn change(row: &Row) -> String {
+    let (Some(b), Some(n)) = (row.base, row.new) else {
+        return "-".into();
     };
-    match (metric, limits.get(metric)) {
-        ("error_rate", limit) => {
-            let change = format!("{:+.2}pp", n - b);
-            let broke = matches!(limit, Some(Limit::Points(pp)) if n - b > pp)
-                .then(|| format!("more than +{}pp", limit_text(limit)));
-            (change, broke)
-        }
-        ("throughput", limit) => {
-            let broke = matches!(limit, Some(Limit::Lower(f)) if n < b * (1.0 - f))
-                .then(|| format!("more than {} lower", limit_text(limit)));
-            (relative(b, n), broke)
-        }
-        (_, limit) => {
-            let broke =
-                matches!(limit, Some(Limit::Slower(f)) if n > b * (1.0 + f) && n - b >= min_ms)
-                    .then(|| format!("more than {} slower", limit_text(limit)));
-            (relative(b, n), broke)
-        }
-    }
-}
-
-fn limit_text(limit: Option<Limit>) -> String {
-    match limit {
-        Some(Limit::Slower(f)) | Some(Limit::Lower(f)) => {
-            format!("{}%", crate::promql::format_short(f * 100.0))
-        }
-        Some(Limit::Points(pp)) => crate::promql::format_short(pp),
-        None => String::new(),
-    }
-}
-
-/// Two runs of different scenarios: their phases and checks do not
-/// correspond.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("BASE ran scenario `{base}`, NEW ran `{new}`: compare two runs of the same scenario")]
-pub struct DifferentScenarios {
-    pub base: String,
-    pub new: String,
-}
-
-/// Compares two runs; an error when they are not runs of one scenario.
-pub fn compare(
-    base: &SavedSummary,
-    new: &SavedSummary,
-    limits: &Limits,
-    min_latency: Duration,
-) -> Result<Vec<Row>, DifferentScenarios> {
-    if base.scenario != new.scenario {
-        return Err(DifferentScenarios {
-            base: base.scenario.clone(),
-            new: new.scenario.clone(),
-        });
-    }
-    let min_ms = min_latency.as_secs_f64() * 1000.0;
-    let mut rows = Vec::new();
-    let mut push = |scope: String, metric: &str, b: Option<f64>, n: Option<f64>| {
-        let (change, regression) = judge(metric, b, n, limits, min_ms);
-        rows.push(Row {
-            scope,
-            metric: metric.to_string(),
-            base: b,
-            new: n,
-            change,
-            regression,
-        });
+    let relative = if b != 0.0 {
+        format!("{:+.1}%", (n - b) / b * 100.0)
+    } else if n == 0.0 {
+        "±0%".into()
+    } else {
+        "new".into()
     };
-    for phase in &new.phases {
-        let Some(old) = base.phases.iter().find(|p| p.name == phase.name) else {
-            continue;
-        };
-        let scope = format!("phase {}", phase.name);
-        for ((metric, n), (_, b)) in metrics_of(&phase.measured, phase.duration_s)
-            .into_iter()
-            .zip(metrics_of(&old.measured, old.duration_s))
-        {
-            push(scope.clone(), metric, b, n);
-        }
-        for request in &phase.per_request {
-            let Some(before) = old.per_request.iter().find(|r| r.name == request.name) else {
-                continue;
-            };
-            let scope = format!("phase {}, request {}", phase.name, request.name);
-            for ((metric, n), (_, b)) in metrics_of(&request.measured, phase.duration_s)
-                .into_iter()
-                .zip(metrics_of(&before.measured, old.duration_s))
-            {
-                push(scope.clone(), metric, b, n);
-            }
-        }
+    match row.unit {
+        Unit::Ms => format!("{:+.3} ms ({relative})", n - b),
+        Unit::Percent => format!("{:+.2}pp", n - b),
+        Unit::PerSecond => format!("{:+.3}/s ({relative})", n - b),
+        Unit::Query if b == 0.0 => format!("{:+}", n - b),
+        Unit::Query => relative,
     }
-    // Server-side values (PromQL checks) and the rest of the checks:
-    // shown with their change, judged by their own verdicts, not here.
-    for check in &new.checks {
-        if !check.check.starts_with("promql") {
-            continue;
-        }
-        let before = base
-            .checks
-            .iter()
-            .find(|c| c.check == check.check && c.scope == check.scope);
-        let b = before.and_then(|c| c.measured);
-        let change = match (b, check.measured) {
-            (Some(b), Some(n)) if b != 0.0 => format!("{:+.1}%", (n - b) / b * 100.0),
-            (Some(b), Some(n)) => format!("{:+}", n - b),
-            _ => "-".into(),
-        };
-        rows.push(Row {
-            scope: check.scope.clone(),
-            metric: check.check.clone(),
-            base: b,
-            new: check.measured,
-            change,
-            regression: None,
-        });
-    }
-    Ok(rows)
 }
 
-fn value(v: Option<f64>) -> String {
-    v.map_or("-".into(), |v| format!("{v:.3}"))
+/// `no regression`, `2 regression(s), 1 warning(s)`.
+pub fn headline(comparison: &Comparison) -> String {
+    let (regressions, warnings) = (comparison.regressions(), comparison.warning_count());
+    let mut parts = Vec::new();
+    if regressions == 0 {
+        parts.push("no regression".to_string());
+    } else {
+        parts.push(format!("{regressions} regression(s)"));
+    }
+    if warnings > 0 {
+        parts.push(format!("{warnings} warning(s)"));
+    }
+    parts.join(", ")
+}
+
+/// The first column and the last: the mark and why.
+fn mark(row: &Row) -> (&'static str, &'static str, &str) {
+    match &row.mark {
+        Mark::Held => ("✔", "✔", ""),
+        Mark::Warning(why) => ("⚠", "⚠ warning", why),
+        Mark::Regression(why) => ("✘", "✘ regression", why),
+    }
 }
 
 /// `compare.md`.
-pub fn markdown(base: &Path, new: &Path, scenario: &str, rows: &[Row]) -> String {
-    let regressions = rows.iter().filter(|r| r.regression.is_some()).count();
+pub fn markdown(base: &Path, new: &Path, scenario: &str, comparison: &Comparison) -> String {
     let mut out = format!(
-        "## slogate compare: {} — {}\n\nBASE {} → NEW {}\n\n| | where | metric | base | new | change | limit broken |\n|---|---|---|---:|---:|---:|---|\n",
+        "## slogate compare: {} — {}\n\nBASE {} → NEW {}\n\n",
         code(scenario),
-        if regressions == 0 {
-            "no regression".to_string()
-        } else {
-            format!("{regressions} regression(s)")
-        },
+        headline(comparison),
         code(&base.display().to_string()),
         code(&new.display().to_string())
     );
-    for r in rows {
+    for warning in &comparison.warnings {
+        let _ = writeln!(out, "**warning:** {}\n", warning.sentence(code));
+    }
+    out.push_str(
+        "| | where | metric | base | new | change | limit broken or warning |\n|---|---|---|---:|---:|---:|---|\n",
+    );
+    for r in &comparison.rows {
+        let (sign, _, why) = mark(r);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            if r.regression.is_some() { "✘" } else { "✔" },
+            "| {sign} | {} | {} | {} | {} | {} | {why} |",
             text(&r.scope),
             code(&r.metric),
-            value(r.base),
-            value(r.new),
-            r.change,
-            r.regression.as_deref().unwrap_or("")
+            value(r.base, r.unit),
+            value(r.new, r.unit),
+            change(r),
         );
     }
     out
 }
 
 /// `compare.html`: the same table, self-contained.
-pub fn html(base: &Path, new: &Path, scenario: &str, rows: &[Row]) -> String {
-    let regressions = rows.iter().filter(|r| r.regression.is_some()).count();
+pub fn html(base: &Path, new: &Path, scenario: &str, comparison: &Comparison) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-         <title>slogate compare: {}</title><style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:1rem}}table{{border-collapse:collapse;width:100%;font-size:.85rem}}th,td{{border:1px solid #ccc;padding:.25rem .45rem}}td.num{{text-align:right}}.bad{{color:#a33a00;font-weight:700}}</style></head><body>\
-         <h1>{}</h1><p>BASE <code>{}</code> → NEW <code>{}</code>: <strong>{}</strong></p>\
-         <table><thead><tr><th></th><th>where</th><th>metric</th><th>base</th><th>new</th><th>change</th><th>limit broken</th></tr></thead><tbody>\n",
+         <title>slogate compare: {}</title><style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:1rem}}table{{border-collapse:collapse;width:100%;font-size:.85rem}}th,td{{border:1px solid #ccc;padding:.25rem .45rem}}td.num{{text-align:right;white-space:nowrap}}.bad{{color:#a33a00;font-weight:700}}.warn{{color:#8a6d00;font-weight:700}}</style></head><body>\
+         <h1>{}</h1><p>BASE <code>{}</code> → NEW <code>{}</code>: <strong>{}</strong></p>\n",
         escape(scenario),
         escape(scenario),
         escape(&base.display().to_string()),
         escape(&new.display().to_string()),
-        if regressions == 0 {
-            "no regression".to_string()
-        } else {
-            format!("{regressions} regression(s)")
-        }
+        escape(&headline(comparison))
     );
-    for r in rows {
+    for warning in &comparison.warnings {
         let _ = writeln!(
             out,
-            "<tr><td class=\"{}\">{}</td><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            if r.regression.is_some() { "bad" } else { "" },
-            if r.regression.is_some() {
-                "✘ regression"
-            } else {
-                "✔"
-            },
+            "<p class=\"warn\">warning: {}</p>",
+            warning.sentence(|name| format!("<code>{}</code>", escape(name)))
+        );
+    }
+    out.push_str("<table><thead><tr><th></th><th>where</th><th>metric</th><th>base</th><th>new</th><th>change</th><th>limit broken or warning</th></tr></thead><tbody>\n");
+    for r in &comparison.rows {
+        let (_, label, why) = mark(r);
+        let class = match r.mark {
+            Mark::Held => "",
+            Mark::Warning(_) => "warn",
+            Mark::Regression(_) => "bad",
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"{class}\">{label}</td><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&r.scope),
             escape(&r.metric),
-            value(r.base),
-            value(r.new),
-            escape(&r.change),
-            escape(r.regression.as_deref().unwrap_or(""))
+            escape(&value(r.base, r.unit)),
+            escape(&value(r.new, r.unit)),
+            escape(&change(r)),
+            escape(why)
         );
     }
     out.push_str("</tbody></table></body></html>\n");
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_parse_and_say_what_is_wrong() {
-        assert_eq!(
-            Limits::parse("p95=10%, error_rate=0.5pp").unwrap(),
-            Limits(vec![
-                ("p95".into(), Limit::Slower(0.1)),
-                ("error_rate".into(), Limit::Points(0.5)),
-            ])
-        );
-        assert_eq!(
-            Limits::parse("p95=10").unwrap_err().to_string(),
-            "`p95=10`: the limit must be a number with %"
-        );
-        assert_eq!(
-            Limits::parse("error_rate=-1pp").unwrap_err(),
-            LimitError::Value {
-                part: "error_rate=-1pp".into(),
-                unit: "pp"
-            }
-        );
-        assert_eq!(
-            Limits::parse("p90=1%").unwrap_err().to_string(),
-            "`p90` is not a compared metric (p50, p95, p99, error_rate, throughput)"
-        );
-        assert_eq!(
-            Limits::parse("p95").unwrap_err(),
-            LimitError::NotNameValue("p95".into())
-        );
-    }
-
-    #[test]
-    fn regressions_respect_the_limits_and_the_latency_floor() {
-        let limits = Limits::parse("p95=10%,error_rate=0.5pp,throughput=5%").unwrap();
-        let judge = |m, b, n| judge(m, Some(b), Some(n), &limits, 1.0).1.is_some();
-        assert!(judge("p95", 100.0, 111.0));
-        assert!(!judge("p95", 100.0, 109.0));
-        // +50 % but only 0.5 ms: noise.
-        assert!(!judge("p95", 1.0, 1.5));
-        assert!(judge("error_rate", 0.1, 0.7));
-        assert!(!judge("error_rate", 0.1, 0.5));
-        assert!(judge("throughput", 100.0, 94.0));
-        assert!(!judge("throughput", 100.0, 96.0));
-        // No limit, no regression.
-        assert!(!judge("p50", 1.0, 100.0));
-    }
 }

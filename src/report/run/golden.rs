@@ -283,17 +283,21 @@ fn compare_markdown_matches_its_golden_file() {
     };
     let (base, new) = (saved("base", &report(0)), saved("new", &report(5)));
     let limits =
-        crate::report::compare::Limits::parse("p95=10%,p99=20%,error_rate=0.5pp,throughput=5%")
+        crate::judge::compare::Limits::parse("p95=10%,p99=20%,error_rate=0.5pp,throughput=5%")
             .expect("limits");
-    let rows = crate::report::compare::compare(
+    let comparison = crate::judge::compare::compare(
         &base.summary,
         &new.summary,
         &limits,
         Duration::from_millis(1),
     )
     .expect("comparable");
-    let written =
-        crate::report::compare::markdown(Path::new("base/"), Path::new("new/"), "golden", &rows);
+    let written = crate::report::compare::markdown(
+        Path::new("base/"),
+        Path::new("new/"),
+        "golden",
+        &comparison,
+    );
     let path = golden_dir().join("compare.md");
     if std::env::var_os("SLOGATE_BLESS").is_some() {
         std::fs::write(&path, &written).expect("golden file");
