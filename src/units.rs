@@ -270,13 +270,23 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// Four significant digits, no trailing zeros: `0.1235`, `14.4`, `6`.
+/// A number for people, the one formatter every report uses: four
+/// significant digits and no trailing zeros (`0.009551`, `157.3`, `12035`),
+/// a whole number as it is (`6`, `17100`), and Prometheus's words for the
+/// rest (`NaN`, `+Inf`, `-Inf`).
 pub fn format_significant(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    if x == x.trunc() && x.abs() < 1e15 {
         return format!("{x}");
     }
-    let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
-    let text = format!("{x:.digits$}");
+    let digits = x.abs().log10().floor() as i32;
+    let decimals = (3 - digits).clamp(0, 15) as usize;
+    let text = format!("{x:.decimals$}");
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {

@@ -57,9 +57,7 @@ fn run(scenario: &Path, out: &Path, shard: Option<&str>) -> Command {
 /// Job would, into `dir/shard1`, `dir/shard2`, ...; their directories and
 /// what each printed.
 fn run_shards(scenario: &Path, dir: &Path, count: usize) -> (Vec<PathBuf>, Vec<Output>) {
-    let shards: Vec<PathBuf> = (1..=count)
-        .map(|i| dir.join(format!("shard{i}")))
-        .collect();
+    let shards: Vec<PathBuf> = (1..=count).map(|i| dir.join(format!("shard{i}"))).collect();
     let children: Vec<_> = shards
         .iter()
         .enumerate()

@@ -11,7 +11,8 @@ use promql_parser::parser::{BinaryExpr, Expr};
 use super::{CheckOutcome, Verdict};
 use crate::backend::QueryBackend;
 use crate::metrics::store::Labels;
-use crate::promql::{format_short, format_value};
+use crate::promql::format_value;
+use crate::units::format_significant;
 
 /// A comparison of PromQL values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,9 +206,9 @@ fn trim(value: f64) -> String {
 /// One series' value with its labels, for verdict text.
 fn labelled(labels: &Labels, v: f64) -> String {
     if labels.is_empty() {
-        format_short(v)
+        format_significant(v)
     } else {
-        format!("{} {labels}", format_short(v))
+        format!("{} {labels}", format_significant(v))
     }
 }
 

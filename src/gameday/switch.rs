@@ -236,15 +236,15 @@ pub(crate) fn describe(knobs: &Faults) -> String {
     if knobs.error_ratio > 0.0 {
         parts.push(format!(
             "error_ratio {}% ({})",
-            crate::promql::format_short(knobs.error_ratio * 100.0),
+            crate::units::format_significant(knobs.error_ratio * 100.0),
             knobs.error_status
         ));
     }
     if knobs.latency_ms > 0.0 || knobs.jitter_ms > 0.0 {
         parts.push(format!(
             "latency {}ms + up to {}ms",
-            crate::promql::format_short(knobs.latency_ms),
-            crate::promql::format_short(knobs.jitter_ms)
+            crate::units::format_significant(knobs.latency_ms),
+            crate::units::format_significant(knobs.jitter_ms)
         ));
     }
     if parts.is_empty() {

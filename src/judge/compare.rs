@@ -238,7 +238,7 @@ fn judge(metric: &str, base: Option<f64>, new: Option<f64>, limits: &Limits, min
 }
 
 fn short(v: f64) -> String {
-    crate::promql::format_short(v)
+    crate::units::format_significant(v)
 }
 
 /// Two runs of different scenarios: their phases and checks do not

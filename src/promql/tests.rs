@@ -127,9 +127,15 @@ fn errors_name_what_is_wrong() {
 
 #[test]
 fn short_values() {
-    assert_eq!(super::format_short(0.00955072840790843), "0.009551");
-    assert_eq!(super::format_short(157.33333333333334), "157.3");
-    assert_eq!(super::format_short(12034.7), "12035");
-    assert_eq!(super::format_short(1.0), "1");
-    assert_eq!(super::format_short(f64::NAN), "NaN");
+    assert_eq!(
+        crate::units::format_significant(0.00955072840790843),
+        "0.009551"
+    );
+    assert_eq!(
+        crate::units::format_significant(157.33333333333334),
+        "157.3"
+    );
+    assert_eq!(crate::units::format_significant(12034.7), "12035");
+    assert_eq!(crate::units::format_significant(1.0), "1");
+    assert_eq!(crate::units::format_significant(f64::NAN), "NaN");
 }

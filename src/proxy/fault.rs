@@ -273,7 +273,7 @@ impl Probability {
 
 impl fmt::Display for Probability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let percent = |p: f64| crate::promql::format_short(p * 100.0);
+        let percent = |p: f64| crate::units::format_significant(p * 100.0);
         if self.ramps() {
             write!(f, "{}%..{}%", percent(self.from), percent(self.to))
         } else {
@@ -522,11 +522,11 @@ impl Fault {
 fn short(d: Duration) -> String {
     let seconds = d.as_secs_f64();
     if seconds < 1.0 {
-        format!("{}ms", crate::promql::format_short(seconds * 1000.0))
+        format!("{}ms", crate::units::format_significant(seconds * 1000.0))
     } else if seconds < 60.0 || seconds % 60.0 != 0.0 {
-        format!("{}s", crate::promql::format_short(seconds))
+        format!("{}s", crate::units::format_significant(seconds))
     } else {
-        format!("{}m", crate::promql::format_short(seconds / 60.0))
+        format!("{}m", crate::units::format_significant(seconds / 60.0))
     }
 }
 

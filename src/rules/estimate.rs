@@ -108,8 +108,8 @@ pub(crate) fn detection(files: &[RuleFile], name: &str, error_ratio: f64) -> Opt
                 f64::INFINITY,
                 format!(
                     "an error ratio of {} stays at or below the threshold {}: it would never fire",
-                    crate::promql::format_short(error_ratio),
-                    crate::promql::format_short(threshold)
+                    crate::units::format_significant(error_ratio),
+                    crate::units::format_significant(threshold)
                 ),
             ));
         }
@@ -120,8 +120,8 @@ pub(crate) fn detection(files: &[RuleFile], name: &str, error_ratio: f64) -> Opt
                 format!(
                     "{}s window × {} ÷ {} errors",
                     trim(window.as_secs_f64()),
-                    crate::promql::format_short(threshold),
-                    crate::promql::format_short(error_ratio)
+                    crate::units::format_significant(threshold),
+                    crate::units::format_significant(error_ratio)
                 ),
             ));
         }
