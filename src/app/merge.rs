@@ -101,32 +101,13 @@ pub(crate) fn run(args: &MergeArgs) -> anyhow::Result<Exit> {
     reports::dir::prepare(&args.out, args.force)
         .map_err(|e| UsageError::new("--out", e.to_string()))?;
 
-    // Client-side: judged again on the merged data.
-    let mut verdicts = crate::judge::client(&scenario, &results);
-    let slo_reports = crate::slo::evaluate(&scenario.slos, &results, None);
-    let client: Vec<usize> = (0..scenario.slos.len())
-        .filter(|&i| scenario.slos[i].sli.is_client())
-        .collect();
-    verdicts.extend(crate::slo::verdicts(
-        &client
-            .iter()
-            .map(|&i| scenario.slos[i].clone())
-            .collect::<Vec<_>>(),
-        &client
-            .iter()
-            .map(|&i| slo_reports[i].clone())
-            .collect::<Vec<_>>(),
-    ));
-    // Server-side: as the first shard judged it.
     let shards: Vec<Vec<Verdict>> = parts.iter().map(|p| p.checks.clone()).collect();
-    let server = crate::judge::server_from_shards(&verdicts, &shards).map(|(index, checks)| {
-        verdicts.extend(checks);
-        &parts[index]
-    });
+    let judged = crate::judge::merged(&scenario, &results, &shards);
+    let server = judged.server_from.map(|index| &parts[index]);
 
     let kept = reports::Kept::first_of(&parts.iter().map(|p| &p.dir).collect::<Vec<_>>());
-    let slos = kept_slos(&parts, &scenario, &slo_reports)?;
-    let mut report = RunReport::new(&scenario, &results, verdicts);
+    let slos = kept_slos(&parts, &scenario, &judged.slos)?;
+    let mut report = RunReport::new(&scenario, &results, judged.verdicts);
     report.command = crate::redact::command_line();
     report.fault_windows = first.summary.fault_windows.clone();
     report.merged_from = parts.iter().map(|p| p.dir.display().to_string()).collect();

@@ -199,6 +199,41 @@ pub fn server_from_shards(
     Some((index, server))
 }
 
+/// A merge's verdicts and SLO reports, and which shard the server side came
+/// from.
+pub struct Merged {
+    pub verdicts: Vec<Verdict>,
+    /// Every SLO of the scenario, measured on the merged results (those
+    /// over PromQL have no data here: their verdicts are the shard's).
+    pub slos: Vec<SloReport>,
+    pub server_from: Option<usize>,
+}
+
+/// The judge stage of `merge`: the client side judged again on the merged
+/// results (the expectations, then the client SLOs), then the server side
+/// as the first shard that judged it (see [`server_from_shards`]).
+pub fn merged(scenario: &Scenario, results: &RunResults, shards: &[Vec<Verdict>]) -> Merged {
+    let mut verdicts = client(scenario, results);
+    let slos = slo::evaluate(&scenario.slos, results, None);
+    let (client_slos, client_reports): (Vec<_>, Vec<_>) = scenario
+        .slos
+        .iter()
+        .zip(&slos)
+        .filter(|(slo, _)| slo.sli.is_client())
+        .map(|(slo, report)| (slo.clone(), report.clone()))
+        .unzip();
+    verdicts.extend(slo::verdicts(&client_slos, &client_reports));
+    let server_from = server_from_shards(&verdicts, shards).map(|(index, checks)| {
+        verdicts.extend(checks);
+        index
+    });
+    Merged {
+        verdicts,
+        slos,
+        server_from,
+    }
+}
+
 /// Every verdict of a live run, its SLOs, and the scraped data limits kept
 /// out.
 pub struct Judged {
