@@ -64,6 +64,8 @@ phases:
   - name: ramp
     duration: 2s
     load: {{rate: {{from: 50/s, to: 150/s}}, connections: 10}}
+    expect:
+      - latency p99 < 10s
 "#,
         server.url("")
     );
@@ -98,6 +100,10 @@ phases:
     assert_eq!(stdout.matches("schedule ").count(), 2, "{stdout}");
     assert!(stdout.contains("schedule 100.0/s: 200 due"), "{stdout}");
     assert!(!stdout.contains("answers"), "{stdout}");
+    // The ramp says the load its latency bound held up to.
+    assert!(stdout.contains("p99 stayed under 10000 ms up to ≈ "), "{stdout}");
+    let md = text(dir.path(), "summary.md");
+    assert!(md.contains("- ramp: p99 stayed under 10000 ms up to ≈ "), "{md}");
 }
 
 #[test]

@@ -135,6 +135,14 @@ impl Arrivals {
         Duration::from_secs_f64(*self.starts.last().unwrap())
     }
 
+    /// Whether the rate changes over the schedule (a ramp, or steps).
+    pub fn varies(&self) -> bool {
+        let first = self.segments.first().map(|s| s.from);
+        self.segments
+            .iter()
+            .any(|s| s.from != s.to || Some(s.from) != first)
+    }
+
     /// Mean rate over the schedule.
     pub fn mean_rate(&self) -> Option<Rate> {
         let secs = self.duration().as_secs_f64();

@@ -63,6 +63,18 @@ impl Artifact for Markdown {
                 text(&p.measured.outcomes_text().unwrap_or_else(|| "2xx".into()))
             )?;
         }
+        let knees: Vec<String> = r
+            .phases
+            .iter()
+            .flat_map(|p| {
+                p.knee
+                    .iter()
+                    .map(move |line| format!("- {}: {}", text(&p.name), text(line)))
+            })
+            .collect();
+        if !knees.is_empty() {
+            writeln!(out, "\n{}", knees.join("\n"))?;
+        }
         if !r.fault_windows.is_empty() {
             writeln!(
                 out,

@@ -12,6 +12,7 @@ pub(crate) mod faults;
 mod golden;
 pub(crate) mod histogram;
 mod junit;
+mod knee;
 mod markdown;
 mod model;
 mod promql;

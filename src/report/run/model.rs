@@ -102,6 +102,10 @@ pub(crate) struct PhaseReport {
     pub measured: Measured,
     pub schedule: Option<Schedule>,
     pub per_request: Vec<RequestReport>,
+    /// A ramp's or steps' latency against its bounds (`p99 crossed 100 ms
+    /// at +37s, at ≈ 420/s`), for the terminal and `summary.md`.
+    #[serde(skip)]
+    pub knee: Vec<String>,
 }
 
 impl Measured {
@@ -293,7 +297,8 @@ impl RunReport {
             phases: results
                 .phases
                 .iter()
-                .map(|phase| {
+                .enumerate()
+                .map(|(index, phase)| {
                     let total = phase.total.unpack();
                     let per_endpoint: Vec<Stats> =
                         phase.per_endpoint.iter().map(Packed::unpack).collect();
@@ -328,6 +333,11 @@ impl RunReport {
                                 measured: Measured::of(stats, failures(stats, *statuses)),
                             })
                             .collect(),
+                        knee: scenario.phases.get(index).map_or_else(Vec::new, |p| {
+                            let start = phase.start_offset.as_secs_f64();
+                            let end = start + phase.elapsed.as_secs_f64();
+                            super::knee::lines(p, start, end, &results.timeline)
+                        }),
                     }
                 })
                 .collect(),

@@ -34,6 +34,9 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
             ms(|d| d.p95),
             ms(|d| d.p99)
         )?;
+        for line in &p.knee {
+            writeln!(out, "{:<16} {}", "", t(line))?;
+        }
         if let Some(outcomes) = p.measured.outcomes_text() {
             writeln!(out, "{:<16} answers  {}", "", t(&outcomes))?;
         }
