@@ -68,14 +68,27 @@ fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
     // nothing fetched.
     assert_eq!(html.matches("<script").count(), 1, "scripts in the page");
     assert!(html.contains("<script>(function") || html.contains("<script>// slogate"));
-    assert!(html.contains("script-src 'sha256-"), "no script hash in the CSP");
+    assert!(
+        html.contains("script-src 'sha256-"),
+        "no script hash in the CSP"
+    );
     for attribute in ["src=", "href=\"http", "href='http", "url("] {
         assert!(!html.contains(attribute), "{attribute} in the page");
     }
     // A sections bar; a palette for a dark theme.
     assert!(html.contains("<nav class=\"sections\""), "no sections bar");
-    for id in ["checks", "over-time", "distribution", "server", "phases", "reproduce"] {
-        assert!(html.contains(&format!("<a href=\"#{id}\">")), "no link to {id}");
+    for id in [
+        "checks",
+        "over-time",
+        "distribution",
+        "server",
+        "phases",
+        "reproduce",
+    ] {
+        assert!(
+            html.contains(&format!("<a href=\"#{id}\">")),
+            "no link to {id}"
+        );
     }
     assert!(html.contains("@media (prefers-color-scheme: dark)"));
     // The throughput chart draws the phases' target rate (100/s, open
@@ -83,7 +96,10 @@ fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
     // plots, dashed lines with dashed swatches.
     let at = html.find("<figure id=\"throughput\"").unwrap();
     let throughput = &html[at..at + html[at..].find("</figure>").unwrap()];
-    assert!(throughput.contains("</svg>target rate</li>"), "no target rate in the legend");
+    assert!(
+        throughput.contains("</svg>target rate</li>"),
+        "no target rate in the legend"
+    );
     let target = regex::Regex::new(
         r"&quot;l&quot;:&quot;target rate&quot;,&quot;c&quot;:&quot;currentColor&quot;,&quot;p&quot;:\[\[0(\.\d+)?,100\],\[3(\.\d+)?,100\]",
     )
@@ -92,7 +108,10 @@ fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
         target.is_match(throughput),
         "no target-rate line at 100/s from the start"
     );
-    assert!(throughput.contains("stroke-dasharray=\"6 4\"/></svg>ok</li>"), "{throughput}");
+    assert!(
+        throughput.contains("stroke-dasharray=\"6 4\"/></svg>ok</li>"),
+        "{throughput}"
+    );
     // Latency: a small chart per request name.
     let at = html.find("<figure id=\"latency-over-time\"").unwrap();
     let latency = &html[at..at + html[at..].find("</figure>").unwrap()];
@@ -188,7 +207,10 @@ fn slogate_report_renders_the_same_page_again_from_the_saved_data() {
     let html = page(&out);
     let at = html.find("<figure id=\"throughput\"").unwrap();
     let throughput = &html[at..at + html[at..].find("</figure>").unwrap()];
-    assert!(throughput.contains("⚡ api 20% → 503"), "no fault name above the plot");
+    assert!(
+        throughput.contains("⚡ api 20% → 503"),
+        "no fault name above the plot"
+    );
     // The strip: vermillion, along the bottom of the plot.
     assert!(throughput.contains("fill=\"#D55E00\""), "no fault strip");
     let empty = tempfile::tempdir().unwrap();
@@ -402,9 +424,7 @@ fn assert_layout(browser: &Browser, width: u64) {
         "/window/rect",
         serde_json::json!({"width": width, "height": 900}),
     );
-    let fits = browser.run(
-        "return [document.documentElement.scrollWidth, window.innerWidth]",
-    );
+    let fits = browser.run("return [document.documentElement.scrollWidth, window.innerWidth]");
     assert!(
         fits[0].as_f64().unwrap() <= fits[1].as_f64().unwrap(),
         "{width} px: the page is {} px wide in a {} px window",
@@ -414,7 +434,10 @@ fn assert_layout(browser: &Browser, width: u64) {
     let table = browser.run(
         "const t = document.querySelector('#checks + table'); const r = t.getBoundingClientRect();          const spilled = Array.from(t.querySelectorAll('td, th')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent);          return [r.right <= window.innerWidth, t.scrollWidth <= t.clientWidth + 1, spilled]",
     );
-    assert_eq!(table[0], true, "{width} px: the checks table runs past the window");
+    assert_eq!(
+        table[0], true,
+        "{width} px: the checks table runs past the window"
+    );
     assert_eq!(table[1], true, "{width} px: the checks table overflows");
     assert_eq!(table[2], serde_json::json!([]), "{width} px: cells spill");
     let legends = browser.run(
@@ -423,13 +446,21 @@ fn assert_layout(browser: &Browser, width: u64) {
     let legends = legends.as_array().unwrap();
     assert!(legends.len() >= 12, "{legends:?}");
     for legend in legends {
-        assert_eq!(legend, &serde_json::json!(["plot", true, true]), "{width} px: a legend over its plot");
+        assert_eq!(
+            legend,
+            &serde_json::json!(["plot", true, true]),
+            "{width} px: a legend over its plot"
+        );
     }
     let bar = browser.run(
         "window.scrollTo(0, 1500); const n = document.querySelector('nav.sections');          return [getComputedStyle(n).position, n.getBoundingClientRect().top, window.scrollY > 0, n.querySelectorAll('a').length]",
     );
     assert_eq!(bar[0], "sticky", "{width} px: {bar}");
-    assert_eq!(bar[1].as_f64(), Some(0.0), "{width} px: the bar left the top: {bar}");
+    assert_eq!(
+        bar[1].as_f64(),
+        Some(0.0),
+        "{width} px: the bar left the top: {bar}"
+    );
     assert_eq!(bar[2], true, "{width} px: the page did not scroll");
     assert!(bar[3].as_u64().unwrap() >= 6, "{bar}");
     // The pointer at the middle of each chart: its tip shows x and values.

@@ -76,6 +76,18 @@ pub struct Backdrop<'a> {
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+type Points = Vec<(f64, f64)>;
+
+/// A line as drawn: its series, its color (None: the text's), its points
+/// after decimation.
+type Drawing<'s> = (&'s Series, Option<RGBColor>, Points);
+
+/// A line of hover data: label, CSS color, points.
+type HoverLine = (String, String, Points);
+
+/// A row of names above the plot: (x, name) each, color, pixels above.
+type NameRow = (Vec<(f64, String)>, RGBAColor, i32);
+
 /// The largest finite y of `series`, with room above, at least `floor`.
 pub fn max_y(series: &[Series], floor: f64) -> f64 {
     let top = series
@@ -88,7 +100,7 @@ pub fn max_y(series: &[Series], floor: f64) -> f64 {
 
 /// Points a hover readout keeps per line: enough to read any second of a
 /// short run, and a long run's page stays small.
-const HOVER_POINTS: usize = 300;
+const HOVER_POINTS: usize = 240;
 
 /// What the page's script reads to show the values under the pointer:
 /// where the plot sits in the SVG (pixels) and which x range it spans,
@@ -101,7 +113,7 @@ struct Hover {
     /// "s" (seconds) or "pct" (the percentile plot's x).
     kind: &'static str,
     unit: &'static str,
-    lines: Vec<(String, String, Vec<(f64, f64)>)>,
+    lines: Vec<HoverLine>,
 }
 
 /// A number as JSON with four significant digits (non-finite: null).
@@ -185,18 +197,34 @@ fn themed(svg: &str) -> String {
         .replace("stroke=\"#000000\"", "class=\"inks\" stroke=\"#000000\"")
 }
 
+/// What drawing a chart leaves beside its SVG.
+struct Drawn {
+    hover: Hover,
+    entries: Vec<(String, Option<RGBColor>, Line)>,
+    /// The dashed lines, one `<polyline>` each with a dash pattern
+    /// (plotters draws a dashed line as a polyline per dash: hundreds of
+    /// elements on a long run), added at the end of the SVG.
+    dashes: String,
+}
+
 /// The chart's HTML: the SVG (its hover data on the wrapper), the legend
 /// below it; a failed drawing leaves a note in place of the chart, not a
 /// broken page.
-fn finish(
-    drawn: DrawResult<(Hover, Vec<(String, Option<RGBColor>, Line)>)>,
-    svg: String,
-) -> String {
+fn finish(drawn: DrawResult<Drawn>, mut svg: String) -> String {
     match drawn {
-        Ok((hover, entries)) => format!(
+        Ok(Drawn {
+            hover,
+            entries,
+            dashes,
+        }) => format!(
             "<div class=\"plot\" data-hover=\"{}\">{}</div>{}",
             hover.attribute(),
-            themed(&svg),
+            themed({
+                if let Some(end) = svg.rfind("</svg>") {
+                    svg.insert_str(end, &dashes);
+                }
+                &svg
+            }),
             if entries.is_empty() {
                 String::new()
             } else {
@@ -279,11 +307,13 @@ fn colors(series: &[Series]) -> Vec<Option<RGBColor>> {
         .collect()
 }
 
-/// Draws each line, split where y is not finite; returns the legend's
-/// entries.
+/// Draws each line, split where y is not finite: solid ones with
+/// plotters, dashed ones into `dashes` (a polyline with a dash pattern,
+/// at plotters' pixels); returns the legend's entries.
 fn draw_lines<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
-    lines: &[(&Series, Option<RGBColor>, Vec<(f64, f64)>)],
+    lines: &[Drawing],
+    dashes: &mut String,
 ) -> DrawResult<Vec<(String, Option<RGBColor>, Line)>>
 where
     X: Ranged<ValueType = f64>,
@@ -293,22 +323,40 @@ where
     for (s, color, points) in lines {
         let stroke = color.unwrap_or(BLACK);
         for piece in points.split(|p| !p.1.is_finite()).filter(|p| !p.is_empty()) {
-            let piece = piece.to_vec();
-            match s.line {
+            let pattern = match s.line {
                 Line::Solid => {
-                    chart.draw_series(LineSeries::new(piece, stroke.stroke_width(2)))?;
+                    chart.draw_series(LineSeries::new(piece.to_vec(), stroke.stroke_width(2)))?;
+                    continue;
                 }
-                Line::Dashed => {
-                    chart.draw_series(DashedLineSeries::new(piece, 6, 4, stroke.stroke_width(2)))?;
-                }
-                Line::Reference => {
-                    chart.draw_series(DashedLineSeries::new(piece, 10, 5, stroke.stroke_width(2)))?;
-                }
-            }
+                Line::Dashed => "6 4",
+                Line::Reference => "10 5",
+            };
+            let pixels: Vec<String> = piece
+                .iter()
+                .map(|p| {
+                    let (x, y) = chart.backend_coord(p);
+                    format!("{x},{y}")
+                })
+                .collect();
+            let _ = write!(
+                dashes,
+                "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"{pattern}\" points=\"{}\"/>",
+                css_color(Some(stroke)),
+                pixels.join(" ")
+            );
         }
         entries.push((s.label.clone(), *color, s.line));
     }
     Ok(entries)
+}
+
+/// Buckets of [`decimate`]: about one per 2 px of the chart as the page
+/// shows it.
+fn buckets(size: Size) -> usize {
+    match size {
+        Size::Wide => 480,
+        Size::Small => 200,
+    }
 }
 
 /// Font sizes as plotters takes them (its SVG writes 1/1.24 of them):
@@ -327,7 +375,7 @@ fn draw_over_time(
     backdrop: &Backdrop,
     (y_min, y_max): (f64, f64),
     size: Size,
-) -> DrawResult<(Hover, Vec<(String, Option<RGBColor>, Line)>)> {
+) -> DrawResult<Drawn> {
     let (width, height) = size.pixels();
     let (tick, desc, names) = fonts(size);
     let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
@@ -373,12 +421,13 @@ fn draw_over_time(
     let place = |x: f64| chart.backend_coord(&(x, y_max)).0;
     names_above(&root, backdrop, place, (px.clone(), py.start), names)?;
     let colors = colors(series);
-    let lines: Vec<(&Series, Option<RGBColor>, Vec<(f64, f64)>)> = series
+    let lines: Vec<Drawing> = series
         .iter()
         .zip(&colors)
-        .map(|(s, c)| (s, *c, decimate(&s.points, x_max, (width / 2) as usize)))
+        .map(|(s, c)| (s, *c, decimate(&s.points, x_max, buckets(size))))
         .collect();
-    let entries = draw_lines(&mut chart, &lines)?;
+    let mut dashes = String::new();
+    let entries = draw_lines(&mut chart, &lines, &mut dashes)?;
     root.present()?;
     let hover = Hover {
         width,
@@ -391,7 +440,11 @@ fn draw_over_time(
             .map(|(s, c, points)| (s.label.clone(), css_color(*c), points.clone()))
             .collect(),
     };
-    Ok((hover, entries))
+    Ok(Drawn {
+        hover,
+        entries,
+        dashes,
+    })
 }
 
 /// The phase names (and the fault names, a row below) above the plot,
@@ -403,7 +456,7 @@ fn names_above(
     (px, top): (std::ops::Range<i32>, i32),
     font: u32,
 ) -> DrawResult<()> {
-    let rows: [(Vec<(f64, String)>, RGBAColor, i32); 2] = [
+    let rows: [NameRow; 2] = [
         (
             backdrop
                 .phases
@@ -528,7 +581,7 @@ fn draw_percentiles(
     series: &[Series],
     size: Size,
     (y_min, y_max): (f64, f64),
-) -> DrawResult<(Hover, Vec<(String, Option<RGBColor>, Line)>)> {
+) -> DrawResult<Drawn> {
     let (width, height) = size.pixels();
     let (tick, desc, _) = fonts(size);
     let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
@@ -558,7 +611,7 @@ fn draw_percentiles(
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     let colors = colors(series);
-    let lines: Vec<(&Series, Option<RGBColor>, Vec<(f64, f64)>)> = series
+    let lines: Vec<Drawing> = series
         .iter()
         .zip(&colors)
         .map(|(s, c)| {
@@ -566,7 +619,8 @@ fn draw_percentiles(
             (s, *c, points)
         })
         .collect();
-    let entries = draw_lines(&mut chart, &lines)?;
+    let mut dashes = String::new();
+    let entries = draw_lines(&mut chart, &lines, &mut dashes)?;
     root.present()?;
     let (px, _) = chart.plotting_area().get_pixel_range();
     let hover = Hover {
@@ -580,7 +634,11 @@ fn draw_percentiles(
             .map(|(s, c, points)| (s.label.clone(), css_color(*c), points.clone()))
             .collect(),
     };
-    Ok((hover, entries))
+    Ok(Drawn {
+        hover,
+        entries,
+        dashes,
+    })
 }
 
 /// One row of the alert timeline: its name and label set, and when it was
@@ -604,7 +662,7 @@ fn draw_alert_timeline(
     svg: &mut String,
     rows: &[AlertRow],
     backdrop: &Backdrop,
-) -> DrawResult<(Hover, Vec<(String, Option<RGBColor>, Line)>)> {
+) -> DrawResult<Drawn> {
     const WIDTH: u32 = 1100;
     let height = 80 + 34 * rows.len() as u32;
     let root = SVGBackend::with_string(svg, (WIDTH, height)).into_drawing_area();
@@ -703,7 +761,11 @@ fn draw_alert_timeline(
             for (from, to, state) in bars {
                 points.extend([(from, state), (to, 0.0)]);
             }
-            (format!("{}. {}", index + 1, row.label), String::new(), points)
+            (
+                format!("{}. {}", index + 1, row.label),
+                String::new(),
+                points,
+            )
         })
         .collect();
     let hover = Hover {
@@ -714,7 +776,11 @@ fn draw_alert_timeline(
         unit: "",
         lines,
     };
-    Ok((hover, Vec::new()))
+    Ok(Drawn {
+        hover,
+        entries: Vec::new(),
+        dashes: String::new(),
+    })
 }
 
 #[cfg(test)]

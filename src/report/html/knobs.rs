@@ -20,7 +20,11 @@ fn describe(knobs: &crate::demo::Faults) -> Option<String> {
     if knobs.latency_ms > 0.0 || knobs.jitter_ms > 0.0 {
         let mut delay = format!("+{} ms", crate::promql::format_short(knobs.latency_ms));
         if knobs.jitter_ms > 0.0 {
-            let _ = write!(delay, " ±{} ms", crate::promql::format_short(knobs.jitter_ms));
+            let _ = write!(
+                delay,
+                " ±{} ms",
+                crate::promql::format_short(knobs.jitter_ms)
+            );
         }
         parts.push(delay);
     }
@@ -30,11 +34,7 @@ fn describe(knobs: &crate::demo::Faults) -> Option<String> {
 /// The windows the demo knobs held a fault, seconds from the run's start.
 pub(super) fn windows(changes: &[KnobChange], s: &saved::SavedSummary) -> Vec<FaultWindow> {
     let start_of = |phase: &Option<String>| match phase {
-        Some(name) => s
-            .phases
-            .iter()
-            .find(|p| &p.name == name)
-            .map(|p| p.start_s),
+        Some(name) => s.phases.iter().find(|p| &p.name == name).map(|p| p.start_s),
         None => Some(s.duration_s),
     };
     let mut windows = Vec::new();

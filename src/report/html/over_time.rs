@@ -56,14 +56,11 @@ pub(super) fn target_rate(s: &saved::SavedSummary) -> Option<Series> {
             _ => points.push((phase.start_s, f64::NAN)),
         }
     }
-    points
-        .iter()
-        .any(|p| p.1.is_finite())
-        .then(|| Series {
-            label: "target rate".into(),
-            points,
-            line: Line::Reference,
-        })
+    points.iter().any(|p| p.1.is_finite()).then(|| Series {
+        label: "target rate".into(),
+        points,
+        line: Line::Reference,
+    })
 }
 
 /// Small multiples of `lines` per request name, in one figure.
@@ -255,7 +252,9 @@ pub(super) fn over_time_section(page: &mut String, s: &saved::SavedSummary, back
         "errors-over-time",
         "Errors by kind",
         &charts::over_time("per second", &errors, backdrop, Size::Wide, None),
-        &format!("Error statuses by class and failures without a response by kind, per second.{left_out}"),
+        &format!(
+            "Error statuses by class and failures without a response by kind, per second.{left_out}"
+        ),
     );
 }
 
