@@ -208,11 +208,16 @@ fn slogate_report_renders_the_same_page_again_from_the_saved_data() {
     let at = html.find("<figure id=\"throughput\"").unwrap();
     let throughput = &html[at..at + html[at..].find("</figure>").unwrap()];
     assert!(
-        throughput.contains("⚡ api 20% → 503"),
+        throughput.contains("⚡ api: 20% answered 503"),
         "no fault name above the plot"
     );
-    // The strip: vermillion, along the bottom of the plot.
+    // The strip: vermillion, along the bottom of the plot; and a row of
+    // the fault windows' table.
     assert!(throughput.contains("fill=\"#D55E00\""), "no fault strip");
+    assert!(
+        html.contains("<tr><td>demo api</td><td>warm</td><td class=\"num\">0.00"),
+        "no row for the knobs' window"
+    );
     let empty = tempfile::tempdir().unwrap();
     let output = support::slogate(&["report", empty.path().to_str().unwrap()]);
     support::assert_exit(&output, 2);

@@ -12,7 +12,7 @@ fn describe(knobs: &crate::demo::Faults) -> Option<String> {
     let mut parts = Vec::new();
     if knobs.error_ratio > 0.0 {
         parts.push(format!(
-            "{}% → {}",
+            "{}% answered {}",
             crate::promql::format_short(knobs.error_ratio * 100.0),
             knobs.error_status
         ));
@@ -56,7 +56,7 @@ pub(super) fn windows(changes: &[KnobChange], s: &saved::SavedSummary) -> Vec<Fa
         windows.push(FaultWindow {
             proxy: format!("demo {}", change.target),
             phase: change.phase.clone().unwrap_or_default(),
-            fault: format!("{} {fault}", change.target),
+            fault: format!("{}: {fault}", change.target),
             start_s,
             end_s,
             matched: 0,
@@ -64,4 +64,32 @@ pub(super) fn windows(changes: &[KnobChange], s: &saved::SavedSummary) -> Vec<Fa
         });
     }
     windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knobs_read_as_the_fault_they_inject() {
+        let knobs = |error_ratio, latency_ms, jitter_ms| crate::demo::Faults {
+            error_ratio,
+            error_status: 503,
+            latency_ms,
+            jitter_ms,
+        };
+        assert_eq!(describe(&knobs(0.0, 0.0, 0.0)), None);
+        assert_eq!(
+            describe(&knobs(0.2, 0.0, 0.0)).as_deref(),
+            Some("20% answered 503")
+        );
+        assert_eq!(
+            describe(&knobs(0.0, 300.0, 50.0)).as_deref(),
+            Some("+300 ms ±50 ms")
+        );
+        assert_eq!(
+            describe(&knobs(0.05, 10.0, 0.0)).as_deref(),
+            Some("5% answered 503, +10 ms")
+        );
+    }
 }

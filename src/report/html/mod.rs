@@ -220,10 +220,12 @@ pub fn render(saved: &Saved) -> String {
     );
     losses_section(&mut page, s);
     checks_section(&mut page, s, &saved.promql);
+    let knob_windows = saved
+        .alerts
+        .as_ref()
+        .map_or_else(Vec::new, |alerts| knobs::windows(&alerts.faults, s));
     let mut faults = s.fault_windows.clone();
-    if let Some(alerts) = &saved.alerts {
-        faults.extend(knobs::windows(&alerts.faults, s));
-    }
+    faults.extend(knob_windows.iter().cloned());
     faults.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     let backdrop = Backdrop {
         phases: &s.phases,
@@ -239,7 +241,7 @@ pub fn render(saved: &Saved) -> String {
     if let Some(slos) = &saved.slos {
         slos_section(&mut page, slos);
     }
-    tables_section(&mut page, s);
+    tables_section(&mut page, s, &knob_windows);
     let _ = write!(
         page,
         "<h2 id=\"reproduce\">Reproduce</h2><pre>{}</pre>\
