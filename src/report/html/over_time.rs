@@ -41,7 +41,8 @@ pub(super) fn whole(second: u64, duration_s: f64) -> bool {
 }
 
 /// The target rate of each open-model phase, as steps (broken between
-/// phases without one).
+/// phases without one). `summary.json` holds a phase's mean target rate
+/// only, so a ramp is drawn flat at its mean.
 pub(super) fn target_rate(s: &saved::SavedSummary) -> Option<Series> {
     let mut points = Vec::new();
     for phase in &s.phases {
@@ -154,7 +155,7 @@ pub(super) fn over_time_section(page: &mut String, s: &saved::SavedSummary, back
     ];
     let target = target_rate(s);
     let target_note = if target.is_some() {
-        " The dashed line in the text's color is the phases' target rate (open model)."
+        " The dashed line in the text's color is each open-model phase's target rate (summary.json holds its mean: a ramp's line is flat at its mean)."
     } else {
         ""
     };
