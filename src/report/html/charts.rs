@@ -664,7 +664,7 @@ fn draw_alert_timeline(
     backdrop: &Backdrop,
 ) -> DrawResult<Drawn> {
     const WIDTH: u32 = 1100;
-    let height = 80 + 34 * rows.len() as u32;
+    let height = 80 + 44 * rows.len() as u32;
     let root = SVGBackend::with_string(svg, (WIDTH, height)).into_drawing_area();
     root.fill(&WHITE)?;
     let x_max = backdrop.duration_s.max(1.0);
@@ -703,17 +703,17 @@ fn draw_alert_timeline(
         let y = n - index as f64 - 1.0;
         for (from, to) in &row.pending {
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(*from, y + 0.25), (*to, y + 0.6)],
+                [(*from, y + 0.1), (*to, y + 0.42)],
                 PALETTE[1].mix(0.35).filled(),
             )))?;
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(*from, y + 0.25), (*to, y + 0.6)],
+                [(*from, y + 0.1), (*to, y + 0.42)],
                 PALETTE[1].stroke_width(1),
             )))?;
         }
         for (from, to) in &row.firing {
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(*from, y + 0.25), (*to, y + 0.6)],
+                [(*from, y + 0.1), (*to, y + 0.42)],
                 PALETTE[3].filled(),
             )))?;
         }
@@ -725,19 +725,19 @@ fn draw_alert_timeline(
                 .take_while(|x| *x < to)
                 .map(|x| {
                     PathElement::new(
-                        vec![(x, y + 0.25), ((x + x_max / 320.0).min(to), y + 0.6)],
+                        vec![(x, y + 0.1), ((x + x_max / 320.0).min(to), y + 0.42)],
                         PALETTE[2].stroke_width(1),
                     )
                 });
             chart.draw_series(hatch)?;
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(from, y + 0.25), (to, y + 0.6)],
+                [(from, y + 0.1), (to, y + 0.42)],
                 PALETTE[2].stroke_width(2),
             )))?;
         }
         chart.draw_series(std::iter::once(Text::new(
             format!("{}. {}", index + 1, row.label),
-            (x_max * 0.005, y + 0.9),
+            (x_max * 0.005, y + 0.94),
             ("sans-serif", 16).into_font().color(&BLACK),
         )))?;
     }

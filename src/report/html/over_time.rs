@@ -80,13 +80,18 @@ fn multiples(
         .filter(|y| y.is_finite())
         .fold(0.0f64, f64::max);
     let y_max = (top * 1.1).max(1.0);
-    let mut body = String::from("<div class=\"multiples\">");
+    // One request name: one chart, the page's width.
+    let (size, class) = match charts.len() {
+        1 => (Size::Wide, "single"),
+        _ => (Size::Small, "multiples"),
+    };
+    let mut body = format!("<div class=\"{class}\">");
     for (name, lines) in charts {
         let _ = write!(
             body,
             "<div class=\"multiple\"><h4>{}</h4>{}</div>",
             escape(name),
-            charts::over_time("ms", lines, backdrop, Size::Small, Some(y_max))
+            charts::over_time("ms", lines, backdrop, size, Some(y_max))
         );
     }
     body.push_str("</div>");
