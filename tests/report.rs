@@ -5,7 +5,8 @@
 //! headless Chromium: no console error, no network request, every chart
 //! drawn with a size, at 900 and 1,400 px nothing wider than the window,
 //! legends clear of the plots, the sections bar stuck to the top, a value
-//! under the pointer on every chart, a screenshot saved.
+//! under the pointer on every chart, a screenshot saved, dark colors in a
+//! dark theme.
 
 use std::path::Path;
 
@@ -413,6 +414,22 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
     assert!(png.starts_with(b"\x89PNG"));
     let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
     std::fs::write(&saved, png).unwrap();
+    // In a dark theme the page and the charts' backgrounds and ink turn.
+    browser.call(
+        reqwest::Method::POST,
+        "/goog/cdp/execute",
+        serde_json::json!({"cmd": "Emulation.setEmulatedMedia",
+            "params": {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}}),
+    );
+    let dark = browser.run(
+        "const bg = document.querySelector('.plot svg .bg'); const ink = document.querySelector('.plot svg text.ink'); \
+         return [getComputedStyle(document.body).backgroundColor, getComputedStyle(bg).fill, getComputedStyle(ink).fill]",
+    );
+    assert_eq!(
+        dark,
+        serde_json::json!(["rgb(22, 24, 28)", "rgb(22, 24, 28)", "rgb(227, 227, 227)"]),
+        "not dark"
+    );
     eprintln!(
         "screenshot: {} (page loaded in {load_ms} ms)",
         saved.display()
