@@ -497,7 +497,12 @@ fn assert_layout(browser: &Browser, width: u64) {
         let text = tip[2].as_str().unwrap();
         assert!(value.is_match(text), "{width} px: {}: {text}", tip[0]);
     }
-    browser.run("window.scrollTo(0, 0); return 0");
+    // The pointer leaving: no tip stays.
+    let left = browser.run(
+        "document.querySelectorAll('.plot').forEach(p => p.dispatchEvent(new MouseEvent('mouseleave'))); \
+         window.scrollTo(0, 0); return Array.from(document.querySelectorAll('.tip')).filter(t => !t.hidden).length",
+    );
+    assert_eq!(left, 0, "{width} px: tips left after the pointer left");
 }
 
 fn timed_scenario(name: &str) -> String {
