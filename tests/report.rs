@@ -1,8 +1,12 @@
-//! The HTML report: written by every run, self-contained (no script, no
-//! request leaves it), every chart and check present, untrusted strings
-//! escaped, rendered again identically by `slogate report DIR`; and in a
-//! real headless Chromium: no console error, no network request, every
-//! chart drawn with a size, a screenshot saved.
+//! The HTML report: written by every run, self-contained (one inline
+//! script, no request leaves it), every chart and check present, untrusted
+//! strings escaped, rendered again identically by `slogate report DIR`,
+//! the target rate and the demo knobs' faults drawn; and in a real
+//! headless Chromium: no console error, no network request, every chart
+//! drawn with a size, at 900 and 1,400 px nothing wider than the window,
+//! legends clear of the plots, the sections bar stuck to the top, a value
+//! under the pointer on every chart, a screenshot saved, dark colors in a
+//! dark theme.
 
 use std::path::Path;
 
@@ -61,11 +65,58 @@ fn every_run_writes_a_self_contained_page_with_every_chart_and_check() {
     let (_dir, out, output) = run_report_scenario();
     support::assert_exit(&output, 1);
     let html = page(&out);
-    // Self-contained: no script, nothing fetched.
-    assert!(!html.contains("<script"), "a script element in the page");
+    // Self-contained: one inline script (allowed by its hash alone),
+    // nothing fetched.
+    assert_eq!(html.matches("<script").count(), 1, "scripts in the page");
+    assert!(html.contains("<script>(function") || html.contains("<script>// slogate"));
+    assert!(
+        html.contains("script-src 'sha256-"),
+        "no script hash in the CSP"
+    );
     for attribute in ["src=", "href=\"http", "href='http", "url("] {
         assert!(!html.contains(attribute), "{attribute} in the page");
     }
+    // A sections bar; a palette for a dark theme.
+    assert!(html.contains("<nav class=\"sections\""), "no sections bar");
+    for id in [
+        "checks",
+        "over-time",
+        "distribution",
+        "server",
+        "phases",
+        "reproduce",
+    ] {
+        assert!(
+            html.contains(&format!("<a href=\"#{id}\">")),
+            "no link to {id}"
+        );
+    }
+    assert!(html.contains("@media (prefers-color-scheme: dark)"));
+    // The throughput chart draws the phases' target rate (100/s, open
+    // model) and names it in its legend; the legends are HTML beside the
+    // plots, dashed lines with dashed swatches.
+    let at = html.find("<figure id=\"throughput\"").unwrap();
+    let throughput = &html[at..at + html[at..].find("</figure>").unwrap()];
+    assert!(
+        throughput.contains("</svg>target rate</li>"),
+        "no target rate in the legend"
+    );
+    let target = regex::Regex::new(
+        r"&quot;l&quot;:&quot;target rate&quot;,&quot;c&quot;:&quot;currentColor&quot;,&quot;p&quot;:\[\[0(\.\d+)?,100\],\[3(\.\d+)?,100\]",
+    )
+    .unwrap();
+    assert!(
+        target.is_match(throughput),
+        "no target-rate line at 100/s from the start"
+    );
+    assert!(
+        throughput.contains("stroke-dasharray=\"6 4\"/></svg>ok</li>"),
+        "{throughput}"
+    );
+    // Latency: a small chart per request name.
+    let at = html.find("<figure id=\"latency-over-time\"").unwrap();
+    let latency = &html[at..at + html[at..].find("</figure>").unwrap()];
+    assert_eq!(latency.matches("<div class=\"multiple\">").count(), 2);
     // Every chart, each an inline SVG: the PromQL checks' too.
     for id in [
         "throughput",
@@ -141,6 +192,33 @@ fn slogate_report_renders_the_same_page_again_from_the_saved_data() {
     let output = support::slogate(&["report", out.to_str().unwrap()]);
     support::assert_exit(&output, 0);
     assert_eq!(page(&out), first);
+    // A demo knob's fault, as alerts.json holds the knobs' changes: set as
+    // `warm` starts, cleared as the next phase does. The charts draw its
+    // strip and name it above the plot.
+    assert!(!first.contains("⚡"), "a fault strip without a fault");
+    let knobs = |phase: &str, ratio: f64, status: u16| {
+        serde_json::json!({"phase": phase, "target": "api", "error": null,
+            "knobs": {"error_ratio": ratio, "error_status": status, "latency_ms": 0.0, "jitter_ms": 0.0}})
+    };
+    let alerts = serde_json::json!({"evaluated_by": "embedded", "alerts": [], "expected": [],
+        "faults": [knobs("warm", 0.2, 503), knobs("x\" onmouseover=\"alert(1)", 0.0, 500)]});
+    std::fs::write(out.join("alerts.json"), alerts.to_string()).unwrap();
+    let output = support::slogate(&["report", out.to_str().unwrap()]);
+    support::assert_exit(&output, 0);
+    let html = page(&out);
+    let at = html.find("<figure id=\"throughput\"").unwrap();
+    let throughput = &html[at..at + html[at..].find("</figure>").unwrap()];
+    assert!(
+        throughput.contains("⚡ api: 20% answered 503"),
+        "no fault name above the plot"
+    );
+    // The strip: vermillion, along the bottom of the plot; and a row of
+    // the fault windows' table.
+    assert!(throughput.contains("fill=\"#D55E00\""), "no fault strip");
+    assert!(
+        html.contains("<tr><td>demo api</td><td>warm</td><td class=\"num\">0.00"),
+        "no row for the knobs' window"
+    );
     let empty = tempfile::tempdir().unwrap();
     let output = support::slogate(&["report", empty.path().to_str().unwrap()]);
     support::assert_exit(&output, 2);
@@ -272,10 +350,13 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
     let browser = Browser::start(&chromium, &chromedriver);
     browser.open(&out.join("index.html"));
     let sizes = browser.run(
-        "return Array.from(document.querySelectorAll('figure.chart svg')).map(s => { const r = s.getBoundingClientRect(); return [s.closest('figure').id, r.width, r.height]; })",
+        "return Array.from(document.querySelectorAll('figure.chart .plot svg')).map(s => { const r = s.getBoundingClientRect(); return [s.closest('figure').id, r.width, r.height]; })",
     );
     let sizes = sizes.as_array().unwrap();
-    assert_eq!(sizes.len(), 8, "{sizes:?}");
+    // Throughput, errors, two PromQL checks; two request names' small
+    // charts for latency, service time and their distribution; three
+    // phases' distribution... two phases here.
+    assert_eq!(sizes.len(), 12, "{sizes:?}");
     for size in sizes {
         assert!(
             size[1].as_f64().unwrap() > 100.0 && size[2].as_f64().unwrap() > 100.0,
@@ -287,7 +368,10 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
         browser.run("return performance.getEntriesByType('resource').length"),
         0
     );
-    assert_eq!(browser.run("return document.scripts.length"), 0);
+    assert_eq!(
+        browser.run("return Array.from(document.scripts).filter(s => !s.src).length"),
+        1
+    );
     let handlers = browser.run(
         "return Array.from(document.querySelectorAll('*')).filter(e => Array.from(e.attributes).some(a => a.name.startsWith('on'))).length",
     );
@@ -308,6 +392,9 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
         "const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime;",
     );
     assert!(load_ms.as_f64().unwrap() < 2000.0, "loaded in {load_ms} ms");
+    for width in [900, 1400] {
+        assert_layout(&browser, width);
+    }
     // A screenshot of the whole page, kept with the test output.
     let height = browser
         .run("return document.documentElement.scrollHeight")
@@ -327,10 +414,95 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
     assert!(png.starts_with(b"\x89PNG"));
     let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
     std::fs::write(&saved, png).unwrap();
+    // In a dark theme the page and the charts' backgrounds and ink turn.
+    browser.call(
+        reqwest::Method::POST,
+        "/goog/cdp/execute",
+        serde_json::json!({"cmd": "Emulation.setEmulatedMedia",
+            "params": {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}}),
+    );
+    let dark = browser.run(
+        "const bg = document.querySelector('.plot svg .bg'); const ink = document.querySelector('.plot svg text.ink'); \
+         return [getComputedStyle(document.body).backgroundColor, getComputedStyle(bg).fill, getComputedStyle(ink).fill]",
+    );
+    assert_eq!(
+        dark,
+        serde_json::json!(["rgb(22, 24, 28)", "rgb(22, 24, 28)", "rgb(227, 227, 227)"]),
+        "not dark"
+    );
     eprintln!(
         "screenshot: {} (page loaded in {load_ms} ms)",
         saved.display()
     );
+}
+
+/// At `width` px: nothing wider than the window, the checks table within
+/// it and no cell's content spilling, every legend below its plot, the
+/// sections bar at the top after scrolling, a value under the pointer on
+/// every chart.
+fn assert_layout(browser: &Browser, width: u64) {
+    browser.call(
+        reqwest::Method::POST,
+        "/window/rect",
+        serde_json::json!({"width": width, "height": 900}),
+    );
+    let fits = browser.run("return [document.documentElement.scrollWidth, window.innerWidth]");
+    assert!(
+        fits[0].as_f64().unwrap() <= fits[1].as_f64().unwrap(),
+        "{width} px: the page is {} px wide in a {} px window",
+        fits[0],
+        fits[1]
+    );
+    let table = browser.run(
+        "const t = document.querySelector('#checks + table'); const r = t.getBoundingClientRect();          const spilled = Array.from(t.querySelectorAll('td, th')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent);          return [r.right <= window.innerWidth, t.scrollWidth <= t.clientWidth + 1, spilled]",
+    );
+    assert_eq!(
+        table[0], true,
+        "{width} px: the checks table runs past the window"
+    );
+    assert_eq!(table[1], true, "{width} px: the checks table overflows");
+    assert_eq!(table[2], serde_json::json!([]), "{width} px: cells spill");
+    let legends = browser.run(
+        "return Array.from(document.querySelectorAll('.legend')).map(l => { const p = l.previousElementSibling.getBoundingClientRect(); const r = l.getBoundingClientRect();          return [l.previousElementSibling.className, r.top >= p.bottom - 0.5, r.left >= p.left - 0.5 && r.right <= p.right + 0.5]; })",
+    );
+    let legends = legends.as_array().unwrap();
+    assert!(legends.len() >= 12, "{legends:?}");
+    for legend in legends {
+        assert_eq!(
+            legend,
+            &serde_json::json!(["plot", true, true]),
+            "{width} px: a legend over its plot"
+        );
+    }
+    let bar = browser.run(
+        "window.scrollTo(0, 1500); const n = document.querySelector('nav.sections');          return [getComputedStyle(n).position, n.getBoundingClientRect().top, window.scrollY > 0, n.querySelectorAll('a').length]",
+    );
+    assert_eq!(bar[0], "sticky", "{width} px: {bar}");
+    assert_eq!(
+        bar[1].as_f64(),
+        Some(0.0),
+        "{width} px: the bar left the top: {bar}"
+    );
+    assert_eq!(bar[2], true, "{width} px: the page did not scroll");
+    assert!(bar[3].as_u64().unwrap() >= 6, "{bar}");
+    // The pointer at the middle of each chart: its tip shows x and values.
+    let tips = browser.run(
+        "return Array.from(document.querySelectorAll('.plot')).map(p => { const r = p.getBoundingClientRect();          p.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + r.width * 0.55, clientY: r.top + r.height * 0.5, bubbles: true}));          const tip = p.querySelector('.tip'); return [p.closest('figure').id, !!tip && !tip.hidden, tip ? tip.textContent : '']; })",
+    );
+    let tips = tips.as_array().unwrap();
+    assert_eq!(tips.len(), 12, "{tips:?}");
+    let value = regex::Regex::new(r"^(t = \d+\.\d s|p\d[\d.]*).*: -?\d").unwrap();
+    for tip in tips {
+        assert_eq!(tip[1], true, "{width} px: no tip on {}", tip[0]);
+        let text = tip[2].as_str().unwrap();
+        assert!(value.is_match(text), "{width} px: {}: {text}", tip[0]);
+    }
+    // The pointer leaving: no tip stays.
+    let left = browser.run(
+        "document.querySelectorAll('.plot').forEach(p => p.dispatchEvent(new MouseEvent('mouseleave'))); \
+         window.scrollTo(0, 0); return Array.from(document.querySelectorAll('.tip')).filter(t => !t.hidden).length",
+    );
+    assert_eq!(left, 0, "{width} px: tips left after the pointer left");
 }
 
 fn timed_scenario(name: &str) -> String {

@@ -9,6 +9,9 @@
 //! labels from outside included; the report test feeds it markup), so
 //! text goes to it unescaped.
 
+use std::fmt::Write as _;
+
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::escape;
@@ -16,7 +19,8 @@ use super::escape;
 use crate::report::run::saved::{FaultWindow, Phase};
 
 /// Okabe–Ito: blue, orange, bluish green, vermillion, reddish purple, sky
-/// blue, yellow, black.
+/// blue, yellow; grey in place of its black, so a line stays visible on a
+/// dark background.
 pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0x00, 0x72, 0xB2),
     RGBColor(0xE6, 0x9F, 0x00),
@@ -25,18 +29,42 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0xCC, 0x79, 0xA7),
     RGBColor(0x56, 0xB4, 0xE9),
     RGBColor(0xF0, 0xE4, 0x42),
-    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0x99, 0x99, 0x99),
 ];
 
-const WIDTH: u32 = 960;
-const HEIGHT: u32 = 280;
+/// How big a chart is drawn: the page's width, or one of a grid of small
+/// multiples (scaled to the page by CSS either way).
+#[derive(Clone, Copy)]
+pub enum Size {
+    Wide,
+    Small,
+}
 
-/// One line of a chart.
+impl Size {
+    fn pixels(self) -> (u32, u32) {
+        match self {
+            Size::Wide => (1100, 320),
+            Size::Small => (440, 250),
+        }
+    }
+}
+
+/// How a line is drawn.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Line {
+    Solid,
+    /// Service time beside latency, say.
+    Dashed,
+    /// A reference (a threshold, the target rate): dashed, in the text's
+    /// color, outside the palette's rotation.
+    Reference,
+}
+
+/// One line of a chart; a non-finite y breaks it.
 pub struct Series {
     pub label: String,
     pub points: Vec<(f64, f64)>,
-    /// Drawn dashed (service time beside latency, say).
-    pub dashed: bool,
+    pub line: Line,
 }
 
 /// What every over-time chart shares: the phases and fault windows.
@@ -48,7 +76,20 @@ pub struct Backdrop<'a> {
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-fn max_y(series: &[Series], floor: f64) -> f64 {
+type Points = Vec<(f64, f64)>;
+
+/// A line as drawn: its series, its color (None: the text's), its points
+/// after decimation.
+type Drawing<'s> = (&'s Series, Option<RGBColor>, Points);
+
+/// A line of hover data: label, CSS color, points.
+type HoverLine = (String, String, Points);
+
+/// A row of names above the plot: (x, name) each, color, pixels above.
+type NameRow = (Vec<(f64, String)>, RGBAColor, i32);
+
+/// The largest finite y of `series`, with room above, at least `floor`.
+pub fn max_y(series: &[Series], floor: f64) -> f64 {
     let top = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
@@ -57,15 +98,165 @@ fn max_y(series: &[Series], floor: f64) -> f64 {
     (top * 1.1).max(floor)
 }
 
-/// A chart of `series` over the run's seconds, with phase bands (named at
-/// the top) and fault windows (hatched strip at the bottom).
-pub fn over_time(y_desc: &str, series: &[Series], backdrop: &Backdrop) -> String {
-    let y_range = (0.0, max_y(series, 1.0));
-    draw_or_note(|svg| draw_over_time(svg, y_desc, series, backdrop, y_range, None))
+/// Points a hover readout keeps per line: enough to read any second of a
+/// short run, and a long run's page stays small.
+const HOVER_POINTS: usize = 240;
+
+/// What the page's script reads to show the values under the pointer:
+/// where the plot sits in the SVG (pixels) and which x range it spans,
+/// and each line's label, color and points. Without the script the chart
+/// reads the same.
+struct Hover {
+    width: u32,
+    pixels: (i32, i32),
+    x_range: (f64, f64),
+    /// "s" (seconds) or "pct" (the percentile plot's x).
+    kind: &'static str,
+    unit: &'static str,
+    lines: Vec<HoverLine>,
+}
+
+/// A number as JSON with four significant digits (non-finite: null).
+fn short(v: f64) -> String {
+    if !v.is_finite() {
+        return "null".into();
+    }
+    let text = format!("{v:.4e}");
+    text.parse::<f64>().map_or("null".into(), |v| v.to_string())
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+impl Hover {
+    fn attribute(&self) -> String {
+        let mut json = format!(
+            "{{\"w\":{},\"px\":[{},{}],\"x\":[{},{}],\"kind\":\"{}\",\"unit\":{},\"lines\":[",
+            self.width,
+            self.pixels.0,
+            self.pixels.1,
+            short(self.x_range.0),
+            short(self.x_range.1),
+            self.kind,
+            json_string(self.unit)
+        );
+        for (index, (label, color, points)) in self.lines.iter().enumerate() {
+            let step = points.len().div_ceil(HOVER_POINTS).max(1);
+            let points: Vec<String> = points
+                .iter()
+                .step_by(step)
+                .map(|(x, y)| format!("[{},{}]", short(*x), short(*y)))
+                .collect();
+            let _ = write!(
+                json,
+                "{}{{\"l\":{},\"c\":\"{color}\",\"p\":[{}]}}",
+                if index == 0 { "" } else { "," },
+                json_string(label),
+                points.join(",")
+            );
+        }
+        json.push_str("]}");
+        escape(&json)
+    }
+}
+
+fn css_color(color: Option<RGBColor>) -> String {
+    match color {
+        Some(RGBColor(r, g, b)) => format!("#{r:02X}{g:02X}{b:02X}"),
+        None => "currentColor".into(),
+    }
+}
+
+/// The legend beside the plot, in HTML: a swatch drawn as its line is
+/// (dashed or solid, its color) and the label.
+fn legend(entries: &[(String, Option<RGBColor>, Line)]) -> String {
+    let mut html = String::from("<ul class=\"legend\">");
+    for (label, color, line) in entries {
+        let dash = match line {
+            Line::Solid => "",
+            Line::Dashed => " stroke-dasharray=\"6 4\"",
+            Line::Reference => " stroke-dasharray=\"10 5\"",
+        };
+        let _ = write!(
+            html,
+            "<li><svg class=\"swatch\" width=\"28\" height=\"10\" viewBox=\"0 0 28 10\" aria-hidden=\"true\"><line x1=\"1\" y1=\"5\" x2=\"27\" y2=\"5\" stroke=\"{}\" stroke-width=\"2.5\"{dash}/></svg>{}</li>",
+            css_color(*color),
+            escape(label)
+        );
+    }
+    html.push_str("</ul>");
+    html
+}
+
+/// plotters' black and white, named, so the page's CSS recolors them on a
+/// dark background.
+fn themed(svg: &str) -> String {
+    svg.replace("fill=\"#FFFFFF\"", "class=\"bg\" fill=\"#FFFFFF\"")
+        .replace("fill=\"#000000\"", "class=\"ink\" fill=\"#000000\"")
+        .replace("stroke=\"#000000\"", "class=\"inks\" stroke=\"#000000\"")
+}
+
+/// What drawing a chart leaves beside its SVG.
+struct Drawn {
+    hover: Hover,
+    entries: Vec<(String, Option<RGBColor>, Line)>,
+    /// The dashed lines, one `<polyline>` each with a dash pattern
+    /// (plotters draws a dashed line as a polyline per dash: hundreds of
+    /// elements on a long run), added at the end of the SVG.
+    dashes: String,
+}
+
+/// The chart's HTML: the SVG (its hover data on the wrapper), the legend
+/// below it; a failed drawing leaves a note in place of the chart, not a
+/// broken page.
+fn finish(drawn: DrawResult<Drawn>, mut svg: String) -> String {
+    match drawn {
+        Ok(Drawn {
+            hover,
+            entries,
+            dashes,
+        }) => format!(
+            "<div class=\"plot\" data-hover=\"{}\">{}</div>{}",
+            hover.attribute(),
+            themed({
+                if let Some(end) = svg.rfind("</svg>") {
+                    svg.insert_str(end, &dashes);
+                }
+                &svg
+            }),
+            if entries.is_empty() {
+                String::new()
+            } else {
+                legend(&entries)
+            }
+        ),
+        Err(e) => format!(
+            "<p class=\"note\">chart not drawn: {}</p>",
+            escape(&e.to_string())
+        ),
+    }
+}
+
+/// A chart of `series` over the run's seconds, with phase bands (named
+/// above the plot) and fault windows (a strip at the bottom, named above
+/// the plot); y from 0 to `y_max` (None: fitted to the series).
+pub fn over_time(
+    y_desc: &str,
+    series: &[Series],
+    backdrop: &Backdrop,
+    size: Size,
+    y_max: Option<f64>,
+) -> String {
+    let y_range = (0.0, y_max.unwrap_or_else(|| max_y(series, 1.0)));
+    let mut svg = String::new();
+    let drawn = draw_over_time(&mut svg, y_desc, series, backdrop, y_range, size);
+    finish(drawn, svg)
 }
 
 /// [`over_time`] for a PromQL check's series: the y axis fits the values
-/// and the threshold (drawn as a dashed line, labelled), negative ones too.
+/// and the threshold (drawn as a reference line, labelled), negative ones
+/// too.
 pub fn against_threshold(
     series: &[Series],
     backdrop: &Backdrop,
@@ -84,60 +275,97 @@ pub fn against_threshold(
         .max(high.abs().max(low.abs()) * 0.1)
         .max(1e-9);
     let y_range = (if low < 0.0 { low - pad } else { 0.0 }, high + pad);
-    draw_or_note(|svg| {
-        draw_over_time(
-            svg,
-            "value",
-            series,
-            backdrop,
-            y_range,
-            Some((threshold, label)),
-        )
-    })
+    let x_max = backdrop.duration_s.max(1.0);
+    let mut lines: Vec<Series> = vec![Series {
+        label: label.to_string(),
+        points: vec![(0.0, threshold), (x_max, threshold)],
+        line: Line::Reference,
+    }];
+    lines.extend(series.iter().map(|s| Series {
+        label: s.label.clone(),
+        points: s.points.clone(),
+        line: s.line,
+    }));
+    let mut svg = String::new();
+    let drawn = draw_over_time(&mut svg, "value", &lines, backdrop, y_range, Size::Wide);
+    finish(drawn, svg)
 }
 
-/// Draws each line (the palette's `color`-th color, dashed or solid) with
-/// its legend entry, then the legend at `position`.
-fn draw_lines<'a, 's, X, Y>(
+/// Each line's color: the palette in turn, references in the text's color.
+fn colors(series: &[Series]) -> Vec<Option<RGBColor>> {
+    let mut next = 0;
+    series
+        .iter()
+        .map(|s| {
+            if s.line == Line::Reference {
+                None
+            } else {
+                next += 1;
+                Some(PALETTE[(next - 1) % PALETTE.len()])
+            }
+        })
+        .collect()
+}
+
+/// Draws each line, split where y is not finite: solid ones with
+/// plotters, dashed ones into `dashes` (a polyline with a dash pattern,
+/// at plotters' pixels); returns the legend's entries.
+fn draw_lines<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
-    lines: impl Iterator<Item = (usize, &'s Series, Vec<(f64, f64)>)>,
-    position: SeriesLabelPosition,
-) -> DrawResult<()>
+    lines: &[Drawing],
+    dashes: &mut String,
+) -> DrawResult<Vec<(String, Option<RGBColor>, Line)>>
 where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    for (color, s, points) in lines {
-        let color = PALETTE[color % PALETTE.len()];
-        let style = color.stroke_width(2);
-        let drawn = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
-        } else {
-            chart.draw_series(LineSeries::new(points, style))?
-        };
-        drawn.label(s.label.clone()).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-        });
+    let mut entries = Vec::new();
+    for (s, color, points) in lines {
+        let stroke = color.unwrap_or(BLACK);
+        for piece in points.split(|p| !p.1.is_finite()).filter(|p| !p.is_empty()) {
+            let pattern = match s.line {
+                Line::Solid => {
+                    chart.draw_series(LineSeries::new(piece.to_vec(), stroke.stroke_width(2)))?;
+                    continue;
+                }
+                Line::Dashed => "6 4",
+                Line::Reference => "10 5",
+            };
+            let pixels: Vec<String> = piece
+                .iter()
+                .map(|p| {
+                    let (x, y) = chart.backend_coord(p);
+                    format!("{x},{y}")
+                })
+                .collect();
+            let _ = write!(
+                dashes,
+                "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"{pattern}\" points=\"{}\"/>",
+                css_color(Some(stroke)),
+                pixels.join(" ")
+            );
+        }
+        entries.push((s.label.clone(), *color, s.line));
     }
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
-    Ok(())
+    Ok(entries)
 }
 
-/// A failed drawing leaves a note in place of the chart, not a broken page.
-fn draw_or_note(draw: impl FnOnce(&mut String) -> DrawResult<()>) -> String {
-    let mut svg = String::new();
-    if let Err(e) = draw(&mut svg) {
-        return format!(
-            "<p class=\"note\">chart not drawn: {}</p>",
-            escape(&e.to_string())
-        );
+/// Buckets of [`decimate`]: about one per 2 px of the chart as the page
+/// shows it.
+fn buckets(size: Size) -> usize {
+    match size {
+        Size::Wide => 480,
+        Size::Small => 200,
     }
-    svg
+}
+
+/// Font sizes as plotters takes them (its SVG writes 1/1.24 of them):
+/// tick labels, axis descriptions, names above the plot.
+fn fonts(size: Size) -> (u32, u32, u32) {
+    match size {
+        Size::Wide => (18, 18, 17),
+        Size::Small => (16, 16, 15),
+    }
 }
 
 fn draw_over_time(
@@ -146,77 +374,130 @@ fn draw_over_time(
     series: &[Series],
     backdrop: &Backdrop,
     (y_min, y_max): (f64, f64),
-    threshold: Option<(f64, &str)>,
-) -> DrawResult<()> {
-    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    size: Size,
+) -> DrawResult<Drawn> {
+    let (width, height) = size.pixels();
+    let (tick, desc, names) = fonts(size);
+    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
     root.fill(&WHITE)?;
     let x_max = backdrop.duration_s.max(1.0);
+    // Above the plot: a row of phase names, and one of fault names when
+    // there are faults.
+    let top = if backdrop.faults.is_empty() { 24 } else { 42 };
     let mut chart = ChartBuilder::on(&root)
-        .margin(12)
-        .x_label_area_size(34)
-        .y_label_area_size(62)
+        .margin(10)
+        .margin_top(top)
+        .margin_right(18)
+        .x_label_area_size(46)
+        .y_label_area_size(74)
         .build_cartesian_2d(0f64..x_max, y_min..y_max)?;
-    let height = y_max - y_min;
-    // Phase bands, alternating shades, named at the top.
+    let band_height = y_max - y_min;
     for (index, phase) in backdrop.phases.iter().enumerate() {
-        let shade = if index % 2 == 0 { 0.06 } else { 0.13 };
+        let shade = if index % 2 == 0 { 0.05 } else { 0.11 };
         let end = (phase.start_s + phase.duration_s).min(x_max);
         chart.draw_series(std::iter::once(Rectangle::new(
             [(phase.start_s, y_min), (end, y_max)],
             BLACK.mix(shade).filled(),
         )))?;
-        chart.draw_series(std::iter::once(Text::new(
-            phase.name.clone(),
-            (phase.start_s + x_max * 0.005, y_min + height * 0.97),
-            ("sans-serif", 12).into_font().color(&BLACK.mix(0.7)),
-        )))?;
     }
-    // Fault windows: a strip along the bottom, labelled above it (faults
-    // starting together are stacked).
-    for (index, window) in backdrop.faults.iter().enumerate() {
+    for window in backdrop.faults {
         chart.draw_series(std::iter::once(Rectangle::new(
             [
                 (window.start_s, y_min),
-                (window.end_s.min(x_max), y_min + height * 0.04),
+                (window.end_s.min(x_max), y_min + band_height * 0.05),
             ],
-            PALETTE[3].mix(0.5).filled(),
-        )))?;
-        chart.draw_series(std::iter::once(Text::new(
-            format!("fault: {}", window.fault),
-            (
-                window.start_s + x_max * 0.005,
-                y_min + height * (0.09 + 0.06 * (index % 4) as f64),
-            ),
-            ("sans-serif", 11).into_font().color(&PALETTE[3]),
+            PALETTE[3].mix(0.6).filled(),
         )))?;
     }
     chart
         .configure_mesh()
         .x_desc("seconds since the start")
         .y_desc(y_desc)
+        .label_style(("sans-serif", tick))
+        .axis_desc_style(("sans-serif", desc))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    if let Some((value, label)) = threshold {
-        let style = BLACK.stroke_width(2);
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, value), (x_max, value)],
-                10,
-                5,
-                style,
-            ))?
-            .label(label.to_string())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-    }
-    draw_lines(
-        &mut chart,
-        series
-            .iter()
-            .enumerate()
-            .map(|(index, s)| (index, s, decimate(&s.points, x_max, (WIDTH / 2) as usize))),
-        SeriesLabelPosition::UpperRight,
-    )?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    let place = |x: f64| chart.backend_coord(&(x, y_max)).0;
+    names_above(&root, backdrop, place, (px.clone(), py.start), names)?;
+    let colors = colors(series);
+    let lines: Vec<Drawing> = series
+        .iter()
+        .zip(&colors)
+        .map(|(s, c)| (s, *c, decimate(&s.points, x_max, buckets(size))))
+        .collect();
+    let mut dashes = String::new();
+    let entries = draw_lines(&mut chart, &lines, &mut dashes)?;
     root.present()?;
+    let hover = Hover {
+        width,
+        pixels: (px.start, px.end),
+        x_range: (0.0, x_max),
+        kind: "s",
+        unit: if y_desc == "ms" { "ms" } else { "" },
+        lines: lines
+            .iter()
+            .map(|(s, c, points)| (s.label.clone(), css_color(*c), points.clone()))
+            .collect(),
+    };
+    Ok(Drawn {
+        hover,
+        entries,
+        dashes,
+    })
+}
+
+/// The phase names (and the fault names, a row below) above the plot,
+/// each at its start; a name that would run into the next is cut short.
+fn names_above(
+    root: &DrawingArea<SVGBackend, Shift>,
+    backdrop: &Backdrop,
+    place: impl Fn(f64) -> i32,
+    (px, top): (std::ops::Range<i32>, i32),
+    font: u32,
+) -> DrawResult<()> {
+    let rows: [NameRow; 2] = [
+        (
+            backdrop
+                .phases
+                .iter()
+                .map(|p| (p.start_s, p.name.clone()))
+                .collect(),
+            BLACK.mix(0.75),
+            if backdrop.faults.is_empty() { 18 } else { 36 },
+        ),
+        (
+            backdrop
+                .faults
+                .iter()
+                .map(|f| (f.start_s, format!("⚡ {}", f.fault)))
+                .collect(),
+            PALETTE[3].mix(1.0),
+            18,
+        ),
+    ];
+    for (names, color, above) in rows {
+        for (index, (start, name)) in names.iter().enumerate() {
+            let x = place(*start).max(px.start) + 3;
+            let room = names
+                .get(index + 1)
+                .map_or(px.end, |next| place(next.0))
+                .min(px.end)
+                - x;
+            // About 0.55 em per character.
+            let fits = (room.max(0) as f64 / (font as f64 * 0.55)) as usize;
+            if fits < 2 {
+                continue;
+            }
+            let shown: String = if name.chars().count() > fits {
+                name.chars().take(fits - 1).chain(['…']).collect()
+            } else {
+                name.clone()
+            };
+            let style = ("sans-serif", font).into_font().color(&color);
+            root.draw(&Text::new(shown, (x, top - above), style))?;
+        }
+    }
     Ok(())
 }
 
@@ -274,19 +555,16 @@ fn percentile_label(x: f64) -> String {
 }
 
 /// The latency distribution: latency (ms, log scale) by percentile (log
-/// scale of 1 − q), one line per series.
-pub fn percentiles(series: &[Series]) -> String {
-    draw_or_note(|svg| draw_percentiles(svg, series))
+/// scale of 1 − q), one line per series, y over `y_range` (None: fitted).
+pub fn percentiles(series: &[Series], size: Size, y_range: Option<(f64, f64)>) -> String {
+    let y_range = y_range.unwrap_or_else(|| percentile_y_range(series));
+    let mut svg = String::new();
+    let drawn = draw_percentiles(&mut svg, series, size, y_range);
+    finish(drawn, svg)
 }
 
-fn draw_percentiles(svg: &mut String, series: &[Series]) -> DrawResult<()> {
-    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT + 40)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let x_max = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .fold(2.0f64, f64::max)
-        .ceil();
+/// The log-scale y range that holds every positive value of `series`.
+pub fn percentile_y_range(series: &[Series]) -> (f64, f64) {
     let y_max = max_y(series, 1.0);
     let y_min = series
         .iter()
@@ -295,10 +573,30 @@ fn draw_percentiles(svg: &mut String, series: &[Series]) -> DrawResult<()> {
         .fold(y_max, f64::min)
         .max(0.001)
         * 0.8;
+    (y_min, y_max)
+}
+
+fn draw_percentiles(
+    svg: &mut String,
+    series: &[Series],
+    size: Size,
+    (y_min, y_max): (f64, f64),
+) -> DrawResult<Drawn> {
+    let (width, height) = size.pixels();
+    let (tick, desc, _) = fonts(size);
+    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let x_max = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold(2.0f64, f64::max)
+        .ceil();
     let mut chart = ChartBuilder::on(&root)
-        .margin(12)
-        .x_label_area_size(34)
-        .y_label_area_size(62)
+        .margin(10)
+        // Room for the last percentile's label (p99.9999) past the plot.
+        .margin_right(34)
+        .x_label_area_size(46)
+        .y_label_area_size(74)
         .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale())?;
     chart
         .configure_mesh()
@@ -308,19 +606,39 @@ fn draw_percentiles(svg: &mut String, series: &[Series]) -> DrawResult<()> {
         .x_label_formatter(&|x| percentile_label(*x))
         .y_labels(8)
         .y_label_formatter(&|y| crate::promql::format_short(*y))
+        .label_style(("sans-serif", tick))
+        .axis_desc_style(("sans-serif", desc))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    // A color per pair of lines (latency and service time of one name).
-    draw_lines(
-        &mut chart,
-        series.iter().enumerate().map(|(index, s)| {
+    let colors = colors(series);
+    let lines: Vec<Drawing> = series
+        .iter()
+        .zip(&colors)
+        .map(|(s, c)| {
             let points = s.points.iter().copied().filter(|p| p.1 > 0.0).collect();
-            (index / 2, s, points)
-        }),
-        SeriesLabelPosition::UpperLeft,
-    )?;
+            (s, *c, points)
+        })
+        .collect();
+    let mut dashes = String::new();
+    let entries = draw_lines(&mut chart, &lines, &mut dashes)?;
     root.present()?;
-    Ok(())
+    let (px, _) = chart.plotting_area().get_pixel_range();
+    let hover = Hover {
+        width,
+        pixels: (px.start, px.end),
+        x_range: (0.0, x_max),
+        kind: "pct",
+        unit: "ms",
+        lines: lines
+            .iter()
+            .map(|(s, c, points)| (s.label.clone(), css_color(*c), points.clone()))
+            .collect(),
+    };
+    Ok(Drawn {
+        hover,
+        entries,
+        dashes,
+    })
 }
 
 /// One row of the alert timeline: its name and label set, and when it was
@@ -335,18 +653,25 @@ pub struct AlertRow {
 
 /// Pending (light, outlined) and firing (solid) bars per alert.
 pub fn alert_timeline(rows: &[AlertRow], backdrop: &Backdrop) -> String {
-    draw_or_note(|svg| draw_alert_timeline(svg, rows, backdrop))
+    let mut svg = String::new();
+    let drawn = draw_alert_timeline(&mut svg, rows, backdrop);
+    finish(drawn, svg)
 }
 
-fn draw_alert_timeline(svg: &mut String, rows: &[AlertRow], backdrop: &Backdrop) -> DrawResult<()> {
-    let height = 80 + 34 * rows.len() as u32;
+fn draw_alert_timeline(
+    svg: &mut String,
+    rows: &[AlertRow],
+    backdrop: &Backdrop,
+) -> DrawResult<Drawn> {
+    const WIDTH: u32 = 1100;
+    let height = 80 + 44 * rows.len() as u32;
     let root = SVGBackend::with_string(svg, (WIDTH, height)).into_drawing_area();
     root.fill(&WHITE)?;
     let x_max = backdrop.duration_s.max(1.0);
     let n = rows.len().max(1) as f64;
     let mut chart = ChartBuilder::on(&root)
         .margin(12)
-        .x_label_area_size(34)
+        .x_label_area_size(46)
         .y_label_area_size(10)
         .build_cartesian_2d(0f64..x_max, 0f64..n)?;
     for (index, phase) in backdrop.phases.iter().enumerate() {
@@ -368,6 +693,8 @@ fn draw_alert_timeline(svg: &mut String, rows: &[AlertRow], backdrop: &Backdrop)
     chart
         .configure_mesh()
         .x_desc("seconds since the start")
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 18))
         .disable_y_mesh()
         .disable_y_axis()
         .light_line_style(WHITE.mix(0.0))
@@ -376,17 +703,17 @@ fn draw_alert_timeline(svg: &mut String, rows: &[AlertRow], backdrop: &Backdrop)
         let y = n - index as f64 - 1.0;
         for (from, to) in &row.pending {
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(*from, y + 0.25), (*to, y + 0.6)],
+                [(*from, y + 0.1), (*to, y + 0.42)],
                 PALETTE[1].mix(0.35).filled(),
             )))?;
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(*from, y + 0.25), (*to, y + 0.6)],
+                [(*from, y + 0.1), (*to, y + 0.42)],
                 PALETTE[1].stroke_width(1),
             )))?;
         }
         for (from, to) in &row.firing {
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(*from, y + 0.25), (*to, y + 0.6)],
+                [(*from, y + 0.1), (*to, y + 0.42)],
                 PALETTE[3].filled(),
             )))?;
         }
@@ -398,24 +725,62 @@ fn draw_alert_timeline(svg: &mut String, rows: &[AlertRow], backdrop: &Backdrop)
                 .take_while(|x| *x < to)
                 .map(|x| {
                     PathElement::new(
-                        vec![(x, y + 0.25), ((x + x_max / 320.0).min(to), y + 0.6)],
+                        vec![(x, y + 0.1), ((x + x_max / 320.0).min(to), y + 0.42)],
                         PALETTE[2].stroke_width(1),
                     )
                 });
             chart.draw_series(hatch)?;
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(from, y + 0.25), (to, y + 0.6)],
+                [(from, y + 0.1), (to, y + 0.42)],
                 PALETTE[2].stroke_width(2),
             )))?;
         }
         chart.draw_series(std::iter::once(Text::new(
             format!("{}. {}", index + 1, row.label),
-            (x_max * 0.005, y + 0.9),
-            ("sans-serif", 12).into_font().color(&BLACK),
+            (x_max * 0.005, y + 0.94),
+            ("sans-serif", 16).into_font().color(&BLACK),
         )))?;
     }
     root.present()?;
-    Ok(())
+    let (px, _) = chart.plotting_area().get_pixel_range();
+    // Each row as a line: 2 firing, 1 pending, 0 neither, at the ends of
+    // its bars (the script names the states).
+    let lines = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let mut points = vec![(0.0, 0.0)];
+            let mut bars: Vec<(f64, f64, f64)> = row
+                .pending
+                .iter()
+                .map(|(a, b)| (*a, *b, 1.0))
+                .chain(row.firing.iter().map(|(a, b)| (*a, *b, 2.0)))
+                .chain(row.expected.map(|(a, b)| (a, b, 3.0)))
+                .collect();
+            bars.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for (from, to, state) in bars {
+                points.extend([(from, state), (to, 0.0)]);
+            }
+            (
+                format!("{}. {}", index + 1, row.label),
+                String::new(),
+                points,
+            )
+        })
+        .collect();
+    let hover = Hover {
+        width: WIDTH,
+        pixels: (px.start, px.end),
+        x_range: (0.0, x_max),
+        kind: "alerts",
+        unit: "",
+        lines,
+    };
+    Ok(Drawn {
+        hover,
+        entries: Vec::new(),
+        dashes: String::new(),
+    })
 }
 
 #[cfg(test)]

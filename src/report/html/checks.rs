@@ -33,7 +33,7 @@ pub(super) fn checks_section(page: &mut String, s: &saved::SavedSummary, promql:
         };
         let _ = writeln!(
             page,
-            "<tr class=\"check\"><td class=\"{}\">{}{}</td><td>{check}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr class=\"check\"><td class=\"{}\">{}{}</td><td>{check}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"source\"><code>{}</code></td></tr>",
             escape(&class),
             outcome_mark(&c.outcome),
             if c.truncated {
@@ -44,7 +44,8 @@ pub(super) fn checks_section(page: &mut String, s: &saved::SavedSummary, promql:
             escape(&c.scope),
             escape(&c.measured_text),
             escape(&c.wanted),
-            escape(&c.source)
+            // A place to break after each `/` of a long path.
+            escape(&c.source).replace('/', "/<wbr>")
         );
     }
     page.push_str("</tbody></table>\n");

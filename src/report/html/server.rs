@@ -32,7 +32,7 @@ pub(super) fn server_section(page: &mut String, promql: &[CheckSeries], backdrop
                     line.labels.clone()
                 },
                 points: line.points.clone(),
-                dashed: false,
+                line: Line::Solid,
             })
             .collect();
         let threshold = format!(
@@ -54,7 +54,7 @@ pub(super) fn server_section(page: &mut String, promql: &[CheckSeries], backdrop
             &title,
             &charts::against_threshold(&series, backdrop, check.threshold, &threshold),
             &format!(
-                "{} evaluated every {} s over the whole run; the dashed line is the threshold.{more}",
+                "{} evaluated every {} s over the whole run; the dashed line in the text's color is the threshold.{more}",
                 check.expr,
                 crate::promql::format_short(check.step_s)
             ),

@@ -47,7 +47,13 @@ pub(super) fn error_rate(m: &saved::SavedMeasured) -> String {
     }
 }
 
-pub(super) fn tables_section(page: &mut String, s: &saved::SavedSummary) {
+/// The phases and requests, status codes, and the fault windows: the
+/// proxies' and `knob_windows`, the demo knobs'.
+pub(super) fn tables_section(
+    page: &mut String,
+    s: &saved::SavedSummary,
+    knob_windows: &[saved::FaultWindow],
+) {
     page.push_str("<h2 id=\"phases\">Phases and requests</h2>\n<table><thead><tr><th>phase</th><th>request</th><th>count</th><th>req/s</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n");
     let cells = |m: &saved::SavedMeasured| match &m.latency_ms {
         Some(d) => format!(
@@ -95,8 +101,8 @@ pub(super) fn tables_section(page: &mut String, s: &saved::SavedSummary) {
         );
     }
     page.push_str("</tbody></table>\n");
-    if !s.fault_windows.is_empty() {
-        page.push_str("<h3 id=\"faults\">Fault windows</h3><table><thead><tr><th>proxy</th><th>phase</th><th>in effect (s)</th><th>fault</th><th>matched</th><th>injected</th></tr></thead><tbody>\n");
+    if !s.fault_windows.is_empty() || !knob_windows.is_empty() {
+        page.push_str("<h3 id=\"faults\">Fault windows</h3><table><thead><tr><th>proxy or demo target</th><th>phase</th><th>in effect (s)</th><th>fault</th><th>matched</th><th>injected</th></tr></thead><tbody>\n");
         for w in &s.fault_windows {
             let _ = writeln!(
                 page,
@@ -108,6 +114,19 @@ pub(super) fn tables_section(page: &mut String, s: &saved::SavedSummary) {
                 escape(&w.fault),
                 w.matched,
                 w.injected
+            );
+        }
+        // The demo knobs count nothing per window: matched and injected
+        // are not known.
+        for w in knob_windows {
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.3} – {:.3}</td><td><code>{}</code></td><td>-</td><td>-</td></tr>",
+                escape(&w.proxy),
+                escape(&w.phase),
+                w.start_s,
+                w.end_s,
+                escape(&w.fault),
             );
         }
         page.push_str("</tbody></table>\n");

@@ -155,6 +155,24 @@ pub struct SavedAlerts {
     /// Where the alert expectations want each alert.
     #[serde(default)]
     pub expected: Vec<Expected>,
+    /// The demo knobs' changes, as each phase started.
+    #[serde(default)]
+    pub faults: Vec<KnobChange>,
+}
+
+/// A change of a demo target's fault knobs: set as `phase` started (None:
+/// after the last phase).
+#[derive(Debug, Deserialize)]
+pub struct KnobChange {
+    #[serde(default)]
+    pub phase: Option<String>,
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub knobs: crate::demo::Faults,
+    /// Why the change could not be made.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
