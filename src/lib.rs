@@ -64,6 +64,8 @@
 //! - `slo`: SLOs: the model, what an SLI measured (client or PromQL), the
 //!   budget math, the verdicts; their terminal text is `report::slo_text`.
 
+#![warn(unreachable_pub)]
+
 pub mod app;
 pub mod backend;
 pub mod cli;

@@ -101,9 +101,15 @@ phases:
     assert!(stdout.contains("schedule 100.0/s: 200 due"), "{stdout}");
     assert!(!stdout.contains("answers"), "{stdout}");
     // The ramp says the load its latency bound held up to.
-    assert!(stdout.contains("p99 stayed under 10000 ms up to ≈ "), "{stdout}");
+    assert!(
+        stdout.contains("p99 stayed under 10000 ms up to ≈ "),
+        "{stdout}"
+    );
     let md = text(dir.path(), "summary.md");
-    assert!(md.contains("- ramp: p99 stayed under 10000 ms up to ≈ "), "{md}");
+    assert!(
+        md.contains("- ramp: p99 stayed under 10000 ms up to ≈ "),
+        "{md}"
+    );
 }
 
 #[test]

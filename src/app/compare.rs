@@ -15,7 +15,7 @@ use crate::report::escape::terminal_lines;
 use crate::report::run::dir::COMPARE;
 use crate::report::run::saved::Saved;
 
-pub fn run(args: &CompareArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<Exit> {
     let limits =
         Limits::parse(&args.max_regression).map_err(|e| UsageError::new("--max-regression", e))?;
     let base = Saved::read(&args.base).map_err(|e| UsageError::new("BASE", format!("{e:#}")))?;

@@ -16,27 +16,27 @@ use crate::report::run::saved::{SavedMeasured, SavedSummary};
 /// this fraction slower (and by at least `--min-latency-delta`) is a
 /// warning: half as slow again is no scheduling noise, yet the user chose
 /// not to gate on it.
-pub const LARGE_SLOWDOWN: f64 = 0.5;
+pub(crate) const LARGE_SLOWDOWN: f64 = 0.5;
 
 /// Two runs whose lengths differ by more than this fraction of BASE's, and
 /// by more than [`DURATION_FLOOR_S`], are a warning. A run lasts its phases
 /// plus the drain of the requests in flight; a run cut short (abort,
 /// signal) or a scenario whose phases changed differs by far more, and then
 /// throughput and quantiles cover different loads.
-pub const DURATION_TOLERANCE: f64 = 0.10;
+pub(crate) const DURATION_TOLERANCE: f64 = 0.10;
 
 /// The drain alone moves a short run's length: a 1 s phase lasted 1.05 s
 /// against a 5 ms service and a 3 s one 3.29 s against a 300 ms one, so
 /// under a second apart is never a warning.
-pub const DURATION_FLOOR_S: f64 = 1.0;
+pub(crate) const DURATION_FLOOR_S: f64 = 1.0;
 
 /// The latency quantiles compared: what the read model of `summary.json`
 /// holds.
-pub const QUANTILES: [&str; 4] = ["p50", "p95", "p99", "max"];
+pub(crate) const QUANTILES: [&str; 4] = ["p50", "p95", "p99", "max"];
 
 /// One metric's allowed regression.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Limit {
+pub(crate) enum Limit {
     /// Latency quantile: at most this fraction slower.
     Slower(f64),
     /// Error rate: at most this many percentage points higher.
@@ -48,11 +48,11 @@ pub enum Limit {
 /// Regression limits by metric name (`p50`, `p95`, `p99`, `max`,
 /// `error_rate`, `throughput`).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Limits(pub Vec<(String, Limit)>);
+pub(crate) struct Limits(pub Vec<(String, Limit)>);
 
 /// What is wrong with one `NAME=LIMIT` of `--max-regression`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LimitError {
+pub(crate) enum LimitError {
     #[error("`{0}`: write NAME=LIMIT, e.g. p95=10%")]
     NotNameValue(String),
     /// Not a finite number >= 0 with the metric's unit (`%`, or `pp` for
@@ -65,7 +65,7 @@ pub enum LimitError {
 
 impl Limits {
     /// `p95=10%,error_rate=0.5pp,throughput=5%`.
-    pub fn parse(text: &str) -> Result<Limits, LimitError> {
+    pub(crate) fn parse(text: &str) -> Result<Limits, LimitError> {
         let mut limits = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = part
@@ -99,7 +99,7 @@ impl Limits {
 
 /// What a compared value is measured in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
+pub(crate) enum Unit {
     /// Latency, in milliseconds.
     Ms,
     /// Error rate, in percent of the requests; its change in points.
@@ -112,7 +112,7 @@ pub enum Unit {
 
 /// How a compared value came out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mark {
+pub(crate) enum Mark {
     /// Within its limit, or not judged here (PromQL checks).
     Held,
     /// No limit covers it but it changed a lot: said, never a failure.
@@ -123,7 +123,7 @@ pub enum Mark {
 
 /// One compared value.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     /// `phase steady`, `phase steady, request home`, or a check's scope.
     pub scope: String,
     pub metric: String,
@@ -136,7 +136,7 @@ pub struct Row {
 /// Why two runs of one scenario may not compare well: said, never a
 /// failure.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RunsDiffer {
+pub(crate) enum RunsDiffer {
     /// `file` in their `summary.json`: the scenario may have changed.
     File { base: String, new: String },
     /// `duration_s`, more than [`DURATION_TOLERANCE`] apart.
@@ -146,7 +146,7 @@ pub enum RunsDiffer {
 impl RunsDiffer {
     /// The sentence, with the file names as `quote` renders them (the rest
     /// is digits and plain words, safe in every format).
-    pub fn sentence(&self, quote: impl Fn(&str) -> String) -> String {
+    pub(crate) fn sentence(&self, quote: impl Fn(&str) -> String) -> String {
         match self {
             RunsDiffer::File { base, new } => format!(
                 "BASE ran scenario file {}, NEW ran {}: check that the scenario did not change between the runs",
@@ -171,13 +171,13 @@ impl fmt::Display for RunsDiffer {
 
 /// Two runs compared.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub rows: Vec<Row>,
     pub warnings: Vec<RunsDiffer>,
 }
 
 impl Comparison {
-    pub fn regressions(&self) -> usize {
+    pub(crate) fn regressions(&self) -> usize {
         self.rows
             .iter()
             .filter(|r| matches!(r.mark, Mark::Regression(_)))
@@ -185,7 +185,7 @@ impl Comparison {
     }
 
     /// Warned rows and the runs' own differences.
-    pub fn warning_count(&self) -> usize {
+    pub(crate) fn warning_count(&self) -> usize {
         let rows = self.rows.iter();
         rows.filter(|r| matches!(r.mark, Mark::Warning(_))).count() + self.warnings.len()
     }
@@ -245,13 +245,13 @@ fn short(v: f64) -> String {
 /// correspond.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("BASE ran scenario `{base}`, NEW ran `{new}`: compare two runs of the same scenario")]
-pub struct DifferentScenarios {
+pub(crate) struct DifferentScenarios {
     pub base: String,
     pub new: String,
 }
 
 /// How two runs of one scenario differ in what they ran: file and length.
-pub fn runs_differ(base: &SavedSummary, new: &SavedSummary) -> Vec<RunsDiffer> {
+pub(crate) fn runs_differ(base: &SavedSummary, new: &SavedSummary) -> Vec<RunsDiffer> {
     let mut warnings = Vec::new();
     if base.file != new.file {
         warnings.push(RunsDiffer::File {
@@ -268,7 +268,7 @@ pub fn runs_differ(base: &SavedSummary, new: &SavedSummary) -> Vec<RunsDiffer> {
 }
 
 /// Compares two runs; an error when they are not runs of one scenario.
-pub fn compare(
+pub(crate) fn compare(
     base: &SavedSummary,
     new: &SavedSummary,
     limits: &Limits,

@@ -6,7 +6,7 @@
 //! first shard that judged it, since every shard watched the same service.
 
 mod alerts;
-pub mod compare;
+pub(crate) mod compare;
 mod expectations;
 
 pub(crate) use alerts::judge_run;
@@ -29,7 +29,7 @@ use crate::scenario::Scenario;
 use crate::slo::{self, SloReport};
 
 /// The client-side verdicts: what the load's own results say.
-pub fn client(scenario: &Scenario, results: &RunResults) -> Vec<Verdict> {
+pub(crate) fn client(scenario: &Scenario, results: &RunResults) -> Vec<Verdict> {
     evaluate(scenario, results)
 }
 
@@ -38,7 +38,7 @@ pub fn client(scenario: &Scenario, results: &RunResults) -> Vec<Verdict> {
 /// judges the PromQL and alert expectations and the SLOs against the
 /// embedded evaluator or that Prometheus. Writes `metrics.jsonl`,
 /// `promql.json` and `alerts.json` into `out` as it goes.
-pub fn server(
+pub(crate) fn server(
     scenario: &Scenario,
     results: &RunResults,
     scraped: Option<Scraped>,
@@ -167,7 +167,7 @@ fn run_window(results: &RunResults) -> (i64, i64) {
 
 /// The SLOs' verdicts, each marked when it read data a scrape limit
 /// truncated (`losses`, timed from `origin_ms`).
-pub fn slo_verdicts(
+pub(crate) fn slo_verdicts(
     scenario: &Scenario,
     slos: &[SloReport],
     losses: &[crate::metrics::loss::Loss],
@@ -181,7 +181,7 @@ pub fn slo_verdicts(
 /// The server-side verdicts of shards, for a merge: those of the first
 /// shard that has verdicts `judged` lacks (by check, scope and source), with
 /// that shard's index.
-pub fn server_from_shards(
+pub(crate) fn server_from_shards(
     judged: &[Verdict],
     shards: &[Vec<Verdict>],
 ) -> Option<(usize, Vec<Verdict>)> {
@@ -201,7 +201,7 @@ pub fn server_from_shards(
 
 /// A merge's verdicts and SLO reports, and which shard the server side came
 /// from.
-pub struct Merged {
+pub(crate) struct Merged {
     pub verdicts: Vec<Verdict>,
     /// Every SLO of the scenario, measured on the merged results (those
     /// over PromQL have no data here: their verdicts are the shard's).
@@ -212,7 +212,7 @@ pub struct Merged {
 /// The judge stage of `merge`: the client side judged again on the merged
 /// results (the expectations, then the client SLOs), then the server side
 /// as the first shard that judged it (see [`server_from_shards`]).
-pub fn merged(scenario: &Scenario, results: &RunResults, shards: &[Vec<Verdict>]) -> Merged {
+pub(crate) fn merged(scenario: &Scenario, results: &RunResults, shards: &[Vec<Verdict>]) -> Merged {
     let mut verdicts = client(scenario, results);
     let slos = slo::evaluate(&scenario.slos, results, None);
     let (client_slos, client_reports): (Vec<_>, Vec<_>) = scenario
@@ -236,7 +236,7 @@ pub fn merged(scenario: &Scenario, results: &RunResults, shards: &[Vec<Verdict>]
 
 /// Every verdict of a live run, its SLOs, and the scraped data limits kept
 /// out.
-pub struct Judged {
+pub(crate) struct Judged {
     pub verdicts: Vec<Verdict>,
     pub slos: Vec<SloReport>,
     pub losses: Vec<crate::metrics::loss::Loss>,
@@ -247,7 +247,7 @@ pub struct Judged {
 /// server-side judging reads other people's metrics and rules and can fail
 /// late: that loses nothing, and the files say the checks were not judged
 /// (NO DATA).
-pub fn live(
+pub(crate) fn live(
     scenario: &Scenario,
     results: &RunResults,
     mut verdicts: Vec<Verdict>,

@@ -51,7 +51,7 @@ pub(crate) fn push_target(out: &mut Vec<u8>, target: &str) {
 
 /// True when `target` needs no encoding (the common case: nothing to copy).
 #[cfg(test)]
-pub fn is_clean_target(target: &str) -> bool {
+pub(crate) fn is_clean_target(target: &str) -> bool {
     target.bytes().all(|b| TARGET[b as usize])
 }
 

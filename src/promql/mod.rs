@@ -234,22 +234,6 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
-/// A value for people: four significant digits (`0.009551`, `157.3`,
-/// `12034`), `NaN`, `+Inf`.
-pub fn format_short(v: f64) -> String {
-    if !v.is_finite() || v == v.trunc() && v.abs() < 1e15 {
-        return format_value(v);
-    }
-    let digits = v.abs().log10().floor() as i32;
-    let decimals = (3 - digits).clamp(0, 15) as usize;
-    let text = format!("{v:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
-}
-
 /// Parses a value in Prometheus's string form.
 pub fn parse_value(text: &str) -> Option<f64> {
     match text {

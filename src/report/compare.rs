@@ -46,7 +46,7 @@ fn change(row: &Row) -> String {
 }
 
 /// `no regression`, `2 regression(s), 1 warning(s)`.
-pub fn headline(comparison: &Comparison) -> String {
+pub(crate) fn headline(comparison: &Comparison) -> String {
     let (regressions, warnings) = (comparison.regressions(), comparison.warning_count());
     let mut parts = Vec::new();
     if regressions == 0 {
@@ -70,7 +70,7 @@ fn mark(row: &Row) -> (&'static str, &'static str, &str) {
 }
 
 /// `compare.md`.
-pub fn markdown(base: &Path, new: &Path, scenario: &str, comparison: &Comparison) -> String {
+pub(crate) fn markdown(base: &Path, new: &Path, scenario: &str, comparison: &Comparison) -> String {
     let mut out = format!(
         "## slogate compare: {} — {}\n\nBASE {} → NEW {}\n\n",
         code(scenario),
@@ -100,7 +100,7 @@ pub fn markdown(base: &Path, new: &Path, scenario: &str, comparison: &Comparison
 }
 
 /// `compare.html`: the same table, self-contained.
-pub fn html(base: &Path, new: &Path, scenario: &str, comparison: &Comparison) -> String {
+pub(crate) fn html(base: &Path, new: &Path, scenario: &str, comparison: &Comparison) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
          <title>slogate compare: {}</title><style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:1rem}}table{{border-collapse:collapse;width:100%;font-size:.85rem}}th,td{{border:1px solid #ccc;padding:.25rem .45rem}}td.num{{text-align:right;white-space:nowrap}}.bad{{color:#a33a00;font-weight:700}}.warn{{color:#8a6d00;font-weight:700}}</style></head><body>\

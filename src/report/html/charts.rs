@@ -21,7 +21,7 @@ use crate::report::run::saved::{FaultWindow, Phase};
 /// Okabe–Ito: blue, orange, bluish green, vermillion, reddish purple, sky
 /// blue, yellow; grey in place of its black, so a line stays visible on a
 /// dark background.
-pub const PALETTE: [RGBColor; 8] = [
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(0x00, 0x72, 0xB2),
     RGBColor(0xE6, 0x9F, 0x00),
     RGBColor(0x00, 0x9E, 0x73),
@@ -35,7 +35,7 @@ pub const PALETTE: [RGBColor; 8] = [
 /// How big a chart is drawn: the page's width, or one of a grid of small
 /// multiples (scaled to the page by CSS either way).
 #[derive(Clone, Copy)]
-pub enum Size {
+pub(crate) enum Size {
     Wide,
     Small,
 }
@@ -51,7 +51,7 @@ impl Size {
 
 /// How a line is drawn.
 #[derive(Clone, Copy, PartialEq)]
-pub enum Line {
+pub(crate) enum Line {
     Solid,
     /// Service time beside latency, say.
     Dashed,
@@ -61,14 +61,14 @@ pub enum Line {
 }
 
 /// One line of a chart; a non-finite y breaks it.
-pub struct Series {
+pub(crate) struct Series {
     pub label: String,
     pub points: Vec<(f64, f64)>,
     pub line: Line,
 }
 
 /// What every over-time chart shares: the phases and fault windows.
-pub struct Backdrop<'a> {
+pub(crate) struct Backdrop<'a> {
     pub phases: &'a [Phase],
     pub faults: &'a [FaultWindow],
     pub duration_s: f64,
@@ -89,7 +89,7 @@ type HoverLine = (String, String, Points);
 type NameRow = (Vec<(f64, String)>, RGBAColor, i32);
 
 /// The largest finite y of `series`, with room above, at least `floor`.
-pub fn max_y(series: &[Series], floor: f64) -> f64 {
+pub(crate) fn max_y(series: &[Series], floor: f64) -> f64 {
     let top = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
@@ -241,7 +241,7 @@ fn finish(drawn: DrawResult<Drawn>, mut svg: String) -> String {
 /// A chart of `series` over the run's seconds, with phase bands (named
 /// above the plot) and fault windows (a strip at the bottom, named above
 /// the plot); y from 0 to `y_max` (None: fitted to the series).
-pub fn over_time(
+pub(crate) fn over_time(
     y_desc: &str,
     series: &[Series],
     backdrop: &Backdrop,
@@ -257,7 +257,7 @@ pub fn over_time(
 /// [`over_time`] for a PromQL check's series: the y axis fits the values
 /// and the threshold (drawn as a reference line, labelled), negative ones
 /// too.
-pub fn against_threshold(
+pub(crate) fn against_threshold(
     series: &[Series],
     backdrop: &Backdrop,
     threshold: f64,
@@ -505,7 +505,7 @@ fn names_above(
 /// highest of the bucket, in x order. Drawn `buckets` wide or narrower,
 /// the line looks the same as with every point (spikes included), and a
 /// long run's page stays small.
-pub fn decimate(points: &[(f64, f64)], x_max: f64, buckets: usize) -> Vec<(f64, f64)> {
+pub(crate) fn decimate(points: &[(f64, f64)], x_max: f64, buckets: usize) -> Vec<(f64, f64)> {
     if points.len() <= 2 * buckets || x_max <= 0.0 {
         return points.to_vec();
     }
@@ -542,7 +542,7 @@ pub fn decimate(points: &[(f64, f64)], x_max: f64, buckets: usize) -> Vec<(f64, 
 }
 
 /// x of the percentile plot: `-log10(1 - q)` (0 = p0, 1 = p90, 2 = p99, ...).
-pub fn percentile_x(q: f64) -> f64 {
+pub(crate) fn percentile_x(q: f64) -> f64 {
     -(1.0 - q).max(1e-9).log10()
 }
 
@@ -550,13 +550,13 @@ fn percentile_label(x: f64) -> String {
     let q = 100.0 * (1.0 - 10f64.powf(-x));
     format!(
         "p{}",
-        crate::promql::format_short((q * 1000.0).round() / 1000.0)
+        crate::units::format_significant((q * 1000.0).round() / 1000.0)
     )
 }
 
 /// The latency distribution: latency (ms, log scale) by percentile (log
 /// scale of 1 − q), one line per series, y over `y_range` (None: fitted).
-pub fn percentiles(series: &[Series], size: Size, y_range: Option<(f64, f64)>) -> String {
+pub(crate) fn percentiles(series: &[Series], size: Size, y_range: Option<(f64, f64)>) -> String {
     let y_range = y_range.unwrap_or_else(|| percentile_y_range(series));
     let mut svg = String::new();
     let drawn = draw_percentiles(&mut svg, series, size, y_range);
@@ -564,7 +564,7 @@ pub fn percentiles(series: &[Series], size: Size, y_range: Option<(f64, f64)>) -
 }
 
 /// The log-scale y range that holds every positive value of `series`.
-pub fn percentile_y_range(series: &[Series]) -> (f64, f64) {
+pub(crate) fn percentile_y_range(series: &[Series]) -> (f64, f64) {
     let y_max = max_y(series, 1.0);
     let y_min = series
         .iter()
@@ -605,7 +605,7 @@ fn draw_percentiles(
         .x_labels(x_max as usize + 1)
         .x_label_formatter(&|x| percentile_label(*x))
         .y_labels(8)
-        .y_label_formatter(&|y| crate::promql::format_short(*y))
+        .y_label_formatter(&|y| crate::units::format_significant(*y))
         .label_style(("sans-serif", tick))
         .axis_desc_style(("sans-serif", desc))
         .light_line_style(WHITE.mix(0.0))
@@ -643,7 +643,7 @@ fn draw_percentiles(
 
 /// One row of the alert timeline: its name and label set, and when it was
 /// pending and firing (seconds since the start).
-pub struct AlertRow {
+pub(crate) struct AlertRow {
     pub label: String,
     pub pending: Vec<(f64, f64)>,
     pub firing: Vec<(f64, f64)>,
@@ -652,7 +652,7 @@ pub struct AlertRow {
 }
 
 /// Pending (light, outlined) and firing (solid) bars per alert.
-pub fn alert_timeline(rows: &[AlertRow], backdrop: &Backdrop) -> String {
+pub(crate) fn alert_timeline(rows: &[AlertRow], backdrop: &Backdrop) -> String {
     let mut svg = String::new();
     let drawn = draw_alert_timeline(&mut svg, rows, backdrop);
     finish(drawn, svg)

@@ -13,17 +13,17 @@ fn describe(knobs: &crate::demo::Faults) -> Option<String> {
     if knobs.error_ratio > 0.0 {
         parts.push(format!(
             "{}% answered {}",
-            crate::promql::format_short(knobs.error_ratio * 100.0),
+            crate::units::format_significant(knobs.error_ratio * 100.0),
             knobs.error_status
         ));
     }
     if knobs.latency_ms > 0.0 || knobs.jitter_ms > 0.0 {
-        let mut delay = format!("+{} ms", crate::promql::format_short(knobs.latency_ms));
+        let mut delay = format!("+{} ms", crate::units::format_significant(knobs.latency_ms));
         if knobs.jitter_ms > 0.0 {
             let _ = write!(
                 delay,
                 " ±{} ms",
-                crate::promql::format_short(knobs.jitter_ms)
+                crate::units::format_significant(knobs.jitter_ms)
             );
         }
         parts.push(delay);

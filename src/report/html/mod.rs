@@ -37,7 +37,7 @@ use server::server_section;
 use tables::{slos_section, tables_section};
 
 /// Escapes text for HTML content and quoted attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -53,7 +53,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Renders `DIR/index.html` from the files in `dir`.
-pub fn write(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+pub(crate) fn write(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     let saved = Saved::read(dir)?;
     let page = render(&saved);
     let path = dir.join(crate::report::run::dir::PAGE);
@@ -155,7 +155,7 @@ fn chart_of(check: &str) -> &'static str {
 }
 
 /// Renders the whole page.
-pub fn render(saved: &Saved) -> String {
+pub(crate) fn render(saved: &Saved) -> String {
     let s = &saved.summary;
     let mut page = String::new();
     let started = std::time::UNIX_EPOCH + std::time::Duration::from_millis(s.started_at_unix_ms);

@@ -56,7 +56,7 @@ pub(super) fn server_section(page: &mut String, promql: &[CheckSeries], backdrop
             &format!(
                 "{} evaluated every {} s over the whole run; the dashed line in the text's color is the threshold.{more}",
                 check.expr,
-                crate::promql::format_short(check.step_s)
+                crate::units::format_significant(check.step_s)
             ),
         );
     }

@@ -147,7 +147,7 @@ pub struct Row {
 
 /// `alerts.json`.
 #[derive(Debug, Default, Deserialize)]
-pub struct SavedAlerts {
+pub(crate) struct SavedAlerts {
     #[serde(default)]
     pub evaluated_by: String,
     #[serde(default)]
@@ -163,7 +163,7 @@ pub struct SavedAlerts {
 /// A change of a demo target's fault knobs: set as `phase` started (None:
 /// after the last phase).
 #[derive(Debug, Deserialize)]
-pub struct KnobChange {
+pub(crate) struct KnobChange {
     #[serde(default)]
     pub phase: Option<String>,
     #[serde(default)]
@@ -176,7 +176,7 @@ pub struct KnobChange {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Expected {
+pub(crate) struct Expected {
     pub alert: String,
     pub expectation: String,
     pub scope: String,
@@ -185,7 +185,7 @@ pub struct Expected {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Alert {
+pub(crate) struct Alert {
     pub name: String,
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
@@ -194,7 +194,7 @@ pub struct Alert {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Episode {
+pub(crate) struct Episode {
     pub pending_at: i64,
     #[serde(default)]
     pub fired_at: Option<i64>,
@@ -203,7 +203,7 @@ pub struct Episode {
 }
 
 /// Everything read from a results directory.
-pub struct Saved {
+pub(crate) struct Saved {
     pub summary: SavedSummary,
     /// `summary.json`'s checks as written, for [`Saved::verdicts`].
     checks: serde_json::Value,
@@ -226,7 +226,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Option
 }
 
 impl Saved {
-    pub fn read(dir: &Path) -> anyhow::Result<Saved> {
+    pub(crate) fn read(dir: &Path) -> anyhow::Result<Saved> {
         let summary_path = dir.join("summary.json");
         let value: serde_json::Value = read_json(&summary_path)?.with_context(|| {
             format!(
@@ -246,12 +246,12 @@ impl Saved {
     }
 
     /// The checks as the run judged them.
-    pub fn verdicts(&self) -> anyhow::Result<Vec<crate::expect::Verdict>> {
+    pub(crate) fn verdicts(&self) -> anyhow::Result<Vec<crate::expect::Verdict>> {
         Vec::deserialize(&self.checks).context("unreadable checks")
     }
 
     /// Refuses a summary another layout of `summary.json` wrote.
-    pub fn require_schema(&self, dir: &Path) -> anyhow::Result<()> {
+    pub(crate) fn require_schema(&self, dir: &Path) -> anyhow::Result<()> {
         let schema = &self.summary.schema;
         if schema != super::SCHEMA {
             anyhow::bail!(
