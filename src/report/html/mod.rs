@@ -13,6 +13,7 @@ mod alerts;
 mod charts;
 mod checks;
 mod distribution;
+mod frame;
 mod knobs;
 mod over_time;
 mod server;
