@@ -22,6 +22,7 @@ fn other_tools_flags_are_refused_with_their_slogate_name_before_any_request() {
             &["looks like a duration", "did you mean `-z 3s`"],
         ),
         (&["-d3s"], &["did you mean `-z 3s`"]),
+        (&["-d", "30"], &["did you mean `-z 30s`"]),
         (
             &["-t", "2"],
             &["-t is the per-request timeout", "--workers 2"],
@@ -120,6 +121,25 @@ fn wrk2_rate_and_heys_header_flags_are_accepted_and_sent() {
     );
     assert_eq!(header("host").as_deref(), Some("api.test"));
     assert_eq!(header("accept-encoding"), None);
+    // A body that starts with a dash is a body.
+    let output = slogate(&[
+        "hit",
+        &url,
+        "-n",
+        "1",
+        "-m",
+        "POST",
+        "-d",
+        "-h2",
+        "--no-progress",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(seen.lock().unwrap().last().unwrap().body, b"-h2");
     // A body that looks like a duration is sent when a method says so.
     let output = slogate(&[
         "hit",
@@ -139,8 +159,22 @@ fn wrk2_rate_and_heys_header_flags_are_accepted_and_sent() {
 #[test]
 fn a_closed_pipe_ends_hit_quietly_with_the_pipes_status() {
     let server = Server::start(|_| Reply::status(200));
+    for format in ["text", "json", "csv"] {
+        closed_pipe(&server, format);
+    }
+}
+
+fn closed_pipe(server: &Server, format: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_slogate"))
-        .args(["hit", &server.url("/"), "-n", "20", "--no-progress"])
+        .args([
+            "hit",
+            &server.url("/"),
+            "-n",
+            "20",
+            "--no-progress",
+            "-o",
+            format,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -151,7 +185,7 @@ fn a_closed_pipe_ends_hit_quietly_with_the_pipes_status() {
     assert_eq!(
         output.status.signal(),
         Some(libc::SIGPIPE),
-        "{:?} {}",
+        "-o {format}: {:?} {}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );

@@ -18,7 +18,23 @@ pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     let expectations = expectations(args)?;
     if args.latency_correction {
         eprintln!(
-            "note: --latency-correction changes nothing: with -q, latency is always measured from each request's due time"
+            "note: --latency-correction changes nothing: with -q, latency is always measured from each request's due time{}",
+            if args.rate.is_none() {
+                " (without -q this is the closed model, with nothing to correct)"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(rate) = args.rate
+        && rate.as_per_second() < args.connections as f64
+    {
+        eprintln!(
+            "note: -q is the total rate here ({rate} over {} connections); hey's -q is per worker: hey -c {} -q {} is -q {} here",
+            args.connections,
+            args.connections,
+            crate::units::format_significant(rate.as_per_second()),
+            crate::units::format_significant(rate.as_per_second() * args.connections as f64)
         );
     }
     crate::redact::add_params(&args.redact);

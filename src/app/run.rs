@@ -4,6 +4,7 @@
 //! (client-side, then PromQL), write the reports, and say how it ended.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -63,7 +64,8 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .collect();
     report.scrape_losses = reports::ScrapeLoss::of(&judged.losses, report.started_at_unix_ms);
     write(&out, &report, &judged.slos, &faults, results.started_at)?;
-    println!("results: {}", out.display());
+    // Ignored when the reader has gone (`| head`): the exit code still says.
+    let _ = writeln!(std::io::stdout(), "results: {}", out.display());
     let export_failed = exported.is_some_and(|done| !announce_export(done, args));
     Ok(match report.ending {
         Ending::Passed if export_failed => Exit::Failed,
@@ -204,17 +206,25 @@ fn write(
         ..reports::Contents::default()
     };
     reports::write_all(out, &files)?;
-    reports::write_terminal(
-        report,
-        &mut crate::redact::Writer::new(std::io::stdout().lock()),
-    )?;
-    if !slos.is_empty() {
-        print!("\n{}", crate::report::slo_text::text(slos));
-    }
+    // The page before the terminal: a reader that closes stdout early
+    // (`| head`) must not cost the results directory its page.
     if let Err(e) = crate::report::html::write(out) {
         eprintln!("warning: index.html not written: {e:#}");
     }
-    Ok(())
+    let mut stdout = crate::redact::Writer::new(std::io::stdout().lock());
+    let printed = reports::write_terminal(report, &mut stdout).and_then(|()| {
+        if slos.is_empty() {
+            Ok(())
+        } else {
+            write!(stdout, "\n{}", crate::report::slo_text::text(slos))
+        }
+    });
+    match printed {
+        // Nobody reads the terminal any more: the files and the exit code
+        // still say it all.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// Says where the `--export-promtool-test` file went; false when it could
@@ -225,7 +235,8 @@ fn announce_export(
 ) -> bool {
     match (done, &args.export_promtool_test) {
         (Ok((done, promtool)), Some(dest)) => {
-            println!(
+            let _ = writeln!(
+                std::io::stdout(),
                 "promtool test: {} ({} series, {} samples over {}, {} alert tests); {}",
                 dest.display(),
                 done.series,

@@ -86,14 +86,20 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, FlagError> {
         headers.push((http::header::CONTENT_TYPE, value));
     }
     if let Some(body) = &args.body {
-        let looks_like_duration = crate::units::parse_duration(body).is_ok();
-        if looks_like_duration && method == Method::GET {
+        // `3s`, or wrk's bare seconds (`-d 30`, which is `-z 30s`).
+        let seconds = !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit());
+        let duration = if seconds {
+            format!("{body}s")
+        } else {
+            body.clone()
+        };
+        if method == Method::GET && crate::units::parse_duration(&duration).is_ok() {
             return Err(FlagError::new(
                 "-d/--body",
                 format!("`{body}` looks like a duration, but -d is the request body here (as in hey)"),
             )
             .with_hint(format!(
-                "did you mean `-z {body}` (wrk's -d)? To send `{body}` as a body, give a method: -m POST"
+                "did you mean `-z {duration}` (wrk's -d)? To send `{body}` as a body, give a method: -m POST"
             )));
         }
     }

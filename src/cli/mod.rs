@@ -337,19 +337,24 @@ pub struct HitArgs {
     pub method: String,
 
     /// Header `Name: value` (repeatable).
-    #[arg(short = 'H', long = "header")]
+    #[arg(short = 'H', long = "header", allow_hyphen_values = true)]
     pub headers: Vec<String>,
 
     /// Accept header value (as hey's -A).
-    #[arg(short = 'A', long = "accept")]
+    #[arg(short = 'A', long = "accept", allow_hyphen_values = true)]
     pub accept: Option<String>,
 
     /// Basic authentication, `user:password` (as hey's -a).
-    #[arg(short = 'a', long = "basic-auth", value_name = "USER:PASSWORD")]
+    #[arg(
+        short = 'a',
+        long = "basic-auth",
+        value_name = "USER:PASSWORD",
+        allow_hyphen_values = true
+    )]
     pub basic_auth: Option<String>,
 
     /// Host header, for a virtual host at the URL's address (HTTP/1.1).
-    #[arg(long = "host")]
+    #[arg(long = "host", allow_hyphen_values = true)]
     pub host: Option<String>,
 
     /// Accepted for hey's habit: slogate never asks for compressed answers
@@ -364,7 +369,12 @@ pub struct HitArgs {
     pub latency_correction: bool,
 
     /// Request body (as hey's -d; wrk's -d, a duration, is -z here).
-    #[arg(short = 'd', long = "body", conflicts_with = "body_file")]
+    #[arg(
+        short = 'd',
+        long = "body",
+        conflicts_with = "body_file",
+        allow_hyphen_values = true
+    )]
     pub body: Option<String>,
 
     /// Request body from a file.
@@ -372,7 +382,7 @@ pub struct HitArgs {
     pub body_file: Option<PathBuf>,
 
     /// Content-Type header value.
-    #[arg(short = 'T', long = "content-type")]
+    #[arg(short = 'T', long = "content-type", allow_hyphen_values = true)]
     pub content_type: Option<String>,
 
     /// Per-request timeout, connection set-up included, e.g. 5s (as hey's
@@ -431,7 +441,7 @@ pub struct HitArgs {
 fn parse_timeout(text: &str) -> Result<Duration, crate::units::UnitError> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(crate::units::UnitError(format!(
-            "`{text}` has no unit: -t is the per-request timeout here (as in hey), e.g. -t {text}s; wrk's -t (threads) is --workers {text}"
+            "`{text}` has no unit: -t is the per-request timeout (hey's -t {text} is -t {text}s here); wrk's -t (threads) is --workers {text}"
         )));
     }
     parse_duration(text)

@@ -212,7 +212,10 @@ fn bars(histogram: &Histogram<u64>, buckets: usize) -> Vec<Bar> {
     if histogram.is_empty() {
         return Vec::new();
     }
-    let (low, high) = (histogram.min() as f64, histogram.max() as f64);
+    // Both ends as lowest equivalents, as the values are placed below: the
+    // slowest then lands in the last bar.
+    let low = histogram.min() as f64;
+    let high = histogram.lowest_equivalent(histogram.max()) as f64;
     let width = (high - low) / buckets as f64;
     let mut bars: Vec<Bar> = (0..=buckets)
         .map(|i| Bar {

@@ -11,7 +11,11 @@ use crate::scenario::{Load, Phase};
 /// One line per latency bound of `phase` (`latency p50/p95/p99 < X`, over
 /// all its requests), when its rate changes; `start_s`..`end_s` is when it
 /// ran. The per-second quantile is the slowest request's (the timeline
-/// keeps one per request), the load the requests that ended in that second.
+/// keeps one per request, and the line says so when there are several),
+/// the load the requests that ended in that second. A second the phase
+/// started in part way is the previous phase's too, so it is left out; the
+/// last, partial second is judged (a ramp peaks there) but its load is not
+/// quoted, as it would read as a drop.
 pub(crate) fn lines(
     phase: &Phase,
     start_s: f64,
@@ -25,10 +29,12 @@ pub(crate) fn lines(
         return Vec::new();
     }
     let mut seconds: Vec<(u64, u64, [Option<f64>; 3])> = Vec::new();
+    let mut endpoints = std::collections::BTreeSet::new();
     for row in timeline
         .iter()
-        .filter(|r| r.second as f64 >= start_s.floor() && (r.second as f64) < end_s)
+        .filter(|r| r.second as f64 >= start_s.ceil() && (r.second as f64) < end_s)
     {
+        endpoints.insert(row.endpoint);
         if seconds.last().is_none_or(|(s, ..)| *s != row.second) {
             seconds.push((row.second, 0, [None; 3]));
         }
@@ -41,10 +47,12 @@ pub(crate) fn lines(
             };
         }
     }
-    // A partial last second would read as a drop in load.
-    if end_s.fract() > 0.0 {
-        seconds.retain(|(s, ..)| (*s as f64) + 1.0 <= end_s);
-    }
+    let whole = |second: u64| (second as f64) + 1.0 <= end_s;
+    let whose = if endpoints.len() > 1 {
+        "slowest request's "
+    } else {
+        ""
+    };
     let mut out = Vec::new();
     for e in phase.expectations.iter().filter(|e| e.request.is_none()) {
         let Metric::Latency(LatencyStat::Quantile(q)) = e.check.metric else {
@@ -62,11 +70,23 @@ pub(crate) fn lines(
             .iter()
             .find(|(_, _, worst)| worst[column].is_some_and(|ms| ms > e.check.threshold));
         out.push(match crossed {
-            Some((second, requests, worst)) => format!(
-                "{name} crossed {bound} ms at +{second}s, at ≈ {requests}/s ({} ms)",
-                crate::units::format_significant(worst[column].unwrap_or_default())
-            ),
-            None => match seconds.iter().map(|(_, r, _)| *r).max() {
+            Some((second, requests, worst)) => {
+                let load = if whole(*second) {
+                    format!(", at ≈ {requests}/s")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{name} crossed {bound} ms at +{second}s{load} ({whose}{name} {} ms)",
+                    crate::units::format_significant(worst[column].unwrap_or_default())
+                )
+            }
+            None => match seconds
+                .iter()
+                .filter(|(s, ..)| whole(*s))
+                .map(|(_, r, _)| *r)
+                .max()
+            {
                 Some(most) => format!("{name} stayed under {bound} ms up to ≈ {most}/s"),
                 None => continue,
             },
@@ -139,13 +159,33 @@ mod tests {
             row(14, 0, 999, 900.0),
         ];
         let lines = lines(&phase("latency p99 < 100ms"), 10.0, 14.0, &timeline);
-        assert_eq!(lines, ["p99 crossed 100 ms at +12s, at ≈ 330/s (120 ms)"]);
+        // Two requests in second 11: the slowest's quantile, said so.
+        assert_eq!(
+            lines,
+            ["p99 crossed 100 ms at +12s, at ≈ 330/s (slowest request's p99 120 ms)"]
+        );
         let lines = lines_for("latency p99 < 500ms", &timeline);
         assert_eq!(lines, ["p99 stayed under 500 ms up to ≈ 420/s"]);
     }
 
     fn lines_for(expect: &str, timeline: &[TimelineRow]) -> Vec<String> {
         lines(&phase(expect), 10.0, 14.0, timeline)
+    }
+
+    #[test]
+    fn a_part_second_at_the_start_is_left_out_and_one_at_the_end_judged() {
+        let timeline = [
+            // The previous phase's slow second, shared with this one's start.
+            row(9, 0, 20, 900.0),
+            row(10, 0, 150, 20.0),
+            row(11, 0, 250, 40.0),
+            // The last 0.4 s: slow, and not a drop in load.
+            row(12, 0, 100, 300.0),
+        ];
+        let lines = lines(&phase("latency p99 < 100ms"), 9.6, 12.4, &timeline);
+        assert_eq!(lines, ["p99 crossed 100 ms at +12s (p99 300 ms)"]);
+        let lines_under = super::lines(&phase("latency p99 < 500ms"), 9.6, 12.4, &timeline);
+        assert_eq!(lines_under, ["p99 stayed under 500 ms up to ≈ 250/s"]);
     }
 
     #[test]
