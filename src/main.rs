@@ -15,8 +15,10 @@ fn main() -> ExitCode {
     if subcommand == "hit"
         && let Err(habit) = slogate::cli::habits::check(&args[2..])
     {
-        eprintln!("error: {}", habit.message);
-        eprintln!("hint: {}", habit.hint);
+        // The command line's own words: shown inert, secrets hidden.
+        let shown = |text: &str| terminal_lines(&slogate::redact::text(text));
+        eprintln!("error: {}", shown(&habit.message));
+        eprintln!("hint: {}", shown(&habit.hint));
         return ExitCode::from(Exit::Usage.code());
     }
     let cli = match Cli::try_parse_from(&args) {
