@@ -102,15 +102,10 @@ fn clap_exit(error: clap::Error, subcommand: &str) -> ExitCode {
 
 /// Whether the error is a write to a closed pipe (`slogate hit … | head`).
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    use std::io::ErrorKind::BrokenPipe;
     error.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == BrokenPipe)
-            // serde_json keeps the io::Error inside, not as its source.
-            || cause
-                .downcast_ref::<serde_json::Error>()
-                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
 

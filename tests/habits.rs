@@ -122,17 +122,20 @@ fn wrk2_rate_and_heys_header_flags_are_accepted_and_sent() {
     assert_eq!(header("host").as_deref(), Some("api.test"));
     assert_eq!(header("accept-encoding"), None);
     // A body that starts with a dash is a body.
-    let output = slogate(&[
-        "hit",
-        &url,
-        "-n",
-        "1",
-        "-m",
-        "POST",
-        "-d",
-        "-h2",
-        "--no-progress",
-    ]);
+    let post = |body: &str| {
+        slogate(&[
+            "hit",
+            &url,
+            "-n",
+            "1",
+            "-m",
+            "POST",
+            "-d",
+            body,
+            "--no-progress",
+        ])
+    };
+    let output = post("-h2");
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -141,17 +144,7 @@ fn wrk2_rate_and_heys_header_flags_are_accepted_and_sent() {
     );
     assert_eq!(seen.lock().unwrap().last().unwrap().body, b"-h2");
     // A body that looks like a duration is sent when a method says so.
-    let output = slogate(&[
-        "hit",
-        &url,
-        "-n",
-        "1",
-        "-m",
-        "POST",
-        "-d",
-        "3s",
-        "--no-progress",
-    ]);
+    let output = post("3s");
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(seen.lock().unwrap().last().unwrap().body, b"3s");
 }

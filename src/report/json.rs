@@ -9,7 +9,9 @@ pub(crate) struct Json;
 
 impl Format for Json {
     fn write(&self, summary: &Summary, out: &mut dyn Write) -> anyhow::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, summary)?;
+        // An I/O failure stays an `io::Error` (a closed pipe is then seen as
+        // one, as for the other formats), not one hidden in serde's error.
+        serde_json::to_writer_pretty(&mut *out, summary).map_err(std::io::Error::from)?;
         writeln!(out)?;
         Ok(())
     }

@@ -85,6 +85,14 @@ type Drawing<'s> = (&'s Series, Option<RGBColor>, Points);
 /// A line of hover data: label, CSS color, points.
 pub(super) type HoverLine = (String, String, Points);
 
+/// The hover data of the lines as drawn.
+fn hover_lines(lines: &[Drawing]) -> Vec<HoverLine> {
+    lines
+        .iter()
+        .map(|(s, c, points)| (s.label.clone(), css_color(*c), points.clone()))
+        .collect()
+}
+
 /// A row of names above the plot: (x, name) each, color, pixels above.
 type NameRow = (Vec<(f64, String)>, RGBAColor, i32);
 
@@ -295,10 +303,7 @@ fn draw_over_time(
         x_range: (0.0, x_max),
         kind: "s",
         unit: if y_desc == "ms" { "ms" } else { "" },
-        lines: lines
-            .iter()
-            .map(|(s, c, points)| (s.label.clone(), css_color(*c), points.clone()))
-            .collect(),
+        lines: hover_lines(&lines),
     };
     Ok(Drawn {
         hover,
@@ -489,10 +494,7 @@ fn draw_percentiles(
         x_range: (0.0, x_max),
         kind: "pct",
         unit: "ms",
-        lines: lines
-            .iter()
-            .map(|(s, c, points)| (s.label.clone(), css_color(*c), points.clone()))
-            .collect(),
+        lines: hover_lines(&lines),
     };
     Ok(Drawn {
         hover,
