@@ -109,10 +109,10 @@ impl<'a> FaultSwitch<'a> {
             if faults.is_empty() && !had {
                 continue;
             }
-            let bound = phase
+            let length = phase
                 .and_then(|p| p.duration)
                 .unwrap_or(crate::proxy::fault::MAX_BOUND);
-            proxy.table().replace(faults, bound, now);
+            proxy.table().replace(faults, length, now);
             let (closing, staying): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open)
                 .into_iter()
                 .partition(|(name, ..)| name == proxy.name());

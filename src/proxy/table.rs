@@ -21,6 +21,8 @@ pub struct Active {
     pub spec: FaultSpec,
     pub fault: Fault,
     pub started: Instant,
+    /// A ramp reaches its last probability here.
+    pub ramp_ends: Instant,
     /// Its bound: it stops applying here.
     pub ends: Instant,
     /// Requests (http) or connections (tcp) it matched and drew for.
@@ -37,7 +39,7 @@ impl Active {
     /// The probability at `now` (ramps move from `from` at the start to
     /// `to` at the end of the bound).
     pub fn probability(&self, now: Instant) -> f64 {
-        let span = self.ends.saturating_duration_since(self.started);
+        let span = self.ramp_ends.saturating_duration_since(self.started);
         let progress = if span.is_zero() {
             1.0
         } else {
@@ -135,10 +137,11 @@ impl Table {
         self.changed.send_modify(|generation| *generation += 1);
     }
 
+    /// A fault from `now` that ramps over `ramp` and ends after `bound`.
     fn activate(
         &self,
-        spec: FaultSpec,
-        fault: Fault,
+        (spec, fault): (FaultSpec, Fault),
+        ramp: Duration,
         bound: Duration,
         now: Instant,
     ) -> Arc<Active> {
@@ -147,6 +150,7 @@ impl Table {
             spec,
             fault,
             started: now,
+            ramp_ends: now + ramp,
             ends: now + bound,
             matched: AtomicU64::new(0),
             injected: AtomicU64::new(0),
@@ -155,7 +159,7 @@ impl Table {
 
     /// Adds a fault that applies for `bound` from now.
     pub fn add(&self, spec: FaultSpec, fault: Fault, bound: Duration) -> Arc<Active> {
-        let active = self.activate(spec, fault, bound, Instant::now());
+        let active = self.activate((spec, fault), bound, bound, Instant::now());
         let added = active.clone();
         self.update(|faults| faults.push(added));
         active
@@ -173,18 +177,24 @@ impl Table {
     }
 
     /// Replaces every fault at once (a phase boundary), all starting at
-    /// `now`; returns the ones removed.
+    /// `now`; returns the ones removed. A fault with its own `for` ramps
+    /// over it and ends there; the others ramp over `phase` (the phase's
+    /// length) and apply until the next replace, so a request of the phase
+    /// sent a little late, after its scheduled end, still meets them.
     pub fn replace(
         &self,
         faults: Vec<(FaultSpec, Fault)>,
-        bound: Duration,
+        phase: Duration,
         now: Instant,
     ) -> Vec<Arc<Active>> {
         let fresh: Vec<Arc<Active>> = faults
             .into_iter()
             .map(|(spec, fault)| {
-                let bound = fault.bound.unwrap_or(bound);
-                self.activate(spec, fault, bound, now)
+                let (ramp, bound) = match fault.bound {
+                    Some(own) => (own, own),
+                    None => (phase, super::fault::MAX_BOUND),
+                };
+                self.activate((spec, fault), ramp, bound, now)
             })
             .collect();
         let mut removed = Vec::new();
@@ -250,14 +260,33 @@ mod tests {
     fn a_ramp_rises_over_the_bound_and_faults_end_on_time() {
         let table = Table::default();
         let start = Instant::now();
-        let (spec, f) = fault("abort probability=0%..30%");
-        table.replace(vec![(spec, f)], Duration::from_secs(10), start);
+        let (spec, f) = fault("abort probability=0%..30% for=10s");
+        table.replace(vec![(spec, f)], Duration::from_secs(60), start);
         let active = table.snapshot()[0].clone();
         assert_eq!(active.probability(start), 0.0);
         assert!((active.probability(start + Duration::from_secs(5)) - 0.15).abs() < 1e-12);
         assert!(active.live(start + Duration::from_millis(9_999)));
         assert!(!active.live(start + Duration::from_secs(10)));
         assert_eq!(table.prune(start + Duration::from_secs(11)).len(), 1);
+        assert!(table.snapshot().is_empty());
+    }
+
+    #[test]
+    fn a_phase_s_fault_ramps_over_the_phase_and_lasts_until_replaced() {
+        let table = Table::default();
+        let start = Instant::now();
+        let (spec, f) = fault("abort probability=0%..30%");
+        table.replace(vec![(spec, f)], Duration::from_secs(10), start);
+        let active = table.snapshot()[0].clone();
+        assert!((active.probability(start + Duration::from_secs(5)) - 0.15).abs() < 1e-12);
+        // A request of the phase sent late, past its scheduled end, still
+        // meets the fault at its last probability.
+        let late = start + Duration::from_millis(10_050);
+        assert!(active.live(late));
+        assert!((active.probability(late) - 0.30).abs() < 1e-12);
+        assert!(table.prune(late).is_empty());
+        let removed = table.replace(Vec::new(), Duration::from_secs(10), late);
+        assert_eq!(removed.len(), 1);
         assert!(table.snapshot().is_empty());
     }
 
