@@ -59,7 +59,18 @@ impl Validator<'_> {
         {
             self.error(Self::at(r), "`requests` must be at least 1", None);
         }
-        let expect = self.expectations(&spec.expect, request_names);
+        let mix = spec
+            .mix
+            .as_ref()
+            .map(|mix| self.mix(&spec.name.value, mix, request_names));
+        let sent: Option<Vec<String>> = mix
+            .as_ref()
+            .map(|mix| mix.iter().map(|share| share.request.clone()).collect());
+        let expect = self.expectations(
+            &spec.expect,
+            request_names,
+            sent.as_deref().map(|sent| (spec.name.value.as_str(), sent)),
+        );
         if let Some(source) = &expect.no_other_alerts {
             self.error(
                 spec.expect.iter().find_map(|e| match &e.value {
@@ -82,6 +93,7 @@ impl Validator<'_> {
             duration,
             requests,
             load,
+            mix,
             expectations: expect.client,
             promql: expect.promql,
             alerts: expect.alerts,
@@ -214,10 +226,13 @@ impl Validator<'_> {
         })
     }
 
+    /// The expectations of the run, or of a phase; `phase_sends`: the
+    /// phase's name and the requests its `mix` sends, when it has one.
     pub(super) fn expectations(
         &mut self,
         specs: &[Spanned<StringOr<ExpectMap>>],
         request_names: &[String],
+        phase_sends: Option<(&str, &[String])>,
     ) -> Expectations {
         let mut out = Vec::new();
         let mut promql = Vec::new();
@@ -281,6 +296,23 @@ impl Validator<'_> {
                     Self::at(request),
                     format!("no request named `{}`", request.value),
                     hint,
+                );
+                continue;
+            }
+            if let Some(request) = request
+                && let Some((phase, sent)) = phase_sends
+                && !sent.contains(&request.value)
+            {
+                self.error(
+                    Self::at(request),
+                    format!(
+                        "phase `{phase}` does not send request `{}`: its `mix` leaves it out",
+                        request.value
+                    ),
+                    Some(format!(
+                        "add `{}` to the phase's `mix`, or judge it in a phase that sends it",
+                        request.value
+                    )),
                 );
                 continue;
             }
