@@ -71,8 +71,14 @@ impl Validator<'_> {
             if !request_names.iter().any(|n| n == name) {
                 let hint = nearest(name, request_names.iter().map(String::as_str))
                     .map(|n| format!("did you mean `{n}`?"))
-                    .or_else(|| Some("a phase's `mix` names requests of the top-level `requests`".into()));
-                self.error(at, format!("phase `{phase}`: no request named `{name}`"), hint);
+                    .or_else(|| {
+                        Some("a phase's `mix` names requests of the top-level `requests`".into())
+                    });
+                self.error(
+                    at,
+                    format!("phase `{phase}`: no request named `{name}`"),
+                    hint,
+                );
                 continue;
             }
             if out.iter().any(|share| share.request == name) {

@@ -53,7 +53,9 @@ const KEYS: &[&[&str]] = &[
         "weight",
         "expect_status",
     ],
-    &["name", "duration", "requests", "load", "mix", "expect", "faults"],
+    &[
+        "name", "duration", "requests", "load", "mix", "expect", "faults",
+    ],
     &["request", "weight"],
     &["rate", "steps", "concurrency", "think", "connections"],
     &["from", "to"],

@@ -67,9 +67,7 @@ impl Wire {
                 None => {
                     let connector = connector(&endpoint.url, transport)
                         .await
-                        .with_context(|| {
-                            format!("request `{}` goes to {origin}", endpoint.name)
-                        })?;
+                        .with_context(|| format!("request `{}` goes to {origin}", endpoint.name))?;
                     connectors.push(connector);
                     origins.push(origin);
                     origins.len() - 1

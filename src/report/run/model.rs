@@ -339,7 +339,11 @@ impl RunReport {
                             })
                             .map(|(((i, name), stats), statuses)| RequestReport {
                                 name: name.clone(),
-                                origin: results.endpoint_origins.get(i).cloned().unwrap_or_default(),
+                                origin: results
+                                    .endpoint_origins
+                                    .get(i)
+                                    .cloned()
+                                    .unwrap_or_default(),
                                 measured: Measured::of(stats, failures(stats, *statuses)),
                             })
                             .collect(),
