@@ -186,3 +186,34 @@ impl LoadPlan {
             .max(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(url: &'static str) -> Endpoint {
+        Endpoint {
+            name: "e".into(),
+            method: Method::GET,
+            url: Uri::from_static(url),
+            headers: vec![],
+            body: Bytes::new(),
+            dynamic: None,
+            expect_status: None,
+        }
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port_without_userinfo() {
+        assert_eq!(
+            endpoint("http://user:secret@API.example:8080/x?q").origin(),
+            "http://api.example:8080"
+        );
+        assert_eq!(endpoint("https://h/").origin(), "https://h:443");
+        assert_eq!(
+            endpoint("http://h:80/a").origin(),
+            endpoint("http://h/b").origin()
+        );
+        assert_eq!(endpoint("http://[::1]:9/").origin(), "http://[::1]:9");
+    }
+}

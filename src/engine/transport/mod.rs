@@ -280,3 +280,57 @@ fn render_endpoint(
         expect_status: spec.expect_status.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(name: &str, url: &'static str) -> Endpoint {
+        Endpoint {
+            name: name.into(),
+            method: http::Method::GET,
+            url: http::Uri::from_static(url),
+            headers: vec![],
+            body: bytes::Bytes::new(),
+            dynamic: None,
+            expect_status: None,
+        }
+    }
+
+    fn prepare(endpoints: &[Endpoint]) -> anyhow::Result<Wire> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(Wire::prepare(endpoints, &Transport::default()))
+    }
+
+    #[test]
+    fn endpoints_share_a_connector_per_origin() {
+        let wire = prepare(&[
+            endpoint("a", "http://127.0.0.1:1/a"),
+            endpoint("b", "http://127.0.0.1:2/b"),
+            endpoint("c", "http://127.0.0.1:1/c?x"),
+            endpoint("d", "https://127.0.0.1:1/"),
+        ])
+        .unwrap();
+        assert_eq!(wire.origin_of, vec![0, 1, 0, 2]);
+        assert_eq!(wire.connectors.len(), 3);
+    }
+
+    #[test]
+    fn an_origin_that_cannot_be_used_names_its_request() {
+        let error = prepare(&[
+            endpoint("a", "http://127.0.0.1:1/a"),
+            endpoint("ftp", "ftp://127.0.0.1:1/b"),
+        ])
+        .err()
+        .map(|e| format!("{e:#}"));
+        assert_eq!(
+            error.as_deref(),
+            Some(
+                "request `ftp` goes to ftp://127.0.0.1:1: unsupported URL scheme `ftp` (use http:// or https://)"
+            )
+        );
+    }
+}
