@@ -144,12 +144,6 @@ pub struct PhasePlan {
     pub mix: Vec<Share>,
 }
 
-impl PhasePlan {
-    /// True when the phase sends `endpoint`.
-    pub fn sends(&self, endpoint: usize) -> bool {
-        self.mix.iter().any(|share| share.endpoint == endpoint)
-    }
-}
 
 /// A load run, ready for the engine: phases run back to back on the same
 /// connections.
