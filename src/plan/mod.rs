@@ -144,7 +144,6 @@ pub struct PhasePlan {
     pub mix: Vec<Share>,
 }
 
-
 /// A load run, ready for the engine: phases run back to back on the same
 /// connections.
 #[derive(Debug, Clone)]
