@@ -4,7 +4,7 @@
 
 use serde_saphyr::Spanned;
 
-use super::model::{ShareSpec, StringOr};
+use super::model::{PhaseSpec, ShareSpec, StringOr};
 use super::resolve::Validator;
 use super::{Share, nearest};
 
@@ -96,4 +96,28 @@ impl Validator<'_> {
         }
         out
     }
+}
+
+/// The requests some phase sends: all of them unless every phase has a
+/// `mix` (or there is no phase). Read from the file, so a phase refused for another reason still
+/// counts for what it names.
+pub(super) fn sent_by_some_phase(
+    phases: &[Spanned<PhaseSpec>],
+    request_names: &[String],
+) -> Vec<String> {
+    let named = |phase: &PhaseSpec, request: &str| match &phase.mix {
+        None => true,
+        Some(mix) => mix.value.iter().any(|entry| match &entry.value {
+            StringOr::String(name) => name == request,
+            StringOr::Map(share) => share.request.value == request,
+        }),
+    };
+    // No phase at all is reported on its own.
+    request_names
+        .iter()
+        .filter(|request| {
+            phases.is_empty() || phases.iter().any(|phase| named(&phase.value, request))
+        })
+        .cloned()
+        .collect()
 }

@@ -274,7 +274,12 @@ impl Validator<'_> {
             }
             seen.push(phase.value.name.value.clone());
         }
-        let expect = self.expectations(&file.expect, &request_names, None);
+        let sent = super::mix::sent_by_some_phase(&file.phases.value, &request_names);
+        let expect = self.expectations(
+            &file.expect,
+            &request_names,
+            super::phases::Sends::Run { requests: &sent },
+        );
         let alerts_expected =
             !expect.alerts.is_empty() || phases.iter().any(|p| !p.alerts.is_empty());
         let uses_promql = !expect.promql.is_empty()
