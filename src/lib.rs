@@ -3,7 +3,8 @@
 //! ```text
 //! scenario.yaml ─► Scenario (validated, errors with file:line:col)   scenario, diag
 //!               ─► Services (demos, fault proxies it starts)         gameday
-//!               ─► Plan (pure: endpoints, phases, arrival schedules)   plan
+//!               ─► Plan (pure: endpoints, phases with their mixes,     plan
+//!                  arrival schedules)
 //!               ─► Engine (worker threads, each with its event loop    engine
 //!                  and recorder; abort conditions watched per second;
 //!                  faults switched at each phase's start)             gameday
@@ -40,9 +41,10 @@
 //!   output.
 //! - `input`: reading a user's file within bounds (regular, size-limited).
 //! - `scenario`: the YAML model, validation, error messages.
-//! - `plan`: what the engine runs; arrival schedules; request templates.
+//! - `plan`: what the engine runs; each phase's mix; arrival schedules;
+//!   request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
-//!   HTTP/2, TLS), precise timer.
+//!   HTTP/2, TLS; a connection per origin per slot), precise timer.
 //! - `record`: samples, per-worker recorders, mergeable stats, timeline,
 //!   shards' results merged.
 //! - `gameday`: the demos and proxies a run starts, faults switched per

@@ -18,6 +18,7 @@ mod hostile; // hostile data on the request path: CRLF from CSV refused or encod
 mod latency; // known delays and coordinated omission
 mod merge; // --shard and `slogate merge`: three shards merge to one run's percentiles
 mod open_model; // schedule accuracy, constant and ramp
+mod origins; // several origins in one run and per-phase mixes: exact counts on each server and per phase, origins in summary.json, an unresolvable origin refused first
 mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
 mod promqltest; // Prometheus's own PromQL test suite (promql/promqltest/testdata) against the evaluator: figure and known disagreements held
 mod promtool_data; // Prometheus's own cmd/promtool/testdata: each file gives promtool 3's outcome, or is listed as differing

@@ -1,6 +1,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -24,6 +25,13 @@ enum Serve {
 /// Starts a hyper server on its own thread; answers 200 with the HTTP
 /// version in the body.
 fn start(serve: Serve) -> SocketAddr {
+    start_counting(serve).0
+}
+
+/// [`start`], with the count of requests the server received.
+fn start_counting(serve: Serve) -> (SocketAddr, Arc<AtomicU64>) {
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = received.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -37,13 +45,18 @@ fn start(serve: Serve) -> SocketAddr {
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
                 let acceptor = acceptor.clone();
+                let counter = counter.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(
-                        |request: hyper::Request<hyper::body::Incoming>| async move {
-                            let body = format!("{:?}", request.version());
-                            Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body))))
-                        },
-                    );
+                    let service =
+                        service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            async move {
+                                let body = format!("{:?}", request.version());
+                                Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(
+                                    body,
+                                ))))
+                            }
+                        });
                     match serve {
                         Serve::H2c => {
                             let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
@@ -72,7 +85,7 @@ fn start(serve: Serve) -> SocketAddr {
             }
         });
     });
-    rx.recv().unwrap()
+    (rx.recv().unwrap(), received)
 }
 
 fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
@@ -165,4 +178,80 @@ fn disable_keepalive_opens_a_connection_per_request() {
         vec![(200, 30)]
     );
     assert_eq!(server.accepted(), 30);
+}
+
+/// One run sending to two origins, each over its own connection per slot:
+/// HTTP/1.1 to a plain server and over TLS (ALPN), then HTTP/2 with prior
+/// knowledge and over TLS. Each server counts exactly its share.
+#[test]
+fn one_run_speaks_to_two_origins_over_each_protocol() {
+    let _serial = crate::support::serial();
+    let plain_h1 = Server::start(|_| Reply::status(200));
+    let (tls, tls_received) = start_counting(Serve::Tls);
+    let (h2c, h2c_received) = start_counting(Serve::H2c);
+    for http2 in [false, true] {
+        let plain = if http2 {
+            format!("http://{h2c}")
+        } else {
+            plain_h1.url("")
+        };
+        let before = (
+            plain_h1.received(),
+            h2c_received.load(Ordering::SeqCst),
+            tls_received.load(Ordering::SeqCst),
+        );
+        let yaml = format!(
+            r#"
+name: two-protocols
+targets:
+  plain: {plain}
+  secure: https://{tls}
+defaults: {{http2: {http2}, insecure: true}}
+requests:
+  - {{name: plain, url: "${{plain}}/p"}}
+  - {{name: secure, url: "${{secure}}/s", weight: 3}}
+phases:
+  - name: p
+    requests: 80
+    load: {{concurrency: 4}}
+"#
+        );
+        let (_dir, out, output) = crate::support::run_scenario(&yaml, &[]);
+        crate::support::assert_exit(&output, 0);
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        let rows: Vec<(String, u64, u64, String)> = summary["phases"][0]["per_request"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap().to_string(),
+                    r["requests"].as_u64().unwrap(),
+                    r["status_codes"]["200"].as_u64().unwrap_or(0),
+                    r["origin"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let plain_origin = plain.clone();
+        assert_eq!(
+            rows,
+            vec![
+                ("plain".to_string(), 20, 20, plain_origin),
+                ("secure".to_string(), 60, 60, format!("https://{tls}")),
+            ],
+            "http2: {http2}"
+        );
+        let plain_now = if http2 {
+            h2c_received.load(Ordering::SeqCst) - before.1
+        } else {
+            plain_h1.received() - before.0
+        };
+        assert_eq!(plain_now, 20, "http2: {http2}");
+        assert_eq!(
+            tls_received.load(Ordering::SeqCst) - before.2,
+            60,
+            "http2: {http2}"
+        );
+    }
 }

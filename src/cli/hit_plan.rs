@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
 use super::HitArgs;
-use crate::plan::{Arrivals, Endpoint, LoadPlan, Model, PhasePlan, Transport};
+use crate::plan::{Arrivals, Endpoint, LoadPlan, Model, PhasePlan, Share, Transport};
 
 /// Requests sent when neither -n nor -z is given (hey's default).
 const DEFAULT_REQUESTS: u64 = 200;
@@ -143,7 +143,6 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, FlagError> {
             url,
             headers,
             body,
-            weight: 1,
             dynamic: None,
             expect_status: (!args.expect_status.is_empty()).then(|| args.expect_status.clone()),
         }],
@@ -154,6 +153,10 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, FlagError> {
             max_requests,
             duration: args.duration,
             think: Duration::ZERO,
+            mix: vec![Share {
+                endpoint: 0,
+                weight: 1,
+            }],
         }],
         transport: Transport {
             http2: args.http2,

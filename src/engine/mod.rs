@@ -101,6 +101,13 @@ async fn collect(
     on_phase: OnPhase<'_>,
 ) -> anyhow::Result<RunResults> {
     anyhow::ensure!(!plan.phases.is_empty(), "the plan has no phase");
+    for phase in &plan.phases {
+        anyhow::ensure!(
+            !phase.mix.is_empty() && phase.mix.iter().all(|s| s.endpoint < plan.endpoints.len()),
+            "phase `{}` has no request to send",
+            phase.name
+        );
+    }
     let wire = Arc::new(Wire::prepare(&plan.endpoints, &plan.transport).await?);
     let workers = plan.workers.clamp(1, plan.connections());
     let (flush_tx, mut flush_rx) = mpsc::unbounded_channel();
@@ -165,7 +172,7 @@ async fn collect(
             index,
             pacer: Pacer::new(
                 &phase.model,
-                &plan.endpoints,
+                &phase.mix,
                 phase.max_requests,
                 phase.duration,
                 phase_start,
@@ -295,6 +302,7 @@ async fn collect(
     }
     Ok(RunResults {
         endpoint_names: plan.endpoints.iter().map(|e| e.name.clone()).collect(),
+        endpoint_origins: plan.endpoints.iter().map(|e| e.origin()).collect(),
         per_endpoint,
         total,
         timeline: timeline.finish(),

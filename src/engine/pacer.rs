@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::plan::{Arrivals, Endpoint, Model};
+use crate::plan::{Arrivals, Model, Share};
 
 /// A claimed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +34,10 @@ pub(crate) struct Pacer {
 }
 
 impl Pacer {
-    /// A pacer for a run starting at `start`.
+    /// A pacer for a phase starting at `start` that sends `mix`.
     pub(crate) fn new(
         model: &Model,
-        endpoints: &[Endpoint],
+        mix: &[Share],
         max_requests: Option<u64>,
         duration: Option<Duration>,
         start: Instant,
@@ -51,7 +51,10 @@ impl Pacer {
                 Model::Closed => None,
                 Model::Open(arrivals) => Some(arrivals.clone()),
             },
-            mix: weighted_order(&endpoints.iter().map(|e| e.weight).collect::<Vec<_>>()),
+            mix: weighted_order(&mix.iter().map(|s| s.weight).collect::<Vec<_>>())
+                .into_iter()
+                .map(|slot| mix[usize::from(slot)].endpoint as u16)
+                .collect(),
         }
     }
 
@@ -89,7 +92,7 @@ impl Pacer {
     }
 }
 
-/// A cycle of endpoint indexes in which each endpoint appears in proportion
+/// A cycle of indexes into `weights` in which each appears in proportion
 /// to its weight, spread out evenly (nginx's smooth weighted round robin), so
 /// that any window of requests carries the mix, not just the whole run.
 fn weighted_order(weights: &[u32]) -> Vec<u16> {
@@ -132,17 +135,32 @@ mod tests {
         assert_eq!(weighted_order(&[2, 1]), vec![0, 1, 0]);
     }
 
-    fn endpoints() -> Vec<Endpoint> {
-        vec![Endpoint {
-            name: "e".into(),
-            method: http::Method::GET,
-            url: http::Uri::from_static("http://127.0.0.1/"),
-            headers: vec![],
-            body: bytes::Bytes::new(),
+    fn endpoints() -> Vec<Share> {
+        vec![Share {
+            endpoint: 0,
             weight: 1,
-            dynamic: None,
-            expect_status: None,
         }]
+    }
+
+    #[test]
+    fn a_phase_sends_only_its_mix() {
+        // Endpoint 1 is left out; 2 and 4 are sent 1:2.
+        let mix = [
+            Share {
+                endpoint: 4,
+                weight: 2,
+            },
+            Share {
+                endpoint: 2,
+                weight: 1,
+            },
+        ];
+        let pacer = Pacer::new(&Model::Closed, &mix, Some(6), None, Instant::now());
+        let now = Instant::now();
+        let sent: Vec<usize> = std::iter::from_fn(|| pacer.claim(now))
+            .map(|t| t.endpoint)
+            .collect();
+        assert_eq!(sent, vec![4, 2, 4, 4, 2, 4]);
     }
 
     #[test]

@@ -152,7 +152,7 @@ async fn connection(
             ),
             Ok(Err(kind)) => (Outcome::Error(kind), 0),
             Err(TimedOut) => {
-                client.reset();
+                client.reset(&shared.wire, ticket.endpoint);
                 (Outcome::Error(ErrorKind::RequestTimeout), 0)
             }
         };

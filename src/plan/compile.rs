@@ -9,8 +9,8 @@ use std::sync::atomic::AtomicU64;
 use bytes::Bytes;
 
 use super::template::Template;
-use super::{Data, DataSet, Dynamic, Endpoint, LoadPlan, Model, PhasePlan};
-use crate::scenario::{Load, Scenario, Target};
+use super::{Data, DataSet, Dynamic, Endpoint, LoadPlan, Model, PhasePlan, Share};
+use crate::scenario::{Load, Phase, Scenario, Target};
 
 /// What compiling a validated scenario can still find wrong: services the
 /// run should have started, and URLs and headers known only once targets
@@ -117,7 +117,6 @@ pub fn compile(
                 url: parsed,
                 headers: static_headers,
                 body: Bytes::from(body.as_static().unwrap_or_default()),
-                weight: request.weight,
                 dynamic: None,
                 expect_status: request.expect_status.clone(),
             }
@@ -128,7 +127,6 @@ pub fn compile(
                 url: origin_url,
                 headers: Vec::new(),
                 body: Bytes::new(),
-                weight: request.weight,
                 expect_status: request.expect_status.clone(),
                 dynamic: Some(Arc::new(Dynamic {
                     url,
@@ -154,6 +152,7 @@ pub fn compile(
                 max_requests: phase.requests,
                 duration: phase.duration.or(Some(arrivals.duration())),
                 think: std::time::Duration::ZERO,
+                mix: mix(scenario, phase),
             },
             Load::Closed { concurrency, think } => PhasePlan {
                 name: phase.name.clone(),
@@ -162,6 +161,7 @@ pub fn compile(
                 max_requests: phase.requests,
                 duration: phase.duration,
                 think: *think,
+                mix: mix(scenario, phase),
             },
         })
         .collect::<Vec<_>>();
@@ -173,6 +173,33 @@ pub fn compile(
         workers: LoadPlan::default_workers(connections),
         latency_thresholds: crate::slo::client_latency_thresholds(&scenario.slos),
     })
+}
+
+/// What `phase` sends: its own `mix`, else every request with its weight.
+/// Endpoints are the scenario's requests in order, so a request's index is
+/// its endpoint's.
+fn mix(scenario: &Scenario, phase: &Phase) -> Vec<Share> {
+    let index = |name: &str| scenario.requests.iter().position(|r| r.name == name);
+    match &phase.mix {
+        Some(mix) => mix
+            .iter()
+            .filter_map(|share| {
+                Some(Share {
+                    endpoint: index(&share.request)?,
+                    weight: share.weight,
+                })
+            })
+            .collect(),
+        None => scenario
+            .requests
+            .iter()
+            .enumerate()
+            .map(|(endpoint, request)| Share {
+                endpoint,
+                weight: request.weight,
+            })
+            .collect(),
+    }
 }
 
 /// `scheme://authority/` of a URL template's literal start.

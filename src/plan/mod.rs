@@ -32,8 +32,6 @@ pub struct Endpoint {
     /// Extra headers, sent in this order.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
-    /// Relative share of requests in a mix (>= 1).
-    pub weight: u32,
     /// Parts filled in per request (templates); None: `url`, `headers` and
     /// `body` are sent as they are.
     pub dynamic: Option<Arc<Dynamic>>,
@@ -41,8 +39,31 @@ pub struct Endpoint {
     pub expect_status: Option<Vec<u16>>,
 }
 
+impl Endpoint {
+    /// `scheme://host:port` of the endpoint's URL, lower case, the default
+    /// port written out: how connections are shared (one per origin per
+    /// connection slot) and how reports tell origins apart. No userinfo.
+    pub fn origin(&self) -> String {
+        let scheme = self.url.scheme_str().unwrap_or("http").to_ascii_lowercase();
+        let default = if scheme == "https" { 443 } else { 80 };
+        let host = self.url.host().unwrap_or_default().to_ascii_lowercase();
+        let port = self.url.port_u16().unwrap_or(default);
+        format!("{scheme}://{host}:{port}")
+    }
+}
+
+/// One entry of a phase's mix: an endpoint and its relative share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share {
+    /// Index into [`LoadPlan::endpoints`].
+    pub endpoint: usize,
+    /// Relative share (>= 1).
+    pub weight: u32,
+}
+
 /// The per-request parts of an endpoint. Target URLs are already bound;
-/// the URL renders to an absolute URL on the run's one origin.
+/// the URL renders to an absolute URL on the endpoint's origin (its
+/// scheme, host and port are literal text, never filled in).
 #[derive(Debug)]
 pub struct Dynamic {
     pub url: Template,
@@ -118,13 +139,16 @@ pub struct PhasePlan {
     pub duration: Option<Duration>,
     /// Closed model: pause between a response and the next request.
     pub think: Duration,
+    /// What the phase sends and in what shares: at least one entry, each
+    /// endpoint at most once. Endpoints left out are not sent in this phase.
+    pub mix: Vec<Share>,
 }
 
 /// A load run, ready for the engine: phases run back to back on the same
 /// connections.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
-    /// At least one; all share one scheme, host and port.
+    /// At least one; they may go to several origins.
     pub endpoints: Vec<Endpoint>,
     /// At least one.
     pub phases: Vec<PhasePlan>,
@@ -153,5 +177,36 @@ impl LoadPlan {
             .max()
             .unwrap_or(1)
             .max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(url: &'static str) -> Endpoint {
+        Endpoint {
+            name: "e".into(),
+            method: Method::GET,
+            url: Uri::from_static(url),
+            headers: vec![],
+            body: Bytes::new(),
+            dynamic: None,
+            expect_status: None,
+        }
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port_without_userinfo() {
+        assert_eq!(
+            endpoint("http://user:secret@API.example:8080/x?q").origin(),
+            "http://api.example:8080"
+        );
+        assert_eq!(endpoint("https://h/").origin(), "https://h:443");
+        assert_eq!(
+            endpoint("http://h:80/a").origin(),
+            endpoint("http://h/b").origin()
+        );
+        assert_eq!(endpoint("http://[::1]:9/").origin(), "http://[::1]:9");
     }
 }

@@ -40,6 +40,10 @@ impl RunResults {
                 .first()
                 .map(|p| p.endpoint_names.clone())
                 .unwrap_or_default(),
+            endpoint_origins: parts
+                .first()
+                .map(|p| p.endpoint_origins.clone())
+                .unwrap_or_default(),
             per_endpoint,
             total,
             timeline: merge_timelines(parts.iter().map(|p| p.timeline.as_slice())),
@@ -193,6 +197,7 @@ mod tests {
         };
         RunResults {
             endpoint_names: vec!["home".into()],
+            endpoint_origins: vec!["http://127.0.0.1:80".into()],
             per_endpoint: vec![stats.clone()],
             total: stats.clone(),
             timeline: rows,

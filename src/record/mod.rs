@@ -26,6 +26,9 @@ use crate::units::Rate;
 pub struct RunResults {
     /// Names of the endpoints, in index order.
     pub endpoint_names: Vec<String>,
+    /// Where each endpoint goes (`scheme://host:port`), in index order; an
+    /// empty string when unknown (a summary saved before origins were).
+    pub endpoint_origins: Vec<String>,
     /// Totals per endpoint.
     pub per_endpoint: Vec<Stats>,
     /// Totals over all endpoints.

@@ -214,6 +214,7 @@ mod tests {
             max_requests: requests,
             duration: duration.map(Duration::from_secs),
             think: Duration::ZERO,
+            mix: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 mod alerts;
 mod forms;
 mod metrics;
+mod mix;
 pub(crate) mod model;
 mod phases;
 mod proxies;
@@ -164,6 +165,8 @@ pub struct Phase {
     pub duration: Option<Duration>,
     pub requests: Option<u64>,
     pub load: Load,
+    /// What the phase sends; None: every request with its own weight.
+    pub mix: Option<Vec<Share>>,
     pub expectations: Vec<Expectation>,
     pub promql: Vec<PromqlExpectation>,
     pub alerts: Vec<AlertExpectation>,
@@ -171,6 +174,24 @@ pub struct Phase {
     pub faults: Vec<DemoFault>,
     /// Proxy faults, switched the same way.
     pub proxy_faults: Vec<ProxyFault>,
+}
+
+/// One entry of a phase's mix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    /// A request of the top-level list.
+    pub request: String,
+    /// Relative share (1 to 10000).
+    pub weight: u32,
+}
+
+impl Phase {
+    /// True when the phase sends the request named `request`.
+    pub fn sends(&self, request: &str) -> bool {
+        self.mix
+            .as_ref()
+            .is_none_or(|mix| mix.iter().any(|share| share.request == request))
+    }
 }
 
 /// The demo service's fault knobs set for a phase.

@@ -218,11 +218,25 @@ pub(crate) struct PhaseSpec {
     #[serde(default)]
     pub requests: Option<Spanned<u64>>,
     pub load: Spanned<LoadSpec>,
+    /// What the phase sends and in what shares (default: every request of
+    /// the top-level list, with its weight).
+    #[serde(default)]
+    pub mix: Option<Spanned<Vec<Spanned<StringOr<ShareSpec>>>>>,
     #[serde(default)]
     pub expect: Vec<Spanned<StringOr<ExpectMap>>>,
     /// Faults switched on for this phase (and off after it).
     #[serde(default)]
     pub faults: Vec<Spanned<FaultSpec>>,
+}
+
+/// One entry of a phase's `mix`: `{request: NAME, weight: N}` (a plain
+/// string is a request's name, weight 1).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShareSpec {
+    pub request: Text,
+    #[serde(default)]
+    pub weight: Option<Spanned<u32>>,
 }
 
 /// One fault of a phase.

@@ -26,6 +26,46 @@ use crate::expect::{
 use crate::plan::{Arrivals, Segment};
 use crate::units::{Rate, parse_duration};
 
+/// Which requests are sent where expectations are judged.
+#[derive(Clone, Copy)]
+pub(super) enum Sends<'a> {
+    /// Every request (a phase without a `mix`, or a run whose phases have none).
+    All,
+    /// A phase's `mix`: only these.
+    Phase {
+        name: &'a str,
+        requests: &'a [String],
+    },
+    /// The run: what some phase sends.
+    Run { requests: &'a [String] },
+}
+
+impl Sends<'_> {
+    /// The error and hint for an expectation on `request`, when it is not sent.
+    fn refuses(&self, request: &str) -> Option<(String, String)> {
+        match self {
+            Sends::All => None,
+            Sends::Phase { requests, .. } | Sends::Run { requests }
+                if requests.iter().any(|r| r == request) =>
+            {
+                None
+            }
+            Sends::Phase { name, .. } => Some((
+                format!(
+                    "phase `{name}` does not send request `{request}`: its `mix` leaves it out"
+                ),
+                format!(
+                    "add `{request}` to the phase's `mix`, or judge it in a phase that sends it"
+                ),
+            )),
+            Sends::Run { .. } => Some((
+                format!("no phase sends request `{request}`: every phase's `mix` leaves it out"),
+                format!("add `{request}` to a phase's `mix`"),
+            )),
+        }
+    }
+}
+
 /// Connections for an open-model phase that names none.
 const DEFAULT_OPEN_CONNECTIONS: u64 = 100;
 
@@ -59,7 +99,21 @@ impl Validator<'_> {
         {
             self.error(Self::at(r), "`requests` must be at least 1", None);
         }
-        let expect = self.expectations(&spec.expect, request_names);
+        let mix = spec
+            .mix
+            .as_ref()
+            .map(|mix| self.mix(&spec.name.value, mix, request_names));
+        let sent: Option<Vec<String>> = mix
+            .as_ref()
+            .map(|mix| mix.iter().map(|share| share.request.clone()).collect());
+        let sends = match &sent {
+            Some(requests) => Sends::Phase {
+                name: &spec.name.value,
+                requests,
+            },
+            None => Sends::All,
+        };
+        let expect = self.expectations(&spec.expect, request_names, sends);
         if let Some(source) = &expect.no_other_alerts {
             self.error(
                 spec.expect.iter().find_map(|e| match &e.value {
@@ -82,6 +136,7 @@ impl Validator<'_> {
             duration,
             requests,
             load,
+            mix,
             expectations: expect.client,
             promql: expect.promql,
             alerts: expect.alerts,
@@ -214,10 +269,14 @@ impl Validator<'_> {
         })
     }
 
+    /// The expectations of the run, or of a phase; `sends`: which of the
+    /// requests they judge are sent, so that one named but never sent is
+    /// refused rather than judged NO DATA.
     pub(super) fn expectations(
         &mut self,
         specs: &[Spanned<StringOr<ExpectMap>>],
         request_names: &[String],
+        sends: Sends<'_>,
     ) -> Expectations {
         let mut out = Vec::new();
         let mut promql = Vec::new();
@@ -282,6 +341,12 @@ impl Validator<'_> {
                     format!("no request named `{}`", request.value),
                     hint,
                 );
+                continue;
+            }
+            if let Some(request) = request
+                && let Some((message, hint)) = sends.refuses(&request.value)
+            {
+                self.error(Self::at(request), message, Some(hint));
                 continue;
             }
             out.push(Expectation {

@@ -150,8 +150,6 @@ impl Validator<'_> {
             );
         }
         let mut out: Vec<Request> = Vec::new();
-        // The first request's origin, which every other must share.
-        let mut first_origin: Option<(super::sendable::Origin, String)> = None;
         for spec in &specs.value {
             let spec = &spec.value;
             if out.iter().any(|r| r.name == spec.name.value) {
@@ -198,20 +196,7 @@ impl Validator<'_> {
             }
             if let Some(url) = &url {
                 self.sendable_url(url, &spec.url, targets);
-                match (self.origin(url, &spec.url, targets), &first_origin) {
-                    (Some(origin), None) => first_origin = Some((origin, spec.name.value.clone())),
-                    (Some(origin), Some((first, first_name))) if origin != *first => {
-                        self.error(
-                            Self::at(&spec.url),
-                            format!(
-                                "request `{}` goes to {origin} but request `{first_name}` goes to {first}; one run sends to one origin",
-                                spec.name.value
-                            ),
-                            Some("run one scenario per service, or put both behind one proxy".into()),
-                        );
-                    }
-                    _ => {}
-                }
+                self.has_host(url, &spec.url);
             }
             let mut headers: Vec<(http::HeaderName, Template)> = default_headers.to_vec();
             for (name, value) in &spec.headers {
@@ -225,26 +210,10 @@ impl Validator<'_> {
                 .as_ref()
                 .and_then(|b| self.template(b, names))
                 .unwrap_or_default();
-            let weight = match &spec.weight {
-                Some(w) if w.value == 0 => {
-                    self.error(
-                        Self::at(w),
-                        "`weight` must be at least 1",
-                        Some("remove the request to send none of it".into()),
-                    );
-                    1
-                }
-                Some(w) if w.value > 10_000 => {
-                    self.error(
-                        Self::at(w),
-                        "`weight` must be at most 10000",
-                        Some("weights are relative: 90 and 10 mean the same as 9 and 1".into()),
-                    );
-                    1
-                }
-                Some(w) => w.value,
-                None => 1,
-            };
+            let weight = self.weight(
+                spec.weight.as_ref(),
+                "remove the request to send none of it",
+            );
             let expect_status = spec.expect_status.as_ref().map(|codes| {
                 codes
                     .iter()

@@ -2,7 +2,7 @@
 //! (not just the first), each at its line and column. This file holds the
 //! top level (keys, `redact:`, aborts, `${ENV}`); each section has a file
 //! of its own beside it: `metrics.rs`, `targets.rs`, `requests.rs`,
-//! `phases.rs`, `alerts.rs`, `slos.rs`, `proxies.rs`.
+//! `phases.rs`, `mix.rs`, `alerts.rs`, `slos.rs`, `proxies.rs`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -53,7 +53,10 @@ const KEYS: &[&[&str]] = &[
         "weight",
         "expect_status",
     ],
-    &["name", "duration", "requests", "load", "expect", "faults"],
+    &[
+        "name", "duration", "requests", "load", "mix", "expect", "faults",
+    ],
+    &["request", "weight"],
     &["rate", "steps", "concurrency", "think", "connections"],
     &["from", "to"],
     &[
@@ -271,7 +274,12 @@ impl Validator<'_> {
             }
             seen.push(phase.value.name.value.clone());
         }
-        let expect = self.expectations(&file.expect, &request_names);
+        let sent = super::mix::sent_by_some_phase(&file.phases.value, &request_names);
+        let expect = self.expectations(
+            &file.expect,
+            &request_names,
+            super::phases::Sends::Run { requests: &sent },
+        );
         let alerts_expected =
             !expect.alerts.is_empty() || phases.iter().any(|p| !p.alerts.is_empty());
         let uses_promql = !expect.promql.is_empty()

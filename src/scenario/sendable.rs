@@ -1,6 +1,6 @@
 //! What validation can tell of a request before anything is sent, so that
-//! `check` refuses whatever `run` would: every request of a run goes to one
-//! origin, a URL that is known in full parses as one, and no literal part of
+//! `check` refuses whatever `run` would: a URL written with its origin has
+//! a host, a URL that is known in full parses as one, and no literal part of
 //! a URL or header (an environment variable's value included) carries a
 //! line break or another control character that would split the request on
 //! the wire. (Values filled in per request are checked as each is sent.)
@@ -16,24 +16,6 @@ use crate::plan::template::{Part, Template};
 /// A stand-in base URL for targets the run starts itself (the demo
 /// service, proxies): a valid origin, to parse the rest of a URL against.
 const STARTED_BASE: &str = "http://127.0.0.1:1";
-
-/// Where a request goes, as people tell origins apart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Origin {
-    /// `scheme://host:port`, normalized (lower case, default port written).
-    Url(String),
-    /// A target or proxy the run starts: its own port, known only then.
-    Started(String),
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Origin::Url(url) => f.write_str(url),
-            Origin::Started(name) => write!(f, "`{name}` (started by the run)"),
-        }
-    }
-}
 
 /// A byte that must not reach a request line or a header: C0 controls but
 /// tab, and DEL.
@@ -66,31 +48,19 @@ fn url_origin(text: &str) -> Option<String> {
 }
 
 impl Validator<'_> {
-    /// The origin of a request's URL, or None (already reported) when it
-    /// has none that can be told.
-    pub(super) fn origin(
-        &mut self,
-        url: &Template,
-        text: &Text,
-        targets: &BTreeMap<String, Target>,
-    ) -> Option<Origin> {
-        match url.parts.first()? {
-            Part::Target(name) => match targets.get(name) {
-                Some(Target::Url(base)) => url_origin(base).map(Origin::Url),
-                Some(Target::Demo { .. }) | None => Some(Origin::Started(name.clone())),
-            },
-            Part::Literal(literal) => {
-                let origin = url_origin(literal).map(Origin::Url);
-                if origin.is_none() && literal.contains("://") {
-                    self.error(
-                        Self::at(text),
-                        format!("`{}` has no valid host", bounded(literal, 200)),
-                        Some("e.g. http://127.0.0.1:8080/path".into()),
-                    );
-                }
-                origin
-            }
-            _ => None,
+    /// Refuses a URL written from `scheme://` on whose host cannot be
+    /// told (`http:///path`). A URL starting with a target takes the
+    /// target's origin, checked with the target.
+    pub(super) fn has_host(&mut self, url: &Template, text: &Text) {
+        if let Some(Part::Literal(literal)) = url.parts.first()
+            && literal.contains("://")
+            && url_origin(literal).is_none()
+        {
+            self.error(
+                Self::at(text),
+                format!("`{}` has no valid host", bounded(literal, 200)),
+                Some("e.g. http://127.0.0.1:8080/path".into()),
+            );
         }
     }
 

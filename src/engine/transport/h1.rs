@@ -171,13 +171,21 @@ fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// One HTTP/1.1 connection slot: reconnects as needed.
+/// One HTTP/1.1 connection slot: a connection per origin, each opened on
+/// first use and again as needed; one read buffer, as the slot has one
+/// exchange at a time.
 pub(crate) struct H1 {
-    connector: Connector,
-    io: Option<Io>,
+    /// By origin index.
+    connections: Vec<Connection>,
     buffer: Vec<u8>,
     /// False with --disable-keepalive: a new connection for every request.
     keep_alive: bool,
+}
+
+/// The slot's connection to one origin.
+struct Connection {
+    connector: Connector,
+    io: Option<Io>,
 }
 
 /// A failed exchange.
@@ -206,44 +214,55 @@ impl Failure {
 }
 
 impl H1 {
-    pub(crate) fn new(connector: Connector, keep_alive: bool) -> H1 {
+    /// A slot for the origins `connectors` reach (by origin index); nothing
+    /// is connected yet.
+    pub(crate) fn new(connectors: Vec<Connector>, keep_alive: bool) -> H1 {
         H1 {
-            connector,
-            io: None,
+            connections: connectors
+                .into_iter()
+                .map(|connector| Connection {
+                    connector,
+                    io: None,
+                })
+                .collect(),
             buffer: vec![0; INITIAL_BUFFER],
             keep_alive,
         }
     }
 
-    /// Forgets the connection (after a timeout cut an exchange short).
-    pub(crate) fn reset(&mut self) {
-        self.io = None;
+    /// Forgets the connection to `origin` (after a timeout cut an exchange
+    /// short).
+    pub(crate) fn reset(&mut self, origin: usize) {
+        self.connections[origin].io = None;
     }
 
-    /// Sends `request` (serialized bytes) and reads the whole response.
-    /// `idempotent`: the method may be sent twice (see [`is_idempotent`]).
+    /// Sends `request` (serialized bytes) to `origin` and reads the whole
+    /// response. `idempotent`: the method may be sent twice (see
+    /// [`is_idempotent`]).
     pub(crate) async fn send(
         &mut self,
+        origin: usize,
         request: &[u8],
         is_head: bool,
         idempotent: bool,
     ) -> Result<Response, ErrorKind> {
+        let connection = &mut self.connections[origin];
         let mut retried = false;
         loop {
-            let reused = self.io.is_some();
-            let io = match &mut self.io {
+            let reused = connection.io.is_some();
+            let io = match &mut connection.io {
                 Some(io) => io,
-                None => self.io.insert(self.connector.connect().await?),
+                None => connection.io.insert(connection.connector.connect().await?),
             };
             match exchange(io, &mut self.buffer, request, is_head).await {
                 Ok((response, reusable)) => {
                     if !(reusable && self.keep_alive) {
-                        self.io = None;
+                        connection.io = None;
                     }
                     return Ok(response);
                 }
                 Err(failure) => {
-                    self.io = None;
+                    connection.io = None;
                     // A kept-alive connection the server closed is the
                     // connection's end, not the request's: retry once on a
                     // fresh connection, as browsers and Go's client do. Any
@@ -489,7 +508,6 @@ mod tests {
                 HeaderValue::from_static("1"),
             )],
             body: Bytes::from_static(body.as_bytes()),
-            weight: 1,
             dynamic: None,
             expect_status: None,
         }

@@ -1,6 +1,9 @@
 //! How requests reach the target: the stream (`io`: TCP, TLS), HTTP/1.1 on the
 //! hot path (`h1`, our own lean client), HTTP/2 via hyper (`h2`), and one
-//! [`Client`] per connection slot that hides which one is in use.
+//! [`Client`] per connection slot that hides which one is in use and keeps
+//! a connection per origin. Origins are told apart once, before the run:
+//! each endpoint carries its origin's index, so picking the connection is
+//! an index, never a lookup by name.
 
 mod chunked;
 mod h1;
@@ -34,69 +37,85 @@ pub(crate) struct Response {
 
 /// Everything connection slots share, prepared once before the run.
 pub(crate) struct Wire {
-    connector: Connector,
+    /// One per origin (scheme, host, port) the endpoints go to, in the
+    /// order endpoints first name them.
+    connectors: Vec<Connector>,
     http2: bool,
     keep_alive: bool,
     endpoints: Vec<Endpoint>,
+    /// Each endpoint's index into `connectors`.
+    origin_of: Vec<usize>,
     h1_requests: Vec<WireRequest>,
 }
 
 impl Wire {
-    /// Resolves the target and prepares requests. All endpoints must share
-    /// one scheme, host and port.
+    /// Resolves every origin the endpoints go to and prepares requests.
+    /// Fails, naming the request, for an origin that cannot be resolved or
+    /// spoken to, before anything is sent.
     pub(crate) async fn prepare(
         endpoints: &[Endpoint],
         transport: &Transport,
     ) -> anyhow::Result<Wire> {
-        let first = endpoints.first().context("no request to send")?;
-        let url = &first.url;
-        let scheme = url.scheme_str().unwrap_or("http");
-        let host = url.host().context("the URL has no host")?;
-        let tls = match scheme {
-            "http" => false,
-            "https" => true,
-            other => bail!("unsupported URL scheme `{other}` (use http:// or https://)"),
-        };
-        let port = url.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        anyhow::ensure!(!endpoints.is_empty(), "no request to send");
+        let mut origins: Vec<String> = Vec::new();
+        let mut connectors = Vec::new();
+        let mut origin_of = Vec::with_capacity(endpoints.len());
         for endpoint in endpoints {
-            let same = endpoint.url.scheme_str() == url.scheme_str()
-                && endpoint.url.host() == url.host()
-                && endpoint.url.port_u16() == url.port_u16();
-            if !same {
-                bail!(
-                    "request `{}` goes to {} but the run targets {}; one run sends to one origin",
-                    endpoint.name,
-                    endpoint.url,
-                    url
-                );
-            }
-        }
-        let bare_host = host.trim_start_matches('[').trim_end_matches(']');
-        let address = resolve(bare_host, port, transport.connect_timeout).await?;
-        let tls = if tls {
-            let alpn: &[&[u8]] = if transport.http2 {
-                &[b"h2"]
-            } else {
-                &[b"http/1.1"]
+            let origin = endpoint.origin();
+            let index = match origins.iter().position(|o| *o == origin) {
+                Some(index) => index,
+                None => {
+                    let connector = connector(&endpoint.url, transport)
+                        .await
+                        .with_context(|| format!("request `{}` goes to {origin}", endpoint.name))?;
+                    connectors.push(connector);
+                    origins.push(origin);
+                    origins.len() - 1
+                }
             };
-            let config = tls::client_config(transport.insecure, alpn);
-            let name = ServerName::try_from(bare_host.to_string())
-                .with_context(|| format!("`{host}` is not a valid TLS server name"))?;
-            Some((config, name))
-        } else {
-            None
-        };
+            origin_of.push(index);
+        }
         Ok(Wire {
-            connector: Connector::new(address, tls, transport.connect_timeout),
+            connectors,
             http2: transport.http2,
             keep_alive: transport.keep_alive,
             h1_requests: endpoints
                 .iter()
                 .map(|e| WireRequest::encode(e, transport.keep_alive))
                 .collect(),
+            origin_of,
             endpoints: endpoints.to_vec(),
         })
     }
+}
+
+/// A connector for the origin of `url`: its address resolved, and TLS with
+/// the host as server name (SNI) for `https://`.
+async fn connector(url: &http::Uri, transport: &Transport) -> anyhow::Result<Connector> {
+    let scheme = url.scheme_str().unwrap_or("http");
+    let host = url.host().context("the URL has no host")?;
+    let tls = match scheme {
+        "http" => false,
+        "https" => true,
+        other => bail!("unsupported URL scheme `{other}` (use http:// or https://)"),
+    };
+    let port = url.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let bare_host = host.trim_start_matches('[').trim_end_matches(']');
+    let address = resolve(bare_host, port, transport.connect_timeout).await?;
+    let tls = if tls {
+        let alpn: &[&[u8]] = if transport.http2 {
+            &[b"h2"]
+        } else {
+            &[b"http/1.1"]
+        };
+        let config = tls::client_config(transport.insecure, alpn);
+        let name = ServerName::try_from(bare_host.to_string())
+            .with_context(|| format!("`{host}` is not a valid TLS server name"))?;
+        Some((config, name))
+    } else {
+        None
+    };
+    Ok(Connector::new(address, tls, transport.connect_timeout))
 }
 
 /// Resolves once, like wrk: DNS is not what a load test measures. When a
@@ -128,7 +147,8 @@ async fn resolve(
     Ok(first)
 }
 
-/// One connection slot, with its scratch space for templated requests.
+/// One connection slot, with its scratch space for templated requests: a
+/// connection per origin it has sent to, each opened on first use.
 pub(crate) struct Client {
     protocol: Protocol,
     render: Option<RenderState>,
@@ -137,18 +157,20 @@ pub(crate) struct Client {
 }
 
 enum Protocol {
+    /// One read buffer for all origins: a slot sends one request at a time.
     H1(H1),
-    H2(H2),
+    /// One HTTP/2 connection per origin, by origin index.
+    H2(Vec<H2>),
 }
 
 impl Client {
-    /// A slot that connects lazily on its first request; `seed` gives its
-    /// templates their own random sequence.
+    /// A slot that connects lazily on its first request to each origin;
+    /// `seed` gives its templates their own random sequence.
     pub(crate) fn new(wire: &Wire, seed: u64) -> Client {
         let protocol = if wire.http2 {
-            Protocol::H2(H2::new(wire.connector.clone()))
+            Protocol::H2(wire.connectors.iter().cloned().map(H2::new).collect())
         } else {
-            Protocol::H1(H1::new(wire.connector.clone(), wire.keep_alive))
+            Protocol::H1(H1::new(wire.connectors.clone(), wire.keep_alive))
         };
         let render = wire
             .endpoints
@@ -163,17 +185,20 @@ impl Client {
         }
     }
 
-    /// Sends one request for `endpoint` and reads its whole response.
+    /// Sends one request for `endpoint` and reads its whole response, on
+    /// this slot's connection to the endpoint's origin.
     pub(crate) async fn send(
         &mut self,
         wire: &Arc<Wire>,
         endpoint: usize,
     ) -> Result<Response, ErrorKind> {
         let spec = &wire.endpoints[endpoint];
+        let origin = wire.origin_of[endpoint];
         match (&mut self.protocol, &spec.dynamic, &mut self.render) {
             (Protocol::H1(h1), None, _) => {
                 let request = &wire.h1_requests[endpoint];
                 h1.send(
+                    origin,
                     request.as_bytes(),
                     request.is_head(),
                     request.is_idempotent(),
@@ -190,27 +215,30 @@ impl Client {
                     &mut self.bytes,
                 )?;
                 h1.send(
+                    origin,
                     &self.bytes,
                     spec.method == http::Method::HEAD,
                     h1::is_idempotent(&spec.method),
                 )
                 .await
             }
-            (Protocol::H2(h2), None, _) => h2.send(spec).await,
+            (Protocol::H2(h2), None, _) => h2[origin].send(spec).await,
             (Protocol::H2(h2), Some(dynamic), Some(state)) => {
                 let rendered = render_endpoint(spec, dynamic, state, &mut self.text)?;
-                h2.send(&rendered).await
+                h2[origin].send(&rendered).await
             }
             // A dynamic endpoint always has a render state (see `new`).
             (_, Some(_), None) => Err(ErrorKind::Other),
         }
     }
 
-    /// Drops the connection (an exchange was abandoned half way).
-    pub(crate) fn reset(&mut self) {
+    /// Drops the connection `endpoint`'s request went on (its exchange was
+    /// abandoned half way); connections to other origins stay.
+    pub(crate) fn reset(&mut self, wire: &Wire, endpoint: usize) {
+        let origin = wire.origin_of[endpoint];
         match &mut self.protocol {
-            Protocol::H1(h1) => h1.reset(),
-            Protocol::H2(h2) => h2.reset(),
+            Protocol::H1(h1) => h1.reset(origin),
+            Protocol::H2(h2) => h2[origin].reset(),
         }
     }
 }
@@ -248,8 +276,61 @@ fn render_endpoint(
         url,
         headers,
         body: bytes::Bytes::copy_from_slice(text.as_bytes()),
-        weight: spec.weight,
         dynamic: None,
         expect_status: spec.expect_status.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(name: &str, url: &'static str) -> Endpoint {
+        Endpoint {
+            name: name.into(),
+            method: http::Method::GET,
+            url: http::Uri::from_static(url),
+            headers: vec![],
+            body: bytes::Bytes::new(),
+            dynamic: None,
+            expect_status: None,
+        }
+    }
+
+    fn prepare(endpoints: &[Endpoint]) -> anyhow::Result<Wire> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(Wire::prepare(endpoints, &Transport::default()))
+    }
+
+    #[test]
+    fn endpoints_share_a_connector_per_origin() {
+        let wire = prepare(&[
+            endpoint("a", "http://127.0.0.1:1/a"),
+            endpoint("b", "http://127.0.0.1:2/b"),
+            endpoint("c", "http://127.0.0.1:1/c?x"),
+            endpoint("d", "https://127.0.0.1:1/"),
+        ])
+        .unwrap();
+        assert_eq!(wire.origin_of, vec![0, 1, 0, 2]);
+        assert_eq!(wire.connectors.len(), 3);
+    }
+
+    #[test]
+    fn an_origin_that_cannot_be_used_names_its_request() {
+        let error = prepare(&[
+            endpoint("a", "http://127.0.0.1:1/a"),
+            endpoint("ftp", "ftp://127.0.0.1:1/b"),
+        ])
+        .err()
+        .map(|e| format!("{e:#}"));
+        assert_eq!(
+            error.as_deref(),
+            Some(
+                "request `ftp` goes to ftp://127.0.0.1:1: unsupported URL scheme `ftp` (use http:// or https://)"
+            )
+        );
+    }
 }

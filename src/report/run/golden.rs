@@ -161,6 +161,7 @@ fn report_of(source: &str, slower_ms: u64) -> RunReport {
     }
     let results = RunResults {
         endpoint_names: scenario.requests.iter().map(|r| r.name.clone()).collect(),
+        endpoint_origins: vec!["http://127.0.0.1:9".into(); 2],
         per_endpoint,
         total,
         timeline: vec![

@@ -113,6 +113,7 @@ mod tests {
                 )]),
                 connections: 10,
             },
+            mix: None,
             expectations: vec![crate::expect::Expectation {
                 check: crate::expect::parse_check(expect).unwrap(),
                 request: None,

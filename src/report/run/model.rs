@@ -67,6 +67,10 @@ impl Measured {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct RequestReport {
     pub name: String,
+    /// `scheme://host:port` the request goes to (absent when unknown: a
+    /// merge of summaries saved before origins were).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub origin: String,
     #[serde(flatten)]
     pub measured: Measured,
 }
@@ -323,13 +327,23 @@ impl RunReport {
                             late_starts: phase.total.late_starts,
                             dropped: open.dropped,
                         }),
+                        // A request the phase's mix leaves out has no row.
                         per_request: results
                             .endpoint_names
                             .iter()
+                            .enumerate()
                             .zip(&per_endpoint)
                             .zip(&expect_status)
-                            .map(|((name, stats), statuses)| RequestReport {
+                            .filter(|(((_, name), _), _)| {
+                                scenario.phases.get(index).is_none_or(|p| p.sends(name))
+                            })
+                            .map(|(((i, name), stats), statuses)| RequestReport {
                                 name: name.clone(),
+                                origin: results
+                                    .endpoint_origins
+                                    .get(i)
+                                    .cloned()
+                                    .unwrap_or_default(),
                                 measured: Measured::of(stats, failures(stats, *statuses)),
                             })
                             .collect(),

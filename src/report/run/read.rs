@@ -20,6 +20,7 @@ impl RunResults {
     pub fn from_saved(summary: &SavedSummary) -> anyhow::Result<RunResults> {
         let names = &summary.request_names;
         let mut per_endpoint = vec![Stats::default(); names.len()];
+        let mut origins = vec![String::new(); names.len()];
         let mut phases = Vec::with_capacity(summary.phases.len());
         for phase in &summary.phases {
             let context = || format!("phase {}", phase.name);
@@ -31,6 +32,9 @@ impl RunResults {
                     .position(|n| *n == request.name)
                     .with_context(|| format!("{}: unknown request {}", context(), request.name))?;
                 requests[i].merge(&stats(&request.measured).with_context(context)?);
+                if let Some(origin) = &request.origin {
+                    origins[i].clone_from(origin);
+                }
             }
             for (sum, stats) in per_endpoint.iter_mut().zip(&requests) {
                 sum.merge(stats);
@@ -61,6 +65,7 @@ impl RunResults {
         total.late_starts = phases.iter().map(|p| p.total.late_starts).sum();
         Ok(RunResults {
             endpoint_names: names.clone(),
+            endpoint_origins: origins,
             per_endpoint,
             total,
             timeline: summary.timeline.iter().map(row).collect(),

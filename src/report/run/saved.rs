@@ -104,6 +104,9 @@ pub struct Schedule {
 #[derive(Debug, Deserialize)]
 pub struct PerRequest {
     pub name: String,
+    /// Absent in summaries written before runs had several origins.
+    #[serde(default)]
+    pub origin: Option<String>,
     #[serde(flatten)]
     pub measured: SavedMeasured,
 }
