@@ -16,7 +16,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::plan::{LoadPlan, Model, PhasePlan};
 use crate::record::{
-    Flush, OpenModelStats, PhaseResults, Progress, RunResults, Stats, Timeline, TimelineRow,
+    Flush, OpenModelStats, Packed, PhaseResults, Progress, RunResults, Stats, StepResults,
+    StepTotals, Timeline, TimelineRow,
 };
 use pacer::Pacer;
 use transport::Wire;
@@ -161,15 +162,17 @@ async fn collect(
         }
         on_phase(index);
         let phase_start = Instant::now();
+        let pacer = Pacer::new(
+            &phase.model,
+            &plan.endpoints,
+            phase.max_requests,
+            phase.duration,
+            phase_start,
+        );
         let shared = Arc::new(worker::Shared {
             index,
-            pacer: Pacer::new(
-                &phase.model,
-                &plan.endpoints,
-                phase.max_requests,
-                phase.duration,
-                phase_start,
-            ),
+            step_boundaries: pacer.step_boundaries().into(),
+            pacer,
             wire: wire.clone(),
             request_timeout: plan.transport.request_timeout,
             run_start,
@@ -182,6 +185,8 @@ async fn collect(
             let _ = starter.send(shared.clone());
         }
         let mut per_endpoint = vec![Stats::default(); endpoints];
+        // Each worker's totals per step, packed until the phase is over.
+        let mut steps_of_workers: Vec<Vec<StepTotals>> = Vec::new();
         let mut started = 0u64;
         let mut done = 0;
         while done < workers {
@@ -196,10 +201,11 @@ async fn collect(
                             let _ = stop_tx.send(true);
                         }
                     }
-                    Some(Flush::PhaseDone { totals, started: worker_started, .. }) => {
+                    Some(Flush::PhaseDone { totals, steps, started: worker_started, .. }) => {
                         for (mine, theirs) in per_endpoint.iter_mut().zip(&totals) {
                             mine.merge(theirs);
                         }
+                        steps_of_workers.push(steps);
                         started += worker_started;
                         done += 1;
                     }
@@ -247,16 +253,14 @@ async fn collect(
         phases.push(PhaseResults {
             name: phase.name.clone(),
             open: open_model_stats(phase, &shared.pacer, phase_start, phase_end, started),
-            per_endpoint: per_endpoint
-                .iter()
-                .map(crate::record::Packed::pack)
-                .collect(),
-            total: crate::record::Packed::pack(&total),
+            per_endpoint: per_endpoint.iter().map(Packed::pack).collect(),
+            total: Packed::pack(&total),
             start_offset: phase_start - run_start,
             elapsed: phase_end - phase_start,
             scheduled: phase.duration,
             cut_short: stopped_at.is_some(),
             connections: phase.connections,
+            steps: step_results(&shared.pacer, &steps_of_workers, phase_end - phase_start),
         });
     }
     // Closing the phase channels ends the workers; drain their last buckets.
@@ -343,6 +347,54 @@ fn open_model_stats(
         started,
         dropped: due.saturating_sub(started),
     })
+}
+
+/// The phase's steps from every worker's totals of them: those that began
+/// within its `elapsed`, each merged from the workers' one step at a time
+/// (so one live [`Stats`] at once, however many steps).
+fn step_results(pacer: &Pacer, workers: &[Vec<StepTotals>], elapsed: Duration) -> Vec<StepResults> {
+    let Some(arrivals) = pacer.arrivals() else {
+        return Vec::new();
+    };
+    let segments = arrivals.segments();
+    if segments.len() < 2 {
+        return Vec::new();
+    }
+    let starts = std::iter::once(Duration::ZERO).chain(arrivals.boundaries());
+    segments
+        .iter()
+        .zip(starts)
+        .enumerate()
+        .filter_map(|(index, (segment, start))| {
+            let ran: Vec<&StepTotals> = workers
+                .iter()
+                .filter_map(|w| w.get(index))
+                .filter(|step| step.total.requests > 0)
+                .collect();
+            if start >= elapsed && ran.is_empty() {
+                return None;
+            }
+            let total = match ran.as_slice() {
+                [] => Packed::default(),
+                [one] => one.total.clone(),
+                many => {
+                    let mut sum = Stats::default();
+                    for step in many {
+                        sum.merge(&step.total.unpack());
+                    }
+                    Packed::pack(&sum)
+                }
+            };
+            Some(StepResults {
+                start,
+                scheduled: segment.duration,
+                from: segment.from,
+                to: segment.to,
+                total,
+                failed: ran.iter().map(|step| step.failed).sum(),
+            })
+        })
+        .collect()
 }
 
 async fn wait_for_signal(enabled: bool) {

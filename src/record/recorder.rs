@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::steps::{StepTotals, Steps};
 use super::timeline::Second;
 use super::{Outcome, RequestSample, Stats, SuccessTable};
 
@@ -23,11 +24,13 @@ pub enum Flush {
         buckets: Vec<Second>,
         closed_through: u64,
     },
-    /// The worker has finished a phase; these are its totals per endpoint.
+    /// The worker has finished a phase; these are its totals per endpoint,
+    /// and per step when the phase's schedule has several (else empty).
     PhaseDone {
         worker: usize,
         phase: usize,
         totals: Vec<Stats>,
+        steps: Vec<StepTotals>,
         started: u64,
     },
 }
@@ -48,6 +51,8 @@ pub struct Recorder {
     worker: usize,
     run_start: Instant,
     totals: Vec<Stats>,
+    /// The current phase's steps, when its schedule has several.
+    steps: Option<Steps>,
     current: Vec<Second>,
     current_second: u64,
     requests: u64,
@@ -74,6 +79,7 @@ impl Recorder {
             worker,
             run_start,
             totals: vec![Stats::default(); endpoints],
+            steps: None,
             current: vec![Second::default(); endpoints],
             current_second: 0,
             requests: 0,
@@ -82,6 +88,20 @@ impl Recorder {
             progress,
             flush,
             success,
+        }
+    }
+
+    /// Starts a phase whose steps begin at `boundaries` (after the first;
+    /// empty: one step, nothing kept per step).
+    pub fn start_phase(&mut self, boundaries: Arc<[Instant]>) {
+        self.steps = (!boundaries.is_empty()).then(|| Steps::new(boundaries));
+    }
+
+    /// Notes that a request due at `due` was claimed, for a phase of
+    /// several steps (its step is not over until the request is recorded).
+    pub fn note_claimed(&mut self, due: Instant) {
+        if let Some(steps) = &mut self.steps {
+            steps.claimed(due);
         }
     }
 
@@ -106,6 +126,9 @@ impl Recorder {
             Outcome::Error(_) => false,
         };
         self.totals[sample.endpoint].record(sample);
+        if let Some(steps) = &mut self.steps {
+            steps.record(sample, ok);
+        }
         self.current[sample.endpoint].record(sample, ok);
         self.requests += 1;
         if !ok {
@@ -147,6 +170,7 @@ impl Recorder {
             worker: self.worker,
             phase,
             totals: std::mem::replace(&mut self.totals, fresh),
+            steps: self.steps.take().map_or_else(Vec::new, Steps::finish),
             started: std::mem::take(&mut self.started),
         });
     }

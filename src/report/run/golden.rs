@@ -76,6 +76,7 @@ fn phase(
         cut_short: false,
         connections: 2,
         open,
+        steps: Vec::new(),
     }
 }
 

@@ -30,7 +30,9 @@ use std::path::Path;
 
 use anyhow::Context;
 
-pub(crate) use model::{Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss};
+pub(crate) use model::{
+    Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss, step_label, step_target,
+};
 pub(crate) use text::write_terminal;
 pub(crate) use timeline::TimelineCsv;
 
