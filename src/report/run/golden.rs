@@ -30,7 +30,7 @@ phases:
       - {check: latency p99 < 5ms, request: 'search "q" | <b>, & more'}
   - name: "peak | hot"
     duration: 2s
-    load: {rate: 10/s}
+    load: {steps: [{rate: 5/s, duration: 1s}, {rate: 15/s, duration: 1s}]}
     expect:
       - error_rate < 1%
       - latency p99 < 20ms
@@ -138,20 +138,38 @@ fn report_of(source: &str, slower_ms: u64) -> RunReport {
         peak.push(sample(0, ok, i, 3 + slower_ms));
     }
     peak.push(sample(1, Outcome::Response { status: 500 }, 0, 40));
-    let phases = vec![
-        phase(&names[0], 0, &warm, None),
-        phase(
-            &names[1],
-            2,
-            &peak,
-            Some(crate::record::OpenModelStats {
-                target_rate: crate::units::Rate::per_second(10.0).expect("a rate"),
-                due: 20,
-                started: 13,
-                dropped: 7,
-            }),
-        ),
-    ];
+    let mut peak_phase = phase(
+        &names[1],
+        2,
+        &peak,
+        Some(crate::record::OpenModelStats {
+            target_rate: crate::units::Rate::per_second(10.0).expect("a rate"),
+            due: 20,
+            started: 13,
+            dropped: 7,
+        }),
+    );
+    // Its steps: the first five requests were due in the first, the rest
+    // (the 500 among them, a failure) in the second.
+    let rate = |r: f64| crate::units::Rate::per_second(r).expect("a rate");
+    peak_phase.steps = [(0, 5.0, &peak[..5], 0), (1, 15.0, &peak[5..], 1)]
+        .into_iter()
+        .map(|(start_s, target, samples, failed)| {
+            let mut total = Stats::default();
+            for s in samples {
+                total.record(s);
+            }
+            crate::record::StepResults {
+                start: Duration::from_secs(start_s),
+                scheduled: Duration::from_secs(1),
+                from: rate(target),
+                to: rate(target),
+                total: Packed::pack(&total),
+                failed,
+            }
+        })
+        .collect();
+    let phases = vec![phase(&names[0], 0, &warm, None), peak_phase];
     let mut per_endpoint = vec![Stats::default(), Stats::default()];
     let mut total = Stats::default();
     for p in &phases {
