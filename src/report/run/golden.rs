@@ -331,3 +331,39 @@ fn compare_markdown_matches_its_golden_file() {
         path.display()
     );
 }
+
+/// A step's results read back from `summary.json` as they were (so
+/// `merge` adds shards' steps), and a summary written before steps were
+/// reported still reads, with none.
+#[test]
+fn steps_read_back_and_older_summaries_still_load() {
+    let report = report(0);
+    let mut json = Vec::new();
+    super::summary_json::SummaryJson
+        .write(&super::Contents::of(&report), &mut json)
+        .expect("renders");
+    let mut value: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let read = |value: &serde_json::Value| {
+        let summary: super::saved::SavedSummary =
+            serde::Deserialize::deserialize(value).expect("reads");
+        RunResults::from_saved(&summary).expect("measurements")
+    };
+    let results = read(&value);
+    let steps = &results.phases[1].steps;
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[1].start, Duration::from_secs(1));
+    assert_eq!(steps[1].scheduled, Duration::from_secs(1));
+    assert_eq!(steps[1].from.as_per_second(), 15.0);
+    assert_eq!((steps[0].failed, steps[1].failed), (0, 1));
+    let second = steps[1].total.unpack();
+    assert_eq!(second.requests, 8);
+    assert_eq!(second.latency_us.max() / 1000, 40);
+    assert!(results.phases[0].steps.is_empty());
+
+    for phase in value["phases"].as_array_mut().expect("phases") {
+        phase.as_object_mut().expect("a phase").remove("steps");
+    }
+    let older = read(&value);
+    assert!(older.phases.iter().all(|p| p.steps.is_empty()));
+    assert_eq!(older.phases[1].total.requests, 13);
+}
