@@ -43,8 +43,8 @@
 //! - `plan`: what the engine runs; arrival schedules; request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
 //!   HTTP/2, TLS), precise timer.
-//! - `record`: samples, per-worker recorders, mergeable stats, timeline,
-//!   shards' results merged.
+//! - `record`: samples, per-worker recorders, mergeable stats, per-step
+//!   totals of a `steps:` phase, timeline, shards' results merged.
 //! - `gameday`: the demos and proxies a run starts, faults switched per
 //!   phase, proxy fault windows.
 //! - `expect`: check syntax, one expectation's verdict, abort conditions.

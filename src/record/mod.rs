@@ -1,6 +1,6 @@
 //! Measurements: the [`RequestSample`] of one request, the per-worker [`Recorder`],
-//! mergeable [`Stats`], the per-second [`Timeline`], and the merged
-//! [`RunResults`] every report reads.
+//! mergeable [`Stats`], a `steps:` phase's [`StepTotals`], the per-second
+//! [`Timeline`], and the merged [`RunResults`] every report reads.
 
 mod merge;
 mod outcome;

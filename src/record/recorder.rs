@@ -1,7 +1,9 @@
 //! The per-worker recorder. Each worker thread owns one; recording a sample is
 //! a few array increments and two histogram records, with no lock, channel
 //! message or allocation. Once a second the finished bucket is handed to the
-//! collector over a channel: that is the "merge on an interval".
+//! collector over a channel: that is the "merge on an interval". A phase of
+//! several steps also records into its step's totals ([`super::steps`]),
+//! which allocate once per step, when its first request ends.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
