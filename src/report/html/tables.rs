@@ -158,9 +158,9 @@ fn steps_table(
                 } else {
                     String::new()
                 },
-                escape(&crate::report::run::step_label(index, step.scheduled_s)),
+                escape(&crate::report::run::step::label(index, step.scheduled_s)),
                 step.start_s,
-                escape(&crate::report::run::step_target(
+                escape(&crate::report::run::step::target(
                     step.target_rate,
                     step.target_rate_end
                 )),

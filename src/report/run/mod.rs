@@ -21,6 +21,7 @@ pub(crate) mod saved;
 mod scrapes;
 pub(crate) mod shards;
 pub(crate) mod slos;
+pub(crate) mod step;
 mod summary_json;
 mod text;
 mod timeline;
@@ -30,9 +31,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-pub(crate) use model::{
-    Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss, step_label, step_target,
-};
+pub(crate) use model::{Ending, FaultWindow, RunReport, SCHEMA, ScrapeLoss};
 pub(crate) use text::write_terminal;
 pub(crate) use timeline::TimelineCsv;
 
