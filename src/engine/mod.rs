@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::plan::LoadPlan;
 use crate::record::{
-    Flush, Packed, PhaseResults, Progress, RunResults, Stats, StepTotals, Timeline, TimelineRow,
+    Flush, Packed, PhaseResults, Progress, RunResults, Stats, StepSums, Timeline, TimelineRow,
 };
 use pacer::Pacer;
 use phase_results::{open_model_stats, step_results};
@@ -186,8 +186,8 @@ async fn collect(
             let _ = starter.send(shared.clone());
         }
         let mut per_endpoint = vec![Stats::default(); endpoints];
-        // Each worker's totals per step, packed until the phase is over.
-        let mut steps_of_workers: Vec<Vec<StepTotals>> = Vec::new();
+        // The workers' totals per step, added up as each step ends.
+        let mut steps = StepSums::default();
         let mut started = 0u64;
         let mut done = 0;
         while done < workers {
@@ -202,11 +202,11 @@ async fn collect(
                             let _ = stop_tx.send(true);
                         }
                     }
-                    Some(Flush::PhaseDone { totals, steps, started: worker_started, .. }) => {
+                    Some(Flush::Step(totals)) => steps.add(&totals),
+                    Some(Flush::PhaseDone { totals, started: worker_started, .. }) => {
                         for (mine, theirs) in per_endpoint.iter_mut().zip(&totals) {
                             mine.merge(theirs);
                         }
-                        steps_of_workers.push(steps);
                         started += worker_started;
                         done += 1;
                     }
@@ -261,7 +261,7 @@ async fn collect(
             scheduled: phase.duration,
             cut_short: stopped_at.is_some(),
             connections: phase.connections,
-            steps: step_results(&shared.pacer, &steps_of_workers, phase_end - phase_start),
+            steps: step_results(&shared.pacer, &steps, phase_end - phase_start),
         });
     }
     // Closing the phase channels ends the workers; drain their last buckets.

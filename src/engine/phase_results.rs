@@ -1,12 +1,12 @@
 //! What a phase measured beyond its totals, from its pacer: how an open-model
-//! phase kept its schedule, and a `steps:` phase's steps from every worker's
+//! phase kept its schedule, and a `steps:` phase's steps from the workers'
 //! totals of them.
 
 use std::time::{Duration, Instant};
 
 use super::pacer::Pacer;
 use crate::plan::{Model, PhasePlan};
-use crate::record::{OpenModelStats, Packed, Stats, StepResults, StepTotals};
+use crate::record::{OpenModelStats, Packed, StepResults, StepSums};
 
 /// How an open-model phase kept to its schedule over `[phase_start, end)`.
 pub(super) fn open_model_stats(
@@ -36,14 +36,9 @@ pub(super) fn open_model_stats(
     })
 }
 
-/// The phase's steps from every worker's totals of them: those that began
-/// within its `elapsed`, each merged from the workers' one step at a time
-/// (so one live [`Stats`] at once, however many steps).
-pub(super) fn step_results(
-    pacer: &Pacer,
-    workers: &[Vec<StepTotals>],
-    elapsed: Duration,
-) -> Vec<StepResults> {
+/// The phase's steps, from the workers' totals of them added up: those
+/// that began within its `elapsed` or have requests.
+pub(super) fn step_results(pacer: &Pacer, sums: &StepSums, elapsed: Duration) -> Vec<StepResults> {
     let Some(arrivals) = pacer.arrivals() else {
         return Vec::new();
     };
@@ -57,32 +52,17 @@ pub(super) fn step_results(
         .zip(starts)
         .enumerate()
         .filter_map(|(index, (segment, start))| {
-            let ran: Vec<&StepTotals> = workers
-                .iter()
-                .filter_map(|w| w.get(index))
-                .filter(|step| step.total.requests > 0)
-                .collect();
-            if start >= elapsed && ran.is_empty() {
+            let sum = sums.get(index);
+            if start >= elapsed && sum.is_none() {
                 return None;
             }
-            let total = match ran.as_slice() {
-                [] => Packed::default(),
-                [one] => one.total.clone(),
-                many => {
-                    let mut sum = Stats::default();
-                    for step in many {
-                        sum.merge(&step.total.unpack());
-                    }
-                    Packed::pack(&sum)
-                }
-            };
             Some(StepResults {
                 start,
                 scheduled: segment.duration,
                 from: segment.from,
                 to: segment.to,
-                total,
-                failed: ran.iter().map(|step| step.failed).sum(),
+                total: sum.map_or_else(Packed::default, |s| s.total.clone()),
+                failed: sum.map_or(0, |s| s.failed),
             })
         })
         .collect()

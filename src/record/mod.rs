@@ -1,5 +1,5 @@
 //! Measurements: the [`RequestSample`] of one request, the per-worker [`Recorder`],
-//! mergeable [`Stats`], a `steps:` phase's [`StepTotals`], the per-second
+//! mergeable [`Stats`], a `steps:` phase's [`StepSums`], the per-second
 //! [`Timeline`], and the merged [`RunResults`] every report reads.
 
 mod merge;
@@ -18,7 +18,7 @@ pub use packed::Packed;
 pub use recorder::{Flush, Progress, Recorder};
 pub use sample::RequestSample;
 pub use stats::{LATE_THRESHOLD, Stats, SuccessTable, latency_histogram, success_table};
-pub use steps::StepTotals;
+pub use steps::{StepSum, StepSums, StepTotals};
 pub use timeline::{Second, Timeline, TimelineRow};
 
 use crate::units::Rate;

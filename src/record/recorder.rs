@@ -3,7 +3,8 @@
 //! message or allocation. Once a second the finished bucket is handed to the
 //! collector over a channel: that is the "merge on an interval". A phase of
 //! several steps also records into its step's totals ([`super::steps`]),
-//! which allocate once per step, when its first request ends.
+//! allocated when a step's first request ends and handed over, as a
+//! second's bucket is, once its last has.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,13 +27,14 @@ pub enum Flush {
         buckets: Vec<Second>,
         closed_through: u64,
     },
-    /// The worker has finished a phase; these are its totals per endpoint,
-    /// and per step when the phase's schedule has several (else empty).
+    /// The worker's totals of one step of the phase, whose requests have
+    /// all ended (sent before its `PhaseDone`).
+    Step(Box<StepTotals>),
+    /// The worker has finished a phase; these are its totals per endpoint.
     PhaseDone {
         worker: usize,
         phase: usize,
         totals: Vec<Stats>,
-        steps: Vec<StepTotals>,
         started: u64,
     },
 }
@@ -103,7 +105,7 @@ impl Recorder {
     /// several steps (its step is not over until the request is recorded).
     pub fn note_claimed(&mut self, due: Instant) {
         if let Some(steps) = &mut self.steps {
-            steps.claimed(due);
+            steps.claimed(due, &mut hand_over(&self.flush));
         }
     }
 
@@ -129,7 +131,7 @@ impl Recorder {
         };
         self.totals[sample.endpoint].record(sample);
         if let Some(steps) = &mut self.steps {
-            steps.record(sample, ok);
+            steps.record(sample, ok, &mut hand_over(&self.flush));
         }
         self.current[sample.endpoint].record(sample, ok);
         self.requests += 1;
@@ -167,12 +169,14 @@ impl Recorder {
 
     /// Hands over the phase's totals and starts counting the next phase.
     pub fn phase_done(&mut self, phase: usize) {
+        if let Some(steps) = self.steps.take() {
+            steps.finish(&mut hand_over(&self.flush));
+        }
         let fresh = vec![Stats::default(); self.totals.len()];
         let _ = self.flush.send(Flush::PhaseDone {
             worker: self.worker,
             phase,
             totals: std::mem::replace(&mut self.totals, fresh),
-            steps: self.steps.take().map_or_else(Vec::new, Steps::finish),
             started: std::mem::take(&mut self.started),
         });
     }
@@ -180,5 +184,13 @@ impl Recorder {
     /// Hands over the last bucket: the worker is done with the run.
     pub fn finish(&mut self) {
         self.rotate(u64::MAX);
+    }
+}
+
+/// Sends a step's totals to the collector (a send fails only once the
+/// collector is gone, i.e. the run is over).
+fn hand_over(flush: &UnboundedSender<Flush>) -> impl FnMut(StepTotals) + '_ {
+    |totals| {
+        let _ = flush.send(Flush::Step(Box::new(totals)));
     }
 }

@@ -1,25 +1,29 @@
-//! One worker's totals per step of a phase whose schedule has several
-//! (`steps:`): each request counts in the step its *due* time falls in,
-//! the step the user configured, whenever it ended; its latency is from
-//! that due time, as everywhere.
+//! Totals per step of a phase whose schedule has several (`steps:`): each
+//! request counts in the step its *due* time falls in, the step the user
+//! configured, whenever it ended; its latency is from that due time, as
+//! everywhere.
 //!
 //! A live [`Stats`] is two full-range histograms (about 380 KB), so a
 //! worker does not keep one per step for a phase of thousands of short
-//! steps: a step's totals are packed as soon as none of its requests can
-//! still arrive. Requests are claimed in due order, so once this worker
-//! has claimed a request of a later step it claims none of an earlier one;
-//! an earlier step with nothing in flight is done. Live at once are the
-//! steps with requests in flight: one or two while the service keeps up.
+//! steps: it hands a step's totals to the collector as soon as none of its
+//! requests can still arrive, as it hands over each second's bucket, and
+//! the collector adds them up packed ([`StepSums`]). Requests are claimed
+//! in due order, so once a worker has claimed a request of a later step it
+//! claims none of an earlier one; an earlier step with nothing in flight is
+//! done. Live on a worker at once are the steps with requests in flight:
+//! one or two while the service keeps up.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Packed, RequestSample, Stats};
 
-/// What one worker measured of one step: the step's requests, packed.
-#[derive(Debug, Clone, Default)]
+/// A worker's requests of one step, handed to the collector.
+#[derive(Debug)]
 pub struct StepTotals {
-    pub total: Packed,
+    /// Which step of the phase, from 0.
+    pub step: usize,
+    pub stats: Stats,
     /// Of which failed: no response, or a status the request does not
     /// expect (the phase's `failed`, as its endpoints' tables say).
     pub failed: u64,
@@ -28,40 +32,21 @@ pub struct StepTotals {
 /// A step being recorded.
 #[derive(Default)]
 struct Slot {
-    /// Requests recorded since the last fold.
+    /// Requests recorded since the step was last handed over.
     live: Option<Stats>,
     failed: u64,
     /// Claimed and not yet recorded.
     in_flight: u64,
-    /// What earlier folds packed.
-    packed: Option<Packed>,
 }
 
 impl Slot {
-    /// Packs what is live into `packed`.
-    fn fold(&mut self) {
-        let Some(live) = self.live.take() else {
-            return;
-        };
-        self.packed = Some(match self.packed.take() {
-            None => Packed::pack(&live),
-            // A request recorded after its step was packed: only when a
-            // sample is recorded that was not claimed, never on the engine's
-            // path; still counted.
-            Some(earlier) => {
-                let mut stats = earlier.unpack();
-                stats.merge(&live);
-                Packed::pack(&stats)
-            }
-        });
-    }
-
-    fn finish(mut self) -> StepTotals {
-        self.fold();
-        StepTotals {
-            total: self.packed.unwrap_or_default(),
-            failed: self.failed,
-        }
+    /// What is live, to hand over (None when nothing is).
+    fn take(&mut self, step: usize) -> Option<StepTotals> {
+        self.live.take().map(|stats| StepTotals {
+            step,
+            stats,
+            failed: std::mem::take(&mut self.failed),
+        })
     }
 }
 
@@ -92,22 +77,30 @@ impl Steps {
 
     /// A request due at `due` has been claimed: its step is not done until
     /// it is recorded, and the steps before it that have nothing in flight
-    /// are.
-    pub(super) fn claimed(&mut self, due: Instant) {
+    /// are; `done` takes their totals.
+    pub(super) fn claimed(&mut self, due: Instant, done: &mut dyn FnMut(StepTotals)) {
         let step = self.step_of(due);
         self.slots[step].in_flight += 1;
         if step > self.claimed {
-            for slot in &mut self.slots[self.claimed..step] {
-                if slot.in_flight == 0 {
-                    slot.fold();
+            for (index, slot) in self.slots[..step].iter_mut().enumerate().skip(self.claimed) {
+                if slot.in_flight == 0
+                    && let Some(totals) = slot.take(index)
+                {
+                    done(totals);
                 }
             }
             self.claimed = step;
         }
     }
 
-    /// Adds a finished request (`ok`: it succeeded).
-    pub(super) fn record(&mut self, sample: &RequestSample, ok: bool) {
+    /// Adds a finished request (`ok`: it succeeded); `done` takes its
+    /// step's totals when it was the step's last.
+    pub(super) fn record(
+        &mut self,
+        sample: &RequestSample,
+        ok: bool,
+        done: &mut dyn FnMut(StepTotals),
+    ) {
         let step = self.step_of(sample.intended);
         let claimed = self.claimed;
         let slot = &mut self.slots[step];
@@ -115,21 +108,74 @@ impl Steps {
         if !ok {
             slot.failed += 1;
         }
+        // A request recorded that was not claimed (never on the engine's
+        // path) hands its step over again: the collector adds it.
         slot.in_flight = slot.in_flight.saturating_sub(1);
-        if slot.in_flight == 0 && step < claimed {
-            slot.fold();
+        if slot.in_flight == 0
+            && step < claimed
+            && let Some(totals) = slot.take(step)
+        {
+            done(totals);
         }
     }
 
-    /// Every step's totals: the phase is over.
-    pub(super) fn finish(self) -> Vec<StepTotals> {
-        self.slots.into_iter().map(Slot::finish).collect()
+    /// The phase is over: `done` takes every step's totals still held.
+    pub(super) fn finish(mut self, done: &mut dyn FnMut(StepTotals)) {
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(totals) = slot.take(index) {
+                done(totals);
+            }
+        }
     }
 
-    /// Steps whose totals are live (not packed), for tests of the bound.
+    /// Steps whose totals are live on this worker, for tests of the bound.
     #[cfg(test)]
     fn live(&self) -> usize {
         self.slots.iter().filter(|s| s.live.is_some()).count()
+    }
+}
+
+/// A step's totals over every worker, packed.
+#[derive(Debug, Clone)]
+pub struct StepSum {
+    pub total: Packed,
+    pub failed: u64,
+}
+
+/// The collector's sums of a phase's steps: each worker's totals of a step
+/// added as they arrive, packed in between, so a phase of many steps holds
+/// no full-size [`Stats`] per step.
+#[derive(Debug, Default)]
+pub struct StepSums {
+    steps: Vec<Option<StepSum>>,
+}
+
+impl StepSums {
+    /// Adds one worker's totals of a step.
+    pub fn add(&mut self, totals: &StepTotals) {
+        if self.steps.len() <= totals.step {
+            self.steps.resize(totals.step + 1, None);
+        }
+        let sum = &mut self.steps[totals.step];
+        *sum = Some(match sum.take() {
+            None => StepSum {
+                total: Packed::pack(&totals.stats),
+                failed: totals.failed,
+            },
+            Some(earlier) => {
+                let mut stats = earlier.total.unpack();
+                stats.merge(&totals.stats);
+                StepSum {
+                    total: Packed::pack(&stats),
+                    failed: earlier.failed + totals.failed,
+                }
+            }
+        });
+    }
+
+    /// Step `index`'s sum; None when no worker recorded a request of it.
+    pub fn get(&self, index: usize) -> Option<&StepSum> {
+        self.steps.get(index).and_then(Option::as_ref)
     }
 }
 
@@ -156,6 +202,8 @@ mod tests {
         let start = Instant::now();
         let at = |ms: u64| start + Duration::from_millis(ms);
         let mut steps = Steps::new(vec![at(1000), at(2000)].into());
+        let mut sums = StepSums::default();
+        let mut done = |totals: StepTotals| sums.add(&totals);
         // Due in step 1, ended in step 2's time: step 1's, slow as it was.
         for (due, latency, status) in [
             (0, 2, 200),
@@ -163,12 +211,13 @@ mod tests {
             (1000, 50, 503),
             (2500, 1, 200),
         ] {
-            steps.claimed(at(due));
-            steps.record(&sample(at(due), latency, status), status < 400);
+            steps.claimed(at(due), &mut done);
+            steps.record(&sample(at(due), latency, status), status < 400, &mut done);
         }
-        let totals = steps.finish();
-        assert_eq!(totals.len(), 3);
-        let stats: Vec<Stats> = totals.iter().map(|t| t.total.unpack()).collect();
+        steps.finish(&mut done);
+        let stats: Vec<Stats> = (0..3)
+            .map(|i| sums.get(i).unwrap().total.unpack())
+            .collect();
         assert_eq!(
             stats.iter().map(|s| s.requests).collect::<Vec<_>>(),
             vec![2, 1, 1]
@@ -176,45 +225,63 @@ mod tests {
         assert!(stats[0].latency_us.max() >= 300_000);
         assert_eq!(stats[1].statuses.iter().collect::<Vec<_>>(), vec![(503, 1)]);
         assert_eq!(
-            totals.iter().map(|t| t.failed).collect::<Vec<_>>(),
+            (0..3)
+                .map(|i| sums.get(i).unwrap().failed)
+                .collect::<Vec<_>>(),
             vec![0, 1, 0]
         );
+        assert!(sums.get(3).is_none());
     }
 
     #[test]
-    fn a_step_is_packed_once_nothing_of_it_is_in_flight() {
+    fn a_step_is_handed_over_once_nothing_of_it_is_in_flight() {
         let start = Instant::now();
         let at = |s: u64| start + Duration::from_secs(s);
         let boundaries: Vec<Instant> = (1..1000).map(at).collect();
         let mut steps = Steps::new(boundaries.into());
+        let mut handed = Vec::new();
+        let mut done = |totals: StepTotals| handed.push((totals.step, totals.stats.requests));
         // 1000 one-second steps, two requests each, the first of a step
         // still in flight when the next step's first is claimed.
         for s in 0..1000 {
-            steps.claimed(at(s));
+            steps.claimed(at(s), &mut done);
             if s > 0 {
-                steps.record(&sample(at(s - 1), 1, 200), true);
+                steps.record(&sample(at(s - 1), 1, 200), true, &mut done);
             }
-            steps.claimed(at(s));
-            steps.record(&sample(at(s), 1, 200), true);
+            steps.claimed(at(s), &mut done);
+            steps.record(&sample(at(s), 1, 200), true, &mut done);
             assert!(steps.live() <= 2, "step {s}: {} live", steps.live());
         }
-        steps.record(&sample(at(999), 1, 200), true);
-        let totals = steps.finish();
-        assert!(totals.iter().all(|t| t.total.requests == 2));
+        steps.record(&sample(at(999), 1, 200), true, &mut done);
+        steps.finish(&mut done);
+        // Each step once, whole, in order.
+        assert_eq!(handed, (0..1000).map(|s| (s, 2)).collect::<Vec<_>>());
     }
 
     #[test]
-    fn a_late_sample_of_a_packed_step_still_counts() {
+    fn totals_handed_over_twice_or_by_two_workers_add_up() {
         let start = Instant::now();
         let mut steps = Steps::new(vec![start + Duration::from_secs(1)].into());
-        steps.claimed(start);
-        steps.record(&sample(start, 1, 200), true);
-        steps.claimed(start + Duration::from_secs(1));
-        // Not claimed: recorded after step 1 was packed.
-        steps.record(&sample(start, 7, 500), false);
-        let totals = steps.finish();
-        let first = totals[0].total.unpack();
-        assert_eq!((first.requests, totals[0].failed), (2, 1));
-        assert_eq!(first.latency_us.len(), 2);
+        let mut sums = StepSums::default();
+        let mut done = |totals: StepTotals| sums.add(&totals);
+        steps.claimed(start, &mut done);
+        steps.record(&sample(start, 1, 200), true, &mut done);
+        steps.claimed(start + Duration::from_secs(1), &mut done);
+        // Not claimed: recorded after step 1 was handed over.
+        steps.record(&sample(start, 7, 500), false, &mut done);
+        steps.finish(&mut done);
+        // And another worker's share of step 1.
+        let mut other = Stats::default();
+        other.record(&sample(start, 3, 200));
+        sums.add(&StepTotals {
+            step: 0,
+            stats: other,
+            failed: 0,
+        });
+        let first = sums.get(0).unwrap();
+        let stats = first.total.unpack();
+        assert_eq!((stats.requests, first.failed), (3, 1));
+        assert_eq!(stats.latency_us.len(), 3);
+        assert_eq!(stats.latency_us.max() / 1000, 7);
     }
 }
