@@ -138,7 +138,9 @@ impl Steps {
 /// A step's totals over every worker, packed.
 #[derive(Debug, Clone)]
 pub struct StepSum {
+    /// The step's requests, over all endpoints and workers.
     pub total: Packed,
+    /// Of which failed.
     pub failed: u64,
 }
 
