@@ -45,8 +45,8 @@
 //!   request templates.
 //! - `engine`: pacer (who sends what, when), workers, transport (HTTP/1.1,
 //!   HTTP/2, TLS; a connection per origin per slot), precise timer.
-//! - `record`: samples, per-worker recorders, mergeable stats, timeline,
-//!   shards' results merged.
+//! - `record`: samples, per-worker recorders, mergeable stats, per-step
+//!   totals of a `steps:` phase, timeline, shards' results merged.
 //! - `gameday`: the demos and proxies a run starts, faults switched per
 //!   phase, proxy fault windows.
 //! - `expect`: check syntax, one expectation's verdict, abort conditions.

@@ -188,6 +188,85 @@ fn three_shards_merge_to_the_percentiles_of_one_run() {
     );
 }
 
+/// A `steps:` phase's steps merge as its totals do: counts, rates and
+/// histograms added, step by step.
+#[test]
+fn the_steps_of_shards_merge_step_by_step() {
+    let _serial = support::serial();
+    // Requests alternate between 1 ms and 20 ms answers, so each step's
+    // histogram has a spread to merge.
+    let server =
+        Server::start(|call| Reply::delayed(200, Duration::from_millis(1 + 19 * (call.index % 2))));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"
+name: stepped
+targets:
+  api: "{}"
+requests:
+  - {{name: x, url: "${{api}}/x"}}
+phases:
+  - name: stairs
+    load: {{steps: [{{rate: 20/s, duration: 1s}}, {{rate: 40/s, duration: 1s}}]}}
+"#,
+            server.url("")
+        ),
+    )
+    .unwrap();
+    let (shards, outputs) = run_shards(&scenario, dir.path(), 2);
+    for output in &outputs {
+        ok(output, 0);
+    }
+    let merged = dir.path().join("merged");
+    ok(
+        &slogate(&[
+            "merge",
+            shards[0].to_str().unwrap(),
+            shards[1].to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap(),
+        0,
+    );
+    let all = summary(&merged);
+    support::check_schema(&all, include_str!("../reports/run.schema.json"));
+    let parts: Vec<serde_json::Value> = shards.iter().map(|s| summary(s)).collect();
+    let step = |s: &serde_json::Value, i: usize, key: &str| s["phases"][0]["steps"][i][key].clone();
+    for (i, (requests, rate)) in [(20, 20.0), (40, 40.0)].into_iter().enumerate() {
+        // Each shard sent half of each step.
+        for part in &parts {
+            assert_eq!(step(part, i, "requests"), requests / 2);
+            assert_eq!(step(part, i, "target_rate"), rate / 2.0);
+        }
+        assert_eq!(step(&all, i, "requests"), requests);
+        assert_eq!(step(&all, i, "target_rate"), rate);
+        assert_eq!(step(&all, i, "requests_per_second"), rate);
+        let latency = step(&all, i, "latency_ms");
+        assert_eq!(latency["count"], requests);
+        // The merged histogram's extremes are the shards' own, exactly.
+        let shards_max = parts
+            .iter()
+            .map(|p| step(p, i, "latency_ms")["max"].as_f64().unwrap())
+            .fold(f64::MIN, f64::max);
+        let shards_min = parts
+            .iter()
+            .map(|p| step(p, i, "latency_ms")["min"].as_f64().unwrap())
+            .fold(f64::MAX, f64::min);
+        assert_eq!(latency["max"].as_f64().unwrap(), shards_max);
+        assert_eq!(latency["min"].as_f64().unwrap(), shards_min);
+    }
+    let markdown = std::fs::read_to_string(merged.join("summary.md")).unwrap();
+    assert!(
+        markdown.contains("| ↳ step 2 (1s) | 40/s | 40 | 40.0 | 0 |"),
+        "{markdown}"
+    );
+}
+
 #[test]
 fn merges_and_splits_that_do_not_fit_are_refused() {
     let _serial = support::serial();

@@ -101,3 +101,61 @@ fn a_ramp_changes_the_rate_over_time() {
         );
     }
 }
+
+/// A request counts in the step it was *due* in: step 1's last requests
+/// end in step 2's time (they take 50 ms), and still count in step 1.
+#[test]
+fn each_step_has_its_own_histogram() {
+    let _serial = crate::support::serial();
+    // Step 1: 50/s for 1 s, each answer 50 ms late; step 2: 100/s for 1 s,
+    // answered at once. The server tells them apart by arrival order: the
+    // 51st request is due 20 ms after the 50th.
+    let server = Server::start(|call| {
+        if call.index < 50 {
+            Reply::delayed(200, Duration::from_millis(50))
+        } else {
+            Reply::status(200)
+        }
+    });
+    let mut plan =
+        slogate::cli::hit_plan::plan(&hit_args(&[&server.url("/"), "-c", "16"])).unwrap();
+    let rate = |r| Rate::per_second(r).unwrap();
+    plan.phases[0].model = Model::Open(Arrivals::new(vec![
+        Segment::constant(rate(50.0), Duration::from_secs(1)),
+        Segment::constant(rate(100.0), Duration::from_secs(1)),
+    ]));
+    plan.phases[0].max_requests = None;
+    plan.phases[0].duration = Some(Duration::from_secs(2));
+    let results = engine::run(&plan, RunOptions::default(), &mut |_| {}, &mut |_| None).unwrap();
+    let phase = &results.phases[0];
+    assert_eq!(phase.open.as_ref().unwrap().dropped, 0);
+    let steps = &phase.steps;
+    assert_eq!(steps.len(), 2);
+    let stats: Vec<_> = steps.iter().map(|s| s.total.unpack()).collect();
+    // Counted by due time: exactly the schedule's rate × duration.
+    assert_eq!(stats[0].requests, 50);
+    assert_eq!(stats[1].requests, 100);
+    assert_eq!(
+        stats[0].requests + stats[1].requests,
+        phase.total.requests,
+        "the steps add up to the phase"
+    );
+    assert_eq!(
+        (steps[0].start, steps[1].start),
+        (Duration::ZERO, Duration::from_secs(1))
+    );
+    assert_eq!(steps[1].from.as_per_second(), 100.0);
+    assert_eq!(steps[1].achieved_rate(phase), 100.0);
+    let p50 = |i: usize| crate::support::ms(stats[i].latency_us.value_at_quantile(0.5));
+    assert!(
+        (50.0..100.0).contains(&p50(0)),
+        "step 1 waits 50 ms: p50 {} ms",
+        p50(0)
+    );
+    assert!(p50(1) < 20.0, "step 2 is fast: p50 {} ms", p50(1));
+    // Disjoint: every request of step 1 took its 50 ms, and the phase's
+    // median (of 150, 100 of them fast) says nothing of step 1.
+    assert!(crate::support::ms(stats[0].latency_us.min()) >= 50.0);
+    assert!(crate::support::ms(phase.total.unpack().latency_us.value_at_quantile(0.5)) < 20.0);
+    assert_eq!((steps[0].failed, steps[1].failed), (0, 0));
+}

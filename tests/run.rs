@@ -387,6 +387,98 @@ phases:
     assert!((18..=22).contains(&thinking), "thinking: {thinking}");
     assert_eq!(phases[1]["requests"], 200);
     assert_eq!(phases[1]["schedule"]["due"], 200);
+    let steps: Vec<u64> = phases[1]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["requests"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, vec![50, 150]);
+    assert!(
+        phases[0].get("steps").is_none(),
+        "the closed model has none"
+    );
+}
+
+/// A `steps:` phase's steps in every report: each step's requests are
+/// those due in it, with their own latency and failures.
+#[test]
+fn each_step_of_a_steps_phase_is_reported() {
+    let _serial = crate::support::serial();
+    // Step 1's 20 requests take 30 ms; of step 2's 40, every 4th is a 503.
+    let server = Server::start(|call| match call.index {
+        0..20 => Reply::delayed(200, Duration::from_millis(30)),
+        i if i % 4 == 0 => Reply::status(503),
+        _ => Reply::status(200),
+    });
+    let scenario = format!(
+        r#"
+name: stepped
+targets:
+  api: {}
+requests:
+  - {{name: x, url: "${{api}}/x"}}
+phases:
+  - name: stairs
+    load: {{steps: [{{rate: 20/s, duration: 1s}}, {{rate: 40/s, duration: 1s}}], connections: 8}}
+    expect:
+      - latency p99 < 10s
+"#,
+        server.url("")
+    );
+    let (output, dir) = run(&scenario, &[]);
+    assert_exit(&output, 0);
+    let summary = json(dir.path());
+    crate::support::check_schema(&summary, include_str!("../reports/run.schema.json"));
+    let phase = &summary["phases"][0];
+    let steps = phase["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    let field = |i: usize, key: &str| steps[i][key].as_f64().unwrap();
+    assert_eq!((field(0, "requests"), field(1, "requests")), (20.0, 40.0));
+    assert_eq!(
+        (field(0, "target_rate"), field(1, "target_rate_end")),
+        (20.0, 40.0)
+    );
+    assert_eq!(field(1, "requests_per_second"), 40.0);
+    assert_eq!(field(1, "scheduled_s"), 1.0);
+    let start = phase["start_s"].as_f64().unwrap();
+    assert!((field(1, "start_s") - start - 1.0).abs() < 1e-6);
+    assert_eq!((field(0, "failed"), field(1, "failed")), (0.0, 10.0));
+    assert_eq!(
+        steps[1]["status_codes"],
+        serde_json::json!({"200": 30, "503": 10})
+    );
+    let p50 = |i: usize| steps[i]["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(
+        p50(0) >= 30.0 && p50(1) < 20.0,
+        "p50s {} {}",
+        p50(0),
+        p50(1)
+    );
+    assert!(!steps[0]["latency_histogram"].as_str().unwrap().is_empty());
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let row = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?} row: {stdout}"))
+            .to_string()
+    };
+    let second = row("  step 2 (1s)");
+    assert!(
+        second.contains("40/s") && second.contains("answers 2xx 30, 5xx 10"),
+        "{second}"
+    );
+    assert!(row("  step 1 (1s)").split_whitespace().nth(4) == Some("20"));
+    let markdown = text(dir.path(), "summary.md");
+    assert!(
+        markdown.contains("| ↳ step 2 (1s) | 40/s | 40 | 40.0 | 10 |"),
+        "{markdown}"
+    );
+    let page = text(dir.path(), "index.html");
+    assert!(page.contains("<h3 id=\"steps\">Steps</h3>"));
+    assert!(page.contains("<td>step 2 (1s)</td>"));
 }
 
 #[test]

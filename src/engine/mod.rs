@@ -4,6 +4,7 @@
 //! prompt, orderly stop.
 
 mod pacer;
+mod phase_results;
 mod timer;
 pub(crate) mod transport;
 mod worker;
@@ -14,11 +15,12 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use tokio::sync::{mpsc, watch};
 
-use crate::plan::{LoadPlan, Model, PhasePlan};
+use crate::plan::LoadPlan;
 use crate::record::{
-    Flush, OpenModelStats, PhaseResults, Progress, RunResults, Stats, Timeline, TimelineRow,
+    Flush, Packed, PhaseResults, Progress, RunResults, Stats, StepSums, Timeline, TimelineRow,
 };
 use pacer::Pacer;
+use phase_results::{open_model_stats, step_results};
 use transport::Wire;
 
 /// A moment of the run, for the live display.
@@ -168,15 +170,17 @@ async fn collect(
         }
         on_phase(index);
         let phase_start = Instant::now();
+        let pacer = Pacer::new(
+            &phase.model,
+            &phase.mix,
+            phase.max_requests,
+            phase.duration,
+            phase_start,
+        );
         let shared = Arc::new(worker::Shared {
             index,
-            pacer: Pacer::new(
-                &phase.model,
-                &phase.mix,
-                phase.max_requests,
-                phase.duration,
-                phase_start,
-            ),
+            step_boundaries: pacer.step_boundaries().into(),
+            pacer,
             wire: wire.clone(),
             request_timeout: plan.transport.request_timeout,
             run_start,
@@ -189,6 +193,8 @@ async fn collect(
             let _ = starter.send(shared.clone());
         }
         let mut per_endpoint = vec![Stats::default(); endpoints];
+        // The workers' totals per step, added up as each step ends.
+        let mut steps = StepSums::default();
         let mut started = 0u64;
         let mut done = 0;
         while done < workers {
@@ -203,6 +209,7 @@ async fn collect(
                             let _ = stop_tx.send(true);
                         }
                     }
+                    Some(Flush::Step(totals)) => steps.add(&totals),
                     Some(Flush::PhaseDone { totals, started: worker_started, .. }) => {
                         for (mine, theirs) in per_endpoint.iter_mut().zip(&totals) {
                             mine.merge(theirs);
@@ -254,16 +261,14 @@ async fn collect(
         phases.push(PhaseResults {
             name: phase.name.clone(),
             open: open_model_stats(phase, &shared.pacer, phase_start, phase_end, started),
-            per_endpoint: per_endpoint
-                .iter()
-                .map(crate::record::Packed::pack)
-                .collect(),
-            total: crate::record::Packed::pack(&total),
+            per_endpoint: per_endpoint.iter().map(Packed::pack).collect(),
+            total: Packed::pack(&total),
             start_offset: phase_start - run_start,
             elapsed: phase_end - phase_start,
             scheduled: phase.duration,
             cut_short: stopped_at.is_some(),
             connections: phase.connections,
+            steps: step_results(&shared.pacer, &steps, phase_end - phase_start),
         });
     }
     // Closing the phase channels ends the workers; drain their last buckets.
@@ -323,34 +328,6 @@ fn snapshot(run_start: Instant, progress: &[Arc<Progress>]) -> Snapshot {
         requests: progress.iter().map(|p| p.requests.load(Relaxed)).sum(),
         failed: progress.iter().map(|p| p.failed.load(Relaxed)).sum(),
     }
-}
-
-/// How an open-model phase kept to its schedule over `[phase_start, end)`.
-fn open_model_stats(
-    phase: &PhasePlan,
-    pacer: &Pacer,
-    phase_start: Instant,
-    end: Instant,
-    started: u64,
-) -> Option<OpenModelStats> {
-    let Model::Open(_) = phase.model else {
-        return None;
-    };
-    let arrivals = pacer.arrivals()?;
-    let sending_ended = pacer.deadline().map_or(end, |deadline| deadline.min(end));
-    let span = sending_ended
-        .saturating_duration_since(phase_start)
-        .min(arrivals.duration());
-    let mut due = arrivals.due_before(span);
-    if let Some(max) = phase.max_requests {
-        due = due.min(max);
-    }
-    Some(OpenModelStats {
-        target_rate: arrivals.mean_rate()?,
-        due,
-        started,
-        dropped: due.saturating_sub(started),
-    })
 }
 
 async fn wait_for_signal(enabled: bool) {

@@ -86,6 +86,18 @@ impl Pacer {
         self.arrivals.as_ref()
     }
 
+    /// When each step of a schedule of several begins (see
+    /// [`Arrivals::boundaries`]); empty for one step and the closed model.
+    pub(crate) fn step_boundaries(&self) -> Vec<Instant> {
+        self.arrivals.as_ref().map_or_else(Vec::new, |arrivals| {
+            arrivals
+                .boundaries()
+                .into_iter()
+                .map(|offset| self.start + offset)
+                .collect()
+        })
+    }
+
     /// When sending stops because of `duration`.
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.deadline

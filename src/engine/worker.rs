@@ -30,6 +30,10 @@ pub(crate) struct Shared {
     pub connections: Vec<usize>,
     /// Closed model: pause after each response.
     pub think: Duration,
+    /// When each step of the schedule after the first begins: empty for a
+    /// schedule of one step and the closed model, so their requests pay one
+    /// branch for steps and nothing more.
+    pub step_boundaries: Arc<[Instant]>,
 }
 
 /// How a worker is wired to the control thread.
@@ -77,6 +81,9 @@ pub(crate) fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
     let mut phase = Some(first);
     while let Some(shared) = phase.take() {
         let connections = shared.connections[worker];
+        recorder
+            .borrow_mut()
+            .start_phase(shared.step_boundaries.clone());
         while clients.len() < connections {
             let seed = ((worker as u64) << 32) | clients.len() as u64;
             clients.push(Client::new(&shared.wire, seed));
@@ -127,6 +134,11 @@ async fn connection(
     let mut sleep = PreciseSleep::new();
     let mut timeout = LazyTimeout::new(shared.request_timeout);
     while let Some(ticket) = shared.pacer.claim(Instant::now()) {
+        if !shared.step_boundaries.is_empty()
+            && let Some(due) = ticket.due
+        {
+            recorder.borrow_mut().note_claimed(due);
+        }
         let (intended, started) = match ticket.due {
             Some(due) => {
                 sleep.until(due).await;

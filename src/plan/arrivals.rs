@@ -130,6 +130,24 @@ impl Arrivals {
         expected.ceil().max(0.0) as u64
     }
 
+    /// The segments, in order.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// When each segment after the first begins, from the start of the
+    /// schedule: empty for a schedule of one segment. Computed as [`due`]
+    /// computes due times, so the first request of a segment is due
+    /// exactly at its boundary, never a rounding error before it.
+    ///
+    /// [`due`]: Arrivals::due
+    pub fn boundaries(&self) -> Vec<Duration> {
+        self.starts[1..self.segments.len().max(1)]
+            .iter()
+            .map(|&secs| Duration::from_secs_f64(secs))
+            .collect()
+    }
+
     /// Total length of the schedule.
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(*self.starts.last().unwrap())
@@ -221,5 +239,30 @@ mod tests {
         assert_eq!(arrivals.due(160), Some(Duration::from_secs(3)));
         assert_eq!(arrivals.due(165), None);
         assert!((arrivals.mean_rate().unwrap().as_per_second() - 165.0 / 8.0).abs() < 1e-9);
+        assert_eq!(
+            arrivals.boundaries(),
+            vec![Duration::from_secs(1), Duration::from_secs(3)]
+        );
+    }
+
+    #[test]
+    fn a_step_s_first_request_is_due_on_its_boundary() {
+        // Tenths of a second do not add up exactly in binary (0.1 + 0.2 is
+        // 0.30000000000000004): the boundary is the same sum as the due time.
+        let step = |r: f64| Segment::constant(rate(r), Duration::from_millis(100));
+        let arrivals = Arrivals::new(vec![step(10.0), step(20.0), step(30.0), step(40.0)]);
+        let boundaries = arrivals.boundaries();
+        assert_eq!(boundaries.len(), 3);
+        // 1, 2 and 3 requests in the first three steps.
+        assert_eq!(arrivals.due(1), Some(boundaries[0]));
+        assert_eq!(arrivals.due(3), Some(boundaries[1]));
+        assert_eq!(arrivals.due(6), Some(boundaries[2]));
+        assert!(arrivals.due(5).unwrap() < boundaries[2]);
+        assert!(
+            Arrivals::constant(rate(5.0), Duration::from_secs(1))
+                .boundaries()
+                .is_empty()
+        );
+        assert!(Arrivals::new(Vec::new()).boundaries().is_empty());
     }
 }

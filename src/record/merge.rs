@@ -1,12 +1,12 @@
 //! Several runs of one scenario (the shards of `--shard i/N`) as if one run
 //! had sent all their load: histograms and counts added, phases matched by
-//! position, the per-second timeline summed with seconds aligned at each
-//! run's own start.
+//! position (and their steps by position within the phase), the
+//! per-second timeline summed with seconds aligned at each run's own start.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use super::{OpenModelStats, Packed, PhaseResults, RunResults, Stats, TimelineRow};
+use super::{OpenModelStats, Packed, PhaseResults, RunResults, Stats, StepResults, TimelineRow};
 use crate::units::Rate;
 
 impl RunResults {
@@ -104,7 +104,38 @@ fn merge_phase(ran: &[&PhaseResults], endpoints: usize) -> PhaseResults {
                 dropped: s.dropped,
             })
         }),
+        steps: merge_steps(ran),
     }
+}
+
+/// Each step as every part that ran it measured it together: histograms
+/// and counts added, and the rates too (each shard sent its share of the
+/// schedule). A step is the parts' step at that position; its times are
+/// the schedule's, the first part's.
+fn merge_steps(ran: &[&PhaseResults]) -> Vec<StepResults> {
+    let count = ran.iter().map(|p| p.steps.len()).max().unwrap_or(0);
+    (0..count)
+        .filter_map(|index| {
+            let steps: Vec<&StepResults> = ran.iter().filter_map(|p| p.steps.get(index)).collect();
+            let first = steps.first()?;
+            let mut total = Stats::default();
+            for step in &steps {
+                total.merge(&step.total.unpack());
+            }
+            let sum = |rate: fn(&StepResults) -> Rate| {
+                let per_second = steps.iter().map(|s| rate(s).as_per_second()).sum();
+                Rate::per_second(per_second).unwrap_or_else(|_| rate(first))
+            };
+            Some(StepResults {
+                start: first.start,
+                scheduled: first.scheduled,
+                from: sum(|s| s.from),
+                to: sum(|s| s.to),
+                total: Packed::pack(&total),
+                failed: steps.iter().map(|s| s.failed).sum(),
+            })
+        })
+        .collect()
 }
 
 /// Open-model schedules summed: the rate as a plain number until the sum
@@ -222,6 +253,7 @@ mod tests {
                     started: requests,
                     dropped: 0,
                 }),
+                steps: Vec::new(),
             }],
         }
     }
@@ -250,5 +282,61 @@ mod tests {
         assert_eq!((second.second, second.requests), (1, 32));
         assert_eq!(second.p99_ms, Some(7.0), "the highest of the parts'");
         assert_eq!(second.under, vec![32]);
+    }
+
+    /// A step whose requests took `latencies_ms`, one failed.
+    fn step(start_s: u64, rate: f64, latencies_ms: &[u64]) -> StepResults {
+        let mut stats = Stats::default();
+        let due = std::time::Instant::now();
+        for ms in latencies_ms {
+            stats.record(&super::super::RequestSample {
+                endpoint: 0,
+                intended: due,
+                started: due,
+                ended: due + Duration::from_millis(*ms),
+                outcome: super::super::Outcome::Response { status: 200 },
+                bytes_received: 0,
+            });
+        }
+        StepResults {
+            start: Duration::from_secs(start_s),
+            scheduled: Duration::from_secs(5),
+            from: Rate::per_second(rate).unwrap(),
+            to: Rate::per_second(rate).unwrap(),
+            total: Packed::pack(&stats),
+            failed: 1,
+        }
+    }
+
+    #[test]
+    fn steps_merge_by_position_histograms_added() {
+        let mut a = part(0, 10, Vec::new());
+        let mut b = part(0, 10, Vec::new());
+        a.phases[0].steps = vec![step(0, 5.0, &[1, 2]), step(5, 10.0, &[50, 60])];
+        // The second shard's phase ended (cut short) in its first step.
+        b.phases[0].steps = vec![step(0, 5.0, &[3, 4, 100])];
+        let merged = RunResults::merge(&[a, b]);
+        let steps = &merged.phases[0].steps;
+        assert_eq!(steps.len(), 2);
+        let first = steps[0].total.unpack();
+        assert_eq!(first.requests, 5);
+        assert_eq!(first.latency_us.len(), 5);
+        // The median of 1, 2, 3, 4, 100 ms: from the added histograms, not
+        // from either part's median (1.5 ms, 4 ms).
+        assert_eq!(first.latency_us.value_at_quantile(0.5) / 1000, 3);
+        assert_eq!(first.latency_us.max() / 1000, 100);
+        assert_eq!(steps[0].failed, 2);
+        assert_eq!(
+            steps[0].from.as_per_second(),
+            10.0,
+            "each shard's share added"
+        );
+        assert_eq!(steps[0].start, Duration::ZERO);
+        let second = steps[1].total.unpack();
+        assert_eq!(second.requests, 2);
+        assert_eq!(
+            (steps[1].start, steps[1].to.as_per_second()),
+            (Duration::from_secs(5), 10.0)
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Measurements: the [`RequestSample`] of one request, the per-worker [`Recorder`],
-//! mergeable [`Stats`], the per-second [`Timeline`], and the merged
-//! [`RunResults`] every report reads.
+//! mergeable [`Stats`], a `steps:` phase's [`StepSums`], the per-second
+//! [`Timeline`], and the merged [`RunResults`] every report reads.
 
 mod merge;
 mod outcome;
@@ -8,6 +8,7 @@ mod packed;
 mod recorder;
 mod sample;
 mod stats;
+mod steps;
 mod timeline;
 
 use std::time::{Duration, SystemTime};
@@ -17,6 +18,7 @@ pub use packed::Packed;
 pub use recorder::{Flush, Progress, Recorder};
 pub use sample::RequestSample;
 pub use stats::{LATE_THRESHOLD, Stats, SuccessTable, latency_histogram, success_table};
+pub use steps::{StepSum, StepSums, StepTotals};
 pub use timeline::{Second, Timeline, TimelineRow};
 
 use crate::units::Rate;
@@ -71,6 +73,46 @@ pub struct PhaseResults {
     pub cut_short: bool,
     pub connections: usize,
     pub open: Option<OpenModelStats>,
+    /// Each step of a schedule of several (`steps:`) that began before the
+    /// phase ended; empty for one rate, a ramp or the closed model.
+    pub steps: Vec<StepResults>,
+}
+
+/// One step of a phase's schedule: the requests due in it (whenever they
+/// ended), so its latency and failures are its own, from its own histogram.
+#[derive(Debug, Clone)]
+pub struct StepResults {
+    /// When the step began, from the start of its phase.
+    pub start: Duration,
+    /// How long the schedule gives it.
+    pub scheduled: Duration,
+    /// The rate asked for at its start and at its end (equal but for a ramp).
+    pub from: Rate,
+    pub to: Rate,
+    /// Its requests over all endpoints.
+    pub total: Packed,
+    /// Of which failed: no response, or a status the request does not
+    /// expect (as the phase's failures).
+    pub failed: u64,
+}
+
+impl StepResults {
+    /// The time this step's throughput is measured over: its scheduled
+    /// duration, or as much of it as `phase` lasted when it ended early.
+    pub fn window(&self, phase: &PhaseResults) -> Window {
+        let ran = phase.elapsed.saturating_sub(self.start);
+        Window {
+            elapsed: ran.min(self.scheduled),
+            scheduled: Some(self.scheduled),
+            cut_short: phase.cut_short && ran < self.scheduled,
+        }
+    }
+
+    /// Requests due in the step that ended, per second over its
+    /// [`Window`] (0 when it is too short to say).
+    pub fn achieved_rate(&self, phase: &PhaseResults) -> f64 {
+        self.window(phase).rate(self.total.requests).unwrap_or(0.0)
+    }
 }
 
 impl PhaseResults {

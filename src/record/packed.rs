@@ -86,8 +86,12 @@ impl From<&Stats> for Packed {
 }
 
 impl Default for Packed {
+    /// No requests. Packed once: packing builds a full-range [`Stats`]
+    /// first, and a phase of many steps has many empty ones.
     fn default() -> Packed {
-        Packed::pack(&Stats::default())
+        static EMPTY: std::sync::LazyLock<Packed> =
+            std::sync::LazyLock::new(|| Packed::pack(&Stats::default()));
+        EMPTY.clone()
     }
 }
 

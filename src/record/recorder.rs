@@ -1,7 +1,10 @@
 //! The per-worker recorder. Each worker thread owns one; recording a sample is
 //! a few array increments and two histogram records, with no lock, channel
 //! message or allocation. Once a second the finished bucket is handed to the
-//! collector over a channel: that is the "merge on an interval".
+//! collector over a channel: that is the "merge on an interval". A phase of
+//! several steps also records into its step's totals ([`super::steps`]),
+//! allocated when a step's first request ends and handed over, as a
+//! second's bucket is, once its last has.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,6 +12,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::steps::{StepTotals, Steps};
 use super::timeline::Second;
 use super::{Outcome, RequestSample, Stats, SuccessTable};
 
@@ -23,6 +27,9 @@ pub enum Flush {
         buckets: Vec<Second>,
         closed_through: u64,
     },
+    /// The worker's totals of one step of the phase, whose requests have
+    /// all ended (sent before its `PhaseDone`).
+    Step(Box<StepTotals>),
     /// The worker has finished a phase; these are its totals per endpoint.
     PhaseDone {
         worker: usize,
@@ -48,6 +55,8 @@ pub struct Recorder {
     worker: usize,
     run_start: Instant,
     totals: Vec<Stats>,
+    /// The current phase's steps, when its schedule has several.
+    steps: Option<Steps>,
     current: Vec<Second>,
     current_second: u64,
     requests: u64,
@@ -74,6 +83,7 @@ impl Recorder {
             worker,
             run_start,
             totals: vec![Stats::default(); endpoints],
+            steps: None,
             current: vec![Second::default(); endpoints],
             current_second: 0,
             requests: 0,
@@ -82,6 +92,20 @@ impl Recorder {
             progress,
             flush,
             success,
+        }
+    }
+
+    /// Starts a phase whose steps begin at `boundaries` (after the first;
+    /// empty: one step, nothing kept per step).
+    pub fn start_phase(&mut self, boundaries: Arc<[Instant]>) {
+        self.steps = (!boundaries.is_empty()).then(|| Steps::new(boundaries));
+    }
+
+    /// Notes that a request due at `due` was claimed, for a phase of
+    /// several steps (its step is not over until the request is recorded).
+    pub fn note_claimed(&mut self, due: Instant) {
+        if let Some(steps) = &mut self.steps {
+            steps.claimed(due, &mut hand_over(&self.flush));
         }
     }
 
@@ -106,6 +130,9 @@ impl Recorder {
             Outcome::Error(_) => false,
         };
         self.totals[sample.endpoint].record(sample);
+        if let Some(steps) = &mut self.steps {
+            steps.record(sample, ok, &mut hand_over(&self.flush));
+        }
         self.current[sample.endpoint].record(sample, ok);
         self.requests += 1;
         if !ok {
@@ -142,6 +169,9 @@ impl Recorder {
 
     /// Hands over the phase's totals and starts counting the next phase.
     pub fn phase_done(&mut self, phase: usize) {
+        if let Some(steps) = self.steps.take() {
+            steps.finish(&mut hand_over(&self.flush));
+        }
         let fresh = vec![Stats::default(); self.totals.len()];
         let _ = self.flush.send(Flush::PhaseDone {
             worker: self.worker,
@@ -154,5 +184,13 @@ impl Recorder {
     /// Hands over the last bucket: the worker is done with the run.
     pub fn finish(&mut self) {
         self.rotate(u64::MAX);
+    }
+}
+
+/// Sends a step's totals to the collector (a send fails only once the
+/// collector is gone, i.e. the run is over).
+fn hand_over(flush: &UnboundedSender<Flush>) -> impl FnMut(StepTotals) + '_ {
+    |totals| {
+        let _ = flush.send(Flush::Step(Box::new(totals)));
     }
 }

@@ -41,14 +41,24 @@ pub(super) fn whole(second: u64, duration_s: f64) -> bool {
 }
 
 /// The target rate of each open-model phase, as steps (broken between
-/// phases without one). `summary.json` holds a phase's mean target rate
-/// only, so a ramp is drawn flat at its mean.
+/// phases without one): a `steps:` phase's each step at its own rate,
+/// another phase flat at its mean (`summary.json` holds no more of a ramp).
 pub(super) fn target_rate(s: &saved::SavedSummary) -> Option<Series> {
     let mut points = Vec::new();
+    let last = s.duration_s.max(1.0);
     for phase in &s.phases {
+        let end = (phase.start_s + phase.duration_s).min(last);
         match &phase.schedule {
+            Some(_) if !phase.steps.is_empty() => {
+                for step in &phase.steps {
+                    let step_end = (step.start_s + step.scheduled_s).min(end);
+                    points.extend([
+                        (step.start_s, step.target_rate),
+                        (step_end, step.target_rate_end),
+                    ]);
+                }
+            }
             Some(schedule) if schedule.target_rate > 0.0 => {
-                let end = (phase.start_s + phase.duration_s).min(s.duration_s.max(1.0));
                 points.extend([
                     (phase.start_s, schedule.target_rate),
                     (end, schedule.target_rate),
@@ -160,7 +170,7 @@ pub(super) fn over_time_section(page: &mut String, s: &saved::SavedSummary, back
     ];
     let target = target_rate(s);
     let target_note = if target.is_some() {
-        " The dashed line in the text's color is each open-model phase's target rate (summary.json holds its mean: a ramp's line is flat at its mean)."
+        " The dashed line in the text's color is each open-model phase's target rate, step by step for a phase of steps (summary.json holds a ramp's mean only: its line is flat at its mean)."
     } else {
         ""
     };
@@ -267,6 +277,37 @@ pub(super) fn over_time_section(page: &mut String, s: &saved::SavedSummary, back
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_steps_phase_s_target_rate_is_drawn_step_by_step() {
+        let measured = serde_json::json!({"requests": 0, "failed": 0});
+        let step = |start_s: f64, rate: f64| {
+            let mut step = serde_json::json!({"start_s": start_s, "scheduled_s": 5.0,
+                "target_rate": rate, "target_rate_end": rate, "requests_per_second": rate});
+            step.as_object_mut()
+                .unwrap()
+                .extend(measured.as_object().unwrap().clone());
+            step
+        };
+        let mut phase = serde_json::json!({"name": "p", "start_s": 1.0, "duration_s": 10.2,
+            "requests_per_second": 0.0, "schedule": {"target_rate": 30.0, "due": 0,
+            "started": 0, "late_starts": 0, "dropped": 0},
+            "steps": [step(1.0, 20.0), step(6.0, 40.0)]});
+        phase
+            .as_object_mut()
+            .unwrap()
+            .extend(measured.as_object().unwrap().clone());
+        let summary: saved::SavedSummary = serde_json::from_value(serde_json::json!({
+            "slogate_version": "0", "scenario": "s", "file": "f", "started_at_unix_ms": 0,
+            "duration_s": 11.2, "ending": "passed", "phases": [phase], "run": measured,
+            "checks": [], "timeline": [], "request_names": []}))
+        .unwrap();
+        let series = target_rate(&summary).unwrap();
+        assert_eq!(
+            series.points,
+            vec![(1.0, 20.0), (6.0, 20.0), (6.0, 40.0), (11.0, 40.0)]
+        );
+    }
 
     #[test]
     fn only_seconds_the_run_covered_in_full_count() {

@@ -1,4 +1,5 @@
-//! The page's "SLOs" table and its "Phases and requests" table.
+//! The page's "SLOs" table, its "Phases and requests" table and, for
+//! `steps:` phases, its "Steps" table.
 
 use std::fmt::Write as _;
 
@@ -87,7 +88,9 @@ pub(super) fn tables_section(
             );
         }
     }
-    page.push_str("</tbody></table>\n<h3 id=\"statuses\">Status codes and errors</h3><table><thead><tr><th>status or error</th><th>count</th><th>share</th></tr></thead><tbody>\n");
+    page.push_str("</tbody></table>\n");
+    steps_table(page, s, &cells);
+    page.push_str("<h3 id=\"statuses\">Status codes and errors</h3><table><thead><tr><th>status or error</th><th>count</th><th>share</th></tr></thead><tbody>\n");
     let total = s.run.requests.max(1) as f64;
     for (code, n) in s.run.status_codes.iter().chain(&s.run.errors) {
         if *n == 0 {
@@ -131,4 +134,43 @@ pub(super) fn tables_section(
         }
         page.push_str("</tbody></table>\n");
     }
+}
+
+/// One row per step of each `steps:` phase: the requests due in it,
+/// measured on their own histogram. Nothing without such a phase.
+fn steps_table(
+    page: &mut String,
+    s: &saved::SavedSummary,
+    cells: &dyn Fn(&saved::SavedMeasured) -> String,
+) {
+    if s.phases.iter().all(|p| p.steps.is_empty()) {
+        return;
+    }
+    page.push_str("<h3 id=\"steps\">Steps</h3><p class=\"note\">Each request counts in the step it was due in, whenever it ended.</p><table><thead><tr><th>phase</th><th>step</th><th>from (s)</th><th>target</th><th>count</th><th>req/s</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n");
+    for phase in &s.phases {
+        for (index, step) in phase.steps.iter().enumerate() {
+            let cut = if step.cut_short { " (cut short)" } else { "" };
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td>{}{cut}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
+                if index == 0 {
+                    escape(&phase.name)
+                } else {
+                    String::new()
+                },
+                escape(&crate::report::run::step::label(index, step.scheduled_s)),
+                step.start_s,
+                escape(&crate::report::run::step::target(
+                    step.target_rate,
+                    step.target_rate_end
+                )),
+                step.measured.requests,
+                step.requests_per_second,
+                step.measured.failed,
+                error_rate(&step.measured),
+                cells(&step.measured)
+            );
+        }
+    }
+    page.push_str("</tbody></table>\n");
 }

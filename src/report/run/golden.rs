@@ -30,7 +30,7 @@ phases:
       - {check: latency p99 < 5ms, request: 'search "q" | <b>, & more'}
   - name: "peak | hot"
     duration: 2s
-    load: {rate: 10/s}
+    load: {steps: [{rate: 5/s, duration: 1s}, {rate: 15/s, duration: 1s}]}
     expect:
       - error_rate < 1%
       - latency p99 < 20ms
@@ -76,6 +76,7 @@ fn phase(
         cut_short: false,
         connections: 2,
         open,
+        steps: Vec::new(),
     }
 }
 
@@ -137,20 +138,38 @@ fn report_of(source: &str, slower_ms: u64) -> RunReport {
         peak.push(sample(0, ok, i, 3 + slower_ms));
     }
     peak.push(sample(1, Outcome::Response { status: 500 }, 0, 40));
-    let phases = vec![
-        phase(&names[0], 0, &warm, None),
-        phase(
-            &names[1],
-            2,
-            &peak,
-            Some(crate::record::OpenModelStats {
-                target_rate: crate::units::Rate::per_second(10.0).expect("a rate"),
-                due: 20,
-                started: 13,
-                dropped: 7,
-            }),
-        ),
-    ];
+    let mut peak_phase = phase(
+        &names[1],
+        2,
+        &peak,
+        Some(crate::record::OpenModelStats {
+            target_rate: crate::units::Rate::per_second(10.0).expect("a rate"),
+            due: 20,
+            started: 13,
+            dropped: 7,
+        }),
+    );
+    // Its steps: the first five requests were due in the first, the rest
+    // (the 500 among them, a failure) in the second.
+    let rate = |r: f64| crate::units::Rate::per_second(r).expect("a rate");
+    peak_phase.steps = [(0, 5.0, &peak[..5], 0), (1, 15.0, &peak[5..], 1)]
+        .into_iter()
+        .map(|(start_s, target, samples, failed)| {
+            let mut total = Stats::default();
+            for s in samples {
+                total.record(s);
+            }
+            crate::record::StepResults {
+                start: Duration::from_secs(start_s),
+                scheduled: Duration::from_secs(1),
+                from: rate(target),
+                to: rate(target),
+                total: Packed::pack(&total),
+                failed,
+            }
+        })
+        .collect();
+    let phases = vec![phase(&names[0], 0, &warm, None), peak_phase];
     let mut per_endpoint = vec![Stats::default(), Stats::default()];
     let mut total = Stats::default();
     for p in &phases {
@@ -312,4 +331,40 @@ fn compare_markdown_matches_its_golden_file() {
         "compare.md differs from {}",
         path.display()
     );
+}
+
+/// A step's results read back from `summary.json` as they were (so
+/// `merge` adds shards' steps), and a summary written before steps were
+/// reported still reads, with none.
+#[test]
+fn steps_read_back_and_older_summaries_still_load() {
+    let report = report(0);
+    let mut json = Vec::new();
+    super::summary_json::SummaryJson
+        .write(&super::Contents::of(&report), &mut json)
+        .expect("renders");
+    let mut value: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let read = |value: &serde_json::Value| {
+        let summary: super::saved::SavedSummary =
+            serde::Deserialize::deserialize(value).expect("reads");
+        RunResults::from_saved(&summary).expect("measurements")
+    };
+    let results = read(&value);
+    let steps = &results.phases[1].steps;
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[1].start, Duration::from_secs(1));
+    assert_eq!(steps[1].scheduled, Duration::from_secs(1));
+    assert_eq!(steps[1].from.as_per_second(), 15.0);
+    assert_eq!((steps[0].failed, steps[1].failed), (0, 1));
+    let second = steps[1].total.unpack();
+    assert_eq!(second.requests, 8);
+    assert_eq!(second.latency_us.max() / 1000, 40);
+    assert!(results.phases[0].steps.is_empty());
+
+    for phase in value["phases"].as_array_mut().expect("phases") {
+        phase.as_object_mut().expect("a phase").remove("steps");
+    }
+    let older = read(&value);
+    assert!(older.phases.iter().all(|p| p.steps.is_empty()));
+    assert_eq!(older.phases[1].total.requests, 13);
 }

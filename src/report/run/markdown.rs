@@ -1,5 +1,5 @@
 //! `summary.md`: what a CI job summary or a PR comment shows: the ending,
-//! per-phase load and latency, the proxy faults' windows, scraped data
+//! per-phase (and per-step) load and latency, the proxy faults' windows, scraped data
 //! that limits kept out, and the checks.
 
 use std::io::Write;
@@ -62,6 +62,26 @@ impl Artifact for Markdown {
                 ms(|d| d.max),
                 text(&p.measured.outcomes_text().unwrap_or_else(|| "2xx".into()))
             )?;
+            // A step's target rate stands in the model column.
+            for (index, step) in p.steps.iter().enumerate() {
+                let m = &step.measured;
+                let ms = |f: fn(&crate::report::Distribution) -> f64| m.latency_cell(f, 1);
+                let cut = if step.cut_short { " (cut short)" } else { "" };
+                writeln!(
+                    out,
+                    "| ↳ {}{cut} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
+                    step.label(index),
+                    step.target_text(),
+                    m.requests,
+                    step.requests_per_second,
+                    m.failed,
+                    ms(|d| d.p50),
+                    ms(|d| d.p95),
+                    ms(|d| d.p99),
+                    ms(|d| d.max),
+                    text(&m.outcomes_text().unwrap_or_else(|| "2xx".into()))
+                )?;
+            }
         }
         let knees: Vec<String> = r
             .phases

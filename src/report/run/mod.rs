@@ -21,6 +21,7 @@ pub(crate) mod saved;
 mod scrapes;
 pub(crate) mod shards;
 pub(crate) mod slos;
+pub(crate) mod step;
 mod summary_json;
 mod text;
 mod timeline;

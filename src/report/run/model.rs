@@ -10,6 +10,8 @@ use crate::expect::{Verdict, failures};
 use crate::record::{Packed, RunResults, Stats, TimelineRow};
 use crate::report::Distribution;
 
+pub(crate) use super::step::StepReport;
+
 /// Identifies the JSON layout; bumped on any incompatible change.
 pub(crate) const SCHEMA: &str = "slogate.run/v1";
 
@@ -106,6 +108,10 @@ pub(crate) struct PhaseReport {
     pub measured: Measured,
     pub schedule: Option<Schedule>,
     pub per_request: Vec<RequestReport>,
+    /// Each step of a `steps:` schedule, its requests those due in it;
+    /// absent for one rate, a ramp and the closed model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepReport>,
     /// A ramp's or steps' latency against its bounds (`p99 crossed 100 ms
     /// at +37s, at ≈ 420/s`), for the terminal and `summary.md`.
     #[serde(skip)]
@@ -113,6 +119,13 @@ pub(crate) struct PhaseReport {
 }
 
 impl Measured {
+    /// A latency statistic in ms, formatted with `decimals`; `-` without data.
+    pub(crate) fn latency_cell(&self, stat: fn(&Distribution) -> f64, decimals: usize) -> String {
+        self.latency_ms
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |d| format!("{:.decimals$} ms", stat(d)))
+    }
+
     /// Why requests did not simply succeed: the answers by status class and
     /// the transport errors by kind (`2xx 9800, 5xx 200; connect_refused
     /// 275`). `None` when every answer was a 2xx: nothing to explain.
@@ -146,10 +159,7 @@ impl Measured {
 impl PhaseReport {
     /// A latency statistic in ms, formatted with `decimals`; `-` without data.
     pub(crate) fn latency_cell(&self, stat: fn(&Distribution) -> f64, decimals: usize) -> String {
-        self.measured
-            .latency_ms
-            .as_ref()
-            .map_or_else(|| "-".to_string(), |d| format!("{:.decimals$} ms", stat(d)))
+        self.measured.latency_cell(stat, decimals)
     }
 }
 
@@ -346,6 +356,11 @@ impl RunReport {
                                     .unwrap_or_default(),
                                 measured: Measured::of(stats, failures(stats, *statuses)),
                             })
+                            .collect(),
+                        steps: phase
+                            .steps
+                            .iter()
+                            .map(|step| StepReport::of(phase, step))
                             .collect(),
                         knee: scenario.phases.get(index).map_or_else(Vec::new, |p| {
                             let start = phase.start_offset.as_secs_f64();

@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::histogram;
 use super::saved::{Row, SavedMeasured, SavedSummary};
 use crate::record::{
-    ErrorKind, OpenModelStats, Packed, PhaseResults, RunResults, Stats, TimelineRow,
+    ErrorKind, OpenModelStats, Packed, PhaseResults, RunResults, Stats, StepResults, TimelineRow,
 };
 use crate::units::Rate;
 
@@ -42,6 +42,19 @@ impl RunResults {
             if let Some(s) = &phase.schedule {
                 total.late_starts += s.late_starts;
             }
+            let mut steps = Vec::with_capacity(phase.steps.len());
+            for (index, step) in phase.steps.iter().enumerate() {
+                let context = || format!("phase {}, step {}", phase.name, index + 1);
+                let rate = |r: f64| Rate::per_second(r).with_context(context);
+                steps.push(StepResults {
+                    start: secs(step.start_s - phase.start_s),
+                    scheduled: secs(step.scheduled_s),
+                    from: rate(step.target_rate)?,
+                    to: rate(step.target_rate_end)?,
+                    total: Packed::pack(&stats(&step.measured).with_context(context)?),
+                    failed: step.measured.failed,
+                });
+            }
             phases.push(PhaseResults {
                 name: phase.name.clone(),
                 per_endpoint: requests.iter().map(Packed::pack).collect(),
@@ -59,6 +72,7 @@ impl RunResults {
                         dropped: s.dropped,
                     })
                 }),
+                steps,
             });
         }
         let mut total = stats(&summary.run).context("the run's totals")?;

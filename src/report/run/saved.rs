@@ -90,6 +90,22 @@ pub struct Phase {
     pub measured: SavedMeasured,
     #[serde(default)]
     pub per_request: Vec<PerRequest>,
+    /// A `steps:` phase's steps (absent before slogate reported them).
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Step {
+    pub start_s: f64,
+    pub scheduled_s: f64,
+    pub target_rate: f64,
+    pub target_rate_end: f64,
+    pub requests_per_second: f64,
+    #[serde(default)]
+    pub cut_short: bool,
+    #[serde(flatten)]
+    pub measured: SavedMeasured,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,6 @@
-//! The terminal report of a run: per phase the load achieved, latency, why
-//! requests failed and how the schedule was kept, then the checks table and
-//! the ending.
+//! The terminal report of a run: per phase (and per step of a `steps:`
+//! phase) the load achieved, latency, why requests failed and how the
+//! schedule was kept, then the checks table and the ending.
 
 use std::io::Write;
 
@@ -34,6 +34,28 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
             ms(|d| d.p95),
             ms(|d| d.p99)
         )?;
+        // A step's target rate stands in the model column; its answers
+        // end its row, as it has no lines of its own.
+        for (index, step) in p.steps.iter().enumerate() {
+            let ms = |f: fn(&crate::report::Distribution) -> f64| step.measured.latency_cell(f, 2);
+            let answers = step
+                .measured
+                .outcomes_text()
+                .map_or_else(String::new, |a| format!("  answers {}", t(&a)));
+            let cut = if step.cut_short { "  (cut short)" } else { "" };
+            writeln!(
+                out,
+                "{:<16} {:>6} {:>9} {:>9.1} {:>8} {:>10} {:>10} {:>10}{answers}{cut}",
+                format!("  {}", step.label(index)),
+                step.target_text(),
+                step.measured.requests,
+                step.requests_per_second,
+                step.measured.failed,
+                ms(|d| d.p50),
+                ms(|d| d.p95),
+                ms(|d| d.p99)
+            )?;
+        }
         for line in &p.knee {
             writeln!(out, "{:<16} {}", "", t(line))?;
         }
