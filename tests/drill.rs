@@ -64,7 +64,7 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
     for row in &rows {
         assert_eq!(row.1, "PASS", "{row:?}\n{text}");
     }
-    let fired = outcome_of(&rows, "alert HighErrorRate fires within 25s");
+    let fired = outcome_of(&rows, "alert HighErrorRate fires within 15s");
     assert!(
         fired.2.contains("pending at +") && fired.2.contains("expected ≈"),
         "{fired:?}"
@@ -82,7 +82,7 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
     assert_eq!(alerts["faults"].as_array().unwrap().len(), 4, "{alerts}");
 
     // The drill as a promtool unit test: real promtool passes it, and
-    // fails it once the rules change (HighErrorRate's `for` 10s → 20s).
+    // fails it once the rules change (HighErrorRate's `for` 5s → 15s).
     let written = std::fs::read_to_string(&test_file).unwrap();
     assert!(
         written.contains("alertname: \"HighErrorRate\""),
@@ -110,7 +110,7 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rules/demo-alerts.yml"),
     )
     .unwrap();
-    let slower = rules.replacen("for: 10s", "for: 20s", 1);
+    let slower = rules.replacen("for: 5s", "for: 15s", 1);
     assert_ne!(slower, rules);
     std::fs::write(exported.path().join("slower.yml"), slower).unwrap();
     let rule_line = written
@@ -213,9 +213,9 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
         std::fs::copy(entry.path(), kept.join(entry.file_name())).unwrap();
     }
     for (file, query) in [
-        ("prometheus-ratio.json", "job:http_errors:ratio_rate30s[3m]"),
-        ("prometheus-requests.json", "http_requests_total[3m]"),
-        ("prometheus-for-state.json", "ALERTS_FOR_STATE[3m]"),
+        ("prometheus-ratio.json", "job:http_errors:ratio_rate15s[2m]"),
+        ("prometheus-requests.json", "http_requests_total[2m]"),
+        ("prometheus-for-state.json", "ALERTS_FOR_STATE[2m]"),
     ] {
         let path = format!(
             "/api/v1/query?query={}",
@@ -274,36 +274,38 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
         names(&real),
         "embedded {embedded:?}\nprometheus {real:?}"
     );
-    // One evaluation interval plus one scrape interval; pending times
-    // read back from ALERTS_FOR_STATE are whole seconds, one more.
-    let tolerance = 2_000;
+    // Two scrapers and two evaluation grids: a scrape interval plus an
+    // evaluation interval apart. Prometheus also offsets each rule group
+    // within its interval (by a hash of the group's name and file, so it
+    // depends on the checkout's path): its alerting group may read the
+    // recording group's result of up to an interval before, where the
+    // embedded evaluator runs the groups in order at one instant. Fired and
+    // resolved are read back from `ALERTS` at 1 s range steps (up to a step
+    // late), pending from `ALERTS_FOR_STATE` in whole seconds (up to one
+    // early). Measured in one checkout: fired and resolved 1.08 s and
+    // 2.08 s apart.
+    let tolerance = 3_000;
     let end_of_data = last;
-    let apart =
-        |what: &str, ours: Option<i64>, theirs: Option<i64>, slack: i64| match (ours, theirs) {
-            (None, None) => {}
-            (Some(a), Some(b)) => {
-                eprintln!("  {what}: {} ms apart", (a - b).abs());
-                assert!((a - b).abs() <= tolerance + slack, "{what}: {a} vs {b}");
-            }
-            // A resolve Prometheus saw after the last scrape slogate kept.
-            (None, Some(b)) if what.ends_with("resolved") && b >= end_of_data - tolerance => {}
-            _ => panic!("{what}: embedded {ours:?}, prometheus {theirs:?}"),
-        };
+    let apart = |what: &str, ours: Option<i64>, theirs: Option<i64>| match (ours, theirs) {
+        (None, None) => {}
+        (Some(a), Some(b)) => {
+            eprintln!("  {what}: {} ms apart", (a - b).abs());
+            assert!((a - b).abs() <= tolerance, "{what}: {a} vs {b}");
+        }
+        // A resolve Prometheus saw after the last scrape slogate kept.
+        (None, Some(b)) if what.ends_with("resolved") && b >= end_of_data - tolerance => {}
+        _ => panic!("{what}: embedded {ours:?}, prometheus {theirs:?}"),
+    };
     for (ours, theirs) in embedded.iter().zip(&real) {
         eprintln!("{}", ours.0);
         // The production rules' 5m windows reach back before the load
         // began, where each side's ratio depends on when its first scrape
         // happened; they may go pending and back, seconds apart, but
         // neither side may fire them.
-        apart(&format!("{} fired", ours.0), ours.2, theirs.2, 0);
+        apart(&format!("{} fired", ours.0), ours.2, theirs.2);
         if ours.2.is_some() {
-            apart(
-                &format!("{} pending", ours.0),
-                Some(ours.1),
-                Some(theirs.1),
-                1_000,
-            );
-            apart(&format!("{} resolved", ours.0), ours.3, theirs.3, 0);
+            apart(&format!("{} pending", ours.0), Some(ours.1), Some(theirs.1));
+            apart(&format!("{} resolved", ours.0), ours.3, theirs.3);
         }
     }
 }
@@ -322,12 +324,12 @@ requests:
   - {{name: process, url: "${{api}}/data/process"}}
 phases:
   - name: healthy
-    duration: 6s
+    duration: 5s
     load: {{rate: 50/s}}
     expect:
       - {{alert: Noisy, stays: inactive}}
   - name: inject
-    duration: 15s
+    duration: 10s
     load: {{rate: 50/s}}
     faults: [{{demo: {{error_ratio: 50%, error_status: 503}}}}]
     expect:
@@ -373,18 +375,18 @@ requests:
   - {name: process, url: "${api}/data/process"}
 phases:
   - name: healthy
-    duration: 10s
+    duration: 6s
     load: {rate: 50/s}
     expect:
       - {alert: ErrorBudgetBurn, stays: inactive}
   - name: inject
-    duration: 10s
+    duration: 8s
     load: {rate: 50/s}
     faults: [{demo: {error_ratio: 50%, error_status: 503}}]
     expect:
       - {alert: ErrorBudgetBurn, fires_within: 8s, labels: {window: drill, severity: page}}
   - name: recover
-    duration: 5s
+    duration: 3s
     load: {rate: 50/s}
 slos:
   - name: client
@@ -441,7 +443,15 @@ slos:
         ],
         "{text}"
     );
-    assert!(rows[2].2.starts_with("fires at +1"), "{:?}", rows[2]);
+    // With the windows cut at the run start, the page fires during the
+    // errors (6 s to 14 s into the run).
+    let page_at: f64 = rows[2]
+        .2
+        .strip_prefix("fires at +")
+        .and_then(|rest| rest.split('s').next())
+        .and_then(|at| at.parse().ok())
+        .unwrap_or_else(|| panic!("{:?}", rows[2]));
+    assert!((6.0..14.0).contains(&page_at), "{:?}", rows[2]);
     let outcomes: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     assert_eq!(
         outcomes,
@@ -453,14 +463,15 @@ slos:
     let client = &slos[0];
     let server = &slos[1];
     let production = &slos[2];
-    // The client saw every request; compliance is its success ratio, the
-    // budget the burn rate times 25 s of a 30-day period.
+    // The client saw every request (17 s × 50/s, half of the 8 s of errors
+    // failed); compliance is its success ratio, the budget the burn rate
+    // times 17 s of a 30-day period.
     let (bad, total) = (
         client["bad"].as_f64().unwrap(),
         client["total"].as_f64().unwrap(),
     );
-    assert!((200.0..=300.0).contains(&bad), "{client}");
-    assert!((1200.0..=1300.0).contains(&total), "{client}");
+    assert!((150.0..=250.0).contains(&bad), "{client}");
+    assert!((800.0..=900.0).contains(&total), "{client}");
     let burn = (bad / total) / 0.005;
     assert!(
         (client["burn_rate"].as_f64().unwrap() - burn).abs() < 1e-6,
@@ -481,13 +492,13 @@ slos:
         "server {server}\nclient {client}"
     );
     assert!(server["page_at"].as_f64().is_some(), "{server}");
-    // 10 s of errors in hours of healthy traffic would not page.
+    // 8 s of errors in hours of healthy traffic would not page.
     assert!(production["page_at"].is_null(), "{production}");
     // Every request took well under 250 ms: the latency SLI from the
     // duration histogram (good = the 0.25 bucket) is met.
     let latency = &slos[3];
     assert!(latency["compliance"].as_f64().unwrap() > 0.999, "{latency}");
-    assert!(latency["total"].as_f64().unwrap() > 1000.0, "{latency}");
+    assert!(latency["total"].as_f64().unwrap() > 700.0, "{latency}");
     // The client's own latencies: every request was answered well within
     // 100 ms; the demo's /data/process takes at least 1.5 ms, so only
     // (some of) the fast 503s make 1 ms.
@@ -545,7 +556,7 @@ fn the_shipped_dependency_gameday_fires_and_resolves_the_services_alerts() {
     assert!(rows.iter().all(|r| r.1 == "PASS"), "{text}");
     // The faults were between the api and its backend: the api's alerts
     // fired (labels job=api), the backend's never did.
-    let fired = outcome_of(&rows, "alert HighErrorRate fires within 25s");
+    let fired = outcome_of(&rows, "alert HighErrorRate fires within 15s");
     assert!(fired.2.contains(r#"job="api""#), "{fired:?}");
     let alerts: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("alerts.json")).unwrap()).unwrap();
