@@ -536,7 +536,6 @@ slos:
 
 #[test]
 fn the_shipped_dependency_gameday_fires_and_resolves_the_services_alerts() {
-    let _serial = support::serial();
     let yaml = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gameday-dependency.yaml"),
     )
