@@ -67,7 +67,11 @@ impl Active {
             "fault": self.spec,
             "describe": self.fault.describe(),
             "probability_now": self.probability(now),
-            "remaining_seconds": self.ends.saturating_duration_since(now).as_secs_f64(),
+            // A phase's fault lasts until the next phase's switch; what is
+            // left of it is what is left of its phase's schedule (after
+            // which it applies to the phase's late requests only).
+            "remaining_seconds": self.ramp_ends.saturating_duration_since(now).as_secs_f64(),
+            "until_next_phase": self.ends > self.ramp_ends,
             "matched": self.matched.load(Ordering::Relaxed),
             "injected": self.injected.load(Ordering::Relaxed),
         })
@@ -267,6 +271,9 @@ mod tests {
         assert!((active.probability(start + Duration::from_secs(5)) - 0.15).abs() < 1e-12);
         assert!(active.live(start + Duration::from_millis(9_999)));
         assert!(!active.live(start + Duration::from_secs(10)));
+        let listed = active.listing(start + Duration::from_secs(4));
+        assert_eq!(listed["remaining_seconds"], 6.0);
+        assert_eq!(listed["until_next_phase"], false);
         assert_eq!(table.prune(start + Duration::from_secs(11)).len(), 1);
         assert!(table.snapshot().is_empty());
     }
@@ -285,6 +292,9 @@ mod tests {
         assert!(active.live(late));
         assert!((active.probability(late) - 0.30).abs() < 1e-12);
         assert!(table.prune(late).is_empty());
+        let listed = active.listing(start + Duration::from_secs(4));
+        assert_eq!(listed["remaining_seconds"], 6.0);
+        assert_eq!(listed["until_next_phase"], true);
         let removed = table.replace(Vec::new(), Duration::from_secs(10), late);
         assert_eq!(removed.len(), 1);
         assert!(table.snapshot().is_empty());
