@@ -362,6 +362,7 @@ impl Validator<'_> {
             transport,
             metrics,
             redact: self.redact(&file.redact),
+            shard: None,
         }
     }
 

@@ -99,6 +99,7 @@ impl Shard {
     /// part would be empty (fewer virtual users, requests or data rows than
     /// shards), so every shard of a split fails alike.
     pub fn apply(self, scenario: &mut Scenario) -> Result<(), ShardSplitError> {
+        scenario.shard = Some(self);
         if self.count == 1 {
             return Ok(());
         }
