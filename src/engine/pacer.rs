@@ -309,7 +309,7 @@ mod tests {
             let cycle: u64 = weights.iter().map(|&w| u64::from(w)).sum();
             for count in [2u32, 3, 4, 7] {
                 for sent in [997u64, 5000] {
-                    let mut merged = vec![0u64; 8];
+                    let mut merged = [0u64; 8];
                     for index in 1..=count {
                         let shard = Shard { index, count };
                         let pacer =

@@ -2,6 +2,8 @@
 //! virtual users are divided, request counts too (remainders go to the
 //! first shards), and CSV data rows are dealt out round robin (row k to
 //! shard k mod N + 1), so the N shards together send what one run would.
+//! The split is recorded in [`Scenario::shard`], so each phase's weighted
+//! mix is dealt the same way (see `engine::pacer`).
 //! `slogate merge` puts their results back together.
 
 use std::fmt;
