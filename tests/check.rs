@@ -85,3 +85,29 @@ fn check_exits_2_and_names_file_line_and_column() {
     );
     assert!(stderr.contains("did you mean `duration`?"), "{stderr}");
 }
+
+/// A request no phase sends is refused by `check` and by `run` alike, with
+/// the same message, before `run` resolves its origin (which does not
+/// resolve) or sends anything.
+#[test]
+fn check_and_run_refuse_a_request_no_phase_sends_alike() {
+    let file = "tests/scenarios/invalid/123-mix-request-sent-by-no-phase.yaml";
+    let out = tempfile::tempdir().unwrap();
+    let check = slogate(&["check", file]);
+    let run = slogate(&[
+        "run",
+        file,
+        "--out",
+        out.path().join("r").to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert_eq!(check.status.code(), Some(2));
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("6:12: request `gone` is sent by no phase"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot resolve"), "{stderr}");
+    assert_eq!(stderr, String::from_utf8_lossy(&check.stderr));
+}

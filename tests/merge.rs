@@ -495,3 +495,79 @@ expect:
         "PASS"
     );
 }
+
+/// `{phase: {request: count}}` of a results directory's summary.
+fn per_request(dir: &Path) -> std::collections::BTreeMap<String, Vec<(String, u64)>> {
+    summary(dir)["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|phase| {
+            let rows = phase["per_request"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["name"].as_str().unwrap().to_string(),
+                        r["requests"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            (phase["name"].as_str().unwrap().to_string(), rows)
+        })
+        .collect()
+}
+
+/// Shards of a weighted mix send what one run sends, request by request:
+/// each shard takes its own positions of the weighted cycle (when each
+/// started the cycle at its beginning, four shards of 8 requests 1:3 sent
+/// a:4 b:4, one run a:2 b:6).
+#[test]
+fn shards_send_one_runs_shares_of_a_mix() {
+    let _serial = support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"
+name: mixed
+targets:
+  api: "{}"
+requests:
+  - {{name: a, url: "${{api}}/a", weight: 2}}
+  - {{name: b, url: "${{api}}/b"}}
+phases:
+  - name: mix
+    requests: 8
+    load: {{concurrency: 4}}
+    mix: [a, {{request: b, weight: 3}}]
+  - name: weights
+    requests: 5
+    load: {{concurrency: 4}}
+"#,
+            server.url("")
+        ),
+    )
+    .unwrap();
+    let whole = dir.path().join("whole");
+    ok(&run(&scenario, &whole, None).output().unwrap(), 0);
+    let one = per_request(&whole);
+    let row = |phase: &str| one[phase].clone();
+    assert_eq!(row("mix"), [("a".to_string(), 2), ("b".to_string(), 6)]);
+    assert_eq!(row("weights"), [("a".to_string(), 3), ("b".to_string(), 2)]);
+
+    let (shards, outputs) = run_shards(&scenario, dir.path(), 4);
+    for output in &outputs {
+        ok(output, 0);
+    }
+    let merged = dir.path().join("merged");
+    let mut args = vec!["merge".to_string()];
+    args.extend(shards.iter().map(|s| s.display().to_string()));
+    args.extend(["--out".into(), merged.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(&slogate(&args).output().unwrap(), 0);
+    assert_eq!(per_request(&merged), one);
+}

@@ -173,6 +173,7 @@ async fn collect(
         let pacer = Pacer::new(
             &phase.model,
             &phase.mix,
+            plan.shard,
             phase.max_requests,
             phase.duration,
             phase_start,

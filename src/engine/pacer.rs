@@ -3,6 +3,11 @@
 //! time and the endpoint are pure functions of the request's index, so every
 //! connection on every thread agrees on the schedule without talking.
 //!
+//! Shard i of N (`--shard i/N`) sends positions i-1, i-1+N, i-1+2N, … of
+//! the phase's weighted cycle, so the N shards together send exactly what
+//! one run would (a counted phase: each position once; a timed one: the
+//! cycle's shares in the long run), not N copies of its first requests.
+//!
 //! A connection claims the next request only when it is free. In the open
 //! model a free connection claims the next due request and waits for its time;
 //! when every connection is busy, the due request waits for the first one to
@@ -12,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::plan::{Arrivals, Model, Share};
+use crate::scenario::Shard;
 
 /// A claimed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,13 +37,19 @@ pub(crate) struct Pacer {
     start: Instant,
     arrivals: Option<Arrivals>,
     mix: Vec<u16>,
+    /// This shard's first position in the cycle, and the step between its
+    /// positions (0 and 1 without `--shard`).
+    first: u64,
+    stride: u64,
 }
 
 impl Pacer {
-    /// A pacer for a phase starting at `start` that sends `mix`.
+    /// A pacer for a phase starting at `start` that sends `mix` (this
+    /// shard's positions of it).
     pub(crate) fn new(
         model: &Model,
         mix: &[Share],
+        shard: Option<Shard>,
         max_requests: Option<u64>,
         duration: Option<Duration>,
         start: Instant,
@@ -55,6 +67,8 @@ impl Pacer {
                 .into_iter()
                 .map(|slot| mix[usize::from(slot)].endpoint as u16)
                 .collect(),
+            first: shard.map_or(0, |s| u64::from(s.index - 1)),
+            stride: shard.map_or(1, |s| u64::from(s.count)),
         }
     }
 
@@ -77,8 +91,15 @@ impl Pacer {
                 Some(due)
             }
         };
-        let endpoint = usize::from(self.mix[(index % self.mix.len() as u64) as usize]);
+        let endpoint = usize::from(self.mix[self.position(index)]);
         Some(Ticket { endpoint, due })
+    }
+
+    /// Where in the cycle this shard's request `index` falls: position
+    /// `first + index * stride`, reduced so it cannot overflow.
+    fn position(&self, index: u64) -> usize {
+        let len = self.mix.len() as u64;
+        ((self.first % len + (index % len) * (self.stride % len)) % len) as usize
     }
 
     /// The open model's schedule, if any.
@@ -167,7 +188,7 @@ mod tests {
                 weight: 1,
             },
         ];
-        let pacer = Pacer::new(&Model::Closed, &mix, Some(6), None, Instant::now());
+        let pacer = Pacer::new(&Model::Closed, &mix, None, Some(6), None, Instant::now());
         let now = Instant::now();
         let sent: Vec<usize> = std::iter::from_fn(|| pacer.claim(now))
             .map(|t| t.endpoint)
@@ -177,7 +198,14 @@ mod tests {
 
     #[test]
     fn closed_model_stops_at_max_requests() {
-        let pacer = Pacer::new(&Model::Closed, &endpoints(), Some(3), None, Instant::now());
+        let pacer = Pacer::new(
+            &Model::Closed,
+            &endpoints(),
+            None,
+            Some(3),
+            None,
+            Instant::now(),
+        );
         let now = Instant::now();
         assert!((0..3).all(|_| pacer.claim(now)
             == Some(Ticket {
@@ -196,6 +224,7 @@ mod tests {
             &model,
             &endpoints(),
             None,
+            None,
             Some(Duration::from_secs(1)),
             start,
         );
@@ -203,5 +232,104 @@ mod tests {
         assert_eq!(dues.len(), 10);
         assert_eq!(dues[3].due, Some(start + Duration::from_millis(300)));
         assert_eq!(pacer.claim(start + Duration::from_secs(1)), None);
+    }
+
+    /// What a pacer hands out until it stops, counted per endpoint.
+    fn counts(pacer: &Pacer, now: Instant) -> Vec<u64> {
+        let mut counts = vec![0u64; 8];
+        for ticket in std::iter::from_fn(|| pacer.claim(now)).take(100_000) {
+            counts[ticket.endpoint] += 1;
+        }
+        counts
+    }
+
+    fn shares(weights: &[u32]) -> Vec<Share> {
+        weights
+            .iter()
+            .enumerate()
+            .map(|(endpoint, &weight)| Share { endpoint, weight })
+            .collect()
+    }
+
+    #[test]
+    fn shards_of_a_counted_phase_send_what_one_run_sends() {
+        let now = Instant::now();
+        for weights in [
+            &[1, 3][..],
+            &[90, 10],
+            &[2, 1],
+            &[1, 1, 1],
+            &[5, 3, 2],
+            &[7],
+        ] {
+            let mix = shares(weights);
+            for requests in [1u64, 2, 7, 8, 10, 23, 100] {
+                let one = Pacer::new(&Model::Closed, &mix, None, Some(requests), None, now);
+                let whole = counts(&one, now);
+                for count in 1..=5u32 {
+                    if u64::from(count) > requests {
+                        continue;
+                    }
+                    let mut merged = vec![0u64; 8];
+                    for index in 1..=count {
+                        let shard = Shard { index, count };
+                        let part = shard.part(requests);
+                        let pacer =
+                            Pacer::new(&Model::Closed, &mix, Some(shard), Some(part), None, now);
+                        for (m, c) in merged.iter_mut().zip(counts(&pacer, now)) {
+                            *m += c;
+                        }
+                    }
+                    assert_eq!(
+                        merged, whole,
+                        "weights {weights:?}, {requests} requests, {count} shards"
+                    );
+                }
+            }
+        }
+        // The brief's case: 8 requests 1:3 send a:2 b:6, over 4 shards too
+        // (each shard starting the cycle at 0 sent a:4 b:4).
+        assert_eq!(
+            counts(
+                &Pacer::new(&Model::Closed, &shares(&[1, 3]), None, Some(8), None, now),
+                now
+            )[..2],
+            [2, 6]
+        );
+    }
+
+    #[test]
+    fn shards_of_a_timed_phase_keep_the_shares_in_the_long_run() {
+        // Shards of a timed phase each send about as many; whatever each
+        // sends, the cycle's shares hold over all of them within one cycle
+        // per shard.
+        let now = Instant::now();
+        for weights in [&[1, 3][..], &[90, 10], &[5, 3, 2]] {
+            let mix = shares(weights);
+            let cycle: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+            for count in [2u32, 3, 4, 7] {
+                for sent in [997u64, 5000] {
+                    let mut merged = [0u64; 8];
+                    for index in 1..=count {
+                        let shard = Shard { index, count };
+                        let pacer =
+                            Pacer::new(&Model::Closed, &mix, Some(shard), Some(sent), None, now);
+                        for (m, c) in merged.iter_mut().zip(counts(&pacer, now)) {
+                            *m += c;
+                        }
+                    }
+                    let total = sent * u64::from(count);
+                    for (endpoint, &w) in weights.iter().enumerate() {
+                        let expected = total as f64 * f64::from(w) / cycle as f64;
+                        let off = (merged[endpoint] as f64 - expected).abs();
+                        assert!(
+                            off <= f64::from(count) * cycle as f64,
+                            "weights {weights:?}, {count} shards of {sent}: endpoint {endpoint} sent {}, expected {expected}",
+                            merged[endpoint]
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -172,6 +172,7 @@ pub fn compile(
         transport: scenario.transport.clone(),
         workers: LoadPlan::default_workers(connections),
         latency_thresholds: crate::slo::client_latency_thresholds(&scenario.slos),
+        shard: scenario.shard,
     })
 }
 

@@ -159,6 +159,9 @@ pub struct LoadPlan {
     /// counted (client latency SLIs), to the per-second histogram's 2
     /// significant digits.
     pub latency_thresholds: Vec<Duration>,
+    /// `--shard i/N`: each phase sends positions i-1, i-1+N, i-1+2N, … of
+    /// its weighted cycle, so the N shards together send one run's mix.
+    pub shard: Option<crate::scenario::Shard>,
 }
 
 impl LoadPlan {

@@ -4,7 +4,7 @@
 
 use serde_saphyr::Spanned;
 
-use super::model::{PhaseSpec, ShareSpec, StringOr};
+use super::model::{PhaseSpec, RequestSpec, ShareSpec, StringOr};
 use super::resolve::Validator;
 use super::{Share, nearest};
 
@@ -95,6 +95,34 @@ impl Validator<'_> {
             });
         }
         out
+    }
+}
+
+impl Validator<'_> {
+    /// Refuses a request of the top-level list that no phase sends (`sent`,
+    /// from [`sent_by_some_phase`] over `request_names`, the requests that
+    /// resolved): `check` would pass it, yet `run` still resolves its origin
+    /// before the load starts. A request refused for another reason is not
+    /// reported twice.
+    pub(super) fn unsent_requests(
+        &mut self,
+        specs: &[Spanned<RequestSpec>],
+        request_names: &[String],
+        sent: &[String],
+    ) {
+        for spec in specs {
+            let name = &spec.value.name;
+            if request_names.contains(&name.value) && !sent.contains(&name.value) {
+                self.error(
+                    Self::at(name),
+                    format!("request `{}` is sent by no phase", name.value),
+                    Some(format!(
+                        "every phase's `mix` leaves it out: add `{}` to a phase's `mix`, or remove the request",
+                        name.value
+                    )),
+                );
+            }
+        }
     }
 }
 

@@ -61,6 +61,8 @@ pub struct Scenario {
     pub proxies: Vec<ProxyDecl>,
     /// `redact:`: more query parameters to hide in outputs.
     pub redact: Vec<String>,
+    /// `--shard i/N`, once [`Shard::apply`] has cut the scenario down.
+    pub shard: Option<Shard>,
 }
 
 /// A fault proxy the run starts.

@@ -275,6 +275,7 @@ impl Validator<'_> {
             seen.push(phase.value.name.value.clone());
         }
         let sent = super::mix::sent_by_some_phase(&file.phases.value, &request_names);
+        self.unsent_requests(&file.requests.value, &request_names, &sent);
         let expect = self.expectations(
             &file.expect,
             &request_names,
@@ -361,6 +362,7 @@ impl Validator<'_> {
             transport,
             metrics,
             redact: self.redact(&file.redact),
+            shard: None,
         }
     }
 

@@ -2,6 +2,8 @@
 //! virtual users are divided, request counts too (remainders go to the
 //! first shards), and CSV data rows are dealt out round robin (row k to
 //! shard k mod N + 1), so the N shards together send what one run would.
+//! The split is recorded in [`Scenario::shard`], so each phase's weighted
+//! mix is dealt the same way (see `engine::pacer`).
 //! `slogate merge` puts their results back together.
 
 use std::fmt;
@@ -99,6 +101,7 @@ impl Shard {
     /// part would be empty (fewer virtual users, requests or data rows than
     /// shards), so every shard of a split fails alike.
     pub fn apply(self, scenario: &mut Scenario) -> Result<(), ShardSplitError> {
+        scenario.shard = Some(self);
         if self.count == 1 {
             return Ok(());
         }
