@@ -27,6 +27,9 @@ pub struct StepTotals {
     /// Of which failed: no response, or a status the request does not
     /// expect (the phase's `failed`, as its endpoints' tables say).
     pub failed: u64,
+    /// Requests of the step this worker began sending (the phase's
+    /// `started`, per step: what was due and not started was dropped).
+    pub started: u64,
 }
 
 /// A step being recorded.
@@ -35,17 +38,24 @@ struct Slot {
     /// Requests recorded since the step was last handed over.
     live: Option<Stats>,
     failed: u64,
+    /// Started since the step was last handed over.
+    started: u64,
     /// Claimed and not yet recorded.
     in_flight: u64,
 }
 
 impl Slot {
-    /// What is live, to hand over (None when nothing is).
+    /// What is live, to hand over (None when nothing is): requests
+    /// recorded, or started and never recorded (the run stopped).
     fn take(&mut self, step: usize) -> Option<StepTotals> {
-        self.live.take().map(|stats| StepTotals {
+        if self.live.is_none() && self.started == 0 {
+            return None;
+        }
+        Some(StepTotals {
             step,
-            stats,
+            stats: self.live.take().unwrap_or_default(),
             failed: std::mem::take(&mut self.failed),
+            started: std::mem::take(&mut self.started),
         })
     }
 }
@@ -91,6 +101,12 @@ impl Steps {
             }
             self.claimed = step;
         }
+    }
+
+    /// A claimed request due at `due` is being sent.
+    pub(super) fn started(&mut self, due: Instant) {
+        let step = self.step_of(due);
+        self.slots[step].started += 1;
     }
 
     /// Adds a finished request (`ok`: it succeeded); `done` takes its
@@ -142,6 +158,8 @@ pub struct StepSum {
     pub total: Packed,
     /// Of which failed.
     pub failed: u64,
+    /// Requests of the step sent (recorded or not).
+    pub started: u64,
 }
 
 /// The collector's sums of a phase's steps: each worker's totals of a step
@@ -163,13 +181,20 @@ impl StepSums {
             None => StepSum {
                 total: Packed::pack(&totals.stats),
                 failed: totals.failed,
+                started: totals.started,
             },
+            // Only requests started: nothing to unpack.
+            Some(mut earlier) if totals.stats.requests == 0 => {
+                earlier.started += totals.started;
+                earlier
+            }
             Some(earlier) => {
                 let mut stats = earlier.total.unpack();
                 stats.merge(&totals.stats);
                 StepSum {
                     total: Packed::pack(&stats),
                     failed: earlier.failed + totals.failed,
+                    started: earlier.started + totals.started,
                 }
             }
         });
@@ -279,6 +304,7 @@ mod tests {
             step: 0,
             stats: other,
             failed: 0,
+            started: 1,
         });
         let first = sums.get(0).unwrap();
         let stats = first.total.unpack();
