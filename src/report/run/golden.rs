@@ -397,3 +397,57 @@ fn steps_read_back_and_older_summaries_still_load() {
     assert!(older.phases.iter().all(|p| p.steps.is_empty()));
     assert_eq!(older.phases[1].total.requests, 13);
 }
+
+/// Shards of a `steps:` phase merge only when their steps are the same:
+/// a step of another length refuses, as fewer steps does unless that
+/// shard's phase was cut short (then they are a prefix and fit).
+#[test]
+fn shards_merge_only_with_the_same_steps() {
+    let mut json = Vec::new();
+    super::summary_json::SummaryJson
+        .write(&super::Contents::of(&report(0)), &mut json)
+        .expect("renders");
+    let value: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let read = |value: &serde_json::Value| -> super::saved::SavedSummary {
+        serde::Deserialize::deserialize(value).expect("reads")
+    };
+    let agree = |other: &serde_json::Value| {
+        let (a, b) = (read(&value), read(other));
+        super::shards::agree(&[(Path::new("a"), &a), (Path::new("b"), &b)])
+            .map_err(|e| e.to_string())
+    };
+    assert!(agree(&value).is_ok());
+
+    let mut longer = value.clone();
+    longer["phases"][1]["steps"][1]["scheduled_s"] = serde_json::json!(2.0);
+    let error = agree(&longer).expect_err("another length");
+    assert!(
+        error.contains("phase `peak | hot`: a and b ran different steps: step 2 lasts 1s in the first, 2s in the other"),
+        "{error}"
+    );
+
+    let mut later = value.clone();
+    let start = later["phases"][1]["steps"][1]["start_s"]
+        .as_f64()
+        .expect("a start");
+    later["phases"][1]["steps"][1]["start_s"] = serde_json::json!(start + 0.5);
+    let error = agree(&later).expect_err("another start");
+    assert!(
+        error.contains("step 2 starts 1s into the phase in the first, 1.5s in the other"),
+        "{error}"
+    );
+
+    let mut fewer = value.clone();
+    fewer["phases"][1]["steps"]
+        .as_array_mut()
+        .expect("steps")
+        .pop();
+    fewer["phases"][1]["cut_short"] = serde_json::json!(false);
+    let error = agree(&fewer).expect_err("fewer steps, run to its end");
+    assert!(
+        error.contains("the first has 2 steps, the other 1"),
+        "{error}"
+    );
+    fewer["phases"][1]["cut_short"] = serde_json::json!(true);
+    assert!(agree(&fewer).is_ok(), "a shard stopped early ran a prefix");
+}
