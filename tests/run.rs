@@ -479,7 +479,10 @@ phases:
     // What the schedule made due, all of it sent.
     assert_eq!((field(0, "due"), field(1, "due")), (20.0, 40.0));
     assert_eq!((field(0, "dropped"), field(1, "dropped")), (0.0, 0.0));
-    assert!(second.contains("due 40") && !second.contains("dropped"), "{second}");
+    assert!(
+        second.contains("due 40") && !second.contains("dropped"),
+        "{second}"
+    );
     let page = text(dir.path(), "index.html");
     assert!(page.contains("<h3 id=\"steps\">Steps</h3>"));
     assert!(page.contains("<th>due</th><th>count</th><th>req/s</th><th>dropped</th>"));
