@@ -312,4 +312,29 @@ mod tests {
         assert_eq!(stats.latency_us.len(), 3);
         assert_eq!(stats.latency_us.max() / 1000, 7);
     }
+
+    #[test]
+    fn requests_started_count_in_their_step_recorded_or_not() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut steps = Steps::new(vec![at(1000)].into());
+        let mut sums = StepSums::default();
+        let mut done = |totals: StepTotals| sums.add(&totals);
+        // Step 1: two started, one recorded; step 2: one started, never
+        // recorded (the run stopped with it in flight).
+        for due in [0, 10] {
+            steps.claimed(at(due), &mut done);
+            steps.started(at(due));
+        }
+        steps.record(&sample(at(0), 1, 200), true, &mut done);
+        steps.claimed(at(1500), &mut done);
+        steps.started(at(1500));
+        steps.finish(&mut done);
+        let first = sums.get(0).unwrap();
+        assert_eq!((first.started, first.total.requests), (2, 1));
+        let second = sums
+            .get(1)
+            .expect("a step with only a start is handed over");
+        assert_eq!((second.started, second.total.requests), (1, 0));
+    }
 }
