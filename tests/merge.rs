@@ -262,8 +262,77 @@ phases:
     }
     let markdown = std::fs::read_to_string(merged.join("summary.md")).unwrap();
     assert!(
-        markdown.contains("| ↳ step 2 (1s) | 40/s | 40 | 40.0 | 0 |"),
+        markdown.contains("| ↳ step 2 (1s) (40 due) | 40/s | 40 | 40.0 | 0 |"),
         "{markdown}"
+    );
+    // Each step's due and dropped add up over the shards, as the phase's.
+    for i in 0..2 {
+        let sum = |key: &str| {
+            parts
+                .iter()
+                .map(|p| step(p, i, key).as_u64().unwrap())
+                .sum::<u64>()
+        };
+        assert_eq!(step(&all, i, "due").as_u64(), Some(sum("due")));
+        assert_eq!(step(&all, i, "dropped").as_u64(), Some(sum("dropped")));
+    }
+    assert_eq!(step(&all, 1, "due"), 40);
+}
+
+/// Shards of two schedules under one scenario name do not merge: the
+/// error names the phase and the first step that differs.
+#[test]
+fn shards_whose_steps_differ_are_refused() {
+    let _serial = support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |file: &str, steps: &str| {
+        let path = dir.path().join(file);
+        let text = format!(
+            "name: stepped\ntargets:\n  api: \"{}\"\nrequests:\n  - {{name: x, url: \"${{api}}/x\"}}\nphases:\n  - name: stairs\n    load: {{steps: [{steps}]}}\n",
+            server.url("")
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let step = |ms: u32| format!("{{rate: 20/s, duration: {ms}ms}}");
+    let two = scenario("two.yaml", &[step(300), step(300)].join(", "));
+    let shorter = scenario("shorter.yaml", &[step(300), step(200)].join(", "));
+    let three = scenario("three.yaml", &[step(300), step(300), step(300)].join(", "));
+    let shard = |scenario: &Path, name: &str, shard: &str| {
+        let out = dir.path().join(name);
+        ok(&run(scenario, &out, Some(shard)).output().unwrap(), 0);
+        out
+    };
+    let first = shard(&two, "two", "1/2");
+    let merge = |other: &Path| {
+        let out = dir.path().join("merged");
+        let output = slogate(&[
+            "merge",
+            first.to_str().unwrap(),
+            other.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+        assert_exit(&output, 2);
+        assert!(!out.exists(), "nothing merged");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = merge(&shard(&shorter, "shorter", "2/2"));
+    assert!(
+        stderr.contains("phase `stairs`:")
+            && stderr.contains("step 2 lasts 0.3s in the first, 0.2s in the other"),
+        "{stderr}"
+    );
+    // Three steps against two, neither shard stopped early.
+    let stderr = merge(&shard(&three, "three", "2/2"));
+    assert!(
+        stderr.contains("phase `stairs`:")
+            && stderr.contains("the first has 2 steps, the other 3")
+            && stderr.contains("step 3 is in one only"),
+        "{stderr}"
     );
 }
 

@@ -159,3 +159,67 @@ fn each_step_has_its_own_histogram() {
     assert!(crate::support::ms(phase.total.unpack().latency_us.value_at_quantile(0.5)) < 20.0);
     assert_eq!((steps[0].failed, steps[1].failed), (0, 0));
 }
+
+/// Five 200 ms steps of 100/s against one connection and a 100 ms server:
+/// the connection sends about 10 of the 100 due, the first ones; the
+/// later steps' rows say their requests were dropped, and the steps' due
+/// and dropped add up to the phase's schedule line.
+#[test]
+fn an_overloaded_step_says_what_it_dropped() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::delayed(200, Duration::from_millis(100)));
+    let mut plan = slogate::cli::hit_plan::plan(&hit_args(&[&server.url("/"), "-c", "1"])).unwrap();
+    let rate = |r| Rate::per_second(r).unwrap();
+    let step = || Segment::constant(rate(100.0), Duration::from_millis(200));
+    plan.phases[0].model = Model::Open(Arrivals::new(vec![step(), step(), step(), step(), step()]));
+    plan.phases[0].max_requests = None;
+    plan.phases[0].duration = Some(Duration::from_secs(1));
+    let results = engine::run(&plan, RunOptions::default(), &mut |_| {}, &mut |_| None).unwrap();
+    let phase = &results.phases[0];
+    let open = phase.open.as_ref().unwrap();
+    assert_eq!(open.due, 100);
+    assert!(open.dropped >= 80, "dropped {}", open.dropped);
+    let schedules: Vec<_> = phase.steps.iter().map(|s| s.schedule.unwrap()).collect();
+    assert_eq!(schedules.len(), 5);
+    assert!(
+        schedules.iter().all(|s| s.due == 20 && !s.past_cap),
+        "{schedules:?}"
+    );
+    assert_eq!(schedules.iter().map(|s| s.due).sum::<u64>(), open.due);
+    assert_eq!(
+        schedules.iter().map(|s| s.dropped).sum::<u64>(),
+        open.dropped
+    );
+    // Requests are claimed in due order: the last step got none sent.
+    assert_eq!(schedules[4].dropped, 20);
+    assert_eq!(phase.steps[4].total.requests, 0);
+    for (step, schedule) in phase.steps.iter().zip(&schedules) {
+        assert_eq!(step.total.requests + schedule.dropped, schedule.due);
+    }
+}
+
+/// A phase's `requests: 30` cap over five steps of 20 due each: the first
+/// step is whole, the second has the cap's last 10, the rest were never
+/// reached (due 0, past the cap) rather than fallen behind.
+#[test]
+fn steps_past_the_requests_cap_are_not_reached() {
+    let _serial = crate::support::serial();
+    let server = Server::start(|_| Reply::status(200));
+    let mut plan = slogate::cli::hit_plan::plan(&hit_args(&[&server.url("/"), "-c", "4"])).unwrap();
+    let rate = |r| Rate::per_second(r).unwrap();
+    let step = || Segment::constant(rate(100.0), Duration::from_millis(200));
+    plan.phases[0].model = Model::Open(Arrivals::new(vec![step(), step(), step(), step(), step()]));
+    plan.phases[0].max_requests = Some(30);
+    plan.phases[0].duration = Some(Duration::from_secs(1));
+    let results = engine::run(&plan, RunOptions::default(), &mut |_| {}, &mut |_| None).unwrap();
+    let phase = &results.phases[0];
+    let open = phase.open.as_ref().unwrap();
+    assert_eq!((open.due, open.dropped), (30, 0));
+    let schedules: Vec<_> = phase.steps.iter().map(|s| s.schedule.unwrap()).collect();
+    let due: Vec<u64> = schedules.iter().map(|s| s.due).collect();
+    assert_eq!(due, vec![20, 10, 0, 0, 0]);
+    let past: Vec<bool> = schedules.iter().map(|s| s.past_cap).collect();
+    assert_eq!(past, vec![false, true, true, true, true]);
+    assert!(schedules.iter().all(|s| s.dropped == 0), "{schedules:?}");
+    assert_eq!(phase.total.requests, 30);
+}

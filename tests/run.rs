@@ -473,11 +473,19 @@ phases:
     assert!(row("  step 1 (1s)").split_whitespace().nth(4) == Some("20"));
     let markdown = text(dir.path(), "summary.md");
     assert!(
-        markdown.contains("| ↳ step 2 (1s) | 40/s | 40 | 40.0 | 10 |"),
+        markdown.contains("| ↳ step 2 (1s) (40 due) | 40/s | 40 | 40.0 | 10 |"),
         "{markdown}"
+    );
+    // What the schedule made due, all of it sent.
+    assert_eq!((field(0, "due"), field(1, "due")), (20.0, 40.0));
+    assert_eq!((field(0, "dropped"), field(1, "dropped")), (0.0, 0.0));
+    assert!(
+        second.contains("due 40") && !second.contains("dropped"),
+        "{second}"
     );
     let page = text(dir.path(), "index.html");
     assert!(page.contains("<h3 id=\"steps\">Steps</h3>"));
+    assert!(page.contains("<th>due</th><th>count</th><th>req/s</th><th>dropped</th>"));
     assert!(page.contains("<td>step 2 (1s)</td>"));
 }
 

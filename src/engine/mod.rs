@@ -269,7 +269,7 @@ async fn collect(
             scheduled: phase.duration,
             cut_short: stopped_at.is_some(),
             connections: phase.connections,
-            steps: step_results(&shared.pacer, &steps, phase_end - phase_start),
+            steps: step_results(phase, &shared.pacer, &steps, phase_start, phase_end),
         });
     }
     // Closing the phase channels ends the workers; drain their last buckets.

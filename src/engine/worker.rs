@@ -149,7 +149,7 @@ async fn connection(
                 (now, now)
             }
         };
-        recorder.borrow_mut().note_started();
+        recorder.borrow_mut().note_started(ticket.due);
         let deadline = started + shared.request_timeout;
         let result = timeout
             .run(deadline, client.send(&shared.wire, ticket.endpoint))

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use super::{OpenModelStats, Packed, PhaseResults, RunResults, Stats, StepResults, TimelineRow};
+use super::{
+    OpenModelStats, Packed, PhaseResults, RunResults, Stats, StepResults, StepSchedule, TimelineRow,
+};
 use crate::units::Rate;
 
 impl RunResults {
@@ -133,9 +135,28 @@ fn merge_steps(ran: &[&PhaseResults]) -> Vec<StepResults> {
                 to: sum(|s| s.to),
                 total: Packed::pack(&total),
                 failed: steps.iter().map(|s| s.failed).sum(),
+                schedule: merge_step_schedules(&steps),
             })
         })
         .collect()
+}
+
+/// The parts' schedules of one step added up (None unless every part
+/// has one): the cap was reached in it when it was in every part.
+fn merge_step_schedules(steps: &[&StepResults]) -> Option<StepSchedule> {
+    steps
+        .iter()
+        .try_fold(None, |sum: Option<StepSchedule>, step| {
+            let mine = step.schedule?;
+            Some(Some(match sum {
+                None => mine,
+                Some(sum) => StepSchedule {
+                    due: sum.due + mine.due,
+                    dropped: sum.dropped + mine.dropped,
+                    past_cap: sum.past_cap && mine.past_cap,
+                },
+            }))
+        })?
 }
 
 /// Open-model schedules summed: the rate as a plain number until the sum
@@ -305,6 +326,11 @@ mod tests {
             to: Rate::per_second(rate).unwrap(),
             total: Packed::pack(&stats),
             failed: 1,
+            schedule: Some(StepSchedule {
+                due: latencies_ms.len() as u64 + 1,
+                dropped: 1,
+                past_cap: false,
+            }),
         }
     }
 
@@ -332,6 +358,9 @@ mod tests {
             "each shard's share added"
         );
         assert_eq!(steps[0].start, Duration::ZERO);
+        let schedule = steps[0].schedule.unwrap();
+        assert_eq!((schedule.due, schedule.dropped), (3 + 4, 2));
+        assert_eq!(steps[1].schedule.map(|s| s.due), Some(3));
         let second = steps[1].total.unpack();
         assert_eq!(second.requests, 2);
         assert_eq!(

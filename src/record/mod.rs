@@ -94,6 +94,23 @@ pub struct StepResults {
     /// Of which failed: no response, or a status the request does not
     /// expect (as the phase's failures).
     pub failed: u64,
+    /// What the schedule made due in it and what of that was dropped;
+    /// None in a summary written before slogate reported them.
+    pub schedule: Option<StepSchedule>,
+}
+
+/// How a step kept its share of the phase's schedule: over the steps,
+/// these add up to the phase's own `due` and `dropped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepSchedule {
+    /// Requests the schedule made due within the step's span (as much of
+    /// it as the phase sent for), capped by the phase's `requests:`.
+    pub due: u64,
+    /// Of which never started.
+    pub dropped: u64,
+    /// The phase's `requests:` cap was reached before the step's end: of
+    /// what the rate made due, only `due` (perhaps 0) counted.
+    pub past_cap: bool,
 }
 
 impl StepResults {

@@ -109,9 +109,13 @@ impl Recorder {
         }
     }
 
-    /// Notes that a request is being sent (for the dropped-request count).
-    pub fn note_started(&mut self) {
+    /// Notes that a request due at `due` (None: the closed model) is
+    /// being sent, for the dropped-request count, its step's too.
+    pub fn note_started(&mut self, due: Option<Instant>) {
         self.started += 1;
+        if let (Some(steps), Some(due)) = (&mut self.steps, due) {
+            steps.started(due);
+        }
     }
 
     /// Adds one finished request.

@@ -27,6 +27,9 @@ pub struct StepTotals {
     /// Of which failed: no response, or a status the request does not
     /// expect (the phase's `failed`, as its endpoints' tables say).
     pub failed: u64,
+    /// Requests of the step this worker began sending (the phase's
+    /// `started`, per step: what was due and not started was dropped).
+    pub started: u64,
 }
 
 /// A step being recorded.
@@ -35,17 +38,24 @@ struct Slot {
     /// Requests recorded since the step was last handed over.
     live: Option<Stats>,
     failed: u64,
+    /// Started since the step was last handed over.
+    started: u64,
     /// Claimed and not yet recorded.
     in_flight: u64,
 }
 
 impl Slot {
-    /// What is live, to hand over (None when nothing is).
+    /// What is live, to hand over (None when nothing is): requests
+    /// recorded, or started and never recorded (the run stopped).
     fn take(&mut self, step: usize) -> Option<StepTotals> {
-        self.live.take().map(|stats| StepTotals {
+        if self.live.is_none() && self.started == 0 {
+            return None;
+        }
+        Some(StepTotals {
             step,
-            stats,
+            stats: self.live.take().unwrap_or_default(),
             failed: std::mem::take(&mut self.failed),
+            started: std::mem::take(&mut self.started),
         })
     }
 }
@@ -91,6 +101,12 @@ impl Steps {
             }
             self.claimed = step;
         }
+    }
+
+    /// A claimed request due at `due` is being sent.
+    pub(super) fn started(&mut self, due: Instant) {
+        let step = self.step_of(due);
+        self.slots[step].started += 1;
     }
 
     /// Adds a finished request (`ok`: it succeeded); `done` takes its
@@ -142,6 +158,8 @@ pub struct StepSum {
     pub total: Packed,
     /// Of which failed.
     pub failed: u64,
+    /// Requests of the step sent (recorded or not).
+    pub started: u64,
 }
 
 /// The collector's sums of a phase's steps: each worker's totals of a step
@@ -163,13 +181,20 @@ impl StepSums {
             None => StepSum {
                 total: Packed::pack(&totals.stats),
                 failed: totals.failed,
+                started: totals.started,
             },
+            // Only requests started: nothing to unpack.
+            Some(mut earlier) if totals.stats.requests == 0 => {
+                earlier.started += totals.started;
+                earlier
+            }
             Some(earlier) => {
                 let mut stats = earlier.total.unpack();
                 stats.merge(&totals.stats);
                 StepSum {
                     total: Packed::pack(&stats),
                     failed: earlier.failed + totals.failed,
+                    started: earlier.started + totals.started,
                 }
             }
         });
@@ -279,11 +304,37 @@ mod tests {
             step: 0,
             stats: other,
             failed: 0,
+            started: 1,
         });
         let first = sums.get(0).unwrap();
         let stats = first.total.unpack();
         assert_eq!((stats.requests, first.failed), (3, 1));
         assert_eq!(stats.latency_us.len(), 3);
         assert_eq!(stats.latency_us.max() / 1000, 7);
+    }
+
+    #[test]
+    fn requests_started_count_in_their_step_recorded_or_not() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut steps = Steps::new(vec![at(1000)].into());
+        let mut sums = StepSums::default();
+        let mut done = |totals: StepTotals| sums.add(&totals);
+        // Step 1: two started, one recorded; step 2: one started, never
+        // recorded (the run stopped with it in flight).
+        for due in [0, 10] {
+            steps.claimed(at(due), &mut done);
+            steps.started(at(due));
+        }
+        steps.record(&sample(at(0), 1, 200), true, &mut done);
+        steps.claimed(at(1500), &mut done);
+        steps.started(at(1500));
+        steps.finish(&mut done);
+        let first = sums.get(0).unwrap();
+        assert_eq!((first.started, first.total.requests), (2, 1));
+        let second = sums
+            .get(1)
+            .expect("a step with only a start is handed over");
+        assert_eq!((second.started, second.total.requests), (1, 0));
     }
 }

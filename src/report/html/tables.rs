@@ -146,13 +146,17 @@ fn steps_table(
     if s.phases.iter().all(|p| p.steps.is_empty()) {
         return;
     }
-    page.push_str("<h3 id=\"steps\">Steps</h3><p class=\"note\">Each request counts in the step it was due in, whenever it ended.</p><table><thead><tr><th>phase</th><th>step</th><th>from (s)</th><th>target</th><th>count</th><th>req/s</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n");
+    page.push_str("<h3 id=\"steps\">Steps</h3><p class=\"note\">Each request counts in the step it was due in, whenever it ended.</p><table><thead><tr><th>phase</th><th>step</th><th>from (s)</th><th>target</th><th>due</th><th>count</th><th>req/s</th><th>dropped</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n");
     for phase in &s.phases {
         for (index, step) in phase.steps.iter().enumerate() {
-            let cut = if step.cut_short { " (cut short)" } else { "" };
+            // The dropped count has its own column: the notes without it.
+            let cut =
+                crate::report::run::step::notes(step.cut_short, step.due, None, step.past_cap)
+                    .replace("  (", " (");
+            let count = |n: Option<u64>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
             let _ = writeln!(
                 page,
-                "<tr><td>{}</td><td>{}{cut}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
+                "<tr><td>{}</td><td>{}{cut}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
                 if index == 0 {
                     escape(&phase.name)
                 } else {
@@ -164,8 +168,10 @@ fn steps_table(
                     step.target_rate,
                     step.target_rate_end
                 )),
+                count(step.due),
                 step.measured.requests,
                 step.requests_per_second,
+                count(step.dropped),
                 step.measured.failed,
                 error_rate(&step.measured),
                 cells(&step.measured)

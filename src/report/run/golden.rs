@@ -152,23 +152,33 @@ fn report_of(source: &str, slower_ms: u64) -> RunReport {
     // Its steps: the first five requests were due in the first, the rest
     // (the 500 among them, a failure) in the second.
     let rate = |r: f64| crate::units::Rate::per_second(r).expect("a rate");
-    peak_phase.steps = [(0, 5.0, &peak[..5], 0), (1, 15.0, &peak[5..], 1)]
-        .into_iter()
-        .map(|(start_s, target, samples, failed)| {
-            let mut total = Stats::default();
-            for s in samples {
-                total.record(s);
-            }
-            crate::record::StepResults {
-                start: Duration::from_secs(start_s),
-                scheduled: Duration::from_secs(1),
-                from: rate(target),
-                to: rate(target),
-                total: Packed::pack(&total),
-                failed,
-            }
-        })
-        .collect();
+    // Of the phase's 20 due, 5 were due in the first and all started; its
+    // 7 dropped were all of the second's 15.
+    peak_phase.steps = [
+        (0, 5.0, &peak[..5], 0, (5, 0)),
+        (1, 15.0, &peak[5..], 1, (15, 7)),
+    ]
+    .into_iter()
+    .map(|(start_s, target, samples, failed, (due, dropped))| {
+        let mut total = Stats::default();
+        for s in samples {
+            total.record(s);
+        }
+        crate::record::StepResults {
+            start: Duration::from_secs(start_s),
+            scheduled: Duration::from_secs(1),
+            from: rate(target),
+            to: rate(target),
+            total: Packed::pack(&total),
+            failed,
+            schedule: Some(crate::record::StepSchedule {
+                due,
+                dropped,
+                past_cap: false,
+            }),
+        }
+    })
+    .collect();
     let phases = vec![phase(&names[0], 0, &warm, None), peak_phase];
     let mut per_endpoint = vec![Stats::default(), Stats::default()];
     let mut total = Stats::default();
@@ -360,6 +370,25 @@ fn steps_read_back_and_older_summaries_still_load() {
     assert_eq!(second.requests, 8);
     assert_eq!(second.latency_us.max() / 1000, 40);
     assert!(results.phases[0].steps.is_empty());
+    // Their schedule too: the steps' due and dropped add up to the phase's.
+    let schedules: Vec<_> = steps.iter().map(|s| s.schedule.expect("saved")).collect();
+    assert_eq!((schedules[1].due, schedules[1].dropped), (15, 7));
+    let open = results.phases[1].open.as_ref().expect("open");
+    assert_eq!(schedules.iter().map(|s| s.due).sum::<u64>(), open.due);
+    assert_eq!(
+        schedules.iter().map(|s| s.dropped).sum::<u64>(),
+        open.dropped
+    );
+
+    // A summary whose steps predate due and dropped reads them as unknown.
+    for step in value["phases"][1]["steps"].as_array_mut().expect("steps") {
+        let step = step.as_object_mut().expect("a step");
+        step.remove("due");
+        step.remove("dropped");
+    }
+    let before = read(&value);
+    assert_eq!(before.phases[1].steps.len(), 2);
+    assert!(before.phases[1].steps.iter().all(|s| s.schedule.is_none()));
 
     for phase in value["phases"].as_array_mut().expect("phases") {
         phase.as_object_mut().expect("a phase").remove("steps");
@@ -367,4 +396,58 @@ fn steps_read_back_and_older_summaries_still_load() {
     let older = read(&value);
     assert!(older.phases.iter().all(|p| p.steps.is_empty()));
     assert_eq!(older.phases[1].total.requests, 13);
+}
+
+/// Shards of a `steps:` phase merge only when their steps are the same:
+/// a step of another length refuses, as fewer steps does unless that
+/// shard's phase was cut short (then they are a prefix and fit).
+#[test]
+fn shards_merge_only_with_the_same_steps() {
+    let mut json = Vec::new();
+    super::summary_json::SummaryJson
+        .write(&super::Contents::of(&report(0)), &mut json)
+        .expect("renders");
+    let value: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let read = |value: &serde_json::Value| -> super::saved::SavedSummary {
+        serde::Deserialize::deserialize(value).expect("reads")
+    };
+    let agree = |other: &serde_json::Value| {
+        let (a, b) = (read(&value), read(other));
+        super::shards::agree(&[(Path::new("a"), &a), (Path::new("b"), &b)])
+            .map_err(|e| e.to_string())
+    };
+    assert!(agree(&value).is_ok());
+
+    let mut longer = value.clone();
+    longer["phases"][1]["steps"][1]["scheduled_s"] = serde_json::json!(2.0);
+    let error = agree(&longer).expect_err("another length");
+    assert!(
+        error.contains("phase `peak | hot`: a and b ran different steps: step 2 lasts 1s in the first, 2s in the other"),
+        "{error}"
+    );
+
+    let mut later = value.clone();
+    let start = later["phases"][1]["steps"][1]["start_s"]
+        .as_f64()
+        .expect("a start");
+    later["phases"][1]["steps"][1]["start_s"] = serde_json::json!(start + 0.5);
+    let error = agree(&later).expect_err("another start");
+    assert!(
+        error.contains("step 2 starts 1s into the phase in the first, 1.5s in the other"),
+        "{error}"
+    );
+
+    let mut fewer = value.clone();
+    fewer["phases"][1]["steps"]
+        .as_array_mut()
+        .expect("steps")
+        .pop();
+    fewer["phases"][1]["cut_short"] = serde_json::json!(false);
+    let error = agree(&fewer).expect_err("fewer steps, run to its end");
+    assert!(
+        error.contains("the first has 2 steps, the other 1"),
+        "{error}"
+    );
+    fewer["phases"][1]["cut_short"] = serde_json::json!(true);
+    assert!(agree(&fewer).is_ok(), "a shard stopped early ran a prefix");
 }

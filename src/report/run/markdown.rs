@@ -66,7 +66,10 @@ impl Artifact for Markdown {
             for (index, step) in p.steps.iter().enumerate() {
                 let m = &step.measured;
                 let ms = |f: fn(&crate::report::Distribution) -> f64| m.latency_cell(f, 1);
-                let cut = if step.cut_short { " (cut short)" } else { "" };
+                let mut cut = step.notes().replace("  (", " (");
+                if let Some(due) = step.due {
+                    cut = format!(" ({due} due){cut}");
+                }
                 writeln!(
                     out,
                     "| ↳ {}{cut} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",

@@ -9,7 +9,8 @@ use anyhow::Context;
 use super::histogram;
 use super::saved::{Row, SavedMeasured, SavedSummary};
 use crate::record::{
-    ErrorKind, OpenModelStats, Packed, PhaseResults, RunResults, Stats, StepResults, TimelineRow,
+    ErrorKind, OpenModelStats, Packed, PhaseResults, RunResults, Stats, StepResults, StepSchedule,
+    TimelineRow,
 };
 use crate::units::Rate;
 
@@ -53,6 +54,14 @@ impl RunResults {
                     to: rate(step.target_rate_end)?,
                     total: Packed::pack(&stats(&step.measured).with_context(context)?),
                     failed: step.measured.failed,
+                    schedule: step
+                        .due
+                        .zip(step.dropped)
+                        .map(|(due, dropped)| StepSchedule {
+                            due,
+                            dropped,
+                            past_cap: step.past_cap,
+                        }),
                 });
             }
             phases.push(PhaseResults {

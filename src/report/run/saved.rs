@@ -104,6 +104,13 @@ pub struct Step {
     pub requests_per_second: f64,
     #[serde(default)]
     pub cut_short: bool,
+    /// Absent in summaries written before steps reported their schedule.
+    #[serde(default)]
+    pub due: Option<u64>,
+    #[serde(default)]
+    pub dropped: Option<u64>,
+    #[serde(default)]
+    pub past_cap: bool,
     #[serde(flatten)]
     pub measured: SavedMeasured,
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::saved::SavedSummary;
+use super::saved::{Phase, SavedSummary};
 use crate::scenario::Shard;
 
 /// Why the directories given to `merge` are not shards of one run.
@@ -34,6 +34,15 @@ pub(crate) enum Disagree {
         mine: Vec<String>,
         other: String,
         theirs: Vec<String>,
+    },
+    #[error(
+        "phase `{phase}`: {first} and {other} ran different steps: {detail}; merge shards of one schedule"
+    )]
+    Steps {
+        phase: String,
+        first: String,
+        other: String,
+        detail: String,
     },
     #[error("some directories are shards (--shard) and some are not")]
     SomeNotShards,
@@ -81,6 +90,16 @@ pub(crate) fn agree(parts: &[(&Path, &SavedSummary)]) -> Result<Vec<String>, Dis
                 theirs,
             });
         }
+        for (mine, theirs) in first.phases.iter().zip(&s.phases) {
+            if let Some(detail) = steps_differ(mine, theirs) {
+                return Err(Disagree::Steps {
+                    phase: mine.name.clone(),
+                    first: first_dir,
+                    other,
+                    detail,
+                });
+            }
+        }
     }
     let shards: Vec<Shard> = parts.iter().filter_map(|(_, s)| s.shard).collect();
     if shards.is_empty() {
@@ -110,4 +129,47 @@ pub(crate) fn agree(parts: &[(&Path, &SavedSummary)]) -> Result<Vec<String>, Dis
         .filter(|i| !seen.contains_key(i))
         .map(|i| format!("{i}/{count}"))
         .collect())
+}
+
+/// Seconds in a saved summary closer than this are the same time (they
+/// were written from the same schedule, with float noise).
+const SAME_TIME_S: f64 = 1e-3;
+
+/// How two shards' runs of one phase differ in their steps (the first
+/// step that does, or their count), or None when they fit: the same steps,
+/// or one's a prefix of the other's because that shard's phase was cut
+/// short. Rates are not compared: each shard sends its own share.
+fn steps_differ(mine: &Phase, theirs: &Phase) -> Option<String> {
+    let secs = crate::units::format_significant;
+    for (index, (a, b)) in mine.steps.iter().zip(&theirs.steps).enumerate() {
+        let step = index + 1;
+        if (a.scheduled_s - b.scheduled_s).abs() > SAME_TIME_S {
+            return Some(format!(
+                "step {step} lasts {}s in the first, {}s in the other",
+                secs(a.scheduled_s),
+                secs(b.scheduled_s)
+            ));
+        }
+        let (from_a, from_b) = (a.start_s - mine.start_s, b.start_s - theirs.start_s);
+        if (from_a - from_b).abs() > SAME_TIME_S {
+            return Some(format!(
+                "step {step} starts {}s into the phase in the first, {}s in the other",
+                secs(from_a),
+                secs(from_b)
+            ));
+        }
+    }
+    let (a, b) = (mine.steps.len(), theirs.steps.len());
+    let shorter_cut = if a < b {
+        mine.cut_short
+    } else {
+        theirs.cut_short
+    };
+    if a != b && !shorter_cut {
+        return Some(format!(
+            "the first has {a} steps, the other {b}, and the one with fewer ran its course: step {} is in one only",
+            a.min(b) + 1
+        ));
+    }
+    None
 }

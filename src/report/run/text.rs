@@ -42,10 +42,11 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
                 .measured
                 .outcomes_text()
                 .map_or_else(String::new, |a| format!("  answers {}", t(&a)));
-            let cut = if step.cut_short { "  (cut short)" } else { "" };
+            let notes = step.notes();
+            let due = step.due.map_or_else(String::new, |d| format!("  due {d}"));
             writeln!(
                 out,
-                "{:<16} {:>6} {:>9} {:>9.1} {:>8} {:>10} {:>10} {:>10}{answers}{cut}",
+                "{:<16} {:>6} {:>9} {:>9.1} {:>8} {:>10} {:>10} {:>10}{due}{notes}{answers}",
                 format!("  {}", step.label(index)),
                 step.target_text(),
                 step.measured.requests,
