@@ -76,6 +76,14 @@ fn run_shards(scenario: &Path, dir: &Path, count: usize) -> (Vec<PathBuf>, Vec<O
     (shards, outputs)
 }
 
+/// `slogate merge INPUTS... --out OUT`, run to its end.
+fn merge(inputs: &[&Path], out: &Path) -> Output {
+    let mut args = vec!["merge"];
+    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["--out", out.to_str().unwrap()]);
+    slogate(&args).output().unwrap()
+}
+
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -221,18 +229,7 @@ phases:
         ok(output, 0);
     }
     let merged = dir.path().join("merged");
-    ok(
-        &slogate(&[
-            "merge",
-            shards[0].to_str().unwrap(),
-            shards[1].to_str().unwrap(),
-            "--out",
-            merged.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap(),
-        0,
-    );
+    ok(&merge(&[&shards[0], &shards[1]], &merged), 0);
     let all = summary(&merged);
     support::check_schema(&all, include_str!("../reports/run.schema.json"));
     let parts: Vec<serde_json::Value> = shards.iter().map(|s| summary(s)).collect();
@@ -305,29 +302,21 @@ fn shards_whose_steps_differ_are_refused() {
         out
     };
     let first = shard(&two, "two", "1/2");
-    let merge = |other: &Path| {
+    let refused = |other: &Path| {
         let out = dir.path().join("merged");
-        let output = slogate(&[
-            "merge",
-            first.to_str().unwrap(),
-            other.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+        let output = merge(&[&first, other], &out);
         assert_exit(&output, 2);
         assert!(!out.exists(), "nothing merged");
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
-    let stderr = merge(&shard(&shorter, "shorter", "2/2"));
+    let stderr = refused(&shard(&shorter, "shorter", "2/2"));
     assert!(
         stderr.contains("phase `stairs`:")
             && stderr.contains("step 2 lasts 0.3s in the first, 0.2s in the other"),
         "{stderr}"
     );
     // Three steps against two, neither shard stopped early.
-    let stderr = merge(&shard(&three, "three", "2/2"));
+    let stderr = refused(&shard(&three, "three", "2/2"));
     assert!(
         stderr.contains("phase `stairs`:")
             && stderr.contains("the first has 2 steps, the other 3")
@@ -537,18 +526,7 @@ expect:
         ok(output, 0);
     }
     let merged = dir.path().join("merged");
-    let text = ok(
-        &slogate(&[
-            "merge",
-            shards[0].to_str().unwrap(),
-            shards[1].to_str().unwrap(),
-            "--out",
-            merged.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap(),
-        0,
-    );
+    let text = ok(&merge(&[&shards[0], &shards[1]], &merged), 0);
     assert!(
         text.contains(&format!("server-side checks from {}", shards[0].display())),
         "{text}"
@@ -572,16 +550,9 @@ fn per_request(dir: &Path) -> std::collections::BTreeMap<String, Vec<(String, u6
         .unwrap()
         .iter()
         .map(|phase| {
-            let rows = phase["per_request"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    (
-                        r["name"].as_str().unwrap().to_string(),
-                        r["requests"].as_u64().unwrap(),
-                    )
-                })
+            let rows = support::request_rows(phase)
+                .into_iter()
+                .map(|(name, requests, _)| (name, requests))
                 .collect();
             (phase["name"].as_str().unwrap().to_string(), rows)
         })

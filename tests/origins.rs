@@ -30,19 +30,9 @@ fn summary(out: &Path) -> serde_json::Value {
 
 /// `{name: (requests, origin)}` of a phase's request rows.
 fn rows(phase: &serde_json::Value) -> BTreeMap<String, (u64, String)> {
-    phase["per_request"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().to_string(),
-                (
-                    r["requests"].as_u64().unwrap(),
-                    r["origin"].as_str().unwrap_or("").to_string(),
-                ),
-            )
-        })
+    crate::support::request_rows(phase)
+        .into_iter()
+        .map(|(name, requests, origin)| (name, (requests, origin)))
         .collect()
 }
 

@@ -256,6 +256,23 @@ pub fn run_scenario_with(
 }
 
 /// checks.csv rows as (check, outcome, measured text, measured value).
+/// `(name, requests, origin)` of each request row of a summary.json phase
+/// (origin "" where the summary has none).
+pub fn request_rows(phase: &serde_json::Value) -> Vec<(String, u64, String)> {
+    phase["per_request"]
+        .as_array()
+        .expect("a phase lists its requests")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["requests"].as_u64().unwrap(),
+                r["origin"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
 pub fn checks(dir: &std::path::Path) -> Vec<(String, String, String, String)> {
     let mut reader = csv::Reader::from_path(dir.join("checks.csv")).unwrap();
     reader
