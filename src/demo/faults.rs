@@ -1,6 +1,8 @@
 //! The demo service's fault knobs: a share of requests answered with an
 //! error status, and added latency with jitter. Set at runtime with
-//! `POST /admin/faults`, read with `GET /admin/faults`.
+//! `POST /admin/faults`, read with `GET /admin/faults`. They apply to the
+//! service's own endpoints (`/data/*`, `/login`, `/me`, `/items*`), not to
+//! `/health`, `/metrics` or `/admin/*`.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -14,10 +16,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Faults {
-    /// Share of /data requests answered with `error_status`, 0..=1.
+    /// Share of requests answered with `error_status`, 0..=1.
     pub error_ratio: f64,
     pub error_status: u16,
-    /// Added to every /data request.
+    /// Added to every request.
     pub latency_ms: f64,
     /// Plus a uniform random 0..jitter_ms.
     pub jitter_ms: f64,

@@ -1,16 +1,20 @@
 //! The embedded demo service: an instrumented HTTP service to drill against
 //! with nothing else installed. `GET /data/process?records=N` (work and
 //! latency grow with N), `GET /data/error` (500), `GET /health`,
-//! `GET /metrics`, and fault knobs at `POST /admin/faults`.
+//! `GET /metrics`, fault knobs at `POST /admin/faults`, and a login with
+//! an item resource for user journeys (`POST /login`, `GET /me`,
+//! `POST /items`, `GET /items`, `GET /items/N`).
 //!
 //! It runs standalone (`slogate demo --listen ADDR`) or in process for a
 //! scenario whose target says `demo: true`.
 
+mod accounts;
 mod faults;
 mod metrics;
 mod native;
 mod process;
 mod protobuf;
+mod store;
 mod upstream;
 
 use std::convert::Infallible;
@@ -34,12 +38,13 @@ use metrics::{Metrics, RequestLabels, RouteLabels};
 const DEFAULT_RECORDS: u64 = 10;
 /// The most records one request may ask for.
 const MAX_RECORDS: u64 = 100_000;
-/// Largest body `POST /admin/faults` reads.
+/// Largest body `POST /admin/faults`, `POST /login` and `POST /items` read.
 const MAX_BODY: usize = 64 * 1024;
 
 struct State {
     metrics: Metrics,
     faults: faults::Knobs,
+    store: store::Store,
     upstream: Option<upstream::Upstream>,
 }
 
@@ -117,6 +122,7 @@ async fn serve(
     let state = Arc::new(State {
         metrics: Metrics::new(),
         faults: faults::Knobs::default(),
+        store: store::Store::default(),
         upstream,
     });
     loop {
@@ -170,7 +176,10 @@ async fn handle(
         ("GET", "/data/error") => ("/data/error", data_error(&state).await),
         ("GET", "/admin/faults") => ("/admin/faults", json(StatusCode::OK, &state.faults.get())),
         ("POST", "/admin/faults") => ("/admin/faults", set_faults(&state, request).await),
-        _ => ("other", text(StatusCode::NOT_FOUND, "not found\n")),
+        (method, path) => match accounts::Call::route(method, path) {
+            Some((endpoint, call)) => (endpoint, account(&state, call, request).await),
+            None => ("other", text(StatusCode::NOT_FOUND, "not found\n")),
+        },
     };
     let labels = RequestLabels {
         method: method.clone(),
@@ -292,10 +301,40 @@ async fn data_error(state: &State) -> Response<Full<Bytes>> {
     text(StatusCode::INTERNAL_SERVER_ERROR, "simulated failure\n")
 }
 
+/// The body, at most `MAX_BODY` bytes; else the 413 to answer.
+async fn read_body(body: Incoming) -> Result<Bytes, Response<Full<Bytes>>> {
+    match Limited::new(body, MAX_BODY).collect().await {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(_) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n")),
+    }
+}
+
+/// The login and item endpoints: the body is read (bounded), then the
+/// fault knobs apply as they do to `/data/*`, then the call is answered.
+async fn account(
+    state: &State,
+    call: accounts::Call,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = if call.has_body() {
+        match read_body(body).await {
+            Ok(body) => body,
+            Err(too_large) => return too_large,
+        }
+    } else {
+        Bytes::new()
+    };
+    if let Some(failure) = state.faults.apply().await {
+        return failure;
+    }
+    accounts::answer(&state.store, call, &parts.headers, &body)
+}
+
 async fn set_faults(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n"),
+    let body = match read_body(request.into_body()).await {
+        Ok(body) => body,
+        Err(too_large) => return too_large,
     };
     match serde_json::from_slice::<Faults>(&body)
         .map_err(|e| e.to_string())
@@ -323,6 +362,14 @@ pub fn run_standalone(listen: SocketAddr, upstream: Option<&str>) -> anyhow::Res
     println!("  GET  {}/data/error", demo.url());
     println!("  GET  {}/health", demo.url());
     println!("  GET  {}/metrics", demo.url());
+    println!(
+        "  POST {}/login  {{\"user\": \"alice\", \"password\": \"{}\"}}, then with its token or cookie:",
+        demo.url(),
+        accounts::PASSWORD
+    );
+    println!("  GET  {}/me", demo.url());
+    println!("  POST {}/items  {{\"name\": \"pen\"}}", demo.url());
+    println!("  GET  {}/items, {}/items/N", demo.url(), demo.url());
     println!(
         "  POST {}/admin/faults  {{\"error_ratio\": 0.2, \"error_status\": 503, \"latency_ms\": 100, \"jitter_ms\": 50}}",
         demo.url()
