@@ -77,8 +77,9 @@ impl Store {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A new session for `user`: 128 random bits as 32 hex digits, opaque
-    /// to clients (not a secret worth the name: this is a demo).
+    /// A new session for `user`: two draws of the clock-seeded SplitMix64
+    /// sequence as 32 hex digits, unique and opaque to clients but not
+    /// unguessable (this is a demo, not an identity provider).
     pub(crate) fn login(&self, user: &str) -> String {
         let mut inner = self.lock();
         let token = loop {
