@@ -315,6 +315,8 @@ fn login_answers_a_token_and_a_cookie_and_refuses_the_rest() {
     let me = |headers: &[&str]| exchange(addr, "GET", "/me", headers, "");
     let (status, _, body) = me(&[&format!("Authorization: Bearer {token}")]);
     assert_eq!((status, body.as_str()), (200, r#"{"user":"alice"}"#));
+    let (status, _, body) = me(&[&format!("Authorization: bearer {token}")]);
+    assert_eq!(status, 200, "the scheme is case-insensitive: {body}");
     let (status, _, body) = me(&[&format!("Cookie: theme=dark; {cookie}")]);
     assert_eq!((status, body.as_str()), (200, r#"{"user":"alice"}"#));
     for headers in [

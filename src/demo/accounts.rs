@@ -23,6 +23,13 @@ const MAX_NAME: usize = 256;
 #[derive(Debug, PartialEq)]
 pub(crate) enum Call {
     Login,
+    /// Any of the others: they need a session.
+    Authorized(Authorized),
+}
+
+/// The calls that need a session.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Authorized {
     Me,
     CreateItem,
     ListItems,
@@ -36,13 +43,15 @@ impl Call {
     pub(crate) fn route(method: &str, path: &str) -> Option<(&'static str, Call)> {
         match (method, path) {
             ("POST", "/login") => Some(("/login", Call::Login)),
-            ("GET", "/me") => Some(("/me", Call::Me)),
-            ("POST", "/items") => Some(("/items", Call::CreateItem)),
-            ("GET", "/items") => Some(("/items", Call::ListItems)),
+            ("GET", "/me") => Some(("/me", Call::Authorized(Authorized::Me))),
+            ("POST", "/items") => Some(("/items", Call::Authorized(Authorized::CreateItem))),
+            ("GET", "/items") => Some(("/items", Call::Authorized(Authorized::ListItems))),
             ("GET", _) => {
                 let segment = path.strip_prefix("/items/")?;
-                (!segment.is_empty() && !segment.contains('/'))
-                    .then(|| ("/items/:id", Call::GetItem(segment.to_string())))
+                (!segment.is_empty() && !segment.contains('/')).then(|| {
+                    let call = Authorized::GetItem(segment.to_string());
+                    ("/items/:id", Call::Authorized(call))
+                })
             }
             _ => None,
         }
@@ -50,7 +59,7 @@ impl Call {
 
     /// Whether it reads a body.
     pub(crate) fn has_body(&self) -> bool {
-        matches!(self, Call::Login | Call::CreateItem)
+        matches!(self, Call::Login | Call::Authorized(Authorized::CreateItem))
     }
 }
 
@@ -72,9 +81,10 @@ pub(crate) fn answer(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response<Full<Bytes>> {
-    if call == Call::Login {
-        return login(store, body);
-    }
+    let call = match call {
+        Call::Login => return login(store, body),
+        Call::Authorized(call) => call,
+    };
     let Some(user) = authenticated(store, headers) else {
         let mut response = error(
             StatusCode::UNAUTHORIZED,
@@ -87,11 +97,10 @@ pub(crate) fn answer(
         return response;
     };
     match call {
-        Call::Login => unreachable!("answered above"),
-        Call::Me => super::json(StatusCode::OK, &serde_json::json!({"user": user})),
-        Call::ListItems => super::json(StatusCode::OK, &store.list(&user)),
-        Call::CreateItem => create(store, &user, body),
-        Call::GetItem(segment) => {
+        Authorized::Me => super::json(StatusCode::OK, &serde_json::json!({"user": user})),
+        Authorized::ListItems => super::json(StatusCode::OK, &store.list(&user)),
+        Authorized::CreateItem => create(store, &user, body),
+        Authorized::GetItem(segment) => {
             let Ok(id) = segment.parse::<u64>() else {
                 return error(StatusCode::NOT_FOUND, "no such item");
             };
@@ -176,8 +185,9 @@ fn authenticated(store: &Store, headers: &HeaderMap) -> Option<String> {
         .get_all(http::header::AUTHORIZATION)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.strip_prefix("Bearer "))
-        .find_map(|token| store.user(token.trim()));
+        .filter_map(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .find_map(|(_, token)| store.user(token.trim()));
     bearer.or_else(|| {
         headers
             .get_all(http::header::COOKIE)
@@ -214,11 +224,17 @@ mod tests {
     fn routes_label_every_item_id_alike() {
         assert_eq!(
             Call::route("GET", "/items/17"),
-            Some(("/items/:id", Call::GetItem("17".into())))
+            Some((
+                "/items/:id",
+                Call::Authorized(Authorized::GetItem("17".into()))
+            ))
         );
         assert_eq!(
             Call::route("GET", "/items/x"),
-            Some(("/items/:id", Call::GetItem("x".into())))
+            Some((
+                "/items/:id",
+                Call::Authorized(Authorized::GetItem("x".into()))
+            ))
         );
         assert_eq!(Call::route("GET", "/items/1/2"), None);
         assert_eq!(Call::route("GET", "/items/"), None);
@@ -238,7 +254,7 @@ mod tests {
         let create = |store: &Store| {
             body(answer(
                 store,
-                Call::CreateItem,
+                Call::Authorized(Authorized::CreateItem),
                 &headers,
                 br#"{"name": "x"}"#,
             ))
@@ -269,7 +285,7 @@ mod tests {
         let name = "n".repeat(257);
         let (status, text) = body(answer(
             &store,
-            Call::CreateItem,
+            Call::Authorized(Authorized::CreateItem),
             &headers,
             format!(r#"{{"name": "{name}"}}"#).as_bytes(),
         ));
