@@ -408,6 +408,11 @@ phases:
     // A constant 100 ms would give gaps within a few ms of each other; the
     // longest of several exponential draws is many times the shortest.
     assert!(longest > 2.0 * shortest, "gaps in ms: {gaps:?}");
+    // The reports say which distribution each phase drew from.
+    assert_eq!(phases[0]["think"], "80ms..120ms");
+    assert_eq!(phases[1]["think"], "exp(mean 100ms)");
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(terminal.contains("think    80ms..120ms"), "{terminal}");
 }
 
 #[test]
