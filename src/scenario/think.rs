@@ -114,3 +114,54 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::plan::Think;
+    use crate::scenario::{Load, resolve};
+
+    fn think(value: &str) -> Think {
+        let source = format!(
+            "name: t\ntargets: {{api: http://127.0.0.1:1}}\nrequests: [{{name: x, url: \"${{api}}/x\"}}]\nphases:\n  - {{name: a, duration: 1s, load: {{concurrency: 1, think: {value}}}}}\n"
+        );
+        let scenario = resolve(Path::new("t.yaml"), &source, &|_| None)
+            .unwrap_or_else(|e| panic!("{value}: {}", e[0]));
+        match scenario.phases[0].load {
+            Load::Closed { think, .. } => think,
+            Load::Open { .. } => panic!("closed model expected"),
+        }
+    }
+
+    #[test]
+    fn each_form_reads_as_its_distribution() {
+        let ms = Duration::from_millis;
+        assert_eq!(think("100ms"), Think::Constant(ms(100)));
+        assert_eq!(
+            think("{min: 50ms, max: 150ms}"),
+            Think::Uniform {
+                min: ms(50),
+                max: ms(150)
+            }
+        );
+        assert_eq!(think("{mean: 100ms}"), Think::Exponential { mean: ms(100) });
+        assert_eq!(
+            think("{mean: 100ms, stddev: 20ms}"),
+            Think::Normal {
+                mean: ms(100),
+                stddev: ms(20)
+            }
+        );
+    }
+
+    #[test]
+    fn degenerate_distributions_are_constants_and_zero_is_no_pause() {
+        let ms = Duration::from_millis;
+        assert_eq!(think("{min: 80ms, max: 80ms}"), Think::Constant(ms(80)));
+        assert_eq!(think("{mean: 80ms, stddev: 0s}"), Think::Constant(ms(80)));
+        assert!(think("{mean: 0s}").is_zero());
+        assert!(think("0s").is_zero());
+    }
+}
