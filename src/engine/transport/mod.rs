@@ -187,7 +187,9 @@ impl Client {
             text: String::new(),
             bytes: Vec::new(),
             // Another stream than the templates' for the same seed.
-            think_rng: SharedRng::seeded(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x7468_696e_6b),
+            think_rng: SharedRng::seeded(
+                seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x0074_6869_6e6b,
+            ),
         }
     }
 
