@@ -356,6 +356,66 @@ fn an_invalid_scenario_exits_2_and_runs_nothing() {
 }
 
 #[test]
+fn think_distributions_bound_the_load_and_spread_the_gaps() {
+    let _serial = crate::support::serial();
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let seen = arrivals.clone();
+    let server = Server::start(move |call| {
+        seen.lock().unwrap().push(call.since_start);
+        Reply::status(200)
+    });
+    let scenario = format!(
+        r#"
+name: think-distributions
+targets:
+  api: {}
+requests:
+  - {{name: x, url: "${{api}}/x"}}
+phases:
+  - name: uniform
+    duration: 2s
+    load: {{concurrency: 2, think: {{min: 80ms, max: 120ms}}}}
+  - name: poisson
+    duration: 1s
+    load: {{concurrency: 1, think: {{mean: 100ms}}}}
+"#,
+        server.url("")
+    );
+    let (output, dir) = run(&scenario, &[]);
+    assert_exit(&output, 0);
+    let summary = json(dir.path());
+    let phases = summary["phases"].as_array().unwrap();
+    // A user sends at 0 and then once per cycle (answer + pause) while the
+    // phase's 2 s last. Pauses are at least 80 ms: at most 1 + 24 requests
+    // (24 × 80 ms = 1.92 s < 2 s, 25 × 80 ms is not). At most 120 ms, plus
+    // up to 5 ms for a loopback answer and the timer: cycles of 125 ms
+    // at most, so at least 1 + 15 (15 × 125 ms = 1.875 s). Two users.
+    let uniform = phases[0]["requests"].as_u64().unwrap();
+    assert!((2 * 16..=2 * 25).contains(&uniform), "uniform: {uniform}");
+    // The last phase's requests are the server's last arrivals: one user,
+    // so the gaps between them are answer + pause, drawn exponentially.
+    let poisson = phases[1]["requests"].as_u64().unwrap() as usize;
+    assert!(poisson >= 4, "poisson: {poisson}");
+    let arrivals = arrivals.lock().unwrap();
+    let last = &arrivals[arrivals.len() - poisson..];
+    let gaps: Vec<f64> = last
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_secs_f64() * 1e3)
+        .collect();
+    let (shortest, longest) = gaps.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), g| {
+        (lo.min(*g), hi.max(*g))
+    });
+    // A constant 100 ms would give gaps within a few ms of each other; the
+    // longest of several exponential draws is many times the shortest.
+    assert!(longest > 2.0 * shortest, "gaps in ms: {gaps:?}");
+    // The reports say which distribution each phase drew from.
+    assert_eq!(phases[0]["think"], "80ms..120ms");
+    assert_eq!(phases[1]["think"], "exp(mean 100ms)");
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(terminal.contains("think    80ms..120ms"), "{terminal}");
+}
+
+#[test]
 fn think_time_and_steps_shape_the_load() {
     let _serial = crate::support::serial();
     let server = Server::start(|_| Reply::status(200));

@@ -152,7 +152,7 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, FlagError> {
             connections,
             max_requests,
             duration: args.duration,
-            think: Duration::ZERO,
+            think: crate::plan::Think::default(),
             mix: vec![Share {
                 endpoint: 0,
                 weight: 1,

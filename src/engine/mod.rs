@@ -269,6 +269,7 @@ async fn collect(
             scheduled: phase.duration,
             cut_short: stopped_at.is_some(),
             connections: phase.connections,
+            think: (!phase.think.is_zero()).then(|| phase.think.to_string()),
             steps: step_results(phase, &shared.pacer, &steps, phase_start, phase_end),
         });
     }

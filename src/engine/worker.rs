@@ -29,7 +29,7 @@ pub(crate) struct Shared {
     /// Connections each worker runs in this phase.
     pub connections: Vec<usize>,
     /// Closed model: pause after each response.
-    pub think: Duration,
+    pub think: crate::plan::Think,
     /// When each step of the schedule after the first begins: empty for a
     /// schedule of one step and the closed model, so their requests pay one
     /// branch for steps and nothing more.
@@ -177,7 +177,7 @@ async fn connection(
             bytes_received,
         });
         if !shared.think.is_zero() {
-            tokio::time::sleep(shared.think).await;
+            tokio::time::sleep(shared.think.sample(&client.think_rng)).await;
         }
     }
     client

@@ -151,7 +151,7 @@ pub fn compile(
                 connections: *connections,
                 max_requests: phase.requests,
                 duration: phase.duration.or(Some(arrivals.duration())),
-                think: std::time::Duration::ZERO,
+                think: super::Think::default(),
                 mix: mix(scenario, phase),
             },
             Load::Closed { concurrency, think } => PhasePlan {

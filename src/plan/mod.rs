@@ -7,9 +7,11 @@ mod compile;
 mod render;
 pub(crate) mod template;
 mod template_error;
+mod think;
 pub(crate) mod wire_bytes;
 pub use compile::{CompileError, compile, target_urls};
 pub use render::RenderState;
+pub use think::Think;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -138,7 +140,7 @@ pub struct PhasePlan {
     /// Stop sending after this long.
     pub duration: Option<Duration>,
     /// Closed model: pause between a response and the next request.
-    pub think: Duration,
+    pub think: Think,
     /// What the phase sends and in what shares: at least one entry, each
     /// endpoint at most once. Endpoints left out are not sent in this phase.
     pub mix: Vec<Share>,

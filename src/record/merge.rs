@@ -98,6 +98,7 @@ fn merge_phase(ran: &[&PhaseResults], endpoints: usize) -> PhaseResults {
         scheduled: first.scheduled,
         cut_short: ran.iter().any(|p| p.cut_short),
         connections: ran.iter().map(|p| p.connections).sum(),
+        think: first.think.clone(),
         open: schedule.and_then(|s| {
             Some(OpenModelStats {
                 target_rate: Rate::per_second(s.target_rate).ok()?,
@@ -268,6 +269,7 @@ mod tests {
                 scheduled: Some(Duration::from_secs(10)),
                 cut_short: false,
                 connections: 2,
+                think: None,
                 open: Some(OpenModelStats {
                     target_rate: Rate::per_second(10.0).unwrap(),
                     due: requests,

@@ -72,6 +72,9 @@ pub struct PhaseResults {
     /// True when an abort or a signal ended it before its own end.
     pub cut_short: bool,
     pub connections: usize,
+    /// Closed model: the think time as a person writes it (`100ms`,
+    /// `50ms..150ms`, `exp(mean 100ms)`); None without a pause.
+    pub think: Option<String>,
     pub open: Option<OpenModelStats>,
     /// Each step of a schedule of several (`steps:`) that began before the
     /// phase ended; empty for one rate, a ramp or the closed model.

@@ -213,7 +213,7 @@ mod tests {
             connections: 1,
             max_requests: requests,
             duration: duration.map(Duration::from_secs),
-            think: Duration::ZERO,
+            think: crate::plan::Think::default(),
             mix: Vec::new(),
         }
     }

@@ -15,6 +15,7 @@ mod sendable;
 mod shard;
 mod slos;
 mod targets;
+mod think;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -213,7 +214,10 @@ pub enum Load {
         connections: usize,
     },
     /// `concurrency` virtual users, each pausing `think` between requests.
-    Closed { concurrency: usize, think: Duration },
+    Closed {
+        concurrency: usize,
+        think: crate::plan::Think,
+    },
 }
 
 impl Scenario {

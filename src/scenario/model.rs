@@ -309,9 +309,10 @@ pub(crate) struct LoadSpec {
     /// Closed model: this many virtual users.
     #[serde(default)]
     pub concurrency: Option<Spanned<u64>>,
-    /// Closed model: pause between a response and the next request.
+    /// Closed model: pause between a response and the next request: `100ms`,
+    /// or a distribution (`{min, max}`, `{mean}`, `{mean, stddev}`).
     #[serde(default)]
-    pub think: Option<Text>,
+    pub think: Option<Spanned<StringOr<ThinkSpec>>>,
     /// Open model: most requests in flight (default from `defaults`, else 100).
     #[serde(default)]
     pub connections: Option<Spanned<u64>>,
@@ -322,6 +323,21 @@ pub(crate) struct LoadSpec {
 pub(crate) struct RampSpec {
     pub from: Text,
     pub to: Text,
+}
+
+/// A think time drawn per pause: uniform `{min, max}`, exponential `{mean}`
+/// or normal `{mean, stddev}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ThinkSpec {
+    #[serde(default)]
+    pub min: Option<Text>,
+    #[serde(default)]
+    pub max: Option<Text>,
+    #[serde(default)]
+    pub mean: Option<Text>,
+    #[serde(default)]
+    pub stddev: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

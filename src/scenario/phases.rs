@@ -23,8 +23,8 @@ use crate::expect::{
     Compare, Expectation, Holds, PromqlExpectation, parse_check, parse_metric, parse_threshold,
     split_comparison,
 };
-use crate::plan::{Arrivals, Segment};
-use crate::units::{Rate, parse_duration};
+use crate::plan::{Arrivals, Segment, Think};
+use crate::units::Rate;
 
 /// Which requests are sent where expectations are judged.
 #[derive(Clone, Copy)]
@@ -178,14 +178,8 @@ impl Validator<'_> {
                 return None;
             }
             let think = match &spec.think {
-                Some(text) => match parse_duration(&text.value) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        self.error(Self::at(text), format!("think: {e}"), None);
-                        Duration::ZERO
-                    }
-                },
-                None => Duration::ZERO,
+                Some(think) => self.think(think),
+                None => Think::default(),
             };
             return Some(Load::Closed {
                 concurrency: concurrency.value as usize,

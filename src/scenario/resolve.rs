@@ -59,6 +59,7 @@ const KEYS: &[&[&str]] = &[
     &["request", "weight"],
     &["rate", "steps", "concurrency", "think", "connections"],
     &["from", "to"],
+    &["min", "max", "mean", "stddev"],
     &[
         "check",
         "metric",

@@ -22,6 +22,7 @@ use io::Connector;
 use crate::plan::RenderState;
 use crate::plan::{Endpoint, Transport};
 use crate::record::ErrorKind;
+use crate::rng::SharedRng;
 use h1::{H1, WireRequest};
 use h2::H2;
 
@@ -154,6 +155,9 @@ pub(crate) struct Client {
     render: Option<RenderState>,
     text: String,
     bytes: Vec<u8>,
+    /// The slot's own source for closed-model think times: seeded from the
+    /// slot, so a run draws the same pauses each time (as templates do).
+    pub(crate) think_rng: SharedRng,
 }
 
 enum Protocol {
@@ -182,6 +186,10 @@ impl Client {
             render,
             text: String::new(),
             bytes: Vec::new(),
+            // Another stream than the templates' for the same seed.
+            think_rng: SharedRng::seeded(
+                seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x0074_6869_6e6b,
+            ),
         }
     }
 

@@ -75,6 +75,7 @@ fn phase(
         scheduled: Some(Duration::from_secs(2)),
         cut_short: false,
         connections: 2,
+        think: None,
         open,
         steps: Vec::new(),
     }

@@ -52,7 +52,10 @@ impl Artifact for Markdown {
                 out,
                 "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
                 text(&p.name),
-                p.model,
+                p.think.as_ref().map_or_else(
+                    || p.model.to_string(),
+                    |t| format!("{}, think {}", p.model, text(t))
+                ),
                 p.measured.requests,
                 p.requests_per_second,
                 errors,

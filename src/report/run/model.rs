@@ -103,6 +103,10 @@ pub(crate) struct PhaseReport {
     /// `open` or `closed`.
     pub model: &'static str,
     pub connections: usize,
+    /// A closed-model phase's think time (`50ms..150ms`, `exp(mean 100ms)`);
+    /// absent without a pause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub think: Option<String>,
     pub requests_per_second: f64,
     #[serde(flatten)]
     pub measured: Measured,
@@ -328,6 +332,7 @@ impl RunReport {
                             "closed"
                         },
                         connections: phase.connections,
+                        think: phase.think.clone(),
                         requests_per_second: phase.achieved_rate(),
                         measured: Measured::of(&total, failed(&per_endpoint)),
                         schedule: phase.open.as_ref().map(|open| Schedule {

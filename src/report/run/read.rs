@@ -73,6 +73,7 @@ impl RunResults {
                 scheduled: phase.scheduled_s.map(secs),
                 cut_short: phase.cut_short,
                 connections: phase.connections,
+                think: phase.think.clone(),
                 open: phase.schedule.as_ref().and_then(|s| {
                     Some(OpenModelStats {
                         target_rate: Rate::per_second(s.target_rate).ok()?,

@@ -84,6 +84,9 @@ pub struct Phase {
     pub model: String,
     #[serde(default)]
     pub connections: usize,
+    /// A closed-model phase's think time (absent before slogate reported it).
+    #[serde(default)]
+    pub think: Option<String>,
     #[serde(default)]
     pub schedule: Option<Schedule>,
     #[serde(flatten)]

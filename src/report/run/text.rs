@@ -57,6 +57,9 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
                 ms(|d| d.p99)
             )?;
         }
+        if let Some(think) = &p.think {
+            writeln!(out, "{:<16} think    {}", "", t(think))?;
+        }
         for line in &p.knee {
             writeln!(out, "{:<16} {}", "", t(line))?;
         }
