@@ -203,16 +203,7 @@ fn exchange(
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.0\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for header in headers {
-        request.push_str(header);
-        request.push_str("\r\n");
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
+    let request = crate::support::http_request(method, path, headers, body);
     let _ = stream.write_all(request.as_bytes());
     let mut response = Vec::new();
     let mut buffer = [0u8; 16 * 1024];

@@ -38,7 +38,8 @@ pub(crate) struct Pacer {
     arrivals: Option<Arrivals>,
     mix: Vec<u16>,
     /// This shard's first position in the cycle, and the step between its
-    /// positions (0 and 1 without `--shard`).
+    /// positions (0 and 1 without `--shard`), both reduced modulo the
+    /// cycle's length once, so a claim reduces only the request's index.
     first: u64,
     stride: u64,
 }
@@ -54,6 +55,11 @@ impl Pacer {
         duration: Option<Duration>,
         start: Instant,
     ) -> Pacer {
+        let order: Vec<u16> = weighted_order(&mix.iter().map(|s| s.weight).collect::<Vec<_>>())
+            .into_iter()
+            .map(|slot| mix[usize::from(slot)].endpoint as u16)
+            .collect();
+        let cycle = (order.len() as u64).max(1);
         Pacer {
             next: AtomicU64::new(0),
             max_requests,
@@ -63,12 +69,9 @@ impl Pacer {
                 Model::Closed => None,
                 Model::Open(arrivals) => Some(arrivals.clone()),
             },
-            mix: weighted_order(&mix.iter().map(|s| s.weight).collect::<Vec<_>>())
-                .into_iter()
-                .map(|slot| mix[usize::from(slot)].endpoint as u16)
-                .collect(),
-            first: shard.map_or(0, |s| u64::from(s.index - 1)),
-            stride: shard.map_or(1, |s| u64::from(s.count)),
+            mix: order,
+            first: shard.map_or(0, |s| u64::from(s.index - 1)) % cycle,
+            stride: shard.map_or(1, |s| u64::from(s.count)) % cycle,
         }
     }
 
@@ -99,7 +102,7 @@ impl Pacer {
     /// `first + index * stride`, reduced so it cannot overflow.
     fn position(&self, index: u64) -> usize {
         let len = self.mix.len() as u64;
-        ((self.first % len + (index % len) * (self.stride % len)) % len) as usize
+        ((self.first + (index % len) * self.stride) % len) as usize
     }
 
     /// The open model's schedule, if any.

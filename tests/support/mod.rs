@@ -50,6 +50,21 @@ pub fn slogate_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output 
         .expect("slogate runs")
 }
 
+/// An HTTP/1.0 request with a Content-Length and `headers` (`Name: value`).
+pub fn http_request(method: &str, path: &str, headers: &[&str], body: &str) -> String {
+    let mut request = format!(
+        "{method} {path} HTTP/1.0\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    request
+}
+
 /// A plain HTTP/1.0 exchange with extra header lines (`Name: value`);
 /// returns the status and the body.
 pub fn http(
@@ -61,17 +76,9 @@ pub fn http(
 ) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.0\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for header in headers {
-        request.push_str(header);
-        request.push_str("\r\n");
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
+    stream
+        .write_all(http_request(method, path, headers, body).as_bytes())
+        .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response
