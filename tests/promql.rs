@@ -185,7 +185,22 @@ fn embedded_promql_agrees_with_prometheus() {
         .rev()
         .find(|&&t| t < load_end - 3000)
         .unwrap();
-    let instants = [scrape + 500, scrape + 500 - 17_000];
+    // The second instant 17 s earlier, unless Prometheus began scraping
+    // late (a loaded machine): every window the corpus reads there (the
+    // subquery's last 10 s-aligned step under `offset 5s` reaches 25 s
+    // back) must hold Prometheus's samples, or it rightly answers nothing.
+    let earliest = up_times[0] + 25_000;
+    let early = up_times
+        .iter()
+        .copied()
+        .find(|&t| t >= (scrape - 17_000).max(earliest))
+        .unwrap_or(scrape);
+    assert!(
+        early < scrape,
+        "Prometheus began scraping {} ms before the last instant; the corpus needs 26 s of its data",
+        scrape - up_times[0]
+    );
+    let instants = [scrape + 500, early + 500];
     let embedded = Embedded::new(&stored);
     let mut disagreements = Vec::new();
     for &t in &instants {
