@@ -74,6 +74,7 @@ pub mod cli;
 pub mod demo;
 pub mod diag;
 pub mod engine;
+pub mod flow;
 pub(crate) mod expect;
 pub(crate) mod gameday;
 pub(crate) mod input;
