@@ -3,6 +3,7 @@
 //! feeds the live display with snapshots, and turns Ctrl-C / SIGTERM into a
 //! prompt, orderly stop.
 
+mod flow;
 mod pacer;
 mod phase_results;
 mod timer;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use tokio::sync::{mpsc, watch};
 
-use crate::plan::LoadPlan;
+use crate::plan::{LoadPlan, Sendable};
 use crate::record::{
     Flush, Packed, PhaseResults, Progress, RunResults, Stats, StepSums, Timeline, TimelineRow,
 };
@@ -105,7 +106,11 @@ async fn collect(
     anyhow::ensure!(!plan.phases.is_empty(), "the plan has no phase");
     for phase in &plan.phases {
         anyhow::ensure!(
-            !phase.mix.is_empty() && phase.mix.iter().all(|s| s.endpoint < plan.endpoints.len()),
+            !phase.mix.is_empty()
+                && phase.mix.iter().all(|s| match s.sends {
+                    Sendable::Request(endpoint) => endpoint < plan.endpoints.len(),
+                    Sendable::Flow(flow) => flow < plan.flows.len(),
+                }),
             "phase `{}` has no request to send",
             phase.name
         );
@@ -153,6 +158,10 @@ async fn collect(
         .map(|d| d.as_micros() as u64)
         .collect();
     let mut timeline = Timeline::new(workers, endpoints, thresholds);
+    let flows = Arc::new(plan.flows.clone());
+    let checks = Arc::new(plan.checks.clone());
+    let mut run_flows = vec![Stats::default(); plan.flows.len()];
+    let mut run_checks = vec![[0u64; 2]; plan.checks.len()];
     let mut reported_rows = 0;
     let mut phases = Vec::with_capacity(plan.phases.len());
     // The run's totals, added up as each phase ends (its own are packed).
@@ -188,6 +197,8 @@ async fn collect(
             success: success.clone(),
             connections: split(phase.connections, workers),
             think: phase.think,
+            flows: flows.clone(),
+            checks: checks.clone(),
         });
         for starter in &starters {
             // A worker whose event loop failed has gone; its error surfaces at join.
@@ -211,9 +222,16 @@ async fn collect(
                         }
                     }
                     Some(Flush::Step(totals)) => steps.add(&totals),
-                    Some(Flush::PhaseDone { totals, started: worker_started, .. }) => {
+                    Some(Flush::PhaseDone { totals, flows: worker_flows, checks: worker_checks, started: worker_started, .. }) => {
                         for (mine, theirs) in per_endpoint.iter_mut().zip(&totals) {
                             mine.merge(theirs);
+                        }
+                        for (mine, theirs) in run_flows.iter_mut().zip(&worker_flows) {
+                            mine.merge(theirs);
+                        }
+                        for (mine, theirs) in run_checks.iter_mut().zip(&worker_checks) {
+                            mine[0] += theirs[0];
+                            mine[1] += theirs[1];
                         }
                         started += worker_started;
                         done += 1;
@@ -255,8 +273,14 @@ async fn collect(
         }
         let phase_end = stopped_at.unwrap_or_else(Instant::now).max(phase_start);
         let mut total = Stats::default();
-        for (stats, run) in per_endpoint.iter().zip(&mut run_per_endpoint) {
-            total.merge(stats);
+        for ((stats, run), endpoint) in per_endpoint
+            .iter()
+            .zip(&mut run_per_endpoint)
+            .zip(&plan.endpoints)
+        {
+            if endpoint.role.counts_in_totals() {
+                total.merge(stats);
+            }
             run.merge(stats);
         }
         phases.push(PhaseResults {
@@ -304,8 +328,10 @@ async fn collect(
         .unwrap_or(finished);
     let per_endpoint = run_per_endpoint;
     let mut total = Stats::default();
-    for stats in &per_endpoint {
-        total.merge(stats);
+    for (stats, endpoint) in per_endpoint.iter().zip(&plan.endpoints) {
+        if endpoint.role.counts_in_totals() {
+            total.merge(stats);
+        }
     }
     Ok(RunResults {
         endpoint_names: plan.endpoints.iter().map(|e| e.name.clone()).collect(),
@@ -320,6 +346,30 @@ async fn collect(
         interrupted: interrupted_at.is_some(),
         aborted: aborted.map(|(reason, _)| reason),
         phases,
+        flows: plan
+            .flows
+            .iter()
+            .zip(run_flows)
+            .map(|(flow, iterations)| crate::record::FlowResults {
+                name: flow.name.clone(),
+                iterations,
+            })
+            .collect(),
+        checks: plan
+            .checks
+            .iter()
+            .zip(run_checks)
+            .map(|(check, [passed, failed])| crate::record::CheckResults {
+                flow: plan
+                    .flows
+                    .get(check.flow)
+                    .map_or_else(String::new, |f| f.name.clone()),
+                step: plan.endpoints[check.endpoint].name.clone(),
+                name: check.check.name.clone(),
+                passed,
+                failed,
+            })
+            .collect(),
     })
 }
 

@@ -2,7 +2,11 @@
 //! it demands of it (checks). Pure: evaluated on a [`ResponseView`] the
 //! engine kept for the step; nothing here does I/O.
 
+mod jar;
+
 use std::time::Duration;
+
+pub use jar::Jar;
 
 /// What a flow step's response looked like, as its checks and captures
 /// see it. Header names are lower case; values as received.
@@ -38,5 +42,39 @@ impl ResponseView<'_> {
             .iter()
             .filter(move |(n, _)| n == name)
             .map(|(_, v)| v.as_slice())
+    }
+}
+
+// TEMP-STUB (replaced by h-checks at merge; never committed)
+pub mod capture {
+    #[derive(Debug, Clone)]
+    pub struct Capture {
+        pub var: String,
+    }
+    impl Capture {
+        pub fn take(&self, _r: &super::Response<'_>, _o: &mut String) -> bool {
+            false
+        }
+    }
+}
+pub mod check {
+    #[derive(Debug, Clone)]
+    pub struct Check {
+        pub name: String,
+    }
+    impl Check {
+        pub fn passes(&self, _r: &super::Response<'_>) -> bool {
+            true
+        }
+    }
+}
+pub use capture::Capture;
+pub use check::Check;
+pub struct Response<'a> {
+    pub view: ResponseView<'a>,
+}
+impl<'a> Response<'a> {
+    pub fn new(view: ResponseView<'a>) -> Self {
+        Response { view }
     }
 }

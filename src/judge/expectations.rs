@@ -10,10 +10,10 @@ pub(crate) fn evaluate(
     scenario: &crate::scenario::Scenario,
     results: &crate::record::RunResults,
 ) -> Vec<Verdict> {
-    let expect_status: Vec<Option<&[u16]>> = scenario
-        .requests
+    let requests = scenario.endpoint_requests();
+    let expect_status: Vec<Option<&[u16]>> = requests
         .iter()
-        .map(|r| r.expect_status.as_deref())
+        .map(|(r, _)| r.expect_status.as_deref())
         .collect();
     let names = &results.endpoint_names;
     let empty = crate::record::Stats::default();
@@ -53,7 +53,9 @@ pub(crate) fn evaluate(
                     let failed = per_endpoint
                         .iter()
                         .zip(&expect_status)
-                        .map(|(stats, statuses)| failures(stats, *statuses))
+                        .zip(&requests)
+                        .filter(|(_, (_, counts))| *counts)
+                        .map(|((stats, statuses), _)| failures(stats, *statuses))
                         .sum();
                     (total, failed, scope.to_string())
                 }

@@ -73,9 +73,10 @@ impl Validator<'_> {
     pub(super) fn phase(
         &mut self,
         spec: &Spanned<model::PhaseSpec>,
-        request_names: &[String],
+        sendables: &super::mix::Sendables<'_>,
         default_connections: Option<u64>,
     ) -> Option<Phase> {
+        let request_names = sendables.requests;
         let at = Self::at(spec);
         let spec = &spec.value;
         let duration = spec
@@ -102,7 +103,7 @@ impl Validator<'_> {
         let mix = spec
             .mix
             .as_ref()
-            .map(|mix| self.mix(&spec.name.value, mix, request_names));
+            .map(|mix| self.mix(&spec.name.value, mix, sendables));
         let sent: Option<Vec<String>> = mix
             .as_ref()
             .map(|mix| mix.iter().map(|share| share.request.clone()).collect());

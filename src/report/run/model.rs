@@ -279,16 +279,19 @@ impl RunReport {
         results: &RunResults,
         checks: Vec<Verdict>,
     ) -> RunReport {
-        let expect_status: Vec<Option<&[u16]>> = scenario
-            .requests
+        let requests = scenario.endpoint_requests();
+        let expect_status: Vec<Option<&[u16]>> = requests
             .iter()
-            .map(|r| r.expect_status.as_deref())
+            .map(|(r, _)| r.expect_status.as_deref())
             .collect();
+        // Setup and `before`/`after` steps are not in the totals.
         let failed = |per_endpoint: &[Stats]| -> u64 {
             per_endpoint
                 .iter()
                 .zip(&expect_status)
-                .map(|(stats, statuses)| failures(stats, *statuses))
+                .zip(&requests)
+                .filter(|(_, (_, counts))| *counts)
+                .map(|((stats, statuses), _)| failures(stats, *statuses))
                 .sum()
         };
         let ending = if results.aborted.is_some() {

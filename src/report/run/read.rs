@@ -100,6 +100,8 @@ impl RunResults {
             interrupted: summary.ending == "interrupted",
             aborted: summary.abort_reason.clone(),
             phases,
+            flows: Vec::new(),
+            checks: Vec::new(),
         })
     }
 }
