@@ -118,6 +118,7 @@ pub(crate) async fn iteration(
                 outcome: end.outcome,
                 bytes_received: 0,
             },
+            !end.ok,
         );
     }
 }

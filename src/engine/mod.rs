@@ -160,7 +160,7 @@ async fn collect(
     let mut timeline = Timeline::new(workers, endpoints, thresholds);
     let flows = Arc::new(plan.flows.clone());
     let checks = Arc::new(plan.checks.clone());
-    let mut run_flows = vec![Stats::default(); plan.flows.len()];
+    let mut run_flows = vec![crate::record::FlowTotals::default(); plan.flows.len()];
     let mut run_checks = vec![[0u64; 2]; plan.checks.len()];
     let mut reported_rows = 0;
     let mut phases = Vec::with_capacity(plan.phases.len());
@@ -350,9 +350,9 @@ async fn collect(
             .flows
             .iter()
             .zip(run_flows)
-            .map(|(flow, iterations)| crate::record::FlowResults {
+            .map(|(flow, totals)| crate::record::FlowResults {
                 name: flow.name.clone(),
-                iterations,
+                totals,
             })
             .collect(),
         checks: plan

@@ -42,7 +42,7 @@ impl RunResults {
         let mut checks = parts.first().map(|p| p.checks.clone()).unwrap_or_default();
         for part in parts.iter().skip(1) {
             for (sum, flow) in flows.iter_mut().zip(&part.flows) {
-                sum.iterations.merge(&flow.iterations);
+                sum.totals.merge(&flow.totals);
             }
             for (sum, check) in checks.iter_mut().zip(&part.checks) {
                 sum.passed += check.passed;
@@ -292,6 +292,8 @@ mod tests {
                 }),
                 steps: Vec::new(),
             }],
+            flows: Vec::new(),
+            checks: Vec::new(),
         }
     }
 

@@ -63,7 +63,23 @@ pub struct RunResults {
 #[derive(Debug, Clone)]
 pub struct FlowResults {
     pub name: String,
+    pub totals: FlowTotals,
+}
+
+/// A flow's iterations: their timing and outcomes, and how many failed
+/// (a step failed and ended the iteration, or a step that goes on did).
+#[derive(Debug, Clone, Default)]
+pub struct FlowTotals {
     pub iterations: Stats,
+    pub failed: u64,
+}
+
+impl FlowTotals {
+    /// Adds everything in `other`.
+    pub fn merge(&mut self, other: &FlowTotals) {
+        self.iterations.merge(&other.iterations);
+        self.failed += other.failed;
+    }
 }
 
 /// How often one check of one step passed and failed.

@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::steps::{StepTotals, Steps};
 use super::timeline::Second;
-use super::{Outcome, RequestSample, Stats, SuccessTable};
+use super::{FlowTotals, Outcome, RequestSample, Stats, SuccessTable};
 
 /// What a worker tells the collector.
 #[derive(Debug)]
@@ -36,7 +36,7 @@ pub enum Flush {
         worker: usize,
         phase: usize,
         totals: Vec<Stats>,
-        flows: Vec<Stats>,
+        flows: Vec<FlowTotals>,
         checks: Vec<[u64; 2]>,
         started: u64,
     },
@@ -60,7 +60,7 @@ pub struct Recorder {
     totals: Vec<Stats>,
     /// Per flow, its iterations: from the first step's due time to the
     /// last step's end, failed as the step that ended it failed.
-    flows: Vec<Stats>,
+    flows: Vec<FlowTotals>,
     /// Per check of a flow's step: passed, failed.
     checks: Vec<[u64; 2]>,
     /// The current phase's steps, when its schedule has several.
@@ -92,7 +92,7 @@ impl Recorder {
             worker,
             run_start,
             totals: vec![Stats::default(); endpoints],
-            flows: vec![Stats::default(); flows],
+            flows: vec![FlowTotals::default(); flows],
             checks: vec![[0; 2]; checks],
             steps: None,
             current: vec![Second::default(); endpoints],
@@ -172,11 +172,12 @@ impl Recorder {
     }
 
     /// Adds one iteration of flow `flow`: `sample` spans it (its
-    /// `endpoint` is the flow's index; its outcome the step's that ended
-    /// it, or the last step's).
-    pub fn record_iteration(&mut self, flow: usize, sample: &RequestSample) {
-        if let Some(stats) = self.flows.get_mut(flow) {
-            stats.record(sample);
+    /// `endpoint` is the flow's index; its outcome the first failed
+    /// step's, or the last step's); `failed` when a step failed.
+    pub fn record_iteration(&mut self, flow: usize, sample: &RequestSample, failed: bool) {
+        if let Some(totals) = self.flows.get_mut(flow) {
+            totals.iterations.record(sample);
+            totals.failed += u64::from(failed);
         }
     }
 
@@ -209,7 +210,7 @@ impl Recorder {
             steps.finish(&mut hand_over(&self.flush));
         }
         let fresh = vec![Stats::default(); self.totals.len()];
-        let fresh_flows = vec![Stats::default(); self.flows.len()];
+        let fresh_flows = vec![FlowTotals::default(); self.flows.len()];
         let fresh_checks = vec![[0; 2]; self.checks.len()];
         let _ = self.flush.send(Flush::PhaseDone {
             worker: self.worker,

@@ -179,6 +179,9 @@ pub(crate) struct RunReport {
     pub ending: Ending,
     pub abort_reason: Option<String>,
     pub phases: Vec<PhaseReport>,
+    /// Each flow: its iterations, steps and checks over the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<super::flows::FlowReport>,
     pub run: Measured,
     pub checks: Vec<Verdict>,
     pub timeline: Vec<TimelineRow>,
@@ -378,6 +381,7 @@ impl RunReport {
                     }
                 })
                 .collect(),
+            flows: super::flows::reports(scenario, results),
             run: Measured::of(&results.total, failed(&results.per_endpoint)),
             checks,
             timeline: results.timeline.clone(),
