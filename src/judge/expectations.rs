@@ -38,6 +38,28 @@ pub(crate) fn evaluate(
             return;
         };
         for expectation in expectations {
+            // Flow steps' checks in scope: the step's, the flow's, or all.
+            let checks = results
+                .checks
+                .iter()
+                .filter(|c| {
+                    expectation.flow.as_ref().is_none_or(|f| *f == c.flow)
+                        && expectation.request.as_ref().is_none_or(|r| *r == c.step)
+                })
+                .fold([0, 0], |[p, f], c| [p + c.passed, f + c.failed]);
+            if let (Some(flow), None) = (&expectation.flow, &expectation.request) {
+                let totals = results.flows.iter().find(|f| f.name == *flow);
+                let (stats, failures) =
+                    totals.map_or((&empty, 0), |t| (&t.totals.iterations, t.totals.failed));
+                let sample = Observed {
+                    stats,
+                    window,
+                    failures,
+                    checks,
+                };
+                verdicts.push(judge(expectation, Some(&sample), format!("{scope}, flow {flow}")));
+                continue;
+            }
             let (stats, failures, scope) = match &expectation.request {
                 Some(name) => {
                     let index = names.iter().position(|n| n == name);
@@ -64,6 +86,7 @@ pub(crate) fn evaluate(
                 stats,
                 window,
                 failures,
+                checks,
             };
             verdicts.push(judge(expectation, Some(&sample), scope));
         }

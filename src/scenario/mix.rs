@@ -156,6 +156,8 @@ impl Validator<'_> {
 pub(super) struct Sendables<'a> {
     pub requests: &'a [String],
     pub flows: &'a [String],
+    /// Each flow's step names (setup's first), for expectations.
+    pub steps: &'a [(String, Vec<String>)],
 }
 
 impl Validator<'_> {

@@ -437,6 +437,9 @@ pub(crate) struct ExpectMap {
     /// Only requests of this name.
     #[serde(default)]
     pub request: Option<Text>,
+    /// A flow's iterations, or with `step` one of its steps.
+    #[serde(default)]
+    pub flow: Option<Text>,
     /// No data is not a failure.
     #[serde(default)]
     pub optional: Option<bool>,

@@ -87,6 +87,7 @@ const KEYS: &[&[&str]] = &[
         "above",
         "at_least",
         "request",
+        "flow",
         "optional",
         "promql",
         "holds",
@@ -288,9 +289,17 @@ impl Validator<'_> {
         let before = self.flows("before", &file.before, &context, &mut taken);
         let after = self.flows("after", &file.after, &context, &mut taken);
         let flow_names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
+        let flow_steps: Vec<(String, Vec<String>)> = flows
+            .iter()
+            .map(|f| {
+                let steps = f.setup.iter().chain(&f.steps).map(|s| s.name.clone());
+                (f.name.clone(), steps.collect())
+            })
+            .collect();
         let sendables = super::mix::Sendables {
             requests: &request_names,
             flows: &flow_names,
+            steps: &flow_steps,
         };
         if file.phases.value.is_empty() {
             self.error(
@@ -331,10 +340,11 @@ impl Validator<'_> {
         let sent_flows = super::mix::sent_by_some_phase(&file.phases.value, &flow_names);
         let flow_specs: Vec<&Text> = file.flows.iter().map(|f| &f.value.name).collect();
         self.unsent("flow", &flow_specs, &flow_names, &sent_flows);
+        let sent_all: Vec<String> = sent.iter().chain(&sent_flows).cloned().collect();
         let expect = self.expectations(
             &file.expect,
-            &request_names,
-            super::phases::Sends::Run { requests: &sent },
+            &sendables,
+            super::phases::Sends::Run { requests: &sent_all },
         );
         let alerts_expected =
             !expect.alerts.is_empty() || phases.iter().any(|p| !p.alerts.is_empty());
