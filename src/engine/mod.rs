@@ -158,7 +158,17 @@ async fn collect(
         .map(|d| d.as_micros() as u64)
         .collect();
     let mut timeline = Timeline::new(workers, endpoints, thresholds);
-    let flows = Arc::new(plan.flows.clone());
+    // The phases' flows, then `before` and `after` flows (as plan::compile
+    // numbers them).
+    let flows = Arc::new(
+        plan.flows
+            .iter()
+            .chain(&plan.before)
+            .chain(&plan.after)
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let stages = stages(plan);
     let checks = Arc::new(plan.checks.clone());
     let mut run_flows = vec![crate::record::FlowTotals::default(); plan.flows.len()];
     let mut run_checks = vec![[0u64; 2]; plan.checks.len()];
@@ -173,16 +183,25 @@ async fn collect(
     tokio::pin!(signal);
     let mut channel_open = true;
     let mut worker_lost = false;
-    for (index, phase) in plan.phases.iter().enumerate() {
+    for stage in &stages {
         if interrupted_at.is_some() || aborted.is_some() || !channel_open {
             break;
         }
-        on_phase(index);
+        let (index, phase) = match stage {
+            Stage::Phase(index) => (*index, &plan.phases[*index]),
+            Stage::Around(phase) => (usize::MAX, phase),
+        };
+        if let Stage::Phase(index) = stage {
+            on_phase(*index);
+        }
         let phase_start = Instant::now();
         let pacer = Pacer::new(
             &phase.model,
             &phase.mix,
-            plan.shard,
+            match stage {
+                Stage::Phase(_) => plan.shard,
+                Stage::Around(_) => None,
+            },
             phase.max_requests,
             phase.duration,
             phase_start,
@@ -272,6 +291,14 @@ async fn collect(
             tokio::time::sleep_until(deadline.into()).await;
         }
         let phase_end = stopped_at.unwrap_or_else(Instant::now).max(phase_start);
+        if let Stage::Around(_) = stage {
+            // A `before`/`after` flow: its requests are the run's, not a
+            // phase's (and not in the run's totals: see Role).
+            for (stats, run) in per_endpoint.iter().zip(&mut run_per_endpoint) {
+                run.merge(stats);
+            }
+            continue;
+        }
         let mut total = Stats::default();
         for ((stats, run), endpoint) in per_endpoint
             .iter()
@@ -371,6 +398,43 @@ async fn collect(
             })
             .collect(),
     })
+}
+
+/// What the workers run, in order: each `before` flow once, the phases,
+/// each `after` flow once (not after an abort or a signal, which end the
+/// loop). With `--shard i/N` only shard 1 runs `before` and `after`.
+enum Stage {
+    Phase(usize),
+    Around(crate::plan::PhasePlan),
+}
+
+fn stages(plan: &LoadPlan) -> Vec<Stage> {
+    let around = |flow: usize, name: &str| {
+        Stage::Around(crate::plan::PhasePlan {
+            name: name.to_string(),
+            model: crate::plan::Model::Closed,
+            connections: 1,
+            max_requests: Some(1),
+            duration: None,
+            think: crate::plan::Think::default(),
+            mix: vec![crate::plan::Share {
+                sends: Sendable::Flow(flow),
+                weight: 1,
+            }],
+        })
+    };
+    let runs_around = plan.shard.is_none_or(|s| s.index == 1);
+    let first_before = plan.flows.len();
+    let first_after = first_before + plan.before.len();
+    let mut out = Vec::new();
+    if runs_around {
+        out.extend((0..plan.before.len()).map(|i| around(first_before + i, "before")));
+    }
+    out.extend((0..plan.phases.len()).map(Stage::Phase));
+    if runs_around {
+        out.extend((0..plan.after.len()).map(|i| around(first_after + i, "after")));
+    }
+    out
 }
 
 fn snapshot(run_start: Instant, progress: &[Arc<Progress>]) -> Snapshot {

@@ -76,7 +76,6 @@ impl Validator<'_> {
         sendables: &super::mix::Sendables<'_>,
         default_connections: Option<u64>,
     ) -> Option<Phase> {
-        let request_names = sendables.requests;
         let at = Self::at(spec);
         let spec = &spec.value;
         let duration = spec
