@@ -118,7 +118,8 @@ EOF
 
 if [ -n "$memory" ]; then
     requests=$((memory * 1000000))
-    scenario "requests: ${requests}" >"$work/flow.yaml"
+    # A phase's `requests:` counts the flow's iterations: two requests each.
+    scenario "requests: $((requests / 2))" >"$work/flow.yaml"
     "$slogate" run "$work/flow.yaml" --out "$work/flow-out" --no-progress \
         >"$work/flow.out" 2>"$work/flow.err" &
     pid=$!
@@ -223,7 +224,7 @@ if wants hit; then
 fi
 if wants locust; then
     measure locust "$venv/bin/locust" -f "$work/locustfile.py" --headless -u "$users" -r "$users" \
-        -t "${seconds}s" --only-summary --csv "$work/locust" --loglevel WARNING
+        -t "${seconds}s" --only-summary --loglevel WARNING
 fi
 if wants artillery; then
     (cd "$work" && export ARTILLERY_DISABLE_TELEMETRY=true && measure artillery \
@@ -231,7 +232,7 @@ if wants artillery; then
 fi
 
 python3 - "$work" "$seconds" "$tools" "$users" <<'PY'
-import csv, json, sys
+import json, re, sys
 work, seconds, tools, users = sys.argv[1], float(sys.argv[2]), sys.argv[3].split(","), sys.argv[4]
 
 def requests(name):
@@ -243,9 +244,10 @@ def requests(name):
         d = json.load(open(f"{work}/hit.out"))
         return d["requests"], d["requests"] - d["successes"]
     if name == "locust":
-        for row in csv.DictReader(open(f"{work}/locust_stats.csv")):
-            if row["Name"] == "Aggregated":
-                return int(row["Request Count"]), int(row["Failure Count"])
+        # The summary Locust prints when it ends (its stats CSV can be
+        # written before the last requests complete).
+        m = re.search(r"^\s+Aggregated\s+(\d+)\s+(\d+)\(", open(f"{work}/locust.err").read(), re.M)
+        return int(m.group(1)), int(m.group(2))
     if name == "artillery":
         c = json.load(open(f"{work}/artillery.json"))["aggregate"]["counters"]
         total = c.get("http.requests", 0)
@@ -259,7 +261,7 @@ for name in tools:
     try:
         total, bad = requests(name)
         user, sys_, rss = open(f"{work}/{name}.time").read().split()[-3:]
-    except (OSError, KeyError, ValueError, StopIteration, TypeError) as e:
+    except (OSError, KeyError, ValueError, AttributeError, TypeError) as e:
         err = open(f"{work}/{name}.err").read().strip() or open(f"{work}/{name}.out").read().strip()
         failures.append(f"{labels[name]}: no result (exit {rc}, {type(e).__name__}): {err[:600]}")
         continue
