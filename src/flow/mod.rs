@@ -2,6 +2,14 @@
 //! it demands of it (checks). Pure: evaluated on a [`ResponseView`] the
 //! engine kept for the step; nothing here does I/O.
 
+pub mod capture;
+pub mod check;
+mod response;
+
+pub use capture::{Capture, CaptureSource};
+pub use check::{Check, CheckKind, HeaderTest, JsonTest, Needle};
+pub use response::Response;
+
 use std::time::Duration;
 
 /// What a flow step's response looked like, as its checks and captures
