@@ -350,6 +350,13 @@ mod tests {
     }
 
     #[test]
+    fn checks_and_captures_can_be_shared_by_worker_threads() {
+        fn shareable<T: Send + Sync + Clone>() {}
+        shareable::<Check>();
+        shareable::<crate::flow::Capture>();
+    }
+
+    #[test]
     fn status_passes_for_its_codes_and_classes() {
         let response = Response::new(view(&[], b""));
         assert!(status(&[201], &[]).passes(&response));

@@ -120,15 +120,6 @@ pub(crate) enum Scalar {
     Text(String),
 }
 
-impl fmt::Display for Scalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scalar::Number(n) => write!(f, "{n}"),
-            Scalar::Text(text) => f.write_str(text),
-        }
-    }
-}
-
 /// Reads a key that is there as `Some`, even when its value is null.
 fn present<'de, D: Deserializer<'de>>(
     deserializer: D,
