@@ -13,8 +13,10 @@ mod docs; // README.md and docs/: every YAML example passes `slogate check`, eve
 mod drill; // game-day drills: gameday.yaml embedded and against real Prometheus + Alertmanager, broken rules fail
 mod errors; // refused, reset, hang: counted by kind, run completes
 mod exposition; // the exposition parser on real Prometheus, Alertmanager, node exporter output vs promtool
+mod flows; // journeys against real servers: login once per user, token and cookie carried, every capture and check, before/after, two origins, coordinated omission per step
 mod habits; // hey's, wrk's and wrk2's flags on `hit`: refused with slogate's name or accepted; headers; a closed pipe
 mod hostile; // hostile data on the request path: CRLF from CSV refused or encoded (HTTP/1.1, HTTP/2), non-ASCII templates
+mod journey_server; // the stateful journey service flows are tested against: every endpoint and counter over raw HTTP
 mod latency; // known delays and coordinated omission
 mod merge; // --shard and `slogate merge`: three shards merge to one run's percentiles
 mod open_model; // schedule accuracy, constant and ramp

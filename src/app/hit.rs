@@ -93,9 +93,16 @@ pub(crate) fn expectations(args: &HitArgs) -> Result<Vec<Expectation>, UsageErro
         .map(|(index, text)| {
             let check = expect::parse_check(text)
                 .map_err(|e| UsageError::new("--expect", format!("`{text}`: {e}")))?;
+            if check.metric == expect::Metric::ChecksPassed {
+                return Err(UsageError::new(
+                    "--expect",
+                    format!("`{text}`: `checks passed` judges a scenario's flow checks; `hit` has none"),
+                ));
+            }
             Ok(Expectation {
                 check,
                 request: None,
+                flow: None,
                 optional: false,
                 source: format!("--expect #{}", index + 1),
             })
@@ -116,6 +123,7 @@ pub(crate) fn judge(
         stats: &results.total,
         window: phase.window(),
         failures: expect::failures(&results.total, expect_status),
+        checks: [0, 0],
     });
     let mut verdicts: Vec<_> = expectations
         .iter()
@@ -128,6 +136,7 @@ pub(crate) fn judge(
             threshold: 0.0,
         },
         request: None,
+        flow: None,
         optional: false,
         source: NONE_SUCCEEDED.into(),
     };

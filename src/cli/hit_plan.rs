@@ -145,7 +145,12 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, FlagError> {
             body,
             dynamic: None,
             expect_status: (!args.expect_status.is_empty()).then(|| args.expect_status.clone()),
+            role: crate::plan::Role::Request,
         }],
+        flows: Vec::new(),
+        before: Vec::new(),
+        after: Vec::new(),
+        checks: Vec::new(),
         phases: vec![PhasePlan {
             name: "hit".to_string(),
             model,
@@ -154,7 +159,7 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, FlagError> {
             duration: args.duration,
             think: crate::plan::Think::default(),
             mix: vec![Share {
-                endpoint: 0,
+                sends: crate::plan::Sendable::Request(0),
                 weight: 1,
             }],
         }],

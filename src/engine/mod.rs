@@ -3,6 +3,7 @@
 //! feeds the live display with snapshots, and turns Ctrl-C / SIGTERM into a
 //! prompt, orderly stop.
 
+mod flow;
 mod pacer;
 mod phase_results;
 mod timer;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use tokio::sync::{mpsc, watch};
 
-use crate::plan::LoadPlan;
+use crate::plan::{LoadPlan, Sendable};
 use crate::record::{
     Flush, Packed, PhaseResults, Progress, RunResults, Stats, StepSums, Timeline, TimelineRow,
 };
@@ -105,7 +106,11 @@ async fn collect(
     anyhow::ensure!(!plan.phases.is_empty(), "the plan has no phase");
     for phase in &plan.phases {
         anyhow::ensure!(
-            !phase.mix.is_empty() && phase.mix.iter().all(|s| s.endpoint < plan.endpoints.len()),
+            !phase.mix.is_empty()
+                && phase.mix.iter().all(|s| match s.sends {
+                    Sendable::Request(endpoint) => endpoint < plan.endpoints.len(),
+                    Sendable::Flow(flow) => flow < plan.flows.len(),
+                }),
             "phase `{}` has no request to send",
             phase.name
         );
@@ -153,6 +158,20 @@ async fn collect(
         .map(|d| d.as_micros() as u64)
         .collect();
     let mut timeline = Timeline::new(workers, endpoints, thresholds);
+    // The phases' flows, then `before` and `after` flows (as plan::compile
+    // numbers them).
+    let flows = Arc::new(
+        plan.flows
+            .iter()
+            .chain(&plan.before)
+            .chain(&plan.after)
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let stages = stages(plan);
+    let checks = Arc::new(plan.checks.clone());
+    let mut run_flows = vec![crate::record::FlowTotals::default(); plan.flows.len()];
+    let mut run_checks = vec![[0u64; 2]; plan.checks.len()];
     let mut reported_rows = 0;
     let mut phases = Vec::with_capacity(plan.phases.len());
     // The run's totals, added up as each phase ends (its own are packed).
@@ -164,16 +183,25 @@ async fn collect(
     tokio::pin!(signal);
     let mut channel_open = true;
     let mut worker_lost = false;
-    for (index, phase) in plan.phases.iter().enumerate() {
+    for stage in &stages {
         if interrupted_at.is_some() || aborted.is_some() || !channel_open {
             break;
         }
-        on_phase(index);
+        let (index, phase) = match stage {
+            Stage::Phase(index) => (*index, &plan.phases[*index]),
+            Stage::Around(phase) => (usize::MAX, phase),
+        };
+        if let Stage::Phase(index) = stage {
+            on_phase(*index);
+        }
         let phase_start = Instant::now();
         let pacer = Pacer::new(
             &phase.model,
             &phase.mix,
-            plan.shard,
+            match stage {
+                Stage::Phase(_) => plan.shard,
+                Stage::Around(_) => None,
+            },
             phase.max_requests,
             phase.duration,
             phase_start,
@@ -188,6 +216,8 @@ async fn collect(
             success: success.clone(),
             connections: split(phase.connections, workers),
             think: phase.think,
+            flows: flows.clone(),
+            checks: checks.clone(),
         });
         for starter in &starters {
             // A worker whose event loop failed has gone; its error surfaces at join.
@@ -211,9 +241,16 @@ async fn collect(
                         }
                     }
                     Some(Flush::Step(totals)) => steps.add(&totals),
-                    Some(Flush::PhaseDone { totals, started: worker_started, .. }) => {
+                    Some(Flush::PhaseDone { totals, flows: worker_flows, checks: worker_checks, started: worker_started, .. }) => {
                         for (mine, theirs) in per_endpoint.iter_mut().zip(&totals) {
                             mine.merge(theirs);
+                        }
+                        for (mine, theirs) in run_flows.iter_mut().zip(&worker_flows) {
+                            mine.merge(theirs);
+                        }
+                        for (mine, theirs) in run_checks.iter_mut().zip(&worker_checks) {
+                            mine[0] += theirs[0];
+                            mine[1] += theirs[1];
                         }
                         started += worker_started;
                         done += 1;
@@ -254,9 +291,23 @@ async fn collect(
             tokio::time::sleep_until(deadline.into()).await;
         }
         let phase_end = stopped_at.unwrap_or_else(Instant::now).max(phase_start);
+        if let Stage::Around(_) = stage {
+            // A `before`/`after` flow: its requests are the run's, not a
+            // phase's (and not in the run's totals: see Role).
+            for (stats, run) in per_endpoint.iter().zip(&mut run_per_endpoint) {
+                run.merge(stats);
+            }
+            continue;
+        }
         let mut total = Stats::default();
-        for (stats, run) in per_endpoint.iter().zip(&mut run_per_endpoint) {
-            total.merge(stats);
+        for ((stats, run), endpoint) in per_endpoint
+            .iter()
+            .zip(&mut run_per_endpoint)
+            .zip(&plan.endpoints)
+        {
+            if endpoint.role.counts_in_totals() {
+                total.merge(stats);
+            }
             run.merge(stats);
         }
         phases.push(PhaseResults {
@@ -304,8 +355,10 @@ async fn collect(
         .unwrap_or(finished);
     let per_endpoint = run_per_endpoint;
     let mut total = Stats::default();
-    for stats in &per_endpoint {
-        total.merge(stats);
+    for (stats, endpoint) in per_endpoint.iter().zip(&plan.endpoints) {
+        if endpoint.role.counts_in_totals() {
+            total.merge(stats);
+        }
     }
     Ok(RunResults {
         endpoint_names: plan.endpoints.iter().map(|e| e.name.clone()).collect(),
@@ -320,7 +373,68 @@ async fn collect(
         interrupted: interrupted_at.is_some(),
         aborted: aborted.map(|(reason, _)| reason),
         phases,
+        flows: plan
+            .flows
+            .iter()
+            .zip(run_flows)
+            .map(|(flow, totals)| crate::record::FlowResults {
+                name: flow.name.clone(),
+                totals,
+            })
+            .collect(),
+        checks: plan
+            .checks
+            .iter()
+            .zip(run_checks)
+            .map(|(check, [passed, failed])| crate::record::CheckResults {
+                flow: plan
+                    .flows
+                    .get(check.flow)
+                    .map_or_else(String::new, |f| f.name.clone()),
+                step: plan.endpoints[check.endpoint].name.clone(),
+                name: check.check.name.clone(),
+                passed,
+                failed,
+            })
+            .collect(),
     })
+}
+
+/// What the workers run, in order: each `before` flow once, the phases,
+/// each `after` flow once (not after an abort or a signal, which end the
+/// loop). With `--shard i/N` only shard 1 runs `before` and `after`.
+enum Stage {
+    Phase(usize),
+    Around(crate::plan::PhasePlan),
+}
+
+fn stages(plan: &LoadPlan) -> Vec<Stage> {
+    let around = |flow: usize, name: &str| {
+        Stage::Around(crate::plan::PhasePlan {
+            name: name.to_string(),
+            model: crate::plan::Model::Closed,
+            connections: 1,
+            max_requests: Some(1),
+            duration: None,
+            think: crate::plan::Think::default(),
+            mix: vec![crate::plan::Share {
+                sends: Sendable::Flow(flow),
+                weight: 1,
+            }],
+        })
+    };
+    let runs_around = plan.shard.is_none_or(|s| s.index == 1);
+    let first_before = plan.flows.len();
+    let first_after = first_before + plan.before.len();
+    let mut out = Vec::new();
+    if runs_around {
+        out.extend((0..plan.before.len()).map(|i| around(first_before + i, "before")));
+    }
+    out.extend((0..plan.phases.len()).map(Stage::Phase));
+    if runs_around {
+        out.extend((0..plan.after.len()).map(|i| around(first_after + i, "after")));
+    }
+    out
 }
 
 fn snapshot(run_start: Instant, progress: &[Arc<Progress>]) -> Snapshot {

@@ -16,14 +16,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::plan::{Arrivals, Model, Share};
+use crate::plan::{Arrivals, Model, Sendable, Share};
 use crate::scenario::Shard;
 
-/// A claimed request.
+/// A claimed request (or flow iteration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticket {
-    /// Which endpoint to send.
-    pub endpoint: usize,
+    /// What to send.
+    pub sends: Sendable,
     /// When it is due (open model); None means "now" (closed model).
     pub due: Option<Instant>,
 }
@@ -36,7 +36,7 @@ pub(crate) struct Pacer {
     deadline: Option<Instant>,
     start: Instant,
     arrivals: Option<Arrivals>,
-    mix: Vec<u16>,
+    mix: Vec<Sendable>,
     /// This shard's first position in the cycle, and the step between its
     /// positions (0 and 1 without `--shard`), both reduced modulo the
     /// cycle's length once, so a claim reduces only the request's index.
@@ -55,10 +55,11 @@ impl Pacer {
         duration: Option<Duration>,
         start: Instant,
     ) -> Pacer {
-        let order: Vec<u16> = weighted_order(&mix.iter().map(|s| s.weight).collect::<Vec<_>>())
-            .into_iter()
-            .map(|slot| mix[usize::from(slot)].endpoint as u16)
-            .collect();
+        let order: Vec<Sendable> =
+            weighted_order(&mix.iter().map(|s| s.weight).collect::<Vec<_>>())
+                .into_iter()
+                .map(|slot| mix[usize::from(slot)].sends)
+                .collect();
         let cycle = (order.len() as u64).max(1);
         Pacer {
             next: AtomicU64::new(0),
@@ -94,8 +95,8 @@ impl Pacer {
                 Some(due)
             }
         };
-        let endpoint = usize::from(self.mix[self.position(index)]);
-        Some(Ticket { endpoint, due })
+        let sends = self.mix[self.position(index)];
+        Some(Ticket { sends, due })
     }
 
     /// Where in the cycle this shard's request `index` falls: position
@@ -173,7 +174,7 @@ mod tests {
 
     fn endpoints() -> Vec<Share> {
         vec![Share {
-            endpoint: 0,
+            sends: Sendable::Request(0),
             weight: 1,
         }]
     }
@@ -183,20 +184,21 @@ mod tests {
         // Endpoint 1 is left out; 2 and 4 are sent 1:2.
         let mix = [
             Share {
-                endpoint: 4,
+                sends: Sendable::Request(4),
                 weight: 2,
             },
             Share {
-                endpoint: 2,
+                sends: Sendable::Flow(2),
                 weight: 1,
             },
         ];
         let pacer = Pacer::new(&Model::Closed, &mix, None, Some(6), None, Instant::now());
         let now = Instant::now();
-        let sent: Vec<usize> = std::iter::from_fn(|| pacer.claim(now))
-            .map(|t| t.endpoint)
+        let sent: Vec<Sendable> = std::iter::from_fn(|| pacer.claim(now))
+            .map(|t| t.sends)
             .collect();
-        assert_eq!(sent, vec![4, 2, 4, 4, 2, 4]);
+        let (r, f) = (Sendable::Request(4), Sendable::Flow(2));
+        assert_eq!(sent, vec![r, f, r, r, f, r]);
     }
 
     #[test]
@@ -212,7 +214,7 @@ mod tests {
         let now = Instant::now();
         assert!((0..3).all(|_| pacer.claim(now)
             == Some(Ticket {
-                endpoint: 0,
+                sends: Sendable::Request(0),
                 due: None
             })));
         assert_eq!(pacer.claim(now), None);
@@ -241,7 +243,10 @@ mod tests {
     fn counts(pacer: &Pacer, now: Instant) -> Vec<u64> {
         let mut counts = vec![0u64; 8];
         for ticket in std::iter::from_fn(|| pacer.claim(now)).take(100_000) {
-            counts[ticket.endpoint] += 1;
+            let Sendable::Request(endpoint) = ticket.sends else {
+                panic!("only requests here");
+            };
+            counts[endpoint] += 1;
         }
         counts
     }
@@ -250,7 +255,10 @@ mod tests {
         weights
             .iter()
             .enumerate()
-            .map(|(endpoint, &weight)| Share { endpoint, weight })
+            .map(|(endpoint, &weight)| Share {
+                sends: Sendable::Request(endpoint),
+                weight,
+            })
             .collect()
     }
 

@@ -12,9 +12,11 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 use tokio::task::{JoinSet, LocalSet};
 
+use super::flow::Slot;
 use super::pacer::Pacer;
 use super::timer::PreciseSleep;
 use super::transport::{Client, Wire};
+use crate::plan::Sendable;
 use crate::record::{ErrorKind, Flush, Outcome, Progress, Recorder, RequestSample, SuccessTable};
 
 /// What all workers share during one phase, read-only.
@@ -34,6 +36,9 @@ pub(crate) struct Shared {
     /// schedule of one step and the closed model, so their requests pay one
     /// branch for steps and nothing more.
     pub step_boundaries: Arc<[Instant]>,
+    /// The plan's flows and their steps' checks.
+    pub flows: Arc<Vec<crate::plan::Flow>>,
+    pub checks: Arc<Vec<crate::plan::StepCheck>>,
 }
 
 /// How a worker is wired to the control thread.
@@ -72,12 +77,13 @@ pub(crate) fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
     let recorder = Rc::new(RefCell::new(Recorder::new(
         worker,
         first.success.clone(),
+        (first.flows.len(), first.checks.len()),
         first.run_start,
         progress,
         flush,
     )));
     let ticker = local.spawn_local(tick_every_second(first.run_start, recorder.clone()));
-    let mut clients: Vec<Client> = Vec::new();
+    let mut clients: Vec<Slot> = Vec::new();
     let mut phase = Some(first);
     while let Some(shared) = phase.take() {
         let connections = shared.connections[worker];
@@ -86,7 +92,7 @@ pub(crate) fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
             .start_phase(shared.step_boundaries.clone());
         while clients.len() < connections {
             let seed = ((worker as u64) << 32) | clients.len() as u64;
-            clients.push(Client::new(&shared.wire, seed));
+            clients.push(Slot::new(Client::new(&shared.wire, seed)));
         }
         let stopped = local.block_on(&runtime, async {
             let mut set = JoinSet::new();
@@ -126,11 +132,7 @@ pub(crate) fn run(worker: usize, wiring: Wiring) -> std::io::Result<()> {
 
 /// One connection slot: claim a request, wait until it is due, send it,
 /// record it; until the pacer has no more.
-async fn connection(
-    shared: Arc<Shared>,
-    recorder: Rc<RefCell<Recorder>>,
-    mut client: Client,
-) -> Client {
+async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>, mut slot: Slot) -> Slot {
     let mut sleep = PreciseSleep::new();
     let mut timeout = LazyTimeout::new(shared.request_timeout);
     while let Some(ticket) = shared.pacer.claim(Instant::now()) {
@@ -139,6 +141,29 @@ async fn connection(
         {
             recorder.borrow_mut().note_claimed(due);
         }
+        let endpoint = match ticket.sends {
+            Sendable::Request(endpoint) => endpoint,
+            Sendable::Flow(flow) => {
+                recorder.borrow_mut().note_started(ticket.due);
+                super::flow::iteration(
+                    &shared,
+                    &recorder,
+                    &mut slot,
+                    flow,
+                    ticket.due,
+                    &mut sleep,
+                    &mut timeout,
+                )
+                .await;
+                let think = shared.flows[flow].think;
+                let think = if think.is_zero() { shared.think } else { think };
+                if ticket.due.is_none() && !think.is_zero() {
+                    tokio::time::sleep(think.sample(&slot.client.think_rng)).await;
+                }
+                continue;
+            }
+        };
+        let client = &mut slot.client;
         let (intended, started) = match ticket.due {
             Some(due) => {
                 sleep.until(due).await;
@@ -152,7 +177,7 @@ async fn connection(
         recorder.borrow_mut().note_started(ticket.due);
         let deadline = started + shared.request_timeout;
         let result = timeout
-            .run(deadline, client.send(&shared.wire, ticket.endpoint))
+            .run(deadline, client.send(&shared.wire, endpoint))
             .await;
         let ended = Instant::now();
         let (outcome, bytes_received) = match result {
@@ -164,12 +189,12 @@ async fn connection(
             ),
             Ok(Err(kind)) => (Outcome::Error(kind), 0),
             Err(TimedOut) => {
-                client.reset(&shared.wire, ticket.endpoint);
+                client.reset(&shared.wire, endpoint);
                 (Outcome::Error(ErrorKind::RequestTimeout), 0)
             }
         };
         recorder.borrow_mut().record(&RequestSample {
-            endpoint: ticket.endpoint,
+            endpoint,
             intended,
             started,
             ended,
@@ -180,7 +205,7 @@ async fn connection(
             tokio::time::sleep(shared.think.sample(&client.think_rng)).await;
         }
     }
-    client
+    slot
 }
 
 /// A per-request timeout that does not touch the timer wheel per request.
@@ -190,7 +215,7 @@ async fn connection(
 /// move forward, so one timer per connection is enough: when it fires before
 /// the current request's deadline it is re-armed to that deadline. It then
 /// fires about once per timeout period, not once per request.
-struct LazyTimeout {
+pub(crate) struct LazyTimeout {
     timer: std::pin::Pin<Box<tokio::time::Sleep>>,
     /// The per-request limit; the timer never points past now + this, so it
     /// is never later than the next request's deadline.
@@ -198,7 +223,7 @@ struct LazyTimeout {
 }
 
 /// The request's deadline passed.
-struct TimedOut;
+pub(crate) struct TimedOut;
 
 impl LazyTimeout {
     fn new(timeout: Duration) -> LazyTimeout {
@@ -208,7 +233,7 @@ impl LazyTimeout {
         }
     }
 
-    async fn run<F: std::future::Future>(
+    pub(crate) async fn run<F: std::future::Future>(
         &mut self,
         deadline: Instant,
         future: F,

@@ -49,6 +49,8 @@ pub enum Metric {
     StatusShare(StatusMatch),
     /// Number of requests ended.
     Requests,
+    /// Evaluations of flow steps' checks that passed / all evaluations.
+    ChecksPassed,
 }
 
 /// A comparison.
@@ -94,7 +96,10 @@ impl Check {
     pub fn format_value(&self, value: f64) -> String {
         match self.metric {
             Metric::Latency(_) => format_ms(value),
-            Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) => {
+            Metric::ErrorRate
+            | Metric::Availability
+            | Metric::StatusShare(_)
+            | Metric::ChecksPassed => {
                 format!("{}%", trim(value * 100.0))
             }
             Metric::Throughput => format!("{}/s", trim(value)),
@@ -136,6 +141,7 @@ impl fmt::Display for Metric {
             Metric::StatusShare(StatusMatch::Class(c)) => write!(f, "status {c}xx"),
             Metric::StatusShare(StatusMatch::Code(c)) => write!(f, "status {c}"),
             Metric::Requests => write!(f, "requests"),
+            Metric::ChecksPassed => write!(f, "checks passed"),
         }
     }
 }
@@ -147,13 +153,14 @@ impl fmt::Display for Check {
 }
 
 /// The metric names the compact syntax knows, for "did you mean".
-const METRIC_NAMES: [&str; 6] = [
+const METRIC_NAMES: [&str; 7] = [
     "latency",
     "error_rate",
     "availability",
     "throughput",
     "status",
     "requests",
+    "checks",
 ];
 
 /// What is wrong with a check in the compact syntax, each case with the
@@ -206,6 +213,7 @@ pub(crate) fn parse_metric(text: &str) -> Result<Metric, CheckSyntaxError> {
         ["availability"] => Ok(Metric::Availability),
         ["throughput"] => Ok(Metric::Throughput),
         ["requests"] => Ok(Metric::Requests),
+        ["checks", "passed"] | ["checks"] => Ok(Metric::ChecksPassed),
         ["status", which] => parse_status(which).map(Metric::StatusShare),
         ["status"] => Err(CheckSyntaxError::StatusWithoutCode),
         // `p99 < 200ms`, as hey and oha users write it: a latency quantile.
@@ -258,7 +266,7 @@ pub(crate) fn parse_threshold(metric: Metric, text: &str) -> Result<f64, CheckSy
     let text = text.trim();
     Ok(match metric {
         Metric::Latency(_) => parse_duration(text)?.as_secs_f64() * 1000.0,
-        Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) => {
+        Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) | Metric::ChecksPassed => {
             text.parse::<Ratio>()?.fraction()
         }
         Metric::Throughput => text.parse::<Rate>()?.as_per_second(),
@@ -323,6 +331,9 @@ mod tests {
             Metric::StatusShare(StatusMatch::Class(5))
         );
         assert_eq!(parse_check("requests >= 1000").unwrap().threshold, 1000.0);
+        let checks = parse_check("checks passed >= 99.9%").unwrap();
+        assert_eq!((checks.metric, checks.threshold), (Metric::ChecksPassed, 0.999));
+        assert_eq!(checks.to_string(), "checks passed >= 99.9%");
         // The short form of a latency quantile.
         assert_eq!(
             parse_check("p99 < 200ms").unwrap(),

@@ -22,8 +22,11 @@ pub(crate) use verdict::{CheckOutcome, Observed, Verdict, failures, judge};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expectation {
     pub check: Check,
-    /// Only requests of this name; None: all.
+    /// Only requests of this name (a flow's step: `FLOW/STEP`); None: all.
     pub request: Option<String>,
+    /// A flow's iterations (with `request` None), or its checks
+    /// (`checks passed`, its step's with `request`).
+    pub flow: Option<String>,
     /// No data is reported but does not fail the run.
     pub optional: bool,
     /// Where it was written, `file:line:col`, for reports.
@@ -70,7 +73,10 @@ pub(crate) fn parse_abort(text: &str) -> Result<Abort, AbortError> {
         None => (text, Duration::from_secs(1)),
     };
     let check = parse_check(condition)?;
-    if matches!(check.metric, Metric::Requests | Metric::Throughput) {
+    if matches!(
+        check.metric,
+        Metric::Requests | Metric::Throughput | Metric::ChecksPassed
+    ) {
         return Err(AbortError::NotPerSecond(check.metric));
     }
     match check.metric {

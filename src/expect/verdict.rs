@@ -115,6 +115,8 @@ pub(crate) struct Observed<'a> {
     /// Failed requests, counted per request kind with its own idea of
     /// success (see [`failures`]) before they are added up.
     pub failures: u64,
+    /// Flow steps' checks in scope: evaluations passed, failed.
+    pub checks: [u64; 2],
 }
 
 /// Requests in `stats` that failed: no response, or a status outside
@@ -203,5 +205,9 @@ fn measure(check: &Check, sample: &Observed) -> Option<f64> {
         Metric::Throughput => sample.window.rate(requests),
         // A count is data even when it is zero.
         Metric::Requests => Some(requests as f64),
+        Metric::ChecksPassed => {
+            let [passed, failed] = sample.checks;
+            (passed + failed > 0).then(|| passed as f64 / (passed + failed) as f64)
+        }
     }
 }

@@ -4,13 +4,15 @@
 
 pub mod capture;
 pub mod check;
+mod jar;
 mod response;
+
+use std::time::Duration;
 
 pub use capture::{Capture, CaptureSource};
 pub use check::{Check, CheckKind, HeaderTest, JsonTest, Needle};
+pub use jar::Jar;
 pub use response::Response;
-
-use std::time::Duration;
 
 /// What a flow step's response looked like, as its checks and captures
 /// see it. Header names are lower case; values as received.

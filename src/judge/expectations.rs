@@ -10,10 +10,10 @@ pub(crate) fn evaluate(
     scenario: &crate::scenario::Scenario,
     results: &crate::record::RunResults,
 ) -> Vec<Verdict> {
-    let expect_status: Vec<Option<&[u16]>> = scenario
-        .requests
+    let requests = scenario.endpoint_requests();
+    let expect_status: Vec<Option<&[u16]>> = requests
         .iter()
-        .map(|r| r.expect_status.as_deref())
+        .map(|(r, _)| r.expect_status.as_deref())
         .collect();
     let names = &results.endpoint_names;
     let empty = crate::record::Stats::default();
@@ -38,6 +38,28 @@ pub(crate) fn evaluate(
             return;
         };
         for expectation in expectations {
+            // Flow steps' checks in scope: the step's, the flow's, or all.
+            let checks = results
+                .checks
+                .iter()
+                .filter(|c| {
+                    expectation.flow.as_ref().is_none_or(|f| *f == c.flow)
+                        && expectation.request.as_ref().is_none_or(|r| *r == c.step)
+                })
+                .fold([0, 0], |[p, f], c| [p + c.passed, f + c.failed]);
+            if let (Some(flow), None) = (&expectation.flow, &expectation.request) {
+                let totals = results.flows.iter().find(|f| f.name == *flow);
+                let (stats, failures) =
+                    totals.map_or((&empty, 0), |t| (&t.totals.iterations, t.totals.failed));
+                let sample = Observed {
+                    stats,
+                    window,
+                    failures,
+                    checks,
+                };
+                verdicts.push(judge(expectation, Some(&sample), format!("{scope}, flow {flow}")));
+                continue;
+            }
             let (stats, failures, scope) = match &expectation.request {
                 Some(name) => {
                     let index = names.iter().position(|n| n == name);
@@ -53,7 +75,9 @@ pub(crate) fn evaluate(
                     let failed = per_endpoint
                         .iter()
                         .zip(&expect_status)
-                        .map(|(stats, statuses)| failures(stats, *statuses))
+                        .zip(&requests)
+                        .filter(|(_, (_, counts))| *counts)
+                        .map(|((stats, statuses), _)| failures(stats, *statuses))
                         .sum();
                     (total, failed, scope.to_string())
                 }
@@ -62,6 +86,7 @@ pub(crate) fn evaluate(
                 stats,
                 window,
                 failures,
+                checks,
             };
             verdicts.push(judge(expectation, Some(&sample), scope));
         }

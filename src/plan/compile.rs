@@ -9,8 +9,11 @@ use std::sync::atomic::AtomicU64;
 use bytes::Bytes;
 
 use super::template::Template;
-use super::{Data, DataSet, Dynamic, Endpoint, LoadPlan, Model, PhasePlan, Share};
-use crate::scenario::{Load, Phase, Scenario, Target};
+use super::{
+    Data, DataSet, Dynamic, Endpoint, Flow, FlowStep, LoadPlan, Model, PhasePlan, Role, Sendable,
+    Share, StepCheck,
+};
+use crate::scenario::{Load, Phase, Request, Scenario, Target};
 
 /// What compiling a validated scenario can still find wrong: services the
 /// run should have started, and URLs and headers known only once targets
@@ -79,65 +82,33 @@ pub fn compile(
     });
     let mut endpoints = Vec::new();
     for request in &scenario.requests {
-        let url = request.url.bind_targets(&urls);
-        let headers: Vec<_> = request
-            .headers
-            .iter()
-            .map(|(name, t)| (name.clone(), t.bind_targets(&urls)))
-            .collect();
-        let body = request.body.bind_targets(&urls);
-        let all_static =
-            url.is_static() && body.is_static() && headers.iter().all(|(_, t)| t.is_static());
-        let origin_url =
-            origin(&url).ok_or_else(|| CompileError::NoOrigin(request.name.clone()))?;
-        let endpoint = if all_static {
-            let text = url.as_static().unwrap_or_default();
-            // A URL with bytes a request target cannot carry (`/ścieżka`,
-            // a space) is sent percent-encoded, as a rendered one is.
-            let parsed = text
-                .parse()
-                .or_else(|_| super::wire_bytes::encode_url(&text).parse())
-                .map_err(|_| CompileError::Url {
-                    request: request.name.clone(),
-                    url: text.clone(),
-                })?;
-            let mut static_headers = Vec::new();
-            for (name, template) in &headers {
-                let value = template.as_static().unwrap_or_default();
-                let value =
-                    http::HeaderValue::from_str(&value).map_err(|_| CompileError::Header {
-                        request: request.name.clone(),
-                        header: name.to_string(),
-                    })?;
-                static_headers.push((name.clone(), value));
-            }
-            Endpoint {
-                name: request.name.clone(),
-                method: request.method.clone(),
-                url: parsed,
-                headers: static_headers,
-                body: Bytes::from(body.as_static().unwrap_or_default()),
-                dynamic: None,
-                expect_status: request.expect_status.clone(),
-            }
-        } else {
-            Endpoint {
-                name: request.name.clone(),
-                method: request.method.clone(),
-                url: origin_url,
-                headers: Vec::new(),
-                body: Bytes::new(),
-                expect_status: request.expect_status.clone(),
-                dynamic: Some(Arc::new(Dynamic {
-                    url,
-                    headers,
-                    body,
-                    data: data.clone(),
-                })),
-            }
-        };
-        endpoints.push(endpoint);
+        endpoints.push(endpoint(request, &urls, &data, Role::Request, false)?);
     }
+    let mut checks = Vec::new();
+    let flows = flows(
+        &scenario.flows,
+        false,
+        &urls,
+        &data,
+        &mut endpoints,
+        &mut checks,
+    )?;
+    let before = flows_around(
+        &scenario.before,
+        flows.len(),
+        &urls,
+        &data,
+        &mut endpoints,
+        &mut checks,
+    )?;
+    let after = flows_around(
+        &scenario.after,
+        flows.len() + before.len(),
+        &urls,
+        &data,
+        &mut endpoints,
+        &mut checks,
+    )?;
     let phases = scenario
         .phases
         .iter()
@@ -168,6 +139,10 @@ pub fn compile(
     let connections = phases.iter().map(|p| p.connections).max().unwrap_or(1);
     Ok(LoadPlan {
         endpoints,
+        flows,
+        before,
+        after,
+        checks,
         phases,
         transport: scenario.transport.clone(),
         workers: LoadPlan::default_workers(connections),
@@ -176,17 +151,23 @@ pub fn compile(
     })
 }
 
-/// What `phase` sends: its own `mix`, else every request with its weight.
-/// Endpoints are the scenario's requests in order, so a request's index is
-/// its endpoint's.
+/// What `phase` sends: its own `mix`, else every request and every flow
+/// with its weight. Endpoints begin with the scenario's requests in order,
+/// so a request's index is its endpoint's; a flow's is its plan's.
 fn mix(scenario: &Scenario, phase: &Phase) -> Vec<Share> {
-    let index = |name: &str| scenario.requests.iter().position(|r| r.name == name);
+    let request = |name: &str| scenario.requests.iter().position(|r| r.name == name);
+    let flow = |name: &str| scenario.flows.iter().position(|f| f.name == name);
     match &phase.mix {
         Some(mix) => mix
             .iter()
             .filter_map(|share| {
+                let sends = if share.flow {
+                    Sendable::Flow(flow(&share.request)?)
+                } else {
+                    Sendable::Request(request(&share.request)?)
+                };
                 Some(Share {
-                    endpoint: index(&share.request)?,
+                    sends,
                     weight: share.weight,
                 })
             })
@@ -196,11 +177,175 @@ fn mix(scenario: &Scenario, phase: &Phase) -> Vec<Share> {
             .iter()
             .enumerate()
             .map(|(endpoint, request)| Share {
-                endpoint,
+                sends: Sendable::Request(endpoint),
                 weight: request.weight,
             })
+            .chain(
+                scenario
+                    .flows
+                    .iter()
+                    .enumerate()
+                    .map(|(index, flow)| Share {
+                        sends: Sendable::Flow(index),
+                        weight: flow.weight,
+                    }),
+            )
             .collect(),
     }
+}
+
+/// One request's endpoint: targets bound, static parts made plain values
+/// unless `dynamic` (a flow's step, which adds cookies and variables).
+fn endpoint(
+    request: &Request,
+    urls: &BTreeMap<String, String>,
+    data: &Arc<Data>,
+    role: Role,
+    dynamic: bool,
+) -> Result<Endpoint, CompileError> {
+    let url = request.url.bind_targets(urls);
+    let headers: Vec<_> = request
+        .headers
+        .iter()
+        .map(|(name, t)| (name.clone(), t.bind_targets(urls)))
+        .collect();
+    let body = request.body.bind_targets(urls);
+    let all_static =
+        url.is_static() && body.is_static() && headers.iter().all(|(_, t)| t.is_static());
+    let origin_url = origin(&url).ok_or_else(|| CompileError::NoOrigin(request.name.clone()))?;
+    if all_static && !dynamic {
+        let text = url.as_static().unwrap_or_default();
+        // A URL with bytes a request target cannot carry (`/ścieżka`,
+        // a space) is sent percent-encoded, as a rendered one is.
+        let parsed = text
+            .parse()
+            .or_else(|_| super::wire_bytes::encode_url(&text).parse())
+            .map_err(|_| CompileError::Url {
+                request: request.name.clone(),
+                url: text.clone(),
+            })?;
+        let mut static_headers = Vec::new();
+        for (name, template) in &headers {
+            let value = template.as_static().unwrap_or_default();
+            let value = http::HeaderValue::from_str(&value).map_err(|_| CompileError::Header {
+                request: request.name.clone(),
+                header: name.to_string(),
+            })?;
+            static_headers.push((name.clone(), value));
+        }
+        return Ok(Endpoint {
+            name: request.name.clone(),
+            method: request.method.clone(),
+            url: parsed,
+            headers: static_headers,
+            body: Bytes::from(body.as_static().unwrap_or_default()),
+            dynamic: None,
+            expect_status: request.expect_status.clone(),
+            role,
+        });
+    }
+    Ok(Endpoint {
+        name: request.name.clone(),
+        method: request.method.clone(),
+        url: origin_url,
+        headers: Vec::new(),
+        body: Bytes::new(),
+        expect_status: request.expect_status.clone(),
+        dynamic: Some(Arc::new(Dynamic {
+            url,
+            headers,
+            body,
+            data: data.clone(),
+        })),
+        role,
+    })
+}
+
+/// The scenario's flows (`around`: `before`/`after` ones, numbered from
+/// `first`): their steps appended to `endpoints`, their checks to `checks`.
+fn flows(
+    specs: &[crate::scenario::Flow],
+    around: bool,
+    urls: &BTreeMap<String, String>,
+    data: &Arc<Data>,
+    endpoints: &mut Vec<Endpoint>,
+    checks: &mut Vec<StepCheck>,
+) -> Result<Vec<Flow>, CompileError> {
+    flows_numbered(specs, around, 0, urls, data, endpoints, checks)
+}
+
+fn flows_around(
+    specs: &[crate::scenario::Flow],
+    first: usize,
+    urls: &BTreeMap<String, String>,
+    data: &Arc<Data>,
+    endpoints: &mut Vec<Endpoint>,
+    checks: &mut Vec<StepCheck>,
+) -> Result<Vec<Flow>, CompileError> {
+    flows_numbered(specs, true, first, urls, data, endpoints, checks)
+}
+
+fn flows_numbered(
+    specs: &[crate::scenario::Flow],
+    around: bool,
+    first: usize,
+    urls: &BTreeMap<String, String>,
+    data: &Arc<Data>,
+    endpoints: &mut Vec<Endpoint>,
+    checks: &mut Vec<StepCheck>,
+) -> Result<Vec<Flow>, CompileError> {
+    let mut out = Vec::new();
+    for (index, spec) in specs.iter().enumerate() {
+        let flow = first + index;
+        let mut steps = |list: &[crate::scenario::Step], setup: bool| {
+            let role = match (around, setup) {
+                (true, _) => Role::Around { flow },
+                (false, true) => Role::Setup { flow },
+                (false, false) => Role::Step { flow },
+            };
+            let mut out = Vec::new();
+            for step in list {
+                let endpoint_index = endpoints.len();
+                endpoints.push(endpoint(&step.request, urls, data, role, true)?);
+                let captures = step
+                    .captures
+                    .iter()
+                    .filter_map(|c| Some((spec.vars.iter().position(|v| *v == c.var)?, c.clone())))
+                    .collect();
+                let mut ids = Vec::new();
+                for check in &step.checks {
+                    ids.push(checks.len());
+                    checks.push(StepCheck {
+                        flow,
+                        endpoint: endpoint_index,
+                        check: check.clone(),
+                    });
+                }
+                out.push(FlowStep {
+                    endpoint: endpoint_index,
+                    think: step.think,
+                    go_on: step.go_on,
+                    repeat: step.repeat,
+                    when: step.when.clone(),
+                    captures,
+                    checks: ids,
+                });
+            }
+            Ok::<_, CompileError>(out)
+        };
+        let setup = steps(&spec.setup, true)?;
+        let iteration = steps(&spec.steps, false)?;
+        out.push(Flow {
+            name: spec.name.clone(),
+            setup,
+            steps: iteration,
+            think: spec.think,
+            cookies: spec.cookies,
+            vars: spec.vars.len(),
+            setup_vars: spec.setup_vars,
+        });
+    }
+    Ok(out)
 }
 
 /// `scheme://authority/` of a URL template's literal start.

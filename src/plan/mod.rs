@@ -4,12 +4,14 @@
 
 mod arrivals;
 mod compile;
+mod flow;
 mod render;
 pub(crate) mod template;
 mod template_error;
 mod think;
 pub(crate) mod wire_bytes;
 pub use compile::{CompileError, compile, target_urls};
+pub use flow::{Flow, FlowStep, Role, StepCheck};
 pub use render::RenderState;
 pub use think::Think;
 
@@ -39,6 +41,8 @@ pub struct Endpoint {
     pub dynamic: Option<Arc<Dynamic>>,
     /// Statuses that count as success; None: below 400.
     pub expect_status: Option<Vec<u16>>,
+    /// A request of its own, or a flow's step.
+    pub role: Role,
 }
 
 impl Endpoint {
@@ -54,13 +58,21 @@ impl Endpoint {
     }
 }
 
-/// One entry of a phase's mix: an endpoint and its relative share.
+/// One entry of a phase's mix: what it sends and its relative share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Share {
-    /// Index into [`LoadPlan::endpoints`].
-    pub endpoint: usize,
+    pub sends: Sendable,
     /// Relative share (>= 1).
     pub weight: u32,
+}
+
+/// What one entry of a mix sends each time it comes up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sendable {
+    /// One request: an index into [`LoadPlan::endpoints`].
+    Request(usize),
+    /// One iteration of a flow: an index into [`LoadPlan::flows`].
+    Flow(usize),
 }
 
 /// The per-request parts of an endpoint. Target URLs are already bound;
@@ -150,8 +162,17 @@ pub struct PhasePlan {
 /// connections.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
-    /// At least one; they may go to several origins.
+    /// At least one; they may go to several origins. Flows' steps are
+    /// endpoints too (see [`Endpoint::role`]).
     pub endpoints: Vec<Endpoint>,
+    /// Journeys the phases' mixes send.
+    pub flows: Vec<Flow>,
+    /// Flows run once before the first phase (`before`) and after the
+    /// last (`after`), on one connection.
+    pub before: Vec<Flow>,
+    pub after: Vec<Flow>,
+    /// Every check of every flow's steps, in order.
+    pub checks: Vec<StepCheck>,
     /// At least one.
     pub phases: Vec<PhasePlan>,
     pub transport: Transport,
@@ -198,6 +219,7 @@ mod tests {
             body: Bytes::new(),
             dynamic: None,
             expect_status: None,
+            role: Role::Request,
         }
     }
 

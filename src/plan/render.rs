@@ -14,6 +14,8 @@ pub struct RenderState {
     rng: u64,
     chosen: Vec<Option<usize>>,
     data: Arc<Data>,
+    /// A flow's variables, by slot (empty outside flows).
+    pub vars: Vec<String>,
 }
 
 impl RenderState {
@@ -24,6 +26,7 @@ impl RenderState {
             rng: splitmix(seed) | 1,
             chosen: vec![None; data.sets.len()],
             data,
+            vars: Vec::new(),
         }
     }
 
@@ -76,5 +79,9 @@ impl Values for RenderState {
         };
         let set = &self.data.sets[index];
         set.rows[row].get(column).map_or("", String::as_str)
+    }
+
+    fn var(&mut self, slot: usize) -> &str {
+        self.vars.get(slot).map_or("", String::as_str)
     }
 }

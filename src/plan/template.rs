@@ -1,8 +1,9 @@
 //! Request templates: `${NAME}` (a target's base URL or an environment
 //! variable, filled in once), and per-request functions in `{{ }}`:
 //! `{{ rand 10 100 }}`, `{{ choice red green blue }}`, `{{ counter }}`,
-//! `{{ uuid }}`, `{{ csv users.email }}`. Compiled once into parts; rendering
-//! appends to a caller's buffer.
+//! `{{ uuid }}`, `{{ csv users.email }}`, and in a flow's steps the
+//! variables earlier steps captured, `{{ token }}`. Compiled once into
+//! parts; rendering appends to a caller's buffer.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -29,6 +30,8 @@ pub enum Part {
         dataset: String,
         column: usize,
     },
+    /// A flow's variable, by its slot in the flow's variables.
+    Var(usize),
 }
 
 /// A compiled template.
@@ -44,6 +47,10 @@ pub struct Names<'a> {
     pub datasets: &'a BTreeMap<String, Vec<String>>,
     /// Looks up an environment variable.
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// In a flow's step: the flow's variables (a slot each) and how many of
+    /// them are captured before this step, so in scope. Outside flows: empty.
+    pub vars: &'a [String],
+    pub vars_in_scope: usize,
 }
 
 /// Functions available in `{{ }}`, for "did you mean".
@@ -170,6 +177,7 @@ impl Template {
                     );
                 }
                 Part::Csv { dataset, column } => out.push_str(values.csv(dataset, *column)),
+                Part::Var(slot) => out.push_str(values.var(*slot)),
             }
         }
     }
@@ -183,6 +191,8 @@ pub trait Values {
     fn counter(&mut self) -> u64;
     /// The column of the row this request uses from `dataset`.
     fn csv(&mut self, dataset: &str, column: usize) -> &str;
+    /// A flow variable's value (empty when not captured).
+    fn var(&mut self, slot: usize) -> &str;
 }
 
 fn flush(literal: &mut String, parts: &mut Vec<Part>) {
@@ -237,9 +247,28 @@ fn compile_function(call: &str, names: &Names) -> Result<Part, TemplateError> {
             }
         }
         ["csv", ..] => Err(TemplateError::CsvArguments),
+        [name] if !names.vars.is_empty() && !FUNCTIONS.contains(name) => {
+            match names.vars.iter().position(|v| v == name) {
+                Some(slot) if slot < names.vars_in_scope => Ok(Part::Var(slot)),
+                Some(_) => Err(TemplateError::VariableLater(name.to_string())),
+                None => Err(TemplateError::UnknownVariable {
+                    name: name.to_string(),
+                    in_scope: names.vars[..names.vars_in_scope].to_vec(),
+                }),
+            }
+        }
         [name, ..] => Err(TemplateError::UnknownFunction(name.to_string())),
         [] => Err(TemplateError::EmptyFunction),
     }
+}
+
+/// A variable's name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -259,6 +288,9 @@ mod tests {
         fn csv(&mut self, _: &str, column: usize) -> &str {
             ["alice", "alice@example.com"][column]
         }
+        fn var(&mut self, slot: usize) -> &str {
+            ["t0k3n", "42"][slot]
+        }
     }
 
     fn compile(text: &str) -> Result<Template, TemplateError> {
@@ -271,8 +303,43 @@ mod tests {
             targets: &["api".to_string()],
             datasets: &datasets,
             env: &env,
+            vars: &[],
+            vars_in_scope: 0,
         };
         Template::compile(text, &names)
+    }
+
+    #[test]
+    fn flow_variables_in_scope_render_and_others_are_named() {
+        let datasets = BTreeMap::new();
+        let vars = ["token".to_string(), "id".to_string()];
+        let names = |in_scope| Names {
+            targets: &[],
+            datasets: &datasets,
+            env: &|_| None,
+            vars: &vars,
+            vars_in_scope: in_scope,
+        };
+        let template = Template::compile("/items/{{ id }}?t={{token}}", &names(2)).unwrap();
+        let mut out = String::new();
+        template.render(&mut Fixed(0, 0), &mut out);
+        assert_eq!(out, "/items/42?t=t0k3n");
+        let later = Template::compile("{{ id }}", &names(1)).unwrap_err();
+        assert_eq!(
+            later.to_string(),
+            "variable `id` is used before the step that captures it"
+        );
+        let unknown = Template::compile("{{ tokn }}", &names(1)).unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            "no step before this one captures a variable `tokn` (captured so far: token)"
+        );
+        assert_eq!(unknown.hint().as_deref(), Some("did you mean `token`?"));
+        // Outside a flow a lone word is still an unknown function.
+        assert!(matches!(
+            compile("{{ token }}").unwrap_err(),
+            TemplateError::UnknownFunction(_)
+        ));
     }
 
     #[test]

@@ -44,6 +44,15 @@ pub enum TemplateError {
     UnknownFunction(String),
     #[error("empty `{{{{ }}}}`")]
     EmptyFunction,
+    /// A flow variable a later step captures.
+    #[error("variable `{0}` is used before the step that captures it")]
+    VariableLater(String),
+    /// A flow step's `{{ name }}` no step captures.
+    #[error(
+        "no step before this one captures a variable `{name}` (captured so far: {})",
+        if in_scope.is_empty() { "none".to_string() } else { in_scope.join(", ") }
+    )]
+    UnknownVariable { name: String, in_scope: Vec<String> },
 }
 
 impl TemplateError {
@@ -68,6 +77,17 @@ impl TemplateError {
             TemplateError::UnknownFunction(name) => {
                 crate::diag::nearest(name, FUNCTIONS).map(|f| format!("did you mean `{f}`?"))
             }
+            TemplateError::VariableLater(_) => {
+                Some("move the step that captures it earlier, or into `setup`".to_string())
+            }
+            TemplateError::UnknownVariable { name, in_scope } => Some(
+                match crate::diag::nearest(name, in_scope.iter().map(String::as_str)) {
+                    Some(v) => format!("did you mean `{v}`?"),
+                    None => format!(
+                        "capture it in an earlier step: `capture: {{{name}: {{json: \"$.{name}\"}}}}`"
+                    ),
+                },
+            ),
             _ => None,
         }
     }

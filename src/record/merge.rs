@@ -37,6 +37,18 @@ impl RunResults {
             total.merge(&part.total);
         }
         total.late_starts = phases.iter().map(|p| p.total.late_starts).sum();
+        // Shards of one scenario have the same flows and checks, in order.
+        let mut flows = parts.first().map(|p| p.flows.clone()).unwrap_or_default();
+        let mut checks = parts.first().map(|p| p.checks.clone()).unwrap_or_default();
+        for part in parts.iter().skip(1) {
+            for (sum, flow) in flows.iter_mut().zip(&part.flows) {
+                sum.totals.merge(&flow.totals);
+            }
+            for (sum, check) in checks.iter_mut().zip(&part.checks) {
+                sum.passed += check.passed;
+                sum.failed += check.failed;
+            }
+        }
         RunResults {
             endpoint_names: parts
                 .first()
@@ -64,6 +76,8 @@ impl RunResults {
             interrupted: parts.iter().any(|p| p.interrupted),
             aborted: parts.iter().find_map(|p| p.aborted.clone()),
             phases,
+            flows,
+            checks,
         }
     }
 }
@@ -278,6 +292,8 @@ mod tests {
                 }),
                 steps: Vec::new(),
             }],
+            flows: Vec::new(),
+            checks: Vec::new(),
         }
     }
 

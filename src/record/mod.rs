@@ -52,6 +52,45 @@ pub struct RunResults {
     pub aborted: Option<String>,
     /// Each phase that ran (or began), in order.
     pub phases: Vec<PhaseResults>,
+    /// Each flow of the plan: its iterations over the run.
+    pub flows: Vec<FlowResults>,
+    /// Each check of a flow's step over the run, in the plan's order.
+    pub checks: Vec<CheckResults>,
+}
+
+/// A flow's iterations: one sample each, from the first step's due time to
+/// the end of the step that ended it; failed as that step failed.
+#[derive(Debug, Clone)]
+pub struct FlowResults {
+    pub name: String,
+    pub totals: FlowTotals,
+}
+
+/// A flow's iterations: their timing and outcomes, and how many failed
+/// (a step failed and ended the iteration, or a step that goes on did).
+#[derive(Debug, Clone, Default)]
+pub struct FlowTotals {
+    pub iterations: Stats,
+    pub failed: u64,
+}
+
+impl FlowTotals {
+    /// Adds everything in `other`.
+    pub fn merge(&mut self, other: &FlowTotals) {
+        self.iterations.merge(&other.iterations);
+        self.failed += other.failed;
+    }
+}
+
+/// How often one check of one step passed and failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResults {
+    pub flow: String,
+    /// The step's request name (`FLOW/STEP`).
+    pub step: String,
+    pub name: String,
+    pub passed: u64,
+    pub failed: u64,
 }
 
 /// What one phase measured, packed: a run keeps every phase's results

@@ -23,14 +23,19 @@ pub enum ErrorKind {
     Other,
     /// The rendered request could not be sent as it was: a header value from
     /// data held CR, LF, NUL or another byte HTTP forbids there. Refused
-    /// before anything reached the wire (see `plan::wire_bytes`). Last, so
-    /// the columns of older timelines keep their places.
+    /// before anything reached the wire (see `plan::wire_bytes`). After
+    /// the others, so the columns of older timelines keep their places.
     InvalidRequest,
+    /// A flow step's response came, with a status it expects, but failed
+    /// one of the step's checks: "200 with the wrong data".
+    CheckFailed,
+    /// A flow step's response came, but a capture found nothing in it.
+    CaptureFailed,
 }
 
 impl ErrorKind {
     /// Number of kinds; counters are arrays indexed by [`ErrorKind::index`].
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 10;
 
     /// Every kind, in report order.
     pub const ALL: [ErrorKind; ErrorKind::COUNT] = [
@@ -42,6 +47,8 @@ impl ErrorKind {
         ErrorKind::Tls,
         ErrorKind::Other,
         ErrorKind::InvalidRequest,
+        ErrorKind::CheckFailed,
+        ErrorKind::CaptureFailed,
     ];
 
     /// Position in counter arrays.
@@ -60,6 +67,8 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Other => "other_io",
             ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::CheckFailed => "check_failed",
+            ErrorKind::CaptureFailed => "capture_failed",
         }
     }
 

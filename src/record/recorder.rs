@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::steps::{StepTotals, Steps};
 use super::timeline::Second;
-use super::{Outcome, RequestSample, Stats, SuccessTable};
+use super::{FlowTotals, Outcome, RequestSample, Stats, SuccessTable};
 
 /// What a worker tells the collector.
 #[derive(Debug)]
@@ -30,11 +30,14 @@ pub enum Flush {
     /// The worker's totals of one step of the phase, whose requests have
     /// all ended (sent before its `PhaseDone`).
     Step(Box<StepTotals>),
-    /// The worker has finished a phase; these are its totals per endpoint.
+    /// The worker has finished a phase; these are its totals per endpoint,
+    /// per flow (its iterations) and per check (passed, failed).
     PhaseDone {
         worker: usize,
         phase: usize,
         totals: Vec<Stats>,
+        flows: Vec<FlowTotals>,
+        checks: Vec<[u64; 2]>,
         started: u64,
     },
 }
@@ -55,6 +58,11 @@ pub struct Recorder {
     worker: usize,
     run_start: Instant,
     totals: Vec<Stats>,
+    /// Per flow, its iterations: from the first step's due time to the
+    /// last step's end, failed as the step that ended it failed.
+    flows: Vec<FlowTotals>,
+    /// Per check of a flow's step: passed, failed.
+    checks: Vec<[u64; 2]>,
     /// The current phase's steps, when its schedule has several.
     steps: Option<Steps>,
     current: Vec<Second>,
@@ -74,6 +82,7 @@ impl Recorder {
     pub fn new(
         worker: usize,
         success: Arc<Vec<SuccessTable>>,
+        (flows, checks): (usize, usize),
         run_start: Instant,
         progress: Arc<Progress>,
         flush: UnboundedSender<Flush>,
@@ -83,6 +92,8 @@ impl Recorder {
             worker,
             run_start,
             totals: vec![Stats::default(); endpoints],
+            flows: vec![FlowTotals::default(); flows],
+            checks: vec![[0; 2]; checks],
             steps: None,
             current: vec![Second::default(); endpoints],
             current_second: 0,
@@ -127,12 +138,7 @@ impl Recorder {
         if second != self.current_second {
             self.rotate(second);
         }
-        let ok = match sample.outcome {
-            Outcome::Response { status } => {
-                self.success[sample.endpoint][usize::from(status).min(999)]
-            }
-            Outcome::Error(_) => false,
-        };
+        let ok = self.succeeds(sample);
         self.totals[sample.endpoint].record(sample);
         if let Some(steps) = &mut self.steps {
             steps.record(sample, ok, &mut hand_over(&self.flush));
@@ -146,6 +152,33 @@ impl Recorder {
             .requests
             .store(self.requests, Ordering::Relaxed);
         self.progress.failed.store(self.failed, Ordering::Relaxed);
+    }
+
+    /// Whether `sample`'s response is a success for its endpoint.
+    pub fn succeeds(&self, sample: &RequestSample) -> bool {
+        match sample.outcome {
+            Outcome::Response { status } => {
+                self.success[sample.endpoint][usize::from(status).min(999)]
+            }
+            Outcome::Error(_) => false,
+        }
+    }
+
+    /// Counts one evaluation of check `check` (an index into the plan's).
+    pub fn record_check(&mut self, check: usize, passed: bool) {
+        if let Some(counts) = self.checks.get_mut(check) {
+            counts[usize::from(!passed)] += 1;
+        }
+    }
+
+    /// Adds one iteration of flow `flow`: `sample` spans it (its
+    /// `endpoint` is the flow's index; its outcome the first failed
+    /// step's, or the last step's); `failed` when a step failed.
+    pub fn record_iteration(&mut self, flow: usize, sample: &RequestSample, failed: bool) {
+        if let Some(totals) = self.flows.get_mut(flow) {
+            totals.iterations.record(sample);
+            totals.failed += u64::from(failed);
+        }
     }
 
     /// Hands over the current bucket if the clock has moved past its second,
@@ -177,10 +210,14 @@ impl Recorder {
             steps.finish(&mut hand_over(&self.flush));
         }
         let fresh = vec![Stats::default(); self.totals.len()];
+        let fresh_flows = vec![FlowTotals::default(); self.flows.len()];
+        let fresh_checks = vec![[0; 2]; self.checks.len()];
         let _ = self.flush.send(Flush::PhaseDone {
             worker: self.worker,
             phase,
             totals: std::mem::replace(&mut self.totals, fresh),
+            flows: std::mem::replace(&mut self.flows, fresh_flows),
+            checks: std::mem::replace(&mut self.checks, fresh_checks),
             started: std::mem::take(&mut self.started),
         });
     }

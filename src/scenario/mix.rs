@@ -4,7 +4,7 @@
 
 use serde_saphyr::Spanned;
 
-use super::model::{PhaseSpec, RequestSpec, ShareSpec, StringOr};
+use super::model::{PhaseSpec, ShareSpec, StringOr, Text};
 use super::resolve::Validator;
 use super::{Share, nearest};
 
@@ -38,13 +38,13 @@ impl Validator<'_> {
         }
     }
 
-    /// A phase's `mix`: each entry a request of the top-level list
-    /// (`request_names`), at most once, with a weight; at least one entry.
+    /// A phase's `mix`: each entry a request of the top-level list or a
+    /// flow (`sendables`), at most once, with a weight; at least one entry.
     pub(super) fn mix(
         &mut self,
         phase: &str,
         spec: &Spanned<Vec<Spanned<StringOr<ShareSpec>>>>,
-        request_names: &[String],
+        sendables: &Sendables<'_>,
     ) -> Vec<Share> {
         if spec.value.is_empty() {
             self.error(
@@ -58,39 +58,92 @@ impl Validator<'_> {
         }
         let mut out: Vec<Share> = Vec::new();
         for entry in &spec.value {
-            let (name, at, weight) = match &entry.value {
-                StringOr::String(name) => (name.as_str(), Self::at(entry), 1),
+            let (name, at, weight, said) = match &entry.value {
+                StringOr::String(name) => (name.as_str(), Self::at(entry), 1, None),
                 StringOr::Map(map) => {
                     let weight = self.weight(
                         map.weight.as_ref(),
-                        "leave the request out of the phase's `mix` to send none of it",
+                        "leave it out of the phase's `mix` to send none of it",
                     );
-                    (map.request.value.as_str(), Self::at(&map.request), weight)
+                    let (name, flow) = match (&map.request, &map.flow) {
+                        (Some(request), None) => (request, false),
+                        (None, Some(flow)) => (flow, true),
+                        (Some(request), Some(_)) => {
+                            self.error(
+                                Self::at(request),
+                                format!(
+                                    "phase `{phase}`: a `mix` entry names a `request` and a `flow`"
+                                ),
+                                Some("give each its own entry".into()),
+                            );
+                            continue;
+                        }
+                        (None, None) => {
+                            self.error(
+                                Self::at(entry),
+                                format!(
+                                    "phase `{phase}`: a `mix` entry needs a `request` or a `flow`"
+                                ),
+                                Some(
+                                    "e.g. `{request: home, weight: 2}` or `{flow: checkout}`"
+                                        .into(),
+                                ),
+                            );
+                            continue;
+                        }
+                    };
+                    (name.value.as_str(), Self::at(name), weight, Some(flow))
                 }
             };
-            if !request_names.iter().any(|n| n == name) {
-                let hint = nearest(name, request_names.iter().map(String::as_str))
-                    .map(|n| format!("did you mean `{n}`?"))
-                    .or_else(|| {
-                        Some("a phase's `mix` names requests of the top-level `requests`".into())
-                    });
-                self.error(
-                    at,
-                    format!("phase `{phase}`: no request named `{name}`"),
-                    hint,
-                );
-                continue;
-            }
+            let is_request = sendables.requests.iter().any(|n| n == name);
+            let is_flow = sendables.flows.iter().any(|n| n == name);
+            let flow = match said {
+                Some(true) if is_flow => true,
+                Some(false) if is_request => false,
+                None if is_request || is_flow => is_flow,
+                _ => {
+                    let (what, names): (&str, Vec<&str>) = match said {
+                        Some(true) => {
+                            ("flow", sendables.flows.iter().map(String::as_str).collect())
+                        }
+                        Some(false) => (
+                            "request",
+                            sendables.requests.iter().map(String::as_str).collect(),
+                        ),
+                        None => (
+                            "request or flow",
+                            sendables
+                                .requests
+                                .iter()
+                                .chain(sendables.flows)
+                                .map(String::as_str)
+                                .collect(),
+                        ),
+                    };
+                    let hint = nearest(name, names.iter().copied())
+                        .map(|n| format!("did you mean `{n}`?"))
+                        .or_else(|| {
+                            Some("a phase's `mix` names top-level `requests` and `flows`".into())
+                        });
+                    self.error(
+                        at,
+                        format!("phase `{phase}`: no {what} named `{name}`"),
+                        hint,
+                    );
+                    continue;
+                }
+            };
             if out.iter().any(|share| share.request == name) {
                 self.error(
                     at,
-                    format!("phase `{phase}`: request `{name}` is in the `mix` twice"),
+                    format!("phase `{phase}`: `{name}` is in the `mix` twice"),
                     Some("give it one entry with the sum of the weights".into()),
                 );
                 continue;
             }
             out.push(Share {
                 request: name.to_string(),
+                flow,
                 weight,
             });
         }
@@ -98,24 +151,33 @@ impl Validator<'_> {
     }
 }
 
+/// What a phase's `mix` may name: top-level requests and flows (their
+/// names are distinct).
+pub(super) struct Sendables<'a> {
+    pub requests: &'a [String],
+    pub flows: &'a [String],
+    /// Each flow's step names (setup's first), for expectations.
+    pub steps: &'a [(String, Vec<String>)],
+}
+
 impl Validator<'_> {
-    /// Refuses a request of the top-level list that no phase sends (`sent`,
-    /// from [`sent_by_some_phase`] over `request_names`, the requests that
-    /// resolved): `check` would pass it, yet `run` still resolves its origin
-    /// before the load starts. A request refused for another reason is not
-    /// reported twice.
-    pub(super) fn unsent_requests(
+    /// Refuses a request of the top-level list (or a flow: `what`) that no
+    /// phase sends (`sent`, from [`sent_by_some_phase`] over `names`, those
+    /// that resolved): `check` would pass it, yet `run` still resolves its
+    /// origin before the load starts. One refused for another reason is
+    /// not reported twice.
+    pub(super) fn unsent(
         &mut self,
-        specs: &[Spanned<RequestSpec>],
-        request_names: &[String],
+        what: &str,
+        specs: &[&Text],
+        names: &[String],
         sent: &[String],
     ) {
-        for spec in specs {
-            let name = &spec.value.name;
-            if request_names.contains(&name.value) && !sent.contains(&name.value) {
+        for name in specs {
+            if names.contains(&name.value) && !sent.contains(&name.value) {
                 self.error(
-                    Self::at(name),
-                    format!("request `{}` is sent by no phase", name.value),
+                    Self::at(*name),
+                    format!("{what} `{}` is sent by no phase", name.value),
                     Some(format!(
                         "every phase's `mix` leaves it out: add `{}` to a phase's `mix`, or remove the request",
                         name.value
@@ -137,7 +199,11 @@ pub(super) fn sent_by_some_phase(
         None => true,
         Some(mix) => mix.value.iter().any(|entry| match &entry.value {
             StringOr::String(name) => name == request,
-            StringOr::Map(share) => share.request.value == request,
+            StringOr::Map(share) => share
+                .request
+                .as_ref()
+                .or(share.flow.as_ref())
+                .is_some_and(|name| name.value == request),
         }),
     };
     // No phase at all is reported on its own.

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod flow_checks;
+mod flows;
 mod forms;
 mod metrics;
 mod mix;
@@ -42,6 +43,11 @@ pub struct Scenario {
     pub targets: Vec<(String, Target)>,
     pub datasets: Vec<Dataset>,
     pub requests: Vec<Request>,
+    /// Journeys the phases send, beside (or instead of) the requests.
+    pub flows: Vec<Flow>,
+    /// Flows run once before the first phase, and once after the last.
+    pub before: Vec<Flow>,
+    pub after: Vec<Flow>,
     pub phases: Vec<Phase>,
     /// Expectations over the whole run.
     pub expectations: Vec<Expectation>,
@@ -162,6 +168,69 @@ pub struct Request {
     pub expect_status: Option<Vec<u16>>,
 }
 
+impl Scenario {
+    /// Every request the plan makes an endpoint of, in the plan's order:
+    /// the top-level requests, each flow's setup steps then its steps,
+    /// then `before` and `after` flows' steps; each with whether it counts
+    /// in the phases' totals (setup and `before`/`after` steps do not).
+    pub fn endpoint_requests(&self) -> Vec<(&Request, bool)> {
+        let mut out: Vec<(&Request, bool)> = self.requests.iter().map(|r| (r, true)).collect();
+        for flow in &self.flows {
+            out.extend(flow.setup.iter().map(|s| (&s.request, false)));
+            out.extend(flow.steps.iter().map(|s| (&s.request, true)));
+        }
+        for flow in self.before.iter().chain(&self.after) {
+            out.extend(flow.steps.iter().map(|s| (&s.request, false)));
+        }
+        out
+    }
+}
+
+/// A journey: `setup` steps once per virtual user, then `steps` again and
+/// again (closed model) or once per arrival (open model).
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub name: String,
+    /// Its share in a phase without a `mix`.
+    pub weight: u32,
+    /// Pause between iterations (closed model).
+    pub think: crate::plan::Think,
+    /// A cookie jar per virtual user.
+    pub cookies: bool,
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+    /// Every variable its steps capture, by slot: setup's first.
+    pub vars: Vec<String>,
+    /// How many of `vars` setup captures (they live for the virtual user;
+    /// the others for one iteration).
+    pub setup_vars: usize,
+}
+
+/// One step of a flow. Its request's name is `FLOW/STEP`.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub request: Request,
+    /// The step's own name.
+    pub name: String,
+    /// Pause after it.
+    pub think: crate::plan::Think,
+    /// Go on with the iteration when it fails.
+    pub go_on: bool,
+    /// Times it runs in a row (at least 1).
+    pub repeat: u32,
+    pub when: Option<When>,
+    pub captures: Vec<crate::flow::Capture>,
+    pub checks: Vec<crate::flow::Check>,
+}
+
+/// `if:` on a step: it runs only when variable `var` (a slot of the
+/// flow's) is captured and not empty, or equals `equals`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct When {
+    pub var: usize,
+    pub equals: Option<String>,
+}
+
 /// One phase.
 #[derive(Debug, Clone)]
 pub struct Phase {
@@ -183,18 +252,27 @@ pub struct Phase {
 /// One entry of a phase's mix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Share {
-    /// A request of the top-level list.
+    /// A request of the top-level list, or a flow (`flow`).
     pub request: String,
+    /// `request` names a flow.
+    pub flow: bool,
     /// Relative share (1 to 10000).
     pub weight: u32,
 }
 
 impl Phase {
-    /// True when the phase sends the request named `request`.
+    /// True when the phase sends the request named `request` (a flow's
+    /// step, `FLOW/STEP`, when it sends the flow).
     pub fn sends(&self, request: &str) -> bool {
-        self.mix
-            .as_ref()
-            .is_none_or(|mix| mix.iter().any(|share| share.request == request))
+        self.mix.as_ref().is_none_or(|mix| {
+            mix.iter().any(|share| {
+                share.request == request
+                    || (share.flow
+                        && request
+                            .strip_prefix(share.request.as_str())
+                            .is_some_and(|rest| rest.starts_with('/')))
+            })
+        })
     }
 }
 

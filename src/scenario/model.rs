@@ -26,7 +26,17 @@ pub(crate) struct ScenarioFile {
     pub defaults: Defaults,
     #[serde(default)]
     pub data: BTreeMap<String, Spanned<DataSource>>,
-    pub requests: Spanned<Vec<Spanned<RequestSpec>>>,
+    /// Independent requests; optional when there are flows.
+    #[serde(default)]
+    pub requests: Option<Spanned<Vec<Spanned<RequestSpec>>>>,
+    /// Journeys: sequences of steps a virtual user runs again and again.
+    #[serde(default)]
+    pub flows: Vec<Spanned<FlowSpec>>,
+    /// Flows run once before the first phase and once after the last.
+    #[serde(default)]
+    pub before: Vec<Spanned<FlowSpec>>,
+    #[serde(default)]
+    pub after: Vec<Spanned<FlowSpec>>,
     pub phases: Spanned<Vec<Spanned<PhaseSpec>>>,
     /// Expectations over the whole run.
     #[serde(default)]
@@ -208,6 +218,61 @@ pub(crate) struct RequestSpec {
     pub expect_status: Option<Vec<Spanned<u16>>>,
 }
 
+/// One flow: `setup` steps once per virtual user, then `steps` per
+/// iteration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FlowSpec {
+    pub name: Text,
+    #[serde(default)]
+    pub weight: Option<Spanned<u32>>,
+    /// Pause between iterations (closed model).
+    #[serde(default)]
+    pub think: Option<Spanned<StringOr<ThinkSpec>>>,
+    /// A cookie jar per virtual user (default true).
+    #[serde(default)]
+    pub cookies: Option<bool>,
+    #[serde(default)]
+    pub setup: Vec<Spanned<FlowStepSpec>>,
+    pub steps: Spanned<Vec<Spanned<FlowStepSpec>>>,
+}
+
+/// One step of a flow: a request, what it takes from its response and
+/// what it demands of it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FlowStepSpec {
+    pub name: Text,
+    pub url: Text,
+    #[serde(default)]
+    pub method: Option<Text>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Text>,
+    #[serde(default)]
+    pub body: Option<Text>,
+    #[serde(default)]
+    pub expect_status: Option<Vec<Spanned<u16>>>,
+    /// Pause after this step.
+    #[serde(default)]
+    pub think: Option<Spanned<StringOr<ThinkSpec>>>,
+    /// Go on with the iteration after this step failed.
+    #[serde(default, rename = "continue")]
+    pub go_on: Option<bool>,
+    #[serde(default)]
+    pub repeat: Option<Spanned<u32>>,
+    #[serde(default, rename = "if")]
+    pub when: Option<Spanned<WhenSpec>>,
+}
+
+/// `if: {var: NAME}` (captured, not empty) or `{var: NAME, equals: TEXT}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WhenSpec {
+    pub var: Text,
+    #[serde(default)]
+    pub equals: Option<Text>,
+}
+
 /// One phase of the run.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -229,12 +294,16 @@ pub(crate) struct PhaseSpec {
     pub faults: Vec<Spanned<FaultSpec>>,
 }
 
-/// One entry of a phase's `mix`: `{request: NAME, weight: N}` (a plain
-/// string is a request's name, weight 1).
+/// One entry of a phase's `mix`: `{request: NAME, weight: N}` or
+/// `{flow: NAME, weight: N}` (a plain string is a request's or a flow's
+/// name, weight 1).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ShareSpec {
-    pub request: Text,
+    #[serde(default)]
+    pub request: Option<Text>,
+    #[serde(default)]
+    pub flow: Option<Text>,
     #[serde(default)]
     pub weight: Option<Spanned<u32>>,
 }
@@ -368,6 +437,9 @@ pub(crate) struct ExpectMap {
     /// Only requests of this name.
     #[serde(default)]
     pub request: Option<Text>,
+    /// A flow's iterations, or with `step` one of its steps.
+    #[serde(default)]
+    pub flow: Option<Text>,
     /// No data is not a failure.
     #[serde(default)]
     pub optional: Option<bool>,

@@ -73,7 +73,7 @@ impl Validator<'_> {
     pub(super) fn phase(
         &mut self,
         spec: &Spanned<model::PhaseSpec>,
-        request_names: &[String],
+        sendables: &super::mix::Sendables<'_>,
         default_connections: Option<u64>,
     ) -> Option<Phase> {
         let at = Self::at(spec);
@@ -102,7 +102,7 @@ impl Validator<'_> {
         let mix = spec
             .mix
             .as_ref()
-            .map(|mix| self.mix(&spec.name.value, mix, request_names));
+            .map(|mix| self.mix(&spec.name.value, mix, sendables));
         let sent: Option<Vec<String>> = mix
             .as_ref()
             .map(|mix| mix.iter().map(|share| share.request.clone()).collect());
@@ -113,7 +113,7 @@ impl Validator<'_> {
             },
             None => Sends::All,
         };
-        let expect = self.expectations(&spec.expect, request_names, sends);
+        let expect = self.expectations(&spec.expect, sendables, sends);
         if let Some(source) = &expect.no_other_alerts {
             self.error(
                 spec.expect.iter().find_map(|e| match &e.value {
@@ -263,15 +263,87 @@ impl Validator<'_> {
         })
     }
 
+    /// What an expectation with `flow:` (and `step:`) judges: the step's
+    /// requests (`Some(FLOW/STEP)`), or the flow's iterations or checks
+    /// (`None`); refused (reported, outer None) when the flow or step does
+    /// not exist, is not sent, or `request` is given too.
+    fn flow_target(
+        &mut self,
+        (flow, step): (&Text, Option<&Text>),
+        request: Option<&Text>,
+        sendables: &super::mix::Sendables<'_>,
+        sends: &Sends<'_>,
+        in_phase: bool,
+        metric: crate::expect::Metric,
+    ) -> Option<Option<String>> {
+        if let Some(request) = request {
+            self.error(
+                Self::at(request),
+                "an expectation names a `request` or a `flow`, not both",
+                Some("a flow's step is `{flow: NAME, step: STEP}`".into()),
+            );
+            return None;
+        }
+        let Some((_, steps)) = sendables.steps.iter().find(|(name, _)| *name == flow.value) else {
+            self.error(
+                Self::at(flow),
+                format!("no flow named `{}`", flow.value),
+                nearest(&flow.value, sendables.flows.iter().map(String::as_str))
+                    .map(|n| format!("did you mean `{n}`?")),
+            );
+            return None;
+        };
+        if let Some((message, hint)) = sends.refuses(&flow.value) {
+            self.error(
+                Self::at(flow),
+                message.replace("request `", "flow `"),
+                Some(hint),
+            );
+            return None;
+        }
+        if in_phase && metric == crate::expect::Metric::ChecksPassed {
+            self.error(
+                Self::at(flow),
+                "`checks passed` is judged over the run",
+                Some("put it in the run's `expect`".into()),
+            );
+            return None;
+        }
+        match step {
+            Some(step) if !steps.contains(&step.value) => {
+                self.error(
+                    Self::at(step),
+                    format!("flow `{}` has no step `{}`", flow.value, step.value),
+                    nearest(&step.value, steps.iter().map(String::as_str))
+                        .map(|n| format!("did you mean `{n}`?"))
+                        .or_else(|| Some(format!("its steps: {}", steps.join(", ")))),
+                );
+                None
+            }
+            Some(step) => Some(Some(format!("{}/{}", flow.value, step.value))),
+            None if in_phase => {
+                self.error(
+                    Self::at(flow),
+                    "a flow's iterations are judged over the run",
+                    Some("put it in the run's `expect`, or name a `step` to judge its requests in this phase".into()),
+                );
+                None
+            }
+            None => Some(None),
+        }
+    }
+
     /// The expectations of the run, or of a phase; `sends`: which of the
     /// requests they judge are sent, so that one named but never sent is
     /// refused rather than judged NO DATA.
     pub(super) fn expectations(
         &mut self,
         specs: &[Spanned<StringOr<ExpectMap>>],
-        request_names: &[String],
+        sendables: &super::mix::Sendables<'_>,
         sends: Sends<'_>,
     ) -> Expectations {
+        let request_names = sendables.requests;
+        let in_phase = matches!(sends, Sends::Phase { .. } | Sends::All);
         let mut out = Vec::new();
         let mut promql = Vec::new();
         let mut alerts = Vec::new();
@@ -303,12 +375,15 @@ impl Validator<'_> {
                 }
                 continue;
             }
-            let (check, request, optional) = match &spec.value {
-                StringOr::String(text) => (parse_check(text).map_err(Into::into), None, false),
+            let (check, request, optional, flow) = match &spec.value {
+                StringOr::String(text) => {
+                    (parse_check(text).map_err(Into::into), None, false, None)
+                }
                 StringOr::Map(map) => (
                     self.structured_check(map),
                     map.request.as_ref(),
                     map.optional.unwrap_or(false),
+                    map.flow.as_ref().map(|flow| (flow, map.step.as_ref())),
                 ),
             };
             let check = match check {
@@ -325,6 +400,30 @@ impl Validator<'_> {
                     continue;
                 }
             };
+            let metric = check.metric;
+            if let Some(flow) = flow {
+                let Some(target) =
+                    self.flow_target(flow, request, sendables, &sends, in_phase, metric)
+                else {
+                    continue;
+                };
+                out.push(Expectation {
+                    check,
+                    request: target,
+                    flow: Some(flow.0.value.clone()),
+                    optional,
+                    source,
+                });
+                continue;
+            }
+            if metric == crate::expect::Metric::ChecksPassed && in_phase {
+                self.error(
+                    at,
+                    "`checks passed` is judged over the run",
+                    Some("put it in the run's `expect`".into()),
+                );
+                continue;
+            }
             if let Some(request) = request
                 && !request_names.contains(&request.value)
             {
@@ -346,6 +445,7 @@ impl Validator<'_> {
             out.push(Expectation {
                 check,
                 request: request.map(|r| r.value.clone()),
+                flow: None,
                 optional,
                 source,
             });

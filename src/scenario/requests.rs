@@ -159,90 +159,121 @@ impl Validator<'_> {
                     Some("request names identify results; make them unique".into()),
                 );
             }
-            let method = match &spec.method {
-                None => http::Method::GET,
-                Some(text) => {
-                    match http::Method::from_bytes(text.value.to_ascii_uppercase().as_bytes()) {
-                        Ok(method) => method,
-                        Err(_) => {
-                            self.error(
-                                Self::at(text),
-                                format!("`{}` is not an HTTP method", text.value),
-                                None,
-                            );
-                            http::Method::GET
-                        }
-                    }
-                }
-            };
-            let url = self.template(&spec.url, names);
-            if let Some(url) = &url
-                && !matches!(
-                    url.parts.first(),
-                    Some(crate::plan::template::Part::Target(_))
-                )
-                && !url
-                    .as_static()
-                    .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
-            {
-                self.error(
-                    Self::at(&spec.url),
-                    format!(
-                        "`{}` must start with a target (`${{api}}/path`) or http(s)://",
-                        spec.url.value
-                    ),
-                    None,
-                );
-            }
-            if let Some(url) = &url {
-                self.sendable_url(url, &spec.url, targets);
-                self.has_host(url, &spec.url);
-            }
-            let mut headers: Vec<(http::HeaderName, Template)> = default_headers.to_vec();
-            for (name, value) in &spec.headers {
-                if let Some((name, template)) = self.header(name, value, names) {
-                    headers.retain(|(n, _)| *n != name);
-                    headers.push((name, template));
-                }
-            }
-            let body = spec
-                .body
-                .as_ref()
-                .and_then(|b| self.template(b, names))
-                .unwrap_or_default();
             let weight = self.weight(
                 spec.weight.as_ref(),
                 "remove the request to send none of it",
             );
-            let expect_status = spec.expect_status.as_ref().map(|codes| {
-                codes
-                    .iter()
-                    .filter_map(|code| {
-                        if (100..=599).contains(&code.value) {
-                            Some(code.value)
-                        } else {
-                            self.error(
-                                Self::at(code),
-                                format!("{} is not an HTTP status code", code.value),
-                                None,
-                            );
-                            None
-                        }
-                    })
-                    .collect()
-            });
-            if let Some(url) = url {
-                out.push(Request {
-                    name: spec.name.value.clone(),
-                    method,
-                    url,
-                    headers,
-                    body,
-                    weight,
-                    expect_status,
-                });
+            let parts = RequestParts {
+                name: &spec.name,
+                url: &spec.url,
+                method: spec.method.as_ref(),
+                headers: &spec.headers,
+                body: spec.body.as_ref(),
+                expect_status: spec.expect_status.as_deref(),
+            };
+            if let Some(mut request) = self.request(&parts, names, default_headers, targets) {
+                request.weight = weight;
+                out.push(request);
             }
         }
         out
     }
+
+    /// One request's method, URL, headers, body and expected statuses (a
+    /// top-level request's or a flow step's), weight 1; None when its URL
+    /// is wrong (reported).
+    pub(super) fn request(
+        &mut self,
+        spec: &RequestParts<'_>,
+        names: &Names,
+        default_headers: &[(http::HeaderName, Template)],
+        targets: &BTreeMap<String, Target>,
+    ) -> Option<Request> {
+        let method = match spec.method {
+            None => http::Method::GET,
+            Some(text) => {
+                match http::Method::from_bytes(text.value.to_ascii_uppercase().as_bytes()) {
+                    Ok(method) => method,
+                    Err(_) => {
+                        self.error(
+                            Self::at(text),
+                            format!("`{}` is not an HTTP method", text.value),
+                            None,
+                        );
+                        http::Method::GET
+                    }
+                }
+            }
+        };
+        let url = self.template(spec.url, names);
+        if let Some(url) = &url
+            && !matches!(
+                url.parts.first(),
+                Some(crate::plan::template::Part::Target(_))
+            )
+            && !url
+                .as_static()
+                .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
+        {
+            self.error(
+                Self::at(spec.url),
+                format!(
+                    "`{}` must start with a target (`${{api}}/path`) or http(s)://",
+                    spec.url.value
+                ),
+                None,
+            );
+        }
+        if let Some(url) = &url {
+            self.sendable_url(url, spec.url, targets);
+            self.has_host(url, spec.url);
+        }
+        let mut headers: Vec<(http::HeaderName, Template)> = default_headers.to_vec();
+        for (name, value) in spec.headers {
+            if let Some((name, template)) = self.header(name, value, names) {
+                headers.retain(|(n, _)| *n != name);
+                headers.push((name, template));
+            }
+        }
+        let body = spec
+            .body
+            .and_then(|b| self.template(b, names))
+            .unwrap_or_default();
+        let expect_status = spec.expect_status.map(|codes| {
+            codes
+                .iter()
+                .filter_map(|code| {
+                    if (100..=599).contains(&code.value) {
+                        Some(code.value)
+                    } else {
+                        self.error(
+                            Self::at(code),
+                            format!("{} is not an HTTP status code", code.value),
+                            None,
+                        );
+                        None
+                    }
+                })
+                .collect()
+        });
+        Some(Request {
+            name: spec.name.value.clone(),
+            method,
+            url: url?,
+            headers,
+            body,
+            weight: 1,
+            expect_status,
+        })
+    }
+}
+
+/// What a top-level request and a flow's step have alike.
+pub(super) struct RequestParts<'a> {
+    pub name: &'a Text,
+    pub url: &'a Text,
+    pub method: Option<&'a Text>,
+    pub headers: &'a BTreeMap<String, Text>,
+    pub body: Option<&'a Text>,
+    pub expect_status: Option<&'a [Spanned<u16>]>,
 }

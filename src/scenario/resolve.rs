@@ -25,6 +25,9 @@ const KEYS: &[&[&str]] = &[
         "defaults",
         "data",
         "requests",
+        "flows",
+        "before",
+        "after",
         "phases",
         "expect",
         "abort",
@@ -56,7 +59,23 @@ const KEYS: &[&[&str]] = &[
     &[
         "name", "duration", "requests", "load", "mix", "expect", "faults",
     ],
-    &["request", "weight"],
+    &["request", "flow", "weight"],
+    &["name", "weight", "think", "cookies", "setup", "steps"],
+    &[
+        "name",
+        "url",
+        "method",
+        "headers",
+        "body",
+        "expect_status",
+        "capture",
+        "check",
+        "think",
+        "continue",
+        "repeat",
+        "if",
+    ],
+    &["var", "equals"],
     &["rate", "steps", "concurrency", "think", "connections"],
     &["from", "to"],
     &["min", "max", "mean", "stddev"],
@@ -68,6 +87,7 @@ const KEYS: &[&[&str]] = &[
         "above",
         "at_least",
         "request",
+        "flow",
         "optional",
         "promql",
         "holds",
@@ -236,6 +256,8 @@ impl Validator<'_> {
             targets: &target_names,
             datasets: &columns,
             env,
+            vars: &[],
+            vars_in_scope: 0,
         };
         let transport = self.transport(&file.defaults);
         let mut default_headers = Vec::new();
@@ -245,8 +267,40 @@ impl Validator<'_> {
             }
         }
         let target_map: BTreeMap<String, Target> = targets.iter().cloned().collect();
-        let requests = self.requests(&file.requests, &names, &default_headers, &target_map);
+        let requests = match &file.requests {
+            Some(specs) => self.requests(specs, &names, &default_headers, &target_map),
+            None => Vec::new(),
+        };
+        if file.requests.is_none() && file.flows.is_empty() {
+            self.error(
+                None,
+                "the scenario has neither `requests` nor `flows`",
+                Some("add `requests: [{name: home, url: \"${api}/\"}]`, or a flow".into()),
+            );
+        }
         let request_names: Vec<String> = requests.iter().map(|r| r.name.clone()).collect();
+        let context = super::flows::Context {
+            names: &names,
+            default_headers: &default_headers,
+            targets: &target_map,
+        };
+        let mut taken = request_names.clone();
+        let flows = self.flows("flows", &file.flows, &context, &mut taken);
+        let before = self.flows("before", &file.before, &context, &mut taken);
+        let after = self.flows("after", &file.after, &context, &mut taken);
+        let flow_names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
+        let flow_steps: Vec<(String, Vec<String>)> = flows
+            .iter()
+            .map(|f| {
+                let steps = f.setup.iter().chain(&f.steps).map(|s| s.name.clone());
+                (f.name.clone(), steps.collect())
+            })
+            .collect();
+        let sendables = super::mix::Sendables {
+            requests: &request_names,
+            flows: &flow_names,
+            steps: &flow_steps,
+        };
         if file.phases.value.is_empty() {
             self.error(
                 Self::at(&file.phases),
@@ -262,7 +316,7 @@ impl Validator<'_> {
             .phases
             .value
             .iter()
-            .filter_map(|phase| self.phase(phase, &request_names, default_connections))
+            .filter_map(|phase| self.phase(phase, &sendables, default_connections))
             .collect::<Vec<_>>();
         let mut seen = Vec::new();
         for phase in &file.phases.value {
@@ -276,11 +330,21 @@ impl Validator<'_> {
             seen.push(phase.value.name.value.clone());
         }
         let sent = super::mix::sent_by_some_phase(&file.phases.value, &request_names);
-        self.unsent_requests(&file.requests.value, &request_names, &sent);
+        let request_specs: Vec<&Text> = file
+            .requests
+            .iter()
+            .flat_map(|r| &r.value)
+            .map(|r| &r.value.name)
+            .collect();
+        self.unsent("request", &request_specs, &request_names, &sent);
+        let sent_flows = super::mix::sent_by_some_phase(&file.phases.value, &flow_names);
+        let flow_specs: Vec<&Text> = file.flows.iter().map(|f| &f.value.name).collect();
+        self.unsent("flow", &flow_specs, &flow_names, &sent_flows);
+        let sent_all: Vec<String> = sent.iter().chain(&sent_flows).cloned().collect();
         let expect = self.expectations(
             &file.expect,
-            &request_names,
-            super::phases::Sends::Run { requests: &sent },
+            &sendables,
+            super::phases::Sends::Run { requests: &sent_all },
         );
         let alerts_expected =
             !expect.alerts.is_empty() || phases.iter().any(|p| !p.alerts.is_empty());
@@ -351,6 +415,9 @@ impl Validator<'_> {
             targets,
             datasets,
             requests,
+            flows,
+            before,
+            after,
             phases,
             expectations: expect.client,
             promql: expect.promql,

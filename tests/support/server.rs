@@ -35,6 +35,14 @@ pub enum Reply {
     },
     /// Answers 200 with `body` and this `Content-Type`.
     Typed { content_type: String, body: Vec<u8> },
+    /// Waits `delay`, then answers with `status`, these extra header lines
+    /// and `body`; closes after an HTTP/1.0 request or `Connection: close`.
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        delay: Duration,
+    },
     /// Never answers (until the server stops).
     Hang,
     /// Closes the connection with a TCP reset instead of answering.
@@ -172,8 +180,8 @@ fn serve(
     loop {
         // Read until a full request (head and body) is buffered.
         let complete = parse_request(&buffer)
-            .filter(|(head_len, (_, body_len))| buffer.len() >= head_len + body_len);
-        let Some((head_len, (mut call, body_len))) = complete else {
+            .filter(|(head_len, (_, body_len, _))| buffer.len() >= head_len + body_len);
+        let Some((head_len, (mut call, body_len, http10))) = complete else {
             if stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
@@ -236,6 +244,37 @@ fn serve(
                 response.extend_from_slice(&body);
                 stream.write_all(&response)?;
             }
+            Reply::Full {
+                status,
+                headers,
+                body,
+                delay,
+            } => {
+                if !delay.is_zero() {
+                    thread::sleep(delay);
+                }
+                let mut head = format!("HTTP/1.1 {status} Test\r\n");
+                for (name, value) in &headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+                let mut response = head.into_bytes();
+                response.extend_from_slice(&body);
+                stream.write_all(&response)?;
+                let connection = call
+                    .headers
+                    .iter()
+                    .find(|(name, _)| name == "connection")
+                    .map(|(_, value)| value.to_ascii_lowercase());
+                let close = match connection.as_deref() {
+                    Some("close") => true,
+                    Some("keep-alive") => false,
+                    _ => http10,
+                };
+                if close {
+                    return Ok(());
+                }
+            }
             Reply::Hang => {
                 while !stop.load(Ordering::SeqCst) {
                     thread::sleep(Duration::from_millis(20));
@@ -250,8 +289,9 @@ fn serve(
     }
 }
 
-/// Parses a request head; returns its length, the call and the body length.
-fn parse_request(buffer: &[u8]) -> Option<(usize, (Call, usize))> {
+/// Parses a request head; returns its length, the call, the body length
+/// and whether it is HTTP/1.0.
+fn parse_request(buffer: &[u8]) -> Option<(usize, (Call, usize, bool))> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut request = httparse::Request::new(&mut headers);
     let head_len = match request.parse(buffer) {
@@ -285,6 +325,7 @@ fn parse_request(buffer: &[u8]) -> Option<(usize, (Call, usize))> {
                 body: Vec::new(),
             },
             body_len,
+            request.version == Some(0),
         ),
     ))
 }

@@ -63,13 +63,24 @@ impl ChunkedSkipper {
 
     /// Consumes bytes from `input`; returns how many belonged to the body.
     /// Fewer than `input.len()` only when the body ended.
+    #[cfg(test)]
     pub(crate) fn feed(&mut self, input: &[u8]) -> Result<usize, Malformed> {
+        self.feed_with(input, |_| {})
+    }
+
+    /// As [`Self::feed`], handing each piece of chunk data to `data`.
+    pub(crate) fn feed_with(
+        &mut self,
+        input: &[u8],
+        mut data: impl FnMut(&[u8]),
+    ) -> Result<usize, Malformed> {
         let mut at = 0;
         while at < input.len() {
             match self.state {
                 State::Done => return Ok(at),
                 State::Data { remaining } => {
                     let take = remaining.min((input.len() - at) as u64);
+                    data(&input[at..at + take as usize]);
                     at += take as usize;
                     self.data += take;
                     self.state = if take == remaining {

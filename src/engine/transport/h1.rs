@@ -94,12 +94,37 @@ pub(crate) fn encode_dynamic(
     text: &mut String,
     out: &mut Vec<u8>,
 ) -> Result<(), ErrorKind> {
+    encode_step(endpoint, dynamic, state, keep_alive, text, out, &mut |_| {
+        None
+    })
+}
+
+/// As [`encode_dynamic`], with a `Cookie` header from `cookie`, given the
+/// rendered URL (a flow's step: its virtual user's jar), unless the
+/// request sets one itself.
+pub(crate) fn encode_step(
+    endpoint: &Endpoint,
+    dynamic: &crate::plan::Dynamic,
+    state: &mut crate::plan::RenderState,
+    keep_alive: bool,
+    text: &mut String,
+    out: &mut Vec<u8>,
+    cookie: &mut dyn FnMut(&str) -> Option<String>,
+) -> Result<(), ErrorKind> {
     state.next_request();
     out.clear();
     text.clear();
     dynamic.url.render(state, text);
     let has = |name: &str| dynamic.headers.iter().any(|(n, _)| n.as_str() == name);
     head_start(out, endpoint, path_and_query(text), &has);
+    if !has("cookie")
+        && let Some(value) = cookie(text)
+    {
+        if !wire_bytes::is_header_value(value.as_bytes()) {
+            return Err(ErrorKind::InvalidRequest);
+        }
+        push_header(out, b"cookie", value.as_bytes());
+    }
     for (name, template) in &dynamic.headers {
         text.clear();
         template.render(state, text);
@@ -169,6 +194,42 @@ fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
+}
+
+/// What a flow's step keeps of its response for its checks and captures:
+/// the headers (names lower case) and the body up to
+/// [`crate::flow::MAX_KEPT_BODY`]. Owned by the slot and reused.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
+}
+
+impl Kept {
+    /// Forgets the last response.
+    pub(crate) fn clear(&mut self) {
+        self.headers.clear();
+        self.body.clear();
+    }
+
+    /// Keeps the headers of a complete response head.
+    pub(crate) fn set_head(&mut self, head: &[u8]) {
+        self.clear();
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut headers);
+        if response.parse(head).is_ok() {
+            for header in response.headers.iter() {
+                self.headers
+                    .push((header.name.to_ascii_lowercase(), header.value.to_vec()));
+            }
+        }
+    }
+
+    /// Keeps body bytes, up to the limit.
+    pub(crate) fn push_body(&mut self, bytes: &[u8]) {
+        let room = crate::flow::MAX_KEPT_BODY.saturating_sub(self.body.len());
+        self.body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
 }
 
 /// One HTTP/1.1 connection slot: a connection per origin, each opened on
@@ -245,6 +306,7 @@ impl H1 {
         request: &[u8],
         is_head: bool,
         idempotent: bool,
+        mut keep: Option<&mut Kept>,
     ) -> Result<Response, ErrorKind> {
         let connection = &mut self.connections[origin];
         let mut retried = false;
@@ -254,7 +316,7 @@ impl H1 {
                 Some(io) => io,
                 None => connection.io.insert(connection.connector.connect().await?),
             };
-            match exchange(io, &mut self.buffer, request, is_head).await {
+            match exchange(io, &mut self.buffer, request, is_head, keep.as_deref_mut()).await {
                 Ok((response, reusable)) => {
                     if !(reusable && self.keep_alive) {
                         connection.io = None;
@@ -375,6 +437,7 @@ async fn exchange(
     buffer: &mut Vec<u8>,
     request: &[u8],
     is_head: bool,
+    mut keep: Option<&mut Kept>,
 ) -> Result<(Response, bool), Failure> {
     let io_failure = |e: std::io::Error| Failure::of(ErrorKind::from_io(&e));
     // Nothing of the response yet: a broken connection here may be one the
@@ -431,6 +494,16 @@ async fn exchange(
     let early_eof = || Failure::of(ErrorKind::ConnectionReset);
     let mut keep_alive = head.keep_alive;
     let already = filled - head.length;
+    if let Some(kept) = keep.as_deref_mut() {
+        kept.set_head(&buffer[..head.length]);
+    }
+    // A flow's step keeps what came (up to its limit); other requests
+    // skip it.
+    let mut sink = |bytes: &[u8]| {
+        if let Some(kept) = keep.as_deref_mut() {
+            kept.push_body(bytes);
+        }
+    };
     // What is counted is the body, as in HTTP/2 (whose header blocks are
     // compressed) and as hey and oha count it: the head and the chunk
     // framing are left out.
@@ -443,6 +516,7 @@ async fn exchange(
             let mut remaining = length.saturating_sub(already as u64);
             // Bytes past the body would be taken for the next response.
             keep_alive &= already as u64 <= length;
+            sink(&buffer[head.length..head.length + already.min(length as usize)]);
             while remaining > 0 {
                 let n = io.read(&mut buffer[..]).await.map_err(io_failure)?;
                 if n == 0 {
@@ -451,6 +525,7 @@ async fn exchange(
                 if n as u64 > remaining {
                     keep_alive = false;
                 }
+                sink(&buffer[..n.min(remaining as usize)]);
                 remaining = remaining.saturating_sub(n as u64);
             }
             length
@@ -459,7 +534,7 @@ async fn exchange(
             let mut skipper = ChunkedSkipper::default();
             let malformed = |_| Failure::of(ErrorKind::InvalidHttp);
             let used = skipper
-                .feed(&buffer[head.length..filled])
+                .feed_with(&buffer[head.length..filled], &mut sink)
                 .map_err(malformed)?;
             keep_alive &= used == already;
             while !skipper.is_done() {
@@ -467,18 +542,22 @@ async fn exchange(
                 if n == 0 {
                     return Err(early_eof());
                 }
-                let used = skipper.feed(&buffer[..n]).map_err(malformed)?;
+                let used = skipper
+                    .feed_with(&buffer[..n], &mut sink)
+                    .map_err(malformed)?;
                 keep_alive &= used == n;
             }
             skipper.data_bytes()
         }
         Body::UntilClose => {
             let mut read = already as u64;
+            sink(&buffer[head.length..filled]);
             loop {
                 let n = io.read(&mut buffer[..]).await.map_err(io_failure)?;
                 if n == 0 {
                     break read;
                 }
+                sink(&buffer[..n]);
                 read += n as u64;
             }
         }
@@ -510,6 +589,7 @@ mod tests {
             body: Bytes::from_static(body.as_bytes()),
             dynamic: None,
             expect_status: None,
+            role: crate::plan::Role::Request,
         }
     }
 

@@ -7,6 +7,7 @@ use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use super::Response;
+use super::h1::Kept;
 use super::io::Connector;
 use crate::plan::Endpoint;
 use crate::record::ErrorKind;
@@ -30,16 +31,25 @@ impl H2 {
         self.sender = None;
     }
 
-    /// Sends one request built from `endpoint` and reads the whole response.
-    pub(crate) async fn send(&mut self, endpoint: &Endpoint) -> Result<Response, ErrorKind> {
-        let result = self.exchange(endpoint).await;
+    /// Sends one request built from `endpoint` and reads the whole
+    /// response, keeping it in `keep` (a flow's step) if given.
+    pub(crate) async fn send(
+        &mut self,
+        endpoint: &Endpoint,
+        keep: Option<&mut Kept>,
+    ) -> Result<Response, ErrorKind> {
+        let result = self.exchange(endpoint, keep).await;
         if result.is_err() {
             self.sender = None;
         }
         result
     }
 
-    async fn exchange(&mut self, endpoint: &Endpoint) -> Result<Response, ErrorKind> {
+    async fn exchange(
+        &mut self,
+        endpoint: &Endpoint,
+        mut keep: Option<&mut Kept>,
+    ) -> Result<Response, ErrorKind> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             let io = self.connector.connect().await?;
             let (sender, connection) = http2::Builder::new(TokioExecutor::new())
@@ -67,12 +77,22 @@ impl H2 {
             .await
             .map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
+        if let Some(kept) = keep.as_deref_mut() {
+            kept.clear();
+            for (name, value) in response.headers() {
+                kept.headers
+                    .push((name.as_str().to_string(), value.as_bytes().to_vec()));
+            }
+        }
         let mut body = response.into_body();
         let mut bytes_received = 0u64;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| classify(&e))?;
             if let Some(data) = frame.data_ref() {
                 bytes_received += data.len() as u64;
+                if let Some(kept) = keep.as_deref_mut() {
+                    kept.push_body(data);
+                }
             }
         }
         Ok(Response {

@@ -23,6 +23,7 @@ use crate::plan::RenderState;
 use crate::plan::{Endpoint, Transport};
 use crate::record::ErrorKind;
 use crate::rng::SharedRng;
+pub(crate) use h1::Kept;
 use h1::{H1, WireRequest};
 use h2::H2;
 
@@ -155,6 +156,9 @@ pub(crate) struct Client {
     render: Option<RenderState>,
     text: String,
     bytes: Vec<u8>,
+    /// A flow step's rendered URL (for its cookies) and its response.
+    url: String,
+    kept: Kept,
     /// The slot's own source for closed-model think times: seeded from the
     /// slot, so a run draws the same pauses each time (as templates do).
     pub(crate) think_rng: SharedRng,
@@ -186,6 +190,8 @@ impl Client {
             render,
             text: String::new(),
             bytes: Vec::new(),
+            url: String::new(),
+            kept: Kept::default(),
             // Another stream than the templates' for the same seed.
             think_rng: SharedRng::seeded(
                 seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x0074_6869_6e6b,
@@ -210,6 +216,7 @@ impl Client {
                     request.as_bytes(),
                     request.is_head(),
                     request.is_idempotent(),
+                    None,
                 )
                 .await
             }
@@ -227,17 +234,96 @@ impl Client {
                     &self.bytes,
                     spec.method == http::Method::HEAD,
                     h1::is_idempotent(&spec.method),
+                    None,
                 )
                 .await
             }
-            (Protocol::H2(h2), None, _) => h2[origin].send(spec).await,
+            (Protocol::H2(h2), None, _) => h2[origin].send(spec, None).await,
             (Protocol::H2(h2), Some(dynamic), Some(state)) => {
-                let rendered = render_endpoint(spec, dynamic, state, &mut self.text)?;
-                h2[origin].send(&rendered).await
+                let rendered =
+                    render_endpoint(spec, dynamic, state, &mut self.text, &mut |_| None)?;
+                h2[origin].send(&rendered, None).await
             }
             // A dynamic endpoint always has a render state (see `new`).
             (_, Some(_), None) => Err(ErrorKind::Other),
         }
+    }
+
+    /// Sends a flow step's request for `endpoint`, rendered with the
+    /// virtual user's variables (`vars`, by slot) and its cookies (`jar`),
+    /// and keeps the response in [`Client::kept`]; the cookies it sets go
+    /// into `jar`.
+    pub(crate) async fn send_step(
+        &mut self,
+        wire: &Arc<Wire>,
+        endpoint: usize,
+        vars: &mut Vec<String>,
+        jar: Option<&mut crate::flow::Jar>,
+    ) -> Result<Response, ErrorKind> {
+        let spec = &wire.endpoints[endpoint];
+        let origin = wire.origin_of[endpoint];
+        let (Some(dynamic), Some(state)) = (&spec.dynamic, &mut self.render) else {
+            // A flow's steps are always compiled dynamic (see plan::compile).
+            return Err(ErrorKind::Other);
+        };
+        std::mem::swap(&mut state.vars, vars);
+        let url = &mut self.url;
+        let mut cookie = |rendered: &str| {
+            url.clear();
+            url.push_str(rendered);
+            jar.as_deref().and_then(|jar| jar.header_for(rendered))
+        };
+        let result = match &mut self.protocol {
+            Protocol::H1(h1) => {
+                let encoded = h1::encode_step(
+                    spec,
+                    dynamic,
+                    state,
+                    wire.keep_alive,
+                    &mut self.text,
+                    &mut self.bytes,
+                    &mut cookie,
+                );
+                match encoded {
+                    Ok(()) => {
+                        h1.send(
+                            origin,
+                            &self.bytes,
+                            spec.method == http::Method::HEAD,
+                            h1::is_idempotent(&spec.method),
+                            Some(&mut self.kept),
+                        )
+                        .await
+                    }
+                    Err(kind) => Err(kind),
+                }
+            }
+            Protocol::H2(h2) => {
+                match render_endpoint(spec, dynamic, state, &mut self.text, &mut cookie) {
+                    Ok(rendered) => h2[origin].send(&rendered, Some(&mut self.kept)).await,
+                    Err(kind) => Err(kind),
+                }
+            }
+        };
+        std::mem::swap(&mut state.vars, vars);
+        if result.is_ok()
+            && let Some(jar) = jar
+        {
+            jar.store(
+                &self.url,
+                self.kept
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| name == "set-cookie")
+                    .map(|(_, value)| value.as_slice()),
+            );
+        }
+        result
+    }
+
+    /// The response of the last [`Client::send_step`].
+    pub(crate) fn kept(&self) -> &Kept {
+        &self.kept
     }
 
     /// Drops the connection `endpoint`'s request went on (its exchange was
@@ -261,6 +347,7 @@ fn render_endpoint(
     dynamic: &crate::plan::Dynamic,
     state: &mut RenderState,
     text: &mut String,
+    cookie: &mut dyn FnMut(&str) -> Option<String>,
 ) -> Result<Endpoint, ErrorKind> {
     state.next_request();
     text.clear();
@@ -268,7 +355,16 @@ fn render_endpoint(
     let url = crate::plan::wire_bytes::encode_url(text)
         .parse()
         .map_err(|_| ErrorKind::InvalidRequest)?;
-    let mut headers = Vec::with_capacity(dynamic.headers.len());
+    let mut headers = Vec::with_capacity(dynamic.headers.len() + 1);
+    if !dynamic
+        .headers
+        .iter()
+        .any(|(n, _)| n == http::header::COOKIE)
+        && let Some(value) = cookie(text)
+    {
+        let value = http::HeaderValue::from_str(&value).map_err(|_| ErrorKind::InvalidRequest)?;
+        headers.push((http::header::COOKIE, value));
+    }
     for (name, template) in &dynamic.headers {
         text.clear();
         template.render(state, text);
@@ -286,6 +382,7 @@ fn render_endpoint(
         body: bytes::Bytes::copy_from_slice(text.as_bytes()),
         dynamic: None,
         expect_status: spec.expect_status.clone(),
+        role: spec.role,
     })
 }
 
@@ -302,6 +399,7 @@ mod tests {
             body: bytes::Bytes::new(),
             dynamic: None,
             expect_status: None,
+            role: crate::plan::Role::Request,
         }
     }
 

@@ -210,6 +210,8 @@ fn report_of(source: &str, slower_ms: u64) -> RunReport {
         interrupted: false,
         aborted: None,
         phases,
+        flows: Vec::new(),
+        checks: Vec::new(),
     };
     let verdicts = crate::judge::client(&scenario, &results);
     RunReport::new(&scenario, &results, verdicts)

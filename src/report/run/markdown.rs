@@ -101,6 +101,7 @@ impl Artifact for Markdown {
         if !knees.is_empty() {
             writeln!(out, "\n{}", knees.join("\n"))?;
         }
+        super::flows::write_markdown(&r.flows, out, text)?;
         if !r.fault_windows.is_empty() {
             writeln!(
                 out,

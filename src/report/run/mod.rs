@@ -8,6 +8,7 @@ pub(crate) mod alerts;
 mod checks;
 pub(crate) mod dir;
 pub(crate) mod faults;
+pub(crate) mod flows;
 #[cfg(test)]
 mod golden;
 pub(crate) mod histogram;

@@ -179,6 +179,9 @@ pub(crate) struct RunReport {
     pub ending: Ending,
     pub abort_reason: Option<String>,
     pub phases: Vec<PhaseReport>,
+    /// Each flow: its iterations, steps and checks over the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<super::flows::FlowReport>,
     pub run: Measured,
     pub checks: Vec<Verdict>,
     pub timeline: Vec<TimelineRow>,
@@ -279,16 +282,19 @@ impl RunReport {
         results: &RunResults,
         checks: Vec<Verdict>,
     ) -> RunReport {
-        let expect_status: Vec<Option<&[u16]>> = scenario
-            .requests
+        let requests = scenario.endpoint_requests();
+        let expect_status: Vec<Option<&[u16]>> = requests
             .iter()
-            .map(|r| r.expect_status.as_deref())
+            .map(|(r, _)| r.expect_status.as_deref())
             .collect();
+        // Setup and `before`/`after` steps are not in the totals.
         let failed = |per_endpoint: &[Stats]| -> u64 {
             per_endpoint
                 .iter()
                 .zip(&expect_status)
-                .map(|(stats, statuses)| failures(stats, *statuses))
+                .zip(&requests)
+                .filter(|(_, (_, counts))| *counts)
+                .map(|((stats, statuses), _)| failures(stats, *statuses))
                 .sum()
         };
         let ending = if results.aborted.is_some() {
@@ -375,6 +381,7 @@ impl RunReport {
                     }
                 })
                 .collect(),
+            flows: super::flows::reports(scenario, results),
             run: Measured::of(&results.total, failed(&results.per_endpoint)),
             checks,
             timeline: results.timeline.clone(),

@@ -100,6 +100,33 @@ impl RunResults {
             interrupted: summary.ending == "interrupted",
             aborted: summary.abort_reason.clone(),
             phases,
+            flows: summary
+                .flows
+                .iter()
+                .map(|flow| {
+                    Ok(crate::record::FlowResults {
+                        name: flow.name.clone(),
+                        totals: crate::record::FlowTotals {
+                            iterations: stats(&flow.iterations)
+                                .with_context(|| format!("flow {}", flow.name))?,
+                            failed: flow.iterations.failed,
+                        },
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
+            checks: summary
+                .flows
+                .iter()
+                .flat_map(|flow| {
+                    flow.checks.iter().map(|c| crate::record::CheckResults {
+                        flow: flow.name.clone(),
+                        step: format!("{}/{}", flow.name, c.step),
+                        name: c.name.clone(),
+                        passed: c.passed,
+                        failed: c.failed,
+                    })
+                })
+                .collect(),
         })
     }
 }

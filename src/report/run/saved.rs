@@ -28,6 +28,9 @@ pub struct SavedSummary {
     #[serde(default)]
     pub abort_reason: Option<String>,
     pub phases: Vec<Phase>,
+    /// Absent in a run without flows (and before slogate had them).
+    #[serde(default)]
+    pub flows: Vec<SavedFlow>,
     pub run: SavedMeasured,
     pub checks: Vec<Check>,
     pub timeline: Vec<Row>,
@@ -44,6 +47,25 @@ pub struct SavedSummary {
     pub command: Vec<String>,
     #[serde(default)]
     pub scrape_losses: Vec<crate::report::run::ScrapeLoss>,
+}
+
+/// A flow as `summary.json` holds it: its iterations and checks (its
+/// steps' requests are in the phases' `per_request`).
+#[derive(Debug, Deserialize)]
+pub struct SavedFlow {
+    pub name: String,
+    pub iterations: SavedMeasured,
+    #[serde(default)]
+    pub checks: Vec<SavedCheck>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SavedCheck {
+    /// The step's own name.
+    pub step: String,
+    pub name: String,
+    pub passed: u64,
+    pub failed: u64,
 }
 
 #[derive(Debug, Deserialize)]

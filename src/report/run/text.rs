@@ -75,6 +75,7 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
             )?;
         }
     }
+    super::flows::write_terminal(&r.flows, out, |s| t(s).into_owned())?;
     if !r.fault_windows.is_empty() {
         let fault_width = r
             .fault_windows

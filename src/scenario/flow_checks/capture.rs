@@ -142,12 +142,7 @@ impl Validator<'_> {
     /// True when `var` can be a variable: an identifier that is not a
     /// template function's name (`{{ uuid }}` would be ambiguous).
     fn variable_name(&mut self, var: &str, at: Option<Position>) -> bool {
-        let mut chars = var.chars();
-        let identifier = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !identifier {
+        if !crate::plan::template::is_identifier(var) {
             self.error(
                 at,
                 format!("capture `{var}`: a variable's name is a letter or `_`, then letters, digits or `_`"),

@@ -1,0 +1,263 @@
+//! One virtual user's run of a flow: its session (variables, cookie jar,
+//! whether setup ran) and one iteration, step by step. Each step is timed
+//! as a request is, from when it was due: the first step from the
+//! schedule's due time (open model) or now (closed), each later one from
+//! when the step before it answered plus its think time, so a stall in one
+//! step shows in the steps after it as in a user's wait (coordinated
+//! omission, per step).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::timer::PreciseSleep;
+use super::transport::Client;
+use super::worker::{LazyTimeout, Shared, TimedOut};
+use crate::flow::{Jar, Response, ResponseView};
+use crate::plan::FlowStep;
+use crate::record::{ErrorKind, Outcome, Recorder, RequestSample};
+
+/// A connection slot: its connections and, per flow it has run, the
+/// virtual user's session. Kept from one phase to the next.
+pub(crate) struct Slot {
+    pub client: Client,
+    sessions: Vec<Option<Session>>,
+}
+
+/// What a virtual user keeps between a flow's iterations.
+struct Session {
+    /// By slot: setup's variables live for the user, the others for one
+    /// iteration.
+    vars: Vec<String>,
+    jar: Option<Jar>,
+    set_up: bool,
+}
+
+impl Slot {
+    pub(crate) fn new(client: Client) -> Slot {
+        Slot {
+            client,
+            sessions: Vec::new(),
+        }
+    }
+}
+
+/// How a step ended, for what follows it.
+struct StepEnd {
+    ended: Instant,
+    ok: bool,
+    outcome: Outcome,
+}
+
+/// Runs one iteration of flow `index` (after the user's setup, the first
+/// time), due at `due` (None: now, the closed model). Every step is
+/// recorded; so is the iteration, as the flow's.
+pub(crate) async fn iteration(
+    shared: &Shared,
+    recorder: &Rc<RefCell<Recorder>>,
+    slot: &mut Slot,
+    index: usize,
+    due: Option<Instant>,
+    sleep: &mut PreciseSleep,
+    timeout: &mut LazyTimeout,
+) {
+    let flow = &shared.flows[index];
+    if slot.sessions.len() <= index {
+        slot.sessions.resize_with(index + 1, || None);
+    }
+    let session = slot.sessions[index].get_or_insert_with(|| Session {
+        vars: vec![String::new(); flow.vars],
+        jar: flow.cookies.then(Jar::default),
+        set_up: flow.setup.is_empty(),
+    });
+    let first_due = due.unwrap_or_else(Instant::now);
+    let mut next_due = first_due;
+    if !session.set_up {
+        // Setup once per user; if it fails, the user has no iteration
+        // now and sets up again the next time.
+        let end = steps(
+            shared,
+            recorder,
+            &mut slot.client,
+            session,
+            &flow.setup,
+            next_due,
+            sleep,
+            timeout,
+        )
+        .await;
+        match end {
+            Some(end) if !end.ok => return,
+            Some(end) => next_due = end.ended,
+            None => {}
+        }
+        session.set_up = true;
+    }
+    for var in &mut session.vars[flow.setup_vars..] {
+        var.clear();
+    }
+    let end = steps(
+        shared,
+        recorder,
+        &mut slot.client,
+        session,
+        &flow.steps,
+        next_due,
+        sleep,
+        timeout,
+    )
+    .await;
+    if let Some(end) = end {
+        recorder.borrow_mut().record_iteration(
+            index,
+            &RequestSample {
+                endpoint: index,
+                intended: first_due,
+                started: first_due,
+                ended: end.ended,
+                outcome: end.outcome,
+                bytes_received: 0,
+            },
+            !end.ok,
+        );
+    }
+}
+
+/// Runs `list` from `due`; the last step's end (None when no step ran),
+/// or the first failing step's, which ends the list unless it goes on.
+#[allow(clippy::too_many_arguments)]
+async fn steps(
+    shared: &Shared,
+    recorder: &Rc<RefCell<Recorder>>,
+    client: &mut Client,
+    session: &mut Session,
+    list: &[FlowStep],
+    mut due: Instant,
+    sleep: &mut PreciseSleep,
+    timeout: &mut LazyTimeout,
+) -> Option<StepEnd> {
+    let mut last: Option<StepEnd> = None;
+    // The first failure decides the iteration's outcome.
+    let mut failure: Option<Outcome> = None;
+    for step in list {
+        if let Some(when) = &step.when {
+            let value = &session.vars[when.var];
+            let runs = match &when.equals {
+                None => !value.is_empty(),
+                Some(equals) => value == equals,
+            };
+            if !runs {
+                continue;
+            }
+        }
+        for _ in 0..step.repeat {
+            let end = one_step(shared, recorder, client, session, step, due, sleep, timeout).await;
+            due = end.ended;
+            let ok = end.ok;
+            if !ok && failure.is_none() {
+                failure = Some(end.outcome);
+            }
+            last = Some(end);
+            if !ok && !step.go_on {
+                return last.map(|end| StepEnd {
+                    outcome: failure.unwrap_or(end.outcome),
+                    ok: false,
+                    ..end
+                });
+            }
+            if !step.think.is_zero() {
+                let pause = step.think.sample(&client.think_rng);
+                due += pause;
+                sleep.until(due).await;
+            }
+        }
+    }
+    last.map(|end| StepEnd {
+        ok: failure.is_none(),
+        outcome: failure.unwrap_or(end.outcome),
+        ..end
+    })
+}
+
+/// Sends one step due at `due`, takes its captures and runs its checks.
+#[allow(clippy::too_many_arguments)]
+async fn one_step(
+    shared: &Shared,
+    recorder: &Rc<RefCell<Recorder>>,
+    client: &mut Client,
+    session: &mut Session,
+    step: &FlowStep,
+    due: Instant,
+    sleep: &mut PreciseSleep,
+    timeout: &mut LazyTimeout,
+) -> StepEnd {
+    sleep.until(due).await;
+    let started = Instant::now();
+    let deadline = started + shared.request_timeout;
+    let result = timeout
+        .run(
+            deadline,
+            client.send_step(
+                &shared.wire,
+                step.endpoint,
+                &mut session.vars,
+                session.jar.as_mut(),
+            ),
+        )
+        .await;
+    let ended = Instant::now();
+    let (mut outcome, bytes_received) = match result {
+        Ok(Ok(response)) => (
+            Outcome::Response {
+                status: response.status,
+            },
+            response.bytes_received,
+        ),
+        Ok(Err(kind)) => (Outcome::Error(kind), 0),
+        Err(TimedOut) => {
+            client.reset(&shared.wire, step.endpoint);
+            (Outcome::Error(ErrorKind::RequestTimeout), 0)
+        }
+    };
+    let mut sample = RequestSample {
+        endpoint: step.endpoint,
+        intended: due,
+        started,
+        ended,
+        outcome,
+        bytes_received,
+    };
+    let mut recorder = recorder.borrow_mut();
+    let mut ok = recorder.succeeds(&sample);
+    if let Outcome::Response { status } = outcome {
+        let kept = client.kept();
+        let response = Response::new(ResponseView {
+            status,
+            headers: &kept.headers,
+            body: &kept.body,
+            body_size: bytes_received,
+            latency: sample.latency(),
+        });
+        let mut captured = true;
+        for (var, capture) in &step.captures {
+            captured &= capture.take(&response, &mut session.vars[*var]);
+        }
+        let mut checked = true;
+        for &check in &step.checks {
+            let passed = shared.checks[check].check.passes(&response);
+            recorder.record_check(check, passed);
+            checked &= passed;
+        }
+        // A status the step does not expect is its failure already, with
+        // its status kept; a wrong body or a missing value are their own.
+        if ok && !checked {
+            outcome = Outcome::Error(ErrorKind::CheckFailed);
+        } else if ok && !captured {
+            outcome = Outcome::Error(ErrorKind::CaptureFailed);
+        }
+        ok &= checked && captured;
+        sample.outcome = outcome;
+    }
+    recorder.record(&sample);
+    StepEnd { ended, ok, outcome }
+}

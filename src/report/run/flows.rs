@@ -1,0 +1,245 @@
+//! The flows of a run as reports show them: per flow its iterations, each
+//! step's requests (setup steps apart) and every check's passes and
+//! failures, as k6's checks summary; rendered into the terminal report
+//! and `summary.md`.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::model::Measured;
+use crate::expect::failures;
+use crate::record::RunResults;
+
+/// One flow over the run.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FlowReport {
+    pub name: String,
+    /// Its iterations: each timed from its first step's due time to the
+    /// end of its last step (or of the step that ended it); failed when a
+    /// step failed.
+    pub iterations: Measured,
+    pub steps: Vec<FlowStepReport>,
+    pub checks: Vec<CheckReport>,
+}
+
+/// One step of a flow over the run.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FlowStepReport {
+    /// The step's own name.
+    pub name: String,
+    /// Its requests' name in `per_request` and the timeline (`FLOW/STEP`).
+    pub request: String,
+    /// A setup step: once per virtual user, not in the phases' totals.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub setup: bool,
+    #[serde(flatten)]
+    pub measured: Measured,
+}
+
+/// One check of one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct CheckReport {
+    /// The step's own name.
+    pub step: String,
+    pub name: String,
+    pub passed: u64,
+    pub failed: u64,
+}
+
+impl CheckReport {
+    /// `99.50%` of evaluations passed, or `-` when none ran.
+    pub(crate) fn share(&self) -> String {
+        let total = self.passed + self.failed;
+        if total == 0 {
+            "-".into()
+        } else {
+            format!("{:.2}%", self.passed as f64 * 100.0 / total as f64)
+        }
+    }
+}
+
+/// The flows of `scenario` as `results` measured them.
+pub(crate) fn reports(
+    scenario: &crate::scenario::Scenario,
+    results: &RunResults,
+) -> Vec<FlowReport> {
+    scenario
+        .flows
+        .iter()
+        .map(|flow| {
+            let totals = results
+                .flows
+                .iter()
+                .find(|f| f.name == flow.name)
+                .map(|f| f.totals.clone())
+                .unwrap_or_default();
+            let steps = flow
+                .setup
+                .iter()
+                .map(|s| (s, true))
+                .chain(flow.steps.iter().map(|s| (s, false)))
+                .map(|(step, setup)| {
+                    let request = step.request.name.clone();
+                    let stats = results
+                        .endpoint_names
+                        .iter()
+                        .position(|n| *n == request)
+                        .and_then(|i| results.per_endpoint.get(i))
+                        .cloned()
+                        .unwrap_or_default();
+                    let failed = failures(&stats, step.request.expect_status.as_deref());
+                    FlowStepReport {
+                        name: step.name.clone(),
+                        request,
+                        setup,
+                        measured: Measured::of(&stats, failed),
+                    }
+                })
+                .collect();
+            let checks = results
+                .checks
+                .iter()
+                .filter(|c| c.flow == flow.name)
+                .map(|c| CheckReport {
+                    step: c
+                        .step
+                        .strip_prefix(&format!("{}/", flow.name))
+                        .unwrap_or(&c.step)
+                        .to_string(),
+                    name: c.name.clone(),
+                    passed: c.passed,
+                    failed: c.failed,
+                })
+                .collect();
+            FlowReport {
+                name: flow.name.clone(),
+                iterations: Measured::of(&totals.iterations, totals.failed),
+                steps,
+                checks,
+            }
+        })
+        .collect()
+}
+
+/// The flows for the terminal: a table of steps per flow, then its checks.
+pub(crate) fn write_terminal(
+    flows: &[FlowReport],
+    out: &mut dyn Write,
+    escape: fn(&str) -> String,
+) -> std::io::Result<()> {
+    for flow in flows {
+        let it = &flow.iterations;
+        writeln!(
+            out,
+            "\nflow {}: {} iterations, {} failed, p50 {}, p95 {}, p99 {}",
+            escape(&flow.name),
+            it.requests,
+            it.failed,
+            it.latency_cell(|d| d.p50, 2),
+            it.latency_cell(|d| d.p95, 2),
+            it.latency_cell(|d| d.p99, 2)
+        )?;
+        writeln!(
+            out,
+            "  {:<22} {:>9} {:>8} {:>10} {:>10} {:>10}",
+            "step", "requests", "failed", "p50", "p95", "p99"
+        )?;
+        for step in &flow.steps {
+            let m = &step.measured;
+            let name = if step.setup {
+                format!("{} (setup)", escape(&step.name))
+            } else {
+                escape(&step.name)
+            };
+            let why = m
+                .outcomes_text()
+                .map_or_else(String::new, |a| format!("  answers {}", escape(&a)));
+            writeln!(
+                out,
+                "  {:<22} {:>9} {:>8} {:>10} {:>10} {:>10}{why}",
+                name,
+                m.requests,
+                m.failed,
+                m.latency_cell(|d| d.p50, 2),
+                m.latency_cell(|d| d.p95, 2),
+                m.latency_cell(|d| d.p99, 2)
+            )?;
+        }
+        for check in &flow.checks {
+            let mark = if check.failed == 0 { "✓" } else { "✗" };
+            writeln!(
+                out,
+                "  {mark} {:<40} {:>8} passed {:>8} failed  {}",
+                format!("{} › {}", escape(&check.step), escape(&check.name)),
+                check.passed,
+                check.failed,
+                check.share()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The flows for `summary.md`: a table per flow, its checks below.
+pub(crate) fn write_markdown(
+    flows: &[FlowReport],
+    out: &mut dyn Write,
+    escape: fn(&str) -> String,
+) -> std::io::Result<()> {
+    if flows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n### Flows\n")?;
+    for flow in flows {
+        let it = &flow.iterations;
+        writeln!(
+            out,
+            "**{}**: {} iterations, {} failed; p50 {}, p95 {}, p99 {}\n",
+            escape(&flow.name),
+            it.requests,
+            it.failed,
+            it.latency_cell(|d| d.p50, 2),
+            it.latency_cell(|d| d.p95, 2),
+            it.latency_cell(|d| d.p99, 2)
+        )?;
+        writeln!(out, "| step | requests | failed | p50 | p95 | p99 | answers |")?;
+        writeln!(out, "|---|---:|---:|---:|---:|---:|---|")?;
+        for step in &flow.steps {
+            let m = &step.measured;
+            let name = if step.setup {
+                format!("{} (setup)", escape(&step.name))
+            } else {
+                escape(&step.name)
+            };
+            writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} | {} | {} |",
+                m.requests,
+                m.failed,
+                m.latency_cell(|d| d.p50, 2),
+                m.latency_cell(|d| d.p95, 2),
+                m.latency_cell(|d| d.p99, 2),
+                escape(&m.outcomes_text().unwrap_or_default())
+            )?;
+        }
+        if !flow.checks.is_empty() {
+            writeln!(out, "\n| | check | step | passed | failed | share |")?;
+            writeln!(out, "|---|---|---|---:|---:|---:|")?;
+            for check in &flow.checks {
+                let mark = if check.failed == 0 { "✓" } else { "✗" };
+                writeln!(
+                    out,
+                    "| {mark} | {} | {} | {} | {} | {} |",
+                    escape(&check.name),
+                    escape(&check.step),
+                    check.passed,
+                    check.failed,
+                    check.share()
+                )?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
