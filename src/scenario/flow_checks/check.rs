@@ -12,8 +12,7 @@ use crate::scenario::{Position, nearest};
 impl Validator<'_> {
     /// A step's `check:`; a check with an error is left out (the error
     /// recorded). `expect_status` is the step's: a status check it makes
-    /// pointless (the response would already have failed the step) is an
-    /// error.
+    /// pointless (a response it passes fails the step anyway) is an error.
     pub(in crate::scenario) fn checks(
         &mut self,
         specs: &[Spanned<CheckSpec>],
@@ -258,8 +257,8 @@ impl Validator<'_> {
     }
 
     /// False (the error recorded) when no status `wanted` takes is a
-    /// success of the step: such a response fails the step before its
-    /// checks run, so the check could never see it.
+    /// success of the step: such a response fails the step whatever its
+    /// checks say, so the check could never pass a step.
     fn status_can_succeed(
         &mut self,
         text: &str,
@@ -278,7 +277,7 @@ impl Validator<'_> {
                     at,
                     format!("check `status {text}`: the step's `expect_status` ([{listed}]) leaves out {text}"),
                     Some(format!(
-                        "a response with a status outside `expect_status` fails the step before its checks run; add {} to `expect_status`",
+                        "a response with a status outside `expect_status` fails the step whatever its checks say; add {} to `expect_status`",
                         if text.ends_with("xx") { "the statuses you expect" } else { text }
                     )),
                 );
@@ -294,7 +293,7 @@ impl Validator<'_> {
                     at,
                     format!("check `status {text}`: {text} is not a success of this step (without `expect_status`, success is a status below 400)"),
                     Some(format!(
-                        "a response that is not a success fails the step before its checks run; the step's `expect_status` must list it, e.g. `expect_status: [{example}]`"
+                        "a response that is not a success fails the step whatever its checks say; the step's `expect_status` must list it, e.g. `expect_status: [{example}]`"
                     )),
                 );
                 false

@@ -474,9 +474,9 @@ fn a_status_check_must_name_a_success_of_the_step() {
     assert_eq!(
         errors("check: [{status: 404}, {status: 4xx}, {status: [200, 503]}]"),
         [
-            "1:18: check `status 404`: 404 is not a success of this step (without `expect_status`, success is a status below 400) (hint: a response that is not a success fails the step before its checks run; the step's `expect_status` must list it, e.g. `expect_status: [404]`)",
-            "1:33: check `status 4xx`: 4xx is not a success of this step (without `expect_status`, success is a status below 400) (hint: a response that is not a success fails the step before its checks run; the step's `expect_status` must list it, e.g. `expect_status: [404]`)",
-            "1:54: check `status 503`: 503 is not a success of this step (without `expect_status`, success is a status below 400) (hint: a response that is not a success fails the step before its checks run; the step's `expect_status` must list it, e.g. `expect_status: [503]`)",
+            "1:18: check `status 404`: 404 is not a success of this step (without `expect_status`, success is a status below 400) (hint: a response that is not a success fails the step whatever its checks say; the step's `expect_status` must list it, e.g. `expect_status: [404]`)",
+            "1:33: check `status 4xx`: 4xx is not a success of this step (without `expect_status`, success is a status below 400) (hint: a response that is not a success fails the step whatever its checks say; the step's `expect_status` must list it, e.g. `expect_status: [404]`)",
+            "1:54: check `status 503`: 503 is not a success of this step (without `expect_status`, success is a status below 400) (hint: a response that is not a success fails the step whatever its checks say; the step's `expect_status` must list it, e.g. `expect_status: [503]`)",
         ]
     );
     assert_eq!(
@@ -484,8 +484,8 @@ fn a_status_check_must_name_a_success_of_the_step() {
             "expect_status: [201, 404]\ncheck: [{status: 200}, {status: 3xx}, {status: 4xx}, {status: 404}]"
         ),
         [
-            "2:18: check `status 200`: the step's `expect_status` ([201, 404]) leaves out 200 (hint: a response with a status outside `expect_status` fails the step before its checks run; add 200 to `expect_status`)",
-            "2:33: check `status 3xx`: the step's `expect_status` ([201, 404]) leaves out 3xx (hint: a response with a status outside `expect_status` fails the step before its checks run; add the statuses you expect to `expect_status`)",
+            "2:18: check `status 200`: the step's `expect_status` ([201, 404]) leaves out 200 (hint: a response with a status outside `expect_status` fails the step whatever its checks say; add 200 to `expect_status`)",
+            "2:33: check `status 3xx`: the step's `expect_status` ([201, 404]) leaves out 3xx (hint: a response with a status outside `expect_status` fails the step whatever its checks say; add the statuses you expect to `expect_status`)",
         ]
     );
     assert_eq!(named("check: [{status: 3xx}, {status: 302}]").len(), 2);
