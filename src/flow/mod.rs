@@ -2,11 +2,17 @@
 //! it demands of it (checks). Pure: evaluated on a [`ResponseView`] the
 //! engine kept for the step; nothing here does I/O.
 
+pub mod capture;
+pub mod check;
 mod jar;
+mod response;
 
 use std::time::Duration;
 
+pub use capture::{Capture, CaptureSource};
+pub use check::{Check, CheckKind, HeaderTest, JsonTest, Needle};
 pub use jar::Jar;
+pub use response::Response;
 
 /// What a flow step's response looked like, as its checks and captures
 /// see it. Header names are lower case; values as received.
@@ -42,39 +48,5 @@ impl ResponseView<'_> {
             .iter()
             .filter(move |(n, _)| n == name)
             .map(|(_, v)| v.as_slice())
-    }
-}
-
-// TEMP-STUB (replaced by h-checks at merge; never committed)
-pub mod capture {
-    #[derive(Debug, Clone)]
-    pub struct Capture {
-        pub var: String,
-    }
-    impl Capture {
-        pub fn take(&self, _r: &super::Response<'_>, _o: &mut String) -> bool {
-            false
-        }
-    }
-}
-pub mod check {
-    #[derive(Debug, Clone)]
-    pub struct Check {
-        pub name: String,
-    }
-    impl Check {
-        pub fn passes(&self, _r: &super::Response<'_>) -> bool {
-            true
-        }
-    }
-}
-pub use capture::Capture;
-pub use check::Check;
-pub struct Response<'a> {
-    pub view: ResponseView<'a>,
-}
-impl<'a> Response<'a> {
-    pub fn new(view: ResponseView<'a>) -> Self {
-        Response { view }
     }
 }

@@ -3,6 +3,7 @@
 //! `load` is the one entry point; nothing is run here.
 
 mod alerts;
+mod flow_checks;
 mod flows;
 mod forms;
 mod metrics;
