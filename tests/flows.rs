@@ -32,7 +32,12 @@ fn check(summary: &serde_json::Value, step: &str, name: &str) -> (u64, u64) {
         .unwrap()
         .iter()
         .find(|c| c["step"] == step && c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {step} › {name}: {}", summary["flows"][0]["checks"]));
+        .unwrap_or_else(|| {
+            panic!(
+                "no check {step} › {name}: {}",
+                summary["flows"][0]["checks"]
+            )
+        });
     (
         check["passed"].as_u64().unwrap(),
         check["failed"].as_u64().unwrap(),
@@ -128,7 +133,10 @@ expect:
         assert_eq!(step(&summary, name)["failed"], 0, "{name}");
     }
     let login = step(&summary, "login");
-    assert_eq!((login["requests"].as_u64(), login["setup"].as_bool()), (Some(3), Some(true)));
+    assert_eq!(
+        (login["requests"].as_u64(), login["setup"].as_bool()),
+        (Some(3), Some(true))
+    );
     let wrong = step(&summary, "wrong");
     assert_eq!(wrong["failed"], 30);
     assert_eq!(wrong["errors"]["check_failed"], 30);
@@ -142,14 +150,20 @@ expect:
     assert_eq!(summary["run"]["failed"], 30);
     crate::support::check_schema(&summary, include_str!("../reports/run.schema.json"));
     let rows = crate::support::checks(&out);
-    assert_eq!(crate::support::outcome_of(&rows, "error_rate").1, "pass");
-    assert_eq!(crate::support::outcome_of(&rows, "checks passed").1, "fail");
+    assert_eq!(crate::support::outcome_of(&rows, "error_rate").1, "PASS");
+    assert_eq!(crate::support::outcome_of(&rows, "checks passed").1, "FAIL");
     // The terminal and summary.md show the checks.
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("flow shop: 30 iterations, 30 failed"), "{stdout}");
+    assert!(
+        stdout.contains("flow shop: 30 iterations, 30 failed"),
+        "{stdout}"
+    );
     assert!(stdout.contains("✗ wrong › the service says ok"), "{stdout}");
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("| ✗ | the service says ok | wrong | 0 | 30 | 0.00% |"), "{md}");
+    assert!(
+        md.contains("| ✗ | the service says ok | wrong | 0 | 30 | 0.00% |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -313,8 +327,14 @@ phases:
         .iter()
         .map(|r| r["origin"].as_str().unwrap())
         .collect();
-    assert!(origins.contains(&format!("http://{}", auth.addr()).as_str()), "{origins:?}");
-    assert!(origins.contains(&format!("http://{}", api.addr).as_str()), "{origins:?}");
+    assert!(
+        origins.contains(&format!("http://{}", auth.addr()).as_str()),
+        "{origins:?}"
+    );
+    assert!(
+        origins.contains(&format!("http://{}", api.addr).as_str()),
+        "{origins:?}"
+    );
 }
 
 #[test]
@@ -363,7 +383,10 @@ phases:
     // `b` is due when `a` answered: it waited for nothing.
     assert!(ms(b, "latency_ms", "p99") < 50.0, "{b}");
     let iterations = &summary["flows"][0]["iterations"];
-    assert!(iterations["latency_ms"]["p99"].as_f64().unwrap() >= 800.0, "{iterations}");
+    assert!(
+        iterations["latency_ms"]["p99"].as_f64().unwrap() >= 800.0,
+        "{iterations}"
+    );
     assert_eq!(summary["phases"][0]["schedule"]["due"], 400);
     assert_eq!(summary["phases"][0]["schedule"]["dropped"], 0);
 }

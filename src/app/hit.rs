@@ -96,7 +96,9 @@ pub(crate) fn expectations(args: &HitArgs) -> Result<Vec<Expectation>, UsageErro
             if check.metric == expect::Metric::ChecksPassed {
                 return Err(UsageError::new(
                     "--expect",
-                    format!("`{text}`: `checks passed` judges a scenario's flow checks; `hit` has none"),
+                    format!(
+                        "`{text}`: `checks passed` judges a scenario's flow checks; `hit` has none"
+                    ),
                 ));
             }
             Ok(Expectation {

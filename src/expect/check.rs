@@ -266,9 +266,10 @@ pub(crate) fn parse_threshold(metric: Metric, text: &str) -> Result<f64, CheckSy
     let text = text.trim();
     Ok(match metric {
         Metric::Latency(_) => parse_duration(text)?.as_secs_f64() * 1000.0,
-        Metric::ErrorRate | Metric::Availability | Metric::StatusShare(_) | Metric::ChecksPassed => {
-            text.parse::<Ratio>()?.fraction()
-        }
+        Metric::ErrorRate
+        | Metric::Availability
+        | Metric::StatusShare(_)
+        | Metric::ChecksPassed => text.parse::<Ratio>()?.fraction(),
         Metric::Throughput => text.parse::<Rate>()?.as_per_second(),
         Metric::Requests => {
             text.parse::<u64>()
@@ -332,7 +333,10 @@ mod tests {
         );
         assert_eq!(parse_check("requests >= 1000").unwrap().threshold, 1000.0);
         let checks = parse_check("checks passed >= 99.9%").unwrap();
-        assert_eq!((checks.metric, checks.threshold), (Metric::ChecksPassed, 0.999));
+        assert_eq!(
+            (checks.metric, checks.threshold),
+            (Metric::ChecksPassed, 0.999)
+        );
         assert_eq!(checks.to_string(), "checks passed >= 99.9%");
         // The short form of a latency quantile.
         assert_eq!(

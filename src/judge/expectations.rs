@@ -57,7 +57,11 @@ pub(crate) fn evaluate(
                     failures,
                     checks,
                 };
-                verdicts.push(judge(expectation, Some(&sample), format!("{scope}, flow {flow}")));
+                verdicts.push(judge(
+                    expectation,
+                    Some(&sample),
+                    format!("{scope}, flow {flow}"),
+                ));
                 continue;
             }
             let (stats, failures, scope) = match &expectation.request {

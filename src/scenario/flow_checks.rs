@@ -4,10 +4,6 @@
 //! status check that the step's `expect_status` makes pointless. Part of
 //! [`super::resolve`].
 
-// Nothing reads flows yet: `resolve` calls `captures` and `checks` (and
-// adds `KEYS` to its own) once it parses `flows:`; then this goes.
-#![allow(dead_code)]
-
 mod capture;
 mod check;
 #[cfg(test)]

@@ -235,6 +235,11 @@ impl Validator<'_> {
                     }
                 }
             });
+            let captures = self.captures(&spec.capture);
+            let checks = self.checks(
+                &spec.check,
+                request.as_ref().and_then(|r| r.expect_status.as_deref()),
+            );
             for var in step_captures(spec) {
                 if !vars.contains(&var) {
                     vars.push(var);
@@ -248,8 +253,8 @@ impl Validator<'_> {
                     go_on: spec.go_on.unwrap_or(false),
                     repeat,
                     when,
-                    captures: Vec::new(),
-                    checks: Vec::new(),
+                    captures,
+                    checks,
                 });
             }
         }
@@ -267,8 +272,8 @@ struct StepNames<'a> {
 }
 
 /// The variables a step captures, by name.
-fn step_captures(_spec: &FlowStepSpec) -> Vec<String> {
-    Vec::new()
+fn step_captures(spec: &FlowStepSpec) -> Vec<String> {
+    spec.capture.keys().cloned().collect()
 }
 
 /// Every variable the flow's steps capture (setup's and the iteration's).

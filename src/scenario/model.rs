@@ -252,6 +252,12 @@ pub(crate) struct FlowStepSpec {
     pub body: Option<Text>,
     #[serde(default)]
     pub expect_status: Option<Vec<Spanned<u16>>>,
+    /// Values taken from the response into variables, by name.
+    #[serde(default)]
+    pub capture: BTreeMap<String, Spanned<super::flow_checks::CaptureSpec>>,
+    /// What the response must be.
+    #[serde(default)]
+    pub check: Vec<Spanned<super::flow_checks::CheckSpec>>,
     /// Pause after this step.
     #[serde(default)]
     pub think: Option<Spanned<StringOr<ThinkSpec>>>,

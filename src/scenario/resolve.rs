@@ -76,6 +76,9 @@ const KEYS: &[&[&str]] = &[
         "if",
     ],
     &["var", "equals"],
+    super::flow_checks::KEYS[0],
+    super::flow_checks::KEYS[1],
+    super::flow_checks::KEYS[2],
     &["rate", "steps", "concurrency", "think", "connections"],
     &["from", "to"],
     &["min", "max", "mean", "stddev"],
@@ -344,7 +347,9 @@ impl Validator<'_> {
         let expect = self.expectations(
             &file.expect,
             &sendables,
-            super::phases::Sends::Run { requests: &sent_all },
+            super::phases::Sends::Run {
+                requests: &sent_all,
+            },
         );
         let alerts_expected =
             !expect.alerts.is_empty() || phases.iter().any(|p| !p.alerts.is_empty());

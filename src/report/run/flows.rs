@@ -203,7 +203,10 @@ pub(crate) fn write_markdown(
             it.latency_cell(|d| d.p95, 2),
             it.latency_cell(|d| d.p99, 2)
         )?;
-        writeln!(out, "| step | requests | failed | p50 | p95 | p99 | answers |")?;
+        writeln!(
+            out,
+            "| step | requests | failed | p50 | p95 | p99 | answers |"
+        )?;
         writeln!(out, "|---|---:|---:|---:|---:|---:|---|")?;
         for step in &flow.steps {
             let m = &step.measured;

@@ -117,6 +117,7 @@ mod tests {
             expectations: vec![crate::expect::Expectation {
                 check: crate::expect::parse_check(expect).unwrap(),
                 request: None,
+                flow: None,
                 optional: false,
                 source: "test".into(),
             }],
