@@ -97,10 +97,23 @@ fn contents(s: &scenario::Scenario) -> String {
         (s.proxies.len(), "fault proxy"),
         (s.aborts.len(), "abort condition"),
     ];
-    let mut parts = vec![
-        crate::units::count(s.phases.len(), "phase"),
-        crate::units::count(s.requests.len(), "request"),
-    ];
+    let mut parts = vec![crate::units::count(s.phases.len(), "phase")];
+    // A scenario of flows alone has no requests of its own to count.
+    if !s.requests.is_empty() || s.flows.is_empty() {
+        parts.push(crate::units::count(s.requests.len(), "request"));
+    }
+    if !s.flows.is_empty() {
+        let steps: usize = s.flows.iter().map(|f| f.setup.len() + f.steps.len()).sum();
+        parts.push(format!(
+            "{} ({})",
+            crate::units::count(s.flows.len(), "flow"),
+            crate::units::count(steps, "step")
+        ));
+    }
+    let around = s.before.len() + s.after.len();
+    if around > 0 {
+        parts.push(crate::units::count(around, "before/after flow"));
+    }
     parts.extend(
         counts
             .into_iter()

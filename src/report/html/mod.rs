@@ -127,6 +127,9 @@ fn sections(saved: &Saved) -> Vec<(&'static str, &'static str)> {
     if saved.slos.is_some() {
         list.push(("slos", "SLOs"));
     }
+    if !s.flows.is_empty() {
+        list.push(("flows", "Flows"));
+    }
     list.extend([("phases", "Phases"), ("reproduce", "Reproduce")]);
     list
 }
@@ -242,6 +245,7 @@ pub(crate) fn render(saved: &Saved) -> String {
     if let Some(slos) = &saved.slos {
         slos_section(&mut page, slos);
     }
+    tables::flows_section(&mut page, s);
     tables_section(&mut page, s, &knob_windows);
     let _ = write!(
         page,

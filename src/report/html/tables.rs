@@ -180,3 +180,65 @@ fn steps_table(
     }
     page.push_str("</tbody></table>\n");
 }
+
+/// Each flow: its iterations and steps (setup marked), then its checks
+/// with their passes and failures.
+pub(super) fn flows_section(page: &mut String, s: &saved::SavedSummary) {
+    if s.flows.is_empty() {
+        return;
+    }
+    page.push_str("<h2 id=\"flows\">Flows</h2>\n");
+    let cells = |m: &saved::SavedMeasured| match &m.latency_ms {
+        Some(d) => format!(
+            "<td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td>",
+            d.p50, d.p95, d.p99, d.max
+        ),
+        None => "<td>-</td><td>-</td><td>-</td><td>-</td>".into(),
+    };
+    for flow in &s.flows {
+        let _ = writeln!(
+            page,
+            "<h3>{}</h3><table><thead><tr><th>step</th><th>count</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n<tr><td><em>iterations</em></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
+            escape(&flow.name),
+            flow.iterations.requests,
+            flow.iterations.failed,
+            error_rate(&flow.iterations),
+            cells(&flow.iterations)
+        );
+        for step in &flow.steps {
+            let _ = writeln!(
+                page,
+                "<tr><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
+                escape(&step.name),
+                if step.setup { " <em>(setup)</em>" } else { "" },
+                step.measured.requests,
+                step.measured.failed,
+                error_rate(&step.measured),
+                cells(&step.measured)
+            );
+        }
+        page.push_str("</tbody></table>\n");
+        if flow.checks.is_empty() {
+            continue;
+        }
+        page.push_str("<table><thead><tr><th></th><th>check</th><th>step</th><th>passed</th><th>failed</th><th>passed share</th></tr></thead><tbody>\n");
+        for check in &flow.checks {
+            let total = check.passed + check.failed;
+            let share = if total == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.2}%", check.passed as f64 * 100.0 / total as f64)
+            };
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{share}</td></tr>",
+                if check.failed == 0 { "✓" } else { "✗" },
+                escape(&check.name),
+                escape(&check.step),
+                check.passed,
+                check.failed
+            );
+        }
+        page.push_str("</tbody></table>\n");
+    }
+}

@@ -246,3 +246,76 @@ pub(crate) fn write_markdown(
     }
     Ok(())
 }
+
+/// `flows.csv`: one row per flow's iterations, per step and per check:
+/// `flow, kind, step, name, requests, failed, passed, p50_ms, p95_ms,
+/// p99_ms`; written when the run has flows.
+pub(crate) struct FlowsCsv;
+
+impl super::Artifact for FlowsCsv {
+    fn file_name(&self) -> &'static str {
+        "flows.csv"
+    }
+
+    fn present(&self, files: &super::Contents) -> bool {
+        files.report.is_some_and(|r| !r.flows.is_empty())
+    }
+
+    fn write(&self, files: &super::Contents, out: &mut dyn Write) -> anyhow::Result<()> {
+        let report = files.report()?;
+        let mut csv = ::csv::Writer::from_writer(out);
+        csv.write_record([
+            "flow", "kind", "step", "name", "requests", "failed", "passed", "p50_ms", "p95_ms",
+            "p99_ms",
+        ])?;
+        let ms = |m: &Measured, q: fn(&crate::report::Distribution) -> f64| {
+            m.latency_ms.as_ref().map_or_else(String::new, |d| q(d).to_string())
+        };
+        for flow in &report.flows {
+            let it = &flow.iterations;
+            csv.write_record(crate::report::escape::csv_row([
+                flow.name.as_str(),
+                "iterations",
+                "",
+                "",
+                &it.requests.to_string(),
+                &it.failed.to_string(),
+                &(it.requests - it.failed.min(it.requests)).to_string(),
+                &ms(it, |d| d.p50),
+                &ms(it, |d| d.p95),
+                &ms(it, |d| d.p99),
+            ]))?;
+            for step in &flow.steps {
+                let m = &step.measured;
+                csv.write_record(crate::report::escape::csv_row([
+                    flow.name.as_str(),
+                    if step.setup { "setup" } else { "step" },
+                    step.name.as_str(),
+                    step.request.as_str(),
+                    &m.requests.to_string(),
+                    &m.failed.to_string(),
+                    &(m.requests - m.failed.min(m.requests)).to_string(),
+                    &ms(m, |d| d.p50),
+                    &ms(m, |d| d.p95),
+                    &ms(m, |d| d.p99),
+                ]))?;
+            }
+            for check in &flow.checks {
+                csv.write_record(crate::report::escape::csv_row([
+                    flow.name.as_str(),
+                    "check",
+                    check.step.as_str(),
+                    check.name.as_str(),
+                    &(check.passed + check.failed).to_string(),
+                    &check.failed.to_string(),
+                    &check.passed.to_string(),
+                    "",
+                    "",
+                    "",
+                ]))?;
+            }
+        }
+        csv.flush()?;
+        Ok(())
+    }
+}

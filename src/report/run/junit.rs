@@ -26,11 +26,12 @@ impl Artifact for Junit {
             .filter(|c| c.outcome == CheckOutcome::NoData && c.optional)
             .count();
         let stopped = matches!(report.ending, Ending::Aborted | Ending::Interrupted);
+        let flow_checks: usize = report.flows.iter().map(|f| f.checks.len()).sum();
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
             out,
             r#"<testsuites name="slogate" tests="{}" failures="{}" errors="{}" time="{:.3}">"#,
-            report.checks.len(),
+            report.checks.len() + flow_checks,
             failures,
             usize::from(stopped),
             report.duration_s
@@ -91,6 +92,37 @@ impl Artifact for Junit {
             writeln!(out, "    </testcase>")?;
         }
         writeln!(out, "  </testsuite>")?;
+        // Each flow's response checks, as k6 lists them: they inform, the
+        // expectations above decide (`checks passed >= 99.9%` gates on them).
+        for flow in &report.flows {
+            writeln!(
+                out,
+                r#"  <testsuite name="{}.flow {}" tests="{}" failures="0" errors="0" skipped="0" time="{:.3}">"#,
+                xml(&report.scenario),
+                xml(&flow.name),
+                flow.checks.len(),
+                report.duration_s
+            )?;
+            for check in &flow.checks {
+                writeln!(
+                    out,
+                    r#"    <testcase classname="{}.flow {}.{}" name="{}">"#,
+                    xml(&report.scenario),
+                    xml(&flow.name),
+                    xml(&check.step),
+                    xml(&check.name)
+                )?;
+                writeln!(
+                    out,
+                    r#"      <system-out>passed {}, failed {} ({} passed)</system-out>"#,
+                    check.passed,
+                    check.failed,
+                    check.share()
+                )?;
+                writeln!(out, "    </testcase>")?;
+            }
+            writeln!(out, "  </testsuite>")?;
+        }
         writeln!(out, "</testsuites>")?;
         Ok(())
     }

@@ -138,11 +138,12 @@ impl Kept {
 
 /// Every file of a results directory but the page (`index.html`, which
 /// reads them back) and `compare`'s.
-pub(crate) const ARTIFACTS: [&dyn Artifact; 10] = [
+pub(crate) const ARTIFACTS: [&dyn Artifact; 11] = [
     &slos::SlosFile,
     &summary_json::SummaryJson,
     &timeline::TimelineCsv,
     &checks::ChecksCsv,
+    &flows::FlowsCsv,
     &junit::Junit,
     &markdown::Markdown,
     &faults::FaultsFile,

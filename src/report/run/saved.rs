@@ -56,7 +56,19 @@ pub struct SavedFlow {
     pub name: String,
     pub iterations: SavedMeasured,
     #[serde(default)]
+    pub steps: Vec<SavedFlowStep>,
+    #[serde(default)]
     pub checks: Vec<SavedCheck>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SavedFlowStep {
+    /// The step's own name.
+    pub name: String,
+    #[serde(default)]
+    pub setup: bool,
+    #[serde(flatten)]
+    pub measured: SavedMeasured,
 }
 
 #[derive(Debug, Deserialize)]
