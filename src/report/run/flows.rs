@@ -269,7 +269,9 @@ impl super::Artifact for FlowsCsv {
             "p99_ms",
         ])?;
         let ms = |m: &Measured, q: fn(&crate::report::Distribution) -> f64| {
-            m.latency_ms.as_ref().map_or_else(String::new, |d| q(d).to_string())
+            m.latency_ms
+                .as_ref()
+                .map_or_else(String::new, |d| q(d).to_string())
         };
         for flow in &report.flows {
             let it = &flow.iterations;

@@ -454,3 +454,156 @@ fn shards_merge_only_with_the_same_steps() {
     fewer["phases"][1]["cut_short"] = serde_json::json!(true);
     assert!(agree(&fewer).is_ok(), "a shard stopped early ran a prefix");
 }
+
+const FLOW_SCENARIO: &str = r#"
+name: golden-flow
+targets:
+  api: http://127.0.0.1:9
+flows:
+  - name: checkout
+    setup:
+      - name: login
+        method: POST
+        url: "${api}/login"
+        capture: {token: {json: "$.token"}}
+        check: [{status: 200}]
+    steps:
+      - name: cart
+        url: "${api}/cart"
+        headers: {Authorization: "Bearer {{ token }}"}
+        check: [{json: "$.items", length: 2}]
+      - name: pay
+        method: POST
+        url: "${api}/pay"
+        check:
+          - {status: 201}
+          - {body_contains: paid, name: "pay | says <paid>"}
+phases:
+  - name: shop
+    duration: 2s
+    load: {concurrency: 2}
+    expect:
+      - {check: latency p95 < 50ms, flow: checkout, step: pay}
+expect:
+  - checks passed >= 99%
+  - {check: error_rate < 20%, flow: checkout}
+"#;
+
+/// A made-up run of [`FLOW_SCENARIO`]: two users logged in once, ten
+/// iterations, one of which paid with the wrong body.
+fn flow_report() -> RunReport {
+    let scenario =
+        crate::scenario::resolve(Path::new("golden-flow.yaml"), FLOW_SCENARIO, &|_| None)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    let ok = Outcome::Response { status: 200 };
+    let created = Outcome::Response { status: 201 };
+    let mut samples = vec![sample(0, ok, 0, 4), sample(0, ok, 0, 5)];
+    for i in 0..10 {
+        samples.push(sample(1, ok, 0, 2 + i));
+        let paid = if i == 7 {
+            Outcome::Error(ErrorKind::CheckFailed)
+        } else {
+            created
+        };
+        samples.push(sample(2, paid, 0, 10 + i));
+    }
+    let mut per_endpoint = vec![Stats::default(); 3];
+    let mut total = Stats::default();
+    for s in &samples {
+        per_endpoint[s.endpoint].record(s);
+        // Setup's requests are not the phase's.
+        if s.endpoint != 0 {
+            total.record(s);
+        }
+    }
+    let mut iterations = Stats::default();
+    for i in 0..10 {
+        iterations.record(&sample(
+            0,
+            if i == 7 {
+                Outcome::Error(ErrorKind::CheckFailed)
+            } else {
+                created
+            },
+            0,
+            14 + 2 * i,
+        ));
+    }
+    let check = |step: &str, name: &str, passed, failed| crate::record::CheckResults {
+        flow: "checkout".into(),
+        step: format!("checkout/{step}"),
+        name: name.into(),
+        passed,
+        failed,
+    };
+    let results = RunResults {
+        endpoint_names: ["login", "cart", "pay"]
+            .map(|s| format!("checkout/{s}"))
+            .to_vec(),
+        endpoint_origins: vec!["http://127.0.0.1:9".into(); 3],
+        per_endpoint: per_endpoint.clone(),
+        total: total.clone(),
+        timeline: vec![
+            row(0, 1, 5, 5, 6.0),
+            row(0, 2, 5, 5, 14.0),
+            row(1, 2, 5, 4, 19.0),
+        ],
+        started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+        elapsed: Duration::from_secs(2),
+        connections: 2,
+        open: None,
+        interrupted: false,
+        aborted: None,
+        phases: vec![PhaseResults {
+            name: "shop".into(),
+            per_endpoint: per_endpoint.iter().map(Packed::pack).collect(),
+            total: Packed::pack(&total),
+            start_offset: Duration::ZERO,
+            elapsed: Duration::from_secs(2),
+            scheduled: Some(Duration::from_secs(2)),
+            cut_short: false,
+            connections: 2,
+            think: None,
+            open: None,
+            steps: Vec::new(),
+        }],
+        flows: vec![crate::record::FlowResults {
+            name: "checkout".into(),
+            totals: crate::record::FlowTotals {
+                iterations,
+                failed: 1,
+            },
+        }],
+        checks: vec![
+            check("login", "status 200", 2, 0),
+            check("cart", "$.items length 2", 10, 0),
+            check("pay", "status 201", 10, 0),
+            check("pay", "pay | says <paid>", 9, 1),
+        ],
+    };
+    let verdicts = crate::judge::client(&scenario, &results);
+    RunReport::new(&scenario, &results, verdicts)
+}
+
+/// A flow run's text files: its flow, steps (setup apart) and checks in
+/// `summary.md`, `flows.csv`, `junit.xml` and on the terminal.
+#[test]
+fn a_flow_run_matches_its_golden_files() {
+    let report = flow_report();
+    // The expectations saw what the checks counted.
+    let outcomes: Vec<_> = report
+        .checks
+        .iter()
+        .map(|c| (c.check.clone(), c.outcome.label()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("latency p95 < 50ms".to_string(), "PASS"),
+            ("checks passed >= 99%".to_string(), "FAIL"),
+            ("error_rate < 20%".to_string(), "PASS"),
+        ]
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/flow");
+    assert_golden(&report, &dir, true);
+}
