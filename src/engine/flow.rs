@@ -47,6 +47,8 @@ struct StepEnd {
     ended: Instant,
     ok: bool,
     outcome: Outcome,
+    /// When the next step is due: the end plus the step's think.
+    next_due: Instant,
 }
 
 /// Runs one iteration of flow `index` (after the user's setup, the first
@@ -70,25 +72,26 @@ pub(crate) async fn iteration(
         jar: flow.cookies.then(Jar::default),
         set_up: flow.setup.is_empty(),
     });
-    let first_due = due.unwrap_or_else(Instant::now);
-    let mut next_due = first_due;
+    let mut first_due = due.unwrap_or_else(Instant::now);
     if !session.set_up {
-        // Setup once per user; if it fails, the user has no iteration
-        // now and sets up again the next time.
+        // Setup once per user (its first step due when the iteration
+        // was); if it fails, the user has no iteration now and sets up
+        // again the next time. The iteration is timed from setup's end
+        // (and its last step's think).
         let end = steps(
             shared,
             recorder,
             &mut slot.client,
             session,
             &flow.setup,
-            next_due,
+            first_due,
             sleep,
             timeout,
         )
         .await;
         match end {
             Some(end) if !end.ok => return,
-            Some(end) => next_due = end.ended,
+            Some(end) => first_due = end.next_due,
             None => {}
         }
         session.set_up = true;
@@ -102,7 +105,7 @@ pub(crate) async fn iteration(
         &mut slot.client,
         session,
         &flow.steps,
-        next_due,
+        first_due,
         sleep,
         timeout,
     )
@@ -169,6 +172,9 @@ async fn steps(
                 let pause = step.think.sample(&client.think_rng);
                 due += pause;
                 sleep.until(due).await;
+                if let Some(last) = &mut last {
+                    last.next_due = due;
+                }
             }
         }
     }
@@ -259,5 +265,10 @@ async fn one_step(
         sample.outcome = outcome;
     }
     recorder.record(&sample);
-    StepEnd { ended, ok, outcome }
+    StepEnd {
+        ended,
+        ok,
+        outcome,
+        next_due: ended,
+    }
 }

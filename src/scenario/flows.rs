@@ -137,7 +137,8 @@ impl Validator<'_> {
         for spec in specs {
             let spec = &spec.value;
             let name = &spec.name;
-            if names.steps.contains(&name.value) {
+            let duplicate = names.steps.contains(&name.value);
+            if duplicate {
                 self.error(
                     Self::at(name),
                     format!(
@@ -149,7 +150,7 @@ impl Validator<'_> {
             }
             names.steps.push(name.value.clone());
             let full = format!("{}/{}", flow.name.value, name.value);
-            if names.taken.contains(&full) {
+            if !duplicate && names.taken.contains(&full) {
                 self.error(
                     Self::at(name),
                     format!("step `{full}` has the name of a request"),
@@ -228,8 +229,15 @@ impl Validator<'_> {
                                     var.value
                                 )
                             },
-                            crate::diag::nearest(&var.value, vars.iter().map(String::as_str))
-                                .map(|v| format!("did you mean `{v}`?")),
+                            if later {
+                                Some(
+                                    "move the step that captures it earlier, or into `setup`"
+                                        .into(),
+                                )
+                            } else {
+                                crate::diag::nearest(&var.value, vars.iter().map(String::as_str))
+                                    .map(|v| format!("did you mean `{v}`?"))
+                            },
                         );
                         None
                     }

@@ -158,6 +158,8 @@ pub(super) struct Sendables<'a> {
     pub flows: &'a [String],
     /// Each flow's step names (setup's first), for expectations.
     pub steps: &'a [(String, Vec<String>)],
+    /// `before` and `after` flows: not sent by phases, not judged.
+    pub around: &'a [String],
 }
 
 impl Validator<'_> {
@@ -179,7 +181,7 @@ impl Validator<'_> {
                     Self::at(*name),
                     format!("{what} `{}` is sent by no phase", name.value),
                     Some(format!(
-                        "every phase's `mix` leaves it out: add `{}` to a phase's `mix`, or remove the request",
+                        "every phase's `mix` leaves it out: add `{}` to a phase's `mix`, or remove the {what}",
                         name.value
                     )),
                 );
@@ -199,11 +201,10 @@ pub(super) fn sent_by_some_phase(
         None => true,
         Some(mix) => mix.value.iter().any(|entry| match &entry.value {
             StringOr::String(name) => name == request,
-            StringOr::Map(share) => share
-                .request
-                .as_ref()
-                .or(share.flow.as_ref())
-                .is_some_and(|name| name.value == request),
+            StringOr::Map(share) => [&share.request, &share.flow]
+                .into_iter()
+                .flatten()
+                .any(|name| name.value == request),
         }),
     };
     // No phase at all is reported on its own.

@@ -285,6 +285,17 @@ impl Validator<'_> {
             return None;
         }
         let Some((_, steps)) = sendables.steps.iter().find(|(name, _)| *name == flow.value) else {
+            if sendables.around.contains(&flow.value) {
+                self.error(
+                    Self::at(flow),
+                    format!(
+                        "`{}` is a `before`/`after` flow: its requests are not judged",
+                        flow.value
+                    ),
+                    Some("expectations judge the flows under `flows:` that phases send".into()),
+                );
+                return None;
+            }
             self.error(
                 Self::at(flow),
                 format!("no flow named `{}`", flow.value),

@@ -292,6 +292,11 @@ impl Validator<'_> {
         let before = self.flows("before", &file.before, &context, &mut taken);
         let after = self.flows("after", &file.after, &context, &mut taken);
         let flow_names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
+        let around_names: Vec<String> = before
+            .iter()
+            .chain(&after)
+            .map(|f| f.name.clone())
+            .collect();
         let flow_steps: Vec<(String, Vec<String>)> = flows
             .iter()
             .map(|f| {
@@ -303,6 +308,7 @@ impl Validator<'_> {
             requests: &request_names,
             flows: &flow_names,
             steps: &flow_steps,
+            around: &around_names,
         };
         if file.phases.value.is_empty() {
             self.error(

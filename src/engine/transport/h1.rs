@@ -117,8 +117,11 @@ pub(crate) fn encode_step(
     dynamic.url.render(state, text);
     let has = |name: &str| dynamic.headers.iter().any(|(n, _)| n.as_str() == name);
     head_start(out, endpoint, path_and_query(text), &has);
+    // Called whether or not the request sets its own `Cookie`: it also
+    // notes the URL the response's cookies are filed under.
+    let jar = cookie(text);
     if !has("cookie")
-        && let Some(value) = cookie(text)
+        && let Some(value) = jar
     {
         if !wire_bytes::is_header_value(value.as_bytes()) {
             return Err(ErrorKind::InvalidRequest);

@@ -356,11 +356,13 @@ fn render_endpoint(
         .parse()
         .map_err(|_| ErrorKind::InvalidRequest)?;
     let mut headers = Vec::with_capacity(dynamic.headers.len() + 1);
+    // Called either way: it also notes the URL cookies are filed under.
+    let jar = cookie(text);
     if !dynamic
         .headers
         .iter()
         .any(|(n, _)| n == http::header::COOKIE)
-        && let Some(value) = cookie(text)
+        && let Some(value) = jar
     {
         let value = http::HeaderValue::from_str(&value).map_err(|_| ErrorKind::InvalidRequest)?;
         headers.push((http::header::COOKIE, value));
