@@ -390,3 +390,105 @@ phases:
     assert_eq!(summary["phases"][0]["schedule"]["due"], 400);
     assert_eq!(summary["phases"][0]["schedule"]["dropped"], 0);
 }
+
+/// What a hostile review found passing when it should fail: users who
+/// cannot log in, checks on answers that never came, a failed `before`,
+/// slow answers that failed a latency check, a think past the phase's end.
+#[test]
+fn failures_around_the_steps_still_fail_the_gates() {
+    let _serial = crate::support::serial();
+    let journey = Journey::start();
+    let yaml = format!(
+        r#"
+name: hostile
+targets:
+  api: {}
+defaults:
+  timeout: 2s
+before:
+  - name: seed
+    steps: [{{name: reset, url: "${{api}}/nope", check: [status: 200]}}]
+flows:
+  - name: locked
+    setup:
+      - {{name: login, method: POST, url: "${{api}}/login", body: '{{"user": "x", "password": "wrong"}}'}}
+    steps: [{{name: me, url: "${{api}}/me"}}]
+  - name: slow
+    steps:
+      - name: wait
+        url: "${{api}}/stall?ms=150"
+        continue: true
+        check: [{{latency: 100ms}}]
+      - {{name: gone, url: "http://127.0.0.1:1/", check: [status: 200]}}
+      - {{name: nap, url: "${{api}}/session", think: 30s}}
+phases:
+  - name: p
+    duration: 2s
+    load: {{concurrency: 2}}
+"#,
+        journey.url()
+    );
+    let started = std::time::Instant::now();
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    // A 30 s think is not waited for after the phase's 2 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_exit(&output, 1);
+    let rows = crate::support::checks(&out);
+    assert_eq!(
+        crate::support::outcome_of(&rows, "`before` flow seed went through").1,
+        "FAIL"
+    );
+    assert_eq!(
+        crate::support::outcome_of(&rows, "flow locked: some user got through setup").1,
+        "FAIL"
+    );
+    let summary = summary(&out);
+    let flows = summary["flows"].as_array().unwrap();
+    let flow = |name: &str| flows.iter().find(|f| f["name"] == name).unwrap();
+    // Users who cannot log in: failed iterations of their flow.
+    let locked = flow("locked");
+    assert_eq!(locked["setups"], locked["setups_failed"]);
+    assert!(locked["setups"].as_u64().unwrap() > 0, "{locked}");
+    assert_eq!(
+        locked["iterations"]["failed"],
+        locked["iterations"]["requests"]
+    );
+    // A check on an answer that never came failed; the slow answers that
+    // failed their latency check are in the step's percentiles.
+    let slow = flow("slow");
+    let check = |step: &str| {
+        slow["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["step"] == step)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(check("gone")["passed"], 0);
+    assert!(check("gone")["failed"].as_u64().unwrap() > 0);
+    assert!(check("wait")["failed"].as_u64().unwrap() > 0);
+    let wait = slow["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "wait")
+        .unwrap();
+    assert!(
+        wait["latency_ms"]["p50"].as_f64().unwrap() >= 150.0,
+        "{wait}"
+    );
+    // The `before` flow is reported with its run, not in a phase.
+    assert_eq!(flow("seed")["run"], "before");
+    assert!(
+        summary["phases"][0]["per_request"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["name"] != "seed/reset")
+    );
+}

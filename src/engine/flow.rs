@@ -49,6 +49,9 @@ struct StepEnd {
     outcome: Outcome,
     /// When the next step is due: the end plus the step's think.
     next_due: Instant,
+    /// The phase's end came before the next step was due: the rest was
+    /// not sent, and the iteration is neither a pass nor a failure.
+    cut: bool,
 }
 
 /// Runs one iteration of flow `index` (after the user's setup, the first
@@ -89,11 +92,32 @@ pub(crate) async fn iteration(
             timeout,
         )
         .await;
+        let mut recorder = recorder.borrow_mut();
         match end {
-            Some(end) if !end.ok => return,
+            // The iteration that could not run is a failed one: a gate on
+            // the flow sees users who cannot log in.
+            // Cut by the phase's end: set up again next time.
+            Some(end) if end.cut => return,
+            Some(end) if !end.ok => {
+                recorder.record_setup(index, false);
+                recorder.record_iteration(
+                    index,
+                    &RequestSample {
+                        endpoint: index,
+                        intended: first_due,
+                        started: first_due,
+                        ended: end.ended,
+                        outcome: end.outcome,
+                        bytes_received: 0,
+                    },
+                    true,
+                );
+                return;
+            }
             Some(end) => first_due = end.next_due,
             None => {}
         }
+        recorder.record_setup(index, true);
         session.set_up = true;
     }
     for var in &mut session.vars[flow.setup_vars..] {
@@ -110,7 +134,7 @@ pub(crate) async fn iteration(
         timeout,
     )
     .await;
-    if let Some(end) = end {
+    if let Some(end) = end.filter(|end| !end.cut) {
         recorder.borrow_mut().record_iteration(
             index,
             &RequestSample {
@@ -154,6 +178,11 @@ async fn steps(
             }
         }
         for _ in 0..step.repeat {
+            // A phase ends when its time is up: steps due after it are
+            // not sent (else a long think would stretch the phase).
+            if shared.pacer.deadline().is_some_and(|end| due >= end) {
+                return last.map(|end| StepEnd { cut: true, ..end });
+            }
             let end = one_step(shared, recorder, client, session, step, due, sleep, timeout).await;
             due = end.ended;
             let ok = end.ok;
@@ -171,6 +200,9 @@ async fn steps(
             if !step.think.is_zero() {
                 let pause = step.think.sample(&client.think_rng);
                 due += pause;
+                if shared.pacer.deadline().is_some_and(|end| due >= end) {
+                    return last.map(|end| StepEnd { cut: true, ..end });
+                }
                 sleep.until(due).await;
                 if let Some(last) = &mut last {
                     last.next_due = due;
@@ -263,6 +295,12 @@ async fn one_step(
         }
         ok &= checked && captured;
         sample.outcome = outcome;
+    } else {
+        // No answer (refused, reset, timed out): every check of the step
+        // failed, as a check on an answer that never came cannot pass.
+        for &check in &step.checks {
+            recorder.record_check(check, false);
+        }
     }
     recorder.record(&sample);
     StepEnd {
@@ -270,5 +308,6 @@ async fn one_step(
         ok,
         outcome,
         next_due: ended,
+        cut: false,
     }
 }

@@ -170,7 +170,7 @@ async fn collect(
     );
     let stages = stages(plan);
     let checks = Arc::new(plan.checks.clone());
-    let mut run_flows = vec![crate::record::FlowTotals::default(); plan.flows.len()];
+    let mut run_flows = vec![crate::record::FlowTotals::default(); flows.len()];
     let mut run_checks = vec![[0u64; 2]; plan.checks.len()];
     let mut reported_rows = 0;
     let mut phases = Vec::with_capacity(plan.phases.len());
@@ -373,12 +373,13 @@ async fn collect(
         interrupted: interrupted_at.is_some(),
         aborted: aborted.map(|(reason, _)| reason),
         phases,
-        flows: plan
-            .flows
+        flows: flows
             .iter()
             .zip(run_flows)
-            .map(|(flow, totals)| crate::record::FlowResults {
+            .enumerate()
+            .map(|(index, (flow, totals))| crate::record::FlowResults {
                 name: flow.name.clone(),
+                around: around_of(plan, index),
                 totals,
             })
             .collect(),
@@ -387,8 +388,7 @@ async fn collect(
             .iter()
             .zip(run_checks)
             .map(|(check, [passed, failed])| crate::record::CheckResults {
-                flow: plan
-                    .flows
+                flow: flows
                     .get(check.flow)
                     .map_or_else(String::new, |f| f.name.clone()),
                 step: plan.endpoints[check.endpoint].name.clone(),
@@ -406,6 +406,18 @@ async fn collect(
 enum Stage {
     Phase(usize),
     Around(crate::plan::PhasePlan),
+}
+
+/// `before` or `after` for flow `index` of the phases' flows, then
+/// `before`, then `after` flows; None for the phases' own.
+fn around_of(plan: &LoadPlan, index: usize) -> Option<String> {
+    let before = plan.flows.len();
+    let after = before + plan.before.len();
+    match index {
+        i if i < before => None,
+        i if i < after => Some("before".into()),
+        _ => Some("after".into()),
+    }
 }
 
 fn stages(plan: &LoadPlan) -> Vec<Stage> {

@@ -115,7 +115,63 @@ pub(crate) fn evaluate(
         "run",
         Some((&results.total, &results.per_endpoint, results.window())),
     );
+    verdicts.extend(flows_went_through(scenario, results));
     verdicts
+}
+
+/// What every run with flows demands without being asked, as `hit`
+/// demands that some request succeeded: each `before` and `after` flow
+/// ran every step without a failure (test data that was not created
+/// makes every other number meaningless), and each flow with `setup` had
+/// some virtual user get through it (users who cannot log in send none of
+/// the flow's steps, so no expectation on them could fail).
+fn flows_went_through(
+    scenario: &crate::scenario::Scenario,
+    results: &crate::record::RunResults,
+) -> Vec<Verdict> {
+    let source = |name: &str| format!("{}: flow {name}", scenario.file.display());
+    let verdict =
+        |check: String, name: &str, failed: bool, measured_text: String, wanted: &str| Verdict {
+            check,
+            scope: "run".into(),
+            measured: None,
+            measured_text,
+            wanted: wanted.into(),
+            outcome: if failed {
+                crate::expect::CheckOutcome::Fail
+            } else {
+                crate::expect::CheckOutcome::Pass
+            },
+            optional: false,
+            source: source(name),
+            truncated: false,
+        };
+    let mut out = Vec::new();
+    for flow in &results.flows {
+        let t = &flow.totals;
+        match &flow.around {
+            Some(when) if t.iterations.requests > 0 => out.push(verdict(
+                format!("`{when}` flow {} went through", flow.name),
+                &flow.name,
+                t.failed > 0,
+                if t.failed > 0 {
+                    "a step failed".into()
+                } else {
+                    "every step passed".into()
+                },
+                "every step passes",
+            )),
+            None if t.setups > 0 && t.setups_failed == t.setups => out.push(verdict(
+                format!("flow {}: some user got through setup", flow.name),
+                &flow.name,
+                true,
+                format!("{} of {} setups failed", t.setups_failed, t.setups),
+                "at least one setup passes",
+            )),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Judges the scenario's PromQL expectations with `backend`: each phase's

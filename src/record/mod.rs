@@ -63,6 +63,8 @@ pub struct RunResults {
 #[derive(Debug, Clone)]
 pub struct FlowResults {
     pub name: String,
+    /// `before` or `after` for a flow run once around the phases.
+    pub around: Option<String>,
     pub totals: FlowTotals,
 }
 
@@ -72,6 +74,10 @@ pub struct FlowResults {
 pub struct FlowTotals {
     pub iterations: Stats,
     pub failed: u64,
+    /// Virtual users' setups run, and of them failed (an iteration that
+    /// did not run: counted failed in `failed` too).
+    pub setups: u64,
+    pub setups_failed: u64,
 }
 
 impl FlowTotals {
@@ -79,6 +85,8 @@ impl FlowTotals {
     pub fn merge(&mut self, other: &FlowTotals) {
         self.iterations.merge(&other.iterations);
         self.failed += other.failed;
+        self.setups += other.setups;
+        self.setups_failed += other.setups_failed;
     }
 }
 

@@ -51,6 +51,12 @@ impl ErrorKind {
         ErrorKind::CaptureFailed,
     ];
 
+    /// A response came (a flow step's that failed a check or a capture):
+    /// its latency is measured as any response's.
+    pub fn had_response(self) -> bool {
+        matches!(self, ErrorKind::CheckFailed | ErrorKind::CaptureFailed)
+    }
+
     /// Position in counter arrays.
     pub fn index(self) -> usize {
         self as usize

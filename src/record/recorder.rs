@@ -181,6 +181,14 @@ impl Recorder {
         }
     }
 
+    /// Counts one virtual user's setup of flow `flow`, `ok` or not.
+    pub fn record_setup(&mut self, flow: usize, ok: bool) {
+        if let Some(totals) = self.flows.get_mut(flow) {
+            totals.setups += 1;
+            totals.setups_failed += u64::from(!ok);
+        }
+    }
+
     /// Hands over the current bucket if the clock has moved past its second,
     /// so idle workers do not hold back the timeline.
     pub fn tick(&mut self, now: Instant) {

@@ -137,7 +137,15 @@ impl Stats {
                 record_us(&mut self.latency_us, sample.latency());
                 record_us(&mut self.service_us, sample.service_time());
             }
-            Outcome::Error(kind) => self.errors[kind.index()] += 1,
+            Outcome::Error(kind) => {
+                self.errors[kind.index()] += 1;
+                // A flow step's answer that failed a check still took
+                // its time: latency gates see it.
+                if kind.had_response() {
+                    record_us(&mut self.latency_us, sample.latency());
+                    record_us(&mut self.service_us, sample.service_time());
+                }
+            }
         }
     }
 

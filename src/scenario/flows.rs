@@ -109,9 +109,16 @@ impl Validator<'_> {
             steps: Vec::new(),
             taken,
         };
-        let setup = self.steps(spec, &spec.setup, context, &mut vars, &mut names);
+        let setup = self.steps(spec, &spec.setup, context, &mut vars, &mut names, true);
         let setup_vars = vars.len();
-        let steps = self.steps(spec, &spec.steps.value, context, &mut vars, &mut names);
+        let steps = self.steps(
+            spec,
+            &spec.steps.value,
+            context,
+            &mut vars,
+            &mut names,
+            false,
+        );
         Some(Flow {
             name: spec.name.value.clone(),
             weight,
@@ -131,12 +138,23 @@ impl Validator<'_> {
         context: &Context<'_>,
         vars: &mut Vec<String>,
         names: &mut StepNames<'_>,
+        setup: bool,
     ) -> Vec<Step> {
+        // The variables setup captured (none while compiling setup): they
+        // live for the user and must not be replaced by a step's.
+        let from_setup = if setup { 0 } else { vars.len() };
         let all_vars = all_captured(flow);
         let mut out = Vec::new();
         for spec in specs {
             let spec = &spec.value;
             let name = &spec.name;
+            if name.value.trim().is_empty() || name.value.contains('/') {
+                self.error(
+                    Self::at(name),
+                    format!("`{}` cannot name a step", name.value),
+                    Some("a step's name is not empty and has no `/` (its results are named FLOW/STEP)".into()),
+                );
+            }
             let duplicate = names.steps.contains(&name.value);
             if duplicate {
                 self.error(
@@ -243,6 +261,15 @@ impl Validator<'_> {
                     }
                 }
             });
+            for (var, capture) in &spec.capture {
+                if vars[..from_setup].contains(var) {
+                    self.error(
+                        Self::at(capture),
+                        format!("`{var}` is captured by setup; a step cannot capture it again"),
+                        Some("setup's variables live for the virtual user: capture into another name".into()),
+                    );
+                }
+            }
             let captures = self.captures(&spec.capture);
             let checks = self.checks(
                 &spec.check,

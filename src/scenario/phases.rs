@@ -412,6 +412,20 @@ impl Validator<'_> {
                 }
             };
             let metric = check.metric;
+            if let StringOr::Map(map) = &spec.value
+                && flow.is_none()
+                && let Some(step) = &map.step
+            {
+                self.error(
+                    Self::at(step),
+                    format!(
+                        "`step: {}` names a flow's step, but no `flow` is given",
+                        step.value
+                    ),
+                    Some("write `{check: ..., flow: FLOW, step: STEP}`".into()),
+                );
+                continue;
+            }
             if let Some(flow) = flow {
                 let Some(target) =
                     self.flow_target(flow, request, sendables, &sends, in_phase, metric)

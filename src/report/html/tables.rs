@@ -232,7 +232,11 @@ pub(super) fn flows_section(page: &mut String, s: &saved::SavedSummary) {
             let _ = writeln!(
                 page,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{share}</td></tr>",
-                if check.failed == 0 { "✓" } else { "✗" },
+                match (check.passed, check.failed) {
+                    (0, 0) => "·",
+                    (_, 0) => "✓",
+                    _ => "✗",
+                },
                 escape(&check.name),
                 escape(&check.step),
                 check.passed,

@@ -15,12 +15,40 @@ use crate::record::RunResults;
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct FlowReport {
     pub name: String,
+    /// `before` or `after`: run once around the phases; absent for a flow
+    /// the phases send.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// Virtual users' setups, and of them failed (each also a failed
+    /// iteration); absent for a flow without setup.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub setups: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub setups_failed: u64,
     /// Its iterations: each timed from its first step's due time to the
     /// end of its last step (or of the step that ended it); failed when a
     /// step failed.
     pub iterations: Measured,
     pub steps: Vec<FlowStepReport>,
     pub checks: Vec<CheckReport>,
+}
+
+impl FlowReport {
+    /// ` (before)` / ` (after)` for a flow run around the phases.
+    fn run_label(&self) -> String {
+        self.run
+            .as_ref()
+            .map_or_else(String::new, |run| format!(" ({run})"))
+    }
+
+    /// `; setup 20, 3 failed` for a flow with setup.
+    fn setup_text(&self) -> String {
+        match (self.setups, self.setups_failed) {
+            (0, _) => String::new(),
+            (n, 0) => format!("; setup {n}"),
+            (n, f) => format!("; setup {n}, {f} failed"),
+        }
+    }
 }
 
 /// One step of a flow over the run.
@@ -48,6 +76,16 @@ pub(crate) struct CheckReport {
 }
 
 impl CheckReport {
+    /// `✓` all passed, `✗` some failed, `·` never evaluated (its step
+    /// never ran: an `if:` that did not hold, an iteration ended before).
+    pub(crate) fn mark(&self) -> &'static str {
+        match (self.passed, self.failed) {
+            (0, 0) => "·",
+            (_, 0) => "✓",
+            _ => "✗",
+        }
+    }
+
     /// `99.50%` of evaluations passed, or `-` when none ran.
     pub(crate) fn share(&self) -> String {
         let total = self.passed + self.failed;
@@ -59,15 +97,24 @@ impl CheckReport {
     }
 }
 
-/// The flows of `scenario` as `results` measured them.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The flows of `scenario` as `results` measured them: the phases' flows,
+/// then `before` and `after` ones.
 pub(crate) fn reports(
     scenario: &crate::scenario::Scenario,
     results: &RunResults,
 ) -> Vec<FlowReport> {
+    let around = |list: &'static str| move |f| (f, Some(list.to_string()));
     scenario
         .flows
         .iter()
-        .map(|flow| {
+        .map(|f| (f, None))
+        .chain(scenario.before.iter().map(around("before")))
+        .chain(scenario.after.iter().map(around("after")))
+        .map(|(flow, run)| {
             let totals = results
                 .flows
                 .iter()
@@ -114,6 +161,9 @@ pub(crate) fn reports(
                 .collect();
             FlowReport {
                 name: flow.name.clone(),
+                run,
+                setups: totals.setups,
+                setups_failed: totals.setups_failed,
                 iterations: Measured::of(&totals.iterations, totals.failed),
                 steps,
                 checks,
@@ -132,13 +182,15 @@ pub(crate) fn write_terminal(
         let it = &flow.iterations;
         writeln!(
             out,
-            "\nflow {}: {} iterations, {} failed, p50 {}, p95 {}, p99 {}",
+            "\nflow {}{}: {} iterations, {} failed, p50 {}, p95 {}, p99 {}{}",
             escape(&flow.name),
+            flow.run_label(),
             it.requests,
             it.failed,
             it.latency_cell(|d| d.p50, 2),
             it.latency_cell(|d| d.p95, 2),
-            it.latency_cell(|d| d.p99, 2)
+            it.latency_cell(|d| d.p99, 2),
+            flow.setup_text()
         )?;
         writeln!(
             out,
@@ -167,7 +219,7 @@ pub(crate) fn write_terminal(
             )?;
         }
         for check in &flow.checks {
-            let mark = if check.failed == 0 { "✓" } else { "✗" };
+            let mark = check.mark();
             writeln!(
                 out,
                 "  {mark} {:<40} {:>8} passed {:>8} failed  {}",
@@ -195,13 +247,15 @@ pub(crate) fn write_markdown(
         let it = &flow.iterations;
         writeln!(
             out,
-            "**{}**: {} iterations, {} failed; p50 {}, p95 {}, p99 {}\n",
+            "**{}**{}: {} iterations, {} failed; p50 {}, p95 {}, p99 {}{}\n",
             escape(&flow.name),
+            flow.run_label(),
             it.requests,
             it.failed,
             it.latency_cell(|d| d.p50, 2),
             it.latency_cell(|d| d.p95, 2),
-            it.latency_cell(|d| d.p99, 2)
+            it.latency_cell(|d| d.p99, 2),
+            flow.setup_text()
         )?;
         writeln!(
             out,
@@ -230,7 +284,7 @@ pub(crate) fn write_markdown(
             writeln!(out, "\n| | check | step | passed | failed | share |")?;
             writeln!(out, "|---|---|---|---:|---:|---:|")?;
             for check in &flow.checks {
-                let mark = if check.failed == 0 { "✓" } else { "✗" };
+                let mark = check.mark();
                 writeln!(
                     out,
                     "| {mark} | {} | {} | {} | {} | {} |",

@@ -569,9 +569,12 @@ fn flow_report() -> RunReport {
         }],
         flows: vec![crate::record::FlowResults {
             name: "checkout".into(),
+            around: None,
             totals: crate::record::FlowTotals {
                 iterations,
                 failed: 1,
+                setups: 2,
+                setups_failed: 0,
             },
         }],
         checks: vec![

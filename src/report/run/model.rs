@@ -283,6 +283,13 @@ impl RunReport {
         checks: Vec<Verdict>,
     ) -> RunReport {
         let requests = scenario.endpoint_requests();
+        // `before`/`after` steps are no phase's: the flows report them.
+        let around: Vec<&str> = scenario
+            .before
+            .iter()
+            .chain(&scenario.after)
+            .flat_map(|f| f.steps.iter().map(|s| s.request.name.as_str()))
+            .collect();
         let expect_status: Vec<Option<&[u16]>> = requests
             .iter()
             .map(|(r, _)| r.expect_status.as_deref())
@@ -357,6 +364,7 @@ impl RunReport {
                             .zip(&expect_status)
                             .filter(|(((_, name), _), _)| {
                                 scenario.phases.get(index).is_none_or(|p| p.sends(name))
+                                    && !around.contains(&name.as_str())
                             })
                             .map(|(((i, name), stats), statuses)| RequestReport {
                                 name: name.clone(),

@@ -106,10 +106,13 @@ impl RunResults {
                 .map(|flow| {
                     Ok(crate::record::FlowResults {
                         name: flow.name.clone(),
+                        around: flow.run.clone(),
                         totals: crate::record::FlowTotals {
                             iterations: stats(&flow.iterations)
                                 .with_context(|| format!("flow {}", flow.name))?,
                             failed: flow.iterations.failed,
+                            setups: flow.setups,
+                            setups_failed: flow.setups_failed,
                         },
                     })
                 })

@@ -54,6 +54,13 @@ pub struct SavedSummary {
 #[derive(Debug, Deserialize)]
 pub struct SavedFlow {
     pub name: String,
+    /// `before` or `after`; absent for a flow the phases send.
+    #[serde(default)]
+    pub run: Option<String>,
+    #[serde(default)]
+    pub setups: u64,
+    #[serde(default)]
+    pub setups_failed: u64,
     pub iterations: SavedMeasured,
     #[serde(default)]
     pub steps: Vec<SavedFlowStep>,
