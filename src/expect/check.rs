@@ -364,7 +364,7 @@ mod tests {
         );
         assert_eq!(
             error("bogus < 5ms").to_string(),
-            "unknown metric `bogus` (known: latency, error_rate, availability, throughput, status, requests)"
+            "unknown metric `bogus` (known: latency, error_rate, availability, throughput, status, requests, checks)"
         );
         assert!(matches!(error("latency p95 < 500"), E::Threshold(_)));
         assert!(
