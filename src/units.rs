@@ -210,7 +210,13 @@ impl FromStr for Ratio {
                     "`{text}` is not a ratio; write a percentage such as 1% or 99.9%"
                 ))
             })?;
-        let fraction = value / 100.0;
+        // The decimal the user wrote, shifted two places and rounded once
+        // (`99.9e-2` is the f64 nearest 0.999, as 999/1000 is), not
+        // 99.9 / 100, which rounds twice to 0.9990000000000001: a measured
+        // 99.9% must meet `>= 99.9%`.
+        let fraction = format!("{digits}e-2")
+            .parse::<f64>()
+            .unwrap_or(value / 100.0);
         if !(0.0..=1.0).contains(&fraction) {
             return Err(UnitError(format!("`{text}` is outside 0%..100%")));
         }
