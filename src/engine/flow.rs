@@ -33,6 +33,21 @@ struct Session {
     set_up: bool,
 }
 
+impl StepEnd {
+    /// An iteration of flow `flow` that was due at `due` and ended here,
+    /// as the flow's totals record it.
+    fn spanning(&self, flow: usize, due: Instant) -> RequestSample {
+        RequestSample {
+            endpoint: flow,
+            intended: due,
+            started: due,
+            ended: self.ended,
+            outcome: self.outcome,
+            bytes_received: 0,
+        }
+    }
+}
+
 impl Slot {
     pub(crate) fn new(client: Client) -> Slot {
         Slot {
@@ -100,18 +115,7 @@ pub(crate) async fn iteration(
             Some(end) if end.cut => return,
             Some(end) if !end.ok => {
                 recorder.record_setup(index, false);
-                recorder.record_iteration(
-                    index,
-                    &RequestSample {
-                        endpoint: index,
-                        intended: first_due,
-                        started: first_due,
-                        ended: end.ended,
-                        outcome: end.outcome,
-                        bytes_received: 0,
-                    },
-                    true,
-                );
+                recorder.record_iteration(index, &end.spanning(index, first_due), true);
                 return;
             }
             Some(end) => first_due = end.next_due,
@@ -135,18 +139,9 @@ pub(crate) async fn iteration(
     )
     .await;
     if let Some(end) = end.filter(|end| !end.cut) {
-        recorder.borrow_mut().record_iteration(
-            index,
-            &RequestSample {
-                endpoint: index,
-                intended: first_due,
-                started: first_due,
-                ended: end.ended,
-                outcome: end.outcome,
-                bytes_received: 0,
-            },
-            !end.ok,
-        );
+        recorder
+            .borrow_mut()
+            .record_iteration(index, &end.spanning(index, first_due), !end.ok);
     }
 }
 

@@ -340,7 +340,11 @@ mod tests {
         // Exactly 999 of 1000 meets `>= 99.9%`.
         assert!(checks.op.holds(999.0 / 1000.0, checks.threshold));
         let availability = parse_check("availability >= 99.99%").unwrap();
-        assert!(availability.op.holds(9999.0 / 10000.0, availability.threshold));
+        assert!(
+            availability
+                .op
+                .holds(9999.0 / 10000.0, availability.threshold)
+        );
         assert_eq!(checks.to_string(), "checks passed >= 99.9%");
         // The short form of a latency quantile.
         assert_eq!(

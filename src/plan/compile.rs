@@ -85,25 +85,25 @@ pub fn compile(
         endpoints.push(endpoint(request, &urls, &data, Role::Request, false)?);
     }
     let mut checks = Vec::new();
-    let flows = flows(
+    let phase_flows = flows(
         &scenario.flows,
-        false,
+        None,
         &urls,
         &data,
         &mut endpoints,
         &mut checks,
     )?;
-    let before = flows_around(
+    let before = flows(
         &scenario.before,
-        flows.len(),
+        Some(phase_flows.len()),
         &urls,
         &data,
         &mut endpoints,
         &mut checks,
     )?;
-    let after = flows_around(
+    let after = flows(
         &scenario.after,
-        flows.len() + before.len(),
+        Some(phase_flows.len() + before.len()),
         &urls,
         &data,
         &mut endpoints,
@@ -139,7 +139,7 @@ pub fn compile(
     let connections = phases.iter().map(|p| p.connections).max().unwrap_or(1);
     Ok(LoadPlan {
         endpoints,
-        flows,
+        flows: phase_flows,
         before,
         after,
         checks,
@@ -261,34 +261,12 @@ fn endpoint(
     })
 }
 
-/// The scenario's flows (`around`: `before`/`after` ones, numbered from
-/// `first`): their steps appended to `endpoints`, their checks to `checks`.
+/// Flows of one list: the phases' (`around` None: numbered from 0), or
+/// `before`/`after` ones (`around` Some(first): numbered from `first`),
+/// their steps appended to `endpoints`, their checks to `checks`.
 fn flows(
     specs: &[crate::scenario::Flow],
-    around: bool,
-    urls: &BTreeMap<String, String>,
-    data: &Arc<Data>,
-    endpoints: &mut Vec<Endpoint>,
-    checks: &mut Vec<StepCheck>,
-) -> Result<Vec<Flow>, CompileError> {
-    flows_numbered(specs, around, 0, urls, data, endpoints, checks)
-}
-
-fn flows_around(
-    specs: &[crate::scenario::Flow],
-    first: usize,
-    urls: &BTreeMap<String, String>,
-    data: &Arc<Data>,
-    endpoints: &mut Vec<Endpoint>,
-    checks: &mut Vec<StepCheck>,
-) -> Result<Vec<Flow>, CompileError> {
-    flows_numbered(specs, true, first, urls, data, endpoints, checks)
-}
-
-fn flows_numbered(
-    specs: &[crate::scenario::Flow],
-    around: bool,
-    first: usize,
+    around: Option<usize>,
     urls: &BTreeMap<String, String>,
     data: &Arc<Data>,
     endpoints: &mut Vec<Endpoint>,
@@ -296,9 +274,9 @@ fn flows_numbered(
 ) -> Result<Vec<Flow>, CompileError> {
     let mut out = Vec::new();
     for (index, spec) in specs.iter().enumerate() {
-        let flow = first + index;
+        let flow = around.unwrap_or(0) + index;
         let mut steps = |list: &[crate::scenario::Step], setup: bool| {
-            let role = match (around, setup) {
+            let role = match (around.is_some(), setup) {
                 (true, _) => Role::Around { flow },
                 (false, true) => Role::Setup { flow },
                 (false, false) => Role::Step { flow },
