@@ -109,10 +109,10 @@ pub(crate) async fn iteration(
         .await;
         let mut recorder = recorder.borrow_mut();
         match end {
-            // The iteration that could not run is a failed one: a gate on
-            // the flow sees users who cannot log in.
             // Cut by the phase's end: set up again next time.
             Some(end) if end.cut => return,
+            // The iteration that could not run is a failed one: a gate on
+            // the flow sees users who cannot log in.
             Some(end) if !end.ok => {
                 recorder.record_setup(index, false);
                 recorder.record_iteration(index, &end.spanning(index, first_due), true);

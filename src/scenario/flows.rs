@@ -53,6 +53,27 @@ impl Validator<'_> {
                     ),
                 );
             }
+            let prefix = format!("{}/", name.value);
+            // A request named like one of its steps is refused at the step.
+            let is_step = |rest: &str| {
+                let steps = spec.value.setup.iter().chain(&spec.value.steps.value);
+                steps.into_iter().any(|s| s.value.name.value == rest)
+            };
+            if let Some(request) = taken
+                .iter()
+                .find(|t| t.strip_prefix(&prefix).is_some_and(|rest| !is_step(rest)))
+            {
+                self.error(
+                    Self::at(name),
+                    format!(
+                        "request `{request}` is named like a step of flow `{}`",
+                        name.value
+                    ),
+                    Some(
+                        "a flow's steps are named FLOW/STEP; rename the request or the flow".into(),
+                    ),
+                );
+            }
             taken.push(name.value.clone());
             if let Some(flow) = self.flow(list, &spec.value, context, taken) {
                 out.push(flow);
