@@ -159,6 +159,16 @@ expect:
         "{stdout}"
     );
     assert!(stdout.contains("✗ wrong › the service says ok"), "{stdout}");
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains(r#"<h2 id="flows">Flows</h2>"#));
+    assert!(page.contains("the service says ok"));
+    let csv = std::fs::read_to_string(out.join("flows.csv")).unwrap();
+    assert!(
+        csv.contains("shop,check,wrong,the service says ok,30,30,0,,,"),
+        "{csv}"
+    );
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("passed 0, failed 30"), "{junit}");
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(
         md.contains("| ✗ | the service says ok | wrong | 0 | 30 | 0.00% |"),
@@ -188,6 +198,15 @@ flows:
           token: {{regex: '"token":"([^"]+)"'}}
           sid: {{cookie: session}}
           kind: {{header: content-type}}
+        check:
+          - {{header: content-type, equals: application/json}}
+          - {{body_matches: '"user":"ann"'}}
+          - {{json: "$.token"}}
+          - {{json: "$.user", length: 3}}
+      - name: again
+        url: "${{api}}/me"
+        headers: {{Authorization: "Bearer {{{{ token }}}}"}}
+        repeat: 3
       - name: session
         url: "${{api}}/session"
         headers: {{Cookie: "session={{{{ sid }}}}", X-Kind: "{{{{ kind }}}}"}}
@@ -226,11 +245,20 @@ expect:
     assert_exit(&output, 0);
     assert_eq!(journey.requests("/session"), 4);
     assert_eq!(journey.items(), 4);
+    // `repeat: 3`, four iterations.
+    assert_eq!(journey.requests("/me"), 12);
     // `if` skipped the step whose condition did not hold.
     assert_eq!(journey.requests("/wrong"), 0);
     let summary = summary(&out);
     assert_eq!(step(&summary, "read")["requests"], 4);
     assert_eq!(check(&summary, "session", "status 200"), (4, 0));
+    for name in [
+        r#"header content-type == "application/json""#,
+        r#"$.token exists"#,
+        r#"$.user length 3"#,
+    ] {
+        assert_eq!(check(&summary, "login", name), (4, 0), "{name}");
+    }
     assert_eq!(check(&summary, "read", r#"$.label == "y""#), (4, 0));
 }
 
@@ -491,4 +519,31 @@ phases:
             .iter()
             .all(|r| r["name"] != "seed/reset")
     );
+}
+
+/// The shipped journey passes on the embedded demo, every check held.
+#[test]
+fn the_shipped_journey_passes_on_the_demo() {
+    let _serial = crate::support::serial();
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/journey.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = crate::support::slogate(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_exit(&output, 0);
+    let summary = summary(&out);
+    let flow = &summary["flows"][0];
+    assert!(
+        flow["iterations"]["requests"].as_u64().unwrap() > 100,
+        "{flow}"
+    );
+    assert_eq!(flow["iterations"]["failed"], 0);
+    for check in flow["checks"].as_array().unwrap() {
+        assert_eq!(check["failed"], 0, "{check}");
+        assert!(check["passed"].as_u64().unwrap() > 0, "{check}");
+    }
 }
