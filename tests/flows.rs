@@ -547,3 +547,50 @@ fn the_shipped_journey_passes_on_the_demo() {
         assert!(check["passed"].as_u64().unwrap() > 0, "{check}");
     }
 }
+
+/// A step cut short by its timeout leaves the user's variables whole: the
+/// steps after it, and the next iterations, still send the token.
+#[test]
+fn a_timed_out_step_keeps_the_users_variables() {
+    let _serial = crate::support::serial();
+    let journey = Journey::start();
+    let yaml = format!(
+        r#"
+name: timeout-vars
+targets:
+  api: {}
+defaults:
+  timeout: 100ms
+flows:
+  - name: f
+    setup:
+      - name: login
+        method: POST
+        url: "${{api}}/login"
+        body: '{{"user": "tim", "password": "secret"}}'
+        capture: {{token: {{json: "$.token"}}}}
+    steps:
+      - {{name: slow, url: "${{api}}/stall?ms=300&t={{{{ token }}}}", continue: true}}
+      - name: me
+        url: "${{api}}/me"
+        headers: {{Authorization: "Bearer {{{{ token }}}}"}}
+phases:
+  - name: p
+    requests: 6
+    load: {{concurrency: 2}}
+"#,
+        journey.url()
+    );
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    assert_exit(&output, 0);
+    let summary = summary(&out);
+    let (slow, me) = (step(&summary, "slow"), step(&summary, "me"));
+    assert_eq!(slow["errors"]["request_timeout"], 6, "{slow}");
+    assert_eq!(
+        (me["requests"].as_u64(), me["failed"].as_u64()),
+        (Some(6), Some(0)),
+        "{me}"
+    );
+    assert_eq!(summary["flows"][0]["iterations"]["requests"], 6);
+    assert_eq!(journey.requests("/me"), 6);
+}

@@ -266,6 +266,9 @@ impl Client {
             // A flow's steps are always compiled dynamic (see plan::compile).
             return Err(ErrorKind::Other);
         };
+        // Rendered while the user's variables are lent to the render
+        // state, and given back before anything is awaited: a timeout
+        // drops the exchange's future, and must not take them with it.
         std::mem::swap(&mut state.vars, vars);
         let url = &mut self.url;
         let mut cookie = |rendered: &str| {
@@ -273,39 +276,40 @@ impl Client {
             url.push_str(rendered);
             jar.as_deref().and_then(|jar| jar.header_for(rendered))
         };
-        let result = match &mut self.protocol {
-            Protocol::H1(h1) => {
-                let encoded = h1::encode_step(
-                    spec,
-                    dynamic,
-                    state,
-                    wire.keep_alive,
-                    &mut self.text,
-                    &mut self.bytes,
-                    &mut cookie,
-                );
-                match encoded {
-                    Ok(()) => {
-                        h1.send(
-                            origin,
-                            &self.bytes,
-                            spec.method == http::Method::HEAD,
-                            h1::is_idempotent(&spec.method),
-                            Some(&mut self.kept),
-                        )
-                        .await
-                    }
-                    Err(kind) => Err(kind),
-                }
-            }
-            Protocol::H2(h2) => {
-                match render_endpoint(spec, dynamic, state, &mut self.text, &mut cookie) {
-                    Ok(rendered) => h2[origin].send(&rendered, Some(&mut self.kept)).await,
-                    Err(kind) => Err(kind),
-                }
+        let prepared = match &self.protocol {
+            Protocol::H1(_) => h1::encode_step(
+                spec,
+                dynamic,
+                state,
+                wire.keep_alive,
+                &mut self.text,
+                &mut self.bytes,
+                &mut cookie,
+            )
+            .map(|()| None),
+            Protocol::H2(_) => {
+                render_endpoint(spec, dynamic, state, &mut self.text, &mut cookie).map(Some)
             }
         };
         std::mem::swap(&mut state.vars, vars);
+        let result = match (prepared, &mut self.protocol) {
+            (Err(kind), _) => Err(kind),
+            (Ok(None), Protocol::H1(h1)) => {
+                h1.send(
+                    origin,
+                    &self.bytes,
+                    spec.method == http::Method::HEAD,
+                    h1::is_idempotent(&spec.method),
+                    Some(&mut self.kept),
+                )
+                .await
+            }
+            (Ok(Some(rendered)), Protocol::H2(h2)) => {
+                h2[origin].send(&rendered, Some(&mut self.kept)).await
+            }
+            // Prepared for the protocol the slot speaks, above.
+            _ => Err(ErrorKind::Other),
+        };
         if result.is_ok()
             && let Some(jar) = jar
         {
