@@ -478,6 +478,29 @@ fn spawn_proxy(upstream: &str, extra: &[&str]) -> (std::process::Child, SocketAd
         assert!(Instant::now() < deadline, "the proxy never listened");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The command line's faults are added once the proxy listens: wait
+    // until its control API lists them all, or a first request can come
+    // before them.
+    let wanted = extra.iter().filter(|a| **a == "--fault").count();
+    while wanted > 0 {
+        let (status, body) = crate::support::http(control, "GET", "/faults", &[], "");
+        let listed = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| {
+                v.as_array()
+                    .or_else(|| v["faults"].as_array())
+                    .map(Vec::len)
+            })
+            .unwrap_or(0);
+        if status == 200 && listed >= wanted {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the proxy never listed its faults: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     (child, listen, control)
 }
 
