@@ -482,9 +482,10 @@ fn spawn_proxy(upstream: &str, extra: &[&str]) -> (std::process::Child, SocketAd
     // until its control API lists them all, or a first request can come
     // before them.
     let wanted = extra.iter().filter(|a| **a == "--fault").count();
-    while wanted > 0 {
+    let mut listed = 0;
+    while listed < wanted {
         let (status, body) = crate::support::http(control, "GET", "/faults", &[], "");
-        let listed = serde_json::from_str::<serde_json::Value>(&body)
+        listed = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| {
                 v.as_array()
