@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use super::timer::PreciseSleep;
 use super::transport::Client;
-use super::worker::{LazyTimeout, Shared, TimedOut};
+use super::worker::{LazyTimeout, Shared};
 use crate::flow::{Jar, Response, ResponseView};
 use crate::plan::FlowStep;
 use crate::record::{ErrorKind, Outcome, Recorder, RequestSample};
@@ -239,19 +239,8 @@ async fn one_step(
         )
         .await;
     let ended = Instant::now();
-    let (mut outcome, bytes_received) = match result {
-        Ok(Ok(response)) => (
-            Outcome::Response {
-                status: response.status,
-            },
-            response.bytes_received,
-        ),
-        Ok(Err(kind)) => (Outcome::Error(kind), 0),
-        Err(TimedOut) => {
-            client.reset(&shared.wire, step.endpoint);
-            (Outcome::Error(ErrorKind::RequestTimeout), 0)
-        }
-    };
+    let (mut outcome, bytes_received) =
+        super::worker::outcome(result, client, &shared.wire, step.endpoint);
     let mut sample = RequestSample {
         endpoint: step.endpoint,
         intended: due,

@@ -180,19 +180,7 @@ async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>, mut sl
             .run(deadline, client.send(&shared.wire, endpoint))
             .await;
         let ended = Instant::now();
-        let (outcome, bytes_received) = match result {
-            Ok(Ok(response)) => (
-                Outcome::Response {
-                    status: response.status,
-                },
-                response.bytes_received,
-            ),
-            Ok(Err(kind)) => (Outcome::Error(kind), 0),
-            Err(TimedOut) => {
-                client.reset(&shared.wire, endpoint);
-                (Outcome::Error(ErrorKind::RequestTimeout), 0)
-            }
-        };
+        let (outcome, bytes_received) = outcome(result, client, &shared.wire, endpoint);
         recorder.borrow_mut().record(&RequestSample {
             endpoint,
             intended,
@@ -206,6 +194,30 @@ async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>, mut sl
         }
     }
     slot
+}
+
+/// What an exchange for `endpoint` came to, and the body bytes it
+/// received; a timed-out exchange also drops its connection.
+#[inline]
+pub(crate) fn outcome(
+    result: Result<Result<super::transport::Response, ErrorKind>, TimedOut>,
+    client: &mut Client,
+    wire: &Wire,
+    endpoint: usize,
+) -> (Outcome, u64) {
+    match result {
+        Ok(Ok(response)) => (
+            Outcome::Response {
+                status: response.status,
+            },
+            response.bytes_received,
+        ),
+        Ok(Err(kind)) => (Outcome::Error(kind), 0),
+        Err(TimedOut) => {
+            client.reset(wire, endpoint);
+            (Outcome::Error(ErrorKind::RequestTimeout), 0)
+        }
+    }
 }
 
 /// A per-request timeout that does not touch the timer wheel per request.

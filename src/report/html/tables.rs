@@ -39,6 +39,17 @@ pub(super) fn slos_section(page: &mut String, slos: &serde_json::Value) {
     page.push_str("</tbody></table>\n");
 }
 
+/// The p50, p95, p99 and max cells (ms) of a row; `-` without responses.
+fn latency_cells(m: &saved::SavedMeasured) -> String {
+    match &m.latency_ms {
+        Some(d) => format!(
+            "<td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td>",
+            d.p50, d.p95, d.p99, d.max
+        ),
+        None => "<td>-</td><td>-</td><td>-</td><td>-</td>".into(),
+    }
+}
+
 /// Failed over all, as a percentage; `-` without requests.
 pub(super) fn error_rate(m: &saved::SavedMeasured) -> String {
     if m.requests == 0 {
@@ -56,13 +67,7 @@ pub(super) fn tables_section(
     knob_windows: &[saved::FaultWindow],
 ) {
     page.push_str("<h2 id=\"phases\">Phases and requests</h2>\n<table><thead><tr><th>phase</th><th>request</th><th>count</th><th>req/s</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n");
-    let cells = |m: &saved::SavedMeasured| match &m.latency_ms {
-        Some(d) => format!(
-            "<td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td>",
-            d.p50, d.p95, d.p99, d.max
-        ),
-        None => "<td>-</td><td>-</td><td>-</td><td>-</td>".into(),
-    };
+    let cells = latency_cells;
     for phase in &s.phases {
         let _ = writeln!(
             page,
@@ -188,13 +193,7 @@ pub(super) fn flows_section(page: &mut String, s: &saved::SavedSummary) {
         return;
     }
     page.push_str("<h2 id=\"flows\">Flows</h2>\n");
-    let cells = |m: &saved::SavedMeasured| match &m.latency_ms {
-        Some(d) => format!(
-            "<td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td>",
-            d.p50, d.p95, d.p99, d.max
-        ),
-        None => "<td>-</td><td>-</td><td>-</td><td>-</td>".into(),
-    };
+    let cells = latency_cells;
     for flow in &s.flows {
         let _ = writeln!(
             page,
@@ -223,20 +222,11 @@ pub(super) fn flows_section(page: &mut String, s: &saved::SavedSummary) {
         }
         page.push_str("<table><thead><tr><th></th><th>check</th><th>step</th><th>passed</th><th>failed</th><th>passed share</th></tr></thead><tbody>\n");
         for check in &flow.checks {
-            let total = check.passed + check.failed;
-            let share = if total == 0 {
-                "-".to_string()
-            } else {
-                format!("{:.2}%", check.passed as f64 * 100.0 / total as f64)
-            };
+            let share = crate::report::run::flows::check_share(check.passed, check.failed);
             let _ = writeln!(
                 page,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{share}</td></tr>",
-                match (check.passed, check.failed) {
-                    (0, 0) => "·",
-                    (_, 0) => "✓",
-                    _ => "✗",
-                },
+                crate::report::run::flows::check_mark(check.passed, check.failed),
                 escape(&check.name),
                 escape(&check.step),
                 check.passed,

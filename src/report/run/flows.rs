@@ -76,24 +76,30 @@ pub(crate) struct CheckReport {
 }
 
 impl CheckReport {
-    /// `✓` all passed, `✗` some failed, `·` never evaluated (its step
-    /// never ran: an `if:` that did not hold, an iteration ended before).
     pub(crate) fn mark(&self) -> &'static str {
-        match (self.passed, self.failed) {
-            (0, 0) => "·",
-            (_, 0) => "✓",
-            _ => "✗",
-        }
+        check_mark(self.passed, self.failed)
     }
 
-    /// `99.50%` of evaluations passed, or `-` when none ran.
     pub(crate) fn share(&self) -> String {
-        let total = self.passed + self.failed;
-        if total == 0 {
-            "-".into()
-        } else {
-            format!("{:.2}%", self.passed as f64 * 100.0 / total as f64)
-        }
+        check_share(self.passed, self.failed)
+    }
+}
+
+/// `✓` all passed, `✗` some failed, `·` never evaluated (its step never
+/// ran: an `if:` that did not hold, an iteration ended before).
+pub(crate) fn check_mark(passed: u64, failed: u64) -> &'static str {
+    match (passed, failed) {
+        (0, 0) => "·",
+        (_, 0) => "✓",
+        _ => "✗",
+    }
+}
+
+/// `99.50%` of evaluations passed, or `-` when none ran.
+pub(crate) fn check_share(passed: u64, failed: u64) -> String {
+    match passed + failed {
+        0 => "-".into(),
+        total => format!("{:.2}%", passed as f64 * 100.0 / total as f64),
     }
 }
 
