@@ -21,6 +21,7 @@ mod latency; // known delays and coordinated omission
 mod merge; // --shard and `slogate merge`: three shards merge to one run's percentiles
 mod open_model; // schedule accuracy, constant and ramp
 mod origins; // several origins in one run and per-phase mixes: exact counts on each server and per phase, origins in summary.json, an unresolvable origin refused first
+mod paging; // notifications at slogate's webhook receiver through a real Prometheus and Alertmanager routing tree: paged, grouped, resolved, a wrong route fails
 mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
 mod promqltest; // Prometheus's own PromQL test suite (promql/promqltest/testdata) against the evaluator: figure and known disagreements held
 mod promtool_data; // Prometheus's own cmd/promtool/testdata: each file gives promtool 3's outcome, or is listed as differing

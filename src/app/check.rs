@@ -71,6 +71,15 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     })
 }
 
+/// How many of `alerts` are (`true`) or are not notification
+/// expectations.
+fn notified(alerts: &[crate::expect::AlertExpectation], notifications: bool) -> usize {
+    alerts
+        .iter()
+        .filter(|e| matches!(e.when, crate::expect::When::Notified { .. }) == notifications)
+        .count()
+}
+
 /// What a valid scenario holds, every kind of expectation counted: `2
 /// phases, 1 request, 3 expectations, 1 PromQL check, 2 alert expectations,
 /// 1 SLO, 1 rule file, 1 abort condition` (kinds it has none of left out,
@@ -87,10 +96,17 @@ fn contents(s: &scenario::Scenario) -> String {
             "PromQL check",
         ),
         (
-            s.alerts.len()
-                + per_phase(|p| p.alerts.len())
+            notified(&s.alerts, false)
+                + per_phase(|p| notified(&p.alerts, false))
                 + usize::from(s.no_other_alerts.is_some()),
             "alert expectation",
+        ),
+        (
+            notified(&s.alerts, true)
+                + per_phase(|p| notified(&p.alerts, true))
+                + s.groupings.len()
+                + usize::from(s.no_other_notifications.is_some()),
+            "notification expectation",
         ),
         (s.slos.len(), "SLO"),
         (s.rules.len(), "rule file"),

@@ -12,6 +12,7 @@ use anyhow::Context;
 
 use super::{Exit, UsageError};
 use crate::backend::alertmanager::Watch;
+use crate::backend::receiver::Receiver;
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
 use crate::expect::AbortWatch;
@@ -44,13 +45,12 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .export_promtool_test
         .as_deref()
         .map(|dest| rules::run::export_promtool_test(drill(&scenario), scraped.as_ref(), dest));
-    let alertmanager = observers.alertmanager;
     let judged = judge::live(
         &scenario,
         &results,
         verdicts,
         scraped,
-        alertmanager,
+        observers.paging,
         &faults.log,
         &out,
     )?;
@@ -114,23 +114,34 @@ fn compile(
 /// What watches the service while the load runs.
 struct Observers {
     scraper: Option<Scraper>,
-    alertmanager: Option<Watch>,
+    paging: judge::Paging,
 }
 
 impl Observers {
     fn start(scenario: &Scenario, services: &Services) -> anyhow::Result<Observers> {
         let scraper = services.start_scraper(scenario)?;
-        let alertmanager = match scenario
-            .metrics
-            .as_ref()
-            .and_then(|m| m.alertmanager.as_ref())
-        {
+        let metrics = scenario.metrics.as_ref();
+        let alertmanager = match metrics.and_then(|m| m.alertmanager.as_ref()) {
             Some(url) => Some(Watch::start(url, Duration::from_secs(1))?),
+            None => None,
+        };
+        let receiver = match metrics.and_then(|m| m.receiver) {
+            Some(addr) => {
+                let receiver = Receiver::start(addr)?;
+                eprintln!(
+                    "webhook receiver: listening on http://{}/ for Alertmanager's notifications",
+                    receiver.addr()
+                );
+                Some(receiver)
+            }
             None => None,
         };
         Ok(Observers {
             scraper,
-            alertmanager,
+            paging: judge::Paging {
+                alertmanager,
+                receiver,
+            },
         })
     }
 }

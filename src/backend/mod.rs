@@ -4,6 +4,7 @@
 
 pub(crate) mod alertmanager;
 mod prometheus;
+pub(crate) mod receiver;
 
 use std::time::Duration;
 

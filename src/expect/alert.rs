@@ -39,6 +39,14 @@ pub enum When {
     StaysFiring,
     /// Firing at the phase start, and resolved `within` after it.
     ResolvesWithin(Duration),
+    /// slogate's webhook receiver got a notification for the alert, sent
+    /// to `receiver`, `within` of its firing in the phase (`resolved`: of
+    /// its resolve, the resolved notification). Judged in
+    /// [`super::notify`].
+    Notified {
+        within: Duration,
+        resolved: bool,
+    },
 }
 
 /// The time an expectation is judged over (ms since the epoch).
@@ -78,6 +86,12 @@ impl AlertExpectation {
             When::StaysInactive => text.push_str(" stays inactive"),
             When::StaysFiring => text.push_str(" stays firing"),
             When::ResolvesWithin(d) => text.push_str(&format!(" resolves within {}", secs(d))),
+            When::Notified { within, resolved } => text.push_str(&format!(
+                " {}notified {} within {}",
+                if resolved { "resolved " } else { "" },
+                self.receiver.as_deref().unwrap_or("?"),
+                secs(within)
+            )),
         }
         let labels: Vec<String> = self
             .labels
@@ -106,11 +120,18 @@ impl AlertExpectation {
             When::StaysInactive => "never pending or firing".into(),
             When::StaysFiring => "firing throughout".into(),
             When::ResolvesWithin(d) => format!("firing at the start, resolved by +{}", secs(d)),
+            When::Notified { within, resolved } => format!(
+                "a {} notification to {} within {} of the {}",
+                if resolved { "resolved" } else { "firing" },
+                self.receiver.as_deref().unwrap_or("?"),
+                secs(within),
+                if resolved { "resolve" } else { "firing" }
+            ),
         }
     }
 
     /// Whether an alert's labels and annotations are the wanted ones.
-    fn matches_labels(&self, history: &AlertHistory) -> bool {
+    pub(crate) fn matches_labels(&self, history: &AlertHistory) -> bool {
         self.labels
             .iter()
             .all(|(k, v)| history.labels.get(k) == Some(v.as_str()))
@@ -126,19 +147,21 @@ impl AlertExpectation {
     }
 }
 
-fn secs(d: Duration) -> String {
+pub(crate) fn secs(d: Duration) -> String {
     format!("{}s", trim(d.as_secs_f64()))
 }
 
-fn trim(v: f64) -> String {
+pub(crate) fn trim(v: f64) -> String {
     let text = format!("{v:.1}");
     text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
 }
 
-/// Judges `e` over `window`.
+/// Judges `e` over `window` (a notification expectation at `received`,
+/// slogate's webhook receiver).
 pub(crate) fn judge(
     e: &AlertExpectation,
     timeline: &AlertTimeline,
+    received: Option<&crate::backend::receiver::Received>,
     window: Window,
     scope: String,
     context: &Context,
@@ -187,6 +210,7 @@ pub(crate) fn judge(
         }
     };
     match e.when {
+        When::Notified { .. } => super::notify::judge(e, timeline, received, window, &mut verdict),
         When::Fires { after, within } => {
             let from = window.start + after.as_millis() as i64;
             let until = within.map_or(window.end, |w| {

@@ -4,6 +4,7 @@
 mod abort;
 pub(crate) mod alert;
 mod check;
+pub(crate) mod notify;
 pub(crate) mod promql;
 mod verdict;
 

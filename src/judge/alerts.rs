@@ -6,62 +6,95 @@
 use std::time::Duration;
 
 use crate::backend::QueryBackend;
+use crate::backend::receiver::{Received, Receiver};
 use crate::expect::alert::{self, Context as AlertContext, Window};
+use crate::expect::notify;
 use crate::expect::{AlertExpectation, CheckOutcome, Verdict, When};
 use crate::record::RunResults;
 use crate::rules::run::RunAlerts;
 use crate::scenario::Scenario;
 
+/// Each phase that ran with its alert expectations and window, then the
+/// run's with the whole run (`None`: the phase did not run).
+fn windows<'a>(
+    scenario: &'a Scenario,
+    results: &RunResults,
+) -> Vec<(String, &'a [AlertExpectation], Option<Window>)> {
+    let ms = |offset: Duration| crate::metrics::scrape::system_ms(results.started_at + offset);
+    let run_end = ms(results.elapsed);
+    let mut out: Vec<_> = scenario
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(index, phase)| {
+            let window = results.phases.get(index).map(|ran| Window {
+                start: ms(ran.start_offset),
+                end: ms(ran.start_offset + ran.elapsed),
+                run_end,
+            });
+            (format!("phase {}", phase.name), &phase.alerts[..], window)
+        })
+        .collect();
+    out.push(("run".into(), &scenario.alerts[..], Some(whole(results))));
+    out
+}
+
+fn whole(results: &RunResults) -> Window {
+    let ms = |offset: Duration| crate::metrics::scrape::system_ms(results.started_at + offset);
+    Window {
+        start: ms(Duration::ZERO),
+        end: ms(results.elapsed),
+        run_end: ms(results.elapsed),
+    }
+}
+
 /// Judges every alert expectation of `scenario` (phases', then the run's,
-/// then `no_other_alerts`) against the alerts of its run.
+/// then `no_other_alerts`, the groupings and `no_other_notifications`)
+/// against the alerts of its run.
 pub(crate) fn judge_run(
     scenario: &Scenario,
     results: &RunResults,
     alerts: &RunAlerts,
     backend: &dyn QueryBackend,
 ) -> Vec<Verdict> {
-    let ms = |offset: Duration| crate::metrics::scrape::system_ms(results.started_at + offset);
-    let run_end = ms(results.elapsed);
     let mut verdicts = Vec::new();
-    for (index, phase) in scenario.phases.iter().enumerate() {
-        let scope = format!("phase {}", phase.name);
-        for e in &phase.alerts {
-            let Some(ran) = results.phases.get(index) else {
+    let received = alerts.received.as_ref();
+    for (index, (scope, expectations, window)) in windows(scenario, results).into_iter().enumerate()
+    {
+        for e in expectations {
+            let Some(window) = window else {
                 verdicts.push(never_ran(e, scope.clone()));
                 continue;
             };
-            let window = Window {
-                start: ms(ran.start_offset),
-                end: ms(ran.start_offset + ran.elapsed),
-                run_end,
-            };
-            let error_ratio = crate::expect::failures(&ran.total.unpack(), None) as f64
-                / ran.total.requests.max(1) as f64;
-            let context = context(scenario, e, backend, window, Some(error_ratio), alerts);
-            let mut verdict = alert::judge(e, &alerts.timeline, window, scope.clone(), &context);
+            let error_ratio = results.phases.get(index).map(|ran| {
+                crate::expect::failures(&ran.total.unpack(), None) as f64
+                    / ran.total.requests.max(1) as f64
+            });
+            let context = context(scenario, e, backend, window, error_ratio, alerts);
+            let mut verdict = alert::judge(
+                e,
+                &alerts.timeline,
+                received,
+                window,
+                scope.clone(),
+                &context,
+            );
             // Rules evaluated over truncated data may have missed a firing.
             verdict.mark_truncated(&backend.losses(window.start, window.end), window.start);
             verdicts.push(verdict);
             verdicts.extend(at_alertmanager(e, alerts, window, &scope));
         }
     }
-    let whole = Window {
-        start: ms(Duration::ZERO),
-        end: run_end,
-        run_end,
-    };
-    for e in &scenario.alerts {
-        let context = context(scenario, e, backend, whole, None, alerts);
-        let mut verdict = alert::judge(e, &alerts.timeline, whole, "run".into(), &context);
-        verdict.mark_truncated(&backend.losses(whole.start, whole.end), whole.start);
-        verdicts.push(verdict);
-        verdicts.extend(at_alertmanager(e, alerts, whole, "run"));
-    }
-    if let Some(source) = &scenario.no_other_alerts {
-        let mut names: Vec<&str> = scenario
+    let whole = whole(results);
+    let every = || {
+        scenario
             .alerts
             .iter()
             .chain(scenario.phases.iter().flat_map(|p| &p.alerts))
+    };
+    if let Some(source) = &scenario.no_other_alerts {
+        let mut names: Vec<&str> = every()
+            .filter(|e| !matches!(e.when, When::Notified { .. }))
             .map(|e| e.alert.as_str())
             .collect();
         names.sort();
@@ -70,6 +103,25 @@ pub(crate) fn judge_run(
         verdict.mark_truncated(&backend.losses(whole.start, whole.end), whole.start);
         verdicts.push(verdict);
     }
+    for grouping in &scenario.groupings {
+        verdicts.push(notify::grouped(grouping, received, whole));
+    }
+    if let Some(source) = &scenario.no_other_notifications {
+        let mut expected: Vec<(&str, &str)> = every()
+            .filter(|e| matches!(e.when, When::Notified { .. }))
+            .filter_map(|e| Some((e.receiver.as_deref()?, e.alert.as_str())))
+            .chain(scenario.groupings.iter().flat_map(|g| {
+                g.alerts
+                    .iter()
+                    .map(move |a| (g.receiver.as_str(), a.as_str()))
+            }))
+            .collect();
+        expected.sort_unstable();
+        expected.dedup();
+        verdicts.push(notify::no_other_notifications(
+            &expected, received, whole, source,
+        ));
+    }
     for (error, count) in &alerts.errors {
         eprintln!(
             "warning: rule {} ({}) failed at {count} evaluation(s): {}",
@@ -77,6 +129,52 @@ pub(crate) fn judge_run(
         );
     }
     verdicts
+}
+
+/// After the run, waits at `receiver` for the notifications still due:
+/// those of alerts that fired (or resolved) whose `within` has not run
+/// out. Returns everything it got.
+pub(crate) fn await_notifications(
+    scenario: &Scenario,
+    results: &RunResults,
+    timeline: &crate::rules::AlertTimeline,
+    receiver: Receiver,
+) -> Received {
+    let now = || crate::metrics::scrape::system_ms(std::time::SystemTime::now());
+    let due = |received: &Received| -> Option<i64> {
+        windows(scenario, results)
+            .into_iter()
+            .filter_map(|(_, expectations, window)| Some((expectations, window?)))
+            .flat_map(|(expectations, window)| {
+                expectations
+                    .iter()
+                    .filter_map(move |e| notify::waiting_until(e, timeline, received, window))
+            })
+            .max()
+    };
+    let started = now();
+    // Bounded twice: by the longest `within` from now, and by the
+    // deadlines, which only shrink as notifications arrive.
+    let bound = started + notify::MAX_WITHIN.as_millis() as i64;
+    let mut told = false;
+    loop {
+        let received = receiver.snapshot();
+        let Some(deadline) = due(&received).filter(|d| *d > now()) else {
+            break;
+        };
+        if !told && deadline - now() > 1000 {
+            eprintln!(
+                "waiting up to {}s for notifications at the webhook receiver",
+                (deadline.min(bound) - now() + 999) / 1000
+            );
+            told = true;
+        }
+        if now() >= bound {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    receiver.stop()
 }
 
 /// The expected detection time (for a fault phase) and, for an alert

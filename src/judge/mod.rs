@@ -17,6 +17,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::backend::alertmanager::Watch;
+use crate::backend::receiver::Receiver;
 use crate::backend::{Embedded, Prometheus};
 use crate::expect::{self, Verdict};
 use crate::gameday::FaultChange;
@@ -27,6 +28,14 @@ use crate::report::run::alerts::AlertsJson;
 use crate::report::run::{Contents, RunReport, write_all};
 use crate::scenario::Scenario;
 use crate::slo::{self, SloReport};
+
+/// What watched the paging chain during a live run: the Alertmanager's
+/// alerts, and slogate's webhook receiver.
+#[derive(Default)]
+pub(crate) struct Paging {
+    pub alertmanager: Option<Watch>,
+    pub receiver: Option<Receiver>,
+}
 
 /// The client-side verdicts: what the load's own results say.
 pub(crate) fn client(scenario: &Scenario, results: &RunResults) -> Vec<Verdict> {
@@ -42,10 +51,14 @@ pub(crate) fn server(
     scenario: &Scenario,
     results: &RunResults,
     scraped: Option<Scraped>,
-    alertmanager: Option<crate::backend::alertmanager::Watch>,
+    paging: Paging,
     faults: &[crate::gameday::FaultChange],
     out: &std::path::Path,
 ) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
+    let Paging {
+        alertmanager,
+        receiver,
+    } = paging;
     if let Some(scraped) = &scraped {
         for problem in &scraped.problems {
             eprintln!("warning: {}", terminal_lines(&crate::redact::text(problem)));
@@ -64,6 +77,8 @@ pub(crate) fn server(
     };
     let expects_alerts = !scenario.alerts.is_empty()
         || scenario.no_other_alerts.is_some()
+        || !scenario.groupings.is_empty()
+        || scenario.no_other_notifications.is_some()
         || scenario.phases.iter().any(|p| !p.alerts.is_empty());
     if let Some(url) = &metrics.prometheus {
         // Let Prometheus scrape and evaluate past the end of the run.
@@ -77,6 +92,9 @@ pub(crate) fn server(
             match crate::rules::run::read_back(&backend, start, end, metrics.evaluation_interval) {
                 Ok(mut alerts) => {
                     alerts.alertmanager = watched;
+                    alerts.received = receiver.map(|r| {
+                        alerts::await_notifications(scenario, results, &alerts.timeline, r)
+                    });
                     save_alerts(&alerts, faults, scenario, results, out)?;
                     verdicts.extend(judge_run(scenario, results, &alerts, &backend));
                 }
@@ -84,6 +102,7 @@ pub(crate) fn server(
                     let alerts = crate::rules::run::RunAlerts {
                         evaluated_by: format!("{url} (unreachable: {e})"),
                         alertmanager: watched,
+                        received: receiver.map(Receiver::stop),
                         ..Default::default()
                     };
                     verdicts.extend(judge_run(scenario, results, &alerts, &backend));
@@ -93,8 +112,9 @@ pub(crate) fn server(
         let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
         return Ok((verdicts, slos));
     }
-    // Only a Prometheus sends alerts; the scenario check keeps this None.
+    // Only a Prometheus sends alerts; the scenario check keeps these None.
     drop(alertmanager.map(crate::backend::alertmanager::Watch::stop));
+    drop(receiver.map(Receiver::stop));
     let mut store = scraped.map(|s| s.store).unwrap_or_default();
     if !scenario.rules.is_empty() {
         let alerts = crate::rules::run::evaluate(
@@ -252,7 +272,7 @@ pub(crate) fn live(
     results: &RunResults,
     mut verdicts: Vec<Verdict>,
     scraped: Option<Scraped>,
-    alertmanager: Option<Watch>,
+    paging: Paging,
     faults: &[FaultChange],
     out: &Path,
 ) -> anyhow::Result<Judged> {
@@ -270,7 +290,7 @@ pub(crate) fn live(
         report.command = crate::redact::command_line();
         write_all(out, &Contents::of(&report))?;
     }
-    let judged = server(scenario, results, scraped, alertmanager, faults, out);
+    let judged = server(scenario, results, scraped, paging, faults, out);
     let (server, slos) = judged.unwrap_or_else(|e| {
         let why = format!("{e:#}");
         eprintln!(

@@ -25,6 +25,9 @@ pub(crate) struct RunAlerts {
     /// What the Alertmanager held during the run, if one was watched.
     #[serde(skip)]
     pub alertmanager: Option<crate::backend::alertmanager::Watched>,
+    /// What slogate's webhook receiver got, if one ran.
+    #[serde(skip)]
+    pub received: Option<crate::backend::receiver::Received>,
 }
 
 /// Evaluates `files` over everything scraped (every `interval` unless a

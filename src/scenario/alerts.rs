@@ -13,6 +13,9 @@ use super::{DemoFault, Metrics, nearest};
 use crate::expect::{AlertExpectation, When};
 use crate::rules::{RuleFile, RuleKind};
 
+/// How a drill's Alertmanager reaches slogate's webhook receiver.
+const RECEIVER_HINT: &str = "add `metrics: {receiver: 127.0.0.1:9097}` (with `prometheus`), and route Alertmanager to it: `receivers: [{name: pagerduty-critical, webhook_configs: [{url: \"http://127.0.0.1:9097/\"}]}]`";
+
 impl Validator<'_> {
     /// `{alert: NAME, fires_within: 90s, labels: {...}, annotations: {...}}`.
     pub(super) fn alert_expectation(
@@ -23,7 +26,7 @@ impl Validator<'_> {
     ) -> Option<AlertExpectation> {
         let hint = || {
             Some(
-                "e.g. `{alert: HighErrorRate, fires_within: 90s}`, `{alert: HighErrorRate, stays: inactive}`, `{alert: HighErrorRate, resolves_within: 60s}`"
+                "e.g. `{alert: HighErrorRate, fires_within: 90s}`, `{alert: HighErrorRate, stays: inactive}`, `{alert: HighErrorRate, resolves_within: 60s}`, `{alert: HighErrorRate, notified: pagerduty-critical, within: 30s}`"
                     .to_string(),
             )
         };
@@ -38,6 +41,11 @@ impl Validator<'_> {
             ("at_most", map.at_most.is_some()),
             ("at_least", map.at_least.is_some()),
             ("optional", map.optional.is_some()),
+            ("grouped", map.grouped.is_some()),
+            (
+                "no_other_notifications",
+                map.no_other_notifications.is_some(),
+            ),
         ];
         if let Some((key, _)) = stray.iter().find(|(_, given)| *given) {
             self.error(
@@ -71,20 +79,40 @@ impl Validator<'_> {
         let resolves = duration(&map.resolves_within, "resolves_within").ok()?;
         let stays = map.stays.as_ref();
         let fires = within.is_some() || after.is_some();
-        let kinds =
-            usize::from(fires) + usize::from(resolves.is_some()) + usize::from(stays.is_some());
+        let notified = map.notified.as_ref().or(map.resolved_notified.as_ref());
+        let kinds = usize::from(fires)
+            + usize::from(resolves.is_some())
+            + usize::from(stays.is_some())
+            + usize::from(map.notified.is_some())
+            + usize::from(map.resolved_notified.is_some());
         if kinds != 1 {
             self.error(
                 Self::at(alert),
                 format!(
-                    "alert `{}` needs one of `fires_within`/`fires_after`, `stays` or `resolves_within`",
+                    "alert `{}` needs one of `fires_within`/`fires_after`, `stays`, `resolves_within`, `notified` or `resolved_notified`",
                     alert.value
                 ),
                 hint(),
             );
             return None;
         }
-        let when = if fires {
+        if let Some(text) = &map.within
+            && notified.is_none()
+        {
+            self.error(
+                Self::at(text),
+                "`within` goes with `notified` or `resolved_notified`",
+                Some("for when an alert fires, write `fires_within`".into()),
+            );
+            return None;
+        }
+        let when = if let Some(receiver) = notified {
+            let within = self.notification_within(map, receiver)?;
+            When::Notified {
+                within,
+                resolved: map.resolved_notified.is_some(),
+            }
+        } else if fires {
             if let (Some(a), Some(w)) = (after, within)
                 && a > w
             {
@@ -153,28 +181,177 @@ impl Validator<'_> {
             when,
             labels,
             annotations,
-            receiver: map.receiver.as_ref().map(|r| r.value.clone()),
+            receiver: notified.or(map.receiver.as_ref()).map(|r| r.value.clone()),
             source,
         })
     }
 
-    /// `{no_other_alerts: true}` stands alone.
+    /// `{no_other_alerts: true}` and `{no_other_notifications: true}`
+    /// stand alone.
     pub(super) fn no_other_alerts(&mut self, map: &ExpectMap, flag: &Spanned<bool>) -> bool {
+        let key = if map.no_other_alerts.is_some() {
+            "no_other_alerts"
+        } else {
+            "no_other_notifications"
+        };
         let alone = map.check.is_none()
             && map.metric.is_none()
             && map.fires_within.is_none()
             && map.stays.is_none()
             && map.resolves_within.is_none()
-            && map.labels.is_empty();
+            && map.notified.is_none()
+            && map.resolved_notified.is_none()
+            && map.grouped.is_none()
+            && map.labels.is_empty()
+            && (map.no_other_alerts.is_none() || map.no_other_notifications.is_none());
         if !alone {
             self.error(
                 Self::at(flag),
-                "`no_other_alerts` stands alone: `- {no_other_alerts: true}`",
+                format!("`{key}` stands alone: `- {{{key}: true}}`"),
                 None,
             );
             return false;
         }
+        if key == "no_other_notifications" && !self.paging {
+            self.error(
+                Self::at(flag),
+                "`no_other_notifications` needs slogate's webhook receiver: `metrics.receiver`",
+                Some(RECEIVER_HINT.into()),
+            );
+            return false;
+        }
         flag.value
+    }
+
+    /// A notification expectation's `within`, and that there is a
+    /// receiver to judge it at.
+    fn notification_within(&mut self, map: &ExpectMap, receiver: &Text) -> Option<Duration> {
+        if map.receiver.is_some() {
+            self.error(
+                map.receiver.as_ref().and_then(Self::at),
+                "`receiver` is Alertmanager's routing of a firing; with `notified` the receiver is named there",
+                None,
+            );
+            return None;
+        }
+        if receiver.value.trim().is_empty() {
+            self.error(Self::at(receiver), "the receiver's name is empty", None);
+            return None;
+        }
+        if !self.paging {
+            self.error(
+                Self::at(receiver),
+                "notification expectations need slogate's webhook receiver: `metrics.receiver`",
+                Some(RECEIVER_HINT.into()),
+            );
+            return None;
+        }
+        let Some(text) = &map.within else {
+            self.error(
+                Self::at(receiver),
+                "a notification expectation needs `within`: how long after the firing (or resolve) the notification may come",
+                Some("e.g. `{alert: HighErrorRate, notified: pagerduty-critical, within: 30s}`; Alertmanager waits `group_wait` before the first notification, `group_interval` before a resolved one".into()),
+            );
+            return None;
+        };
+        let within = match crate::units::parse_duration(&text.value) {
+            Ok(d) => d,
+            Err(e) => {
+                self.error(Self::at(text), format!("within: {e}"), None);
+                return None;
+            }
+        };
+        if within.is_zero() || within > crate::expect::notify::MAX_WITHIN {
+            self.error(
+                Self::at(text),
+                format!(
+                    "`within: {}` is not between 0s and {}",
+                    text.value,
+                    crate::units::format_duration(crate::expect::notify::MAX_WITHIN)
+                ),
+                Some(
+                    "slogate waits after the run for what is still due, so the bound is finite"
+                        .into(),
+                ),
+            );
+            return None;
+        }
+        Some(within)
+    }
+
+    /// `{notified: R, grouped: [A, B]}`: run-wide.
+    pub(super) fn grouping(
+        &mut self,
+        map: &ExpectMap,
+        source: String,
+    ) -> Option<crate::expect::notify::Grouping> {
+        let hint = || {
+            Some(
+                "e.g. `{notified: pagerduty-critical, grouped: [HighErrorRate, HighLatency]}`"
+                    .to_string(),
+            )
+        };
+        let (Some(receiver), Some(grouped)) = (&map.notified, &map.grouped) else {
+            let at = map
+                .notified
+                .as_ref()
+                .and_then(Self::at)
+                .or_else(|| map.resolved_notified.as_ref().and_then(Self::at))
+                .or_else(|| map.grouped.as_ref().and_then(Self::at));
+            self.error(
+                at,
+                "`notified` needs `alert` (the alert's notification) or `grouped` (alerts in one notification)",
+                hint(),
+            );
+            return None;
+        };
+        if let Some(key) = [
+            ("resolved_notified", map.resolved_notified.is_some()),
+            ("within", map.within.is_some()),
+            ("labels", !map.labels.is_empty()),
+            ("annotations", !map.annotations.is_empty()),
+            ("receiver", map.receiver.is_some()),
+            ("check", map.check.is_some()),
+            ("promql", map.promql.is_some()),
+        ]
+        .iter()
+        .find_map(|(key, given)| given.then_some(*key))
+        {
+            self.error(
+                Self::at(grouped),
+                format!("`{key}` does not go with `grouped`"),
+                hint(),
+            );
+            return None;
+        }
+        if !self.paging {
+            self.error(
+                Self::at(receiver),
+                "notification expectations need slogate's webhook receiver: `metrics.receiver`",
+                Some(RECEIVER_HINT.into()),
+            );
+            return None;
+        }
+        if grouped.value.len() < 2 {
+            self.error(
+                Self::at(grouped),
+                "`grouped` names the alerts that come in one notification: at least two",
+                hint(),
+            );
+            return None;
+        }
+        let mut alerts = Vec::new();
+        for alert in &grouped.value {
+            if !self.check_alert_name(alert) {
+                return None;
+            }
+            alerts.push(alert.value.clone());
+        }
+        Some(crate::expect::notify::Grouping {
+            receiver: receiver.value.clone(),
+            alerts,
+            source,
+        })
     }
 
     /// Loads the rule files, relative to the scenario's directory.

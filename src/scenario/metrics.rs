@@ -203,6 +203,14 @@ impl Validator<'_> {
             }
             None => None,
         };
+        let receiver = match &spec.receiver {
+            None => None,
+            Some(receiver) => {
+                let parsed = self.receiver(receiver, prometheus.is_some());
+                ok &= parsed.is_some();
+                parsed
+            }
+        };
         ok.then_some(Metrics {
             scrape,
             prometheus,
@@ -210,6 +218,60 @@ impl Validator<'_> {
             limits,
             evaluation_interval,
             alertmanager,
+            receiver,
         })
+    }
+
+    /// `receiver: 127.0.0.1:9097` or `{listen: ADDR, allow_remote: true}`:
+    /// where slogate's webhook receiver listens.
+    fn receiver(
+        &mut self,
+        spec: &Spanned<StringOr<model::ReceiverSpec>>,
+        prometheus: bool,
+    ) -> Option<std::net::SocketAddr> {
+        let (text, at, allow_remote) = match &spec.value {
+            StringOr::String(text) => (text.as_str(), Self::at(spec), false),
+            StringOr::Map(map) => (
+                map.listen.value.as_str(),
+                Self::at(&map.listen),
+                map.allow_remote.unwrap_or(false),
+            ),
+        };
+        if !prometheus {
+            self.error(
+                Self::at(spec),
+                "`receiver` needs `prometheus`: a Prometheus sends the alerts to an Alertmanager, which notifies the receiver",
+                Some("the embedded rule evaluator judges alerts itself; it sends none".into()),
+            );
+            return None;
+        }
+        let addr: std::net::SocketAddr = match text.parse() {
+            Ok(addr) => addr,
+            Err(_) => {
+                self.error(
+                    at,
+                    format!("`receiver: {text}` is not an address to listen on"),
+                    Some("e.g. `receiver: 127.0.0.1:9097`; point Alertmanager's `webhook_configs` at `http://127.0.0.1:9097/`".into()),
+                );
+                return None;
+            }
+        };
+        if !addr.ip().is_loopback() && !allow_remote {
+            self.error(
+                at,
+                format!("`receiver: {addr}` is not a loopback address"),
+                Some("listen on 127.0.0.1, or write `receiver: {listen: ADDR, allow_remote: true}` to mean it".into()),
+            );
+            return None;
+        }
+        if addr.port() == 0 {
+            self.error(
+                at,
+                "the receiver needs a fixed port: Alertmanager's configuration names it",
+                Some("e.g. `receiver: 127.0.0.1:9097`".into()),
+            );
+            return None;
+        }
+        Some(addr)
     }
 }

@@ -57,6 +57,10 @@ pub struct Scenario {
     pub alerts: Vec<AlertExpectation>,
     /// Where `no_other_alerts: true` was written, if it was.
     pub no_other_alerts: Option<String>,
+    /// Alerts that must come in one notification (run-wide).
+    pub groupings: Vec<crate::expect::notify::Grouping>,
+    /// Where `no_other_notifications: true` was written, if it was.
+    pub no_other_notifications: Option<String>,
     /// Rule files, loaded and validated.
     pub rules: Vec<crate::rules::RuleFile>,
     /// Service level objectives, judged over the run.
@@ -110,6 +114,9 @@ pub struct Metrics {
     pub evaluation_interval: Duration,
     /// Check that alerts reached this Alertmanager (base URL).
     pub alertmanager: Option<String>,
+    /// Where slogate's webhook receiver listens, for notification
+    /// expectations.
+    pub receiver: Option<std::net::SocketAddr>,
 }
 
 impl Metrics {
@@ -306,6 +313,8 @@ impl Scenario {
         !self.promql.is_empty()
             || !self.alerts.is_empty()
             || self.no_other_alerts.is_some()
+            || !self.groupings.is_empty()
+            || self.no_other_notifications.is_some()
             || !self.slos.is_empty()
             || !self.rules.is_empty()
             || self

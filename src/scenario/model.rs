@@ -135,6 +135,20 @@ pub(crate) struct MetricsSpec {
     /// Check that alerts reached this Alertmanager.
     #[serde(default)]
     pub alertmanager: Option<Text>,
+    /// slogate's webhook receiver: `127.0.0.1:9097`, or `{listen: ADDR,
+    /// allow_remote: true}`.
+    #[serde(default)]
+    pub receiver: Option<Spanned<StringOr<ReceiverSpec>>>,
+}
+
+/// `receiver: {listen: 127.0.0.1:9097}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReceiverSpec {
+    pub listen: Text,
+    /// Listening on a non-loopback address needs this.
+    #[serde(default)]
+    pub allow_remote: Option<bool>,
 }
 
 /// One scrape target (a plain string is its URL).
@@ -482,6 +496,23 @@ pub(crate) struct ExpectMap {
     /// Run-wide: only alerts named in alert expectations may fire.
     #[serde(default)]
     pub no_other_alerts: Option<Spanned<bool>>,
+    /// A notification for the alert reached this receiver (slogate's
+    /// webhook receiver) `within` of its firing.
+    #[serde(default)]
+    pub notified: Option<Text>,
+    /// The resolved notification reached this receiver `within` of the
+    /// resolve.
+    #[serde(default)]
+    pub resolved_notified: Option<Text>,
+    #[serde(default)]
+    pub within: Option<Text>,
+    /// With `notified: R` and no `alert`: these alerts came in one
+    /// notification.
+    #[serde(default)]
+    pub grouped: Option<Spanned<Vec<Text>>>,
+    /// Run-wide: no notification but those the expectations name.
+    #[serde(default)]
+    pub no_other_notifications: Option<Spanned<bool>>,
 }
 
 /// A value written either as a string (or number) or as a map.

@@ -17,6 +17,9 @@ pub(super) struct Expectations {
     pub alerts: Vec<AlertExpectation>,
     /// Where `no_other_alerts: true` was written.
     pub no_other_alerts: Option<String>,
+    pub groupings: Vec<crate::expect::notify::Grouping>,
+    /// Where `no_other_notifications: true` was written.
+    pub no_other_notifications: Option<String>,
 }
 use super::forms::{PromqlFormError, StructuredCheckError, parse_number};
 use crate::expect::{
@@ -122,6 +125,26 @@ impl Validator<'_> {
                 }),
                 "`no_other_alerts` is run-wide: put it in the run's `expect`",
                 Some(format!("found at {source}")),
+            );
+        }
+        if let Some(source) = &expect.no_other_notifications {
+            self.error(
+                spec.expect.iter().find_map(|e| match &e.value {
+                    StringOr::Map(m) => m.no_other_notifications.as_ref().and_then(Self::at),
+                    StringOr::String(_) => None,
+                }),
+                "`no_other_notifications` is run-wide: put it in the run's `expect`",
+                Some(format!("found at {source}")),
+            );
+        }
+        if let Some(grouping) = expect.groupings.first() {
+            self.error(
+                spec.expect.iter().find_map(|e| match &e.value {
+                    StringOr::Map(m) => m.grouped.as_ref().and_then(Self::at),
+                    StringOr::String(_) => None,
+                }),
+                "`grouped` is run-wide: put it in the run's `expect`",
+                Some(format!("found at {}", grouping.source)),
             );
         }
         let (faults, proxy_faults) = self.faults(&spec.faults, duration);
@@ -359,6 +382,8 @@ impl Validator<'_> {
         let mut promql = Vec::new();
         let mut alerts = Vec::new();
         let mut no_other_alerts = None;
+        let mut groupings = Vec::new();
+        let mut no_other_notifications = None;
         for spec in specs {
             let at = Self::at(spec);
             let source = self.source_of(spec);
@@ -384,6 +409,22 @@ impl Validator<'_> {
                 if self.no_other_alerts(map, flag) {
                     no_other_alerts = Some(source);
                 }
+                continue;
+            }
+            if let StringOr::Map(map) = &spec.value
+                && let Some(flag) = &map.no_other_notifications
+            {
+                if self.no_other_alerts(map, flag) {
+                    no_other_notifications = Some(source);
+                }
+                continue;
+            }
+            if let StringOr::Map(map) = &spec.value
+                && (map.grouped.is_some()
+                    || map.notified.is_some()
+                    || map.resolved_notified.is_some())
+            {
+                groupings.extend(self.grouping(map, source));
                 continue;
             }
             let (check, request, optional, flow) = match &spec.value {
@@ -480,6 +521,8 @@ impl Validator<'_> {
             promql,
             alerts,
             no_other_alerts,
+            groupings,
+            no_other_notifications,
         }
     }
 

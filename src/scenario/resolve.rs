@@ -103,6 +103,12 @@ const KEYS: &[&[&str]] = &[
         "labels",
         "annotations",
         "no_other_alerts",
+        "receiver",
+        "notified",
+        "resolved_notified",
+        "within",
+        "grouped",
+        "no_other_notifications",
     ],
     &[
         "scrape",
@@ -112,6 +118,7 @@ const KEYS: &[&[&str]] = &[
         "max_samples",
         "evaluation_interval",
         "alertmanager",
+        "receiver",
     ],
     &["url", "interval", "job", "body_size_limit", "sample_limit"],
     &["demo"],
@@ -158,6 +165,7 @@ pub fn resolve(
         errors: Vec::new(),
         alert_names: None,
         proxy_modes: BTreeMap::new(),
+        paging: false,
     };
     let scenario = v.scenario(parsed, env);
     if v.errors.is_empty() {
@@ -181,6 +189,8 @@ pub(super) struct Validator<'a> {
     pub(super) alert_names: Option<Result<Vec<String>, ()>>,
     /// The proxies declared, for the phases' faults.
     pub(super) proxy_modes: BTreeMap<String, crate::proxy::Mode>,
+    /// `metrics.receiver` is given: notification expectations may be.
+    pub(super) paging: bool,
 }
 
 impl Validator<'_> {
@@ -320,6 +330,10 @@ impl Validator<'_> {
         let metrics = file.metrics.as_ref().and_then(|m| self.metrics(m, &names));
         let rules = self.rule_files(&file.rules);
         self.alert_names = self.known_alerts(&rules, &metrics, !file.rules.is_empty());
+        self.paging = file
+            .metrics
+            .as_ref()
+            .is_some_and(|m| m.value.receiver.is_some());
         let default_connections = file.defaults.connections.as_ref().map(|c| c.value);
         let phases = file
             .phases
@@ -434,6 +448,8 @@ impl Validator<'_> {
             promql: expect.promql,
             alerts: expect.alerts,
             no_other_alerts: expect.no_other_alerts,
+            groupings: expect.groupings,
+            no_other_notifications: expect.no_other_notifications,
             rules,
             slos,
             proxies,

@@ -58,6 +58,7 @@ impl Artifact for AlertsFile {
             })).collect::<Vec<_>>(),
             "faults": faults,
             "alertmanager": alerts.alertmanager,
+            "receiver": alerts.received,
         });
         serde_json::to_writer_pretty(out, &json)?;
         Ok(())
@@ -79,10 +80,12 @@ pub(crate) struct ExpectedWindow {
     pub end_s: f64,
 }
 
-/// Every alert expectation's window over the phases that ran.
+/// Every alert expectation's window over the phases that ran (those on
+/// notifications have none: they are judged at the receiver).
 fn expected_windows(scenario: &Scenario, results: &RunResults) -> Vec<ExpectedWindow> {
     let window = |e: &AlertExpectation, scope: String, start: f64, end: f64| {
         let (kind, from, to) = match e.when {
+            When::Notified { .. } => return None,
             When::Fires { after, within } => (
                 "fires",
                 start + after.as_secs_f64(),
@@ -92,25 +95,25 @@ fn expected_windows(scenario: &Scenario, results: &RunResults) -> Vec<ExpectedWi
             When::StaysFiring => ("firing", start, end),
             When::ResolvesWithin(d) => ("resolves", start, start + d.as_secs_f64()),
         };
-        ExpectedWindow {
+        Some(ExpectedWindow {
             alert: e.alert.clone(),
             expectation: e.describe(),
             scope,
             kind,
             start_s: from,
             end_s: to,
-        }
+        })
     };
     let mut out = Vec::new();
     for (phase, ran) in scenario.phases.iter().zip(&results.phases) {
         let start = ran.start_offset.as_secs_f64();
         let end = start + ran.elapsed.as_secs_f64();
         for e in &phase.alerts {
-            out.push(window(e, format!("phase {}", phase.name), start, end));
+            out.extend(window(e, format!("phase {}", phase.name), start, end));
         }
     }
     for e in &scenario.alerts {
-        out.push(window(e, "run".into(), 0.0, results.elapsed.as_secs_f64()));
+        out.extend(window(e, "run".into(), 0.0, results.elapsed.as_secs_f64()));
     }
     out
 }

@@ -50,6 +50,7 @@ fn step(source: &str) -> Result<(Vec<Capture>, Vec<Check>), Vec<String>> {
         errors: Vec::new(),
         alert_names: None,
         proxy_modes: BTreeMap::new(),
+        paging: false,
     };
     let captures = v.captures(&parsed.capture);
     let checks = v.checks(&parsed.check, parsed.expect_status.as_deref());
