@@ -71,7 +71,25 @@ fn shipped_scenarios_are_valid() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     // Every kind of expectation counted, in the singular where there is one.
     assert!(stdout.contains("ok: scenarios/smoke.yaml (smoke: 1 phase, 2 requests, 5 expectations, 2 PromQL checks, 1 abort condition)"), "{stdout}");
-    assert!(stdout.contains("ok: scenarios/gameday.yaml (gameday: 5 phases, 1 request, 1 flow (2 steps), 7 expectations, 7 alert expectations, 2 SLOs, 1 rule file)"), "{stdout}");
+    assert!(stdout.contains("ok: scenarios/gameday.yaml (gameday: 5 phases, 1 request, 1 flow (2 steps), 7 expectations, 7 alert expectations, 2 SLOs, 1 rule file)\n  server side: judged by slogate's embedded evaluator over its own 1 scrape (every 1s), rules evaluated every 1s unless a group sets its interval\n"), "{stdout}");
+}
+
+/// `check` says who judges: with a Prometheus, that Prometheus (slogate's
+/// own scrapes beside it are not judged), and what watches the paging
+/// chain; and counts notification expectations.
+#[test]
+fn check_says_which_backend_judges_and_counts_notifications() {
+    let file = "tests/scenarios/paging.yaml";
+    let output = slogate(&["check", file]);
+    crate::support::assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout,
+        "ok: tests/scenarios/paging.yaml (paging: 2 phases, 1 request, 1 alert expectation, 4 notification expectations, 1 rule file)\n  \
+         server side: judged by the Prometheus at http://127.0.0.1:9090 (its own scrapes and rule evaluations); \
+         slogate's own 1 scrape saved in metrics.jsonl, not judged; Alertmanager at http://127.0.0.1:9093 watched; \
+         notifications checked at slogate's webhook receiver http://127.0.0.1:9097/\n"
+    );
 }
 
 #[test]

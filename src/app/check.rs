@@ -47,12 +47,17 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
             continue;
         }
         match scenario::load(path) {
-            Ok(s) => println!(
-                "ok: {} ({}: {})",
-                path.display(),
-                crate::report::escape::terminal(&s.name),
-                contents(&s)
-            ),
+            Ok(s) => {
+                println!(
+                    "ok: {} ({}: {})",
+                    path.display(),
+                    crate::report::escape::terminal(&s.name),
+                    contents(&s)
+                );
+                if let Some(judge) = judged_by(&s) {
+                    println!("  {}", crate::report::escape::terminal(&judge));
+                }
+            }
             Err(errors) => {
                 invalid += 1;
                 for error in errors {
@@ -69,6 +74,54 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Who judges the server side, said so that nobody has to guess: the
+/// scenario's Prometheus, or slogate's embedded evaluator over its own
+/// scrapes; and what watches the paging chain.
+fn judged_by(s: &scenario::Scenario) -> Option<String> {
+    let m = s.metrics.as_ref()?;
+    let mut text = match &m.prometheus {
+        Some(url) => {
+            let mut text = format!(
+                "server side: judged by the Prometheus at {} (its own scrapes and rule evaluations)",
+                crate::redact::url(url)
+            );
+            if !m.scrape.is_empty() {
+                text.push_str(&format!(
+                    "; slogate's own {} saved in metrics.jsonl, not judged",
+                    crate::units::count(m.scrape.len(), "scrape")
+                ));
+            }
+            text
+        }
+        None => {
+            let every = crate::expect::alert::secs(m.default_step());
+            let mut text = format!(
+                "server side: judged by slogate's embedded evaluator over its own {} (every {every})",
+                crate::units::count(m.scrape.len(), "scrape")
+            );
+            if !s.rules.is_empty() {
+                text.push_str(&format!(
+                    ", rules evaluated every {} unless a group sets its interval",
+                    crate::expect::alert::secs(m.evaluation_interval)
+                ));
+            }
+            text
+        }
+    };
+    if let Some(url) = &m.alertmanager {
+        text.push_str(&format!(
+            "; Alertmanager at {} watched",
+            crate::redact::url(url)
+        ));
+    }
+    if let Some(addr) = m.receiver {
+        text.push_str(&format!(
+            "; notifications checked at slogate's webhook receiver http://{addr}/"
+        ));
+    }
+    Some(text)
 }
 
 /// How many of `alerts` are (`true`) or are not notification

@@ -144,6 +144,9 @@ impl Validator<'_> {
                 }
             }
         };
+        if !self.reachable(alert, map, &when) {
+            return None;
+        }
         let labels = map
             .labels
             .iter()

@@ -11,6 +11,7 @@ mod mix;
 pub(crate) mod model;
 mod phases;
 mod proxies;
+mod reach;
 mod requests;
 mod resolve;
 mod sendable;

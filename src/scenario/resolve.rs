@@ -166,6 +166,8 @@ pub fn resolve(
         alert_names: None,
         proxy_modes: BTreeMap::new(),
         paging: false,
+        clock: None,
+        soonest_fire: BTreeMap::new(),
     };
     let scenario = v.scenario(parsed, env);
     if v.errors.is_empty() {
@@ -191,6 +193,11 @@ pub(super) struct Validator<'a> {
     pub(super) proxy_modes: BTreeMap<String, crate::proxy::Mode>,
     /// `metrics.receiver` is given: notification expectations may be.
     pub(super) paging: bool,
+    /// Where the expectations being validated sit in the run's time
+    /// (None: not known from the file).
+    pub(super) clock: Option<super::reach::Clock>,
+    /// Per alert: the `for` and evaluation interval of its soonest rule.
+    pub(super) soonest_fire: BTreeMap<String, (Duration, Duration)>,
 }
 
 impl Validator<'_> {
@@ -335,12 +342,34 @@ impl Validator<'_> {
             .as_ref()
             .is_some_and(|m| m.value.receiver.is_some());
         let default_connections = file.defaults.connections.as_ref().map(|c| c.value);
+        if let Some(m) = &metrics {
+            self.soonest_fire = super::reach::soonest_fire(&rules, m.evaluation_interval);
+        }
+        let specs: Vec<&super::model::PhaseSpec> =
+            file.phases.value.iter().map(|p| &p.value).collect();
+        let (starts, run) = super::reach::starts(&specs);
         let phases = file
             .phases
             .value
             .iter()
-            .filter_map(|phase| self.phase(phase, &sendables, default_connections))
+            .zip(starts)
+            .enumerate()
+            .filter_map(|(index, (phase, start))| {
+                self.clock = start.zip(run).map(|(start, run)| super::reach::Clock {
+                    phase: Some(phase.value.name.value.clone()),
+                    start,
+                    run,
+                    faulted_before: specs[..index].iter().any(|p| !p.faults.is_empty()),
+                });
+                self.phase(phase, &sendables, default_connections)
+            })
             .collect::<Vec<_>>();
+        self.clock = run.map(|run| super::reach::Clock {
+            phase: None,
+            start: Duration::ZERO,
+            run,
+            faulted_before: false,
+        });
         let mut seen = Vec::new();
         for phase in &file.phases.value {
             if seen.contains(&phase.value.name.value) {

@@ -51,6 +51,8 @@ fn step(source: &str) -> Result<(Vec<Capture>, Vec<Check>), Vec<String>> {
         alert_names: None,
         proxy_modes: BTreeMap::new(),
         paging: false,
+        clock: None,
+        soonest_fire: BTreeMap::new(),
     };
     let captures = v.captures(&parsed.capture);
     let checks = v.checks(&parsed.check, parsed.expect_status.as_deref());
