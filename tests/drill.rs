@@ -334,11 +334,24 @@ phases:
     load: {{rate: 50/s}}
     faults: [{{demo: {{error_ratio: 50%, error_status: 503}}}}]
     expect:
-      - {{alert: SlowToFire, fires_within: 10s}}
+      - {{alert: SlowToFire, fires_after: 1s}}
       - {{alert: TypoErrorRate, fires_within: 10s}}
 "#,
         rules.display()
     );
+    // A `for` longer than the bound is refused before anything runs...
+    let refused = yaml.replace(
+        "{alert: SlowToFire, fires_after: 1s}",
+        "{alert: SlowToFire, fires_within: 10s}",
+    );
+    let (_dir, _, output) = run_scenario(&refused, &[]);
+    support::assert_exit(&output, 2);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("`SlowToFire` cannot fire within 10s: its rule waits `for: 300s`"),
+        "{said}"
+    );
+    // ... and without a bound the drill says it went pending, never fired.
     let (_dir, out, output) = run_scenario(&yaml, &[]);
     support::assert_exit(&output, 1);
     let rows = checks(&out);

@@ -66,11 +66,18 @@ pub(crate) fn judge_run(
                 verdicts.push(never_ran(e, scope.clone()));
                 continue;
             };
-            let error_ratio = results.phases.get(index).map(|ran| {
-                crate::expect::failures(&ran.total.unpack(), None) as f64
-                    / ran.total.requests.max(1) as f64
+            let fault = results.phases.get(index).map(|ran| {
+                let failures = crate::expect::failures(&ran.total.unpack(), None) as f64;
+                crate::rules::estimate::FaultSeen {
+                    error_ratio: failures / ran.total.requests.max(1) as f64,
+                    errors_per_s: failures / ran.elapsed.as_secs_f64().max(1e-3),
+                    scrape_interval: scenario
+                        .metrics
+                        .as_ref()
+                        .map_or(Duration::from_secs(1), |m| m.default_step()),
+                }
             });
-            let context = context(scenario, e, backend, window, error_ratio, alerts);
+            let context = context(scenario, e, backend, window, fault, alerts);
             let mut verdict = alert::judge(
                 e,
                 &alerts.timeline,
@@ -184,7 +191,7 @@ fn context(
     e: &AlertExpectation,
     backend: &dyn QueryBackend,
     window: Window,
-    error_ratio: Option<f64>,
+    fault: Option<crate::rules::estimate::FaultSeen>,
     alerts: &RunAlerts,
 ) -> AlertContext {
     let mut context = AlertContext {
@@ -194,8 +201,8 @@ fn context(
     if !matches!(e.when, When::Fires { .. }) {
         return context;
     }
-    if let Some(r) = error_ratio.filter(|r| *r > 0.0) {
-        context.expected = crate::rules::estimate::detection(&scenario.rules, &e.alert, r);
+    if let Some(fault) = fault.filter(|f| f.error_ratio > 0.0) {
+        context.expected = crate::rules::estimate::detection(&scenario.rules, &e.alert, &fault);
     }
     if let Some(expr) = crate::rules::estimate::alert_expr(&scenario.rules, &e.alert) {
         let seconds = ((window.run_end - window.start) / 1000).max(1) + 60;
