@@ -81,6 +81,30 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
         .collect();
     assert_eq!(fired, ["HighErrorRate", "HighLatency"], "{alerts}");
     assert_eq!(alerts["faults"].as_array().unwrap().len(), 4, "{alerts}");
+    // The rules' own series are saved with the scrapes: `ALERTS` read back
+    // from the results directory fires at the very evaluation the
+    // timeline says.
+    let query = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args(["query", "--run"])
+        .arg(&out)
+        .args([
+            "ALERTS{alertname=\"HighErrorRate\", alertstate=\"firing\", window=\"drill\"}[5m]",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    support::assert_exit(&query, 0);
+    let answer: serde_json::Value = serde_json::from_slice(&query.stdout).unwrap();
+    let first_firing = answer["result"][0]["values"][0][0]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{answer}"));
+    let fired_at = episodes(&alerts)
+        .into_iter()
+        .find(|e| e.0 == "HighErrorRate" && e.2.is_some())
+        .and_then(|e| e.2)
+        .unwrap();
+    assert_eq!((first_firing * 1000.0).round() as i64, fired_at, "{answer}");
 
     // The drill as a promtool unit test: real promtool passes it, and
     // fails it once the rules change (HighErrorRate's `for` 5s → 15s).

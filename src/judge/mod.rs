@@ -123,6 +123,16 @@ pub(crate) fn server(
             metrics.lookback,
             &mut store,
         )?;
+        // The rules' own series (recording rules, `ALERTS`,
+        // `ALERTS_FOR_STATE`) saved beside the scrapes, as Prometheus keeps
+        // them: `slogate query --run DIR 'ALERTS'` reads them.
+        let files = Contents {
+            scraped: Some(&store),
+            ..Contents::default()
+        };
+        if let Err(e) = write_all(out, &files) {
+            eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
+        }
         save_alerts(&alerts, faults, scenario, results, out)?;
         let mut backend = Embedded::new(&store);
         backend.lookback = metrics.lookback;
