@@ -60,8 +60,9 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
     let text = String::from_utf8_lossy(&output.stdout);
     support::assert_exit(&output, 0);
     let rows = checks(&out);
-    // 12 of its own phases and run, 2 on the signed-in users' step.
-    assert_eq!(rows.len(), 14, "{text}");
+    // 12 of its own phases and run, 2 on the signed-in users' step, 2 of
+    // the steady state before the faults and 2 after.
+    assert_eq!(rows.len(), 18, "{text}");
     for row in &rows {
         assert_eq!(row.1, "PASS", "{row:?}\n{text}");
     }

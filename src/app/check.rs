@@ -161,6 +161,12 @@ fn contents(s: &scenario::Scenario) -> String {
                 + usize::from(s.no_other_notifications.is_some()),
             "notification expectation",
         ),
+        (
+            s.steady_state
+                .as_ref()
+                .map_or(0, |ss| ss.client.len() + ss.promql.len()),
+            "steady-state check",
+        ),
         (s.slos.len(), "SLO"),
         (s.rules.len(), "rule file"),
         (s.proxies.len(), "fault proxy"),

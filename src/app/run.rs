@@ -6,17 +6,14 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context;
 
 use super::{Exit, UsageError};
-use crate::backend::alertmanager::Watch;
-use crate::backend::receiver::Receiver;
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
 use crate::expect::AbortWatch;
-use crate::gameday::{FaultSwitch, Services};
+use crate::gameday::{FaultSwitch, Observers, Services, SteadyWatch};
 use crate::metrics::scrape::Scraper;
 use crate::record::RunResults;
 use crate::report::progress::RunProgress;
@@ -34,11 +31,25 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let out = results_dir(args, &scenario.name)?;
     let observers = Observers::start(&scenario, &services)?;
     let mut faults = FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
-    let results = drive(args, &scenario, &plan, &out, &mut faults);
+    let mut steady = SteadyWatch::new(
+        &scenario,
+        plan.endpoints.iter().map(|e| e.name.clone()).collect(),
+    );
+    let watch = Watch {
+        faults: &mut faults,
+        steady: &mut steady,
+        scraper: observers.scraper.as_ref(),
+    };
+    let results = drive(args, &scenario, &plan, &out, watch);
     // Faults off even when the run failed to start.
     faults.finish();
-    let results = results?;
-    let mut verdicts = judge::client(&scenario, &results);
+    let mut results = results?;
+    if steady.failed {
+        // Not an abort: the hypothesis failed, and its checks say so.
+        eprintln!("{}", results.aborted.take().unwrap_or_default());
+    }
+    let mut verdicts = std::mem::take(&mut steady.verdicts);
+    verdicts.extend(judge::client(&scenario, &results));
     verdicts.extend(faults.verdicts());
     let scraped = observers.scraper.map(Scraper::stop);
     let exported = args
@@ -111,49 +122,21 @@ fn compile(
     Ok((plan, bases))
 }
 
-/// What watches the service while the load runs.
-struct Observers {
-    scraper: Option<Scraper>,
-    paging: judge::Paging,
-}
-
-impl Observers {
-    fn start(scenario: &Scenario, services: &Services) -> anyhow::Result<Observers> {
-        let scraper = services.start_scraper(scenario)?;
-        let metrics = scenario.metrics.as_ref();
-        let alertmanager = match metrics.and_then(|m| m.alertmanager.as_ref()) {
-            Some(url) => Some(Watch::start(url, Duration::from_secs(1))?),
-            None => None,
-        };
-        let receiver = match metrics.and_then(|m| m.receiver) {
-            Some(addr) => {
-                let receiver = Receiver::start(addr)?;
-                eprintln!(
-                    "webhook receiver: listening on http://{}/ for Alertmanager's notifications",
-                    receiver.addr()
-                );
-                Some(receiver)
-            }
-            None => None,
-        };
-        Ok(Observers {
-            scraper,
-            paging: judge::Paging {
-                alertmanager,
-                receiver,
-            },
-        })
-    }
-}
-
 /// The engine over every phase: faults switched at each phase's start,
 /// the timeline appended and the abort conditions watched every second.
+/// What acts as each phase starts: the steady state, then the faults.
+struct Watch<'w, 's> {
+    faults: &'w mut FaultSwitch<'s>,
+    steady: &'w mut SteadyWatch<'s>,
+    scraper: Option<&'w Scraper>,
+}
+
 fn drive(
     args: &RunArgs,
     scenario: &Scenario,
     plan: &plan::LoadPlan,
     out: &Path,
-    faults: &mut FaultSwitch,
+    watch: Watch,
 ) -> anyhow::Result<RunResults> {
     let mut timeline =
         TimelineCsv::start(out).with_context(|| format!("cannot write into {}", out.display()))?;
@@ -173,9 +156,13 @@ fn drive(
             let _ = TimelineCsv::append(&mut timeline, rows, &names);
             aborts.observe(rows)
         },
-        &mut |phase| {
+        &mut |phase, done| {
+            if let Some(stop) = watch.steady.enter(phase, done, watch.scraper) {
+                return Some(stop);
+            }
             progress.enter(phase);
-            faults.enter(phase);
+            watch.faults.enter(phase);
+            None
         },
     )?;
     progress.finish();

@@ -56,9 +56,11 @@ impl Default for RunOptions {
 /// must stop (an abort condition held), or None to go on.
 pub type OnSecond<'a> = &'a mut dyn FnMut(&[TimelineRow]) -> Option<String>;
 
-/// Called as each phase starts, with its index, just before its first
-/// request is due (the scenario switches faults here).
-pub type OnPhase<'a> = &'a mut dyn FnMut(usize);
+/// Called as each phase starts, with its index and the results of the
+/// phases before it, just before its first request is due (the scenario
+/// checks its steady state and switches faults here); returns why the
+/// run must stop before this phase, or None to go on.
+pub type OnPhase<'a> = &'a mut dyn FnMut(usize, &[PhaseResults]) -> Option<String>;
 
 /// Runs `plan` to completion (or interruption, or abort) and returns what it
 /// measured.
@@ -71,7 +73,7 @@ pub fn run(
     on_progress: &mut dyn FnMut(&Snapshot),
     on_second: OnSecond,
 ) -> anyhow::Result<RunResults> {
-    run_phases(plan, options, on_progress, on_second, &mut |_| {})
+    run_phases(plan, options, on_progress, on_second, &mut |_, _| None)
 }
 
 /// [`run`], calling `on_phase` as each phase starts.
@@ -191,8 +193,11 @@ async fn collect(
             Stage::Phase(index) => (*index, &plan.phases[*index]),
             Stage::Around(phase) => (usize::MAX, phase),
         };
-        if let Stage::Phase(index) = stage {
-            on_phase(*index);
+        if let Stage::Phase(index) = stage
+            && let Some(reason) = on_phase(*index, &phases)
+        {
+            aborted = Some((reason, Instant::now()));
+            break;
         }
         let phase_start = Instant::now();
         let pacer = Pacer::new(

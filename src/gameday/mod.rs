@@ -5,7 +5,51 @@
 //! was in effect.
 
 mod services;
+mod steady;
 mod switch;
 
 pub(crate) use services::Services;
+pub(crate) use steady::SteadyWatch;
 pub(crate) use switch::{FaultChange, FaultSwitch, ProxyWindow};
+
+use std::time::Duration;
+
+use crate::backend::alertmanager::Watch;
+use crate::backend::receiver::Receiver;
+use crate::metrics::scrape::Scraper;
+use crate::scenario::Scenario;
+
+/// What watches the service while the load runs.
+pub(crate) struct Observers {
+    pub scraper: Option<Scraper>,
+    pub paging: crate::judge::Paging,
+}
+
+impl Observers {
+    pub(crate) fn start(scenario: &Scenario, services: &Services) -> anyhow::Result<Observers> {
+        let scraper = services.start_scraper(scenario)?;
+        let metrics = scenario.metrics.as_ref();
+        let alertmanager = match metrics.and_then(|m| m.alertmanager.as_ref()) {
+            Some(url) => Some(Watch::start(url, Duration::from_secs(1))?),
+            None => None,
+        };
+        let receiver = match metrics.and_then(|m| m.receiver) {
+            Some(addr) => {
+                let receiver = Receiver::start(addr)?;
+                eprintln!(
+                    "webhook receiver: listening on http://{}/ for Alertmanager's notifications",
+                    receiver.addr()
+                );
+                Some(receiver)
+            }
+            None => None,
+        };
+        Ok(Observers {
+            scraper,
+            paging: crate::judge::Paging {
+                alertmanager,
+                receiver,
+            },
+        })
+    }
+}

@@ -115,6 +115,20 @@ pub(crate) fn evaluate(
         "run",
         Some((&results.total, &results.per_endpoint, results.window())),
     );
+    // The hypothesis again, over the phases after the last fault (those
+    // before it were judged as the run went).
+    if let Some(steady) = &scenario.steady_state
+        && let Some(after) = results.phases.get(steady.last_fault + 1..)
+        && !after.is_empty()
+    {
+        verdicts.extend(super::steady::client(
+            scenario,
+            steady,
+            &results.endpoint_names,
+            after,
+            &super::steady::scope(false),
+        ));
+    }
     verdicts.extend(flows_went_through(scenario, results));
     verdicts
 }
@@ -209,6 +223,21 @@ pub(crate) fn evaluate_promql(
             (ms(Duration::ZERO), ms(results.elapsed)),
             step,
             "run".into(),
+        ));
+    }
+    if let Some(steady) = &scenario.steady_state
+        && let Some(first_after) = results.phases.get(steady.last_fault + 1)
+    {
+        let window = (
+            super::steady::at(results.started_at, first_after.start_offset),
+            super::steady::at(results.started_at, results.elapsed),
+        );
+        verdicts.extend(super::steady::promql(
+            scenario,
+            steady,
+            backend,
+            window,
+            &super::steady::scope(false),
         ));
     }
     verdicts

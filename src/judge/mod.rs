@@ -8,6 +8,7 @@
 mod alerts;
 pub(crate) mod compare;
 mod expectations;
+pub(crate) mod steady;
 
 pub(crate) use alerts::judge_run;
 pub(crate) use expectations::{evaluate, evaluate_promql};

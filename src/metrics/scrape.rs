@@ -129,6 +129,12 @@ impl Scraper {
 
     /// Stops every thread, each after one last scrape, and hands back the
     /// store.
+    /// Calls `f` with what has been scraped so far (None if a scrape
+    /// thread panicked holding it).
+    pub(crate) fn with_store<R>(&self, f: impl FnOnce(&Store) -> R) -> Option<R> {
+        self.store.lock().ok().map(|store| f(&store))
+    }
+
     pub fn stop(self) -> Scraped {
         self.stop.store(true, Ordering::Relaxed);
         for thread in self.threads {

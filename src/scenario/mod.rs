@@ -17,6 +17,7 @@ mod resolve;
 mod sendable;
 mod shard;
 mod slos;
+mod steady;
 mod targets;
 mod think;
 
@@ -62,6 +63,9 @@ pub struct Scenario {
     pub groupings: Vec<crate::expect::notify::Grouping>,
     /// Where `no_other_notifications: true` was written, if it was.
     pub no_other_notifications: Option<String>,
+    /// The game day's hypothesis, checked before the first fault and
+    /// after the last.
+    pub steady_state: Option<SteadyState>,
     /// Rule files, loaded and validated.
     pub rules: Vec<crate::rules::RuleFile>,
     /// Service level objectives, judged over the run.
@@ -100,6 +104,19 @@ pub struct ProxyFault {
     pub proxy: String,
     pub spec: crate::proxy::FaultSpec,
     pub fault: crate::proxy::Fault,
+}
+
+/// `steady_state:`: checks that must hold over the phases before the
+/// first faulted phase (`..first_fault`; if not, no fault is injected)
+/// and over those after the last (`last_fault + 1..`).
+#[derive(Debug, Clone)]
+pub struct SteadyState {
+    pub client: Vec<Expectation>,
+    pub promql: Vec<PromqlExpectation>,
+    pub first_fault: usize,
+    pub last_fault: usize,
+    /// Where `steady_state` begins.
+    pub source: String,
 }
 
 /// `metrics:` resolved.
@@ -316,6 +333,10 @@ impl Scenario {
             || self.no_other_alerts.is_some()
             || !self.groupings.is_empty()
             || self.no_other_notifications.is_some()
+            || self
+                .steady_state
+                .as_ref()
+                .is_some_and(|s| !s.promql.is_empty())
             || !self.slos.is_empty()
             || !self.rules.is_empty()
             || self

@@ -41,6 +41,10 @@ pub(crate) struct ScenarioFile {
     /// Expectations over the whole run.
     #[serde(default)]
     pub expect: Vec<Spanned<StringOr<ExpectMap>>>,
+    /// The game day's hypothesis: checks before the first fault and after
+    /// the last.
+    #[serde(default)]
+    pub steady_state: Vec<Spanned<StringOr<ExpectMap>>>,
     #[serde(default)]
     pub abort: Vec<Text>,
     /// Where server-side metrics come from.

@@ -30,6 +30,7 @@ const KEYS: &[&[&str]] = &[
         "after",
         "phases",
         "expect",
+        "steady_state",
         "abort",
         "metrics",
         "rules",
@@ -400,10 +401,12 @@ impl Validator<'_> {
                 requests: &sent_all,
             },
         );
+        let steady_state = self.steady_state(&file.steady_state, &sendables, &sent_all, &specs);
         let alerts_expected =
             !expect.alerts.is_empty() || phases.iter().any(|p| !p.alerts.is_empty());
         let uses_promql = !expect.promql.is_empty()
             || phases.iter().any(|p| !p.promql.is_empty())
+            || steady_state.as_ref().is_some_and(|s| !s.promql.is_empty())
             || !rules.is_empty()
             || alerts_expected;
         for phase in &phases {
@@ -479,6 +482,7 @@ impl Validator<'_> {
             no_other_alerts: expect.no_other_alerts,
             groupings: expect.groupings,
             no_other_notifications: expect.no_other_notifications,
+            steady_state,
             rules,
             slos,
             proxies,

@@ -1,0 +1,121 @@
+//! The game day's steady state: checked over the phases before the first
+//! fault and again after the last; when it does not hold at the start, the
+//! run ends there with its failed checks as the verdict, and no fault is
+//! injected (the demo's own knobs prove it).
+
+use crate::support::{self, checks, outcome_of, run_scenario};
+
+fn scenario(api: &str) -> String {
+    format!(
+        r#"name: steady
+targets:
+  api: {api}
+metrics:
+  scrape: ["${{api}}/metrics"]
+requests:
+  - {{name: process, url: "${{api}}/data/process"}}
+steady_state:
+  - error_rate < 1%
+  - latency p95 < 250ms
+  - {{promql: 'sum(rate(http_requests_total{{status=~"5.."}}[3s])) or vector(0)', below: 0.5}}
+phases:
+  - name: healthy
+    duration: 4s
+    load: {{rate: 50/s}}
+  - name: inject
+    duration: 4s
+    load: {{rate: 50/s}}
+    faults:
+      - demo: {{latency: 300ms}}
+    expect:
+      - latency p50 > 250ms
+  - name: recover
+    duration: 5s
+    load: {{rate: 50/s}}
+"#
+    )
+}
+
+#[test]
+fn a_steady_state_that_holds_is_checked_before_and_after_the_faults() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let (_dir, out, output) = run_scenario(&scenario(&demo.url()), &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    support::assert_exit(&output, 0);
+    let rows = checks(&out);
+    let scoped = |scope: &str| -> Vec<(String, String)> {
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        summary["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["scope"] == scope)
+            .map(|c| {
+                (
+                    c["check"].as_str().unwrap().to_string(),
+                    c["outcome"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    for scope in [
+        "steady state before the faults",
+        "steady state after the faults",
+    ] {
+        let judged = scoped(scope);
+        assert_eq!(judged.len(), 3, "{scope}: {judged:?}\n{text}");
+        assert!(
+            judged.iter().all(|(_, outcome)| outcome == "PASS"),
+            "{scope}: {judged:?}"
+        );
+    }
+    // The fault went in: the phase between saw it.
+    let slow = outcome_of(&rows, "latency p50 > 250ms");
+    assert_eq!(slow.1, "PASS", "{slow:?}");
+}
+
+#[test]
+fn a_steady_state_that_does_not_hold_injects_no_fault() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    // The service is already failing before the game day starts.
+    let failing = slogate::demo::Faults {
+        error_ratio: 0.3,
+        ..Default::default()
+    };
+    slogate::demo::set_faults_remote(&demo.url(), &failing).unwrap();
+    let (_dir, out, output) = run_scenario(&scenario(&demo.url()), &[]);
+    let said = String::from_utf8_lossy(&output.stderr);
+    // A failed hypothesis is a failed check (exit 1), not an abort (3).
+    support::assert_exit(&output, 1);
+    assert!(
+        said.contains("the steady state did not hold before the faults (error_rate < 1%: ")
+            && said.contains("no fault was injected"),
+        "{said}"
+    );
+    let rows = checks(&out);
+    let before = rows
+        .iter()
+        .find(|r| r.0 == "error_rate < 1%")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(before.1, "FAIL", "{before:?}");
+    // Nothing ran after the healthy phase...
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let phases: Vec<&str> = summary["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["healthy"], "{summary}");
+    // ... and the demo's knobs are as the test left them: the phase's 300 ms
+    // was never switched on (switched on, then off at the end, it would
+    // have reset every knob).
+    let (status, body) = support::http(demo.addr(), "GET", "/admin/faults", &[], "");
+    assert_eq!(status, 200, "{body}");
+    let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(knobs["error_ratio"], 0.3, "{knobs}");
+    assert_eq!(knobs["latency_ms"], 0.0, "{knobs}");
+}
