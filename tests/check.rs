@@ -71,7 +71,7 @@ fn shipped_scenarios_are_valid() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     // Every kind of expectation counted, in the singular where there is one.
     assert!(stdout.contains("ok: scenarios/smoke.yaml (smoke: 1 phase, 2 requests, 5 expectations, 2 PromQL checks, 1 abort condition)"), "{stdout}");
-    assert!(stdout.contains("ok: scenarios/gameday.yaml (gameday: 5 phases, 1 request, 1 flow (2 steps), 7 expectations, 7 alert expectations, 2 steady-state checks, 2 SLOs, 1 rule file)\n  server side: judged by slogate's embedded evaluator over its own 1 scrape (every 1s), rules evaluated every 1s unless a group sets its interval\n"), "{stdout}");
+    assert!(stdout.contains("ok: scenarios/gameday.yaml (gameday: 5 phases, 1 request, 1 flow (2 steps), 7 expectations, 7 alert expectations, 2 steady-state checks, 2 SLOs, 1 rule file, 1 stop condition)\n  server side: judged by slogate's embedded evaluator over its own 1 scrape (every 1s), rules evaluated every 1s unless a group sets its interval\n"), "{stdout}");
 }
 
 /// `check` says who judges: with a Prometheus, that Prometheus (slogate's

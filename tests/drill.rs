@@ -590,7 +590,8 @@ fn the_shipped_dependency_gameday_fires_and_resolves_the_services_alerts() {
     let text = String::from_utf8_lossy(&output.stdout);
     support::assert_exit(&output, 0);
     let rows = checks(&out);
-    assert_eq!(rows.len(), 15, "{text}");
+    // 15 of its phases and run, 3 + 3 of its steady state.
+    assert_eq!(rows.len(), 21, "{text}");
     assert!(rows.iter().all(|r| r.1 == "PASS"), "{text}");
     // The faults were between the api and its backend: the api's alerts
     // fired (labels job=api), the backend's never did.

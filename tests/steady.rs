@@ -1,7 +1,9 @@
-//! The game day's steady state: checked over the phases before the first
-//! fault and again after the last; when it does not hold at the start, the
-//! run ends there with its failed checks as the verdict, and no fault is
-//! injected (the demo's own knobs prove it).
+//! The game day's guard rails. The steady state is checked over the
+//! phases before the first fault and again after the last; when it does
+//! not hold at the start, the run ends there with its failed checks as the
+//! verdict, and no fault is injected (the demo's own knobs prove it). A
+//! stop condition on the service's metrics removes the fault and stops
+//! the run.
 
 use crate::support::{self, checks, outcome_of, run_scenario};
 
@@ -118,4 +120,71 @@ fn a_steady_state_that_does_not_hold_injects_no_fault() {
     let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(knobs["error_ratio"], 0.3, "{knobs}");
     assert_eq!(knobs["latency_ms"], 0.0, "{knobs}");
+}
+
+/// A stop condition on the service's side: the demo's own 503s, read from
+/// slogate's scrapes, trip it; the fault comes off at once (its window in
+/// faults.json ends within a second of the run's stop), the load stops,
+/// the reports are written, exit 3.
+#[test]
+fn a_stop_condition_on_the_services_metrics_removes_the_fault_and_stops_the_run() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let yaml = format!(
+        r#"name: stop
+targets:
+  api: {}
+metrics:
+  scrape: [{{url: "${{api}}/metrics", interval: 250ms}}]
+requests:
+  - {{name: process, url: "${{api}}/data/process"}}
+abort:
+  - {{promql: 'sum(rate(http_requests_total{{status="503"}}[2s])) or vector(0)', above: 5, for: 1s}}
+phases:
+  - name: healthy
+    duration: 3s
+    load: {{rate: 50/s}}
+  - name: inject
+    duration: 30s
+    load: {{rate: 50/s}}
+    faults:
+      - demo: {{error_ratio: 50%, error_status: 503}}
+  - name: recover
+    duration: 3s
+    load: {{rate: 50/s}}
+"#,
+        demo.url()
+    );
+    let started = std::time::Instant::now();
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    let took = started.elapsed();
+    support::assert_exit(&output, 3);
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let reason = summary["abort_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(
+            "stop condition `sum(rate(http_requests_total{status=\"503\"}[2s])) or vector(0) > 5 for 1s` held for "
+        ) && reason.ends_with("faults removed, load stopped"),
+        "{reason}"
+    );
+    let faults: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("faults.json")).unwrap()).unwrap();
+    let window = &faults[0];
+    assert_eq!(window["demo"], "api", "{faults}");
+    assert_eq!(window["phase"], "inject", "{faults}");
+    let stopped = summary["duration_s"].as_f64().unwrap();
+    let off = window["end_offset_seconds"].as_f64().unwrap();
+    eprintln!("fault off at +{off:.3}s, run stopped at +{stopped:.3}s");
+    assert!(
+        (off - stopped).abs() < 1.0,
+        "off at {off}, stopped at {stopped}"
+    );
+    // It tripped on the fault, not before: 1 s of 503s at 25/s.
+    let on = window["start_offset_seconds"].as_f64().unwrap();
+    assert!(off - on > 1.0, "{faults}");
+    // The demo's knobs are back to healthy.
+    let (_, body) = support::http(demo.addr(), "GET", "/admin/faults", &[], "");
+    let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(knobs["error_ratio"], 0.0, "{knobs}");
 }

@@ -171,6 +171,7 @@ fn contents(s: &scenario::Scenario) -> String {
         (s.rules.len(), "rule file"),
         (s.proxies.len(), "fault proxy"),
         (s.aborts.len(), "abort condition"),
+        (s.stops.len(), "stop condition"),
     ];
     let mut parts = vec![crate::units::count(s.phases.len(), "phase")];
     // A scenario of flows alone has no requests of its own to count.

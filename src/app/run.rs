@@ -39,6 +39,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         faults: &mut faults,
         steady: &mut steady,
         scraper: observers.scraper.as_ref(),
+        guard: &observers.guard,
     };
     let results = drive(args, &scenario, &plan, &out, watch);
     // Faults off even when the run failed to start.
@@ -129,6 +130,7 @@ struct Watch<'w, 's> {
     faults: &'w mut FaultSwitch<'s>,
     steady: &'w mut SteadyWatch<'s>,
     scraper: Option<&'w Scraper>,
+    guard: &'w crate::expect::stop::StopGuard,
 }
 
 fn drive(
@@ -141,6 +143,7 @@ fn drive(
     let mut timeline =
         TimelineCsv::start(out).with_context(|| format!("cannot write into {}", out.display()))?;
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
+    let faults = std::cell::RefCell::new(watch.faults);
     let names: Vec<String> = plan.endpoints.iter().map(|e| e.name.clone()).collect();
     let progress = RunProgress::new(plan, args.no_progress);
     let options = RunOptions {
@@ -153,15 +156,22 @@ fn drive(
         &mut |snapshot: &Snapshot| progress.update(snapshot),
         &mut |rows| {
             // A failed append loses nothing: the file is rewritten at the end.
-            let _ = TimelineCsv::append(&mut timeline, rows, &names);
-            aborts.observe(rows)
+            if !rows.is_empty() {
+                let _ = TimelineCsv::append(&mut timeline, rows, &names);
+            }
+            let stop = aborts.observe(rows).or_else(|| watch.guard.tripped());
+            if stop.is_some() {
+                // Faults off at once: the load stops after its requests end.
+                faults.borrow_mut().finish();
+            }
+            stop
         },
         &mut |phase, done| {
             if let Some(stop) = watch.steady.enter(phase, done, watch.scraper) {
                 return Some(stop);
             }
             progress.enter(phase);
-            watch.faults.enter(phase);
+            faults.borrow_mut().enter(phase);
             None
         },
     )?;
@@ -199,7 +209,9 @@ fn write(
         slos: Some(reports::slos::SlosJson::Judged(slos)),
         faults: Some(reports::faults::FaultsJson {
             windows: &faults.windows,
+            demo: &faults.log,
             started,
+            ended: std::time::SystemTime::now(),
         }),
         ..reports::Contents::default()
     };

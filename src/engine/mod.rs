@@ -52,8 +52,9 @@ impl Default for RunOptions {
     }
 }
 
-/// Called with each batch of finished timeline rows; returns why the run
-/// must stop (an abort condition held), or None to go on.
+/// Called with each batch of finished timeline rows, and with none at
+/// every progress tick; returns why the run must stop (an abort condition
+/// held), or None to go on.
 pub type OnSecond<'a> = &'a mut dyn FnMut(&[TimelineRow]) -> Option<String>;
 
 /// Called as each phase starts, with its index and the results of the
@@ -272,6 +273,12 @@ async fn collect(
                 }
                 _ = ticker.tick() => {
                     on_progress(&snapshot(run_start, &progress));
+                    // Conditions watched off the timeline (the service's
+                    // side) are asked between seconds too.
+                    if aborted.is_none() && let Some(reason) = on_second(&[]) {
+                        aborted = Some((reason, Instant::now()));
+                        let _ = stop_tx.send(true);
+                    }
                     // A worker gone mid-phase (its event loop failed to
                     // start, or a bug) would never report: stop, don't hang.
                     // After a stop, workers end on purpose, having reported.

@@ -6,6 +6,7 @@ pub(crate) mod alert;
 mod check;
 pub(crate) mod notify;
 pub(crate) mod promql;
+pub(crate) mod stop;
 mod verdict;
 
 use std::time::Duration;

@@ -10,12 +10,13 @@ mod switch;
 
 pub(crate) use services::Services;
 pub(crate) use steady::SteadyWatch;
-pub(crate) use switch::{FaultChange, FaultSwitch, ProxyWindow};
+pub(crate) use switch::{FaultChange, FaultSwitch, ProxyWindow, demo_windows};
 
 use std::time::Duration;
 
 use crate::backend::alertmanager::Watch;
 use crate::backend::receiver::Receiver;
+use crate::expect::stop::{Source, StopGuard};
 use crate::metrics::scrape::Scraper;
 use crate::scenario::Scenario;
 
@@ -23,12 +24,24 @@ use crate::scenario::Scenario;
 pub(crate) struct Observers {
     pub scraper: Option<Scraper>,
     pub paging: crate::judge::Paging,
+    /// The stop conditions on the service's side, watched.
+    pub guard: StopGuard,
 }
 
 impl Observers {
     pub(crate) fn start(scenario: &Scenario, services: &Services) -> anyhow::Result<Observers> {
         let scraper = services.start_scraper(scenario)?;
         let metrics = scenario.metrics.as_ref();
+        let source = match metrics.and_then(|m| m.prometheus.clone()) {
+            Some(url) => Source::Prometheus(url),
+            None => Source::Scraped {
+                store: scraper
+                    .as_ref()
+                    .map_or_else(Default::default, Scraper::store_handle),
+                lookback: metrics.map_or(Duration::from_secs(300), |m| m.lookback),
+            },
+        };
+        let guard = StopGuard::start(scenario.stops.clone(), source);
         let alertmanager = match metrics.and_then(|m| m.alertmanager.as_ref()) {
             Some(url) => Some(Watch::start(url, Duration::from_secs(1))?),
             None => None,
@@ -45,6 +58,7 @@ impl Observers {
             None => None,
         };
         Ok(Observers {
+            guard,
             scraper,
             paging: crate::judge::Paging {
                 alertmanager,

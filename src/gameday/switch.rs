@@ -49,11 +49,44 @@ pub struct ProxyWindow {
 /// One change of a target's knobs.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct FaultChange {
-    /// The phase that starts (None: after the last phase).
+    /// The phase that starts (None: after the last phase, or a stop).
     pub phase: Option<String>,
     pub target: String,
     pub knobs: Faults,
     pub error: Option<String>,
+    /// When the knobs were set (ms since the epoch).
+    pub at_ms: i64,
+}
+
+/// How long a demo target's knobs held a fault.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct DemoWindow {
+    pub demo: String,
+    pub phase: String,
+    pub describe: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// The windows of `log`: from each applied change to faulty knobs to the
+/// next applied change of that target (the last ends at `end_ms`).
+pub(crate) fn demo_windows(log: &[FaultChange], end_ms: i64) -> Vec<DemoWindow> {
+    let applied: Vec<&FaultChange> = log.iter().filter(|c| c.error.is_none()).collect();
+    applied
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.knobs != Faults::default())
+        .map(|(i, c)| DemoWindow {
+            demo: c.target.clone(),
+            phase: c.phase.clone().unwrap_or_default(),
+            describe: describe(&c.knobs),
+            start_ms: c.at_ms,
+            end_ms: applied[i + 1..]
+                .iter()
+                .find(|next| next.target == c.target)
+                .map_or(end_ms, |next| next.at_ms),
+        })
+        .collect()
 }
 
 impl<'a> FaultSwitch<'a> {
@@ -172,6 +205,7 @@ impl<'a> FaultSwitch<'a> {
                 target,
                 knobs,
                 error,
+                at_ms: crate::metrics::scrape::system_ms(SystemTime::now()),
             });
         }
     }

@@ -129,6 +129,11 @@ impl Scraper {
 
     /// Stops every thread, each after one last scrape, and hands back the
     /// store.
+    /// The store the scrapes go into, shared.
+    pub(crate) fn store_handle(&self) -> Arc<Mutex<Store>> {
+        self.store.clone()
+    }
+
     /// Calls `f` with what has been scraped so far (None if a scrape
     /// thread panicked holding it).
     pub(crate) fn with_store<R>(&self, f: impl FnOnce(&Store) -> R) -> Option<R> {

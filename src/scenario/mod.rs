@@ -18,6 +18,7 @@ mod sendable;
 mod shard;
 mod slos;
 mod steady;
+mod stops;
 mod targets;
 mod think;
 
@@ -71,6 +72,8 @@ pub struct Scenario {
     /// Service level objectives, judged over the run.
     pub slos: Vec<crate::slo::Slo>,
     pub aborts: Vec<Abort>,
+    /// Stop conditions on the service's side (`abort:` maps).
+    pub stops: Vec<crate::expect::stop::StopCondition>,
     pub transport: Transport,
     /// Where server-side metrics come from; None: nowhere.
     pub metrics: Option<Metrics>,

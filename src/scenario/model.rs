@@ -45,8 +45,11 @@ pub(crate) struct ScenarioFile {
     /// the last.
     #[serde(default)]
     pub steady_state: Vec<Spanned<StringOr<ExpectMap>>>,
+    /// Client conditions (`error_rate > 50% for 15s`) and stop
+    /// conditions on the service's side (`{promql: ..., above: X, for:
+    /// 30s}`, `{alert: NAME, firing: true}`).
     #[serde(default)]
-    pub abort: Vec<Text>,
+    pub abort: Vec<Spanned<StringOr<StopSpec>>>,
     /// Where server-side metrics come from.
     #[serde(default)]
     pub metrics: Option<Spanned<MetricsSpec>>,
@@ -143,6 +146,25 @@ pub(crate) struct MetricsSpec {
     /// allow_remote: true}`.
     #[serde(default)]
     pub receiver: Option<Spanned<StringOr<ReceiverSpec>>>,
+}
+
+/// A stop condition on the service's side.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StopSpec {
+    #[serde(default)]
+    pub promql: Option<Text>,
+    #[serde(default)]
+    pub above: Option<Text>,
+    #[serde(default)]
+    pub below: Option<Text>,
+    #[serde(default)]
+    pub alert: Option<Text>,
+    #[serde(default)]
+    pub firing: Option<Spanned<bool>>,
+    /// How long it must hold (default: once).
+    #[serde(default, rename = "for")]
+    pub sustained: Option<Text>,
 }
 
 /// `receiver: {listen: 127.0.0.1:9097}`.

@@ -12,7 +12,6 @@ use serde_saphyr::Spanned;
 
 use super::model::{ScenarioFile, Text};
 use super::{Position, Scenario, ScenarioError, Target};
-use crate::expect::parse_abort;
 use crate::plan::template::Names;
 use crate::units::{Rate, parse_duration};
 
@@ -103,6 +102,8 @@ const KEYS: &[&[&str]] = &[
         "stays",
         "labels",
         "annotations",
+        "firing",
+        "for",
         "no_other_alerts",
         "receiver",
         "notified",
@@ -450,21 +451,7 @@ impl Validator<'_> {
                 ),
             );
         }
-        let aborts = file
-            .abort
-            .iter()
-            .filter_map(|text| match parse_abort(&text.value) {
-                Ok(abort) => Some(abort),
-                Err(e) => {
-                    self.error(
-                        Self::at(text),
-                        format!("abort condition: {e}"),
-                        Some("e.g. `error_rate > 50% for 15s`".into()),
-                    );
-                    None
-                }
-            })
-            .collect();
+        let (aborts, stops) = self.aborts(&file.abort, metrics.as_ref(), file.metrics.is_some());
         Scenario {
             name: file.name.value.clone(),
             description: file.description.clone(),
@@ -487,6 +474,7 @@ impl Validator<'_> {
             slos,
             proxies,
             aborts,
+            stops,
             transport,
             metrics,
             redact: self.redact(&file.redact),

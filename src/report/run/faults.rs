@@ -1,5 +1,6 @@
 //! `faults.json`: each proxy fault's window (ms since the epoch and seconds
-//! from the run's start) and what it did.
+//! from the run's start) and what it did, then each window of the demo
+//! service's knobs (`demo`: the target).
 
 use std::io::Write;
 use std::time::SystemTime;
@@ -12,10 +13,13 @@ use crate::gameday::ProxyWindow;
 #[derive(Clone, Copy)]
 pub(crate) struct FaultsJson<'a> {
     pub windows: &'a [ProxyWindow],
+    pub demo: &'a [crate::gameday::FaultChange],
     pub started: SystemTime,
+    /// The run's end, where a demo window still open ends.
+    pub ended: SystemTime,
 }
 
-/// `faults.json`: written when a proxy fault had a window.
+/// `faults.json`: written when a fault had a window.
 pub(crate) struct FaultsFile;
 
 impl Artifact for FaultsFile {
@@ -28,11 +32,19 @@ impl Artifact for FaultsFile {
     }
 
     fn present(&self, files: &Contents) -> bool {
-        files.faults.is_some_and(|f| !f.windows.is_empty())
+        files
+            .faults
+            .is_some_and(|f| !f.windows.is_empty() || !f.demo.is_empty())
     }
 
     fn write(&self, files: &Contents, out: &mut dyn Write) -> anyhow::Result<()> {
-        let Some(FaultsJson { windows, started }) = files.faults else {
+        let Some(FaultsJson {
+            windows,
+            demo,
+            started,
+            ended,
+        }) = files.faults
+        else {
             return Ok(());
         };
         let offset = |t: SystemTime| t.duration_since(started).map_or(0.0, |d| d.as_secs_f64());
@@ -55,6 +67,23 @@ impl Artifact for FaultsFile {
                 value
             })
             .collect();
+        let origin = crate::metrics::scrape::system_ms(started);
+        let mut json = json;
+        let end = crate::metrics::scrape::system_ms(ended);
+        for w in crate::gameday::demo_windows(demo, end) {
+            let mut value = serde_json::to_value(&w).unwrap_or_default();
+            if let Some(map) = value.as_object_mut() {
+                map.insert(
+                    "start_offset_seconds".into(),
+                    ((w.start_ms - origin).max(0) as f64 / 1000.0).into(),
+                );
+                map.insert(
+                    "end_offset_seconds".into(),
+                    ((w.end_ms - origin).max(0) as f64 / 1000.0).into(),
+                );
+            }
+            json.push(value);
+        }
         serde_json::to_writer_pretty(out, &json)?;
         Ok(())
     }
