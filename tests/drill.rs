@@ -82,6 +82,31 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
         .collect();
     assert_eq!(fired, ["HighErrorRate", "HighLatency"], "{alerts}");
     assert_eq!(alerts["faults"].as_array().unwrap().len(), 4, "{alerts}");
+    // The detection report: each fault's alert, fired after it went
+    // pending, both times as alerts.json has them, from the fault's start.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let detection = summary["detection"].as_array().unwrap();
+    let alerts_of: Vec<&str> = detection
+        .iter()
+        .map(|r| r["alert"].as_str().unwrap())
+        .collect();
+    assert_eq!(alerts_of, ["HighErrorRate", "HighLatency"], "{summary}");
+    let origin = summary["started_at_unix_ms"].as_f64().unwrap();
+    for row in detection {
+        let name = row["alert"].as_str().unwrap();
+        let (_, pending, fired, _) = episodes(&alerts)
+            .into_iter()
+            .find(|e| e.0 == name && e.2.is_some())
+            .unwrap();
+        let start = origin + row["fault_start_s"].as_f64().unwrap() * 1000.0;
+        for (column, at) in [("pending_s", pending), ("fired_s", fired.unwrap())] {
+            let reported = start + row[column].as_f64().unwrap() * 1000.0;
+            assert!((reported - at as f64).abs() < 1.0, "{column}: {row}");
+        }
+        assert!(row["resolved_s"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    assert!(text.contains("\ndetection\n"), "{text}");
     // The rules' own series are saved with the scrapes: `ALERTS` read back
     // from the results directory fires at the very evaluation the
     // timeline says.

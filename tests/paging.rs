@@ -190,4 +190,24 @@ expect:
         first_page > fired,
         "paged at {first_page}, pending at {fired}"
     );
+    // The detection report times the page from the fault's start: after
+    // the firing, and the same instant the receiver recorded.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let row = summary["detection"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["alert"] == "ErrorsA")
+        .unwrap_or_else(|| panic!("{summary}"));
+    let fault_start = summary["started_at_unix_ms"].as_f64().unwrap()
+        + row["fault_start_s"].as_f64().unwrap() * 1000.0;
+    let paged = row["notified_s"].as_f64().unwrap();
+    assert!(paged >= row["fired_s"].as_f64().unwrap(), "{row}");
+    assert!(
+        (fault_start + paged * 1000.0 - first_page as f64).abs() < 2.0,
+        "{row} vs {first_page}"
+    );
+    assert!(row["resolved_notified_s"].as_f64().is_some(), "{row}");
+    assert!(text.contains("\ndetection\n"), "{text}");
 }

@@ -63,7 +63,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         verdicts,
         scraped,
         observers.paging,
-        &faults.log,
+        &faults,
         &out,
     )?;
     let mut report = RunReport::new(&scenario, &results, judged.verdicts);
@@ -75,6 +75,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .map(|(name, url)| (name, crate::redact::url(&url)))
         .collect();
     report.scrape_losses = reports::ScrapeLoss::of(&judged.losses, report.started_at_unix_ms);
+    report.detection = judged.detection;
     write(&out, &report, &judged.slos, &faults, results.started_at)?;
     // Ignored when the reader has gone (`| head`): the exit code still says.
     let _ = writeln!(std::io::stdout(), "results: {}", out.display());

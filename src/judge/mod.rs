@@ -7,6 +7,7 @@
 
 mod alerts;
 pub(crate) mod compare;
+pub(crate) mod detection;
 mod expectations;
 pub(crate) mod steady;
 
@@ -20,8 +21,8 @@ use std::time::Duration;
 use crate::backend::alertmanager::Watch;
 use crate::backend::receiver::Receiver;
 use crate::backend::{Embedded, Prometheus};
-use crate::expect::{self, Verdict};
-use crate::gameday::FaultChange;
+use crate::expect::Verdict;
+use crate::gameday::FaultSwitch;
 use crate::metrics::scrape::Scraped;
 use crate::record::RunResults;
 use crate::report::escape::terminal_lines;
@@ -53,9 +54,9 @@ pub(crate) fn server(
     results: &RunResults,
     scraped: Option<Scraped>,
     paging: Paging,
-    faults: &[crate::gameday::FaultChange],
+    faults: &FaultSwitch,
     out: &std::path::Path,
-) -> anyhow::Result<(Vec<expect::Verdict>, Vec<SloReport>)> {
+) -> anyhow::Result<Served> {
     let Paging {
         alertmanager,
         receiver,
@@ -74,8 +75,13 @@ pub(crate) fn server(
         }
     }
     let Some(metrics) = &scenario.metrics else {
-        return Ok((Vec::new(), slo::evaluate(&scenario.slos, results, None)));
+        return Ok((
+            Vec::new(),
+            slo::evaluate(&scenario.slos, results, None),
+            Vec::new(),
+        ));
     };
+    let mut detection = Vec::new();
     let expects_alerts = !scenario.alerts.is_empty()
         || scenario.no_other_alerts.is_some()
         || !scenario.groupings.is_empty()
@@ -96,7 +102,7 @@ pub(crate) fn server(
                     alerts.received = receiver.map(|r| {
                         alerts::await_notifications(scenario, results, &alerts.timeline, r)
                     });
-                    save_alerts(&alerts, faults, scenario, results, out)?;
+                    detection = save_alerts(&alerts, faults, scenario, results, out)?;
                     verdicts.extend(judge_run(scenario, results, &alerts, &backend));
                 }
                 Err(e) => {
@@ -111,7 +117,7 @@ pub(crate) fn server(
             }
         }
         let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
-        return Ok((verdicts, slos));
+        return Ok((verdicts, slos, detection));
     }
     // Only a Prometheus sends alerts; the scenario check keeps these None.
     drop(alertmanager.map(crate::backend::alertmanager::Watch::stop));
@@ -134,21 +140,29 @@ pub(crate) fn server(
         if let Err(e) = write_all(out, &files) {
             eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
         }
-        save_alerts(&alerts, faults, scenario, results, out)?;
+        let detection = save_alerts(&alerts, faults, scenario, results, out)?;
         let mut backend = Embedded::new(&store);
         backend.lookback = metrics.lookback;
         let mut verdicts = evaluate_promql(scenario, results, &backend);
         save_series(scenario, results, &backend, out);
         verdicts.extend(judge_run(scenario, results, &alerts, &backend));
         let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
-        return Ok((verdicts, slos));
+        return Ok((verdicts, slos, detection));
     }
     let mut backend = Embedded::new(&store);
     backend.lookback = metrics.lookback;
     let slos = slo::evaluate(&scenario.slos, results, Some(&backend));
     save_series(scenario, results, &backend, out);
-    Ok((evaluate_promql(scenario, results, &backend), slos))
+    Ok((
+        evaluate_promql(scenario, results, &backend),
+        slos,
+        detection,
+    ))
 }
+
+/// What the server side gave: its verdicts, the SLOs' reports, and the
+/// detection report of the game day.
+type Served = (Vec<Verdict>, Vec<SloReport>, Vec<detection::DetectionRow>);
 
 /// Saves every PromQL check's series over the run for the HTML report; a
 /// failure costs the charts, not the run.
@@ -168,25 +182,28 @@ fn save_series(
     }
 }
 
-/// Writes `alerts.json`.
+/// Writes `alerts.json`, with the detection report it returns.
 fn save_alerts(
     alerts: &crate::rules::run::RunAlerts,
-    faults: &[FaultChange],
+    faults: &FaultSwitch,
     scenario: &Scenario,
     results: &RunResults,
     out: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<detection::DetectionRow>> {
+    let detection = detection::detect(scenario, results, alerts, &faults.windows, &faults.log);
     let alerts = AlertsJson {
         alerts,
-        faults,
+        faults: &faults.log,
         scenario,
         results,
+        detection: &detection,
     };
     let files = Contents {
         alerts: Some(alerts),
         ..Contents::default()
     };
-    write_all(out, &files)
+    write_all(out, &files)?;
+    Ok(detection)
 }
 
 /// The run's time as ms since the epoch, plus the scrapes after it.
@@ -271,6 +288,7 @@ pub(crate) struct Judged {
     pub verdicts: Vec<Verdict>,
     pub slos: Vec<SloReport>,
     pub losses: Vec<crate::metrics::loss::Loss>,
+    pub detection: Vec<detection::DetectionRow>,
 }
 
 /// A live run's server side judged after its client side (`verdicts`),
@@ -284,7 +302,7 @@ pub(crate) fn live(
     mut verdicts: Vec<Verdict>,
     scraped: Option<Scraped>,
     paging: Paging,
-    faults: &[FaultChange],
+    faults: &FaultSwitch,
     out: &Path,
 ) -> anyhow::Result<Judged> {
     let losses = scraped
@@ -302,13 +320,17 @@ pub(crate) fn live(
         write_all(out, &Contents::of(&report))?;
     }
     let judged = server(scenario, results, scraped, paging, faults, out);
-    let (server, slos) = judged.unwrap_or_else(|e| {
+    let (server, slos, detection) = judged.unwrap_or_else(|e| {
         let why = format!("{e:#}");
         eprintln!(
             "error: server-side checks not judged: {}",
             terminal_lines(&crate::redact::text(&why))
         );
-        (vec![Verdict::not_judged(&scenario.file, &why)], Vec::new())
+        (
+            vec![Verdict::not_judged(&scenario.file, &why)],
+            Vec::new(),
+            Vec::new(),
+        )
     });
     verdicts.extend(server);
     let origin = crate::metrics::scrape::system_ms(results.started_at);
@@ -317,5 +339,6 @@ pub(crate) fn live(
         verdicts,
         slos,
         losses,
+        detection,
     })
 }

@@ -14,6 +14,7 @@ mod charts;
 mod checks;
 mod distribution;
 mod frame;
+mod gameday;
 mod knobs;
 mod over_time;
 mod server;
@@ -110,6 +111,9 @@ const SCRIPT_SHA256: &str = "F08GvhLu19Da/IqcFysjdN5N8ZIiiStv+SFj6dq3XsQ=";
 fn sections(saved: &Saved) -> Vec<(&'static str, &'static str)> {
     let s = &saved.summary;
     let mut list = Vec::new();
+    if gameday::is_game_day(s) {
+        list.push(("gameday", "Game day"));
+    }
     if !s.scrape_losses.is_empty() {
         list.push(("losses", "Data lost"));
     }
@@ -222,6 +226,7 @@ pub(crate) fn render(saved: &Saved) -> String {
             _ => format!("{} of {} checks failed", failing.len(), s.checks.len()),
         }
     );
+    gameday::gameday_section(&mut page, s);
     losses_section(&mut page, s);
     checks_section(&mut page, s, &saved.promql);
     let knob_windows = saved

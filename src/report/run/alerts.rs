@@ -21,6 +21,7 @@ pub(crate) struct AlertsJson<'a> {
     pub faults: &'a [FaultChange],
     pub scenario: &'a Scenario,
     pub results: &'a RunResults,
+    pub detection: &'a [crate::judge::detection::DetectionRow],
 }
 
 /// `alerts.json`.
@@ -45,6 +46,7 @@ impl Artifact for AlertsFile {
             faults,
             scenario,
             results,
+            detection,
         }) = files.alerts
         else {
             return Ok(());
@@ -59,6 +61,7 @@ impl Artifact for AlertsFile {
             "faults": faults,
             "alertmanager": alerts.alertmanager,
             "receiver": alerts.received,
+            "detection": detection,
         });
         serde_json::to_writer_pretty(out, &json)?;
         Ok(())

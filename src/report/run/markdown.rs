@@ -123,6 +123,19 @@ impl Artifact for Markdown {
                 )?;
             }
         }
+        if !r.detection.is_empty() {
+            writeln!(
+                out,
+                "\n**Detection**\n\n| {} |",
+                crate::judge::detection::HEADINGS.join(" | ")
+            )?;
+            writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|")?;
+            for row in &r.detection {
+                let cells: Vec<String> = row.cells().iter().map(|c| text(c)).collect();
+                writeln!(out, "| {} |", cells.join(" | "))?;
+            }
+            writeln!(out, "\n{}", text(crate::judge::detection::LEGEND))?;
+        }
         if !r.scrape_losses.is_empty() {
             writeln!(
                 out,

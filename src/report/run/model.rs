@@ -206,6 +206,10 @@ pub(crate) struct RunReport {
     /// marked `truncated`); absent when nothing was lost.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scrape_losses: Vec<ScrapeLoss>,
+    /// The game day's detection report: each alert against each fault
+    /// window; absent without faults and alerts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub detection: Vec<crate::judge::detection::DetectionRow>,
 }
 
 /// A [`Loss`](crate::metrics::loss::Loss) with its times as seconds from
@@ -395,6 +399,7 @@ impl RunReport {
             timeline: results.timeline.clone(),
             request_names: results.endpoint_names.clone(),
             fault_windows: Vec::new(),
+            detection: Vec::new(),
             shard: None,
             merged_from: Vec::new(),
             targets: std::collections::BTreeMap::new(),

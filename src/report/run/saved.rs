@@ -37,6 +37,9 @@ pub struct SavedSummary {
     pub request_names: Vec<String>,
     #[serde(default)]
     pub fault_windows: Vec<FaultWindow>,
+    /// Absent before slogate had a detection report.
+    #[serde(default)]
+    pub(crate) detection: Vec<crate::judge::detection::DetectionRow>,
     #[serde(default)]
     pub shard: Option<crate::scenario::Shard>,
     #[serde(default)]

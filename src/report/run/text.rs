@@ -103,6 +103,37 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
             )?;
         }
     }
+    if !r.detection.is_empty() {
+        let rows: Vec<[String; 8]> = r.detection.iter().map(|d| d.cells()).collect();
+        let widths: Vec<usize> = (0..8)
+            .map(|i| {
+                rows.iter()
+                    .map(|row| t(&row[i]).chars().count())
+                    .chain([crate::judge::detection::HEADINGS[i].len()])
+                    .max()
+                    .unwrap_or(0)
+                    .min(MAX_WIDTH)
+            })
+            .collect();
+        writeln!(out, "\ndetection")?;
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{:<w$}", t(c)))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        let headings: Vec<String> = crate::judge::detection::HEADINGS
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        writeln!(out, "{}", line(&headings).trim_end())?;
+        for row in &rows {
+            writeln!(out, "{}", line(row).trim_end())?;
+        }
+        writeln!(out, "({})", crate::judge::detection::LEGEND)?;
+    }
     if !r.scrape_losses.is_empty() {
         writeln!(
             out,
