@@ -83,13 +83,16 @@ pub(crate) fn detect(
     let mut rows = Vec::new();
     for span in spans(proxy, demo, run_end) {
         let index = scenario.phases.iter().position(|p| p.name == span.phase);
-        let mut names: Vec<String> = index
+        let mut names: Vec<String> = Vec::new();
+        for e in index
             .map(|i| &scenario.phases[i].alerts)
             .into_iter()
             .flatten()
-            .filter(|e| matches!(e.when, crate::expect::When::Fires { .. }))
-            .map(|e| e.alert.clone())
-            .collect();
+        {
+            if matches!(e.when, crate::expect::When::Fires { .. }) && !names.contains(&e.alert) {
+                names.push(e.alert.clone());
+            }
+        }
         for history in &alerts.timeline.alerts {
             let fired_in = history.episodes.iter().any(|ep| {
                 ep.fired_at
@@ -99,7 +102,6 @@ pub(crate) fn detect(
                 names.push(history.name.clone());
             }
         }
-        names.dedup();
         let fault_seen = index.and_then(|i| results.phases.get(i)).map(|ran| {
             let failures = crate::expect::failures(&ran.total.unpack(), None) as f64;
             crate::rules::estimate::FaultSeen {
