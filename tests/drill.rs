@@ -189,27 +189,11 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
     };
     let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
-    let am_dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        am_dir.path().join("alertmanager.yml"),
-        "route:\n  receiver: drill-pager\n  group_wait: 1s\nreceivers:\n  - name: drill-pager\n",
-    )
-    .unwrap();
-    let am_addr: std::net::SocketAddr = ([127, 0, 0, 1], process::free_port()).into();
-    let _alertmanager = process::start(
+    let alertmanager = process::Alertmanager::start(
         &alertmanager_bin,
-        &[
-            format!(
-                "--config.file={}",
-                am_dir.path().join("alertmanager.yml").display()
-            ),
-            format!("--storage.path={}", am_dir.path().join("data").display()),
-            format!("--web.listen-address={am_addr}"),
-            "--cluster.listen-address=".into(),
-        ],
-        am_addr,
-        |addr| support::http(addr, "GET", "/-/ready", &[], "").0 == 200,
+        "route:\n  receiver: drill-pager\n  group_wait: 1s\nreceivers:\n  - name: drill-pager\n",
     );
+    let am_addr = alertmanager.addr;
     let prometheus = process::Prometheus::start(
         &prometheus_bin,
         &format!(

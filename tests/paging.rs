@@ -51,28 +51,13 @@ fn notifications_are_checked_at_slogates_webhook_receiver_through_a_real_routing
     let hook = format!(
         "webhook_configs: [{{url: \"http://127.0.0.1:{receiver_port}/\", send_resolved: true}}]"
     );
-    std::fs::write(
-        dir.path().join("alertmanager.yml"),
-        format!(
+    let alertmanager = process::Alertmanager::start(
+        &alertmanager_bin,
+        &format!(
             "route:\n  receiver: blackhole\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n  routes:\n    - matchers: ['severity=\"critical\"']\n      receiver: pagerduty-critical\n      group_by: [severity]\n    - matchers: ['severity=\"warning\"']\n      receiver: slack-warnings\n    - matchers: ['severity=\"info\"']\n      receiver: team-email\nreceivers:\n  - name: blackhole\n  - name: pagerduty-critical\n    {hook}\n  - name: slack-warnings\n    {hook}\n  - name: team-email\n    {hook}\n"
         ),
-    )
-    .unwrap();
-    let am_addr: std::net::SocketAddr = ([127, 0, 0, 1], process::free_port()).into();
-    let _alertmanager = process::start(
-        &alertmanager_bin,
-        &[
-            format!(
-                "--config.file={}",
-                dir.path().join("alertmanager.yml").display()
-            ),
-            format!("--storage.path={}", dir.path().join("am-data").display()),
-            format!("--web.listen-address={am_addr}"),
-            "--cluster.listen-address=".into(),
-        ],
-        am_addr,
-        |addr| support::http(addr, "GET", "/-/ready", &[], "").0 == 200,
     );
+    let am_addr = alertmanager.addr;
     let prometheus = process::Prometheus::start(
         &prometheus_bin,
         &format!(

@@ -66,17 +66,10 @@ pub(crate) fn judge_run(
                 verdicts.push(never_ran(e, scope.clone()));
                 continue;
             };
-            let fault = results.phases.get(index).map(|ran| {
-                let failures = crate::expect::failures(&ran.total.unpack(), None) as f64;
-                crate::rules::estimate::FaultSeen {
-                    error_ratio: failures / ran.total.requests.max(1) as f64,
-                    errors_per_s: failures / ran.elapsed.as_secs_f64().max(1e-3),
-                    scrape_interval: scenario
-                        .metrics
-                        .as_ref()
-                        .map_or(Duration::from_secs(1), |m| m.default_step()),
-                }
-            });
+            let fault = results
+                .phases
+                .get(index)
+                .map(|ran| crate::rules::estimate::FaultSeen::of(scenario, ran));
             let context = context(scenario, e, backend, window, fault, alerts);
             let mut verdict = alert::judge(
                 e,

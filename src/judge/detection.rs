@@ -102,17 +102,9 @@ pub(crate) fn detect(
                 names.push(history.name.clone());
             }
         }
-        let fault_seen = index.and_then(|i| results.phases.get(i)).map(|ran| {
-            let failures = crate::expect::failures(&ran.total.unpack(), None) as f64;
-            crate::rules::estimate::FaultSeen {
-                error_ratio: failures / ran.total.requests.max(1) as f64,
-                errors_per_s: failures / ran.elapsed.as_secs_f64().max(1e-3),
-                scrape_interval: scenario
-                    .metrics
-                    .as_ref()
-                    .map_or(Duration::from_secs(1), |m| m.default_step()),
-            }
-        });
+        let fault_seen = index
+            .and_then(|i| results.phases.get(i))
+            .map(|ran| crate::rules::estimate::FaultSeen::of(scenario, ran));
         for name in names {
             // The episode the fault caused: the first still active at its
             // start or begun while it was in effect.

@@ -226,6 +226,19 @@ impl Validator<'_> {
         flag.value
     }
 
+    /// Whether slogate's webhook receiver runs, for the expectation on
+    /// `receiver`; says why it must otherwise.
+    fn receiver_runs(&mut self, receiver: &Text) -> bool {
+        if !self.paging {
+            self.error(
+                Self::at(receiver),
+                "notification expectations need slogate's webhook receiver: `metrics.receiver`",
+                Some(RECEIVER_HINT.into()),
+            );
+        }
+        self.paging
+    }
+
     /// A notification expectation's `within`, and that there is a
     /// receiver to judge it at.
     fn notification_within(&mut self, map: &ExpectMap, receiver: &Text) -> Option<Duration> {
@@ -241,12 +254,7 @@ impl Validator<'_> {
             self.error(Self::at(receiver), "the receiver's name is empty", None);
             return None;
         }
-        if !self.paging {
-            self.error(
-                Self::at(receiver),
-                "notification expectations need slogate's webhook receiver: `metrics.receiver`",
-                Some(RECEIVER_HINT.into()),
-            );
+        if !self.receiver_runs(receiver) {
             return None;
         }
         let Some(text) = &map.within else {
@@ -327,12 +335,7 @@ impl Validator<'_> {
             );
             return None;
         }
-        if !self.paging {
-            self.error(
-                Self::at(receiver),
-                "notification expectations need slogate's webhook receiver: `metrics.receiver`",
-                Some(RECEIVER_HINT.into()),
-            );
+        if !self.receiver_runs(receiver) {
             return None;
         }
         if grouped.value.len() < 2 {

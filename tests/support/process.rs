@@ -81,3 +81,34 @@ impl Prometheus {
         format!("http://{}", self.addr)
     }
 }
+
+/// A real Alertmanager with `config` (YAML), alone (no cluster), data in a
+/// temporary directory.
+pub struct Alertmanager {
+    pub addr: SocketAddr,
+    _process: Process,
+    _dir: tempfile::TempDir,
+}
+
+impl Alertmanager {
+    pub fn start(binary: &Path, config: &str) -> Alertmanager {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("alertmanager.yml");
+        std::fs::write(&file, config).unwrap();
+        let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let args = vec![
+            format!("--config.file={}", file.display()),
+            format!("--storage.path={}", dir.path().join("data").display()),
+            format!("--web.listen-address={addr}"),
+            "--cluster.listen-address=".into(),
+        ];
+        let process = start(binary, &args, addr, |addr| {
+            crate::support::http(addr, "GET", "/-/ready", &[], "").0 == 200
+        });
+        Alertmanager {
+            addr,
+            _process: process,
+            _dir: dir,
+        }
+    }
+}
