@@ -179,12 +179,7 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
 
 #[test]
 fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_evaluator() {
-    let Some(prometheus_bin) = support::require_tool("prometheus", "prometheus") else {
-        return;
-    };
-    let Some(alertmanager_bin) =
-        support::require_tool("prometheus-alertmanager", "prometheus-alertmanager")
-    else {
+    let Some((prometheus_bin, alertmanager_bin)) = process::prometheus_and_alertmanager() else {
         return;
     };
     let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();

@@ -35,12 +35,7 @@ const RULES: &str = "groups:
 
 #[test]
 fn notifications_are_checked_at_slogates_webhook_receiver_through_a_real_routing_tree() {
-    let Some(prometheus_bin) = support::require_tool("prometheus", "prometheus") else {
-        return;
-    };
-    let Some(alertmanager_bin) =
-        support::require_tool("prometheus-alertmanager", "prometheus-alertmanager")
-    else {
+    let Some((prometheus_bin, alertmanager_bin)) = process::prometheus_and_alertmanager() else {
         return;
     };
     let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();

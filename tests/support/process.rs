@@ -112,3 +112,13 @@ impl Alertmanager {
         }
     }
 }
+
+/// Debian's `prometheus` and `prometheus-alertmanager` binaries, or None
+/// where they are not installed (a test then returns; under CI=true it
+/// fails instead, see `require_tool`).
+pub fn prometheus_and_alertmanager() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let prometheus = crate::support::require_tool("prometheus", "prometheus")?;
+    let alertmanager =
+        crate::support::require_tool("prometheus-alertmanager", "prometheus-alertmanager")?;
+    Some((prometheus, alertmanager))
+}
