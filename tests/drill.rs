@@ -220,7 +220,7 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
         .replace(
             "  evaluation_interval: 1s",
             &format!(
-                "  evaluation_interval: 1s\n  prometheus: {}\n  alertmanager: http://{am_addr}",
+                "  evaluation_interval: 1s\n  prometheus: {}\n  judge: both\n  alertmanager: http://{am_addr}",
                 prometheus.url()
             ),
         )

@@ -87,7 +87,12 @@ fn judged_by(s: &scenario::Scenario) -> Option<String> {
                 "server side: judged by the Prometheus at {} (its own scrapes and rule evaluations)",
                 crate::redact::url(url)
             );
-            if !m.scrape.is_empty() {
+            if m.in_process_too {
+                text.push_str(&format!(
+                    "; slogate also evaluates the rules over its own {} and shows the difference",
+                    crate::units::count(m.scrape.len(), "scrape")
+                ));
+            } else if !m.scrape.is_empty() {
                 text.push_str(&format!(
                     "; slogate's own {} saved in metrics.jsonl, not judged",
                     crate::units::count(m.scrape.len(), "scrape")

@@ -6,6 +6,7 @@
 //! first shard that judged it, since every shard watched the same service.
 
 mod alerts;
+mod both;
 pub(crate) mod compare;
 pub(crate) mod detection;
 mod expectations;

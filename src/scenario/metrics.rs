@@ -211,6 +211,13 @@ impl Validator<'_> {
                 parsed
             }
         };
+        let in_process_too = match self.judge(spec, !scrape.is_empty(), prometheus.is_some()) {
+            Some(both) => both,
+            None => {
+                ok = false;
+                false
+            }
+        };
         ok.then_some(Metrics {
             scrape,
             prometheus,
@@ -219,6 +226,7 @@ impl Validator<'_> {
             evaluation_interval,
             alertmanager,
             receiver,
+            in_process_too,
         })
     }
 
@@ -273,5 +281,42 @@ impl Validator<'_> {
             return None;
         }
         Some(addr)
+    }
+
+    /// `judge:`: who judges when both slogate's scrapes and a Prometheus
+    /// could. Some(true): `both`; None: refused.
+    fn judge(&mut self, spec: &model::MetricsSpec, scrapes: bool, prometheus: bool) -> Option<bool> {
+        let hint = "`judge: prometheus` (the Prometheus judges; slogate's scrapes are saved), or `judge: both` (it judges, and slogate evaluates the rules on its own scrapes too and shows the difference)";
+        match (&spec.judge, scrapes && prometheus) {
+            (None, false) => Some(false),
+            (None, true) => {
+                self.error(
+                    spec.prometheus.as_ref().and_then(Self::at),
+                    "with both `scrape` and `prometheus`, say who judges the server side",
+                    Some(hint.into()),
+                );
+                None
+            }
+            (Some(text), both_given) => match (text.value.as_str(), both_given) {
+                ("prometheus", true) => Some(false),
+                ("both", true) => Some(true),
+                ("prometheus" | "both", false) => {
+                    self.error(
+                        Self::at(text),
+                        format!("`judge: {}` needs both `scrape` and `prometheus`", text.value),
+                        Some("with one of them, it judges: leave `judge` out".into()),
+                    );
+                    None
+                }
+                (other, _) => {
+                    self.error(
+                        Self::at(text),
+                        format!("`judge: {other}`: expected `prometheus` or `both`"),
+                        Some(hint.into()),
+                    );
+                    None
+                }
+            },
+        }
     }
 }

@@ -138,6 +138,10 @@ pub struct Metrics {
     /// Where slogate's webhook receiver listens, for notification
     /// expectations.
     pub receiver: Option<std::net::SocketAddr>,
+    /// With a Prometheus and scrapes of slogate's own (`judge: both`): the
+    /// rules are evaluated in process as well, and the two timelines
+    /// compared; the Prometheus judges.
+    pub in_process_too: bool,
 }
 
 impl Metrics {

@@ -142,6 +142,10 @@ pub(crate) struct MetricsSpec {
     /// Check that alerts reached this Alertmanager.
     #[serde(default)]
     pub alertmanager: Option<Text>,
+    /// With both `scrape` and `prometheus`: `prometheus` (it judges) or
+    /// `both` (it judges, and the rules are evaluated in process too).
+    #[serde(default)]
+    pub judge: Option<Text>,
     /// slogate's webhook receiver: `127.0.0.1:9097`, or `{listen: ADDR,
     /// allow_remote: true}`.
     #[serde(default)]

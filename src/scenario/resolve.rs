@@ -121,6 +121,7 @@ const KEYS: &[&[&str]] = &[
         "evaluation_interval",
         "alertmanager",
         "receiver",
+        "judge",
     ],
     &["url", "interval", "job", "body_size_limit", "sample_limit"],
     &["demo"],
