@@ -101,7 +101,11 @@ pub(crate) fn read_back(
         .alerts
         .iter()
         .map(|a| interval_of(&a.name).0)
-        .map(|ms| crate::units::format_duration(Duration::from_millis(ms as u64)))
+        // `15s`, `500ms`: as a rule file writes them.
+        .map(|ms| match ms % 1000 {
+            0 => format!("{}s", ms / 1000),
+            _ => format!("{ms}ms"),
+        })
         .collect();
     intervals.sort();
     intervals.dedup();
