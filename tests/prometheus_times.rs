@@ -149,6 +149,12 @@ phases:
     let fired_at = fired_at.expect("DemoErrors fired");
     let active_at = seen.active_at.expect("the test saw DemoErrors active");
     let firing_seen = seen.firing_seen.expect("the test saw DemoErrors firing");
+    eprintln!(
+        "pending_at {pending_at} activeAt {active_at} ({:+} ms); fired_at {fired_at} first seen firing {firing_seen} ({:+} ms after it); run took {:?}",
+        pending_at - active_at,
+        firing_seen - fired_at,
+        started.elapsed()
+    );
     assert!(
         (pending_at - active_at).abs() <= 1000,
         "pending {pending_at} vs activeAt {active_at}"
