@@ -17,7 +17,7 @@ use crate::support::{self, checks, outcome_of, process, run_scenario, run_scenar
 
 /// (name, first pending, first fired, first resolved) per alert in an
 /// alerts.json, ms.
-fn episodes(alerts: &serde_json::Value) -> Vec<(String, i64, Option<i64>, Option<i64>)> {
+pub(crate) fn episodes(alerts: &serde_json::Value) -> Vec<(String, i64, Option<i64>, Option<i64>)> {
     alerts["alerts"]
         .as_array()
         .unwrap()

@@ -22,6 +22,7 @@ mod merge; // --shard and `slogate merge`: three shards merge to one run's perce
 mod open_model; // schedule accuracy, constant and ramp
 mod origins; // several origins in one run and per-phase mixes: exact counts on each server and per phase, origins in summary.json, an unresolvable origin refused first
 mod paging; // notifications at slogate's webhook receiver through a real Prometheus and Alertmanager routing tree: paged, grouped, resolved, a wrong route fails
+mod prometheus_times; // alert times read back from a real Prometheus at 15 s intervals: Prometheus's evaluation timestamps, checked against its /api/v1/alerts polled during the run
 mod promql; // the embedded evaluator against a real Prometheus, on the same data and on its own scrapes
 mod promqltest; // Prometheus's own PromQL test suite (promql/promqltest/testdata) against the evaluator: figure and known disagreements held
 mod promtool_data; // Prometheus's own cmd/promtool/testdata: each file gives promtool 3's outcome, or is listed as differing

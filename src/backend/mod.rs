@@ -4,6 +4,7 @@
 
 pub(crate) mod alertmanager;
 mod prometheus;
+pub mod prometheus_state;
 pub(crate) mod receiver;
 
 use std::time::Duration;

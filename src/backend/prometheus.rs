@@ -24,7 +24,7 @@ impl Prometheus {
         })
     }
 
-    fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Json, BackendError> {
+    pub(super) fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Json, BackendError> {
         let url = format!("{}{path}", self.base);
         let unavailable =
             |why: String| BackendError::Unavailable(format!("Prometheus at {}: {why}", self.base));
@@ -62,7 +62,7 @@ pub(crate) fn api_time(ms: i64) -> String {
     )
 }
 
-fn bad(what: &str) -> BackendError {
+pub(super) fn bad(what: &str) -> BackendError {
     BackendError::Unavailable(format!("Prometheus answered an unexpected shape: {what}"))
 }
 
@@ -90,6 +90,56 @@ fn point(pair: &Json) -> Result<Point, BackendError> {
         t: (t * 1000.0).round() as i64,
         v,
     })
+}
+
+/// A matrix answer's series, sorted by labels.
+fn matrix(data: &Json) -> Result<Vec<promql::Series>, BackendError> {
+    let result = data["result"]
+        .as_array()
+        .ok_or_else(|| bad("`result` is not a list"))?;
+    let mut series = result
+        .iter()
+        .map(|s| {
+            let points = s["values"]
+                .as_array()
+                .ok_or_else(|| bad("`values` is not a list"))?
+                .iter()
+                .map(point)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(promql::Series {
+                labels: labels(&s["metric"])?,
+                points,
+            })
+        })
+        .collect::<Result<Vec<_>, BackendError>>()?;
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(series)
+}
+
+impl Prometheus {
+    /// The raw samples of `selector` over `(t - range_ms, t]`: an instant
+    /// query of `selector[range_ms]`, which Prometheus answers with the
+    /// stored samples at their own timestamps (for a rule's series, the
+    /// group's evaluation timestamps) rather than on a grid.
+    pub fn samples(
+        &self,
+        selector: &str,
+        t: i64,
+        range_ms: i64,
+    ) -> Result<Vec<promql::Series>, BackendError> {
+        let expr = format!("{selector}[{}ms]", range_ms.max(1));
+        let data = self.get(
+            "/api/v1/query",
+            &[("query", expr.clone()), ("time", api_time(t))],
+        )?;
+        match data["resultType"].as_str() {
+            Some("matrix") => matrix(&data),
+            Some(other) => Err(BackendError::Query(format!(
+                "`{expr}` gave a {other}, not the range vector asked for"
+            ))),
+            None => Err(bad("no resultType")),
+        }
+    }
 }
 
 impl QueryBackend for Prometheus {
@@ -129,26 +179,7 @@ impl QueryBackend for Prometheus {
                 ("step", api_time(step)),
             ],
         )?;
-        let result = data["result"]
-            .as_array()
-            .ok_or_else(|| bad("`result` is not a list"))?;
-        let mut series = result
-            .iter()
-            .map(|s| {
-                let points = s["values"]
-                    .as_array()
-                    .ok_or_else(|| bad("`values` is not a list"))?
-                    .iter()
-                    .map(point)
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(promql::Series {
-                    labels: labels(&s["metric"])?,
-                    points,
-                })
-            })
-            .collect::<Result<Vec<_>, BackendError>>()?;
-        series.sort_by(|a, b| a.labels.cmp(&b.labels));
-        Ok(series)
+        matrix(&data)
     }
 
     fn describe(&self) -> String {

@@ -17,7 +17,6 @@ pub(crate) use expectations::{evaluate, evaluate_promql};
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Duration;
 
 use crate::backend::alertmanager::Watch;
 use crate::backend::receiver::Receiver;
@@ -89,15 +88,27 @@ pub(crate) fn server(
         || scenario.no_other_notifications.is_some()
         || scenario.phases.iter().any(|p| !p.alerts.is_empty());
     if let Some(url) = &metrics.prometheus {
-        // Let Prometheus scrape and evaluate past the end of the run.
-        std::thread::sleep(Duration::from_secs(2));
         let backend = Prometheus::new(url)?;
+        // Let Prometheus scrape and evaluate past the end of the run, as
+        // long as its own intervals say that takes.
+        let named: Vec<&str> = (scenario.alerts.iter())
+            .chain(scenario.phases.iter().flat_map(|p| &p.alerts))
+            .map(|a| a.alert.as_str())
+            .collect();
+        let groups =
+            crate::backend::prometheus_state::settle(&backend, run_window(results).1, &named);
         let mut verdicts = evaluate_promql(scenario, results, &backend);
         save_series(scenario, results, &backend, out);
         if expects_alerts {
             let (start, end) = run_window(results);
             let watched = alertmanager.map(crate::backend::alertmanager::Watch::stop);
-            match crate::rules::run::read_back(&backend, start, end, metrics.evaluation_interval) {
+            match crate::rules::run::read_back(
+                &backend,
+                &groups,
+                start,
+                crate::metrics::scrape::system_ms(std::time::SystemTime::now()).max(end),
+                metrics.evaluation_interval,
+            ) {
                 Ok(mut alerts) => {
                     alerts.alertmanager = watched;
                     alerts.received = receiver.map(|r| {

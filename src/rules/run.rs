@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::export::{ExportError, Promtool};
 use super::{AlertTimeline, External, Options, RuleError, RuleFile, RuleSet};
+use crate::backend::prometheus_state::{RuleGroup, group_of};
 use crate::backend::{BackendError, QueryBackend};
 use crate::metrics::scrape::Scraped;
 use crate::metrics::store::Store;
@@ -67,21 +68,58 @@ pub(crate) fn evaluate(
     })
 }
 
-/// Reads the alert timeline of `(start, end)` from `ALERTS` and
-/// `ALERTS_FOR_STATE`, with range queries at `step`.
+/// Reads the alert timeline of `(start, end)` (ms) from the raw samples of
+/// `ALERTS` and `ALERTS_FOR_STATE` as stored by `prometheus`, read at
+/// `now` back to one interval before `start` (an alert pending as the run
+/// began). `groups` are its rule groups as last read (for their intervals
+/// and last evaluations); an alert in none of them is taken to be
+/// evaluated every `fallback_interval`, up to `now`.
 pub(crate) fn read_back(
-    backend: &dyn QueryBackend,
+    prometheus: &crate::backend::Prometheus,
+    groups: &[RuleGroup],
     start: i64,
-    end: i64,
-    step: Duration,
+    now: i64,
+    fallback_interval: Duration,
 ) -> Result<RunAlerts, BackendError> {
-    let step = step.as_millis().max(1) as i64;
-    let alerts = backend.range("ALERTS", start, end, step)?;
-    let for_state = backend.range("ALERTS_FOR_STATE", start, end, step)?;
-    let source = backend.describe();
+    let fallback = fallback_interval.as_millis().max(1) as i64;
+    let longest = groups
+        .iter()
+        .map(|g| g.interval_ms)
+        .chain([fallback])
+        .max()
+        .unwrap_or(fallback);
+    let range = (now - start) + longest;
+    let alerts = prometheus.samples("ALERTS", now, range)?;
+    let for_state = prometheus.samples("ALERTS_FOR_STATE", now, range)?;
+    let interval_of = |name: &str| match group_of(groups, name) {
+        Some(g) => (g.interval_ms, g.last_evaluation_ms),
+        None => (fallback, Some(now)),
+    };
+    let timeline =
+        AlertTimeline::from_samples(&alerts, &for_state, &interval_of, &prometheus.describe());
+    let mut intervals: Vec<String> = timeline
+        .alerts
+        .iter()
+        .map(|a| interval_of(&a.name).0)
+        // `15s`, `500ms`: as a rule file writes them.
+        .map(|ms| match ms % 1000 {
+            0 => format!("{}s", ms / 1000),
+            _ => format!("{ms}ms"),
+        })
+        .collect();
+    intervals.sort();
+    intervals.dedup();
+    let precision = if intervals.is_empty() {
+        "times are Prometheus's evaluation timestamps".to_string()
+    } else {
+        format!(
+            "times are Prometheus's evaluation timestamps; resolved = last active evaluation + group interval {}",
+            intervals.join("/")
+        )
+    };
     Ok(RunAlerts {
-        timeline: AlertTimeline::from_series(&alerts, &for_state, step, end, &source),
-        evaluated_by: source,
+        timeline,
+        evaluated_by: format!("{} ({precision})", prometheus.describe()),
         without_annotations: true,
         ..RunAlerts::default()
     })

@@ -123,21 +123,28 @@ impl Episode {
 }
 
 impl AlertTimeline {
-    /// Rebuilds a timeline from range queries of `ALERTS` and
-    /// `ALERTS_FOR_STATE` (as a real Prometheus answers them), sampled
-    /// every `step` ms over the run: an alert is pending or firing at the
-    /// steps where its series has a value. Times are those of the steps,
-    /// except the pending start, which `ALERTS_FOR_STATE` gives exactly
-    /// (to the second). `end` is the range's last step.
-    pub fn from_series(
+    /// Rebuilds a timeline from the raw samples of `ALERTS` and
+    /// `ALERTS_FOR_STATE` as a real Prometheus stores them: one sample per
+    /// evaluation of the rule's group while the alert is active, stamped
+    /// with that evaluation's time. `interval_of(alertname)` is the group's
+    /// evaluation interval (ms); `evaluated_until` is the group's last
+    /// evaluation (ms), when known.
+    ///
+    /// An episode's samples are one interval apart; a longer gap (more
+    /// than 1.5 intervals: an evaluation without the alert) splits
+    /// episodes. Pending start = its first sample, or `ALERTS_FOR_STATE`'s
+    /// value (the alert's `activeAt`) when that is earlier by a second or
+    /// more; fired = its first `firing`
+    /// sample; resolved = the evaluation after its last sample (last +
+    /// interval), if the group has evaluated past it (else still active).
+    pub fn from_samples(
         alerts: &[crate::promql::Series],
         for_state: &[crate::promql::Series],
-        step: i64,
-        end: i64,
+        interval_of: &dyn Fn(&str) -> (i64, Option<i64>),
         source: &str,
     ) -> AlertTimeline {
         use std::collections::BTreeMap as Map;
-        // Per alert label set: per step, its state.
+        // Per alert label set: per evaluation time, its state.
         let mut states: Map<Labels, Map<i64, State>> = Map::new();
         for series in alerts {
             let state = match series.labels.get("alertstate") {
@@ -148,11 +155,11 @@ impl AlertTimeline {
             let labels = series
                 .labels
                 .filter(|n| n != crate::metrics::store::NAME && n != "alertstate");
-            let steps = states.entry(labels).or_default();
-            for p in &series.points {
-                let at = steps.entry(p.t).or_insert(state);
+            let at = states.entry(labels).or_default();
+            for p in series.points.iter().filter(|p| !p.v.is_nan()) {
+                let slot = at.entry(p.t).or_insert(state);
                 if state == State::Firing {
-                    *at = State::Firing;
+                    *slot = State::Firing;
                 }
             }
         }
@@ -161,55 +168,197 @@ impl AlertTimeline {
             .map(|s| (s.labels.without_name(), s))
             .collect();
         let mut timeline = AlertTimeline::default();
-        for (labels, steps) in states {
-            let mut previous: Option<(i64, State)> = None;
-            let pending_at = |t: i64| {
+        for (labels, samples) in states {
+            let name = labels.get("alertname").unwrap_or("");
+            let (interval, evaluated_until) = interval_of(name);
+            let interval = interval.max(1);
+            // `activeAt` as ALERTS_FOR_STATE holds it during [first, last]:
+            // whole seconds (Prometheus stores `ActiveAt.Unix()`), so the
+            // first sample, the evaluation that found the alert active, is
+            // the exact time unless the alert was active before it (state
+            // restored, or activity before the window read).
+            let active_at = |first: i64, last: i64| {
                 active_since
                     .get(&labels)
-                    .and_then(|s| s.points.iter().find(|p| p.t == t))
-                    .map_or(t, |p| (p.v * 1000.0) as i64)
+                    .and_then(|s| s.points.iter().find(|p| p.t >= first && p.t <= last))
+                    .filter(|p| p.v.is_finite())
+                    .map(|p| (p.v * 1000.0).round() as i64)
+                    .filter(|&t| first - t >= 1000)
+                    .unwrap_or(first)
             };
-            let mut emit = |to: State, t: i64| {
-                timeline.record(
-                    source,
-                    &Transition {
-                        labels: labels.clone(),
-                        to,
-                        t,
-                        value: f64::NAN,
-                        annotations: BTreeMap::new(),
-                    },
-                );
+            let history = AlertHistory {
+                name: name.to_string(),
+                labels: labels.clone(),
+                source: source.to_string(),
+                episodes: Vec::new(),
             };
-            for (&t, &state) in &steps {
-                // A gap of more than one step: the alert was inactive between.
-                if let Some((last, _)) = previous
-                    && t - last > step
-                {
-                    emit(State::Inactive, last + step);
-                    previous = None;
-                }
-                match (previous.map(|p| p.1), state) {
-                    (None, State::Pending) => emit(State::Pending, pending_at(t)),
-                    (None, State::Firing) => {
-                        emit(State::Pending, pending_at(t));
-                        emit(State::Firing, t);
+            let mut episodes: Vec<Episode> = Vec::new();
+            // (first sample, last sample, first firing sample) per episode.
+            let mut spans: Vec<(i64, i64, Option<i64>)> = Vec::new();
+            for (&t, &state) in &samples {
+                match spans.last_mut() {
+                    Some(span) if t - span.1 <= interval + interval / 2 => {
+                        span.1 = t;
+                        if state == State::Firing && span.2.is_none() {
+                            span.2 = Some(t);
+                        }
                     }
-                    (Some(State::Pending), State::Firing) => emit(State::Firing, t),
-                    (Some(State::Firing), State::Pending) => {
-                        emit(State::Inactive, t);
-                        emit(State::Pending, pending_at(t));
-                    }
-                    _ => {}
+                    _ => spans.push((t, t, (state == State::Firing).then_some(t))),
                 }
-                previous = Some((t, state));
             }
-            if let Some((last, _)) = previous
-                && last < end
-            {
-                emit(State::Inactive, last + step);
+            for (first, last, fired) in spans {
+                let resolved = last + interval;
+                episodes.push(Episode {
+                    pending_at: active_at(first, last),
+                    fired_at: fired,
+                    resolved_at: evaluated_until
+                        .is_some_and(|until| until >= resolved)
+                        .then_some(resolved),
+                    annotations: BTreeMap::new(),
+                    value: f64::NAN,
+                });
             }
+            timeline.alerts.push(AlertHistory {
+                episodes,
+                ..history
+            });
         }
         timeline
+            .alerts
+            .sort_by(|a, b| (a.name.as_str(), &a.labels).cmp(&(b.name.as_str(), &b.labels)));
+        timeline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promql::{Point, Series};
+
+    const S: i64 = 15_000;
+
+    fn series(name: &str, state: Option<&str>, points: &[(i64, f64)]) -> Series {
+        let mut labels = vec![
+            ("__name__".to_string(), name.to_string()),
+            ("alertname".to_string(), "Errors".to_string()),
+        ];
+        if let Some(state) = state {
+            labels.push(("alertstate".to_string(), state.to_string()));
+        }
+        Series {
+            labels: Labels::new(labels),
+            points: points.iter().map(|&(t, v)| Point { t, v }).collect(),
+        }
+    }
+
+    fn at(times: &[i64]) -> Vec<(i64, f64)> {
+        times.iter().map(|&t| (t, 1.0)).collect()
+    }
+
+    fn episodes(alerts: &[Series], for_state: &[Series], until: Option<i64>) -> Vec<Episode> {
+        let timeline = AlertTimeline::from_samples(alerts, for_state, &|_| (S, until), "p");
+        assert_eq!(timeline.alerts.len(), 1);
+        assert_eq!(timeline.alerts[0].name, "Errors");
+        timeline.alerts[0].episodes.clone()
+    }
+
+    fn episode(pending: i64, fired: Option<i64>, resolved: Option<i64>) -> Episode {
+        Episode {
+            pending_at: pending,
+            fired_at: fired,
+            resolved_at: resolved,
+            annotations: BTreeMap::new(),
+            value: f64::NAN,
+        }
+    }
+
+    fn same(got: &[Episode], want: &[Episode]) {
+        let key = |e: &Episode| (e.pending_at, e.fired_at, e.resolved_at);
+        assert_eq!(
+            got.iter().map(key).collect::<Vec<_>>(),
+            want.iter().map(key).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn pending_firing_resolved_at_evaluation_timestamps() {
+        // Active from the evaluation at 100.5 s (activeAt 100, whole seconds), `for: 15s`:
+        // firing from 115.5 s, last active at 145.5 s, resolved at 160.5 s.
+        let t0 = 100_500;
+        let alerts = [
+            series("ALERTS", Some("pending"), &at(&[t0])),
+            series(
+                "ALERTS",
+                Some("firing"),
+                &at(&[t0 + S, t0 + 2 * S, t0 + 3 * S]),
+            ),
+        ];
+        let for_state = [series(
+            "ALERTS_FOR_STATE",
+            None,
+            &[t0, t0 + S, t0 + 2 * S, t0 + 3 * S].map(|t| (t, 100.0)),
+        )];
+        let got = episodes(&alerts, &for_state, Some(t0 + 10 * S));
+        same(&got, &[episode(t0, Some(t0 + S), Some(t0 + 4 * S))]);
+    }
+
+    #[test]
+    fn two_episodes_split_at_a_missing_evaluation() {
+        let t0 = 10_000;
+        let alerts = [
+            series("ALERTS", Some("pending"), &at(&[t0, t0 + 4 * S])),
+            series(
+                "ALERTS",
+                Some("firing"),
+                &at(&[t0 + S, t0 + 5 * S, t0 + 6 * S]),
+            ),
+        ];
+        // activeAt differs per episode (whole seconds are what it holds).
+        let for_state = [series(
+            "ALERTS_FOR_STATE",
+            None,
+            &[
+                (t0, 10.0),
+                (t0 + S, 10.0),
+                (t0 + 4 * S, 70.0),
+                (t0 + 5 * S, 70.0),
+            ],
+        )];
+        let got = episodes(&alerts, &for_state, Some(t0 + 20 * S));
+        same(
+            &got,
+            &[
+                episode(t0, Some(t0 + S), Some(t0 + 2 * S)),
+                episode(t0 + 4 * S, Some(t0 + 5 * S), Some(t0 + 7 * S)),
+            ],
+        );
+    }
+
+    #[test]
+    fn still_firing_when_the_group_has_not_evaluated_past_it() {
+        let t0 = 30_000;
+        let alerts = [
+            series("ALERTS", Some("pending"), &at(&[t0])),
+            series("ALERTS", Some("firing"), &at(&[t0 + S, t0 + 2 * S])),
+        ];
+        // The group's last evaluation is the alert's last sample.
+        let got = episodes(&alerts, &[], Some(t0 + 2 * S));
+        same(&got, &[episode(t0, Some(t0 + S), None)]);
+        // Nothing known about the group: not resolved either.
+        same(
+            &episodes(&alerts, &[], None),
+            &[episode(t0, Some(t0 + S), None)],
+        );
+    }
+
+    #[test]
+    fn only_pending_then_gone() {
+        let t0 = 45_000;
+        let alerts = [series("ALERTS", Some("pending"), &at(&[t0, t0 + S]))];
+        let for_state = [series("ALERTS_FOR_STATE", None, &[(t0, 44.0)])];
+        // activeAt 44 s: before the first sample at 45 s (a sample taken
+        // within the group's evaluation), kept.
+        let got = episodes(&alerts, &for_state, Some(t0 + 5 * S));
+        same(&got, &[episode(44_000, None, Some(t0 + 2 * S))]);
     }
 }
