@@ -256,6 +256,23 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
     }
     let rows = checks(&out);
     support::assert_exit(&output, 1);
+    // `judge: both`: each alert as slogate's own evaluation saw it beside
+    // the Prometheus that judged.
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("in process (slogate's scrapes) vs the Prometheus"),
+        "{said}"
+    );
+    let alerts_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("alerts.json")).unwrap()).unwrap();
+    let side_by_side = alerts_json["in_process"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["alert"] == "HighErrorRate")
+        .unwrap_or_else(|| panic!("{alerts_json}"));
+    assert!(side_by_side["in_process_fired"].is_i64(), "{side_by_side}");
+    assert!(side_by_side["prometheus_fired"].is_i64(), "{side_by_side}");
     let silenced = "alert HighLatency reaches Alertmanager";
     for row in rows.iter().filter(|r| r.0 != silenced) {
         assert_eq!(row.1, "PASS", "{row:?}\n{text}");

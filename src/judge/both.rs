@@ -60,7 +60,9 @@ impl Difference {
             )
         };
         let apart = |ours: Option<i64>, theirs: Option<i64>| match (ours, theirs) {
-            (Some(a), Some(b)) if b >= a => format!(" (Prometheus {:.1}s later)", (b - a) as f64 / 1000.0),
+            (Some(a), Some(b)) if b >= a => {
+                format!(" (Prometheus {:.1}s later)", (b - a) as f64 / 1000.0)
+            }
             (Some(a), Some(b)) => format!(" (Prometheus {:.1}s earlier)", (a - b) as f64 / 1000.0),
             _ => String::new(),
         };

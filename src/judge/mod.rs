@@ -6,7 +6,7 @@
 //! first shard that judged it, since every shard watched the same service.
 
 mod alerts;
-mod both;
+pub(crate) mod both;
 pub(crate) mod compare;
 pub(crate) mod detection;
 mod expectations;
@@ -114,6 +114,10 @@ pub(crate) fn server(
                     alerts.received = receiver.map(|r| {
                         alerts::await_notifications(scenario, results, &alerts.timeline, r)
                     });
+                    if metrics.in_process_too {
+                        alerts.in_process =
+                            in_process_too(scenario, scraped.as_ref(), &alerts, results);
+                    }
                     detection = save_alerts(&alerts, faults, scenario, results, out)?;
                     verdicts.extend(judge_run(scenario, results, &alerts, &backend));
                 }
@@ -175,6 +179,42 @@ pub(crate) fn server(
 /// What the server side gave: its verdicts, the SLOs' reports, and the
 /// detection report of the game day.
 type Served = (Vec<Verdict>, Vec<SloReport>, Vec<detection::DetectionRow>);
+
+/// `judge: both`: the rules evaluated over slogate's own scrapes too,
+/// each alert's first firing and resolve beside the Prometheus's (said on
+/// stderr, kept in `alerts.json`).
+fn in_process_too(
+    scenario: &Scenario,
+    scraped: Option<&Scraped>,
+    alerts: &crate::rules::run::RunAlerts,
+    results: &RunResults,
+) -> Vec<both::Difference> {
+    let (Some(metrics), Some(scraped)) = (&scenario.metrics, scraped) else {
+        return Vec::new();
+    };
+    let mut store = scraped.store.clone();
+    let ours = match crate::rules::run::evaluate(
+        &scenario.rules,
+        metrics.evaluation_interval,
+        metrics.lookback,
+        &mut store,
+    ) {
+        Ok(ours) => ours,
+        Err(e) => {
+            eprintln!("warning: the rules could not be evaluated in process: {e:#}");
+            return Vec::new();
+        }
+    };
+    let differences = both::compare(&alerts.timeline, &ours.timeline);
+    let origin = crate::metrics::scrape::system_ms(results.started_at);
+    if !differences.is_empty() {
+        eprintln!("in process (slogate's scrapes) vs the Prometheus, times from the run's start:");
+        for d in &differences {
+            eprintln!("  {}", terminal_lines(&d.line(origin)));
+        }
+    }
+    differences
+}
 
 /// Saves every PromQL check's series over the run for the HTML report; a
 /// failure costs the charts, not the run.

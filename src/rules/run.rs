@@ -29,6 +29,10 @@ pub(crate) struct RunAlerts {
     /// What slogate's webhook receiver got, if one ran.
     #[serde(skip)]
     pub received: Option<crate::backend::receiver::Received>,
+    /// `judge: both`: each alert as the in-process evaluation saw it
+    /// beside the Prometheus.
+    #[serde(skip)]
+    pub in_process: Vec<crate::judge::both::Difference>,
 }
 
 /// Evaluates `files` over everything scraped (every `interval` unless a

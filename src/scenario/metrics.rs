@@ -285,7 +285,12 @@ impl Validator<'_> {
 
     /// `judge:`: who judges when both slogate's scrapes and a Prometheus
     /// could. Some(true): `both`; None: refused.
-    fn judge(&mut self, spec: &model::MetricsSpec, scrapes: bool, prometheus: bool) -> Option<bool> {
+    fn judge(
+        &mut self,
+        spec: &model::MetricsSpec,
+        scrapes: bool,
+        prometheus: bool,
+    ) -> Option<bool> {
         let hint = "`judge: prometheus` (the Prometheus judges; slogate's scrapes are saved), or `judge: both` (it judges, and slogate evaluates the rules on its own scrapes too and shows the difference)";
         match (&spec.judge, scrapes && prometheus) {
             (None, false) => Some(false),
@@ -303,7 +308,10 @@ impl Validator<'_> {
                 ("prometheus" | "both", false) => {
                     self.error(
                         Self::at(text),
-                        format!("`judge: {}` needs both `scrape` and `prometheus`", text.value),
+                        format!(
+                            "`judge: {}` needs both `scrape` and `prometheus`",
+                            text.value
+                        ),
                         Some("with one of them, it judges: leave `judge` out".into()),
                     );
                     None

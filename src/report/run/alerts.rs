@@ -62,6 +62,7 @@ impl Artifact for AlertsFile {
             "alertmanager": alerts.alertmanager,
             "receiver": alerts.received,
             "detection": detection,
+            "in_process": alerts.in_process,
         });
         serde_json::to_writer_pretty(out, &json)?;
         Ok(())
