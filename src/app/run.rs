@@ -124,9 +124,8 @@ fn compile(
     Ok((plan, bases))
 }
 
-/// The engine over every phase: faults switched at each phase's start,
-/// the timeline appended and the abort conditions watched every second.
-/// What acts as each phase starts: the steady state, then the faults.
+/// What acts as each phase starts (the steady state, then the faults) and
+/// as the run goes (the stop conditions).
 struct Watch<'w, 's> {
     faults: &'w mut FaultSwitch<'s>,
     steady: &'w mut SteadyWatch<'s>,
@@ -134,6 +133,10 @@ struct Watch<'w, 's> {
     guard: &'w crate::expect::stop::StopGuard,
 }
 
+/// The engine over every phase: the steady state checked before the first
+/// fault, faults switched at each phase's start, the timeline appended
+/// and the abort and stop conditions watched (faults off the moment one
+/// holds).
 fn drive(
     args: &RunArgs,
     scenario: &Scenario,
