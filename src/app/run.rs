@@ -13,7 +13,8 @@ use super::{Exit, UsageError};
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
 use crate::expect::AbortWatch;
-use crate::gameday::{FaultSwitch, Observers, Services, SteadyWatch};
+use crate::gameday::{FaultSwitch, Observers, Services};
+use crate::judge::steady::SteadyWatch;
 use crate::metrics::scrape::Scraper;
 use crate::record::RunResults;
 use crate::report::progress::RunProgress;
@@ -31,25 +32,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let out = results_dir(args, &scenario.name)?;
     let observers = Observers::start(&scenario, &services)?;
     let mut faults = FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
-    let mut steady = SteadyWatch::new(
-        &scenario,
-        plan.endpoints.iter().map(|e| e.name.clone()).collect(),
-    );
-    let watch = Watch {
-        faults: &mut faults,
-        steady: &mut steady,
-        scraper: observers.scraper.as_ref(),
-        guard: &observers.guard,
-    };
-    let results = drive(args, &scenario, &plan, &out, watch);
-    // Faults off even when the run failed to start.
-    faults.finish();
-    let mut results = results?;
-    if steady.failed {
-        // Not an abort: the hypothesis failed, and its checks say so.
-        eprintln!("{}", results.aborted.take().unwrap_or_default());
-    }
-    let mut verdicts = std::mem::take(&mut steady.verdicts);
+    let (results, mut verdicts) = drive(args, &scenario, &plan, &out, &mut faults, &observers)?;
     verdicts.extend(judge::client(&scenario, &results));
     verdicts.extend(faults.verdicts());
     let scraped = observers.scraper.map(Scraper::stop);
@@ -124,10 +107,39 @@ fn compile(
     Ok((plan, bases))
 }
 
+/// The run, faults off after it however it ended, and the steady state's
+/// verdicts before the faults. A steady state that did not hold stopped
+/// the run, but that is a failed check, not an abort.
+fn drive(
+    args: &RunArgs,
+    scenario: &Scenario,
+    plan: &plan::LoadPlan,
+    out: &Path,
+    faults: &mut FaultSwitch,
+    observers: &Observers,
+) -> anyhow::Result<(RunResults, Vec<crate::expect::Verdict>)> {
+    let names = plan.endpoints.iter().map(|e| e.name.clone()).collect();
+    let mut steady = SteadyWatch::new(scenario, names);
+    let watch = Watch {
+        faults,
+        steady: &mut steady,
+        scraper: observers.scraper.as_ref(),
+        guard: &observers.guard,
+    };
+    let results = engine_run(args, scenario, plan, out, watch);
+    // Faults off even when the run failed to start.
+    faults.finish();
+    let mut results = results?;
+    if steady.failed {
+        eprintln!("{}", results.aborted.take().unwrap_or_default());
+    }
+    Ok((results, steady.verdicts))
+}
+
 /// What acts as each phase starts (the steady state, then the faults) and
 /// as the run goes (the stop conditions).
-struct Watch<'w, 's> {
-    faults: &'w mut FaultSwitch<'s>,
+struct Watch<'w, 'f, 's> {
+    faults: &'w mut FaultSwitch<'f>,
     steady: &'w mut SteadyWatch<'s>,
     scraper: Option<&'w Scraper>,
     guard: &'w crate::expect::stop::StopGuard,
@@ -137,7 +149,7 @@ struct Watch<'w, 's> {
 /// fault, faults switched at each phase's start, the timeline appended
 /// and the abort and stop conditions watched (faults off the moment one
 /// holds).
-fn drive(
+fn engine_run(
     args: &RunArgs,
     scenario: &Scenario,
     plan: &plan::LoadPlan,
@@ -277,20 +289,7 @@ fn announce_export(
 fn results_dir(args: &RunArgs, name: &str) -> Result<PathBuf, super::UsageError> {
     let dir = match &args.out {
         Some(dir) => dir.clone(),
-        None => {
-            let safe: String = name
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let stamp = crate::units::format_utc_compact(std::time::SystemTime::now());
-            reports::dir::unused(PathBuf::from("reports").join(format!("{safe}-{stamp}")))
-        }
+        None => reports::dir::default_for(name),
     };
     reports::dir::prepare(&dir, args.force)
         .map_err(|e| super::UsageError::new("--out", e.to_string()))?;

@@ -15,6 +15,14 @@ use crate::metrics::loss::Loss;
 use crate::metrics::store::{Labels, Store};
 use crate::promql::{self, Evaluator, Value};
 
+/// What watched the paging chain during a live run: the Alertmanager's
+/// alerts, and slogate's webhook receiver.
+#[derive(Default)]
+pub(crate) struct Paging {
+    pub alertmanager: Option<alertmanager::Watch>,
+    pub receiver: Option<receiver::Receiver>,
+}
+
 /// An instant query's answer: labelled values (a scalar is one value with
 /// no labels).
 pub type Answer = Vec<(Labels, f64)>;

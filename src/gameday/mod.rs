@@ -5,11 +5,9 @@
 //! was in effect.
 
 mod services;
-mod steady;
 mod switch;
 
 pub(crate) use services::Services;
-pub(crate) use steady::SteadyWatch;
 pub(crate) use switch::{FaultChange, FaultSwitch, ProxyWindow, demo_windows};
 
 use std::time::Duration;
@@ -23,7 +21,7 @@ use crate::scenario::Scenario;
 /// What watches the service while the load runs.
 pub(crate) struct Observers {
     pub scraper: Option<Scraper>,
-    pub paging: crate::judge::Paging,
+    pub paging: crate::backend::Paging,
     /// The stop conditions on the service's side, watched.
     pub guard: StopGuard,
 }
@@ -60,7 +58,7 @@ impl Observers {
         Ok(Observers {
             guard,
             scraper,
-            paging: crate::judge::Paging {
+            paging: crate::backend::Paging {
                 alertmanager,
                 receiver,
             },

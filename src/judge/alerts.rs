@@ -69,7 +69,7 @@ pub(crate) fn judge_run(
             let fault = results
                 .phases
                 .get(index)
-                .map(|ran| crate::rules::estimate::FaultSeen::of(scenario, ran));
+                .map(|ran| fault_seen(scenario, ran));
             let context = context(scenario, e, backend, window, fault, alerts);
             let mut verdict = alert::judge(
                 e,
@@ -175,6 +175,22 @@ pub(crate) fn await_notifications(
         std::thread::sleep(Duration::from_millis(200));
     }
     receiver.stop()
+}
+
+/// What phase `ran` of `scenario` showed the client, for the estimates.
+pub(super) fn fault_seen(
+    scenario: &Scenario,
+    ran: &crate::record::PhaseResults,
+) -> crate::rules::estimate::FaultSeen {
+    let failures = crate::expect::failures(&ran.total.unpack(), None) as f64;
+    crate::rules::estimate::FaultSeen {
+        error_ratio: failures / ran.total.requests.max(1) as f64,
+        errors_per_s: failures / ran.elapsed.as_secs_f64().max(1e-3),
+        scrape_interval: scenario
+            .metrics
+            .as_ref()
+            .map_or(Duration::from_secs(1), |m| m.default_step()),
+    }
 }
 
 /// The expected detection time (for a fault phase) and, for an alert

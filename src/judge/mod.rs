@@ -6,7 +6,6 @@
 //! first shard that judged it, since every shard watched the same service.
 
 mod alerts;
-pub(crate) mod both;
 pub(crate) mod compare;
 pub(crate) mod detection;
 mod expectations;
@@ -18,7 +17,6 @@ pub(crate) use expectations::{evaluate, evaluate_promql};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::backend::alertmanager::Watch;
 use crate::backend::receiver::Receiver;
 use crate::backend::{Embedded, Prometheus};
 use crate::expect::Verdict;
@@ -30,14 +28,6 @@ use crate::report::run::alerts::AlertsJson;
 use crate::report::run::{Contents, RunReport, write_all};
 use crate::scenario::Scenario;
 use crate::slo::{self, SloReport};
-
-/// What watched the paging chain during a live run: the Alertmanager's
-/// alerts, and slogate's webhook receiver.
-#[derive(Default)]
-pub(crate) struct Paging {
-    pub alertmanager: Option<Watch>,
-    pub receiver: Option<Receiver>,
-}
 
 /// The client-side verdicts: what the load's own results say.
 pub(crate) fn client(scenario: &Scenario, results: &RunResults) -> Vec<Verdict> {
@@ -53,11 +43,11 @@ pub(crate) fn server(
     scenario: &Scenario,
     results: &RunResults,
     scraped: Option<Scraped>,
-    paging: Paging,
+    paging: crate::backend::Paging,
     faults: &FaultSwitch,
     out: &std::path::Path,
 ) -> anyhow::Result<Served> {
-    let Paging {
+    let crate::backend::Paging {
         alertmanager,
         receiver,
     } = paging;
@@ -178,7 +168,11 @@ pub(crate) fn server(
 
 /// What the server side gave: its verdicts, the SLOs' reports, and the
 /// detection report of the game day.
-type Served = (Vec<Verdict>, Vec<SloReport>, Vec<detection::DetectionRow>);
+type Served = (
+    Vec<Verdict>,
+    Vec<SloReport>,
+    Vec<crate::report::run::detection::DetectionRow>,
+);
 
 /// `judge: both`: the rules evaluated over slogate's own scrapes too,
 /// each alert's first firing and resolve beside the Prometheus's (said on
@@ -188,7 +182,7 @@ fn in_process_too(
     scraped: Option<&Scraped>,
     alerts: &crate::rules::run::RunAlerts,
     results: &RunResults,
-) -> Vec<both::Difference> {
+) -> Vec<crate::rules::both::Difference> {
     let (Some(metrics), Some(scraped)) = (&scenario.metrics, scraped) else {
         return Vec::new();
     };
@@ -205,7 +199,7 @@ fn in_process_too(
             return Vec::new();
         }
     };
-    let differences = both::compare(&alerts.timeline, &ours.timeline);
+    let differences = crate::rules::both::compare(&alerts.timeline, &ours.timeline);
     let origin = crate::metrics::scrape::system_ms(results.started_at);
     if !differences.is_empty() {
         eprintln!("in process (slogate's scrapes) vs the Prometheus, times from the run's start:");
@@ -241,7 +235,7 @@ fn save_alerts(
     scenario: &Scenario,
     results: &RunResults,
     out: &Path,
-) -> anyhow::Result<Vec<detection::DetectionRow>> {
+) -> anyhow::Result<Vec<crate::report::run::detection::DetectionRow>> {
     let detection = detection::detect(scenario, results, alerts, &faults.windows, &faults.log);
     let alerts = AlertsJson {
         alerts,
@@ -340,7 +334,7 @@ pub(crate) struct Judged {
     pub verdicts: Vec<Verdict>,
     pub slos: Vec<SloReport>,
     pub losses: Vec<crate::metrics::loss::Loss>,
-    pub detection: Vec<detection::DetectionRow>,
+    pub detection: Vec<crate::report::run::detection::DetectionRow>,
 }
 
 /// A live run's server side judged after its client side (`verdicts`),
@@ -353,7 +347,7 @@ pub(crate) fn live(
     results: &RunResults,
     mut verdicts: Vec<Verdict>,
     scraped: Option<Scraped>,
-    paging: Paging,
+    paging: crate::backend::Paging,
     faults: &FaultSwitch,
     out: &Path,
 ) -> anyhow::Result<Judged> {

@@ -106,24 +106,6 @@ pub(crate) struct FaultSeen {
     pub scrape_interval: Duration,
 }
 
-impl FaultSeen {
-    /// What phase `ran` of `scenario` showed the client.
-    pub(crate) fn of(
-        scenario: &crate::scenario::Scenario,
-        ran: &crate::record::PhaseResults,
-    ) -> FaultSeen {
-        let failures = crate::expect::failures(&ran.total.unpack(), None) as f64;
-        FaultSeen {
-            error_ratio: failures / ran.total.requests.max(1) as f64,
-            errors_per_s: failures / ran.elapsed.as_secs_f64().max(1e-3),
-            scrape_interval: scenario
-                .metrics
-                .as_ref()
-                .map_or(Duration::from_secs(1), |m| m.default_step()),
-        }
-    }
-}
-
 /// Seconds from the fault's start until the alert named `name` should
 /// fire, and how that was worked out; None when the rule is none of the
 /// shapes worked out: a ratio threshold (`errors / total > θ`, or two

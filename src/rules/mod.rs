@@ -11,6 +11,7 @@
 //! what the alerts did, `unittest` runs promtool's unit tests.
 
 pub(crate) mod alert;
+pub(crate) mod both;
 pub(crate) mod estimate;
 pub(crate) mod eval;
 pub(crate) mod export;

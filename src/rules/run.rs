@@ -32,7 +32,7 @@ pub(crate) struct RunAlerts {
     /// `judge: both`: each alert as the in-process evaluation saw it
     /// beside the Prometheus.
     #[serde(skip)]
-    pub in_process: Vec<crate::judge::both::Difference>,
+    pub in_process: Vec<super::both::Difference>,
 }
 
 /// Evaluates `files` over everything scraped (every `interval` unless a

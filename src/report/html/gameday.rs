@@ -42,7 +42,7 @@ pub(super) fn gameday_section(page: &mut String, s: &saved::SavedSummary) {
     }
     if !s.detection.is_empty() {
         page.push_str("<h3>Faults and detection</h3><table><thead><tr><th>in effect (s)</th>");
-        for heading in crate::judge::detection::HEADINGS {
+        for heading in crate::report::run::detection::HEADINGS {
             let _ = write!(page, "<th>{}</th>", escape(heading));
         }
         page.push_str("</tr></thead><tbody>\n");
@@ -64,7 +64,7 @@ pub(super) fn gameday_section(page: &mut String, s: &saved::SavedSummary) {
         let _ = writeln!(
             page,
             "</tbody></table><p class=\"note\">{}; at best: {}</p>",
-            escape(crate::judge::detection::LEGEND),
+            escape(crate::report::run::detection::LEGEND),
             s.detection
                 .iter()
                 .filter_map(|d| Some(format!("{}: {}", d.alert, d.best.as_deref()?)))

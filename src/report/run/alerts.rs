@@ -21,7 +21,7 @@ pub(crate) struct AlertsJson<'a> {
     pub faults: &'a [FaultChange],
     pub scenario: &'a Scenario,
     pub results: &'a RunResults,
-    pub detection: &'a [crate::judge::detection::DetectionRow],
+    pub detection: &'a [crate::report::run::detection::DetectionRow],
 }
 
 /// `alerts.json`.

@@ -127,14 +127,14 @@ impl Artifact for Markdown {
             writeln!(
                 out,
                 "\n**Detection**\n\n| {} |",
-                crate::judge::detection::HEADINGS.join(" | ")
+                crate::report::run::detection::HEADINGS.join(" | ")
             )?;
             writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|")?;
             for row in &r.detection {
                 let cells: Vec<String> = row.cells().iter().map(|c| text(c)).collect();
                 writeln!(out, "| {} |", cells.join(" | "))?;
             }
-            writeln!(out, "\n{}", text(crate::judge::detection::LEGEND))?;
+            writeln!(out, "\n{}", text(crate::report::run::detection::LEGEND))?;
         }
         if !r.scrape_losses.is_empty() {
             writeln!(

@@ -6,6 +6,7 @@
 
 pub(crate) mod alerts;
 mod checks;
+pub(crate) mod detection;
 pub(crate) mod dir;
 pub(crate) mod faults;
 pub(crate) mod flows;

@@ -209,7 +209,7 @@ pub(crate) struct RunReport {
     /// The game day's detection report: each alert against each fault
     /// window; absent without faults and alerts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub detection: Vec<crate::judge::detection::DetectionRow>,
+    pub detection: Vec<crate::report::run::detection::DetectionRow>,
 }
 
 /// A [`Loss`](crate::metrics::loss::Loss) with its times as seconds from

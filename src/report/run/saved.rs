@@ -39,7 +39,7 @@ pub struct SavedSummary {
     pub fault_windows: Vec<FaultWindow>,
     /// Absent before slogate had a detection report.
     #[serde(default)]
-    pub(crate) detection: Vec<crate::judge::detection::DetectionRow>,
+    pub(crate) detection: Vec<crate::report::run::detection::DetectionRow>,
     #[serde(default)]
     pub shard: Option<crate::scenario::Shard>,
     #[serde(default)]

@@ -109,7 +109,7 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
             .map(|i| {
                 rows.iter()
                     .map(|row| t(&row[i]).chars().count())
-                    .chain([crate::judge::detection::HEADINGS[i].len()])
+                    .chain([crate::report::run::detection::HEADINGS[i].len()])
                     .max()
                     .unwrap_or(0)
                     .min(MAX_WIDTH)
@@ -124,7 +124,7 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
                 .collect::<Vec<_>>()
                 .join("  ")
         };
-        let headings: Vec<String> = crate::judge::detection::HEADINGS
+        let headings: Vec<String> = crate::report::run::detection::HEADINGS
             .iter()
             .map(|h| h.to_string())
             .collect();
@@ -132,7 +132,7 @@ pub(crate) fn write_terminal(r: &RunReport, out: &mut dyn Write) -> std::io::Res
         for row in &rows {
             writeln!(out, "{}", line(row).trim_end())?;
         }
-        writeln!(out, "({})", crate::judge::detection::LEGEND)?;
+        writeln!(out, "({})", crate::report::run::detection::LEGEND)?;
     }
     if !r.scrape_losses.is_empty() {
         writeln!(
