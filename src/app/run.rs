@@ -33,6 +33,8 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let observers = Observers::start(&scenario, &services)?;
     let mut faults = FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
     let (results, mut verdicts) = drive(args, &scenario, &plan, &out, &mut faults, &observers)?;
+    // The stop conditions have nothing left to guard.
+    drop(observers.guard);
     verdicts.extend(judge::client(&scenario, &results));
     verdicts.extend(faults.verdicts());
     let scraped = observers.scraper.map(Scraper::stop);
