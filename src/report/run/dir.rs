@@ -85,6 +85,23 @@ pub(crate) fn unused(base: PathBuf) -> PathBuf {
         .expect("some suffix is free")
 }
 
+/// `reports/<scenario>-<UTC timestamp>/` for a scenario named `name` (its
+/// name made safe for a path), one not taken yet.
+pub(crate) fn default_for(name: &str) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stamp = crate::units::format_utc_compact(std::time::SystemTime::now());
+    unused(PathBuf::from("reports").join(format!("{safe}-{stamp}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,21 +155,4 @@ mod tests {
         std::fs::create_dir(tmp.path().join("demo-20261201T000000Z-2")).unwrap();
         assert_eq!(unused(base), tmp.path().join("demo-20261201T000000Z-3"));
     }
-}
-
-/// `reports/<scenario>-<UTC timestamp>/` for a scenario named `name` (its
-/// name made safe for a path), one not taken yet.
-pub(crate) fn default_for(name: &str) -> PathBuf {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let stamp = crate::units::format_utc_compact(std::time::SystemTime::now());
-    unused(PathBuf::from("reports").join(format!("{safe}-{stamp}")))
 }
