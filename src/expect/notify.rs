@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::alert::{AlertExpectation, Window, trim};
 use super::{CheckOutcome, Verdict};
 use crate::backend::receiver::{Notification, NotifiedAlert, Received};
-use crate::rules::{AlertTimeline, Episode};
+use crate::rules::AlertTimeline;
 
 /// `{notified: R, grouped: [A, B]}`: some notification to `receiver`
 /// carried every one of `alerts`, firing.
@@ -31,14 +31,16 @@ impl Grouping {
     }
 }
 
-/// The episode a notification expectation is about: the first to fire in
-/// the window (or, resolved, the first to resolve in it), and when.
-fn event<'a>(
-    e: &'a AlertExpectation,
-    timeline: &'a AlertTimeline,
+/// When the episode a notification expectation is about happened — the
+/// first to fire in the window (or, resolved, the first to resolve in it)
+/// — and the earliest a notification for it can count: its pending (a
+/// firing page cannot precede it), or its firing (for the all-clear).
+fn event(
+    e: &AlertExpectation,
+    timeline: &AlertTimeline,
     window: Window,
     resolved: bool,
-) -> Option<(&'a Episode, i64)> {
+) -> Option<(i64, i64)> {
     timeline
         .named(&e.alert)
         .filter(|h| e.matches_labels(h))
@@ -53,6 +55,14 @@ fn event<'a>(
             (window.start..=window.end).contains(&t).then_some((ep, t))
         })
         .min_by_key(|(_, t)| *t)
+        .map(|(ep, t)| {
+            let since = if resolved {
+                ep.fired_at.unwrap_or(ep.pending_at)
+            } else {
+                ep.pending_at
+            };
+            (t, since)
+        })
 }
 
 /// The alerts of `n` an expectation matches: its name, status, labels and
@@ -109,15 +119,10 @@ pub(crate) fn judge(
     } else {
         ("fired", "firing")
     };
-    let Some((episode, t)) = event(e, timeline, window, resolved) else {
+    let Some((t, since)) = event(e, timeline, window, resolved) else {
         verdict.outcome = CheckOutcome::Fail;
         verdict.measured_text = format!("{} never {what} here: nothing to notify", e.alert);
         return;
-    };
-    let since = if resolved {
-        episode.fired_at.unwrap_or(episode.pending_at)
-    } else {
-        episode.pending_at
     };
     let deadline = t + within.as_millis() as i64;
     let to_wanted: Vec<&Notification> = candidates(e, received, since, status)
@@ -211,13 +216,8 @@ pub(crate) fn waiting_until(
     let super::When::Notified { within, resolved } = e.when else {
         return None;
     };
-    let (episode, t) = event(e, timeline, window, resolved)?;
+    let (t, since) = event(e, timeline, window, resolved)?;
     let status = if resolved { "resolved" } else { "firing" };
-    let since = if resolved {
-        episode.fired_at.unwrap_or(episode.pending_at)
-    } else {
-        episode.pending_at
-    };
     let wanted = e.receiver.as_deref().unwrap_or_default();
     let arrived = candidates(e, received, since, status)
         .any(|n| n.receiver == wanted && matching(e, n, status).any(|a| annotations_match(e, a)));
@@ -364,7 +364,7 @@ mod tests {
     use super::*;
     use crate::expect::When;
     use crate::metrics::store::Labels;
-    use crate::rules::AlertHistory;
+    use crate::rules::{AlertHistory, Episode};
 
     fn timeline(pending: i64, fired: Option<i64>, resolved: Option<i64>) -> AlertTimeline {
         AlertTimeline {
