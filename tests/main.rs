@@ -36,5 +36,6 @@ mod run; // `slogate run`: phases, CSV data on the wire, verdicts, abort, NO DAT
 mod scrape; // scrape limits (body size, samples), duplicates, invalid UTF-8; truncated data never passes a check
 mod secrets; // URL userinfo, secret query values and env headers in no output, yet on the wire
 mod shape; // the layout from the imports: no top-level import cycle, app/ imported by nobody and small, few long files
+mod slo_files; // Sloth, OpenSLO and Pyrra files read unchanged: the same figures and page as the SLI written in the scenario; what cannot be mapped refused at its line
 mod steady; // steady_state: checked before the first fault and after the last; one that does not hold injects no fault and fails the run
 mod transport; // HTTPS, HTTP/2, chunked bodies, keep-alive

@@ -30,6 +30,15 @@ pub(crate) fn text(reports: &[SloReport]) -> String {
                 trim(burn),
                 percent(budget)
             ));
+        } else if let (Some(c), Some(burn), Some(budget)) =
+            (r.compliance, r.burn_rate, r.budget_consumed)
+        {
+            out.push_str(&format!(
+                "  during the run: compliance {} (an error ratio: no event counts), burn rate {}, budget consumed {}\n",
+                percent(c),
+                trim(burn),
+                percent(budget)
+            ));
         }
         out.push_str(&format!(
             "  {} ({})\n",

@@ -90,15 +90,26 @@ pub(crate) struct ProxySpec {
     pub max_connections: Option<Spanned<u64>>,
 }
 
-/// `slos: [{name, objective: 99.9%, period: 30d, sli: {...}, expect: [...]}]`.
+/// `slos: [{name, objective: 99.9%, period: 30d, sli: {...}, expect: [...]}]`,
+/// or `{file: slo.yaml, slo: NAME, expect: [...]}` (a Sloth, OpenSLO or
+/// Pyrra file).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SloSpec {
-    pub name: Text,
-    pub objective: Text,
+    #[serde(default)]
+    pub name: Option<Text>,
+    #[serde(default)]
+    pub objective: Option<Text>,
     #[serde(default)]
     pub period: Option<Text>,
-    pub sli: Spanned<SliSpec>,
+    #[serde(default)]
+    pub sli: Option<Spanned<SliSpec>>,
+    /// An SLO file of another tool's, relative to the scenario.
+    #[serde(default)]
+    pub file: Option<Text>,
+    /// Which of the file's SLOs (default: all of them).
+    #[serde(default)]
+    pub slo: Option<Text>,
     #[serde(default)]
     pub expect: Vec<Text>,
     /// `healthy` or `none` (default): what windows see before the run.

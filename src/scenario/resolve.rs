@@ -126,7 +126,16 @@ const KEYS: &[&[&str]] = &[
     &["url", "interval", "job", "body_size_limit", "sample_limit"],
     &["demo"],
     &["target", "error_ratio", "error_status", "latency", "jitter"],
-    &["name", "objective", "period", "sli", "expect", "before_run"],
+    &[
+        "name",
+        "objective",
+        "period",
+        "sli",
+        "expect",
+        "before_run",
+        "file",
+        "slo",
+    ],
     &["client", "errors", "good", "total"],
     &[
         "listen",
@@ -438,14 +447,10 @@ impl Validator<'_> {
             );
         }
         let slos = self.slos(&file.slos);
-        if slos
-            .iter()
-            .any(|s| matches!(s.sli, crate::slo::Sli::Promql { .. }))
-            && !has_source
-        {
+        if slos.iter().any(|s| !s.sli.is_client()) && !has_source {
             self.error(
                 None,
-                "a PromQL SLI (`errors`, `total`) needs metrics to query",
+                "a PromQL SLI (`errors`, `total`, or an SLO file's queries) needs metrics to query",
                 Some(
                     "add `metrics: {scrape: [\"${api}/metrics\"]}` or `metrics: {prometheus: URL}`"
                         .into(),

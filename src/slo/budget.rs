@@ -22,6 +22,10 @@ pub(super) fn report(slo: &Slo, measured: Result<SliEvents, MeasureError>) -> Sl
                 total,
             } => format!("1 - {events} / {total}"),
             Sli::Promql { events, total, .. } => format!("{events} / {total}"),
+            Sli::Windowed { errors, total, .. } => {
+                format!("1 - ({}) / ({})", one_line(errors), one_line(total))
+            }
+            Sli::ErrorRatio(ratio) => format!("1 - ({})", one_line(ratio)),
         },
         compliance: None,
         bad: None,
@@ -44,8 +48,10 @@ pub(super) fn report(slo: &Slo, measured: Result<SliEvents, MeasureError>) -> Sl
     };
     let n = measured.windows.len();
     report.data_seconds = n as u64;
-    report.bad = Some(measured.bad);
-    report.total = Some(measured.total);
+    if measured.counted {
+        report.bad = Some(measured.bad);
+        report.total = Some(measured.total);
+    }
     if measured.total <= 0.0 {
         report.problem = Some(MeasureError::NoEvents.to_string());
         return report;
@@ -88,6 +94,11 @@ pub(super) fn report(slo: &Slo, measured: Result<SliEvents, MeasureError>) -> Sl
         }
     }
     report
+}
+
+/// A query written over several lines, on one.
+fn one_line(query: &str) -> String {
+    query.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 pub(super) fn window_name(seconds: u64) -> &'static str {

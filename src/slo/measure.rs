@@ -17,6 +17,8 @@ pub(super) struct SliEvents {
     /// Per second of the run (ending at second 1, 2, ...): bad and all
     /// events over each of [`WINDOWS`], windows cut at the run start.
     pub(super) windows: Vec<[Option<(f64, f64)>; WINDOWS.len()]>,
+    /// Whether `bad` and `total` count events (not a ratio's stand-ins).
+    pub(super) counted: bool,
 }
 
 /// Why an SLI has no measurement; the report's `problem` says it.
@@ -32,6 +34,9 @@ pub(super) enum MeasureError {
     /// so no increase.
     #[error("`{0}` matches no series with two samples in the run")]
     NoSeries(String),
+    /// An error ratio query that answered several series.
+    #[error("`{0}` gives {1} series; an error ratio is one: aggregate it, e.g. with `sum`")]
+    Grouped(String, usize),
     /// Measured, but no event at all: no ratio to speak of.
     #[error("no events during the run")]
     NoEvents,
@@ -58,6 +63,18 @@ pub(crate) fn evaluate(
                     total,
                 } => match backend {
                     Some(backend) => promql(backend, results, events, *good, total),
+                    None => Err(MeasureError::NoMetrics),
+                },
+                Sli::Windowed {
+                    errors,
+                    total,
+                    counts,
+                } => match backend {
+                    Some(backend) => windowed(backend, results, errors, total, *counts),
+                    None => Err(MeasureError::NoMetrics),
+                },
+                Sli::ErrorRatio(ratio) => match backend {
+                    Some(backend) => error_ratio(backend, results, ratio),
                     None => Err(MeasureError::NoMetrics),
                 },
             };
@@ -114,12 +131,57 @@ pub(super) fn from_seconds(seconds: &[(f64, f64)]) -> SliEvents {
     };
     let n = seconds.len();
     SliEvents {
+        counted: true,
         bad: prefix[n].0,
         total: prefix[n].1,
         windows: (1..=n)
             .map(|end| WINDOWS.map(|(w, _)| events(end, w)))
             .collect(),
     }
+}
+
+/// Bad and all events over `window` seconds ending at `t` (ms); None: no
+/// data there. `strict` (the whole run): missing data is an error naming
+/// the query that had none.
+type Pair<'a> = dyn Fn(u64, i64, bool) -> Result<Option<(f64, f64)>, MeasureError> + 'a;
+
+/// At each second, the events over each window (cut at the run start),
+/// and over the whole run, as `pair` gives them.
+fn over_windows(
+    results: &RunResults,
+    pair: &Pair<'_>,
+    counted: bool,
+) -> Result<SliEvents, MeasureError> {
+    let start = crate::metrics::scrape::system_ms(results.started_at);
+    let n = (results.elapsed.as_secs_f64().ceil() as u64).max(1);
+    let mut windows = Vec::new();
+    for end in 1..=n {
+        let t = start + end as i64 * 1000;
+        let mut row = [None; WINDOWS.len()];
+        for i in 0..WINDOWS.len() {
+            let window = WINDOWS[i].0.min(end);
+            // Windows past the run start are the same window: asked once.
+            row[i] = match (0..i).find(|&j| WINDOWS[j].0.min(end) == window) {
+                Some(j) => row[j],
+                None => pair(window, t, false)?,
+            };
+        }
+        windows.push(row);
+    }
+    // Data but no events in it (a ratio of 0/0): nothing to judge.
+    let (bad, total) = pair(n, start + n as i64 * 1000, true)?.ok_or(MeasureError::NoEvents)?;
+    Ok(SliEvents {
+        bad,
+        total,
+        windows,
+        counted,
+    })
+}
+
+/// One value of `query` at `t`: the sum of its series (None: no series).
+fn value(backend: &dyn QueryBackend, query: &str, t: i64) -> Result<Option<f64>, MeasureError> {
+    let answer = backend.instant(query, t)?;
+    Ok((!answer.is_empty()).then(|| answer.iter().map(|(_, v)| v).sum()))
 }
 
 /// Counter selectors, as Prometheus would evaluate a burn-rate rule: at
@@ -132,52 +194,90 @@ pub(super) fn promql(
     good: bool,
     total: &str,
 ) -> Result<SliEvents, MeasureError> {
-    let start = crate::metrics::scrape::system_ms(results.started_at);
-    let n = (results.elapsed.as_secs_f64().ceil() as u64).max(1);
-    let increase = |selector: &str, window: u64, t: i64| -> Result<Option<f64>, MeasureError> {
-        let answer = backend.instant(&format!("sum(increase({selector}[{window}s]))"), t)?;
-        Ok(answer.first().map(|(_, v)| *v))
+    let increase = |selector: &str, window: u64, t: i64| {
+        value(backend, &format!("sum(increase({selector}[{window}s]))"), t)
     };
-    let mut windows = Vec::new();
-    for end in 1..=n {
-        let t = start + end as i64 * 1000;
-        let mut row = [None; WINDOWS.len()];
-        for i in 0..WINDOWS.len() {
-            let window = WINDOWS[i].0.min(end);
-            // Windows past the run start are the same window: asked once.
-            if let Some(j) = (0..i).find(|&j| WINDOWS[j].0.min(end) == window) {
-                row[i] = row[j];
-                continue;
-            }
-            let slot = &mut row[i];
-            let all = increase(total, window, t)?;
-            // No error series (yet): no errors; no good series: all bad.
-            let counted = increase(events, window, t)?.unwrap_or(0.0);
-            *slot = all.map(|a| {
-                (
-                    if good {
-                        (a - counted).max(0.0)
-                    } else {
-                        counted
-                    },
-                    a,
-                )
-            });
+    let pair = |window: u64, t: i64, strict: bool| {
+        let Some(all) = increase(total, window, t)? else {
+            return match strict {
+                true => Err(MeasureError::NoSeries(total.to_string())),
+                false => Ok(None),
+            };
+        };
+        // No error series (yet): no errors; no good series: all bad.
+        let counted = match increase(events, window, t)? {
+            Some(c) => c,
+            None if strict && good => return Err(MeasureError::NoSeries(events.to_string())),
+            None => 0.0,
+        };
+        Ok(Some((
+            if good {
+                (all - counted).max(0.0)
+            } else {
+                counted
+            },
+            all,
+        )))
+    };
+    over_windows(results, &pair, true)
+}
+
+/// `query` with its window placeholder for `window` seconds.
+fn at_window(query: &str, window: u64) -> String {
+    query.replace(WINDOW_PLACEHOLDER, &format!("{window}s"))
+}
+
+/// Sloth's `events`: the error and total queries at each window; their
+/// values made counts as `counts` says.
+pub(super) fn windowed(
+    backend: &dyn QueryBackend,
+    results: &RunResults,
+    errors: &str,
+    total: &str,
+    counts: Counts,
+) -> Result<SliEvents, MeasureError> {
+    let scale = |window: u64| match counts {
+        Counts::Rate => window as f64,
+        Counts::Increase | Counts::RatioOnly => 1.0,
+    };
+    let pair = |window: u64, t: i64, strict: bool| {
+        let Some(all) = value(backend, &at_window(total, window), t)? else {
+            return match strict {
+                true => Err(MeasureError::NoSeries(total.to_string())),
+                false => Ok(None),
+            };
+        };
+        // No error series (yet): no errors.
+        let bad = value(backend, &at_window(errors, window), t)?.unwrap_or(0.0);
+        if counts == Counts::RatioOnly {
+            // A ratio alone, weighed as the ratio SLI's are.
+            let w = window as f64;
+            return Ok((all > 0.0).then(|| ((bad / all).clamp(0.0, 1.0) * w, w)));
         }
-        windows.push(row);
-    }
-    let t = start + n as i64 * 1000;
-    let all = increase(total, n, t)?.ok_or_else(|| MeasureError::NoSeries(total.to_string()))?;
-    let counted = increase(events, n, t)?;
-    let bad = if good {
-        let counted = counted.ok_or_else(|| MeasureError::NoSeries(events.to_string()))?;
-        (all - counted).max(0.0)
-    } else {
-        counted.unwrap_or(0.0)
+        Ok(Some((bad * scale(window), all * scale(window))))
     };
-    Ok(SliEvents {
-        bad,
-        total: all,
-        windows,
-    })
+    over_windows(results, &pair, counts != Counts::RatioOnly)
+}
+
+/// Sloth's `raw`: an error ratio per window, as events of one per second
+/// (so a window's ratio weighs as its length).
+pub(super) fn error_ratio(
+    backend: &dyn QueryBackend,
+    results: &RunResults,
+    ratio: &str,
+) -> Result<SliEvents, MeasureError> {
+    let pair = |window: u64, t: i64, strict: bool| {
+        let answer = backend.instant(&at_window(ratio, window), t)?;
+        match answer.as_slice() {
+            [] if strict => Err(MeasureError::NoSeries(ratio.to_string())),
+            [] => Ok(None),
+            [(_, r)] if r.is_finite() => {
+                Ok(Some((r.clamp(0.0, 1.0) * window as f64, window as f64)))
+            }
+            // 0/0: no traffic in the window.
+            [_] => Ok(None),
+            many => Err(MeasureError::Grouped(ratio.to_string(), many.len())),
+        }
+    };
+    over_windows(results, &pair, false)
 }

@@ -14,11 +14,14 @@
 mod budget;
 mod measure;
 mod model;
+pub(crate) mod spec;
 #[cfg(test)]
 mod tests;
 mod verdicts;
 
 pub(crate) use measure::{client_latency_thresholds, evaluate};
 use model::PAGE;
-pub(crate) use model::{Sli, Slo, SloCheck, SloExpectation, SloReport, WINDOWS};
+pub(crate) use model::{
+    Counts, Sli, Slo, SloCheck, SloExpectation, SloReport, WINDOW_PLACEHOLDER, WINDOWS,
+};
 pub(crate) use verdicts::{burn_text, mark_truncated, percent, verdicts};

@@ -45,7 +45,31 @@ pub enum Sli {
         good: bool,
         total: String,
     },
+    /// Queries with `{{.window}}` in them (Sloth's `events`): the bad
+    /// events and all events over the window.
+    Windowed {
+        errors: String,
+        total: String,
+        counts: Counts,
+    },
+    /// A query with `{{.window}}` in it giving the error ratio over the
+    /// window (Sloth's `raw`): no event counts.
+    ErrorRatio(String),
 }
+
+/// What a windowed query's value is, for event counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counts {
+    /// Per second (`rate`, summed and subtracted): times the window.
+    Rate,
+    /// Over the window (`increase`): the count.
+    Increase,
+    /// Anything else: only the ratio of the two means something.
+    RatioOnly,
+}
+
+/// The placeholder Sloth's queries use for the window.
+pub(crate) const WINDOW_PLACEHOLDER: &str = "{{.window}}";
 
 impl Sli {
     /// Measured from the client's own requests (not the service's metrics).
