@@ -59,11 +59,11 @@ pub(crate) fn read(path: &Path) -> Result<Vec<Imported>, Vec<ScenarioError>> {
 #[derive(Deserialize)]
 struct Head {
     #[serde(default)]
-    version: Option<String>,
+    version: Option<Spanned<String>>,
     #[serde(default, rename = "apiVersion")]
-    api_version: Option<String>,
+    api_version: Option<Spanned<String>>,
     #[serde(default)]
-    kind: Option<String>,
+    kind: Option<Spanned<String>>,
 }
 
 const FORMATS_HINT: &str = "slogate reads Sloth (`version: prometheus/v1`), OpenSLO (`apiVersion: openslo/v1`) and Pyrra (`apiVersion: pyrra.dev/v1alpha1`) files; or write the SLO in the scenario";
@@ -87,22 +87,38 @@ impl Reader<'_> {
             self.errors.push(self.error_at(None, "the file is empty"));
             return None;
         };
-        let api = head.api_version.as_deref().unwrap_or("");
-        match (head.version.as_deref(), api, head.kind.as_deref()) {
+        let value = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.value.clone());
+        let (version, kind) = (value(&head.version), value(&head.kind));
+        let api = value(&head.api_version).unwrap_or_default();
+        match (version.as_deref(), api.as_str(), kind.as_deref()) {
             (Some("prometheus/v1"), _, _) => self.sloth(),
             (_, "sloth.slok.dev/v1", Some("PrometheusServiceLevel")) => self.sloth_resources(),
-            (_, api, _) if api.starts_with("openslo/") => self.openslo(api),
+            (_, "openslo/v1", _) => self.openslo(),
             (_, "pyrra.dev/v1alpha1", _) => self.pyrra(),
-            (Some(version), _, _) => {
-                let e = self.error_at(
-                    None,
-                    format!("`version: {version}` is not an SLO format slogate reads"),
-                );
-                self.errors.push(e.hint(FORMATS_HINT));
-                None
-            }
             _ => {
-                let e = self.error_at(None, "not an SLO file slogate reads");
+                let (at, message) = match (&head.version, &head.api_version) {
+                    (Some(v), _) => (
+                        Some(v),
+                        format!("`version: {}` is not an SLO format slogate reads", v.value),
+                    ),
+                    (None, Some(a)) if a.value.to_ascii_lowercase().contains("openslo") => (
+                        Some(a),
+                        format!("OpenSLO `{}` is not a version slogate reads", a.value),
+                    ),
+                    (None, Some(a)) => (
+                        Some(a),
+                        format!(
+                            "`apiVersion: {}` is not an SLO format slogate reads",
+                            a.value
+                        ),
+                    ),
+                    (None, None) => (
+                        None,
+                        "not an SLO file slogate reads: no `version` or `apiVersion`".to_string(),
+                    ),
+                };
+                let at = at.map(|s| Position::from(s.referenced));
+                let e = self.error_at(at, message);
                 self.errors.push(e.hint(FORMATS_HINT));
                 None
             }
@@ -148,6 +164,21 @@ impl Reader<'_> {
     /// A percentage written bare (`99.9`, as Sloth and Pyrra write it).
     fn percent(&mut self, text: &Text) -> Option<f64> {
         match format!("{}%", text.value.trim()).parse::<crate::units::Ratio>() {
+            // Legal in Sloth and Pyrra, but an objective under 1% is a
+            // fraction written where a percentage belongs (`0.999` for
+            // 99.9%), and judged as written it passes almost any run.
+            Ok(r) if r.fraction() > 0.0 && r.fraction() < 0.01 => {
+                let message = format!(
+                    "objective `{}` means {}%, which almost any run meets",
+                    text.value.trim(),
+                    text.value.trim()
+                );
+                let meant = (r.fraction() * 1e10).round() / 1e6;
+                let hint =
+                    format!("this format writes objectives as percentages: `{meant}` for {meant}%");
+                self.refuse(text, message, &hint);
+                None
+            }
             Ok(r) if r.fraction() > 0.0 && r.fraction() < 1.0 => Some(r.fraction()),
             _ => {
                 let message = format!(

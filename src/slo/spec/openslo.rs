@@ -114,16 +114,7 @@ struct QuerySpec {
 }
 
 impl Reader<'_> {
-    pub(super) fn openslo(&mut self, api: &str) -> Option<Vec<Imported>> {
-        if api != "openslo/v1" {
-            let e = self.error_at(
-                None,
-                format!("OpenSLO `{api}` is not a version slogate reads"),
-            );
-            self.errors
-                .push(e.hint("slogate reads `apiVersion: openslo/v1`"));
-            return None;
-        }
+    pub(super) fn openslo(&mut self) -> Option<Vec<Imported>> {
         let documents = self.documents::<Document>()?;
         let kind = |d: &Spanned<Document>| d.value.kind.as_ref().map(|k| k.value.clone());
         let slis: BTreeMap<String, &Spanned<Spec>> = documents
@@ -386,7 +377,10 @@ impl Reader<'_> {
         match &m.value.kind {
             Some(kind) if kind.value.eq_ignore_ascii_case("prometheus") => {}
             Some(kind) => {
-                let message = format!("a `{}` metric source", kind.value);
+                let message = format!(
+                    "a `{}` metric source, which slogate cannot query",
+                    kind.value
+                );
                 self.refuse(
                     kind,
                     message,

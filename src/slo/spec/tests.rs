@@ -311,7 +311,10 @@ fn openslo_refusals_name_the_key() {
         "30:17 no `kind: SLI` named `api-good` in this file"
     );
     let datadog = OPENSLO.replacen("type: Prometheus", "type: Datadog", 1);
-    assert_eq!(refused(&datadog), "14:15 a `Datadog` metric source");
+    assert_eq!(
+        refused(&datadog),
+        "14:15 a `Datadog` metric source, which slogate cannot query"
+    );
     let gauge = OPENSLO.replace("counter: true", "counter: false");
     assert!(refused(&gauge).starts_with("11:14 `counter: false` SLIs are gauges"));
     let grouped = OPENSLO.replace(
@@ -326,20 +329,27 @@ fn openslo_refusals_name_the_key() {
     let version = OPENSLO.replace("openslo/v1", "openslo/v1alpha");
     assert_eq!(
         refused(&version),
-        "0:0 OpenSLO `openslo/v1alpha` is not a version slogate reads"
+        "1:13 OpenSLO `openslo/v1alpha` is not a version slogate reads"
     );
 }
 
 #[test]
 fn files_that_are_no_slo_file_say_what_is_read() {
-    assert_eq!(refused("groups: []\n"), "0:0 not an SLO file slogate reads");
+    assert_eq!(
+        refused("groups: []\n"),
+        "0:0 not an SLO file slogate reads: no `version` or `apiVersion`"
+    );
     assert_eq!(
         refused("version: prometheus/v2\n"),
-        "0:0 `version: prometheus/v2` is not an SLO format slogate reads"
+        "1:10 `version: prometheus/v2` is not an SLO format slogate reads"
     );
     assert_eq!(
         refused("version: prometheus/v1\nservice: x\n"),
         "0:0 the file holds no SLO"
+    );
+    assert_eq!(
+        refused(&SLOTH.replace("objective: 99.9", "objective: 0.999")),
+        "6:16 objective `0.999` means 0.999%, which almost any run meets"
     );
     assert!(
         refused("version: prometheus/v1\nslos: [\n").starts_with("2:"),
