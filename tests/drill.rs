@@ -131,6 +131,7 @@ fn the_shipped_gameday_passes_with_the_embedded_evaluator() {
         .and_then(|e| e.2)
         .unwrap();
     assert_eq!((first_firing * 1000.0).round() as i64, fired_at, "{answer}");
+    game_day_section_in_chromium(&out);
 
     // The drill as a promtool unit test: real promtool passes it, and
     // fails it once the rules change (HighErrorRate's `for` 5s → 15s).
@@ -624,4 +625,51 @@ fn the_shipped_dependency_gameday_fires_and_resolves_the_services_alerts() {
         assert_ne!(alert["labels"]["job"], "backend", "{alert}");
     }
     assert!(text.contains("abort 503 25%"), "{text}");
+}
+
+/// The page's "Game day" section as headless Chromium renders it: the
+/// page's first section, with the hypothesis, the detection table (both
+/// alerts), no routing table (no receiver ran) and the verdict; nothing in
+/// it wider than a 900 px window. A screenshot is kept with the test
+/// output.
+fn game_day_section_in_chromium(out: &Path) {
+    let Some((chromium, chromedriver)) = support::browser::browser_tools() else {
+        return;
+    };
+    let _serial = support::serial();
+    let browser = support::browser::Browser::start(&chromium, &chromedriver);
+    browser.call(
+        reqwest::Method::POST,
+        "/window/rect",
+        serde_json::json!({"width": 900, "height": 900}),
+    );
+    browser.open(&out.join("index.html"));
+    let seen = browser.run(
+        "const h2 = Array.from(document.querySelectorAll('h2'));          const section = [];          for (let e = h2[0].nextElementSibling; e && e.tagName !== 'H2'; e = e.nextElementSibling) section.push(e);          const width = document.documentElement.clientWidth;          const tables = section.filter(e => e.tagName === 'TABLE');          return { first: h2[0].id,            headings: section.filter(e => e.tagName === 'H3').map(e => e.textContent),            detection: tables.length > 1 ? Array.from(tables[1].tBodies[0].rows).map(r => r.cells[2].textContent) : [],            hypothesis_rows: tables.length ? tables[0].tBodies[0].rows.length : 0,            verdict: (section.find(e => e.querySelector && e.querySelector('.verdict')) || {textContent: ''}).textContent,            too_wide: section.filter(e => e.getBoundingClientRect().right > width + 0.5).map(e => e.tagName),            top: h2[0].getBoundingClientRect().top };",
+    );
+    assert_eq!(seen["first"], "gameday", "{seen}");
+    assert_eq!(
+        seen["headings"],
+        serde_json::json!(["Hypothesis: the steady state", "Faults and detection"]),
+        "{seen}"
+    );
+    assert_eq!(seen["hypothesis_rows"], 4, "{seen}");
+    assert_eq!(
+        seen["detection"],
+        serde_json::json!(["HighErrorRate", "HighLatency"]),
+        "{seen}"
+    );
+    assert_eq!(seen["verdict"], "Verdict: PASSED", "{seen}");
+    assert_eq!(seen["too_wide"], serde_json::json!([]), "{seen}");
+    assert!(seen["top"].as_f64().unwrap() < 900.0, "{seen}");
+    let png = browser.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null);
+    let png = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        png.as_str().unwrap(),
+    )
+    .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gameday-screenshot.png");
+    std::fs::write(&saved, png).unwrap();
+    eprintln!("game day screenshot: {}", saved.display());
 }

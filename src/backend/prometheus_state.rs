@@ -208,9 +208,7 @@ pub fn settle(prometheus: &Prometheus, end: i64, alerts: &[&str]) -> Vec<RuleGro
         .max()
         .unwrap_or(0);
     let past = end + intervals.scrape_ms;
-    let bound = Duration::from_millis((intervals.scrape_ms + longest_group).max(0) as u64)
-        + Duration::from_secs(5);
-    let bound = bound.min(WAIT_CAP);
+    let bound = wait_bound(intervals, longest_group);
     // The wait is counted from the run's end, not from now.
     let deadline_ms = end + bound.as_millis() as i64;
     let now = crate::metrics::scrape::system_ms(std::time::SystemTime::now());
@@ -241,9 +239,69 @@ pub fn settle(prometheus: &Prometheus, end: i64, alerts: &[&str]) -> Vec<RuleGro
     latest
 }
 
+/// How long after the run's end [`settle`] waits at most: one scrape
+/// interval and the longest watched group's interval, 5 s more, capped at
+/// [`WAIT_CAP`].
+fn wait_bound(intervals: Intervals, longest_group_ms: i64) -> Duration {
+    let bound = Duration::from_millis((intervals.scrape_ms + longest_group_ms).max(0) as u64)
+        + Duration::from_secs(5);
+    bound.min(WAIT_CAP)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wait_is_a_scrape_and_a_group_interval_capped_at_three_minutes() {
+        let at = |scrape_s: i64, group_s: i64| {
+            let intervals = Intervals {
+                scrape_ms: scrape_s * 1000,
+                evaluation_ms: 0,
+            };
+            wait_bound(intervals, group_s * 1000)
+        };
+        assert_eq!(at(15, 15), Duration::from_secs(35));
+        assert_eq!(at(1, 0), Duration::from_secs(6));
+        assert_eq!(at(60, 115), Duration::from_secs(180));
+        assert_eq!(at(300, 300), WAIT_CAP);
+        assert_eq!(at(3600, 0), Duration::from_secs(180));
+    }
+
+    /// A server that answers every request 404, as a query endpoint that
+    /// is not Prometheus (no `/api/v1/status/config`) does; bounded to 20
+    /// connections.
+    fn not_prometheus() -> std::net::SocketAddr {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(20) {
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn without_the_config_and_rules_apis_the_wait_is_the_fallback() {
+        let addr = not_prometheus();
+        let prometheus = Prometheus::new(&format!("http://{addr}")).unwrap();
+        let end = crate::metrics::scrape::system_ms(std::time::SystemTime::now());
+        let started = Instant::now();
+        let groups = settle(&prometheus, end, &["Anything"]);
+        let waited = started.elapsed();
+        assert!(groups.is_empty());
+        assert!(
+            waited >= FALLBACK_WAIT && waited < FALLBACK_WAIT + Duration::from_secs(3),
+            "waited {waited:?}"
+        );
+    }
 
     #[test]
     fn global_intervals_only_from_the_global_block() {

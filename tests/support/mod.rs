@@ -1,5 +1,6 @@
 //! Test helpers: real HTTP servers on 127.0.0.1:0, and running `hit` in process.
 
+pub mod browser;
 pub mod journey;
 pub mod process;
 pub mod server;
