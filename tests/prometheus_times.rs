@@ -1,5 +1,5 @@
 //! Alert times read back from a real Prometheus at 15 s scrape and
-//! evaluation intervals: the pending and firing times slogate writes in
+//! evaluation intervals: the pending, firing and resolved times slogate writes in
 //! alerts.json are Prometheus's own, checked against what its
 //! `/api/v1/alerts` said while the run went on (polled every 250 ms by
 //! the test itself), not against a grid from the run's start.
@@ -17,16 +17,18 @@ const RULES: &str = "groups:
   - name: times
     rules:
       - alert: DemoErrors
-        expr: sum(rate(http_requests_total{status=~\"5..\"}[1m])) / sum(rate(http_requests_total[1m])) > 0.1
+        expr: sum(rate(http_requests_total{status=~\"5..\"}[40s])) / sum(rate(http_requests_total[40s])) > 0.1
         for: 15s
 ";
 
-/// What `/api/v1/alerts` said about DemoErrors: its `activeAt` (ms) and
-/// when the test first saw it firing (ms, wall clock).
+/// What `/api/v1/alerts` said about DemoErrors: its `activeAt` (ms),
+/// when the test first saw it firing and first saw it gone after that
+/// (ms, wall clock: the API lists pending and firing alerts only).
 #[derive(Debug, Default, Clone, Copy)]
 struct Seen {
     active_at: Option<i64>,
     firing_seen: Option<i64>,
+    gone_seen: Option<i64>,
 }
 
 fn now_ms() -> i64 {
@@ -46,6 +48,17 @@ fn watch(addr: std::net::SocketAddr, stop: Arc<AtomicBool>, seen: Arc<Mutex<Seen
         let at = now_ms();
         if status == 200 {
             let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let listed = json["data"]["alerts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["labels"]["alertname"] == "DemoErrors");
+            {
+                let mut seen = seen.lock().unwrap();
+                if !listed && seen.firing_seen.is_some() && seen.gone_seen.is_none() {
+                    seen.gone_seen = Some(at);
+                }
+            }
             for alert in json["data"]["alerts"].as_array().unwrap() {
                 if alert["labels"]["alertname"] != "DemoErrors" {
                     continue;
@@ -67,7 +80,7 @@ fn watch(addr: std::net::SocketAddr, stop: Arc<AtomicBool>, seen: Arc<Mutex<Seen
 }
 
 #[test]
-fn pending_and_firing_times_are_prometheus_evaluation_timestamps() {
+fn pending_firing_and_resolved_times_are_prometheus_evaluation_timestamps() {
     let Some(prometheus_bin) = support::require_tool("prometheus", "prometheus") else {
         return;
     };
@@ -93,7 +106,9 @@ fn pending_and_firing_times_are_prometheus_evaluation_timestamps() {
     };
     // The 5xx series appears at the first scrape after the fault, its rate
     // one scrape later, the alert at the next evaluation (≤ 45 s), firing
-    // one evaluation after that; the 1m window keeps it up after.
+    // one evaluation after that. After the fault the ratio is 0 once the
+    // 40 s window holds no scrape from before its end: resolved at an
+    // evaluation at most 40 + 15 + 15 s later, inside the last phase.
     let yaml = format!(
         "name: times
 targets:
@@ -115,7 +130,7 @@ phases:
     expect:
       - {{alert: DemoErrors, fires_within: 60s}}
   - name: after
-    duration: 15s
+    duration: 75s
     load: {{rate: 20/s}}
 ",
         demo.url(),
@@ -133,7 +148,7 @@ phases:
         said.contains("for Prometheus to scrape and evaluate past the run's end"),
         "{said}"
     );
-    assert!(started.elapsed() < Duration::from_secs(85 + 60), "{said}");
+    assert!(started.elapsed() < Duration::from_secs(145 + 60), "{said}");
 
     let alerts: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("alerts.json")).unwrap()).unwrap();
@@ -145,14 +160,17 @@ phases:
     let episodes = crate::drill::episodes(&alerts);
     let demo_errors: Vec<_> = episodes.iter().filter(|e| e.0 == "DemoErrors").collect();
     assert_eq!(demo_errors.len(), 1, "{episodes:?}\n{seen:?}");
-    let (_, pending_at, fired_at, _) = demo_errors[0].clone();
+    let (_, pending_at, fired_at, resolved_at) = demo_errors[0].clone();
     let fired_at = fired_at.expect("DemoErrors fired");
     let active_at = seen.active_at.expect("the test saw DemoErrors active");
     let firing_seen = seen.firing_seen.expect("the test saw DemoErrors firing");
+    let resolved_at = resolved_at.expect("DemoErrors resolved within the run");
+    let gone_seen = seen.gone_seen.expect("the test saw DemoErrors resolve");
     eprintln!(
-        "pending_at {pending_at} activeAt {active_at} ({:+} ms); fired_at {fired_at} first seen firing {firing_seen} ({:+} ms after it); run took {:?}",
+        "pending_at {pending_at} activeAt {active_at} ({:+} ms); fired_at {fired_at} first seen firing {firing_seen} ({:+} ms after it); resolved_at {resolved_at} first seen gone {gone_seen} ({:+} ms after it); run took {:?}",
         pending_at - active_at,
         firing_seen - fired_at,
+        gone_seen - resolved_at,
         started.elapsed()
     );
     assert!(
@@ -163,13 +181,20 @@ phases:
         (fired_at - (firing_seen - POLL_MS)).abs() <= 1000,
         "fired {fired_at} vs first seen firing {firing_seen} - {POLL_MS} ms"
     );
-    // Firing at an evaluation of the group: on activeAt's 15 s grid, at or
-    // after activeAt + for.
+    assert!(
+        (resolved_at - (gone_seen - POLL_MS)).abs() <= 1000,
+        "resolved {resolved_at} vs first seen gone {gone_seen} - {POLL_MS} ms"
+    );
+    // Firing and resolved at evaluations of the group: on activeAt's 15 s
+    // grid, firing at or after activeAt + for.
     let after = fired_at - active_at;
     assert!(after >= 15_000 - 1, "fired {after} ms after activeAt");
-    let off_grid = after.rem_euclid(INTERVAL_MS);
-    assert!(
-        off_grid <= 1 || off_grid >= INTERVAL_MS - 1,
-        "fired {after} ms after activeAt: not an evaluation timestamp"
-    );
+    for (what, at) in [("fired", fired_at), ("resolved", resolved_at)] {
+        let off_grid = (at - active_at).rem_euclid(INTERVAL_MS);
+        assert!(
+            off_grid <= 1 || off_grid >= INTERVAL_MS - 1,
+            "{what} {} ms after activeAt: not an evaluation timestamp",
+            at - active_at
+        );
+    }
 }

@@ -16,6 +16,7 @@ pub(crate) mod estimate;
 pub(crate) mod eval;
 pub(crate) mod export;
 mod glob;
+pub(crate) mod live;
 pub(crate) mod nullable;
 pub(crate) mod run;
 mod spec;
