@@ -188,3 +188,170 @@ phases:
     let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(knobs["error_ratio"], 0.0, "{knobs}");
 }
+
+/// Rules evaluated in process as the scrapes come in: a stop condition on
+/// an alert trips with no Prometheus, once the rule's `for` has passed
+/// (not before: the alert was pending first), and the fault comes off.
+#[test]
+fn a_stop_condition_on_an_alert_trips_on_the_in_process_evaluation() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("errors.yml");
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: errors\n    interval: 500ms\n    rules:\n      - alert: Failing\n        expr: sum(rate(http_requests_total{status=\"503\"}[2s])) > 5\n        for: 2s\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        r#"name: stop-on-alert
+targets:
+  api: {}
+metrics:
+  scrape: [{{url: "${{api}}/metrics", interval: 250ms}}]
+rules: ["{}"]
+requests:
+  - {{name: process, url: "${{api}}/data/process"}}
+abort:
+  - {{alert: Failing, firing: true}}
+phases:
+  - name: healthy
+    duration: 3s
+    load: {{rate: 50/s}}
+  - name: inject
+    duration: 30s
+    load: {{rate: 50/s}}
+    faults:
+      - demo: {{error_ratio: 50%, error_status: 503}}
+  - name: recover
+    duration: 3s
+    load: {{rate: 50/s}}
+"#,
+        demo.url(),
+        rules.display()
+    );
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    support::assert_exit(&output, 3);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let reason = summary["abort_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("stop condition `alert Failing firing` held for ")
+            && reason.ends_with("faults removed, load stopped"),
+        "{reason}"
+    );
+    let faults: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("faults.json")).unwrap()).unwrap();
+    let window = &faults[0];
+    let (on, off) = (
+        window["start_offset_seconds"].as_f64().unwrap(),
+        window["end_offset_seconds"].as_f64().unwrap(),
+    );
+    let stopped = summary["duration_s"].as_f64().unwrap();
+    // The run's own evaluation after it: when the alert fired.
+    let alerts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("alerts.json")).unwrap()).unwrap();
+    let started_ms = summary["started_at_unix_ms"].as_f64().unwrap();
+    let fired = crate::drill::episodes(&alerts)
+        .into_iter()
+        .find(|e| e.0 == "Failing")
+        .and_then(|e| e.2)
+        .map(|t| (t as f64 - started_ms) / 1000.0)
+        .unwrap_or_else(|| panic!("Failing never fired: {alerts}"));
+    eprintln!(
+        "fault on at +{on:.3}s, Failing fired at +{fired:.3}s, fault off at +{off:.3}s, run stopped at +{stopped:.3}s"
+    );
+    // Not before the rule fired (2 s of `for` after the fault), and within
+    // a second of it: a 250 ms scrape, a 500 ms evaluation, the guard's
+    // 250 ms and the run's 100 ms.
+    assert!(off - on > 2.0, "{faults}");
+    assert!(off >= fired - 0.001, "off at {off}, fired at {fired}");
+    assert!(off - fired < 1.5, "off at {off}, fired at {fired}");
+    assert!((off - stopped).abs() < 1.0, "off {off}, stopped {stopped}");
+    let (_, body) = support::http(demo.addr(), "GET", "/admin/faults", &[], "");
+    let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(knobs["error_ratio"], 0.0, "{knobs}");
+}
+
+/// The hypothesis "nothing alerts": `{alert: NAME, stays: inactive}` and
+/// `{no_other_alerts: true}` judged before the faults on the rules
+/// evaluated so far, and after them on the run's evaluation. An alert
+/// already firing before the game day stops it there, with no fault in.
+#[test]
+fn a_steady_state_with_alert_checks_is_judged_before_and_after_the_faults() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("alerts.yml");
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: demo\n    interval: 500ms\n    rules:\n      - alert: Errors\n        expr: sum(rate(http_requests_total{status=~\"5..\"}[2s])) > 1\n        for: 1s\n      - alert: Slow\n        expr: histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket[2s]))) > 0.2\n",
+    )
+    .unwrap();
+    let yaml = |api: &str| {
+        format!(
+            r#"name: steady-alerts
+targets:
+  api: {api}
+metrics:
+  scrape: [{{url: "${{api}}/metrics", interval: 250ms}}]
+rules: ["{}"]
+requests:
+  - {{name: process, url: "${{api}}/data/process"}}
+steady_state:
+  - {{alert: Errors, stays: inactive}}
+  - {{no_other_alerts: true}}
+phases:
+  - name: healthy
+    duration: 4s
+    load: {{rate: 50/s}}
+  - name: inject
+    duration: 4s
+    load: {{rate: 50/s}}
+    faults:
+      - demo: {{latency: 300ms}}
+    expect:
+      - {{alert: Slow, fires_within: 4s}}
+  - name: recover
+    duration: 5s
+    load: {{rate: 50/s}}
+"#,
+            rules.display()
+        )
+    };
+    let (_dir, out, output) = run_scenario(&yaml(&demo.url()), &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    support::assert_exit(&output, 0);
+    let rows = checks(&out);
+    let steady: Vec<_> = rows
+        .iter()
+        .filter(|r| r.0 == "alert Errors stays inactive" || r.0 == "no alert fires")
+        .collect();
+    // Both checks, before and after the faults, all held; Slow fired in
+    // between and is no "other alert" of either window.
+    assert_eq!(steady.len(), 4, "{rows:?}\n{text}");
+    assert!(steady.iter().all(|r| r.1 == "PASS"), "{steady:?}");
+    assert_eq!(outcome_of(&rows, "alert Slow fires within 4s").1, "PASS");
+
+    // Errors already firing before the game day: the hypothesis fails, the
+    // run stops before the latency goes in.
+    let failing = slogate::demo::Faults {
+        error_ratio: 0.3,
+        ..Default::default()
+    };
+    slogate::demo::set_faults_remote(&demo.url(), &failing).unwrap();
+    let (_dir, out, output) = run_scenario(&yaml(&demo.url()), &[]);
+    let said = String::from_utf8_lossy(&output.stderr);
+    support::assert_exit(&output, 1);
+    assert!(
+        said.contains(
+            "the steady state did not hold before the faults (alert Errors stays inactive: "
+        ) && said.contains("no fault was injected"),
+        "{said}"
+    );
+    let rows = checks(&out);
+    let quiet = outcome_of(&rows, "no alert fires");
+    assert_eq!(quiet.1, "FAIL", "{rows:?}");
+    assert!(quiet.2.contains("Errors"), "{quiet:?}");
+    let (_, body) = support::http(demo.addr(), "GET", "/admin/faults", &[], "");
+    let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(knobs["latency_ms"], 0.0, "{knobs}");
+}

@@ -167,9 +167,12 @@ fn contents(s: &scenario::Scenario) -> String {
             "notification expectation",
         ),
         (
-            s.steady_state
-                .as_ref()
-                .map_or(0, |ss| ss.client.len() + ss.promql.len()),
+            s.steady_state.as_ref().map_or(0, |ss| {
+                ss.client.len()
+                    + ss.promql.len()
+                    + ss.alerts.len()
+                    + usize::from(ss.quiet.is_some())
+            }),
             "steady-state check",
         ),
         (s.slos.len(), "SLO"),

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::Compare;
 use crate::backend::{Embedded, Prometheus, QueryBackend};
 use crate::metrics::store::Store;
+use crate::rules::live::{Live, LiveRules};
 
 /// `{promql: EXPR, above: X, for: 30s}` or `{alert: NAME, firing: true}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +32,8 @@ pub enum Watched {
         expr: String,
         bound: Option<(Compare, f64)>,
     },
-    /// Holds while the alert fires (read from a Prometheus's `ALERTS`).
+    /// Holds while the alert fires (read from a Prometheus's `ALERTS`, or
+    /// the rules evaluated in process as the scrapes come in).
     Alert(String),
 }
 
@@ -63,6 +65,8 @@ pub(crate) enum Source {
     Scraped {
         store: Arc<Mutex<Store>>,
         lookback: Duration,
+        /// The rules evaluated live, when a condition watches an alert.
+        rules: Option<LiveRules>,
     },
     Prometheus(String),
 }
@@ -87,7 +91,7 @@ impl StopGuard {
                 let (tripped, stop) = (tripped.clone(), stop.clone());
                 std::thread::Builder::new()
                     .name("slogate-stop-guard".into())
-                    .spawn(move || guard(&conditions, &source, &tripped, &stop))
+                    .spawn(move || guard(&conditions, source, &tripped, &stop))
                     .ok()
             })
             .flatten();
@@ -115,21 +119,55 @@ impl Drop for StopGuard {
 
 fn guard(
     conditions: &[StopCondition],
-    source: &Source,
+    source: Source,
     tripped: &Mutex<Option<String>>,
     stop: &AtomicBool,
 ) {
-    let prometheus = match source {
+    let prometheus = match &source {
         Source::Prometheus(url) => Prometheus::new(url).ok(),
         Source::Scraped { .. } => None,
     };
     let mut since: Vec<Option<Instant>> = vec![None; conditions.len()];
     let mut warned = false;
+    let mut live: Option<Live> = match &source {
+        Source::Scraped {
+            rules: Some(rules), ..
+        } => match rules.start() {
+            Ok(live) => Some(live),
+            Err(why) => {
+                eprintln!("warning: stop conditions on alerts not evaluated: {why}");
+                warned = true;
+                None
+            }
+        },
+        _ => None,
+    };
     while !stop.load(Ordering::Relaxed) {
         let now_ms = crate::metrics::scrape::system_ms(std::time::SystemTime::now());
-        let ask = |query: &str| -> Result<crate::backend::Answer, String> {
-            match (source, &prometheus) {
-                (Source::Scraped { store, lookback }, _) => {
+        if let (Source::Scraped { store, .. }, Some(live)) = (&source, live.as_mut()) {
+            // The copy under the scrapes' lock; the rules outside it.
+            let range = store.lock().ok().and_then(|store| live.copy(&store));
+            if let Some(range) = range {
+                live.evaluate(range);
+            }
+        }
+        let ask = |condition: &StopCondition| -> Result<crate::backend::Answer, String> {
+            let query = condition.query();
+            let query = query.as_str();
+            if let (Watched::Alert(name), Some(live)) = (&condition.watch, live.as_ref()) {
+                let firing = live.firing(name);
+                return Ok(firing
+                    .then(|| (crate::metrics::store::Labels::empty(), 1.0))
+                    .into_iter()
+                    .collect());
+            }
+            match (&source, &prometheus) {
+                (
+                    Source::Scraped {
+                        store, lookback, ..
+                    },
+                    _,
+                ) => {
                     let store = store
                         .lock()
                         .map_err(|_| "the scrapes are lost".to_string())?;
@@ -144,7 +182,7 @@ fn guard(
             }
         };
         for (condition, since) in conditions.iter().zip(since.iter_mut()) {
-            let value = match ask(&condition.query()) {
+            let value = match ask(condition) {
                 Ok(answer) => condition.holds(&answer),
                 Err(why) => {
                     if !warned {

@@ -16,6 +16,7 @@ use crate::backend::alertmanager::Watch;
 use crate::backend::receiver::Receiver;
 use crate::expect::stop::{Source, StopGuard};
 use crate::metrics::scrape::Scraper;
+use crate::rules::live::LiveRules;
 use crate::scenario::Scenario;
 
 /// What watches the service while the load runs.
@@ -37,6 +38,7 @@ impl Observers {
                     .as_ref()
                     .map_or_else(Default::default, Scraper::store_handle),
                 lookback: metrics.map_or(Duration::from_secs(300), |m| m.lookback),
+                rules: live_rules(scenario),
             },
         };
         let guard = StopGuard::start(scenario.stops.clone(), source);
@@ -64,4 +66,19 @@ impl Observers {
             },
         })
     }
+}
+
+/// The rules evaluated in process while the run goes on, when a stop
+/// condition watches an alert and slogate's scrapes judge.
+fn live_rules(scenario: &Scenario) -> Option<LiveRules> {
+    let watches_alert = scenario
+        .stops
+        .iter()
+        .any(|s| matches!(s.watch, crate::expect::stop::Watched::Alert(_)));
+    let metrics = scenario.metrics.as_ref().filter(|_| watches_alert)?;
+    Some(LiveRules {
+        files: scenario.rules.clone(),
+        interval: metrics.evaluation_interval,
+        lookback: metrics.lookback,
+    })
 }

@@ -86,6 +86,22 @@ pub(crate) fn judge_run(
         }
     }
     let whole = whole(results);
+    // The hypothesis's alert checks again, at the run's end, once the
+    // phases after the last fault ran (those before it were judged as the
+    // run went): the alerts the faults raised must have resolved by then.
+    if let Some(steady) = &scenario.steady_state
+        && results.phases.len() > steady.last_fault + 1
+    {
+        for mut verdict in crate::judge::steady::alerts(
+            steady,
+            &alerts.timeline,
+            crate::judge::steady::at_end(whole.end),
+            &crate::judge::steady::scope(false),
+        ) {
+            verdict.mark_truncated(&backend.losses(whole.start, whole.end), whole.start);
+            verdicts.push(verdict);
+        }
+    }
     let every = || {
         scenario
             .alerts

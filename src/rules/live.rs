@@ -9,9 +9,23 @@
 
 use std::time::Duration;
 
-use super::{AlertTimeline, External, Options, RuleFile, RuleSet};
+use super::{External, Options, RuleFile, RuleSet};
 use crate::metrics::histogram::tag::{self, Home};
 use crate::metrics::store::Store;
+
+/// What [`Live`] is built from, in the thread that evaluates (the rules'
+/// prepared templates stay in one thread).
+pub(crate) struct LiveRules {
+    pub files: Vec<RuleFile>,
+    pub interval: Duration,
+    pub lookback: Duration,
+}
+
+impl LiveRules {
+    pub(crate) fn start(&self) -> Result<Live, String> {
+        Live::new(&self.files, self.interval, self.lookback)
+    }
+}
 
 pub(crate) struct Live {
     set: RuleSet,
@@ -45,10 +59,9 @@ impl Live {
         })
     }
 
-    /// Copies what `scraped` got since the last call and evaluates the
-    /// rules up to its newest sample. Returns that time (ms), if anything
-    /// was scraped.
-    pub(crate) fn advance(&mut self, scraped: &Store) -> Option<i64> {
+    /// Copies what `scraped` got since the last call (a short hold of the
+    /// scrapes' lock); returns its first and newest sample times (ms).
+    pub(crate) fn copy(&mut self, scraped: &Store) -> Option<(i64, i64)> {
         for (index, series) in scraped.series().iter().enumerate() {
             if index == self.copied.len() {
                 let id = self.mirror.series_id(&series.labels).ok()?;
@@ -70,7 +83,12 @@ impl Live {
             }
             *done = series.points.len();
         }
-        let (first, newest) = scraped.time_range()?;
+        scraped.time_range()
+    }
+
+    /// Evaluates the rules over what was copied, up to `newest` (ms; the
+    /// range [`Live::copy`] returned).
+    pub(crate) fn evaluate(&mut self, (first, newest): (i64, i64)) -> Option<i64> {
         let from = self.evaluated_to.unwrap_or(first - 1);
         if newest > from {
             self.set.run(&mut self.mirror, from, newest);
@@ -85,7 +103,8 @@ impl Live {
     }
 
     /// What the rules did so far.
-    pub(crate) fn timeline(&self) -> &AlertTimeline {
+    #[cfg(test)]
+    pub(crate) fn timeline(&self) -> &super::AlertTimeline {
         &self.set.timeline
     }
 }
@@ -114,7 +133,8 @@ mod tests {
         for s in 0..15i64 {
             let v = if (5..11).contains(&s) { 0.0 } else { 1.0 };
             scraped.add(&up, 1_000_000 + s * 1000, v).unwrap();
-            live.advance(&scraped);
+            let range = live.copy(&scraped).unwrap();
+            live.evaluate(range);
             if fired_live.is_none() && live.firing("Down") {
                 fired_live = Some(s);
             }
@@ -136,7 +156,7 @@ mod tests {
         .unwrap();
         let (first, last) = whole.time_range().unwrap();
         set.run(&mut whole, first - 1, last);
-        let episodes = |t: &AlertTimeline| -> Vec<(i64, Option<i64>, Option<i64>)> {
+        let episodes = |t: &super::super::AlertTimeline| -> Vec<(i64, Option<i64>, Option<i64>)> {
             t.named("Down")
                 .flat_map(|h| h.episodes.iter())
                 .map(|e| (e.pending_at, e.fired_at, e.resolved_at))

@@ -411,7 +411,7 @@ impl Validator<'_> {
     }
 
     /// Whether an expectation may name `alert`; reports why not.
-    fn check_alert_name(&mut self, alert: &Text) -> bool {
+    pub(super) fn check_alert_name(&mut self, alert: &Text) -> bool {
         match &self.alert_names {
             None => true,
             Some(Err(())) => {

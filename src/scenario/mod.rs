@@ -116,6 +116,10 @@ pub struct ProxyFault {
 pub struct SteadyState {
     pub client: Vec<Expectation>,
     pub promql: Vec<PromqlExpectation>,
+    /// `{alert: NAME, stays: inactive}`.
+    pub alerts: Vec<AlertExpectation>,
+    /// Where `{no_other_alerts: true}` was written: no alert fires.
+    pub quiet: Option<String>,
     pub first_fault: usize,
     pub last_fault: usize,
     /// Where `steady_state` begins.

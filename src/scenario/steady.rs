@@ -1,5 +1,5 @@
-//! Validation of `steady_state:`, the game day's hypothesis: client checks
-//! and PromQL checks that must hold over the phases before the first fault
+//! Validation of `steady_state:`, the game day's hypothesis: client,
+//! PromQL and alert checks (`stays: inactive`, `no_other_alerts`) that must hold over the phases before the first fault
 //! (else no fault is injected) and again over those after the last. Part
 //! of [`super::resolve`].
 
@@ -26,17 +26,26 @@ impl Validator<'_> {
             let StringOr::Map(map) = &spec.value else {
                 continue;
             };
-            let alerting = map.alert.is_some()
-                || map.no_other_alerts.is_some()
-                || map.no_other_notifications.is_some()
+            let paging = map.no_other_notifications.is_some()
                 || map.grouped.is_some()
                 || map.notified.is_some()
                 || map.resolved_notified.is_some();
-            if alerting {
+            let quiet = map.stays.as_ref().is_some_and(|s| s.value == "inactive")
+                && map.fires_within.is_none()
+                && map.fires_after.is_none()
+                && map.resolves_within.is_none();
+            if paging {
                 self.error(
                     Self::at(spec),
-                    "`steady_state` holds client and PromQL checks; alerts are judged after the run",
-                    Some("put `{alert: NAME, stays: inactive}` in the phases before and after the faults, or check a series: `{promql: 'sum(rate(http_requests_total{status=~\"5..\"}[1m]))', below: 0.1}`".into()),
+                    "`steady_state` holds client, PromQL and alert checks; paging is judged in the phases",
+                    Some("put `{alert: NAME, notified: RECEIVER, within: 30s}` in the phase that injects the fault".into()),
+                );
+                ok = false;
+            } else if let Some(alert) = map.alert.as_ref().filter(|_| !quiet) {
+                self.error(
+                    Self::at(alert),
+                    "in `steady_state` an alert check is `{alert: NAME, stays: inactive}`: the hypothesis is that nothing alerts",
+                    Some("`{alert: HighErrorRate, stays: inactive}`, or `{no_other_alerts: true}` for no alert at all; expect the alert to fire in the faulted phase".into()),
                 );
                 ok = false;
             } else if let Some(flow) = &map.flow {
@@ -103,6 +112,8 @@ impl Validator<'_> {
         Some(SteadyState {
             client: expect.client,
             promql: expect.promql,
+            alerts: expect.alerts,
+            quiet: expect.no_other_alerts,
             first_fault,
             last_fault,
             source,
