@@ -185,9 +185,13 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
     };
     let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
+    // drill-pager is a webhook to slogate's own receiver.
+    let receiver_port = process::free_port();
     let alertmanager = process::Alertmanager::start(
         &alertmanager_bin,
-        "route:\n  receiver: drill-pager\n  group_wait: 1s\nreceivers:\n  - name: drill-pager\n",
+        &format!(
+            "route:\n  receiver: drill-pager\n  group_wait: 1s\nreceivers:\n  - name: drill-pager\n    webhook_configs: [{{url: \"http://127.0.0.1:{receiver_port}/\", send_resolved: true}}]\n"
+        ),
     );
     let am_addr = alertmanager.addr;
     let prometheus = process::Prometheus::start(
@@ -221,7 +225,7 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
         .replace(
             "  evaluation_interval: 1s",
             &format!(
-                "  evaluation_interval: 1s\n  prometheus: {}\n  judge: both\n  alertmanager: http://{am_addr}",
+                "  evaluation_interval: 1s\n  prometheus: {}\n  judge: both\n  alertmanager: http://{am_addr}\n  receiver: 127.0.0.1:{receiver_port}",
                 prometheus.url()
             ),
         )
@@ -232,7 +236,12 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
         .replace(
             "        labels: {severity: critical, window: drill}",
             "        labels: {severity: critical, window: drill}\n        receiver: drill-pager",
+        )
+        .replace(
+            "      # - {alert: HighErrorRate, notified: drill-pager, within: 20s}",
+            "      - {alert: HighErrorRate, notified: drill-pager, within: 20s}",
         );
+    assert!(yaml.contains("\n      - {alert: HighErrorRate, notified: drill-pager"));
     let (_dir, out, output) = run_scenario(&yaml, &[]);
     let text = String::from_utf8_lossy(&output.stdout);
     // Kept for a post-mortem when the comparison below fails.
@@ -283,6 +292,9 @@ fn the_gameday_against_prometheus_and_alertmanager_agrees_with_the_embedded_eval
         reached.2.contains("receivers drill-pager, active"),
         "{reached:?}"
     );
+    // The page went out, to the receiver the route names, after the firing.
+    let paged = outcome_of(&rows, "alert HighErrorRate notified drill-pager within 20s");
+    assert_eq!(paged.1, "PASS", "{paged:?}");
     let muted = outcome_of(&rows, silenced);
     assert_eq!(muted.1, "FAIL", "{muted:?}");
     assert!(
