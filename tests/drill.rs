@@ -674,14 +674,6 @@ fn game_day_section_in_chromium(out: &Path) {
     assert_eq!(seen["verdict"], "Verdict: PASSED", "{seen}");
     assert_eq!(seen["too_wide"], serde_json::json!([]), "{seen}");
     assert!(seen["top"].as_f64().unwrap() < 900.0, "{seen}");
-    let png = browser.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null);
-    let png = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        png.as_str().unwrap(),
-    )
-    .unwrap();
-    assert!(png.starts_with(b"\x89PNG"));
-    let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gameday-screenshot.png");
-    std::fs::write(&saved, png).unwrap();
+    let saved = browser.screenshot("gameday-screenshot.png");
     eprintln!("game day screenshot: {}", saved.display());
 }

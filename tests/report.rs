@@ -296,15 +296,7 @@ fn in_headless_chromium_the_page_renders_every_chart_and_fetches_nothing() {
         "/window/rect",
         serde_json::json!({"width": 1280, "height": height.min(16_000)}),
     );
-    let png = browser.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null);
-    let png = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        png.as_str().unwrap(),
-    )
-    .unwrap();
-    assert!(png.starts_with(b"\x89PNG"));
-    let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
-    std::fs::write(&saved, png).unwrap();
+    let saved = browser.screenshot("report-screenshot.png");
     // In a dark theme the page and the charts' backgrounds and ink turn.
     browser.call(
         reqwest::Method::POST,

@@ -115,9 +115,7 @@ fn a_steady_state_that_does_not_hold_injects_no_fault() {
     // ... and the demo's knobs are as the test left them: the phase's 300 ms
     // was never switched on (switched on, then off at the end, it would
     // have reset every knob).
-    let (status, body) = support::http(demo.addr(), "GET", "/admin/faults", &[], "");
-    assert_eq!(status, 200, "{body}");
-    let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let knobs = support::demo_knobs(&demo);
     assert_eq!(knobs["error_ratio"], 0.3, "{knobs}");
     assert_eq!(knobs["latency_ms"], 0.0, "{knobs}");
 }
@@ -184,8 +182,7 @@ phases:
     let on = window["start_offset_seconds"].as_f64().unwrap();
     assert!(off - on > 1.0, "{faults}");
     // The demo's knobs are back to healthy.
-    let (_, body) = support::http(demo.addr(), "GET", "/admin/faults", &[], "");
-    let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let knobs = support::demo_knobs(&demo);
     assert_eq!(knobs["error_ratio"], 0.0, "{knobs}");
 }
 
@@ -267,8 +264,7 @@ phases:
     assert!(off >= fired - 0.001, "off at {off}, fired at {fired}");
     assert!(off - fired < 1.5, "off at {off}, fired at {fired}");
     assert!((off - stopped).abs() < 1.0, "off {off}, stopped {stopped}");
-    let (_, body) = support::http(demo.addr(), "GET", "/admin/faults", &[], "");
-    let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let knobs = support::demo_knobs(&demo);
     assert_eq!(knobs["error_ratio"], 0.0, "{knobs}");
 }
 
@@ -351,7 +347,6 @@ phases:
     let quiet = outcome_of(&rows, "no alert fires");
     assert_eq!(quiet.1, "FAIL", "{rows:?}");
     assert!(quiet.2.contains("Errors"), "{quiet:?}");
-    let (_, body) = support::http(demo.addr(), "GET", "/admin/faults", &[], "");
-    let knobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let knobs = support::demo_knobs(&demo);
     assert_eq!(knobs["latency_ms"], 0.0, "{knobs}");
 }

@@ -95,6 +95,21 @@ impl Browser {
         );
     }
 
+    /// A screenshot of the window, kept with the test output as `name`;
+    /// returns where.
+    pub fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        let png = self.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null);
+        let png = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            png.as_str().unwrap(),
+        )
+        .unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+        let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        std::fs::write(&saved, png).unwrap();
+        saved
+    }
+
     pub fn run(&self, script: &str) -> serde_json::Value {
         self.call(
             reqwest::Method::POST,

@@ -306,3 +306,10 @@ pub fn outcome_of<'a>(
         .find(|r| r.0.contains(check))
         .unwrap_or_else(|| panic!("no check with {check}: {rows:?}"))
 }
+
+/// The demo's fault knobs as it reports them (`GET /admin/faults`).
+pub fn demo_knobs(demo: &slogate::demo::Demo) -> serde_json::Value {
+    let (status, body) = http(demo.addr(), "GET", "/admin/faults", &[], "");
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
