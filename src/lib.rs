@@ -63,6 +63,8 @@
 //! - `rules`: Prometheus rule files, read and validated; evaluated over a
 //!   run (`rules::run`).
 //! - `proxy`: the fault proxy (HTTP and TCP), its faults and control API.
+//! - `telemetry`: the run's own metrics, served (`--metrics-listen`) and
+//!   pushed (`--remote-write`) while it runs.
 //! - `slo`: SLOs: the model, what an SLI measured (client or PromQL), the
 //!   budget math, the verdicts; their terminal text is `report::slo_text`.
 
@@ -91,6 +93,7 @@ pub(crate) mod rng;
 pub mod rules;
 pub mod scenario;
 pub(crate) mod slo;
+pub mod telemetry;
 pub mod units;
 
 /// The User-Agent sent unless a request sets its own.

@@ -38,4 +38,5 @@ mod secrets; // URL userinfo, secret query values and env headers in no output, 
 mod shape; // the layout from the imports: no top-level import cycle, app/ imported by nobody and small, few long files
 mod slo_files; // Sloth, OpenSLO and Pyrra files read unchanged: the same figures and page as the SLI written in the scenario; what cannot be mapped refused at its line
 mod steady; // steady_state: checked before the first fault and after the last; one that does not hold injects no fault and fails the run
+mod telemetry; // the run's own metrics: scraped by a real Prometheus and remote-written into one, the same counts as summary.json, stale at the end
 mod transport; // HTTPS, HTTP/2, chunked bodies, keep-alive

@@ -120,6 +120,75 @@ fn a_steady_state_that_does_not_hold_injects_no_fault() {
     assert_eq!(knobs["latency_ms"], 0.0, "{knobs}");
 }
 
+/// The same hypothesis failing in front of a fault proxy: the proxy's own
+/// counters, scraped with the service's and read back from the results
+/// directory, say that requests went through it and that not one fault was
+/// injected.
+#[test]
+fn a_steady_state_that_does_not_hold_injects_nothing_at_the_proxy() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let failing = slogate::demo::Faults {
+        error_ratio: 0.3,
+        ..Default::default()
+    };
+    slogate::demo::set_faults_remote(&demo.url(), &failing).unwrap();
+    let yaml = format!(
+        r#"name: steady-proxy
+targets:
+  api: {api}
+proxies:
+  front: {{upstream: api}}
+metrics:
+  scrape: [{{url: "${{api}}/metrics", interval: 250ms}}]
+requests:
+  - {{name: process, url: "${{front}}/data/process"}}
+steady_state:
+  - error_rate < 1%
+phases:
+  - name: healthy
+    duration: 3s
+    load: {{rate: 50/s}}
+  - name: inject
+    duration: 3s
+    load: {{rate: 50/s}}
+    faults:
+      - {{proxy: front, kind: abort, status: 503, probability: 100%}}
+"#,
+        api = demo.url()
+    );
+    let (_dir, out, output) = run_scenario(&yaml, &[]);
+    support::assert_exit(&output, 1);
+    let query = |expr: &str| -> serde_json::Value {
+        let run = out.to_str().unwrap();
+        let answer = support::slogate(&["query", "--run", run, expr, "--output", "json"]);
+        support::assert_exit(&answer, 0);
+        serde_json::from_slice(&answer.stdout).unwrap()
+    };
+    // The proxy was scraped and forwarded the healthy phase's requests...
+    let forwarded = query("sum(max_over_time(slogate_proxy_requests_total[1h]))");
+    let forwarded: f64 = forwarded["result"][0]["value"][1]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{forwarded}"));
+    assert!(forwarded >= 100.0, "{forwarded} requests through the proxy");
+    // ... and injected nothing: no fault ever counted, none ever active.
+    for expr in [
+        "max_over_time(slogate_proxy_faults_injected_total[1h])",
+        "max_over_time(slogate_proxy_faults_active[1h]) > 0",
+    ] {
+        let answer = query(expr);
+        assert_eq!(answer["result"], serde_json::json!([]), "{expr}: {answer}");
+    }
+    assert!(
+        !out.join("faults.json").exists() || {
+            let windows: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.join("faults.json")).unwrap())
+                    .unwrap();
+            windows.as_array().is_none_or(|w| w.is_empty())
+        }
+    );
+}
+
 /// A stop condition on the service's side: the demo's own 503s, read from
 /// slogate's scrapes, trip it; the fault comes off at once (its window in
 /// faults.json ends within a second of the run's stop), the load stops,

@@ -12,6 +12,7 @@ use crate::expect::{self, Expectation};
 use crate::record::RunResults;
 use crate::report::progress::HitProgress;
 use crate::report::{Summary, Target};
+use crate::telemetry::live::Live;
 
 /// Runs `hit` and writes its report.
 pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
@@ -38,15 +39,35 @@ pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
         );
     }
     crate::redact::add_params(&args.redact);
-    let plan = crate::cli::hit_plan::plan(args).map_err(UsageError::from)?;
+    let mut plan = crate::cli::hit_plan::plan(args).map_err(UsageError::from)?;
+    let settings = super::live::settings(&args.telemetry)?;
+    let live = Live::start(&settings, "hit", &plan)?;
+    plan.live_buckets_us = live.as_ref().map(|l| l.telemetry.buckets_us());
     let progress = HitProgress::new(&plan, args.no_progress);
-    let mut on_progress = |snapshot: &Snapshot| progress.update(snapshot);
     let options = RunOptions {
         handle_signals: true,
         ..RunOptions::default()
     };
-    let results = engine::run(&plan, options, &mut on_progress, &mut |_| None)?;
+    live.as_ref().inspect(|l| l.start_run());
+    let results = engine::run_phases(
+        &plan,
+        options,
+        &mut |snapshot: &Snapshot| {
+            progress.update(snapshot);
+            live.as_ref().inspect(|l| l.telemetry.progress(snapshot));
+        },
+        &mut |rows| {
+            live.as_ref().inspect(|l| l.rows(rows));
+            None
+        },
+        &mut |phase, done| {
+            let name = &plan.phases[phase].name;
+            live.as_ref().inspect(|l| l.enter_phase(name, done, &[]));
+            None
+        },
+    )?;
     progress.finish();
+    live.as_ref().inspect(|l| l.settle(&results));
 
     let target = Target {
         url: crate::redact::url(&args.url),
@@ -56,6 +77,9 @@ pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     };
     let checks = judge(&expectations, &results, target.expect_status.as_deref());
     let failed = checks.iter().any(expect::Verdict::fails_run);
+    if let Some(live) = live {
+        live.finish(&checks);
+    }
     let summary = Summary::new(&results, target).with_checks(checks);
     let renderer = args.output.renderer();
     match &args.output_file {

@@ -3,7 +3,9 @@
 
 pub(crate) mod check;
 pub(crate) mod compare;
+mod export;
 pub(crate) mod hit;
+mod live;
 pub(crate) mod merge;
 pub(crate) mod proxy;
 pub(crate) mod query;

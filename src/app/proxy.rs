@@ -53,9 +53,26 @@ pub(crate) fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
             crate::units::format_duration(bound)
         );
     }
+    let serving = std::sync::Arc::new(proxy);
+    let metrics = match args.metrics_listen {
+        Some(addr) => {
+            let source = serving.clone();
+            let server = crate::telemetry::serve::Server::start(
+                addr,
+                args.allow_remote,
+                std::sync::Arc::new(move || source.encode_openmetrics()),
+            )
+            .map_err(|e| UsageError::new("--metrics-listen", format!("{e:#}")))?;
+            println!("metrics: http://{}/metrics", server.addr());
+            Some(server)
+        }
+        None => None,
+    };
+    let proxy = &*serving;
     crate::net::wait_for_signal()?;
     let removed = proxy.table().snapshot().len();
-    drop(proxy);
+    drop(metrics);
+    drop(serving);
     println!("stopped; {removed} fault(s) removed");
     Ok(Exit::Success)
 }

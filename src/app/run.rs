@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::export::{announce_export, drill};
 use super::{Exit, UsageError};
 use crate::cli::RunArgs;
 use crate::engine::{self, RunOptions, Snapshot};
@@ -19,20 +20,26 @@ use crate::metrics::scrape::Scraper;
 use crate::record::RunResults;
 use crate::report::progress::RunProgress;
 use crate::report::run::{self as reports, Ending, RunReport, TimelineCsv};
-use crate::rules::export::{ExportError, Promtool};
 use crate::scenario::{self, Scenario};
 use crate::slo::SloReport;
+use crate::telemetry::live::Live;
 use crate::{judge, plan, rules};
 
 /// Runs a scenario and writes its results directory.
 pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let scenario = load(args)?;
     let services = Services::start(&scenario)?;
-    let (plan, bases) = compile(args, &scenario, &services)?;
+    let (mut plan, bases) = compile(args, &scenario, &services)?;
     let out = results_dir(args, &scenario.name)?;
-    let observers = Observers::start(&scenario, &services)?;
+    let live = live(args, &scenario, &mut plan)?;
+    let own = live
+        .as_ref()
+        .and_then(Live::addr)
+        .map(|a| format!("http://{a}/metrics"));
+    let observers = Observers::start(&scenario, &services, own)?;
     let mut faults = FaultSwitch::new(&scenario, bases.clone(), &services.proxies);
-    let (results, mut verdicts) = drive(args, &scenario, &plan, &out, &mut faults, &observers)?;
+    let watched = (&mut faults, &observers, live.as_ref());
+    let (results, mut verdicts) = drive(args, &scenario, &plan, &out, watched)?;
     // The stop conditions have nothing left to guard.
     drop(observers.guard);
     verdicts.extend(judge::client(&scenario, &results));
@@ -51,7 +58,9 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         &faults,
         &out,
     )?;
+    let written = live.and_then(|l| l.finish(&judged.verdicts));
     let mut report = RunReport::new(&scenario, &results, judged.verdicts);
+    report.remote_write = written;
     report.command = crate::redact::command_line();
     report.fault_windows = reports::FaultWindow::of(&faults.windows, results.started_at);
     report.shard = args.shard;
@@ -117,8 +126,7 @@ fn drive(
     scenario: &Scenario,
     plan: &plan::LoadPlan,
     out: &Path,
-    faults: &mut FaultSwitch,
-    observers: &Observers,
+    (faults, observers, live): (&mut FaultSwitch, &Observers, Option<&Live>),
 ) -> anyhow::Result<(RunResults, Vec<crate::expect::Verdict>)> {
     let names = plan.endpoints.iter().map(|e| e.name.clone()).collect();
     let mut steady = SteadyWatch::new(scenario, names);
@@ -127,11 +135,13 @@ fn drive(
         steady: &mut steady,
         scraper: observers.scraper.as_ref(),
         guard: &observers.guard,
+        live,
     };
     let results = engine_run(args, scenario, plan, out, watch);
     // Faults off even when the run failed to start.
     faults.finish();
     let mut results = results?;
+    live.inspect(|l| l.settle(&results));
     if steady.failed {
         eprintln!("{}", results.aborted.take().unwrap_or_default());
     }
@@ -145,6 +155,8 @@ struct Watch<'w, 'f, 's> {
     steady: &'w mut SteadyWatch<'s>,
     scraper: Option<&'w Scraper>,
     guard: &'w crate::expect::stop::StopGuard,
+    /// The run's own metrics, if they are served or written.
+    live: Option<&'w Live>,
 }
 
 /// The engine over every phase: the steady state checked before the first
@@ -168,19 +180,26 @@ fn engine_run(
         handle_signals: true,
         ..RunOptions::default()
     };
+    let live = watch.live;
+    live.inspect(|l| l.start_run());
     let results = engine::run_phases(
         plan,
         options,
-        &mut |snapshot: &Snapshot| progress.update(snapshot),
+        &mut |snapshot: &Snapshot| {
+            progress.update(snapshot);
+            live.inspect(|l| l.telemetry.progress(snapshot));
+        },
         &mut |rows| {
             // A failed append loses nothing: the file is rewritten at the end.
             if !rows.is_empty() {
                 let _ = TimelineCsv::append(&mut timeline, rows, &names);
             }
+            live.inspect(|l| l.rows(rows));
             let stop = aborts.observe(rows).or_else(|| watch.guard.tripped());
             if stop.is_some() {
                 // Faults off at once: the load stops after its requests end.
                 faults.borrow_mut().finish();
+                live.inspect(|l| l.faults(&[]));
             }
             stop
         },
@@ -189,28 +208,15 @@ fn engine_run(
                 return Some(stop);
             }
             progress.enter(phase);
-            faults.borrow_mut().enter(phase);
+            let mut faults = faults.borrow_mut();
+            faults.enter(phase);
+            let name = &scenario.phases[phase].name;
+            live.inspect(|l| l.enter_phase(name, done, &faults.active()));
             None
         },
     )?;
     progress.finish();
     Ok(results)
-}
-
-/// The drill `--export-promtool-test` exports, if the scenario scrapes.
-fn drill(scenario: &Scenario) -> Option<rules::run::Drill<'_>> {
-    let metrics = scenario.metrics.as_ref()?;
-    Some(rules::run::Drill {
-        name: &scenario.name,
-        rules: &scenario.rules,
-        step: metrics
-            .scrape
-            .iter()
-            .map(|s| s.interval)
-            .min()
-            .unwrap_or(metrics.evaluation_interval),
-        evaluation_interval: metrics.evaluation_interval,
-    })
 }
 
 /// The results directory's files, the terminal report, and last the page,
@@ -255,35 +261,17 @@ fn write(
     }
 }
 
-/// Says where the `--export-promtool-test` file went; false when it could
-/// not be written or fails under promtool.
-fn announce_export(
-    done: Result<(crate::rules::export::Exported, Option<Promtool>), ExportError>,
+/// The run's live metrics, if the flags ask for them; the plan's rows then
+/// carry their histograms.
+fn live(
     args: &RunArgs,
-) -> bool {
-    match (done, &args.export_promtool_test) {
-        (Ok((done, promtool)), Some(dest)) => {
-            let _ = writeln!(
-                std::io::stdout(),
-                "promtool test: {} ({} series, {} samples over {}, {} alert tests); {}",
-                dest.display(),
-                done.series,
-                done.samples,
-                crate::units::format_duration(done.span),
-                done.alert_tests,
-                match promtool {
-                    Some(p) => format!("passes under {}", p.version),
-                    None => "no promtool here to check it with".into(),
-                }
-            );
-            true
-        }
-        (Err(e), _) => {
-            eprintln!("error: --export-promtool-test: {e}");
-            false
-        }
-        (Ok(_), None) => true,
-    }
+    scenario: &Scenario,
+    plan: &mut plan::LoadPlan,
+) -> anyhow::Result<Option<Live>> {
+    let settings = super::live::settings(&args.telemetry)?;
+    let live = Live::start(&settings, &scenario.name, plan)?;
+    plan.live_buckets_us = live.as_ref().map(|l| l.telemetry.buckets_us());
+    Ok(live)
 }
 
 /// `--out` (refused if it holds results, unless `--force`), or

@@ -174,6 +174,7 @@ pub fn plan(args: &HitArgs) -> Result<LoadPlan, FlagError> {
             .workers
             .map_or_else(|| LoadPlan::default_workers(connections), |w| w as usize),
         latency_thresholds: Vec::new(),
+        live_buckets_us: None,
         shard: None,
     })
 }

@@ -148,6 +148,12 @@ pub struct ProxyArgs {
     /// http mode: how long the upstream has to answer before a 504.
     #[arg(long = "upstream-timeout", value_parser = parse_duration, default_value = "60s")]
     pub upstream_timeout: Duration,
+
+    /// Serve the proxy's metrics at http://ADDR/metrics as well as on the
+    /// control address, for a Prometheus that must not reach the control
+    /// API (loopback unless --allow-remote).
+    #[arg(long = "metrics-listen", value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// `slogate test-rules FILE...`.
@@ -278,6 +284,45 @@ pub struct RunArgs {
     /// shards' results together with `slogate merge`.
     #[arg(long, value_name = "i/N")]
     pub shard: Option<crate::scenario::Shard>,
+
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+}
+
+/// The run's own metrics, for the team's Prometheus and Grafana (`run`
+/// and `hit`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TelemetryArgs {
+    /// Serve the run's own metrics at http://ADDR/metrics for a Prometheus
+    /// to scrape (e.g. 127.0.0.1:9464; port 0 picks one). Loopback unless
+    /// --metrics-allow-remote.
+    #[arg(long = "metrics-listen", value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
+    /// Allow a --metrics-listen address other machines can reach.
+    #[arg(long = "metrics-allow-remote")]
+    pub metrics_allow_remote: bool,
+
+    /// The latency histograms' bucket bounds in seconds, comma-separated
+    /// (default Prometheus's: 0.005,0.01,...,10). Give the service's own
+    /// `le` values to put client and server percentiles side by side.
+    #[arg(
+        long = "metrics-buckets",
+        value_name = "SECONDS",
+        value_delimiter = ','
+    )]
+    pub metrics_buckets: Vec<f64>,
+
+    /// After the run, keep serving until one more scrape has come, at
+    /// most this long (default 30s; not at all if nothing scraped).
+    #[arg(long = "metrics-grace", value_name = "DURATION", value_parser = parse_duration)]
+    pub metrics_grace: Option<Duration>,
+
+    /// Push the run's metrics to a Prometheus remote-write receiver, e.g.
+    /// http://127.0.0.1:9090/api/v1/write (a Prometheus started with
+    /// --web.enable-remote-write-receiver).
+    #[arg(long = "remote-write", value_name = "URL")]
+    pub remote_write: Option<String>,
 }
 
 /// `slogate check FILE...`.
@@ -435,6 +480,9 @@ pub struct HitArgs {
     /// token, password, secret, key... (repeatable).
     #[arg(long = "redact", value_name = "PARAM")]
     pub redact: Vec<String>,
+
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
 }
 
 /// `-t`: a duration; a bare number is wrk's thread count, said so.

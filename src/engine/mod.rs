@@ -32,6 +32,12 @@ pub struct Snapshot {
     pub requests: u64,
     /// Of which failed.
     pub failed: u64,
+    /// Requests sent so far (those not yet ended are in flight).
+    pub started: u64,
+    /// How far the open model's sending is behind its schedule: now, less
+    /// the due time of the oldest request due and not yet sent (zero when
+    /// on time, and in the closed model).
+    pub lag: Duration,
 }
 
 /// How the engine is driven from outside.
@@ -160,7 +166,8 @@ async fn collect(
         .iter()
         .map(|d| d.as_micros() as u64)
         .collect();
-    let mut timeline = Timeline::new(workers, endpoints, thresholds);
+    let mut timeline =
+        Timeline::new(workers, endpoints, thresholds).with_buckets(plan.live_buckets_us.clone());
     // The phases' flows, then `before` and `after` flows (as plan::compile
     // numbers them).
     let flows = Arc::new(
@@ -201,6 +208,7 @@ async fn collect(
             break;
         }
         let phase_start = Instant::now();
+        let started_before = snapshot(run_start, &progress).started;
         let pacer = Pacer::new(
             &phase.model,
             &phase.mix,
@@ -272,7 +280,14 @@ async fn collect(
                     let _ = stop_tx.send(true);
                 }
                 _ = ticker.tick() => {
-                    on_progress(&snapshot(run_start, &progress));
+                    let mut now = snapshot(run_start, &progress);
+                    now.lag = schedule_lag(
+                        &shared.pacer,
+                        phase_start,
+                        now.started.saturating_sub(started_before),
+                        Instant::now(),
+                    );
+                    on_progress(&now);
                     // Conditions watched off the timeline (the service's
                     // side) are asked between seconds too.
                     if aborted.is_none() && let Some(reason) = on_second(&[]) {
@@ -467,7 +482,24 @@ fn snapshot(run_start: Instant, progress: &[Arc<Progress>]) -> Snapshot {
         elapsed: run_start.elapsed(),
         requests: progress.iter().map(|p| p.requests.load(Relaxed)).sum(),
         failed: progress.iter().map(|p| p.failed.load(Relaxed)).sum(),
+        started: progress.iter().map(|p| p.started.load(Relaxed)).sum(),
+        lag: Duration::ZERO,
     }
+}
+
+/// How far `pacer`'s phase, started at `phase_start`, is behind its
+/// schedule at `now` with `sent` of its requests sent.
+fn schedule_lag(pacer: &Pacer, phase_start: Instant, sent: u64, now: Instant) -> Duration {
+    let Some(arrivals) = pacer.arrivals() else {
+        return Duration::ZERO;
+    };
+    let elapsed = now.saturating_duration_since(phase_start);
+    if arrivals.due_before(elapsed) <= sent {
+        return Duration::ZERO;
+    }
+    arrivals
+        .due(sent)
+        .map_or(Duration::ZERO, |due| elapsed.saturating_sub(due))
 }
 
 async fn wait_for_signal(enabled: bool) {

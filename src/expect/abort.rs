@@ -128,6 +128,7 @@ mod tests {
             service_p95_ms: Some(1.0),
             service_p99_ms: Some(1.5),
             under: Vec::new(),
+            buckets: None,
         }
     }
 

@@ -28,8 +28,12 @@ pub(crate) struct Observers {
 }
 
 impl Observers {
-    pub(crate) fn start(scenario: &Scenario, services: &Services) -> anyhow::Result<Observers> {
-        let scraper = services.start_scraper(scenario)?;
+    pub(crate) fn start(
+        scenario: &Scenario,
+        services: &Services,
+        own_metrics: Option<String>,
+    ) -> anyhow::Result<Observers> {
+        let scraper = services.start_scraper(scenario, own_metrics)?;
         let metrics = scenario.metrics.as_ref();
         let source = match metrics.and_then(|m| m.prometheus.clone()) {
             Some(url) => Source::Prometheus(url),

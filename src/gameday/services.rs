@@ -82,8 +82,14 @@ impl Services {
         })
     }
 
-    /// Starts scraping the scenario's `metrics.scrape` targets, if any.
-    pub(crate) fn start_scraper(&self, scenario: &Scenario) -> anyhow::Result<Option<Scraper>> {
+    /// Starts scraping the scenario's `metrics.scrape` targets, if any,
+    /// with the proxies' metrics and the run's own (`own`: its URL, when
+    /// `--metrics-listen` serves them) beside them.
+    pub(crate) fn start_scraper(
+        &self,
+        scenario: &Scenario,
+        own: Option<String>,
+    ) -> anyhow::Result<Option<Scraper>> {
         let (urls, proxies) = (&self.urls, &self.proxies);
         let Some(metrics) = scenario.metrics.as_ref().filter(|m| !m.scrape.is_empty()) else {
             return Ok(None);
@@ -104,6 +110,13 @@ impl Services {
         targets.extend(proxies.iter().map(|p| ScrapeTarget {
             url: format!("{}/metrics", p.control_url()),
             job: "slogate_proxy".into(),
+            interval,
+            limits: Default::default(),
+        }));
+        // The run's own, so its saved metrics hold them too.
+        targets.extend(own.map(|url| ScrapeTarget {
+            url,
+            job: "slogate".into(),
             interval,
             limits: Default::default(),
         }));

@@ -167,6 +167,34 @@ impl<'a> FaultSwitch<'a> {
         }
     }
 
+    /// The faults in effect now: `proxy` or `demo`, the proxy's or demo
+    /// target's name, and the kind (`abort`, `latency`, ...; a demo's
+    /// `errors` or `latency`).
+    pub(crate) fn active(&self) -> Vec<(&'static str, String, String)> {
+        let mut active: Vec<_> = self
+            .open
+            .iter()
+            .map(|(proxy, _, fault, _)| {
+                (
+                    "proxy",
+                    proxy.clone(),
+                    fault.fault.action.kind().to_string(),
+                )
+            })
+            .collect();
+        for (target, knobs) in &self.current {
+            if knobs.error_ratio > 0.0 {
+                active.push(("demo", target.clone(), "errors".into()));
+            }
+            if knobs.latency_ms > 0.0 || knobs.jitter_ms > 0.0 {
+                active.push(("demo", target.clone(), "latency".into()));
+            }
+        }
+        active.sort();
+        active.dedup();
+        active
+    }
+
     /// The run is over: every knob back to its default.
     pub(crate) fn finish(&mut self) {
         self.switch_proxies(None);

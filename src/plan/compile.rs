@@ -147,6 +147,7 @@ pub fn compile(
         transport: scenario.transport.clone(),
         workers: LoadPlan::default_workers(connections),
         latency_thresholds: crate::slo::client_latency_thresholds(&scenario.slos),
+        live_buckets_us: None,
         shard: scenario.shard,
     })
 }

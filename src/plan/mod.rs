@@ -182,6 +182,9 @@ pub struct LoadPlan {
     /// counted (client latency SLIs), to the per-second histogram's 2
     /// significant digits.
     pub latency_thresholds: Vec<Duration>,
+    /// µs, ascending: when set, each second's timeline rows carry their
+    /// histograms on these bounds (the run's live metrics).
+    pub live_buckets_us: Option<Vec<u64>>,
     /// `--shard i/N`: each phase sends positions i-1, i-1+N, i-1+2N, … of
     /// its weighted cycle, so the N shards together send one run's mix.
     pub shard: Option<crate::scenario::Shard>,

@@ -236,6 +236,11 @@ impl Proxy {
         format!("http://{}", self.control_addr)
     }
 
+    /// The proxy's metrics in the OpenMetrics text format.
+    pub fn encode_openmetrics(&self) -> String {
+        self.shared.metrics.encode_openmetrics()
+    }
+
     pub fn table(&self) -> &Table {
         &self.shared.table
     }

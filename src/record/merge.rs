@@ -210,6 +210,7 @@ fn merge_timelines<'a>(timelines: impl Iterator<Item = &'a [TimelineRow]>) -> Ve
                 service_p95_ms: None,
                 service_p99_ms: None,
                 under: vec![0; row.under.len()],
+                buckets: None,
             });
         merged.requests += row.requests;
         merged.ok += row.ok;
@@ -254,6 +255,7 @@ mod tests {
             service_p95_ms: None,
             service_p99_ms: None,
             under: vec![requests],
+            buckets: None,
         }
     }
 

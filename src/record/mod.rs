@@ -19,7 +19,7 @@ pub use recorder::{Flush, Progress, Recorder};
 pub use sample::RequestSample;
 pub use stats::{LATE_THRESHOLD, Stats, SuccessTable, latency_histogram, success_table};
 pub use steps::{StepSum, StepSums, StepTotals};
-pub use timeline::{Second, Timeline, TimelineRow};
+pub use timeline::{Bucketed, RowBuckets, Second, Timeline, TimelineRow};
 
 use crate::units::Rate;
 

@@ -51,6 +51,8 @@ pub struct Progress {
     pub requests: AtomicU64,
     /// Of which failed (no response, or status >= 400).
     pub failed: AtomicU64,
+    /// Requests sent (started), over the whole run.
+    pub started: AtomicU64,
 }
 
 /// One worker's recorder.
@@ -70,6 +72,8 @@ pub struct Recorder {
     requests: u64,
     failed: u64,
     started: u64,
+    /// Requests sent over the whole run (`started` is the phase's).
+    run_started: u64,
     progress: Arc<Progress>,
     flush: UnboundedSender<Flush>,
     /// Per endpoint, which statuses succeed.
@@ -100,6 +104,7 @@ impl Recorder {
             requests: 0,
             failed: 0,
             started: 0,
+            run_started: 0,
             progress,
             flush,
             success,
@@ -124,6 +129,10 @@ impl Recorder {
     /// being sent, for the dropped-request count, its step's too.
     pub fn note_started(&mut self, due: Option<Instant>) {
         self.started += 1;
+        self.run_started += 1;
+        self.progress
+            .started
+            .store(self.run_started, Ordering::Relaxed);
         if let (Some(steps), Some(due)) = (&mut self.steps, due) {
             steps.started(due);
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::stats::{latency_histogram, record_us};
+use super::stats::{LATE_THRESHOLD, latency_histogram, record_us};
 use super::{ErrorKind, Outcome, RequestSample};
 
 /// One endpoint's requests that ended within one second of the run.
@@ -23,6 +23,8 @@ pub struct Second {
     pub status_classes: [u64; 5],
     /// Failures by [`ErrorKind::index`].
     pub errors: [u64; ErrorKind::COUNT],
+    /// Requests that started more than [`LATE_THRESHOLD`] after their due time.
+    pub late: u64,
     /// Latency (from intended send) of the responses, µs, 2 significant digits:
     /// enough for a per-second p99 and 1/16 of the size of a 3-digit one.
     pub latency_us: Histogram<u64>,
@@ -37,6 +39,7 @@ impl Default for Second {
             ok: 0,
             status_classes: [0; 5],
             errors: [0; ErrorKind::COUNT],
+            late: 0,
             latency_us: latency_histogram(2),
             service_us: latency_histogram(2),
         }
@@ -49,6 +52,9 @@ impl Second {
         self.requests += 1;
         if ok {
             self.ok += 1;
+        }
+        if sample.start_delay() > LATE_THRESHOLD {
+            self.late += 1;
         }
         match sample.outcome {
             Outcome::Response { status } => {
@@ -78,6 +84,7 @@ impl Second {
         for (mine, theirs) in self.errors.iter_mut().zip(other.errors) {
             *mine += theirs;
         }
+        self.late += other.late;
         self.latency_us
             .add(&other.latency_us)
             .expect("histograms share bounds");
@@ -114,6 +121,53 @@ pub struct TimelineRow {
     /// client latency SLIs'), so `merge` can judge them again.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub under: Vec<u64>,
+    /// The second's histograms on fixed bucket bounds, for the run's live
+    /// metrics ([`Timeline::with_buckets`]); None when nobody asked.
+    #[serde(skip)]
+    pub buckets: Option<Box<RowBuckets>>,
+}
+
+/// One second × endpoint on a histogram's bucket bounds, as a Prometheus
+/// histogram adds it up.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowBuckets {
+    /// Requests that started late ([`LATE_THRESHOLD`]).
+    pub late: u64,
+    /// Latency from the intended send.
+    pub latency: Bucketed,
+    /// Service time from the actual send.
+    pub service: Bucketed,
+}
+
+/// Counts per bucket (not cumulative; the last is `+Inf`'s), the sum in
+/// seconds and the count. Read off the second's histogram: its 2
+/// significant digits put a value within 1 % of a bound on either side.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bucketed {
+    pub counts: Vec<u64>,
+    pub sum_seconds: f64,
+    pub count: u64,
+}
+
+impl Bucketed {
+    /// `histogram` (µs) on `bounds` (µs, ascending), plus `+Inf`.
+    pub fn of(histogram: &Histogram<u64>, bounds: &[u64]) -> Bucketed {
+        let mut counts = vec![0; bounds.len() + 1];
+        let mut sum_us = 0.0;
+        for value in histogram.iter_recorded() {
+            let at = value.value_iterated_to();
+            let n = value.count_at_value();
+            // A value recorded at a bound is at or under it (`le`).
+            let lowest = histogram.lowest_equivalent(at);
+            counts[bounds.partition_point(|&bound| bound < lowest)] += n;
+            sum_us += histogram.median_equivalent(at) as f64 * n as f64;
+        }
+        Bucketed {
+            counts,
+            sum_seconds: sum_us / 1e6,
+            count: histogram.len(),
+        }
+    }
 }
 
 /// Merges the per-second buckets of all workers into rows.
@@ -126,6 +180,8 @@ pub struct Timeline {
     thresholds: Vec<u64>,
     open: BTreeMap<u64, Vec<Second>>,
     rows: Vec<TimelineRow>,
+    /// µs: when set, each row carries its histograms on these bounds.
+    buckets: Option<Vec<u64>>,
 }
 
 impl Timeline {
@@ -137,7 +193,14 @@ impl Timeline {
             thresholds,
             open: BTreeMap::new(),
             rows: Vec::new(),
+            buckets: None,
         }
+    }
+
+    /// Rows that carry their histograms on `bounds` (µs, ascending).
+    pub fn with_buckets(mut self, bounds: Option<Vec<u64>>) -> Timeline {
+        self.buckets = bounds;
+        self
     }
 
     /// Takes a worker's buckets for `second`, and the news that the worker
@@ -209,6 +272,13 @@ impl Timeline {
                                 .sum()
                         })
                         .collect(),
+                    buckets: self.buckets.as_deref().map(|bounds| {
+                        Box::new(RowBuckets {
+                            late: bucket.late,
+                            latency: Bucketed::of(&bucket.latency_us, bounds),
+                            service: Bucketed::of(&bucket.service_us, bounds),
+                        })
+                    }),
                 });
             }
         }

@@ -229,6 +229,8 @@ mod tests {
 
     fn snapshot(requests: u64) -> Snapshot {
         Snapshot {
+            started: requests,
+            lag: std::time::Duration::ZERO,
             elapsed: Duration::from_secs(1),
             requests,
             failed: 0,

@@ -58,6 +58,11 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn start(binary: &Path, config: &str) -> Prometheus {
+        Prometheus::start_with(binary, config, &[])
+    }
+
+    /// [`Prometheus::start`] with more flags.
+    pub fn start_with(binary: &Path, config: &str, flags: &[&str]) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("prometheus.yml");
         std::fs::write(&file, config).unwrap();
@@ -67,6 +72,10 @@ impl Prometheus {
             format!("--storage.tsdb.path={}", dir.path().join("data").display()),
             format!("--web.listen-address={addr}"),
         ];
+        let args: Vec<String> = args
+            .into_iter()
+            .chain(flags.iter().map(|f| f.to_string()))
+            .collect();
         let process = start(binary, &args, addr, |addr| {
             crate::support::http(addr, "GET", "/-/ready", &[], "").0 == 200
         });
@@ -79,6 +88,20 @@ impl Prometheus {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// An instant query's `data.result`, at now.
+    pub fn query(&self, expr: &str) -> serde_json::Value {
+        let body = slogate::backend::http_client(Duration::from_secs(30))
+            .unwrap()
+            .get(format!("{}/api/v1/query", self.url()))
+            .query(&[("query", expr)])
+            .send()
+            .and_then(|r| r.text())
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["status"], "success", "{expr}: {json}");
+        json["data"]["result"].clone()
     }
 }
 

@@ -98,6 +98,7 @@ fn row(second: u64, endpoint: usize, requests: u64, ok: u64, p99: f64) -> Timeli
         service_p95_ms: Some(p99 / 4.0),
         service_p99_ms: Some(p99 / 2.0),
         under: Vec::new(),
+        buckets: None,
     }
 }
 

@@ -146,6 +146,7 @@ mod tests {
             service_p95_ms: None,
             service_p99_ms: None,
             under: Vec::new(),
+            buckets: None,
         }
     }
 

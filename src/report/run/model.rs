@@ -210,6 +210,9 @@ pub(crate) struct RunReport {
     /// window; absent without faults and alerts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub detection: Vec<crate::report::run::detection::DetectionRow>,
+    /// What `--remote-write` sent; absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_write: Option<crate::telemetry::remote::WriteStats>,
 }
 
 /// A [`Loss`](crate::metrics::loss::Loss) with its times as seconds from
@@ -405,6 +408,7 @@ impl RunReport {
             targets: std::collections::BTreeMap::new(),
             command: Vec::new(),
             scrape_losses: Vec::new(),
+            remote_write: None,
         }
     }
 

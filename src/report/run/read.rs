@@ -159,6 +159,7 @@ fn row(row: &Row) -> TimelineRow {
         service_p95_ms: row.service_p95_ms,
         service_p99_ms: row.service_p99_ms,
         under: row.under.clone(),
+        buckets: None,
     }
 }
 

@@ -1,0 +1,406 @@
+//! The run's own metrics in a real Prometheus: scraped from
+//! `--metrics-listen` while the run goes, and remote-written
+//! (`--remote-write`) into one started with
+//! `--web.enable-remote-write-receiver`. Either way PromQL over slogate's
+//! series gives summary.json's request counts, and the percentiles within
+//! a bucket of its own; the series go stale when the run ends.
+
+use std::collections::BTreeMap;
+
+use crate::support::process::{Prometheus, free_port};
+use crate::support::{self, run_scenario_with};
+
+/// Two phases on the demo, the second with a fault: 503s and 40 ms more.
+fn scenario(api: &str) -> String {
+    format!(
+        r#"name: telemetry
+targets:
+  api: {api}
+requests:
+  - {{name: process, url: "${{api}}/data/process"}}
+  - {{name: health, url: "${{api}}/health"}}
+phases:
+  - name: calm
+    duration: 4s
+    load: {{rate: 80/s}}
+  - name: degraded
+    duration: 4s
+    load: {{rate: 80/s}}
+    faults:
+      - demo: {{error_ratio: 25%, latency: 40ms}}
+"#
+    )
+}
+
+/// Per (phase, request): requests and failed, as summary.json has them.
+fn summary_counts(out: &std::path::Path) -> BTreeMap<(String, String), (u64, u64)> {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let mut counts = BTreeMap::new();
+    for phase in summary["phases"].as_array().unwrap() {
+        for request in phase["per_request"].as_array().unwrap() {
+            counts.insert(
+                (
+                    phase["name"].as_str().unwrap().to_string(),
+                    request["name"].as_str().unwrap().to_string(),
+                ),
+                (
+                    request["requests"].as_u64().unwrap(),
+                    request["failed"].as_u64().unwrap(),
+                ),
+            );
+        }
+    }
+    counts
+}
+
+/// Per (phase, request): the newest value of `metric` over the last hour.
+fn prometheus_counts(prometheus: &Prometheus, metric: &str) -> BTreeMap<(String, String), u64> {
+    let result = prometheus.query(&format!(
+        "max by (phase, request) (max_over_time({metric}{{scenario=\"telemetry\"}}[1h]))"
+    ));
+    result
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                (
+                    s["metric"]["phase"].as_str().unwrap().to_string(),
+                    s["metric"]["request"].as_str().unwrap().to_string(),
+                ),
+                s["value"][1].as_str().unwrap().parse::<f64>().unwrap() as u64,
+            )
+        })
+        .collect()
+}
+
+/// Prometheus's counts against summary.json's: each request's total over
+/// the run exactly; each phase's within the requests in flight at its
+/// boundary (the series count a request in the phase that ran most of the
+/// second it ended in).
+fn assert_counts_agree(prometheus: &Prometheus, out: &std::path::Path) {
+    let summary = summary_counts(out);
+    for (metric, pick) in [
+        ("slogate_requests_total", 0usize),
+        ("slogate_requests_failed_total", 1),
+    ] {
+        let seen = prometheus_counts(prometheus, metric);
+        let mut totals: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for ((phase, request), counts) in &summary {
+            let wanted = if pick == 0 { counts.0 } else { counts.1 };
+            let got = seen
+                .get(&(phase.clone(), request.clone()))
+                .copied()
+                .unwrap_or(0);
+            let total = totals.entry(request).or_default();
+            total.0 += wanted;
+            total.1 += got;
+            assert!(
+                wanted.abs_diff(got) <= 8,
+                "{metric} {phase}/{request}: summary.json {wanted}, Prometheus {got}"
+            );
+        }
+        for (request, (wanted, got)) in totals {
+            assert_eq!(wanted, got, "{metric} {request} over the run: {seen:?}");
+        }
+    }
+}
+
+/// The process request's p95 in the degraded phase, from Prometheus's
+/// histogram, lies in the bucket that holds summary.json's p95.
+fn assert_p95_within_its_bucket(prometheus: &Prometheus, out: &std::path::Path, bounds: &[f64]) {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let phase = summary["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "degraded")
+        .unwrap();
+    let request = phase["per_request"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "process")
+        .unwrap();
+    let exact = request["latency_ms"]["p95"].as_f64().unwrap() / 1000.0;
+    let result = prometheus.query(
+        r#"histogram_quantile(0.95, sum by (le) (max_over_time(slogate_request_latency_seconds_bucket{scenario="telemetry", phase="degraded", request="process"}[1h])))"#,
+    );
+    let estimate: f64 = result[0]["value"][1]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{result}"));
+    let upper = bounds.iter().copied().find(|b| *b >= estimate).unwrap();
+    let lower = bounds
+        .iter()
+        .copied()
+        .rev()
+        .find(|b| *b < estimate)
+        .unwrap_or(0.0);
+    // 1 % either side: the per-second histograms' 2 significant digits.
+    assert!(
+        exact >= lower * 0.99 && exact <= upper * 1.01,
+        "p95: summary.json {exact}s, Prometheus {estimate}s in ({lower}, {upper}]"
+    );
+    eprintln!(
+        "p95 degraded/process: summary.json {exact:.4}s, Prometheus {estimate:.4}s in ({lower}, {upper}]"
+    );
+}
+
+/// Nothing of the run's left at now: its series went stale.
+fn assert_stale(prometheus: &Prometheus) {
+    let now = prometheus.query(r#"slogate_requests_total{scenario="telemetry"}"#);
+    assert_eq!(now, serde_json::json!([]), "still there: {now}");
+}
+
+const BOUNDS: [f64; 9] = [0.002, 0.005, 0.01, 0.02, 0.04, 0.045, 0.05, 0.06, 0.1];
+
+fn bounds_flag() -> String {
+    BOUNDS.map(|b| b.to_string()).join(",")
+}
+
+#[test]
+fn a_real_prometheus_scraping_the_run_sees_its_counts() {
+    let Some(binary) = support::require_tool("prometheus", "prometheus") else {
+        return;
+    };
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = free_port();
+    let prometheus = Prometheus::start(
+        &binary,
+        &format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: slogate\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        ),
+    );
+    let listen = format!("127.0.0.1:{port}");
+    let bounds = bounds_flag();
+    let (_dir, out, output) = run_scenario_with(
+        &scenario(&demo.url()),
+        &[],
+        &[
+            "--metrics-listen",
+            &listen,
+            "--metrics-buckets",
+            &bounds,
+            "--metrics-grace",
+            "20s",
+        ],
+    );
+    support::assert_exit(&output, 0);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains(&format!("the run's metrics: http://{listen}/metrics")),
+        "{said}"
+    );
+    assert_counts_agree(&prometheus, &out);
+    assert_p95_within_its_bucket(&prometheus, &out, &BOUNDS);
+    // The phases and the fault, as Grafana's annotations would read them.
+    let phases = prometheus
+        .query(r#"max by (phase) (max_over_time(slogate_phase_info{scenario="telemetry"}[1h]))"#);
+    assert_eq!(phases.as_array().unwrap().len(), 2, "{phases}");
+    let fault = prometheus.query(r#"max_over_time(slogate_fault_active{scenario="telemetry", source="demo", target="api", kind="errors"}[1h])"#);
+    assert_eq!(fault[0]["value"][1], "1", "{fault}");
+    // After the grace period's last scrape the endpoint closed: the next
+    // scrape failed and Prometheus marked every series stale.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_stale(&prometheus);
+}
+
+#[test]
+fn remote_write_into_a_real_prometheus_gives_summary_json_s_counts() {
+    let Some(binary) = support::require_tool("prometheus", "prometheus") else {
+        return;
+    };
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    // Its own scrapes are not needed: the samples come with their times.
+    let prometheus = Prometheus::start_with(
+        &binary,
+        "global:\n  scrape_interval: 1h\n",
+        &["--web.enable-remote-write-receiver"],
+    );
+    let url = format!("{}/api/v1/write", prometheus.url());
+    let bounds = bounds_flag();
+    let (_dir, out, output) = run_scenario_with(
+        &scenario(&demo.url()),
+        &[],
+        &["--remote-write", &url, "--metrics-buckets", &bounds],
+    );
+    support::assert_exit(&output, 0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let written = &summary["remote_write"];
+    assert_eq!(written["retries"], 0, "{written}");
+    assert_eq!(written["samples_rejected"], 0, "{written}");
+    assert_eq!(written["snapshots_unsent"], 0, "{written}");
+    assert!(written["requests_sent"].as_u64().unwrap() >= 8, "{written}");
+    support::check_schema(&summary, include_str!("../reports/run.schema.json"));
+    assert_counts_agree(&prometheus, &out);
+    assert_p95_within_its_bucket(&prometheus, &out, &BOUNDS);
+    // A new series starts from a zero one snapshot before its first
+    // sample, so increase() over the run misses none of the 503s (whose
+    // series appear only once the fault is on).
+    let failed: u64 = summary_counts(&out)
+        .iter()
+        .filter(|((_, request), _)| request == "process")
+        .map(|(_, counts)| counts.1)
+        .sum();
+    let answered = prometheus.query(
+        r#"sum(increase(slogate_responses_total{scenario="telemetry", request="process", status_class="5xx"}[1h]))"#,
+    );
+    let answered: f64 = answered[0]["value"][1].as_str().unwrap().parse().unwrap();
+    assert!(failed > 20, "{failed}");
+    // increase() extrapolates to the window's edges a little; never less.
+    assert!(
+        answered >= failed as f64,
+        "503s: increase() {answered}, summary.json {failed}"
+    );
+    let first = prometheus.query(
+        r#"min_over_time(slogate_responses_total{scenario="telemetry", request="process", status_class="5xx"}[1h])"#,
+    );
+    assert_eq!(first[0]["value"][1], "0", "{first}");
+    assert_stale(&prometheus);
+}
+
+#[test]
+fn remote_write_to_a_receiver_that_is_down_never_holds_up_the_run() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    // Nothing listens there.
+    let url = format!("http://127.0.0.1:{}/api/v1/write", free_port());
+    let started = std::time::Instant::now();
+    let (_dir, out, output) =
+        run_scenario_with(&scenario(&demo.url()), &[], &["--remote-write", &url]);
+    support::assert_exit(&output, 0);
+    // 8 s of load, then at most the 10 s the end gives the queue.
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let written = &summary["remote_write"];
+    assert_eq!(written["samples_sent"], 0, "{written}");
+    assert!(written["retries"].as_u64().unwrap() >= 3, "{written}");
+    assert!(
+        written["snapshots_unsent"].as_u64().unwrap() >= 1,
+        "{written}"
+    );
+    assert!(
+        written["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("error sending request"),
+        "{written}"
+    );
+    // The counts are the load's, whatever became of the metrics.
+    let phases = summary["phases"].as_array().unwrap();
+    assert!(
+        phases
+            .iter()
+            .all(|p| p["requests"].as_u64().unwrap() >= 300),
+        "{summary}"
+    );
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("remote write to http://127.0.0.1:"), "{said}");
+}
+
+#[test]
+fn the_metrics_flags_are_checked_before_anything_runs() {
+    for (args, said) in [
+        (
+            &["--metrics-listen", "10.1.2.3:9464"][..],
+            "refusing to serve metrics on 10.1.2.3:9464: not a loopback address",
+        ),
+        (
+            &["--metrics-grace", "5s"][..],
+            "give --metrics-listen ADDR or --remote-write URL too",
+        ),
+        (
+            &[
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--metrics-buckets",
+                "0.1,-1",
+            ][..],
+            "--metrics-buckets: `-1`: each bound is a number of seconds above 0",
+        ),
+        (
+            &["--remote-write", "ftp://example/write"][..],
+            "needs http:// or https:// and a host",
+        ),
+    ] {
+        let mut all = vec!["hit", "http://127.0.0.1:9/", "-n", "1"];
+        all.extend_from_slice(args);
+        let output = support::slogate(&all);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+        assert_ne!(output.status.code(), Some(0), "{args:?}");
+    }
+}
+
+#[test]
+fn hit_serves_its_metrics_and_the_proxy_its_own() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("{}/health", demo.url());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args([
+            "hit",
+            &url,
+            "-z",
+            "3s",
+            "-q",
+            "50",
+            "--metrics-listen",
+            &listen,
+            "--metrics-grace",
+            "10s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let child = support::process::Process(child);
+    let addr: std::net::SocketAddr = listen.parse().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    let (status, text) = support::http(addr, "GET", "/metrics", &[], "");
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("# TYPE slogate_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"slogate_phase_info{scenario="hit""#),
+        "{text}"
+    );
+    drop(child);
+
+    let (listen, control, metrics) = (free_port(), free_port(), free_port());
+    let ports = [listen, control, metrics].map(|p| format!("127.0.0.1:{p}"));
+    let proxy = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args([
+            "proxy",
+            "--upstream",
+            &demo.url(),
+            "--listen",
+            &ports[0],
+            "--control",
+        ])
+        .args([&ports[1], "--metrics-listen", &ports[2]])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _proxy = support::process::Process(proxy);
+    let addr: std::net::SocketAddr = ports[2].parse().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr).is_err() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let through: std::net::SocketAddr = ports[0].parse().unwrap();
+    assert_eq!(support::http(through, "GET", "/health", &[], "").0, 200);
+    let (status, text) = support::http(addr, "GET", "/metrics", &[], "");
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains(r#"slogate_proxy_requests_total{proxy="proxy",code="200"} 1"#),
+        "{text}"
+    );
+}
