@@ -153,6 +153,9 @@ phases:
     load: {{rate: 50/s}}
     faults:
       - {{proxy: front, kind: abort, status: 503, probability: 100%}}
+  - name: recover
+    duration: 2s
+    load: {{rate: 50/s}}
 "#,
         api = demo.url()
     );
