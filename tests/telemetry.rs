@@ -268,9 +268,20 @@ fn remote_write_to_a_receiver_that_is_down_never_holds_up_the_run() {
     let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
     // Nothing listens there.
     let url = format!("http://127.0.0.1:{}/api/v1/write", free_port());
+    // Said in the scenario this time, as `slogate check` reports it.
+    let yaml = format!("{}outputs:\n  remote_write: {url}\n", scenario(&demo.url()));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let checked = support::slogate(&["check", file.to_str().unwrap()]);
+    support::assert_exit(&checked, 0);
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        text.contains(&format!("the run's own metrics: remote-written to {url}")),
+        "{text}"
+    );
     let started = std::time::Instant::now();
-    let (_dir, out, output) =
-        run_scenario_with(&scenario(&demo.url()), &[], &["--remote-write", &url]);
+    let (_dir, out, output) = run_scenario_with(&yaml, &[], &[]);
     support::assert_exit(&output, 0);
     // 8 s of load, then at most the 10 s the end gives the queue.
     assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());

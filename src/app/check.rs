@@ -57,6 +57,9 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
                 if let Some(judge) = judged_by(&s) {
                     println!("  {}", crate::report::escape::terminal(&judge));
                 }
+                if let Some(outputs) = outputs(&s.outputs) {
+                    println!("  {}", crate::report::escape::terminal(&outputs));
+                }
             }
             Err(errors) => {
                 invalid += 1;
@@ -74,6 +77,18 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Where the run's own metrics go, if anywhere.
+fn outputs(o: &scenario::Outputs) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(addr) = o.metrics_listen {
+        parts.push(format!("served at http://{addr}/metrics"));
+    }
+    if let Some(url) = &o.remote_write {
+        parts.push(format!("remote-written to {}", crate::redact::url(url)));
+    }
+    (!parts.is_empty()).then(|| format!("the run's own metrics: {}", parts.join(", ")))
 }
 
 /// Who judges the server side, said so that nobody has to guess: the

@@ -40,7 +40,7 @@ pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     }
     crate::redact::add_params(&args.redact);
     let mut plan = crate::cli::hit_plan::plan(args).map_err(UsageError::from)?;
-    let settings = super::live::settings(&args.telemetry)?;
+    let settings = super::live::settings(&args.telemetry, &Default::default())?;
     let live = Live::start(&settings, "hit", &plan)?;
     plan.live_buckets_us = live.as_ref().map(|l| l.telemetry.buckets_us());
     let progress = HitProgress::new(&plan, args.no_progress);

@@ -2,15 +2,24 @@
 
 use super::UsageError;
 use crate::cli::TelemetryArgs;
+use crate::scenario::Outputs;
 use crate::telemetry::live::Settings;
 
-/// The settings the flags ask for.
-pub(super) fn settings(args: &TelemetryArgs) -> Result<Settings, UsageError> {
+/// The settings the flags ask for, over the scenario's `outputs:` (the
+/// flags win, key by key).
+pub(super) fn settings(args: &TelemetryArgs, outputs: &Outputs) -> Result<Settings, UsageError> {
     let mut settings = Settings {
-        listen: args.metrics_listen,
-        allow_remote: args.metrics_allow_remote,
-        remote_write: args.remote_write.clone(),
-        ..Settings::default()
+        listen: args.metrics_listen.or(outputs.metrics_listen),
+        allow_remote: args.metrics_allow_remote || outputs.allow_remote,
+        remote_write: args
+            .remote_write
+            .clone()
+            .or_else(|| outputs.remote_write.clone()),
+        buckets: outputs
+            .buckets
+            .clone()
+            .unwrap_or(Settings::default().buckets),
+        grace: outputs.grace.unwrap_or(Settings::default().grace),
     };
     if let Some(bad) = args
         .metrics_buckets

@@ -268,7 +268,7 @@ fn live(
     scenario: &Scenario,
     plan: &mut plan::LoadPlan,
 ) -> anyhow::Result<Option<Live>> {
-    let settings = super::live::settings(&args.telemetry)?;
+    let settings = super::live::settings(&args.telemetry, &scenario.outputs)?;
     let live = Live::start(&settings, &scenario.name, plan)?;
     plan.live_buckets_us = live.as_ref().map(|l| l.telemetry.buckets_us());
     Ok(live)

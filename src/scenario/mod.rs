@@ -9,6 +9,7 @@ mod forms;
 mod metrics;
 mod mix;
 pub(crate) mod model;
+mod outputs;
 mod phases;
 mod proxies;
 mod reach;
@@ -81,8 +82,22 @@ pub struct Scenario {
     pub proxies: Vec<ProxyDecl>,
     /// `redact:`: more query parameters to hide in outputs.
     pub redact: Vec<String>,
+    /// `outputs:`: where the run's own metrics go (the command line's
+    /// flags win over it).
+    pub outputs: Outputs,
     /// `--shard i/N`, once [`Shard::apply`] has cut the scenario down.
     pub shard: Option<Shard>,
+}
+
+/// `outputs:` as written; None where it says nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outputs {
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    pub allow_remote: bool,
+    /// Seconds, above 0.
+    pub buckets: Option<Vec<f64>>,
+    pub grace: Option<std::time::Duration>,
+    pub remote_write: Option<String>,
 }
 
 /// A fault proxy the run starts.

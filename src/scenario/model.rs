@@ -66,6 +66,25 @@ pub(crate) struct ScenarioFile {
     /// the built-in ones (`api_key`, `token`, ...).
     #[serde(default)]
     pub redact: Vec<Text>,
+    /// Where the run's own metrics go while it runs.
+    #[serde(default)]
+    pub outputs: Option<Spanned<OutputsSpec>>,
+}
+
+/// `outputs: {metrics_listen, allow_remote, buckets, grace, remote_write}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutputsSpec {
+    #[serde(default)]
+    pub metrics_listen: Option<Text>,
+    #[serde(default)]
+    pub allow_remote: Option<bool>,
+    #[serde(default)]
+    pub buckets: Option<Spanned<Vec<Spanned<f64>>>>,
+    #[serde(default)]
+    pub grace: Option<Text>,
+    #[serde(default)]
+    pub remote_write: Option<Text>,
 }
 
 /// `proxies.NAME: {listen, upstream, mode, control, allow_remote}`.

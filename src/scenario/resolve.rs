@@ -36,6 +36,7 @@ const KEYS: &[&[&str]] = &[
         "slos",
         "proxies",
         "redact",
+        "outputs",
     ],
     &["url", "demo", "upstream"],
     &[
@@ -484,6 +485,7 @@ impl Validator<'_> {
             transport,
             metrics,
             redact: self.redact(&file.redact),
+            outputs: self.outputs(file.outputs.as_ref()),
             shard: None,
         }
     }
