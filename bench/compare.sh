@@ -2,7 +2,10 @@
 # Runs slogate, wrk, oha and hey one after another against one local nginx
 # (one worker, `return 200`), 50 connections, the same duration each, and
 # prints requests/s, generator CPU per request (user+sys of the generator
-# process / requests) and peak RSS, with ratios to wrk and oha.
+# process / requests) and peak RSS, with ratios to wrk and oha. slogate
+# runs four times: twice alike (the noise), with --metrics-listen scraped
+# every second, and with --remote-write into a local Prometheus (where
+# Debian's prometheus is installed).
 #
 #   bench/compare.sh [DURATION_SECONDS]     (default 10)
 #
@@ -35,6 +38,27 @@ measure() {
 }
 
 measure slogate ./target/release/slogate hit "$url" -z "${seconds}s" -c "$connections" -o json --no-progress
+# The noise: the same run again.
+measure slogate_again ./target/release/slogate hit "$url" -z "${seconds}s" -c "$connections" -o json --no-progress
+# The run's own metrics on, scraped every second as a Prometheus would.
+metrics_port=19464
+( sleep 1; for _ in $(seq "$seconds"); do curl -s "http://127.0.0.1:${metrics_port}/metrics" >/dev/null; sleep 1; done ) &
+measure slogate_metrics ./target/release/slogate hit "$url" -z "${seconds}s" -c "$connections" -o json --no-progress \
+    --metrics-listen "127.0.0.1:${metrics_port}" --metrics-grace 0s
+wait
+# And remote-written into a real Prometheus, where one is installed.
+if command -v prometheus >/dev/null; then
+    prometheus_port=19490
+    mkdir -p "$work/prometheus"
+    printf 'global:\n  scrape_interval: 1h\n' >"$work/prometheus/p.yml"
+    prometheus --config.file="$work/prometheus/p.yml" --storage.tsdb.path="$work/prometheus/data" \
+        --web.listen-address="127.0.0.1:${prometheus_port}" --web.enable-remote-write-receiver >/dev/null 2>&1 &
+    prometheus_pid=$!
+    for _ in $(seq 50); do curl -fs "http://127.0.0.1:${prometheus_port}/-/ready" >/dev/null && break; sleep 0.2; done
+    measure slogate_remote_write ./target/release/slogate hit "$url" -z "${seconds}s" -c "$connections" -o json --no-progress \
+        --remote-write "http://127.0.0.1:${prometheus_port}/api/v1/write"
+    kill "$prometheus_pid"; wait "$prometheus_pid" 2>/dev/null || true
+fi
 measure wrk wrk -t 2 -c "$connections" -d "${seconds}s" "$url"
 measure oha oha -z "${seconds}s" -c "$connections" --no-tui --output-format json "$url"
 measure hey hey -z "${seconds}s" -c "$connections" "$url"
@@ -48,7 +72,7 @@ def read(name):
 
 def requests(name):
     out = read(name)
-    if name == "slogate":
+    if name.startswith("slogate"):
         d = json.loads(out)
         return d["requests"], d["requests"] - d["successes"]
     if name == "oha":
@@ -66,7 +90,9 @@ def requests(name):
         return total, bad
 
 rows = {}
-for name in ["slogate", "wrk", "oha", "hey"]:
+import os
+names = ["slogate", "slogate_again", "slogate_metrics", "slogate_remote_write", "wrk", "oha", "hey"]
+for name in [n for n in names if os.path.exists(f"{work}/{n}.time")]:
     user, sys_, rss = open(f"{work}/{name}.time").read().split()[-3:]
     total, bad = requests(name)
     cpu_us = (float(user) + float(sys_)) * 1e6 / max(total, 1)

@@ -76,6 +76,7 @@ pub mod cli;
 pub mod demo;
 pub mod diag;
 pub mod engine;
+pub mod events;
 pub(crate) mod expect;
 pub mod flow;
 pub(crate) mod gameday;

@@ -32,16 +32,22 @@ fn main() -> ExitCode {
             match error.downcast_ref::<UsageError>() {
                 Some(usage) => {
                     for line in &usage.lines {
-                        eprintln!("error: {}", terminal_lines(&slogate::redact::text(line)));
+                        slogate::events::say(&format!(
+                            "error: {}",
+                            terminal_lines(&slogate::redact::text(line))
+                        ));
                     }
                     if let Some(hint) = &usage.hint {
-                        eprintln!("hint: {}", terminal_lines(&slogate::redact::text(hint)));
+                        slogate::events::say(&format!(
+                            "hint: {}",
+                            terminal_lines(&slogate::redact::text(hint))
+                        ));
                     }
                 }
-                None => eprintln!(
+                None => slogate::events::say(&format!(
                     "error: {}",
                     terminal_lines(&slogate::redact::text(&format!("{error:#}")))
-                ),
+                )),
             }
             ExitCode::from(Exit::Usage.code())
         }

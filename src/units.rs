@@ -328,6 +328,16 @@ pub fn format_utc(time: std::time::SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}")
 }
 
+/// Milliseconds since the epoch as RFC 3339 UTC, `2026-11-22T05:53:12.250Z`
+/// (for logs).
+pub fn rfc3339_ms(ms: i64) -> String {
+    let ms = ms.max(0) as u64;
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    let (year, month, day, hour, minute, second) = utc_parts(time);
+    let millis = ms % 1000;
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millis:03}Z")
+}
+
 fn utc_parts(time: std::time::SystemTime) -> (i64, i64, i64, u64, u64, u64) {
     let secs = time
         .duration_since(std::time::UNIX_EPOCH)
@@ -453,6 +463,12 @@ mod tests {
         assert!(Ratio::parse_probability("2").is_err());
         assert!("150%".parse::<Ratio>().is_err());
         assert_eq!("99.9%".parse::<Ratio>().unwrap().to_string(), "99.9%");
+    }
+
+    #[test]
+    fn rfc3339_milliseconds() {
+        assert_eq!(rfc3339_ms(1_796_410_263_464), "2026-12-04T18:51:03.464Z");
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

@@ -415,3 +415,97 @@ fn hit_serves_its_metrics_and_the_proxy_its_own() {
         "{text}"
     );
 }
+
+/// `logs: {format: json}`: every line on stderr is one JSON object with a
+/// timestamp, a level and an event; a drill with a fault, an alert, a
+/// stop condition and a target that cannot be scraped gives every kind.
+#[test]
+fn json_logs_cover_every_event_of_a_drill() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("alerts.yml");
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: demo\n    interval: 250ms\n    rules:\n      - alert: Errors\n        expr: sum(rate(http_requests_total{status=\"503\"}[1s])) > 1\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        r#"name: logged
+logs: {{format: json}}
+targets:
+  api: {api}
+metrics:
+  scrape:
+    - {{url: "${{api}}/metrics", interval: 250ms}}
+    - {{url: "${{api}}/no-metrics-here", interval: 250ms}}
+rules: ["{rules}"]
+requests:
+  - {{name: process, url: "${{api}}/data/process"}}
+abort:
+  - {{alert: Errors, firing: true}}
+phases:
+  - name: calm
+    duration: 2s
+    load: {{rate: 50/s}}
+    expect: [error_rate < 1%]
+  - name: inject
+    duration: 20s
+    load: {{rate: 50/s}}
+    faults:
+      - demo: {{error_ratio: 50%, error_status: 503}}
+  - name: recover
+    duration: 2s
+    load: {{rate: 50/s}}
+"#,
+        api = demo.url(),
+        rules = rules.display()
+    );
+    let (_dir, _out, output) = support::run_scenario(&yaml, &[]);
+    support::assert_exit(&output, 3);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut alert_states = Vec::new();
+    for line in stderr.lines() {
+        let event: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {line}\n{stderr}"));
+        assert!(
+            event["timestamp"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z')),
+            "{line}"
+        );
+        assert!(
+            ["INFO", "WARN", "ERROR"].contains(&event["level"].as_str().unwrap()),
+            "{line}"
+        );
+        assert_eq!(
+            event["scenario"].as_str().unwrap_or("logged"),
+            "logged",
+            "{line}"
+        );
+        kinds.insert(event["event"].as_str().unwrap().to_string());
+        if event["event"] == "alert" {
+            alert_states.push(event["state"].as_str().unwrap().to_string());
+        }
+        if event["event"] == "alert" && event["state"] == "firing" {
+            assert!(event["at"].as_str().unwrap().ends_with('Z'), "{line}");
+            assert!(event["offset_s"].as_f64().unwrap() > 2.0, "{line}");
+        }
+    }
+    let every = [
+        "run_start",
+        "phase_start",
+        "fault_on",
+        "fault_off",
+        "alert",
+        "verdict",
+        "abort",
+        "run_end",
+        "message",
+    ];
+    for kind in every {
+        assert!(kinds.contains(kind), "no `{kind}` event in\n{stderr}");
+    }
+    // In the order they happened, pending first even at the same instant.
+    assert_eq!(alert_states[..2], ["pending", "firing"], "{stderr}");
+}

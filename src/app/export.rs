@@ -48,7 +48,7 @@ pub(super) fn announce_export(
             true
         }
         (Err(e), _) => {
-            eprintln!("error: --export-promtool-test: {e}");
+            crate::events::say(&format!("error: --export-promtool-test: {e}"));
             false
         }
         (Ok(_), None) => true,

@@ -16,34 +16,35 @@ use crate::telemetry::live::Live;
 
 /// Runs `hit` and writes its report.
 pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
+    crate::events::init(args.telemetry.log_format.unwrap_or_default());
     let expectations = expectations(args)?;
     if args.latency_correction {
-        eprintln!(
+        crate::events::say(&format!(
             "note: --latency-correction changes nothing: with -q, latency is always measured from each request's due time{}",
             if args.rate.is_none() {
                 " (without -q this is the closed model, with nothing to correct)"
             } else {
                 ""
             }
-        );
+        ));
     }
     if let Some(rate) = args.rate
         && rate.as_per_second() < args.connections as f64
     {
-        eprintln!(
+        crate::events::say(&format!(
             "note: -q is the total rate here ({rate} over {} connections); hey's -q is per worker: hey -c {} -q {} is -q {} here",
             args.connections,
             args.connections,
             crate::units::format_significant(rate.as_per_second()),
             crate::units::format_significant(rate.as_per_second() * args.connections as f64)
-        );
+        ));
     }
     crate::redact::add_params(&args.redact);
     let mut plan = crate::cli::hit_plan::plan(args).map_err(UsageError::from)?;
     let settings = super::live::settings(&args.telemetry, &Default::default())?;
     let live = Live::start(&settings, "hit", &plan)?;
     plan.live_buckets_us = live.as_ref().map(|l| l.telemetry.buckets_us());
-    let progress = HitProgress::new(&plan, args.no_progress);
+    let progress = HitProgress::new(&plan, args.no_progress || crate::events::json());
     let options = RunOptions {
         handle_signals: true,
         ..RunOptions::default()
@@ -79,6 +80,17 @@ pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     let failed = checks.iter().any(expect::Verdict::fails_run);
     if let Some(live) = live {
         live.finish(&checks);
+    }
+    for check in &checks {
+        let (outcome, measured) = (check.outcome.label(), &check.measured_text);
+        crate::events::verdict(
+            "hit",
+            &check.check,
+            &check.scope,
+            outcome,
+            measured,
+            &check.wanted,
+        );
     }
     let summary = Summary::new(&results, target).with_checks(checks);
     let renderer = args.output.renderer();

@@ -48,3 +48,113 @@ pub(super) fn settings(args: &TelemetryArgs, outputs: &Outputs) -> Result<Settin
     }
     Ok(settings)
 }
+
+/// slogate's own events as the run goes ([`crate::events`]): phases and
+/// faults, timed from the run's start.
+pub(super) struct Announcer {
+    scenario: String,
+    began: std::time::Instant,
+}
+
+impl Announcer {
+    /// The run of `scenario` (its results in `out`) starts now.
+    pub(super) fn start(scenario: &crate::scenario::Scenario, out: &std::path::Path) -> Announcer {
+        crate::events::run_start(
+            &scenario.name,
+            &scenario.file.display().to_string(),
+            scenario.phases.len(),
+            &out.display().to_string(),
+        );
+        Announcer {
+            scenario: scenario.name.clone(),
+            began: std::time::Instant::now(),
+        }
+    }
+
+    fn offset(&self) -> f64 {
+        self.began.elapsed().as_secs_f64()
+    }
+
+    pub(super) fn phase(&self, name: &str, index: usize) {
+        crate::events::phase_start(&self.scenario, name, index, self.offset());
+    }
+
+    /// The faults in effect went from `before` to `after`.
+    pub(super) fn faults(
+        &self,
+        before: &[(&str, String, String)],
+        after: &[(&str, String, String)],
+    ) {
+        let at = self.offset();
+        for (source, target, kind) in before.iter().filter(|f| !after.contains(f)) {
+            crate::events::fault(&self.scenario, false, source, target, kind, at);
+        }
+        for (source, target, kind) in after.iter().filter(|f| !before.contains(f)) {
+            crate::events::fault(&self.scenario, true, source, target, kind, at);
+        }
+    }
+}
+
+/// The run's end as events: each alert's state changes (from
+/// `alerts.json`), each verdict, the abort if any, the ending.
+pub(super) fn announce(out: &std::path::Path, report: &crate::report::run::RunReport) {
+    if !crate::events::json() {
+        return;
+    }
+    let scenario = &report.scenario;
+    let start_ms = report.started_at_unix_ms as i64;
+    let alerts: serde_json::Value = std::fs::read_to_string(out.join("alerts.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let mut changes = Vec::new();
+    for alert in alerts["alerts"].as_array().into_iter().flatten() {
+        let name = alert["name"].as_str().unwrap_or_default();
+        let labels = alert["labels"].to_string();
+        for episode in alert["episodes"].as_array().into_iter().flatten() {
+            let states = [
+                ("pending_at", "pending"),
+                ("fired_at", "firing"),
+                ("resolved_at", "resolved"),
+            ];
+            for (order, (key, state)) in states.into_iter().enumerate() {
+                if let Some(at) = episode[key].as_i64() {
+                    changes.push((at, order, name.to_string(), state, labels.clone()));
+                }
+            }
+        }
+    }
+    changes.sort();
+    for (at, _, name, state, labels) in changes {
+        let when = crate::units::rfc3339_ms(at);
+        crate::events::alert(
+            scenario,
+            &name,
+            state,
+            &when,
+            (at - start_ms) as f64 / 1000.0,
+            &labels,
+        );
+    }
+    for check in &report.checks {
+        crate::events::verdict(
+            scenario,
+            &check.check,
+            &check.scope,
+            check.outcome.label(),
+            &check.measured_text,
+            &check.wanted,
+        );
+    }
+    if let Some(reason) = &report.abort_reason {
+        crate::events::abort(scenario, reason, report.duration_s);
+    }
+    let ending = serde_json::to_value(report.ending).ok();
+    crate::events::run_end(
+        scenario,
+        ending.as_ref().and_then(|e| e.as_str()).unwrap_or_default(),
+        report.duration_s,
+        report.checks.len(),
+        report.failed_checks(),
+    );
+}

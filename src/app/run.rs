@@ -71,6 +71,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     report.scrape_losses = reports::ScrapeLoss::of(&judged.losses, report.started_at_unix_ms);
     report.detection = judged.detection;
     write(&out, &report, &judged.slos, &faults, results.started_at)?;
+    super::live::announce(&out, &report);
     // Ignored when the reader has gone (`| head`): the exit code still says.
     let _ = writeln!(std::io::stdout(), "results: {}", out.display());
     let export_failed = exported.is_some_and(|done| !announce_export(done, args));
@@ -85,7 +86,10 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
 /// The scenario file, redaction of its secret parameters armed, and this
 /// shard's share of it (`--shard i/N`).
 fn load(args: &RunArgs) -> Result<Scenario, UsageError> {
+    let asked = args.telemetry.log_format;
+    crate::events::init(asked.unwrap_or_default());
     let mut scenario = scenario::load(&args.file).map_err(UsageError::lines)?;
+    crate::events::init(asked.or(scenario.logs).unwrap_or_default());
     crate::redact::add_params(&scenario.redact);
     if let Some(shard) = args.shard {
         shard
@@ -130,20 +134,24 @@ fn drive(
 ) -> anyhow::Result<(RunResults, Vec<crate::expect::Verdict>)> {
     let names = plan.endpoints.iter().map(|e| e.name.clone()).collect();
     let mut steady = SteadyWatch::new(scenario, names);
+    let announcer = super::live::Announcer::start(scenario, out);
     let watch = Watch {
         faults,
         steady: &mut steady,
         scraper: observers.scraper.as_ref(),
         guard: &observers.guard,
         live,
+        announcer: &announcer,
     };
     let results = engine_run(args, scenario, plan, out, watch);
     // Faults off even when the run failed to start.
+    let before = faults.active();
     faults.finish();
+    announcer.faults(&before, &[]);
     let mut results = results?;
     live.inspect(|l| l.settle(&results));
     if steady.failed {
-        eprintln!("{}", results.aborted.take().unwrap_or_default());
+        crate::events::say(&results.aborted.take().unwrap_or_default());
     }
     Ok((results, steady.verdicts))
 }
@@ -157,6 +165,8 @@ struct Watch<'w, 'f, 's> {
     guard: &'w crate::expect::stop::StopGuard,
     /// The run's own metrics, if they are served or written.
     live: Option<&'w Live>,
+    /// slogate's own events.
+    announcer: &'w super::live::Announcer,
 }
 
 /// The engine over every phase: the steady state checked before the first
@@ -175,7 +185,7 @@ fn engine_run(
     let mut aborts = AbortWatch::new(scenario.aborts.clone());
     let faults = std::cell::RefCell::new(watch.faults);
     let names: Vec<String> = plan.endpoints.iter().map(|e| e.name.clone()).collect();
-    let progress = RunProgress::new(plan, args.no_progress);
+    let progress = RunProgress::new(plan, args.no_progress || crate::events::json());
     let options = RunOptions {
         handle_signals: true,
         ..RunOptions::default()
@@ -198,7 +208,10 @@ fn engine_run(
             let stop = aborts.observe(rows).or_else(|| watch.guard.tripped());
             if stop.is_some() {
                 // Faults off at once: the load stops after its requests end.
-                faults.borrow_mut().finish();
+                let mut faults = faults.borrow_mut();
+                let before = faults.active();
+                faults.finish();
+                watch.announcer.faults(&before, &[]);
                 live.inspect(|l| l.faults(&[]));
             }
             stop
@@ -209,9 +222,12 @@ fn engine_run(
             }
             progress.enter(phase);
             let mut faults = faults.borrow_mut();
+            let (name, before) = (&scenario.phases[phase].name, faults.active());
+            watch.announcer.phase(name, phase);
             faults.enter(phase);
-            let name = &scenario.phases[phase].name;
-            live.inspect(|l| l.enter_phase(name, done, &faults.active()));
+            let after = faults.active();
+            watch.announcer.faults(&before, &after);
+            live.inspect(|l| l.enter_phase(name, done, &after));
             None
         },
     )?;
@@ -243,7 +259,7 @@ fn write(
     // The page before the terminal: a reader that closes stdout early
     // (`| head`) must not cost the results directory its page.
     if let Err(e) = crate::report::html::write(out) {
-        eprintln!("warning: index.html not written: {e:#}");
+        crate::events::say(&format!("warning: index.html not written: {e:#}"));
     }
     let mut stdout = crate::redact::Writer::new(std::io::stdout().lock());
     let printed = reports::write_terminal(report, &mut stdout).and_then(|()| {

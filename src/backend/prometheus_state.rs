@@ -186,11 +186,11 @@ pub fn settle(prometheus: &Prometheus, end: i64, alerts: &[&str]) -> Vec<RuleGro
                 .or(g.err())
                 .map(|e| e.to_string())
                 .unwrap_or_default();
-            eprintln!(
+            crate::events::say(&format!(
                 "note: cannot read {}'s configuration or rules ({why}); waiting {} s before reading it back",
                 prometheus.describe(),
                 FALLBACK_WAIT.as_secs()
-            );
+            ));
             std::thread::sleep(FALLBACK_WAIT);
             return Vec::new();
         }
@@ -214,10 +214,10 @@ pub fn settle(prometheus: &Prometheus, end: i64, alerts: &[&str]) -> Vec<RuleGro
     let now = crate::metrics::scrape::system_ms(std::time::SystemTime::now());
     let budget = Duration::from_millis((deadline_ms - now).max(0) as u64);
     if budget > Duration::from_secs(3) {
-        eprintln!(
+        crate::events::say(&format!(
             "waiting up to {} s for Prometheus to scrape and evaluate past the run's end",
             budget.as_secs().max(1)
-        );
+        ));
     }
     let started = Instant::now();
     let mut latest = groups;

@@ -111,7 +111,7 @@ impl Receiver {
                 runtime.block_on(async move {
                     match tokio::net::TcpListener::from_std(listener) {
                         Ok(listener) => serve(listener, store, stop_rx).await,
-                        Err(e) => eprintln!("webhook receiver: {e}"),
+                        Err(e) => crate::events::say(&format!("webhook receiver: {e}")),
                     }
                 });
             })?;

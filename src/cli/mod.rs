@@ -323,6 +323,12 @@ pub struct TelemetryArgs {
     /// --web.enable-remote-write-receiver).
     #[arg(long = "remote-write", value_name = "URL")]
     pub remote_write: Option<String>,
+
+    /// slogate's own events (run and phase start, faults on and off, alert
+    /// state changes, verdicts, aborts, run end): `text` for people (the
+    /// default), `json` one object per line on stderr for Promtail/Loki.
+    #[arg(long = "log-format", value_name = "FORMAT")]
+    pub log_format: Option<crate::events::LogFormat>,
 }
 
 /// `slogate check FILE...`.

@@ -135,7 +135,9 @@ fn guard(
         } => match rules.start() {
             Ok(live) => Some(live),
             Err(why) => {
-                eprintln!("warning: stop conditions on alerts not evaluated: {why}");
+                crate::events::say(&format!(
+                    "warning: stop conditions on alerts not evaluated: {why}"
+                ));
                 warned = true;
                 None
             }
@@ -186,11 +188,11 @@ fn guard(
                 Ok(answer) => condition.holds(&answer),
                 Err(why) => {
                     if !warned {
-                        eprintln!(
+                        crate::events::say(&format!(
                             "warning: stop condition `{}` not evaluated: {}",
                             condition.text,
                             crate::redact::text(&why)
-                        );
+                        ));
                         warned = true;
                     }
                     None

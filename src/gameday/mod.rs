@@ -53,10 +53,10 @@ impl Observers {
         let receiver = match metrics.and_then(|m| m.receiver) {
             Some(addr) => {
                 let receiver = Receiver::start(addr)?;
-                eprintln!(
+                crate::events::say(&format!(
                     "webhook receiver: listening on http://{}/ for Alertmanager's notifications",
                     receiver.addr()
-                );
+                ));
                 Some(receiver)
             }
             None => None,

@@ -139,10 +139,10 @@ pub(crate) fn judge_run(
         ));
     }
     for (error, count) in &alerts.errors {
-        eprintln!(
+        crate::events::say(&format!(
             "warning: rule {} ({}) failed at {count} evaluation(s): {}",
             error.rule, error.source, error.message
-        );
+        ));
     }
     verdicts
 }
@@ -179,10 +179,10 @@ pub(crate) fn await_notifications(
             break;
         };
         if !told && deadline - now() > 1000 {
-            eprintln!(
+            crate::events::say(&format!(
                 "waiting up to {}s for notifications at the webhook receiver",
                 (deadline.min(bound) - now() + 999) / 1000
-            );
+            ));
             told = true;
         }
         if now() >= bound {

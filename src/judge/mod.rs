@@ -53,7 +53,10 @@ pub(crate) fn server(
     } = paging;
     if let Some(scraped) = &scraped {
         for problem in &scraped.problems {
-            eprintln!("warning: {}", terminal_lines(&crate::redact::text(problem)));
+            crate::events::say(&format!(
+                "warning: {}",
+                terminal_lines(&crate::redact::text(problem))
+            ));
         }
         // A failed save loses the saved scrapes, not the verdicts.
         let files = Contents {
@@ -61,7 +64,10 @@ pub(crate) fn server(
             ..Contents::default()
         };
         if let Err(e) = write_all(out, &files) {
-            eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
+            crate::events::say(&format!(
+                "warning: {}",
+                crate::redact::text(&format!("{e:#}"))
+            ));
         }
     }
     let Some(metrics) = &scenario.metrics else {
@@ -144,7 +150,10 @@ pub(crate) fn server(
             ..Contents::default()
         };
         if let Err(e) = write_all(out, &files) {
-            eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
+            crate::events::say(&format!(
+                "warning: {}",
+                crate::redact::text(&format!("{e:#}"))
+            ));
         }
         let detection = save_alerts(&alerts, faults, scenario, results, out)?;
         let mut backend = Embedded::new(&store);
@@ -195,16 +204,20 @@ fn in_process_too(
     ) {
         Ok(ours) => ours,
         Err(e) => {
-            eprintln!("warning: the rules could not be evaluated in process: {e:#}");
+            crate::events::say(&format!(
+                "warning: the rules could not be evaluated in process: {e:#}"
+            ));
             return Vec::new();
         }
     };
     let differences = crate::rules::both::compare(&alerts.timeline, &ours.timeline);
     let origin = crate::metrics::scrape::system_ms(results.started_at);
     if !differences.is_empty() {
-        eprintln!("in process (slogate's scrapes) vs the Prometheus, times from the run's start:");
+        crate::events::say(
+            "in process (slogate's scrapes) vs the Prometheus, times from the run's start:",
+        );
         for d in &differences {
-            eprintln!("  {}", terminal_lines(&d.line(origin)));
+            crate::events::say(&format!("  {}", terminal_lines(&d.line(origin))));
         }
     }
     differences
@@ -224,7 +237,10 @@ fn save_series(
         ..Contents::default()
     };
     if let Err(e) = write_all(out, &files) {
-        eprintln!("warning: {}", crate::redact::text(&format!("{e:#}")));
+        crate::events::say(&format!(
+            "warning: {}",
+            crate::redact::text(&format!("{e:#}"))
+        ));
     }
 }
 
@@ -368,10 +384,10 @@ pub(crate) fn live(
     let judged = server(scenario, results, scraped, paging, faults, out);
     let (server, slos, detection) = judged.unwrap_or_else(|e| {
         let why = format!("{e:#}");
-        eprintln!(
+        crate::events::say(&format!(
             "error: server-side checks not judged: {}",
             terminal_lines(&crate::redact::text(&why))
-        );
+        ));
         (
             vec![Verdict::not_judged(&scenario.file, &why)],
             Vec::new(),

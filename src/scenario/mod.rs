@@ -85,6 +85,8 @@ pub struct Scenario {
     /// `outputs:`: where the run's own metrics go (the command line's
     /// flags win over it).
     pub outputs: Outputs,
+    /// `logs: {format}`: how slogate's own events are written, if said.
+    pub logs: Option<crate::events::LogFormat>,
     /// `--shard i/N`, once [`Shard::apply`] has cut the scenario down.
     pub shard: Option<Shard>,
 }

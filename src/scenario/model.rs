@@ -69,6 +69,16 @@ pub(crate) struct ScenarioFile {
     /// Where the run's own metrics go while it runs.
     #[serde(default)]
     pub outputs: Option<Spanned<OutputsSpec>>,
+    /// How slogate's own events are written (`--log-format` wins).
+    #[serde(default)]
+    pub logs: Option<Spanned<LogsSpec>>,
+}
+
+/// `logs: {format: text|json}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LogsSpec {
+    pub format: Text,
 }
 
 /// `outputs: {metrics_listen, allow_remote, buckets, grace, remote_write}`.

@@ -1,14 +1,32 @@
 //! Validation of `outputs:`: where the run's own metrics go while it runs
 //! (`metrics_listen`, `remote_write`, their histograms' `buckets`, the
-//! endpoint's `grace` after the run). Part of [`super::resolve`].
+//! endpoint's `grace` after the run), and `logs:`. Part of
+//! [`super::resolve`].
 
 use serde_saphyr::Spanned;
 
 use super::Outputs;
-use super::model::OutputsSpec;
+use super::model::{LogsSpec, OutputsSpec};
 use super::resolve::Validator;
+use crate::events::LogFormat;
 
 impl Validator<'_> {
+    pub(super) fn logs(&mut self, spec: Option<&Spanned<LogsSpec>>) -> Option<LogFormat> {
+        let format = &spec?.value.format;
+        match format.value.as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            other => {
+                self.error(
+                    Self::at(format),
+                    format!("logs.format: `{other}` is not a log format"),
+                    Some("`text` (lines for people) or `json` (one object per line, for Promtail/Loki)".into()),
+                );
+                None
+            }
+        }
+    }
+
     pub(super) fn outputs(&mut self, spec: Option<&Spanned<OutputsSpec>>) -> Outputs {
         let Some(spec) = spec else {
             return Outputs::default();

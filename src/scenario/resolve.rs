@@ -37,6 +37,7 @@ const KEYS: &[&[&str]] = &[
         "proxies",
         "redact",
         "outputs",
+        "logs",
     ],
     &["url", "demo", "upstream"],
     &[
@@ -486,6 +487,7 @@ impl Validator<'_> {
             metrics,
             redact: self.redact(&file.redact),
             outputs: self.outputs(file.outputs.as_ref()),
+            logs: self.logs(file.logs.as_ref()),
             shard: None,
         }
     }

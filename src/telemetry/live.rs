@@ -85,7 +85,10 @@ impl Live {
                     settings.allow_remote,
                     Arc::new(move || serving.encode_openmetrics()),
                 )?;
-                eprintln!("the run's metrics: http://{}/metrics", server.addr());
+                crate::events::say(&format!(
+                    "the run's metrics: http://{}/metrics",
+                    server.addr()
+                ));
                 Some(server)
             }
             None => None,
@@ -172,7 +175,7 @@ impl Live {
             super::linger(server, self.grace);
         }
         if let Some(stats) = &stats {
-            eprintln!("{}", describe(stats));
+            crate::events::say(&describe(stats));
         }
         stats
     }
