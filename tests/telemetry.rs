@@ -509,3 +509,166 @@ phases:
     // In the order they happened, pending first even at the same instant.
     assert_eq!(alert_states[..2], ["pending", "firing"], "{stderr}");
 }
+
+/// Every PromQL expression of the shipped Grafana dashboard (panels and
+/// annotations), with Grafana's variables filled in as Grafana would.
+fn dashboard_queries(scenario: &str, job: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/grafana/slogate-dashboard.json"),
+    )
+    .unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // What Grafana needs to import it (the Classic JSON model).
+    assert_eq!(dashboard["uid"], "slogate-run");
+    assert!(dashboard["title"].is_string());
+    assert!(dashboard["schemaVersion"].as_u64().unwrap() >= 36);
+    assert!(dashboard["time"]["from"].is_string() && dashboard["time"]["to"].is_string());
+    let variables: Vec<&str> = dashboard["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(variables, ["datasource", "scenario", "job"]);
+    let fill = |expr: &str| {
+        expr.replace("$scenario", scenario)
+            .replace("$job", job)
+            .replace("$__rate_interval", "4s")
+    };
+    let mut queries = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        let title = panel["title"].as_str().unwrap();
+        assert!(
+            ids.insert(panel["id"].as_u64().unwrap()),
+            "{title}: id taken"
+        );
+        let grid = &panel["gridPos"];
+        let (x, w) = (grid["x"].as_u64().unwrap(), grid["w"].as_u64().unwrap());
+        assert!(
+            grid["h"].as_u64().unwrap() > 0 && x + w <= 24,
+            "{title}: {grid}"
+        );
+        if panel["type"] == "row" {
+            continue;
+        }
+        assert_eq!(panel["datasource"]["uid"], "${datasource}", "{title}");
+        let targets = panel["targets"].as_array().unwrap();
+        assert!(!targets.is_empty(), "{title}");
+        let refs: std::collections::BTreeSet<&str> = targets
+            .iter()
+            .map(|t| t["refId"].as_str().unwrap())
+            .collect();
+        assert_eq!(refs.len(), targets.len(), "{title}: refIds");
+        for target in targets {
+            let legend = target["legendFormat"].as_str().unwrap();
+            queries.push((
+                format!("{title} ({legend})"),
+                fill(target["expr"].as_str().unwrap()),
+            ));
+        }
+    }
+    for annotation in dashboard["annotations"]["list"].as_array().unwrap() {
+        if let Some(expr) = annotation["expr"].as_str() {
+            let name = annotation["name"].as_str().unwrap();
+            queries.push((format!("annotation {name}"), fill(expr)));
+        }
+    }
+    queries
+}
+
+/// A range query's series with at least one number.
+fn has_data(result: &serde_json::Value) -> bool {
+    result.as_array().is_some_and(|series| {
+        series.iter().any(|s| {
+            s["values"].as_array().is_some_and(|values| {
+                values.iter().any(|v| {
+                    v[1].as_str()
+                        .is_some_and(|x| x.parse::<f64>().is_ok_and(f64::is_finite))
+                })
+            })
+        })
+    })
+}
+
+/// The shipped dashboard, with no Grafana here: each panel's and
+/// annotation's PromQL returns data from a real Prometheus that scraped a
+/// run (the demo and slogate's own metrics), and parses and returns data
+/// in slogate's own evaluator over the run's saved metrics (but the checks,
+/// judged after the run's last scrape).
+#[test]
+fn every_dashboard_query_returns_data_for_a_run() {
+    let Some(binary) = support::require_tool("prometheus", "prometheus") else {
+        return;
+    };
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = free_port();
+    let demo_addr = demo.url().trim_start_matches("http://").to_string();
+    let prometheus = Prometheus::start(
+        &binary,
+        &format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: slogate\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n  - job_name: demo\n    static_configs:\n      - targets: ['{demo_addr}']\n"
+        ),
+    );
+    let listen = format!("127.0.0.1:{port}");
+    // A request nothing answers, for the errors panel.
+    let gone = format!(
+        "requests:\n  - {{name: gone, url: \"http://127.0.0.1:{}/\", weight: 1}}\n",
+        free_port()
+    );
+    let yaml = format!(
+        "{}metrics:\n  scrape: [{{url: \"${{api}}/metrics\", job: demo, interval: 1s}}]\nexpect: [error_rate < 50%]\n",
+        scenario(&demo.url()).replacen("requests:\n", &gone, 1)
+    );
+    let started = std::time::SystemTime::now();
+    let (_dir, out, output) = run_scenario_with(
+        &yaml,
+        &[],
+        &["--metrics-listen", &listen, "--metrics-grace", "20s"],
+    );
+    support::assert_exit(&output, 0);
+    let span = started.elapsed().unwrap().as_secs() + 2;
+    let client = slogate::backend::http_client(std::time::Duration::from_secs(30)).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let start = format!("{:.3}", now - span as f64);
+    let end = format!("{now:.3}");
+    let mut without_data = Vec::new();
+    for (name, expr) in dashboard_queries("telemetry", "demo") {
+        let body = client
+            .get(format!("{}/api/v1/query_range", prometheus.url()))
+            .query(&[
+                ("query", expr.as_str()),
+                ("start", &start),
+                ("end", &end),
+                ("step", "1"),
+            ])
+            .send()
+            .and_then(|r| r.text())
+            .unwrap();
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(answer["status"], "success", "{name}: {expr}: {answer}");
+        if !has_data(&answer["data"]["result"]) {
+            without_data.push(format!("Prometheus: {name}: {expr}"));
+        }
+        // slogate's evaluator over the saved scrapes (its own job there is
+        // `slogate_run`, the demo's `demo`).
+        let run = out.to_str().unwrap();
+        let range = format!("{span}s");
+        let answer = support::slogate(&[
+            "query", "--run", run, &expr, "--range", &range, "--output", "json",
+        ]);
+        support::assert_exit(&answer, 0);
+        let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap();
+        if !has_data(&answer["result"]) && !expr.contains("slogate_check_passed") {
+            without_data.push(format!("saved: {name}: {expr}"));
+        }
+    }
+    assert!(
+        without_data.is_empty(),
+        "no data:\n{}",
+        without_data.join("\n")
+    );
+}

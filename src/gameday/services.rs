@@ -116,7 +116,7 @@ impl Services {
         // The run's own, so its saved metrics hold them too.
         targets.extend(own.map(|url| ScrapeTarget {
             url,
-            job: "slogate".into(),
+            job: "slogate_run".into(),
             interval,
             limits: Default::default(),
         }));
