@@ -6,9 +6,9 @@
 //! The run hands over a snapshot of its metrics (their OpenMetrics text)
 //! about once a second and never waits: a thread of its own sends them in
 //! order. While the receiver is down it retries the oldest with backoff;
-//! the queue is bounded in bytes and drops its *oldest* snapshots first
-//! (counters are cumulative, so a dropped snapshot costs resolution, not
-//! counts). At the end the last snapshot is sent, then a stale marker for
+//! the queue is bounded in bytes and drops its *oldest* snapshots first,
+//! after the one being sent (counters are cumulative, so a dropped
+//! snapshot costs resolution, not counts). At the end the last snapshot is sent, then a stale marker for
 //! every series, as Prometheus writes when a target goes away.
 //!
 //! A series' first sample is preceded by a zero at the snapshot before it
@@ -57,6 +57,10 @@ pub struct WriteStats {
 
 /// A snapshot waiting to be sent: the metrics' text and when it was true.
 struct Snapshot {
+    /// Its place in the queue's order, so that a send that succeeds takes
+    /// off this one and no other (the oldest may have been dropped
+    /// meanwhile).
+    seq: u64,
     text: String,
     at_ms: i64,
     /// The end's: every series sent so far gets a stale marker after it.
@@ -72,6 +76,8 @@ struct Queue {
     stats: WriteStats,
     /// The newest snapshot's time: each is stamped after it.
     last_ms: i64,
+    /// The next snapshot's `seq`.
+    next_seq: u64,
 }
 
 /// The writer: a queue, and the thread that empties it.
@@ -142,10 +148,18 @@ impl RemoteWriter {
         let at_ms = ms.max(queue.last_ms + 1);
         queue.last_ms = at_ms;
         queue.bytes += text.len();
-        queue.snapshots.push_back(Snapshot { text, at_ms, last });
-        // Over the bound: the oldest go, never the end's.
-        while queue.bytes > QUEUE_BYTES && queue.snapshots.len() > 1 {
-            if let Some(old) = queue.snapshots.pop_front() {
+        let seq = queue.next_seq;
+        queue.next_seq += 1;
+        queue.snapshots.push_back(Snapshot {
+            seq,
+            text,
+            at_ms,
+            last,
+        });
+        // Over the bound: the oldest go, but not the first (it may be in
+        // flight) and never the newest (the end's is last).
+        while queue.bytes > QUEUE_BYTES && queue.snapshots.len() > 2 {
+            if let Some(old) = queue.snapshots.remove(1) {
                 queue.bytes -= old.text.len();
                 queue.stats.snapshots_dropped += 1;
             }
@@ -199,6 +213,7 @@ fn send_all(shared: &(Mutex<Queue>, Condvar), client: &reqwest::blocking::Client
                 }
                 if let Some(front) = guard.snapshots.front() {
                     break Snapshot {
+                        seq: front.seq,
                         text: front.text.clone(),
                         at_ms: front.at_ms,
                         last: front.last,
@@ -231,7 +246,12 @@ fn send_all(shared: &(Mutex<Queue>, Condvar), client: &reqwest::blocking::Client
                 }
                 sent.series.extend(new_series);
                 sent.previous_ms = Some(snapshot.at_ms);
-                if let Some(done) = guard.snapshots.pop_front() {
+                if guard
+                    .snapshots
+                    .front()
+                    .is_some_and(|front| front.seq == snapshot.seq)
+                    && let Some(done) = guard.snapshots.pop_front()
+                {
                     guard.bytes -= done.text.len();
                 }
                 backoff = FIRST_BACKOFF;

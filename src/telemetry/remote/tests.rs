@@ -201,8 +201,9 @@ fn timestamps_only_increase_and_a_down_receiver_costs_the_oldest_snapshots() {
     {
         let queue = lock(&writer.shared.0);
         let stamps: Vec<i64> = queue.snapshots.iter().map(|s| s.at_ms).collect();
-        // 24 MiB asked for, 16 MiB kept: the oldest two went.
-        assert_eq!(stamps, [5_002, 5_003, 5_004, 5_005]);
+        // 24 MiB asked for, 16 MiB kept: the oldest two after the one
+        // being sent went.
+        assert_eq!(stamps, [5_000, 5_003, 5_004, 5_005]);
         assert_eq!(queue.stats.snapshots_dropped, 2);
     }
     let started = Instant::now();
