@@ -42,10 +42,11 @@ measure slogate ./target/release/slogate hit "$url" -z "${seconds}s" -c "$connec
 measure slogate_again ./target/release/slogate hit "$url" -z "${seconds}s" -c "$connections" -o json --no-progress
 # The run's own metrics on, scraped every second as a Prometheus would.
 metrics_port=19464
-( sleep 1; for _ in $(seq "$seconds"); do curl -s "http://127.0.0.1:${metrics_port}/metrics" >/dev/null; sleep 1; done ) &
+( sleep 1; for _ in $(seq "$seconds"); do curl -s "http://127.0.0.1:${metrics_port}/metrics" >/dev/null || true; sleep 1; done ) &
+scraper=$!
 measure slogate_metrics ./target/release/slogate hit "$url" -z "${seconds}s" -c "$connections" -o json --no-progress \
     --metrics-listen "127.0.0.1:${metrics_port}" --metrics-grace 0s
-wait
+wait "$scraper"
 # And remote-written into a real Prometheus, where one is installed.
 if command -v prometheus >/dev/null; then
     prometheus_port=19490
