@@ -331,7 +331,7 @@ fn the_metrics_flags_are_checked_before_anything_runs() {
                 "--metrics-buckets",
                 "0.1,-1",
             ][..],
-            "--metrics-buckets: `-1`: each bound is a number of seconds above 0",
+            "--metrics-buckets: `-1`: each bound is a number of seconds of at least 0.000001",
         ),
         (
             &["--remote-write", "ftp://example/write"][..],

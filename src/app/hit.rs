@@ -42,7 +42,7 @@ pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     crate::redact::add_params(&args.redact);
     let mut plan = crate::cli::hit_plan::plan(args).map_err(UsageError::from)?;
     let settings = super::live::settings(&args.telemetry, &Default::default())?;
-    let live = Live::start(&settings, "hit", &plan)?;
+    let mut live = Live::start(&settings, "hit", &plan)?;
     plan.live_buckets_us = live.as_ref().map(|l| l.telemetry.buckets_us());
     let progress = HitProgress::new(&plan, args.no_progress || crate::events::json());
     let options = RunOptions {
@@ -78,7 +78,7 @@ pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
     };
     let checks = judge(&expectations, &results, target.expect_status.as_deref());
     let failed = checks.iter().any(expect::Verdict::fails_run);
-    if let Some(live) = live {
+    if let Some(live) = live.as_mut() {
         live.finish(&checks);
     }
     for check in &checks {
@@ -109,6 +109,7 @@ pub(crate) fn run(args: &HitArgs) -> anyhow::Result<Exit> {
             out.flush()?;
         }
     }
+    live.into_iter().for_each(Live::linger);
     Ok(if results.interrupted {
         Exit::Aborted
     } else if failed {

@@ -24,11 +24,13 @@ pub(super) fn settings(args: &TelemetryArgs, outputs: &Outputs) -> Result<Settin
     if let Some(bad) = args
         .metrics_buckets
         .iter()
-        .find(|b| !b.is_finite() || **b <= 0.0)
+        .find(|b| !b.is_finite() || **b < 1e-6)
     {
         return Err(UsageError::new(
             "--metrics-buckets",
-            format!("`{bad}`: each bound is a number of seconds above 0, e.g. 0.05,0.1,0.25,0.5,1"),
+            format!(
+                "`{bad}`: each bound is a number of seconds of at least 0.000001 (1µs), e.g. 0.05,0.1,0.25,0.5,1"
+            ),
         ));
     }
     if !args.metrics_buckets.is_empty() {
@@ -47,6 +49,19 @@ pub(super) fn settings(args: &TelemetryArgs, outputs: &Outputs) -> Result<Settin
         ));
     }
     Ok(settings)
+}
+
+/// The run's live metrics, if the flags or the scenario ask for them; the
+/// plan's rows then carry their histograms.
+pub(super) fn start(
+    args: &crate::cli::RunArgs,
+    scenario: &crate::scenario::Scenario,
+    plan: &mut crate::plan::LoadPlan,
+) -> anyhow::Result<Option<crate::telemetry::live::Live>> {
+    let settings = settings(&args.telemetry, &scenario.outputs)?;
+    let live = crate::telemetry::live::Live::start(&settings, &scenario.name, plan)?;
+    plan.live_buckets_us = live.as_ref().map(|l| l.telemetry.buckets_us());
+    Ok(live)
 }
 
 /// slogate's own events as the run goes ([`crate::events`]): phases and

@@ -31,7 +31,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let services = Services::start(&scenario)?;
     let (mut plan, bases) = compile(args, &scenario, &services)?;
     let out = results_dir(args, &scenario.name)?;
-    let live = live(args, &scenario, &mut plan)?;
+    let mut live = super::live::start(args, &scenario, &mut plan)?;
     let own = live
         .as_ref()
         .and_then(Live::addr)
@@ -58,7 +58,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         &faults,
         &out,
     )?;
-    let written = live.and_then(|l| l.finish(&judged.verdicts));
+    let written = live.as_mut().and_then(|l| l.finish(&judged.verdicts));
     let mut report = RunReport::new(&scenario, &results, judged.verdicts);
     report.remote_write = written;
     report.command = crate::redact::command_line();
@@ -72,6 +72,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     report.detection = judged.detection;
     write(&out, &report, &judged.slos, &faults, results.started_at)?;
     super::live::announce(&out, &report);
+    live.into_iter().for_each(Live::linger);
     // Ignored when the reader has gone (`| head`): the exit code still says.
     let _ = writeln!(std::io::stdout(), "results: {}", out.display());
     let export_failed = exported.is_some_and(|done| !announce_export(done, args));
@@ -220,6 +221,7 @@ fn engine_run(
             if let Some(stop) = watch.steady.enter(phase, done, watch.scraper) {
                 return Some(stop);
             }
+            live.inspect(|l| l.telemetry.verdicts(&watch.steady.verdicts));
             progress.enter(phase);
             let mut faults = faults.borrow_mut();
             let (name, before) = (&scenario.phases[phase].name, faults.active());
@@ -275,19 +277,6 @@ fn write(
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
-}
-
-/// The run's live metrics, if the flags ask for them; the plan's rows then
-/// carry their histograms.
-fn live(
-    args: &RunArgs,
-    scenario: &Scenario,
-    plan: &mut plan::LoadPlan,
-) -> anyhow::Result<Option<Live>> {
-    let settings = super::live::settings(&args.telemetry, &scenario.outputs)?;
-    let live = Live::start(&settings, &scenario.name, plan)?;
-    plan.live_buckets_us = live.as_ref().map(|l| l.telemetry.buckets_us());
-    Ok(live)
 }
 
 /// `--out` (refused if it holds results, unless `--force`), or

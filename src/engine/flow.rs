@@ -226,6 +226,7 @@ async fn one_step(
 ) -> StepEnd {
     sleep.until(due).await;
     let started = Instant::now();
+    recorder.borrow_mut().note_sent();
     let deadline = started + shared.request_timeout;
     let result = timeout
         .run(

@@ -174,7 +174,11 @@ async fn connection(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>, mut sl
                 (now, now)
             }
         };
-        recorder.borrow_mut().note_started(ticket.due);
+        {
+            let mut recorder = recorder.borrow_mut();
+            recorder.note_started(ticket.due);
+            recorder.note_sent();
+        }
         let deadline = started + shared.request_timeout;
         let result = timeout
             .run(deadline, client.send(&shared.wire, endpoint))

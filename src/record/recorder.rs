@@ -51,7 +51,7 @@ pub struct Progress {
     pub requests: AtomicU64,
     /// Of which failed (no response, or status >= 400).
     pub failed: AtomicU64,
-    /// Requests sent (started), over the whole run.
+    /// Requests sent over the whole run (flows' steps one by one).
     pub started: AtomicU64,
 }
 
@@ -72,8 +72,9 @@ pub struct Recorder {
     requests: u64,
     failed: u64,
     started: u64,
-    /// Requests sent over the whole run (`started` is the phase's).
-    run_started: u64,
+    /// Requests sent over the whole run, flows' steps one by one
+    /// (`started` counts the phase's tickets).
+    sent: u64,
     progress: Arc<Progress>,
     flush: UnboundedSender<Flush>,
     /// Per endpoint, which statuses succeed.
@@ -104,7 +105,7 @@ impl Recorder {
             requests: 0,
             failed: 0,
             started: 0,
-            run_started: 0,
+            sent: 0,
             progress,
             flush,
             success,
@@ -129,13 +130,16 @@ impl Recorder {
     /// being sent, for the dropped-request count, its step's too.
     pub fn note_started(&mut self, due: Option<Instant>) {
         self.started += 1;
-        self.run_started += 1;
-        self.progress
-            .started
-            .store(self.run_started, Ordering::Relaxed);
         if let (Some(steps), Some(due)) = (&mut self.steps, due) {
             steps.started(due);
         }
+    }
+
+    /// Notes that a request (a flow's step too) goes on the wire now, for
+    /// the requests in flight.
+    pub fn note_sent(&mut self) {
+        self.sent += 1;
+        self.progress.started.store(self.sent, Ordering::Relaxed);
     }
 
     /// Adds one finished request.

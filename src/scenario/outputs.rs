@@ -59,10 +59,10 @@ impl Validator<'_> {
                 );
             }
             for bound in &buckets.value {
-                if !bound.value.is_finite() || bound.value <= 0.0 {
+                if !bound.value.is_finite() || bound.value < 1e-6 {
                     self.error(
                         Self::at(bound),
-                        format!("outputs.buckets: `{}` is not a number of seconds above 0", bound.value),
+                        format!("outputs.buckets: `{}` is not a number of seconds of at least 0.000001 (1µs)", bound.value),
                         Some("bounds are seconds, as the service's own `le` labels: `[0.05, 0.1, 0.25]`".into()),
                     );
                 }

@@ -11,7 +11,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::record::{Bucketed, TimelineRow};
+use crate::record::{Bucketed, ErrorKind, TimelineRow};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct ScenarioLabels {
@@ -295,7 +295,7 @@ impl Families {
                     scenario: labels.scenario.clone(),
                     phase: labels.phase.clone(),
                     request: labels.request.clone(),
-                    status_class: super::status_class(i).to_string(),
+                    status_class: status_class(i).to_string(),
                 })
                 .inc_by(n);
         }
@@ -305,7 +305,7 @@ impl Families {
                     scenario: labels.scenario.clone(),
                     phase: labels.phase.clone(),
                     request: labels.request.clone(),
-                    kind: super::error_kind(i).to_string(),
+                    kind: error_kind(i).to_string(),
                 })
                 .inc_by(n);
         }
@@ -322,4 +322,14 @@ impl Families {
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
     }
+}
+
+/// The status class label of index `i` of a row's classes: `1xx` .. `5xx`.
+fn status_class(i: usize) -> &'static str {
+    ["1xx", "2xx", "3xx", "4xx", "5xx"][i.min(4)]
+}
+
+/// The error kind label of index `i` of a row's errors.
+fn error_kind(i: usize) -> &'static str {
+    ErrorKind::ALL.get(i).map_or("other", |kind| kind.name())
 }

@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use super::remote::{RemoteWriter, WriteStats};
 use super::serve::Server;
@@ -111,9 +111,11 @@ impl Live {
         self.server.as_ref().map(Server::addr)
     }
 
-    /// The run starts now.
+    /// The run starts now: a first snapshot, so that every counter's
+    /// first sample has a zero before it.
     pub fn start_run(&self) {
-        self.telemetry.start(Instant::now(), SystemTime::now());
+        self.telemetry.start(SystemTime::now());
+        self.push();
     }
 
     /// Finished timeline rows: counted, and a snapshot for the writer.
@@ -133,7 +135,7 @@ impl Live {
         faults: &[(&str, String, String)],
     ) {
         self.telemetry.phases_done(done);
-        self.telemetry.enter_phase(name, Instant::now());
+        self.telemetry.enter_phase(name, std::time::Instant::now());
         self.telemetry.faults(faults);
         self.push();
     }
@@ -159,25 +161,27 @@ impl Live {
         self.push();
     }
 
-    /// The run is judged: the verdicts set, served until a last scrape (at
-    /// most the grace period), written and marked stale. Returns what the
-    /// remote writer did.
-    pub fn finish(self, verdicts: &[Verdict]) -> Option<WriteStats> {
+    /// The run is judged: the verdicts set, written and marked stale.
+    /// Returns what the remote writer did.
+    pub fn finish(&mut self, verdicts: &[Verdict]) -> Option<WriteStats> {
         self.telemetry.verdicts(verdicts);
-        let stats = self.writer.map(|writer| {
-            writer.finish(
-                self.telemetry.encode_openmetrics(),
-                SystemTime::now(),
-                DRAIN,
-            )
-        });
-        if let Some(server) = &self.server {
-            super::linger(server, self.grace);
-        }
+        let text = self.telemetry.encode_openmetrics();
+        let stats = self
+            .writer
+            .take()
+            .map(|writer| writer.finish(text, SystemTime::now(), DRAIN));
         if let Some(stats) = &stats {
             crate::events::say(&describe(stats));
         }
         stats
+    }
+
+    /// Last, once the reports are written: served until one more scrape
+    /// from outside (at most the grace period), then closed.
+    pub fn linger(self) {
+        if let Some(server) = &self.server {
+            super::linger(server, self.grace);
+        }
     }
 }
 

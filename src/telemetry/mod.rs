@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::engine::Snapshot;
 use crate::expect::{CheckOutcome, Verdict};
-use crate::record::{ErrorKind, PhaseResults, TimelineRow};
+use crate::record::{PhaseResults, TimelineRow};
 use families::{CheckLabels, Families, FaultLabels, PhaseLabels, RequestLabels};
 
 /// Prometheus's default histogram buckets, seconds (client_golang's
@@ -69,7 +69,7 @@ impl Telemetry {
         let mut buckets: Vec<f64> = buckets
             .iter()
             .copied()
-            .filter(|b| b.is_finite() && *b > 0.0)
+            .filter(|b| b.is_finite() && *b >= 1e-6)
             .collect();
         buckets.sort_by(f64::total_cmp);
         buckets.dedup();
@@ -99,9 +99,10 @@ impl Telemetry {
             .collect()
     }
 
-    /// The run started at `at` (wall clock `wall`).
-    pub fn start(&self, at: Instant, wall: SystemTime) {
-        self.lock().run_start = Some(at);
+    /// The run started (wall clock `wall`). The engine's own start, which
+    /// its timeline's seconds count from, comes with its first progress
+    /// moment.
+    pub fn start(&self, wall: SystemTime) {
         let unix = wall
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
@@ -184,6 +185,11 @@ impl Telemetry {
 
     /// The live display's moment: requests in flight, the schedule's lag.
     pub fn progress(&self, snapshot: &Snapshot) {
+        // The first moment gives the engine's start.
+        self.lock().run_start.get_or_insert_with(|| {
+            let now = Instant::now();
+            now.checked_sub(snapshot.elapsed).unwrap_or(now)
+        });
         let labels = self.scenario_labels();
         let in_flight = snapshot.started.saturating_sub(snapshot.requests);
         self.families
@@ -290,16 +296,6 @@ fn phase_at(phases: &[(f64, String)], offset: f64) -> &str {
         0 => AROUND,
         n => &phases[n - 1].1,
     }
-}
-
-/// The status class label of index `i` of a row's classes: `1xx` .. `5xx`.
-fn status_class(i: usize) -> &'static str {
-    ["1xx", "2xx", "3xx", "4xx", "5xx"][i.min(4)]
-}
-
-/// The error kind label of index `i` of a row's errors.
-fn error_kind(i: usize) -> &'static str {
-    ErrorKind::ALL.get(i).map_or("other", |kind| kind.name())
 }
 
 /// How long to keep serving after the run so that a last scrape sees the

@@ -43,7 +43,7 @@ pub struct WriteStats {
     /// Sends that failed and were tried again.
     pub retries: u64,
     /// Snapshots dropped because the queue was full (the receiver was
-    /// down or slow), oldest first; and their bytes.
+    /// down or slow), oldest first.
     pub snapshots_dropped: u64,
     /// Samples the receiver refused (a 4xx answer other than 429: sending
     /// them again would not help).
@@ -233,7 +233,10 @@ fn send_all(shared: &(Mutex<Queue>, Condvar), client: &reqwest::blocking::Client
             .iter()
             .map(|t| t.samples.len() as u64)
             .sum();
-        let outcome = post(client, url, &super::wire::body(&request));
+        let Some(limit) = time_left(queue) else {
+            return;
+        };
+        let outcome = post(client, url, &super::wire::body(&request), limit);
         let mut guard = lock(queue);
         match outcome {
             Ok(()) | Err(Failure::Rejected(_)) => {
@@ -270,8 +273,8 @@ fn send_all(shared: &(Mutex<Queue>, Condvar), client: &reqwest::blocking::Client
                     }
                     None => backoff,
                 };
-                drop(guard);
-                std::thread::sleep(wait);
+                // On the queue, so that the end (or a drop) wakes it.
+                drop(wake.wait_timeout(guard, wait));
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
@@ -294,7 +297,10 @@ fn send_stale(
             .collect(),
     };
     let samples = request.timeseries.len() as u64;
-    let outcome = post(client, url, &super::wire::body(&request));
+    let Some(limit) = time_left(queue) else {
+        return;
+    };
+    let outcome = post(client, url, &super::wire::body(&request), limit);
     let mut guard = lock(queue);
     match outcome {
         Ok(()) => {
@@ -386,9 +392,27 @@ enum Failure {
     Rejected(String),
 }
 
-fn post(client: &reqwest::blocking::Client, url: &str, body: &[u8]) -> Result<(), Failure> {
+/// How long a send may take: [`SEND_TIMEOUT`], or what is left before the
+/// end's deadline; None once it has passed.
+fn time_left(queue: &Mutex<Queue>) -> Option<Duration> {
+    match lock(queue).deadline {
+        None => Some(SEND_TIMEOUT),
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            (!left.is_zero()).then(|| left.min(SEND_TIMEOUT))
+        }
+    }
+}
+
+fn post(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    body: &[u8],
+    limit: Duration,
+) -> Result<(), Failure> {
     let response = client
         .post(url)
+        .timeout(limit)
         .header("Content-Encoding", "snappy")
         .header("Content-Type", "application/x-protobuf")
         .header("X-Prometheus-Remote-Write-Version", "0.1.0")

@@ -73,7 +73,7 @@ impl Server {
         self.addr
     }
 
-    /// `GET /metrics` answered so far.
+    /// `GET /metrics` answered so far, but slogate's own.
     pub fn scrapes(&self) -> u64 {
         self.scrapes.load(Ordering::Relaxed)
     }
@@ -136,7 +136,16 @@ fn handle(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("application/openmetrics-text"));
     let text = source();
-    scrapes.fetch_add(1, Ordering::Relaxed);
+    // slogate's own scraper (the scenario's `metrics.scrape` saving these
+    // series too) is not the Prometheus a last scrape is waited for.
+    let ours = request
+        .headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|agent| agent.starts_with("slogate/"));
+    if !ours {
+        scrapes.fetch_add(1, Ordering::Relaxed);
+    }
     if openmetrics {
         respond(
             StatusCode::OK,

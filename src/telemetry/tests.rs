@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use super::*;
-use crate::record::{Bucketed, RowBuckets};
+use crate::record::{Bucketed, ErrorKind, RowBuckets};
 
 fn row(second: u64, endpoint: usize, requests: u64, ok: u64) -> TimelineRow {
     let mut status_classes = [0; 5];
@@ -30,6 +30,20 @@ fn telemetry() -> Telemetry {
     Telemetry::new("s", requests, &[0.2, 0.1, 0.1, -1.0])
 }
 
+/// Starts the run now, as the engine's first progress moment says it.
+fn begin(t: &Telemetry) -> Instant {
+    let start = Instant::now();
+    t.start(SystemTime::now());
+    t.progress(&Snapshot {
+        elapsed: Duration::ZERO,
+        requests: 0,
+        failed: 0,
+        started: 0,
+        lag: Duration::ZERO,
+    });
+    start
+}
+
 fn has(text: &str, line: &str) {
     assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
 }
@@ -37,8 +51,7 @@ fn has(text: &str, line: &str) {
 #[test]
 fn each_second_counts_in_the_phase_that_ran_most_of_it() {
     let t = telemetry();
-    let start = Instant::now();
-    t.start(start, SystemTime::now());
+    let start = begin(&t);
     t.enter_phase("a", start);
     t.enter_phase("b", start + Duration::from_millis(2300));
     t.rows(&[
@@ -77,8 +90,7 @@ fn each_second_counts_in_the_phase_that_ran_most_of_it() {
 #[test]
 fn the_rest_of_the_timeline_is_counted_once() {
     let t = telemetry();
-    let start = Instant::now();
-    t.start(start, SystemTime::now());
+    let start = begin(&t);
     t.enter_phase("a", start);
     let all = [row(0, 0, 5, 5), row(1, 0, 6, 6), row(2, 0, 7, 7)];
     t.rows(&all[..2]);
@@ -162,8 +174,7 @@ fn a_seconds_histogram_is_read_onto_bounds_as_le_counts_it() {
 #[test]
 fn dropped_faults_and_checks() {
     let t = telemetry();
-    let start = Instant::now();
-    t.start(start, SystemTime::now());
+    let start = begin(&t);
     t.enter_phase("a", start);
     t.faults(&[
         ("proxy", "db".into(), "abort".into()),
