@@ -127,6 +127,23 @@ impl Metrics {
     }
 }
 
+/// A /metrics body from OpenMetrics `text` and its content type:
+/// OpenMetrics when the scraper asked for it (Prometheus does), else the
+/// classic text format. The demo's, the proxy's and the run's own.
+pub(crate) fn exposition(text: String, openmetrics: bool) -> (String, &'static str) {
+    if openmetrics {
+        (
+            text,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+    } else {
+        (
+            to_classic(&text),
+            "text/plain; version=0.0.4; charset=utf-8",
+        )
+    }
+}
+
 /// Rewrites OpenMetrics text as the classic Prometheus text format (0.0.4),
 /// for scrapers that do not ask for OpenMetrics (curl, promtool): a counter's
 /// HELP and TYPE name the `_total` series, and UNIT and EOF lines go.

@@ -31,7 +31,7 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
 pub use faults::{Faults, KnobError, SetFaultsError, set_remote as set_faults_remote};
-pub(crate) use metrics::to_classic;
+pub(crate) use metrics::exposition;
 use metrics::{Metrics, RequestLabels, RouteLabels};
 
 /// Records processed when `records` is not given.
@@ -232,18 +232,7 @@ fn metrics_protobuf(state: &State) -> Response<Full<Bytes>> {
 /// OpenMetrics when the scraper asks for it (Prometheus does), else the
 /// classic text format.
 fn metrics(state: &State, openmetrics: bool) -> Response<Full<Bytes>> {
-    let text = state.metrics.encode_openmetrics();
-    let (body, content_type) = if openmetrics {
-        (
-            text,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )
-    } else {
-        (
-            metrics::to_classic(&text),
-            "text/plain; version=0.0.4; charset=utf-8",
-        )
-    };
+    let (body, content_type) = metrics::exposition(state.metrics.encode_openmetrics(), openmetrics);
     let mut response = Response::new(Full::new(Bytes::from(body)));
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,

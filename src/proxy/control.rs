@@ -80,19 +80,8 @@ async fn handle(
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|accept| accept.contains("application/openmetrics-text"));
             let text = shared.metrics.encode_openmetrics();
-            if openmetrics {
-                respond(
-                    StatusCode::OK,
-                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    text,
-                )
-            } else {
-                respond(
-                    StatusCode::OK,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    crate::demo::to_classic(&text),
-                )
-            }
+            let (body, content_type) = crate::demo::exposition(text, openmetrics);
+            respond(StatusCode::OK, content_type, body)
         }
         (Method::GET, "/faults") => json(StatusCode::OK, &listing(&shared)),
         (Method::POST, "/faults") => add(&shared, request).await,

@@ -146,19 +146,8 @@ fn handle(
     if !ours {
         scrapes.fetch_add(1, Ordering::Relaxed);
     }
-    if openmetrics {
-        respond(
-            StatusCode::OK,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            text,
-        )
-    } else {
-        respond(
-            StatusCode::OK,
-            "text/plain; version=0.0.4; charset=utf-8",
-            crate::demo::to_classic(&text),
-        )
-    }
+    let (body, content_type) = crate::demo::exposition(text, openmetrics);
+    respond(StatusCode::OK, content_type, body)
 }
 
 fn respond(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
