@@ -3,6 +3,7 @@
 use super::UsageError;
 use crate::cli::TelemetryArgs;
 use crate::scenario::Outputs;
+use crate::telemetry::Fault;
 use crate::telemetry::live::Settings;
 
 /// The settings the flags ask for, over the scenario's `outputs:` (the
@@ -95,17 +96,12 @@ impl Announcer {
     }
 
     /// The faults in effect went from `before` to `after`.
-    pub(super) fn faults(
-        &self,
-        before: &[(&str, String, String)],
-        after: &[(&str, String, String)],
-    ) {
+    pub(super) fn faults(&self, before: &[Fault], after: &[Fault]) {
         let at = self.offset();
-        for (source, target, kind) in before.iter().filter(|f| !after.contains(f)) {
-            crate::events::fault(&self.scenario, false, source, target, kind, at);
-        }
-        for (source, target, kind) in after.iter().filter(|f| !before.contains(f)) {
-            crate::events::fault(&self.scenario, true, source, target, kind, at);
+        for (on, changed, other) in [(false, before, after), (true, after, before)] {
+            for f in changed.iter().filter(|f| !other.contains(f)) {
+                crate::events::fault(&self.scenario, on, f.source, &f.target, &f.kind, at);
+            }
         }
     }
 }

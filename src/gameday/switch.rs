@@ -11,6 +11,7 @@ use crate::expect::{CheckOutcome, Verdict};
 use crate::proxy::Proxy;
 use crate::proxy::table::Active;
 use crate::scenario::{Scenario, fault_target};
+use crate::telemetry::Fault;
 
 /// Sets each phase's demo and proxy faults as it starts and clears them
 /// after.
@@ -167,27 +168,28 @@ impl<'a> FaultSwitch<'a> {
         }
     }
 
-    /// The faults in effect now: `proxy` or `demo`, the proxy's or demo
-    /// target's name, and the kind (`abort`, `latency`, ...; a demo's
-    /// `errors` or `latency`).
-    pub(crate) fn active(&self) -> Vec<(&'static str, String, String)> {
+    /// The faults in effect now, proxies' and demos'.
+    pub(crate) fn active(&self) -> Vec<Fault> {
         let mut active: Vec<_> = self
             .open
             .iter()
-            .map(|(proxy, _, fault, _)| {
-                (
-                    "proxy",
-                    proxy.clone(),
-                    fault.fault.action.kind().to_string(),
-                )
+            .map(|(proxy, _, fault, _)| Fault {
+                source: "proxy",
+                target: proxy.clone(),
+                kind: fault.fault.action.kind().to_string(),
             })
             .collect();
+        let demo = |target: &String, kind: &str| Fault {
+            source: "demo",
+            target: target.clone(),
+            kind: kind.to_string(),
+        };
         for (target, knobs) in &self.current {
             if knobs.error_ratio > 0.0 {
-                active.push(("demo", target.clone(), "errors".into()));
+                active.push(demo(target, "errors"));
             }
             if knobs.latency_ms > 0.0 || knobs.jitter_ms > 0.0 {
-                active.push(("demo", target.clone(), "latency".into()));
+                active.push(demo(target, "latency"));
             }
         }
         active.sort();

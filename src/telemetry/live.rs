@@ -128,12 +128,7 @@ impl Live {
     }
 
     /// Phase `name` starts, after `done`; `faults` are in effect.
-    pub fn enter_phase(
-        &self,
-        name: &str,
-        done: &[PhaseResults],
-        faults: &[(&str, String, String)],
-    ) {
+    pub fn enter_phase(&self, name: &str, done: &[PhaseResults], faults: &[super::Fault]) {
         self.telemetry.phases_done(done);
         self.telemetry.enter_phase(name, std::time::Instant::now());
         self.telemetry.faults(faults);
@@ -142,7 +137,7 @@ impl Live {
 
     /// The faults in effect changed outside a phase's start (a stop
     /// condition took them off).
-    pub fn faults(&self, faults: &[(&str, String, String)]) {
+    pub fn faults(&self, faults: &[super::Fault]) {
         self.telemetry.faults(faults);
     }
 

@@ -33,6 +33,17 @@ pub const DEFAULT_BUCKETS: [f64; 11] = [
 /// `before` flow's) and after the last (an `after` flow's).
 const AROUND: &str = "-";
 
+/// A fault in effect.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Fault {
+    /// `proxy` or `demo`.
+    pub source: &'static str,
+    /// The proxy's or the demo target's name.
+    pub target: String,
+    /// `abort`, `latency`, ... (a demo's `errors` or `latency`).
+    pub kind: String,
+}
+
 /// The run's metrics, shared by the run (which updates them) and the
 /// endpoint and the remote writer (which read them).
 pub struct Telemetry {
@@ -202,17 +213,17 @@ impl Telemetry {
             .set(snapshot.lag.as_secs_f64());
     }
 
-    /// The faults in effect now (`proxy` or `demo`, its name, the kind):
-    /// theirs are 1, every other fault's seen before 0.
-    pub fn faults(&self, active: &[(&str, String, String)]) {
+    /// The faults in effect now: theirs are 1, every other fault's seen
+    /// before 0.
+    pub fn faults(&self, active: &[Fault]) {
         let mut state = self.lock();
         let now: Vec<FaultLabels> = active
             .iter()
-            .map(|(source, target, kind)| FaultLabels {
+            .map(|fault| FaultLabels {
                 scenario: self.scenario.clone(),
-                source: (*source).to_string(),
-                target: target.clone(),
-                kind: kind.clone(),
+                source: fault.source.to_string(),
+                target: fault.target.clone(),
+                kind: fault.kind.clone(),
             })
             .collect();
         for labels in &state.faults {

@@ -172,20 +172,25 @@ fn a_seconds_histogram_is_read_onto_bounds_as_le_counts_it() {
 }
 
 #[test]
-fn dropped_faults_and_checks() {
+fn faults_and_checks() {
     let t = telemetry();
     let start = begin(&t);
     t.enter_phase("a", start);
+    let fault = |source, target: &str, kind: &str| Fault {
+        source,
+        target: target.into(),
+        kind: kind.into(),
+    };
     t.faults(&[
-        ("proxy", "db".into(), "abort".into()),
-        ("demo", "api".into(), "latency".into()),
+        fault("proxy", "db", "abort"),
+        fault("demo", "api", "latency"),
     ]);
     let text = t.encode_openmetrics();
     has(
         &text,
         r#"slogate_fault_active{scenario="s",source="proxy",target="db",kind="abort"} 1"#,
     );
-    t.faults(&[("demo", "api".into(), "latency".into())]);
+    t.faults(&[fault("demo", "api", "latency")]);
     let text = t.encode_openmetrics();
     has(
         &text,
