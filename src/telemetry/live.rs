@@ -1,8 +1,10 @@
 //! The run's metrics while it runs: the [`Telemetry`], the endpoint that
 //! serves it and the remote writer that pushes it, started together from
-//! the flags and the scenario's `outputs:`, fed by the run, and ended
-//! together: the last counts in, served until a last scrape has them (at
-//! most the grace period), written, then marked stale.
+//! the flags and the scenario's `outputs:`, fed by the run, and ended in
+//! order: the last counts in ([`Live::settle`]), the verdicts set and the
+//! writer's last snapshot and stale markers sent ([`Live::finish`]), and
+//! once the reports are written, served until one more scrape from outside
+//! (at most the grace period, [`Live::linger`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
