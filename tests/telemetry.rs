@@ -672,3 +672,50 @@ fn every_dashboard_query_returns_data_for_a_run() {
         without_data.join("\n")
     );
 }
+
+/// An open model the service cannot keep up with: the schedule's lag, on
+/// the endpoint while the run goes, grows with the backlog; one request
+/// is in flight on the one connection.
+#[test]
+fn the_schedule_lag_and_in_flight_are_live() {
+    let demo = slogate::demo::Demo::start(([127, 0, 0, 1], 0).into()).unwrap();
+    let slow = slogate::demo::Faults {
+        latency_ms: 20.0,
+        ..Default::default()
+    };
+    slogate::demo::set_faults_remote(&demo.url(), &slow).unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let url = format!("{}/data/process", demo.url());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slogate"))
+        .args([
+            "hit",
+            &url,
+            "-z",
+            "4s",
+            "-q",
+            "200",
+            "-c",
+            "1",
+            "--metrics-listen",
+            &listen,
+        ])
+        .args(["--metrics-grace", "1s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _child = support::process::Process(child);
+    // 200/s due, at most 50/s answered: after 2.5 s about 1.9 s behind.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let (status, text) = support::http(listen.parse().unwrap(), "GET", "/metrics", &[], "");
+    assert_eq!(status, 200, "{text}");
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    let lag = value(r#"slogate_schedule_lag_seconds{scenario="hit"}"#);
+    assert!((0.8..2.6).contains(&lag), "lag {lag} s");
+    let in_flight = value(r#"slogate_in_flight{scenario="hit"}"#);
+    assert!(in_flight <= 1.0, "{in_flight} in flight on one connection");
+}

@@ -34,6 +34,9 @@ pub struct Snapshot {
     pub failed: u64,
     /// Requests sent so far (those not yet ended are in flight).
     pub started: u64,
+    /// What the schedule handed out and was sent so far: requests, or
+    /// flows' iterations (the open model's due times are theirs).
+    pub tickets: u64,
     /// How far the open model's sending is behind its schedule: now, less
     /// the due time of the oldest request due and not yet sent (zero when
     /// on time, and in the closed model).
@@ -208,7 +211,7 @@ async fn collect(
             break;
         }
         let phase_start = Instant::now();
-        let started_before = snapshot(run_start, &progress).started;
+        let tickets_before = snapshot(run_start, &progress).tickets;
         let pacer = Pacer::new(
             &phase.model,
             &phase.mix,
@@ -284,7 +287,7 @@ async fn collect(
                     now.lag = schedule_lag(
                         &shared.pacer,
                         phase_start,
-                        now.started.saturating_sub(started_before),
+                        now.tickets.saturating_sub(tickets_before),
                         Instant::now(),
                     );
                     on_progress(&now);
@@ -483,12 +486,13 @@ fn snapshot(run_start: Instant, progress: &[Arc<Progress>]) -> Snapshot {
         requests: progress.iter().map(|p| p.requests.load(Relaxed)).sum(),
         failed: progress.iter().map(|p| p.failed.load(Relaxed)).sum(),
         started: progress.iter().map(|p| p.started.load(Relaxed)).sum(),
+        tickets: progress.iter().map(|p| p.tickets.load(Relaxed)).sum(),
         lag: Duration::ZERO,
     }
 }
 
 /// How far `pacer`'s phase, started at `phase_start`, is behind its
-/// schedule at `now` with `sent` of its requests sent.
+/// schedule at `now` with `sent` of its tickets sent.
 fn schedule_lag(pacer: &Pacer, phase_start: Instant, sent: u64, now: Instant) -> Duration {
     let Some(arrivals) = pacer.arrivals() else {
         return Duration::ZERO;

@@ -53,6 +53,9 @@ pub struct Progress {
     pub failed: AtomicU64,
     /// Requests sent over the whole run (flows' steps one by one).
     pub started: AtomicU64,
+    /// What the schedule handed out and was sent, over the whole run: a
+    /// request, or a flow's iteration.
+    pub tickets: AtomicU64,
 }
 
 /// One worker's recorder.
@@ -75,6 +78,8 @@ pub struct Recorder {
     /// Requests sent over the whole run, flows' steps one by one
     /// (`started` counts the phase's tickets).
     sent: u64,
+    /// Tickets started over the whole run.
+    tickets: u64,
     progress: Arc<Progress>,
     flush: UnboundedSender<Flush>,
     /// Per endpoint, which statuses succeed.
@@ -106,6 +111,7 @@ impl Recorder {
             failed: 0,
             started: 0,
             sent: 0,
+            tickets: 0,
             progress,
             flush,
             success,
@@ -130,6 +136,8 @@ impl Recorder {
     /// being sent, for the dropped-request count, its step's too.
     pub fn note_started(&mut self, due: Option<Instant>) {
         self.started += 1;
+        self.tickets += 1;
+        self.progress.tickets.store(self.tickets, Ordering::Relaxed);
         if let (Some(steps), Some(due)) = (&mut self.steps, due) {
             steps.started(due);
         }

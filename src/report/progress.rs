@@ -230,6 +230,7 @@ mod tests {
     fn snapshot(requests: u64) -> Snapshot {
         Snapshot {
             started: requests,
+            tickets: requests,
             lag: std::time::Duration::ZERO,
             elapsed: Duration::from_secs(1),
             requests,

@@ -39,6 +39,7 @@ fn begin(t: &Telemetry) -> Instant {
         requests: 0,
         failed: 0,
         started: 0,
+        tickets: 0,
         lag: Duration::ZERO,
     });
     start
